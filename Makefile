@@ -1,0 +1,172 @@
+# pinlab - GNU make build.
+#
+#   make            build/libpinlab-core.a and build/pinlab
+#   make test       check-layers, then every test against build/ and against
+#                   build-asan/ (ASan + UBSan); last line: "N passed, N failed"
+#   make asan       the sanitizer build in build-asan/
+#   make tsan       ThreadSanitizer build in build-tsan/, and the suite run on it
+#   make demo       build/pinlab demo
+#   make bench      build and run build/pinlab-bench (model vs this kernel)
+#   make check-layers   src/core and include/pinlab/core.h include no upper layer
+#   make clean
+#
+# Sources are found by wildcard, so adding a file needs no edit here:
+#   src/core/*.c (+ src/policy/*.c)            -> BUILD/libpinlab-core.a
+#   src/{cli,lang,report,host,explore}/*.c     -> BUILD/pinlab, linked with the lib
+#   tests/unit/NAME.c  (own main)              -> BUILD/tests/unit/NAME
+#   bench/*.c          (own main)              -> build/pinlab-bench
+# Objects go to BUILD/obj/<source path>.o with -MMD -MP dependency files.
+# V=1 shows the commands.
+
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+AR ?= ar
+
+WARNINGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	    -Wmissing-prototypes -Wundef -Wformat=2
+CFLAGS ?= -O2 -g
+ALL_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
+ALL_CFLAGS := $(WARNINGS) $(CFLAGS) -pthread
+ALL_LDFLAGS := -pthread $(LDFLAGS)
+LDLIBS ?= -lm
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+
+B := build
+A := build-asan
+T := build-tsan
+
+Q := $(if $(V),,@)
+
+# Sorted, so link order and test order never depend on the directory.
+CORE_SRCS := $(sort $(wildcard src/core/*.c src/policy/*.c))
+APP_SRCS := $(sort $(wildcard src/cli/*.c src/lang/*.c src/report/*.c src/host/*.c \
+			      src/explore/*.c))
+CLI_SRCS := $(wildcard src/cli/*.c)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+
+# objs BUILD, SOURCES
+objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+# unit-progs BUILD
+unit-progs = $(patsubst tests/unit/%.c,$(1)/tests/unit/%,$(UNIT_SRCS))
+# The programs of a variant: the CLI only once src/cli has sources.
+variant-targets = $(1)/libpinlab-core.a $(if $(CLI_SRCS),$(1)/pinlab)
+
+.PHONY: all asan tsan test test-plain test-asan unit-tests demo bench clean check-layers
+
+all: $(call variant-targets,$(B))
+
+# ---------------------------------------------------------------------------
+# One build variant: $(1) = build directory, $(2) = extra compile/link flags.
+define variant
+$(1)/obj/%.o: %.c
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  CC      $$@")
+	$$(Q)$$(CC) $$(ALL_CPPFLAGS) $$(ALL_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
+
+$(1)/libpinlab-core.a: $(call objs,$(1),$(CORE_SRCS))
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+
+$(1)/pinlab: $(call objs,$(1),$(APP_SRCS)) $(1)/libpinlab-core.a
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+		$(1)/libpinlab-core.a $$(LDLIBS)
+
+$(call unit-progs,$(1)): $(1)/tests/unit/%: $(1)/obj/tests/unit/%.o $(1)/libpinlab-core.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$< $(1)/libpinlab-core.a $$(LDLIBS)
+
+-include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRCS) $(APP_SRCS) $(UNIT_SRCS)))
+endef
+
+$(eval $(call variant,$(B),))
+$(eval $(call variant,$(A),$(ASAN_FLAGS)))
+$(eval $(call variant,$(T),$(TSAN_FLAGS)))
+
+asan: $(call variant-targets,$(A)) $(call unit-progs,$(A))
+
+unit-tests: $(call unit-progs,$(B))
+
+# ---------------------------------------------------------------------------
+# Tests.  tests/run.sh prints a line per test and leaves BUILD/test-counts
+# ("passed failed skipped"); `tests/run.sh --total DIR...` sums them into the
+# last line of the output.
+test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) \
+		$(call variant-targets,$(A)) $(call unit-progs,$(A))
+	@rm -f $(B)/test-counts $(A)/test-counts
+	@st=0; \
+	./tests/run.sh $(B) || st=1; \
+	echo; \
+	./tests/run.sh $(A) || st=1; \
+	echo; \
+	echo "# total over $(B) and $(A):"; \
+	./tests/run.sh --total $(B) $(A) || st=1; \
+	exit $$st
+
+test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B))
+	@./tests/run.sh $(B)
+
+test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A))
+	@./tests/run.sh $(A)
+
+tsan: $(call variant-targets,$(T)) $(call unit-progs,$(T))
+	@./tests/run.sh $(T)
+
+# ---------------------------------------------------------------------------
+# Layering (docs: style.md, "dependencies point down only").  The model must
+# not know about the language, the CLI, the host backend, the explorer or the
+# report writers; and nothing at all may include from src/cli.
+UPPER_LAYERS := lang|cli|host|explore|report
+INCLUDE_RE = ^[[:space:]]*\#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?($(1))/
+
+check-layers:
+	@st=0; \
+	bad=$$(grep -HnE '$(call INCLUDE_RE,$(UPPER_LAYERS))' \
+		$(wildcard src/core/*.c src/core/*.h src/policy/*.c src/policy/*.h) \
+		include/pinlab/core.h /dev/null); \
+	if [ -n "$$bad" ]; then \
+		echo "check-layers: src/core and include/pinlab/core.h may include only libc and" \
+		     "pinlab/ headers, not src/{lang,cli,host,explore,report}:"; \
+		echo "$$bad"; st=1; \
+	fi; \
+	bad=$$(grep -HnE '$(call INCLUDE_RE,cli)' \
+		$(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*.h include/pinlab/*.h)) \
+		/dev/null); \
+	if [ -n "$$bad" ]; then \
+		echo "check-layers: nothing may depend on src/cli:"; \
+		echo "$$bad"; st=1; \
+	fi; \
+	if [ $$st -eq 0 ]; then echo "check-layers: ok"; fi; \
+	exit $$st
+
+# ---------------------------------------------------------------------------
+ifneq ($(CLI_SRCS),)
+demo: $(B)/pinlab
+	./$(B)/pinlab demo
+else
+demo:
+	@echo "make demo: src/cli/ has no sources yet, so there is no build/pinlab" >&2; exit 1
+endif
+
+$(B)/pinlab-bench: $(call objs,$(B),$(BENCH_SRCS)) $(B)/libpinlab-core.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libpinlab-core.a $(LDLIBS)
+
+-include $(patsubst %.o,%.d,$(call objs,$(B),$(BENCH_SRCS)))
+
+bench: $(B)/pinlab-bench
+	./$(B)/pinlab-bench
+
+clean:
+	rm -rf $(B) $(A) $(T)

@@ -1,0 +1,288 @@
+/*
+ * bench/kernel.c - measure, on this machine, the kernel operations pinlab models.
+ *
+ * The benchmark's point is a ratio: how much slower the model is than the
+ * real thing.  So the kernel side does the work the model does, on the same
+ * number of 4 KiB pages, in the same process run:
+ *
+ *   fork         copy_page_range() over populated PTEs, then the child's
+ *                exit_mmap(); the clock runs from fork() to waitpid().
+ *   pin/unpin    io_uring fixed buffers: IORING_REGISTER_BUFFERS takes a
+ *                FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE reference on every
+ *                page, IORING_UNREGISTER_BUFFERS drops them.  Raw syscalls,
+ *                so the benchmark needs no liburing.
+ *   COW fault    after fork, with the child alive and blocked on a pipe, the
+ *                parent writes one byte per page: one do_wp_page() copy each.
+ *
+ * Mappings are MADV_NOHUGEPAGE: with THP the kernel would handle 512 pages
+ * per fault or per PMD copy and the comparison with the model's base pages
+ * would be meaningless.  Populating happens before the clock starts.
+ */
+#include "kernel.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#if defined(__has_include)
+#if __has_include(<linux/io_uring.h>)
+#include <linux/io_uring.h>
+#define KBENCH_HAVE_IO_URING 1
+#endif
+#endif
+#ifndef KBENCH_HAVE_IO_URING
+#define KBENCH_HAVE_IO_URING 0
+#endif
+
+/* The kernel refuses a single registered buffer larger than this (SZ_1G). */
+#define KBENCH_MAX_IOV_LEN (1UL << 30)
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static size_t round_to_pages(size_t bytes)
+{
+	if (bytes == 0)
+		bytes = KBENCH_PAGE;
+	return (bytes + KBENCH_PAGE - 1) & ~(KBENCH_PAGE - 1);
+}
+
+/* Write one byte in every page so each gets its own anon folio. */
+static void touch_pages(char *p, size_t len, char val)
+{
+	volatile char *v = p;
+
+	for (size_t off = 0; off < len; off += KBENCH_PAGE)
+		v[off] = val;
+}
+
+/*
+ * An anonymous private mapping of len bytes on base pages, every page
+ * populated.  NULL (reason on stderr) on failure.
+ */
+static char *map_populated(const char *what, size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "bench: %s: mmap of %zu bytes: %s\n", what, len, strerror(errno));
+		return NULL;
+	}
+	/* Best effort: without THP support there is nothing to turn off. */
+	(void)madvise(p, len, MADV_NOHUGEPAGE);
+	touch_pages(p, len, 1);
+	return p;
+}
+
+/* Reap pid; returns 0 if it exited with status 0. */
+static int reap(const char *what, pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "bench: %s: waitpid: %s\n", what, strerror(errno));
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench: %s: child did not exit cleanly (status %#x)\n", what,
+			(unsigned)status);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t kernel_fork_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	char *p = map_populated("fork", len);
+	int64_t t0, t1;
+	pid_t pid;
+
+	if (!p)
+		return -1;
+
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0) {
+		fprintf(stderr, "bench: fork: %s\n", strerror(errno));
+		munmap(p, len);
+		return -1;
+	}
+	if (reap("fork", pid) < 0) {
+		munmap(p, len);
+		return -1;
+	}
+	t1 = now_ns();
+
+	munmap(p, len);
+	return t1 - t0;
+}
+
+#if KBENCH_HAVE_IO_URING && defined(__NR_io_uring_setup) && defined(__NR_io_uring_register)
+
+/* io_uring_setup(2) refuses with EPERM when kernel.io_uring_disabled says so. */
+static const char *io_uring_setup_reason(int err)
+{
+	switch (err) {
+	case ENOSYS:
+		return "kernel built without io_uring";
+	case EPERM:
+		return "io_uring disabled (sysctl kernel.io_uring_disabled) or not permitted";
+	default:
+		return strerror(err);
+	}
+}
+
+/*
+ * As root, lift RLIMIT_MEMLOCK so pinned pages are never refused for
+ * accounting; *saved records what to put back.  Returns true if it changed it.
+ */
+static bool memlock_raise(struct rlimit *saved)
+{
+	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+
+	if (geteuid() != 0 || getrlimit(RLIMIT_MEMLOCK, saved) != 0)
+		return false;
+	return setrlimit(RLIMIT_MEMLOCK, &inf) == 0;
+}
+
+int64_t kernel_pin_unpin_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	size_t nr_iov = (len + KBENCH_MAX_IOV_LEN - 1) / KBENCH_MAX_IOV_LEN;
+	struct io_uring_params params;
+	struct iovec *iov = NULL;
+	struct rlimit saved;
+	bool raised = false;
+	int64_t t0, t1, t2, ret = -1;
+	char *p;
+	long r;
+	int fd;
+
+	p = map_populated("pin-unpin", len);
+	if (!p)
+		return -1;
+	iov = calloc(nr_iov, sizeof(*iov));
+	if (!iov) {
+		fprintf(stderr, "bench: pin-unpin: out of memory\n");
+		goto unmap;
+	}
+	for (size_t i = 0; i < nr_iov; i++) {
+		size_t off = i * KBENCH_MAX_IOV_LEN;
+
+		iov[i].iov_base = p + off;
+		iov[i].iov_len = len - off < KBENCH_MAX_IOV_LEN ? len - off : KBENCH_MAX_IOV_LEN;
+	}
+
+	raised = memlock_raise(&saved);
+	memset(&params, 0, sizeof(params));
+	fd = (int)syscall(__NR_io_uring_setup, 1u, &params);
+	if (fd < 0) {
+		fprintf(stderr, "bench: pin-unpin: io_uring_setup: %s\n",
+			io_uring_setup_reason(errno));
+		goto restore_memlock;
+	}
+
+	t0 = now_ns();
+	r = syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS, iov, (unsigned)nr_iov);
+	t1 = now_ns();
+	if (r < 0) {
+		fprintf(stderr, "bench: pin-unpin: IORING_REGISTER_BUFFERS of %zu bytes: %s%s\n", len,
+			strerror(errno),
+			errno == ENOMEM ? " (RLIMIT_MEMLOCK too small? run as root)" : "");
+		goto close_ring;
+	}
+	r = syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_BUFFERS, NULL, 0u);
+	t2 = now_ns();
+	if (r < 0) {
+		fprintf(stderr, "bench: pin-unpin: IORING_UNREGISTER_BUFFERS: %s\n", strerror(errno));
+		goto close_ring;	/* closing the ring unregisters them anyway */
+	}
+	ret = (t1 - t0) + (t2 - t1);
+
+close_ring:
+	close(fd);
+restore_memlock:
+	if (raised)
+		setrlimit(RLIMIT_MEMLOCK, &saved);
+unmap:
+	free(iov);
+	munmap(p, len);
+	return ret;
+}
+
+#else /* no io_uring at build time */
+
+int64_t kernel_pin_unpin_ns(size_t bytes)
+{
+	(void)bytes;
+	fprintf(stderr, "bench: pin-unpin: built without <linux/io_uring.h> or io_uring syscall numbers\n");
+	return -1;
+}
+
+#endif
+
+int64_t kernel_cow_fault_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	int64_t t0, t1, ret = -1;
+	int pipefd[2];
+	pid_t pid;
+	char *p;
+
+	p = map_populated("cow-fault", len);
+	if (!p)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "bench: cow-fault: pipe: %s\n", strerror(errno));
+		goto unmap;
+	}
+
+	pid = fork();
+	if (pid == 0) {
+		/* Keep every page mapped until the parent is done: wait for EOF. */
+		char c;
+
+		close(pipefd[1]);
+		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(pipefd[0]);
+	if (pid < 0) {
+		fprintf(stderr, "bench: cow-fault: fork: %s\n", strerror(errno));
+		close(pipefd[1]);
+		goto unmap;
+	}
+
+	t0 = now_ns();
+	touch_pages(p, len, 2);
+	t1 = now_ns();
+
+	close(pipefd[1]);		/* releases the child */
+	if (reap("cow-fault", pid) == 0)
+		ret = t1 - t0;
+unmap:
+	munmap(p, len);
+	return ret;
+}

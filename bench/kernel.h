@@ -1,0 +1,63 @@
+/*
+ * bench/kernel.h - the real-kernel half of `make bench`.
+ *
+ * Each function measures, on the machine running the benchmark, the kernel
+ * operation that pinlab models, so that one run of build/pinlab-bench prints
+ * model and kernel figures side by side.  Every function sets up its own
+ * anonymous private mapping of @bytes (rounded up to whole 4 KiB pages,
+ * MADV_NOHUGEPAGE so that the kernel works on base pages just as the model
+ * does), populates it outside the timed region, and leaves nothing behind:
+ * mappings are unmapped, descriptors closed and children reaped.
+ *
+ * All return wall-clock nanoseconds (CLOCK_MONOTONIC), or -1 when the
+ * measurement cannot be made; the reason has then been printed on stderr.
+ */
+#ifndef PINLAB_BENCH_KERNEL_H
+#define PINLAB_BENCH_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 4 KiB: the page size the benchmark touches, whatever the model calls it. */
+#define KBENCH_PAGE 4096UL
+
+/**
+ * kernel_fork_ns() - time fork() of a process with @bytes of populated anon memory
+ * @bytes: size of the private anonymous mapping
+ *
+ * The child _exit(0)s at once; the clock stops when the parent has reaped it,
+ * so the figure covers copy_page_range() in fork and the child's exit_mmap().
+ *
+ * Return: nanoseconds, or -1.
+ */
+int64_t kernel_fork_ns(size_t bytes);
+
+/**
+ * kernel_pin_unpin_ns() - time io_uring fixed-buffer registration of @bytes
+ * @bytes: size of the private anonymous mapping
+ *
+ * IORING_REGISTER_BUFFERS (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE of every
+ * page) followed by IORING_UNREGISTER_BUFFERS, through raw syscalls.  The
+ * range is split into iovecs of at most 1 GiB, the kernel's cap on one
+ * buffer.  As root, RLIMIT_MEMLOCK is raised to infinity for the call and
+ * restored afterwards.
+ *
+ * Return: nanoseconds for register + unregister, or -1 when io_uring is
+ * unavailable (no syscall, io_uring_disabled, memlock limit ...).
+ */
+int64_t kernel_pin_unpin_ns(size_t bytes);
+
+/**
+ * kernel_cow_fault_ns() - time write faults on pages shared copy-on-write with a child
+ * @bytes: size of the private anonymous mapping
+ *
+ * After populating, the process forks a child that blocks on a pipe, so every
+ * page stays mapped in both; the parent then writes one byte per page, each
+ * write taking a COW fault (do_wp_page() -> wp_page_copy()).  Only the writes
+ * are timed.  Divide by bytes / KBENCH_PAGE for the cost per page.
+ *
+ * Return: nanoseconds for all the writes, or -1.
+ */
+int64_t kernel_cow_fault_ns(size_t bytes);
+
+#endif /* PINLAB_BENCH_KERNEL_H */

@@ -1,0 +1,741 @@
+/*
+ * pinlab core: an executable model of Linux get_user_pages(), page pinning and
+ * copy-on-write.
+ *
+ * This header is the whole public surface of src/core/.  Everything the model
+ * knows lives in one `struct world`; there is no other mutable state, so a
+ * world can be replayed or cloned by the race explorer.
+ *
+ * Names follow Linux mm wherever the model mirrors a kernel object or function
+ * (struct folio, pte_t, struct vm_area_struct, struct mm_struct, FOLL_*,
+ * do_wp_page(), copy_present_pte() ...).  Tool-level helpers use the pl_
+ * prefix, so model and tool never blur.
+ *
+ * Model operations return 0 or -errno exactly where the kernel would (GUP: a
+ * page count or -errno), so model and host outcomes can be compared directly.
+ */
+#ifndef PINLAB_CORE_H
+#define PINLAB_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------------
+ * Sizes.  4 KiB base pages, 512-entry tables, 2 MiB PMD leaves (x86-64).
+ */
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1UL << PAGE_SHIFT)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+#define PTRS_PER_TABLE	512
+#define HPAGE_PMD_ORDER 9
+#define HPAGE_PMD_NR	(1U << HPAGE_PMD_ORDER)
+#define PMD_SHIFT	(PAGE_SHIFT + 9)
+#define PMD_SIZE	(1UL << PMD_SHIFT)
+#define PMD_MASK	(~(PMD_SIZE - 1))
+#define PL_TASK_SIZE	(1UL << 47)
+
+/* GUP_PIN_COUNTING_BIAS: one FOLL_PIN on a small folio adds this to _refcount. */
+#define GUP_PIN_COUNTING_BIAS 1024
+
+typedef uint64_t pl_addr;	/* user virtual address */
+typedef uint32_t pl_pfn;	/* page frame number: index into the memmap */
+typedef uint32_t pl_token;	/* compact page contents; 0 = all zeroes */
+typedef uint64_t pte_t;		/* also used for pmd_t leaves */
+typedef uint64_t pmd_t;
+
+#define PL_TOKEN_ZERO 0u
+#define PL_PFN_NONE   0u	/* pfn 0 is never handed out; the zero page is pfn 1 */
+
+struct world;
+
+/* ---------------------------------------------------------------------------
+ * Page-table entries.  One 64-bit layout for PTEs and PMD leaves:
+ *
+ *   63            44 43                    12 11 10  9  8  7  6  5  4  3  2  1  0
+ *  +----------------+------------------------+--+--+--+--+--+--+--+--+--+--+--+--+
+ *  |     unused     |   pfn / swap offset    |  |SX|SW|PN|HG|SP|UW|SD|YG|DT|WR|PR|
+ *  +----------------+------------------------+--+--+--+--+--+--+--+--+--+--+--+--+
+ *   PR present  WR write  DT dirty  YG young  SD soft-dirty  UW uffd-wp
+ *   SP special (no refcounted struct page: zero page)  HG huge (PMD leaf)
+ *   PN protnone (mprotect(PROT_NONE) of a present page)
+ *   SW swap entry (not present)  SX swp_exclusive (1493a1913e34)
+ */
+#define _PAGE_PRESENT	(1ULL << 0)
+#define _PAGE_RW	(1ULL << 1)
+#define _PAGE_DIRTY	(1ULL << 2)
+#define _PAGE_ACCESSED	(1ULL << 3)
+#define _PAGE_SOFT_DIRTY (1ULL << 4)
+#define _PAGE_UFFD_WP	(1ULL << 5)
+#define _PAGE_SPECIAL	(1ULL << 6)
+#define _PAGE_PSE	(1ULL << 7)
+#define _PAGE_PROTNONE	(1ULL << 8)
+#define _PAGE_SWP	(1ULL << 9)
+#define _PAGE_SWP_EXCLUSIVE (1ULL << 10)
+#define _PAGE_PFN_SHIFT 12
+#define _PAGE_PFN_MASK	(0xffffffffULL << _PAGE_PFN_SHIFT)
+
+static inline bool pte_none(pte_t p) { return p == 0; }
+static inline bool pte_present(pte_t p) { return (p & (_PAGE_PRESENT | _PAGE_PROTNONE)) != 0; }
+static inline bool pte_protnone(pte_t p) { return (p & _PAGE_PROTNONE) != 0; }
+static inline bool pte_write(pte_t p) { return (p & _PAGE_RW) != 0; }
+static inline bool pte_dirty(pte_t p) { return (p & _PAGE_DIRTY) != 0; }
+static inline bool pte_young(pte_t p) { return (p & _PAGE_ACCESSED) != 0; }
+static inline bool pte_special(pte_t p) { return (p & _PAGE_SPECIAL) != 0; }
+static inline bool pte_uffd_wp(pte_t p) { return (p & _PAGE_UFFD_WP) != 0; }
+static inline bool pte_soft_dirty(pte_t p) { return (p & _PAGE_SOFT_DIRTY) != 0; }
+static inline bool pmd_leaf(pmd_t p) { return (p & _PAGE_PSE) != 0; }
+static inline bool is_swap_pte(pte_t p) { return (p & _PAGE_SWP) != 0 && !pte_present(p); }
+static inline bool pte_swp_exclusive(pte_t p) { return (p & _PAGE_SWP_EXCLUSIVE) != 0; }
+static inline pl_pfn pte_pfn(pte_t p) { return (pl_pfn)((p & _PAGE_PFN_MASK) >> _PAGE_PFN_SHIFT); }
+static inline uint32_t pte_swp_offset(pte_t p) { return pte_pfn(p); }
+static inline pte_t pfn_pte(pl_pfn pfn, uint64_t bits) { return ((uint64_t)pfn << _PAGE_PFN_SHIFT) | bits; }
+static inline pte_t swp_entry_to_pte(uint32_t off, bool excl)
+{
+	return ((uint64_t)off << _PAGE_PFN_SHIFT) | _PAGE_SWP | (excl ? _PAGE_SWP_EXCLUSIVE : 0);
+}
+static inline pte_t pte_wrprotect(pte_t p) { return p & ~_PAGE_RW; }
+static inline pte_t pte_mkwrite(pte_t p) { return p | _PAGE_RW; }
+static inline pte_t pte_mkdirty(pte_t p) { return p | _PAGE_DIRTY | _PAGE_SOFT_DIRTY; }
+static inline pte_t pte_mkclean(pte_t p) { return p & ~_PAGE_DIRTY; }
+static inline pte_t pte_mkyoung(pte_t p) { return p | _PAGE_ACCESSED; }
+static inline pte_t pte_mkold(pte_t p) { return p & ~_PAGE_ACCESSED; }
+
+/* ---------------------------------------------------------------------------
+ * struct page / struct folio.
+ *
+ * The memmap is an array of struct page indexed by pfn.  A folio is the head
+ * page of 2^order contiguous pages; the folio fields are valid in the head
+ * only (the kernel overlays them the same way).  Tail pages carry their own
+ * flags (PG_anon_exclusive is per page), _mapcount and contents.
+ *
+ *   small folio:  _refcount = mappings + cache refs + GETs + 1024 * pins
+ *   large folio:  _refcount = mappings + cache refs*nr + GETs + pins,
+ *                 _pincount = pins  (exact)
+ *
+ * gup_gets / gup_pins / gup_holder are ghost state: the kernel does not
+ * have them.  The invariant checker uses them to recompute _refcount from
+ * first principles and to name who holds a GUP reference.
+ */
+enum pageflags {
+	PG_locked	= 1u << 0,
+	PG_dirty	= 1u << 1,
+	PG_writeback	= 1u << 2,
+	PG_swapcache	= 1u << 3,
+	PG_anon		= 1u << 4,	/* folio->mapping is an anon_vma (PAGE_MAPPING_ANON) */
+	PG_ksm		= 1u << 5,
+	PG_hugetlb	= 1u << 6,
+	PG_lru		= 1u << 7,
+	PG_anon_exclusive = 1u << 8,	/* per page (hugetlb: head only) */
+	PG_zero		= 1u << 9,	/* the shared zero page / huge zero page */
+	PG_reserved	= 1u << 10,
+	PG_head		= 1u << 11,
+	PG_tail		= 1u << 12,
+	PG_free		= 1u << 13,	/* in the model's free lists */
+	PG_movable	= 1u << 14,	/* ZONE_MOVABLE/CMA: not long-term pinnable */
+	PG_gup_written	= 1u << 15,	/* ghost: written through a GUP ref, not yet marked dirty */
+};
+
+struct page {
+	uint32_t flags;
+	int32_t _mapcount;		/* PTE mappings of this page (0 = unmapped; not -1 biased) */
+	pl_token token;			/* contents of this 4 KiB page */
+	pl_pfn head;			/* pfn of the folio head (self for a head) */
+	/* folio fields: head page only */
+	uint32_t _refcount;
+	int32_t _entire_mapcount;	/* PMD mappings of a large folio */
+	int32_t _pincount;		/* large folios: exact number of FOLL_PIN pins */
+	uint32_t mapping;		/* anon: anon_vma id; file: file id + 1; 0 = none */
+	uint32_t index;			/* page offset in the file, or linear anon index */
+	uint32_t swap;			/* swap slot when PG_swapcache */
+	uint16_t gup_gets;		/* ghost: outstanding FOLL_GET refs */
+	uint16_t gup_pins;		/* ghost: outstanding FOLL_PIN pins */
+	uint16_t gup_holder;		/* ghost: mm id that took them (0xffff: several) */
+	uint8_t order;
+	uint8_t pad;
+};
+
+struct folio {
+	struct page page;		/* the head page; tails follow in the memmap */
+};
+
+#define PL_GUP_HOLDER_MANY 0xffffu
+
+/* ---------------------------------------------------------------------------
+ * Page tables: pgd -> p4d -> pud -> pmd tables of struct pl_dir, leaf tables
+ * of struct pl_ptetab.  A pmd entry is either a table (pl_dir.next[i] set,
+ * e[i] == 0) or a PMD leaf (e[i] has _PAGE_PSE).
+ */
+struct pl_lock {
+	int owner;			/* 0 = free, else model thread id + 1 */
+	int readers;			/* rwsem readers (mmap_lock) */
+	uint32_t id;			/* stable identity for the explorer */
+};
+
+struct pl_ptetab {
+	pte_t pte[PTRS_PER_TABLE];
+	struct pl_lock ptl;		/* split PTE lock */
+	uint32_t nr_used;
+};
+
+struct pl_dir {
+	uint64_t e[PTRS_PER_TABLE];
+	void *next[PTRS_PER_TABLE];
+	struct pl_lock ptl;		/* pmd lock (at the pmd level) */
+};
+
+/* ---------------------------------------------------------------------------
+ * VMAs.
+ */
+enum {
+	VM_READ		= 1u << 0,
+	VM_WRITE	= 1u << 1,
+	VM_EXEC		= 1u << 2,
+	VM_SHARED	= 1u << 3,
+	VM_MAYREAD	= 1u << 4,
+	VM_MAYWRITE	= 1u << 5,
+	VM_MAYEXEC	= 1u << 6,
+	VM_MAYSHARE	= 1u << 7,
+	VM_LOCKED	= 1u << 8,
+	VM_IO		= 1u << 9,
+	VM_PFNMAP	= 1u << 10,
+	VM_DONTCOPY	= 1u << 11,
+	VM_WIPEONFORK	= 1u << 12,
+	VM_HUGEPAGE	= 1u << 13,
+	VM_NOHUGEPAGE	= 1u << 14,
+	VM_HUGETLB	= 1u << 15,
+	VM_MERGEABLE	= 1u << 16,
+	VM_SOFTDIRTY	= 1u << 17,
+	VM_UFFD_WP	= 1u << 18,
+};
+
+struct vm_area_struct {
+	pl_addr vm_start, vm_end;	/* [start, end), page aligned */
+	uint32_t vm_flags;
+	uint32_t vm_pgoff;		/* file offset in pages (anon: linear index of vm_start) */
+	int file;			/* file id, or -1 for anonymous memory */
+	uint32_t anon_vma;		/* anon_vma id shared with fork relatives; 0 = none yet */
+	uint32_t id;			/* stable id, survives splits as "origin" */
+};
+
+static inline bool is_cow_mapping(uint32_t flags)
+{
+	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+}
+
+/* mm->flags */
+enum { MMF_HAS_PINNED = 1u << 0 };
+
+struct mm_struct {
+	uint32_t id;			/* 1-based; also the GUP holder id */
+	struct pl_dir *pgd;
+	struct vm_area_struct *vmas;	/* sorted by vm_start, non-overlapping */
+	int nr_vmas, cap_vmas;
+	uint32_t flags;			/* MMF_* */
+	uint32_t write_protect_seq;	/* seqcount: odd while fork write-protects */
+	struct pl_lock mmap_lock;
+	pl_addr mmap_base;		/* next address mmap hands out */
+	uint64_t nr_ptes;		/* page-table pages, for memory accounting */
+};
+
+struct task_struct {
+	int pid;			/* 1-based index into world->tasks */
+	int parent;			/* parent pid, 0 for none */
+	struct mm_struct *mm;		/* NULL after exit */
+	bool exited;
+};
+
+/* ---------------------------------------------------------------------------
+ * Files and the page cache.
+ */
+enum pl_fs {
+	PL_FS_EXT4,		/* block filesystem: needs dirty tracking, page_mkwrite */
+	PL_FS_TMPFS,		/* shmem: memfd, /dev/shm, tmpfs tmpfile */
+	PL_FS_HUGETLBFS,	/* memfd MFD_HUGETLB, hugetlbfs files */
+};
+
+struct pl_file {
+	int id;
+	enum pl_fs fs;
+	uint32_t nr_pages;	/* i_size in pages */
+	uint32_t cap;
+	pl_pfn *cache;		/* page cache: index -> folio head pfn (PL_PFN_NONE = absent) */
+	pl_token *disk;		/* on-disk contents (ext4); tmpfs keeps none */
+	bool unlinked;
+};
+
+/* ---------------------------------------------------------------------------
+ * Swap device: one slot per swapped page.
+ */
+struct swap_slot {
+	pl_token token;		/* what pageout() wrote */
+	uint16_t count;		/* swap_map: swap PTEs referencing the slot */
+	bool has_cache;		/* SWAP_HAS_CACHE */
+	bool written;
+	pl_pfn cache;		/* swap-cache folio, PL_PFN_NONE if none */
+};
+
+/* ---------------------------------------------------------------------------
+ * FOLL_* flags (include/linux/mm_types.h, mm/internal.h).  There is no
+ * FOLL_UNSHARE: unsharing is -EMLINK from follow_page_mask().
+ */
+enum {
+	FOLL_WRITE	= 1u << 0,
+	FOLL_GET	= 1u << 1,
+	FOLL_PIN	= 1u << 2,
+	FOLL_LONGTERM	= 1u << 3,
+	FOLL_FORCE	= 1u << 4,
+	FOLL_REMOTE	= 1u << 5,
+	FOLL_NOFAULT	= 1u << 6,
+	FOLL_FAST_ONLY	= 1u << 7,
+	FOLL_TOUCH	= 1u << 8,
+	FOLL_SPLIT_PMD	= 1u << 9,
+	FOLL_COW	= 1u << 10,	/* internal, 19be0eaffa3a .. 5535be309971 */
+	FOLL_TRIED	= 1u << 11,
+	FOLL_UNLOCKABLE	= 1u << 12,
+};
+
+/* FAULT_FLAG_* (include/linux/mm_types.h) */
+enum {
+	FAULT_FLAG_WRITE	= 1u << 0,
+	FAULT_FLAG_UNSHARE	= 1u << 1,
+	FAULT_FLAG_REMOTE	= 1u << 2,
+	FAULT_FLAG_TRIED	= 1u << 3,
+};
+
+/* VM_FAULT_* results */
+enum {
+	VM_FAULT_OK	= 0,
+	VM_FAULT_SIGSEGV = 1u << 0,
+	VM_FAULT_SIGBUS	= 1u << 1,
+	VM_FAULT_OOM	= 1u << 2,
+	VM_FAULT_RETRY	= 1u << 3,
+};
+
+/* ---------------------------------------------------------------------------
+ * Era policy: every rule that changed in history is a knob.  A preset is a
+ * named set of knobs (src/core/policy.c); --set knob=value overrides one.
+ * Code reads rules through these fields, never through a version number.
+ */
+enum pl_reuse_rule {
+	REUSE_MAPCOUNT,		/* reuse_swap_page(): mapcount (+ swapcount) == 1 */
+	REUSE_REFCOUNT,		/* 09854ba94c6a: page_count == 1 */
+};
+
+struct pl_policy {
+	uint8_t anon_reuse;		/* small anon folios in do_wp_page */
+	uint8_t thp_swap_reuse;		/* PMD THP and swap-in; refcount since v5.18 */
+	bool dirty_cow;			/* pre-19be0eaffa3a: drop FOLL_WRITE after a COW fault */
+	bool foll_cow;			/* 19be0eaffa3a: FOLL_FORCE|FOLL_COW + pte_dirty follows R/O */
+	bool gup_cow_break_on_read;	/* 17839856fd58 (v5.8): GET/PIN on COW mapping forces FOLL_WRITE */
+	bool foll_pin;			/* eddb1c228f79/3faa52c03f44: FOLL_PIN with the 1024 bias */
+	bool fork_copy_pinned;		/* 70e806e4e645: fork copies maybe-pinned anon pages */
+	bool fork_copy_pinned_hugetlb;	/* 4eae4efa2c29 */
+	bool write_protect_seq;		/* 57efa1fe5957: GUP-fast vs fork */
+	bool swapout_skip_pinned;	/* feb889fb40fa: no maybe-pinned page in swap cache */
+	bool clear_refs_skip_pinned;	/* 9348b73c2e1b */
+	bool anon_exclusive;		/* 6c287605fd56: PG_anon_exclusive */
+	bool gup_unshare;		/* c89357e27f20 + a7f226604170: R/O pins unshare */
+	bool swp_exclusive;		/* 1493a1913e34 */
+	bool foll_force_needs_exclusive; /* 5535be309971: FOLL_COW gone */
+	bool exclusive_clear_barrier;	/* 088b8aa537c2: pin vs PageAnonExclusive clearing */
+	bool longterm_unshare_cow;	/* 84209e87c696 + 8d6a0ac09a16: R/O longterm unshares */
+	bool zero_page_never_pinned;	/* c8070b787519 */
+	bool longterm_file_write_refused; /* 8ac268436e6d + a6e79df92e4a */
+	bool uprobes_write_in_place;	/* 2025 uprobes rewrite: no __replace_page */
+	bool gup_fast_recheck_pte;	/* always on in Linux; off models seed 001's bug */
+	bool dio_uses_pin;		/* O_DIRECT takes FOLL_PIN instead of FOLL_GET */
+	bool legacy_put_without_dirty;	/* GET-era long-term users release with put_page only */
+};
+
+struct pl_preset {
+	const char *name;		/* "v5.9" */
+	const char *kernels;		/* "5.9 - 5.10" */
+	const char *summary;		/* the rules, with commit hashes */
+	struct pl_policy policy;
+};
+
+const struct pl_preset *pl_presets(int *n);
+const struct pl_preset *pl_preset_find(const char *name);
+int pl_preset_index(const char *name);
+/* Knob table for --set and `pinlab presets`. */
+struct pl_knob {
+	const char *name;
+	const char *commit;		/* the commit that introduced the rule */
+	const char *doc;
+	size_t offset;			/* into struct pl_policy */
+	bool is_enum;			/* uint8_t reuse rule instead of bool */
+};
+const struct pl_knob *pl_knobs(int *n);
+/* Apply "knob=value"; returns 0 or -EINVAL with a message in err. */
+int pl_policy_set(struct pl_policy *p, const char *assignment, char *err, size_t errlen);
+const char *pl_policy_knob_value(const struct pl_policy *p, const struct pl_knob *k);
+
+/* ---------------------------------------------------------------------------
+ * Sync layer (src/core/sync.c).  Every access to state a race can involve
+ * goes through these; in a plain run the hook pointer is NULL and each is a
+ * load, a store or an add.  The race explorer installs a hook and turns each
+ * call into a scheduling point.
+ */
+enum pl_sync_op {
+	PL_SYNC_LOCK, PL_SYNC_UNLOCK, PL_SYNC_READ_LOCK, PL_SYNC_READ_UNLOCK,
+	PL_SYNC_READ_ONCE, PL_SYNC_WRITE_ONCE, PL_SYNC_ATOMIC,
+	PL_SYNC_TRY_GET, PL_SYNC_SEQ_BEGIN, PL_SYNC_SEQ_RETRY, PL_SYNC_SEQ_WRITE_BEGIN,
+	PL_SYNC_SEQ_WRITE_END, PL_SYNC_IRQ_DISABLE, PL_SYNC_IRQ_ENABLE, PL_SYNC_YIELD,
+};
+
+/* Named yield points: places where the kernel may sleep or be preempted. */
+enum pl_yield_point {
+	YIELD_GUP_AFTER_FAULT,		/* __get_user_pages: between faultin_page and the retry */
+	YIELD_GUP_FAST_AFTER_READ,	/* gup_fast_pte_range: after reading the PTE */
+	YIELD_GUP_FAST_AFTER_GRAB,	/* gup_fast_pte_range: after the grab, before the re-check */
+	YIELD_FORK_AFTER_PIN_CHECK,	/* copy_present_pte: after the maybe-pinned check */
+	YIELD_WP_COPY,			/* wp_page_copy: copying without the PTL */
+	YIELD_UNMAP_BEFORE_PIN_CHECK,	/* try_to_unmap_one: PTE cleared, pin not yet checked */
+	YIELD_PAGEOUT,			/* shrink_folio_list: after pageout() wrote the slot */
+	YIELD_UPROBE_REPLACE,		/* uprobes: between copy and __replace_page */
+	YIELD_DIO_INFLIGHT,		/* O_DIRECT: request in flight */
+	YIELD_NR,
+};
+
+struct pl_sync_hooks {
+	void (*yield)(struct world *w, enum pl_yield_point where, void *arg);
+	void (*sync)(struct world *w, enum pl_sync_op op, const void *obj, void *arg);
+	void *arg;
+};
+
+/* ---------------------------------------------------------------------------
+ * Events: each COW, reuse, unshare, fork copy, GUP refusal and retry is
+ * reported with the kernel function it models and the rule that decided it.
+ */
+enum pl_event_kind {
+	PL_EV_FAULT, PL_EV_COW, PL_EV_REUSE, PL_EV_UNSHARE, PL_EV_FORK_COPY, PL_EV_FORK_SHARE,
+	PL_EV_GUP_REFUSE, PL_EV_GUP_RETRY, PL_EV_GUP_FAST_BAIL, PL_EV_PIN, PL_EV_UNPIN,
+	PL_EV_SWAPOUT, PL_EV_SWAPIN, PL_EV_WRITEBACK, PL_EV_EVICT, PL_EV_SPLIT, PL_EV_COLLAPSE,
+	PL_EV_KSM_MERGE, PL_EV_ZAP, PL_EV_REPLACE, PL_EV_MKWRITE, PL_EV_NOTE,
+};
+
+struct pl_event {
+	enum pl_event_kind kind;
+	const char *func;		/* kernel function modelled: "do_wp_page" */
+	const char *rule;		/* knob or kernel rule that decided: "anon_reuse=refcount" */
+	int pid;			/* 0 if none */
+	pl_addr addr;
+	pl_pfn old_pfn, new_pfn;
+	char detail[128];
+};
+
+const char *pl_event_kind_name(enum pl_event_kind k);
+
+/* ---------------------------------------------------------------------------
+ * Invariant violations (src/core/check.c).  A violation is the *modelled
+ * kernel* breaking a rule -- an outcome to report, never an abort.
+ */
+enum pl_outcome_class {
+	PL_CLASS_COUNT,		/* refcount/mapcount/pincount bookkeeping */
+	PL_CLASS_LEAK,		/* data visible across processes (missed COW) */
+	PL_CLASS_STALE_PIN,	/* pin no longer coherent with the owner's mapping (wrong COW) */
+	PL_CLASS_LOST_WRITE,	/* written data lost (clean page dropped, GUP write undirtied) */
+	PL_CLASS_FILE_MODIFIED,	/* a private mapping or R/O file changed the file */
+	PL_CLASS_STRUCT,	/* exclusivity / page-table structure */
+};
+
+struct pl_invariant {
+	const char *name;
+	enum pl_outcome_class cls;
+	const char *rule;		/* one line */
+	const char *kernel;		/* where the kernel enforces it */
+};
+const struct pl_invariant *pl_invariants(int *n);
+const char *pl_class_name(enum pl_outcome_class c);
+
+struct pl_violation {
+	const struct pl_invariant *inv;
+	uint64_t step;
+	int pid;
+	pl_addr addr;
+	pl_pfn pfn;
+	char detail[160];
+};
+
+/* ---------------------------------------------------------------------------
+ * Pinners' state: pipes (vmsplice), io_uring fixed buffers, O_DIRECT
+ * requests, RDMA/vfio registrations, gup_test-style long-term pins.
+ */
+enum pl_pin_kind {
+	PL_PIN_PIPE,		/* vmsplice: FOLL_GET refs held by a pipe */
+	PL_PIN_IOURING,		/* io_uring_register_buffers: FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE */
+	PL_PIN_DIO,		/* O_DIRECT: short-term GET or PIN */
+	PL_PIN_RDMA,		/* ibv_reg_mr / VFIO_IOMMU_MAP_DMA: long-term */
+	PL_PIN_GUP_TEST,	/* PIN_LONGTERM_TEST_START */
+};
+
+struct pl_pinset {
+	int id;				/* 1-based handle */
+	enum pl_pin_kind kind;
+	bool active;
+	int pid;			/* task that took the references */
+	uint32_t mm_id;
+	pl_addr addr;			/* user address of page 0 */
+	uint32_t nr;
+	unsigned int gup_flags;		/* FOLL_* used */
+	bool coherent;			/* the era promises the pin tracks the mapping */
+	bool written;			/* a DMA write went through it */
+	pl_pfn *pages;			/* one pfn per page (per 4 KiB page) */
+	/* O_DIRECT request */
+	int file;
+	uint32_t file_index;
+	bool dio_write;			/* device reads memory (write(2)) */
+	/* pipe buffers: tokens consumed so far */
+	uint32_t consumed;
+};
+
+/* ---------------------------------------------------------------------------
+ * The world.
+ */
+struct pl_stats {
+	uint64_t faults, cows, reuses, unshares, fork_copies, gup_calls, gup_fast_bails,
+		 swapouts, swapins, writebacks;
+};
+
+enum pl_thp_mode { THP_NEVER, THP_MADVISE, THP_ALWAYS };
+
+struct world {
+	struct pl_policy policy;
+	const char *preset;		/* name of the preset the policy came from */
+	/* memmap: chunks of 1 << PL_MEMMAP_CHUNK_SHIFT pages, never moved */
+	struct page **memmap;
+	uint32_t nr_chunks, cap_chunks;
+	pl_pfn next_pfn;		/* bump frontier */
+	pl_pfn free_list[HPAGE_PMD_ORDER + 1];
+	uint64_t nr_free_pages, nr_alloc_pages;
+	uint64_t max_pages;		/* modelled-memory limit; 0 = none */
+	pl_pfn zero_pfn, huge_zero_pfn;
+	/* processes */
+	struct task_struct **tasks;
+	int nr_tasks, cap_tasks;
+	uint32_t next_mm_id, next_anon_vma, next_vma_id;
+	/* files, swap, hugetlb */
+	struct pl_file **files;
+	int nr_files, cap_files;
+	struct swap_slot *swap;
+	uint32_t nr_swap, cap_swap, swap_free_hint;
+	uint32_t swap_max;		/* 0 = no swap device */
+	uint32_t hugetlb_total, hugetlb_free;
+	enum pl_thp_mode thp;
+	bool huge_zero_page;		/* transparent_hugepage/use_zero_page */
+	/* pinners */
+	struct pl_pinset **pins;
+	int nr_pins, cap_pins;
+	/* tokens: interned strings; token 0 is the zero page's contents */
+	char **tokens;
+	uint32_t nr_tokens, cap_tokens;
+	/* bookkeeping */
+	uint64_t step;			/* scenario step number (set by the caller) */
+	int cur_pid;			/* task running the current operation */
+	int cur_thread;			/* model thread id, for locks */
+	bool checked;			/* run the invariant checker after every step */
+	struct pl_violation *violations;
+	int nr_violations, cap_violations;
+	struct pl_stats stats;
+	struct pl_sync_hooks hooks;
+	void (*on_event)(struct world *w, const struct pl_event *ev, void *arg);
+	void *event_arg;
+	uint32_t next_lock_id;
+	int oom;			/* set when an allocation of the model failed */
+};
+
+/* ---------------------------------------------------------------------------
+ * World, tasks, tokens (world.c).
+ */
+struct world *pl_world_new(const struct pl_policy *policy, const char *preset);
+void pl_world_free(struct world *w);
+pl_token pl_token_intern(struct world *w, const char *text);
+const char *pl_token_text(const struct world *w, pl_token t);
+struct task_struct *pl_task(const struct world *w, int pid);
+int pl_task_create(struct world *w);		/* a new process with an empty mm; returns pid */
+void pl_event_emit(struct world *w, enum pl_event_kind kind, const char *func, const char *rule,
+		   pl_addr addr, pl_pfn old_pfn, pl_pfn new_pfn, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/* ---------------------------------------------------------------------------
+ * Folios (folio.c).
+ */
+struct page *pfn_to_page(const struct world *w, pl_pfn pfn);
+pl_pfn page_to_pfn(const struct world *w, const struct page *page);
+struct folio *page_folio(const struct world *w, const struct page *page);
+struct folio *pfn_folio(const struct world *w, pl_pfn pfn);
+static inline pl_pfn folio_pfn(const struct folio *f) { return f->page.head; }
+static inline struct page *folio_page(struct folio *f, unsigned i) { return &f->page + i; }
+static inline unsigned folio_nr_pages(const struct folio *f) { return 1u << f->page.order; }
+static inline bool folio_test_large(const struct folio *f) { return f->page.order > 0; }
+static inline bool folio_test_anon(const struct folio *f) { return (f->page.flags & PG_anon) != 0; }
+static inline bool folio_test_ksm(const struct folio *f) { return (f->page.flags & PG_ksm) != 0; }
+static inline bool folio_test_hugetlb(const struct folio *f) { return (f->page.flags & PG_hugetlb) != 0; }
+static inline bool folio_test_dirty(const struct folio *f) { return (f->page.flags & PG_dirty) != 0; }
+static inline bool folio_test_swapcache(const struct folio *f) { return (f->page.flags & PG_swapcache) != 0; }
+static inline bool folio_test_zero(const struct folio *f) { return (f->page.flags & PG_zero) != 0; }
+static inline bool PageAnonExclusive(const struct page *p) { return (p->flags & PG_anon_exclusive) != 0; }
+static inline bool folio_has_pincount(const struct folio *f) { return folio_test_large(f); }
+int folio_mapcount(const struct folio *f);	/* total mappings (PMD maps count once per page range) */
+bool folio_maybe_dma_pinned(const struct folio *f);
+bool folio_is_longterm_pinnable(const struct folio *f);
+
+/* ---------------------------------------------------------------------------
+ * Page tables (pgtable.c).
+ */
+pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
+pmd_t *pl_pmd_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
+struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr);
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, pl_addr addr);
+
+/* ---------------------------------------------------------------------------
+ * mm operations (mmap.c, fork.c).  Addresses are page aligned; lengths in
+ * bytes as for the syscalls.
+ */
+enum { PL_PROT_NONE = 0, PL_PROT_READ = 1, PL_PROT_WRITE = 2, PL_PROT_EXEC = 4 };
+enum {
+	PL_MAP_PRIVATE = 1u << 0, PL_MAP_SHARED = 1u << 1, PL_MAP_ANONYMOUS = 1u << 2,
+	PL_MAP_POPULATE = 1u << 3, PL_MAP_HUGETLB = 1u << 4, PL_MAP_FIXED = 1u << 5,
+	PL_MAP_LOCKED = 1u << 6, PL_MAP_PFNMAP = 1u << 7,	/* a driver's remap_pfn_range */
+};
+enum pl_madv {
+	PL_MADV_DONTNEED, PL_MADV_DONTFORK, PL_MADV_DOFORK, PL_MADV_WIPEONFORK,
+	PL_MADV_KEEPONFORK, PL_MADV_PAGEOUT, PL_MADV_COLD, PL_MADV_HUGEPAGE,
+	PL_MADV_NOHUGEPAGE, PL_MADV_POPULATE_READ, PL_MADV_POPULATE_WRITE, PL_MADV_MERGEABLE,
+	PL_MADV_UNMERGEABLE, PL_MADV_COLLAPSE,
+};
+const char *pl_madv_name(enum pl_madv m);
+
+/* Returns the address, or a negative errno cast to pl_addr (check with pl_err()). */
+pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, unsigned flags,
+		int file, uint32_t pgoff);
+static inline bool pl_err(pl_addr a) { return (int64_t)a < 0 && (int64_t)a > -4096; }
+int pl_munmap(struct world *w, int pid, pl_addr addr, uint64_t len);
+pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint64_t new_len,
+		  bool maymove, pl_addr new_addr);
+int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot);
+int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_madv advice);
+int pl_fork(struct world *w, int pid);		/* returns the child pid or -errno */
+int pl_exit(struct world *w, int pid);
+/* /proc/pid/clear_refs "4": write-protect everything for soft-dirty tracking */
+int pl_clear_refs_soft_dirty(struct world *w, int pid);
+/* UFFDIO_CONTINUE: map the page-cache page of a shmem-backed vma (R/O, dirty). */
+int pl_uffdio_continue(struct world *w, int pid, pl_addr addr);
+
+/* ---------------------------------------------------------------------------
+ * Faults and user access (memory.c, huge_memory.c).
+ */
+unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 pl_addr addr, unsigned fault_flags);
+/* A user load/store by task pid: faults as needed.  -EFAULT = SIGSEGV, -EBUSY = SIGBUS. */
+int pl_user_read(struct world *w, int pid, pl_addr addr, pl_token *out);
+int pl_user_write(struct world *w, int pid, pl_addr addr, pl_token tok);
+
+/* ---------------------------------------------------------------------------
+ * GUP (gup.c).  pages[] receives one pfn per 4 KiB page.
+ */
+long get_user_pages(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		    unsigned gup_flags, pl_pfn *pages);
+long get_user_pages_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+			 unsigned gup_flags, pl_pfn *pages);
+long pin_user_pages(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		    unsigned gup_flags, pl_pfn *pages);
+long pin_user_pages_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+			 unsigned gup_flags, pl_pfn *pages);
+/* Only the lockless walk (FOLL_FAST_ONLY): returns how many it got. */
+long gup_fast_only(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		   unsigned gup_flags, pl_pfn *pages);
+void put_page(struct world *w, pl_pfn pfn);
+void unpin_user_page(struct world *w, pl_pfn pfn);
+void unpin_user_pages(struct world *w, const pl_pfn *pages, unsigned long n);
+void unpin_user_pages_dirty_lock(struct world *w, const pl_pfn *pages, unsigned long n,
+				 bool make_dirty);
+void set_page_dirty_lock(struct world *w, pl_pfn pfn);
+
+/* ---------------------------------------------------------------------------
+ * Pinners (pinners.c).  Each returns a handle (>0) or -errno.
+ */
+int pl_pipe_create(struct world *w);
+long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long nr);
+/* read(2) of a pipe: next buffer's contents; releases its reference. -EAGAIN if empty. */
+int pl_pipe_read(struct world *w, int pipe, pl_token *out);
+int pl_pipe_close(struct world *w, int pipe);
+
+int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned long nr);
+int io_uring_unregister_buffers(struct world *w, int buf);
+/* IORING_OP_WRITE_FIXED: device reads the buffer, writes file pages [index..). */
+int io_uring_write_fixed(struct world *w, int buf, int file, uint32_t index);
+/* IORING_OP_READ_FIXED: device writes file contents into the buffer. */
+int io_uring_read_fixed(struct world *w, int buf, int file, uint32_t index);
+
+/* O_DIRECT: submit pins the user pages, complete does the transfer and releases. */
+int pl_dio_submit(struct world *w, int pid, int file, uint32_t index, pl_addr addr,
+		  unsigned long nr, bool write_to_file);
+int pl_dio_complete(struct world *w, int req);
+
+/* RDMA / vfio style long-term registration. */
+int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable);
+int pl_rdma_dereg_mr(struct world *w, int mr);
+int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok);	/* device -> memory */
+int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out);	/* memory -> device */
+
+/* gup_test PIN_LONGTERM_TEST_START / READ / STOP */
+int pl_gup_test_pin(struct world *w, int pid, pl_addr addr, unsigned long nr, bool write, bool fast);
+int pl_gup_test_read(struct world *w, int h, uint32_t page, pl_token *out);
+int pl_gup_test_unpin(struct world *w, int h);
+
+/* /proc/pid/mem and ptrace(POKEDATA): FOLL_FORCE (remote when pid != target). */
+int pl_proc_mem_write(struct world *w, int pid, int target, pl_addr addr, pl_token tok);
+int pl_proc_mem_read(struct world *w, int pid, int target, pl_addr addr, pl_token *out);
+/* process_vm_writev / readv: remote GUP without FOLL_FORCE. */
+int pl_process_vm_writev(struct world *w, int pid, int target, pl_addr addr, pl_token tok);
+int pl_process_vm_readv(struct world *w, int pid, int target, pl_addr addr, pl_token *out);
+
+/* uprobes: install a breakpoint (tok) at file page index in every mm mapping it privately. */
+int pl_uprobe_register(struct world *w, int file, uint32_t index, pl_token tok);
+int pl_uprobe_unregister(struct world *w, int file, uint32_t index);
+
+struct pl_pinset *pl_pinset_get(const struct world *w, int id);
+
+/* ---------------------------------------------------------------------------
+ * Files, page cache, writeback (filemap.c); swap and reclaim (vmscan.c);
+ * KSM (ksm.c); THP (huge_memory.c); hugetlb pool (folio.c).
+ */
+int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token initial);
+int pl_file_write(struct world *w, int file, uint32_t index, pl_token tok);	/* write(2) */
+int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out);	/* read(2) */
+pl_token pl_file_disk(const struct world *w, int file, uint32_t index);	/* on-disk contents */
+int pl_file_truncate(struct world *w, int file, uint32_t nr_pages);
+/* Writeback of one file page: clean, write-protect every PTE, write to disk. */
+int pl_writeback(struct world *w, int file, uint32_t index);
+int pl_writeback_file(struct world *w, int file);
+/* Drop a clean, unmapped, unreferenced page-cache page. */
+int pl_evict(struct world *w, int file, uint32_t index);
+
+int pl_swapon(struct world *w, uint32_t nr_slots);
+/* shrink_folio_list on the folio mapped at addr: add to swap cache, unmap, pageout, free. */
+int pl_reclaim(struct world *w, int pid, pl_addr addr);
+/* Try once more to free every clean, unreferenced swap-cache folio. */
+int pl_reclaim_swapcache(struct world *w);
+int pl_hugetlb_set_pool(struct world *w, uint32_t nr);
+int pl_ksm_merge(struct world *w);			/* one full ksmd scan */
+int pl_thp_collapse(struct world *w, int pid, pl_addr addr);	/* MADV_COLLAPSE of one PMD range */
+int pl_thp_split(struct world *w, int pid, pl_addr addr);	/* split the PMD mapping at addr */
+
+/* ---------------------------------------------------------------------------
+ * Invariant checker (check.c).
+ */
+/* Check every invariant now; returns the number of new violations. */
+int pl_check_world(struct world *w);
+/* Record a violation detected at the moment it happens. */
+void pl_violation(struct world *w, const char *invariant, int pid, pl_addr addr, pl_pfn pfn,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+const struct pl_invariant *pl_invariant_find(const char *name);
+/* The refcount the checker expects from first principles. */
+uint64_t pl_expected_refcount(struct world *w, pl_pfn head, int *mapcount_out);
+
+/* Bytes of model memory per populated page, for the benchmark. */
+uint64_t pl_world_bytes(const struct world *w);
+
+#endif /* PINLAB_CORE_H */

@@ -1,0 +1,116 @@
+/*
+ * Text dump of a world: every process, its VMAs, every non-empty PTE or PMD
+ * leaf, and the folio behind it with its counts and flags.  Deterministic:
+ * pfns and addresses are model values, never host pointers.
+ */
+#include "dump.h"
+
+#include <stdio.h>
+
+static void dump_flags(FILE *out, const struct folio *f, const struct page *p)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ PG_anon, "anon" }, { PG_ksm, "ksm" }, { PG_hugetlb, "hugetlb" },
+		{ PG_dirty, "dirty" }, { PG_writeback, "writeback" },
+		{ PG_swapcache, "swapcache" }, { PG_zero, "zero" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f->page.flags & names[i].bit)
+			fprintf(out, " %s", names[i].name);
+	if (p->flags & PG_anon_exclusive)
+		fprintf(out, " exclusive");
+}
+
+static void dump_entry(FILE *out, const struct world *w, pl_addr addr, pte_t e, bool pmd)
+{
+	fprintf(out, "      %s 0x%llx ", pmd ? "pmd" : "pte", (unsigned long long)addr);
+	if (is_swap_pte(e)) {
+		fprintf(out, "swap slot %u%s\n", pte_swp_offset(e),
+			pte_swp_exclusive(e) ? " exclusive" : "");
+		return;
+	}
+	fprintf(out, "%s%s%s%s pfn %u", pte_protnone(e) ? "prot-none" : "present",
+		pte_write(e) ? " write" : " ro", pte_dirty(e) ? " dirty" : "",
+		pte_special(e) ? " special" : "", pte_pfn(e));
+	{
+		const struct page *p = pfn_to_page(w, pte_pfn(e));
+		const struct folio *f = page_folio(w, p);
+
+		fprintf(out, " -> folio %u order %u ref %u map %d", folio_pfn(f), f->page.order,
+			f->page._refcount, folio_mapcount(f));
+		if (folio_test_large(f))
+			fprintf(out, " pincount %d", f->page._pincount);
+		if (f->page.gup_gets || f->page.gup_pins)
+			fprintf(out, " gup-gets %u gup-pins %u", f->page.gup_gets,
+				f->page.gup_pins);
+		dump_flags(out, f, p);
+		fprintf(out, " \"%s\"\n", folio_test_zero(f) ? "" : pl_token_text(w, p->token));
+	}
+}
+
+static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
+{
+	fprintf(out, "  mm %u%s write_protect_seq %u\n", mm->id,
+		(mm->flags & MMF_HAS_PINNED) ? " MMF_HAS_PINNED" : "", mm->write_protect_seq);
+	for (int i = 0; i < mm->nr_vmas; i++) {
+		struct vm_area_struct *v = &mm->vmas[i];
+
+		fprintf(out, "    vma 0x%llx-0x%llx %c%c%c%s%s%s%s%s file %d pgoff %u\n",
+			(unsigned long long)v->vm_start, (unsigned long long)v->vm_end,
+			(v->vm_flags & VM_READ) ? 'r' : '-', (v->vm_flags & VM_WRITE) ? 'w' : '-',
+			(v->vm_flags & VM_EXEC) ? 'x' : '-',
+			(v->vm_flags & VM_SHARED) ? " shared" : " private",
+			(v->vm_flags & VM_HUGETLB) ? " hugetlb" : "",
+			(v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
+			(v->vm_flags & VM_WIPEONFORK) ? " wipeonfork" : "",
+			(v->vm_flags & VM_HUGEPAGE) ? " hugepage" : "", v->file, v->vm_pgoff);
+		for (pl_addr a = v->vm_start; a < v->vm_end;) {
+			pmd_t *pmdp = pl_pmd_lookup(mm, a);
+			pte_t *ptep;
+
+			if (pmdp && pmd_leaf(*pmdp)) {
+				dump_entry(out, w, a & PMD_MASK, *pmdp, true);
+				a = (a & PMD_MASK) + PMD_SIZE;
+				continue;
+			}
+			if (!pl_ptetab_lookup(mm, a)) {
+				a = (a & PMD_MASK) + PMD_SIZE;
+				continue;
+			}
+			ptep = pl_pte_lookup(mm, a);
+			if (ptep && !pte_none(*ptep))
+				dump_entry(out, w, a, *ptep, false);
+			a += PAGE_SIZE;
+		}
+	}
+}
+
+void pl_dump_world(FILE *out, const struct world *w)
+{
+	fprintf(out, "world: preset %s, step %llu\n", w->preset, (unsigned long long)w->step);
+	for (int i = 0; i < w->nr_tasks; i++) {
+		struct task_struct *t = w->tasks[i];
+
+		fprintf(out, "process %d%s", t->pid, t->exited ? " (exited)\n" : "\n");
+		if (t->mm)
+			dump_mm(out, w, t->mm);
+	}
+	for (int i = 0; i < w->nr_pins; i++) {
+		struct pl_pinset *ps = w->pins[i];
+
+		if (!ps->active)
+			continue;
+		fprintf(out, "pinset %d kind %d pid %d pages %u:", ps->id, (int)ps->kind, ps->pid,
+			ps->nr);
+		for (uint32_t j = 0; j < ps->nr && ps->pages; j++)
+			fprintf(out, " %u", ps->pages[j]);
+		fprintf(out, "\n");
+	}
+	for (int i = 0; i < w->nr_violations; i++) {
+		const struct pl_violation *v = &w->violations[i];
+
+		fprintf(out, "violation %s at step %llu: %s\n", v->inv ? v->inv->name : "?",
+			(unsigned long long)v->step, v->detail);
+	}
+}

@@ -1,0 +1,544 @@
+/*
+ * Files, the page cache and writeback: the model of mm/filemap.c,
+ * mm/page-writeback.c and the bits of ext4/shmem/hugetlbfs that matter to
+ * GUP.
+ *
+ * A file is i_size in pages, a page cache (index -> folio head pfn) and, for
+ * ext4, the blocks on disk.  tmpfs and hugetlbfs have no disk: their data
+ * lives only in page-cache folios.  The model still keeps disk[] for them,
+ * holding the file's initial contents, so a cache folio can be created
+ * lazily (on the first fault, read or write) with the right token.
+ *
+ *   ext4 page life cycle (one cached folio, order 0):
+ *
+ *     absent --filemap_get_folio(create)--> CLEAN, R/O in every shared PTE
+ *        ^                                    |  write fault: page_mkwrite(),
+ *        |  pl_evict()                        |  write(2), GUP unpin dirty_lock
+ *        |  (unmapped, unreferenced,          v
+ *        |   clean)                         DIRTY, PTEs may be writable
+ *        |                                    |  pl_writeback(): folio_mkclean()
+ *        +---- CLEAN <------------------------+  (write-protect, clean PTEs),
+ *                                                PG_writeback, disk[] = tokens
+ *
+ * The hole in this cycle is the whole point of seed 003 and 8ac268436e6d:
+ * a device writing through a GUP reference does not go through a PTE, so
+ * after writeback cleaned the folio nothing tells the filesystem the page
+ * changed.  If the reference is then dropped without set_page_dirty_lock()
+ * (or unpin_user_pages_dirty_lock()), the folio looks clean, reclaim drops
+ * it, and the write is lost.  pl_evict() reports that as "lost-write".
+ *
+ * Counting: the page cache holds folio_nr_pages() references on a cached
+ * folio (one per page, one for a small folio), except hugetlb, whose cache
+ * holds one reference on the head as __filemap_add_folio() does.  The
+ * folio's ->mapping is file id + 1 and ->index the first page index it
+ * covers.  filemap_get_folio() hands back the folio *without* a reference
+ * for the caller: a model step runs to completion, and the cache reference
+ * keeps the folio alive until the caller has taken its own (a mapping).
+ */
+#include "internal.h"
+
+/* hugetlbfs page cache entries are 2 MiB: 512 indexes share one folio. */
+static inline bool file_is_huge(const struct pl_file *f)
+{
+	return f->fs == PL_FS_HUGETLBFS;
+}
+
+static uint32_t file_round_size(const struct pl_file *f, uint32_t nr_pages)
+{
+	if (file_is_huge(f))
+		return (uint32_t)(((uint64_t)nr_pages + HPAGE_PMD_NR - 1) & ~(uint64_t)(HPAGE_PMD_NR - 1));
+	return nr_pages;
+}
+
+unsigned pl_filemap_cache_refs(const struct folio *f)
+{
+	return folio_test_hugetlb(f) ? 1 : folio_nr_pages(f);
+}
+
+/**
+ * pl_file_get() - the file with handle @id.
+ * Return: the file, or NULL if @id names none (ids are 1-based).
+ */
+struct pl_file *pl_file_get(const struct world *w, int id)
+{
+	if (id < 1 || id > w->nr_files)
+		return NULL;
+	return w->files[id - 1];
+}
+
+/* Make room for @nr_pages indexes in the cache and on disk. */
+static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
+{
+	uint32_t cap = f->cap;
+
+	if (nr_pages <= cap)
+		return;
+	while (cap < nr_pages)
+		cap = cap ? (cap > UINT32_MAX / 2 ? nr_pages : 2 * cap) : nr_pages;
+	f->cache = pl_realloc_array(w, f->cache, cap, sizeof(*f->cache));
+	f->disk = pl_realloc_array(w, f->disk, cap, sizeof(*f->disk));
+	for (uint32_t i = f->cap; i < cap; i++) {
+		f->cache[i] = PL_PFN_NONE;
+		f->disk[i] = PL_TOKEN_ZERO;
+	}
+	f->cap = cap;
+}
+
+/* The model refuses files above 2^26 pages (256 GiB): a typo, not a test. */
+#define PL_FILE_MAX_PAGES (1u << 26)
+
+/**
+ * pl_file_create() - a new file of @nr_pages pages, every page holding @initial.
+ * @fs: ext4 (dirty-tracked, has a disk), tmpfs or hugetlbfs (no disk)
+ *
+ * hugetlbfs sizes are rounded up to whole 2 MiB pages.
+ * Return: the file id (>= 1) or -errno.
+ */
+int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token initial)
+{
+	struct pl_file *f;
+
+	if (fs != PL_FS_EXT4 && fs != PL_FS_TMPFS && fs != PL_FS_HUGETLBFS)
+		return -EINVAL;
+	if (nr_pages > PL_FILE_MAX_PAGES)
+		return -EFBIG;
+	if (w->nr_files == w->cap_files) {
+		w->cap_files = w->cap_files ? 2 * w->cap_files : 4;
+		w->files = pl_realloc_array(w, w->files, (size_t)w->cap_files, sizeof(*w->files));
+	}
+	f = pl_zalloc(w, sizeof(*f));
+	f->id = w->nr_files + 1;
+	f->fs = fs;
+	f->nr_pages = file_round_size(f, nr_pages);
+	file_reserve(w, f, f->nr_pages ? f->nr_pages : 1);
+	for (uint32_t i = 0; i < f->nr_pages; i++)
+		f->disk[i] = initial;
+	w->files[w->nr_files++] = f;
+	return f->id;
+}
+
+/* The cached page for @index, or NULL. */
+static struct page *filemap_page(struct world *w, struct pl_file *file, uint32_t index)
+{
+	struct folio *folio = filemap_get_folio(w, file, index, false);
+
+	return folio ? folio_page(folio, index - folio->page.index) : NULL;
+}
+
+/*
+ * filemap_add_folio(): a fresh folio for @index, read from disk[] (ext4)
+ * or holding the initial contents (tmpfs, hugetlbfs).  The allocation's
+ * reference becomes the page cache's.
+ */
+static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, uint32_t index)
+{
+	uint32_t base = index, nr = 1;
+	struct folio *folio;
+
+	if (file_is_huge(file)) {
+		/* hugetlbfs: one 2 MiB folio from the pool covers 512 indexes */
+		base = index & ~(HPAGE_PMD_NR - 1);
+		nr = HPAGE_PMD_NR;
+		if (base + nr > file->nr_pages)
+			return NULL;
+		folio = pl_hugetlb_alloc(w);
+	} else {
+		folio = folio_alloc(w, 0);
+	}
+	if (!folio)
+		return NULL;	/* pool empty or out of model memory */
+	PL_BUG_ON(folio_nr_pages(folio) != nr);
+	PL_BUG_ON(pl_filemap_cache_refs(folio) != 1);
+	for (uint32_t i = 0; i < nr; i++) {
+		folio_page(folio, i)->token = file->disk[base + i];
+		file->cache[base + i] = folio_pfn(folio);
+	}
+	folio->page.mapping = (uint32_t)file->id + 1;
+	folio->page.index = base;
+	return folio;
+}
+
+/**
+ * filemap_get_folio() - the page-cache folio holding page @index of @file.
+ * @create: allocate and insert one if absent (FGP_CREAT)
+ *
+ * No reference is taken for the caller (see the comment at the top).
+ * Return: the folio head, or NULL if absent, beyond i_size, or if the
+ * allocation failed (hugetlb pool empty: the fault then gives SIGBUS).
+ */
+struct folio *filemap_get_folio(struct world *w, struct pl_file *file, uint32_t index, bool create)
+{
+	pl_pfn pfn;
+
+	if (!file || index >= file->nr_pages)
+		return NULL;
+	pl_sync(w, PL_SYNC_READ_ONCE, &file->cache[index]);
+	pfn = file->cache[index];
+	if (pfn != PL_PFN_NONE)
+		return pfn_folio(w, pfn);
+	if (!create)
+		return NULL;
+	return filemap_add_folio(w, file, index);
+}
+
+/**
+ * filemap_remove_folio() - take @folio out of @file's page cache.
+ *
+ * Drops the cache's references, so the folio is freed unless someone else
+ * (a mapping, a GUP reference) still holds it.  Callers unmap it first.  A
+ * dirty folio's data is discarded: this is truncation, or eviction of a
+ * folio already known clean.
+ */
+void filemap_remove_folio(struct world *w, struct pl_file *file, struct folio *folio)
+{
+	pl_pfn pfn = folio_pfn(folio);
+	unsigned nr = folio_nr_pages(folio);
+
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t idx = folio->page.index + i;
+
+		if (idx < file->cap && file->cache[idx] == pfn)
+			file->cache[idx] = PL_PFN_NONE;
+	}
+	folio->page.mapping = 0;
+	pl_page_flags_clear(w, &folio->page, PG_dirty);
+	folio_put_refs(w, folio, (int)pl_filemap_cache_refs(folio));
+}
+
+/* Validate (file, index) as a syscall on an open file would. */
+static int file_check(const struct world *w, int file, uint32_t index, struct pl_file **out)
+{
+	struct pl_file *f = pl_file_get(w, file);
+
+	if (!f)
+		return -EBADF;
+	if (index >= f->nr_pages)
+		return -EINVAL;
+	*out = f;
+	return 0;
+}
+
+/**
+ * pl_file_write() - write(2) of one page: the folio takes @tok and is dirty.
+ * Return: 0, -EBADF, -EINVAL (beyond i_size), -ENOMEM (no folio).
+ */
+int pl_file_write(struct world *w, int file, uint32_t index, pl_token tok)
+{
+	struct pl_file *f;
+	struct folio *folio;
+	int ret = file_check(w, file, index, &f);
+
+	if (ret)
+		return ret;
+	folio = filemap_get_folio(w, f, index, true);
+	if (!folio)
+		return -ENOMEM;
+	pl_page_write(w, folio_page(folio, index - folio->page.index), tok, false);
+	/* generic_perform_write(): the write itself dirties the folio, no mkwrite */
+	folio_mark_dirty(w, folio);
+	return 0;
+}
+
+/**
+ * pl_file_read() - read(2) of one page: the cached copy if any, else the disk.
+ * The model does not populate the cache on read: a read leaves no trace.
+ */
+int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out)
+{
+	struct pl_file *f;
+	struct page *p;
+	int ret = file_check(w, file, index, &f);
+
+	if (ret)
+		return ret;
+	p = filemap_page(w, f, index);
+	*out = p ? pl_page_token(w, p) : f->disk[index];
+	return 0;
+}
+
+/** pl_file_disk() - what is on disk (ext4) or the initial contents (tmpfs); 0 if invalid. */
+pl_token pl_file_disk(const struct world *w, int file, uint32_t index)
+{
+	const struct pl_file *f = pl_file_get(w, file);
+
+	if (!f || index >= f->nr_pages)
+		return PL_TOKEN_ZERO;
+	return f->disk[index];
+}
+
+/**
+ * pl_file_truncate() - ftruncate(2) to @nr_pages.
+ *
+ * Shrinking drops the cached pages beyond the new size.  The kernel would
+ * unmap them first (unmap_mapping_range); the model keeps it simple and
+ * refuses with -EBUSY while any of them is mapped.  A folio still held by a
+ * GUP reference leaves the cache and lives on, orphaned, until released.
+ * Growing adds zero-filled pages (a hole).
+ */
+int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
+{
+	struct pl_file *f = pl_file_get(w, file);
+	uint32_t old;
+
+	if (!f)
+		return -EBADF;
+	if (nr_pages > PL_FILE_MAX_PAGES)
+		return -EFBIG;
+	nr_pages = file_round_size(f, nr_pages);
+	old = f->nr_pages;
+	if (nr_pages >= old) {
+		file_reserve(w, f, nr_pages ? nr_pages : 1);
+		for (uint32_t i = old; i < nr_pages; i++)
+			f->disk[i] = PL_TOKEN_ZERO;
+		f->nr_pages = nr_pages;
+		return 0;
+	}
+	for (uint32_t i = nr_pages; i < old; i++) {
+		struct folio *folio = filemap_get_folio(w, f, i, false);
+
+		if (folio && folio_mapcount(folio) > 0)
+			return -EBUSY;
+	}
+	for (uint32_t i = nr_pages; i < old; i++) {
+		struct folio *folio = filemap_get_folio(w, f, i, false);
+
+		if (folio)
+			filemap_remove_folio(w, f, folio);
+		f->disk[i] = PL_TOKEN_ZERO;	/* the blocks are freed */
+	}
+	f->nr_pages = nr_pages;
+	return 0;
+}
+
+/**
+ * page_mkwrite() - the filesystem hears that a shared mapping will write @folio.
+ *
+ * ext4 (ext4_page_mkwrite) reserves blocks and dirties the folio; that is
+ * the notification 8ac268436e6d protects: a writable long-term pin would
+ * write without ever coming through here.  tmpfs and hugetlbfs have no
+ * ->page_mkwrite; callers only get here through vma_wants_writenotify().
+ * Return: 0 (the model's filesystem never fails it).
+ */
+int page_mkwrite(struct world *w, struct vm_area_struct *vma, struct folio *folio)
+{
+	struct pl_file *f = pl_file_get(w, vma->file);
+	pl_addr addr = 0;
+
+	if (folio->page.index >= vma->vm_pgoff)
+		addr = vma->vm_start + ((pl_addr)(folio->page.index - vma->vm_pgoff) << PAGE_SHIFT);
+	if (f && f->fs == PL_FS_EXT4)
+		pl_event_emit(w, PL_EV_MKWRITE, "ext4_page_mkwrite", "vma_wants_writenotify", addr,
+			      folio_pfn(folio), folio_pfn(folio), "file %d page %u dirtied",
+			      vma->file, folio->page.index);
+	folio_mark_dirty(w, folio);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * rmap walks.  The model has no reverse map: visit every live mm.
+ */
+
+/** pl_next_mm() - the next distinct live mm after *@pos, or NULL at the end. */
+struct mm_struct *pl_next_mm(const struct world *w, int *pos)
+{
+	while (*pos < w->nr_tasks) {
+		struct task_struct *t = w->tasks[(*pos)++];
+		bool seen = false;
+
+		if (t->exited || !t->mm)
+			continue;
+		/* tasks sharing an mm (CLONE_VM) are one address space */
+		for (int i = 0; i < *pos - 1 && !seen; i++)
+			seen = w->tasks[i]->mm == t->mm && !w->tasks[i]->exited;
+		if (!seen)
+			return t->mm;
+	}
+	return NULL;
+}
+
+/**
+ * pl_rmap_walk_file() - rmap_walk_file(): every place page @index of @file is mapped.
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int pl_rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, void *arg)
+{
+	struct mm_struct *mm;
+	int pos = 0;
+
+	while ((mm = pl_next_mm(w, &pos))) {
+		for (int i = 0; i < mm->nr_vmas; i++) {
+			struct vm_area_struct *vma = &mm->vmas[i];
+			uint64_t npages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+			int ret;
+
+			if (vma->file != file || index < vma->vm_pgoff ||
+			    index >= vma->vm_pgoff + npages)
+				continue;
+			ret = fn(w, mm, vma, vma->vm_start + ((pl_addr)(index - vma->vm_pgoff) << PAGE_SHIFT),
+				 arg);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Writeback.
+ */
+struct mkclean_arg {
+	struct folio *folio;
+	pl_pfn pfn;		/* the page of the folio being cleaned */
+	bool dirty;		/* a PTE was dirty */
+	int cleaned;		/* PTEs write-protected */
+};
+
+/*
+ * page_mkclean_one(): under the PTL, move the PTE's dirty bit to the folio
+ * and, where the filesystem wants to hear about the next write, make the
+ * PTE read-only again so that write faults into page_mkwrite().
+ */
+static int page_mkclean_one(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			    pl_addr addr, void *arg)
+{
+	struct mkclean_arg *a = arg;
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	pte_t *ptep = pl_pte_lookup(mm, addr);
+	pte_t pte;
+
+	if (!ptep || !ptl)
+		return 0;
+	pl_spin_lock(w, ptl);
+	pte = pl_ptep_get(w, ptep);
+	if (pte_present(pte) && pte_pfn(pte) == a->pfn) {
+		if (pte_dirty(pte))
+			a->dirty = true;
+		if ((vma->vm_flags & VM_SHARED) && vma_wants_writenotify(w, vma) &&
+		    (pte_write(pte) || pte_dirty(pte))) {
+			pl_set_pte(w, ptep, pte_mkclean(pte_wrprotect(pte)));
+			a->cleaned++;
+		} else if (pte_dirty(pte)) {
+			pl_set_pte(w, ptep, pte_mkclean(pte));
+		}
+	}
+	pl_spin_unlock(w, ptl);
+	return 0;
+}
+
+/**
+ * pl_writeback() - write page @index of @file back to disk.
+ *
+ * folio_clear_dirty_for_io() + ->writepages for one ext4 folio: clean and
+ * write-protect every shared PTE (folio_mkclean), clear PG_dirty, set
+ * PG_writeback, store every page's token in disk[], end writeback.  A clean
+ * folio is left alone.  tmpfs and hugetlbfs have nothing to write to: a
+ * no-op.
+ * Return: 0, -EBADF, -EINVAL, or -ENOENT if the page is not cached.
+ */
+int pl_writeback(struct world *w, int file, uint32_t index)
+{
+	struct mkclean_arg a = { 0 };
+	struct folio *folio;
+	struct pl_file *f;
+	unsigned nr;
+	int ret = file_check(w, file, index, &f);
+
+	if (ret)
+		return ret;
+	if (f->fs != PL_FS_EXT4)
+		return 0;
+	folio = filemap_get_folio(w, f, index, false);
+	if (!folio)
+		return -ENOENT;
+	if (folio->page.flags & PG_writeback)
+		return 0;	/* already under I/O (cannot happen in a synchronous model) */
+	a.folio = folio;
+	a.pfn = folio_pfn(folio);
+	if (folio_mapcount(folio) > 0)
+		pl_rmap_walk_file(w, file, folio->page.index, page_mkclean_one, &a);
+	if (a.dirty)
+		folio_mark_dirty(w, folio);
+	if (!folio_test_dirty(folio))
+		return 0;
+	pl_page_flags_clear(w, &folio->page, PG_dirty);
+	pl_page_flags_set(w, &folio->page, PG_writeback);
+	nr = folio_nr_pages(folio);
+	for (unsigned i = 0; i < nr; i++)
+		f->disk[folio->page.index + i] = pl_page_token(w, folio_page(folio, i));
+	/* what a GUP writer had written is on disk now */
+	pl_page_flags_clear(w, &folio->page, PG_writeback | PG_gup_written);
+	w->stats.writebacks++;
+	pl_event_emit(w, PL_EV_WRITEBACK, "folio_clear_dirty_for_io", "vma_wants_writenotify", 0,
+		      folio_pfn(folio), folio_pfn(folio),
+		      "file %d page %u written, %d PTE(s) write-protected", file, index, a.cleaned);
+	return 0;
+}
+
+/** pl_writeback_file() - pl_writeback() of every cached page (sync_file_range). */
+int pl_writeback_file(struct world *w, int file)
+{
+	struct pl_file *f = pl_file_get(w, file);
+	int ret = 0;
+
+	if (!f)
+		return -EBADF;
+	for (uint32_t i = 0; i < f->nr_pages; i++) {
+		int r;
+
+		if (f->cache[i] == PL_PFN_NONE)
+			continue;
+		r = pl_writeback(w, file, i);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+/**
+ * pl_evict() - drop a clean, unmapped, unreferenced page-cache page.
+ *
+ * The kernel's __remove_mapping() freezes the refcount at "cache only", so a
+ * mapped, GUP-referenced, dirty or under-writeback folio stays.  tmpfs and
+ * hugetlbfs pages are the only copy of their data: never evicted here.
+ *
+ * lost-write: the folio is clean but differs from the disk.  Only a write
+ * that bypassed every dirtying path -- a DMA write through a GUP reference
+ * released without set_page_dirty_lock() -- gets there.  It is dropped as
+ * the kernel would, and reported.
+ * Return: 0, -EBADF, -EINVAL, -ENOENT (not cached), -EBUSY.
+ */
+int pl_evict(struct world *w, int file, uint32_t index)
+{
+	struct folio *folio;
+	struct pl_file *f;
+	pl_pfn pfn;
+	int ret = file_check(w, file, index, &f);
+
+	if (ret)
+		return ret;
+	if (f->fs != PL_FS_EXT4)
+		return -EBUSY;
+	folio = filemap_get_folio(w, f, index, false);
+	if (!folio)
+		return -ENOENT;
+	if (folio_mapcount(folio) > 0 ||
+	    folio_ref_count(w, folio) != pl_filemap_cache_refs(folio) ||
+	    (folio->page.flags & (PG_dirty | PG_writeback | PG_locked)))
+		return -EBUSY;
+	pfn = folio_pfn(folio);
+	for (unsigned i = 0; i < folio_nr_pages(folio); i++) {
+		uint32_t idx = folio->page.index + i;
+		pl_token tok = pl_page_token(w, folio_page(folio, i));
+
+		if (tok != f->disk[idx])
+			pl_violation(w, "lost-write", w->cur_pid, 0, pfn + i,
+				     "clean page-cache page of file %d page %u holds \"%s\" but the "
+				     "disk has \"%s\": written through a GUP reference never "
+				     "marked dirty",
+				     file, idx, pl_token_text(w, tok), pl_token_text(w, f->disk[idx]));
+	}
+	filemap_remove_folio(w, f, folio);
+	pl_event_emit(w, PL_EV_EVICT, "__remove_mapping", NULL, 0, pfn, 0,
+		      "file %d page %u dropped from the page cache", file, index);
+	return 0;
+}

@@ -1,0 +1,445 @@
+/*
+ * Folios: allocation, reference counting and reverse-map accounting.
+ *
+ * The memmap is a list of chunks of 65536 struct page; a chunk never moves,
+ * so a struct page pointer stays valid for the life of the world.  Folios of
+ * order n are 2^n contiguous, naturally aligned pfns.  Free pfns sit on one
+ * list per order (linked through page->index); new memory comes from a bump
+ * frontier.  Nothing is ever merged: the model needs identity, not
+ * fragmentation behaviour.
+ *
+ * Counting follows the kernel literally:
+ *
+ *   _refcount  +1 per PTE and per PMD mapping, +nr for the page cache or the
+ *              swap cache, +1 per FOLL_GET, and per FOLL_PIN:
+ *                 small folio:  +GUP_PIN_COUNTING_BIAS (1024)
+ *                 large folio:  +1, and _pincount += 1
+ *
+ *              refcount  0 ......... 1 ........ 1023 | 1024 ............
+ *              small:    free  mapped/cached/GET     | "maybe pinned"
+ *
+ *   _mapcount  per page: PTE mappings;  _entire_mapcount: PMD mappings.
+ *
+ * PG_anon_exclusive lifecycle (one page; knob anon_exclusive, 6c287605fd56):
+ *
+ *     fresh anon fault / COW copy / reuse ----> EXCLUSIVE
+ *        ^                                        |  fork (not pinned): folio_try_dup_anon_rmap
+ *        |  do_wp_page reuse, unshare,            |  KSM, swapout: folio_try_share_anon_rmap
+ *        |  swap-in of an exclusive entry         v        (both refuse while maybe pinned)
+ *        +------------------------------------ SHARED (may be mapped by several mms)
+ */
+#include "internal.h"
+
+#define PL_MEMMAP_CHUNK_SHIFT 16
+#define PL_MEMMAP_CHUNK (1u << PL_MEMMAP_CHUNK_SHIFT)
+
+struct page *pfn_to_page(const struct world *w, pl_pfn pfn)
+{
+	uint32_t c = pfn >> PL_MEMMAP_CHUNK_SHIFT;
+
+	PL_BUG_ON(pfn == PL_PFN_NONE || c >= w->nr_chunks);
+	return &w->memmap[c][pfn & (PL_MEMMAP_CHUNK - 1)];
+}
+
+pl_pfn page_to_pfn(const struct world *w, const struct page *page)
+{
+	/* Each page knows its head; tails are at a fixed distance from it. */
+	const struct page *head = pfn_to_page(w, page->head);
+
+	return page->head + (pl_pfn)(page - head);
+}
+
+struct folio *page_folio(const struct world *w, const struct page *page)
+{
+	return (struct folio *)pfn_to_page(w, page->head);
+}
+
+struct folio *pfn_folio(const struct world *w, pl_pfn pfn)
+{
+	return page_folio(w, pfn_to_page(w, pfn));
+}
+
+bool pl_is_zero_pfn(const struct world *w, pl_pfn pfn)
+{
+	return pfn == w->zero_pfn ||
+	       (pfn >= w->huge_zero_pfn && pfn < w->huge_zero_pfn + HPAGE_PMD_NR);
+}
+
+struct folio *pl_zero_folio(struct world *w)
+{
+	return pfn_folio(w, w->zero_pfn);
+}
+
+static void memmap_grow(struct world *w, pl_pfn upto)
+{
+	while ((upto >> PL_MEMMAP_CHUNK_SHIFT) >= w->nr_chunks) {
+		if (w->nr_chunks == w->cap_chunks) {
+			w->cap_chunks = w->cap_chunks ? 2 * w->cap_chunks : 16;
+			w->memmap = pl_realloc_array(w, w->memmap, w->cap_chunks, sizeof(*w->memmap));
+		}
+		w->memmap[w->nr_chunks++] = pl_zalloc(w, PL_MEMMAP_CHUNK * sizeof(struct page));
+	}
+}
+
+/* pl_alloc_pages() - 2^order naturally aligned free pfns, or PL_PFN_NONE. */
+pl_pfn pl_alloc_pages(struct world *w, unsigned order)
+{
+	unsigned nr = 1u << order;
+	pl_pfn pfn;
+
+	if (w->max_pages && w->nr_alloc_pages + nr > w->max_pages)
+		return PL_PFN_NONE;
+	pfn = w->free_list[order];
+	if (pfn != PL_PFN_NONE) {
+		w->free_list[order] = pfn_to_page(w, pfn)->index;
+	} else {
+		pl_pfn start = (w->next_pfn + nr - 1) & ~(pl_pfn)(nr - 1);
+
+		if ((uint64_t)start + nr >= (1ULL << 32))
+			return PL_PFN_NONE;
+		memmap_grow(w, start + nr - 1);
+		/* pages skipped for alignment go to the order-0 list */
+		for (pl_pfn p = w->next_pfn; p < start; p++) {
+			struct page *pg = pfn_to_page(w, p);
+
+			pg->flags = PG_free;
+			pg->head = p;
+			pg->index = w->free_list[0];
+			w->free_list[0] = p;
+		}
+		pfn = start;
+		w->next_pfn = start + nr;
+	}
+	for (unsigned i = 0; i < nr; i++) {
+		struct page *pg = pfn_to_page(w, pfn + i);
+
+		memset(pg, 0, sizeof(*pg));
+		pg->head = pfn;
+		pg->flags = i ? PG_tail : PG_head;
+	}
+	pfn_to_page(w, pfn)->order = (uint8_t)order;
+	w->nr_alloc_pages += nr;
+	return pfn;
+}
+
+/* folio_alloc() - a fresh folio with one reference, zero-filled contents. */
+struct folio *folio_alloc(struct world *w, unsigned order)
+{
+	pl_pfn pfn = pl_alloc_pages(w, order);
+	struct folio *f;
+
+	if (pfn == PL_PFN_NONE)
+		return NULL;
+	f = pfn_folio(w, pfn);
+	f->page._refcount = 1;
+	f->page.flags |= PG_lru;
+	return f;
+}
+
+static void free_folio(struct world *w, struct folio *f)
+{
+	pl_pfn pfn = folio_pfn(f);
+	unsigned order = f->page.order, nr = 1u << order;
+	bool hugetlb = folio_test_hugetlb(f);
+
+	PL_BUG_ON(folio_test_zero(f));
+	PL_BUG_ON(folio_mapcount(f) != 0);
+	PL_BUG_ON(folio_test_swapcache(f));
+	PL_BUG_ON(f->page.gup_gets || f->page.gup_pins);
+	for (unsigned i = 0; i < nr; i++) {
+		struct page *pg = folio_page(f, i);
+
+		memset(pg, 0, sizeof(*pg));
+		pg->head = pfn;
+		pg->flags = PG_free;
+	}
+	f->page.order = (uint8_t)order;
+	f->page.index = w->free_list[order];
+	w->free_list[order] = pfn;
+	w->nr_alloc_pages -= nr;
+	if (hugetlb)
+		w->hugetlb_free++;
+}
+
+void folio_ref_add(struct world *w, struct folio *f, int n)
+{
+	PL_BUG_ON(f->page._refcount == 0 && !folio_test_zero(f));
+	pl_atomic_add(w, &f->page._refcount, n);
+}
+
+void folio_get(struct world *w, struct folio *f)
+{
+	folio_ref_add(w, f, 1);
+}
+
+void folio_put_refs(struct world *w, struct folio *f, int n)
+{
+	PL_BUG_ON(f->page._refcount < (uint32_t)n);
+	pl_atomic_add(w, &f->page._refcount, -n);
+	if (f->page._refcount == 0)
+		free_folio(w, f);
+}
+
+void folio_put(struct world *w, struct folio *f)
+{
+	folio_put_refs(w, f, 1);
+}
+
+/* folio_ref_try_add(): the lockless "try get" of GUP-fast: fails on a folio being freed. */
+bool folio_ref_try_add(struct world *w, struct folio *f, int n)
+{
+	pl_sync(w, PL_SYNC_TRY_GET, &f->page._refcount);
+	if (f->page._refcount == 0 || (f->page.flags & PG_free))
+		return false;
+	f->page._refcount += n;
+	return true;
+}
+
+bool folio_try_get(struct world *w, struct folio *f)
+{
+	return folio_ref_try_add(w, f, 1);
+}
+
+void folio_mark_dirty(struct world *w, struct folio *f)
+{
+	pl_page_flags_set(w, &f->page, PG_dirty);
+	pl_page_flags_clear(w, &f->page, PG_gup_written);
+}
+
+bool folio_trylock(struct world *w, struct folio *f)
+{
+	pl_sync(w, PL_SYNC_LOCK, &f->page.flags);
+	if (f->page.flags & PG_locked)
+		return false;
+	f->page.flags |= PG_locked;
+	return true;
+}
+
+void folio_unlock(struct world *w, struct folio *f)
+{
+	PL_BUG_ON(!(f->page.flags & PG_locked));
+	f->page.flags &= ~PG_locked;
+	pl_sync(w, PL_SYNC_UNLOCK, &f->page.flags);
+}
+
+int folio_mapcount(const struct folio *f)
+{
+	int n = f->page._entire_mapcount;
+
+	if (!folio_test_large(f))
+		return f->page._mapcount;
+	for (unsigned i = 0; i < folio_nr_pages(f); i++)
+		n += (&f->page)[i]._mapcount;
+	return n;
+}
+
+/*
+ * folio_maybe_dma_pinned(): large folios count pins exactly in _pincount;
+ * small folios can only tell "refcount >= 1024", so many FOLL_GETs look like
+ * a pin (false positives are allowed, false negatives never).
+ */
+bool folio_maybe_dma_pinned(const struct folio *f)
+{
+	if (folio_test_zero(f))
+		return false;
+	if (folio_has_pincount(f))
+		return f->page._pincount > 0;
+	return f->page._refcount >= GUP_PIN_COUNTING_BIAS;
+}
+
+/* folio_is_longterm_pinnable(): not ZONE_MOVABLE/CMA (the model's PG_movable). */
+bool folio_is_longterm_pinnable(const struct folio *f)
+{
+	return !(f->page.flags & PG_movable);
+}
+
+/* ---------------------------------------------------------------------------
+ * rmap.  The model keeps no reverse map; mappings are counted, and the
+ * checker recomputes the counts by walking every page table.
+ */
+void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_struct *vma,
+			     pl_addr addr, bool exclusive, bool pmd)
+{
+	unsigned nr = folio_nr_pages(f);
+
+	f->page.flags |= PG_anon;
+	f->page.mapping = vma->anon_vma;
+	f->page.index = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
+	if (pmd)
+		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+	else
+		pl_atomic_add_int(w, &f->page._mapcount, 1);
+	/* RMAP_EXCLUSIVE: every fresh anon page is exclusive (knob anon_exclusive). */
+	if (exclusive && w->policy.anon_exclusive) {
+		if (folio_test_hugetlb(f))
+			nr = 1;		/* hugetlb: the bit lives in the head only */
+		for (unsigned i = 0; i < nr; i++)
+			pl_page_flags_set(w, folio_page(f, i), PG_anon_exclusive);
+	}
+}
+
+void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p, bool exclusive)
+{
+	(void)f;
+	pl_atomic_add_int(w, &p->_mapcount, 1);
+	if (exclusive && w->policy.anon_exclusive)
+		pl_page_flags_set(w, p, PG_anon_exclusive);
+}
+
+void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p)
+{
+	(void)f;
+	pl_atomic_add_int(w, &p->_mapcount, 1);
+}
+
+void folio_add_rmap_pmd(struct world *w, struct folio *f)
+{
+	pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+}
+
+void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p)
+{
+	PL_BUG_ON(p->_mapcount <= 0);
+	pl_atomic_add_int(w, &p->_mapcount, -1);
+	(void)f;
+}
+
+void folio_remove_rmap_pmd(struct world *w, struct folio *f)
+{
+	PL_BUG_ON(f->page._entire_mapcount <= 0);
+	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
+}
+
+/*
+ * folio_needs_cow_for_dma(): fork must copy this anon folio instead of
+ * sharing it.  70e806e4e645 (ptes), 4eae4efa2c29 (hugetlb); only checked when
+ * the mm ever pinned anything (MMF_HAS_PINNED, 008cfe4418b3).
+ */
+bool folio_needs_cow_for_dma(struct world *w, struct mm_struct *mm, struct folio *f)
+{
+	bool knob = folio_test_hugetlb(f) ? w->policy.fork_copy_pinned_hugetlb
+					   : w->policy.fork_copy_pinned;
+
+	if (!knob || !(mm->flags & MMF_HAS_PINNED))
+		return false;
+	return folio_maybe_dma_pinned(f);
+}
+
+/*
+ * folio_try_dup_anon_rmap(): fork's duplication of one anon mapping.
+ * Refuses (-EBUSY) when the folio may be pinned, so the caller copies the
+ * page for the child and the parent keeps its writable, exclusive mapping.
+ * With PG_anon_exclusive (v5.19+) only exclusive pages can be pinned, so a
+ * shared page is never refused.  Otherwise exclusivity is cleared: the page
+ * is now shared with the child.
+ */
+int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
+			    struct mm_struct *src_mm)
+{
+	struct page *excl = folio_test_hugetlb(f) ? &f->page : p;
+	bool maybe_pinned = folio_needs_cow_for_dma(w, src_mm, f);
+
+	if (maybe_pinned && (!w->policy.anon_exclusive || PageAnonExclusive(excl)))
+		return -EBUSY;
+	if (pmd) {
+		for (unsigned i = 0; i < folio_nr_pages(f); i++)
+			pl_page_flags_clear(w, folio_page(f, i), PG_anon_exclusive);
+		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+	} else {
+		pl_page_flags_clear(w, excl, PG_anon_exclusive);
+		pl_atomic_add_int(w, &p->_mapcount, 1);
+	}
+	return 0;
+}
+
+/*
+ * folio_try_share_anon_rmap(): swapout, migration and KSM give up
+ * exclusivity of a page they are about to unmap or share.  The caller has
+ * already cleared (or write-protected) the PTE; the full barrier here pairs
+ * with the one GUP-fast issues after taking its pin (include/linux/rmap.h,
+ * 088b8aa537c2): either we see the pin and back off, or GUP-fast sees the
+ * PTE change and backs off.  In a sequential run the check is always made;
+ * the window before 088b8aa537c2 (knob exclusive_clear_barrier=false) is a
+ * memory-ordering race, left to the race explorer: the sync point below is
+ * where it can reorder.
+ */
+int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p)
+{
+	struct page *excl = folio_test_hugetlb(f) ? &f->page : p;
+
+	if (!w->policy.anon_exclusive || !PageAnonExclusive(excl))
+		return 0;
+	pl_sync(w, PL_SYNC_ATOMIC, &f->page._refcount);	/* smp_mb() */
+	if (folio_maybe_dma_pinned(f))
+		return -EBUSY;
+	pl_page_flags_clear(w, excl, PG_anon_exclusive);
+	return 0;
+}
+
+void folio_copy_contents(struct folio *dst, struct folio *src)
+{
+	unsigned nr = PL_MIN(folio_nr_pages(dst), folio_nr_pages(src));
+
+	for (unsigned i = 0; i < nr; i++)
+		folio_page(dst, i)->token = folio_test_zero(src) ? PL_TOKEN_ZERO
+								  : folio_page(src, i)->token;
+}
+
+/* ---------------------------------------------------------------------------
+ * hugetlb pool: order-9 folios counted against a fixed pool.
+ */
+int pl_hugetlb_set_pool(struct world *w, uint32_t nr)
+{
+	uint32_t used = w->hugetlb_total - w->hugetlb_free;
+
+	if (nr < used)
+		return -EBUSY;
+	w->hugetlb_total = nr;
+	w->hugetlb_free = nr - used;
+	return 0;
+}
+
+struct folio *pl_hugetlb_alloc(struct world *w)
+{
+	struct folio *f;
+
+	if (w->hugetlb_free == 0)
+		return NULL;
+	f = folio_alloc(w, HPAGE_PMD_ORDER);
+	if (!f)
+		return NULL;
+	w->hugetlb_free--;
+	f->page.flags |= PG_hugetlb;
+	f->page.flags &= ~PG_lru;
+	return f;
+}
+
+/* ---------------------------------------------------------------------------
+ * Ghost GUP ownership: who holds GET/PIN references (checker only).
+ */
+void pl_gup_ghost_add(struct world *w, struct folio *f, unsigned gup_flags, uint32_t mm_id, int n)
+{
+	(void)w;
+	if (gup_flags & FOLL_PIN)
+		f->page.gup_pins = (uint16_t)(f->page.gup_pins + n);
+	else
+		f->page.gup_gets = (uint16_t)(f->page.gup_gets + n);
+	if (f->page.gup_pins + f->page.gup_gets == n)
+		f->page.gup_holder = (uint16_t)mm_id;
+	else if (f->page.gup_holder != mm_id)
+		f->page.gup_holder = PL_GUP_HOLDER_MANY;
+}
+
+void pl_gup_ghost_sub(struct world *w, struct folio *f, unsigned gup_flags, int n)
+{
+	(void)w;
+	if (gup_flags & FOLL_PIN) {
+		PL_BUG_ON(f->page.gup_pins < n);
+		f->page.gup_pins = (uint16_t)(f->page.gup_pins - n);
+	} else {
+		PL_BUG_ON(f->page.gup_gets < n);
+		f->page.gup_gets = (uint16_t)(f->page.gup_gets - n);
+	}
+	if (f->page.gup_pins + f->page.gup_gets == 0)
+		f->page.gup_holder = 0;
+}

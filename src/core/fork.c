@@ -1,0 +1,264 @@
+/*
+ * fork() and exit(): dup_mmap -> copy_page_range -> copy_pte_range ->
+ * copy_present_pte, and exit_mmap.
+ *
+ * For every present anon page in a COW vma fork either
+ *
+ *   shares it:  folio_try_dup_anon_rmap() clears PG_anon_exclusive, adds a
+ *               mapping, and both PTEs become R/O -- the next write COWs; or
+ *   copies it:  when the folio may be pinned (knob fork_copy_pinned,
+ *               70e806e4e645; hugetlb 4eae4efa2c29) the child gets a private
+ *               copy at once and the parent's PTE, writability and
+ *               exclusivity stay untouched, so the pin stays coherent.
+ *
+ * Before 70e806e4e645 a pinned page was shared like any other and the
+ * parent's next write COWed it away from the device (the RDMA/io_uring
+ * "pinned buffer silently COWed after fork" bug; MADV_DONTFORK was the
+ * workaround).
+ *
+ * GUP-fast does not take mmap_lock, so it can pin a page between fork's
+ * "is it pinned?" check and its write-protect.  Since 57efa1fe5957 (knob
+ * write_protect_seq) fork holds mm->write_protect_seq for writing across
+ * the copy and FOLL_PIN GUP-fast backs off if the count is odd or moved.
+ */
+#include "internal.h"
+
+int pl_task_create_child(struct world *w, int parent, struct mm_struct **mm_out);
+
+struct fork_ctx {
+	struct mm_struct *src, *dst;
+	struct vm_area_struct *dst_vma;
+	int err;
+};
+
+/* copy_present_page(): the child gets its own copy of a maybe-pinned page. */
+static int copy_present_page(struct world *w, struct fork_ctx *c, struct vm_area_struct *src_vma,
+			     pl_addr addr, pte_t *dst_ptep, struct page *page)
+{
+	struct folio *nf = folio_alloc(w, 0);
+
+	if (!nf)
+		return -ENOMEM;
+	folio_page(nf, 0)->token = page->token;
+	folio_add_new_anon_rmap(w, nf, c->dst_vma, addr, true, false);
+	pl_set_pte(w, dst_ptep, pte_mkdirty(pl_mk_pte(c->dst_vma, folio_pfn(nf), true)));
+	w->stats.fork_copies++;
+	pl_event_emit(w, PL_EV_FORK_COPY, "copy_present_page", "fork_copy_pinned (70e806e4e645)",
+		      addr, page_to_pfn(w, page), folio_pfn(nf),
+		      "maybe-pinned page copied for the child; parent keeps its writable mapping");
+	(void)src_vma;
+	return 0;
+}
+
+/*
+ * fork-shared-pinned: where the era promises that fork copies pinned pages,
+ * a page that is pinned once fork has write-protected it means a pin slipped
+ * in between the check and the write-protect (GUP-fast vs fork).
+ */
+static void check_fork_shared_pinned(struct world *w, struct fork_ctx *c, struct folio *f,
+				     pl_addr addr)
+{
+	if (!w->policy.fork_copy_pinned || !f->page.gup_pins)
+		return;
+	pl_violation(w, "fork-shared-pinned", pl_mm_pid(w, c->src), addr, folio_pfn(f),
+		     "pinned page shared R/O with the child (pin raced with fork)");
+}
+
+static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		    pl_addr addr, pte_t *src_ptep, void *arg)
+{
+	struct fork_ctx *c = arg;
+	pte_t pte = pl_ptep_get(w, src_ptep);
+	pte_t *dst_ptep = pl_pte_alloc(w, c->dst, addr);
+	struct page *page;
+	struct folio *f;
+	bool cow = is_cow_mapping(vma->vm_flags);
+
+	(void)mm;
+	PL_BUG_ON(!dst_ptep);
+	if (is_swap_pte(pte)) {
+		/* the entry is shared now: neither side is exclusive any more */
+		swap_duplicate(w, pte_swp_offset(pte));
+		if (pte_swp_exclusive(pte)) {
+			pte &= ~_PAGE_SWP_EXCLUSIVE;
+			pl_set_pte(w, src_ptep, pte);
+		}
+		pl_set_pte(w, dst_ptep, pte);
+		return 0;
+	}
+	page = vm_normal_page(w, vma, addr, pte);
+	if (page) {
+		f = page_folio(w, page);
+		folio_get(w, f);
+		if (folio_test_anon(f)) {
+			if (folio_try_dup_anon_rmap(w, f, page, false, c->src)) {
+				folio_put(w, f);
+				c->err = copy_present_page(w, c, vma, addr, dst_ptep, page);
+				return c->err;
+			}
+			pl_yield(w, YIELD_FORK_AFTER_PIN_CHECK);
+		} else {
+			folio_add_file_rmap_pte(w, f, page);
+		}
+	}
+	/* __copy_present_ptes() */
+	pte = pl_ptep_get(w, src_ptep);
+	if (cow && pte_write(pte)) {
+		pte = pte_wrprotect(pte);
+		pl_set_pte(w, src_ptep, pte);
+	}
+	if (vma->vm_flags & VM_SHARED)
+		pte = pte_mkclean(pte);
+	pl_set_pte(w, dst_ptep, pte_mkold(pte));
+	if (page && folio_test_anon(page_folio(w, page))) {
+		check_fork_shared_pinned(w, c, page_folio(w, page), addr);
+		pl_event_emit(w, PL_EV_FORK_SHARE, "copy_present_pte", NULL, addr,
+			      page_to_pfn(w, page), page_to_pfn(w, page),
+			      "anon page shared R/O with the child");
+	}
+	return 0;
+}
+
+/* copy_huge_pmd() and copy_hugetlb_page_range() */
+static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		    pl_addr addr, pmd_t *src_pmdp, void *arg)
+{
+	struct fork_ctx *c = arg;
+	pl_addr base = addr & PMD_MASK;
+	pmd_t pmd = *src_pmdp;
+	pmd_t *dst_pmdp = pl_pmd_alloc(w, c->dst, base);
+	struct folio *f = pfn_folio(w, pte_pfn(pmd));
+	bool cow = is_cow_mapping(vma->vm_flags);
+
+	if (!folio_test_zero(f)) {
+		folio_get(w, f);
+		if (folio_test_anon(f)) {
+			if (folio_try_dup_anon_rmap(w, f, &f->page, true, c->src)) {
+				folio_put(w, f);
+				if (!folio_test_hugetlb(f)) {
+					/* d042035eaf5f: split and copy per PTE */
+					__split_huge_pmd(w, mm, vma, base);
+					return 0;	/* the PTE walk continues */
+				}
+				/* hugetlb: copy the whole huge page (needs a pool page) */
+				struct folio *nf = pl_hugetlb_alloc(w);
+
+				if (!nf)
+					return c->err = -ENOMEM;
+				folio_copy_contents(nf, f);
+				folio_add_new_anon_rmap(w, nf, c->dst_vma, base, true, true);
+				pl_set_pte(w, dst_pmdp, pte_mkdirty(pl_mk_pte(c->dst_vma,
+						folio_pfn(nf), true) | _PAGE_PSE));
+				w->stats.fork_copies++;
+				pl_event_emit(w, PL_EV_FORK_COPY, "copy_hugetlb_page_range",
+					      "fork_copy_pinned_hugetlb (4eae4efa2c29)", base,
+					      folio_pfn(f), folio_pfn(nf),
+					      "pinned hugetlb page copied for the child");
+				return 0;
+			}
+			pl_yield(w, YIELD_FORK_AFTER_PIN_CHECK);
+		} else {
+			folio_add_rmap_pmd(w, f);
+		}
+	}
+	pmd = *src_pmdp;
+	if (cow && pte_write(pmd)) {
+		pmd = pte_wrprotect(pmd);
+		pl_set_pte(w, src_pmdp, pmd);
+	}
+	pl_set_pte(w, dst_pmdp, pte_mkold(pmd));
+	if (folio_test_anon(f))
+		check_fork_shared_pinned(w, c, f, base);
+	return 0;
+}
+
+/* vma_needs_copy(): only vmas a fault could not rebuild are copied eagerly. */
+static bool vma_needs_copy(const struct vm_area_struct *vma)
+{
+	return vma->anon_vma || (vma->vm_flags & (VM_PFNMAP | VM_UFFD_WP));
+}
+
+/**
+ * pl_fork() - fork task @pid.
+ * Return: the child's pid, or -errno.
+ */
+int pl_fork(struct world *w, int pid)
+{
+	struct mm_struct *src = pl_mm_of(w, pid), *dst;
+	struct fork_ctx c = { 0 };
+	int child;
+
+	if (!src)
+		return -ESRCH;
+	w->cur_pid = pid;
+	child = pl_task_create_child(w, pid, &dst);
+	c.src = src;
+	c.dst = dst;
+	pl_down_write(w, &src->mmap_lock);
+	dst->mmap_base = src->mmap_base;
+	/* the child inherits MMF_HAS_PINNED? No: it starts with no pins. */
+	for (int i = 0; i < src->nr_vmas && !c.err; i++) {
+		struct vm_area_struct *v = &src->vmas[i], nv;
+		bool cow = is_cow_mapping(v->vm_flags);
+
+		if (v->vm_flags & VM_DONTCOPY)
+			continue;
+		nv = *v;
+		if (v->vm_flags & VM_WIPEONFORK) {
+			nv.anon_vma = 0;	/* no page tables, no anon_vma: reads as zero */
+			vma_insert(w, dst, &nv);
+			continue;
+		}
+		c.dst_vma = vma_insert(w, dst, &nv);
+		if (!vma_needs_copy(v))
+			continue;
+		if (cow && w->policy.write_protect_seq)
+			pl_seq_write_begin(w, &src->write_protect_seq);
+		pl_walk_range(w, src, v, v->vm_start, v->vm_end, copy_pmd, copy_pte, &c);
+		if (cow && w->policy.write_protect_seq)
+			pl_seq_write_end(w, &src->write_protect_seq);
+	}
+	pl_up_write(w, &src->mmap_lock);
+	if (c.err) {
+		pl_exit(w, child);
+		return c.err;
+	}
+	return child;
+}
+
+/* exit: release what the task's files held, then exit_mmap(). */
+int pl_exit(struct world *w, int pid)
+{
+	struct task_struct *t = pl_task(w, pid);
+
+	if (!t || t->exited)
+		return -ESRCH;
+	w->cur_pid = pid;
+	for (int i = 0; i < w->nr_pins; i++) {
+		struct pl_pinset *ps = w->pins[i];
+
+		if (!ps->active || ps->pid != pid)
+			continue;
+		switch (ps->kind) {
+		case PL_PIN_PIPE:
+			pl_pipe_close(w, ps->id);
+			break;
+		case PL_PIN_IOURING:
+			io_uring_unregister_buffers(w, ps->id);
+			break;
+		case PL_PIN_DIO:
+			pl_dio_complete(w, ps->id);
+			break;
+		case PL_PIN_RDMA:
+			pl_rdma_dereg_mr(w, ps->id);
+			break;
+		case PL_PIN_GUP_TEST:
+			pl_gup_test_unpin(w, ps->id);
+			break;
+		}
+	}
+	pl_mm_free(w, t->mm);
+	t->mm = NULL;
+	t->exited = true;
+	return 0;
+}

@@ -1,0 +1,755 @@
+/*
+ * get_user_pages(): the slow path, GUP-fast, and release.
+ *
+ * "grab" in this file means: look at the flags to decide FOLL_PIN vs FOLL_GET.
+ *
+ *   FOLL_GET:  +1 refcount; release with put_page().
+ *   FOLL_PIN:  small folio +1024 (GUP_PIN_COUNTING_BIAS), large folio +1 and
+ *              _pincount +1; release with unpin_user_page*().  The zero page
+ *              is never counted (c8070b787519, knob zero_page_never_pinned).
+ *   Before FOLL_PIN existed (knob foll_pin=false) every pin is a GET.
+ *
+ * The slow path (__get_user_pages) loops
+ *
+ *      follow_page_mask() --NULL / -EMLINK--> faultin_page() --> retry
+ *
+ * until the lookup succeeds under the PTL: GUP never trusts a fault, and never
+ * drops its write intent.  Before 19be0eaffa3a it did -- after a COW fault
+ * on a vma without VM_WRITE it retried *without FOLL_WRITE* (knob dirty_cow);
+ * a MADV_DONTNEED between the fault and the retry then let the retry find
+ * the page-cache page and the "forced write" landed in the file: Dirty COW.
+ *
+ * GUP-fast walks the page tables with IRQs off and no locks:
+ *
+ *   read PTE -> checks -> grab (try-get; fails on a freed folio) -> full barrier
+ *            -> re-read PMD and PTE: changed? put back and bail to the slow path
+ *            -> R/O PTE and must unshare? put back and bail
+ *
+ * The re-check is what makes the lockless grab safe (seed 001: a page can be
+ * unmapped and freed without an IPI the walker would block); knob
+ * gup_fast_recheck_pte=false removes it to show why.  FOLL_PIN GUP-fast also
+ * backs off while fork write-protects the mm (write_protect_seq, 57efa1fe5957).
+ */
+#include "internal.h"
+
+/* is_valid_gup_args(): every flag rule in one place. */
+static int gup_check_flags(unsigned flags)
+{
+	/* FOLL_GET and FOLL_PIN are mutually exclusive */
+	if ((flags & FOLL_GET) && (flags & FOLL_PIN))
+		return -EINVAL;
+	/* FOLL_LONGTERM only with FOLL_PIN */
+	if ((flags & FOLL_LONGTERM) && !(flags & FOLL_PIN))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * try_grab_folio(): take one GET or PIN reference on a folio known to be
+ * alive (we hold the PTL).  The zero page is not counted for pins.
+ */
+static int try_grab_folio(struct world *w, struct folio *f, unsigned flags, struct mm_struct *mm)
+{
+	if (flags & FOLL_PIN) {
+		if (folio_test_zero(f) && w->policy.zero_page_never_pinned)
+			return 0;
+		if (folio_has_pincount(f)) {
+			folio_ref_add(w, f, 1);
+			pl_atomic_add_int(w, &f->page._pincount, 1);
+		} else {
+			folio_ref_add(w, f, GUP_PIN_COUNTING_BIAS);
+		}
+	} else if (flags & FOLL_GET) {
+		folio_ref_add(w, f, 1);
+	} else {
+		return 0;
+	}
+	pl_gup_ghost_add(w, f, flags, mm->id, 1);
+	return 0;
+}
+
+/* gup_put_folio(): undo one grab. */
+static void gup_put_folio(struct world *w, struct folio *f, unsigned flags)
+{
+	if (flags & FOLL_PIN) {
+		if (folio_test_zero(f) && w->policy.zero_page_never_pinned)
+			return;
+		pl_gup_ghost_sub(w, f, flags, 1);
+		if (folio_has_pincount(f)) {
+			pl_atomic_add_int(w, &f->page._pincount, -1);
+			folio_put(w, f);
+		} else {
+			folio_put_refs(w, f, GUP_PIN_COUNTING_BIAS);
+		}
+	} else if (flags & FOLL_GET) {
+		pl_gup_ghost_sub(w, f, flags, 1);
+		folio_put(w, f);
+	}
+}
+
+/* Before FOLL_PIN existed, pinners took plain references. */
+static unsigned gup_era_flags(struct world *w, unsigned flags)
+{
+	if ((flags & FOLL_PIN) && !w->policy.foll_pin)
+		flags = (flags & ~FOLL_PIN) | FOLL_GET;
+	return flags;
+}
+
+/*
+ * vma_needs_dirty_tracking() for writable long-term pins: a shared mapping
+ * of a filesystem with page_mkwrite (ext4).  8ac268436e6d refuses those:
+ * the device would write behind the filesystem's back.
+ */
+static bool writable_file_mapping_allowed(struct world *w, struct vm_area_struct *vma,
+					  unsigned flags)
+{
+	if (!w->policy.longterm_file_write_refused)
+		return true;
+	if ((flags & (FOLL_LONGTERM | FOLL_PIN | FOLL_WRITE)) !=
+	    (FOLL_LONGTERM | FOLL_PIN | FOLL_WRITE))
+		return true;
+	return !vma_wants_writenotify(w, vma);
+}
+
+static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned flags)
+{
+	uint32_t vm = vma->vm_flags;
+
+	if (vm & (VM_IO | VM_PFNMAP))
+		return -EFAULT;
+	if (!writable_file_mapping_allowed(w, vma, flags)) {
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "check_vma_flags",
+			      "longterm_file_write_refused (8ac268436e6d)", vma->vm_start, 0, 0,
+			      "writable FOLL_LONGTERM pin of a dirty-tracked file mapping");
+		return -EFAULT;
+	}
+	if (flags & FOLL_WRITE) {
+		if (!(vm & VM_WRITE)) {
+			/* FOLL_FORCE may write a R/O mapping only if it is a COW mapping */
+			if (!(flags & FOLL_FORCE) || !is_cow_mapping(vm))
+				return -EFAULT;
+		}
+	} else if (!(vm & VM_READ)) {
+		if (!(flags & FOLL_FORCE) || !(vm & VM_MAYREAD))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * can_follow_write_pte(): may FOLL_WRITE use this R/O PTE?  Three eras:
+ *   dirty_cow (<= 4.8.2): never; the retry simply dropped FOLL_WRITE instead.
+ *   foll_cow (19be0eaffa3a): after our own COW fault (FOLL_COW) if the PTE is
+ *       dirty -- CVE-2022-2590: a shmem PTE mapped R/O *and dirty* passes too.
+ *   foll_force_needs_exclusive (5535be309971): FOLL_FORCE on a private,
+ *       !VM_WRITE mapping whose page is an exclusive anon page.
+ */
+static bool can_follow_write_pte(struct world *w, pte_t pte, struct page *page,
+				 struct vm_area_struct *vma, unsigned flags)
+{
+	if (pte_write(pte))
+		return true;
+	if (!(flags & FOLL_FORCE))
+		return false;
+	if (w->policy.foll_force_needs_exclusive) {
+		if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+			return false;
+		if (!(vma->vm_flags & VM_MAYWRITE) || (vma->vm_flags & VM_WRITE))
+			return false;
+		if (!page || !folio_test_anon(page_folio(w, page)) || !PageAnonExclusive(page))
+			return false;
+		if ((vma->vm_flags & VM_SOFTDIRTY) && !pte_soft_dirty(pte))
+			return false;
+		return !pte_uffd_wp(pte);
+	}
+	if (w->policy.foll_cow)
+		return (flags & FOLL_COW) && pte_dirty(pte);
+	return false;
+}
+
+/*
+ * gup_must_unshare(): must a R/O pin of this page first unshare it?
+ * Only consulted for R/O PTEs.  a7f226604170 (v5.19, knob gup_unshare) for
+ * anon pages; 84209e87c696 (v6.2, knob longterm_unshare_cow) for page-cache
+ * and zero pages in COW mappings.  vma == NULL means GUP-fast, which cannot
+ * tell and bails to the slow path.
+ */
+static bool gup_must_unshare(struct world *w, struct vm_area_struct *vma, unsigned flags,
+			     struct page *page)
+{
+	struct folio *f = page_folio(w, page);
+
+	if (!w->policy.gup_unshare)
+		return false;
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN)
+		return false;
+	if (!folio_test_anon(f)) {
+		if (!w->policy.longterm_unshare_cow || !(flags & FOLL_LONGTERM))
+			return false;
+		if (!vma)
+			return true;
+		return is_cow_mapping(vma->vm_flags);
+	}
+	pl_sync(w, PL_SYNC_READ_ONCE, &page->flags);	/* smp_rmb() */
+	return !PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : page);
+}
+
+/*
+ * longterm-pin-unpinnable: a writable FOLL_LONGTERM reference to a page of a
+ * dirty-tracked (ext4) file lets a device write behind the filesystem's back:
+ * writeback cleans and write-protects the page, the device keeps writing,
+ * page_mkwrite never runs.  Rejected since 8ac268436e6d / a6e79df92e4a.
+ */
+static void check_longterm_file(struct world *w, struct mm_struct *mm, pl_addr addr,
+				struct folio *f, unsigned flags)
+{
+	struct pl_file *file;
+
+	if ((flags & (FOLL_LONGTERM | FOLL_WRITE)) != (FOLL_LONGTERM | FOLL_WRITE))
+		return;
+	if (folio_test_anon(f) || !f->page.mapping)
+		return;
+	file = pl_file_get(w, (int)f->page.mapping - 1);
+	if (file && file->fs == PL_FS_EXT4)
+		pl_violation(w, "longterm-pin-unpinnable", pl_mm_pid(w, mm), addr, folio_pfn(f),
+			     "writable long-term pin of a dirty-tracked file page");
+}
+
+#define GUP_EMLINK ((struct page *)-1)
+#define GUP_EEXIST ((struct page *)-2)
+
+/*
+ * follow_page_pte() / follow_huge_pmd(): look up and grab under the PTL.
+ * Returns the page, NULL (fault needed), GUP_EMLINK (unshare needed) or
+ * GUP_EEXIST (a special PFN without a struct page).
+ */
+static struct page *follow_page_mask(struct world *w, struct mm_struct *mm,
+				     struct vm_area_struct *vma, pl_addr addr, unsigned flags)
+{
+	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
+	struct pl_lock *ptl;
+	struct page *page = NULL;
+	bool huge = pmdp && pmd_leaf(*pmdp);
+	pte_t *ptep, pte;
+	struct folio *f;
+
+	if (!pmdp)
+		return NULL;
+	if (huge) {
+		if (flags & FOLL_SPLIT_PMD && !(vma->vm_flags & VM_HUGETLB)) {
+			__split_huge_pmd(w, mm, vma, addr);
+			huge = false;
+		}
+	}
+	if (huge) {
+		ptl = pl_pmd_lockptr(mm, addr);
+		ptep = pmdp;
+	} else {
+		ptep = pl_pte_lookup(mm, addr);
+		if (!ptep)
+			return NULL;
+		ptl = pl_pte_lockptr(mm, addr);
+	}
+	pl_spin_lock(w, ptl);
+	pte = pl_ptep_get(w, ptep);
+	if (!pte_present(pte) || pte_protnone(pte))
+		goto out;
+	if (pte_special(pte)) {
+		if (!pl_is_zero_pfn(w, pte_pfn(pte))) {
+			page = GUP_EEXIST;
+			goto out;
+		}
+	}
+	page = pfn_to_page(w, pte_pfn(pte) +
+				      (huge ? (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT) : 0));
+	if ((flags & FOLL_WRITE) &&
+	    !can_follow_write_pte(w, pte, pte_special(pte) ? NULL : page, vma, flags)) {
+		page = NULL;
+		goto out;
+	}
+	if (!pte_write(pte) && gup_must_unshare(w, vma, flags, page)) {
+		page = GUP_EMLINK;
+		goto out;
+	}
+	f = page_folio(w, page);
+	try_grab_folio(w, f, flags, mm);
+	if (flags & FOLL_TOUCH) {
+		if ((flags & FOLL_WRITE) && !pte_dirty(pte) && !folio_test_zero(f)) {
+			pl_set_pte(w, ptep, pte_mkdirty(pte));
+			folio_mark_dirty(w, f);
+		}
+	}
+out:
+	pl_spin_unlock(w, ptl);
+	return page;
+}
+
+/*
+ * faultin_page(): resolve what follow_page_mask() could not.  The era rule
+ * for writes to R/O private mappings (FOLL_FORCE) lives here: Dirty COW's
+ * downgrade, or FOLL_COW.
+ */
+static int faultin_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			pl_addr addr, unsigned *flags, bool unshare)
+{
+	unsigned fault_flags = 0, ret;
+
+	if (*flags & FOLL_NOFAULT)
+		return -EFAULT;
+	if (*flags & FOLL_WRITE)
+		fault_flags |= FAULT_FLAG_WRITE;
+	if (*flags & FOLL_REMOTE)
+		fault_flags |= FAULT_FLAG_REMOTE;
+	if (*flags & FOLL_TRIED)
+		fault_flags |= FAULT_FLAG_TRIED;
+	if (unshare)
+		fault_flags |= FAULT_FLAG_UNSHARE;
+	ret = handle_mm_fault(w, mm, vma, addr, fault_flags);
+	if (ret & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV))
+		return -EFAULT;
+	if ((fault_flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE)) {
+		if (w->policy.dirty_cow) {
+			/*
+			 * gup-write-downgraded: write intent must survive retries
+			 * ("GUP never trusts a fault").  The pre-19be0eaffa3a code
+			 * dropped FOLL_WRITE here: CVE-2016-5195.
+			 */
+			*flags &= ~FOLL_WRITE;
+			pl_violation(w, "gup-write-downgraded", pl_mm_pid(w, mm), addr, 0,
+				     "FOLL_WRITE dropped after a COW fault on a R/O mapping");
+			pl_event_emit(w, PL_EV_GUP_RETRY, "faultin_page", "dirty_cow", addr, 0, 0,
+				      "COW fault done; retrying as a read (FOLL_WRITE dropped)");
+		} else if (w->policy.foll_cow) {
+			*flags |= FOLL_COW;
+		}
+	}
+	return 0;
+}
+
+/* check_and_migrate_movable_pages(): move a pinned-to-be page out of ZONE_MOVABLE. */
+static int migrate_longterm_unpinnable(struct world *w, pl_pfn pfn)
+{
+	struct folio *f = pfn_folio(w, pfn), *nf;
+	int moved = 0;
+
+	if (folio_test_large(f) || !folio_test_anon(f) || folio_test_swapcache(f))
+		return -ENOMEM;
+	if ((int)folio_ref_count(w, f) != folio_mapcount(f))
+		return -EAGAIN;
+	nf = folio_alloc(w, 0);
+	if (!nf)
+		return -ENOMEM;
+	nf->page.token = f->page.token;
+	nf->page.flags |= f->page.flags & (PG_anon | PG_dirty | PG_anon_exclusive);
+	nf->page.mapping = f->page.mapping;
+	nf->page.index = f->page.index;
+	nf->page._refcount = 0;
+	for (int t = 0; t < w->nr_tasks; t++) {
+		struct mm_struct *mm = w->tasks[t]->mm;
+
+		for (int i = 0; mm && i < mm->nr_vmas; i++) {
+			struct vm_area_struct *v = &mm->vmas[i];
+
+			for (pl_addr a = v->vm_start; a < v->vm_end; a += PAGE_SIZE) {
+				pte_t *ptep = pl_pte_lookup(mm, a);
+
+				if (!ptep || !pte_present(*ptep) || pte_pfn(*ptep) != pfn)
+					continue;
+				*ptep = pfn_pte(folio_pfn(nf), *ptep & ~_PAGE_PFN_MASK);
+				nf->page._mapcount++;
+				nf->page._refcount++;
+				moved++;
+			}
+		}
+	}
+	f->page._mapcount = 0;
+	f->page.flags &= ~PG_anon_exclusive;
+	folio_put_refs(w, f, moved);
+	pl_event_emit(w, PL_EV_NOTE, "migrate_longterm_unpinnable_folios", "FOLL_LONGTERM", 0,
+		      pfn, folio_pfn(nf), "moved out of ZONE_MOVABLE before pinning");
+	return -EAGAIN;
+}
+
+static void gup_release_pages(struct world *w, pl_pfn *pages, long n, unsigned flags)
+{
+	for (long i = 0; pages && i < n; i++)
+		gup_put_folio(w, pfn_folio(w, pages[i]), flags);
+}
+
+/* __get_user_pages(): the slow path, mmap_lock held for reading. */
+static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr start,
+			     unsigned long nr, unsigned flags, pl_pfn *pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		pl_addr addr = start + i * PAGE_SIZE;
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		unsigned foll_flags = flags;
+		struct page *page;
+		int err, tries = 0;
+
+		if (!vma) {
+			err = -EFAULT;
+			goto fail;
+		}
+		err = check_vma_flags(w, vma, flags);
+		if (err)
+			goto fail;
+		if (!pages)
+			foll_flags &= ~(FOLL_GET | FOLL_PIN);
+		/* 17839856fd58 (v5.8): a reference on a COW mapping breaks COW first */
+		if (w->policy.gup_cow_break_on_read && (foll_flags & (FOLL_GET | FOLL_PIN)) &&
+		    is_cow_mapping(vma->vm_flags))
+			foll_flags |= FOLL_WRITE;
+retry:
+		page = follow_page_mask(w, mm, vma, addr, foll_flags);
+		if (page == GUP_EEXIST) {
+			err = -EFAULT;
+			goto fail;
+		}
+		if (!page || page == GUP_EMLINK) {
+			bool unshare = page == GUP_EMLINK;
+
+			if (unshare)
+				pl_event_emit(w, PL_EV_GUP_RETRY, "follow_page_pte",
+					      "gup_must_unshare", addr, 0, 0,
+					      "R/O pin of a possibly shared page: unshare first");
+			err = faultin_page(w, mm, vma, addr, &foll_flags, unshare);
+			if (err)
+				goto fail;
+			foll_flags |= FOLL_TRIED;
+			pl_yield(w, YIELD_GUP_AFTER_FAULT);
+			/* the vma may have changed while we "slept" */
+			vma = vma_lookup(mm, addr);
+			if (!vma) {
+				err = -EFAULT;
+				goto fail;
+			}
+			PL_BUG_ON(++tries > 16);
+			goto retry;
+		}
+		if (pages)
+			pages[i] = page_to_pfn(w, page);
+		if (foll_flags & (FOLL_GET | FOLL_PIN))
+			check_longterm_file(w, mm, addr, page_folio(w, page), foll_flags);
+		if ((foll_flags & FOLL_PIN) && folio_test_anon(page_folio(w, page)) &&
+		    !(foll_flags & FOLL_WRITE) && w->policy.anon_exclusive &&
+		    !PageAnonExclusive(page) && !folio_test_zero(page_folio(w, page)))
+			pl_violation(w, "pin-on-nonexclusive", pl_mm_pid(w, mm), addr,
+				     page_to_pfn(w, page), "R/O pin of a shared anon page");
+		continue;
+fail:
+		if (i)
+			return (long)i;
+		return err;
+	}
+	return (long)i;
+}
+
+/*
+ * __gup_longterm_locked(): pin, then make sure nothing pinned lives where a
+ * long-term pin must not (ZONE_MOVABLE/CMA); migrate and redo if so.
+ */
+static long __gup_longterm_locked(struct world *w, struct mm_struct *mm, pl_addr start,
+				  unsigned long nr, unsigned flags, pl_pfn *pages)
+{
+	for (int round = 0; round < 4; round++) {
+		long got;
+		int again = 0;
+
+		pl_down_read(w, &mm->mmap_lock);
+		got = __get_user_pages(w, mm, start, nr, flags, pages);
+		pl_up_read(w, &mm->mmap_lock);
+		if (got <= 0 || !(flags & FOLL_LONGTERM) || !pages)
+			return got;
+		for (long i = 0; i < got; i++)
+			if (!folio_is_longterm_pinnable(pfn_folio(w, pages[i])))
+				again = 1;
+		if (!again)
+			return got;
+		gup_release_pages(w, pages, got, flags);
+		for (long i = 0; i < got; i++)
+			if (!folio_is_longterm_pinnable(pfn_folio(w, pages[i])) &&
+			    migrate_longterm_unpinnable(w, pages[i]) != -EAGAIN)
+				return -ENOMEM;
+	}
+	return -ENOMEM;
+}
+
+static long gup_slow(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		     unsigned flags, pl_pfn *pages)
+{
+	int err = gup_check_flags(flags);
+
+	if (err)
+		return err;
+	if (!mm)
+		return -EFAULT;
+	w->stats.gup_calls++;
+	flags = gup_era_flags(w, flags);
+	if (flags & FOLL_PIN)
+		mm->flags |= MMF_HAS_PINNED;
+	if (pages && !(flags & FOLL_PIN))
+		flags |= FOLL_GET;
+	return __gup_longterm_locked(w, mm, start, nr, flags | FOLL_TOUCH, pages);
+}
+
+long get_user_pages(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		    unsigned gup_flags, pl_pfn *pages)
+{
+	if (gup_flags & FOLL_PIN)
+		return -EINVAL;
+	return gup_slow(w, mm, start, nr, gup_flags, pages);
+}
+
+long pin_user_pages(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		    unsigned gup_flags, pl_pfn *pages)
+{
+	if (gup_flags & FOLL_GET)
+		return -EINVAL;
+	return gup_slow(w, mm, start, nr, gup_flags | FOLL_PIN, pages);
+}
+
+/* ---------------------------------------------------------------------------
+ * GUP-fast.
+ */
+
+/* gup_fast_folio_allowed(): writable long-term pins only of anon/shmem/hugetlb (a6e79df92e4a). */
+static bool gup_fast_folio_allowed(struct world *w, struct folio *f, unsigned flags)
+{
+	struct pl_file *file;
+
+	if (!w->policy.longterm_file_write_refused)
+		return true;
+	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=
+	    (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+		return true;
+	if (folio_test_anon(f) || folio_test_hugetlb(f))
+		return true;
+	pl_sync(w, PL_SYNC_READ_ONCE, &f->page.mapping);
+	if (!f->page.mapping)
+		return false;	/* truncated under us: let the slow path decide */
+	file = pl_file_get(w, (int)f->page.mapping - 1);
+	return file && file->fs != PL_FS_EXT4;
+}
+
+/* try_grab_folio_fast(): the lockless try-get plus the pin weight. */
+static struct folio *try_grab_folio_fast(struct world *w, struct page *page, unsigned flags,
+					 struct mm_struct *mm)
+{
+	struct folio *f = page_folio(w, page);
+
+	if (!folio_ref_try_add(w, f, 1))
+		return NULL;
+	if (page_folio(w, page) != f) {
+		folio_put(w, f);	/* split raced with us */
+		return NULL;
+	}
+	if (flags & FOLL_PIN) {
+		if ((flags & FOLL_LONGTERM) && !folio_is_longterm_pinnable(f)) {
+			folio_put(w, f);
+			return NULL;
+		}
+		if (folio_has_pincount(f))
+			pl_atomic_add_int(w, &f->page._pincount, 1);
+		else
+			pl_atomic_add(w, &f->page._refcount, GUP_PIN_COUNTING_BIAS - 1);
+		pl_sync(w, PL_SYNC_ATOMIC, &f->page._refcount);	/* smp_mb__after_atomic() */
+	}
+	pl_gup_ghost_add(w, f, flags, mm->id, 1);
+	return f;
+}
+
+/* One PTE (or one subpage of a PMD leaf) of the lockless walk; false = stop. */
+static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, unsigned flags,
+			 pl_pfn *out)
+{
+	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
+	pmd_t pmd;
+	pte_t *ptep = NULL, pte;
+	struct page *page;
+	struct folio *f;
+	bool huge;
+
+	if (!pmdp)
+		return false;
+	pmd = pl_ptep_get(w, pmdp);		/* pmdp_get_lockless */
+	huge = pmd_leaf(pmd);
+	if (huge) {
+		pte = pmd;
+	} else {
+		ptep = pl_pte_lookup(mm, addr);
+		if (!ptep)
+			return false;
+		pte = pl_ptep_get(w, ptep);	/* ptep_get_lockless */
+	}
+	pl_yield(w, YIELD_GUP_FAST_AFTER_READ);
+	if (!pte_present(pte) || pte_protnone(pte) || pte_special(pte))
+		return false;
+	if ((flags & FOLL_WRITE) && !pte_write(pte))
+		return false;
+	/* 17839856fd58: GUP-fast cannot know if a R/O PTE is COW: slow path */
+	if (w->policy.gup_cow_break_on_read && (flags & (FOLL_GET | FOLL_PIN)) && !pte_write(pte))
+		return false;
+	page = pfn_to_page(w, pte_pfn(pte) + (huge ? (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT)
+						   : 0));
+	if (page->flags & PG_free)
+		return false;
+	f = try_grab_folio_fast(w, page, flags, mm);
+	if (!f)
+		return false;
+	pl_yield(w, YIELD_GUP_FAST_AFTER_GRAB);
+	if (w->policy.gup_fast_recheck_pte) {
+		if (pl_ptep_get(w, pmdp) != pmd || (ptep && pl_ptep_get(w, ptep) != pte)) {
+			gup_put_folio(w, f, flags);
+			return false;
+		}
+	} else if (pl_ptep_get(w, pmdp) != pmd || (ptep && pl_ptep_get(w, ptep) != pte)) {
+		/*
+		 * gup-fast-stale: each page GUP-fast returns was still mapped
+		 * at that address after the reference was taken.
+		 */
+		pl_violation(w, "gup-fast-stale", pl_mm_pid(w, mm), addr, page_to_pfn(w, page),
+			     "GUP-fast kept a page whose PTE changed after the grab");
+	}
+	if (!gup_fast_folio_allowed(w, f, flags)) {
+		gup_put_folio(w, f, flags);
+		return false;
+	}
+	if (!pte_write(pte) && gup_must_unshare(w, NULL, flags, page)) {
+		gup_put_folio(w, f, flags);
+		return false;
+	}
+	check_longterm_file(w, mm, addr, f, flags);
+	*out = page_to_pfn(w, page);
+	return true;
+}
+
+static long gup_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		     unsigned flags, pl_pfn *pages)
+{
+	uint32_t seq = 0;
+	unsigned long i;
+
+	if ((flags & FOLL_PIN) && w->policy.write_protect_seq) {
+		seq = pl_seq_begin(w, &mm->write_protect_seq);
+		if (seq & 1)
+			return 0;	/* fork is write-protecting this mm */
+	}
+	pl_local_irq_disable(w);
+	for (i = 0; i < nr; i++)
+		if (!gup_fast_one(w, mm, start + i * PAGE_SIZE, flags, &pages[i]))
+			break;
+	pl_local_irq_enable(w);
+	if ((flags & FOLL_PIN) && w->policy.write_protect_seq &&
+	    pl_seq_retry(w, &mm->write_protect_seq, seq)) {
+		gup_release_pages(w, pages, (long)i, flags);
+		pl_event_emit(w, PL_EV_GUP_FAST_BAIL, "gup_fast", "write_protect_seq (57efa1fe5957)",
+			      start, 0, 0, "fork ran concurrently: all pins dropped");
+		return 0;
+	}
+	return (long)i;
+}
+
+static long gup_fast_fallback(struct world *w, struct mm_struct *mm, pl_addr start,
+			      unsigned long nr, unsigned flags, pl_pfn *pages)
+{
+	long got, rest;
+	int err = gup_check_flags(flags);
+
+	if (err)
+		return err;
+	if (!mm || !pages)
+		return -EINVAL;
+	flags = gup_era_flags(w, flags);
+	if (!(flags & FOLL_PIN))
+		flags |= FOLL_GET;
+	if (flags & FOLL_PIN)
+		mm->flags |= MMF_HAS_PINNED;
+	got = gup_fast(w, mm, start, nr, flags, pages);
+	if ((unsigned long)got == nr || (flags & FOLL_FAST_ONLY))
+		return got;
+	w->stats.gup_fast_bails++;
+	pl_event_emit(w, PL_EV_GUP_FAST_BAIL, "gup_fast_fallback", NULL, start + got * PAGE_SIZE,
+		      0, 0, "lockless walk stopped after %ld of %lu pages: slow path", got, nr);
+	rest = gup_slow(w, mm, start + got * PAGE_SIZE, nr - got, flags & ~FOLL_GET,
+			pages + got);
+	if (rest < 0)
+		return got ? got : rest;
+	return got + rest;
+}
+
+long get_user_pages_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+			 unsigned gup_flags, pl_pfn *pages)
+{
+	if (gup_flags & FOLL_PIN)
+		return -EINVAL;
+	return gup_fast_fallback(w, mm, start, nr, gup_flags | FOLL_GET, pages);
+}
+
+long pin_user_pages_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+			 unsigned gup_flags, pl_pfn *pages)
+{
+	if (gup_flags & FOLL_GET)
+		return -EINVAL;
+	return gup_fast_fallback(w, mm, start, nr, gup_flags | FOLL_PIN, pages);
+}
+
+long gup_fast_only(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
+		   unsigned gup_flags, pl_pfn *pages)
+{
+	if (!(gup_flags & FOLL_PIN))
+		gup_flags |= FOLL_GET;
+	return gup_fast_fallback(w, mm, start, nr, gup_flags | FOLL_FAST_ONLY, pages);
+}
+
+/* ---------------------------------------------------------------------------
+ * Release.
+ */
+void put_page(struct world *w, pl_pfn pfn)
+{
+	gup_put_folio(w, pfn_folio(w, pfn), FOLL_GET);
+}
+
+/*
+ * unpin_user_page(): the caller pinned with FOLL_PIN -- unless the era had
+ * no FOLL_PIN, in which case the "pin" was a GET.
+ */
+void unpin_user_page(struct world *w, pl_pfn pfn)
+{
+	gup_put_folio(w, pfn_folio(w, pfn), w->policy.foll_pin ? FOLL_PIN : FOLL_GET);
+	pl_event_emit(w, PL_EV_UNPIN, "unpin_user_page", NULL, 0, pfn, 0, NULL);
+}
+
+void unpin_user_pages(struct world *w, const pl_pfn *pages, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		unpin_user_page(w, pages[i]);
+}
+
+/*
+ * unpin_user_pages_dirty_lock(): a GUP writer must dirty the folio before
+ * letting go, or reclaim may drop the data (invariant lost-write).
+ */
+void unpin_user_pages_dirty_lock(struct world *w, const pl_pfn *pages, unsigned long n,
+				 bool make_dirty)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		struct folio *f = pfn_folio(w, pages[i]);
+
+		if (make_dirty && !folio_test_zero(f) && !folio_test_dirty(f))
+			folio_mark_dirty(w, f);
+		unpin_user_page(w, pages[i]);
+	}
+}
+
+void set_page_dirty_lock(struct world *w, pl_pfn pfn)
+{
+	struct folio *f = pfn_folio(w, pfn);
+
+	if (!folio_test_zero(f))
+		folio_mark_dirty(w, f);
+}

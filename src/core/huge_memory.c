@@ -1,0 +1,429 @@
+/*
+ * Transparent huge pages (PMD-mapped, 2 MiB) and hugetlb.
+ *
+ * A THP is an order-9 anon folio.  It is born PMD-mapped by
+ * do_huge_pmd_anonymous_page(); a partial munmap/mprotect/MADV_DONTNEED or a
+ * COW that cannot reuse it splits the *mapping* (__split_huge_pmd) into 512
+ * PTEs of the same folio -- a "PTE-mapped THP".  Splitting the *folio*
+ * (split_folio) into 512 small folios is only possible without extra
+ * references: a pinned THP cannot be split.
+ *
+ *   PMD-mapped:   _entire_mapcount = 1, page[i]._mapcount = 0, refcount = 1 (+refs)
+ *   PTE-mapped:   _entire_mapcount = 0, page[i]._mapcount = 1, refcount = 512 (+refs)
+ *
+ * hugetlb folios come from a fixed pool and are always PMD-mapped here.
+ * Their COW rule never moved to refcounts: a needless copy needs a second
+ * huge page that may not exist, so hugetlb_wp() reuses on mapcount == 1
+ * (PG_anon_exclusive first where the era has it).  That is why R/O FOLL_GET
+ * references (vmsplice) can still leak on hugetlb -- cow.c's XFAIL.
+ */
+#include "internal.h"
+
+bool pl_thp_suitable(struct world *w, struct vm_area_struct *vma, pl_addr addr)
+{
+	pl_addr base = addr & PMD_MASK;
+
+	if (!pl_vma_is_anon(vma) || (vma->vm_flags & VM_NOHUGEPAGE))
+		return false;
+	if (w->thp == THP_NEVER || (w->thp == THP_MADVISE && !(vma->vm_flags & VM_HUGEPAGE)))
+		return false;
+	return base >= vma->vm_start && base + PMD_SIZE <= vma->vm_end;
+}
+
+static pmd_t mk_huge_pmd(struct vm_area_struct *vma, pl_pfn pfn, bool write)
+{
+	return pl_mk_pte(vma, pfn, write) | _PAGE_PSE;
+}
+
+unsigned do_huge_pmd_anonymous_page(struct world *w, struct mm_struct *mm,
+				    struct vm_area_struct *vma, pl_addr addr, unsigned flags)
+{
+	pl_addr base = addr & PMD_MASK;
+	pmd_t *pmdp = pl_pmd_alloc(w, mm, base);
+	struct pl_lock *ptl = pl_pmd_lockptr(mm, base);
+	struct folio *f;
+
+	if (!(flags & FAULT_FLAG_WRITE) && w->huge_zero_page) {
+		/* read fault: the huge zero page, R/O, never refcounted per map */
+		pl_spin_lock(w, ptl);
+		if (*pmdp == 0)
+			pl_set_pte(w, pmdp, pfn_pte(w->huge_zero_pfn, _PAGE_PRESENT | _PAGE_PSE |
+						    _PAGE_SPECIAL | _PAGE_ACCESSED));
+		pl_spin_unlock(w, ptl);
+		return 0;
+	}
+	if (!vma->anon_vma)
+		vma->anon_vma = ++w->next_anon_vma;
+	f = folio_alloc(w, HPAGE_PMD_ORDER);
+	if (!f)
+		return VM_FAULT_RETRY;	/* fall back to small pages */
+	pl_spin_lock(w, ptl);
+	if (*pmdp != 0) {
+		pl_spin_unlock(w, ptl);
+		folio_put(w, f);
+		return 0;
+	}
+	folio_add_new_anon_rmap(w, f, vma, base, true, true);
+	pl_set_pte(w, pmdp, pte_mkdirty(mk_huge_pmd(vma, folio_pfn(f), true)));
+	pl_spin_unlock(w, ptl);
+	return 0;
+}
+
+/*
+ * __split_huge_pmd(): replace a PMD leaf by a table of 512 PTEs mapping the
+ * same pages with the same bits.  Each PTE takes its own reference, the PMD's
+ * one goes.
+ */
+int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		     pl_addr addr)
+{
+	pl_addr base = addr & PMD_MASK;
+	pmd_t *pmdp = pl_pmd_lookup(mm, base);
+	struct pl_ptetab *t;
+	struct folio *f;
+	pmd_t pmd;
+
+	if (!pmdp || !pmd_leaf(*pmdp))
+		return 0;
+	if (vma->vm_flags & VM_HUGETLB)
+		return -EINVAL;		/* hugetlb mappings are never split */
+	pmd = *pmdp;
+	pl_set_pte(w, pmdp, 0);
+	t = pl_pmd_install_ptetab(w, mm, base);
+	f = pfn_folio(w, pte_pfn(pmd));
+	if (folio_test_zero(f)) {
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			t->pte[i] = pfn_pte(w->zero_pfn, _PAGE_PRESENT | _PAGE_SPECIAL |
+						       (pmd & _PAGE_ACCESSED));
+		pl_event_emit(w, PL_EV_SPLIT, "__split_huge_zero_page_pmd", NULL, base, 0, 0,
+			      "huge zero page -> 512 zero-page PTEs");
+		return 0;
+	}
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		pte_t bits = pmd & (_PAGE_PRESENT | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED |
+				    _PAGE_SOFT_DIRTY | _PAGE_UFFD_WP | _PAGE_PROTNONE);
+
+		t->pte[i] = pfn_pte(folio_pfn(f) + i, bits);
+		pl_atomic_add_int(w, &folio_page(f, i)->_mapcount, 1);
+	}
+	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
+	folio_ref_add(w, f, HPAGE_PMD_NR - 1);
+	w->stats.fork_copies += 0;
+	pl_event_emit(w, PL_EV_SPLIT, "__split_huge_pmd", NULL, base, folio_pfn(f), folio_pfn(f),
+		      "PMD mapping -> 512 PTEs of the same folio");
+	return 0;
+}
+
+void split_huge_pmds_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			   pl_addr start, pl_addr end)
+{
+	/* only the PMDs straddling start or end need splitting */
+	if (start & ~PMD_MASK)
+		__split_huge_pmd(w, mm, vma, start);
+	if (end & ~PMD_MASK)
+		__split_huge_pmd(w, mm, vma, end);
+}
+
+/*
+ * split_folio(): turn a PTE-mapped large anon folio into small folios.
+ * Possible only when every reference is a mapping (plus the swap cache):
+ * can_split_folio() -- a pinned or GUP-referenced THP stays whole.
+ */
+int split_folio(struct world *w, struct folio *f)
+{
+	unsigned nr = folio_nr_pages(f);
+	pl_pfn head = folio_pfn(f);
+	uint32_t flags;
+
+	if (!folio_test_large(f))
+		return 0;
+	if (folio_test_hugetlb(f) || f->page._entire_mapcount || folio_test_swapcache(f))
+		return -EBUSY;
+	if ((int)folio_ref_count(w, f) != folio_mapcount(f))
+		return -EBUSY;
+	flags = f->page.flags & (PG_anon | PG_dirty | PG_lru);
+	for (unsigned i = 0; i < nr; i++) {
+		struct page *p = folio_page(f, i);
+
+		p->head = head + i;
+		p->order = 0;
+		p->flags = (p->flags & PG_anon_exclusive) | flags | PG_head;
+		p->_refcount = (uint32_t)p->_mapcount;
+		p->mapping = f->page.mapping;
+		p->index = f->page.index + i;
+		p->_entire_mapcount = 0;
+		p->_pincount = 0;
+		p->swap = 0;
+		p->gup_gets = p->gup_pins = p->gup_holder = 0;
+	}
+	/* a subpage nobody maps any more is freed at once */
+	for (unsigned i = 0; i < nr; i++) {
+		struct folio *sub = pfn_folio(w, head + i);
+
+		if (sub->page._refcount == 0) {
+			sub->page._refcount = 1;
+			folio_put(w, sub);
+		}
+	}
+	pl_event_emit(w, PL_EV_SPLIT, "split_folio", NULL, 0, head, head,
+		      "large folio -> %u small folios", nr);
+	return 0;
+}
+
+/*
+ * do_huge_pmd_wp_page(): write or unshare fault on a R/O PMD-mapped THP.
+ * Reuse if exclusive; else (v5.18+, 3bff7e3f1f16) if refcount == 1, or
+ * (before) if mapcount == 1 -- the THP variant of CVE-2020-29374.  Otherwise
+ * split the PMD and let the PTE level copy one page (VM_FAULT_FALLBACK).
+ */
+unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			     pl_addr addr, pmd_t *pmdp, pmd_t orig, unsigned flags)
+{
+	struct folio *f = pfn_folio(w, pte_pfn(orig));
+	bool unshare = flags & FAULT_FLAG_UNSHARE;
+	bool reuse = false;
+	const char *rule = pl_rule_reuse(w, true);
+
+	if (folio_test_zero(f) || !folio_test_anon(f) || (vma->vm_flags & VM_SHARED)) {
+		__split_huge_pmd(w, mm, vma, addr);
+		return VM_FAULT_RETRY;
+	}
+	if (w->policy.anon_exclusive && PageAnonExclusive(&f->page)) {
+		reuse = true;
+		rule = "anon_exclusive: PageAnonExclusive";
+	} else if (w->policy.thp_swap_reuse == REUSE_MAPCOUNT) {
+		reuse = folio_mapcount(f) == 1;
+	} else {
+		reuse = folio_ref_count(w, f) == 1;
+	}
+	if (!reuse) {
+		__split_huge_pmd(w, mm, vma, addr);
+		return VM_FAULT_RETRY;
+	}
+	if (f->page.gup_gets + f->page.gup_pins && f->page.gup_holder != mm->id)
+		pl_violation(w, "missed-cow", pl_mm_pid(w, mm), addr, folio_pfn(f),
+			     "reused THP with GUP references held by another process");
+	if (w->policy.anon_exclusive)
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			pl_page_flags_set(w, folio_page(f, i), PG_anon_exclusive);
+	if (!unshare) {
+		pmd_t entry = pte_mkyoung(pte_mkdirty(orig));
+
+		if (vma->vm_flags & VM_WRITE)
+			entry = pte_mkwrite(entry);
+		pl_set_pte(w, pmdp, entry);
+	}
+	w->stats.reuses++;
+	pl_event_emit(w, PL_EV_REUSE, "do_huge_pmd_wp_page", rule, addr & PMD_MASK, folio_pfn(f),
+		      folio_pfn(f), "THP reused in place");
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * hugetlb.
+ */
+static uint32_t hugetlb_index(const struct vm_area_struct *vma, pl_addr base)
+{
+	return (uint32_t)(((base - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
+}
+
+static unsigned hugetlb_no_page(struct world *w, struct mm_struct *mm,
+				struct vm_area_struct *vma, pl_addr base, pmd_t *pmdp,
+				unsigned flags)
+{
+	bool write = flags & FAULT_FLAG_WRITE;
+	struct folio *f, *copy;
+	struct pl_file *file;
+
+	(void)mm;
+	if (vma->file < 0 && !(vma->vm_flags & VM_SHARED)) {
+		/* private anonymous hugetlb: a fresh zeroed huge page, even on read */
+		f = pl_hugetlb_alloc(w);
+		if (!f)
+			return VM_FAULT_SIGBUS;
+		if (!vma->anon_vma)
+			vma->anon_vma = ++w->next_anon_vma;
+		folio_add_new_anon_rmap(w, f, vma, base, true, true);
+		pl_set_pte(w, pmdp, mk_huge_pmd(vma, folio_pfn(f), true) |
+					   (write ? _PAGE_DIRTY : 0));
+		if (!write)
+			pl_set_pte(w, pmdp, pte_wrprotect(*pmdp) |
+						   ((vma->vm_flags & VM_WRITE) ? _PAGE_RW : 0));
+		return 0;
+	}
+	file = pl_file_get(w, vma->file);
+	if (!file || hugetlb_index(vma, base) >= file->nr_pages)
+		return VM_FAULT_SIGBUS;
+	f = filemap_get_folio(w, file, hugetlb_index(vma, base), true);
+	if (!f)
+		return VM_FAULT_SIGBUS;
+	if (write && !(vma->vm_flags & VM_SHARED)) {
+		/* private write: COW from the page cache needs a second huge page */
+		copy = pl_hugetlb_alloc(w);
+		if (!copy)
+			return VM_FAULT_SIGBUS;
+		folio_copy_contents(copy, f);
+		if (!vma->anon_vma)
+			vma->anon_vma = ++w->next_anon_vma;
+		folio_add_new_anon_rmap(w, copy, vma, base, true, true);
+		pl_set_pte(w, pmdp, pte_mkdirty(mk_huge_pmd(vma, folio_pfn(copy), true)));
+		return 0;
+	}
+	folio_get(w, f);
+	folio_add_rmap_pmd(w, f);
+	if (write)
+		folio_mark_dirty(w, f);
+	pl_set_pte(w, pmdp, mk_huge_pmd(vma, folio_pfn(f), (vma->vm_flags & VM_SHARED) != 0) |
+				   (write ? _PAGE_DIRTY : 0));
+	return 0;
+}
+
+/* hugetlb_wp(): hugetlb's own do_wp_page. */
+static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			   pl_addr base, pmd_t *pmdp, pmd_t orig, unsigned flags)
+{
+	struct folio *f = pfn_folio(w, pte_pfn(orig));
+	bool unshare = flags & FAULT_FLAG_UNSHARE;
+	struct folio *copy;
+
+	if (vma->vm_flags & VM_SHARED) {
+		if (!unshare) {
+			folio_mark_dirty(w, f);
+			pl_set_pte(w, pmdp, pte_mkwrite(pte_mkdirty(orig)));
+		}
+		return 0;
+	}
+	if (folio_test_anon(f) &&
+	    ((w->policy.anon_exclusive && PageAnonExclusive(&f->page)) || folio_mapcount(f) == 1)) {
+		if (f->page.gup_gets + f->page.gup_pins && f->page.gup_holder != mm->id)
+			pl_violation(w, "missed-cow", pl_mm_pid(w, mm), base, folio_pfn(f),
+				     "hugetlb reuse on mapcount == 1 with a foreign GUP reference");
+		if (w->policy.anon_exclusive)
+			pl_page_flags_set(w, &f->page, PG_anon_exclusive);
+		if (!unshare && (vma->vm_flags & VM_WRITE))
+			pl_set_pte(w, pmdp, pte_mkwrite(pte_mkdirty(orig)));
+		w->stats.reuses++;
+		pl_event_emit(w, PL_EV_REUSE, "hugetlb_wp", "hugetlb: mapcount == 1", base,
+			      folio_pfn(f), folio_pfn(f), "hugetlb folio reused in place");
+		return 0;
+	}
+	copy = pl_hugetlb_alloc(w);
+	if (!copy)
+		return VM_FAULT_SIGBUS;	/* the pool is empty: the process dies */
+	folio_copy_contents(copy, f);
+	folio_add_new_anon_rmap(w, copy, vma, base, true, true);
+	pl_set_pte(w, pmdp, unshare ? (mk_huge_pmd(vma, folio_pfn(copy), false))
+				    : pte_mkdirty(mk_huge_pmd(vma, folio_pfn(copy), true)));
+	folio_remove_rmap_pmd(w, f);
+	folio_put(w, f);
+	w->stats.cows++;
+	pl_event_emit(w, unshare ? PL_EV_UNSHARE : PL_EV_COW, "hugetlb_wp",
+		      "hugetlb: mapcount > 1", base, folio_pfn(f), folio_pfn(copy),
+		      "copied into a new huge page");
+	return 0;
+}
+
+unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		       pl_addr addr, unsigned flags)
+{
+	pl_addr base = addr & PMD_MASK;
+	pmd_t *pmdp = pl_pmd_alloc(w, mm, base);
+	struct pl_lock *ptl = pl_pmd_lockptr(mm, base);
+	unsigned ret = 0;
+	pmd_t orig;
+
+	pl_spin_lock(w, ptl);
+	orig = *pmdp;
+	if (orig == 0) {
+		ret = hugetlb_no_page(w, mm, vma, base, pmdp, flags);
+	} else if (is_swap_pte(orig)) {
+		ret = VM_FAULT_SIGBUS;		/* hugetlb is never swapped */
+	} else if ((flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) && !pte_write(orig)) {
+		ret = hugetlb_wp(w, mm, vma, base, pmdp, orig, flags);
+	} else if (flags & FAULT_FLAG_WRITE) {
+		pl_set_pte(w, pmdp, pte_mkdirty(pte_mkyoung(orig)));
+	}
+	pl_spin_unlock(w, ptl);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------
+ * MADV_COLLAPSE and explicit splits.
+ */
+
+/*
+ * pl_thp_collapse(): collapse one PMD range of PTEs into a new THP (copy,
+ * like khugepaged).  Refused (-EINVAL/-EAGAIN) when a page has references
+ * other than its mappings (GUP, swap cache), when a PTE is a swap entry, or
+ * when the range is not inside one THP-able vma.  The new THP is exclusive:
+ * nobody else maps the copy.
+ */
+int pl_thp_collapse(struct world *w, int pid, pl_addr addr)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	pl_addr base = addr & PMD_MASK;
+	struct vm_area_struct *vma;
+	struct pl_ptetab *t;
+	struct folio *nf;
+	pmd_t *pmdp;
+	bool writable = false;
+
+	if (!mm)
+		return -ESRCH;
+	vma = vma_lookup(mm, addr);
+	if (!vma || !pl_vma_is_anon(vma) || base < vma->vm_start || base + PMD_SIZE > vma->vm_end)
+		return -EINVAL;
+	pmdp = pl_pmd_lookup(mm, base);
+	if (pmdp && pmd_leaf(*pmdp))
+		return 0;	/* already a THP */
+	t = pl_ptetab_lookup(mm, base);
+	if (!t)
+		return -EINVAL;
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		pte_t pte = t->pte[i];
+		struct folio *f;
+
+		if (pte_none(pte) || (pte_present(pte) && pte_special(pte)))
+			continue;
+		if (is_swap_pte(pte))
+			return -EAGAIN;
+		f = pfn_folio(w, pte_pfn(pte));
+		if (!folio_test_anon(f) || folio_test_ksm(f) || folio_test_swapcache(f))
+			return -EAGAIN;
+		/* every reference must be a mapping: no GUP refs, no pins */
+		if ((int)folio_ref_count(w, f) != folio_mapcount(f))
+			return -EAGAIN;
+		writable |= pte_write(pte);
+	}
+	nf = folio_alloc(w, HPAGE_PMD_ORDER);
+	if (!nf)
+		return -ENOMEM;
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		pte_t pte = t->pte[i];
+
+		if (!pte_none(pte) && !pte_special(pte))
+			folio_page(nf, i)->token = pfn_to_page(w, pte_pfn(pte))->token;
+		zap_pte(w, mm, vma, base + i * PAGE_SIZE, &t->pte[i]);
+	}
+	pl_pmd_free_ptetab(w, mm, base);
+	pmdp = pl_pmd_alloc(w, mm, base);
+	folio_add_new_anon_rmap(w, nf, vma, base, true, true);
+	pl_set_pte(w, pmdp, pte_mkdirty(mk_huge_pmd(vma, folio_pfn(nf), true)));
+	(void)writable;
+	pl_event_emit(w, PL_EV_COLLAPSE, "collapse_huge_page", NULL, base, 0, folio_pfn(nf),
+		      "512 PTEs copied into a new exclusive THP");
+	return 0;
+}
+
+int pl_thp_split(struct world *w, int pid, pl_addr addr)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct vm_area_struct *vma;
+
+	if (!mm)
+		return -ESRCH;
+	vma = vma_lookup(mm, addr);
+	if (!vma)
+		return -EINVAL;
+	return __split_huge_pmd(w, mm, vma, addr);
+}

@@ -1,0 +1,259 @@
+/*
+ * Internal interfaces shared by the files of src/core/.  Nothing outside
+ * src/core/ includes this header.
+ */
+#ifndef PINLAB_CORE_INTERNAL_H
+#define PINLAB_CORE_INTERNAL_H
+
+#include "pinlab/core.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * PL_BUG_ON(): pinlab itself is wrong (not the modelled kernel).  Prints the
+ * place and exits 3, as the CLI promises for internal errors.
+ */
+#define PL_BUG_ON(cond)                                                                    \
+	do {                                                                               \
+		if (cond)                                                                  \
+			pl_bug(__FILE__, __LINE__, #cond);                                 \
+	} while (0)
+_Noreturn void pl_bug(const char *file, int line, const char *what);
+
+void *pl_zalloc(struct world *w, size_t n);
+void *pl_realloc_array(struct world *w, void *p, size_t nmemb, size_t size);
+
+/* ---------------------------------------------------------------------------
+ * Sync layer.  See core.h.  Every function below is the single place a
+ * racing access to shared model state goes through.  With no hooks
+ * installed (a plain run) each one is the bare access.
+ */
+static inline void pl_sync(struct world *w, enum pl_sync_op op, const void *obj)
+{
+	if (w->hooks.sync)
+		w->hooks.sync(w, op, obj, w->hooks.arg);
+}
+
+static inline void pl_yield(struct world *w, enum pl_yield_point where)
+{
+	if (w->hooks.yield)
+		w->hooks.yield(w, where, w->hooks.arg);
+}
+
+static inline pte_t pl_ptep_get(struct world *w, const pte_t *ptep)
+{
+	pl_sync(w, PL_SYNC_READ_ONCE, ptep);
+	return *ptep;
+}
+
+static inline void pl_set_pte(struct world *w, pte_t *ptep, pte_t val)
+{
+	pl_sync(w, PL_SYNC_WRITE_ONCE, ptep);
+	*ptep = val;
+}
+
+void pl_spin_lock(struct world *w, struct pl_lock *l);
+void pl_spin_unlock(struct world *w, struct pl_lock *l);
+void pl_down_read(struct world *w, struct pl_lock *l);
+void pl_up_read(struct world *w, struct pl_lock *l);
+void pl_down_write(struct world *w, struct pl_lock *l);
+void pl_up_write(struct world *w, struct pl_lock *l);
+bool pl_trylock(struct world *w, struct pl_lock *l);
+
+static inline void pl_local_irq_disable(struct world *w) { pl_sync(w, PL_SYNC_IRQ_DISABLE, NULL); }
+static inline void pl_local_irq_enable(struct world *w) { pl_sync(w, PL_SYNC_IRQ_ENABLE, NULL); }
+
+static inline uint32_t pl_seq_begin(struct world *w, const uint32_t *seq)
+{
+	pl_sync(w, PL_SYNC_SEQ_BEGIN, seq);
+	return *seq;
+}
+static inline bool pl_seq_retry(struct world *w, const uint32_t *seq, uint32_t start)
+{
+	pl_sync(w, PL_SYNC_SEQ_RETRY, seq);
+	return *seq != start;
+}
+static inline void pl_seq_write_begin(struct world *w, uint32_t *seq)
+{
+	pl_sync(w, PL_SYNC_SEQ_WRITE_BEGIN, seq);
+	(*seq)++;
+}
+static inline void pl_seq_write_end(struct world *w, uint32_t *seq)
+{
+	pl_sync(w, PL_SYNC_SEQ_WRITE_END, seq);
+	(*seq)++;
+}
+
+/* Atomic updates of folio counters. */
+static inline void pl_atomic_add(struct world *w, uint32_t *v, int32_t d)
+{
+	pl_sync(w, PL_SYNC_ATOMIC, v);
+	*v = (uint32_t)((int64_t)*v + d);
+}
+static inline void pl_atomic_add_int(struct world *w, int32_t *v, int32_t d)
+{
+	pl_sync(w, PL_SYNC_ATOMIC, v);
+	*v += d;
+}
+static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f)
+{
+	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
+	p->flags |= f;
+}
+static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t f)
+{
+	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
+	p->flags &= ~f;
+}
+
+/* ---------------------------------------------------------------------------
+ * Folio helpers (folio.c).
+ */
+pl_pfn pl_alloc_pages(struct world *w, unsigned order);		/* PL_PFN_NONE on OOM */
+struct folio *folio_alloc(struct world *w, unsigned order);	/* refcount 1 */
+void folio_get(struct world *w, struct folio *f);
+void folio_ref_add(struct world *w, struct folio *f, int n);
+void folio_put(struct world *w, struct folio *f);
+void folio_put_refs(struct world *w, struct folio *f, int n);
+bool folio_try_get(struct world *w, struct folio *f);
+bool folio_ref_try_add(struct world *w, struct folio *f, int n);
+static inline uint32_t folio_ref_count(struct world *w, const struct folio *f)
+{
+	pl_sync(w, PL_SYNC_READ_ONCE, &f->page._refcount);
+	return f->page._refcount;
+}
+void folio_mark_dirty(struct world *w, struct folio *f);
+bool folio_trylock(struct world *w, struct folio *f);
+void folio_unlock(struct world *w, struct folio *f);
+/* rmap */
+void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_struct *vma,
+			     pl_addr addr, bool exclusive, bool pmd);
+void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p, bool exclusive);
+void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p);
+void folio_add_rmap_pmd(struct world *w, struct folio *f);
+void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p);
+void folio_remove_rmap_pmd(struct world *w, struct folio *f);
+/* fork: clear exclusivity and add a mapping unless maybe pinned; -EBUSY then */
+int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
+			    struct mm_struct *src_mm);
+/* swap/KSM/migration: clear exclusivity unless maybe pinned; -EBUSY then */
+int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p);
+bool folio_needs_cow_for_dma(struct world *w, struct mm_struct *mm, struct folio *f);
+void folio_copy_contents(struct folio *dst, struct folio *src);
+bool pl_is_zero_pfn(const struct world *w, pl_pfn pfn);
+struct folio *pl_hugetlb_alloc(struct world *w);	/* NULL if the pool is empty */
+struct folio *pl_zero_folio(struct world *w);
+/* Record ghost GUP ownership. */
+void pl_gup_ghost_add(struct world *w, struct folio *f, unsigned gup_flags, uint32_t mm_id, int n);
+void pl_gup_ghost_sub(struct world *w, struct folio *f, unsigned gup_flags, int n);
+
+/* ---------------------------------------------------------------------------
+ * Page tables (pgtable.c).
+ */
+pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
+pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
+struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr);
+struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr);
+void pl_free_pgtables(struct world *w, struct mm_struct *mm);
+/* Install a fresh PTE table for addr's PMD slot (after a PMD leaf split). */
+struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
+void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
+/* Iterate over present PTE slots: calls fn for every non-none pte in [start,end). */
+typedef int (*pl_pte_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 pl_addr addr, pte_t *ptep, void *arg);
+typedef int (*pl_pmd_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 pl_addr addr, pmd_t *pmdp, void *arg);
+int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		  pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn, void *arg);
+
+/* ---------------------------------------------------------------------------
+ * Memory / faults (memory.c, huge_memory.c).
+ */
+struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma, pl_addr addr, pte_t pte);
+void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		    pl_addr start, pl_addr end);
+void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, pl_addr addr,
+	     pte_t *ptep);
+int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		     pl_addr addr);
+void split_huge_pmds_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			   pl_addr start, pl_addr end);
+int split_folio(struct world *w, struct folio *f);
+unsigned do_huge_pmd_anonymous_page(struct world *w, struct mm_struct *mm,
+				    struct vm_area_struct *vma, pl_addr addr, unsigned flags);
+unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			     pl_addr addr, pmd_t *pmdp, pmd_t orig, unsigned flags);
+unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		       pl_addr addr, unsigned flags);
+bool pl_thp_suitable(struct world *w, struct vm_area_struct *vma, pl_addr addr);
+pte_t pl_mk_pte(struct vm_area_struct *vma, pl_pfn pfn, bool write);
+bool pl_vma_is_anon(const struct vm_area_struct *vma);
+bool vma_wants_writenotify(struct world *w, const struct vm_area_struct *vma);
+int pl_fault_error(unsigned ret);
+/* Write one token into a page as the CPU would (dirty ghost for GUP writes). */
+void pl_page_write(struct world *w, struct page *p, pl_token tok, bool via_gup);
+
+/* ---------------------------------------------------------------------------
+ * Files / swap / mm helpers.
+ */
+struct pl_file *pl_file_get(const struct world *w, int id);
+struct folio *filemap_get_folio(struct world *w, struct pl_file *f, uint32_t index, bool create);
+void filemap_remove_folio(struct world *w, struct pl_file *f, struct folio *folio);
+int page_mkwrite(struct world *w, struct vm_area_struct *vma, struct folio *folio);
+struct folio *pl_swapcache_lookup(struct world *w, uint32_t slot);
+void swap_duplicate(struct world *w, uint32_t slot);
+void swap_free(struct world *w, uint32_t slot);
+bool folio_free_swap(struct world *w, struct folio *f);
+void pl_swap_put_cache(struct world *w, uint32_t slot);
+struct mm_struct *pl_mm_of(const struct world *w, int pid);
+int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr);
+int vma_index(struct mm_struct *mm, pl_addr addr);
+void vma_remove_at(struct mm_struct *mm, int idx);
+struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
+				  const struct vm_area_struct *v);
+void pl_mm_free(struct world *w, struct mm_struct *mm);
+struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct *mm);
+int pl_mm_pid(const struct world *w, const struct mm_struct *mm);
+void pl_pinset_drop_all(struct world *w);
+
+/* Rule strings for events: "knob=value" of the active policy. */
+const char *pl_rule_reuse(const struct world *w, bool thp_or_swap);
+
+#define PL_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define PL_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define PL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* added by filemap/vmscan/pinners */
+/* pl_page_token(): read one page's contents, as a READ_ONCE for the explorer. */
+static inline pl_token pl_page_token(struct world *w, const struct page *p)
+{
+	pl_sync(w, PL_SYNC_READ_ONCE, &p->token);
+	return p->token;
+}
+/*
+ * The model keeps no reverse map, so rmap walks visit every live mm.
+ * pl_next_mm(): iterate the distinct live mms; start with *pos = 0.
+ * pl_rmap_walk_file(): call fn for every (mm, vma, addr) whose vma maps page
+ * @index of @file (any vma with vma->file == file covering it); a non-zero
+ * return stops the walk and is returned.  fn may change PTEs, not vmas.
+ */
+typedef int (*pl_rmap_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, void *arg);
+struct mm_struct *pl_next_mm(const struct world *w, int *pos);
+int pl_rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, void *arg);
+/* Page-cache references a cached folio holds: 1 for hugetlb (head), else nr pages. */
+unsigned pl_filemap_cache_refs(const struct folio *f);
+/*
+ * Swap cache (vmscan.c).  pl_swapcache_add(): folio joins the swap cache
+ * for @slot (PG_swapcache, ->swap, slot->cache, SWAP_HAS_CACHE, +1 ref).
+ * pl_swapcache_del(): leaves it (the inverse; drops that ref, so the folio
+ * may be freed on return).
+ */
+void pl_swapcache_add(struct world *w, struct folio *f, uint32_t slot);
+void pl_swapcache_del(struct world *w, struct folio *f);
+/* end of block added by filemap/vmscan/pinners */
+
+#endif

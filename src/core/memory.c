@@ -1,0 +1,795 @@
+/*
+ * Page faults, copy-on-write and zapping: the model of mm/memory.c.
+ *
+ * handle_mm_fault() dispatches like the kernel:
+ *
+ *   hugetlb vma ------------------------------------------> hugetlb_fault()
+ *   pmd none, THP-suitable anon vma ------------------------> do_huge_pmd_anonymous_page()
+ *   PMD leaf, (WRITE|UNSHARE) on a R/O leaf -----------------> do_huge_pmd_wp_page()
+ *   pte none:     anon ---------------------------------------> do_anonymous_page()
+ *                 file: read / private write / shared write --> do_read_fault / do_cow_fault /
+ *                                                              do_shared_fault
+ *   swap entry -----------------------------------------------> do_swap_page()
+ *   present, (WRITE|UNSHARE) and !pte_write -----------------> do_wp_page()
+ *
+ * do_wp_page() is where every era's COW rule lives.  The decision "reuse the
+ * page in place or copy it" is one predicate, wp_can_reuse_anon_folio(),
+ * read through the policy knobs:
+ *
+ *   anon_exclusive (v5.19+)   PageAnonExclusive -> always reuse, no questions
+ *   anon_reuse=mapcount        mapcount (+ swap count) == 1 -> reuse   (<= v5.8:
+ *                              the CVE-2020-29374 leak: GUP refs are invisible)
+ *   anon_reuse=refcount        refcount == 1 -> reuse (09854ba94c6a, v5.9: any
+ *                              extra reference, a pin included, forces a copy)
+ *
+ * A write or unshare fault never trusts what it saw before dropping the PTL:
+ * wp_page_copy() re-checks the PTE and backs off if it changed (invariant
+ * cow-pte-same, enforced here by construction).
+ */
+#include "internal.h"
+
+bool pl_vma_is_anon(const struct vm_area_struct *vma)
+{
+	return vma->file < 0 && !(vma->vm_flags & (VM_HUGETLB | VM_SHARED));
+}
+
+/*
+ * vma_wants_writenotify(): shared writable mappings of filesystems that
+ * track dirty pages (ext4) start write-protected so the first write calls
+ * page_mkwrite.  tmpfs and hugetlbfs do not need it.
+ */
+bool vma_wants_writenotify(struct world *w, const struct vm_area_struct *vma)
+{
+	struct pl_file *f;
+
+	if (!(vma->vm_flags & VM_SHARED) || vma->file < 0)
+		return false;
+	f = pl_file_get(w, vma->file);
+	return f && f->fs == PL_FS_EXT4;
+}
+
+pte_t pl_mk_pte(struct vm_area_struct *vma, pl_pfn pfn, bool write)
+{
+	pte_t pte = pfn_pte(pfn, _PAGE_PRESENT | _PAGE_ACCESSED);
+
+	if (write && (vma->vm_flags & VM_WRITE))
+		pte |= _PAGE_RW;
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		pte = (pte & ~_PAGE_PRESENT) | _PAGE_PROTNONE;
+	return pte;
+}
+
+struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma, pl_addr addr, pte_t pte)
+{
+	(void)vma;
+	(void)addr;
+	if (!pte_present(pte) || pte_special(pte))
+		return NULL;
+	return pfn_to_page(w, pte_pfn(pte));
+}
+
+int pl_fault_error(unsigned ret)
+{
+	if (ret & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (ret & VM_FAULT_SIGBUS)
+		return -EBUSY;
+	if (ret & VM_FAULT_SIGSEGV)
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * pl_page_write(): the contents of a page change.  A write through a GUP
+ * reference (DMA) does not go through a PTE, so nothing marks the folio
+ * dirty: the ghost PG_gup_written remembers that until someone calls
+ * folio_mark_dirty() (unpin_user_pages_dirty_lock(), set_page_dirty_lock()).
+ */
+void pl_page_write(struct world *w, struct page *p, pl_token tok, bool via_gup)
+{
+	struct folio *f = page_folio(w, p);
+
+	PL_BUG_ON(folio_test_zero(f));
+	pl_sync(w, PL_SYNC_WRITE_ONCE, &p->token);
+	p->token = tok;
+	if (via_gup)
+		pl_page_flags_set(w, &f->page, PG_gup_written);
+}
+
+static void anon_vma_prepare(struct world *w, struct vm_area_struct *vma)
+{
+	if (!vma->anon_vma)
+		vma->anon_vma = ++w->next_anon_vma;
+}
+
+/* ---------------------------------------------------------------------------
+ * Zapping (zap_pte_range / zap_present_ptes).
+ */
+void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, pl_addr addr,
+	     pte_t *ptep)
+{
+	pte_t pte = pl_ptep_get(w, ptep);
+	struct page *page;
+	struct folio *f;
+
+	(void)mm;
+	if (pte_none(pte))
+		return;
+	pl_set_pte(w, ptep, 0);
+	if (is_swap_pte(pte)) {
+		uint32_t slot = pte_swp_offset(pte);
+		struct folio *cache;
+
+		swap_free(w, slot);
+		/* free_swap_and_cache(): the last swap PTE gone, drop an unused cache folio */
+		cache = pl_swapcache_lookup(w, slot);
+		if (cache && folio_mapcount(cache) == 0)
+			folio_free_swap(w, cache);
+		return;
+	}
+	page = vm_normal_page(w, vma, addr, pte);
+	if (!page)
+		return;		/* zero page, special */
+	f = page_folio(w, page);
+	/* file pages: a dirty PTE makes the folio dirty before the rmap goes */
+	if (!folio_test_anon(f) && pte_dirty(pte))
+		folio_mark_dirty(w, f);
+	folio_remove_rmap_pte(w, f, page);
+	pl_event_emit(w, PL_EV_ZAP, "zap_present_ptes", NULL, addr, page_to_pfn(w, page), 0, NULL);
+	/* mmu_gather: the reference goes only after the TLB flush */
+	folio_put(w, f);
+	if (folio_test_swapcache(f) && folio_mapcount(f) == 0 &&
+	    w->swap[f->page.swap].count == 0)
+		folio_free_swap(w, f);
+}
+
+static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		      pl_addr addr, pmd_t *pmdp, void *arg)
+{
+	pl_addr *range = arg;
+	pl_addr base = addr & PMD_MASK;
+	pmd_t pmd = *pmdp;
+	struct folio *f;
+
+	if (base < range[0] || base + PMD_SIZE > range[1]) {
+		/* partial: split into PTEs, the PTE walk zaps the part in range */
+		PL_BUG_ON(vma->vm_flags & VM_HUGETLB);
+		__split_huge_pmd(w, mm, vma, base);
+		return 0;
+	}
+	pl_set_pte(w, pmdp, 0);
+	f = pfn_folio(w, pte_pfn(pmd));
+	if (folio_test_zero(f))
+		return 0;
+	if (!folio_test_anon(f) && pte_dirty(pmd))
+		folio_mark_dirty(w, f);
+	folio_remove_rmap_pmd(w, f);
+	pl_event_emit(w, PL_EV_ZAP, "zap_huge_pmd", NULL, base, folio_pfn(f), 0, NULL);
+	folio_put(w, f);
+	return 0;
+}
+
+static int zap_pte_cb(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		      pl_addr addr, pte_t *ptep, void *arg)
+{
+	(void)arg;
+	zap_pte(w, mm, vma, addr, ptep);
+	return 0;
+}
+
+void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		    pl_addr start, pl_addr end)
+{
+	pl_addr range[2] = { start, end };
+
+	pl_walk_range(w, mm, vma, start, end, zap_pmd_cb, zap_pte_cb, range);
+}
+
+/* ---------------------------------------------------------------------------
+ * Anonymous and file faults.
+ */
+static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
+				  struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
+				  unsigned flags)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct folio *f;
+	pte_t entry;
+
+	if (!(flags & FAULT_FLAG_WRITE)) {
+		/* read fault: map the shared zero page, R/O and special */
+		entry = pfn_pte(w->zero_pfn, _PAGE_PRESENT | _PAGE_SPECIAL | _PAGE_ACCESSED);
+		pl_spin_lock(w, ptl);
+		if (pte_none(pl_ptep_get(w, ptep)))
+			pl_set_pte(w, ptep, entry);
+		pl_spin_unlock(w, ptl);
+		return 0;
+	}
+	anon_vma_prepare(w, vma);
+	f = folio_alloc(w, 0);
+	if (!f)
+		return VM_FAULT_OOM;
+	entry = pte_mkdirty(pl_mk_pte(vma, folio_pfn(f), true));
+	pl_spin_lock(w, ptl);
+	if (!pte_none(pl_ptep_get(w, ptep))) {
+		pl_spin_unlock(w, ptl);
+		folio_put(w, f);
+		return 0;
+	}
+	/* the allocation reference becomes the mapping's reference */
+	folio_add_new_anon_rmap(w, f, vma, addr, true, false);
+	pl_set_pte(w, ptep, entry);
+	pl_spin_unlock(w, ptl);
+	return 0;
+}
+
+static uint32_t linear_page_index(const struct vm_area_struct *vma, pl_addr addr)
+{
+	return (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
+}
+
+/* Map one page-cache page at addr (set_pte_range / finish_fault). */
+static void map_file_pte(struct world *w, struct vm_area_struct *vma, pte_t *ptep,
+			 struct folio *f, uint32_t idx, bool write)
+{
+	struct page *p = folio_page(f, idx - f->page.index);
+	pte_t entry = pl_mk_pte(vma, page_to_pfn(w, p), write);
+
+	if (write)
+		entry = pte_mkdirty(entry);
+	folio_get(w, f);
+	folio_add_file_rmap_pte(w, f, p);
+	pl_set_pte(w, ptep, entry);
+}
+
+/*
+ * do_read_fault / do_cow_fault / do_shared_fault (mm/memory.c): the three
+ * ways a file-backed PTE is born.
+ */
+static unsigned do_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 pl_addr addr, pte_t *ptep, unsigned flags)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct pl_file *file = pl_file_get(w, vma->file);
+	uint32_t idx = linear_page_index(vma, addr);
+	bool write = flags & FAULT_FLAG_WRITE;
+	struct folio *f, *copy;
+	pte_t entry;
+
+	if (!file || idx >= file->nr_pages)
+		return VM_FAULT_SIGBUS;
+	f = filemap_get_folio(w, file, idx, true);
+	if (!f)
+		return VM_FAULT_OOM;
+	if (write && !(vma->vm_flags & VM_SHARED)) {
+		/* do_cow_fault: a private copy of the page-cache page */
+		anon_vma_prepare(w, vma);
+		copy = folio_alloc(w, 0);
+		if (!copy)
+			return VM_FAULT_OOM;
+		folio_page(copy, 0)->token = folio_page(f, idx - f->page.index)->token;
+		entry = pte_mkdirty(pl_mk_pte(vma, folio_pfn(copy), true));
+		pl_spin_lock(w, ptl);
+		if (!pte_none(pl_ptep_get(w, ptep))) {
+			pl_spin_unlock(w, ptl);
+			folio_put(w, copy);
+			return 0;
+		}
+		folio_add_new_anon_rmap(w, copy, vma, addr, true, false);
+		pl_set_pte(w, ptep, entry);
+		pl_spin_unlock(w, ptl);
+		pl_event_emit(w, PL_EV_COW, "do_cow_fault", "private file write", addr,
+			      page_to_pfn(w, folio_page(f, idx - f->page.index)), folio_pfn(copy),
+			      "page cache -> anon copy");
+		return 0;
+	}
+	if (write) {
+		/* do_shared_fault: the filesystem hears about the write first */
+		if (vma_wants_writenotify(w, vma))
+			page_mkwrite(w, vma, f);
+		folio_mark_dirty(w, f);
+	}
+	pl_spin_lock(w, ptl);
+	if (pte_none(pl_ptep_get(w, ptep))) {
+		/* do_read_fault: shared mappings without writenotify map writable at once */
+		bool mkwrite = write || ((vma->vm_flags & VM_SHARED) &&
+					 !vma_wants_writenotify(w, vma));
+
+		map_file_pte(w, vma, ptep, f, idx, mkwrite);
+		if (!write && mkwrite)
+			pl_set_pte(w, ptep, pte_mkclean(*ptep));
+	}
+	pl_spin_unlock(w, ptl);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * do_wp_page() and its helpers.
+ */
+
+/*
+ * wp_can_reuse_anon_folio(): may the faulting process write to this
+ * (non-exclusive) anon folio in place?  The whole history of COW is in here.
+ */
+static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_struct *mm)
+{
+	uint8_t rule = folio_test_large(f) ? w->policy.thp_swap_reuse : w->policy.anon_reuse;
+
+	if (folio_test_ksm(f))
+		return false;
+	if (rule == REUSE_MAPCOUNT) {
+		/*
+		 * reuse_swap_page() (c475a8ab625d .. v5.17): mapcount + swapcount
+		 * == 1.  References that are not mappings -- GUP, the pipe of
+		 * vmsplice -- are invisible here: CVE-2020-29374.
+		 */
+		int count = folio_mapcount(f);
+
+		if (folio_test_swapcache(f))
+			count += w->swap[f->page.swap].count;
+		if (count != 1)
+			return false;
+		if (folio_test_swapcache(f) && !(f->page.flags & PG_writeback)) {
+			folio_free_swap(w, f);
+			folio_mark_dirty(w, f);
+		}
+		return true;
+	}
+	/*
+	 * refcount rule, 09854ba94c6a (v5.9): reuse only if ours is the only
+	 * reference of any kind.  Large folios (newest kernels): every
+	 * reference must be a mapping from this mm.
+	 */
+	if (folio_test_large(f)) {
+		int mapcount = folio_mapcount(f);
+
+		if (mapcount <= 0 || (uint32_t)mapcount != folio_ref_count(w, f) -
+					     (folio_test_swapcache(f) ? 1 : 0))
+			return false;
+		/* all mappings in this mm: the model's _mm_ids check */
+		(void)mm;
+		if (folio_test_swapcache(f))
+			folio_free_swap(w, f);
+		return folio_mapcount(f) == (int)folio_ref_count(w, f) && mapcount == 1;
+	}
+	if (folio_ref_count(w, f) > 3)
+		return false;
+	if (folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
+		return false;
+	if (!folio_trylock(w, f))
+		return false;
+	if (folio_test_swapcache(f))
+		folio_free_swap(w, f);
+	if (folio_ref_count(w, f) != 1) {
+		folio_unlock(w, f);
+		return false;
+	}
+	folio_unlock(w, f);
+	return true;
+}
+
+/*
+ * missed-cow: reusing a folio while another mm holds a GUP reference to it
+ * lets that reference see this process's future writes (CVE-2020-29374).
+ * Event invariant; the kernel avoids it by the refcount rule (09854ba94c6a)
+ * and by unsharing on R/O pins (a7f226604170).
+ */
+static void check_missed_cow(struct world *w, struct mm_struct *mm, struct folio *f, pl_addr addr)
+{
+	if (f->page.gup_gets + f->page.gup_pins == 0 || f->page.gup_holder == mm->id)
+		return;
+	pl_violation(w, "missed-cow", pl_mm_pid(w, mm), addr, folio_pfn(f),
+		     "reused folio with %u GUP reference(s) held by another process",
+		     (unsigned)(f->page.gup_gets + f->page.gup_pins));
+}
+
+/* wp_page_reuse(): the PTE becomes writable and dirty, the page is ours. */
+static void wp_page_reuse(struct world *w, struct vm_area_struct *vma, pl_addr addr,
+			  pte_t *ptep, pte_t orig, bool unshare)
+{
+	pte_t entry = orig;
+
+	if (unshare)
+		return;		/* FAULT_FLAG_UNSHARE: exclusive now, still R/O */
+	entry = pte_mkyoung(pte_mkdirty(entry));
+	if (vma->vm_flags & VM_WRITE)
+		entry = pte_mkwrite(entry);
+	pl_set_pte(w, ptep, entry);
+	(void)addr;
+}
+
+/*
+ * wp_page_copy(): allocate, copy without the PTL, re-take it and install
+ * the copy only if the PTE is still what we saw.  The old folio loses its
+ * mapping only after the new PTE is in (invariant cow-pte-same).
+ */
+static unsigned wp_page_copy(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			     pl_addr addr, pte_t *ptep, pte_t orig, struct page *old_page,
+			     bool unshare, const char *rule)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct folio *old = old_page ? page_folio(w, old_page) : NULL;
+	struct folio *nf;
+	pte_t entry;
+
+	/* caller holds the PTL and a reference on old */
+	pl_spin_unlock(w, ptl);
+	pl_yield(w, YIELD_WP_COPY);
+	anon_vma_prepare(w, vma);
+	nf = folio_alloc(w, 0);
+	if (!nf) {
+		if (old)
+			folio_put(w, old);
+		return VM_FAULT_OOM;
+	}
+	folio_page(nf, 0)->token = old_page ? old_page->token : PL_TOKEN_ZERO;
+	pl_spin_lock(w, ptl);
+	if (pl_ptep_get(w, ptep) != orig) {
+		/* somebody changed the PTE meanwhile: drop our copy and refault */
+		pl_spin_unlock(w, ptl);
+		folio_put(w, nf);
+		if (old)
+			folio_put(w, old);
+		pl_spin_lock(w, ptl);
+		return 0;
+	}
+	entry = pl_mk_pte(vma, folio_pfn(nf), !unshare);
+	if (unshare)
+		entry |= orig & (_PAGE_SOFT_DIRTY | _PAGE_UFFD_WP);
+	else
+		entry = pte_mkdirty(entry);
+	folio_add_new_anon_rmap(w, nf, vma, addr, true, false);
+	pl_set_pte(w, ptep, entry);	/* ptep_clear_flush + set_pte_at */
+	if (old) {
+		folio_remove_rmap_pte(w, old, old_page);
+		folio_put(w, old);	/* the mapping's reference */
+	}
+	w->stats.cows += !unshare;
+	w->stats.unshares += unshare;
+	pl_event_emit(w, unshare ? PL_EV_UNSHARE : PL_EV_COW, "wp_page_copy", rule, addr,
+		      old_page ? page_to_pfn(w, old_page) : w->zero_pfn, folio_pfn(nf),
+		      "%s", unshare ? "unshared into a new exclusive anon page"
+				    : "copied into a new anon page");
+	if (old) {
+		if (folio_test_swapcache(old) && folio_mapcount(old) == 0 &&
+		    w->swap[old->page.swap].count == 0)
+			folio_free_swap(w, old);	/* free_swap_cache() */
+		folio_put(w, old);	/* our temporary reference */
+	}
+	return 0;
+}
+
+/* wp_page_shared(): a write to a shared mapping -- never COW. */
+static unsigned wp_page_shared(struct world *w, struct vm_area_struct *vma, pl_addr addr,
+			       pte_t *ptep, pte_t orig, struct page *page)
+{
+	struct folio *f = page_folio(w, page);
+
+	if (vma_wants_writenotify(w, vma))
+		page_mkwrite(w, vma, f);
+	folio_mark_dirty(w, f);
+	pl_set_pte(w, ptep, pte_mkwrite(pte_mkyoung(pte_mkdirty(orig))));
+	pl_event_emit(w, PL_EV_MKWRITE, "wp_page_shared", "VM_SHARED: no COW", addr,
+		      page_to_pfn(w, page), page_to_pfn(w, page), NULL);
+	return 0;
+}
+
+/* do_wp_page(): called with the PTL held; returns with it held. */
+static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			   pl_addr addr, pte_t *ptep, pte_t orig, unsigned flags)
+{
+	bool unshare = flags & FAULT_FLAG_UNSHARE;
+	struct page *page = vm_normal_page(w, vma, addr, orig);
+	struct folio *f;
+	const char *rule;
+
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+		if (!page)
+			return 0;
+		if (unshare)
+			return 0;
+		return wp_page_shared(w, vma, addr, ptep, orig, page);
+	}
+	if (!page) {
+		/* zero page: always copy (allocate a zeroed page) */
+		return wp_page_copy(w, mm, vma, addr, ptep, orig, NULL, unshare,
+				    "zero page is never reused");
+	}
+	f = page_folio(w, page);
+	if (folio_test_anon(f)) {
+		bool excl = w->policy.anon_exclusive && PageAnonExclusive(page);
+
+		if (excl || wp_can_reuse_anon_folio(w, f, mm)) {
+			rule = excl ? "anon_exclusive: PageAnonExclusive"
+				    : pl_rule_reuse(w, folio_test_large(f));
+			check_missed_cow(w, mm, f, addr);
+			if (w->policy.anon_exclusive)
+				pl_page_flags_set(w, page, PG_anon_exclusive);
+			wp_page_reuse(w, vma, addr, ptep, orig, unshare);
+			w->stats.reuses++;
+			pl_event_emit(w, PL_EV_REUSE, "do_wp_page", rule, addr,
+				      page_to_pfn(w, page), page_to_pfn(w, page), "%s",
+				      unshare ? "unshare: already exclusive, PTE stays R/O"
+					      : "reused in place");
+			return 0;
+		}
+		rule = folio_test_ksm(f) ? "KSM pages are never reused"
+					 : pl_rule_reuse(w, folio_test_large(f));
+	} else {
+		rule = "page cache page in a private mapping";
+	}
+	folio_get(w, f);
+	return wp_page_copy(w, mm, vma, addr, ptep, orig, page, unshare, rule);
+}
+
+/* ---------------------------------------------------------------------------
+ * do_swap_page().
+ */
+static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			     pl_addr addr, pte_t *ptep, pte_t orig, unsigned flags)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	uint32_t slot = pte_swp_offset(orig);
+	bool write = flags & FAULT_FLAG_WRITE;
+	bool exclusive = false, mkwrite = false;
+	struct folio *f;
+	pte_t entry;
+
+	f = pl_swapcache_lookup(w, slot);
+	if (f) {
+		folio_get(w, f);
+	} else {
+		/* swapin_readahead(): read the slot into a new swap-cache folio */
+		f = folio_alloc(w, 0);
+		if (!f)
+			return VM_FAULT_OOM;
+		folio_page(f, 0)->token = w->swap[slot].token;
+		f->page.flags |= PG_anon | PG_swapcache;
+		f->page.mapping = vma->anon_vma;
+		f->page.swap = slot;
+		w->swap[slot].cache = folio_pfn(f);
+		w->swap[slot].has_cache = true;
+		folio_get(w, f);	/* the swap cache's reference + ours */
+	}
+	pl_spin_lock(w, ptl);
+	if (pl_ptep_get(w, ptep) != orig) {
+		pl_spin_unlock(w, ptl);
+		folio_put(w, f);
+		pl_spin_lock(w, ptl);
+		return 0;
+	}
+	/* a swap PTE never points at a swap-cache page that is still exclusive */
+	PL_BUG_ON(w->policy.anon_exclusive && PageAnonExclusive(&f->page));
+	swap_free(w, slot);
+	if (folio_test_ksm(f)) {
+		exclusive = false;
+	} else if (w->policy.thp_swap_reuse == REUSE_MAPCOUNT) {
+		/*
+		 * reuse_swap_page() (until v5.17): on a write fault, reuse if
+		 * mapcount + swapcount == 1 -- this entry was the only user.
+		 * GUP references are not counted.
+		 */
+		if (write && folio_mapcount(f) + w->swap[slot].count == 0) {
+			exclusive = mkwrite = true;
+			if (folio_test_swapcache(f))
+				folio_free_swap(w, f);
+		}
+	} else {
+		/*
+		 * v5.18+ (c145e0b47c77): drop the swap cache on a write fault when
+		 * nobody else holds the folio (should_try_to_free_swap), then reuse
+		 * if the swap PTE was exclusive (1493a1913e34, knob swp_exclusive)
+		 * or ours is the only reference left.
+		 */
+		exclusive = w->policy.swp_exclusive && pte_swp_exclusive(orig);
+		if (folio_test_swapcache(f) && w->swap[slot].count == 0 && write &&
+		    folio_ref_count(w, f) == 2)
+			folio_free_swap(w, f);
+		if (exclusive || folio_ref_count(w, f) == 1)
+			exclusive = mkwrite = true;
+	}
+	if (!write && w->policy.thp_swap_reuse == REUSE_MAPCOUNT)
+		mkwrite = false;
+	entry = pl_mk_pte(vma, folio_pfn(f), mkwrite && (vma->vm_flags & VM_WRITE));
+	if (mkwrite && (vma->vm_flags & VM_WRITE))
+		entry = pte_mkdirty(entry);
+	if (!(vma->vm_flags & VM_WRITE))
+		entry = pte_wrprotect(entry);
+	/* our reference becomes the mapping's reference */
+	folio_add_anon_rmap_pte(w, f, &f->page, exclusive);
+	if (exclusive && pte_write(entry))
+		check_missed_cow(w, mm, f, addr);
+	pl_set_pte(w, ptep, entry);
+	w->stats.swapins++;
+	pl_event_emit(w, PL_EV_SWAPIN, "do_swap_page",
+		      w->policy.swp_exclusive ? "swp_exclusive" : pl_rule_reuse(w, true), addr, 0,
+		      folio_pfn(f), "%s%s", exclusive ? "exclusive" : "shared",
+		      pte_write(entry) ? ", writable" : ", R/O");
+	if (write && !pte_write(entry) && (vma->vm_flags & VM_WRITE))
+		return do_wp_page(w, mm, vma, addr, ptep, entry, flags);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * handle_mm_fault().
+ */
+
+/* sanitize_fault_flags(): unsharing only means something in a COW mapping. */
+static unsigned sanitize_fault_flags(struct vm_area_struct *vma, unsigned flags)
+{
+	if ((flags & FAULT_FLAG_UNSHARE) && !is_cow_mapping(vma->vm_flags))
+		flags &= ~FAULT_FLAG_UNSHARE;
+	PL_BUG_ON((flags & FAULT_FLAG_UNSHARE) && (flags & FAULT_FLAG_WRITE));
+	return flags;
+}
+
+static unsigned handle_pte_fault(struct world *w, struct mm_struct *mm,
+				 struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
+				 unsigned flags)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	pte_t orig = pl_ptep_get(w, ptep);
+	unsigned ret = 0;
+
+	if (pte_none(orig)) {
+		if (vma->file < 0)
+			return do_anonymous_page(w, mm, vma, addr, ptep, flags);
+		return do_fault(w, mm, vma, addr, ptep, flags);
+	}
+	if (is_swap_pte(orig))
+		return do_swap_page(w, mm, vma, addr, ptep, orig, flags);
+	pl_spin_lock(w, ptl);
+	if (pl_ptep_get(w, ptep) != orig)
+		goto unlock;
+	if (pte_protnone(orig)) {
+		ret = VM_FAULT_SIGSEGV;
+		goto unlock;
+	}
+	if ((flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) && !pte_write(orig)) {
+		ret = do_wp_page(w, mm, vma, addr, ptep, orig, flags);
+		goto unlock;
+	}
+	if (flags & FAULT_FLAG_WRITE)
+		pl_set_pte(w, ptep, pte_mkdirty(pte_mkyoung(orig)));
+	else
+		pl_set_pte(w, ptep, pte_mkyoung(orig));
+unlock:
+	pl_spin_unlock(w, ptl);
+	return ret;
+}
+
+/**
+ * handle_mm_fault() - resolve one fault at @addr of @vma.
+ * @fault_flags: FAULT_FLAG_WRITE / FAULT_FLAG_UNSHARE / FAULT_FLAG_REMOTE
+ *
+ * Permission checks are the caller's (the user access path or GUP's
+ * check_vma_flags), as in the kernel's arch fault handler.
+ * Return: 0 or VM_FAULT_* error bits.
+ */
+unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 pl_addr addr, unsigned fault_flags)
+{
+	pmd_t *pmdp;
+	pte_t *ptep;
+	unsigned ret;
+
+	addr &= PAGE_MASK;
+	fault_flags = sanitize_fault_flags(vma, fault_flags);
+	w->stats.faults++;
+	if (vma->vm_flags & VM_HUGETLB)
+		return hugetlb_fault(w, mm, vma, addr, fault_flags);
+	pmdp = pl_pmd_alloc(w, mm, addr);
+	if (*pmdp == 0 && !pl_ptetab_lookup(mm, addr) && pl_thp_suitable(w, vma, addr)) {
+		ret = do_huge_pmd_anonymous_page(w, mm, vma, addr, fault_flags);
+		if (ret != VM_FAULT_RETRY)	/* RETRY = fall back to PTEs */
+			return ret;
+	}
+	if (pmd_leaf(*pmdp)) {
+		pmd_t orig = *pmdp;
+
+		if ((fault_flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) && !pte_write(orig)) {
+			ret = do_huge_pmd_wp_page(w, mm, vma, addr, pmdp, orig, fault_flags);
+			if (ret != VM_FAULT_RETRY)
+				return ret;
+		} else {
+			*pmdp = pte_mkyoung(orig);
+			if (fault_flags & FAULT_FLAG_WRITE)
+				*pmdp = pte_mkdirty(*pmdp);
+			return 0;
+		}
+	}
+	ptep = pl_pte_alloc(w, mm, addr);
+	PL_BUG_ON(!ptep);
+	return handle_pte_fault(w, mm, vma, addr, ptep, fault_flags);
+}
+
+/* ---------------------------------------------------------------------------
+ * User access: a load or store by a task, as the CPU and the arch fault
+ * handler do it.
+ */
+
+/* Where does addr currently point, if the access may proceed without a fault? */
+static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr addr, bool write,
+				pte_t **ptep_out)
+{
+	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
+	pte_t *ptep;
+	pte_t pte;
+
+	*ptep_out = NULL;
+	if (pmdp && pmd_leaf(*pmdp)) {
+		pte = *pmdp;
+		if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
+			return NULL;
+		*ptep_out = pmdp;
+		return pfn_to_page(w, pte_pfn(pte) + (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT));
+	}
+	ptep = pl_pte_lookup(mm, addr);
+	if (!ptep)
+		return NULL;
+	pte = *ptep;
+	if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
+		return NULL;
+	*ptep_out = ptep;
+	return pfn_to_page(w, pte_pfn(pte));
+}
+
+static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_token *tok)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct vm_area_struct *vma;
+	int ret = -EFAULT;
+
+	if (!mm)
+		return -ESRCH;
+	w->cur_pid = pid;
+	pl_down_read(w, &mm->mmap_lock);
+	vma = vma_lookup(mm, addr);
+	if (!vma || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+		goto out;	/* SIGSEGV */
+	for (int tries = 0; tries < 8; tries++) {
+		pte_t *ptep;
+		struct page *p = user_lookup(w, mm, addr, write, &ptep);
+		unsigned fr;
+
+		if (p) {
+			struct folio *f = page_folio(w, p);
+
+			if (write) {
+				/*
+				 * private-file-write: a COW mapping must never write a
+				 * page-cache page (Dirty COW, CVE-2016-5195; CVE-2022-2590).
+				 */
+				if (!folio_test_anon(f) && is_cow_mapping(vma->vm_flags))
+					pl_violation(w, "private-file-write", pid, addr,
+						     page_to_pfn(w, p),
+						     "store through a private mapping hit the page cache");
+				*ptep = pte_mkdirty(pte_mkyoung(*ptep));
+				pl_page_write(w, p, *tok, false);
+			} else {
+				*tok = folio_test_zero(f) ? PL_TOKEN_ZERO : p->token;
+			}
+			ret = 0;
+			goto out;
+		}
+		fr = handle_mm_fault(w, mm, vma, addr, write ? FAULT_FLAG_WRITE : 0);
+		if (fr & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) {
+			ret = pl_fault_error(fr);
+			goto out;
+		}
+	}
+	PL_BUG_ON("user access did not make progress after 8 faults");
+out:
+	pl_up_read(w, &mm->mmap_lock);
+	return ret;
+}
+
+int pl_user_read(struct world *w, int pid, pl_addr addr, pl_token *out)
+{
+	return user_access(w, pid, addr, false, out);
+}
+
+int pl_user_write(struct world *w, int pid, pl_addr addr, pl_token tok)
+{
+	return user_access(w, pid, addr, true, &tok);
+}

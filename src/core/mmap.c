@@ -1,0 +1,717 @@
+/*
+ * VMAs and the address-space syscalls: mmap, munmap, mremap, mprotect,
+ * madvise, /proc/pid/clear_refs and UFFDIO_CONTINUE.
+ *
+ * The VMA tree is a sorted array searched by bisection (the maple tree's
+ * job, without its cleverness).  Splitting keeps vm_pgoff consistent so
+ * that linear_page_index() of any address is the same before and after.
+ * Adjacent VMAs are merged back when they are identical continuations of
+ * each other (MADV_DOFORK after MADV_DONTFORK, as cow.c's collapse tests need).
+ */
+#include "internal.h"
+
+int vma_index(struct mm_struct *mm, pl_addr addr)
+{
+	int lo = 0, hi = mm->nr_vmas - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		struct vm_area_struct *v = &mm->vmas[mid];
+
+		if (addr < v->vm_start)
+			hi = mid - 1;
+		else if (addr >= v->vm_end)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1;
+}
+
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	int i;
+
+	if (!mm)
+		return NULL;
+	i = vma_index(mm, addr);
+	return i < 0 ? NULL : &mm->vmas[i];
+}
+
+struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
+				  const struct vm_area_struct *v)
+{
+	int i = 0;
+
+	if (mm->nr_vmas == mm->cap_vmas) {
+		mm->cap_vmas = mm->cap_vmas ? 2 * mm->cap_vmas : 8;
+		mm->vmas = pl_realloc_array(w, mm->vmas, (size_t)mm->cap_vmas, sizeof(*mm->vmas));
+	}
+	while (i < mm->nr_vmas && mm->vmas[i].vm_start < v->vm_start)
+		i++;
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], (size_t)(mm->nr_vmas - i) * sizeof(*v));
+	mm->vmas[i] = *v;
+	mm->nr_vmas++;
+	return &mm->vmas[i];
+}
+
+void vma_remove_at(struct mm_struct *mm, int idx)
+{
+	memmove(&mm->vmas[idx], &mm->vmas[idx + 1],
+		(size_t)(mm->nr_vmas - idx - 1) * sizeof(*mm->vmas));
+	mm->nr_vmas--;
+}
+
+/* vma_split(): make addr a VMA boundary (split_vma).  THP PMDs across it are split. */
+int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	int i = vma_index(mm, addr);
+	struct vm_area_struct upper;
+
+	if (i < 0 || mm->vmas[i].vm_start == addr)
+		return 0;
+	if ((mm->vmas[i].vm_flags & VM_HUGETLB) && (addr & ~PMD_MASK))
+		return -EINVAL;
+	split_huge_pmds_range(w, mm, &mm->vmas[i], addr, addr);
+	upper = mm->vmas[i];
+	upper.vm_start = addr;
+	upper.vm_pgoff += (uint32_t)((addr - mm->vmas[i].vm_start) >> PAGE_SHIFT);
+	mm->vmas[i].vm_end = addr;
+	vma_insert(w, mm, &upper);
+	return 0;
+}
+
+/* Merge i with i+1 when they continue each other exactly. */
+static void vma_try_merge(struct mm_struct *mm, int i)
+{
+	struct vm_area_struct *a, *b;
+
+	if (i < 0 || i + 1 >= mm->nr_vmas)
+		return;
+	a = &mm->vmas[i];
+	b = &mm->vmas[i + 1];
+	if (a->vm_end != b->vm_start || a->vm_flags != b->vm_flags || a->file != b->file ||
+	    a->anon_vma != b->anon_vma ||
+	    a->vm_pgoff + ((a->vm_end - a->vm_start) >> PAGE_SHIFT) != b->vm_pgoff)
+		return;
+	a->vm_end = b->vm_end;
+	vma_remove_at(mm, i + 1);
+}
+
+static void vma_merge_all(struct mm_struct *mm)
+{
+	for (int i = mm->nr_vmas - 2; i >= 0; i--)
+		vma_try_merge(mm, i);
+}
+
+/* Split at start and end; return the index of the first vma inside [start,end). */
+static int vma_isolate(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end)
+{
+	int ret = vma_split(w, mm, start);
+
+	if (!ret)
+		ret = vma_split(w, mm, end);
+	return ret;
+}
+
+/* Is [start,end) entirely covered by vmas? */
+static bool range_mapped(struct mm_struct *mm, pl_addr start, pl_addr end)
+{
+	pl_addr a = start;
+
+	while (a < end) {
+		struct vm_area_struct *v = vma_lookup(mm, a);
+
+		if (!v)
+			return false;
+		a = v->vm_end;
+	}
+	return true;
+}
+
+static uint32_t prot_to_vm_flags(int prot)
+{
+	return ((prot & PL_PROT_READ) ? VM_READ : 0) | ((prot & PL_PROT_WRITE) ? VM_WRITE : 0) |
+	       ((prot & PL_PROT_EXEC) ? VM_EXEC : 0);
+}
+
+/* Find a free range of len bytes, aligned to align (get_unmapped_area). */
+static pl_addr get_unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t align)
+{
+	pl_addr a = (mm->mmap_base + align - 1) & ~(align - 1);
+
+	for (;;) {
+		bool clash = false;
+
+		for (int i = 0; i < mm->nr_vmas; i++) {
+			struct vm_area_struct *v = &mm->vmas[i];
+
+			if (v->vm_start < a + len && a < v->vm_end) {
+				a = (v->vm_end + align - 1) & ~(align - 1);
+				clash = true;
+			}
+		}
+		if (!clash)
+			break;
+	}
+	if (a + len > PL_TASK_SIZE)
+		return (pl_addr)-ENOMEM;
+	return a;
+}
+
+static int populate_range(struct world *w, int pid, pl_addr start, pl_addr end, bool write)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	long got;
+
+	for (pl_addr a = start; a < end; a += PAGE_SIZE) {
+		/* MADV_POPULATE_(READ|WRITE) / MAP_POPULATE: GUP without pages */
+		got = get_user_pages(w, mm, a, 1, (write ? FOLL_WRITE : 0) |
+						     FOLL_TOUCH, NULL);
+		if (got < 0)
+			return (int)got;
+	}
+	return 0;
+}
+
+/**
+ * pl_mmap() - map anonymous memory or a file.
+ * Return: the address, or -errno cast to pl_addr.
+ */
+pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, unsigned flags,
+		int file, uint32_t pgoff)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct vm_area_struct v = { 0 };
+	uint64_t align = PAGE_SIZE;
+	pl_addr addr;
+	int ret;
+
+	if (!mm)
+		return (pl_addr)-ESRCH;
+	if (len == 0 || len > PL_TASK_SIZE || !(flags & (PL_MAP_PRIVATE | PL_MAP_SHARED)) ||
+	    ((flags & PL_MAP_PRIVATE) && (flags & PL_MAP_SHARED)))
+		return (pl_addr)-EINVAL;
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	if (flags & PL_MAP_ANONYMOUS)
+		file = -1;
+	else if (!pl_file_get(w, file))
+		return (pl_addr)-EBADF;
+	if (flags & PL_MAP_HUGETLB || (file >= 0 && pl_file_get(w, file)->fs == PL_FS_HUGETLBFS)) {
+		if (len & ~PMD_MASK)
+			return (pl_addr)-EINVAL;
+		v.vm_flags |= VM_HUGETLB;
+		align = PMD_SIZE;
+	} else if (len >= PMD_SIZE) {
+		align = PMD_SIZE;	/* THP-friendly placement, as thp_get_unmapped_area */
+	}
+	w->cur_pid = pid;
+	if (flags & PL_MAP_FIXED) {
+		if (hint & ~PAGE_MASK)
+			return (pl_addr)-EINVAL;
+		addr = hint;
+		pl_munmap(w, pid, addr, len);
+	} else {
+		addr = get_unmapped_area(mm, len, align);
+		if (pl_err(addr))
+			return addr;
+	}
+	v.vm_start = addr;
+	v.vm_end = addr + len;
+	v.vm_flags |= prot_to_vm_flags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+	if (flags & PL_MAP_SHARED)
+		v.vm_flags |= VM_SHARED | VM_MAYSHARE;
+	if (flags & PL_MAP_LOCKED)
+		v.vm_flags |= VM_LOCKED;
+	if (flags & PL_MAP_PFNMAP)
+		v.vm_flags |= VM_IO | VM_PFNMAP;
+	v.file = file;
+	v.vm_pgoff = file >= 0 ? pgoff : (uint32_t)(addr >> PAGE_SHIFT);
+	v.id = ++w->next_vma_id;
+	pl_down_write(w, &mm->mmap_lock);
+	vma_insert(w, mm, &v);
+	pl_up_write(w, &mm->mmap_lock);
+	if (flags & PL_MAP_POPULATE) {
+		ret = populate_range(w, pid, addr, addr + len,
+				     (prot & PL_PROT_WRITE) && !(flags & PL_MAP_SHARED));
+		if (ret == -ENOMEM)
+			return (pl_addr)-ENOMEM;
+	}
+	return addr;
+}
+
+static void unmap_vma_range(struct world *w, struct mm_struct *mm, int i)
+{
+	struct vm_area_struct *v = &mm->vmas[i];
+
+	zap_page_range(w, mm, v, v->vm_start, v->vm_end);
+	vma_remove_at(mm, i);
+}
+
+int pl_munmap(struct world *w, int pid, pl_addr addr, uint64_t len)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	pl_addr end;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	if ((addr & ~PAGE_MASK) || len == 0)
+		return -EINVAL;
+	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
+	w->cur_pid = pid;
+	pl_down_write(w, &mm->mmap_lock);
+	ret = vma_isolate(w, mm, addr, end);
+	if (!ret) {
+		for (int i = mm->nr_vmas - 1; i >= 0; i--)
+			if (mm->vmas[i].vm_start >= addr && mm->vmas[i].vm_end <= end)
+				unmap_vma_range(w, mm, i);
+	}
+	pl_up_write(w, &mm->mmap_lock);
+	return ret;
+}
+
+/* move_page_tables(): entries move, folios and their counts stay. */
+static void move_ptes(struct world *w, struct mm_struct *mm, pl_addr old, pl_addr new_addr,
+		      uint64_t len)
+{
+	for (uint64_t off = 0; off < len;) {
+		pmd_t *opmd = pl_pmd_lookup(mm, old + off);
+
+		if (opmd && pmd_leaf(*opmd) && !((old + off) & ~PMD_MASK) &&
+		    !((new_addr + off) & ~PMD_MASK) && off + PMD_SIZE <= len) {
+			pmd_t *npmd = pl_pmd_alloc(w, mm, new_addr + off);
+
+			*npmd = *opmd;
+			*opmd = 0;
+			off += PMD_SIZE;
+			continue;
+		}
+		{
+			pte_t *optep = pl_pte_lookup(mm, old + off);
+
+			if (optep && !pte_none(*optep)) {
+				pte_t *nptep = pl_pte_alloc(w, mm, new_addr + off);
+
+				PL_BUG_ON(!nptep);
+				*nptep = *optep;
+				*optep = 0;
+			}
+		}
+		off += PAGE_SIZE;
+	}
+}
+
+/**
+ * pl_mremap() - grow, shrink or move a mapping.
+ * Return: the new address or -errno as pl_addr.
+ */
+pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint64_t new_len,
+		  bool maymove, pl_addr new_addr)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct vm_area_struct *v, copy;
+	int i;
+
+	if (!mm)
+		return (pl_addr)-ESRCH;
+	old_len = (old_len + PAGE_SIZE - 1) & PAGE_MASK;
+	new_len = (new_len + PAGE_SIZE - 1) & PAGE_MASK;
+	if ((old & ~PAGE_MASK) || !new_len || !old_len)
+		return (pl_addr)-EINVAL;
+	w->cur_pid = pid;
+	v = vma_lookup(mm, old);
+	if (!v || old + old_len > v->vm_end)
+		return (pl_addr)-EFAULT;
+	if (v->vm_flags & VM_HUGETLB && ((new_len | old_len) & ~PMD_MASK))
+		return (pl_addr)-EINVAL;
+	if (new_len < old_len && !new_addr) {
+		pl_munmap(w, pid, old + new_len, old_len - new_len);
+		return old;
+	}
+	pl_down_write(w, &mm->mmap_lock);
+	vma_isolate(w, mm, old, old + old_len);
+	i = vma_index(mm, old);
+	v = &mm->vmas[i];
+	if (!new_addr && new_len > old_len) {
+		/* grow in place if the space after is free */
+		bool free_after = true;
+
+		for (int j = 0; j < mm->nr_vmas; j++)
+			if (mm->vmas[j].vm_start < old + new_len &&
+			    mm->vmas[j].vm_end > old + old_len)
+				free_after = false;
+		if (free_after) {
+			v->vm_end = old + new_len;
+			pl_up_write(w, &mm->mmap_lock);
+			return old;
+		}
+		if (!maymove) {
+			pl_up_write(w, &mm->mmap_lock);
+			return (pl_addr)-ENOMEM;
+		}
+	}
+	if (!maymove) {
+		pl_up_write(w, &mm->mmap_lock);
+		return (pl_addr)-EINVAL;
+	}
+	pl_up_write(w, &mm->mmap_lock);
+	if (new_addr) {
+		pl_munmap(w, pid, new_addr, new_len);
+	} else {
+		new_addr = get_unmapped_area(mm, new_len,
+					     (v->vm_flags & VM_HUGETLB) ? PMD_SIZE : PAGE_SIZE);
+		if (pl_err(new_addr))
+			return new_addr;
+	}
+	pl_down_write(w, &mm->mmap_lock);
+	i = vma_index(mm, old);
+	copy = mm->vmas[i];
+	/* the moved part must not straddle a THP: split PMDs that it cuts */
+	if ((new_addr ^ old) & ~PMD_MASK)
+		for (pl_addr a = old & PMD_MASK; a < old + old_len; a += PMD_SIZE)
+			__split_huge_pmd(w, mm, &mm->vmas[i], a);
+	move_ptes(w, mm, old, new_addr, PL_MIN(old_len, new_len));
+	if (new_len < old_len)
+		zap_page_range(w, mm, &mm->vmas[i], old + new_len, old + old_len);
+	vma_remove_at(mm, i);
+	copy.vm_start = new_addr;
+	copy.vm_end = new_addr + new_len;
+	vma_insert(w, mm, &copy);
+	pl_up_write(w, &mm->mmap_lock);
+	return new_addr;
+}
+
+/*
+ * change_pte_range(): new protections.  Removing write always write-protects.
+ * Adding write maps a PTE writable at once only where no fault is needed:
+ * an exclusive anon page (can_change_pte_writable), or a shared mapping
+ * without dirty tracking.  A soft-dirty-clean PTE keeps faulting.
+ */
+static int change_prot_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			   pl_addr addr, pte_t *ptep, void *arg)
+{
+	pte_t pte = *ptep;
+	struct page *page;
+
+	(void)mm;
+	(void)arg;
+	if (is_swap_pte(pte))
+		return 0;
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
+		pl_set_pte(w, ptep, (pte & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+		return 0;
+	}
+	pte = (pte & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
+	if (!(vma->vm_flags & VM_WRITE)) {
+		pl_set_pte(w, ptep, pte_wrprotect(pte));
+		return 0;
+	}
+	page = vm_normal_page(w, vma, addr, pte);
+	if (pte_write(pte) || !page) {
+		pl_set_pte(w, ptep, pte);
+		return 0;
+	}
+	if (vma->vm_flags & VM_SHARED) {
+		if (!vma_wants_writenotify(w, vma))
+			pte = pte_mkwrite(pte);
+	} else if (w->policy.anon_exclusive && PageAnonExclusive(page) &&
+		   folio_test_anon(page_folio(w, page)) && pte_soft_dirty(pte)) {
+		pte = pte_mkwrite(pte);
+	}
+	pl_set_pte(w, ptep, pte);
+	return 0;
+}
+
+static int change_prot_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			   pl_addr addr, pmd_t *pmdp, void *arg)
+{
+	pmd_t pmd = *pmdp;
+	struct folio *f = pfn_folio(w, pte_pfn(pmd));
+
+	(void)mm;
+	(void)addr;
+	(void)arg;
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
+		pl_set_pte(w, pmdp, (pmd & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+		return 0;
+	}
+	pmd = (pmd & ~_PAGE_PROTNONE) | _PAGE_PRESENT;
+	if (!(vma->vm_flags & VM_WRITE))
+		pmd = pte_wrprotect(pmd);
+	else if (!pte_write(pmd) && !folio_test_zero(f) &&
+		 ((vma->vm_flags & VM_SHARED) ||
+		  (w->policy.anon_exclusive && PageAnonExclusive(&f->page) && pte_soft_dirty(pmd))))
+		pmd = pte_mkwrite(pmd);
+	pl_set_pte(w, pmdp, pmd);
+	return 0;
+}
+
+int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	pl_addr end;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
+	if (!range_mapped(mm, addr, end))
+		return -ENOMEM;
+	w->cur_pid = pid;
+	pl_down_write(w, &mm->mmap_lock);
+	ret = vma_isolate(w, mm, addr, end);
+	for (int i = 0; !ret && i < mm->nr_vmas; i++) {
+		struct vm_area_struct *v = &mm->vmas[i];
+
+		if (v->vm_start < addr || v->vm_end > end)
+			continue;
+		if ((prot & PL_PROT_WRITE) && !(v->vm_flags & VM_MAYWRITE)) {
+			ret = -EACCES;
+			break;
+		}
+		v->vm_flags = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) |
+			      prot_to_vm_flags(prot);
+		pl_walk_range(w, mm, v, v->vm_start, v->vm_end, change_prot_pmd, change_prot_pte,
+			      NULL);
+	}
+	vma_merge_all(mm);
+	pl_up_write(w, &mm->mmap_lock);
+	return ret;
+}
+
+static int madvise_pageout(struct world *w, int pid, pl_addr start, pl_addr end)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	int ret = 0;
+
+	for (pl_addr a = start; a < end; a += PAGE_SIZE) {
+		pte_t *ptep = pl_pte_lookup(mm, a);
+		pmd_t *pmdp = pl_pmd_lookup(mm, a);
+
+		if ((ptep && pte_present(*ptep) && !pte_special(*ptep)) ||
+		    (pmdp && pmd_leaf(*pmdp) && !pte_special(*pmdp))) {
+			int r = pl_reclaim(w, pid, a);
+
+			if (r == -ENOMEM)
+				ret = r;	/* no swap: nothing more to do */
+		}
+	}
+	(void)ret;	/* no swap device: MADV_PAGEOUT quietly does nothing */
+	return 0;
+}
+
+const char *pl_madv_name(enum pl_madv m)
+{
+	static const char *const names[] = {
+		/* ORDER: enum pl_madv */
+		"MADV_DONTNEED", "MADV_DONTFORK", "MADV_DOFORK", "MADV_WIPEONFORK",
+		"MADV_KEEPONFORK", "MADV_PAGEOUT", "MADV_COLD", "MADV_HUGEPAGE",
+		"MADV_NOHUGEPAGE", "MADV_POPULATE_READ", "MADV_POPULATE_WRITE",
+		"MADV_MERGEABLE", "MADV_UNMERGEABLE", "MADV_COLLAPSE",
+	};
+
+	return (unsigned)m < PL_ARRAY_SIZE(names) ? names[m] : "MADV_?";
+}
+
+static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end,
+			     uint32_t set, uint32_t clear)
+{
+	int ret;
+
+	pl_down_write(w, &mm->mmap_lock);
+	ret = vma_isolate(w, mm, start, end);
+	for (int i = 0; !ret && i < mm->nr_vmas; i++) {
+		struct vm_area_struct *v = &mm->vmas[i];
+
+		if (v->vm_start < start || v->vm_end > end)
+			continue;
+		if ((set & VM_WIPEONFORK) && (v->vm_flags & VM_SHARED || v->file >= 0)) {
+			ret = -EINVAL;
+			break;
+		}
+		v->vm_flags = (v->vm_flags | set) & ~clear;
+	}
+	vma_merge_all(mm);
+	pl_up_write(w, &mm->mmap_lock);
+	return ret;
+}
+
+int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_madv advice)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	pl_addr end;
+	int ret = 0;
+
+	if (!mm)
+		return -ESRCH;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
+	if (!range_mapped(mm, addr, end))
+		return -ENOMEM;
+	w->cur_pid = pid;
+	switch (advice) {
+	case PL_MADV_DONTNEED:
+		pl_down_read(w, &mm->mmap_lock);
+		for (pl_addr a = addr; a < end;) {
+			struct vm_area_struct *v = vma_lookup(mm, a);
+			pl_addr e = PL_MIN(end, v->vm_end);
+
+			if (v->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+				if (v->vm_flags & (VM_LOCKED | VM_PFNMAP))
+					ret = -EINVAL;
+			if (!ret)
+				zap_page_range(w, mm, v, a, e);
+			a = e;
+		}
+		pl_up_read(w, &mm->mmap_lock);
+		return ret;
+	case PL_MADV_DONTFORK:
+		return madvise_set_flags(w, mm, addr, end, VM_DONTCOPY, 0);
+	case PL_MADV_DOFORK:
+		return madvise_set_flags(w, mm, addr, end, 0, VM_DONTCOPY);
+	case PL_MADV_WIPEONFORK:
+		return madvise_set_flags(w, mm, addr, end, VM_WIPEONFORK, 0);
+	case PL_MADV_KEEPONFORK:
+		return madvise_set_flags(w, mm, addr, end, 0, VM_WIPEONFORK);
+	case PL_MADV_HUGEPAGE:
+		return madvise_set_flags(w, mm, addr, end, VM_HUGEPAGE, VM_NOHUGEPAGE);
+	case PL_MADV_NOHUGEPAGE:
+		return madvise_set_flags(w, mm, addr, end, VM_NOHUGEPAGE, VM_HUGEPAGE);
+	case PL_MADV_MERGEABLE:
+		return madvise_set_flags(w, mm, addr, end, VM_MERGEABLE, 0);
+	case PL_MADV_UNMERGEABLE:
+		return madvise_set_flags(w, mm, addr, end, 0, VM_MERGEABLE);
+	case PL_MADV_PAGEOUT:
+		return madvise_pageout(w, pid, addr, end);
+	case PL_MADV_COLD:
+		return 0;	/* deactivation only: no state the model tracks */
+	case PL_MADV_POPULATE_READ:
+	case PL_MADV_POPULATE_WRITE:
+		return populate_range(w, pid, addr, end, advice == PL_MADV_POPULATE_WRITE);
+	case PL_MADV_COLLAPSE:
+		for (pl_addr a = addr & PMD_MASK; a < end; a += PMD_SIZE) {
+			ret = pl_thp_collapse(w, pid, a);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * clear_refs "4" (fs/proc/task_mmu.c): clear soft-dirty and write-protect
+ * every PTE so the next write faults.  Since 9348b73c2e1b (knob
+ * clear_refs_skip_pinned) maybe-pinned anon pages are left alone, because
+ * the write fault would COW them away from their pin.
+ */
+static int clear_refs_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, pte_t *ptep, void *arg)
+{
+	pte_t pte = *ptep;
+	struct page *page;
+
+	(void)mm;
+	(void)arg;
+	if (!pte_present(pte))
+		return 0;
+	page = vm_normal_page(w, vma, addr, pte);
+	if (page && w->policy.clear_refs_skip_pinned && folio_test_anon(page_folio(w, page)) &&
+	    folio_maybe_dma_pinned(page_folio(w, page)))
+		return 0;
+	pl_set_pte(w, ptep, pte_wrprotect(pte) & ~_PAGE_SOFT_DIRTY);
+	return 0;
+}
+
+static int clear_refs_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, pmd_t *pmdp, void *arg)
+{
+	struct folio *f = pfn_folio(w, pte_pfn(*pmdp));
+
+	(void)mm;
+	(void)vma;
+	(void)addr;
+	(void)arg;
+	if (w->policy.clear_refs_skip_pinned && folio_test_anon(f) && folio_maybe_dma_pinned(f))
+		return 0;
+	pl_set_pte(w, pmdp, pte_wrprotect(*pmdp) & ~_PAGE_SOFT_DIRTY);
+	return 0;
+}
+
+int pl_clear_refs_soft_dirty(struct world *w, int pid)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+
+	if (!mm)
+		return -ESRCH;
+	w->cur_pid = pid;
+	pl_down_read(w, &mm->mmap_lock);
+	for (int i = 0; i < mm->nr_vmas; i++) {
+		struct vm_area_struct *v = &mm->vmas[i];
+
+		if (v->vm_flags & VM_SHARED)
+			continue;
+		pl_walk_range(w, mm, v, v->vm_start, v->vm_end, clear_refs_pmd, clear_refs_pte,
+			      NULL);
+	}
+	pl_up_read(w, &mm->mmap_lock);
+	return 0;
+}
+
+/*
+ * UFFDIO_CONTINUE on a private mapping of a shmem file: maps the existing
+ * page-cache page R/O.  Before 5535be309971 the PTE was also dirty -- which
+ * is what let FOLL_FORCE|FOLL_COW write a read-only tmpfs file
+ * (CVE-2022-2590).  The model maps it dirty in every era; whether that is
+ * harmful is GUP's rule (knob foll_cow vs foll_force_needs_exclusive).
+ */
+int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct vm_area_struct *vma;
+	struct pl_file *file;
+	struct folio *f;
+	pte_t *ptep;
+	uint32_t idx;
+
+	if (!mm)
+		return -ESRCH;
+	vma = vma_lookup(mm, addr);
+	if (!vma || vma->file < 0)
+		return -EINVAL;
+	file = pl_file_get(w, vma->file);
+	if (!file || file->fs != PL_FS_TMPFS)
+		return -EINVAL;
+	idx = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
+	if (idx >= file->nr_pages)
+		return -EFAULT;
+	ptep = pl_pte_alloc(w, mm, addr & PAGE_MASK);
+	if (!ptep)
+		return -EEXIST;
+	if (!pte_none(*ptep))
+		return -EEXIST;
+	f = filemap_get_folio(w, file, idx, true);
+	if (!f)
+		return -ENOMEM;
+	folio_get(w, f);
+	folio_add_file_rmap_pte(w, f, folio_page(f, idx - f->page.index));
+	pl_set_pte(w, ptep, pte_mkdirty(pl_mk_pte(vma, page_to_pfn(w, folio_page(f, idx -
+								      f->page.index)), false)));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Teardown.
+ */
+void pl_mm_free(struct world *w, struct mm_struct *mm)
+{
+	for (int i = mm->nr_vmas - 1; i >= 0; i--)
+		unmap_vma_range(w, mm, i);
+	pl_free_pgtables(w, mm);
+	free(mm->vmas);
+	free(mm);
+}

@@ -1,0 +1,215 @@
+/*
+ * Page tables: four levels as on x86-64 with 4-level paging.
+ *
+ *   addr bits  47..39   38..30   29..21   20..12   11..0
+ *              pgd      pud      pmd      pte      offset
+ *
+ *   mm->pgd --> struct pl_dir --> struct pl_dir --> struct pl_dir --+--> struct pl_ptetab
+ *                (pgd)             (pud)             (pmd)          |     pte[512] + PTL
+ *                                                    e[i] PMD leaf -+  (_PAGE_PSE: 2 MiB)
+ *
+ * A pmd slot holds either a PTE table (next[i]) or a PMD leaf (e[i]), never
+ * both.  Each PTE table carries its own split lock (the PTL); the pmd-level
+ * directory carries the pmd lock that guards PMD leaves.
+ *
+ * Tables are freed only by pl_free_pgtables() at exit and by a PMD collapse.
+ * The kernel frees page tables after an IPI or an RCU-sched grace period, so
+ * a GUP-fast walker with IRQs off never sees a table vanish under it; in the
+ * model a table that a walker may be reading is simply never freed while the
+ * walker runs (the walk happens within one sync-layer IRQ-off section).
+ */
+#include "internal.h"
+
+static inline unsigned pgd_index(pl_addr a) { return (a >> 39) & 511; }
+static inline unsigned pud_index(pl_addr a) { return (a >> 30) & 511; }
+static inline unsigned pmd_index(pl_addr a) { return (a >> 21) & 511; }
+static inline unsigned pte_index(pl_addr a) { return (a >> 12) & 511; }
+
+static struct pl_dir *pmd_dir_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud;
+
+	if (!mm || !mm->pgd)
+		return NULL;
+	pud = mm->pgd->next[pgd_index(addr)];
+	if (!pud)
+		return NULL;
+	return pud->next[pud_index(addr)];
+}
+
+static struct pl_dir *pmd_dir_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir **pudp = (struct pl_dir **)&mm->pgd->next[pgd_index(addr)];
+	struct pl_dir **pmdp;
+
+	if (!*pudp) {
+		*pudp = pl_zalloc(w, sizeof(struct pl_dir));
+		mm->nr_ptes += 2;
+	}
+	pmdp = (struct pl_dir **)&(*pudp)->next[pud_index(addr)];
+	if (!*pmdp) {
+		*pmdp = pl_zalloc(w, sizeof(struct pl_dir));
+		(*pmdp)->ptl.id = ++w->next_lock_id;
+		mm->nr_ptes += 2;
+	}
+	return *pmdp;
+}
+
+pmd_t *pl_pmd_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+
+	return pmd ? &pmd->e[pmd_index(addr)] : NULL;
+}
+
+pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	return &pmd_dir_alloc(w, mm, addr)->e[pmd_index(addr)];
+}
+
+struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+
+	return pmd ? pmd->next[pmd_index(addr)] : NULL;
+}
+
+pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_ptetab *t = pl_ptetab_lookup(mm, addr);
+
+	return t ? &t->pte[pte_index(addr)] : NULL;
+}
+
+struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_alloc(w, mm, addr);
+	struct pl_ptetab *t = pmd->next[pmd_index(addr)];
+
+	if (!t) {
+		t = pl_zalloc(w, sizeof(*t));
+		t->ptl.id = ++w->next_lock_id;
+		pmd->next[pmd_index(addr)] = t;
+		mm->nr_ptes++;
+	}
+	return t;
+}
+
+void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+
+	(void)w;
+	if (!pmd || !pmd->next[pmd_index(addr)])
+		return;
+	free(pmd->next[pmd_index(addr)]);
+	pmd->next[pmd_index(addr)] = NULL;
+	mm->nr_ptes--;
+}
+
+/* pte_alloc_map(): the PTE slot for addr, allocating tables; NULL if a PMD leaf is there. */
+pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_alloc(w, mm, addr);
+
+	if (pmd_leaf(pmd->e[pmd_index(addr)]))
+		return NULL;
+	return &pl_pmd_install_ptetab(w, mm, addr)->pte[pte_index(addr)];
+}
+
+struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_ptetab *t = pl_ptetab_lookup(mm, addr);
+
+	return t ? &t->ptl : NULL;
+}
+
+struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+
+	return pmd ? &pmd->ptl : NULL;
+}
+
+void pl_free_pgtables(struct world *w, struct mm_struct *mm)
+{
+	struct pl_dir *pgd = mm->pgd;
+
+	(void)w;
+	if (!pgd)
+		return;
+	for (int i = 0; i < PTRS_PER_TABLE; i++) {
+		struct pl_dir *pud = pgd->next[i];
+
+		if (!pud)
+			continue;
+		for (int j = 0; j < PTRS_PER_TABLE; j++) {
+			struct pl_dir *pmd = pud->next[j];
+
+			if (!pmd)
+				continue;
+			for (int k = 0; k < PTRS_PER_TABLE; k++)
+				free(pmd->next[k]);
+			free(pmd);
+		}
+		free(pud);
+	}
+	free(pgd);
+	mm->pgd = NULL;
+	mm->nr_ptes = 0;
+}
+
+/*
+ * pl_walk_range(): visit [start, end) of one vma.  pmd_fn sees every PMD
+ * leaf, pte_fn every non-none PTE.  Either callback may return non-zero to
+ * stop the walk (that value is returned).  Tables are looked up afresh per
+ * pmd so a callback may split a PMD leaf.
+ */
+int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		  pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn, void *arg)
+{
+	pl_addr addr = start;
+
+	while (addr < end) {
+		pl_addr next = PL_MIN((addr & PMD_MASK) + PMD_SIZE, end);
+		struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+		int ret;
+
+		if (!pmd) {
+			/* skip a whole pud range with no tables */
+			pl_addr pud_next = (addr & ~((1ULL << 30) - 1)) + (1ULL << 30);
+
+			addr = PL_MIN(pud_next, end);
+			continue;
+		}
+		if (pmd_leaf(pmd->e[pmd_index(addr)])) {
+			if (pmd_fn) {
+				ret = pmd_fn(w, mm, vma, addr, &pmd->e[pmd_index(addr)], arg);
+				if (ret)
+					return ret;
+			}
+			/* the callback may have split the leaf into a table */
+			if (pmd_leaf(pmd->e[pmd_index(addr)])) {
+				addr = next;
+				continue;
+			}
+		}
+		if (pte_fn && pmd->next[pmd_index(addr)]) {
+			for (; addr < next; addr += PAGE_SIZE) {
+				struct pl_ptetab *t = pmd->next[pmd_index(addr)];
+				pte_t *ptep;
+
+				if (!t)
+					break;
+				ptep = &t->pte[pte_index(addr)];
+				if (pte_none(*ptep))
+					continue;
+				ret = pte_fn(w, mm, vma, addr, ptep, arg);
+				if (ret)
+					return ret;
+			}
+		}
+		addr = next;
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * The sync layer's locks.
+ *
+ * The model is single-threaded at the C level: "threads" are model threads,
+ * interleaved by the race explorer at the points where they touch shared
+ * state.  A lock therefore only records its owner.  Taking a lock that the
+ * current model thread already holds, or that another model thread holds in
+ * a plain (unscheduled) run, is a pinlab bug: the explorer never schedules a
+ * thread into a held lock, and a plain run has only one thread.
+ *
+ *   spinlock (PTL, pmd lock):   owner = thread + 1
+ *   rwsem (mmap_lock):          readers = count, owner = writer + 1
+ */
+#include "internal.h"
+
+void pl_spin_lock(struct world *w, struct pl_lock *l)
+{
+	pl_sync(w, PL_SYNC_LOCK, l);
+	PL_BUG_ON(l->owner != 0);
+	l->owner = w->cur_thread + 1;
+}
+
+bool pl_trylock(struct world *w, struct pl_lock *l)
+{
+	pl_sync(w, PL_SYNC_LOCK, l);
+	if (l->owner != 0)
+		return false;
+	l->owner = w->cur_thread + 1;
+	return true;
+}
+
+void pl_spin_unlock(struct world *w, struct pl_lock *l)
+{
+	PL_BUG_ON(l->owner != w->cur_thread + 1);
+	l->owner = 0;
+	pl_sync(w, PL_SYNC_UNLOCK, l);
+}
+
+void pl_down_read(struct world *w, struct pl_lock *l)
+{
+	pl_sync(w, PL_SYNC_READ_LOCK, l);
+	PL_BUG_ON(l->owner != 0);
+	l->readers++;
+}
+
+void pl_up_read(struct world *w, struct pl_lock *l)
+{
+	PL_BUG_ON(l->readers <= 0);
+	l->readers--;
+	pl_sync(w, PL_SYNC_READ_UNLOCK, l);
+}
+
+void pl_down_write(struct world *w, struct pl_lock *l)
+{
+	pl_sync(w, PL_SYNC_LOCK, l);
+	PL_BUG_ON(l->owner != 0 || l->readers != 0);
+	l->owner = w->cur_thread + 1;
+}
+
+void pl_up_write(struct world *w, struct pl_lock *l)
+{
+	PL_BUG_ON(l->owner != w->cur_thread + 1);
+	l->owner = 0;
+	pl_sync(w, PL_SYNC_UNLOCK, l);
+}

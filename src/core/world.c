@@ -1,0 +1,299 @@
+/*
+ * The world: the one object that holds all model state.
+ *
+ * A world owns the memmap (struct page per pfn), every task and mm, the
+ * files with their page caches, the swap device, the hugetlb pool, the
+ * pinners' handles, the interned page-content tokens and the list of
+ * invariant violations.  Nothing in src/core/ keeps state anywhere else, so
+ * two worlds never interfere and a run is a pure function of its inputs.
+ *
+ * Page contents are tokens: small integers naming an interned string.  The
+ * zero page holds token 0 ("" / all zeroes).  A 4 KiB page therefore costs a
+ * few dozen bytes of model memory, not 4 KiB.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+
+_Noreturn void pl_bug(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "pinlab: internal error: %s:%d: %s\n", file, line, what);
+	fflush(stderr);
+	exit(3);
+}
+
+void *pl_zalloc(struct world *w, size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+
+	if (!p) {
+		if (w)
+			w->oom = 1;
+		fprintf(stderr, "pinlab: out of memory\n");
+		exit(3);
+	}
+	return p;
+}
+
+void *pl_realloc_array(struct world *w, void *p, size_t nmemb, size_t size)
+{
+	void *q;
+
+	if (size && nmemb > SIZE_MAX / size)
+		pl_bug(__FILE__, __LINE__, "allocation size overflow");
+	q = realloc(p, (nmemb && size) ? nmemb * size : 1);
+	if (!q) {
+		if (w)
+			w->oom = 1;
+		fprintf(stderr, "pinlab: out of memory\n");
+		exit(3);
+	}
+	return q;
+}
+
+static void pl_reserve_special_pages(struct world *w)
+{
+	struct folio *f;
+	pl_pfn pfn;
+
+	/* pfn 0 stays unused so that 0 can mean "no page". */
+	w->next_pfn = 1;
+	/* the shared zero page (ZERO_PAGE(0)) */
+	pfn = pl_alloc_pages(w, 0);
+	f = pfn_folio(w, pfn);
+	f->page.flags = PG_zero | PG_reserved | PG_head;
+	f->page._refcount = 1;
+	w->zero_pfn = pfn;
+	/* the huge zero page (mm/huge_memory.c: huge_zero_folio), order 9 */
+	pfn = pl_alloc_pages(w, HPAGE_PMD_ORDER);
+	f = pfn_folio(w, pfn);
+	f->page.flags |= PG_zero | PG_reserved;
+	f->page._refcount = 1;
+	w->huge_zero_pfn = pfn;
+	w->nr_alloc_pages = 0;	/* reserved pages are not "model memory in use" */
+}
+
+/**
+ * pl_world_new() - create an empty world running under @policy.
+ * @policy: the era knobs (copied)
+ * @preset: name reported in output (may be NULL)
+ */
+struct world *pl_world_new(const struct pl_policy *policy, const char *preset)
+{
+	struct world *w = pl_zalloc(NULL, sizeof(*w));
+
+	w->policy = *policy;
+	w->preset = preset ? preset : "custom";
+	w->thp = THP_MADVISE;
+	w->huge_zero_page = true;
+	w->cur_thread = 0;
+	pl_token_intern(w, "");		/* token 0: zero-filled */
+	pl_reserve_special_pages(w);
+	return w;
+}
+
+static void pl_free_tasks(struct world *w)
+{
+	for (int i = 0; i < w->nr_tasks; i++) {
+		struct task_struct *t = w->tasks[i];
+
+		if (t->mm)
+			pl_mm_free(w, t->mm);
+		free(t);
+	}
+	free(w->tasks);
+}
+
+void pl_world_free(struct world *w)
+{
+	if (!w)
+		return;
+	pl_free_tasks(w);
+	for (int i = 0; i < w->nr_pins; i++) {
+		free(w->pins[i]->pages);
+		free(w->pins[i]);
+	}
+	free(w->pins);
+	for (int i = 0; i < w->nr_files; i++) {
+		free(w->files[i]->cache);
+		free(w->files[i]->disk);
+		free(w->files[i]);
+	}
+	free(w->files);
+	free(w->swap);
+	for (uint32_t i = 0; i < w->nr_chunks; i++)
+		free(w->memmap[i]);
+	free(w->memmap);
+	for (uint32_t i = 0; i < w->nr_tokens; i++)
+		free(w->tokens[i]);
+	free(w->tokens);
+	free(w->violations);
+	free(w);
+}
+
+/* ---------------------------------------------------------------------------
+ * Tokens.  Linear interning is fine: scenarios use a handful of values.
+ */
+pl_token pl_token_intern(struct world *w, const char *text)
+{
+	size_t len;
+
+	for (uint32_t i = 0; i < w->nr_tokens; i++)
+		if (strcmp(w->tokens[i], text) == 0)
+			return i;
+	if (w->nr_tokens == w->cap_tokens) {
+		w->cap_tokens = w->cap_tokens ? 2 * w->cap_tokens : 16;
+		w->tokens = pl_realloc_array(w, w->tokens, w->cap_tokens, sizeof(char *));
+	}
+	len = strlen(text);
+	w->tokens[w->nr_tokens] = pl_zalloc(w, len + 1);
+	memcpy(w->tokens[w->nr_tokens], text, len);
+	return w->nr_tokens++;
+}
+
+const char *pl_token_text(const struct world *w, pl_token t)
+{
+	if (t >= w->nr_tokens)
+		return "?";
+	return w->tokens[t];
+}
+
+/* ---------------------------------------------------------------------------
+ * Tasks.
+ */
+struct task_struct *pl_task(const struct world *w, int pid)
+{
+	if (pid < 1 || pid > w->nr_tasks)
+		return NULL;
+	return w->tasks[pid - 1];
+}
+
+struct mm_struct *pl_mm_of(const struct world *w, int pid)
+{
+	struct task_struct *t = pl_task(w, pid);
+
+	return t && !t->exited ? t->mm : NULL;
+}
+
+struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct *mm)
+{
+	for (int i = 0; i < w->nr_tasks; i++)
+		if (w->tasks[i]->mm == mm)
+			return w->tasks[i];
+	return NULL;
+}
+
+int pl_mm_pid(const struct world *w, const struct mm_struct *mm)
+{
+	struct task_struct *t = pl_task_of_mm(w, mm);
+
+	return t ? t->pid : 0;
+}
+
+static struct mm_struct *pl_mm_new(struct world *w)
+{
+	struct mm_struct *mm = pl_zalloc(w, sizeof(*mm));
+
+	mm->id = ++w->next_mm_id;
+	mm->pgd = pl_zalloc(w, sizeof(struct pl_dir));
+	mm->mmap_base = 0x7f0000000000ULL;
+	mm->mmap_lock.id = ++w->next_lock_id;
+	mm->nr_ptes = 1;
+	return mm;
+}
+
+static int pl_task_add(struct world *w, struct mm_struct *mm, int parent)
+{
+	struct task_struct *t;
+
+	if (w->nr_tasks == w->cap_tasks) {
+		w->cap_tasks = w->cap_tasks ? 2 * w->cap_tasks : 8;
+		w->tasks = pl_realloc_array(w, w->tasks, w->cap_tasks, sizeof(*w->tasks));
+	}
+	t = pl_zalloc(w, sizeof(*t));
+	t->pid = w->nr_tasks + 1;
+	t->parent = parent;
+	t->mm = mm;
+	w->tasks[w->nr_tasks++] = t;
+	return t->pid;
+}
+
+/**
+ * pl_task_create() - a new process with an empty address space.
+ * Return: its pid.
+ */
+int pl_task_create(struct world *w)
+{
+	return pl_task_add(w, pl_mm_new(w), 0);
+}
+
+/* fork.c uses this to make the child. */
+int pl_task_create_child(struct world *w, int parent, struct mm_struct **mm_out);
+int pl_task_create_child(struct world *w, int parent, struct mm_struct **mm_out)
+{
+	struct mm_struct *mm = pl_mm_new(w);
+
+	*mm_out = mm;
+	return pl_task_add(w, mm, parent);
+}
+
+/* ---------------------------------------------------------------------------
+ * Events.
+ */
+static const char *const event_names[] = {
+	/* ORDER: enum pl_event_kind */
+	"fault", "cow", "reuse", "unshare", "fork-copy", "fork-share", "gup-refuse",
+	"gup-retry", "gup-fast-bail", "pin", "unpin", "swapout", "swapin", "writeback",
+	"evict", "split", "collapse", "ksm-merge", "zap", "replace", "mkwrite", "note",
+};
+
+const char *pl_event_kind_name(enum pl_event_kind k)
+{
+	if ((unsigned)k >= PL_ARRAY_SIZE(event_names))
+		return "?";
+	return event_names[k];
+}
+
+void pl_event_emit(struct world *w, enum pl_event_kind kind, const char *func, const char *rule,
+		   pl_addr addr, pl_pfn old_pfn, pl_pfn new_pfn, const char *fmt, ...)
+{
+	struct pl_event ev;
+	va_list ap;
+
+	if (!w->on_event)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.func = func;
+	ev.rule = rule;
+	ev.pid = w->cur_pid;
+	ev.addr = addr;
+	ev.old_pfn = old_pfn;
+	ev.new_pfn = new_pfn;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(ev.detail, sizeof(ev.detail), fmt, ap);
+		va_end(ap);
+	}
+	w->on_event(w, &ev, w->event_arg);
+}
+
+/* ---------------------------------------------------------------------------
+ * Model memory accounting for the benchmark: everything the world allocated
+ * for pages, page tables and folio metadata, per populated page.
+ */
+uint64_t pl_world_bytes(const struct world *w)
+{
+	uint64_t bytes = (uint64_t)w->next_pfn * sizeof(struct page);
+
+	for (int i = 0; i < w->nr_tasks; i++) {
+		struct mm_struct *mm = w->tasks[i]->mm;
+
+		if (!mm)
+			continue;
+		bytes += mm->nr_ptes * sizeof(struct pl_ptetab);
+		bytes += (uint64_t)mm->cap_vmas * sizeof(struct vm_area_struct);
+	}
+	bytes += (uint64_t)w->cap_swap * sizeof(struct swap_slot);
+	return bytes;
+}

@@ -1,0 +1,743 @@
+/*
+ * ast.c - vocabulary tables, AST storage and the canonical printer.
+ *
+ * The tables here are the language's vocabulary: each word the parser
+ * accepts in a given position, the value it stands for and one line of
+ * documentation.  docs/scenario-language.md lists the same words; keep the
+ * two in step.
+ */
+#include "lang/ast.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------
+ * Arena: strings and small arrays of one scenario, freed all at once.
+ */
+struct pl_arena {
+	struct pl_arena *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+#define AST_ARENA_CHUNK 16384
+
+void *pl_ast_alloc(struct pl_scenario *sc, size_t size)
+{
+	struct pl_arena *a = sc->arena;
+	size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t);
+
+	if (!a || a->used + need > a->size) {
+		size_t n = need > AST_ARENA_CHUNK ? need : AST_ARENA_CHUNK;
+
+		a = malloc(sizeof(*a) + n * sizeof(max_align_t));
+		if (!a) {
+			sc->oom = true;
+			return NULL;
+		}
+		a->next = sc->arena;
+		a->used = 0;
+		a->size = n;
+		sc->arena = a;
+	}
+	a->used += need;
+	return memset(&a->data[a->used - need], 0, need * sizeof(max_align_t));
+}
+
+const char *pl_ast_strndup(struct pl_scenario *sc, const char *s, size_t len)
+{
+	char *p = pl_ast_alloc(sc, len + 1);
+
+	if (!p)
+		return "";
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* Grow *arr (of *cap elements of size sz) to hold one more; returns the new slot. */
+static void *ast_grow(struct pl_scenario *sc, void **arr, int *nr, int *cap, size_t sz)
+{
+	if (*nr == *cap) {
+		int ncap = *cap ? *cap * 2 : 8;
+		void *p = realloc(*arr, (size_t)ncap * sz);
+
+		if (!p) {
+			sc->oom = true;
+			return NULL;
+		}
+		*arr = p;
+		*cap = ncap;
+	}
+	return memset((char *)*arr + (size_t)(*nr)++ * sz, 0, sz);
+}
+
+static void ast_init_ref(struct pl_ref *r)
+{
+	r->sym = -1;
+}
+
+struct pl_step *pl_ast_add_step(struct pl_scenario *sc)
+{
+	struct pl_step *s = ast_grow(sc, (void **)&sc->steps, &sc->nr_steps, &sc->cap_steps,
+				     sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->thread = -1;
+	s->cls = PL_OUT_INVARIANT;
+	ast_init_ref(&s->actor);
+	ast_init_ref(&s->def);
+	ast_init_ref(&s->a);
+	ast_init_ref(&s->b);
+	ast_init_ref(&s->target);
+	return s;
+}
+
+struct pl_expect *pl_ast_add_expect(struct pl_scenario *sc)
+{
+	return ast_grow(sc, (void **)&sc->expects, &sc->nr_expects, &sc->cap_expects,
+			sizeof(struct pl_expect));
+}
+
+struct pl_name *pl_ast_add_backing(struct pl_scenario *sc)
+{
+	struct pl_name *b = ast_grow(sc, (void **)&sc->backings, &sc->nr_backings,
+				     &sc->cap_backings, sizeof(*b));
+
+	if (b)
+		b->idx = -1;
+	return b;
+}
+
+struct pl_thread *pl_ast_add_thread(struct pl_scenario *sc)
+{
+	struct pl_thread *t = ast_grow(sc, (void **)&sc->threads, &sc->nr_threads,
+				       &sc->cap_threads, sizeof(*t));
+
+	if (t)
+		t->sym = -1;
+	return t;
+}
+
+int pl_ast_add_sym(struct pl_scenario *sc, enum pl_sym_kind kind, const char *name,
+		   struct pl_pos pos)
+{
+	struct pl_sym *y = ast_grow(sc, (void **)&sc->syms, &sc->nr_syms, &sc->cap_syms,
+				    sizeof(*y));
+
+	if (!y)
+		return -1;
+	y->kind = kind;
+	y->name = name;
+	y->pos = pos;
+	y->def_step = -1;
+	y->owner = -1;
+	y->parent = -1;
+	return sc->nr_syms - 1;
+}
+
+struct pl_scenario *pl_scenario_new(const char *path)
+{
+	struct pl_scenario *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	sc->path = pl_ast_strndup(sc, path, strlen(path));
+	sc->name = "";
+	sc->description = "";
+	return sc;
+}
+
+void pl_scenario_free(struct pl_scenario *sc)
+{
+	struct pl_arena *a, *next;
+
+	if (!sc)
+		return;
+	for (a = sc->arena; a; a = next) {
+		next = a->next;
+		free(a);
+	}
+	free(sc->backings);
+	free(sc->expects);
+	free(sc->threads);
+	free(sc->steps);
+	free(sc->syms);
+	free(sc);
+}
+
+/* ---------------------------------------------------------------------------
+ * Names of enums.
+ */
+
+/* ORDER OUTCOME */
+static const char *const ast_outcome_names[PL_OUT_NR] = {
+	"pass", "leak", "stale-pin", "lost-write", "file-modified",
+	"refused", "invariant", "count", "xfail", "skip",
+};
+
+const char *pl_outcome_name(enum pl_outcome o)
+{
+	return (unsigned int)o < PL_OUT_NR ? ast_outcome_names[o] : "?";
+}
+
+int pl_outcome_find(const char *s, size_t len)
+{
+	for (int i = 0; i < PL_OUT_NR; i++)
+		if (strlen(ast_outcome_names[i]) == len && !memcmp(ast_outcome_names[i], s, len))
+			return i;
+	return -1;
+}
+
+/* ORDER OP: the statement keyword of each op (checks print as "check"). */
+static const char *const ast_op_names[PL_OP_NR] = {
+	"process", "file", "swapon", "hugetlb-pool", "thp",
+	"mmap", "munmap", "mremap", "mprotect", "madvise", "fork", "exit", "clear-refs",
+	"write", "read", "truncate", "vmsplice", "close",
+	"iouring-register", "iouring-unregister", "iouring-write-fixed", "iouring-read-fixed",
+	"dio-read", "dio-write", "complete",
+	"rdma-reg", "rdma-dereg", "dma-write",
+	"pin", "unpin", "gup", "put",
+	"proc-mem-write", "process-vm-writev",
+	"uprobe-register", "uprobe-unregister",
+	"reclaim", "writeback", "evict", "ksm-merge", "collapse", "split", "uffd-continue",
+	"check", "check", "check", "check", "show",
+};
+
+const char *pl_op_name(enum pl_op op)
+{
+	return (unsigned int)op < PL_OP_NR ? ast_op_names[op] : "?";
+}
+
+/* ORDER SYM */
+static const char *const ast_sym_kind_names[PL_SYM_NR] = {
+	"process", "thread", "file", "mapping", "pipe",
+	"io_uring buffer", "O_DIRECT request", "RDMA region", "pin", "GUP reference",
+};
+
+const char *pl_sym_kind_name(enum pl_sym_kind k)
+{
+	return (unsigned int)k < PL_SYM_NR ? ast_sym_kind_names[k] : "?";
+}
+
+static const char *const ast_src_names[PL_SRC_NR] = {
+	"auto", "user", "pipe", "pin", "gup", "ring", "dma", "file", "disk", "proc-mem",
+	"vm-readv",
+};
+
+const char *pl_src_name(enum pl_src s)
+{
+	return (unsigned int)s < PL_SRC_NR ? ast_src_names[s] : "?";
+}
+
+/* ---------------------------------------------------------------------------
+ * Word tables.  Each ends with a NULL name.
+ */
+
+/*
+ * ORDER BACKING.  The matrix rows of tools/testing/selftests/mm/cow.c and
+ * gup_longterm.c, in our words.  The executor sets each up before the body.
+ */
+static const struct pl_word ast_backings[] = {
+	{ "anon", 0, "private anonymous base pages (MADV_NOHUGEPAGE)" },
+	{ "thp", 1, "a PMD-mapped anonymous THP" },
+	{ "hugetlb", 2, "MAP_HUGETLB anonymous memory from the hugetlb pool" },
+	{ "swapped", 3, "anonymous base pages swapped out before the body runs" },
+	{ "ksm", 4, "anonymous pages merged by KSM" },
+	{ "memfd", 5, "memfd_create (tmpfs) pages" },
+	{ "shmem", 6, "MAP_SHARED|MAP_ANONYMOUS (shmem) pages" },
+	{ "file", 7, "an ext4 file's page cache" },
+	{ "tmpfile", 8, "tmpfile() on tmpfs" },
+	{ "zeropage", 9, "the shared zero page (read, never written)" },
+	{ "huge-zeropage", 10, "the huge zero page" },
+	{ "thp-pte", 11, "a PTE-mapped THP (split PMD mapping)" },
+	{ "thp-single-pte", 12, "one PTE of a THP, the rest zapped" },
+	{ "thp-swapped", 13, "a swapped-out PMD THP" },
+	{ "thp-pte-swapped", 14, "a swapped-out PTE-mapped THP" },
+	{ "thp-single-pte-swapped", 15, "a single swapped-out PTE of a THP" },
+	{ "thp-mremap", 16, "a THP whose upper half was mremap()ed away" },
+	{ "thp-partial-shared", 17, "a THP shared with a child for page 0 only (MADV_DONTFORK)" },
+	{ "memfd-hugetlb", 18, "memfd_create(MFD_HUGETLB) pages" },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word *pl_backings(int *n)
+{
+	if (n)
+		*n = (int)(sizeof(ast_backings) / sizeof(ast_backings[0])) - 1;
+	return ast_backings;
+}
+
+int pl_backing_find(const char *s, size_t len)
+{
+	const struct pl_word *w = pl_word_find(ast_backings, s, len);
+
+	return w ? w->value : -1;
+}
+
+const struct pl_word pl_prot_words[] = {
+	{ "none", PL_PROT_NONE, "PROT_NONE" },
+	{ "r", PL_PROT_READ, "PROT_READ" },
+	{ "ro", PL_PROT_READ, "PROT_READ (same as r; reads better on pins)" },
+	{ "rw", PL_PROT_READ | PL_PROT_WRITE, "PROT_READ|PROT_WRITE" },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word pl_madv_words[] = {
+	{ "dontneed", PL_MADV_DONTNEED, "MADV_DONTNEED: zap the pages" },
+	{ "dontfork", PL_MADV_DONTFORK, "MADV_DONTFORK: VM_DONTCOPY" },
+	{ "dofork", PL_MADV_DOFORK, "MADV_DOFORK: undo dontfork" },
+	{ "wipeonfork", PL_MADV_WIPEONFORK, "MADV_WIPEONFORK: the child gets zeroes" },
+	{ "keeponfork", PL_MADV_KEEPONFORK, "MADV_KEEPONFORK: undo wipeonfork" },
+	{ "pageout", PL_MADV_PAGEOUT, "MADV_PAGEOUT: reclaim now" },
+	{ "cold", PL_MADV_COLD, "MADV_COLD: deactivate" },
+	{ "hugepage", PL_MADV_HUGEPAGE, "MADV_HUGEPAGE" },
+	{ "nohugepage", PL_MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE" },
+	{ "populate-read", PL_MADV_POPULATE_READ, "MADV_POPULATE_READ" },
+	{ "populate-write", PL_MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE" },
+	{ "mergeable", PL_MADV_MERGEABLE, "MADV_MERGEABLE: offer to KSM" },
+	{ "unmergeable", PL_MADV_UNMERGEABLE, "MADV_UNMERGEABLE: unmerge KSM pages" },
+	{ "collapse", PL_MADV_COLLAPSE, "MADV_COLLAPSE: make a THP now" },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word pl_fs_words[] = {
+	{ "ext4", PL_FS_EXT4, "a block filesystem with dirty tracking (also stands for xfs, btrfs)" },
+	{ "tmpfs", PL_FS_TMPFS, "shmem: memfd, /dev/shm, tmpfs" },
+	{ "hugetlbfs", PL_FS_HUGETLBFS, "hugetlbfs, memfd MFD_HUGETLB" },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word pl_thp_words[] = {
+	{ "never", THP_NEVER, "transparent_hugepage/enabled = never" },
+	{ "madvise", THP_MADVISE, "only MADV_HUGEPAGE regions" },
+	{ "always", THP_ALWAYS, "every suitable anonymous region" },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word pl_errno_words[] = {
+	{ "EPERM", EPERM, NULL },
+	{ "ENOENT", ENOENT, NULL },
+	{ "ESRCH", ESRCH, NULL },
+	{ "EIO", EIO, NULL },
+	{ "ENXIO", ENXIO, NULL },
+	{ "EBADF", EBADF, NULL },
+	{ "EAGAIN", EAGAIN, NULL },
+	{ "ENOMEM", ENOMEM, NULL },
+	{ "EACCES", EACCES, NULL },
+	{ "EFAULT", EFAULT, NULL },
+	{ "EBUSY", EBUSY, NULL },
+	{ "EEXIST", EEXIST, NULL },
+	{ "ENODEV", ENODEV, NULL },
+	{ "EINVAL", EINVAL, NULL },
+	{ "ENOSPC", ENOSPC, NULL },
+	{ "EPIPE", EPIPE, NULL },
+	{ "ERANGE", ERANGE, NULL },
+	{ "EOPNOTSUPP", EOPNOTSUPP, NULL },
+	{ "EMLINK", EMLINK, NULL },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word pl_foll_words[] = {
+	{ "FOLL_WRITE", FOLL_WRITE, "check for a writable PTE; break COW" },
+	{ "FOLL_GET", FOLL_GET, "take a plain page reference" },
+	{ "FOLL_PIN", FOLL_PIN, "take a pin (GUP_PIN_COUNTING_BIAS / _pincount)" },
+	{ "FOLL_LONGTERM", FOLL_LONGTERM, "the pin is long-term (migrate out of movable first)" },
+	{ "FOLL_FORCE", FOLL_FORCE, "ignore VMA permissions (ptrace, /proc/pid/mem)" },
+	{ "FOLL_REMOTE", FOLL_REMOTE, "the mm is not current's" },
+	{ "FOLL_NOFAULT", FOLL_NOFAULT, "fail instead of faulting" },
+	{ "FOLL_FAST_ONLY", FOLL_FAST_ONLY, "lockless walk only; never fall back" },
+	{ "FOLL_TOUCH", FOLL_TOUCH, "mark the page accessed" },
+	{ "FOLL_SPLIT_PMD", FOLL_SPLIT_PMD, "split a PMD-mapped THP first" },
+	{ NULL, 0, NULL },
+};
+
+/* ORDER PROP */
+const struct pl_word pl_prop_words[] = {
+	{ "present", PL_PROP_PRESENT, "a present PTE maps the page" },
+	{ "swapped", PL_PROP_SWAPPED, "the PTE is a swap entry" },
+	{ "writable", PL_PROP_WRITABLE, "the PTE is writable" },
+	{ "dirty", PL_PROP_DIRTY, "the folio is dirty" },
+	{ "soft-dirty", PL_PROP_SOFT_DIRTY, "the PTE is soft-dirty" },
+	{ "exclusive", PL_PROP_EXCLUSIVE, "PG_anon_exclusive is set" },
+	{ "pinned", PL_PROP_PINNED, "folio_maybe_dma_pinned()" },
+	{ "shared", PL_PROP_SHARED, "more than one PTE maps the folio" },
+	{ "zero", PL_PROP_ZERO, "the shared zero page or huge zero page" },
+	{ "huge", PL_PROP_HUGE, "part of a large folio" },
+	{ "ksm", PL_PROP_KSM, "a KSM page" },
+	{ "swapcache", PL_PROP_SWAPCACHE, "in the swap cache" },
+	{ NULL, 0, NULL },
+};
+
+/* ORDER COUNT */
+const struct pl_word pl_count_words[] = {
+	{ "refcount", PL_COUNT_REFCOUNT, "folio _refcount (pins count 1024 on small folios)" },
+	{ "mapcount", PL_COUNT_MAPCOUNT, "the page's _mapcount (0 = unmapped)" },
+	{ "pincount", PL_COUNT_PINCOUNT, "outstanding FOLL_PIN pins on the folio" },
+	{ NULL, 0, NULL },
+};
+
+const struct pl_word *pl_word_find(const struct pl_word *table, const char *s, size_t len)
+{
+	for (; table->name; table++)
+		if (strlen(table->name) == len && !memcmp(table->name, s, len))
+			return table;
+	return NULL;
+}
+
+const char *pl_word_name(const struct pl_word *table, int value)
+{
+	for (; table->name; table++)
+		if (table->value == value)
+			return table->name;
+	return "?";
+}
+
+/* ---------------------------------------------------------------------------
+ * Expectations.
+ */
+const struct pl_expect *pl_expect_match(const struct pl_scenario *sc, const char *preset,
+					int backing)
+{
+	int p = -1;
+
+	for (int i = 0; i < sc->nr_presets && i < 64; i++)
+		if (!strcmp(sc->presets[i], preset))
+			p = i;
+	/* later lines override earlier ones */
+	for (int i = sc->nr_expects - 1; i >= 0; i--) {
+		const struct pl_expect *e = &sc->expects[i];
+
+		if (p < 0 ? e->nr_on > 0 : !(e->preset_mask & (1ull << p)))
+			continue;
+		if (backing < 0 || backing >= 64 || !(e->backing_mask & (1ull << backing)))
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+enum pl_outcome pl_expected_outcome(const struct pl_scenario *sc, const char *preset,
+				    int backing)
+{
+	const struct pl_expect *e = pl_expect_match(sc, preset, backing);
+
+	return e ? e->outcome : PL_OUT_PASS;
+}
+
+/* ---------------------------------------------------------------------------
+ * Canonical printer: what the parser read, in the shortest spelling.
+ */
+static void ast_print_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void ast_print_ref(FILE *out, const struct pl_ref *r)
+{
+	fputs(r->name, out);
+	if (!r->indexed)
+		return;
+	if (r->open)
+		fprintf(out, "[%u..]", r->lo);
+	else if (r->lo == r->hi)
+		fprintf(out, "[%u]", r->lo);
+	else
+		fprintf(out, "[%u..%u]", r->lo, r->hi);
+}
+
+static void ast_print_pages(FILE *out, uint64_t n)
+{
+	fprintf(out, "%llu %s", (unsigned long long)n, n == 1 ? "page" : "pages");
+}
+
+static void ast_print_value(FILE *out, const struct pl_step *s)
+{
+	if (s->flags & PL_STEP_ZERO)
+		fputs("zero", out);
+	else
+		ast_print_str(out, s->str ? s->str : "");
+}
+
+static void ast_print_mmap(FILE *out, const struct pl_step *s)
+{
+	ast_print_pages(out, s->n);
+	fprintf(out, " %s %s", pl_word_name(pl_prot_words, s->prot),
+		s->mflags & PL_MAP_SHARED ? "shared" : "private");
+	if (s->arg == PL_BACKING_FILE)
+		fprintf(out, " file %s", s->a.name);
+	else if (s->arg >= 0)
+		fprintf(out, " %s", ast_backings[s->arg].name);
+	if (s->mflags & PL_MAP_POPULATE)
+		fputs(" populate", out);
+	if (s->mflags & PL_MAP_LOCKED)
+		fputs(" locked", out);
+}
+
+static void ast_print_gup_flags(FILE *out, unsigned int flags)
+{
+	const char *sep = "";
+
+	for (const struct pl_word *w = pl_foll_words; w->name; w++) {
+		if (flags & (unsigned int)w->value) {
+			fprintf(out, "%s%s", sep, w->name);
+			sep = "|";
+		}
+	}
+}
+
+static void ast_print_check(FILE *out, const struct pl_step *s)
+{
+	fputs("check ", out);
+	switch (s->op) {
+	case PL_OP_CHECK_INVARIANTS:
+		fputs("invariants", out);
+		return;
+	case PL_OP_CHECK_COUNT:
+		fprintf(out, "%s ", pl_word_name(pl_count_words, s->arg));
+		ast_print_ref(out, &s->a);
+		fprintf(out, " %s %llu", s->flags & PL_STEP_NE ? "!=" : "==",
+			(unsigned long long)s->n);
+		return;
+	case PL_OP_CHECK_PROP:
+		ast_print_ref(out, &s->a);
+		fprintf(out, " is %s%s", s->flags & PL_STEP_NOT ? "not " : "",
+			pl_word_name(pl_prop_words, s->arg));
+		return;
+	default:
+		break;
+	}
+	switch (s->src) {
+	case PL_SRC_DMA:
+		fputs("dma-read ", out);
+		break;
+	case PL_SRC_DISK:
+		fputs("disk ", out);
+		break;
+	case PL_SRC_PROC_MEM:
+		fprintf(out, "proc-mem-read %s ", s->target.name);
+		break;
+	case PL_SRC_VM_READV:
+		fprintf(out, "process-vm-readv %s ", s->target.name);
+		break;
+	default:
+		fputs("read ", out);
+		break;
+	}
+	ast_print_ref(out, &s->a);
+	fprintf(out, " %s ", s->flags & PL_STEP_NE ? "!=" : "==");
+	ast_print_value(out, s);
+}
+
+static void ast_print_args(FILE *out, const struct pl_step *s)
+{
+	switch (s->op) {
+	case PL_OP_PROCESS:
+		fputs(s->def.name, out);
+		break;
+	case PL_OP_FILE:
+		fprintf(out, "%s %s ", s->def.name, pl_word_name(pl_fs_words, s->arg));
+		ast_print_pages(out, s->n);
+		if (s->str) {
+			fputc(' ', out);
+			ast_print_str(out, s->str);
+		}
+		break;
+	case PL_OP_SWAPON:
+	case PL_OP_HUGETLB_POOL:
+		fprintf(out, "%llu", (unsigned long long)s->n);
+		break;
+	case PL_OP_THP:
+		fputs(pl_word_name(pl_thp_words, s->arg), out);
+		break;
+	case PL_OP_MMAP:
+		ast_print_mmap(out, s);
+		break;
+	case PL_OP_MREMAP:
+		ast_print_ref(out, &s->a);
+		fputc(' ', out);
+		ast_print_pages(out, s->n);
+		if (s->flags & PL_STEP_MOVE)
+			fputs(" move", out);
+		break;
+	case PL_OP_MPROTECT:
+	case PL_OP_RDMA_REG:
+		ast_print_ref(out, &s->a);
+		fprintf(out, " %s", pl_word_name(pl_prot_words, s->prot));
+		break;
+	case PL_OP_PIN:
+		ast_print_ref(out, &s->a);
+		fprintf(out, " %s%s", s->prot & PL_PROT_WRITE ? "rw" : "ro",
+			s->flags & PL_STEP_FAST ? " fast" : "");
+		break;
+	case PL_OP_MADVISE:
+		ast_print_ref(out, &s->a);
+		fprintf(out, " %s", pl_word_name(pl_madv_words, s->arg));
+		break;
+	case PL_OP_FORK:
+		fputs(s->def.name, out);
+		break;
+	case PL_OP_WRITE:
+	case PL_OP_DMA_WRITE:
+	case PL_OP_UPROBE_REGISTER:
+		ast_print_ref(out, &s->a);
+		fputc(' ', out);
+		ast_print_value(out, s);
+		break;
+	case PL_OP_TRUNCATE:
+		ast_print_ref(out, &s->a);
+		fputc(' ', out);
+		ast_print_pages(out, s->n);
+		break;
+	case PL_OP_VMSPLICE:
+	case PL_OP_IOURING_WRITE_FIXED:
+	case PL_OP_IOURING_READ_FIXED:
+	case PL_OP_DIO_READ:
+	case PL_OP_DIO_WRITE:
+		ast_print_ref(out, &s->a);
+		fputs(" -> ", out);
+		ast_print_ref(out, &s->b);
+		break;
+	case PL_OP_GUP:
+		ast_print_ref(out, &s->a);
+		fputc(' ', out);
+		ast_print_gup_flags(out, s->gup_flags);
+		if (s->flags & PL_STEP_FAST)
+			fputs(" fast", out);
+		break;
+	case PL_OP_PROC_MEM_WRITE:
+	case PL_OP_PROCESS_VM_WRITEV:
+		fprintf(out, "%s ", s->target.name);
+		ast_print_ref(out, &s->a);
+		fputc(' ', out);
+		ast_print_value(out, s);
+		break;
+	case PL_OP_EXIT:
+	case PL_OP_CLEAR_REFS:
+	case PL_OP_KSM_MERGE:
+		break;
+	case PL_OP_SHOW:
+		if (s->a.name)
+			fputs(s->a.name, out);
+		break;
+	default:
+		if (s->a.name)
+			ast_print_ref(out, &s->a);
+		break;
+	}
+}
+
+void pl_step_print(FILE *out, const struct pl_scenario *sc, const struct pl_step *s)
+{
+	(void)sc;
+	if (s->actor.name)
+		fprintf(out, "%s: ", s->actor.name);
+	if (s->def.name && s->op != PL_OP_PROCESS && s->op != PL_OP_FILE && s->op != PL_OP_FORK)
+		fprintf(out, "%s = ", s->def.name);
+	if (s->op >= PL_OP_CHECK_VALUE && s->op <= PL_OP_CHECK_INVARIANTS) {
+		ast_print_check(out, s);
+	} else {
+		fputs(pl_op_name(s->op), out);
+		if (s->op != PL_OP_EXIT && s->op != PL_OP_CLEAR_REFS && s->op != PL_OP_KSM_MERGE &&
+		    !(s->op == PL_OP_SHOW && !s->a.name))
+			fputc(' ', out);
+		ast_print_args(out, s);
+	}
+	if (s->flags & PL_STEP_FAILS) {
+		fputs(" fails", out);
+		if (s->err)
+			fprintf(out, " %s", pl_word_name(pl_errno_words, s->err));
+	}
+	if (s->has_cls)
+		fprintf(out, " as %s", pl_outcome_name(s->cls));
+}
+
+static void ast_print_expect(FILE *out, const struct pl_expect *e)
+{
+	fprintf(out, "expect %s", pl_outcome_name(e->outcome));
+	for (int i = 0; i < e->nr_on; i++) {
+		const struct pl_preset_item *it = &e->on[i];
+
+		fputs(i ? " " : " on ", out);
+		switch (it->kind) {
+		case PL_PI_ONE:
+			fputs(it->lo, out);
+			break;
+		case PL_PI_RANGE:
+			fprintf(out, "%s..%s", it->lo, it->hi);
+			break;
+		case PL_PI_OLDER:
+			fprintf(out, "%s and older", it->lo);
+			break;
+		case PL_PI_NEWER:
+			fprintf(out, "%s and newer", it->lo);
+			break;
+		}
+	}
+	for (int i = 0; i < e->nr_with; i++)
+		fprintf(out, "%s%s", i ? " " : " with ", e->with[i].name);
+	if (e->because) {
+		fputs(" because ", out);
+		ast_print_str(out, e->because);
+	}
+	fputc('\n', out);
+}
+
+void pl_scenario_print(FILE *out, const struct pl_scenario *sc)
+{
+	const char *d = sc->description;
+	int thread = -1;
+
+	while (d && *d) {
+		const char *nl = strchr(d, '\n');
+		int len = nl ? (int)(nl - d) : (int)strlen(d);
+
+		fprintf(out, "#%s%.*s\n", len ? " " : "", len, d);
+		d = nl ? nl + 1 : d + len;
+	}
+	fputs("scenario ", out);
+	ast_print_str(out, sc->name);
+	fputc('\n', out);
+	if (sc->backing_pos.line) {
+		fputs("backing", out);
+		for (int i = 0; i < sc->nr_backings; i++)
+			fprintf(out, " %s", sc->backings[i].name);
+		fputc('\n', out);
+	}
+	for (int i = 0; i < sc->nr_expects; i++)
+		ast_print_expect(out, &sc->expects[i]);
+	for (int i = 0; i < sc->nr_steps; i++) {
+		const struct pl_step *s = &sc->steps[i];
+
+		if (s->thread != thread) {
+			if (thread >= 0)
+				fputs("}\n", out);
+			thread = s->thread;
+			if (thread >= 0)
+				fprintf(out, "thread %s {\n", sc->threads[thread].name);
+		}
+		if (thread >= 0)
+			fputc('\t', out);
+		pl_step_print(out, sc, s);
+		fputc('\n', out);
+	}
+	if (thread >= 0)
+		fputs("}\n", out);
+}

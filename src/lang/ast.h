@@ -1,0 +1,418 @@
+/*
+ * ast.h - the syntax tree of a .pin scenario.
+ *
+ * One scenario is one struct pl_scenario: a header (name, description,
+ * backing matrix, expectations) and a flat list of steps.  The parser
+ * (parse.c) fills in what is written; the checker (check.c) resolves every
+ * name to a symbol, fills in page ranges and expectation masks, and rejects
+ * anything an executor could trip over.  After a clean check an executor can
+ * walk sc->steps[] from first to last and switch on step->op, without ever
+ * looking a name up:
+ *
+ *	for each backing b in sc->backings[]		(the matrix)
+ *	    for each step s in sc->steps[]		(in order)
+ *		pid  = pid_of[s->actor.sym]		(if s->actor.name)
+ *		addr = addr_of[s->a.sym] + s->a.lo * PAGE_SIZE, nr = s->a.hi - s->a.lo + 1
+ *		switch (s->op) ...
+ *
+ * Threads.  Steps written inside `thread T { ... }` carry s->thread (an index
+ * into sc->threads[]) and s->group: consecutive thread blocks form one
+ * parallel group.  Running the list in order is one valid interleaving (each
+ * thread to completion, in the order written); the race explorer regroups
+ * the steps of a group by thread and interleaves them.
+ *
+ * Operands by op.  Every step uses the same few fields; which ones, and what
+ * they mean, is fixed per op (see the table below enum pl_op).  Data flows
+ * from a to b: `vmsplice a -> b`, `dio-read a -> b`.
+ *
+ * Memory: every string and array hanging off a scenario lives in its arena
+ * or in arrays freed by pl_scenario_free(); nothing is shared with the
+ * source text.
+ */
+#ifndef PINLAB_LANG_AST_H
+#define PINLAB_LANG_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pinlab/core.h"	/* PL_PROT_*, PL_MAP_*, enum pl_madv, enum pl_fs, FOLL_* */
+
+struct pl_pos {
+	int line;		/* 1-based; 0 = not written in the source */
+	int col;		/* 1-based, in characters */
+};
+
+/*
+ * Outcomes of one (scenario, preset, backing) run.  `expect` lines name any
+ * of them; `as CLASS` on a check names one of the failure classes (leak ..
+ * count).  The names are a stable interface (JSON "outcome").
+ * grep "ORDER OUTCOME" when changing this enum.
+ */
+enum pl_outcome {
+	PL_OUT_PASS,
+	PL_OUT_LEAK,
+	PL_OUT_STALE_PIN,
+	PL_OUT_LOST_WRITE,
+	PL_OUT_FILE_MODIFIED,
+	PL_OUT_REFUSED,
+	PL_OUT_INVARIANT,
+	PL_OUT_COUNT,
+	PL_OUT_XFAIL,
+	PL_OUT_SKIP,
+	PL_OUT_NR,
+};
+
+/*
+ * Operations.  One per statement keyword; `check` has four forms.
+ * grep "ORDER OP" when changing this enum (ast.c names, parse.c syntax).
+ *
+ * op			actor	def	a			b		other fields
+ * ---------------------------------------------------------------------------------------------
+ * PROCESS		-	process	-			-		-
+ * FILE			-	file	-			-		arg=enum pl_fs, n=pages, str=init
+ * SWAPON		-	-	-			-		n=slots
+ * HUGETLB_POOL		-	-	-			-		n=huge pages
+ * THP			-	-	-			-		arg=enum pl_thp_mode
+ * MMAP			req	mapping	file (arg=FILE)		-		n, prot, mflags, arg=backing
+ * MUNMAP		req	-	mapping			-
+ * MREMAP		req	[mapping] mapping		-		n, flags&MOVE
+ * MPROTECT		req	-	mapping			-		prot
+ * MADVISE		req	-	mapping			-		arg=enum pl_madv
+ * FORK			req	process	-			-		inherit[] (checker)
+ * EXIT, CLEAR_REFS	req	-	-			-
+ * WRITE		opt	-	mapping|file		-		str (file: actor optional)
+ * READ			opt	-	mapping|file|pipe	-
+ * TRUNCATE		-	-	file			-		n=new size in pages
+ * VMSPLICE		req	-	mapping			pipe		(pipe created on first use)
+ * CLOSE		opt	-	pipe			-
+ * IOURING_REGISTER	req	ring	mapping			-
+ * IOURING_UNREGISTER	opt	-	ring			-
+ * IOURING_WRITE_FIXED	opt	-	ring			file
+ * IOURING_READ_FIXED	opt	-	file			ring
+ * DIO_READ		req	request	file			mapping
+ * DIO_WRITE		req	request	mapping			file
+ * COMPLETE		opt	-	request			-
+ * RDMA_REG		req	region	mapping			-		prot
+ * RDMA_DEREG		opt	-	region			-
+ * DMA_WRITE		opt	-	region			-		str
+ * PIN			req	pin	mapping			-		prot, flags&FAST
+ * UNPIN		opt	-	pin			-
+ * GUP			req	gup	mapping			-		gup_flags, flags&FAST
+ * PUT			opt	-	gup			-
+ * PROC_MEM_WRITE	req	-	mapping (of target)	-		target, str
+ * PROCESS_VM_WRITEV	req	-	mapping (of target)	-		target, str
+ * UPROBE_REGISTER	opt	-	file			-		str
+ * UPROBE_UNREGISTER	opt	-	file			-
+ * RECLAIM, COLLAPSE,
+ * SPLIT, UFFD_CONTINUE	req	-	mapping			-
+ * WRITEBACK, EVICT	opt	-	file			-
+ * KSM_MERGE		opt	-	-			-
+ * CHECK_VALUE		opt	-	source (see src)	-		src, str (or flags&ZERO),
+ *									flags&NE, target
+ * CHECK_PROP		req	-	mapping			-		arg=enum pl_prop, flags&NOT
+ * CHECK_COUNT		req	-	mapping			-		arg=enum pl_count, n,
+ *									flags&NE
+ * CHECK_INVARIANTS	opt	-	-			-
+ * SHOW			-	-	[any name]		-
+ *
+ * Every step but the declarations may end in `fails [ERRNO]`; checks and
+ * `fails` steps may end in `as CLASS`.
+ */
+enum pl_op {
+	PL_OP_PROCESS,
+	PL_OP_FILE,
+	PL_OP_SWAPON,
+	PL_OP_HUGETLB_POOL,
+	PL_OP_THP,
+	PL_OP_MMAP,
+	PL_OP_MUNMAP,
+	PL_OP_MREMAP,
+	PL_OP_MPROTECT,
+	PL_OP_MADVISE,
+	PL_OP_FORK,
+	PL_OP_EXIT,
+	PL_OP_CLEAR_REFS,
+	PL_OP_WRITE,
+	PL_OP_READ,
+	PL_OP_TRUNCATE,
+	PL_OP_VMSPLICE,
+	PL_OP_CLOSE,
+	PL_OP_IOURING_REGISTER,
+	PL_OP_IOURING_UNREGISTER,
+	PL_OP_IOURING_WRITE_FIXED,
+	PL_OP_IOURING_READ_FIXED,
+	PL_OP_DIO_READ,
+	PL_OP_DIO_WRITE,
+	PL_OP_COMPLETE,
+	PL_OP_RDMA_REG,
+	PL_OP_RDMA_DEREG,
+	PL_OP_DMA_WRITE,
+	PL_OP_PIN,
+	PL_OP_UNPIN,
+	PL_OP_GUP,
+	PL_OP_PUT,
+	PL_OP_PROC_MEM_WRITE,
+	PL_OP_PROCESS_VM_WRITEV,
+	PL_OP_UPROBE_REGISTER,
+	PL_OP_UPROBE_UNREGISTER,
+	PL_OP_RECLAIM,
+	PL_OP_WRITEBACK,
+	PL_OP_EVICT,
+	PL_OP_KSM_MERGE,
+	PL_OP_COLLAPSE,
+	PL_OP_SPLIT,
+	PL_OP_UFFD_CONTINUE,
+	PL_OP_CHECK_VALUE,
+	PL_OP_CHECK_PROP,
+	PL_OP_CHECK_COUNT,
+	PL_OP_CHECK_INVARIANTS,
+	PL_OP_SHOW,
+	PL_OP_NR,
+};
+
+/* step->flags */
+enum {
+	PL_STEP_FAST	= 1u << 0,	/* pin/gup: the *_fast() entry point */
+	PL_STEP_MOVE	= 1u << 1,	/* mremap: MREMAP_MAYMOVE */
+	PL_STEP_NE	= 1u << 2,	/* check: '!=' instead of '==' */
+	PL_STEP_NOT	= 1u << 3,	/* check ... is not PROP */
+	PL_STEP_ZERO	= 1u << 4,	/* check value / write: the zero page's contents */
+	PL_STEP_FAILS	= 1u << 5,	/* 'fails [ERRNO]' was written: err holds the errno, 0 = any */
+};
+
+/* mmap backing (step->arg): an index into pl_backings(), or one of these. */
+enum {
+	PL_BACKING_MATRIX = -1,		/* the run's backing from the matrix (the default) */
+	PL_BACKING_FILE = -2,		/* `file F`: step->a names the file */
+};
+
+/* Where a `check ... == VALUE` reads from; the checker resolves PL_SRC_AUTO. */
+enum pl_src {
+	PL_SRC_AUTO,		/* `[read] NAME`: decided by what NAME is */
+	PL_SRC_USER,		/* a load by the actor from a mapping (pl_user_read) */
+	PL_SRC_PIPE,		/* read(2) of the next pipe buffer (pl_pipe_read) */
+	PL_SRC_PIN,		/* gup_test PIN_LONGTERM_TEST_READ of a pin */
+	PL_SRC_GUP,		/* the page a GUP reference holds */
+	PL_SRC_RING,		/* an io_uring fixed buffer page */
+	PL_SRC_DMA,		/* `dma-read MR[i]`: the device reads memory */
+	PL_SRC_FILE,		/* read(2) of a file page (page cache) */
+	PL_SRC_DISK,		/* `disk F[i]`: what is on the disk */
+	PL_SRC_PROC_MEM,	/* `proc-mem-read C buf[i]`: /proc/C/mem, FOLL_FORCE */
+	PL_SRC_VM_READV,	/* `process-vm-readv C buf[i]` */
+	PL_SRC_NR,
+};
+
+/* `check M[i] is [not] PROP`.  grep "ORDER PROP". */
+enum pl_prop {
+	PL_PROP_PRESENT,	/* a present PTE maps the page */
+	PL_PROP_SWAPPED,	/* a swap entry */
+	PL_PROP_WRITABLE,	/* the PTE is writable */
+	PL_PROP_DIRTY,		/* the folio is dirty */
+	PL_PROP_SOFT_DIRTY,	/* the PTE is soft-dirty */
+	PL_PROP_EXCLUSIVE,	/* PG_anon_exclusive */
+	PL_PROP_PINNED,		/* folio_maybe_dma_pinned() */
+	PL_PROP_SHARED,		/* mapped by more than one PTE (folio mapcount > 1) */
+	PL_PROP_ZERO,		/* the shared zero page or the huge zero page */
+	PL_PROP_HUGE,		/* part of a large folio */
+	PL_PROP_KSM,		/* a KSM page */
+	PL_PROP_SWAPCACHE,	/* in the swap cache */
+	PL_PROP_NR,
+};
+
+/* `check COUNT M[i] == N`.  grep "ORDER COUNT". */
+enum pl_count {
+	PL_COUNT_REFCOUNT,
+	PL_COUNT_MAPCOUNT,
+	PL_COUNT_PINCOUNT,
+	PL_COUNT_NR,
+};
+
+/* Symbols: every name the scenario defines.  grep "ORDER SYM". */
+enum pl_sym_kind {
+	PL_SYM_PROCESS,
+	PL_SYM_THREAD,
+	PL_SYM_FILE,
+	PL_SYM_MAPPING,
+	PL_SYM_PIPE,
+	PL_SYM_RING,		/* io_uring fixed buffer */
+	PL_SYM_REQ,		/* O_DIRECT request */
+	PL_SYM_MR,		/* RDMA/vfio memory region */
+	PL_SYM_PIN,		/* gup_test long-term pin */
+	PL_SYM_GUP,		/* raw GUP reference set */
+	PL_SYM_NR,
+};
+
+/* A name as written, with an optional page range: NAME, NAME[i], NAME[i..j], NAME[i..]. */
+struct pl_ref {
+	const char *name;	/* NULL: operand absent */
+	struct pl_pos pos;
+	int sym;		/* checker: index into sc->syms, -1 until checked */
+	bool indexed;		/* '[...]' was written */
+	bool open;		/* '[i..]': to the end */
+	uint32_t lo, hi;	/* inclusive page range; the checker fills it for whole/open refs */
+};
+
+struct pl_step {
+	struct pl_pos pos;		/* of the statement (the actor, or the keyword) */
+	enum pl_op op;
+	int thread;			/* index into sc->threads, -1 = main sequence */
+	int group;			/* parallel group of the thread block, 0 = none */
+	struct pl_ref actor;		/* `P:` -- the process doing the step */
+	struct pl_ref def;		/* the name the step creates (`NAME =`, fork C, process P) */
+	struct pl_ref a, b;		/* operands in data-flow order */
+	struct pl_ref target;		/* the other process (proc-mem-*, process-vm-*) */
+	const char *str;		/* string operand; NULL if none */
+	struct pl_pos str_pos;
+	uint64_t n;			/* pages, slots or an expected count */
+	int prot;			/* PL_PROT_* */
+	unsigned int mflags;		/* PL_MAP_* (mmap) */
+	unsigned int gup_flags;		/* FOLL_* (gup) */
+	int arg;			/* op-specific enum, see the table above */
+	unsigned int flags;		/* PL_STEP_* */
+	enum pl_src src;		/* CHECK_VALUE */
+	int err;			/* with PL_STEP_FAILS: expected errno (positive), 0 = any */
+	enum pl_outcome cls;		/* class of a failed check / unexpected success */
+	bool has_cls;			/* `as CLASS` was written (else cls = PL_OUT_INVARIANT) */
+	/* checker: fork copies these mapping symbols, pairs of (parent sym, child sym) */
+	int *inherit;
+	int nr_inherit;
+};
+
+/* One item of `expect ... on ITEMS`. */
+enum pl_preset_item_kind {
+	PL_PI_ONE,		/* v5.9 */
+	PL_PI_RANGE,		/* v5.8..v6.1 */
+	PL_PI_OLDER,		/* v5.7 and older */
+	PL_PI_NEWER,		/* v5.8 and newer */
+};
+
+struct pl_preset_item {
+	enum pl_preset_item_kind kind;
+	const char *lo, *hi;	/* ONE/OLDER/NEWER use lo; RANGE both */
+	struct pl_pos pos, hi_pos;
+};
+
+struct pl_name {
+	const char *name;
+	struct pl_pos pos;
+	int idx;		/* checker: index into pl_backings() */
+};
+
+struct pl_expect {
+	struct pl_pos pos;
+	enum pl_outcome outcome;
+	struct pl_preset_item *on;	/* empty = every preset */
+	int nr_on;
+	struct pl_name *with;		/* empty = every backing */
+	int nr_with;
+	const char *because;		/* NULL if none */
+	/* checker */
+	uint64_t preset_mask;		/* bit i: sc->presets[i] */
+	uint64_t backing_mask;		/* bit i: sc->backings[i] */
+};
+
+struct pl_thread {
+	const char *name;
+	struct pl_pos pos;
+	int group;
+	int sym;		/* checker */
+};
+
+struct pl_sym {
+	enum pl_sym_kind kind;
+	const char *name;
+	struct pl_pos pos;	/* where it is defined */
+	int def_step;		/* the step creating it, -1 for threads */
+	int owner;		/* mapping: the process symbol; -1 otherwise */
+	int parent;		/* mapping copied by fork: the parent's mapping symbol; else -1 */
+	uint32_t nr_pages;	/* size when created (mapping, file, ring, request, region, pin, gup) */
+};
+
+struct pl_arena;
+
+struct pl_scenario {
+	const char *path;
+	const char *name;		/* scenario "NAME" */
+	struct pl_pos pos;		/* of the scenario line */
+	const char *description;	/* the comment lines above it, '\n'-separated; "" if none */
+	struct pl_name *backings;	/* the matrix; the checker adds `anon` if none was written */
+	int nr_backings;
+	struct pl_pos backing_pos;
+	struct pl_expect *expects;
+	int nr_expects;
+	struct pl_thread *threads;
+	int nr_threads;
+	int nr_groups;
+	struct pl_step *steps;
+	int nr_steps;
+	/* checker */
+	struct pl_sym *syms;
+	int nr_syms;
+	const char **presets;		/* the preset names expectation masks refer to */
+	int nr_presets;
+	/* storage */
+	struct pl_arena *arena;
+	int cap_backings, cap_expects, cap_threads, cap_steps, cap_syms;
+	bool oom;
+};
+
+/* ---------------------------------------------------------------------------
+ * Vocabulary tables (ast.c).  Each *_find() returns the index or -1.
+ */
+struct pl_word {
+	const char *name;
+	int value;
+	const char *doc;
+};
+
+const char *pl_outcome_name(enum pl_outcome o);
+int pl_outcome_find(const char *s, size_t len);
+const char *pl_op_name(enum pl_op op);
+const char *pl_sym_kind_name(enum pl_sym_kind k);
+const char *pl_src_name(enum pl_src s);
+
+/* The backing matrix names (ORDER BACKING). */
+const struct pl_word *pl_backings(int *n);
+int pl_backing_find(const char *s, size_t len);
+
+/* Word tables: protections, madvise advice, filesystems, THP modes, errnos,
+ * FOLL_* flags, page properties, counts.  Lookup returns the entry or NULL. */
+const struct pl_word *pl_word_find(const struct pl_word *table, const char *s, size_t len);
+const char *pl_word_name(const struct pl_word *table, int value);
+extern const struct pl_word pl_prot_words[];
+extern const struct pl_word pl_madv_words[];
+extern const struct pl_word pl_fs_words[];
+extern const struct pl_word pl_thp_words[];
+extern const struct pl_word pl_errno_words[];
+extern const struct pl_word pl_foll_words[];
+extern const struct pl_word pl_prop_words[];
+extern const struct pl_word pl_count_words[];
+
+/* ---------------------------------------------------------------------------
+ * Construction (used by the parser and checker) and queries.
+ */
+struct pl_scenario *pl_scenario_new(const char *path);
+void pl_scenario_free(struct pl_scenario *sc);
+void *pl_ast_alloc(struct pl_scenario *sc, size_t size);
+const char *pl_ast_strndup(struct pl_scenario *sc, const char *s, size_t len);
+struct pl_step *pl_ast_add_step(struct pl_scenario *sc);
+struct pl_expect *pl_ast_add_expect(struct pl_scenario *sc);
+struct pl_name *pl_ast_add_backing(struct pl_scenario *sc);
+struct pl_thread *pl_ast_add_thread(struct pl_scenario *sc);
+int pl_ast_add_sym(struct pl_scenario *sc, enum pl_sym_kind kind, const char *name,
+		   struct pl_pos pos);
+
+/* The expectation deciding (preset, backing): the last matching `expect`
+ * line, or NULL, meaning `expect pass`.  preset is a name from sc->presets. */
+const struct pl_expect *pl_expect_match(const struct pl_scenario *sc, const char *preset,
+					int backing);
+enum pl_outcome pl_expected_outcome(const struct pl_scenario *sc, const char *preset,
+				    int backing);
+
+/* Print the scenario back as canonical .pin source (for tests and `check --dump`). */
+void pl_scenario_print(FILE *out, const struct pl_scenario *sc);
+void pl_step_print(FILE *out, const struct pl_scenario *sc, const struct pl_step *s);
+
+#endif /* PINLAB_LANG_AST_H */

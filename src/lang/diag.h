@@ -1,0 +1,70 @@
+/*
+ * diag.h - diagnostics of the scenario front end.
+ *
+ * Every stage (lexer, parser, checker) reports a mistake by adding it to a
+ * struct pl_diag_list with its position; nothing is printed and nothing
+ * exits.  The caller prints the list with pl_diag_print() -- the one place
+ * a diagnostic is formatted -- and exits 2:
+ *
+ *	scen.pin:12:4: error: expected 'page' or 'pages', found 'pgs'
+ *
+ * Lowercase, no final period, what was expected and what was found.  When
+ * the output is a terminal the source line and a caret follow:
+ *
+ *	P: buf = mmap 4 pgs rw private
+ *	                ^
+ *
+ * The list holds at most PL_DIAG_MAX errors; the next one becomes "too many
+ * errors" and every stage stops as soon as pl_diag_full() says so, so even a
+ * file of binary garbage costs a bounded amount of work.
+ */
+#ifndef PINLAB_LANG_DIAG_H
+#define PINLAB_LANG_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define PL_DIAG_MAX	20
+#define PL_DIAG_MSG	240
+
+struct pl_diag {
+	int line;		/* 1-based */
+	int col;		/* 1-based, in characters */
+	char msg[PL_DIAG_MSG];
+};
+
+struct pl_diag_list {
+	const char *path;	/* as shown in messages; borrowed */
+	const char *text;	/* the source, for caret lines; borrowed, may be NULL */
+	size_t len;
+	int n;			/* diagnostics in d[] */
+	bool overflow;		/* more than PL_DIAG_MAX: a "too many errors" line follows */
+	struct pl_diag over;	/* position of the first one dropped */
+	struct pl_diag d[PL_DIAG_MAX];
+};
+
+void pl_diag_init(struct pl_diag_list *dl, const char *path, const char *text, size_t len);
+
+/**
+ * pl_diag_add() - record one error at line:col.
+ * Return: false once the list is full (the caller should stop).
+ */
+bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static inline bool pl_diag_full(const struct pl_diag_list *dl)
+{
+	return dl->overflow;
+}
+
+/* Order the list by position (stable), as a reader expects. */
+void pl_diag_sort(struct pl_diag_list *dl);
+
+/**
+ * pl_diag_print() - format every diagnostic to out.
+ * @tty: add the source line and a caret line under each message.
+ */
+void pl_diag_print(const struct pl_diag_list *dl, FILE *out, bool tty);
+
+#endif /* PINLAB_LANG_DIAG_H */

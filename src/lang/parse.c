@@ -1,0 +1,1147 @@
+/*
+ * parse.c - recursive-descent parser for .pin scenarios.
+ *
+ * The grammar is line oriented; the lexer gives us one line of tokens at a
+ * time and every statement is one line, except thread blocks, whose body
+ * lines are ordinary steps between `thread NAME {` and `}`.  Each parse_*
+ * function starts with the production it recognises.  On an error we report
+ * it and drop the rest of the line, so one mistake costs one message.
+ *
+ *	file	-> { comment } 'scenario' STRING { header } { statement }
+ *	header	-> 'backing' ... | 'expect' ...
+ *	statement -> step | 'thread' NAME '{' { step } '}'
+ *	step	-> [NAME ':'] [NAME '='] op args ['fails' [ERRNO]] ['as' CLASS]
+ *
+ * Which operations take a process (`P:`), which name a result (`x =`), and
+ * which function parses their arguments is one table, op_syntax[], indexed
+ * by keyword.
+ */
+#include "lang/parse.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/lex.h"
+
+struct parser {
+	struct pl_scenario *sc;
+	struct pl_diag_list *diags;
+	struct pl_lexer lx;
+	struct pl_line ln;
+	int i;				/* next token in ln */
+	int nr_stmts;
+	bool have_scenario;
+	struct pl_pos first_step;	/* line 0: no step yet */
+	int thread;			/* open thread block, -1 if none */
+	int thread_steps;
+	bool after_thread;		/* the last statement closed a thread block */
+	char *desc;			/* description being collected */
+	size_t desc_len, desc_cap;
+};
+
+/* ---------------------------------------------------------------------------
+ * Tokens.
+ */
+static struct pl_token *pz_peek(struct parser *p)
+{
+	return &p->ln.toks[p->i];
+}
+
+static struct pl_token *pz_peek_at(struct parser *p, int k)
+{
+	return &p->ln.toks[p->i + k > p->ln.n ? p->ln.n : p->i + k];
+}
+
+static struct pl_token *pz_next(struct parser *p)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (p->i < p->ln.n)
+		p->i++;
+	return t;
+}
+
+static bool pz_at(struct parser *p, enum pl_tok t)
+{
+	return pz_peek(p)->t == t;
+}
+
+static bool pz_accept(struct parser *p, enum pl_tok t)
+{
+	if (!pz_at(p, t))
+		return false;
+	pz_next(p);
+	return true;
+}
+
+/* A word or keyword spelled `w` (contextual words are matched by text). */
+static bool pz_is_word(const struct pl_token *t, const char *w)
+{
+	size_t len = strlen(w);
+
+	return (t->t == TK_WORD || t->t == TK_KW) && t->len == len && !memcmp(t->s, w, len);
+}
+
+static bool pz_accept_word(struct parser *p, const char *w)
+{
+	if (!pz_is_word(pz_peek(p), w))
+		return false;
+	pz_next(p);
+	return true;
+}
+
+static bool pz_at_kw(struct parser *p, enum pl_kw kw)
+{
+	return pz_peek(p)->t == TK_KW && pz_peek(p)->kw == kw;
+}
+
+static struct pl_pos pz_pos(const struct pl_token *t)
+{
+	struct pl_pos pos = { t->line, t->col };
+
+	return pos;
+}
+
+/* ---------------------------------------------------------------------------
+ * Errors.
+ */
+static bool pz_error_at(struct parser *p, struct pl_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool pz_error_at(struct parser *p, struct pl_pos pos, const char *fmt, ...)
+{
+	char msg[PL_DIAG_MSG];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pl_diag_add(p->diags, pos.line, pos.col, "%s", msg);
+	return false;
+}
+
+/* "expected WHAT, found TOKEN" at the current token. */
+static bool pz_expected(struct parser *p, const char *what)
+{
+	char found[64];
+
+	pl_tok_describe(pz_peek(p), found, sizeof(found));
+	return pz_error_at(p, pz_pos(pz_peek(p)), "expected %s, found %s", what, found);
+}
+
+static bool pz_expect(struct parser *p, enum pl_tok t, const char *what)
+{
+	if (pz_accept(p, t))
+		return true;
+	return pz_expected(p, what);
+}
+
+static bool pz_expect_eol(struct parser *p)
+{
+	return pz_at(p, TK_EOL) || pz_expected(p, "end of line");
+}
+
+static const char *pz_text(struct parser *p, const struct pl_token *t)
+{
+	return pl_ast_strndup(p->sc, t->s, t->len);
+}
+
+/* ---------------------------------------------------------------------------
+ * Operands.
+ */
+
+/* name -> WORD  (letters, digits, '_' and '-'; not a keyword) */
+static bool parse_name(struct parser *p, struct pl_ref *r, const char *what)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (t->t == TK_KW) {
+		return pz_error_at(p, pz_pos(t), "expected %s, found keyword '%s'", what,
+				   pl_kw_name(t->kw));
+	}
+	if (t->t != TK_WORD)
+		return pz_expected(p, what);
+	if (memchr(t->s, '.', t->len)) {
+		return pz_error_at(p, pz_pos(t),
+				   "bad name '%.*s': names are letters, digits, '_' and '-'",
+				   (int)(t->len > 32 ? 32 : t->len), t->s);
+	}
+	if (t->len > PL_NAME_MAX) {
+		return pz_error_at(p, pz_pos(t), "name too long: %zu characters, the limit is %d",
+				   t->len, PL_NAME_MAX);
+	}
+	pz_next(p);
+	r->name = pz_text(p, t);
+	r->pos = pz_pos(t);
+	return true;
+}
+
+/* index -> NUMBER  (a plain page index) */
+static bool parse_index(struct parser *p, uint32_t *out)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (t->t != TK_NUM)
+		return pz_expected(p, "a page index");
+	if (t->sized) {
+		return pz_error_at(p, pz_pos(t), "page index must be a plain number, found '%.*s'",
+				   (int)t->len, t->s);
+	}
+	if (t->num >= PL_MAX_PAGES) {
+		return pz_error_at(p, pz_pos(t), "page index too large: %llu",
+				   (unsigned long long)t->num);
+	}
+	*out = (uint32_t)t->num;
+	pz_next(p);
+	return true;
+}
+
+/* ref -> NAME ['[' index ['..' [index]] ']'] */
+static bool parse_ref(struct parser *p, struct pl_ref *r, const char *what)
+{
+	if (!parse_name(p, r, what))
+		return false;
+	if (!pz_accept(p, TK_LBRACKET))
+		return true;
+	r->indexed = true;
+	if (!parse_index(p, &r->lo))
+		return false;
+	r->hi = r->lo;
+	if (pz_accept(p, TK_DOTDOT)) {
+		if (pz_at(p, TK_RBRACKET))
+			r->open = true;
+		else if (!parse_index(p, &r->hi))
+			return false;
+	}
+	return pz_expect(p, TK_RBRACKET, "']'");
+}
+
+/* size -> NUMBER ('page' | 'pages') | NUMBER ('K' | 'M' | 'G') */
+static bool parse_size(struct parser *p, uint64_t *pages, bool zero_ok)
+{
+	struct pl_token *t = pz_peek(p);
+	uint64_t n;
+
+	if (t->t != TK_NUM)
+		return pz_expected(p, "a size (N pages, or bytes with K, M or G)");
+	pz_next(p);
+	if (t->sized) {
+		if (t->num % PAGE_SIZE) {
+			return pz_error_at(p, pz_pos(t), "size '%.*s' is not a multiple of the %luK page size",
+					   (int)t->len, t->s, PAGE_SIZE >> 10);
+		}
+		n = t->num / PAGE_SIZE;
+	} else {
+		n = t->num;
+		if (!pz_accept_word(p, "pages") && !pz_accept_word(p, "page"))
+			return pz_expected(p, "'page' or 'pages'");
+	}
+	if (n == 0 && !zero_ok)
+		return pz_error_at(p, pz_pos(t), "size must be at least one page");
+	if (n > PL_MAX_PAGES) {
+		return pz_error_at(p, pz_pos(t), "size too large: %llu pages, the limit is %u",
+				   (unsigned long long)n, PL_MAX_PAGES);
+	}
+	*pages = n;
+	return true;
+}
+
+/* count -> NUMBER */
+static bool parse_count(struct parser *p, uint64_t *out, uint64_t min)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (t->t != TK_NUM || t->sized)
+		return pz_expected(p, "a count");
+	if (t->num < min)
+		return pz_error_at(p, pz_pos(t), "expected a count of at least %llu, found %llu",
+				   (unsigned long long)min, (unsigned long long)t->num);
+	if (t->num > PL_MAX_PAGES)
+		return pz_error_at(p, pz_pos(t), "count too large: %llu, the limit is %u",
+				   (unsigned long long)t->num, PL_MAX_PAGES);
+	*out = t->num;
+	pz_next(p);
+	return true;
+}
+
+/* One word from a vocabulary table: "unknown NOUN 'x'" or "expected a NOUN, found ..." */
+static bool parse_word_in(struct parser *p, const struct pl_word *table, const char *noun,
+			  int *value)
+{
+	struct pl_token *t = pz_peek(p);
+	const struct pl_word *w;
+	char what[64];
+
+	if (t->t == TK_WORD || t->t == TK_KW) {
+		w = pl_word_find(table, t->s, t->len);
+		if (!w) {
+			return pz_error_at(p, pz_pos(t), "unknown %s '%.*s'", noun,
+					   (int)(t->len > 32 ? 32 : t->len), t->s);
+		}
+		pz_next(p);
+		*value = w->value;
+		return true;
+	}
+	snprintf(what, sizeof(what), "%s %s", strchr("aeiou", noun[0]) ? "an" : "a", noun);
+	return pz_expected(p, what);
+}
+
+/* value -> STRING | 'zero' */
+static bool parse_value(struct parser *p, struct pl_step *s)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (pz_accept_word(p, "zero")) {
+		s->flags |= PL_STEP_ZERO;
+		s->str_pos = pz_pos(t);
+		return true;
+	}
+	if (t->t != TK_STR)
+		return pz_expected(p, "a string");
+	pz_next(p);
+	s->str = pz_text(p, t);
+	s->str_pos = pz_pos(t);
+	return true;
+}
+
+static bool parse_string(struct parser *p, const char **out, struct pl_pos *pos)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (t->t != TK_STR)
+		return pz_expected(p, "a string");
+	pz_next(p);
+	*out = pz_text(p, t);
+	if (pos)
+		*pos = pz_pos(t);
+	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Operations.  Each gets the step with actor, def and op filled in and the
+ * keyword consumed.
+ */
+
+/* args -> (nothing) */
+static bool parse_args_none(struct parser *p, struct pl_step *s)
+{
+	(void)p;
+	(void)s;
+	return true;
+}
+
+/* args -> ref */
+static bool parse_args_ref(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a name");
+}
+
+/* args -> NAME */
+static bool parse_args_name(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->a, "a name");
+}
+
+/* args -> ref value */
+static bool parse_args_ref_value(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a name") && parse_value(p, s);
+}
+
+/* args -> ref '->' ref */
+static bool parse_args_flow(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a name") && pz_expect(p, TK_ARROW, "'->'") &&
+	       parse_ref(p, &s->b, "a name");
+}
+
+/* process -> 'process' NAME */
+static bool parse_process(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->def, "a process name");
+}
+
+/* file -> 'file' NAME FS size [STRING] */
+static bool parse_file(struct parser *p, struct pl_step *s)
+{
+	if (!parse_name(p, &s->def, "a file name") ||
+	    !parse_word_in(p, pl_fs_words, "filesystem", &s->arg) || !parse_size(p, &s->n, false))
+		return false;
+	if (pz_at(p, TK_STR))
+		return parse_string(p, &s->str, &s->str_pos);
+	return true;
+}
+
+/* swapon -> 'swapon' NUMBER */
+static bool parse_swapon(struct parser *p, struct pl_step *s)
+{
+	return parse_count(p, &s->n, 1);
+}
+
+/* hugetlb-pool -> 'hugetlb-pool' NUMBER */
+static bool parse_hugetlb_pool(struct parser *p, struct pl_step *s)
+{
+	return parse_count(p, &s->n, 0);
+}
+
+/* thp -> 'thp' ('always' | 'madvise' | 'never') */
+static bool parse_thp(struct parser *p, struct pl_step *s)
+{
+	return parse_word_in(p, pl_thp_words, "THP mode", &s->arg);
+}
+
+/*
+ * mmap -> 'mmap' size { mmap_opt }
+ * mmap_opt -> PROT | 'private' | 'shared' | 'populate' | 'locked'
+ *	     | BACKING | 'file' NAME | 'backing'
+ */
+static bool parse_mmap(struct parser *p, struct pl_step *s)
+{
+	bool have_prot = false, have_share = false, have_backing = false;
+
+	s->prot = PL_PROT_READ | PL_PROT_WRITE;
+	s->mflags = PL_MAP_PRIVATE;
+	s->arg = PL_BACKING_MATRIX;
+	if (!parse_size(p, &s->n, false))
+		return false;
+	while (pz_peek(p)->t == TK_WORD || (pz_peek(p)->t == TK_KW && !pz_at_kw(p, KW_FAILS) &&
+					    !pz_at_kw(p, KW_AS))) {
+		struct pl_token *t = pz_peek(p);
+		const struct pl_word *w = pl_word_find(pl_prot_words, t->s, t->len);
+		int b = pl_backing_find(t->s, t->len);
+		bool dup;
+
+		if (w) {
+			dup = have_prot;
+			have_prot = true;
+			s->prot = w->value;
+		} else if (pz_is_word(t, "private") || pz_is_word(t, "shared")) {
+			dup = have_share;
+			have_share = true;
+			s->mflags &= ~(unsigned int)(PL_MAP_PRIVATE | PL_MAP_SHARED);
+			s->mflags |= pz_is_word(t, "shared") ? PL_MAP_SHARED : PL_MAP_PRIVATE;
+		} else if (pz_is_word(t, "populate") || pz_is_word(t, "locked")) {
+			unsigned int f = pz_is_word(t, "populate") ? PL_MAP_POPULATE : PL_MAP_LOCKED;
+
+			dup = s->mflags & f;
+			s->mflags |= f;
+		} else if (pz_is_word(t, "file") || pz_is_word(t, "backing") || b >= 0) {
+			dup = have_backing;
+			have_backing = true;
+			if (pz_is_word(t, "file") && !dup) {
+				pz_next(p);
+				if (!parse_name(p, &s->a, "a file name"))
+					return false;
+				s->arg = PL_BACKING_FILE;
+				continue;
+			}
+			s->arg = b >= 0 ? b : PL_BACKING_MATRIX;
+		} else {
+			return pz_error_at(p, pz_pos(t), "unknown mmap option '%.*s'",
+					   (int)(t->len > 32 ? 32 : t->len), t->s);
+		}
+		if (dup) {
+			return pz_error_at(p, pz_pos(t), "'%.*s' repeats or contradicts an earlier option",
+					   (int)t->len, t->s);
+		}
+		pz_next(p);
+	}
+	return true;
+}
+
+/* mremap -> 'mremap' ref size ['move'] */
+static bool parse_mremap(struct parser *p, struct pl_step *s)
+{
+	if (!parse_ref(p, &s->a, "a mapping name") || !parse_size(p, &s->n, false))
+		return false;
+	if (pz_accept_word(p, "move"))
+		s->flags |= PL_STEP_MOVE;
+	return true;
+}
+
+/* mprotect -> 'mprotect' ref PROT */
+static bool parse_mprotect(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a mapping name") &&
+	       parse_word_in(p, pl_prot_words, "protection", &s->prot);
+}
+
+/* madvise -> 'madvise' ref ADVICE */
+static bool parse_madvise(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a mapping name") &&
+	       parse_word_in(p, pl_madv_words, "madvise advice", &s->arg);
+}
+
+/* fork -> 'fork' NAME */
+static bool parse_fork(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->def, "a name for the child process");
+}
+
+/* truncate -> 'truncate' NAME size */
+static bool parse_truncate(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->a, "a file name") && parse_size(p, &s->n, true);
+}
+
+/* vmsplice -> 'vmsplice' ref '->' NAME */
+static bool parse_vmsplice(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a mapping name") && pz_expect(p, TK_ARROW, "'->'") &&
+	       parse_name(p, &s->b, "a pipe name");
+}
+
+/* iouring-write-fixed -> 'iouring-write-fixed' NAME '->' ref */
+static bool parse_iouring_write(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->a, "an io_uring buffer name") &&
+	       pz_expect(p, TK_ARROW, "'->'") && parse_ref(p, &s->b, "a file name");
+}
+
+/* iouring-read-fixed -> 'iouring-read-fixed' ref '->' NAME */
+static bool parse_iouring_read(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a file name") && pz_expect(p, TK_ARROW, "'->'") &&
+	       parse_name(p, &s->b, "an io_uring buffer name");
+}
+
+/* prot_rw -> 'r' | 'ro' | 'rw'  (a pin or registration, never 'none') */
+static bool parse_prot_rw(struct parser *p, struct pl_step *s)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (pz_is_word(t, "none"))
+		return pz_expected(p, "'ro' or 'rw'");
+	return parse_word_in(p, pl_prot_words, "protection", &s->prot);
+}
+
+/* rdma-reg -> 'rdma-reg' ref ('ro' | 'rw') */
+static bool parse_rdma_reg(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a mapping name") && parse_prot_rw(p, s);
+}
+
+/* pin -> 'pin' ref ('ro' | 'rw') ['fast'] */
+static bool parse_pin(struct parser *p, struct pl_step *s)
+{
+	if (!parse_ref(p, &s->a, "a mapping name") || !parse_prot_rw(p, s))
+		return false;
+	if (pz_accept_word(p, "fast"))
+		s->flags |= PL_STEP_FAST;
+	return true;
+}
+
+/* gup -> 'gup' ref FOLL_FLAG { '|' FOLL_FLAG } ['fast'] */
+static bool parse_gup(struct parser *p, struct pl_step *s)
+{
+	struct pl_pos pos;
+	int flag;
+
+	if (!parse_ref(p, &s->a, "a mapping name"))
+		return false;
+	pos = pz_pos(pz_peek(p));
+	do {
+		if (!parse_word_in(p, pl_foll_words, "GUP flag", &flag))
+			return false;
+		s->gup_flags |= (unsigned int)flag;
+	} while (pz_accept(p, TK_BAR));
+	if ((s->gup_flags & FOLL_GET) && (s->gup_flags & FOLL_PIN))
+		return pz_error_at(p, pos, "FOLL_GET and FOLL_PIN cannot be combined");
+	if (!(s->gup_flags & (FOLL_GET | FOLL_PIN)))
+		return pz_error_at(p, pos, "gup needs FOLL_GET or FOLL_PIN");
+	if (pz_accept_word(p, "fast"))
+		s->flags |= PL_STEP_FAST;
+	return true;
+}
+
+/* remote_write -> ('proc-mem-write' | 'process-vm-writev') NAME ref value */
+static bool parse_remote_write(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->target, "a process name") &&
+	       parse_ref(p, &s->a, "a mapping name") && parse_value(p, s);
+}
+
+/* show -> 'show' [NAME] */
+static bool parse_show(struct parser *p, struct pl_step *s)
+{
+	if (pz_at(p, TK_EOL))
+		return true;
+	return parse_name(p, &s->a, "a name or end of line");
+}
+
+/*
+ * check  -> 'check' 'invariants'
+ *	   | 'check' COUNT ref cmp NUMBER
+ *	   | 'check' ref 'is' ['not'] PROPERTY
+ *	   | 'check' source cmp value
+ * source -> ['read'] ref | 'dma-read' ref | 'disk' ref
+ *	   | ('proc-mem-read' | 'process-vm-readv') NAME ref
+ * cmp    -> '==' | '!='
+ * COUNT  -> 'refcount' | 'mapcount' | 'pincount'
+ */
+static bool parse_check(struct parser *p, struct pl_step *s)
+{
+	struct pl_token *t = pz_peek(p);
+	bool plain = true;
+	int v;
+
+	if (pz_at_kw(p, KW_INVARIANTS)) {
+		pz_next(p);
+		s->op = PL_OP_CHECK_INVARIANTS;
+		return true;
+	}
+	if (t->t == TK_KW && (t->kw == KW_REFCOUNT || t->kw == KW_MAPCOUNT ||
+			      t->kw == KW_PINCOUNT)) {
+		pz_next(p);
+		s->op = PL_OP_CHECK_COUNT;
+		s->arg = t->kw == KW_REFCOUNT ? PL_COUNT_REFCOUNT :
+			 t->kw == KW_MAPCOUNT ? PL_COUNT_MAPCOUNT : PL_COUNT_PINCOUNT;
+		if (!parse_ref(p, &s->a, "a mapping name"))
+			return false;
+		if (pz_accept(p, TK_NE))
+			s->flags |= PL_STEP_NE;
+		else if (!pz_expect(p, TK_EQ, "'==' or '!='"))
+			return false;
+		return parse_count(p, &s->n, 0);
+	}
+	s->op = PL_OP_CHECK_VALUE;
+	s->src = PL_SRC_AUTO;
+	if (t->t == TK_KW) {
+		switch (t->kw) {
+		case KW_READ:
+			break;
+		case KW_DMA_READ:
+			s->src = PL_SRC_DMA;
+			break;
+		case KW_DISK:
+			s->src = PL_SRC_DISK;
+			break;
+		case KW_PROC_MEM_READ:
+			s->src = PL_SRC_PROC_MEM;
+			break;
+		case KW_PROCESS_VM_READV:
+			s->src = PL_SRC_VM_READV;
+			break;
+		default:
+			return pz_expected(p, "something to check");
+		}
+		pz_next(p);
+		plain = false;
+	}
+	if ((s->src == PL_SRC_PROC_MEM || s->src == PL_SRC_VM_READV) &&
+	    !parse_name(p, &s->target, "a process name"))
+		return false;
+	if (!parse_ref(p, &s->a, "a name"))
+		return false;
+	if (plain && pz_accept_word(p, "is")) {
+		s->op = PL_OP_CHECK_PROP;
+		if (pz_accept_word(p, "not"))
+			s->flags |= PL_STEP_NOT;
+		if (!parse_word_in(p, pl_prop_words, "page property", &v))
+			return false;
+		s->arg = v;
+		return true;
+	}
+	if (pz_accept(p, TK_NE))
+		s->flags |= PL_STEP_NE;
+	else if (!pz_expect(p, TK_EQ, plain ? "'==', '!=' or 'is'" : "'==' or '!='"))
+		return false;
+	return parse_value(p, s);
+}
+
+/* ---------------------------------------------------------------------------
+ * The operation table.
+ */
+enum { ACTOR_NO, ACTOR_OPT, ACTOR_REQ };
+enum { DEF_NO, DEF_REQ, DEF_OPT, DEF_OPERAND };
+
+struct op_syntax {
+	enum pl_op op;
+	unsigned char actor;	/* may or must the step name a process? */
+	unsigned char def;	/* may or must it name its result? */
+	bool decl;		/* a declaration or setting: no threads, no 'fails' */
+	bool (*parse)(struct parser *p, struct pl_step *s);
+};
+
+/* Indexed by keyword; a NULL parse means the keyword does not start a step. */
+static const struct op_syntax op_syntax[KW_NR] = {
+	[KW_PROCESS] = { PL_OP_PROCESS, ACTOR_NO, DEF_OPERAND, true, parse_process },
+	[KW_FILE] = { PL_OP_FILE, ACTOR_NO, DEF_OPERAND, true, parse_file },
+	[KW_SWAPON] = { PL_OP_SWAPON, ACTOR_NO, DEF_NO, true, parse_swapon },
+	[KW_HUGETLB_POOL] = { PL_OP_HUGETLB_POOL, ACTOR_NO, DEF_NO, true, parse_hugetlb_pool },
+	[KW_THP] = { PL_OP_THP, ACTOR_NO, DEF_NO, true, parse_thp },
+	[KW_MMAP] = { PL_OP_MMAP, ACTOR_REQ, DEF_REQ, false, parse_mmap },
+	[KW_MUNMAP] = { PL_OP_MUNMAP, ACTOR_REQ, DEF_NO, false, parse_args_ref },
+	[KW_MREMAP] = { PL_OP_MREMAP, ACTOR_REQ, DEF_OPT, false, parse_mremap },
+	[KW_MPROTECT] = { PL_OP_MPROTECT, ACTOR_REQ, DEF_NO, false, parse_mprotect },
+	[KW_MADVISE] = { PL_OP_MADVISE, ACTOR_REQ, DEF_NO, false, parse_madvise },
+	[KW_FORK] = { PL_OP_FORK, ACTOR_REQ, DEF_OPERAND, false, parse_fork },
+	[KW_EXIT] = { PL_OP_EXIT, ACTOR_REQ, DEF_NO, false, parse_args_none },
+	[KW_CLEAR_REFS] = { PL_OP_CLEAR_REFS, ACTOR_REQ, DEF_NO, false, parse_args_none },
+	[KW_WRITE] = { PL_OP_WRITE, ACTOR_OPT, DEF_NO, false, parse_args_ref_value },
+	[KW_READ] = { PL_OP_READ, ACTOR_OPT, DEF_NO, false, parse_args_ref },
+	[KW_TRUNCATE] = { PL_OP_TRUNCATE, ACTOR_OPT, DEF_NO, false, parse_truncate },
+	[KW_VMSPLICE] = { PL_OP_VMSPLICE, ACTOR_REQ, DEF_NO, false, parse_vmsplice },
+	[KW_CLOSE] = { PL_OP_CLOSE, ACTOR_OPT, DEF_NO, false, parse_args_name },
+	[KW_IOURING_REGISTER] = { PL_OP_IOURING_REGISTER, ACTOR_REQ, DEF_REQ, false,
+				  parse_args_ref },
+	[KW_IOURING_UNREGISTER] = { PL_OP_IOURING_UNREGISTER, ACTOR_OPT, DEF_NO, false,
+				    parse_args_name },
+	[KW_IOURING_WRITE_FIXED] = { PL_OP_IOURING_WRITE_FIXED, ACTOR_OPT, DEF_NO, false,
+				     parse_iouring_write },
+	[KW_IOURING_READ_FIXED] = { PL_OP_IOURING_READ_FIXED, ACTOR_OPT, DEF_NO, false,
+				    parse_iouring_read },
+	[KW_DIO_READ] = { PL_OP_DIO_READ, ACTOR_REQ, DEF_REQ, false, parse_args_flow },
+	[KW_DIO_WRITE] = { PL_OP_DIO_WRITE, ACTOR_REQ, DEF_REQ, false, parse_args_flow },
+	[KW_COMPLETE] = { PL_OP_COMPLETE, ACTOR_OPT, DEF_NO, false, parse_args_name },
+	[KW_RDMA_REG] = { PL_OP_RDMA_REG, ACTOR_REQ, DEF_REQ, false, parse_rdma_reg },
+	[KW_RDMA_DEREG] = { PL_OP_RDMA_DEREG, ACTOR_OPT, DEF_NO, false, parse_args_name },
+	[KW_DMA_WRITE] = { PL_OP_DMA_WRITE, ACTOR_OPT, DEF_NO, false, parse_args_ref_value },
+	[KW_PIN] = { PL_OP_PIN, ACTOR_REQ, DEF_REQ, false, parse_pin },
+	[KW_UNPIN] = { PL_OP_UNPIN, ACTOR_OPT, DEF_NO, false, parse_args_name },
+	[KW_GUP] = { PL_OP_GUP, ACTOR_REQ, DEF_REQ, false, parse_gup },
+	[KW_PUT] = { PL_OP_PUT, ACTOR_OPT, DEF_NO, false, parse_args_name },
+	[KW_PROC_MEM_WRITE] = { PL_OP_PROC_MEM_WRITE, ACTOR_REQ, DEF_NO, false,
+				parse_remote_write },
+	[KW_PROCESS_VM_WRITEV] = { PL_OP_PROCESS_VM_WRITEV, ACTOR_REQ, DEF_NO, false,
+				   parse_remote_write },
+	[KW_UPROBE_REGISTER] = { PL_OP_UPROBE_REGISTER, ACTOR_OPT, DEF_NO, false,
+				 parse_args_ref_value },
+	[KW_UPROBE_UNREGISTER] = { PL_OP_UPROBE_UNREGISTER, ACTOR_OPT, DEF_NO, false,
+				   parse_args_ref },
+	[KW_RECLAIM] = { PL_OP_RECLAIM, ACTOR_REQ, DEF_NO, false, parse_args_ref },
+	[KW_WRITEBACK] = { PL_OP_WRITEBACK, ACTOR_OPT, DEF_NO, false, parse_args_ref },
+	[KW_EVICT] = { PL_OP_EVICT, ACTOR_OPT, DEF_NO, false, parse_args_ref },
+	[KW_KSM_MERGE] = { PL_OP_KSM_MERGE, ACTOR_OPT, DEF_NO, false, parse_args_none },
+	[KW_COLLAPSE] = { PL_OP_COLLAPSE, ACTOR_REQ, DEF_NO, false, parse_args_ref },
+	[KW_SPLIT] = { PL_OP_SPLIT, ACTOR_REQ, DEF_NO, false, parse_args_ref },
+	[KW_UFFD_CONTINUE] = { PL_OP_UFFD_CONTINUE, ACTOR_REQ, DEF_NO, false, parse_args_ref },
+	[KW_CHECK] = { PL_OP_CHECK_VALUE, ACTOR_OPT, DEF_NO, false, parse_check },
+	[KW_SHOW] = { PL_OP_SHOW, ACTOR_NO, DEF_NO, false, parse_show },
+};
+
+static bool pz_is_check(enum pl_op op)
+{
+	return op >= PL_OP_CHECK_VALUE && op <= PL_OP_CHECK_INVARIANTS;
+}
+
+/* trailer -> ['fails' [ERRNO]] ['as' CLASS] */
+static bool parse_trailer(struct parser *p, struct pl_step *s, const struct op_syntax *syn)
+{
+	struct pl_token *t = pz_peek(p);
+	int v;
+
+	if (pz_at_kw(p, KW_FAILS)) {
+		if (syn->decl || pz_is_check(s->op)) {
+			return pz_error_at(p, pz_pos(t), "'fails' does not apply to '%s'",
+					   pl_op_name(s->op));
+		}
+		pz_next(p);
+		s->flags |= PL_STEP_FAILS;
+		if (pz_at(p, TK_WORD) && !pz_at_kw(p, KW_AS)) {
+			if (!parse_word_in(p, pl_errno_words, "errno", &v))
+				return false;
+			s->err = v;
+		}
+	}
+	t = pz_peek(p);
+	if (pz_at_kw(p, KW_AS)) {
+		if (!pz_is_check(s->op) && !(s->flags & PL_STEP_FAILS)) {
+			return pz_error_at(p, pz_pos(t),
+					   "'as' classifies a check or a 'fails' step, not '%s'",
+					   pl_op_name(s->op));
+		}
+		pz_next(p);
+		t = pz_peek(p);
+		v = t->t == TK_WORD ? pl_outcome_find(t->s, t->len) : -1;
+		if (v < PL_OUT_LEAK || v > PL_OUT_COUNT) {
+			return pz_expected(p, "a check class (leak, stale-pin, lost-write, "
+					      "file-modified, refused, invariant, count)");
+		}
+		pz_next(p);
+		s->cls = (enum pl_outcome)v;
+		s->has_cls = true;
+	}
+	return pz_expect_eol(p);
+}
+
+/* step -> [NAME ':'] [NAME '='] op args trailer */
+static bool parse_step(struct parser *p)
+{
+	struct pl_ref actor = { .sym = -1 }, def = { .sym = -1 };
+	struct pl_token *t = pz_peek(p);
+	struct pl_pos pos = pz_pos(t);
+	const struct op_syntax *syn;
+	struct pl_step *s;
+
+	if ((t->t == TK_WORD || t->t == TK_KW) && pz_peek_at(p, 1)->t == TK_COLON) {
+		if (!parse_name(p, &actor, "a process name"))
+			return false;
+		pz_next(p);
+	}
+	t = pz_peek(p);
+	if ((t->t == TK_WORD || t->t == TK_KW) && pz_peek_at(p, 1)->t == TK_ASSIGN) {
+		if (!parse_name(p, &def, "a name"))
+			return false;
+		pz_next(p);
+	}
+	t = pz_peek(p);
+	syn = t->t == TK_KW ? &op_syntax[t->kw] : NULL;
+	if (!syn || !syn->parse) {
+		if (t->t == TK_WORD && !actor.name && !def.name)
+			return pz_error_at(p, pz_pos(t), "unknown statement '%.*s'",
+					   (int)(t->len > 32 ? 32 : t->len), t->s);
+		if (t->t == TK_WORD)
+			return pz_error_at(p, pz_pos(t), "unknown operation '%.*s'",
+					   (int)(t->len > 32 ? 32 : t->len), t->s);
+		return pz_expected(p, actor.name || def.name ? "an operation" : "a statement");
+	}
+	if (syn->actor == ACTOR_NO && actor.name)
+		return pz_error_at(p, actor.pos, "'%s' does not take a process", pl_kw_name(t->kw));
+	if (syn->actor == ACTOR_REQ && !actor.name)
+		return pz_error_at(p, pos, "'%s' needs a process, as in 'P: %s%s ...'",
+				   pl_kw_name(t->kw), syn->def == DEF_REQ ? "NAME = " : "",
+				   pl_kw_name(t->kw));
+	if (syn->def == DEF_REQ && !def.name)
+		return pz_error_at(p, pz_pos(t),
+				   "'%s' needs a name for its result, as in 'P: NAME = %s ...'",
+				   pl_kw_name(t->kw), pl_kw_name(t->kw));
+	if (syn->def != DEF_REQ && syn->def != DEF_OPT && def.name)
+		return pz_error_at(p, def.pos, "'%s' has no result to name", pl_kw_name(t->kw));
+	if (p->thread >= 0 && syn->decl)
+		return pz_error_at(p, pz_pos(t), "'%s' cannot appear inside a thread block",
+				   pl_kw_name(t->kw));
+	s = pl_ast_add_step(p->sc);
+	if (!s)
+		return false;
+	if (!p->first_step.line)
+		p->first_step = pos;
+	s->pos = pos;
+	s->op = syn->op;
+	s->actor = actor;
+	s->def = def;
+	s->thread = p->thread;
+	s->group = p->thread >= 0 ? p->sc->threads[p->thread].group : 0;
+	pz_next(p);
+	if (p->thread >= 0)
+		p->thread_steps++;
+	if (!syn->parse(p, s))
+		return false;
+	if ((s->op == PL_OP_CHECK_PROP || s->op == PL_OP_CHECK_COUNT) && !actor.name)
+		return pz_error_at(p, pos, "this check reads a page table and needs a process, "
+				   "as in 'P: check ...'");
+	return parse_trailer(p, s, syn);
+}
+
+/* ---------------------------------------------------------------------------
+ * Header.
+ */
+static bool pz_header_order(struct parser *p, struct pl_token *t)
+{
+	if (p->thread >= 0)
+		return pz_error_at(p, pz_pos(t), "'%s' cannot appear inside a thread block",
+				   pl_kw_name(t->kw));
+	if (p->first_step.line)
+		return pz_error_at(p, pz_pos(t), "'%s' must come before the first step (line %d)",
+				   pl_kw_name(t->kw), p->first_step.line);
+	return true;
+}
+
+/* scenario_line -> 'scenario' STRING */
+static bool parse_scenario(struct parser *p)
+{
+	struct pl_token *t = pz_next(p);
+
+	if (p->have_scenario && p->sc->pos.line)
+		return pz_error_at(p, pz_pos(t), "duplicate 'scenario' line (first at line %d)",
+				   p->sc->pos.line);
+	p->have_scenario = true;
+	if (!pz_header_order(p, t))
+		return false;
+	p->sc->pos = pz_pos(t);
+	if (!parse_string(p, &p->sc->name, NULL))
+		return false;
+	if (!p->sc->name[0])
+		return pz_error_at(p, pz_pos(t), "the scenario name is empty");
+	return pz_expect_eol(p);
+}
+
+/* backing_line -> 'backing' BACKING { [','] BACKING } */
+static bool parse_backing(struct parser *p)
+{
+	struct pl_token *t = pz_next(p);
+
+	if (!pz_header_order(p, t))
+		return false;
+	if (p->sc->backing_pos.line)
+		return pz_error_at(p, pz_pos(t), "duplicate 'backing' line (first at line %d)",
+				   p->sc->backing_pos.line);
+	p->sc->backing_pos = pz_pos(t);
+	do {
+		struct pl_token *b = pz_peek(p);
+		struct pl_name *n;
+
+		if (b->t != TK_WORD && b->t != TK_KW)
+			return pz_expected(p, "a backing");
+		pz_next(p);
+		n = pl_ast_add_backing(p->sc);
+		if (!n)
+			return false;
+		n->name = pz_text(p, b);
+		n->pos = pz_pos(b);
+		pz_accept(p, TK_COMMA);
+	} while (!pz_at(p, TK_EOL));
+	return true;
+}
+
+/* preset_item -> PRESET ['..' PRESET | 'and' ('older' | 'newer')] */
+static bool parse_preset_item(struct parser *p, struct pl_preset_item *it)
+{
+	struct pl_token *t = pz_peek(p);
+
+	if (t->t != TK_WORD)
+		return pz_expected(p, "a preset");
+	pz_next(p);
+	it->kind = PL_PI_ONE;
+	it->lo = pz_text(p, t);
+	it->pos = pz_pos(t);
+	if (pz_accept(p, TK_DOTDOT)) {
+		t = pz_peek(p);
+		if (t->t != TK_WORD)
+			return pz_expected(p, "a preset");
+		pz_next(p);
+		it->kind = PL_PI_RANGE;
+		it->hi = pz_text(p, t);
+		it->hi_pos = pz_pos(t);
+	} else if (pz_accept_word(p, "and")) {
+		if (pz_accept_word(p, "older"))
+			it->kind = PL_PI_OLDER;
+		else if (pz_accept_word(p, "newer"))
+			it->kind = PL_PI_NEWER;
+		else
+			return pz_expected(p, "'older' or 'newer'");
+	}
+	return true;
+}
+
+static bool pz_list_end(struct parser *p)
+{
+	return pz_at(p, TK_EOL) || pz_is_word(pz_peek(p), "with") ||
+	       pz_is_word(pz_peek(p), "because");
+}
+
+/*
+ * expect_line -> 'expect' OUTCOME ['on' preset_item { [','] preset_item }]
+ *		  ['with' BACKING { [','] BACKING }] ['because' STRING]
+ */
+static bool parse_expect(struct parser *p)
+{
+	struct pl_token *t = pz_next(p);
+	struct pl_preset_item items[64];
+	struct pl_name names[64];
+	struct pl_expect *e;
+	int n = 0, o;
+
+	if (!pz_header_order(p, t))
+		return false;
+	e = pl_ast_add_expect(p->sc);
+	if (!e)
+		return false;
+	e->pos = pz_pos(t);
+	t = pz_peek(p);
+	if (t->t != TK_WORD)
+		return pz_expected(p, "an outcome");
+	o = pl_outcome_find(t->s, t->len);
+	if (o < 0)
+		return pz_error_at(p, pz_pos(t), "unknown outcome '%.*s'",
+				   (int)(t->len > 32 ? 32 : t->len), t->s);
+	pz_next(p);
+	e->outcome = (enum pl_outcome)o;
+	if (pz_accept_word(p, "on")) {
+		do {
+			if (n == 64)
+				return pz_error_at(p, pz_pos(pz_peek(p)), "too many presets");
+			memset(&items[n], 0, sizeof(items[n]));
+			if (!parse_preset_item(p, &items[n++]))
+				return false;
+			pz_accept(p, TK_COMMA);
+		} while (!pz_list_end(p));
+		e->on = pl_ast_alloc(p->sc, (size_t)n * sizeof(*items));
+		if (!e->on)
+			return false;
+		memcpy(e->on, items, (size_t)n * sizeof(*items));
+		e->nr_on = n;
+	}
+	if (pz_accept_word(p, "with")) {
+		n = 0;
+		do {
+			struct pl_token *b = pz_peek(p);
+
+			if (b->t != TK_WORD && b->t != TK_KW)
+				return pz_expected(p, "a backing");
+			if (n == 64)
+				return pz_error_at(p, pz_pos(b), "too many backings");
+			pz_next(p);
+			names[n].name = pz_text(p, b);
+			names[n].pos = pz_pos(b);
+			names[n++].idx = -1;
+			pz_accept(p, TK_COMMA);
+		} while (!pz_list_end(p));
+		e->with = pl_ast_alloc(p->sc, (size_t)n * sizeof(*names));
+		if (!e->with)
+			return false;
+		memcpy(e->with, names, (size_t)n * sizeof(*names));
+		e->nr_with = n;
+	}
+	if (pz_accept_word(p, "because") && !parse_string(p, &e->because, NULL))
+		return false;
+	return pz_expect_eol(p);
+}
+
+/* thread_open -> 'thread' NAME '{' */
+static bool parse_thread_open(struct parser *p)
+{
+	struct pl_token *t = pz_next(p);
+	struct pl_ref name = { .sym = -1 };
+	struct pl_thread *th;
+
+	if (p->thread >= 0)
+		return pz_error_at(p, pz_pos(t), "thread blocks cannot nest (thread '%s' is open)",
+				   p->sc->threads[p->thread].name);
+	if (!parse_name(p, &name, "a thread name") || !pz_expect(p, TK_LBRACE, "'{'") ||
+	    !pz_expect_eol(p))
+		return false;
+	th = pl_ast_add_thread(p->sc);
+	if (!th)
+		return false;
+	th->name = name.name;
+	th->pos = pz_pos(t);
+	if (!p->after_thread)
+		p->sc->nr_groups++;
+	th->group = p->sc->nr_groups;
+	p->thread = p->sc->nr_threads - 1;
+	p->thread_steps = 0;
+	return true;
+}
+
+/* thread_close -> '}' */
+static bool parse_thread_close(struct parser *p)
+{
+	struct pl_token *t = pz_next(p);
+	struct pl_thread *th;
+
+	if (p->thread < 0)
+		return pz_error_at(p, pz_pos(t), "unexpected '}' outside a thread block");
+	th = &p->sc->threads[p->thread];
+	p->thread = -1;
+	p->after_thread = true;
+	if (!p->thread_steps)
+		return pz_error_at(p, th->pos, "thread '%s' has no steps", th->name);
+	return pz_expect_eol(p);
+}
+
+/* ---------------------------------------------------------------------------
+ * Lines.
+ */
+static void pz_add_description(struct parser *p)
+{
+	const char *c = p->ln.comment;
+	size_t len = p->ln.comment_len;
+
+	if (len && c[0] == ' ') {
+		c++;
+		len--;
+	}
+	if (p->desc_len + len + 2 > p->desc_cap) {
+		size_t cap = (p->desc_cap + len + 2) * 2;
+		char *d = realloc(p->desc, cap);
+
+		if (!d) {
+			p->sc->oom = true;
+			return;
+		}
+		p->desc = d;
+		p->desc_cap = cap;
+	}
+	if (p->desc_len)
+		p->desc[p->desc_len++] = '\n';
+	memcpy(p->desc + p->desc_len, c, len);
+	p->desc_len += len;
+}
+
+/* line -> [statement] [comment] EOL */
+static void parse_line(struct parser *p)
+{
+	struct pl_token *t = pz_peek(p);
+	bool closes = t->t == TK_RBRACE, opens = t->t == TK_KW && t->kw == KW_THREAD;
+
+	if (p->ln.n == 0) {
+		if (p->ln.comment && !p->have_scenario)
+			pz_add_description(p);
+		return;
+	}
+	p->nr_stmts++;
+	if (!closes && !opens)
+		p->after_thread = false;
+	if (!p->have_scenario && !(t->t == TK_KW && t->kw == KW_SCENARIO)) {
+		p->have_scenario = true;
+		pz_expected(p, "'scenario' as the first statement");
+		return;
+	}
+	if (closes)
+		parse_thread_close(p);
+	else if (opens)
+		parse_thread_open(p);
+	else if (t->t == TK_KW && t->kw == KW_SCENARIO)
+		parse_scenario(p);
+	else if (t->t == TK_KW && t->kw == KW_BACKING)
+		parse_backing(p);
+	else if (t->t == TK_KW && t->kw == KW_EXPECT)
+		parse_expect(p);
+	else
+		parse_step(p);
+}
+
+/* file -> { line } EOF */
+int pl_parse(struct pl_scenario *sc, const char *text, size_t len, struct pl_diag_list *diags)
+{
+	struct parser p;
+	int before = diags->n + (diags->overflow ? 1 : 0);
+
+	memset(&p, 0, sizeof(p));
+	p.sc = sc;
+	p.diags = diags;
+	p.thread = -1;
+	if (pl_lex_init(&p.lx, text, len, diags)) {
+		pl_diag_add(diags, 1, 1, "out of memory");
+		return -1;
+	}
+	while (!pl_diag_full(diags) && pl_lex_line(&p.lx, &p.ln)) {
+		p.i = 0;
+		if (!p.ln.bad)
+			parse_line(&p);
+		else
+			p.nr_stmts++;
+	}
+	if (!pl_diag_full(diags)) {
+		if (p.thread >= 0) {
+			struct pl_thread *th = &sc->threads[p.thread];
+
+			pz_error_at(&p, th->pos, "thread '%s' is not closed: expected '}' before "
+				    "the end of the file", th->name);
+		} else if (!p.nr_stmts) {
+			pl_diag_add(diags, 1, 1, "empty scenario");
+		} else if (sc->pos.line && !sc->nr_steps && diags->n == before) {
+			pz_error_at(&p, sc->pos, "scenario '%s' has no steps", sc->name);
+		}
+	}
+	if (p.desc_len)
+		sc->description = pl_ast_strndup(sc, p.desc, p.desc_len);
+	free(p.desc);
+	pl_lex_free(&p.lx);
+	if (sc->oom && !pl_diag_full(diags))
+		pl_diag_add(diags, 1, 1, "out of memory");
+	return diags->n + (diags->overflow ? 1 : 0) > before ? -1 : 0;
+}
