@@ -369,7 +369,7 @@ static int cmd_demo(int argc, char **argv)
 	       "'*' marks an outcome that differs from the expectation)\n\n");
 	printf("%-20s", "case");
 	for (int p = 0; p < np; p++)
-		printf(" %-10s", presets[p].name);
+		printf(" %-13s", presets[p].name);
 	printf("\n");
 	for (int c = 0; c < n; c++) {
 		printf("%-20s", hc[c].name);
@@ -377,12 +377,12 @@ static int cmd_demo(int argc, char **argv)
 			const char *got = pl_hist_run(&hc[c], &presets[p].policy, presets[p].name,
 						      NULL, NULL, 0);
 			bool ok = !strcmp(got, pl_hist_expected(&hc[c], presets[p].name));
-			char cell[16];
+			char cell[24];
 
 			mismatches += !ok;
 			snprintf(cell, sizeof(cell), "%s%s", !strcmp(got, "pass") ? "pass" : got,
 				 ok ? "" : "*");
-			printf(" %-10s", cell);
+			printf(" %-13s", cell);
 		}
 		printf("\n");
 	}

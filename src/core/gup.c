@@ -400,10 +400,14 @@ static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr star
 			goto fail;
 		if (!pages)
 			foll_flags &= ~(FOLL_GET | FOLL_PIN);
-		/* 17839856fd58 (v5.8): a reference on a COW mapping breaks COW first */
+		/*
+		 * 17839856fd58 (v5.8): a reference on a COW mapping breaks COW
+		 * first, "with very similar semantics to FOLL_FORCE" -- so it also
+		 * works on a R/O private mapping (the flags were checked above).
+		 */
 		if (w->policy.gup_cow_break_on_read && (foll_flags & (FOLL_GET | FOLL_PIN)) &&
-		    is_cow_mapping(vma->vm_flags))
-			foll_flags |= FOLL_WRITE;
+		    is_cow_mapping(vma->vm_flags) && !(foll_flags & FOLL_WRITE))
+			foll_flags |= FOLL_WRITE | FOLL_FORCE;
 retry:
 		page = follow_page_mask(w, mm, vma, addr, foll_flags);
 		if (page == GUP_EEXIST) {

@@ -420,6 +420,7 @@ static unsigned wp_page_copy(struct world *w, struct mm_struct *mm, struct vm_ar
 	if (!nf) {
 		if (old)
 			folio_put(w, old);
+		pl_spin_lock(w, ptl);
 		return VM_FAULT_OOM;
 	}
 	folio_page(nf, 0)->token = old_page ? old_page->token : PL_TOKEN_ZERO;
@@ -533,6 +534,7 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	bool write = flags & FAULT_FLAG_WRITE;
 	bool exclusive = false, mkwrite = false;
 	struct folio *f;
+	unsigned ret;
 	pte_t entry;
 
 	f = pl_swapcache_lookup(w, slot);
@@ -546,6 +548,7 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 		folio_page(f, 0)->token = w->swap[slot].token;
 		f->page.flags |= PG_anon | PG_swapcache;
 		f->page.mapping = vma->anon_vma;
+		f->page.index = linear_page_index(vma, addr);
 		f->page.swap = slot;
 		w->swap[slot].cache = folio_pfn(f);
 		w->swap[slot].has_cache = true;
@@ -555,7 +558,6 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	if (pl_ptep_get(w, ptep) != orig) {
 		pl_spin_unlock(w, ptl);
 		folio_put(w, f);
-		pl_spin_lock(w, ptl);
 		return 0;
 	}
 	/* a swap PTE never points at a swap-cache page that is still exclusive */
@@ -605,9 +607,11 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 		      w->policy.swp_exclusive ? "swp_exclusive" : pl_rule_reuse(w, true), addr, 0,
 		      folio_pfn(f), "%s%s", exclusive ? "exclusive" : "shared",
 		      pte_write(entry) ? ", writable" : ", R/O");
+	ret = 0;
 	if (write && !pte_write(entry) && (vma->vm_flags & VM_WRITE))
-		return do_wp_page(w, mm, vma, addr, ptep, entry, flags);
-	return 0;
+		ret = do_wp_page(w, mm, vma, addr, ptep, entry, flags);
+	pl_spin_unlock(w, ptl);
+	return ret;
 }
 
 /* ---------------------------------------------------------------------------

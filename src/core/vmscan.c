@@ -356,6 +356,44 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 	return 0;
 }
 
+/*
+ * The index-based walk missed a mapping (a folio whose ->index does not
+ * give its address in every vma): look at every PTE of every vma of the
+ * anon_vma instead.  Slow, but only a fallback.
+ */
+static int unmap_anon_scan_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			       pl_addr addr, pte_t *ptep, void *arg)
+{
+	struct unmap_arg *a = arg;
+	pte_t pte = pl_ptep_get(w, ptep);
+
+	if (!pte_present(pte) || pte_pfn(pte) != page_to_pfn(w, a->page))
+		return 0;
+	return try_to_unmap_anon_one(w, mm, vma, addr, arg);
+}
+
+static int rmap_walk_anon_scan(struct world *w, struct unmap_arg *a)
+{
+	uint32_t anon_vma = a->folio->page.mapping;
+	struct mm_struct *mm;
+	int pos = 0;
+
+	while ((mm = pl_next_mm(w, &pos))) {
+		for (int i = 0; i < mm->nr_vmas && folio_mapcount(a->folio) > 0; i++) {
+			struct vm_area_struct *vma = &mm->vmas[i];
+			int ret;
+
+			if (!anon_vma || vma->anon_vma != anon_vma)
+				continue;
+			ret = pl_walk_range(w, mm, vma, vma->vm_start, vma->vm_end, NULL,
+					    unmap_anon_scan_pte, a);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 /* try_to_unmap_one() for a page-cache page: the PTE goes, the next access refaults. */
 static int try_to_unmap_file_one(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 				 pl_addr addr, void *arg)
@@ -408,6 +446,7 @@ static int shrink_anon_folio(struct world *w, struct folio *f, struct page *page
 	struct unmap_arg a = { .folio = f, .page = page };
 	pl_pfn pfn = folio_pfn(f);
 	uint32_t slot;
+	int ret;
 
 	if (!folio_trylock(w, f))
 		return -EBUSY;
@@ -429,8 +468,10 @@ static int shrink_anon_folio(struct world *w, struct folio *f, struct page *page
 		folio_mark_dirty(w, f);
 	}
 	a.slot = f->page.swap;
-	if (rmap_walk_anon(w, f->page.mapping, f->page.index, try_to_unmap_anon_one, &a) ||
-	    folio_mapcount(f) > 0) {
+	ret = rmap_walk_anon(w, f->page.mapping, f->page.index, try_to_unmap_anon_one, &a);
+	if (!ret && folio_mapcount(f) > 0)
+		ret = rmap_walk_anon_scan(w, &a);
+	if (ret || folio_mapcount(f) > 0) {
 		/* the folio stays mapped, and in the swap cache */
 		folio_unlock(w, f);
 		pl_event_emit(w, PL_EV_SWAPOUT, "try_to_unmap_one",

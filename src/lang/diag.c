@@ -75,38 +75,71 @@ static const char *diag_line_start(const struct pl_diag_list *dl, int line, size
 	return p;
 }
 
+/* Length of a valid UTF-8 sequence of 2..4 bytes at p, else 0. */
+static int diag_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (!n || end - p < n || p[0] > 0xf4)
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;	/* overlong, surrogate, beyond U+10FFFF */
+	return n;
+}
+
 /*
- * The source line (at most DIAG_SHOW_MAX bytes, control bytes shown as '?')
- * and under it a caret at column col; tabs are copied so the caret lines up.
+ * The source line and under it a caret at column col.  At most DIAG_SHOW_MAX
+ * bytes are shown, a window around the column if the line is long; bytes
+ * that are not printable text are shown as '?'; tabs are copied into the
+ * caret line so the caret lines up.
  */
 static void diag_show_caret(const struct pl_diag_list *dl, const struct pl_diag *d, FILE *out)
 {
-	size_t len, shown, i;
-	const char *s = diag_line_start(dl, d->line, &len);
+	size_t len, i, at = 0, from = 0, to;
+	const char *line = diag_line_start(dl, d->line, &len);
+	const unsigned char *s = (const unsigned char *)line;
 	int col = 1;
 
 	if (!s)
 		return;
-	shown = len < DIAG_SHOW_MAX ? len : DIAG_SHOW_MAX;
-	while (shown > 0 && shown < len && ((unsigned char)s[shown] & 0xc0) == 0x80)
-		shown--;	/* do not cut a UTF-8 sequence */
-	if (shown && s[shown - 1] == '\r')
-		shown--;
-	for (i = 0; i < shown; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);
+	if (len && s[len - 1] == '\r')
+		len--;
+	while (at < len && col < d->col) {	/* byte offset of the column */
+		if ((s[at] & 0xc0) != 0x80)
+			col++;
+		at++;
 	}
-	if (shown < len)
-		fputs(" ...", out);
-	fputc('\n', out);
-	for (i = 0; i < shown && col < d->col; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (at < len && (s[at] & 0xc0) == 0x80)
+		at++;
+	if (at > DIAG_SHOW_MAX / 2) {
+		from = at - DIAG_SHOW_MAX / 4;
+		while (from < at && (s[from] & 0xc0) == 0x80)
+			from++;
+	}
+	to = len - from > DIAG_SHOW_MAX ? from + DIAG_SHOW_MAX : len;
+	while (to > from && to < len && (s[to] & 0xc0) == 0x80)
+		to--;
+	fputs(from ? "... " : "", out);
+	for (i = from; i < to;) {
+		int n = s[i] >= 0x80 ? diag_utf8_len(s + i, s + to) : 1;
 
-		if ((c & 0xc0) == 0x80)
-			continue;
-		fputc(c == '\t' ? '\t' : ' ', out);
-		col++;
+		if (n > 1)
+			fwrite(s + i, 1, (size_t)n, out);
+		else
+			fputc(s[i] == '\t' || (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?', out);
+		i += n ? (size_t)n : 1;
+	}
+	fputs(to < len ? " ...\n" : "\n", out);
+	fputs(from ? "    " : "", out);
+	for (i = from; i < at && i < to;) {
+		int n = s[i] >= 0x80 ? diag_utf8_len(s + i, s + to) : 1;
+
+		fputc(s[i] == '\t' ? '\t' : ' ', out);
+		i += n ? (size_t)n : 1;
 	}
 	fputs("^\n", out);
 }

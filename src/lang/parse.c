@@ -34,7 +34,8 @@ struct parser {
 	bool have_scenario;
 	struct pl_pos first_step;	/* line 0: no step yet */
 	int thread;			/* open thread block, -1 if none */
-	int thread_steps;
+	int thread_steps;		/* statement lines in the open block */
+	int skip_braces;		/* '}' of wrongly nested blocks still to come */
 	bool after_thread;		/* the last statement closed a thread block */
 	char *desc;			/* description being collected */
 	size_t desc_len, desc_cap;
@@ -825,8 +826,6 @@ static bool parse_step(struct parser *p)
 	s->thread = p->thread;
 	s->group = p->thread >= 0 ? p->sc->threads[p->thread].group : 0;
 	pz_next(p);
-	if (p->thread >= 0)
-		p->thread_steps++;
 	if (!syn->parse(p, s))
 		return false;
 	if ((s->op == PL_OP_CHECK_PROP || s->op == PL_OP_CHECK_COUNT) && !actor.name)
@@ -1007,9 +1006,11 @@ static bool parse_thread_open(struct parser *p)
 	struct pl_ref name = { .sym = -1 };
 	struct pl_thread *th;
 
-	if (p->thread >= 0)
+	if (p->thread >= 0) {
+		p->skip_braces++;	/* its '}' is not T's */
 		return pz_error_at(p, pz_pos(t), "thread blocks cannot nest (thread '%s' is open)",
 				   p->sc->threads[p->thread].name);
+	}
 	if (!parse_name(p, &name, "a thread name") || !pz_expect(p, TK_LBRACE, "'{'") ||
 	    !pz_expect_eol(p))
 		return false;
@@ -1032,6 +1033,10 @@ static bool parse_thread_close(struct parser *p)
 	struct pl_token *t = pz_next(p);
 	struct pl_thread *th;
 
+	if (p->skip_braces) {
+		p->skip_braces--;
+		return true;
+	}
 	if (p->thread < 0)
 		return pz_error_at(p, pz_pos(t), "unexpected '}' outside a thread block");
 	th = &p->sc->threads[p->thread];
@@ -1085,6 +1090,8 @@ static void parse_line(struct parser *p)
 	p->nr_stmts++;
 	if (!closes && !opens)
 		p->after_thread = false;
+	if (!closes && p->thread >= 0)
+		p->thread_steps++;
 	if (!p->have_scenario && !(t->t == TK_KW && t->kw == KW_SCENARIO)) {
 		p->have_scenario = true;
 		pz_expected(p, "'scenario' as the first statement");
@@ -1120,10 +1127,12 @@ int pl_parse(struct pl_scenario *sc, const char *text, size_t len, struct pl_dia
 	}
 	while (!pl_diag_full(diags) && pl_lex_line(&p.lx, &p.ln)) {
 		p.i = 0;
-		if (!p.ln.bad)
+		if (!p.ln.bad) {
 			parse_line(&p);
-		else
+		} else {
 			p.nr_stmts++;
+			p.thread_steps++;
+		}
 	}
 	if (!pl_diag_full(diags)) {
 		if (p.thread >= 0) {
@@ -1134,7 +1143,7 @@ int pl_parse(struct pl_scenario *sc, const char *text, size_t len, struct pl_dia
 		} else if (!p.nr_stmts) {
 			pl_diag_add(diags, 1, 1, "empty scenario");
 		} else if (sc->pos.line && !sc->nr_steps && diags->n == before) {
-			pz_error_at(&p, sc->pos, "scenario '%s' has no steps", sc->name);
+			pz_error_at(&p, sc->pos, "the scenario has no steps");
 		}
 	}
 	if (p.desc_len)

@@ -1,0 +1,1085 @@
+/*
+ * The users of get_user_pages(): pipes (vmsplice), io_uring fixed buffers,
+ * O_DIRECT, RDMA/vfio registrations, gup_test, /proc/pid/mem and ptrace,
+ * process_vm_readv/writev, and uprobes.
+ *
+ * Each is modelled by the GUP call it makes and by how it lets go; only
+ * uprobes touches page tables itself, as kernel/events/uprobes.c does.
+ *
+ *   user               takes                                   releases
+ *   -----------------  --------------------------------------  ---------------------------------
+ *   vmsplice           GUP-fast, FOLL_GET, no FOLL_WRITE       put_page() per pipe buffer read
+ *   io_uring buffers   FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE       unpin_user_pages_dirty_lock()
+ *   O_DIRECT           GUP-fast GET (PIN: knob dio_uses_pin)   after the transfer; dirty if the
+ *                      FOLL_WRITE when reading a file            device wrote memory
+ *   RDMA / vfio        FOLL_PIN|FOLL_LONGTERM[|FOLL_WRITE]     unpin_user_pages_dirty_lock()
+ *   gup_test           FOLL_PIN|FOLL_LONGTERM[|FOLL_WRITE]     unpin_user_pages()
+ *   /proc/pid/mem      FOLL_FORCE[|FOLL_WRITE], GET            set_page_dirty_lock + put_page
+ *   process_vm_*       FOLL_PIN|FOLL_REMOTE[|FOLL_WRITE]       unpin_user_pages_dirty_lock()
+ *   uprobes            FOLL_FORCE, R/O GET + __replace_page, or (2025) FOLL_FORCE|FOLL_WRITE and
+ *                      a write in place
+ *
+ * Before FOLL_PIN existed (knob foll_pin=false) the GUP layer turns a pin
+ * into a GET and an unpin into a put_page(); the pinset records what was
+ * really taken (FOLL_PIN or FOLL_GET in ->gup_flags), so release always
+ * matches.  GET-era long-term users (knob legacy_put_without_dirty) let go
+ * with put_page() and never dirty the page: a device write then lives only
+ * in memory, and reclaim may drop it (seed 003, invariant lost-write).
+ *
+ * A pinset is the handle (1-based index into w->pins).  pages[] holds one
+ * pfn per 4 KiB page.  A pipe is a pinset whose buffers are pages[consumed,
+ * nr): at most PIPE_DEF_BUFFERS of them, FIFO.  For an RDMA registration
+ * ->dio_write means "read-only MR": the device only reads memory.
+ */
+#include "internal.h"
+
+#define PIPE_DEF_BUFFERS 16
+/* One registration of more than 2^20 pages (4 GiB) is refused, as io_uring does above 1 GiB. */
+#define PL_PIN_MAX_PAGES (1u << 20)
+
+/* ---------------------------------------------------------------------------
+ * Pinsets.
+ */
+struct pl_pinset *pl_pinset_get(const struct world *w, int id)
+{
+	if (id < 1 || id > w->nr_pins)
+		return NULL;
+	return w->pins[id - 1];
+}
+
+/* A live handle of the expected kind, or NULL (the syscall's -EBADF). */
+static struct pl_pinset *pinset_lookup(const struct world *w, int id, enum pl_pin_kind kind)
+{
+	struct pl_pinset *ps = pl_pinset_get(w, id);
+
+	if (!ps || !ps->active || ps->kind != kind)
+		return NULL;
+	return ps;
+}
+
+/* Record a new handle; it owns @pages. */
+static struct pl_pinset *pinset_new(struct world *w, enum pl_pin_kind kind, int pid,
+				    struct mm_struct *mm, pl_addr addr, uint32_t nr,
+				    unsigned gup_flags, pl_pfn *pages)
+{
+	struct pl_pinset *ps;
+
+	if (w->nr_pins == w->cap_pins) {
+		w->cap_pins = w->cap_pins ? 2 * w->cap_pins : 8;
+		w->pins = pl_realloc_array(w, w->pins, (size_t)w->cap_pins, sizeof(*w->pins));
+	}
+	ps = pl_zalloc(w, sizeof(*ps));
+	ps->id = w->nr_pins + 1;
+	ps->kind = kind;
+	ps->active = true;
+	ps->pid = pid;
+	ps->mm_id = mm ? mm->id : 0;
+	ps->addr = addr;
+	ps->nr = nr;
+	ps->gup_flags = gup_flags;
+	ps->pages = pages;
+	ps->file = -1;
+	w->pins[w->nr_pins++] = ps;
+	return ps;
+}
+
+/* What a pin_user_pages*() call really took in this era. */
+static unsigned pin_taken(const struct world *w, unsigned gup_flags)
+{
+	return gup_flags | (w->policy.foll_pin ? FOLL_PIN : FOLL_GET);
+}
+
+/* Give back references taken as @taken (FOLL_PIN or FOLL_GET); dirty first if asked. */
+static void release_pages(struct world *w, const pl_pfn *pages, unsigned long n, unsigned taken,
+			  bool make_dirty)
+{
+	if (taken & FOLL_PIN) {
+		unpin_user_pages_dirty_lock(w, pages, n, make_dirty);
+		return;
+	}
+	for (unsigned long i = 0; i < n; i++) {
+		if (make_dirty)
+			set_page_dirty_lock(w, pages[i]);
+		put_page(w, pages[i]);
+	}
+}
+
+/*
+ * Pin @nr pages for a long-lived user: all or nothing, as io_uring and
+ * ib_umem_get() do (a partial pin is undone and the call fails -EFAULT).
+ * Return: 0 with *pagesp allocated, or -errno.
+ */
+static int pin_all(struct world *w, struct mm_struct *mm, pl_addr addr, unsigned long nr,
+		   unsigned gup_flags, bool fast, pl_pfn **pagesp)
+{
+	pl_pfn *pages;
+	long got;
+
+	if (nr == 0 || nr > PL_PIN_MAX_PAGES)
+		return -EINVAL;
+	pages = pl_zalloc(w, nr * sizeof(*pages));
+	got = fast ? pin_user_pages_fast(w, mm, addr, nr, gup_flags, pages)
+		   : pin_user_pages(w, mm, addr, nr, gup_flags, pages);
+	if (got >= 0 && (unsigned long)got != nr) {
+		release_pages(w, pages, (unsigned long)got, pin_taken(w, 0), false);
+		got = -EFAULT;
+	}
+	if (got < 0) {
+		free(pages);
+		return (int)got;
+	}
+	*pagesp = pages;
+	return 0;
+}
+
+/* The device writes @tok into one pinned page: a DMA write, no PTE involved. */
+static int dma_write_page(struct world *w, pl_pfn pfn, pl_token tok)
+{
+	struct page *p = pfn_to_page(w, pfn);
+
+	/* the zero page is never a DMA target (a GUP bug would be needed) */
+	if (folio_test_zero(page_folio(w, p)))
+		return -EFAULT;
+	pl_page_write(w, p, tok, true);
+	return 0;
+}
+
+/* The device reads one pinned page. */
+static pl_token dma_read_page(struct world *w, pl_pfn pfn)
+{
+	struct page *p = pfn_to_page(w, pfn);
+
+	return folio_test_zero(page_folio(w, p)) ? PL_TOKEN_ZERO : pl_page_token(w, p);
+}
+
+/* Check that [index, index + nr) lies inside @file. */
+static int file_range_check(const struct world *w, int file, uint32_t index, uint32_t nr)
+{
+	struct pl_file *f = pl_file_get(w, file);
+
+	if (!f)
+		return -EBADF;
+	if (index >= f->nr_pages || nr > f->nr_pages - index)
+		return -EINVAL;
+	return 0;
+}
+
+/* The release a long-term user performs when it lets go (unregister, dereg, exit). */
+static void longterm_release(struct world *w, struct pl_pinset *ps)
+{
+	bool dirty = ps->written && !w->policy.legacy_put_without_dirty;
+
+	release_pages(w, ps->pages, ps->nr, ps->gup_flags, dirty);
+	ps->active = false;
+}
+
+/* ---------------------------------------------------------------------------
+ * Pipes and vmsplice (fs/splice.c).
+ */
+
+/** pl_pipe_create() - pipe(2).  Return: the handle. */
+int pl_pipe_create(struct world *w)
+{
+	pl_pfn *bufs = pl_zalloc(w, PIPE_DEF_BUFFERS * sizeof(*bufs));
+
+	return pinset_new(w, PL_PIN_PIPE, w->cur_pid, NULL, 0, 0, FOLL_GET, bufs)->id;
+}
+
+/**
+ * pl_vmsplice() - vmsplice(2) of @nr pages at @addr of @pid into @pipe.
+ *
+ * iter_to_pipe(): GUP-fast with FOLL_GET and *without* FOLL_WRITE -- the
+ * iov is a data source -- so the pipe holds plain references to whatever
+ * is mapped, shared anon pages included (CVE-2020-29374).  Splices as many
+ * pages as the pipe has room for.
+ * Return: pages spliced, -EAGAIN (pipe full), -EBADF, -ESRCH, or GUP's -errno.
+ */
+long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long nr)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	unsigned long room;
+	long got;
+
+	if (!ps)
+		return -EBADF;
+	if (!mm)
+		return -ESRCH;
+	if (nr == 0)
+		return 0;
+	w->cur_pid = pid;
+	if (ps->consumed) {
+		/* keep the buffers at the front: pages[consumed, nr) -> pages[0, n) */
+		memmove(ps->pages, ps->pages + ps->consumed,
+			(ps->nr - ps->consumed) * sizeof(*ps->pages));
+		ps->nr -= ps->consumed;
+		ps->consumed = 0;
+	}
+	room = PIPE_DEF_BUFFERS - ps->nr;
+	if (room == 0)
+		return -EAGAIN;
+	got = get_user_pages_fast(w, mm, addr, PL_MIN(nr, room), 0, ps->pages + ps->nr);
+	if (got <= 0)
+		return got ? got : -EFAULT;
+	ps->nr += (uint32_t)got;
+	ps->mm_id = mm->id;
+	ps->addr = addr;
+	return got;
+}
+
+/**
+ * pl_pipe_read() - read(2) of one buffer: what the page holds *now*.
+ * The buffer's reference is dropped (put_page).
+ * Return: 0, -EAGAIN (empty), -EBADF, -EFAULT (no @out).
+ */
+int pl_pipe_read(struct world *w, int pipe, pl_token *out)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	pl_pfn pfn;
+
+	if (!ps)
+		return -EBADF;
+	if (!out)
+		return -EFAULT;
+	if (ps->consumed >= ps->nr)
+		return -EAGAIN;
+	pfn = ps->pages[ps->consumed];
+	*out = dma_read_page(w, pfn);
+	ps->pages[ps->consumed++] = PL_PFN_NONE;
+	put_page(w, pfn);
+	return 0;
+}
+
+/** pl_pipe_close() - the last close(2): every buffer's reference goes. */
+int pl_pipe_close(struct world *w, int pipe)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+
+	if (!ps)
+		return -EBADF;
+	for (uint32_t i = ps->consumed; i < ps->nr; i++) {
+		put_page(w, ps->pages[i]);
+		ps->pages[i] = PL_PFN_NONE;
+	}
+	ps->consumed = ps->nr;
+	ps->active = false;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * io_uring fixed buffers (io_uring/rsrc.c).
+ */
+
+/**
+ * io_uring_register_buffers() - IORING_REGISTER_BUFFERS of @nr pages at @addr.
+ * Long-term writable pins; 8ac268436e6d refuses dirty-tracked shared file
+ * mappings (GUP's -EFAULT passes through).
+ * Return: the handle, or -errno.
+ */
+int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned long nr)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct pl_pinset *ps;
+	pl_pfn *pages;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	w->cur_pid = pid;
+	ret = pin_all(w, mm, addr, nr, FOLL_WRITE | FOLL_LONGTERM, false, &pages);
+	if (ret)
+		return ret;
+	ps = pinset_new(w, PL_PIN_IOURING, pid, mm, addr, (uint32_t)nr,
+			pin_taken(w, FOLL_WRITE | FOLL_LONGTERM), pages);
+	ps->coherent = true;
+	return ps->id;
+}
+
+/**
+ * io_uring_unregister_buffers() - unpin, dirtying the pages if the device
+ * wrote them (GET-era users: put_page, no dirtying).
+ */
+int io_uring_unregister_buffers(struct world *w, int buf)
+{
+	struct pl_pinset *ps = pinset_lookup(w, buf, PL_PIN_IOURING);
+
+	if (!ps)
+		return -EBADF;
+	longterm_release(w, ps);
+	return 0;
+}
+
+/** io_uring_write_fixed() - the device reads the buffer into file pages [@index, ...). */
+int io_uring_write_fixed(struct world *w, int buf, int file, uint32_t index)
+{
+	struct pl_pinset *ps = pinset_lookup(w, buf, PL_PIN_IOURING);
+	int ret;
+
+	if (!ps)
+		return -EBADF;
+	ret = file_range_check(w, file, index, ps->nr);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < ps->nr; i++) {
+		ret = pl_file_write(w, file, index + i, dma_read_page(w, ps->pages[i]));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/** io_uring_read_fixed() - the device writes file pages [@index, ...) into the buffer. */
+int io_uring_read_fixed(struct world *w, int buf, int file, uint32_t index)
+{
+	struct pl_pinset *ps = pinset_lookup(w, buf, PL_PIN_IOURING);
+	int ret;
+
+	if (!ps)
+		return -EBADF;
+	ret = file_range_check(w, file, index, ps->nr);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < ps->nr; i++) {
+		pl_token tok;
+
+		ret = pl_file_read(w, file, index + i, &tok);
+		if (!ret)
+			ret = dma_write_page(w, ps->pages[i], tok);
+		if (ret)
+			return ret;
+		ps->written = true;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * O_DIRECT (fs/iomap/direct-io.c, block/bio.c).
+ */
+
+/**
+ * pl_dio_submit() - start an O_DIRECT read(2) (file -> memory) or write(2).
+ *
+ * Short-term references (not coherent: the kernel promises nothing if the
+ * mapping changes while I/O is in flight).  The device writes memory on a
+ * read(2), hence FOLL_WRITE.  Before ~v6.5 the block layer took FOLL_GET;
+ * knob dio_uses_pin switches to FOLL_PIN.
+ * Return: the request handle, or -errno.
+ */
+int pl_dio_submit(struct world *w, int pid, int file, uint32_t index, pl_addr addr,
+		  unsigned long nr, bool write_to_file)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	unsigned flags = write_to_file ? 0 : FOLL_WRITE;
+	unsigned taken;
+	struct pl_pinset *ps;
+	pl_pfn *pages;
+	long got;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	if (nr == 0 || nr > PL_PIN_MAX_PAGES)
+		return -EINVAL;
+	ret = file_range_check(w, file, index, (uint32_t)nr);
+	if (ret)
+		return ret;
+	w->cur_pid = pid;
+	pages = pl_zalloc(w, nr * sizeof(*pages));
+	if (w->policy.dio_uses_pin) {
+		got = pin_user_pages_fast(w, mm, addr, nr, flags, pages);
+		taken = pin_taken(w, flags);
+	} else {
+		got = get_user_pages_fast(w, mm, addr, nr, flags, pages);
+		taken = flags | FOLL_GET;
+	}
+	if (got >= 0 && (unsigned long)got != nr) {
+		release_pages(w, pages, (unsigned long)got, taken, false);
+		got = -EFAULT;
+	}
+	if (got < 0) {
+		free(pages);
+		return (int)got;
+	}
+	ps = pinset_new(w, PL_PIN_DIO, pid, mm, addr, (uint32_t)nr, taken, pages);
+	ps->file = file;
+	ps->file_index = index;
+	ps->dio_write = write_to_file;
+	return ps->id;
+}
+
+/*
+ * The device writes one file page directly: the disk for ext4 (the cached
+ * copy, if any, is kept coherent the way invalidate-after-write would),
+ * the page cache for tmpfs and hugetlbfs, which have no disk.
+ */
+static int dio_write_file_page(struct world *w, int file, uint32_t index, pl_token tok)
+{
+	struct pl_file *f = pl_file_get(w, file);
+	struct folio *folio;
+
+	if (f->fs != PL_FS_EXT4)
+		return pl_file_write(w, file, index, tok);
+	f->disk[index] = tok;
+	folio = filemap_get_folio(w, f, index, false);
+	if (folio)
+		pl_page_write(w, folio_page(folio, index - folio->page.index), tok, false);
+	return 0;
+}
+
+/**
+ * pl_dio_complete() - the I/O happens now: the transfer, then the release
+ * (dirtying the pages the device wrote: bio_release_pages(mark_dirty)).
+ */
+int pl_dio_complete(struct world *w, int req)
+{
+	struct pl_pinset *ps = pinset_lookup(w, req, PL_PIN_DIO);
+	int ret = 0;
+
+	if (!ps)
+		return -EBADF;
+	pl_yield(w, YIELD_DIO_INFLIGHT);
+	if (!ps->active)
+		return -EBADF;
+	for (uint32_t i = 0; i < ps->nr && !ret; i++) {
+		uint32_t index = ps->file_index + i;
+		pl_token tok;
+
+		if (ps->dio_write) {
+			ret = dio_write_file_page(w, ps->file, index, dma_read_page(w, ps->pages[i]));
+		} else {
+			ret = pl_file_read(w, ps->file, index, &tok);
+			if (!ret)
+				ret = dma_write_page(w, ps->pages[i], tok);
+			ps->written |= !ret;
+		}
+	}
+	release_pages(w, ps->pages, ps->nr, ps->gup_flags, !ps->dio_write);
+	ps->active = false;
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------
+ * RDMA memory registration (drivers/infiniband/core/umem.c) and vfio.
+ */
+
+/**
+ * pl_rdma_reg_mr() - ibv_reg_mr(): long-term pin of @nr pages.
+ *
+ * FOLL_PIN eras: FOLL_LONGTERM, plus FOLL_WRITE for a writable MR (R/O
+ * long-term pins unshare by themselves since 84209e87c696).  Before that,
+ * ib_umem_get() took FOLL_WRITE always, and FOLL_FORCE for a read-only MR,
+ * to break COW up front.
+ */
+int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct pl_pinset *ps;
+	unsigned flags;
+	pl_pfn *pages;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	if (w->policy.foll_pin)
+		flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	else
+		flags = FOLL_LONGTERM | FOLL_WRITE | (writable ? 0 : FOLL_FORCE);
+	w->cur_pid = pid;
+	ret = pin_all(w, mm, addr, nr, flags, false, &pages);
+	if (ret)
+		return ret;
+	ps = pinset_new(w, PL_PIN_RDMA, pid, mm, addr, (uint32_t)nr, pin_taken(w, flags), pages);
+	ps->coherent = true;
+	ps->dio_write = !writable;	/* read-only MR: the device only reads memory */
+	return ps->id;
+}
+
+/** pl_rdma_dereg_mr() - ibv_dereg_mr(): like io_uring's unregister. */
+int pl_rdma_dereg_mr(struct world *w, int mr)
+{
+	struct pl_pinset *ps = pinset_lookup(w, mr, PL_PIN_RDMA);
+
+	if (!ps)
+		return -EBADF;
+	longterm_release(w, ps);
+	return 0;
+}
+
+/** pl_rdma_dma_write() - an RDMA WRITE lands in page @page.  -EACCES on a R/O MR. */
+int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok)
+{
+	struct pl_pinset *ps = pinset_lookup(w, mr, PL_PIN_RDMA);
+	int ret;
+
+	if (!ps)
+		return -EBADF;
+	if (page >= ps->nr)
+		return -EINVAL;
+	if (ps->dio_write)
+		return -EACCES;
+	ret = dma_write_page(w, ps->pages[page], tok);
+	if (!ret)
+		ps->written = true;
+	return ret;
+}
+
+/** pl_rdma_dma_read() - an RDMA READ (or send) of page @page. */
+int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out)
+{
+	struct pl_pinset *ps = pinset_lookup(w, mr, PL_PIN_RDMA);
+
+	if (!ps)
+		return -EBADF;
+	if (page >= ps->nr)
+		return -EINVAL;
+	if (!out)
+		return -EFAULT;
+	*out = dma_read_page(w, ps->pages[page]);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * gup_test (mm/gup_test.c): PIN_LONGTERM_TEST_START / READ / STOP.
+ */
+int pl_gup_test_pin(struct world *w, int pid, pl_addr addr, unsigned long nr, bool write, bool fast)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	unsigned flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	struct pl_pinset *ps;
+	pl_pfn *pages;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	w->cur_pid = pid;
+	ret = pin_all(w, mm, addr, nr, flags, fast, &pages);
+	if (ret)
+		return ret;
+	ps = pinset_new(w, PL_PIN_GUP_TEST, pid, mm, addr, (uint32_t)nr, pin_taken(w, flags), pages);
+	ps->coherent = true;
+	return ps->id;
+}
+
+int pl_gup_test_read(struct world *w, int h, uint32_t page, pl_token *out)
+{
+	struct pl_pinset *ps = pinset_lookup(w, h, PL_PIN_GUP_TEST);
+
+	if (!ps)
+		return -EBADF;
+	if (page >= ps->nr)
+		return -EINVAL;
+	if (!out)
+		return -EFAULT;
+	*out = dma_read_page(w, ps->pages[page]);
+	return 0;
+}
+
+int pl_gup_test_unpin(struct world *w, int h)
+{
+	struct pl_pinset *ps = pinset_lookup(w, h, PL_PIN_GUP_TEST);
+
+	if (!ps)
+		return -EBADF;
+	release_pages(w, ps->pages, ps->nr, ps->gup_flags, false);
+	ps->active = false;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * /proc/pid/mem, ptrace (mm/memory.c: __access_remote_vm) and
+ * process_vm_readv/writev (mm/process_vm_access.c).
+ */
+static int remote_check(const struct world *w, int pid, int target, struct mm_struct **mmp)
+{
+	struct task_struct *t = pl_task(w, pid);
+
+	if (!t || t->exited)
+		return -ESRCH;
+	*mmp = pl_mm_of(w, target);
+	return *mmp ? 0 : -ESRCH;
+}
+
+/**
+ * pl_proc_mem_write() - pwrite(2) of /proc/@target/mem (or PTRACE_POKEDATA) by @pid.
+ *
+ * FOLL_FORCE writes even where the mapping is read-only, in COW mappings
+ * only: the forced write fault gives the target a private anon copy, never
+ * the file (Dirty COW was the exception, knob dirty_cow).
+ * Return: 0, -ESRCH, or -EIO when nothing could be written (mem_rw()).
+ */
+int pl_proc_mem_write(struct world *w, int pid, int target, pl_addr addr, pl_token tok)
+{
+	unsigned flags = FOLL_FORCE | FOLL_WRITE | (pid != target ? FOLL_REMOTE : 0);
+	struct mm_struct *mm;
+	pl_pfn pfn;
+	int ret = remote_check(w, pid, target, &mm);
+
+	if (ret)
+		return ret;
+	w->cur_pid = pid;
+	if (get_user_pages(w, mm, addr & PAGE_MASK, 1, flags, &pfn) != 1)
+		return -EIO;
+	/* copy_to_user_page() through the kernel mapping, then folio_mark_dirty_lock() */
+	ret = dma_write_page(w, pfn, tok);
+	if (!ret)
+		set_page_dirty_lock(w, pfn);
+	put_page(w, pfn);
+	return ret ? -EIO : 0;
+}
+
+/** pl_proc_mem_read() - pread(2) of /proc/@target/mem: FOLL_FORCE, R/O GET. */
+int pl_proc_mem_read(struct world *w, int pid, int target, pl_addr addr, pl_token *out)
+{
+	unsigned flags = FOLL_FORCE | (pid != target ? FOLL_REMOTE : 0);
+	struct mm_struct *mm;
+	pl_pfn pfn;
+	int ret = remote_check(w, pid, target, &mm);
+
+	if (ret)
+		return ret;
+	if (!out)
+		return -EFAULT;
+	w->cur_pid = pid;
+	if (get_user_pages(w, mm, addr & PAGE_MASK, 1, flags, &pfn) != 1)
+		return -EIO;
+	*out = dma_read_page(w, pfn);
+	put_page(w, pfn);
+	return 0;
+}
+
+/** pl_process_vm_writev() - one page into @target; no FOLL_FORCE.  -EFAULT if unmapped/R/O. */
+int pl_process_vm_writev(struct world *w, int pid, int target, pl_addr addr, pl_token tok)
+{
+	struct mm_struct *mm;
+	pl_pfn pfn;
+	int ret = remote_check(w, pid, target, &mm);
+
+	if (ret)
+		return ret;
+	w->cur_pid = pid;
+	if (pin_user_pages(w, mm, addr & PAGE_MASK, 1, FOLL_WRITE | FOLL_REMOTE, &pfn) != 1)
+		return -EFAULT;
+	ret = dma_write_page(w, pfn, tok);
+	unpin_user_pages_dirty_lock(w, &pfn, 1, ret == 0);
+	return ret;
+}
+
+/** pl_process_vm_readv() - one page from @target. */
+int pl_process_vm_readv(struct world *w, int pid, int target, pl_addr addr, pl_token *out)
+{
+	struct mm_struct *mm;
+	pl_pfn pfn;
+	int ret = remote_check(w, pid, target, &mm);
+
+	if (ret)
+		return ret;
+	if (!out)
+		return -EFAULT;
+	w->cur_pid = pid;
+	if (pin_user_pages(w, mm, addr & PAGE_MASK, 1, FOLL_REMOTE, &pfn) != 1)
+		return -EFAULT;
+	*out = dma_read_page(w, pfn);
+	unpin_user_pages(w, &pfn, 1);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * uprobes (kernel/events/uprobes.c).
+ *
+ * A breakpoint goes into every private (COW) mapping of the probed file
+ * page, in every mm -- possibly not the caller's: seed 000's point is that
+ * this is a page-table change no application controls.
+ *
+ *   old (v3.5 .. 2025)  R/O GET of the old page; copy it into a new anon
+ *                       page; poke the breakpoint; __replace_page() swaps the
+ *                       PTE -- whatever was mapped, pinned or not.  A pinned
+ *                       anon page is thereby disconnected from the process.
+ *   2025 rewrite        FOLL_FORCE|FOLL_WRITE GUP: the forced write fault
+ *   (uprobes_write_     makes the page an exclusive anon page (or it already
+ *    in_place)          is one); the breakpoint is written in place, so a pin
+ *                       of that page stays coherent.
+ *
+ * The model's page is one token, so "the breakpoint" is the whole page's
+ * contents, and unregistering restores the file's current contents.
+ */
+struct uprobe_target {
+	int pid;
+	pl_addr addr;
+};
+
+struct uprobe_targets {
+	struct world *w;
+	struct uprobe_target *v;
+	int nr, cap;
+};
+
+static int uprobe_collect(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, void *arg)
+{
+	struct uprobe_targets *t = arg;
+
+	if (!is_cow_mapping(vma->vm_flags) || (vma->vm_flags & VM_HUGETLB))
+		return 0;
+	if (t->nr == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 8;
+		t->v = pl_realloc_array(w, t->v, (size_t)t->cap, sizeof(*t->v));
+	}
+	t->v[t->nr].pid = pl_mm_pid(w, mm);
+	t->v[t->nr].addr = addr;
+	t->nr++;
+	return 0;
+}
+
+/*
+ * build_map_info(): where the probe goes.  Collected first, acted on later
+ * by pid and address: GUP may fault and "sleep", and the mm must be looked
+ * up again afterwards.
+ */
+static int uprobe_targets(struct world *w, int file, uint32_t index, struct uprobe_targets *t)
+{
+	struct pl_file *f = pl_file_get(w, file);
+
+	memset(t, 0, sizeof(*t));
+	t->w = w;
+	if (!f)
+		return -EBADF;
+	if (index >= f->nr_pages || f->fs == PL_FS_HUGETLBFS)
+		return -EINVAL;
+	pl_rmap_walk_file(w, file, index, uprobe_collect, t);
+	return 0;
+}
+
+/* The mm and vma of one target, if the probed file page is still mapped there. */
+static struct vm_area_struct *uprobe_vma(struct world *w, const struct uprobe_target *t, int file,
+					 struct mm_struct **mmp)
+{
+	struct mm_struct *mm = pl_mm_of(w, t->pid);
+	struct vm_area_struct *vma = mm ? vma_lookup(mm, t->addr) : NULL;
+
+	if (!vma || vma->file != file || !is_cow_mapping(vma->vm_flags))
+		return NULL;
+	*mmp = mm;
+	return vma;
+}
+
+static void uprobe_anon_vma_prepare(struct world *w, struct vm_area_struct *vma)
+{
+	if (!vma->anon_vma)
+		vma->anon_vma = ++w->next_anon_vma;
+}
+
+/*
+ * __replace_page(): under the PTL, if the PTE still maps @old_pfn, map
+ * @nf read-only instead (or nothing, when @nf is NULL) and drop the old
+ * page's mapping.  Return: 0, or -EAGAIN if the PTE changed.
+ */
+static int __replace_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, pl_pfn old_pfn, struct folio *nf)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	pte_t *ptep = pl_pte_lookup(mm, addr);
+	struct page *old_page = pfn_to_page(w, old_pfn);
+	struct folio *old = page_folio(w, old_page);
+	pte_t pte;
+
+	if (!ptep || !ptl)
+		return -EAGAIN;
+	pl_spin_lock(w, ptl);
+	pte = pl_ptep_get(w, ptep);
+	if (!pte_present(pte) || pte_pfn(pte) != old_pfn) {
+		pl_spin_unlock(w, ptl);
+		return -EAGAIN;
+	}
+	if (!nf) {
+		/* unregister, contents identical to the file: map nothing */
+		zap_pte(w, mm, vma, addr, ptep);
+		pl_spin_unlock(w, ptl);
+		return 0;
+	}
+	uprobe_anon_vma_prepare(w, vma);
+	/* the allocation's reference becomes the new mapping's */
+	folio_add_new_anon_rmap(w, nf, vma, addr, true, false);
+	pl_set_pte(w, ptep, pl_mk_pte(vma, folio_pfn(nf), false));	/* vm_page_prot: R/O */
+	folio_remove_rmap_pte(w, old, old_page);
+	pl_spin_unlock(w, ptl);
+	if (folio_test_anon(old) && folio_mapcount(old) == 0)
+		folio_free_swap(w, old);
+	folio_put(w, old);		/* the old mapping's reference */
+	return 0;
+}
+
+/* uprobe_write_opcode(), old style: copy, poke, replace. */
+static int uprobe_replace(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, pl_token tok)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		struct folio *old, *nf;
+		pl_pfn old_pfn;
+		bool pinned;
+		int ret;
+
+		if (get_user_pages(w, mm, addr, 1, FOLL_FORCE | FOLL_REMOTE, &old_pfn) != 1)
+			return -EFAULT;
+		pl_yield(w, YIELD_UPROBE_REPLACE);
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			put_page(w, old_pfn);
+			return -EFAULT;
+		}
+		old = pfn_folio(w, old_pfn);
+		nf = folio_alloc(w, 0);
+		if (!nf) {
+			put_page(w, old_pfn);
+			return -ENOMEM;
+		}
+		/* copy_highpage() + copy_to_page(): the breakpoint is the whole model page */
+		folio_page(nf, 0)->token = dma_read_page(w, old_pfn);
+		folio_page(nf, 0)->token = tok;
+		pinned = folio_maybe_dma_pinned(old);
+		ret = __replace_page(w, mm, vma, addr, old_pfn, nf);
+		if (ret) {
+			folio_put(w, nf);
+			put_page(w, old_pfn);
+			continue;
+		}
+		pl_event_emit(w, PL_EV_REPLACE, "__replace_page", "uprobes_write_in_place=false",
+			      addr, old_pfn, folio_pfn(nf), "breakpoint \"%s\" in a new anon page%s",
+			      pl_token_text(w, tok),
+			      pinned ? "; the old page was maybe pinned: its pin now maps nothing" : "");
+		put_page(w, old_pfn);
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * uprobe_write() (2025): a forced write GUP makes the page ours, then
+ * __uprobe_write_opcode() writes in place under the PTL -- only into a
+ * writable PTE or an exclusive anon page without uffd-wp.
+ */
+static int uprobe_write_in_place(struct world *w, struct mm_struct *mm, pl_addr addr, pl_token tok,
+				 bool *pinned)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		struct pl_lock *ptl;
+		struct folio *f;
+		struct page *p;
+		pte_t *ptep;
+		pl_pfn pfn;
+		pte_t pte;
+
+		if (get_user_pages(w, mm, addr, 1,
+				   FOLL_FORCE | FOLL_WRITE | FOLL_SPLIT_PMD | FOLL_REMOTE, &pfn) != 1)
+			return -EFAULT;
+		p = pfn_to_page(w, pfn);
+		f = page_folio(w, p);
+		ptl = pl_pte_lockptr(mm, addr);
+		ptep = pl_pte_lookup(mm, addr);
+		if (!ptl || !ptep) {
+			put_page(w, pfn);
+			continue;
+		}
+		pl_spin_lock(w, ptl);
+		pte = pl_ptep_get(w, ptep);
+		if (!pte_present(pte) || pte_pfn(pte) != pfn) {
+			pl_spin_unlock(w, ptl);
+			put_page(w, pfn);
+			continue;
+		}
+		if (!folio_test_anon(f) || folio_test_zero(f) || pte_uffd_wp(pte) ||
+		    (!pte_write(pte) && w->policy.anon_exclusive && !PageAnonExclusive(p))) {
+			pl_spin_unlock(w, ptl);
+			put_page(w, pfn);
+			return -EAGAIN;
+		}
+		pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
+		pl_page_write(w, p, tok, false);
+		pl_set_pte(w, ptep, pte_mkdirty(pte));
+		pl_spin_unlock(w, ptl);
+		if (pinned)
+			*pinned = folio_maybe_dma_pinned(f);
+		pl_event_emit(w, PL_EV_REPLACE, "__uprobe_write_opcode", "uprobes_write_in_place=true",
+			      addr, pfn, pfn, "\"%s\" written in place", pl_token_text(w, tok));
+		put_page(w, pfn);
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/**
+ * pl_uprobe_register() - install breakpoint @tok at page @index of @file.
+ * Return: the number of mappings patched, or -EBADF / -EINVAL.
+ */
+int pl_uprobe_register(struct world *w, int file, uint32_t index, pl_token tok)
+{
+	struct uprobe_targets t;
+	int patched = 0;
+	int ret = uprobe_targets(w, file, index, &t);
+
+	if (ret)
+		return ret;
+	for (int i = 0; i < t.nr; i++) {
+		struct mm_struct *mm;
+		struct vm_area_struct *vma = uprobe_vma(w, &t.v[i], file, &mm);
+
+		if (!vma)
+			continue;
+		if (w->policy.uprobes_write_in_place)
+			ret = uprobe_write_in_place(w, mm, t.v[i].addr, tok, NULL);
+		else
+			ret = uprobe_replace(w, mm, vma, t.v[i].addr, tok);
+		patched += ret == 0;
+	}
+	free(t.v);
+	return patched;
+}
+
+/* The page currently mapped at addr, if it is a present anon page (peek under the PTL). */
+static bool uprobe_mapped_anon(struct world *w, struct mm_struct *mm, pl_addr addr, pl_pfn *pfn)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	pte_t *ptep = pl_pte_lookup(mm, addr);
+	bool anon = false;
+	pte_t pte;
+
+	if (!ptl || !ptep)
+		return false;
+	pl_spin_lock(w, ptl);
+	pte = pl_ptep_get(w, ptep);
+	if (pte_present(pte) && !pte_special(pte) && !pl_is_zero_pfn(w, pte_pfn(pte))) {
+		*pfn = pte_pfn(pte);
+		anon = folio_test_anon(pfn_folio(w, *pfn));
+	}
+	pl_spin_unlock(w, ptl);
+	return anon;
+}
+
+/*
+ * 2025 unregister: write the original back in place, then zap the anon
+ * page if it now equals the file and nobody but the mapping holds it, so the
+ * next fault maps the page cache again.  A pinned page stays (and stays
+ * coherent).
+ */
+static int uprobe_restore_in_place(struct world *w, struct mm_struct *mm,
+				   struct vm_area_struct *vma, pl_addr addr, pl_token orig)
+{
+	struct pl_lock *ptl;
+	pte_t *ptep;
+	pl_pfn pfn;
+	int ret;
+
+	if (!uprobe_mapped_anon(w, mm, addr, &pfn))
+		return -ENOENT;		/* the page cache is mapped: no breakpoint here */
+	if (pl_page_token(w, pfn_to_page(w, pfn)) != orig) {
+		ret = uprobe_write_in_place(w, mm, addr, orig, NULL);
+		if (ret)
+			return ret;
+	}
+	if (!uprobe_mapped_anon(w, mm, addr, &pfn))
+		return 0;
+	ptl = pl_pte_lockptr(mm, addr);
+	ptep = pl_pte_lookup(mm, addr);
+	if (!ptl || !ptep)
+		return 0;
+	pl_spin_lock(w, ptl);
+	{
+		struct folio *f = pfn_folio(w, pfn);
+		pte_t pte = pl_ptep_get(w, ptep);
+
+		if (pte_present(pte) && pte_pfn(pte) == pfn && !folio_test_large(f) &&
+		    !folio_test_swapcache(f) && folio_mapcount(f) == 1 &&
+		    folio_ref_count(w, f) == 1 && pl_page_token(w, pfn_to_page(w, pfn)) == orig)
+			zap_pte(w, mm, vma, addr, ptep);
+	}
+	pl_spin_unlock(w, ptl);
+	return 0;
+}
+
+/* Old unregister: the restored copy equals the page cache, so replace it by nothing. */
+static int uprobe_restore_replace(struct world *w, struct mm_struct *mm,
+				  struct vm_area_struct *vma, pl_addr addr, pl_token orig)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		pl_pfn pfn;
+		int ret;
+
+		if (get_user_pages(w, mm, addr, 1, FOLL_FORCE | FOLL_REMOTE, &pfn) != 1)
+			return -EFAULT;
+		/* verify_opcode(): nothing to undo on the page cache or an original copy */
+		if (!folio_test_anon(pfn_folio(w, pfn)) || dma_read_page(w, pfn) == orig) {
+			put_page(w, pfn);
+			return -ENOENT;
+		}
+		ret = __replace_page(w, mm, vma, addr, pfn, NULL);
+		if (!ret)
+			pl_event_emit(w, PL_EV_REPLACE, "__replace_page",
+				      "uprobes_write_in_place=false", addr, pfn, 0,
+				      "breakpoint removed: the page cache will be mapped again");
+		put_page(w, pfn);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	return -EAGAIN;
+}
+
+/**
+ * pl_uprobe_unregister() - remove the breakpoint at page @index of @file.
+ * Return: the number of mappings restored, or -EBADF / -EINVAL.
+ */
+int pl_uprobe_unregister(struct world *w, int file, uint32_t index)
+{
+	struct uprobe_targets t;
+	int restored = 0;
+	int ret = uprobe_targets(w, file, index, &t);
+
+	if (ret)
+		return ret;
+	for (int i = 0; i < t.nr; i++) {
+		struct mm_struct *mm;
+		struct vm_area_struct *vma = uprobe_vma(w, &t.v[i], file, &mm);
+		pl_token orig;
+
+		if (!vma || pl_file_read(w, file, index, &orig))
+			continue;
+		if (w->policy.uprobes_write_in_place)
+			ret = uprobe_restore_in_place(w, mm, vma, t.v[i].addr, orig);
+		else
+			ret = uprobe_restore_replace(w, mm, vma, t.v[i].addr, orig);
+		restored += ret == 0;
+	}
+	free(t.v);
+	return restored;
+}
+
+/* ---------------------------------------------------------------------------
+ * Teardown.
+ */
+
+/**
+ * pl_pinset_drop_all() - release every live handle, as the holders' exits
+ * would: pipes drop their buffers, long-term users unregister, O_DIRECT
+ * requests still in flight release without a transfer.  Idempotent.
+ */
+void pl_pinset_drop_all(struct world *w)
+{
+	for (int i = 0; i < w->nr_pins; i++) {
+		struct pl_pinset *ps = w->pins[i];
+
+		if (!ps->active)
+			continue;
+		switch (ps->kind) {
+		case PL_PIN_PIPE:
+			pl_pipe_close(w, ps->id);
+			break;
+		case PL_PIN_IOURING:
+		case PL_PIN_RDMA:
+			longterm_release(w, ps);
+			break;
+		case PL_PIN_DIO:
+		case PL_PIN_GUP_TEST:
+			release_pages(w, ps->pages, ps->nr, ps->gup_flags, false);
+			break;
+		}
+		ps->active = false;
+	}
+}
