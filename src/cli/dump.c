@@ -101,8 +101,13 @@ void pl_dump_world(FILE *out, const struct world *w)
 
 		if (!ps->active)
 			continue;
-		fprintf(out, "pinset %d kind %d pid %d pages %u:", ps->id, (int)ps->kind, ps->pid,
-			ps->nr);
+		static const char *const kinds[] = {
+			/* ORDER: enum pl_pin_kind */
+			"pipe", "io_uring", "O_DIRECT", "rdma", "gup_test",
+		};
+
+		fprintf(out, "pinset %d %s pid %d pages %u:", ps->id,
+			(unsigned)ps->kind < 5 ? kinds[ps->kind] : "?", ps->pid, ps->nr);
 		for (uint32_t j = 0; j < ps->nr && ps->pages; j++)
 			fprintf(out, " %u", ps->pages[j]);
 		fprintf(out, "\n");

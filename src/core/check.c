@@ -899,7 +899,10 @@ static void chk_pinset(struct chk *c, const struct pl_pinset *ps)
 		 * swapped out with that page in the swap cache.  A write fault,
 		 * unshare or fork that COWs the page away from the pin is a
 		 * "wrong COW": the device and the process diverge.  An empty PTE
-		 * is fine: munmap/MADV_DONTNEED legitimately detach a pin.
+		 * counts as coherent: munmap and MADV_DONTNEED legitimately
+		 * detach a pin.  (A refault after such a detach maps a new page
+		 * here; only the pinner can tell that from a wrong COW, by
+		 * dropping ->coherent when the range is zapped.)
 		 */
 		if (ps->coherent && ps->kind != PL_PIN_PIPE && kind != MAP_NONE && got != want)
 			chk_report(c, "pin-coherence", ps->pid, addr, want,

@@ -162,8 +162,9 @@ static const struct pl_preset presets[] = {
 		.name = "v5.11",
 		.kernels = "5.11 - 5.17",
 		.summary =
-			"57efa1fe5957: fork raises mm->write_protect_seq around write-protecting "
-			"a COW vma, and FOLL_PIN GUP-fast gives up if it moved.  feb889fb40fa "
+			"57efa1fe5957: fork holds the mm->write_protect_seq seqcount while it "
+			"write-protects a COW vma, and FOLL_PIN GUP-fast gives up if the count "
+			"was odd or moved.  feb889fb40fa "
 			"keeps maybe-pinned pages out of the swap cache, 9348b73c2e1b makes "
 			"clear_refs leave them writable, and 4eae4efa2c29 (5.12) copies pinned "
 			"hugetlb pages at fork.  FOLL_GET users such as O_DIRECT remain "
@@ -248,8 +249,8 @@ static const struct pl_knob knobs[] = {
 	KNOB(anon_reuse, true, "09854ba94c6a",
 	     "do_wp_page() on a small anon folio: reuse when mapcount is 1, or only "
 	     "when refcount is 1"),
-	KNOB(thp_swap_reuse, true, "3bff7e3f1f16 c145e0b47c77 53a05ad9f21d",
-	     "the same test for PMD-mapped THP write faults and for swap-in"),
+	KNOB(thp_swap_reuse, true, "3bff7e3f1f16 c145e0b47c77",
+	     "the same test for PMD-mapped THP write faults and swap-in (+53a05ad9f21d)"),
 	KNOB(dirty_cow, false, "19be0eaffa3a",
 	     "true: after a COW fault GUP drops FOLL_WRITE and retries as a read (the bug "
 	     "19be0eaffa3a fixed)"),

@@ -108,6 +108,9 @@ void pl_world_free(struct world *w)
 {
 	if (!w)
 		return;
+	w->on_event = NULL;	/* teardown is not part of the run */
+	w->hooks.yield = NULL;
+	w->hooks.sync = NULL;
 	pl_free_tasks(w);
 	for (int i = 0; i < w->nr_pins; i++) {
 		free(w->pins[i]->pages);
