@@ -440,8 +440,9 @@ retry:
 		if (foll_flags & (FOLL_GET | FOLL_PIN))
 			check_longterm_file(w, mm, addr, page_folio(w, page), foll_flags);
 		if ((foll_flags & FOLL_PIN) && folio_test_anon(page_folio(w, page)) &&
-		    !(foll_flags & FOLL_WRITE) && w->policy.anon_exclusive &&
-		    !PageAnonExclusive(page) && !folio_test_zero(page_folio(w, page)))
+		    !(foll_flags & FOLL_WRITE) && w->policy.gup_unshare &&
+		    !PageAnonExclusive(folio_test_hugetlb(page_folio(w, page)) ?
+					       &page_folio(w, page)->page : page))
 			pl_violation(w, "pin-on-nonexclusive", pl_mm_pid(w, mm), addr,
 				     page_to_pfn(w, page), "R/O pin of a shared anon page");
 		continue;

@@ -332,6 +332,9 @@ unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_str
 	unsigned ret = 0;
 	pmd_t orig;
 
+	/* a hugetlb vma never has PTE tables; drop one a former mapping left */
+	if (!pl_pmd_free_empty_ptetab(w, mm, base))
+		return VM_FAULT_SIGBUS;
 	pl_spin_lock(w, ptl);
 	orig = *pmdp;
 	if (orig == 0) {

@@ -161,6 +161,7 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm);
 /* Install a fresh PTE table for addr's PMD slot (after a PMD leaf split). */
 struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
 void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
+bool pl_pmd_free_empty_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
 /* Iterate over present PTE slots: calls fn for every non-none pte in [start,end). */
 typedef int (*pl_pte_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			 pl_addr addr, pte_t *ptep, void *arg);
@@ -173,6 +174,7 @@ int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *
  * Memory / faults (memory.c, huge_memory.c).
  */
 struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma, pl_addr addr, pte_t pte);
+void pl_pins_forget_mapping(struct world *w, struct mm_struct *mm, pl_addr addr, uint64_t len);
 void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		    pl_addr start, pl_addr end);
 void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, pl_addr addr,

@@ -96,6 +96,22 @@ void pl_page_write(struct world *w, struct page *p, pl_token tok, bool via_gup)
 		pl_page_flags_set(w, &f->page, PG_gup_written);
 }
 
+/*
+ * The owner unmapped (munmap, MADV_DONTNEED) part of a pinned range: the pin
+ * legitimately maps nothing there any more, and whatever is faulted in later
+ * is new memory.  The pin stops promising coherence (pin-coherence).
+ */
+void pl_pins_forget_mapping(struct world *w, struct mm_struct *mm, pl_addr addr, uint64_t len)
+{
+	for (int i = 0; i < w->nr_pins; i++) {
+		struct pl_pinset *ps = w->pins[i];
+
+		if (ps->active && ps->coherent && ps->mm_id == mm->id &&
+		    addr < ps->addr + (uint64_t)ps->nr * PAGE_SIZE && ps->addr < addr + len)
+			ps->coherent = false;
+	}
+}
+
 static void anon_vma_prepare(struct world *w, struct vm_area_struct *vma)
 {
 	if (!vma->anon_vma)
@@ -112,9 +128,9 @@ void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, 
 	struct page *page;
 	struct folio *f;
 
-	(void)mm;
 	if (pte_none(pte))
 		return;
+	pl_pins_forget_mapping(w, mm, addr, PAGE_SIZE);
 	pl_set_pte(w, ptep, 0);
 	if (is_swap_pte(pte)) {
 		uint32_t slot = pte_swp_offset(pte);
@@ -158,6 +174,7 @@ static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_stru
 		return 0;
 	}
 	pl_set_pte(w, pmdp, 0);
+	pl_pins_forget_mapping(w, mm, base, PMD_SIZE);
 	f = pfn_folio(w, pte_pfn(pmd));
 	if (folio_test_zero(f))
 		return 0;
@@ -683,7 +700,7 @@ unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
 	if (vma->vm_flags & VM_HUGETLB)
 		return hugetlb_fault(w, mm, vma, addr, fault_flags);
 	pmdp = pl_pmd_alloc(w, mm, addr);
-	if (*pmdp == 0 && !pl_ptetab_lookup(mm, addr) && pl_thp_suitable(w, vma, addr)) {
+	if (*pmdp == 0 && pl_thp_suitable(w, vma, addr) && pl_pmd_free_empty_ptetab(w, mm, addr)) {
 		ret = do_huge_pmd_anonymous_page(w, mm, vma, addr, fault_flags);
 		if (ret != VM_FAULT_RETRY)	/* RETRY = fall back to PTEs */
 			return ret;

@@ -279,7 +279,8 @@ static void move_ptes(struct world *w, struct mm_struct *mm, pl_addr old, pl_add
 		pmd_t *opmd = pl_pmd_lookup(mm, old + off);
 
 		if (opmd && pmd_leaf(*opmd) && !((old + off) & ~PMD_MASK) &&
-		    !((new_addr + off) & ~PMD_MASK) && off + PMD_SIZE <= len) {
+		    !((new_addr + off) & ~PMD_MASK) && off + PMD_SIZE <= len &&
+		    pl_pmd_free_empty_ptetab(w, mm, new_addr + off)) {
 			pmd_t *npmd = pl_pmd_alloc(w, mm, new_addr + off);
 
 			*npmd = *opmd;
@@ -560,9 +561,11 @@ int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_mad
 			struct vm_area_struct *v = vma_lookup(mm, a);
 			pl_addr e = PL_MIN(end, v->vm_end);
 
-			if (v->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
-				if (v->vm_flags & (VM_LOCKED | VM_PFNMAP))
-					ret = -EINVAL;
+			if (v->vm_flags & (VM_LOCKED | VM_PFNMAP))
+				ret = -EINVAL;
+			/* hugetlb pages go whole or not at all */
+			if ((v->vm_flags & VM_HUGETLB) && ((a | e) & ~PMD_MASK))
+				ret = -EINVAL;
 			if (!ret)
 				zap_page_range(w, mm, v, a, e);
 			a = e;

@@ -107,6 +107,24 @@ void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
 	mm->nr_ptes--;
 }
 
+/*
+ * pl_pmd_free_empty_ptetab(): free_pgtables() for one pmd slot: drop the PTE
+ * table at addr if nothing is mapped in it.  Returns true when the slot has
+ * no PTE table afterwards (so a PMD leaf may go there).
+ */
+bool pl_pmd_free_empty_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_ptetab *t = pl_ptetab_lookup(mm, addr);
+
+	if (!t)
+		return true;
+	for (int i = 0; i < PTRS_PER_TABLE; i++)
+		if (!pte_none(t->pte[i]))
+			return false;
+	pl_pmd_free_ptetab(w, mm, addr);
+	return true;
+}
+
 /* pte_alloc_map(): the PTE slot for addr, allocating tables; NULL if a PMD leaf is there. */
 pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 {
