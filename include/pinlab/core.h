@@ -524,6 +524,7 @@ struct world {
 	uint32_t hugetlb_total, hugetlb_free;
 	enum pl_thp_mode thp;
 	bool huge_zero_page;		/* transparent_hugepage/use_zero_page */
+	bool zone_movable;		/* anon memory comes from ZONE_MOVABLE (movablecore=) */
 	/* pinners */
 	struct pl_pinset **pins;
 	int nr_pins, cap_pins;

@@ -252,7 +252,9 @@ static struct page *follow_page_mask(struct world *w, struct mm_struct *mm,
 	}
 	pl_spin_lock(w, ptl);
 	pte = pl_ptep_get(w, ptep);
-	if (!pte_present(pte) || pte_protnone(pte))
+	/* gup_can_follow_protnone(): prot-none of a PROT_NONE vma is followed */
+	if (!pte_present(pte) ||
+	    (pte_protnone(pte) && (vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))))
 		goto out;
 	if (pte_special(pte)) {
 		if (!pl_is_zero_pfn(w, pte_pfn(pte))) {
@@ -342,6 +344,7 @@ static int migrate_longterm_unpinnable(struct world *w, pl_pfn pfn)
 	if (!nf)
 		return -ENOMEM;
 	nf->page.token = f->page.token;
+	/* the target comes from a zone that may be pinned: no PG_movable */
 	nf->page.flags |= f->page.flags & (PG_anon | PG_dirty | PG_anon_exclusive);
 	nf->page.mapping = f->page.mapping;
 	nf->page.index = f->page.index;

@@ -662,10 +662,12 @@ static unsigned handle_pte_fault(struct world *w, struct mm_struct *mm,
 	pl_spin_lock(w, ptl);
 	if (pl_ptep_get(w, ptep) != orig)
 		goto unlock;
-	if (pte_protnone(orig)) {
-		ret = VM_FAULT_SIGSEGV;
-		goto unlock;
-	}
+	/*
+	 * A prot-none PTE in an inaccessible vma is an ordinary PTE without
+	 * permissions (the user path refused the access already); only FOLL_FORCE
+	 * gets here, and a forced write COWs like any R/O PTE.  The model makes
+	 * no NUMA-hinting prot-none PTEs.
+	 */
 	if ((flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) && !pte_write(orig)) {
 		ret = do_wp_page(w, mm, vma, addr, ptep, orig, flags);
 		goto unlock;

@@ -429,6 +429,58 @@ static void test_gup_fast_recheck_pte(void)
 	T_EQ(v, 1);
 }
 
+static void test_longterm_pin_migrates_movable(void)
+{
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w);
+	pl_addr a = anon(w, p, 1);
+	struct folio *before, *after;
+	pl_pfn pg[1];
+
+	w->zone_movable = true;
+	pl_user_write(w, p, a, pl_token_intern(w, "dma"));
+	before = folio_at(w, p, a);
+	T_ASSERT(!folio_is_longterm_pinnable(before));
+	/* a short-term pin may stay where it is */
+	T_EQ(pin_user_pages(w, pl_task(w, p)->mm, a, 1, FOLL_WRITE, pg), 1);
+	T_EQ(pfn_folio(w, pg[0]), before);
+	unpin_user_pages(w, pg, 1);
+	/* FOLL_LONGTERM: migrated out of ZONE_MOVABLE first, then pinned */
+	T_EQ(pin_user_pages(w, pl_task(w, p)->mm, a, 1, FOLL_WRITE | FOLL_LONGTERM, pg), 1);
+	after = folio_at(w, p, a);
+	T_NE(after, before);
+	T_EQ(pfn_folio(w, pg[0]), after);
+	T_ASSERT(folio_is_longterm_pinnable(after));
+	T_STREQ(rd(w, p, a), "dma");
+	T_EQ(after->page._refcount, 1 + GUP_PIN_COUNTING_BIAS);
+	T_EQ(pl_check_world(w), 0);
+	unpin_user_pages(w, pg, 1);
+	T_EQ(w->nr_alloc_pages, 1);	/* the old page was freed */
+	T_EQ(w->nr_violations, 0);
+	pl_world_free(w);
+}
+
+static void test_force_write_prot_none(void)
+{
+	/* ptrace/proc-mem may write a PROT_NONE private mapping: it COWs, stays prot-none */
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w);
+	pl_addr a = anon(w, p, 1);
+	pl_pfn pg[1];
+
+	pl_user_write(w, p, a, pl_token_intern(w, "v"));
+	T_EQ(pl_mprotect(w, p, a, PAGE_SIZE, PL_PROT_NONE), 0);
+	T_EQ(get_user_pages(w, pl_task(w, p)->mm, a, 1, FOLL_FORCE, pg), 1);
+	T_EQ(pfn_to_page(w, pg[0])->token, pl_token_intern(w, "v"));
+	put_page(w, pg[0]);
+	T_EQ(pl_proc_mem_write(w, p, p, a, pl_token_intern(w, "poked")), 0);
+	T_ASSERT(pte_protnone(pte_at(w, p, a)));
+	T_EQ(pl_mprotect(w, p, a, PAGE_SIZE, PL_PROT_READ), 0);
+	T_STREQ(rd(w, p, a), "poked");
+	T_EQ(w->nr_violations, 0);
+	pl_world_free(w);
+}
+
 int main(void)
 {
 	T_RUN(test_read_fault_maps_zero_page);
@@ -446,5 +498,7 @@ int main(void)
 	T_RUN(test_swap_round_trip);
 	T_RUN(test_exit_releases_everything);
 	T_RUN(test_gup_fast_recheck_pte);
+	T_RUN(test_longterm_pin_migrates_movable);
+	T_RUN(test_force_write_prot_none);
 	return T_DONE();
 }
