@@ -234,29 +234,9 @@ int pl_exit(struct world *w, int pid)
 	if (!t || t->exited)
 		return -ESRCH;
 	w->cur_pid = pid;
-	for (int i = 0; i < w->nr_pins; i++) {
-		struct pl_pinset *ps = w->pins[i];
-
-		if (!ps->active || ps->pid != pid)
-			continue;
-		switch (ps->kind) {
-		case PL_PIN_PIPE:
-			pl_pipe_close(w, ps->id);
-			break;
-		case PL_PIN_IOURING:
-			io_uring_unregister_buffers(w, ps->id);
-			break;
-		case PL_PIN_DIO:
-			pl_dio_complete(w, ps->id);
-			break;
-		case PL_PIN_RDMA:
-			pl_rdma_dereg_mr(w, ps->id);
-			break;
-		case PL_PIN_GUP_TEST:
-			pl_gup_test_unpin(w, ps->id);
-			break;
-		}
-	}
+	for (int i = 0; i < w->nr_pins; i++)
+		if (w->pins[i]->pid == pid)
+			pl_pinset_release(w, w->pins[i], true);
 	pl_mm_free(w, t->mm);
 	t->mm = NULL;
 	t->exited = true;

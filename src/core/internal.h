@@ -220,6 +220,7 @@ void pl_mm_free(struct world *w, struct mm_struct *mm);
 struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct *mm);
 int pl_mm_pid(const struct world *w, const struct mm_struct *mm);
 void pl_pinset_drop_all(struct world *w);
+void pl_pinset_release(struct world *w, struct pl_pinset *ps, bool complete_io);
 
 /* Rule strings for events: "knob=value" of the active policy. */
 const char *pl_rule_reuse(const struct world *w, bool thp_or_swap);

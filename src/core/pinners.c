@@ -1056,30 +1056,40 @@ int pl_uprobe_unregister(struct world *w, int file, uint32_t index)
  */
 
 /**
- * pl_pinset_drop_all() - release every live handle, as the holders' exits
- * would: pipes drop their buffers, long-term users unregister, O_DIRECT
- * requests still in flight release without a transfer.  Idempotent.
+ * pl_pinset_release() - release one live handle as its holder's exit would:
+ * a pipe drops its buffers, long-term users unregister, an O_DIRECT request
+ * completes first when @complete_io (exit waits for in-flight I/O) or is
+ * dropped without a transfer otherwise.
  */
-void pl_pinset_drop_all(struct world *w)
+void pl_pinset_release(struct world *w, struct pl_pinset *ps, bool complete_io)
 {
-	for (int i = 0; i < w->nr_pins; i++) {
-		struct pl_pinset *ps = w->pins[i];
-
-		if (!ps->active)
-			continue;
-		switch (ps->kind) {
-		case PL_PIN_PIPE:
-			pl_pipe_close(w, ps->id);
-			break;
-		case PL_PIN_IOURING:
-		case PL_PIN_RDMA:
-			longterm_release(w, ps);
-			break;
-		case PL_PIN_DIO:
-		case PL_PIN_GUP_TEST:
-			release_pages(w, ps->pages, ps->nr, ps->gup_flags, false);
+	if (!ps->active)
+		return;
+	switch (ps->kind) {
+	case PL_PIN_PIPE:
+		pl_pipe_close(w, ps->id);
+		break;
+	case PL_PIN_IOURING:
+	case PL_PIN_RDMA:
+		longterm_release(w, ps);
+		break;
+	case PL_PIN_DIO:
+		if (complete_io) {
+			pl_dio_complete(w, ps->id);
 			break;
 		}
-		ps->active = false;
+		release_pages(w, ps->pages, ps->nr, ps->gup_flags, false);
+		break;
+	case PL_PIN_GUP_TEST:
+		release_pages(w, ps->pages, ps->nr, ps->gup_flags, false);
+		break;
 	}
+	ps->active = false;
+}
+
+/** pl_pinset_drop_all() - release every live handle.  Idempotent. */
+void pl_pinset_drop_all(struct world *w)
+{
+	for (int i = 0; i < w->nr_pins; i++)
+		pl_pinset_release(w, w->pins[i], false);
 }
