@@ -525,6 +525,12 @@ struct world {
 	enum pl_thp_mode thp;
 	bool huge_zero_page;		/* transparent_hugepage/use_zero_page */
 	bool zone_movable;		/* anon memory comes from ZONE_MOVABLE (movablecore=) */
+	/*
+	 * mTHP (c0f79103322c era): anon orders 2..8 a write fault may allocate,
+	 * as /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/enabled:
+	 * "always" (any vma) or "madvise" (VM_HUGEPAGE vmas).  Bit n = order n.
+	 */
+	uint16_t mthp_always, mthp_madvise;
 	/* pinners */
 	struct pl_pinset **pins;
 	int nr_pins, cap_pins;

@@ -269,8 +269,9 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	f->page.index = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
 	if (pmd)
 		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
-	else
-		pl_atomic_add_int(w, &f->page._mapcount, 1);
+	else	/* every page of a PTE-mapped (m)THP gets its PTE */
+		for (unsigned i = 0; i < nr; i++)
+			pl_atomic_add_int(w, &folio_page(f, i)->_mapcount, 1);
 	/* RMAP_EXCLUSIVE: every fresh anon page is exclusive (knob anon_exclusive). */
 	if (exclusive && w->policy.anon_exclusive) {
 		if (folio_test_hugetlb(f))

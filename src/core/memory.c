@@ -205,6 +205,53 @@ void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct
 /* ---------------------------------------------------------------------------
  * Anonymous and file faults.
  */
+/*
+ * alloc_anon_folio(): with mTHP enabled, a write fault maps the largest
+ * enabled order whose naturally aligned range lies inside the vma and has
+ * no PTE yet, all of it at once -- a PTE-mapped large folio from birth.
+ * Returns true when it mapped one.
+ */
+static bool alloc_anon_folio_mthp(struct world *w, struct mm_struct *mm,
+				  struct vm_area_struct *vma, pl_addr addr)
+{
+	uint16_t orders = w->mthp_always;
+
+	if (vma->vm_flags & VM_HUGEPAGE)
+		orders |= w->mthp_madvise;
+	if (!orders || (vma->vm_flags & VM_NOHUGEPAGE) || w->thp == THP_NEVER)
+		return false;
+	for (int order = HPAGE_PMD_ORDER - 1; order >= 2; order--) {
+		unsigned nr = 1u << order;
+		pl_addr base = addr & ~((pl_addr)nr * PAGE_SIZE - 1);
+		struct pl_lock *ptl;
+		struct folio *f;
+		pte_t *ptep;
+		bool empty = true;
+
+		if (!(orders & (1u << order)) || base < vma->vm_start ||
+		    base + (pl_addr)nr * PAGE_SIZE > vma->vm_end)
+			continue;
+		ptep = pl_pte_lookup(mm, base);
+		for (unsigned i = 0; i < nr && empty; i++)
+			empty = pte_none(ptep[i]);
+		if (!empty)
+			continue;
+		f = folio_alloc(w, (unsigned)order);
+		if (!f)
+			continue;
+		ptl = pl_pte_lockptr(mm, base);
+		pl_spin_lock(w, ptl);
+		folio_ref_add(w, f, (int)nr - 1);	/* one reference per PTE */
+		folio_add_new_anon_rmap(w, f, vma, base, true, false);
+		for (unsigned i = 0; i < nr; i++)
+			pl_set_pte(w, &ptep[i], pte_mkdirty(pl_mk_pte(vma, folio_pfn(f) + i,
+								      true)));
+		pl_spin_unlock(w, ptl);
+		return true;
+	}
+	return false;
+}
+
 static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 				  struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
 				  unsigned flags)
@@ -223,6 +270,8 @@ static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 		return 0;
 	}
 	anon_vma_prepare(w, vma);
+	if (alloc_anon_folio_mthp(w, mm, vma, addr))
+		return 0;
 	f = folio_alloc(w, 0);
 	if (!f)
 		return VM_FAULT_OOM;

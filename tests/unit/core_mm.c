@@ -481,6 +481,33 @@ static void test_force_write_prot_none(void)
 	pl_world_free(w);
 }
 
+static void test_mthp_fault_fork_cow(void)
+{
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w), c;
+	pl_addr a = anon(w, p, 32);
+	struct folio *f;
+
+	w->mthp_always = 1u << 4;	/* hugepages-64kB/enabled = always */
+	T_EQ(pl_user_write(w, p, a + 5 * PAGE_SIZE, pl_token_intern(w, "m")), 0);
+	f = folio_at(w, p, a + 5 * PAGE_SIZE);
+	T_REQUIRE(f != NULL);
+	T_EQ(f->page.order, 4);
+	T_EQ(folio_at(w, p, a), f);		/* the whole aligned 64 kB is mapped */
+	T_EQ(folio_mapcount(f), 16);
+	T_EQ(f->page._refcount, 16);
+	T_ASSERT(PageAnonExclusive(folio_page(f, 15)));
+	c = pl_fork(w, p);
+	T_EQ(f->page._refcount, 32);
+	pl_user_write(w, p, a + 5 * PAGE_SIZE, pl_token_intern(w, "parent"));
+	T_NE(folio_at(w, p, a + 5 * PAGE_SIZE), f);	/* one page copied */
+	T_EQ(folio_at(w, p, a + 6 * PAGE_SIZE), f);
+	T_STREQ(rd(w, c, a + 5 * PAGE_SIZE), "m");
+	T_EQ(pl_check_world(w), 0);
+	T_EQ(w->nr_violations, 0);
+	pl_world_free(w);
+}
+
 int main(void)
 {
 	T_RUN(test_read_fault_maps_zero_page);
@@ -500,5 +527,6 @@ int main(void)
 	T_RUN(test_gup_fast_recheck_pte);
 	T_RUN(test_longterm_pin_migrates_movable);
 	T_RUN(test_force_write_prot_none);
+	T_RUN(test_mthp_fault_fork_cow);
 	return T_DONE();
 }
