@@ -304,7 +304,7 @@ const struct pl_word pl_madv_words[] = {
 };
 
 const struct pl_word pl_fs_words[] = {
-	{ "ext4", PL_FS_EXT4, "a block filesystem with dirty tracking (also stands for xfs, btrfs)" },
+	{ "ext4", PL_FS_EXT4, "block filesystem with dirty tracking (or xfs, btrfs)" },
 	{ "tmpfs", PL_FS_TMPFS, "shmem: memfd, /dev/shm, tmpfs" },
 	{ "hugetlbfs", PL_FS_HUGETLBFS, "hugetlbfs, memfd MFD_HUGETLB" },
 	{ NULL, 0, NULL },

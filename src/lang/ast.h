@@ -68,55 +68,56 @@ enum pl_outcome {
  * Operations.  One per statement keyword; `check` has four forms.
  * grep "ORDER OP" when changing this enum (ast.c names, parse.c syntax).
  *
- * op			actor	def	a			b		other fields
- * ---------------------------------------------------------------------------------------------
- * PROCESS		-	process	-			-		-
- * FILE			-	file	-			-		arg=enum pl_fs, n=pages, str=init
- * SWAPON		-	-	-			-		n=slots
- * HUGETLB_POOL		-	-	-			-		n=huge pages
- * THP			-	-	-			-		arg=enum pl_thp_mode
- * MMAP			req	mapping	file (arg=FILE)		-		n, prot, mflags, arg=backing
- * MUNMAP		req	-	mapping			-
- * MREMAP		req	[mapping] mapping		-		n, flags&MOVE
- * MPROTECT		req	-	mapping			-		prot
- * MADVISE		req	-	mapping			-		arg=enum pl_madv
- * FORK			req	process	-			-		inherit[] (checker)
- * EXIT, CLEAR_REFS	req	-	-			-
- * WRITE		opt	-	mapping|file		-		str (file: actor optional)
- * READ			opt	-	mapping|file|pipe	-
- * TRUNCATE		-	-	file			-		n=new size in pages
- * VMSPLICE		req	-	mapping			pipe		(pipe created on first use)
- * CLOSE		opt	-	pipe			-
- * IOURING_REGISTER	req	ring	mapping			-
- * IOURING_UNREGISTER	opt	-	ring			-
- * IOURING_WRITE_FIXED	opt	-	ring			file
- * IOURING_READ_FIXED	opt	-	file			ring
- * DIO_READ		req	request	file			mapping
- * DIO_WRITE		req	request	mapping			file
- * COMPLETE		opt	-	request			-
- * RDMA_REG		req	region	mapping			-		prot
- * RDMA_DEREG		opt	-	region			-
- * DMA_WRITE		opt	-	region			-		str
- * PIN			req	pin	mapping			-		prot, flags&FAST
- * UNPIN		opt	-	pin			-
- * GUP			req	gup	mapping			-		gup_flags, flags&FAST
- * PUT			opt	-	gup			-
- * PROC_MEM_WRITE	req	-	mapping (of target)	-		target, str
- * PROCESS_VM_WRITEV	req	-	mapping (of target)	-		target, str
- * UPROBE_REGISTER	opt	-	file			-		str
- * UPROBE_UNREGISTER	opt	-	file			-
+ * op                   actor def      a                    b      other fields
+ * -------------------------------------------------------------------------------------------
+ * PROCESS              -     process  -                    -      -
+ * FILE                 -     file     -                    -      arg=enum pl_fs, n, str=init
+ * SWAPON               -     -        -                    -      n=slots
+ * HUGETLB_POOL         -     -        -                    -      n=huge pages
+ * THP                  -     -        -                    -      arg=enum pl_thp_mode
+ * MMAP                 req   mapping  file (arg=FILE)      -      n, prot, mflags, arg=backing
+ * MUNMAP               req   -        mapping              -
+ * MREMAP               req   [mapping] mapping             -      n, flags&MOVE
+ * MPROTECT             req   -        mapping              -      prot
+ * MADVISE              req   -        mapping              -      arg=enum pl_madv
+ * FORK                 req   process  -                    -      inherit[] (checker)
+ * EXIT, CLEAR_REFS     req   -        -                    -
+ * WRITE                opt   -        mapping|file         -      str (file: actor optional)
+ * READ                 opt   -        mapping|file|pipe    -
+ * TRUNCATE             opt   -        file                 -      n=new size in pages
+ * VMSPLICE             req   -        mapping              pipe   (pipe made on first use)
+ * CLOSE                opt   -        pipe                 -
+ * IOURING_REGISTER     req   ring     mapping              -
+ * IOURING_UNREGISTER   opt   -        ring                 -
+ * IOURING_WRITE_FIXED  opt   -        ring                 file
+ * IOURING_READ_FIXED   opt   -        file                 ring
+ * DIO_READ             req   request  file                 mapping
+ * DIO_WRITE            req   request  mapping              file
+ * COMPLETE             opt   -        request              -
+ * RDMA_REG             req   region   mapping              -      prot
+ * RDMA_DEREG           opt   -        region               -
+ * DMA_WRITE            opt   -        region               -      str
+ * PIN                  req   pin      mapping              -      prot, flags&FAST
+ * UNPIN                opt   -        pin                  -
+ * GUP                  req   gup      mapping              -      gup_flags, flags&FAST
+ * PUT                  opt   -        gup                  -
+ * PROC_MEM_WRITE       req   -        mapping (of target)  -      target, str
+ * PROCESS_VM_WRITEV    req   -        mapping (of target)  -      target, str
+ * UPROBE_REGISTER      opt   -        file                 -      str
+ * UPROBE_UNREGISTER    opt   -        file                 -
  * RECLAIM, COLLAPSE,
- * SPLIT, UFFD_CONTINUE	req	-	mapping			-
- * WRITEBACK, EVICT	opt	-	file			-
- * KSM_MERGE		opt	-	-			-
- * CHECK_VALUE		opt	-	source (see src)	-		src, str (or flags&ZERO),
- *									flags&NE, target
- * CHECK_PROP		req	-	mapping			-		arg=enum pl_prop, flags&NOT
- * CHECK_COUNT		req	-	mapping			-		arg=enum pl_count, n,
- *									flags&NE
- * CHECK_INVARIANTS	opt	-	-			-
- * SHOW			-	-	[any name]		-
+ * SPLIT, UFFD_CONTINUE req   -        mapping              -
+ * WRITEBACK, EVICT     opt   -        file                 -
+ * KSM_MERGE            opt   -        -                    -
+ * CHECK_VALUE          opt   -        source (see src)     -      src, str or flags&ZERO,
+ *                                                                 flags&NE, target
+ * CHECK_PROP           req   -        mapping              -      arg=enum pl_prop, flags&NOT
+ * CHECK_COUNT          req   -        mapping              -      arg=enum pl_count, n,
+ *                                                                 flags&NE
+ * CHECK_INVARIANTS     opt   -        -                    -
+ * SHOW                 -     -        [any global name]    -
  *
+ * str is NULL when a write or check value is `zero` (flags&ZERO instead).
  * Every step but the declarations may end in `fails [ERRNO]`; checks and
  * `fails` steps may end in `as CLASS`.
  */
@@ -179,7 +180,7 @@ enum {
 	PL_STEP_NE	= 1u << 2,	/* check: '!=' instead of '==' */
 	PL_STEP_NOT	= 1u << 3,	/* check ... is not PROP */
 	PL_STEP_ZERO	= 1u << 4,	/* check value / write: the zero page's contents */
-	PL_STEP_FAILS	= 1u << 5,	/* 'fails [ERRNO]' was written: err holds the errno, 0 = any */
+	PL_STEP_FAILS	= 1u << 5,	/* `fails [ERRNO]`: err is the errno, 0 = any */
 };
 
 /* mmap backing (step->arg): an index into pl_backings(), or one of these. */
@@ -260,7 +261,7 @@ struct pl_step {
 	int thread;			/* index into sc->threads, -1 = main sequence */
 	int group;			/* parallel group of the thread block, 0 = none */
 	struct pl_ref actor;		/* `P:` -- the process doing the step */
-	struct pl_ref def;		/* the name the step creates (`NAME =`, fork C, process P) */
+	struct pl_ref def;		/* the name created (`NAME =`, fork C, process P) */
 	struct pl_ref a, b;		/* operands in data-flow order */
 	struct pl_ref target;		/* the other process (proc-mem-*, process-vm-*) */
 	const char *str;		/* string operand; NULL if none */
@@ -274,7 +275,7 @@ struct pl_step {
 	enum pl_src src;		/* CHECK_VALUE */
 	int err;			/* with PL_STEP_FAILS: expected errno (positive), 0 = any */
 	enum pl_outcome cls;		/* class of a failed check / unexpected success */
-	bool has_cls;			/* `as CLASS` was written (else cls = PL_OUT_INVARIANT) */
+	bool has_cls;			/* `as CLASS` written (else PL_OUT_INVARIANT) */
 	/* checker: fork copies these mapping symbols, pairs of (parent sym, child sym) */
 	int *inherit;
 	int nr_inherit;
@@ -326,8 +327,8 @@ struct pl_sym {
 	struct pl_pos pos;	/* where it is defined */
 	int def_step;		/* the step creating it, -1 for threads */
 	int owner;		/* mapping: the process symbol; -1 otherwise */
-	int parent;		/* mapping copied by fork: the parent's mapping symbol; else -1 */
-	uint32_t nr_pages;	/* size when created (mapping, file, ring, request, region, pin, gup) */
+	int parent;		/* a mapping copied by fork: the parent's; else -1 */
+	uint32_t nr_pages;	/* size when created (paged kinds only) */
 };
 
 struct pl_arena;
@@ -337,7 +338,7 @@ struct pl_scenario {
 	const char *name;		/* scenario "NAME" */
 	struct pl_pos pos;		/* of the scenario line */
 	const char *description;	/* the comment lines above it, '\n'-separated; "" if none */
-	struct pl_name *backings;	/* the matrix; the checker adds `anon` if none was written */
+	struct pl_name *backings;	/* the matrix (the checker adds `anon` if empty) */
 	int nr_backings;
 	struct pl_pos backing_pos;
 	struct pl_expect *expects;

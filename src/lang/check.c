@@ -50,6 +50,8 @@ struct ck_map {
 
 struct ck_state {
 	uint32_t size;			/* current size in pages */
+	int first_map, last_map;	/* process: its mapping symbols, in order (-1: none) */
+	int next_map;			/* mapping: the next of the same process */
 	int def_group, def_thread;
 	bool dead;
 	enum pl_op dead_op;
@@ -68,6 +70,7 @@ struct checker {
 	int step;			/* index of the step being checked */
 	int group, thread;		/* of that step */
 	bool fails;			/* that step expects to fail */
+	bool empty_ok;			/* a whole-object reference may have no pages */
 	bool oom;
 };
 
@@ -243,6 +246,16 @@ static int ck_new_sym(struct checker *ck, enum pl_sym_kind kind, const char *nam
 	st = &ck->st[sym];
 	memset(st, 0, sizeof(*st));
 	st->size = size;
+	st->first_map = st->last_map = st->next_map = -1;
+	if (kind == PL_SYM_MAPPING) {
+		struct ck_state *o = &ck->st[owner];
+
+		if (o->last_map >= 0)
+			ck->st[o->last_map].next_map = sym;
+		else
+			o->first_map = sym;
+		o->last_map = sym;
+	}
 	st->def_group = ck->group;
 	st->def_thread = ck->thread;
 	ck_sym(ck, sym)->owner = owner;
@@ -305,6 +318,8 @@ static bool ck_range(struct checker *ck, struct pl_ref *r)
 					pl_sym_kind_name(y->kind), r->name);
 		return true;
 	}
+	if (!size && ck->empty_ok && !r->indexed)
+		return true;
 	if (!size)
 		return ck_error(ck, r->pos, "%s '%s' has no pages", pl_sym_kind_name(y->kind),
 				r->name);
@@ -364,8 +379,8 @@ static int ck_undefined(struct checker *ck, struct pl_ref *r, unsigned int want,
 	}
 	for (int k = 0; k < PL_SYM_NR; k++) {
 		if (want == CK_BIT(k)) {
-			ck_error(ck, r->pos, "undefined %s '%s'", pl_sym_kind_name((enum pl_sym_kind)k),
-				 r->name);
+			ck_error(ck, r->pos, "undefined %s '%s'",
+				 pl_sym_kind_name((enum pl_sym_kind)k), r->name);
 			return -1;
 		}
 	}
@@ -427,8 +442,9 @@ static bool ck_file_span(struct checker *ck, struct pl_ref *r, uint32_t count)
 				ck_count(r), r->name, count, count == 1 ? "" : "s");
 	r->hi = r->lo + count - 1;
 	if ((uint64_t)r->lo + count > size && !ck->fails)
-		return ck_error(ck, r->pos, "file '%s' is too short: %u page%s at page %u need %llu, "
-				"it has %u", r->name, count, count == 1 ? "" : "s", r->lo,
+		return ck_error(ck, r->pos,
+				"file '%s' is too short: %u page%s at page %u need %llu, it has %u",
+				r->name, count, count == 1 ? "" : "s", r->lo,
 				(unsigned long long)r->lo + count, size);
 	return true;
 }
@@ -436,20 +452,21 @@ static bool ck_file_span(struct checker *ck, struct pl_ref *r, uint32_t count)
 /* ---------------------------------------------------------------------------
  * Steps.
  */
+/* A live mapping of its process, under its current name. */
+static bool ck_live_mapping(const struct checker *ck, int proc, int i)
+{
+	return !ck->st[i].dead && ck_map_get(&ck->names, proc, ck->sc->syms[i].name) == i;
+}
+
 static void ck_fork(struct checker *ck, struct pl_step *s, int parent)
 {
 	int child = ck_define(ck, PL_SYM_PROCESS, -1, &s->def, 0);
-	int n = 0, nr_syms = ck->sc->nr_syms;
+	int n = 0;
 
 	if (child < 0)
 		return;
-	for (int i = 0; i < nr_syms; i++) {
-		struct pl_sym *y = ck_sym(ck, i);
-
-		if (y->kind == PL_SYM_MAPPING && y->owner == parent && !ck->st[i].dead &&
-		    ck_map_get(&ck->names, parent, y->name) == i)
-			n++;
-	}
+	for (int i = ck->st[parent].first_map; i >= 0; i = ck->st[i].next_map)
+		n += ck_live_mapping(ck, parent, i);
 	if (!n)
 		return;
 	s->inherit = pl_ast_alloc(ck->sc, (size_t)n * 2 * sizeof(int));
@@ -457,12 +474,12 @@ static void ck_fork(struct checker *ck, struct pl_step *s, int parent)
 		ck->oom = true;
 		return;
 	}
-	for (int i = 0; i < nr_syms; i++) {
+	/* the copies join the child's list, so the parent's does not move under us */
+	for (int i = ck->st[parent].first_map; i >= 0; i = ck->st[i].next_map) {
 		const char *name = ck_sym(ck, i)->name;
 		int copy;
 
-		if (ck_sym(ck, i)->kind != PL_SYM_MAPPING || ck_sym(ck, i)->owner != parent ||
-		    ck->st[i].dead || ck_map_get(&ck->names, parent, name) != i)
+		if (!ck_live_mapping(ck, parent, i))
 			continue;
 		copy = ck_new_sym(ck, PL_SYM_MAPPING, name, s->def.pos, child, ck->st[i].size);
 		if (copy < 0)
@@ -477,8 +494,8 @@ static void ck_fork(struct checker *ck, struct pl_step *s, int parent)
 static void ck_exit(struct checker *ck, const struct pl_step *s, int proc)
 {
 	ck_kill(ck, proc, s);
-	for (int i = 0; i < ck->sc->nr_syms; i++)
-		if (ck_sym(ck, i)->owner == proc && !ck->st[i].dead)
+	for (int i = ck->st[proc].first_map; i >= 0; i = ck->st[i].next_map)
+		if (!ck->st[i].dead)
 			ck_kill(ck, i, s);
 }
 
@@ -632,8 +649,11 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		ck_resolve(ck, &s->a, map | file | CK_BIT(PL_SYM_PIPE), proc);
 		break;
 	case PL_OP_TRUNCATE:
-		if (ck_resolve(ck, &s->a, file, -1) >= 0 && !ck->fails)
-			ck->st[s->a.sym].size = (uint32_t)s->n;
+		ck->empty_ok = true;	/* a file truncated to nothing may grow again */
+		sym = ck_resolve(ck, &s->a, file, -1);
+		ck->empty_ok = false;
+		if (sym >= 0 && !ck->fails)
+			ck->st[sym].size = (uint32_t)s->n;
 		break;
 	case PL_OP_VMSPLICE:
 		ck_vmsplice(ck, s, proc);
@@ -862,8 +882,8 @@ static void ck_backings(struct checker *ck)
 		b->idx = pl_backing_find(b->name, strlen(b->name));
 		if (b->idx < 0) {
 			if (ck_version(b->name) >= 0)
-				ck_error(ck, b->pos, "unknown backing '%s' (it looks like a preset)",
-					 b->name);
+				ck_error(ck, b->pos,
+					 "unknown backing '%s' (it looks like a preset)", b->name);
 			else
 				ck_error(ck, b->pos, "unknown backing '%s'", b->name);
 			continue;

@@ -16,7 +16,7 @@
 #include "lang/diag.h"
 
 struct pl_check_opts {
-	const char *const *presets;	/* valid preset names, oldest first; "latest" may alias */
+	const char *const *presets;	/* preset names, oldest first ("latest" aliases) */
 	int nr_presets;			/* at most 64 */
 };
 

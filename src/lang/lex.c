@@ -402,7 +402,8 @@ static bool lex_string(struct lex_line *L, size_t *bufpos)
 				*o++ = '\n';
 			} else if (e == 't') {
 				*o++ = '\t';
-			} else if (e == 'x' && L->end - L->p >= 4 && (h1 = lex_hexval(L->p[2])) >= 0 &&
+			} else if (e == 'x' && L->end - L->p >= 4 &&
+				   (h1 = lex_hexval(L->p[2])) >= 0 &&
 				   (h2 = lex_hexval(L->p[3])) >= 0 && (h1 || h2)) {
 				*o++ = (char)(h1 * 16 + h2);
 				lex_skip(L, 2);

@@ -229,7 +229,8 @@ static bool parse_size(struct parser *p, uint64_t *pages, bool zero_ok)
 	pz_next(p);
 	if (t->sized) {
 		if (t->num % PAGE_SIZE) {
-			return pz_error_at(p, pz_pos(t), "size '%.*s' is not a multiple of the %luK page size",
+			return pz_error_at(p, pz_pos(t),
+					   "size '%.*s' is not a multiple of the %luK page size",
 					   (int)t->len, t->s, PAGE_SIZE >> 10);
 		}
 		n = t->num / PAGE_SIZE;
@@ -266,7 +267,10 @@ static bool parse_count(struct parser *p, uint64_t *out, uint64_t min)
 	return true;
 }
 
-/* One word from a vocabulary table: "unknown NOUN 'x'" or "expected a NOUN, found ..." */
+/*
+ * word -> WORD  (one of a vocabulary table: "unknown NOUN 'x'", or
+ * "expected a NOUN, found ..." when not a word at all)
+ */
 static bool parse_word_in(struct parser *p, const struct pl_word *table, const char *noun,
 			  int *value)
 {
@@ -306,6 +310,7 @@ static bool parse_value(struct parser *p, struct pl_step *s)
 	return true;
 }
 
+/* string -> STRING */
 static bool parse_string(struct parser *p, const char **out, struct pl_pos *pos)
 {
 	struct pl_token *t = pz_peek(p);
@@ -423,8 +428,10 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 			s->mflags &= ~(unsigned int)(PL_MAP_PRIVATE | PL_MAP_SHARED);
 			s->mflags |= pz_is_word(t, "shared") ? PL_MAP_SHARED : PL_MAP_PRIVATE;
 		} else if (pz_is_word(t, "populate") || pz_is_word(t, "locked")) {
-			unsigned int f = pz_is_word(t, "populate") ? PL_MAP_POPULATE : PL_MAP_LOCKED;
+			unsigned int f = PL_MAP_LOCKED;
 
+			if (pz_is_word(t, "populate"))
+				f = PL_MAP_POPULATE;
 			dup = s->mflags & f;
 			s->mflags |= f;
 		} else if (pz_is_word(t, "file") || pz_is_word(t, "backing") || b >= 0) {
@@ -443,7 +450,8 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 					   (int)(t->len > 32 ? 32 : t->len), t->s);
 		}
 		if (dup) {
-			return pz_error_at(p, pz_pos(t), "'%.*s' repeats or contradicts an earlier option",
+			return pz_error_at(p, pz_pos(t),
+					   "'%.*s' repeats or contradicts an earlier option",
 					   (int)t->len, t->s);
 		}
 		pz_next(p);
@@ -789,7 +797,7 @@ static bool parse_step(struct parser *p)
 		pz_next(p);
 	}
 	t = pz_peek(p);
-	syn = t->t == TK_KW ? &op_syntax[t->kw] : NULL;
+	syn = t->t == TK_KW && (unsigned int)t->kw < KW_NR ? &op_syntax[t->kw] : NULL;
 	if (!syn || !syn->parse) {
 		if (t->t == TK_WORD && !actor.name && !def.name)
 			return pz_error_at(p, pz_pos(t), "unknown statement '%.*s'",
