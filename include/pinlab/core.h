@@ -22,7 +22,8 @@
 #include <stdint.h>
 
 /* ---------------------------------------------------------------------------
- * Sizes.  4 KiB base pages, 512-entry tables, 2 MiB PMD leaves (x86-64).
+ * Sizes.  4 KiB base pages, 512-entry tables, 2 MiB PMD leaves and 1 GiB PUD
+ * leaves (x86-64; PUD leaves only for hugetlb, as hugepages-1048576kB).
  */
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
@@ -33,6 +34,11 @@
 #define PMD_SHIFT	(PAGE_SHIFT + 9)
 #define PMD_SIZE	(1UL << PMD_SHIFT)
 #define PMD_MASK	(~(PMD_SIZE - 1))
+#define HPAGE_PUD_ORDER 18
+#define HPAGE_PUD_NR	(1U << HPAGE_PUD_ORDER)
+#define PUD_SHIFT	(PAGE_SHIFT + 18)
+#define PUD_SIZE	(1UL << PUD_SHIFT)
+#define PUD_MASK	(~(PUD_SIZE - 1))
 #define PL_TASK_SIZE	(1UL << 47)
 
 /* GUP_PIN_COUNTING_BIAS: one FOLL_PIN on a small folio adds this to _refcount. */
@@ -41,8 +47,9 @@
 typedef uint64_t pl_addr;	/* user virtual address */
 typedef uint32_t pl_pfn;	/* page frame number: index into the memmap */
 typedef uint32_t pl_token;	/* compact page contents; 0 = all zeroes */
-typedef uint64_t pte_t;		/* also used for pmd_t leaves */
+typedef uint64_t pte_t;		/* also used for pmd_t and pud_t leaves */
 typedef uint64_t pmd_t;
+typedef uint64_t pud_t;
 
 #define PL_TOKEN_ZERO 0u
 #define PL_PFN_NONE   0u	/* pfn 0 is never handed out; the zero page is pfn 1 */
@@ -50,14 +57,14 @@ typedef uint64_t pmd_t;
 struct world;
 
 /* ---------------------------------------------------------------------------
- * Page-table entries.  One 64-bit layout for PTEs and PMD leaves:
+ * Page-table entries.  One 64-bit layout for PTEs, PMD and PUD leaves:
  *
  *   63            44 43                    12 11 10  9  8  7  6  5  4  3  2  1  0
  *  +----------------+------------------------+--+--+--+--+--+--+--+--+--+--+--+--+
  *  |     unused     |   pfn / swap offset    |  |SX|SW|PN|HG|SP|UW|SD|YG|DT|WR|PR|
  *  +----------------+------------------------+--+--+--+--+--+--+--+--+--+--+--+--+
  *   PR present  WR write  DT dirty  YG young  SD soft-dirty  UW uffd-wp
- *   SP special (no refcounted struct page: zero page)  HG huge (PMD leaf)
+ *   SP special (no refcounted struct page: zero page)  HG huge (PMD/PUD leaf)
  *   PN protnone (mprotect(PROT_NONE) of a present page)
  *   SW swap entry (not present)  SX swp_exclusive (1493a1913e34)
  */
@@ -85,6 +92,7 @@ static inline bool pte_special(pte_t p) { return (p & _PAGE_SPECIAL) != 0; }
 static inline bool pte_uffd_wp(pte_t p) { return (p & _PAGE_UFFD_WP) != 0; }
 static inline bool pte_soft_dirty(pte_t p) { return (p & _PAGE_SOFT_DIRTY) != 0; }
 static inline bool pmd_leaf(pmd_t p) { return (p & _PAGE_PSE) != 0; }
+static inline bool pud_leaf(pud_t p) { return (p & _PAGE_PSE) != 0; }
 static inline bool is_swap_pte(pte_t p) { return (p & _PAGE_SWP) != 0 && !pte_present(p); }
 static inline bool pte_swp_exclusive(pte_t p) { return (p & _PAGE_SWP_EXCLUSIVE) != 0; }
 static inline pl_pfn pte_pfn(pte_t p) { return (pl_pfn)((p & _PAGE_PFN_MASK) >> _PAGE_PFN_SHIFT); }
@@ -143,7 +151,7 @@ struct page {
 	pl_pfn head;			/* pfn of the folio head (self for a head) */
 	/* folio fields: head page only */
 	uint32_t _refcount;
-	int32_t _entire_mapcount;	/* PMD mappings of a large folio */
+	int32_t _entire_mapcount;	/* PMD/PUD mappings of a large folio */
 	int32_t _pincount;		/* large folios: exact number of FOLL_PIN pins */
 	uint32_t mapping;		/* anon: anon_vma id; file: file id + 1; 0 = none */
 	uint32_t index;			/* page offset in the file, or linear anon index */
@@ -164,7 +172,8 @@ struct folio {
 /* ---------------------------------------------------------------------------
  * Page tables: pgd -> p4d -> pud -> pmd tables of struct pl_dir, leaf tables
  * of struct pl_ptetab.  A pmd entry is either a table (pl_dir.next[i] set,
- * e[i] == 0) or a PMD leaf (e[i] has _PAGE_PSE).
+ * e[i] == 0) or a PMD leaf (e[i] has _PAGE_PSE); a pud entry likewise is a
+ * pmd table or a 1 GiB PUD leaf (hugetlb only).
  */
 struct pl_lock {
 	int owner;			/* 0 = free, else model thread id + 1 */
@@ -181,7 +190,7 @@ struct pl_ptetab {
 struct pl_dir {
 	uint64_t e[PTRS_PER_TABLE];
 	void *next[PTRS_PER_TABLE];
-	struct pl_lock ptl;		/* pmd lock (at the pmd level) */
+	struct pl_lock ptl;		/* pmd lock (pmd level), pud lock (pud level) */
 };
 
 /* ---------------------------------------------------------------------------
@@ -216,6 +225,7 @@ struct vm_area_struct {
 	int file;			/* file id, or -1 for anonymous memory */
 	uint32_t anon_vma;		/* anon_vma id shared with fork relatives; 0 = none yet */
 	uint32_t id;			/* stable id, survives splits as "origin" */
+	uint8_t hugetlb_order;		/* VM_HUGETLB: 9 (PMD leaves), 18 (PUD leaves); else 0 */
 };
 
 static inline bool is_cow_mapping(uint32_t flags)
@@ -262,6 +272,7 @@ struct pl_file {
 	pl_pfn *cache;		/* page cache: index -> folio head pfn (PL_PFN_NONE = absent) */
 	pl_token *disk;		/* on-disk contents (ext4); tmpfs keeps none */
 	bool unlinked;
+	uint8_t huge_order;	/* hugetlbfs: page order of its folios, 9 or 18; else 0 */
 };
 
 /* ---------------------------------------------------------------------------
@@ -507,7 +518,7 @@ struct world {
 	struct page **memmap;
 	uint32_t nr_chunks, cap_chunks;
 	pl_pfn next_pfn;		/* bump frontier */
-	pl_pfn free_list[HPAGE_PMD_ORDER + 1];
+	pl_pfn free_list[HPAGE_PUD_ORDER + 1];
 	uint64_t nr_free_pages, nr_alloc_pages;
 	uint64_t max_pages;		/* modelled-memory limit; 0 = none */
 	pl_pfn zero_pfn, huge_zero_pfn;
@@ -521,7 +532,8 @@ struct world {
 	struct swap_slot *swap;
 	uint32_t nr_swap, cap_swap, swap_free_hint;
 	uint32_t swap_max;		/* 0 = no swap device */
-	uint32_t hugetlb_total, hugetlb_free;
+	uint32_t hugetlb_total, hugetlb_free;		/* 2 MiB pool (hugepages-2048kB) */
+	uint32_t hugetlb_1g_total, hugetlb_1g_free;	/* 1 GiB pool (hugepages-1048576kB) */
 	enum pl_thp_mode thp;
 	bool huge_zero_page;		/* transparent_hugepage/use_zero_page */
 	bool zone_movable;		/* anon memory comes from ZONE_MOVABLE (movablecore=) */
@@ -575,6 +587,7 @@ struct folio *pfn_folio(const struct world *w, pl_pfn pfn);
 static inline pl_pfn folio_pfn(const struct folio *f) { return f->page.head; }
 static inline struct page *folio_page(struct folio *f, unsigned i) { return &f->page + i; }
 static inline unsigned folio_nr_pages(const struct folio *f) { return 1u << f->page.order; }
+static inline uint64_t folio_size(const struct folio *f) { return PAGE_SIZE << f->page.order; }
 static inline bool folio_test_large(const struct folio *f) { return f->page.order > 0; }
 static inline bool folio_test_anon(const struct folio *f) { return (f->page.flags & PG_anon) != 0; }
 static inline bool folio_test_ksm(const struct folio *f) { return (f->page.flags & PG_ksm) != 0; }
@@ -593,6 +606,7 @@ bool folio_is_longterm_pinnable(const struct folio *f);
  */
 pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
 pmd_t *pl_pmd_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
+pud_t *pl_pud_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
 struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr);
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, pl_addr addr);
 
@@ -605,6 +619,7 @@ enum {
 	PL_MAP_PRIVATE = 1u << 0, PL_MAP_SHARED = 1u << 1, PL_MAP_ANONYMOUS = 1u << 2,
 	PL_MAP_POPULATE = 1u << 3, PL_MAP_HUGETLB = 1u << 4, PL_MAP_FIXED = 1u << 5,
 	PL_MAP_LOCKED = 1u << 6, PL_MAP_PFNMAP = 1u << 7,	/* a driver's remap_pfn_range */
+	PL_MAP_HUGE_1GB = 1u << 8,	/* MAP_HUGETLB | MAP_HUGE_1GB: anon 1 GiB hugetlb */
 };
 enum pl_madv {
 	PL_MADV_DONTNEED, PL_MADV_DONTFORK, PL_MADV_DOFORK, PL_MADV_WIPEONFORK,
@@ -714,6 +729,11 @@ int pl_file_write(struct world *w, int file, uint32_t index, pl_token tok);	/* w
 int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out);	/* read(2) */
 pl_token pl_file_disk(const struct world *w, int file, uint32_t index);	/* on-disk contents */
 int pl_file_truncate(struct world *w, int file, uint32_t nr_pages);
+/*
+ * memfd_create(MFD_HUGETLB | MFD_HUGE_1GB): a hugetlbfs file's page order (9
+ * or 18), before any page is cached or mapped; i_size rounds up to it.
+ */
+int pl_file_set_huge_order(struct world *w, int file, unsigned order);
 /* Writeback of one file page: clean, write-protect every PTE, write to disk. */
 int pl_writeback(struct world *w, int file, uint32_t index);
 int pl_writeback_file(struct world *w, int file);
@@ -725,7 +745,9 @@ int pl_swapon(struct world *w, uint32_t nr_slots);
 int pl_reclaim(struct world *w, int pid, pl_addr addr);
 /* Try once more to free every clean, unreferenced swap-cache folio. */
 int pl_reclaim_swapcache(struct world *w);
-int pl_hugetlb_set_pool(struct world *w, uint32_t nr);
+/* nr_hugepages of one size: order 9 (2 MiB) or 18 (1 GiB); -EBUSY below what is in use. */
+int pl_hugetlb_set_pool_order(struct world *w, unsigned order, uint32_t nr);
+int pl_hugetlb_set_pool(struct world *w, uint32_t nr);		/* the 2 MiB pool */
 int pl_ksm_merge(struct world *w);			/* one full ksmd scan */
 int pl_thp_collapse(struct world *w, int pid, pl_addr addr);	/* MADV_COLLAPSE of one PMD range */
 int pl_thp_split(struct world *w, int pid, pl_addr addr);	/* split the PMD mapping at addr */

@@ -1,6 +1,6 @@
 /*
- * Text dump of a world: every process, its VMAs, every non-empty PTE or PMD
- * leaf, and the folio behind it with its counts and flags.  Deterministic:
+ * Text dump of a world: every process, its VMAs, every non-empty PTE, PMD
+ * or PUD leaf, and the folio behind it with its counts and flags.  Deterministic:
  * pfns and addresses are model values, never host pointers.
  */
 #include "dump.h"
@@ -22,9 +22,10 @@ static void dump_flags(FILE *out, const struct folio *f, const struct page *p)
 		fprintf(out, " exclusive");
 }
 
-static void dump_entry(FILE *out, const struct world *w, pl_addr addr, pte_t e, bool pmd)
+/* @lvl: "pte", "pmd" or "pud" (a 1 GiB hugetlb leaf) */
+static void dump_entry(FILE *out, const struct world *w, pl_addr addr, pte_t e, const char *lvl)
 {
-	fprintf(out, "      %s 0x%llx ", pmd ? "pmd" : "pte", (unsigned long long)addr);
+	fprintf(out, "      %s 0x%llx ", lvl, (unsigned long long)addr);
 	if (is_swap_pte(e)) {
 		fprintf(out, "swap slot %u%s\n", pte_swp_offset(e),
 			pte_swp_exclusive(e) ? " exclusive" : "");
@@ -66,11 +67,17 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 			(v->vm_flags & VM_WIPEONFORK) ? " wipeonfork" : "",
 			(v->vm_flags & VM_HUGEPAGE) ? " hugepage" : "", v->file, v->vm_pgoff);
 		for (pl_addr a = v->vm_start; a < v->vm_end;) {
+			pud_t *pudp = pl_pud_lookup(mm, a);
 			pmd_t *pmdp = pl_pmd_lookup(mm, a);
 			pte_t *ptep;
 
+			if (pudp && pud_leaf(*pudp)) {
+				dump_entry(out, w, a & PUD_MASK, *pudp, "pud");
+				a = (a & PUD_MASK) + PUD_SIZE;
+				continue;
+			}
 			if (pmdp && pmd_leaf(*pmdp)) {
-				dump_entry(out, w, a & PMD_MASK, *pmdp, true);
+				dump_entry(out, w, a & PMD_MASK, *pmdp, "pmd");
 				a = (a & PMD_MASK) + PMD_SIZE;
 				continue;
 			}
@@ -80,7 +87,7 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 			}
 			ptep = pl_pte_lookup(mm, a);
 			if (ptep && !pte_none(*ptep))
-				dump_entry(out, w, a, *ptep, false);
+				dump_entry(out, w, a, *ptep, "pte");
 			a += PAGE_SIZE;
 		}
 	}

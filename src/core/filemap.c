@@ -37,7 +37,10 @@
  */
 #include "internal.h"
 
-/* hugetlbfs page cache entries are 2 MiB: 512 indexes share one folio. */
+/*
+ * hugetlbfs page cache entries are whole huge pages: 512 indexes share one
+ * 2 MiB folio, or 262144 one 1 GiB folio (f->huge_order).
+ */
 static inline bool file_is_huge(const struct pl_file *f)
 {
 	return f->fs == PL_FS_HUGETLBFS;
@@ -45,8 +48,10 @@ static inline bool file_is_huge(const struct pl_file *f)
 
 static uint32_t file_round_size(const struct pl_file *f, uint32_t nr_pages)
 {
+	uint64_t nr = 1ULL << f->huge_order;
+
 	if (file_is_huge(f))
-		return (uint32_t)(((uint64_t)nr_pages + HPAGE_PMD_NR - 1) & ~(uint64_t)(HPAGE_PMD_NR - 1));
+		return (uint32_t)(((uint64_t)nr_pages + nr - 1) & ~(nr - 1));
 	return nr_pages;
 }
 
@@ -91,7 +96,8 @@ static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
  * pl_file_create() - a new file of @nr_pages pages, every page holding @initial.
  * @fs: ext4 (dirty-tracked, has a disk), tmpfs or hugetlbfs (no disk)
  *
- * hugetlbfs sizes are rounded up to whole 2 MiB pages.
+ * hugetlbfs sizes are rounded up to whole huge pages: 2 MiB, unless
+ * pl_file_set_huge_order() picks 1 GiB.
  * Return: the file id (>= 1) or -errno.
  */
 int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token initial)
@@ -109,6 +115,8 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 	f = pl_zalloc(w, sizeof(*f));
 	f->id = w->nr_files + 1;
 	f->fs = fs;
+	if (file_is_huge(f))
+		f->huge_order = HPAGE_PMD_ORDER;	/* the default hstate: 2 MiB */
 	f->nr_pages = file_round_size(f, nr_pages);
 	file_reserve(w, f, f->nr_pages ? f->nr_pages : 1);
 	for (uint32_t i = 0; i < f->nr_pages; i++)
@@ -136,12 +144,12 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 	struct folio *folio;
 
 	if (file_is_huge(file)) {
-		/* hugetlbfs: one 2 MiB folio from the pool covers 512 indexes */
-		base = index & ~(HPAGE_PMD_NR - 1);
-		nr = HPAGE_PMD_NR;
-		if (base + nr > file->nr_pages)
+		/* hugetlbfs: one folio from the pool of the file's size covers its indexes */
+		nr = 1u << file->huge_order;
+		base = index & ~(nr - 1);
+		if ((uint64_t)base + nr > file->nr_pages)
 			return NULL;
-		folio = pl_hugetlb_alloc(w);
+		folio = pl_hugetlb_alloc(w, file->huge_order);
 	} else {
 		folio = folio_alloc(w, 0);
 	}
@@ -256,6 +264,54 @@ int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out)
 	return 0;
 }
 
+/* Is any vma of any live mm mapping @file? */
+static bool file_mapped(const struct world *w, int file)
+{
+	struct mm_struct *mm;
+	int pos = 0;
+
+	while ((mm = pl_next_mm(w, &pos)))
+		for (int i = 0; i < mm->nr_vmas; i++)
+			if (mm->vmas[i].file == file)
+				return true;
+	return false;
+}
+
+/**
+ * pl_file_set_huge_order() - choose a hugetlbfs file's huge page size.
+ * @order: HPAGE_PMD_ORDER (2 MiB, the default) or HPAGE_PUD_ORDER (1 GiB)
+ *
+ * memfd_create(MFD_HUGETLB | MFD_HUGE_1GB) picks the hstate when the file
+ * is born; the model creates the file first, so the size may change only
+ * while no page is cached and no vma maps the file.  i_size rounds up to
+ * whole huge pages; the new tail reads as zeroes (a hole).
+ * Return: 0, -EBADF, -EINVAL (not hugetlbfs, or another order), -EBUSY.
+ */
+int pl_file_set_huge_order(struct world *w, int file, unsigned order)
+{
+	struct pl_file *f = pl_file_get(w, file);
+	uint32_t old, nr_pages;
+
+	if (!f)
+		return -EBADF;
+	if (!file_is_huge(f) || (order != HPAGE_PMD_ORDER && order != HPAGE_PUD_ORDER))
+		return -EINVAL;
+	for (uint32_t i = 0; i < f->cap; i++)
+		if (f->cache[i] != PL_PFN_NONE)
+			return -EBUSY;
+	if (file_mapped(w, file))
+		return -EBUSY;
+	f->huge_order = (uint8_t)order;
+	old = f->nr_pages;
+	/* PL_FILE_MAX_PAGES is a whole number of 1 GiB pages: no overflow here */
+	nr_pages = file_round_size(f, old);
+	file_reserve(w, f, nr_pages ? nr_pages : 1);
+	for (uint32_t i = old; i < nr_pages; i++)
+		f->disk[i] = PL_TOKEN_ZERO;
+	f->nr_pages = nr_pages;
+	return 0;
+}
+
 /** pl_file_disk() - what is on disk (ext4) or the initial contents (tmpfs); 0 if invalid. */
 pl_token pl_file_disk(const struct world *w, int file, uint32_t index)
 {
@@ -296,8 +352,12 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 	for (uint32_t i = nr_pages; i < old; i++) {
 		struct folio *folio = filemap_get_folio(w, f, i, false);
 
-		if (folio && folio_mapcount(folio) > 0)
+		if (!folio)
+			continue;
+		if (folio_mapcount(folio) > 0)
 			return -EBUSY;
+		/* one look per folio: a 1 GiB folio covers 262144 indexes */
+		i = folio->page.index + folio_nr_pages(folio) - 1;
 	}
 	for (uint32_t i = nr_pages; i < old; i++) {
 		struct folio *folio = filemap_get_folio(w, f, i, false);

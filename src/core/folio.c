@@ -1,11 +1,14 @@
 /*
  * Folios: allocation, reference counting and reverse-map accounting.
  *
- * The memmap is a list of chunks of 65536 struct page; a chunk never moves,
+ * The memmap is a list of chunks of 2^18 struct page; a chunk never moves,
  * so a struct page pointer stays valid for the life of the world.  Folios of
- * order n are 2^n contiguous, naturally aligned pfns.  Free pfns sit on one
- * list per order (linked through page->index); new memory comes from a bump
- * frontier.  Nothing is ever merged: the model needs identity, not
+ * order n are 2^n contiguous, naturally aligned pfns, so the largest folio (a
+ * 1 GiB hugetlb page, order 18) fills exactly one chunk and never straddles
+ * two: folio_page(f, i) is plain pointer arithmetic.  Chunks are calloc'd,
+ * so the memmap of pfns nobody touched costs no host memory.  Free pfns sit
+ * on one list per order (linked through page->index); new memory comes from
+ * a bump frontier.  Nothing is ever merged: the model needs identity, not
  * fragmentation behaviour.
  *
  * Counting follows the kernel literally:
@@ -30,7 +33,7 @@
  */
 #include "internal.h"
 
-#define PL_MEMMAP_CHUNK_SHIFT 16
+#define PL_MEMMAP_CHUNK_SHIFT HPAGE_PUD_ORDER
 #define PL_MEMMAP_CHUNK (1u << PL_MEMMAP_CHUNK_SHIFT)
 
 struct page *pfn_to_page(const struct world *w, pl_pfn pfn)
@@ -81,34 +84,53 @@ static void memmap_grow(struct world *w, pl_pfn upto)
 	}
 }
 
+/*
+ * free_alignment_gap(): the pfns [from, to) the bump frontier skips to align
+ * a folio go to the free lists.  Gaps below a PMD-sized folio (all that
+ * orders <= 9 ever leave) go page by page to the order-0 list; a 1 GiB folio
+ * may skip almost 2^18 pfns, and those go as PMD-order blocks wherever one
+ * fits, writing only each block's head, so the skipped memmap stays
+ * untouched.  A free block's head carries PG_free and its order.
+ */
+static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
+{
+	for (pl_pfn p = from; p < to;) {
+		unsigned order = 0;
+		struct page *pg;
+
+		if (!(p & (HPAGE_PMD_NR - 1)) && (uint64_t)p + HPAGE_PMD_NR <= to)
+			order = HPAGE_PMD_ORDER;
+		pg = pfn_to_page(w, p);
+		pg->flags = PG_free;
+		pg->head = p;
+		pg->order = (uint8_t)order;
+		pg->index = w->free_list[order];
+		w->free_list[order] = p;
+		p += 1u << order;
+	}
+}
+
 /* pl_alloc_pages() - 2^order naturally aligned free pfns, or PL_PFN_NONE. */
 pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 {
 	unsigned nr = 1u << order;
 	pl_pfn pfn;
 
+	PL_BUG_ON(order > HPAGE_PUD_ORDER);	/* a folio must fit in one memmap chunk */
 	if (w->max_pages && w->nr_alloc_pages + nr > w->max_pages)
 		return PL_PFN_NONE;
 	pfn = w->free_list[order];
 	if (pfn != PL_PFN_NONE) {
 		w->free_list[order] = pfn_to_page(w, pfn)->index;
 	} else {
-		pl_pfn start = (w->next_pfn + nr - 1) & ~(pl_pfn)(nr - 1);
+		uint64_t start = ((uint64_t)w->next_pfn + nr - 1) & ~(uint64_t)(nr - 1);
 
-		if ((uint64_t)start + nr >= (1ULL << 32))
+		if (start + nr >= (1ULL << 32))
 			return PL_PFN_NONE;
-		memmap_grow(w, start + nr - 1);
-		/* pages skipped for alignment go to the order-0 list */
-		for (pl_pfn p = w->next_pfn; p < start; p++) {
-			struct page *pg = pfn_to_page(w, p);
-
-			pg->flags = PG_free;
-			pg->head = p;
-			pg->index = w->free_list[0];
-			w->free_list[0] = p;
-		}
-		pfn = start;
-		w->next_pfn = start + nr;
+		memmap_grow(w, (pl_pfn)(start + nr - 1));
+		free_alignment_gap(w, w->next_pfn, (pl_pfn)start);
+		pfn = (pl_pfn)start;
+		w->next_pfn = (pl_pfn)(start + nr);
 	}
 	for (unsigned i = 0; i < nr; i++) {
 		struct page *pg = pfn_to_page(w, pfn + i);
@@ -157,7 +179,10 @@ static void free_folio(struct world *w, struct folio *f)
 	f->page.index = w->free_list[order];
 	w->free_list[order] = pfn;
 	w->nr_alloc_pages -= nr;
-	if (hugetlb)
+	/* free_huge_folio(): back to the pool of its own size */
+	if (hugetlb && order == HPAGE_PUD_ORDER)
+		w->hugetlb_1g_free++;
+	else if (hugetlb)
 		w->hugetlb_free++;
 }
 
@@ -389,29 +414,54 @@ void folio_copy_contents(struct folio *dst, struct folio *src)
 }
 
 /* ---------------------------------------------------------------------------
- * hugetlb pool: order-9 folios counted against a fixed pool.
+ * hugetlb pools, one per size as the kernel's hstates: order-9 (2 MiB) and
+ * order-18 (1 GiB) folios, each counted against its own fixed pool.  The
+ * pool is a count, not a list: a free huge page costs no model memory.
  */
-int pl_hugetlb_set_pool(struct world *w, uint32_t nr)
+static int hugetlb_pool(struct world *w, unsigned order, uint32_t **total, uint32_t **free_nr)
 {
-	uint32_t used = w->hugetlb_total - w->hugetlb_free;
-
-	if (nr < used)
-		return -EBUSY;
-	w->hugetlb_total = nr;
-	w->hugetlb_free = nr - used;
+	if (order == HPAGE_PMD_ORDER) {
+		*total = &w->hugetlb_total;
+		*free_nr = &w->hugetlb_free;
+	} else if (order == HPAGE_PUD_ORDER) {
+		*total = &w->hugetlb_1g_total;
+		*free_nr = &w->hugetlb_1g_free;
+	} else {
+		return -EINVAL;
+	}
 	return 0;
 }
 
-struct folio *pl_hugetlb_alloc(struct world *w)
+int pl_hugetlb_set_pool_order(struct world *w, unsigned order, uint32_t nr)
 {
+	uint32_t *total, *free_nr, used;
+
+	if (hugetlb_pool(w, order, &total, &free_nr))
+		return -EINVAL;
+	used = *total - *free_nr;
+	if (nr < used)
+		return -EBUSY;
+	*total = nr;
+	*free_nr = nr - used;
+	return 0;
+}
+
+int pl_hugetlb_set_pool(struct world *w, uint32_t nr)
+{
+	return pl_hugetlb_set_pool_order(w, HPAGE_PMD_ORDER, nr);
+}
+
+struct folio *pl_hugetlb_alloc(struct world *w, unsigned order)
+{
+	uint32_t *total, *free_nr;
 	struct folio *f;
 
-	if (w->hugetlb_free == 0)
+	if (hugetlb_pool(w, order, &total, &free_nr) || *free_nr == 0)
 		return NULL;
-	f = folio_alloc(w, HPAGE_PMD_ORDER);
+	f = folio_alloc(w, order);
 	if (!f)
 		return NULL;
-	w->hugetlb_free--;
+	(*free_nr)--;
 	f->page.flags |= PG_hugetlb;
 	f->page.flags &= ~PG_lru;
 	return f;

@@ -119,15 +119,20 @@ static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct
 	return 0;
 }
 
-/* copy_huge_pmd() and copy_hugetlb_page_range() */
+/*
+ * copy_huge_pmd() and copy_hugetlb_page_range(): a PMD leaf, or a PUD leaf
+ * of a 1 GiB hugetlb page.  The leaf's size is its folio's; the child's
+ * entry goes in the slot of the same level.
+ */
 static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		    pl_addr addr, pmd_t *src_pmdp, void *arg)
 {
 	struct fork_ctx *c = arg;
-	pl_addr base = addr & PMD_MASK;
 	pmd_t pmd = *src_pmdp;
-	pmd_t *dst_pmdp = pl_pmd_alloc(w, c->dst, base);
 	struct folio *f = pfn_folio(w, pte_pfn(pmd));
+	bool pud = f->page.order == HPAGE_PUD_ORDER;
+	pl_addr base = addr & ~(folio_size(f) - 1);
+	pmd_t *dst_pmdp = pud ? pl_pud_alloc(w, c->dst, base) : pl_pmd_alloc(w, c->dst, base);
 	bool cow = is_cow_mapping(vma->vm_flags);
 
 	if (!folio_test_zero(f)) {
@@ -141,7 +146,7 @@ static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct
 					return 0;	/* the PTE walk continues */
 				}
 				/* hugetlb: copy the whole huge page (needs a pool page) */
-				struct folio *nf = pl_hugetlb_alloc(w);
+				struct folio *nf = pl_hugetlb_alloc(w, f->page.order);
 
 				if (!nf)
 					return c->err = -ENOMEM;

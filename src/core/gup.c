@@ -219,20 +219,32 @@ static void check_longterm_file(struct world *w, struct mm_struct *mm, pl_addr a
 #define GUP_EEXIST ((struct page *)-2)
 
 /*
- * follow_page_pte() / follow_huge_pmd(): look up and grab under the PTL.
- * Returns the page, NULL (fault needed), GUP_EMLINK (unshare needed) or
- * GUP_EEXIST (a special PFN without a struct page).
+ * follow_page_pte() / follow_huge_pmd() / follow_huge_pud(): look up and
+ * grab under the lock of the entry's level.  A PMD or PUD leaf yields the
+ * subpage at addr's offset inside it.  Returns the page, NULL (fault
+ * needed), GUP_EMLINK (unshare needed) or GUP_EEXIST (a special PFN without
+ * a struct page).
  */
 static struct page *follow_page_mask(struct world *w, struct mm_struct *mm,
 				     struct vm_area_struct *vma, pl_addr addr, unsigned flags)
 {
+	pud_t *pudp = pl_pud_lookup(mm, addr);
 	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
 	struct pl_lock *ptl;
 	struct page *page = NULL;
 	bool huge = pmdp && pmd_leaf(*pmdp);
+	uint64_t leaf_mask = ~PMD_MASK;
 	pte_t *ptep, pte;
 	struct folio *f;
 
+	if (pudp && pud_leaf(*pudp)) {
+		/* 1 GiB hugetlb: never split, the pud lock guards the leaf */
+		ptl = pl_pud_lockptr(mm, addr);
+		ptep = pudp;
+		huge = true;
+		leaf_mask = ~PUD_MASK;
+		goto locked;
+	}
 	if (!pmdp)
 		return NULL;
 	if (huge) {
@@ -250,6 +262,7 @@ static struct page *follow_page_mask(struct world *w, struct mm_struct *mm,
 			return NULL;
 		ptl = pl_pte_lockptr(mm, addr);
 	}
+locked:
 	pl_spin_lock(w, ptl);
 	pte = pl_ptep_get(w, ptep);
 	/* gup_can_follow_protnone(): prot-none of a PROT_NONE vma is followed */
@@ -263,7 +276,7 @@ static struct page *follow_page_mask(struct world *w, struct mm_struct *mm,
 		}
 	}
 	page = pfn_to_page(w, pte_pfn(pte) +
-				      (huge ? (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT) : 0));
+				      (huge ? (pl_pfn)((addr & leaf_mask) >> PAGE_SHIFT) : 0));
 	if ((flags & FOLL_WRITE) &&
 	    !can_follow_write_pte(w, pte, pte_special(pte) ? NULL : page, vma, flags)) {
 		page = NULL;
@@ -571,20 +584,35 @@ static struct folio *try_grab_folio_fast(struct world *w, struct page *page, uns
 	return f;
 }
 
-/* One PTE (or one subpage of a PMD leaf) of the lockless walk; false = stop. */
+/*
+ * One PTE (or one subpage of a PMD or PUD leaf) of the lockless walk; false
+ * = stop.  gup_fast_pud_range() first: a PUD leaf is grabbed like a PMD leaf
+ * and re-checked at its own level after the grab.
+ */
 static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, unsigned flags,
 			 pl_pfn *out)
 {
-	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
+	pud_t *pudp = pl_pud_lookup(mm, addr);
+	pmd_t *pmdp;
 	pmd_t pmd;
 	pte_t *ptep = NULL, pte;
+	uint64_t leaf_mask = ~PMD_MASK;
 	struct page *page;
 	struct folio *f;
 	bool huge;
 
-	if (!pmdp)
+	if (!pudp)
 		return false;
-	pmd = pl_ptep_get(w, pmdp);		/* pmdp_get_lockless */
+	pmd = pl_ptep_get(w, pudp);		/* READ_ONCE(*pudp) */
+	if (pud_leaf(pmd)) {
+		pmdp = pudp;		/* the leaf entry to re-check is the pud */
+		leaf_mask = ~PUD_MASK;
+	} else {
+		pmdp = pl_pmd_lookup(mm, addr);
+		if (!pmdp)
+			return false;
+		pmd = pl_ptep_get(w, pmdp);	/* pmdp_get_lockless */
+	}
 	huge = pmd_leaf(pmd);
 	if (huge) {
 		pte = pmd;
@@ -602,7 +630,7 @@ static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, un
 	/* 17839856fd58: GUP-fast cannot know if a R/O PTE is COW: slow path */
 	if (w->policy.gup_cow_break_on_read && (flags & (FOLL_GET | FOLL_PIN)) && !pte_write(pte))
 		return false;
-	page = pfn_to_page(w, pte_pfn(pte) + (huge ? (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT)
+	page = pfn_to_page(w, pte_pfn(pte) + (huge ? (pl_pfn)((addr & leaf_mask) >> PAGE_SHIFT)
 						   : 0));
 	if (page->flags & PG_free)
 		return false;

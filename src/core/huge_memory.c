@@ -11,11 +11,15 @@
  *   PMD-mapped:   _entire_mapcount = 1, page[i]._mapcount = 0, refcount = 1 (+refs)
  *   PTE-mapped:   _entire_mapcount = 0, page[i]._mapcount = 1, refcount = 512 (+refs)
  *
- * hugetlb folios come from a fixed pool and are always PMD-mapped here.
- * Their COW rule never moved to refcounts: a needless copy needs a second
- * huge page that may not exist, so hugetlb_wp() reuses on mapcount == 1
- * (PG_anon_exclusive first where the era has it).  That is why R/O FOLL_GET
- * references (vmsplice) can still leak on hugetlb -- cow.c's XFAIL.
+ * hugetlb folios come from a fixed pool per size and are always mapped whole
+ * by one leaf at the vma's level: a 2 MiB page (order 9) by a PMD leaf, a
+ * 1 GiB page (order 18, hugepages-1048576kB) by a PUD leaf.  Either way the
+ * leaf maps the whole folio once (_entire_mapcount), and everything below
+ * is the same code for both sizes.  Their COW rule never moved to
+ * refcounts: a needless copy needs a second huge page that may not exist,
+ * so hugetlb_wp() reuses on mapcount == 1 (PG_anon_exclusive first where
+ * the era has it).  That is why R/O FOLL_GET references (vmsplice) can
+ * still leak on hugetlb, of either size -- cow.c's XFAIL.
  */
 #include "internal.h"
 
@@ -227,10 +231,16 @@ static uint32_t hugetlb_index(const struct vm_area_struct *vma, pl_addr base)
 	return (uint32_t)(((base - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
 }
 
+/*
+ * The hugetlb functions below take the leaf slot (pmdp: a pmd entry for
+ * 2 MiB pages, a pud entry for 1 GiB pages) and the vma's page order; the
+ * entry format is the same at both levels.
+ */
 static unsigned hugetlb_no_page(struct world *w, struct mm_struct *mm,
 				struct vm_area_struct *vma, pl_addr base, pmd_t *pmdp,
 				unsigned flags)
 {
+	unsigned order = vma->hugetlb_order;
 	bool write = flags & FAULT_FLAG_WRITE;
 	struct folio *f, *copy;
 	struct pl_file *file;
@@ -238,7 +248,7 @@ static unsigned hugetlb_no_page(struct world *w, struct mm_struct *mm,
 	(void)mm;
 	if (vma->file < 0 && !(vma->vm_flags & VM_SHARED)) {
 		/* private anonymous hugetlb: a fresh zeroed huge page, even on read */
-		f = pl_hugetlb_alloc(w);
+		f = pl_hugetlb_alloc(w, order);
 		if (!f)
 			return VM_FAULT_SIGBUS;
 		if (!vma->anon_vma)
@@ -257,9 +267,11 @@ static unsigned hugetlb_no_page(struct world *w, struct mm_struct *mm,
 	f = filemap_get_folio(w, file, hugetlb_index(vma, base), true);
 	if (!f)
 		return VM_FAULT_SIGBUS;
+	/* the file's page size was fixed before it could be mapped (pl_mmap) */
+	PL_BUG_ON(f->page.order != order);
 	if (write && !(vma->vm_flags & VM_SHARED)) {
 		/* private write: COW from the page cache needs a second huge page */
-		copy = pl_hugetlb_alloc(w);
+		copy = pl_hugetlb_alloc(w, order);
 		if (!copy)
 			return VM_FAULT_SIGBUS;
 		folio_copy_contents(copy, f);
@@ -307,7 +319,7 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 			      folio_pfn(f), folio_pfn(f), "hugetlb folio reused in place");
 		return 0;
 	}
-	copy = pl_hugetlb_alloc(w);
+	copy = pl_hugetlb_alloc(w, f->page.order);
 	if (!copy)
 		return VM_FAULT_SIGBUS;	/* the pool is empty: the process dies */
 	folio_copy_contents(copy, f);
@@ -323,18 +335,33 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 	return 0;
 }
 
+/*
+ * hugetlb_fault(): huge_pte_alloc() at the vma's level -- the pmd slot for a
+ * 2 MiB page, the pud slot for a 1 GiB page -- under that level's lock.
+ */
 unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		       pl_addr addr, unsigned flags)
 {
-	pl_addr base = addr & PMD_MASK;
-	pmd_t *pmdp = pl_pmd_alloc(w, mm, base);
-	struct pl_lock *ptl = pl_pmd_lockptr(mm, base);
+	pl_addr base = addr & ~(vma_huge_page_size(vma) - 1);
+	struct pl_lock *ptl;
 	unsigned ret = 0;
+	pmd_t *pmdp;
 	pmd_t orig;
 
-	/* a hugetlb vma never has PTE tables; drop one a former mapping left */
-	if (!pl_pmd_free_empty_ptetab(w, mm, base))
-		return VM_FAULT_SIGBUS;
+	if (vma->hugetlb_order == HPAGE_PUD_ORDER) {
+		/* a PUD leaf has no pmd table under it; drop one a former mapping left */
+		if (!pl_pud_free_empty_pmd(w, mm, base))
+			return VM_FAULT_SIGBUS;
+		pmdp = pl_pud_alloc(w, mm, base);
+		ptl = pl_pud_lockptr(mm, base);
+	} else {
+		PL_BUG_ON(vma->hugetlb_order != HPAGE_PMD_ORDER);
+		pmdp = pl_pmd_alloc(w, mm, base);
+		ptl = pl_pmd_lockptr(mm, base);
+		/* a hugetlb vma never has PTE tables; drop one a former mapping left */
+		if (!pl_pmd_free_empty_ptetab(w, mm, base))
+			return VM_FAULT_SIGBUS;
+	}
 	pl_spin_lock(w, ptl);
 	orig = *pmdp;
 	if (orig == 0) {

@@ -144,7 +144,8 @@ int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p);
 bool folio_needs_cow_for_dma(struct world *w, struct mm_struct *mm, struct folio *f);
 void folio_copy_contents(struct folio *dst, struct folio *src);
 bool pl_is_zero_pfn(const struct world *w, pl_pfn pfn);
-struct folio *pl_hugetlb_alloc(struct world *w);	/* NULL if the pool is empty */
+/* A folio of @order (9 or 18) from that size's pool; NULL if the pool is empty. */
+struct folio *pl_hugetlb_alloc(struct world *w, unsigned order);
 struct folio *pl_zero_folio(struct world *w);
 /* Record ghost GUP ownership. */
 void pl_gup_ghost_add(struct world *w, struct folio *f, unsigned gup_flags, uint32_t mm_id, int n);
@@ -157,6 +158,10 @@ pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr);
 struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr);
+/* PUD leaves (1 GiB hugetlb): the slot in the pud-level pl_dir, its lock. */
+pud_t *pl_pud_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
+struct pl_lock *pl_pud_lockptr(struct mm_struct *mm, pl_addr addr);
+bool pl_pud_free_empty_pmd(struct world *w, struct mm_struct *mm, pl_addr addr);
 void pl_free_pgtables(struct world *w, struct mm_struct *mm);
 /* Install a fresh PTE table for addr's PMD slot (after a PMD leaf split). */
 struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
@@ -193,6 +198,12 @@ unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_str
 bool pl_thp_suitable(struct world *w, struct vm_area_struct *vma, pl_addr addr);
 pte_t pl_mk_pte(struct vm_area_struct *vma, pl_pfn pfn, bool write);
 bool pl_vma_is_anon(const struct vm_area_struct *vma);
+
+/* huge_page_size(hstate_vma()): the page size of a hugetlb vma. */
+static inline uint64_t vma_huge_page_size(const struct vm_area_struct *vma)
+{
+	return PAGE_SIZE << vma->hugetlb_order;
+}
 bool vma_wants_writenotify(struct world *w, const struct vm_area_struct *vma);
 int pl_fault_error(unsigned ret);
 /* Write one token into a page as the CPU would (dirty ghost for GUP writes). */

@@ -159,29 +159,34 @@ void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, 
 		folio_free_swap(w, f);
 }
 
+/* zap_huge_pmd() / zap_huge_pud(): one PMD or PUD leaf, sized by its folio. */
 static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		      pl_addr addr, pmd_t *pmdp, void *arg)
 {
 	pl_addr *range = arg;
-	pl_addr base = addr & PMD_MASK;
 	pmd_t pmd = *pmdp;
-	struct folio *f;
+	struct folio *f = pfn_folio(w, pte_pfn(pmd));
+	uint64_t size = folio_size(f);
+	pl_addr base = addr & ~(size - 1);
 
-	if (base < range[0] || base + PMD_SIZE > range[1]) {
-		/* partial: split into PTEs, the PTE walk zaps the part in range */
+	if (base < range[0] || base + size > range[1]) {
+		/*
+		 * partial: split into PTEs, the PTE walk zaps the part in range.
+		 * hugetlb callers (munmap, MADV_DONTNEED) refuse unaligned ranges.
+		 */
 		PL_BUG_ON(vma->vm_flags & VM_HUGETLB);
 		__split_huge_pmd(w, mm, vma, base);
 		return 0;
 	}
 	pl_set_pte(w, pmdp, 0);
-	pl_pins_forget_mapping(w, mm, base, PMD_SIZE);
-	f = pfn_folio(w, pte_pfn(pmd));
+	pl_pins_forget_mapping(w, mm, base, size);
 	if (folio_test_zero(f))
 		return 0;
 	if (!folio_test_anon(f) && pte_dirty(pmd))
 		folio_mark_dirty(w, f);
 	folio_remove_rmap_pmd(w, f);
-	pl_event_emit(w, PL_EV_ZAP, "zap_huge_pmd", NULL, base, folio_pfn(f), 0, NULL);
+	pl_event_emit(w, PL_EV_ZAP, size == PUD_SIZE ? "zap_huge_pud" : "zap_huge_pmd", NULL,
+		      base, folio_pfn(f), 0, NULL);
 	folio_put(w, f);
 	return 0;
 }
@@ -784,11 +789,20 @@ unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
 static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr addr, bool write,
 				pte_t **ptep_out)
 {
+	pud_t *pudp = pl_pud_lookup(mm, addr);
 	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
 	pte_t *ptep;
 	pte_t pte;
 
 	*ptep_out = NULL;
+	if (pudp && pud_leaf(*pudp)) {
+		/* a 1 GiB hugetlb page: the subpage is the offset inside it */
+		pte = *pudp;
+		if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
+			return NULL;
+		*ptep_out = pudp;
+		return pfn_to_page(w, pte_pfn(pte) + (pl_pfn)((addr & ~PUD_MASK) >> PAGE_SHIFT));
+	}
 	if (pmdp && pmd_leaf(*pmdp)) {
 		pte = *pmdp;
 		if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))

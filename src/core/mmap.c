@@ -70,7 +70,9 @@ int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr)
 
 	if (i < 0 || mm->vmas[i].vm_start == addr)
 		return 0;
-	if ((mm->vmas[i].vm_flags & VM_HUGETLB) && (addr & ~PMD_MASK))
+	/* hugetlb_vm_op_split(): only on a huge page boundary */
+	if ((mm->vmas[i].vm_flags & VM_HUGETLB) &&
+	    (addr & (vma_huge_page_size(&mm->vmas[i]) - 1)))
 		return -EINVAL;
 	split_huge_pmds_range(w, mm, &mm->vmas[i], addr, addr);
 	upper = mm->vmas[i];
@@ -91,7 +93,7 @@ static void vma_try_merge(struct mm_struct *mm, int i)
 	a = &mm->vmas[i];
 	b = &mm->vmas[i + 1];
 	if (a->vm_end != b->vm_start || a->vm_flags != b->vm_flags || a->file != b->file ||
-	    a->anon_vma != b->anon_vma ||
+	    a->anon_vma != b->anon_vma || a->hugetlb_order != b->hugetlb_order ||
 	    a->vm_pgoff + ((a->vm_end - a->vm_start) >> PAGE_SHIFT) != b->vm_pgoff)
 		return;
 	a->vm_end = b->vm_end;
@@ -104,10 +106,26 @@ static void vma_merge_all(struct mm_struct *mm)
 		vma_try_merge(mm, i);
 }
 
-/* Split at start and end; return the index of the first vma inside [start,end). */
+/* Would vma_split() at addr be refused?  (a hugetlb vma cut off its page size) */
+static bool vma_split_refused(struct mm_struct *mm, pl_addr addr)
+{
+	struct vm_area_struct *v = vma_lookup(mm, addr);
+
+	return v && v->vm_start != addr && (v->vm_flags & VM_HUGETLB) &&
+	       (addr & (vma_huge_page_size(v) - 1));
+}
+
+/*
+ * Split at start and end; return the index of the first vma inside [start,end).
+ * Both ends are checked first, so a refused range leaves the vmas untouched.
+ */
 static int vma_isolate(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end)
 {
-	int ret = vma_split(w, mm, start);
+	int ret;
+
+	if (vma_split_refused(mm, start) || vma_split_refused(mm, end))
+		return -EINVAL;
+	ret = vma_split(w, mm, start);
 
 	if (!ret)
 		ret = vma_split(w, mm, end);
@@ -184,6 +202,7 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct v = { 0 };
 	uint64_t align = PAGE_SIZE;
+	struct pl_file *hfile = NULL;
 	pl_addr addr;
 	int ret;
 
@@ -197,20 +216,37 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		file = -1;
 	else if (!pl_file_get(w, file))
 		return (pl_addr)-EBADF;
-	if (flags & PL_MAP_HUGETLB || (file >= 0 && pl_file_get(w, file)->fs == PL_FS_HUGETLBFS)) {
-		if (len & ~PMD_MASK)
+	if (file >= 0 && pl_file_get(w, file)->fs == PL_FS_HUGETLBFS)
+		hfile = pl_file_get(w, file);
+	/* ksys_mmap_pgoff(): MAP_HUGETLB asks for hugetlbfs; another file cannot be */
+	if (file >= 0 && !hfile && (flags & (PL_MAP_HUGETLB | PL_MAP_HUGE_1GB)))
+		return (pl_addr)-EINVAL;
+	if (flags & (PL_MAP_HUGETLB | PL_MAP_HUGE_1GB) || hfile) {
+		/*
+		 * The page size is the file's for hugetlbfs (MFD_HUGE_1GB), else
+		 * MAP_HUGE_1GB's or the default 2 MiB.  Length, placement and file
+		 * offset are whole huge pages; the vma lands on a huge page
+		 * boundary, so a 1 GiB vma is PUD-aligned.
+		 */
+		v.hugetlb_order = hfile ? hfile->huge_order
+					: (flags & PL_MAP_HUGE_1GB) ? HPAGE_PUD_ORDER
+								    : HPAGE_PMD_ORDER;
+		align = vma_huge_page_size(&v);
+		if ((len & (align - 1)) || (hfile && (pgoff & ((1u << v.hugetlb_order) - 1))))
 			return (pl_addr)-EINVAL;
 		v.vm_flags |= VM_HUGETLB;
-		align = PMD_SIZE;
 	} else if (len >= PMD_SIZE) {
 		align = PMD_SIZE;	/* THP-friendly placement, as thp_get_unmapped_area */
 	}
 	w->cur_pid = pid;
 	if (flags & PL_MAP_FIXED) {
-		if (hint & ~PAGE_MASK)
+		if (hint & ~PAGE_MASK || ((v.vm_flags & VM_HUGETLB) && (hint & (align - 1))))
 			return (pl_addr)-EINVAL;
 		addr = hint;
-		pl_munmap(w, pid, addr, len);
+		/* what is there goes first; a hugetlb vma it would cut refuses (-EINVAL) */
+		ret = pl_munmap(w, pid, addr, len);
+		if (ret)
+			return (pl_addr)ret;
 	} else {
 		addr = get_unmapped_area(mm, len, align);
 		if (pl_err(addr))
@@ -324,8 +360,24 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	v = vma_lookup(mm, old);
 	if (!v || old + old_len > v->vm_end)
 		return (pl_addr)-EFAULT;
-	if (v->vm_flags & VM_HUGETLB && ((new_len | old_len) & ~PMD_MASK))
+	if (v->vm_flags & VM_HUGETLB &&
+	    ((new_len | old_len | old | new_addr) & (vma_huge_page_size(v) - 1)))
 		return (pl_addr)-EINVAL;
+	/*
+	 * move_ptes() moves PMD leaves and PTEs only: a 1 GiB hugetlb mapping
+	 * may shrink or grow in place, never move (the kernel moves aligned PUD
+	 * leaves; the model refuses rather than half-move one).
+	 */
+	if (v->vm_flags & VM_HUGETLB && v->hugetlb_order == HPAGE_PUD_ORDER && maymove) {
+		bool in_place = !new_addr && new_len != old_len;
+
+		for (int j = 0; in_place && new_len > old_len && j < mm->nr_vmas; j++)
+			if (mm->vmas[j].vm_start < old + new_len &&
+			    mm->vmas[j].vm_end > old + old_len)
+				in_place = false;
+		if (!in_place)
+			return (pl_addr)-EINVAL;
+	}
 	if (new_len < old_len && !new_addr) {
 		pl_munmap(w, pid, old + new_len, old_len - new_len);
 		return old;
@@ -360,8 +412,8 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	if (new_addr) {
 		pl_munmap(w, pid, new_addr, new_len);
 	} else {
-		new_addr = get_unmapped_area(mm, new_len,
-					     (v->vm_flags & VM_HUGETLB) ? PMD_SIZE : PAGE_SIZE);
+		new_addr = get_unmapped_area(mm, new_len, (v->vm_flags & VM_HUGETLB) ?
+							  vma_huge_page_size(v) : PAGE_SIZE);
 		if (pl_err(new_addr))
 			return new_addr;
 	}
@@ -564,7 +616,7 @@ int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_mad
 			if (v->vm_flags & (VM_LOCKED | VM_PFNMAP))
 				ret = -EINVAL;
 			/* hugetlb pages go whole or not at all */
-			if ((v->vm_flags & VM_HUGETLB) && ((a | e) & ~PMD_MASK))
+			if ((v->vm_flags & VM_HUGETLB) && ((a | e) & (vma_huge_page_size(v) - 1)))
 				ret = -EINVAL;
 			if (!ret)
 				zap_page_range(w, mm, v, a, e);

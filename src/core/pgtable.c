@@ -4,15 +4,20 @@
  *   addr bits  47..39   38..30   29..21   20..12   11..0
  *              pgd      pud      pmd      pte      offset
  *
- *   mm->pgd --> struct pl_dir --> struct pl_dir --> struct pl_dir --+--> struct pl_ptetab
- *                (pgd)             (pud)             (pmd)          |     pte[512] + PTL
- *                                                    e[i] PMD leaf -+  (_PAGE_PSE: 2 MiB)
+ *   mm->pgd --> struct pl_dir --> struct pl_dir --+--> struct pl_dir --+--> struct pl_ptetab
+ *                (pgd)             (pud)          |     (pmd)          |     pte[512] + PTL
+ *                        e[j] PUD leaf -----------+  e[i] PMD leaf ----+
+ *                        (_PAGE_PSE: 1 GiB)          (_PAGE_PSE: 2 MiB)
  *
  * A pmd slot holds either a PTE table (next[i]) or a PMD leaf (e[i]), never
- * both.  Each PTE table carries its own split lock (the PTL); the pmd-level
- * directory carries the pmd lock that guards PMD leaves.
+ * both; a pud slot likewise holds a pmd table or a PUD leaf, and only 1 GiB
+ * hugetlb makes PUD leaves.  Each PTE table carries its own split lock (the
+ * PTL); the pmd-level directory carries the pmd lock that guards PMD leaves
+ * and the pud-level directory the pud lock that guards PUD leaves.
  *
- * Tables are freed only by pl_free_pgtables() at exit and by a PMD collapse.
+ * Tables are freed only by pl_free_pgtables() at exit, by a PMD collapse,
+ * and when a hugetlb fault finds an empty table where its leaf must go
+ * (pl_pmd_free_empty_ptetab(), pl_pud_free_empty_pmd()).
  * The kernel frees page tables after an IPI or an RCU-sched grace period, so
  * a GUP-fast walker with IRQs off never sees a table vanish under it; in the
  * model a table that a walker may be reading is simply never freed while the
@@ -25,28 +30,42 @@ static inline unsigned pud_index(pl_addr a) { return (a >> 30) & 511; }
 static inline unsigned pmd_index(pl_addr a) { return (a >> 21) & 511; }
 static inline unsigned pte_index(pl_addr a) { return (a >> 12) & 511; }
 
-static struct pl_dir *pmd_dir_lookup(struct mm_struct *mm, pl_addr addr)
+static struct pl_dir *pud_dir_lookup(struct mm_struct *mm, pl_addr addr)
 {
-	struct pl_dir *pud;
-
 	if (!mm || !mm->pgd)
 		return NULL;
-	pud = mm->pgd->next[pgd_index(addr)];
+	return mm->pgd->next[pgd_index(addr)];
+}
+
+/* A PUD leaf has no pmd table under it: next[] of its slot stays NULL. */
+static struct pl_dir *pmd_dir_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_lookup(mm, addr);
+
 	if (!pud)
 		return NULL;
 	return pud->next[pud_index(addr)];
 }
 
-static struct pl_dir *pmd_dir_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
+static struct pl_dir *pud_dir_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_dir **pudp = (struct pl_dir **)&mm->pgd->next[pgd_index(addr)];
-	struct pl_dir **pmdp;
 
 	if (!*pudp) {
 		*pudp = pl_zalloc(w, sizeof(struct pl_dir));
 		mm->nr_ptes += 2;
 	}
-	pmdp = (struct pl_dir **)&(*pudp)->next[pud_index(addr)];
+	return *pudp;
+}
+
+static struct pl_dir *pmd_dir_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_alloc(w, mm, addr);
+	struct pl_dir **pmdp;
+
+	/* a PUD leaf is never under a table: its hugetlb vma covers the whole range */
+	PL_BUG_ON(pud_leaf(pud->e[pud_index(addr)]));
+	pmdp = (struct pl_dir **)&pud->next[pud_index(addr)];
 	if (!*pmdp) {
 		*pmdp = pl_zalloc(w, sizeof(struct pl_dir));
 		(*pmdp)->ptl.id = ++w->next_lock_id;
@@ -65,6 +84,68 @@ pmd_t *pl_pmd_lookup(struct mm_struct *mm, pl_addr addr)
 pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 {
 	return &pmd_dir_alloc(w, mm, addr)->e[pmd_index(addr)];
+}
+
+pud_t *pl_pud_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_lookup(mm, addr);
+
+	return pud ? &pud->e[pud_index(addr)] : NULL;
+}
+
+/*
+ * pl_pud_alloc(): the pud slot for addr.  The pud lock gets its identity on
+ * first use, so worlds without 1 GiB pages number their locks as before.
+ */
+pud_t *pl_pud_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_alloc(w, mm, addr);
+
+	if (!pud->ptl.id)
+		pud->ptl.id = ++w->next_lock_id;
+	return &pud->e[pud_index(addr)];
+}
+
+struct pl_lock *pl_pud_lockptr(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_lookup(mm, addr);
+
+	return pud ? &pud->ptl : NULL;
+}
+
+/*
+ * pl_pud_free_empty_pmd(): free_pgtables() for one pud slot: drop the pmd
+ * table (and its PTE tables) a former mapping left at addr if nothing is
+ * mapped through it.  Returns true when the slot has no pmd table afterwards
+ * (so a PUD leaf may go there).
+ */
+bool pl_pud_free_empty_pmd(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_lookup(mm, addr);
+	struct pl_dir *pmd = pud ? pud->next[pud_index(addr)] : NULL;
+
+	(void)w;
+	if (!pmd)
+		return true;
+	for (int i = 0; i < PTRS_PER_TABLE; i++) {
+		struct pl_ptetab *t = pmd->next[i];
+
+		if (pmd->e[i])
+			return false;
+		for (int j = 0; t && j < PTRS_PER_TABLE; j++)
+			if (!pte_none(t->pte[j]))
+				return false;
+	}
+	for (int i = 0; i < PTRS_PER_TABLE; i++) {
+		if (pmd->next[i]) {
+			free(pmd->next[i]);
+			mm->nr_ptes--;
+		}
+	}
+	free(pmd);
+	pud->next[pud_index(addr)] = NULL;
+	mm->nr_ptes -= 2;
+	return true;
 }
 
 struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr)
@@ -179,9 +260,11 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 
 /*
  * pl_walk_range(): visit [start, end) of one vma.  pmd_fn sees every PMD
- * leaf, pte_fn every non-none PTE.  Either callback may return non-zero to
- * stop the walk (that value is returned).  Tables are looked up afresh per
- * pmd so a callback may split a PMD leaf.
+ * leaf and every PUD leaf (the leaf's size is its folio's: callbacks derive
+ * it from the folio order, never assume PMD_SIZE), pte_fn every non-none
+ * PTE.  Either callback may return non-zero to stop the walk (that value is
+ * returned).  Tables are looked up afresh per pmd so a callback may split a
+ * PMD leaf; PUD leaves (hugetlb) are never split.
  */
 int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		  pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn, void *arg)
@@ -194,9 +277,15 @@ int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *
 		int ret;
 
 		if (!pmd) {
-			/* skip a whole pud range with no tables */
-			pl_addr pud_next = (addr & ~((1ULL << 30) - 1)) + (1ULL << 30);
+			/* a PUD leaf, or a whole pud range with no tables */
+			pl_addr pud_next = (addr & PUD_MASK) + PUD_SIZE;
+			pud_t *pudp = pl_pud_lookup(mm, addr);
 
+			if (pmd_fn && pudp && pud_leaf(*pudp)) {
+				ret = pmd_fn(w, mm, vma, addr, pudp, arg);
+				if (ret)
+					return ret;
+			}
 			addr = PL_MIN(pud_next, end);
 			continue;
 		}

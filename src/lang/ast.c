@@ -237,44 +237,92 @@ const char *pl_src_name(enum pl_src s)
  */
 
 /*
- * ORDER BACKING.  The matrix rows of tools/testing/selftests/mm/cow.c and
- * gup_longterm.c, in our words.  The executor sets each up before the body.
+ * ORDER BACKING.  The rows of tools/testing/selftests/mm/cow.c and
+ * gup_longterm.c, in the order the kernel runs them, with the suffix each
+ * prints ("Basic COW after fork() ... with PTE-mapped THP (64 kB)").  The
+ * executor sets each up as the selftest does (src/lang/exec.c).
  */
-static const struct pl_word ast_backings[] = {
-	{ "anon", 0, "private anonymous base pages (MADV_NOHUGEPAGE)" },
-	{ "thp", 1, "a PMD-mapped anonymous THP" },
-	{ "hugetlb", 2, "MAP_HUGETLB anonymous memory from the hugetlb pool" },
-	{ "swapped", 3, "anonymous base pages swapped out before the body runs" },
-	{ "ksm", 4, "anonymous pages merged by KSM" },
-	{ "memfd", 5, "memfd_create (tmpfs) pages" },
-	{ "shmem", 6, "MAP_SHARED|MAP_ANONYMOUS (shmem) pages" },
-	{ "file", 7, "an ext4 file's page cache" },
-	{ "tmpfile", 8, "tmpfile() on tmpfs" },
-	{ "zeropage", 9, "the shared zero page (read, never written)" },
-	{ "huge-zeropage", 10, "the huge zero page" },
-	{ "thp-pte", 11, "a PTE-mapped THP (split PMD mapping)" },
-	{ "thp-single-pte", 12, "one PTE of a THP, the rest zapped" },
-	{ "thp-swapped", 13, "a swapped-out PMD THP" },
-	{ "thp-pte-swapped", 14, "a swapped-out PTE-mapped THP" },
-	{ "thp-single-pte-swapped", 15, "a single swapped-out PTE of a THP" },
-	{ "thp-mremap", 16, "a THP whose upper half was mremap()ed away" },
-	{ "thp-partial-shared", 17, "a THP shared with a child for page 0 only (MADV_DONTFORK)" },
-	{ "memfd-hugetlb", 18, "memfd_create(MFD_HUGETLB) pages" },
-	{ NULL, 0, NULL },
+#define AST_THP_ROWS(S)									\
+	{ "thp-pte-" #S "k", "PTE-mapped THP (" #S " kB)", PL_BK_THP_PTE, S },		\
+	{ "thp-pte-swapped-" #S "k", "swapped-out, PTE-mapped THP (" #S " kB)",		\
+	  PL_BK_THP_PTE_SWAPPED, S },							\
+	{ "thp-single-pte-" #S "k", "single PTE of THP (" #S " kB)",			\
+	  PL_BK_THP_SINGLE_PTE, S },							\
+	{ "thp-single-pte-swapped-" #S "k", "single PTE of swapped-out THP (" #S " kB)",	\
+	  PL_BK_THP_SINGLE_PTE_SWAPPED, S },						\
+	{ "thp-mremap-" #S "k", "partially mremap()'ed THP (" #S " kB)",		\
+	  PL_BK_THP_MREMAP, S },							\
+	{ "thp-partial-shared-" #S "k", "partially shared THP (" #S " kB)",		\
+	  PL_BK_THP_PARTIAL_SHARED, S }
+
+static const struct pl_backing ast_backings[] = {
+	{ "base", "base page", PL_BK_BASE, 0 },
+	{ "swapped", "swapped out base page", PL_BK_SWAPPED, 0 },
+	AST_THP_ROWS(16),
+	AST_THP_ROWS(32),
+	AST_THP_ROWS(64),
+	AST_THP_ROWS(128),
+	AST_THP_ROWS(256),
+	AST_THP_ROWS(512),
+	AST_THP_ROWS(1024),
+	{ "thp-2048k", "THP (2048 kB)", PL_BK_THP, 2048 },
+	{ "thp-swapped-2048k", "swapped-out THP (2048 kB)", PL_BK_THP_SWAPPED, 2048 },
+	AST_THP_ROWS(2048),
+	{ "hugetlb-2048k", "hugetlb (2048 kB)", PL_BK_HUGETLB, 2048 },
+	{ "hugetlb-1048576k", "hugetlb (1048576 kB)", PL_BK_HUGETLB, 1048576 },
+	{ "zeropage", "shared zeropage", PL_BK_ZEROPAGE, 0 },
+	{ "memfd", "memfd", PL_BK_MEMFD, 0 },
+	{ "tmpfile", "tmpfile", PL_BK_TMPFILE, 0 },
+	{ "huge-zeropage", "huge zeropage", PL_BK_HUGE_ZEROPAGE, 2048 },
+	{ "local-tmpfile", "local tmpfile", PL_BK_LOCAL_TMPFILE, 0 },
+	{ "memfd-hugetlb-2048k", "memfd hugetlb (2048 kB)", PL_BK_MEMFD_HUGETLB, 2048 },
+	{ "memfd-hugetlb-1048576k", "memfd hugetlb (1048576 kB)", PL_BK_MEMFD_HUGETLB,
+	  1048576 },
+	{ "ksm", "KSM page", PL_BK_KSM, 0 },
+	{ "shmem", "shmem", PL_BK_SHMEM, 0 },
 };
 
-const struct pl_word *pl_backings(int *n)
+#define AST_NR_BACKINGS ((int)(sizeof(ast_backings) / sizeof(ast_backings[0])))
+
+/* Short names, each standing for exactly one row. */
+static const struct {
+	const char *alias, *name;
+} ast_backing_aliases[] = {
+	{ "anon", "base" },
+	{ "thp", "thp-2048k" },			/* PMD THP exists in one size only */
+	{ "hugetlb", "hugetlb-2048k" },		/* the default huge page size */
+};
+
+const struct pl_backing *pl_backings(int *n)
 {
 	if (n)
-		*n = (int)(sizeof(ast_backings) / sizeof(ast_backings[0])) - 1;
+		*n = AST_NR_BACKINGS;
 	return ast_backings;
+}
+
+const struct pl_backing *pl_backing_info(int idx)
+{
+	return idx >= 0 && idx < AST_NR_BACKINGS ? &ast_backings[idx] : NULL;
+}
+
+static int ast_backing_index(const char *s, size_t len)
+{
+	for (int i = 0; i < AST_NR_BACKINGS; i++)
+		if (strlen(ast_backings[i].name) == len && !memcmp(ast_backings[i].name, s, len))
+			return i;
+	return -1;
 }
 
 int pl_backing_find(const char *s, size_t len)
 {
-	const struct pl_word *w = pl_word_find(ast_backings, s, len);
+	for (size_t i = 0; i < sizeof(ast_backing_aliases) / sizeof(ast_backing_aliases[0]); i++) {
+		const char *a = ast_backing_aliases[i].alias;
 
-	return w ? w->value : -1;
+		if (strlen(a) == len && !memcmp(a, s, len))
+			return ast_backing_index(ast_backing_aliases[i].name,
+						 strlen(ast_backing_aliases[i].name));
+	}
+	return ast_backing_index(s, len);
 }
 
 const struct pl_word pl_prot_words[] = {

@@ -338,7 +338,7 @@ struct pl_scenario {
 	const char *name;		/* scenario "NAME" */
 	struct pl_pos pos;		/* of the scenario line */
 	const char *description;	/* the comment lines above it, '\n'-separated; "" if none */
-	struct pl_name *backings;	/* the matrix (the checker adds `anon` if empty) */
+	struct pl_name *backings;	/* the matrix (the checker adds `base` if empty) */
 	int nr_backings;
 	struct pl_pos backing_pos;
 	struct pl_expect *expects;
@@ -374,8 +374,47 @@ const char *pl_op_name(enum pl_op op);
 const char *pl_sym_kind_name(enum pl_sym_kind k);
 const char *pl_src_name(enum pl_src s);
 
-/* The backing matrix names (ORDER BACKING). */
-const struct pl_word *pl_backings(int *n);
+/*
+ * Backings: the rows of the kernel selftests' matrices (cow.c, gup_longterm.c).
+ * A backing is a kind of memory plus, for THP and hugetlb, a page size; the
+ * executor sets each kind up the way the selftest does (src/lang/exec.c).
+ * grep "ORDER BACKING" when changing the table in ast.c.
+ */
+enum pl_backing_kind {
+	PL_BK_BASE,			/* private anon base pages (MADV_NOHUGEPAGE) */
+	PL_BK_SWAPPED,			/* ... then MADV_PAGEOUT */
+	PL_BK_THP,			/* PMD-mapped THP (2048 kB only) */
+	PL_BK_THP_SWAPPED,		/* ... then MADV_PAGEOUT */
+	PL_BK_THP_PTE,			/* PTE-mapped THP (mTHP, or a split PMD mapping) */
+	PL_BK_THP_PTE_SWAPPED,		/* ... then MADV_PAGEOUT */
+	PL_BK_THP_SINGLE_PTE,		/* MADV_DONTNEED of all but the first page */
+	PL_BK_THP_SINGLE_PTE_SWAPPED,	/* ... then MADV_PAGEOUT of that page */
+	PL_BK_THP_MREMAP,		/* the upper half mremap()ed away */
+	PL_BK_THP_PARTIAL_SHARED,	/* page 0 shared with a child that exited */
+	PL_BK_HUGETLB,			/* MAP_HUGETLB anon */
+	PL_BK_ZEROPAGE,			/* read faults map the shared zero page */
+	PL_BK_HUGE_ZEROPAGE,		/* read faults map the huge zero page */
+	PL_BK_MEMFD,			/* memfd_create(): tmpfs */
+	PL_BK_TMPFILE,			/* tmpfile() in /tmp: ext4 here */
+	PL_BK_LOCAL_TMPFILE,		/* mkstemp() + unlink in the test directory: ext4 */
+	PL_BK_MEMFD_HUGETLB,		/* memfd_create(MFD_HUGETLB): hugetlbfs */
+	PL_BK_KSM,			/* MADV_MERGEABLE + one ksmd scan */
+	PL_BK_SHMEM,			/* MAP_SHARED|MAP_ANONYMOUS: tmpfs */
+	PL_BK_NR,
+};
+
+struct pl_backing {
+	const char *name;		/* "thp-pte-64k"; the stable name (JSON "backing") */
+	const char *display;		/* "PTE-mapped THP (64 kB)": the selftest's suffix */
+	enum pl_backing_kind kind;
+	uint32_t kb;			/* THP or hugetlb page size in kB; 0 for base pages */
+};
+
+/* The backing table (ORDER BACKING), without aliases; *n receives its length. */
+const struct pl_backing *pl_backings(int *n);
+/* The entry of a backing index (from pl_backing_find()), or NULL. */
+const struct pl_backing *pl_backing_info(int idx);
+/* A name or alias (anon, thp, hugetlb) -> its index in pl_backings(), or -1. */
 int pl_backing_find(const char *s, size_t len);
 
 /* Word tables: protections, madvise advice, filesystems, THP modes, errnos,

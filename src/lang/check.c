@@ -898,8 +898,8 @@ static void ck_backings(struct checker *ck)
 			ck->oom = true;
 			return;
 		}
-		b->name = "anon";
-		b->idx = pl_backing_find("anon", 4);
+		b->name = "base";
+		b->idx = pl_backing_find("base", 4);
 	}
 }
 
@@ -938,7 +938,7 @@ static void ck_expect(struct checker *ck, struct pl_expect *e)
 					 w->name, sc->backing_pos.line);
 			else
 				ck_error(ck, w->pos, "backing '%s' is not in the matrix: without a "
-					 "'backing' line the scenario runs on anon only", w->name);
+					 "'backing' line the scenario runs on base only", w->name);
 			continue;
 		}
 		e->backing_mask |= 1ull << j;

@@ -1,0 +1,143 @@
+/*
+ * backend.h - what the executor drives: one resolved step at a time.
+ *
+ * The executor (exec.c) owns everything a scenario means: symbols and their
+ * runtime values, the backing matrix and its set-up, expectations, outcome
+ * classification and results.  A backend only *does* things, one call per
+ * operation, in the vocabulary of system calls:
+ *
+ *	executor                                   backend
+ *	--------                                   -------
+ *	P: write buf[1] "x"      ---- step() --->  op WRITE, pid 3, addr 0x7f..1000,
+ *	                                           nr 1, text "x"
+ *	                         <--- 0 / -errno   (pl_user_write, or a real store)
+ *	P: check read buf[0] == "x"
+ *	                         ---- step() --->  op CHECK_VALUE, src USER, pid 3, addr
+ *	                         <--- text "x"     (the executor compares)
+ *	after every step         ---- check() -->  invariant checker (model only)
+ *
+ * Names never cross the interface: processes are pids, mappings are
+ * addresses, files and handles are the ids the backend returned when it
+ * created them.  Two implementations are planned:
+ *
+ *	model	backend_model.c: the core (src/core), in checked mode, with events
+ *	host	src/host (a later issue): real processes and system calls
+ *
+ * Every member but step() may be NULL when a backend cannot provide it
+ * (the host has no invariant checker, no folio table and no events).
+ *
+ * Ops.  A step carries an enum pl_op (the table in ast.h says which fields
+ * the language uses; the same fields, resolved, are used here), or one of
+ * the executor-only ops below that set the matrix up.
+ */
+#ifndef PINLAB_LANG_BACKEND_H
+#define PINLAB_LANG_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lang/ast.h"
+#include "pinlab/core.h"	/* pl_addr, PL_MAP_*, FOLL_*, enum pl_madv, struct pl_event */
+
+/* Operations only the executor issues (matrix set-up); numbered after enum pl_op. */
+enum pl_bop {
+	PL_BOP_MTHP = PL_OP_NR,	/* hugepages-<size>kB/enabled = always: arg = order (2..8) */
+	PL_BOP_POOL,		/* nr_hugepages of one size: arg = order (9 or 18), n = pages */
+	PL_BOP_PIPE,		/* pipe(2): r->id = the pipe handle */
+	PL_BOP_NR,
+};
+
+/*
+ * One resolved operation.  Ranges are [addr, addr + nr pages); handle pages
+ * and file pages are 0-based indexes.  Unused fields are 0 (file: -1).
+ */
+struct pl_bstep {
+	int op;			/* enum pl_op or enum pl_bop */
+	int step;		/* 1-based scenario step (0 = before the first); for violations */
+	int pid;		/* the actor; 0 = none (device-side operations) */
+	int target;		/* proc-mem-*, process-vm-*: the other process */
+	pl_addr addr;		/* first page of a mapping range */
+	uint32_t nr;		/* pages in the range (mapping, handle or file) */
+	int file;		/* a file id from PL_OP_FILE, -1 = none */
+	uint32_t index;		/* first file page */
+	int handle;		/* pipe, ring, request, region, pin or GUP reference */
+	uint32_t page;		/* first page within the handle */
+	const char *text;	/* a page value; NULL = zeroes (`zero`) */
+	uint64_t n;		/* mmap/mremap: bytes; file/truncate: pages; swapon: slots ... */
+	int prot;		/* PL_PROT_* */
+	unsigned int mflags;	/* PL_MAP_* */
+	unsigned int gup_flags;	/* FOLL_* */
+	int arg;		/* op-specific enum (madvise advice, fs, property, count, order) */
+	unsigned int flags;	/* PL_STEP_* (FAST, MOVE, ALL: the whole file) */
+	enum pl_src src;	/* CHECK_VALUE: where to read */
+	pl_addr new_addr;	/* mremap: MREMAP_FIXED target, 0 = none */
+	unsigned int huge_order; /* PL_OP_FILE on hugetlbfs: page order (9 or 18) */
+};
+
+/* step->flags beyond PL_STEP_*: the operation covers the whole file (writeback F) */
+#define PL_BSTEP_WHOLE_FILE (1u << 16)
+
+struct pl_bresult {
+	pl_addr addr;		/* mmap, mremap: the address */
+	int id;			/* created: pid (process, fork), file id, handle */
+	long count;		/* vmsplice: pages spliced; CHECK_COUNT: the count */
+	bool prop;		/* CHECK_PROP */
+	const char *text;	/* CHECK_VALUE: what was read; valid until the next call */
+};
+
+/* A violation the backend's checker found (model only). */
+struct pl_bviolation {
+	const char *invariant;	/* stable name, as `pinlab invariants` lists */
+	int step;		/* the bstep.step it was found in */
+	int pid;		/* identity for de-duplication: (invariant, pid, addr, pfn) */
+	uint64_t addr;
+	uint32_t pfn;
+	const char *detail;
+};
+
+/* One folio's counters, for --trace (model only). */
+struct pl_folio_state {
+	uint32_t pfn;		/* head */
+	uint32_t order;
+	uint32_t refcount;
+	int32_t mapcount;	/* folio_mapcount() */
+	int32_t pincount;	/* _pincount (large folios), else GUP_PIN_COUNTING_BIAS multiples */
+	uint32_t flags;		/* PG_* of the head page */
+	uint32_t exclusive;	/* pages with PG_anon_exclusive */
+	const char *text;	/* contents of the head page */
+};
+
+struct pl_backend {
+	const char *name;	/* "model", "host" */
+	void *priv;
+	/*
+	 * begin() - start one run in a fresh world: the era @preset with
+	 * "knob=value" overrides.  Return: 0, or -EINVAL with a message in err.
+	 */
+	int (*begin)(struct pl_backend *be, const char *preset, const char *const *sets,
+		     int nr_sets, char *err, size_t errlen);
+	/* step() - do one operation.  Return: 0 (or a count), or -errno. */
+	long (*step)(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r);
+	/* has() - can this backend run a feature ("hugetlb-1g")? */
+	bool (*has)(struct pl_backend *be, const char *feature);
+	/* check() - run the invariant checker now; new violations are then listed by: */
+	int (*check)(struct pl_backend *be);
+	int (*nr_violations)(struct pl_backend *be);
+	void (*violation)(struct pl_backend *be, int i, struct pl_bviolation *out);
+	/* folios() - the live folios by pfn (at most max); returns how many there are */
+	int (*folios)(struct pl_backend *be, struct pl_folio_state *out, int max);
+	/* on_event() - events (COW, reuse, GUP refusal ...) go to fn from now on; NULL: none */
+	void (*on_event)(struct pl_backend *be,
+			 void (*fn)(void *arg, const struct pl_event *ev), void *arg);
+	/* end() - the run is over: free its world (the backend may be reused) */
+	void (*end)(struct pl_backend *be);
+	void (*destroy)(struct pl_backend *be);
+};
+
+/* The model backend (backend_model.c). */
+struct pl_backend *pl_model_backend_new(void);
+/* The world of the current run, for `show` (NULL between runs). */
+struct world *pl_model_backend_world(struct pl_backend *be);
+
+#endif /* PINLAB_LANG_BACKEND_H */

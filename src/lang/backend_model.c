@@ -1,0 +1,813 @@
+/*
+ * backend_model.c - the model backend: each resolved step is one call into
+ * the core (include/pinlab/core.h).
+ *
+ * One world per run, created by begin() under the run's era preset and
+ * freed by end().  The world runs in checked mode: the executor calls
+ * check() after every step, which runs the whole invariant checker
+ * (pl_check_world); violations stay in the world, and nr_violations() /
+ * violation() list them.  The core reports each COW, reuse, unshare, fork
+ * copy and GUP decision as a struct pl_event through world->on_event; they
+ * are forwarded to whoever the executor named in on_event().
+ *
+ *	op			core call
+ *	--------------------	-------------------------------------------------------
+ *	process, fork, exit	pl_task_create, pl_fork, pl_exit
+ *	mmap ... madvise	pl_mmap, pl_munmap, pl_mremap, pl_mprotect, pl_madvise
+ *	write, read		pl_user_write/read per page; pl_file_write/read; pl_pipe_read
+ *	vmsplice, close		pl_vmsplice, pl_pipe_close
+ *	iouring-*		io_uring_register_buffers, ..._write_fixed, ..._read_fixed
+ *	dio-*, complete		pl_dio_submit, pl_dio_complete
+ *	rdma-*, dma-write	pl_rdma_reg_mr, pl_rdma_dereg_mr, pl_rdma_dma_write
+ *	pin, unpin		pl_gup_test_pin, pl_gup_test_unpin (PIN_LONGTERM_TEST_*)
+ *	gup, put		get_user_pages[_fast], pin_user_pages[_fast], gup_fast_only;
+ *				put_page or unpin_user_page per page
+ *	proc-mem-*, process-vm-* pl_proc_mem_write/read, pl_process_vm_writev/readv
+ *	uprobe-*		pl_uprobe_register/unregister
+ *	reclaim ... split	pl_reclaim, pl_writeback[_file], pl_evict, pl_ksm_merge,
+ *				pl_thp_collapse, pl_thp_split, pl_uffdio_continue
+ *	checks			page-table lookups of the world (read only)
+ *
+ * Raw GUP references (`gup`) belong to no kernel user, so this file keeps
+ * them: a handle is an index into m->gups, holding the pfns and the flags
+ * they were taken with, so `put` releases exactly what was taken.
+ */
+#include "lang/backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct model_gup {
+	pl_pfn *pages;
+	uint32_t nr;
+	unsigned int flags;	/* FOLL_PIN or FOLL_GET as requested */
+	bool active;
+};
+
+struct model {
+	struct pl_backend be;
+	struct world *w;
+	struct model_gup *gups;
+	int nr_gups, cap_gups;
+	int has_1g;		/* -1: not probed yet */
+	void (*ev_fn)(void *arg, const struct pl_event *ev);
+	void *ev_arg;
+};
+
+static struct model *model_of(struct pl_backend *be)
+{
+	return be->priv;
+}
+
+static void model_event(struct world *w, const struct pl_event *ev, void *arg)
+{
+	struct model *m = arg;
+
+	(void)w;
+	if (m->ev_fn)
+		m->ev_fn(m->ev_arg, ev);
+}
+
+static void model_free_run(struct model *m)
+{
+	for (int i = 0; i < m->nr_gups; i++)
+		free(m->gups[i].pages);
+	free(m->gups);
+	m->gups = NULL;
+	m->nr_gups = m->cap_gups = 0;
+	pl_world_free(m->w);
+	m->w = NULL;
+}
+
+static int model_begin(struct pl_backend *be, const char *preset, const char *const *sets,
+		       int nr_sets, char *err, size_t errlen)
+{
+	struct model *m = model_of(be);
+	const struct pl_preset *p = pl_preset_find(preset);
+	struct pl_policy policy;
+
+	model_free_run(m);
+	if (!p) {
+		snprintf(err, errlen, "unknown preset '%s'", preset);
+		return -EINVAL;
+	}
+	policy = p->policy;
+	for (int i = 0; i < nr_sets; i++)
+		if (pl_policy_set(&policy, sets[i], err, errlen))
+			return -EINVAL;
+	m->w = pl_world_new(&policy, p->name);
+	m->w->checked = true;
+	m->w->on_event = model_event;
+	m->w->event_arg = m;
+	return 0;
+}
+
+static void model_end(struct pl_backend *be)
+{
+	model_free_run(model_of(be));
+}
+
+static void model_destroy(struct pl_backend *be)
+{
+	struct model *m = model_of(be);
+
+	model_free_run(m);
+	free(m);
+}
+
+static void model_on_event(struct pl_backend *be, void (*fn)(void *, const struct pl_event *),
+			   void *arg)
+{
+	struct model *m = model_of(be);
+
+	m->ev_fn = fn;
+	m->ev_arg = arg;
+}
+
+struct world *pl_model_backend_world(struct pl_backend *be)
+{
+	return model_of(be)->w;
+}
+
+/* ---------------------------------------------------------------------------
+ * Features.
+ */
+
+/*
+ * 1 GiB hugetlb is modelled once an anonymous MAP_HUGETLB|MAP_HUGE_1GB
+ * mapping really gets PUD-level pages and a hugetlbfs file accepts order 18.
+ * Probed once, in a scratch world.
+ */
+static bool model_probe_1g(void)
+{
+	const struct pl_preset *p = pl_preset_find("latest");
+	struct world *w = pl_world_new(&p->policy, p->name);
+	int pid = pl_task_create(w), file;
+	bool ok = false;
+	pl_addr a;
+
+	if (pl_hugetlb_set_pool_order(w, HPAGE_PUD_ORDER, 1) == 0) {
+		a = pl_mmap(w, pid, 0, PUD_SIZE, PL_PROT_READ | PL_PROT_WRITE,
+			    PL_MAP_PRIVATE | PL_MAP_ANONYMOUS | PL_MAP_HUGETLB | PL_MAP_HUGE_1GB,
+			    -1, 0);
+		if (!pl_err(a)) {
+			struct vm_area_struct *v = vma_lookup(pl_task(w, pid)->mm, a);
+
+			ok = v && v->hugetlb_order == HPAGE_PUD_ORDER;
+		}
+	}
+	file = pl_file_create(w, PL_FS_HUGETLBFS, 1, PL_TOKEN_ZERO);
+	ok = ok && file > 0 && pl_file_set_huge_order(w, file, HPAGE_PUD_ORDER) == 0;
+	pl_world_free(w);
+	return ok;
+}
+
+static bool model_has(struct pl_backend *be, const char *feature)
+{
+	struct model *m = model_of(be);
+
+	if (!strcmp(feature, "hugetlb-1g")) {
+		if (m->has_1g < 0)
+			m->has_1g = model_probe_1g();
+		return m->has_1g;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * Helpers.
+ */
+static pl_token model_tok(struct model *m, const char *text)
+{
+	return text ? pl_token_intern(m->w, text) : PL_TOKEN_ZERO;
+}
+
+static struct mm_struct *model_mm(struct model *m, int pid)
+{
+	struct task_struct *t = pl_task(m->w, pid);
+
+	return t && !t->exited ? t->mm : NULL;
+}
+
+/* What a device (or the pin's reader) sees in one page: the zero page reads as zeroes. */
+static const char *model_page_text(struct model *m, pl_pfn pfn)
+{
+	struct page *p = pfn_to_page(m->w, pfn);
+
+	if (folio_test_zero(page_folio(m->w, p)))
+		return "";
+	return pl_token_text(m->w, p->token);
+}
+
+/* addr of page i of a range */
+static pl_addr model_page(const struct pl_bstep *s, uint32_t i)
+{
+	return s->addr + (pl_addr)i * PAGE_SIZE;
+}
+
+/*
+ * The entry mapping (mm, addr): a PTE, or a PMD or PUD leaf.  *page is the
+ * 4 KiB page it maps there (NULL if not present).
+ */
+static pte_t model_lookup(struct model *m, struct mm_struct *mm, pl_addr addr,
+			  struct page **page)
+{
+	pud_t *pudp = pl_pud_lookup(mm, addr);
+	pmd_t *pmdp;
+	pte_t *ptep, e = 0;
+	pl_pfn pfn = PL_PFN_NONE;
+
+	*page = NULL;
+	if (pudp && pud_leaf(*pudp)) {
+		e = *pudp;
+		pfn = pte_pfn(e) + (pl_pfn)((addr & ~PUD_MASK) >> PAGE_SHIFT);
+	} else if ((pmdp = pl_pmd_lookup(mm, addr)) && pmd_leaf(*pmdp)) {
+		e = *pmdp;
+		pfn = pte_pfn(e) + (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT);
+	} else if ((ptep = pl_pte_lookup(mm, addr))) {
+		e = *ptep;
+		pfn = pte_pfn(e);
+	}
+	if (pte_present(e))
+		*page = pfn_to_page(m->w, pfn);
+	return e;
+}
+
+/* ---------------------------------------------------------------------------
+ * Raw GUP references.
+ */
+static long model_gup(struct model *m, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct mm_struct *mm = model_mm(m, s->pid);
+	unsigned int flags = s->gup_flags;
+	bool fast = s->flags & PL_STEP_FAST;
+	struct model_gup *g;
+	pl_pfn *pages;
+	long got;
+
+	if (!mm)
+		return -ESRCH;
+	pages = calloc(s->nr ? s->nr : 1, sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	m->w->cur_pid = s->pid;
+	if (flags & FOLL_FAST_ONLY)
+		got = gup_fast_only(m->w, mm, s->addr, s->nr, flags & ~FOLL_FAST_ONLY, pages);
+	else if (flags & FOLL_PIN)
+		got = fast ? pin_user_pages_fast(m->w, mm, s->addr, s->nr, flags & ~FOLL_PIN, pages)
+			   : pin_user_pages(m->w, mm, s->addr, s->nr, flags & ~FOLL_PIN, pages);
+	else
+		got = fast ? get_user_pages_fast(m->w, mm, s->addr, s->nr, flags, pages)
+			   : get_user_pages(m->w, mm, s->addr, s->nr, flags, pages);
+	if (got >= 0 && (uint32_t)got != s->nr) {
+		/* a short count is a failure for the scenario: give back what was taken */
+		for (long i = 0; i < got; i++) {
+			if (flags & FOLL_PIN)
+				unpin_user_page(m->w, pages[i]);
+			else
+				put_page(m->w, pages[i]);
+		}
+		got = -EFAULT;
+	}
+	if (got < 0) {
+		free(pages);
+		return got;
+	}
+	if (m->nr_gups == m->cap_gups) {
+		int cap = m->cap_gups ? 2 * m->cap_gups : 4;
+		struct model_gup *n = realloc(m->gups, (size_t)cap * sizeof(*n));
+
+		if (!n) {
+			free(pages);
+			return -ENOMEM;
+		}
+		m->gups = n;
+		m->cap_gups = cap;
+	}
+	g = &m->gups[m->nr_gups++];
+	g->pages = pages;
+	g->nr = s->nr;
+	g->flags = flags;
+	g->active = true;
+	r->id = m->nr_gups;
+	return 0;
+}
+
+static struct model_gup *model_gup_get(struct model *m, int h)
+{
+	if (h < 1 || h > m->nr_gups || !m->gups[h - 1].active)
+		return NULL;
+	return &m->gups[h - 1];
+}
+
+static long model_put(struct model *m, int h)
+{
+	struct model_gup *g = model_gup_get(m, h);
+
+	if (!g)
+		return -EBADF;
+	for (uint32_t i = 0; i < g->nr; i++) {
+		if (g->flags & FOLL_PIN)
+			unpin_user_page(m->w, g->pages[i]);
+		else
+			put_page(m->w, g->pages[i]);
+	}
+	g->active = false;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Observations: checks read state, never change it (but reads may fault).
+ */
+static long model_check_value(struct model *m, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct world *w = m->w;
+	struct pl_pinset *ps;
+	struct model_gup *g;
+	pl_token tok = PL_TOKEN_ZERO;
+	long ret = 0;
+
+	switch (s->src) {
+	case PL_SRC_USER:
+		ret = pl_user_read(w, s->pid, s->addr, &tok);
+		break;
+	case PL_SRC_PIPE:
+		ret = pl_pipe_read(w, s->handle, &tok);
+		break;
+	case PL_SRC_PIN:
+		ret = pl_gup_test_read(w, s->handle, s->page, &tok);
+		break;
+	case PL_SRC_GUP:
+		g = model_gup_get(m, s->handle);
+		if (!g || s->page >= g->nr)
+			return -EBADF;
+		r->text = model_page_text(m, g->pages[s->page]);
+		return 0;
+	case PL_SRC_RING:
+		ps = pl_pinset_get(w, s->handle);
+		if (!ps || !ps->active || s->page >= ps->nr)
+			return -EBADF;
+		r->text = model_page_text(m, ps->pages[s->page]);
+		return 0;
+	case PL_SRC_DMA:
+		ret = pl_rdma_dma_read(w, s->handle, s->page, &tok);
+		break;
+	case PL_SRC_FILE:
+		ret = pl_file_read(w, s->file, s->index, &tok);
+		break;
+	case PL_SRC_DISK:
+		tok = pl_file_disk(w, s->file, s->index);
+		break;
+	case PL_SRC_PROC_MEM:
+		ret = pl_proc_mem_read(w, s->pid, s->target, s->addr, &tok);
+		break;
+	case PL_SRC_VM_READV:
+		ret = pl_process_vm_readv(w, s->pid, s->target, s->addr, &tok);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (ret < 0)
+		return ret;
+	r->text = pl_token_text(w, tok);
+	return 0;
+}
+
+static long model_check_prop(struct model *m, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct mm_struct *mm = model_mm(m, s->pid);
+	struct page *p;
+	struct folio *f = NULL;
+	pte_t e;
+
+	if (!mm)
+		return -ESRCH;
+	e = model_lookup(m, mm, s->addr, &p);
+	if (p)
+		f = page_folio(m->w, p);
+	switch (s->arg) {
+	case PL_PROP_PRESENT:
+		r->prop = p != NULL;
+		break;
+	case PL_PROP_SWAPPED:
+		r->prop = is_swap_pte(e);
+		break;
+	case PL_PROP_WRITABLE:
+		r->prop = p && pte_write(e);
+		break;
+	case PL_PROP_DIRTY:
+		r->prop = p && (pte_dirty(e) || folio_test_dirty(f));
+		break;
+	case PL_PROP_SOFT_DIRTY:
+		r->prop = (p || is_swap_pte(e)) && pte_soft_dirty(e);
+		break;
+	case PL_PROP_EXCLUSIVE:
+		if (is_swap_pte(e))
+			r->prop = pte_swp_exclusive(e);
+		else	/* hugetlb keeps the bit on the head page only */
+			r->prop = p && PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : p);
+		break;
+	case PL_PROP_PINNED:
+		r->prop = f && folio_maybe_dma_pinned(f);
+		break;
+	case PL_PROP_SHARED:
+		r->prop = p && p->_mapcount + f->page._entire_mapcount > 1;
+		break;
+	case PL_PROP_ZERO:
+		r->prop = f && folio_test_zero(f);
+		break;
+	case PL_PROP_HUGE:
+		r->prop = f && folio_test_large(f);
+		break;
+	case PL_PROP_KSM:
+		r->prop = f && folio_test_ksm(f);
+		break;
+	case PL_PROP_SWAPCACHE:
+		if (is_swap_pte(e))
+			r->prop = pte_swp_offset(e) < m->w->nr_swap &&
+				  m->w->swap[pte_swp_offset(e)].cache != PL_PFN_NONE;
+		else
+			r->prop = f && folio_test_swapcache(f);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static long model_check_count(struct model *m, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct mm_struct *mm = model_mm(m, s->pid);
+	struct page *p;
+	struct folio *f;
+
+	if (!mm)
+		return -ESRCH;
+	model_lookup(m, mm, s->addr, &p);
+	if (!p)
+		return -EFAULT;		/* nothing mapped there to count */
+	f = page_folio(m->w, p);
+	switch (s->arg) {
+	case PL_COUNT_REFCOUNT:
+		r->count = f->page._refcount;
+		break;
+	case PL_COUNT_MAPCOUNT:	/* page_mapcount(): PTE maps of the page + PMD/PUD maps */
+		r->count = p->_mapcount + f->page._entire_mapcount;
+		break;
+	case PL_COUNT_PINCOUNT:	/* small folios have no _pincount: the ghost pin count */
+		r->count = folio_has_pincount(f) ? f->page._pincount : f->page.gup_pins;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Per-page loops.
+ */
+static long model_user_rw(struct model *m, const struct pl_bstep *s, bool write)
+{
+	pl_token tok = model_tok(m, s->text);
+
+	for (uint32_t i = 0; i < s->nr; i++) {
+		pl_token got;
+		int ret = write ? pl_user_write(m->w, s->pid, model_page(s, i), tok)
+				: pl_user_read(m->w, s->pid, model_page(s, i), &got);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long model_file_rw(struct model *m, const struct pl_bstep *s, bool write)
+{
+	pl_token tok = model_tok(m, s->text);
+
+	for (uint32_t i = 0; i < s->nr; i++) {
+		pl_token got;
+		int ret = write ? pl_file_write(m->w, s->file, s->index + i, tok)
+				: pl_file_read(m->w, s->file, s->index + i, &got);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long model_remote_write(struct model *m, const struct pl_bstep *s)
+{
+	pl_token tok = model_tok(m, s->text);
+
+	for (uint32_t i = 0; i < s->nr; i++) {
+		int ret = s->op == PL_OP_PROC_MEM_WRITE
+				  ? pl_proc_mem_write(m->w, s->pid, s->target, model_page(s, i), tok)
+				  : pl_process_vm_writev(m->w, s->pid, s->target, model_page(s, i),
+							 tok);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One call per page of the range (reclaim, uffd-continue) or per file page. */
+static long model_per_page(struct model *m, const struct pl_bstep *s)
+{
+	for (uint32_t i = 0; i < s->nr; i++) {
+		int ret;
+
+		switch (s->op) {
+		case PL_OP_RECLAIM:
+			ret = pl_reclaim(m->w, s->pid, model_page(s, i));
+			break;
+		case PL_OP_UFFD_CONTINUE:
+			ret = pl_uffdio_continue(m->w, s->pid, model_page(s, i));
+			break;
+		case PL_OP_WRITEBACK:
+			ret = pl_writeback(m->w, s->file, s->index + i);
+			break;
+		case PL_OP_EVICT:
+			ret = pl_evict(m->w, s->file, s->index + i);
+			break;
+		case PL_OP_UPROBE_REGISTER:
+			ret = pl_uprobe_register(m->w, s->file, s->index + i, model_tok(m, s->text));
+			break;
+		case PL_OP_UPROBE_UNREGISTER:
+			ret = pl_uprobe_unregister(m->w, s->file, s->index + i);
+			break;
+		case PL_OP_DMA_WRITE:
+			ret = pl_rdma_dma_write(m->w, s->handle, s->page + i, model_tok(m, s->text));
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* collapse / split: once per PMD range the pages touch. */
+static long model_per_pmd(struct model *m, const struct pl_bstep *s)
+{
+	pl_addr end = s->addr + (pl_addr)s->nr * PAGE_SIZE;
+
+	for (pl_addr a = s->addr & PMD_MASK; a < end; a += PMD_SIZE) {
+		pl_addr at = a < s->addr ? s->addr : a;
+		int ret = s->op == PL_OP_COLLAPSE ? pl_thp_collapse(m->w, s->pid, at)
+						  : pl_thp_split(m->w, s->pid, at);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long model_addr_result(pl_addr a, struct pl_bresult *r)
+{
+	if (pl_err(a))
+		return (long)(int64_t)a;
+	r->addr = a;
+	return 0;
+}
+
+static long model_id_result(long id, struct pl_bresult *r)
+{
+	if (id < 0)
+		return id;
+	r->id = (int)id;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The step dispatcher.
+ */
+static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct model *m = model_of(be);
+	struct world *w = m->w;
+	uint64_t len = (uint64_t)s->nr * PAGE_SIZE;
+	long ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!w)
+		return -EINVAL;
+	w->step = (uint64_t)s->step;
+	switch (s->op) {
+	case PL_OP_PROCESS:
+		return model_id_result(pl_task_create(w), r);
+	case PL_OP_FILE:
+		ret = pl_file_create(w, (enum pl_fs)s->arg, (uint32_t)s->n, model_tok(m, s->text));
+		if (ret > 0 && s->huge_order) {
+			int err = pl_file_set_huge_order(w, (int)ret, s->huge_order);
+
+			if (err)
+				return err;
+		}
+		return model_id_result(ret, r);
+	case PL_OP_SWAPON:
+		return pl_swapon(w, (uint32_t)s->n);
+	case PL_OP_HUGETLB_POOL:
+		return pl_hugetlb_set_pool(w, (uint32_t)s->n);
+	case PL_OP_THP:
+		w->thp = (enum pl_thp_mode)s->arg;
+		return 0;
+	case PL_BOP_MTHP:
+		w->mthp_always |= (uint16_t)(1u << s->arg);
+		return 0;
+	case PL_BOP_POOL:
+		return pl_hugetlb_set_pool_order(w, (unsigned int)s->arg, (uint32_t)s->n);
+	case PL_BOP_PIPE:
+		w->cur_pid = s->pid;
+		return model_id_result(pl_pipe_create(w), r);
+	case PL_OP_MMAP:
+		return model_addr_result(pl_mmap(w, s->pid, 0, s->n, s->prot, s->mflags, s->file,
+						 0), r);
+	case PL_OP_MUNMAP:
+		return pl_munmap(w, s->pid, s->addr, len);
+	case PL_OP_MREMAP:
+		return model_addr_result(pl_mremap(w, s->pid, s->addr, len, s->n,
+						   s->flags & PL_STEP_MOVE, s->new_addr), r);
+	case PL_OP_MPROTECT:
+		return pl_mprotect(w, s->pid, s->addr, len, s->prot);
+	case PL_OP_MADVISE:
+		return pl_madvise(w, s->pid, s->addr, len, (enum pl_madv)s->arg);
+	case PL_OP_FORK:
+		return model_id_result(pl_fork(w, s->pid), r);
+	case PL_OP_EXIT:
+		return pl_exit(w, s->pid);
+	case PL_OP_CLEAR_REFS:
+		return pl_clear_refs_soft_dirty(w, s->pid);
+	case PL_OP_WRITE:
+		return s->file >= 0 ? model_file_rw(m, s, true) : model_user_rw(m, s, true);
+	case PL_OP_READ:
+		if (s->handle) {
+			pl_token tok;
+
+			return pl_pipe_read(w, s->handle, &tok);
+		}
+		return s->file >= 0 ? model_file_rw(m, s, false) : model_user_rw(m, s, false);
+	case PL_OP_TRUNCATE:
+		return pl_file_truncate(w, s->file, (uint32_t)s->n);
+	case PL_OP_VMSPLICE:
+		ret = pl_vmsplice(w, s->pid, s->handle, s->addr, s->nr);
+		if (ret >= 0)
+			r->count = ret;
+		return ret < 0 ? ret : 0;
+	case PL_OP_CLOSE:
+		return pl_pipe_close(w, s->handle);
+	case PL_OP_IOURING_REGISTER:
+		return model_id_result(io_uring_register_buffers(w, s->pid, s->addr, s->nr), r);
+	case PL_OP_IOURING_UNREGISTER:
+		return io_uring_unregister_buffers(w, s->handle);
+	case PL_OP_IOURING_WRITE_FIXED:
+		return io_uring_write_fixed(w, s->handle, s->file, s->index);
+	case PL_OP_IOURING_READ_FIXED:
+		return io_uring_read_fixed(w, s->handle, s->file, s->index);
+	case PL_OP_DIO_READ:
+	case PL_OP_DIO_WRITE:
+		return model_id_result(pl_dio_submit(w, s->pid, s->file, s->index, s->addr, s->nr,
+						     s->op == PL_OP_DIO_WRITE), r);
+	case PL_OP_COMPLETE:
+		return pl_dio_complete(w, s->handle);
+	case PL_OP_RDMA_REG:
+		return model_id_result(pl_rdma_reg_mr(w, s->pid, s->addr, s->nr,
+						      s->prot & PL_PROT_WRITE), r);
+	case PL_OP_RDMA_DEREG:
+		return pl_rdma_dereg_mr(w, s->handle);
+	case PL_OP_PIN:
+		return model_id_result(pl_gup_test_pin(w, s->pid, s->addr, s->nr,
+						       s->prot & PL_PROT_WRITE,
+						       s->flags & PL_STEP_FAST), r);
+	case PL_OP_UNPIN:
+		return pl_gup_test_unpin(w, s->handle);
+	case PL_OP_GUP:
+		return model_gup(m, s, r);
+	case PL_OP_PUT:
+		return model_put(m, s->handle);
+	case PL_OP_PROC_MEM_WRITE:
+	case PL_OP_PROCESS_VM_WRITEV:
+		return model_remote_write(m, s);
+	case PL_OP_WRITEBACK:
+		if (s->flags & PL_BSTEP_WHOLE_FILE)
+			return pl_writeback_file(w, s->file);
+		return model_per_page(m, s);
+	case PL_OP_RECLAIM:
+	case PL_OP_UFFD_CONTINUE:
+	case PL_OP_EVICT:
+	case PL_OP_UPROBE_REGISTER:
+	case PL_OP_UPROBE_UNREGISTER:
+	case PL_OP_DMA_WRITE:
+		return model_per_page(m, s);
+	case PL_OP_KSM_MERGE:
+		ret = pl_ksm_merge(w);
+		return ret < 0 ? ret : 0;
+	case PL_OP_COLLAPSE:
+	case PL_OP_SPLIT:
+		return model_per_pmd(m, s);
+	case PL_OP_CHECK_VALUE:
+		return model_check_value(m, s, r);
+	case PL_OP_CHECK_PROP:
+		return model_check_prop(m, s, r);
+	case PL_OP_CHECK_COUNT:
+		return model_check_count(m, s, r);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Invariants and folios.
+ */
+static int model_check(struct pl_backend *be)
+{
+	struct model *m = model_of(be);
+
+	return m->w ? pl_check_world(m->w) : 0;
+}
+
+static int model_nr_violations(struct pl_backend *be)
+{
+	struct model *m = model_of(be);
+
+	return m->w ? m->w->nr_violations : 0;
+}
+
+static void model_violation(struct pl_backend *be, int i, struct pl_bviolation *out)
+{
+	const struct pl_violation *v = &model_of(be)->w->violations[i];
+
+	out->invariant = v->inv ? v->inv->name : "?";
+	out->step = (int)v->step;
+	out->pid = v->pid;
+	out->addr = v->addr;
+	out->pfn = v->pfn;
+	out->detail = v->detail;
+}
+
+/*
+ * Walk the memmap folio by folio.  Free blocks and never-touched pfns (the
+ * alignment gap below a 1 GiB folio) are skipped; the reserved zero pages
+ * never change and are left out.
+ */
+static int model_folios(struct pl_backend *be, struct pl_folio_state *out, int max)
+{
+	struct world *w = model_of(be)->w;
+	int n = 0;
+
+	if (!w)
+		return 0;
+	for (pl_pfn pfn = 1; pfn < w->next_pfn;) {
+		struct page *p = pfn_to_page(w, pfn);
+		struct folio *f = (struct folio *)p;
+		unsigned int nr = 1u << p->order;
+
+		if (!(p->flags & PG_head) || (p->flags & (PG_free | PG_reserved)) ||
+		    p->head != pfn) {
+			pfn += (p->flags & PG_free) && p->head == pfn ? nr : 1;
+			continue;
+		}
+		if (n < max) {
+			struct pl_folio_state *st = &out[n];
+
+			st->pfn = pfn;
+			st->order = p->order;
+			st->refcount = p->_refcount;
+			st->mapcount = folio_mapcount(f);
+			st->pincount = folio_has_pincount(f) ? p->_pincount : p->gup_pins;
+			st->flags = p->flags;
+			st->exclusive = 0;
+			for (unsigned int i = 0; i < nr; i++)
+				st->exclusive += PageAnonExclusive(folio_page(f, i));
+			st->text = pl_token_text(w, p->token);
+		}
+		n++;
+		pfn += nr;
+	}
+	return n;
+}
+
+struct pl_backend *pl_model_backend_new(void)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->has_1g = -1;
+	m->be.name = "model";
+	m->be.priv = m;
+	m->be.begin = model_begin;
+	m->be.step = model_step;
+	m->be.has = model_has;
+	m->be.check = model_check;
+	m->be.nr_violations = model_nr_violations;
+	m->be.violation = model_violation;
+	m->be.folios = model_folios;
+	m->be.on_event = model_on_event;
+	m->be.end = model_end;
+	m->be.destroy = model_destroy;
+	return &m->be;
+}

@@ -1,0 +1,102 @@
+/*
+ * exec.h - the executor: runs one checked scenario against a backend, once
+ * per (preset, backing), and classifies what happened.
+ *
+ *	struct pl_backend *be = pl_model_backend_new();
+ *	struct pl_exec_opts o = { .preset = "v5.7" };
+ *	struct pl_result r;
+ *
+ *	for (int b = 0; b < sc->nr_backings; b++) {
+ *		pl_exec_run(sc, sc->backings[b].idx, be, &o, &r);
+ *		... print r ...
+ *		pl_result_free(&r);
+ *	}
+ *
+ * The executor owns the meaning of a scenario: the value of every symbol
+ * (pids, addresses, file ids, handles), the backing matrix (set-up and
+ * transform, see docs/scenario-language.md "Matrix semantics"), the
+ * expectations and the outcome.  The backend only performs operations.
+ *
+ * Outcome of a run, first rule that applies:
+ *
+ *   1. a `check` failed                      -> its class (`as CLASS`, default invariant)
+ *   2. a step failed without `fails`, or a
+ *      `fails [ERRNO]` step succeeded or got
+ *      another errno (the earliest of these) -> refused / the step's `as CLASS`
+ *   3. the invariant checker found anything  -> invariant
+ *   4.                                       -> pass
+ *
+ * Execution goes on after a failure (the first one decides).  `expect xfail`
+ * turns a failing outcome into "xfail" and accepts a pass; `expect skip`
+ * does not run at all.
+ */
+#ifndef PINLAB_LANG_EXEC_H
+#define PINLAB_LANG_EXEC_H
+
+#include <stdbool.h>
+
+#include "lang/ast.h"
+#include "lang/backend.h"
+#include "pinlab/result.h"
+
+/* Where the executor is, for hooks: one scenario step, or one set-up operation of it. */
+struct pl_exec_point {
+	int step;		/* 1-based scenario step; 0 = matrix set-up before step 1 */
+	int line;		/* its source line, 0 for set-up */
+	const struct pl_step *s; /* the scenario step, NULL for set-up */
+	bool setup;		/* a matrix set-up or transform operation, not a scenario step */
+	const char *text;	/* set-up: what is done ("buf[1..511]: madvise dontneed") */
+	long ret;		/* step_end: 0 or -errno of the (last) operation */
+	const char *note;	/* step_end: why the step did not run, or NULL */
+};
+
+struct pl_folio_change {
+	bool has_before, has_after;	/* new folio / freed folio */
+	struct pl_folio_state before, after;
+};
+
+/* What a SHOW step asks for: the whole world, or one object. */
+struct pl_show_req {
+	const char *name;		/* NULL: everything */
+	enum pl_sym_kind kind;
+	int id;				/* pid, file id or handle */
+};
+
+struct pl_exec_hooks {
+	void (*step_begin)(void *arg, const struct pl_exec_point *at);
+	void (*event)(void *arg, const struct pl_exec_point *at, const struct pl_event *ev);
+	/* changes: the folios the step created, changed or freed (only with want_folios) */
+	void (*step_end)(void *arg, const struct pl_exec_point *at,
+			 const struct pl_folio_change *changes, int nr_changes);
+	void (*show)(void *arg, struct pl_backend *be, const struct pl_show_req *req);
+	void *arg;
+	bool want_folios;		/* diff the folio table around each step (slow) */
+};
+
+struct pl_exec_opts {
+	const char *preset;		/* a preset name (pl_presets()) */
+	const char *const *sets;	/* "knob=value" overrides */
+	int nr_sets;
+	int stop_after;			/* run steps 1..stop_after only; 0 = all */
+	const struct pl_exec_hooks *hooks;	/* NULL: none */
+};
+
+/**
+ * pl_exec_run() - run @sc once under one preset and one backing.
+ * @backing: an index into pl_backings() (a matrix entry's idx, or any other)
+ * @res: filled in; release with pl_result_free()
+ *
+ * Return: 0, or -EINVAL when the backend refused the preset or a --set
+ * (res->detail says why), or -ENOMEM.
+ */
+int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be,
+		const struct pl_exec_opts *opts, struct pl_result *res);
+
+/* The expectation of (preset, backing) for any backing, in or out of the matrix. */
+const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char *preset,
+				       int backing);
+
+/* "EFAULT", or "errno 123" in buf. */
+const char *pl_errno_name(int err, char *buf, size_t size);
+
+#endif /* PINLAB_LANG_EXEC_H */
