@@ -5,7 +5,7 @@
 #                   build-asan/ (ASan + UBSan); last line: "N passed, N failed"
 #   make asan       the sanitizer build in build-asan/
 #   make tsan       ThreadSanitizer build in build-tsan/, and the suite run on it
-#   make demo       build/pinlab demo
+#   make demo       build/pinlab demo, and build/demo/*.dot (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
 #   make check-layers   src/core and include/pinlab/core.h include no upper layer
 #   make clean
@@ -151,9 +151,26 @@ check-layers:
 	exit $$st
 
 # ---------------------------------------------------------------------------
+# make demo: the scenario matrix, then the state pictures of a few scenarios as
+# DOT (always) and SVG (when graphviz's `dot` is installed) in build/demo/.
+DEMO_PICTURES := $(sort $(wildcard scenarios/examples/*.pin)) tests/golden/show-dot.pin
+
 ifneq ($(CLI_SRCS),)
 demo: $(B)/pinlab
-	./$(B)/pinlab demo
+	@st=0; ./$(B)/pinlab demo || st=$$?; \
+	mkdir -p $(B)/demo; \
+	for f in $(DEMO_PICTURES); do \
+		n=$$(basename $$f .pin); \
+		./$(B)/pinlab show $$f --preset v5.7 --format dot >$(B)/demo/$$n.dot || st=1; \
+	done; \
+	if command -v dot >/dev/null 2>&1; then \
+		for d in $(B)/demo/*.dot; do dot -Tsvg "$$d" -o "$${d%.dot}.svg" || st=1; done; \
+		echo "make demo: state pictures in $(B)/demo/*.svg"; \
+	else \
+		echo "make demo: graphviz is not installed, skipped the SVGs" \
+		     "(the DOT sources are in $(B)/demo/)"; \
+	fi; \
+	exit $$st
 else
 demo:
 	@echo "make demo: src/cli/ has no sources yet, so there is no build/pinlab" >&2; exit 1

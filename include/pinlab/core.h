@@ -393,6 +393,8 @@ enum pl_sync_op {
 	PL_SYNC_READ_ONCE, PL_SYNC_WRITE_ONCE, PL_SYNC_ATOMIC,
 	PL_SYNC_TRY_GET, PL_SYNC_SEQ_BEGIN, PL_SYNC_SEQ_RETRY, PL_SYNC_SEQ_WRITE_BEGIN,
 	PL_SYNC_SEQ_WRITE_END, PL_SYNC_IRQ_DISABLE, PL_SYNC_IRQ_ENABLE, PL_SYNC_YIELD,
+	PL_SYNC_TRYLOCK,	/* a lock attempt that fails instead of waiting (pl_trylock,
+				 * folio_trylock); obj is not always a struct pl_lock */
 };
 
 /* Named yield points: places where the kernel may sleep or be preempted. */

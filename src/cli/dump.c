@@ -93,36 +93,109 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 	}
 }
 
+static const char *dump_pin_kind(enum pl_pin_kind k)
+{
+	static const char *const kinds[] = {
+		/* ORDER: enum pl_pin_kind */
+		"pipe", "io_uring", "O_DIRECT", "rdma", "gup_test",
+	};
+
+	return (unsigned int)k < sizeof(kinds) / sizeof(kinds[0]) ? kinds[k] : "?";
+}
+
+/* " 511 600-1111": pfns, consecutive ones as ranges */
+static void dump_pfns(FILE *out, const pl_pfn *pfns, uint32_t n)
+{
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t k = j;
+
+		while (k + 1 < n && pfns[k + 1] == pfns[k] + 1 && pfns[j] != PL_PFN_NONE)
+			k++;
+		if (k > j)
+			fprintf(out, " %u-%u", pfns[j], pfns[k]);
+		else
+			fprintf(out, " %u", pfns[j]);
+		j = k;
+	}
+}
+
+void pl_dump_pinset(FILE *out, const struct world *w, int id)
+{
+	const struct pl_pinset *ps = pl_pinset_get(w, id);
+	uint32_t first;
+
+	if (!ps || !ps->active)
+		return;
+	first = ps->kind == PL_PIN_PIPE ? ps->consumed : 0;
+	fprintf(out, "pinset %d %s pid %d %s pages %u:", ps->id, dump_pin_kind(ps->kind), ps->pid,
+		(ps->gup_flags & FOLL_PIN) ? "PIN" : "GET", ps->nr - first);
+	if (ps->pages)
+		dump_pfns(out, ps->pages + first, ps->nr - first);
+	fprintf(out, "\n");
+}
+
+void pl_dump_file(FILE *out, const struct world *w, int id)
+{
+	static const char *const fs[] = { "ext4", "tmpfs", "hugetlbfs" };	/* enum pl_fs */
+
+	for (int i = 0; i < w->nr_files; i++) {
+		const struct pl_file *f = w->files[i];
+
+		if (f->id != id)
+			continue;
+		fprintf(out, "file %d %s pages %u%s cache:", f->id,
+			(unsigned int)f->fs < 3 ? fs[f->fs] : "?", f->nr_pages,
+			f->unlinked ? " unlinked" : "");
+		for (uint32_t j = 0; j < f->nr_pages && f->cache; j++) {
+			uint32_t k = j;
+
+			if (f->cache[j] == PL_PFN_NONE)
+				continue;
+			while (k + 1 < f->nr_pages && f->cache[k + 1] == f->cache[j])
+				k++;
+			if (k > j)
+				fprintf(out, " %u-%u:folio %u", j, k, f->cache[j]);
+			else
+				fprintf(out, " %u:folio %u", j, f->cache[j]);
+			j = k;
+		}
+		fprintf(out, "\n");
+	}
+}
+
+void pl_dump_process(FILE *out, const struct world *w, int pid)
+{
+	struct task_struct *t = pl_task(w, pid);
+
+	if (!t)
+		return;
+	fprintf(out, "process %d%s", t->pid, t->exited ? " (exited)\n" : "\n");
+	if (t->mm)
+		dump_mm(out, w, t->mm);
+}
+
 void pl_dump_world(FILE *out, const struct world *w)
 {
 	fprintf(out, "world: preset %s, step %llu\n", w->preset, (unsigned long long)w->step);
-	for (int i = 0; i < w->nr_tasks; i++) {
-		struct task_struct *t = w->tasks[i];
-
-		fprintf(out, "process %d%s", t->pid, t->exited ? " (exited)\n" : "\n");
-		if (t->mm)
-			dump_mm(out, w, t->mm);
-	}
-	for (int i = 0; i < w->nr_pins; i++) {
-		struct pl_pinset *ps = w->pins[i];
-
-		if (!ps->active)
-			continue;
-		static const char *const kinds[] = {
-			/* ORDER: enum pl_pin_kind */
-			"pipe", "io_uring", "O_DIRECT", "rdma", "gup_test",
-		};
-
-		fprintf(out, "pinset %d %s pid %d pages %u:", ps->id,
-			(unsigned)ps->kind < 5 ? kinds[ps->kind] : "?", ps->pid, ps->nr);
-		for (uint32_t j = 0; j < ps->nr && ps->pages; j++)
-			fprintf(out, " %u", ps->pages[j]);
-		fprintf(out, "\n");
-	}
+	for (int i = 0; i < w->nr_tasks; i++)
+		pl_dump_process(out, w, w->tasks[i]->pid);
+	for (int i = 0; i < w->nr_files; i++)
+		pl_dump_file(out, w, w->files[i]->id);
+	for (int i = 0; i < w->nr_pins; i++)
+		pl_dump_pinset(out, w, w->pins[i]->id);
+	/* the checker reports a lasting condition after every step: show it once */
 	for (int i = 0; i < w->nr_violations; i++) {
 		const struct pl_violation *v = &w->violations[i];
+		bool dup = false;
 
-		fprintf(out, "violation %s at step %llu: %s\n", v->inv ? v->inv->name : "?",
-			(unsigned long long)v->step, v->detail);
+		for (int j = 0; j < i && !dup; j++) {
+			const struct pl_violation *u = &w->violations[j];
+
+			dup = u->inv == v->inv && u->pid == v->pid && u->addr == v->addr &&
+			      u->pfn == v->pfn;
+		}
+		if (!dup)
+			fprintf(out, "violation %s at step %llu: %s\n", v->inv ? v->inv->name : "?",
+				(unsigned long long)v->step, v->detail);
 	}
 }

@@ -7,5 +7,9 @@
 
 /* Print processes, VMAs, PTEs and folios of a world (pinlab show). */
 void pl_dump_world(FILE *out, const struct world *w);
+/* One object: a process (its VMAs and PTEs), a file (its page cache), a pinset. */
+void pl_dump_process(FILE *out, const struct world *w, int pid);
+void pl_dump_file(FILE *out, const struct world *w, int id);
+void pl_dump_pinset(FILE *out, const struct world *w, int id);
 
 #endif

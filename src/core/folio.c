@@ -233,7 +233,7 @@ void folio_mark_dirty(struct world *w, struct folio *f)
 
 bool folio_trylock(struct world *w, struct folio *f)
 {
-	pl_sync(w, PL_SYNC_LOCK, &f->page.flags);
+	pl_sync(w, PL_SYNC_TRYLOCK, &f->page.flags);
 	if (f->page.flags & PG_locked)
 		return false;
 	f->page.flags |= PG_locked;
@@ -386,10 +386,9 @@ int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bo
  * already cleared (or write-protected) the PTE; the full barrier here pairs
  * with the one GUP-fast issues after taking its pin (include/linux/rmap.h,
  * 088b8aa537c2): either we see the pin and back off, or GUP-fast sees the
- * PTE change and backs off.  In a sequential run the check is always made;
- * the window before 088b8aa537c2 (knob exclusive_clear_barrier=false) is a
- * memory-ordering race, left to the race explorer: the sync point below is
- * where it can reorder.
+ * PTE change and backs off.  The window before 088b8aa537c2 (knob
+ * exclusive_clear_barrier=false) is a memory-ordering race; callers model it
+ * with the _sampled variant below, so the race explorer can find it.
  */
 int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p)
 {
@@ -399,6 +398,51 @@ int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p)
 		return 0;
 	pl_sync(w, PL_SYNC_ATOMIC, &f->page._refcount);	/* smp_mb() */
 	if (folio_maybe_dma_pinned(f))
+		return -EBUSY;
+	pl_page_flags_clear(w, excl, PG_anon_exclusive);
+	return 0;
+}
+
+/*
+ * The missing barrier as the model states it (knob exclusive_clear_barrier
+ * off, anon_exclusive eras before 088b8aa537c2).  Nothing orders the store
+ * that clears the PTE before the loads of the folio's counts, so those loads
+ * may be satisfied before GUP-fast can observe the cleared PTE -- a
+ * store->load reordering a sequentially consistent model cannot show by
+ * itself.  The callers therefore make the loads explicit: they sample the
+ * counts with pl_share_sample_take() *before* clearing the PTE and, when
+ * the sample is stale (no barrier), decide on it.  With the barrier the
+ * sample is not taken and the decision reads the counts after the clear,
+ * as folio_try_share_anon_rmap() does.  In a plain run nothing happens
+ * between the sample and the clear, so plain runs are unchanged.
+ */
+void pl_share_sample_take(struct world *w, struct folio *f, struct pl_share_sample *s)
+{
+	s->stale = w->policy.anon_exclusive && !w->policy.exclusive_clear_barrier;
+	s->refcount = 0;
+	s->maybe_pinned = false;
+	if (!s->stale)
+		return;
+	pl_sync(w, PL_SYNC_READ_ONCE, &f->page._refcount);
+	s->refcount = f->page._refcount;
+	s->maybe_pinned = folio_maybe_dma_pinned(f);
+}
+
+uint32_t pl_share_sample_refcount(struct world *w, struct folio *f, const struct pl_share_sample *s)
+{
+	return s->stale ? s->refcount : folio_ref_count(w, f);
+}
+
+int folio_try_share_anon_rmap_sampled(struct world *w, struct folio *f, struct page *p,
+				      const struct pl_share_sample *s)
+{
+	struct page *excl = folio_test_hugetlb(f) ? &f->page : p;
+
+	if (!s->stale)
+		return folio_try_share_anon_rmap(w, f, p);
+	if (!w->policy.anon_exclusive || !PageAnonExclusive(excl))
+		return 0;
+	if (s->maybe_pinned)
 		return -EBUSY;
 	pl_page_flags_clear(w, excl, PG_anon_exclusive);
 	return 0;

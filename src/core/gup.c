@@ -627,8 +627,13 @@ static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, un
 		return false;
 	if ((flags & FOLL_WRITE) && !pte_write(pte))
 		return false;
-	/* 17839856fd58: GUP-fast cannot know if a R/O PTE is COW: slow path */
-	if (w->policy.gup_cow_break_on_read && (flags & (FOLL_GET | FOLL_PIN)) && !pte_write(pte))
+	/*
+	 * 17839856fd58: get_user_pages_fast() cannot know if a R/O PTE is COW,
+	 * so it leaves it to the slow path; __get_user_pages_fast()
+	 * (FOLL_FAST_ONLY) was left unchanged.
+	 */
+	if (w->policy.gup_cow_break_on_read && (flags & (FOLL_GET | FOLL_PIN)) &&
+	    !(flags & FOLL_FAST_ONLY) && !pte_write(pte))
 		return false;
 	page = pfn_to_page(w, pte_pfn(pte) + (huge ? (pl_pfn)((addr & leaf_mask) >> PAGE_SHIFT)
 						   : 0));
@@ -694,12 +699,14 @@ static long gup_fast_fallback(struct world *w, struct mm_struct *mm, pl_addr sta
 			      unsigned long nr, unsigned flags, pl_pfn *pages)
 {
 	long got, rest;
+	unsigned slow_flags;
 	int err = gup_check_flags(flags);
 
 	if (err)
 		return err;
 	if (!mm || !pages)
 		return -EINVAL;
+	slow_flags = flags & ~FOLL_GET;	/* gup_slow() applies the era's flags itself */
 	flags = gup_era_flags(w, flags);
 	if (!(flags & FOLL_PIN))
 		flags |= FOLL_GET;
@@ -711,8 +718,7 @@ static long gup_fast_fallback(struct world *w, struct mm_struct *mm, pl_addr sta
 	w->stats.gup_fast_bails++;
 	pl_event_emit(w, PL_EV_GUP_FAST_BAIL, "gup_fast_fallback", NULL, start + got * PAGE_SIZE,
 		      0, 0, "lockless walk stopped after %ld of %lu pages: slow path", got, nr);
-	rest = gup_slow(w, mm, start + got * PAGE_SIZE, nr - got, flags & ~FOLL_GET,
-			pages + got);
+	rest = gup_slow(w, mm, start + got * PAGE_SIZE, nr - got, slow_flags, pages + got);
 	if (rest < 0)
 		return got ? got : rest;
 	return got + rest;

@@ -141,6 +141,20 @@ int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bo
 			    struct mm_struct *src_mm);
 /* swap/KSM/migration: clear exclusivity unless maybe pinned; -EBUSY then */
 int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p);
+/*
+ * 088b8aa537c2 (knob exclusive_clear_barrier): counts sampled before the PTE
+ * clear, used instead of fresh reads when the era lacks the barrier.
+ */
+struct pl_share_sample {
+	bool stale;			/* no barrier: decide on the values below */
+	bool maybe_pinned;
+	uint32_t refcount;
+};
+void pl_share_sample_take(struct world *w, struct folio *f, struct pl_share_sample *s);
+uint32_t pl_share_sample_refcount(struct world *w, struct folio *f,
+				  const struct pl_share_sample *s);
+int folio_try_share_anon_rmap_sampled(struct world *w, struct folio *f, struct page *p,
+				      const struct pl_share_sample *s);
 bool folio_needs_cow_for_dma(struct world *w, struct mm_struct *mm, struct folio *f);
 void folio_copy_contents(struct folio *dst, struct folio *src);
 bool pl_is_zero_pfn(const struct world *w, pl_pfn pfn);

@@ -124,6 +124,7 @@ static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it)
 	pte_t *ptep = pl_pte_lookup(it->mm, it->addr);
 	struct page *p = pfn_to_page(w, it->pfn);
 	struct folio *f = page_folio(w, p);
+	struct pl_share_sample early = { 0 };
 	bool ok = false;
 	pte_t pte;
 
@@ -134,10 +135,12 @@ static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it)
 	if (!pte_present(pte) || pte_pfn(pte) != it->pfn)
 		goto unlock;
 	if (pte_write(pte) || pte_dirty(pte) || PageAnonExclusive(p)) {
+		/* before 088b8aa537c2 the checks below may see counts from before the clear */
+		pl_share_sample_take(w, f, &early);
 		pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
 		/* no O_DIRECT or other GUP reference in flight */
-		if ((int)folio_ref_count(w, f) != folio_mapcount(f) ||
-		    folio_try_share_anon_rmap(w, f, p)) {
+		if ((int)pl_share_sample_refcount(w, f, &early) != folio_mapcount(f) ||
+		    folio_try_share_anon_rmap_sampled(w, f, p, &early)) {
 			pl_set_pte(w, ptep, pte);
 			goto unlock;
 		}
@@ -145,7 +148,7 @@ static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it)
 			folio_mark_dirty(w, f);
 		pl_set_pte(w, ptep, pte_wrprotect(pte_mkclean(pte)));
 	}
-	ok = (int)folio_ref_count(w, f) == folio_mapcount(f);
+	ok = (int)pl_share_sample_refcount(w, f, &early) == folio_mapcount(f);
 unlock:
 	pl_spin_unlock(w, ptl);
 	return ok;

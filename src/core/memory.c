@@ -384,7 +384,13 @@ static unsigned do_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
  */
 static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_struct *mm)
 {
-	uint8_t rule = folio_test_large(f) ? w->policy.thp_swap_reuse : w->policy.anon_reuse;
+	/*
+	 * A PTE-level fault follows the small-page rule even on a PTE-mapped
+	 * THP: 09854ba94c6a's refcount test saw the compound page's count.
+	 * Only do_huge_pmd_wp_page() and swap-in kept mapcount reuse until
+	 * v5.18 (knob thp_swap_reuse).
+	 */
+	uint8_t rule = w->policy.anon_reuse;
 
 	if (folio_test_ksm(f))
 		return false;
@@ -392,9 +398,18 @@ static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_
 		/*
 		 * reuse_swap_page() (c475a8ab625d .. v5.17): mapcount + swapcount
 		 * == 1.  References that are not mappings -- GUP, the pipe of
-		 * vmsplice -- are invisible here: CVE-2020-29374.
+		 * vmsplice -- are invisible here: CVE-2020-29374.  For a THP it
+		 * used page_trans_huge_mapcount() (6d0a07edd17c): the largest
+		 * mapcount of any one subpage, PMD maps included.
 		 */
 		int count = folio_mapcount(f);
+
+		if (folio_test_large(f)) {
+			count = 0;
+			for (unsigned i = 0; i < folio_nr_pages(f); i++)
+				count = PL_MAX(count, folio_page(f, i)->_mapcount);
+			count += f->page._entire_mapcount;
+		}
 
 		if (folio_test_swapcache(f))
 			count += w->swap[f->page.swap].count;
@@ -408,8 +423,10 @@ static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_
 	}
 	/*
 	 * refcount rule, 09854ba94c6a (v5.9): reuse only if ours is the only
-	 * reference of any kind.  Large folios (newest kernels): every
-	 * reference must be a mapping from this mm.
+	 * reference of any kind.  A large folio: only when a single PTE maps it
+	 * and nothing else holds it (the newest kernels also reuse when every
+	 * reference is a mapping from this mm; the model copies then, an
+	 * unnecessary COW but never a wrong one).
 	 */
 	if (folio_test_large(f)) {
 		int mapcount = folio_mapcount(f);

@@ -10,6 +10,10 @@
  *
  *   spinlock (PTL, pmd lock):   owner = thread + 1
  *   rwsem (mmap_lock):          readers = count, owner = writer + 1
+ *
+ * The hook names the lock before it is taken (PL_SYNC_LOCK, _READ_LOCK: the
+ * explorer blocks the thread while the lock is held; PL_SYNC_TRYLOCK: never
+ * blocks) and after it is released (PL_SYNC_UNLOCK, _READ_UNLOCK).
  */
 #include "internal.h"
 
@@ -22,7 +26,7 @@ void pl_spin_lock(struct world *w, struct pl_lock *l)
 
 bool pl_trylock(struct world *w, struct pl_lock *l)
 {
-	pl_sync(w, PL_SYNC_LOCK, l);
+	pl_sync(w, PL_SYNC_TRYLOCK, l);
 	if (l->owner != 0)
 		return false;
 	l->owner = w->cur_thread + 1;

@@ -313,6 +313,7 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 	struct unmap_arg *a = arg;
 	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
 	pte_t *ptep = pl_pte_lookup(mm, addr);
+	struct pl_share_sample early;
 	bool exclusive;
 	pte_t pte, swp;
 
@@ -331,10 +332,12 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 		a->why = "VM_LOCKED";
 		return -EBUSY;
 	}
+	/* before 088b8aa537c2 the pin check may see the pins from before the clear */
+	pl_share_sample_take(w, a->folio, &early);
 	pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
 	pl_yield(w, YIELD_UNMAP_BEFORE_PIN_CHECK);
 	exclusive = PageAnonExclusive(a->page);
-	if (exclusive && folio_try_share_anon_rmap(w, a->folio, a->page)) {
+	if (exclusive && folio_try_share_anon_rmap_sampled(w, a->folio, a->page, &early)) {
 		/* pinned exclusive page: it must stay mapped (invariant 20) */
 		pl_set_pte(w, ptep, pte);
 		pl_spin_unlock(w, ptl);

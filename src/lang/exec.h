@@ -45,6 +45,7 @@ struct pl_exec_point {
 	int line;		/* its source line, 0 for set-up */
 	const struct pl_step *s; /* the scenario step, NULL for set-up */
 	bool setup;		/* a matrix set-up or transform operation, not a scenario step */
+	bool transform;		/* ... the transform of step's mapping, run after its fill */
 	const char *text;	/* set-up: what is done ("buf[1..511]: madvise dontneed") */
 	long ret;		/* step_end: 0 or -errno of the (last) operation */
 	const char *note;	/* step_end: why the step did not run, or NULL */

@@ -56,11 +56,23 @@ grep -q "^violation pin-coherence" "$t/out" || { echo "FAIL show: no violation l
 "$P" history --preset v5.8 --set gup_cow_break_on_read=false cve-2020-29374 >"$t/out"
 grep -q "leak" "$t/out" || { echo "FAIL --set did not reopen the leak"; fail=1; }
 
-# determinism: byte-identical output twice
-"$P" demo >"$t/d1" 2>&1
-"$P" demo >"$t/d2" 2>&1
+# demo: every scenario under ./scenarios x every preset, byte-identical twice
+PA="$(cd "$B" && pwd)/pinlab"
+mkdir -p "$t/demo/scenarios/golden" "$t/empty"
+for g in explain json ktap show-text trace; do
+	cp "tests/golden/$g.pin" "$t/demo/scenarios/golden/"
+done
+(cd "$t/demo" && "$PA" demo) >"$t/d1" 2>&1 || { echo "FAIL demo exit status"; fail=1; }
+(cd "$t/demo" && "$PA" demo) >"$t/d2" 2>&1
 cmp -s "$t/d1" "$t/d2" || { echo "FAIL demo output differs between runs"; fail=1; }
-grep -q ", 0 unexpected" "$t/d1" || { echo "FAIL demo has unexpected outcomes"; fail=1; }
+grep -q "^110 results (scenario x preset x backing): 109 matched, 0 mismatched, 1 skipped$" "$t/d1" ||
+	{ echo "FAIL demo summary"; tail -3 "$t/d1"; fail=1; }
+grep -Eq "^golden/json +LEAK:3 +LEAK:3 +pass +LEAK:2 " "$t/d1" ||
+	{ echo "FAIL demo: json row"; grep json "$t/d1"; fail=1; }
+# without ./scenarios: the history matrix
+(cd "$t/empty" && "$PA" demo) >"$t/d3" 2>&1 || { echo "FAIL demo fallback exit"; fail=1; }
+grep -q "^pinlab: no scenarios/ directory here" "$t/d3" || { echo "FAIL demo fallback"; fail=1; }
+grep -q ", 0 mismatched" "$t/d3" || { echo "FAIL demo fallback mismatches"; fail=1; }
 
 # generated docs are current
 for d in presets invariants; do

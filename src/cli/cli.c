@@ -1,0 +1,355 @@
+/*
+ * cli.c - helpers the subcommands share: usage errors, option parsing,
+ * finding and loading scenario files.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pinlab: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'pinlab help%s%s'.\n", cmd ? " " : "", cmd ? cmd : "");
+	return PL_EXIT_USAGE;
+}
+
+bool cli_color(void)
+{
+	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+/* ---------------------------------------------------------------------------
+ * Options.
+ */
+static const char *cli_value(const char *cmd, int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		cli_usage_error(cmd, "option '%s' needs a value", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int cli_check_set(const char *cmd, const char *assignment)
+{
+	struct pl_policy p = pl_preset_find("latest")->policy;
+	char err[160];
+
+	if (pl_policy_set(&p, assignment, err, sizeof(err)))
+		return cli_usage_error(cmd, "--set: %s", err);
+	return 0;
+}
+
+static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigned int allowed,
+			 struct cli_opts *o)
+{
+	const char *a = argv[*i], *v;
+	char *end;
+	long n;
+
+	if ((allowed & CLI_PRESET) && !strcmp(a, "--preset")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		if (!pl_preset_find(v))
+			return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab presets')", v);
+		o->preset = v;
+	} else if ((allowed & CLI_ALL) && !strcmp(a, "--all-presets")) {
+		o->all_presets = true;
+	} else if ((allowed & CLI_BACKING) && !strcmp(a, "--backing")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		o->backing_idx = pl_backing_find(v, strlen(v));
+		if (o->backing_idx < 0)
+			return cli_usage_error(cmd, "unknown backing '%s' (see 'pinlab help run')",
+					       v);
+		o->backing = v;
+	} else if ((allowed & CLI_SET) && !strcmp(a, "--set")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		if (o->nr_sets == CLI_MAX_SETS)
+			return cli_usage_error(cmd, "too many --set options");
+		if (cli_check_set(cmd, v))
+			return PL_EXIT_USAGE;
+		o->sets[o->nr_sets++] = v;
+	} else if ((allowed & CLI_FORMAT) && !strcmp(a, "--format")) {
+		if (!(o->format = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+	} else if ((allowed & CLI_TRACE) && !strcmp(a, "--trace")) {
+		o->trace = true;
+	} else if ((allowed & CLI_AT) && !strcmp(a, "--at")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || n < 1 || n > 1000000)
+			return cli_usage_error(cmd, "--at expects a step number, found '%s'", v);
+		o->at = (int)n;
+	} else {
+		return cli_usage_error(cmd, "unknown option '%s'", a);
+	}
+	return 0;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, struct cli_opts *o)
+{
+	bool dashdash = false;
+
+	memset(o, 0, sizeof(*o));
+	o->backing_idx = -1;
+	o->args = calloc((size_t)argc + 1, sizeof(*o->args));
+	if (!o->args) {
+		fprintf(stderr, "pinlab: out of memory\n");
+		return PL_EXIT_INTERNAL;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (dashdash || argv[i][0] != '-' || !argv[i][1]) {
+			o->args[o->nr_args++] = argv[i];
+		} else if (!strcmp(argv[i], "--")) {
+			dashdash = true;
+		} else if (cli_parse_one(cmd, argc, argv, &i, allowed, o)) {
+			return PL_EXIT_USAGE;
+		}
+	}
+	if (o->preset && o->all_presets)
+		return cli_usage_error(cmd, "--preset and --all-presets exclude each other");
+	return 0;
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+	free(o->args);
+	o->args = NULL;
+}
+
+struct pl_policy cli_policy(const char *preset, const struct cli_opts *o)
+{
+	struct pl_policy p = pl_preset_find(preset)->policy;
+	char err[160];
+
+	for (int i = 0; i < o->nr_sets; i++)
+		pl_policy_set(&p, o->sets[i], err, sizeof(err));	/* checked by cli_parse */
+	return p;
+}
+
+/* ---------------------------------------------------------------------------
+ * Files.
+ */
+static char *cli_strdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p) {
+		fprintf(stderr, "pinlab: out of memory\n");
+		exit(PL_EXIT_INTERNAL);
+	}
+	return p;
+}
+
+static bool cli_has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/*
+ * The name a file goes by in reports: the path below the last "scenarios/"
+ * directory, else below the directory argument it was found in, else its
+ * base name; without ".pin".  scenarios/cow/basic.pin -> cow/basic.
+ */
+static char *cli_id(const char *path, const char *root)
+{
+	const char *p = NULL, *s;
+	char *id;
+	size_t n;
+
+	for (s = path; (s = strstr(s, "scenarios/")); s++)
+		if (s == path || s[-1] == '/')
+			p = s + strlen("scenarios/");
+	if (!p && root) {
+		n = strlen(root);
+		while (n && root[n - 1] == '/')
+			n--;
+		if (!strncmp(path, root, n) && path[n] == '/')
+			p = path + n + 1;
+	}
+	if (!p) {
+		p = strrchr(path, '/');
+		p = p ? p + 1 : path;
+	}
+	id = cli_strdup(p);
+	if (cli_has_suffix(id, ".pin"))
+		id[strlen(id) - 4] = '\0';
+	return id;
+}
+
+static void cli_add(struct cli_files *fs, const char *path, const char *root)
+{
+	struct cli_file *f;
+
+	if (fs->n == fs->cap) {
+		int cap = fs->cap ? 2 * fs->cap : 16;
+		struct cli_file *n = realloc(fs->f, (size_t)cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "pinlab: out of memory\n");
+			exit(PL_EXIT_INTERNAL);
+		}
+		fs->f = n;
+		fs->cap = cap;
+	}
+	f = &fs->f[fs->n++];
+	memset(f, 0, sizeof(*f));
+	f->path = cli_strdup(path);
+	f->id = cli_id(path, root);
+}
+
+static int cli_cmp_path(const void *a, const void *b)
+{
+	return strcmp(((const struct cli_file *)a)->path, ((const struct cli_file *)b)->path);
+}
+
+/* Every *.pin below dir (recursively). */
+static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+
+	if (depth > 32)
+		return 0;
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "pinlab: %s: %s\n", dir, strerror(errno));
+		return PL_EXIT_USAGE;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		char *path;
+		size_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		n = strlen(dir) + strlen(e->d_name) + 2;
+		path = malloc(n);
+		if (!path) {
+			fprintf(stderr, "pinlab: out of memory\n");
+			exit(PL_EXIT_INTERNAL);
+		}
+		snprintf(path, n, "%s%s%s", dir, cli_has_suffix(dir, "/") ? "" : "/", e->d_name);
+		if (stat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode) && cli_walk(fs, path, root, depth + 1))
+				ret = PL_EXIT_USAGE;
+			else if (S_ISREG(st.st_mode) && cli_has_suffix(e->d_name, ".pin"))
+				cli_add(fs, path, root);
+		}
+		free(path);
+	}
+	closedir(d);
+	return ret;
+}
+
+static char *cli_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			char *b = realloc(buf, cap ? 2 * cap : 8192);
+
+			if (!b) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = b;
+			cap = cap ? 2 * cap : 8192;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+int cli_load(char **paths, int nr_paths, struct cli_files *out)
+{
+	int ret = PL_EXIT_OK;
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < nr_paths; i++) {
+		struct stat st;
+		int first = out->n;
+
+		if (stat(paths[i], &st) != 0) {
+			fprintf(stderr, "pinlab: %s: %s\n", paths[i], strerror(errno));
+			ret = PL_EXIT_USAGE;
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			cli_add(out, paths[i], NULL);
+			continue;
+		}
+		if (cli_walk(out, paths[i], paths[i], 0))
+			ret = PL_EXIT_USAGE;
+		qsort(out->f + first, (size_t)(out->n - first), sizeof(*out->f), cli_cmp_path);
+		if (out->n == first)
+			fprintf(stderr, "pinlab: %s: no .pin files\n", paths[i]);
+	}
+	/* every file is loaded and checked, so every error is reported at once */
+	for (int i = 0; i < out->n; i++) {
+		struct cli_file *f = &out->f[i];
+		struct pl_diag_list diags;
+
+		f->text = cli_read(f->path, &f->len);
+		if (!f->text) {
+			fprintf(stderr, "pinlab: %s: %s\n", f->path, strerror(errno));
+			ret = PL_EXIT_USAGE;
+			continue;
+		}
+		if (pl_lang_load(f->path, f->text, f->len, &f->sc, &diags)) {
+			pl_diag_print(&diags, stderr, isatty(STDERR_FILENO));
+			ret = PL_EXIT_USAGE;
+		}
+	}
+	return ret;
+}
+
+void cli_files_free(struct cli_files *fs)
+{
+	for (int i = 0; i < fs->n; i++) {
+		pl_scenario_free(fs->f[i].sc);
+		free(fs->f[i].path);
+		free(fs->f[i].id);
+		free(fs->f[i].text);
+	}
+	free(fs->f);
+	memset(fs, 0, sizeof(*fs));
+}

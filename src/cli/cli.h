@@ -1,0 +1,104 @@
+/*
+ * cli.h - what the subcommands of `pinlab` share: exit codes, the command
+ * table entry, option parsing and loading scenario files.
+ *
+ * One file per subcommand (run.c: run and check; show.c: show and explain;
+ * demo.c; hist.c: history; info.c: presets, knobs, invariants), each with
+ * its usage text next to the options it accepts.  main.c only dispatches.
+ */
+#ifndef PINLAB_CLI_H
+#define PINLAB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lang/exec.h"
+#include "lang/front.h"
+
+/* Exit codes: one enum, as the CLI promises (docs/pinlab.1). */
+enum pl_exit {
+	PL_EXIT_OK = 0,		/* every outcome matched its expectation */
+	PL_EXIT_MISMATCH = 1,	/* an outcome differs from its expectation */
+	PL_EXIT_USAGE = 2,	/* bad input (a scenario error) or bad usage */
+	PL_EXIT_INTERNAL = 3,	/* pinlab itself is wrong */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);	/* argv[0] is the command name */
+	const char *usage;			/* `pinlab help NAME` */
+};
+
+extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_explain,
+	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants;
+
+/* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------------------
+ * Options.  Each command passes the set it accepts; anything else is a usage
+ * error naming the option.
+ */
+enum {
+	CLI_PRESET	= 1u << 0,	/* --preset P */
+	CLI_ALL		= 1u << 1,	/* --all-presets */
+	CLI_BACKING	= 1u << 2,	/* --backing B */
+	CLI_SET		= 1u << 3,	/* --set knob=value (repeatable) */
+	CLI_FORMAT	= 1u << 4,	/* --format F */
+	CLI_TRACE	= 1u << 5,	/* --trace */
+	CLI_AT		= 1u << 6,	/* --at STEP */
+};
+
+#define CLI_MAX_SETS 32
+
+struct cli_opts {
+	const char *preset;		/* NULL: not given */
+	bool all_presets;
+	const char *backing;
+	int backing_idx;		/* pl_backing_find(backing), -1 */
+	const char *sets[CLI_MAX_SETS];
+	int nr_sets;
+	const char *format;		/* NULL: not given (the command checks the value) */
+	bool trace;
+	int at;				/* 0: not given */
+	char **args;			/* the operands, in order */
+	int nr_args;
+};
+
+/* Parse argv[1..]; validates presets, backings and --set assignments.  0 or PL_EXIT_USAGE. */
+int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, struct cli_opts *o);
+void cli_opts_free(struct cli_opts *o);
+/* The policy of a preset with the --set overrides applied. */
+struct pl_policy cli_policy(const char *preset, const struct cli_opts *o);
+
+/* ---------------------------------------------------------------------------
+ * Scenario files.
+ */
+struct cli_file {
+	char *path;			/* as found: "scenarios/cow/basic.pin" */
+	char *id;			/* report name: "cow/basic" */
+	char *text;
+	size_t len;
+	struct pl_scenario *sc;
+};
+
+struct cli_files {
+	struct cli_file *f;
+	int n, cap;
+};
+
+/*
+ * cli_load() - expand PATHs (directories: every *.pin below, sorted) and load
+ * and check every file.  Every error of every file is printed.
+ * Return: PL_EXIT_OK, or PL_EXIT_USAGE if a path or a scenario was bad.
+ */
+int cli_load(char **paths, int nr_paths, struct cli_files *out);
+void cli_files_free(struct cli_files *files);
+
+/* Colours only on a terminal. */
+bool cli_color(void);
+
+/* A SHOW step's output (show.c); arg is the line prefix (a const char *) or NULL. */
+void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req);
+
+#endif /* PINLAB_CLI_H */

@@ -1,0 +1,199 @@
+/*
+ * run.c - `pinlab run` and `pinlab check`.
+ *
+ * Both load and check every file first: if any file is bad, every error of
+ * every file is printed and nothing runs (exit 2).  `run` then executes each
+ * scenario under each selected preset and each backing of its matrix and
+ * writes one result per run in the chosen format.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dump.h"
+#include "report/report.h"
+
+static const char run_usage[] =
+	"usage: pinlab run PATH... [--preset P | --all-presets] [--backing B]\n"
+	"                  [--set knob=value]... [--format table|ktap|json] [--trace]\n"
+	"\n"
+	"Run scenarios against the model.  PATH is a .pin file or a directory searched\n"
+	"recursively for *.pin files (sorted).  Every file is loaded and checked before\n"
+	"anything runs; one bad file means exit 2 and no run at all.\n"
+	"\n"
+	"Each scenario runs once per preset and per backing of its matrix:\n"
+	"  --preset P        the era preset to run (default: latest; 'pinlab presets')\n"
+	"  --all-presets     every preset, oldest first\n"
+	"  --backing B       only backing B (any backing, even one not in the matrix:\n"
+	"                    then only `expect` lines without `with` apply)\n"
+	"  --set knob=value  override one policy knob ('pinlab knobs'); repeatable\n"
+	"  --format F        table (default): one line per run and a summary;\n"
+	"                    ktap: KTAP version 1 as kselftest prints it;\n"
+	"                    json: one object per run per line\n"
+	"  --trace           before each result, every step with the events it caused\n"
+	"                    and the folios it changed\n"
+	"\n"
+	"backings: base (anon) swapped thp-2048k (thp) thp-swapped-2048k hugetlb-2048k\n"
+	"  (hugetlb) hugetlb-1048576k zeropage huge-zeropage memfd tmpfile local-tmpfile\n"
+	"  memfd-hugetlb-2048k memfd-hugetlb-1048576k ksm shmem, and for S in 16 32 64\n"
+	"  128 256 512 1024 2048: thp-pte-Sk thp-pte-swapped-Sk thp-single-pte-Sk\n"
+	"  thp-single-pte-swapped-Sk thp-mremap-Sk thp-partial-shared-Sk\n"
+	"\n"
+	"exit status: 0 every outcome matched its expectation, 1 one did not,\n"
+	"2 bad input or usage, 3 internal error\n";
+
+#define RUN_OPTIONS (CLI_PRESET | CLI_ALL | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_TRACE)
+
+static const char check_usage[] =
+	"usage: pinlab check PATH...\n"
+	"\n"
+	"Parse and check scenarios without running them.  PATH is a .pin file or a\n"
+	"directory searched recursively for *.pin files.  Prints every error as\n"
+	"FILE:LINE:COL: error: MESSAGE, or \"N scenarios OK\".\n"
+	"\n"
+	"exit status: 0 all scenarios are valid, 2 an error was found\n";
+
+#define CHECK_OPTIONS 0u
+
+/* The presets a run covers: --all-presets, --preset P, or latest. */
+static int run_presets(const struct cli_opts *o, const char **names, int max)
+{
+	int np, n = 0;
+	const struct pl_preset *p = pl_presets(&np);
+
+	if (!o->all_presets) {
+		names[0] = o->preset ? pl_preset_find(o->preset)->name : "latest";
+		return 1;
+	}
+	for (int i = 0; i < np && n < max; i++)
+		names[n++] = p[i].name;
+	return n;
+}
+
+/* The backings of one scenario in this run: its matrix, or --backing B. */
+static int run_backings(const struct pl_scenario *sc, const struct cli_opts *o, int *idx)
+{
+	if (o->backing_idx >= 0) {
+		idx[0] = o->backing_idx;
+		return 1;
+	}
+	for (int i = 0; i < sc->nr_backings; i++)
+		idx[i] = sc->backings[i].idx;
+	return sc->nr_backings;
+}
+
+struct run_ctx {
+	struct pl_report rp;
+	struct pl_trace tr;
+	struct pl_exec_hooks hooks;
+	struct pl_backend *be;
+	const char *presets[64];
+	int nr_presets;
+};
+
+static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli_opts *o,
+		   const char *preset, int backing)
+{
+	struct pl_exec_opts eo = {
+		.preset = preset, .sets = o->sets, .nr_sets = o->nr_sets,
+		.hooks = o->trace ? &c->hooks : NULL,
+	};
+	struct pl_result r;
+	int ret;
+
+	if (o->trace) {
+		c->tr.sc = f->sc;
+		fprintf(stdout, "%s== %s [%s %s]: %s\n", c->tr.prefix, f->id, preset,
+			pl_backing_info(backing)->name, f->sc->name);
+	}
+	ret = pl_exec_run(f->sc, backing, c->be, &eo, &r);
+	if (c->be->end)
+		c->be->end(c->be);
+	if (ret < 0) {
+		fprintf(stderr, "pinlab: internal error: %s [%s %s]: %s\n", f->path, preset,
+			pl_backing_info(backing)->name, ret == -ENOMEM ? "out of memory" : r.detail);
+		pl_result_free(&r);
+		return PL_EXIT_INTERNAL;
+	}
+	r.id = f->id;
+	pl_report_result(&c->rp, &r);
+	pl_result_free(&r);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files files;
+	struct run_ctx c;
+	int fmt = PL_FMT_TABLE, plan = 0, ret;
+	int idx[64];
+
+	memset(&c, 0, sizeof(c));
+	ret = cli_parse("run", argc, argv, RUN_OPTIONS, &o);
+	if (!ret && !o.nr_args)
+		ret = cli_usage_error("run", "expected a PATH (a .pin file or a directory)");
+	if (!ret && o.format && (fmt = pl_format_find(o.format)) < 0)
+		ret = cli_usage_error("run", "unknown format '%s' (expected table, ktap or json)",
+				      o.format);
+	if (!ret)
+		ret = cli_load(o.args, o.nr_args, &files);
+	else
+		memset(&files, 0, sizeof(files));
+	if (ret)
+		goto out;
+	c.nr_presets = run_presets(&o, c.presets, 64);
+	for (int i = 0; i < files.n; i++)
+		plan += c.nr_presets * run_backings(files.f[i].sc, &o, idx);
+	c.be = pl_model_backend_new();
+	if (!c.be) {
+		ret = PL_EXIT_INTERNAL;
+		goto out;
+	}
+	c.tr.out = stdout;
+	c.tr.prefix = fmt == PL_FMT_KTAP ? "# " : "";
+	c.tr.show = cli_show_hook;
+	c.tr.show_arg = (void *)c.tr.prefix;
+	pl_trace_hooks(&c.tr, &c.hooks);
+	pl_report_begin(&c.rp, stdout, (enum pl_format)fmt, cli_color(), plan);
+	for (int i = 0; i < files.n && !ret; i++) {
+		int nb = run_backings(files.f[i].sc, &o, idx);
+
+		for (int p = 0; p < c.nr_presets && !ret; p++)
+			for (int b = 0; b < nb && !ret; b++)
+				ret = run_one(&c, &files.f[i], &o, c.presets[p], idx[b]);
+	}
+	if (!ret) {
+		pl_report_end(&c.rp);
+		ret = c.rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	}
+	c.be->destroy(c.be);
+out:
+	fflush(stdout);
+	cli_files_free(&files);
+	cli_opts_free(&o);
+	return ret;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files files;
+	int ret = cli_parse("check", argc, argv, CHECK_OPTIONS, &o);
+
+	memset(&files, 0, sizeof(files));
+	if (!ret && !o.nr_args)
+		ret = cli_usage_error("check", "expected a PATH (a .pin file or a directory)");
+	if (!ret)
+		ret = cli_load(o.args, o.nr_args, &files);
+	if (!ret)
+		printf("%d scenario%s OK\n", files.n, files.n == 1 ? "" : "s");
+	cli_files_free(&files);
+	cli_opts_free(&o);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_run = { "run", cmd_run, run_usage };
+const struct cli_cmd cli_cmd_check = { "check", cmd_check, check_usage };

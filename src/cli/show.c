@@ -1,0 +1,257 @@
+/*
+ * show.c - `pinlab show` (the state of the world after a step, as text or
+ * DOT) and `pinlab explain` (every COW/GUP decision with its rule).
+ *
+ * Both run one scenario under one preset and one backing: --preset
+ * (default latest) and --backing (default the first of the matrix).
+ * `show CASE` (a name that is not a file) still shows a built-in history
+ * case, as before the scenario language existed.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dump.h"
+#include "hist.h"
+#include "report/report.h"
+
+static const char show_usage[] =
+	"usage: pinlab show FILE [--at STEP] [--preset P] [--backing B] [--set knob=value]...\n"
+	"                   [--format text|dot]\n"
+	"       pinlab show CASE [--preset P] [--set knob=value]...\n"
+	"\n"
+	"Run the scenario in FILE up to and including step STEP (default: all steps;\n"
+	"steps are numbered from 1 in the order written) under one preset (default:\n"
+	"latest) and one backing (default: the first of its matrix), then print every\n"
+	"process, VMA, page-table entry and folio, the page caches, the pinners and the\n"
+	"invariant violations.  --format dot writes a Graphviz graph instead (processes\n"
+	"-> VMAs -> PTEs -> folios; render with 'dot -Tsvg').  `show` steps of the\n"
+	"scenario print their state along the way (text format only).\n"
+	"\n"
+	"With a CASE name instead of a file: run that built-in history case ('pinlab\n"
+	"history' lists them) and dump its final state.\n";
+
+#define SHOW_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_AT)
+
+static const char explain_usage[] =
+	"usage: pinlab explain FILE [--preset P] [--backing B] [--set knob=value]...\n"
+	"\n"
+	"Run the scenario in FILE under one preset (default: latest) and one backing\n"
+	"(default: the first of its matrix) and print each decision the modelled kernel\n"
+	"took: every COW, reuse, unshare, fork copy or share, GUP refusal, GUP retry and\n"
+	"GUP-fast bail, under the step that caused it (with its source line), with the\n"
+	"kernel function it models and the rule that decided it -- the knob of the\n"
+	"active preset and the commit that introduced it.  Ends with the outcome.\n";
+
+#define EXPLAIN_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET)
+
+/* Print a SHOW step's request, each line with the prefix given as arg. */
+void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req)
+{
+	const char *prefix = arg ? arg : "";
+	struct world *w = pl_model_backend_world(be);
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!w)
+		return;
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return;
+	if (!req->name) {
+		pl_dump_world(m, w);
+	} else if (req->kind == PL_SYM_PROCESS) {
+		pl_dump_process(m, w, req->id);
+	} else if (req->kind == PL_SYM_FILE) {
+		pl_dump_file(m, w, req->id);
+	} else if (req->kind == PL_SYM_GUP) {
+		fprintf(m, "GUP reference %s (held by the executor)\n", req->name);
+	} else if (req->kind != PL_SYM_THREAD) {
+		pl_dump_pinset(m, w, req->id);
+	}
+	fclose(m);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		printf("%s    | %s\n", prefix, line);
+	free(buf);
+}
+
+/* A scenario file rather than a history case name? */
+static bool show_is_file(const char *arg)
+{
+	struct stat st;
+	size_t n = strlen(arg);
+
+	return stat(arg, &st) == 0 || (n > 4 && !strcmp(arg + n - 4, ".pin")) ||
+	       strchr(arg, '/');
+}
+
+/* Load the one FILE operand of show/explain; pick preset and backing. */
+static int show_load(const char *cmd, struct cli_opts *o, struct cli_files *files,
+		     const char **preset, int *backing)
+{
+	int ret;
+
+	if (o->nr_args != 1)
+		return cli_usage_error(cmd, "expected one FILE");
+	ret = cli_load(o->args, 1, files);
+	if (ret)
+		return ret;
+	if (files->n != 1)
+		return cli_usage_error(cmd, "'%s' holds %d scenarios; name one file", o->args[0],
+				       files->n);
+	*preset = o->preset ? pl_preset_find(o->preset)->name : "latest";
+	*backing = o->backing_idx >= 0 ? o->backing_idx : files->f[0].sc->backings[0].idx;
+	return 0;
+}
+
+static void show_step_line(const struct pl_scenario *sc, int step)
+{
+	const struct pl_step *s = &sc->steps[step - 1];
+
+	printf("# after step %d of %d (line %d): ", step, sc->nr_steps, s->pos.line);
+	pl_step_print(stdout, sc, s);
+	printf("\n");
+}
+
+static int show_scenario(struct cli_opts *o)
+{
+	struct cli_files files;
+	struct pl_exec_hooks hooks = { .show = cli_show_hook, .arg = NULL };
+	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets };
+	struct pl_backend *be = NULL;
+	struct pl_result r;
+	const struct pl_scenario *sc;
+	bool dot = false;
+	int backing, ret;
+	char title[512];
+
+	memset(&files, 0, sizeof(files));
+	if (o->format && strcmp(o->format, "text") && strcmp(o->format, "dot")) {
+		ret = cli_usage_error("show", "unknown format '%s' (expected text or dot)",
+				      o->format);
+		goto out;
+	}
+	dot = o->format && !strcmp(o->format, "dot");
+	ret = show_load("show", o, &files, &eo.preset, &backing);
+	if (ret)
+		goto out;
+	sc = files.f[0].sc;
+	if (o->at > sc->nr_steps) {
+		ret = cli_usage_error("show", "--at %d: the scenario has %d steps", o->at,
+				      sc->nr_steps);
+		goto out;
+	}
+	eo.stop_after = o->at;
+	eo.hooks = dot ? NULL : &hooks;
+	be = pl_model_backend_new();
+	if (!be) {
+		ret = PL_EXIT_INTERNAL;
+		goto out;
+	}
+	if (pl_exec_run(sc, backing, be, &eo, &r) < 0) {
+		fprintf(stderr, "pinlab: internal error: %s: %s\n", files.f[0].path, r.detail);
+		pl_result_free(&r);
+		ret = PL_EXIT_INTERNAL;
+		goto out;
+	}
+	if (pl_model_backend_world(be))	/* the last operation may be a set-up of an earlier step */
+		pl_model_backend_world(be)->step = (uint64_t)(o->at ? o->at : sc->nr_steps);
+	snprintf(title, sizeof(title), "%s [%s %s]", files.f[0].id, eo.preset,
+		 pl_backing_info(backing)->name);
+	if (!pl_model_backend_world(be)) {
+		/* not run: skipped by its expectation or by the backend */
+		printf("# %s: %s: %s\n", title, r.outcome, r.detail);
+	} else if (dot) {
+		pl_dot_world(stdout, pl_model_backend_world(be), title);
+	} else {
+		printf("# %s: scenario \"%s\"\n", title, sc->name);
+		show_step_line(sc, o->at ? o->at : sc->nr_steps);
+		if (!o->at)
+			printf("# outcome %s, expected %s%s%s\n", r.outcome, r.expected,
+			       r.detail[0] ? ": " : "", r.detail);
+		pl_dump_world(stdout, pl_model_backend_world(be));
+	}
+	pl_result_free(&r);
+out:
+	if (be)
+		be->destroy(be);
+	cli_files_free(&files);
+	return ret;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	struct cli_opts o;
+	int ret = cli_parse("show", argc, argv, SHOW_OPTIONS, &o);
+
+	if (!ret && o.nr_args == 1 && !show_is_file(o.args[0])) {
+		/* a built-in history case */
+		if (o.at || o.backing || o.format)
+			ret = cli_usage_error("show", "--at, --backing and --format need a FILE");
+		else
+			ret = cli_hist_show(o.args[0], &o);
+	} else if (!ret) {
+		ret = show_scenario(&o);
+	}
+	cli_opts_free(&o);
+	return ret;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files files;
+	struct pl_explain ex = { .out = stdout };
+	struct pl_exec_hooks hooks;
+	struct pl_exec_opts eo;
+	struct pl_backend *be = NULL;
+	struct pl_policy policy;
+	struct pl_result r;
+	int backing, ret = cli_parse("explain", argc, argv, EXPLAIN_OPTIONS, &o);
+
+	memset(&files, 0, sizeof(files));
+	memset(&eo, 0, sizeof(eo));
+	if (!ret)
+		ret = show_load("explain", &o, &files, &eo.preset, &backing);
+	if (ret)
+		goto out;
+	be = pl_model_backend_new();
+	if (!be) {
+		ret = PL_EXIT_INTERNAL;
+		goto out;
+	}
+	policy = cli_policy(eo.preset, &o);
+	ex.sc = files.f[0].sc;
+	ex.policy = &policy;
+	ex.preset = eo.preset;
+	pl_explain_hooks(&ex, &hooks);
+	eo.sets = o.sets;
+	eo.nr_sets = o.nr_sets;
+	eo.hooks = &hooks;
+	printf("# %s [%s %s (%s)]: scenario \"%s\"\n", files.f[0].id, eo.preset,
+	       pl_backing_info(backing)->name, pl_backing_info(backing)->display, ex.sc->name);
+	if (pl_exec_run(ex.sc, backing, be, &eo, &r) < 0) {
+		fprintf(stderr, "pinlab: internal error: %s: %s\n", files.f[0].path, r.detail);
+		pl_result_free(&r);
+		ret = PL_EXIT_INTERNAL;
+		goto out;
+	}
+	if (!ex.nr)
+		printf("no COW, reuse, unshare, fork copy or GUP decision was taken\n");
+	printf("# outcome %s, expected %s%s%s\n", r.outcome, r.expected, r.detail[0] ? ": " : "",
+	       r.detail);
+	pl_result_free(&r);
+out:
+	if (be)
+		be->destroy(be);
+	cli_files_free(&files);
+	cli_opts_free(&o);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_show = { "show", cmd_show, show_usage };
+const struct cli_cmd cli_cmd_explain = { "explain", cmd_explain, explain_usage };

@@ -1,0 +1,316 @@
+/*
+ * dot.c - a world as a Graphviz graph (`pinlab show FILE --format dot`).
+ *
+ *	process 1 -> vma 0x7f0000000000-0x7f0000200000 rw- private
+ *	          -> ptes 0x7f0000000000.. (512 pages) present ro
+ *	          -> folio 512 order 9: ref 1024 map 512 pin 0 ...
+ *	pipe 1 - - - - - - - - - - - - - - - - - - - -> folio 512 (GET x1)
+ *	file 1 (ext4) -- cache 0 --------------------> folio 7
+ *
+ * Runs of PTEs that map consecutive pages of one folio with the same bits
+ * (or consecutive swap slots) are one node, so a PTE-mapped THP is one box,
+ * not 512.  Node ids come from model values only -- p<pid>, p<pid>v<vma>,
+ * p<pid>v<vma>e<run>, f<pfn>, s<slot>, g<pinset>, file<id> -- so the output
+ * is the same on every run.
+ */
+#include "report/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct dot {
+	FILE *out;
+	const struct world *w;
+	pl_pfn *folios;		/* folio heads to draw */
+	int nr, cap;
+	bool oom;
+};
+
+/* A DOT string body: quotes and backslashes escaped, control characters dropped. */
+static void dot_esc(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c >= 0x20 && c != 0x7f)
+			fputc(c, out);
+	}
+}
+
+static void dot_want_folio(struct dot *d, pl_pfn head)
+{
+	for (int i = 0; i < d->nr; i++)
+		if (d->folios[i] == head)
+			return;
+	if (d->nr == d->cap) {
+		int cap = d->cap ? 2 * d->cap : 32;
+		pl_pfn *n = realloc(d->folios, (size_t)cap * sizeof(*n));
+
+		if (!n) {
+			d->oom = true;
+			return;
+		}
+		d->folios = n;
+		d->cap = cap;
+	}
+	d->folios[d->nr++] = head;
+}
+
+static int dot_cmp_pfn(const void *a, const void *b)
+{
+	pl_pfn x = *(const pl_pfn *)a, y = *(const pl_pfn *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ---------------------------------------------------------------------------
+ * Page-table entries, in runs.
+ */
+struct dot_run {
+	pl_addr start;
+	uint32_t pages;
+	pte_t first;		/* the first entry of the run */
+	const char *lvl;	/* "pte", "pmd", "pud" */
+	pl_pfn head;		/* the folio the run maps (0 for swap entries) */
+};
+
+static bool dot_run_extends(const struct dot_run *r, pl_addr addr, pte_t e, pl_pfn head)
+{
+	pte_t mask = ~(pte_t)_PAGE_PFN_MASK & ~(pte_t)_PAGE_ACCESSED;
+
+	if (!r->pages || strcmp(r->lvl, "pte") || r->start + (pl_addr)r->pages * PAGE_SIZE != addr)
+		return false;
+	if ((e & mask) != (r->first & mask) || head != r->head)
+		return false;
+	return pte_pfn(e) == pte_pfn(r->first) + r->pages;
+}
+
+static void dot_bits(FILE *out, pte_t e)
+{
+	if (is_swap_pte(e)) {
+		fprintf(out, "swap%s", pte_swp_exclusive(e) ? " exclusive" : "");
+		return;
+	}
+	fprintf(out, "%s%s%s%s", pte_protnone(e) ? "prot-none" : "present",
+		pte_write(e) ? " write" : " ro", pte_dirty(e) ? " dirty" : "",
+		pte_special(e) ? " special" : "");
+}
+
+static void dot_flush_run(struct dot *d, const char *vma_id, int *nr_runs, struct dot_run *r)
+{
+	FILE *out = d->out;
+	pte_t e = r->first;
+	int id;
+
+	if (!r->pages)
+		return;
+	id = (*nr_runs)++;
+	fprintf(out, "\t%se%d [label=\"%s 0x%llx", vma_id, id, r->lvl,
+		(unsigned long long)r->start);
+	if (r->pages > 1)
+		fprintf(out, " (%u entries)", r->pages);
+	fputs("\\n", out);
+	dot_bits(out, e);
+	fputs("\"];\n", out);
+	fprintf(out, "\t%s -> %se%d;\n", vma_id, vma_id, id);
+	if (is_swap_pte(e)) {
+		fprintf(out, "\ts%u [shape=note, label=\"swap slot %u\"];\n", pte_swp_offset(e),
+			pte_swp_offset(e));
+		fprintf(out, "\t%se%d -> s%u;\n", vma_id, id, pte_swp_offset(e));
+	} else {
+		const struct page *p = pfn_to_page(d->w, pte_pfn(e));
+		pl_pfn head = p->head;
+
+		dot_want_folio(d, head);
+		fprintf(out, "\t%se%d -> f%u", vma_id, id, head);
+		if (pte_pfn(e) != head)
+			fprintf(out, " [label=\"+%u\"]", pte_pfn(e) - head);
+		fputs(";\n", out);
+	}
+	r->pages = 0;
+}
+
+static void dot_entry(struct dot *d, const char *vma_id, int *nr_runs, struct dot_run *r,
+		      pl_addr addr, pte_t e, const char *lvl)
+{
+	pl_pfn head = is_swap_pte(e) ? 0 : pfn_to_page(d->w, pte_pfn(e))->head;
+
+	if (dot_run_extends(r, addr, e, head)) {
+		r->pages++;
+		return;
+	}
+	dot_flush_run(d, vma_id, nr_runs, r);
+	r->start = addr;
+	r->pages = 1;
+	r->first = e;
+	r->lvl = lvl;
+	r->head = head;
+}
+
+static void dot_vma(struct dot *d, struct mm_struct *mm, int pid, int i)
+{
+	const struct vm_area_struct *v = &mm->vmas[i];
+	struct dot_run run = { 0 };
+	char id[32];
+	int nr_runs = 0;
+
+	snprintf(id, sizeof(id), "p%dv%d", pid, i);
+	fprintf(d->out, "\t%s [label=\"vma 0x%llx-0x%llx\\n%c%c%c %s%s%s%s\"];\n", id,
+		(unsigned long long)v->vm_start, (unsigned long long)v->vm_end,
+		(v->vm_flags & VM_READ) ? 'r' : '-', (v->vm_flags & VM_WRITE) ? 'w' : '-',
+		(v->vm_flags & VM_EXEC) ? 'x' : '-',
+		(v->vm_flags & VM_SHARED) ? "shared" : "private",
+		(v->vm_flags & VM_HUGETLB) ? " hugetlb" : "",
+		(v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
+		v->file >= 0 ? " file" : "");
+	fprintf(d->out, "\tp%d -> %s;\n", pid, id);
+	if (v->file >= 0)
+		fprintf(d->out, "\t%s -> file%d [style=dotted, label=\"pgoff %u\"];\n", id, v->file,
+			v->vm_pgoff);
+	for (pl_addr a = v->vm_start; a < v->vm_end;) {
+		pud_t *pudp = pl_pud_lookup(mm, a);
+		pmd_t *pmdp = pl_pmd_lookup(mm, a);
+		pte_t *ptep;
+
+		if (pudp && pud_leaf(*pudp)) {
+			dot_entry(d, id, &nr_runs, &run, a & PUD_MASK, *pudp, "pud");
+			a = (a & PUD_MASK) + PUD_SIZE;
+			continue;
+		}
+		if (pmdp && pmd_leaf(*pmdp)) {
+			dot_entry(d, id, &nr_runs, &run, a & PMD_MASK, *pmdp, "pmd");
+			a = (a & PMD_MASK) + PMD_SIZE;
+			continue;
+		}
+		if (!pl_ptetab_lookup(mm, a)) {
+			a = (a & PMD_MASK) + PMD_SIZE;
+			continue;
+		}
+		ptep = pl_pte_lookup(mm, a);
+		if (ptep && !pte_none(*ptep))
+			dot_entry(d, id, &nr_runs, &run, a, *ptep, "pte");
+		a += PAGE_SIZE;
+	}
+	dot_flush_run(d, id, &nr_runs, &run);
+}
+
+/* ---------------------------------------------------------------------------
+ * Folios, pinners, files.
+ */
+static void dot_folio(struct dot *d, pl_pfn head)
+{
+	const struct world *w = d->w;
+	struct folio *f = pfn_folio(w, head);
+	const struct page *h = &f->page;
+	unsigned int nr = folio_nr_pages(f), excl = 0;
+
+	for (unsigned int i = 0; i < nr; i++)
+		excl += PageAnonExclusive(folio_page(f, i));
+	fprintf(d->out, "\tf%u [shape=ellipse, label=\"", head);
+	if (folio_test_zero(f)) {
+		fprintf(d->out, "%s\"];\n", h->order ? "huge zero page" : "zero page");
+		return;
+	}
+	fprintf(d->out, "folio %u order %u\\nref %u map %d pin %d", head, h->order, h->_refcount,
+		folio_mapcount(f), folio_has_pincount(f) ? h->_pincount : h->gup_pins);
+	if (h->gup_gets || h->gup_pins)
+		fprintf(d->out, "\\nGUP gets %u pins %u", h->gup_gets, h->gup_pins);
+	fprintf(d->out, "\\n%s%s%s%s%s", folio_test_anon(f) ? "anon" : "file",
+		folio_test_ksm(f) ? " ksm" : "", folio_test_hugetlb(f) ? " hugetlb" : "",
+		folio_test_dirty(f) ? " dirty" : "", folio_test_swapcache(f) ? " swapcache" : "");
+	if (excl)
+		fprintf(d->out, " exclusive%s", nr > 1 && excl != nr ? "(some)" : "");
+	fputs("\\n\\\"", d->out);
+	dot_esc(d->out, pl_token_text(w, h->token));
+	fputs("\\\"\"];\n", d->out);
+}
+
+static const char *dot_pin_kind(enum pl_pin_kind k)
+{
+	static const char *const kinds[] = {
+		/* ORDER: enum pl_pin_kind */
+		"pipe", "io_uring", "O_DIRECT", "rdma", "gup_test",
+	};
+
+	return (unsigned int)k < sizeof(kinds) / sizeof(kinds[0]) ? kinds[k] : "?";
+}
+
+static void dot_pinset(struct dot *d, const struct pl_pinset *ps)
+{
+	const char *how = (ps->gup_flags & FOLL_PIN) ? "PIN" : "GET";
+	uint32_t first = ps->kind == PL_PIN_PIPE ? ps->consumed : 0;
+
+	fprintf(d->out, "\tg%d [shape=hexagon, label=\"%s %d\\npid %d, %u page%s\"];\n", ps->id,
+		dot_pin_kind(ps->kind), ps->id, ps->pid, ps->nr - first,
+		ps->nr - first == 1 ? "" : "s");
+	for (uint32_t j = first; j < ps->nr && ps->pages; j++) {
+		pl_pfn head = pfn_to_page(d->w, ps->pages[j])->head;
+		uint32_t k = j;
+
+		/* one edge per folio run */
+		while (k + 1 < ps->nr && pfn_to_page(d->w, ps->pages[k + 1])->head == head)
+			k++;
+		dot_want_folio(d, head);
+		fprintf(d->out, "\tg%d -> f%u [style=dashed, label=\"%s x%u\"];\n", ps->id, head, how,
+			k - j + 1);
+		j = k;
+	}
+}
+
+static void dot_file(struct dot *d, const struct pl_file *f)
+{
+	static const char *const fs[] = { "ext4", "tmpfs", "hugetlbfs" };	/* enum pl_fs */
+
+	fprintf(d->out, "\tfile%d [shape=folder, label=\"file %d %s\\n%u pages%s\"];\n", f->id,
+		f->id, (unsigned int)f->fs < 3 ? fs[f->fs] : "?", f->nr_pages,
+		f->unlinked ? " (unlinked)" : "");
+	for (uint32_t i = 0; i < f->nr_pages && f->cache; i++) {
+		pl_pfn head = f->cache[i];
+		uint32_t k = i;
+
+		if (head == PL_PFN_NONE)
+			continue;
+		while (k + 1 < f->nr_pages && f->cache[k + 1] == head)
+			k++;
+		dot_want_folio(d, head);
+		if (k > i)
+			fprintf(d->out, "\tfile%d -> f%u [label=\"cache %u..%u\"];\n", f->id, head, i,
+				k);
+		else
+			fprintf(d->out, "\tfile%d -> f%u [label=\"cache %u\"];\n", f->id, head, i);
+		i = k;
+	}
+}
+
+void pl_dot_world(FILE *out, const struct world *w, const char *title)
+{
+	struct dot d = { .out = out, .w = w };
+
+	fputs("digraph pinlab {\n\tgraph [rankdir=LR, labelloc=t, fontname=\"monospace\", label=\"",
+	      out);
+	dot_esc(out, title);
+	fputs("\"];\n\tnode [shape=box, fontname=\"monospace\", fontsize=10];\n", out);
+	fputs("\tedge [fontname=\"monospace\", fontsize=9];\n", out);
+	for (int i = 0; i < w->nr_tasks; i++) {
+		struct task_struct *t = w->tasks[i];
+
+		fprintf(out, "\tp%d [shape=box3d, label=\"process %d%s\"];\n", t->pid, t->pid,
+			t->exited ? " (exited)" : "");
+		if (!t->mm)
+			continue;
+		for (int v = 0; v < t->mm->nr_vmas; v++)
+			dot_vma(&d, t->mm, t->pid, v);
+	}
+	for (int i = 0; i < w->nr_pins; i++)
+		if (w->pins[i]->active)
+			dot_pinset(&d, w->pins[i]);
+	for (int i = 0; i < w->nr_files; i++)
+		dot_file(&d, w->files[i]);
+	qsort(d.folios, (size_t)d.nr, sizeof(*d.folios), dot_cmp_pfn);
+	for (int i = 0; i < d.nr; i++)
+		dot_folio(&d, d.folios[i]);
+	fputs("}\n", out);
+	free(d.folios);
+}

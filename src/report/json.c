@@ -1,0 +1,62 @@
+/*
+ * json.c - `--format json`: one object per line per (scenario, preset,
+ * backing).  The keys are a stable interface (design.md); "kselftest" is the
+ * name the kernel's selftest prints for the same case and "steps" the number
+ * of scenario steps executed.
+ *
+ *	{"scenario": "...", "file": "...", "preset": "v5.7", "backing": "base",
+ *	 "outcome": "leak", "expected": "leak", "match": true,
+ *	 "violations": [{"invariant": "...", "step": 7, "detail": "..."}],
+ *	 "kselftest": "... with base page", "steps": 9}
+ */
+#include "report/report.h"
+
+void pl_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", out);
+		else if (ch == '\t')
+			fputs("\\t", out);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);	/* UTF-8 passes through */
+	}
+	fputc('"', out);
+}
+
+static void json_key(FILE *out, const char *key, const char *val)
+{
+	fprintf(out, ", \"%s\": ", key);
+	pl_json_str(out, val);
+}
+
+void pl_json_write(FILE *out, const struct pl_result *r)
+{
+	fputs("{\"scenario\": ", out);
+	pl_json_str(out, r->scenario);
+	json_key(out, "file", r->file);
+	json_key(out, "preset", r->preset);
+	json_key(out, "backing", r->backing);
+	json_key(out, "outcome", r->outcome);
+	json_key(out, "expected", r->expected);
+	fprintf(out, ", \"match\": %s, \"violations\": [", r->match ? "true" : "false");
+	for (int i = 0; i < r->nr_violations; i++) {
+		const struct pl_result_violation *v = &r->violations[i];
+
+		fprintf(out, "%s{\"invariant\": ", i ? ", " : "");
+		pl_json_str(out, v->invariant);
+		fprintf(out, ", \"step\": %d, \"detail\": ", v->step);
+		pl_json_str(out, v->detail);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	json_key(out, "kselftest", r->kselftest);
+	fprintf(out, ", \"steps\": %d}\n", r->steps);
+}

@@ -1,0 +1,101 @@
+/*
+ * report.h - every output format of pinlab, in one place.
+ *
+ * Results (one struct pl_result per scenario x preset x backing) go through
+ * a struct pl_report, which counts them and hands each to the writer of the
+ * chosen format:
+ *
+ *	table	one line per run: ok/FAIL/skip, file, preset, backing, outcome,
+ *		expected, detail; then "N results: N matched, N mismatched, N skipped"
+ *	ktap	KTAP version 1, as kselftest prints it: plan, "ok N id [preset
+ *		backing]", "# SKIP reason", "# XFAIL reason", "# Totals: ..."
+ *	json	one object per line (design.md's stable keys, plus "kselftest"
+ *		and "steps")
+ *
+ * The state writers (text dump lives in src/cli/dump.c; DOT here), the
+ * --trace writer and the explain writer read the executor's hooks.  Output
+ * is byte-deterministic: model pfns and addresses, never host pointers,
+ * times or colours unless the caller asks for colour (stdout is a tty).
+ */
+#ifndef PINLAB_REPORT_H
+#define PINLAB_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lang/exec.h"
+#include "pinlab/core.h"
+#include "pinlab/result.h"
+
+enum pl_format {
+	PL_FMT_TABLE,
+	PL_FMT_KTAP,
+	PL_FMT_JSON,
+};
+
+/* "table" / "ktap" / "json" -> the format; -1 if unknown. */
+int pl_format_find(const char *name);
+
+struct pl_report {
+	FILE *out;
+	enum pl_format fmt;
+	bool color;			/* ANSI colours (only when out is a tty) */
+	int n;				/* results written */
+	int matched, mismatched, skipped;
+	int passed, failed, xfailed;	/* kselftest totals (KTAP) */
+};
+
+void pl_report_begin(struct pl_report *rp, FILE *out, enum pl_format fmt, bool color,
+		     int plan);
+void pl_report_result(struct pl_report *rp, const struct pl_result *r);
+/* The last line: "N results: N matched, N mismatched, N skipped" (table, KTAP). */
+void pl_report_end(struct pl_report *rp);
+
+/* The writers, one per format (table.c, ktap.c, json.c). */
+void pl_table_write(FILE *out, const struct pl_result *r, bool color);
+void pl_ktap_write(FILE *out, int n, const struct pl_result *r);
+void pl_json_write(FILE *out, const struct pl_result *r);
+/* A JSON string literal with escapes. */
+void pl_json_str(FILE *out, const char *s);
+
+/* ---------------------------------------------------------------------------
+ * --trace (trace.c): each step as its source text, every event it caused and
+ * the folios it changed.  Lines start with prefix ("# " inside KTAP).
+ */
+struct pl_trace {
+	FILE *out;
+	const char *prefix;
+	const struct pl_scenario *sc;
+	void (*show)(void *arg, struct pl_backend *be, const struct pl_show_req *req);
+	void *show_arg;
+};
+
+/* Fill hooks so that the executor writes the trace to t. */
+void pl_trace_hooks(struct pl_trace *t, struct pl_exec_hooks *h);
+/* Format one folio state ("folio 511 order 0 ref 1 map 1 pin 0 anon dirty \"x\""). */
+void pl_trace_folio(FILE *out, const struct pl_folio_state *f);
+
+/* ---------------------------------------------------------------------------
+ * explain (explain.c): each COW, reuse, unshare, fork copy/share, GUP refusal,
+ * retry and GUP-fast bail with its step, the rule of the active preset (knob
+ * and commit) and the kernel function it models.
+ */
+struct pl_explain {
+	FILE *out;
+	const struct pl_scenario *sc;
+	const struct pl_policy *policy;	/* the run's knobs, for their values */
+	const char *preset;
+	int last_step;			/* the step whose header was printed last */
+	int nr;				/* decisions printed */
+};
+
+void pl_explain_hooks(struct pl_explain *e, struct pl_exec_hooks *h);
+
+/* ---------------------------------------------------------------------------
+ * Graphviz DOT of a world (dot.c): processes -> VMAs -> page-table entries ->
+ * folios, plus pinners and page caches.  Node ids are derived from pids, VMA
+ * indexes, pfns and handles, so the output is deterministic.
+ */
+void pl_dot_world(FILE *out, const struct world *w, const char *title);
+
+#endif /* PINLAB_REPORT_H */
