@@ -386,7 +386,10 @@ const char *pl_policy_knob_value(const struct pl_policy *p, const struct pl_knob
  * Sync layer (src/core/sync.c).  Every access to state a race can involve
  * goes through these; in a plain run the hook pointer is NULL and each is a
  * load, a store or an add.  The race explorer installs a hook and turns each
- * call into a scheduling point.
+ * call into a scheduling point.  The hook runs before the access, except for
+ * the unlocks, which report after the release.  PL_SYNC_LOCK and
+ * PL_SYNC_READ_LOCK name a struct pl_lock that the caller then takes
+ * (waiting while it is held); PL_SYNC_FOLIO_LOCK waits for PG_locked.
  */
 enum pl_sync_op {
 	PL_SYNC_LOCK, PL_SYNC_UNLOCK, PL_SYNC_READ_LOCK, PL_SYNC_READ_UNLOCK,
@@ -395,6 +398,7 @@ enum pl_sync_op {
 	PL_SYNC_SEQ_WRITE_END, PL_SYNC_IRQ_DISABLE, PL_SYNC_IRQ_ENABLE, PL_SYNC_YIELD,
 	PL_SYNC_TRYLOCK,	/* a lock attempt that fails instead of waiting (pl_trylock,
 				 * folio_trylock); obj is not always a struct pl_lock */
+	PL_SYNC_FOLIO_LOCK,	/* folio_lock(): obj = &folio->page.flags, waits while PG_locked */
 };
 
 /* Named yield points: places where the kernel may sleep or be preempted. */

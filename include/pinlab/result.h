@@ -41,7 +41,7 @@ struct pl_result {
 	const char *failure;		/* the failure class behind an xfail; else == outcome */
 	const char *expected;		/* what the expect lines say */
 	bool match;			/* outcome agrees with the expectation */
-	bool skipped;			/* not run: `expect skip`, or the backend lacks the backing */
+	bool skipped;			/* not run: `expect skip`, or no such backing here */
 	char detail[320];		/* the deciding step and what it saw; errno names */
 	char reason[200];		/* skip or xfail reason (`because`), "" if none */
 	int steps;			/* scenario steps executed */

@@ -63,7 +63,8 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
 		if (!pl_preset_find(v))
-			return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab presets')", v);
+			return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab presets')",
+					       v);
 		o->preset = v;
 	} else if ((allowed & CLI_ALL) && !strcmp(a, "--all-presets")) {
 		o->all_presets = true;
@@ -319,9 +320,13 @@ int cli_load(char **paths, int nr_paths, struct cli_files *out)
 		}
 		if (cli_walk(out, paths[i], paths[i], 0))
 			ret = PL_EXIT_USAGE;
-		qsort(out->f + first, (size_t)(out->n - first), sizeof(*out->f), cli_cmp_path);
-		if (out->n == first)
-			fprintf(stderr, "pinlab: %s: no .pin files\n", paths[i]);
+		if (out->n > first) {
+			qsort(out->f + first, (size_t)(out->n - first), sizeof(*out->f),
+			      cli_cmp_path);
+		} else {
+			fprintf(stderr, "pinlab: %s: no .pin files in this directory\n", paths[i]);
+			ret = PL_EXIT_USAGE;
+		}
 	}
 	/* every file is loaded and checked, so every error is reported at once */
 	for (int i = 0; i < out->n; i++) {

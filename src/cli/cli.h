@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lang/exec.h"
 #include "lang/front.h"
@@ -98,7 +99,13 @@ void cli_files_free(struct cli_files *files);
 /* Colours only on a terminal. */
 bool cli_color(void);
 
-/* A SHOW step's output (show.c); arg is the line prefix (a const char *) or NULL. */
+/* Where a SHOW step's output goes (show.c): a stream and a line prefix. */
+struct cli_show_to {
+	FILE *out;
+	const char *prefix;
+};
+
+/* The executor's show hook; arg is a struct cli_show_to, or NULL for stdout. */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req);
 
 #endif /* PINLAB_CLI_H */

@@ -49,8 +49,8 @@ static void hist_result(bool json, const struct pl_hist_case *hc, const char *pr
 			const char *got, const char *want, const char *note)
 {
 	if (!json) {
-		printf("%-4s %-20s %-7s %-13s (expected %s) %s\n", strcmp(got, want) ? "FAIL" : "ok",
-		       hc->name, preset, got, want, note);
+		printf("%-4s %-20s %-7s %-13s (expected %s) %s\n",
+		       strcmp(got, want) ? "FAIL" : "ok", hc->name, preset, got, want, note);
 		return;
 	}
 	printf("{\"scenario\": ");
@@ -79,7 +79,8 @@ static int cmd_history(int argc, char **argv)
 	if (!ret && o.format) {
 		json = !strcmp(o.format, "json");
 		if (!json && strcmp(o.format, "table"))
-			ret = cli_usage_error("history", "bad --format value (expected table or json)");
+			ret = cli_usage_error("history",
+					      "bad --format value (expected table or json)");
 	}
 	for (int i = 0; !ret && i < o.nr_args; i++)
 		if (!hist_find(o.args[i]))

@@ -120,8 +120,8 @@ static int cmd_invariants(int argc, char **argv)
 		return ret;
 	for (int i = 0; i < n; i++) {
 		if (!json) {
-			printf("%-26s %-14s %s\n%-41s [%s]\n", inv[i].name, pl_class_name(inv[i].cls),
-			       inv[i].rule, "", inv[i].kernel);
+			printf("%-26s %-14s %s\n%-41s [%s]\n", inv[i].name,
+			       pl_class_name(inv[i].cls), inv[i].rule, "", inv[i].kernel);
 			continue;
 		}
 		printf("{\"invariant\": ");

@@ -33,7 +33,8 @@ static const char run_usage[] =
 	"                    ktap: KTAP version 1 as kselftest prints it;\n"
 	"                    json: one object per run per line\n"
 	"  --trace           before each result, every step with the events it caused\n"
-	"                    and the folios it changed\n"
+	"                    and the folios it changed (\"# \" lines in KTAP; on stderr\n"
+	"                    with --format json)\n"
 	"\n"
 	"backings: base (anon) swapped thp-2048k (thp) thp-swapped-2048k hugetlb-2048k\n"
 	"  (hugetlb) hugetlb-1048576k zeropage huge-zeropage memfd tmpfile local-tmpfile\n"
@@ -87,6 +88,7 @@ static int run_backings(const struct pl_scenario *sc, const struct cli_opts *o, 
 struct run_ctx {
 	struct pl_report rp;
 	struct pl_trace tr;
+	struct cli_show_to show_to;
 	struct pl_exec_hooks hooks;
 	struct pl_backend *be;
 	const char *presets[64];
@@ -105,7 +107,7 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 
 	if (o->trace) {
 		c->tr.sc = f->sc;
-		fprintf(stdout, "%s== %s [%s %s]: %s\n", c->tr.prefix, f->id, preset,
+		fprintf(c->tr.out, "%s== %s [%s %s]: %s\n", c->tr.prefix, f->id, preset,
 			pl_backing_info(backing)->name, f->sc->name);
 	}
 	ret = pl_exec_run(f->sc, backing, c->be, &eo, &r);
@@ -113,7 +115,8 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 		c->be->end(c->be);
 	if (ret < 0) {
 		fprintf(stderr, "pinlab: internal error: %s [%s %s]: %s\n", f->path, preset,
-			pl_backing_info(backing)->name, ret == -ENOMEM ? "out of memory" : r.detail);
+			pl_backing_info(backing)->name,
+			ret == -ENOMEM ? "out of memory" : r.detail);
 		pl_result_free(&r);
 		return PL_EXIT_INTERNAL;
 	}
@@ -152,10 +155,13 @@ static int cmd_run(int argc, char **argv)
 		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
-	c.tr.out = stdout;
+	/* trace lines are KTAP diagnostics; beside JSON lines they go to stderr */
+	c.tr.out = fmt == PL_FMT_JSON ? stderr : stdout;
 	c.tr.prefix = fmt == PL_FMT_KTAP ? "# " : "";
+	c.show_to.out = c.tr.out;
+	c.show_to.prefix = c.tr.prefix;
 	c.tr.show = cli_show_hook;
-	c.tr.show_arg = (void *)c.tr.prefix;
+	c.tr.show_arg = &c.show_to;
 	pl_trace_hooks(&c.tr, &c.hooks);
 	pl_report_begin(&c.rp, stdout, (enum pl_format)fmt, cli_color(), plan);
 	for (int i = 0; i < files.n && !ret; i++) {

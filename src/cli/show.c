@@ -48,10 +48,12 @@ static const char explain_usage[] =
 
 #define EXPLAIN_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET)
 
-/* Print a SHOW step's request, each line with the prefix given as arg. */
+/* Print a SHOW step's request, each line with the prefix of arg (a cli_show_to). */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req)
 {
-	const char *prefix = arg ? arg : "";
+	const struct cli_show_to *to = arg;
+	FILE *out = to ? to->out : stdout;
+	const char *prefix = to ? to->prefix : "";
 	struct world *w = pl_model_backend_world(be);
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
@@ -75,7 +77,7 @@ void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *r
 	}
 	fclose(m);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		printf("%s    | %s\n", prefix, line);
+		fprintf(out, "%s    | %s\n", prefix, line);
 	free(buf);
 }
 

@@ -240,6 +240,18 @@ bool folio_trylock(struct world *w, struct folio *f)
 	return true;
 }
 
+/*
+ * folio_lock(): the sleeping lock.  The model is sequential, so in a plain
+ * run the folio is never locked here; under the race explorer the hook
+ * blocks this thread until the holder's folio_unlock().
+ */
+void folio_lock(struct world *w, struct folio *f)
+{
+	pl_sync(w, PL_SYNC_FOLIO_LOCK, &f->page.flags);
+	PL_BUG_ON(f->page.flags & PG_locked);
+	f->page.flags |= PG_locked;
+}
+
 void folio_unlock(struct world *w, struct folio *f)
 {
 	PL_BUG_ON(!(f->page.flags & PG_locked));

@@ -127,6 +127,7 @@ static inline uint32_t folio_ref_count(struct world *w, const struct folio *f)
 }
 void folio_mark_dirty(struct world *w, struct folio *f);
 bool folio_trylock(struct world *w, struct folio *f);
+void folio_lock(struct world *w, struct folio *f);	/* waits (explorer); never held twice */
 void folio_unlock(struct world *w, struct folio *f);
 /* rmap */
 void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_struct *vma,
@@ -282,6 +283,8 @@ unsigned pl_filemap_cache_refs(const struct folio *f);
  */
 void pl_swapcache_add(struct world *w, struct folio *f, uint32_t slot);
 void pl_swapcache_del(struct world *w, struct folio *f);
+/* pl_swapcache_del() without dropping the cache's reference (the caller does). */
+void pl_swapcache_remove(struct world *w, struct folio *f);
 /* end of block added by filemap/vmscan/pinners */
 
 #endif

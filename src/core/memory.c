@@ -164,6 +164,7 @@ static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_stru
 		      pl_addr addr, pmd_t *pmdp, void *arg)
 {
 	pl_addr *range = arg;
+	struct pl_lock *ptl;
 	pmd_t pmd = *pmdp;
 	struct folio *f = pfn_folio(w, pte_pfn(pmd));
 	uint64_t size = folio_size(f);
@@ -178,24 +179,34 @@ static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_stru
 		__split_huge_pmd(w, mm, vma, base);
 		return 0;
 	}
+	/* zap_huge_pmd() / zap_huge_pud(): under the lock of the leaf's level */
+	ptl = size == PUD_SIZE ? pl_pud_lockptr(mm, base) : pl_pmd_lockptr(mm, base);
+	pl_spin_lock(w, ptl);
 	pl_set_pte(w, pmdp, 0);
 	pl_pins_forget_mapping(w, mm, base, size);
-	if (folio_test_zero(f))
-		return 0;
-	if (!folio_test_anon(f) && pte_dirty(pmd))
-		folio_mark_dirty(w, f);
-	folio_remove_rmap_pmd(w, f);
-	pl_event_emit(w, PL_EV_ZAP, size == PUD_SIZE ? "zap_huge_pud" : "zap_huge_pmd", NULL,
-		      base, folio_pfn(f), 0, NULL);
-	folio_put(w, f);
+	if (!folio_test_zero(f)) {
+		if (!folio_test_anon(f) && pte_dirty(pmd))
+			folio_mark_dirty(w, f);
+		folio_remove_rmap_pmd(w, f);
+		pl_event_emit(w, PL_EV_ZAP, size == PUD_SIZE ? "zap_huge_pud" : "zap_huge_pmd",
+			      NULL, base, folio_pfn(f), 0, NULL);
+	}
+	pl_spin_unlock(w, ptl);
+	if (!folio_test_zero(f))
+		folio_put(w, f);
 	return 0;
 }
 
 static int zap_pte_cb(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		      pl_addr addr, pte_t *ptep, void *arg)
 {
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+
 	(void)arg;
+	/* zap_pte_range() clears under the PTE lock, like every other PTE writer */
+	pl_spin_lock(w, ptl);
 	zap_pte(w, mm, vma, addr, ptep);
+	pl_spin_unlock(w, ptl);
 	return 0;
 }
 
@@ -627,7 +638,9 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 
 	f = pl_swapcache_lookup(w, slot);
 	if (f) {
-		folio_get(w, f);
+		/* lookup_swap_cache(): a folio being freed meanwhile cannot be taken */
+		if (!folio_try_get(w, f))
+			return 0;
 	} else {
 		/* swapin_readahead(): read the slot into a new swap-cache folio */
 		f = folio_alloc(w, 0);
@@ -642,9 +655,18 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 		w->swap[slot].has_cache = true;
 		folio_get(w, f);	/* the swap cache's reference + ours */
 	}
+	/* folio_lock_or_retry(): reclaim may be unmapping it or freeing its swap right now */
+	folio_lock(w, f);
+	if (!folio_test_swapcache(f) || f->page.swap != slot) {
+		/* it left the swap cache meanwhile: refault */
+		folio_unlock(w, f);
+		folio_put(w, f);
+		return 0;
+	}
 	pl_spin_lock(w, ptl);
 	if (pl_ptep_get(w, ptep) != orig) {
 		pl_spin_unlock(w, ptl);
+		folio_unlock(w, f);
 		folio_put(w, f);
 		return 0;
 	}
@@ -690,6 +712,7 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	if (exclusive && pte_write(entry))
 		check_missed_cow(w, mm, f, addr);
 	pl_set_pte(w, ptep, entry);
+	folio_unlock(w, f);
 	w->stats.swapins++;
 	pl_event_emit(w, PL_EV_SWAPIN, "do_swap_page",
 		      w->policy.swp_exclusive ? "swp_exclusive" : pl_rule_reuse(w, true), addr, 0,

@@ -212,13 +212,23 @@ void pl_swapcache_add(struct world *w, struct folio *f, uint32_t slot)
  */
 void pl_swapcache_del(struct world *w, struct folio *f)
 {
+	pl_swapcache_remove(w, f);
+	folio_put(w, f);
+}
+
+/*
+ * pl_swapcache_remove(): the slot forgets the folio first, so a concurrent
+ * lookup either finds a folio still in the swap cache or nothing; the
+ * cache's reference is left to the caller (pl_swapcache_del() drops it).
+ */
+void pl_swapcache_remove(struct world *w, struct folio *f)
+{
 	uint32_t slot = f->page.swap;
 
 	PL_BUG_ON(!folio_test_swapcache(f));
+	pl_swap_put_cache(w, slot);
 	pl_page_flags_clear(w, &f->page, PG_swapcache);
 	f->page.swap = 0;
-	pl_swap_put_cache(w, slot);
-	folio_put(w, f);
 }
 
 /**
@@ -500,11 +510,18 @@ static int shrink_anon_folio(struct world *w, struct folio *f, struct page *page
 	pl_event_emit(w, PL_EV_SWAPOUT, "shrink_folio_list", rule_skip_pinned(w), addr, pfn, 0,
 		      "%d mapping(s) -> slot %u%s", a.unmapped, a.slot,
 		      folio_maybe_dma_pinned(f) ? " (folio may be pinned)" : "");
-	/* __remove_mapping(): free only if the swap cache holds the last reference */
-	folio_unlock(w, f);
+	/*
+	 * __remove_mapping(), still under the folio lock: out of the swap cache
+	 * only if the cache holds the last reference; freed after the unlock.
+	 */
 	if (folio_ref_count(w, f) == 1 && folio_mapcount(f) == 0 &&
-	    !(f->page.flags & (PG_dirty | PG_writeback)))
-		pl_swapcache_del(w, f);
+	    !(f->page.flags & (PG_dirty | PG_writeback))) {
+		pl_swapcache_remove(w, f);
+		folio_unlock(w, f);
+		folio_put(w, f);
+		return 0;
+	}
+	folio_unlock(w, f);
 	return 0;
 }
 

@@ -502,10 +502,10 @@ static long model_remote_write(struct model *m, const struct pl_bstep *s)
 	pl_token tok = model_tok(m, s->text);
 
 	for (uint32_t i = 0; i < s->nr; i++) {
+		pl_addr a = model_page(s, i);
 		int ret = s->op == PL_OP_PROC_MEM_WRITE
-				  ? pl_proc_mem_write(m->w, s->pid, s->target, model_page(s, i), tok)
-				  : pl_process_vm_writev(m->w, s->pid, s->target, model_page(s, i),
-							 tok);
+				  ? pl_proc_mem_write(m->w, s->pid, s->target, a, tok)
+				  : pl_process_vm_writev(m->w, s->pid, s->target, a, tok);
 
 		if (ret)
 			return ret;
@@ -533,13 +533,15 @@ static long model_per_page(struct model *m, const struct pl_bstep *s)
 			ret = pl_evict(m->w, s->file, s->index + i);
 			break;
 		case PL_OP_UPROBE_REGISTER:
-			ret = pl_uprobe_register(m->w, s->file, s->index + i, model_tok(m, s->text));
+			ret = pl_uprobe_register(m->w, s->file, s->index + i,
+						 model_tok(m, s->text));
 			break;
 		case PL_OP_UPROBE_UNREGISTER:
 			ret = pl_uprobe_unregister(m->w, s->file, s->index + i);
 			break;
 		case PL_OP_DMA_WRITE:
-			ret = pl_rdma_dma_write(m->w, s->handle, s->page + i, model_tok(m, s->text));
+			ret = pl_rdma_dma_write(m->w, s->handle, s->page + i,
+						model_tok(m, s->text));
 			break;
 		default:
 			return -EINVAL;

@@ -387,9 +387,10 @@ static long x_call(struct exec *x, const struct pl_bstep *b, struct pl_bresult *
 }
 
 /*
- * A set-up operation: traced as its own unit under the current step, run,
- * checked.  A failure is the step's failure (refused): the memory is not
- * what the selftest would test.
+ * A set-up operation: traced as its own unit under the current step, and
+ * run.  A failure is the step's failure (refused): the memory is not what
+ * the selftest would test.  The invariant checker runs after the whole
+ * set-up (x_setup_world, x_transform) or after the step it belongs to.
  */
 __attribute__((format(printf, 4, 5)))
 static long x_setup(struct exec *x, const struct pl_bstep *b, struct pl_bresult *r,
@@ -412,8 +413,6 @@ static long x_setup(struct exec *x, const struct pl_bstep *b, struct pl_bresult 
 	ret = x_call(x, b, r);
 	x->at.ret = ret < 0 ? ret : 0;
 	x_end(x, nb, !x->in_step);
-	if (!x->in_step)
-		x_collect(x);
 	if (ret < 0)
 		x_step_failed(x, PL_OUT_REFUSED, "%s failed: %s", text,
 			      pl_errno_name((int)-ret, e, sizeof(e)));
@@ -595,14 +594,74 @@ static bool x_has_transform(const struct pl_backing *b)
 	}
 }
 
+/* How a mapping of N pages is laid out for its backing. */
+struct x_layout {
+	uint32_t region;	/* pages mapped */
+	uint32_t whole;		/* pages a whole reference covers */
+	uint32_t align;		/* region alignment in pages (THP size) */
+	bool hugepage;		/* MADV_HUGEPAGE before the first fault (PMD THP) */
+	bool nohuge;		/* MADV_NOHUGEPAGE (base pages) */
+};
+
+/* The layout and mmap flags of backing b (NULL: a declared file) for step s. */
+static void x_mmap_layout(const struct exec *x, const struct pl_step *s,
+			  const struct pl_backing *b, struct pl_bstep *m, struct x_layout *l)
+{
+	uint32_t n = (uint32_t)s->n;
+
+	l->region = l->whole = n;
+	l->align = 1;
+	l->hugepage = l->nohuge = false;
+	if (!b) {
+		if (x_file_is_hugetlbfs(x, s->a.sym))
+			l->region = l->whole = x_round_up(n, HPAGE_PMD_NR);
+		return;
+	}
+	switch (b->kind) {
+	case PL_BK_SHMEM:	/* MAP_SHARED|MAP_ANONYMOUS is shared by definition */
+		m->mflags = (m->mflags & ~(unsigned int)PL_MAP_PRIVATE) | PL_MAP_SHARED;
+		return;
+	case PL_BK_MEMFD_HUGETLB:
+		l->region = l->whole = x_round_up(n, x_huge_pages(b));
+		return;
+	case PL_BK_MEMFD:
+	case PL_BK_TMPFILE:
+	case PL_BK_LOCAL_TMPFILE:
+		return;
+	case PL_BK_BASE:
+	case PL_BK_SWAPPED:
+	case PL_BK_KSM:
+		l->nohuge = true;
+		break;
+	case PL_BK_ZEROPAGE:
+		break;
+	case PL_BK_HUGETLB:
+		l->region = l->whole = x_round_up(n, x_huge_pages(b));
+		m->mflags |= PL_MAP_HUGETLB | (b->kb == 1048576 ? PL_MAP_HUGE_1GB : 0);
+		break;
+	default:	/* THP kinds and the huge zero page */
+		l->align = x_huge_pages(b);
+		l->region = n > l->align ? n : l->align;
+		l->whole = l->align;
+		if (b->kind == PL_BK_THP_SINGLE_PTE || b->kind == PL_BK_THP_SINGLE_PTE_SWAPPED)
+			l->whole = 1;
+		else if (b->kind == PL_BK_THP_MREMAP)
+			l->whole = l->align / 2;
+		l->whole = n > l->whole ? n : l->whole;
+		l->hugepage = l->align == HPAGE_PMD_NR;
+		break;
+	}
+	m->mflags |= PL_MAP_ANONYMOUS;
+}
+
 /* P: NAME = mmap N pages [options] */
 static long x_mmap(struct exec *x, const struct pl_step *s, int pid)
 {
 	const struct pl_backing *b = NULL;
 	struct pl_bstep m = x_bstep(x, PL_OP_MMAP, pid);
-	uint32_t n = (uint32_t)s->n, region = n, whole = n, align = 1;
-	bool hugepage = false, nohuge = false, populate = false;
 	const char *name = s->def.name ? s->def.name : "mmap";
+	bool populate = false;
+	struct x_layout l;
 	struct xsym *xs;
 	int bk = -1;
 	pl_addr addr;
@@ -612,61 +671,27 @@ static long x_mmap(struct exec *x, const struct pl_step *s, int pid)
 	m.mflags = s->mflags;
 	if (s->arg == PL_BACKING_FILE) {
 		m.file = x->sym[s->a.sym].id;
-		if (x_file_is_hugetlbfs(x, s->a.sym))
-			region = whole = x_round_up(n, HPAGE_PMD_NR);
 	} else {
 		bk = s->arg == PL_BACKING_MATRIX ? x->backing : s->arg;
 		b = x_bk(bk);
-	}
-	if (b && x_is_file_kind(b->kind)) {
-		m.file = x_backing_file(x, bk);
-		if (!m.file)
+		if (x_is_file_kind(b->kind) && !(m.file = x_backing_file(x, bk)))
 			return 0;	/* reported by x_backing_file */
-		if (b->kind == PL_BK_SHMEM)
-			m.mflags = (m.mflags & ~(unsigned int)PL_MAP_PRIVATE) | PL_MAP_SHARED;
-		if (b->kind == PL_BK_MEMFD_HUGETLB)
-			region = whole = x_round_up(n, x_huge_pages(b));
-	} else if (b) {
-		m.mflags |= PL_MAP_ANONYMOUS;
-		switch (b->kind) {
-		case PL_BK_BASE:
-		case PL_BK_SWAPPED:
-		case PL_BK_KSM:
-			nohuge = true;
-			break;
-		case PL_BK_ZEROPAGE:
-			break;
-		case PL_BK_HUGETLB:
-			region = whole = x_round_up(n, x_huge_pages(b));
-			m.mflags |= PL_MAP_HUGETLB | (b->kb == 1048576 ? PL_MAP_HUGE_1GB : 0);
-			break;
-		default:	/* THP kinds and the huge zero page */
-			align = x_huge_pages(b);
-			region = n > align ? n : align;
-			whole = align;
-			if (b->kind == PL_BK_THP_SINGLE_PTE || b->kind == PL_BK_THP_SINGLE_PTE_SWAPPED)
-				whole = 1;
-			else if (b->kind == PL_BK_THP_MREMAP)
-				whole = align / 2;
-			whole = n > whole ? n : whole;
-			hugepage = align == HPAGE_PMD_NR;
-			break;
-		}
 	}
+	x_mmap_layout(x, s, b, &m, &l);
 	/* MADV_HUGEPAGE must come before the first fault: populate after it */
-	if (hugepage && (m.mflags & PL_MAP_POPULATE)) {
+	if (l.hugepage && (m.mflags & PL_MAP_POPULATE)) {
 		m.mflags &= ~(unsigned int)PL_MAP_POPULATE;
 		populate = true;
 	}
-	ret = x_mmap_aligned(x, &m, region, align, name, &addr);
+	ret = x_mmap_aligned(x, &m, l.region, l.align, name, &addr);
 	if (ret < 0 || (s->flags & PL_STEP_FAILS))
 		return ret;
-	if (hugepage)
-		x_madvise_setup(x, pid, addr, region, PL_MADV_HUGEPAGE, name);
-	if (nohuge)
-		x_madvise_setup(x, pid, addr, region, PL_MADV_NOHUGEPAGE, name);
+	if (l.hugepage)
+		x_madvise_setup(x, pid, addr, l.region, PL_MADV_HUGEPAGE, name);
+	if (l.nohuge)
+		x_madvise_setup(x, pid, addr, l.region, PL_MADV_NOHUGEPAGE, name);
 	if (populate)
-		x_madvise_setup(x, pid, addr, region,
+		x_madvise_setup(x, pid, addr, l.region,
 				(s->prot & PL_PROT_WRITE) && !(s->mflags & PL_MAP_SHARED)
 					? PL_MADV_POPULATE_WRITE : PL_MADV_POPULATE_READ, name);
 	if (s->def.sym < 0)
@@ -674,8 +699,8 @@ static long x_mmap(struct exec *x, const struct pl_step *s, int pid)
 	xs = &x->sym[s->def.sym];
 	xs->live = true;
 	xs->addr = addr;
-	xs->pages = n;
-	xs->whole = whole;
+	xs->pages = (uint32_t)s->n;
+	xs->whole = l.whole;
 	xs->prot = s->prot;
 	if (b && x_has_transform(b)) {
 		x->tf_sym = s->def.sym;
@@ -693,111 +718,116 @@ static bool x_is_fill(const struct exec *x, const struct pl_step *s)
 	       s->actor.sym == x->sc->syms[x->tf_sym].owner;
 }
 
+/* thp-pte-2048k: mprotect page 1 R and back splits the PMD mapping into PTEs. */
+static void x_tf_split(struct exec *x, int pid, const struct xsym *m, const char *what)
+{
+	struct pl_bstep p = x_bstep(x, PL_OP_MPROTECT, pid);
+
+	p.addr = m->addr + PAGE_SIZE;
+	p.nr = 1;
+	p.prot = PL_PROT_READ;
+	x_setup(x, &p, NULL, "%s: mprotect page 1 r (splits the PMD mapping)", what);
+	p.prot = m->prot;
+	x_setup(x, &p, NULL, "%s: mprotect page 1 %s", what, pl_word_name(pl_prot_words, m->prot));
+}
+
+/* thp-mremap: the upper half moves onto a fresh PROT_NONE area (MAYMOVE|FIXED). */
+static void x_tf_mremap(struct exec *x, int pid, const struct xsym *m, uint32_t half,
+			const char *what)
+{
+	struct pl_bstep p = x_bstep(x, PL_OP_MMAP, pid);
+	struct pl_bresult r;
+
+	p.n = (uint64_t)half * PAGE_SIZE;
+	p.prot = PL_PROT_NONE;
+	p.mflags = PL_MAP_PRIVATE | PL_MAP_ANONYMOUS;
+	if (x_setup(x, &p, &r, "%s: mmap %u pages none (a place to move to)", what, half) < 0)
+		return;
+	p = x_bstep(x, PL_OP_MREMAP, pid);
+	p.addr = m->addr + (pl_addr)half * PAGE_SIZE;
+	p.nr = half;
+	p.n = (uint64_t)half * PAGE_SIZE;
+	p.flags = PL_STEP_MOVE;
+	p.new_addr = r.addr;
+	x_setup(x, &p, NULL, "%s: mremap the upper %u pages onto it (MAYMOVE|FIXED)", what,
+		half);
+}
+
+/* thp-partial-shared: only page 0 goes to a child, which exits at once. */
+static void x_tf_partial_share(struct exec *x, int pid, const struct xsym *m, uint32_t S,
+			       const char *what)
+{
+	struct pl_bstep f = x_bstep(x, PL_OP_FORK, pid);
+	struct pl_bresult r;
+
+	x_madvise_setup(x, pid, m->addr + PAGE_SIZE, S - 1, PL_MADV_DONTFORK, what);
+	if (x_setup(x, &f, &r, "%s: fork a child that shares page 0", what) >= 0) {
+		f = x_bstep(x, PL_OP_EXIT, r.id);
+		x_setup(x, &f, NULL, "%s: the child exits", what);
+	}
+	x_madvise_setup(x, pid, m->addr + PAGE_SIZE, S - 1, PL_MADV_DOFORK, what);
+}
+
 /* The set-up phase of the mapping x->tf_sym ended: make it what the backing promises. */
 static void x_transform(struct exec *x)
 {
 	const struct pl_backing *b = x_bk(x->tf_bk);
 	struct xsym *m = &x->sym[x->tf_sym];
-	const char *name = x->sc->syms[x->tf_sym].name;
 	int pid = x_owner_pid(x, x->tf_sym);
-	uint32_t S = x_huge_pages(b), half = S / 2;
+	uint32_t S = x_huge_pages(b);
 	struct pl_exec_point saved = x->at;
-	pl_addr a = m->addr;
-	bool swapped = false;
+	struct pl_bstep op;
 	char what[96];
 
 	x->at.step = x->tf_step;
 	x->at.s = &x->sc->steps[x->tf_step - 1];
 	x->at.line = x->at.s->pos.line;
 	x->at.transform = true;
+	snprintf(what, sizeof(what), "%s (%s)", x->sc->syms[x->tf_sym].name, b->name);
 	x->tf_sym = -1;
 	m->zero_fill = false;
-	snprintf(what, sizeof(what), "%s (%s)", name, b->name);
 	switch (b->kind) {
 	case PL_BK_SWAPPED:
-		x_madvise_setup(x, pid, a, m->whole, PL_MADV_PAGEOUT, what);
+		x_madvise_setup(x, pid, m->addr, m->whole, PL_MADV_PAGEOUT, what);
 		break;
 	case PL_BK_THP_SWAPPED:
-		x_madvise_setup(x, pid, a, S, PL_MADV_PAGEOUT, what);
+		x_madvise_setup(x, pid, m->addr, S, PL_MADV_PAGEOUT, what);
 		break;
-	case PL_BK_THP_PTE_SWAPPED:
-		swapped = true;
-		/* fall through */
 	case PL_BK_THP_PTE:
-		if (S == HPAGE_PMD_NR) {
-			struct pl_bstep p = x_bstep(x, PL_OP_MPROTECT, pid);
-
-			p.addr = a + PAGE_SIZE;
-			p.nr = 1;
-			p.prot = PL_PROT_READ;
-			x_setup(x, &p, NULL, "%s: mprotect page 1 r (splits the PMD mapping)", what);
-			p.prot = m->prot;
-			x_setup(x, &p, NULL, "%s: mprotect page 1 %s", what,
-				pl_word_name(pl_prot_words, m->prot));
-		}
-		if (swapped)
-			x_madvise_setup(x, pid, a, S, PL_MADV_PAGEOUT, what);
+	case PL_BK_THP_PTE_SWAPPED:
+		if (S == HPAGE_PMD_NR)	/* mTHP are PTE-mapped from birth */
+			x_tf_split(x, pid, m, what);
+		if (b->kind == PL_BK_THP_PTE_SWAPPED)
+			x_madvise_setup(x, pid, m->addr, S, PL_MADV_PAGEOUT, what);
 		break;
-	case PL_BK_THP_SINGLE_PTE_SWAPPED:
-		swapped = true;
-		/* fall through */
 	case PL_BK_THP_SINGLE_PTE:
-		if (S > 1)
-			x_madvise_setup(x, pid, a + PAGE_SIZE, S - 1, PL_MADV_DONTNEED, what);
-		if (swapped)
-			x_madvise_setup(x, pid, a, 1, PL_MADV_PAGEOUT, what);
+	case PL_BK_THP_SINGLE_PTE_SWAPPED:
+		x_madvise_setup(x, pid, m->addr + PAGE_SIZE, S - 1, PL_MADV_DONTNEED, what);
+		if (b->kind == PL_BK_THP_SINGLE_PTE_SWAPPED)
+			x_madvise_setup(x, pid, m->addr, 1, PL_MADV_PAGEOUT, what);
 		break;
-	case PL_BK_THP_MREMAP: {
-		struct pl_bstep p = x_bstep(x, PL_OP_MMAP, pid);
-		struct pl_bresult r;
-
-		p.n = (uint64_t)half * PAGE_SIZE;
-		p.prot = PL_PROT_NONE;
-		p.mflags = PL_MAP_PRIVATE | PL_MAP_ANONYMOUS;
-		if (x_setup(x, &p, &r, "%s: mmap %u pages none (a place to move to)", what,
-			    half) < 0)
-			break;
-		p = x_bstep(x, PL_OP_MREMAP, pid);
-		p.addr = a + (pl_addr)half * PAGE_SIZE;
-		p.nr = half;
-		p.n = (uint64_t)half * PAGE_SIZE;
-		p.flags = PL_STEP_MOVE;
-		p.new_addr = r.addr;
-		x_setup(x, &p, NULL, "%s: mremap the upper %u pages onto it (MAYMOVE|FIXED)",
-			what, half);
+	case PL_BK_THP_MREMAP:
+		x_tf_mremap(x, pid, m, S / 2, what);
 		break;
-	}
-	case PL_BK_THP_PARTIAL_SHARED: {
-		struct pl_bstep f = x_bstep(x, PL_OP_FORK, pid);
-		struct pl_bresult r;
-
-		x_madvise_setup(x, pid, a + PAGE_SIZE, S - 1, PL_MADV_DONTFORK, what);
-		if (x_setup(x, &f, &r, "%s: fork a child that shares page 0", what) >= 0) {
-			f = x_bstep(x, PL_OP_EXIT, r.id);
-			x_setup(x, &f, NULL, "%s: the child exits", what);
-		}
-		x_madvise_setup(x, pid, a + PAGE_SIZE, S - 1, PL_MADV_DOFORK, what);
+	case PL_BK_THP_PARTIAL_SHARED:
+		x_tf_partial_share(x, pid, m, S, what);
 		break;
-	}
 	case PL_BK_ZEROPAGE:
-	case PL_BK_HUGE_ZEROPAGE: {
-		struct pl_bstep r = x_bstep(x, PL_OP_READ, pid);
-
-		r.addr = a;
-		r.nr = m->whole;
-		x_setup(x, &r, NULL, "%s: read-fault %u pages", what, m->whole);
+	case PL_BK_HUGE_ZEROPAGE:
+		op = x_bstep(x, PL_OP_READ, pid);
+		op.addr = m->addr;
+		op.nr = m->whole;
+		x_setup(x, &op, NULL, "%s: read-fault %u pages", what, m->whole);
 		break;
-	}
-	case PL_BK_KSM: {
-		struct pl_bstep k = x_bstep(x, PL_OP_KSM_MERGE, 0);
-
-		x_madvise_setup(x, pid, a, m->whole, PL_MADV_MERGEABLE, what);
-		x_setup(x, &k, NULL, "%s: ksm-merge", what);
+	case PL_BK_KSM:
+		x_madvise_setup(x, pid, m->addr, m->whole, PL_MADV_MERGEABLE, what);
+		op = x_bstep(x, PL_OP_KSM_MERGE, 0);
+		x_setup(x, &op, NULL, "%s: ksm-merge", what);
 		break;
-	}
 	default:
 		break;
 	}
+	x_collect(x);
 	x->at = saved;
 }
 
@@ -1106,7 +1136,8 @@ static void x_check_page(struct exec *x, const struct pl_step *s, int pid)
 		if (s->op == PL_OP_CHECK_COUNT &&
 		    ((uint64_t)r.count == s->n) == !!(s->flags & PL_STEP_NE)) {
 			x_check_failed(x, x_cls(s), "%s of %s[%u] is %ld",
-				       pl_word_name(pl_count_words, s->arg), s->a.name, at, r.count);
+				       pl_word_name(pl_count_words, s->arg), s->a.name, at,
+				       r.count);
 			return;
 		}
 	}
@@ -1297,80 +1328,81 @@ static void x_step(struct exec *x, int i)
 	}
 	x_end(x, nb, true);
 	x->in_step = false;
-	x_collect(x);
+	if (missing || s->op != PL_OP_CHECK_INVARIANTS)	/* that one just ran the checker */
+		x_collect(x);
 }
 
 /* ---------------------------------------------------------------------------
  * The run.
  */
 
-/* Matrix set-up before step 1: mTHP size, swap device, hugetlb pools. */
-static void x_setup_world(struct exec *x)
-{
-	const struct pl_scenario *sc = x->sc;
-	bool swapon = false, pool = false, want_swap = false;
-	uint32_t maps[2] = { 0, 0 };	/* hugetlb mappings: 2 MiB, 1 GiB */
-	uint16_t mthp = 0;
+/* What the run's mappings need from the world, read off the mmap steps. */
+struct x_needs {
+	bool swapon, pool;		/* the scenario sets these up itself */
+	bool swap;			/* a swapped row */
+	uint32_t maps[2];		/* hugetlb mappings: 2 MiB, 1 GiB */
+	uint16_t mthp;			/* mTHP orders to enable */
+};
 
-	for (int i = 0; i < sc->nr_steps; i++) {
-		const struct pl_step *s = &sc->steps[i];
+static void x_scan(struct exec *x, struct x_needs *need)
+{
+	memset(need, 0, sizeof(*need));
+	for (int i = 0; i < x->sc->nr_steps; i++) {
+		const struct pl_step *s = &x->sc->steps[i];
 		const struct pl_backing *b;
 		int bk;
 
-		swapon |= s->op == PL_OP_SWAPON;
-		pool |= s->op == PL_OP_HUGETLB_POOL;
+		need->swapon |= s->op == PL_OP_SWAPON;
+		need->pool |= s->op == PL_OP_HUGETLB_POOL;
 		if (s->op != PL_OP_MMAP || s->arg == PL_BACKING_FILE)
 			continue;
 		bk = s->arg == PL_BACKING_MATRIX ? x->backing : s->arg;
 		b = x_bk(bk);
 		if ((uint32_t)s->n > x->bk_pages[bk])
 			x->bk_pages[bk] = (uint32_t)s->n;
-		switch (b->kind) {
-		case PL_BK_SWAPPED:
-		case PL_BK_THP_SWAPPED:
-		case PL_BK_THP_PTE_SWAPPED:
-		case PL_BK_THP_SINGLE_PTE_SWAPPED:
-			want_swap = true;
-			break;
-		case PL_BK_HUGETLB:
-		case PL_BK_MEMFD_HUGETLB:
-			maps[b->kb == 1048576]++;
-			break;
-		default:
-			break;
-		}
-		if (b->kind >= PL_BK_THP && b->kind <= PL_BK_THP_PARTIAL_SHARED &&
-		    b->kb < 2048) {
-			for (int order = 2; order < HPAGE_PMD_ORDER; order++)
-				if ((4u << order) == b->kb)
-					mthp |= (uint16_t)(1u << order);
-		}
+		need->swap |= b->kind == PL_BK_SWAPPED || b->kind == PL_BK_THP_SWAPPED ||
+			      b->kind == PL_BK_THP_PTE_SWAPPED ||
+			      b->kind == PL_BK_THP_SINGLE_PTE_SWAPPED;
+		if (b->kind == PL_BK_HUGETLB || b->kind == PL_BK_MEMFD_HUGETLB)
+			need->maps[b->kb == 1048576]++;
+		if (b->kind < PL_BK_THP || b->kind > PL_BK_THP_PARTIAL_SHARED || b->kb >= 2048)
+			continue;
+		for (int order = 2; order < HPAGE_PMD_ORDER; order++)
+			if ((4u << order) == b->kb)
+				need->mthp |= (uint16_t)(1u << order);
 	}
+}
+
+/* Matrix set-up before step 1: mTHP size, swap device, hugetlb pools. */
+static void x_setup_world(struct exec *x)
+{
+	struct x_needs need;
+	struct pl_bstep b;
+
+	x_scan(x, &need);
 	for (int order = 2; order < HPAGE_PMD_ORDER; order++) {
-		if (mthp & (1u << order)) {
-			struct pl_bstep b = x_bstep(x, PL_BOP_MTHP, 0);
-
-			b.arg = order;
-			x_setup(x, &b, NULL, "hugepages-%ukB/enabled = always", 4u << order);
-		}
+		if (!(need.mthp & (1u << order)))
+			continue;
+		b = x_bstep(x, PL_BOP_MTHP, 0);
+		b.arg = order;
+		x_setup(x, &b, NULL, "hugepages-%ukB/enabled = always", 4u << order);
 	}
-	if (want_swap && !swapon) {
-		struct pl_bstep b = x_bstep(x, PL_OP_SWAPON, 0);
-
+	if (need.swap && !need.swapon) {
+		b = x_bstep(x, PL_OP_SWAPON, 0);
 		b.n = 4096;
 		x_setup(x, &b, NULL, "swapon 4096 slots");
 	}
-	for (int g = 0; g < 2 && !pool; g++) {
-		struct pl_bstep b = x_bstep(x, PL_BOP_POOL, 0);
-
-		if (!maps[g])
+	for (int g = 0; g < 2 && !need.pool; g++) {
+		if (!need.maps[g])
 			continue;
 		/* two per mapping (one to COW or unshare into) plus spares */
+		b = x_bstep(x, PL_BOP_POOL, 0);
 		b.arg = g ? HPAGE_PUD_ORDER : HPAGE_PMD_ORDER;
-		b.n = 2 * maps[g] + (g ? 2 : 4);
+		b.n = 2 * need.maps[g] + (g ? 2 : 4);
 		x_setup(x, &b, NULL, "hugepages-%skB/nr_hugepages = %llu",
 			g ? "1048576" : "2048", (unsigned long long)b.n);
 	}
+	x_collect(x);
 }
 
 static bool x_needs_1g(const struct exec *x)
@@ -1499,6 +1531,8 @@ int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be
 	char err[200];
 	int ret = 0, last;
 
+	if (be->end)
+		be->end(be);	/* the previous run's world, kept for `show`, goes now */
 	x_result_init(res, sc, opts->preset, backing);
 	if (e)
 		res->expected = pl_outcome_name(e->outcome);

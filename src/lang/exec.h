@@ -87,6 +87,9 @@ struct pl_exec_opts {
  * @backing: an index into pl_backings() (a matrix entry's idx, or any other)
  * @res: filled in; release with pl_result_free()
  *
+ * The backend keeps the run's world until its end() or the next run (for
+ * `show`); a run that is skipped leaves no world.
+ *
  * Return: 0, or -EINVAL when the backend refused the preset or a --set
  * (res->detail says why), or -ENOMEM.
  */

@@ -253,8 +253,8 @@ static void dot_pinset(struct dot *d, const struct pl_pinset *ps)
 		while (k + 1 < ps->nr && pfn_to_page(d->w, ps->pages[k + 1])->head == head)
 			k++;
 		dot_want_folio(d, head);
-		fprintf(d->out, "\tg%d -> f%u [style=dashed, label=\"%s x%u\"];\n", ps->id, head, how,
-			k - j + 1);
+		fprintf(d->out, "\tg%d -> f%u [style=dashed, label=\"%s x%u\"];\n", ps->id, head,
+			how, k - j + 1);
 		j = k;
 	}
 }
@@ -276,8 +276,8 @@ static void dot_file(struct dot *d, const struct pl_file *f)
 			k++;
 		dot_want_folio(d, head);
 		if (k > i)
-			fprintf(d->out, "\tfile%d -> f%u [label=\"cache %u..%u\"];\n", f->id, head, i,
-				k);
+			fprintf(d->out, "\tfile%d -> f%u [label=\"cache %u..%u\"];\n", f->id,
+				head, i, k);
 		else
 			fprintf(d->out, "\tfile%d -> f%u [label=\"cache %u\"];\n", f->id, head, i);
 		i = k;
@@ -308,7 +308,8 @@ void pl_dot_world(FILE *out, const struct world *w, const char *title)
 			dot_pinset(&d, w->pins[i]);
 	for (int i = 0; i < w->nr_files; i++)
 		dot_file(&d, w->files[i]);
-	qsort(d.folios, (size_t)d.nr, sizeof(*d.folios), dot_cmp_pfn);
+	if (d.nr)
+		qsort(d.folios, (size_t)d.nr, sizeof(*d.folios), dot_cmp_pfn);
 	for (int i = 0; i < d.nr; i++)
 		dot_folio(&d, d.folios[i]);
 	fputs("}\n", out);

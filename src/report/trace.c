@@ -124,8 +124,8 @@ static void tr_event(void *arg, const struct pl_exec_point *at, const struct pl_
 	struct pl_trace *t = arg;
 
 	(void)at;
-	tr_line(t, "    %-13s %s pid %d addr 0x%llx pfn %u -> %u%s%s%s", pl_event_kind_name(ev->kind),
-		ev->func, ev->pid, (unsigned long long)ev->addr, ev->old_pfn, ev->new_pfn,
+	tr_line(t, "    %-13s %s pid %d addr 0x%llx pfn %u -> %u%s%s%s",
+		pl_event_kind_name(ev->kind), ev->func, ev->pid, (unsigned long long)ev->addr, ev->old_pfn, ev->new_pfn,
 		ev->rule ? " [" : "", ev->rule ? ev->rule : "", ev->rule ? "]" : "");
 	if (ev->detail[0])
 		tr_line(t, "        %s", ev->detail);

@@ -108,6 +108,9 @@ check run-both-presets 2 "$P" run "$t/s" --preset v5.9 --all-presets
 check run-bad-option 2 "$P" run "$t/s" --frobnicate
 expect_err run-bad-option "^pinlab: run: unknown option '--frobnicate'$"
 check check-no-path 2 "$P" check
+mkdir -p "$t/empty"
+check run-empty-dir 2 "$P" run "$t/empty"
+expect_err run-empty-dir "empty: no .pin files in this directory$"
 
 # --backing runs one backing; --set changes a rule: the v5.7 leak is closed
 check run-backing 0 "$P" run "$t/s/a.pin" --backing thp-pte-16k --preset v5.9

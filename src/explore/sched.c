@@ -1,0 +1,400 @@
+/*
+ * Schedules: the .sched text format (see explore.h) and the column printer.
+ */
+#include "explore/explore.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pl_sched *pl_sched_new(void)
+{
+	struct pl_sched *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->preemptions = -1;
+	return s;
+}
+
+void pl_sched_free(struct pl_sched *s)
+{
+	if (!s)
+		return;
+	free(s->runs);
+	free(s);
+}
+
+struct pl_sched *pl_sched_dup(const struct pl_sched *s)
+{
+	struct pl_sched *c = pl_sched_new();
+
+	if (!c)
+		return NULL;
+	*c = *s;
+	c->runs = NULL;
+	c->cap_runs = 0;
+	c->nr_runs = 0;
+	for (int i = 0; i < s->nr_runs; i++)
+		if (pl_sched_add(c, s->runs[i].thread, s->runs[i].steps)) {
+			pl_sched_free(c);
+			return NULL;
+		}
+	return c;
+}
+
+int pl_sched_add(struct pl_sched *s, int thread, uint32_t steps)
+{
+	if (thread < 0 || thread >= PL_EXPLORE_MAX_THREADS || !steps)
+		return -EINVAL;
+	if (s->nr_runs && s->runs[s->nr_runs - 1].thread == thread) {
+		if (s->runs[s->nr_runs - 1].steps > UINT32_MAX - steps)
+			return -EINVAL;
+		s->runs[s->nr_runs - 1].steps += steps;
+		return 0;
+	}
+	if (s->nr_runs == s->cap_runs) {
+		int cap = s->cap_runs ? 2 * s->cap_runs : 8;
+		struct pl_sched_run *r = realloc(s->runs, (size_t)cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		s->runs = r;
+		s->cap_runs = cap;
+	}
+	s->runs[s->nr_runs].thread = thread;
+	s->runs[s->nr_runs].steps = steps;
+	s->nr_runs++;
+	return 0;
+}
+
+uint64_t pl_sched_explicit_steps(const struct pl_sched *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < s->nr_runs; i++)
+		n += s->runs[i].steps;
+	return n;
+}
+
+int pl_sched_write(FILE *f, const struct pl_sched *s)
+{
+	fprintf(f, "# pinlab schedule v1\n");
+	fprintf(f, "# \"run T N\": thread T runs N steps; after the last run the thread that ran\n"
+		   "# last goes on while it can, else the lowest-numbered runnable thread.\n");
+	if (s->name[0])
+		fprintf(f, "name %s\n", s->name);
+	if (s->nr_threads > 0)
+		fprintf(f, "threads %d\n", s->nr_threads);
+	if (s->preemptions >= 0)
+		fprintf(f, "preemptions %d\n", s->preemptions);
+	if (s->steps)
+		fprintf(f, "steps %" PRIu64 "\n", s->steps);
+	for (int i = 0; i < s->nr_runs; i++)
+		fprintf(f, "run %d %" PRIu32 "\n", s->runs[i].thread, s->runs[i].steps);
+	fprintf(f, "end\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+struct pl_sched *pl_sched_read(FILE *f, char *err, size_t errlen)
+{
+	struct pl_sched *s = pl_sched_new();
+	char line[256], scratch[8];
+	int lineno = 0;
+
+	if (!err) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+		unsigned long long a, b;
+		char word[16];
+		int n = 0;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "line %d: too long", lineno);
+			goto bad;
+		}
+		line[strcspn(line, "\r\n")] = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		if (!strcmp(p, "end"))
+			return s;
+		if (sscanf(p, "%15s%n", word, &n) != 1)
+			goto malformed;
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!strcmp(word, "name")) {
+			snprintf(s->name, sizeof(s->name), "%s", p);
+			continue;
+		}
+		errno = 0;
+		a = strtoull(p, &end, 10);
+		if (errno || end == p || *p == '-')
+			goto malformed;
+		p = end;
+		if (!strcmp(word, "run")) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			b = strtoull(p, &end, 10);
+			if (errno || end == p || *p == '-' || *end || a >= PL_EXPLORE_MAX_THREADS ||
+			    !b || b > UINT32_MAX)
+				goto malformed;
+			if (pl_sched_add(s, (int)a, (uint32_t)b))
+				goto malformed;
+			continue;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p)
+			goto malformed;
+		if (!strcmp(word, "threads") && a >= 1 && a <= PL_EXPLORE_MAX_THREADS)
+			s->nr_threads = (int)a;
+		else if (!strcmp(word, "preemptions") && a < 1000000)
+			s->preemptions = (int)a;
+		else if (!strcmp(word, "steps"))
+			s->steps = a;
+		else
+			goto malformed;
+	}
+	snprintf(err, errlen, "line %d: missing \"end\"", lineno);
+	goto bad;
+malformed:
+	snprintf(err, errlen, "line %d: expected \"run THREAD STEPS\", \"name\", \"threads\", "
+		 "\"preemptions\", \"steps\" or \"end\"", lineno);
+bad:
+	pl_sched_free(s);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * The column printer.
+ */
+#define COLW 38
+
+struct ptrace_step {
+	uint64_t index;
+	int thread;
+	int op;
+	int where;
+	bool switched, preemption;
+	char obj[64];
+	char rel[80];		/* the lock this step released at its end */
+	size_t ev_first, ev_n;
+};
+
+struct ptrace {
+	struct ptrace_step *st;
+	size_t n, cap;
+	char (*ev)[224];
+	size_t nev, capev;
+	size_t end_ev;		/* events from here on came from the check */
+	bool ended;
+	bool oom;
+};
+
+static void pt_on_step(struct world *w, const struct pl_step_info *si, void *arg)
+{
+	struct ptrace *t = arg;
+	struct ptrace_step *s;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct ptrace_step *ns = realloc(t->st, cap * sizeof(*ns));
+
+		if (!ns) {
+			t->oom = true;
+			return;
+		}
+		t->st = ns;
+		t->cap = cap;
+	}
+	if (si->op == PL_STEP_END) {
+		t->end_ev = t->nev;
+		t->ended = true;
+		return;
+	}
+	if (si->released && t->n) {
+		struct ptrace_step *prev = &t->st[t->n - 1];
+		char name[64];
+
+		pl_explore_describe(w, si->released, name, sizeof(name));
+		if (!strcmp(name, "?"))
+			snprintf(name, sizeof(name), "lock#%u",
+				 ((const struct pl_lock *)si->released)->id);
+		snprintf(prev->rel, sizeof(prev->rel), "%s %s", pl_sync_op_name(si->released_op),
+			 name);
+	}
+	s = &t->st[t->n++];
+	memset(s, 0, sizeof(*s));
+	s->index = si->index;
+	s->thread = si->thread;
+	s->op = si->op;
+	s->where = si->where;
+	s->switched = si->switched;
+	s->preemption = si->preemption;
+	s->ev_first = t->nev;
+	if (si->op == PL_STEP_START || si->op == PL_SYNC_YIELD || !si->obj) {
+		s->obj[0] = 0;
+		return;
+	}
+	pl_explore_describe(w, si->obj, s->obj, sizeof(s->obj));
+	if (!strcmp(s->obj, "?") &&
+	    (si->op == PL_SYNC_LOCK || si->op == PL_SYNC_UNLOCK || si->op == PL_SYNC_READ_LOCK ||
+	     si->op == PL_SYNC_READ_UNLOCK || si->op == PL_SYNC_TRYLOCK))
+		snprintf(s->obj, sizeof(s->obj), "lock#%u", ((const struct pl_lock *)si->obj)->id);
+}
+
+static void pt_on_event(struct world *w, const struct pl_event *ev, void *arg)
+{
+	struct ptrace *t = arg;
+
+	(void)w;
+	if (!t->n)
+		return;
+	if (t->nev == t->capev) {
+		size_t cap = t->capev ? 2 * t->capev : 64;
+		char (*ne)[224] = realloc(t->ev, cap * sizeof(*ne));
+
+		if (!ne) {
+			t->oom = true;
+			return;
+		}
+		t->ev = ne;
+		t->capev = cap;
+	}
+	snprintf(t->ev[t->nev], sizeof(t->ev[0]), "= %s %s%s%s%s%s", pl_event_kind_name(ev->kind),
+		 ev->func ? ev->func : "", ev->detail[0] ? ": " : "", ev->detail,
+		 ev->rule ? "  [" : "", ev->rule ? ev->rule : "");
+	if (ev->rule)
+		strncat(t->ev[t->nev], "]", sizeof(t->ev[0]) - strlen(t->ev[t->nev]) - 1);
+	t->nev++;
+	if (!t->ended)
+		t->st[t->n - 1].ev_n++;
+}
+
+static void op_text(const struct ptrace_step *s, char *buf, size_t len)
+{
+	if (s->op == PL_STEP_START)
+		snprintf(buf, len, "start");
+	else if (s->op == PL_SYNC_UNLOCK || s->op == PL_SYNC_READ_UNLOCK)
+		snprintf(buf, len, "(after %s)", pl_sync_op_name(s->op));
+	else if (s->op == PL_SYNC_YIELD)
+		snprintf(buf, len, "yield %s", pl_yield_point_name((enum pl_yield_point)s->where));
+	else if (s->obj[0])
+		snprintf(buf, len, "%s %s", pl_sync_op_name(s->op), s->obj);
+	else
+		snprintf(buf, len, "%s", pl_sync_op_name(s->op));
+}
+
+static void put_cell(FILE *out, const char *idx, int col, const char *text, bool clip)
+{
+	fprintf(out, "%6s  %*s", idx, col * (COLW + 2), "");
+	if (clip && strlen(text) > COLW)
+		fprintf(out, "%.*s~\n", COLW - 1, text);
+	else
+		fprintf(out, "%s\n", text);
+}
+
+/* Steps worth a line of their own when not printing all of them. */
+static bool interesting(const struct ptrace *t, size_t i)
+{
+	const struct ptrace_step *s = &t->st[i];
+
+	if (s->ev_n || s->op == PL_STEP_START || s->switched || s->rel[0])
+		return true;
+	if (i + 1 == t->n || t->st[i + 1].thread != s->thread)
+		return true;
+	return s->op != PL_SYNC_READ_ONCE && s->op != PL_SYNC_ATOMIC &&
+	       s->op != PL_SYNC_UNLOCK && s->op != PL_SYNC_READ_UNLOCK;
+}
+
+enum pl_verdict pl_explore_print(FILE *out, const struct pl_explore_spec *spec,
+				 const struct pl_sched *s, unsigned flags)
+{
+	struct ptrace t;
+	struct pl_replay r;
+	enum pl_verdict v;
+	size_t hidden = 0;
+	int hidden_thread = -1;
+
+	memset(&t, 0, sizeof(t));
+	memset(&r, 0, sizeof(r));
+	r.on_step = pt_on_step;
+	r.on_event = pt_on_event;
+	r.cb_arg = &t;
+	v = pl_explore_replay(spec, s, &r);
+	fprintf(out, "schedule %s: %d threads, %d preemption%s, %" PRIu64 " steps\n",
+		spec && spec->name ? spec->name : (s && s->name[0] ? s->name : "?"),
+		spec ? spec->nr_threads : 0, r.preemptions, r.preemptions == 1 ? "" : "s", r.steps);
+	fprintf(out, "%6s  ", "step");
+	for (int c = 0; spec && c < spec->nr_threads; c++) {
+		char title[COLW + 1];
+
+		snprintf(title, sizeof(title), "T%d %s", c,
+			 spec->thread_name[c] ? spec->thread_name[c] : "");
+		fprintf(out, "%-*s%s", COLW, title, c + 1 < spec->nr_threads ? "  " : "\n");
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		const struct ptrace_step *st = &t.st[i];
+		char idx[24], text[160];
+
+		if (!(flags & PL_PRINT_ALL_STEPS) && !interesting(&t, i)) {
+			hidden++;
+			hidden_thread = st->thread;
+			continue;
+		}
+		if (hidden) {
+			snprintf(text, sizeof(text), "... %zu step%s", hidden, hidden == 1 ? "" : "s");
+			put_cell(out, "", hidden_thread, text, false);
+			hidden = 0;
+		}
+		if (st->switched && i > 0) {
+			int from = t.st[i - 1].thread;
+			bool ends = true;
+
+			for (size_t j = i; j < t.n && ends; j++)
+				if (t.st[j].thread == from)
+					ends = false;
+			if (st->preemption)
+				snprintf(text, sizeof(text), "---- T%d preempts T%d ----", st->thread,
+					 from);
+			else
+				snprintf(text, sizeof(text), "---- T%d %s, T%d runs ----", from,
+					 ends ? "finished" : "blocked", st->thread);
+			put_cell(out, "", 0, text, false);
+		}
+		snprintf(idx, sizeof(idx), "%" PRIu64, st->index);
+		op_text(st, text, sizeof(text));
+		put_cell(out, idx, st->thread, text, true);
+		for (size_t e = 0; e < st->ev_n; e++)
+			put_cell(out, "", st->thread, t.ev[st->ev_first + e], false);
+		if (st->rel[0])
+			put_cell(out, "", st->thread, st->rel, true);
+	}
+	if (hidden) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "... %zu step%s", hidden, hidden == 1 ? "" : "s");
+		put_cell(out, "", hidden_thread, text, false);
+	}
+	if (t.ended && t.end_ev < t.nev) {
+		put_cell(out, "", 0, "---- all threads done; the check: ----", false);
+		for (size_t e = t.end_ev; e < t.nev; e++)
+			put_cell(out, "", 0, t.ev[e], false);
+	}
+	fprintf(out, "verdict: %s%s%s\n", pl_verdict_name(v), r.why[0] ? ": " : "", r.why);
+	free(t.st);
+	free(t.ev);
+	return v;
+}
