@@ -182,8 +182,9 @@ $(B)/pinlab-bench: $(call objs,$(B),$(BENCH_SRCS)) $(B)/libpinlab-core.a
 
 -include $(patsubst %.o,%.d,$(call objs,$(B),$(BENCH_SRCS)))
 
-bench: $(B)/pinlab-bench
+bench: $(B)/pinlab-bench $(B)/pinlab
 	./$(B)/pinlab-bench
+	bash bench/catalog.sh $(B)
 
 clean:
 	rm -rf $(B) $(A) $(T)

@@ -568,6 +568,9 @@ struct world {
 	void *event_arg;
 	uint32_t next_lock_id;
 	int oom;			/* set when an allocation of the model failed */
+	/* the checker's per-pfn scratch tally, kept between scans (check.c) */
+	void *check_tally;
+	size_t check_tally_cap;		/* entries */
 };
 
 /* ---------------------------------------------------------------------------

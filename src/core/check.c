@@ -1438,7 +1438,22 @@ static bool chk_begin(struct chk *c, struct world *w, bool report)
 	memset(c, 0, sizeof(*c));
 	c->w = w;
 	c->report = report;
-	c->t = calloc(w->next_pfn ? w->next_pfn : 1, sizeof(*c->t));
+	/*
+	 * The per-pfn tally is reused from scan to scan: a world with 1 GiB
+	 * hugetlb folios has hundreds of thousands of pfns, and a fresh
+	 * calloc()/free() per step would spend its time in page faults.
+	 */
+	if (w->check_tally_cap < (size_t)w->next_pfn + 1) {
+		size_t cap = (size_t)w->next_pfn + 1;
+		void *t = realloc(w->check_tally, cap * sizeof(*c->t));
+
+		if (!t)
+			return false;
+		w->check_tally = t;
+		w->check_tally_cap = cap;
+	}
+	c->t = w->check_tally;
+	memset(c->t, 0, ((size_t)w->next_pfn + 1) * sizeof(*c->t));
 	c->swap_ptes = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_ptes));
 	c->swap_excl = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_excl));
 	return c->t && c->swap_ptes && c->swap_excl;
@@ -1446,7 +1461,7 @@ static bool chk_begin(struct chk *c, struct world *w, bool report)
 
 static void chk_end(struct chk *c)
 {
-	free(c->t);
+	/* c->t belongs to the world (check_tally) */
 	free(c->swap_ptes);
 	free(c->swap_excl);
 }

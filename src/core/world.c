@@ -131,6 +131,7 @@ void pl_world_free(struct world *w)
 		free(w->tokens[i]);
 	free(w->tokens);
 	free(w->violations);
+	free(w->check_tally);
 	free(w);
 }
 
