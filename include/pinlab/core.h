@@ -321,6 +321,7 @@ enum {
 	VM_FAULT_SIGBUS	= 1u << 1,
 	VM_FAULT_OOM	= 1u << 2,
 	VM_FAULT_RETRY	= 1u << 3,
+	VM_FAULT_WRITE	= 1u << 4,	/* the fault broke COW (copy or reuse) for a write */
 };
 
 /* ---------------------------------------------------------------------------

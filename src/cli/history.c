@@ -71,10 +71,16 @@ static void dirty_cow_zap(struct world *w, enum pl_yield_point where, void *arg)
 {
 	struct pl_hist_ctx *c = arg;
 
-	if (where != YIELD_GUP_AFTER_FAULT || c->fired)
+	/*
+	 * Right after the fault that broke COW (do_wp_page copied or reused
+	 * the page: VM_FAULT_WRITE), before GUP looks the page up again.  A
+	 * do_cow_fault() that only installed a R/O copy does not count.
+	 */
+	if (where != YIELD_GUP_AFTER_FAULT || c->fired ||
+	    w->stats.cows + w->stats.reuses == c->cow_breaks)
 		return;
 	c->fired = 1;
-	/* thread B: madvise(MADV_DONTNEED) between the COW fault and the retry */
+	/* thread B: madvise(MADV_DONTNEED) between the COW-breaking fault and the retry */
 	pl_madvise(w, c->pid, c->addr, PAGE_SIZE, PL_MADV_DONTNEED);
 }
 
@@ -89,6 +95,7 @@ static const char *run_dirty_cow(struct pl_hist_ctx *c)
 	c->addr = pl_mmap(w, c->pid, 0, PAGE_SIZE, PL_PROT_READ, PL_MAP_PRIVATE, c->file, 0);
 	step(c);
 	read_tok(c, c->pid, c->addr);
+	c->cow_breaks = w->stats.cows + w->stats.reuses;
 	w->hooks.yield = dirty_cow_zap;
 	w->hooks.arg = c;
 	/* thread A: pwrite(/proc/self/mem) -> FOLL_FORCE|FOLL_WRITE */
@@ -340,7 +347,9 @@ static void shmem_continue(struct world *w, enum pl_yield_point where, void *arg
 {
 	struct pl_hist_ctx *c = arg;
 
-	if (where != YIELD_GUP_AFTER_FAULT || c->fired)
+	/* after the COW-breaking fault, as for Dirty COW */
+	if (where != YIELD_GUP_AFTER_FAULT || c->fired ||
+	    w->stats.cows + w->stats.reuses == c->cow_breaks)
 		return;
 	c->fired = 1;
 	pl_madvise(w, c->pid, c->addr, PAGE_SIZE, PL_MADV_DONTNEED);
@@ -357,6 +366,7 @@ static const char *run_shmem_foll_force(struct pl_hist_ctx *c)
 	c->pid = pl_task_create(w);
 	c->addr = pl_mmap(w, c->pid, 0, PAGE_SIZE, PL_PROT_READ, PL_MAP_PRIVATE, c->file, 0);
 	step(c);
+	c->cow_breaks = w->stats.cows + w->stats.reuses;
 	w->hooks.yield = shmem_continue;
 	w->hooks.arg = c;
 	r = pl_proc_mem_write(w, c->pid, c->pid, c->addr, tok(c, "evil"));

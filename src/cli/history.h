@@ -12,6 +12,7 @@
 struct pl_hist_ctx {
 	struct world *w;
 	int fired;			/* the yield hook's one-shot action ran */
+	uint64_t cow_breaks;		/* COWs + reuses before the racing call */
 	int pid, child;			/* the processes of the case */
 	pl_addr addr;
 	int file, handle;

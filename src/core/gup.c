@@ -324,7 +324,12 @@ static int faultin_page(struct world *w, struct mm_struct *mm, struct vm_area_st
 		return -ENOMEM;
 	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV))
 		return -EFAULT;
-	if ((fault_flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE)) {
+	/*
+	 * Only a fault that really broke COW (VM_FAULT_WRITE: do_wp_page copied
+	 * or reused the page) changes the flags; a do_cow_fault() that merely
+	 * installed a R/O copy leaves FOLL_WRITE for another round.
+	 */
+	if ((ret & VM_FAULT_WRITE) && !(vma->vm_flags & VM_WRITE)) {
 		if (w->policy.dirty_cow) {
 			/*
 			 * gup-write-downgraded: write intent must survive retries

@@ -220,7 +220,7 @@ unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	w->stats.reuses++;
 	pl_event_emit(w, PL_EV_REUSE, "do_huge_pmd_wp_page", rule, addr & PMD_MASK, folio_pfn(f),
 		      folio_pfn(f), "THP reused in place");
-	return 0;
+	return unshare ? 0 : VM_FAULT_WRITE;
 }
 
 /* ---------------------------------------------------------------------------
@@ -317,7 +317,7 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 		w->stats.reuses++;
 		pl_event_emit(w, PL_EV_REUSE, "hugetlb_wp", "hugetlb: mapcount == 1", base,
 			      folio_pfn(f), folio_pfn(f), "hugetlb folio reused in place");
-		return 0;
+		return unshare ? 0 : VM_FAULT_WRITE;
 	}
 	copy = pl_hugetlb_alloc(w, f->page.order);
 	if (!copy)
@@ -332,7 +332,7 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 	pl_event_emit(w, unshare ? PL_EV_UNSHARE : PL_EV_COW, "hugetlb_wp",
 		      "hugetlb: mapcount > 1", base, folio_pfn(f), folio_pfn(copy),
 		      "copied into a new huge page");
-	return 0;
+	return unshare ? 0 : VM_FAULT_WRITE;
 }
 
 /*

@@ -556,7 +556,7 @@ static unsigned wp_page_copy(struct world *w, struct mm_struct *mm, struct vm_ar
 			folio_free_swap(w, old);	/* free_swap_cache() */
 		folio_put(w, old);	/* our temporary reference */
 	}
-	return 0;
+	return unshare ? 0 : VM_FAULT_WRITE;
 }
 
 /* wp_page_shared(): a write to a shared mapping -- never COW. */
@@ -611,7 +611,7 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 				      page_to_pfn(w, page), page_to_pfn(w, page), "%s",
 				      unshare ? "unshare: already exclusive, PTE stays R/O"
 					      : "reused in place");
-			return 0;
+			return unshare ? 0 : VM_FAULT_WRITE;
 		}
 		rule = folio_test_ksm(f) ? "KSM pages are never reused"
 					 : pl_rule_reuse(w, folio_test_large(f));
