@@ -22,6 +22,11 @@ static const char usage_text[] =
 	"                                     the state after a step: processes, PTEs, folios\n"
 	"  explain FILE [--preset P] [--backing B]\n"
 	"                                     every COW/GUP decision with its rule and commit\n"
+	"  explore FILE [--preset P] [--bound K] [--por] [--shard K/N] [--jobs N]\n"
+	"               [--out F.sched] ...   search the interleavings of its thread blocks\n"
+	"  explore --merge R...               combine shard results (--result R)\n"
+	"  replay FILE F.sched [--preset P] [--trace]\n"
+	"                                     re-run one schedule, print the interleaving\n"
 	"  demo                               every scenario under ./scenarios x every preset\n"
 	"  history [--preset P|--all-presets] [--set knob=value]... [--trace] [CASE...]\n"
 	"                                     run the built-in historical bug cases\n"
@@ -45,7 +50,7 @@ static const struct cli_cmd cli_cmd_help = { "help", cmd_help, help_usage };
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_run, &cli_cmd_check, &cli_cmd_show, &cli_cmd_explain, &cli_cmd_demo,
-	&cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
+	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -33,6 +33,8 @@
  */
 #include "internal.h"
 
+#include <sys/mman.h>
+
 #define PL_MEMMAP_CHUNK_SHIFT HPAGE_PUD_ORDER
 #define PL_MEMMAP_CHUNK (1u << PL_MEMMAP_CHUNK_SHIFT)
 
@@ -73,6 +75,30 @@ struct folio *pl_zero_folio(struct world *w)
 	return pfn_folio(w, w->zero_pfn);
 }
 
+/*
+ * A memmap chunk is 2^18 struct pages (12 MiB).  It comes straight from
+ * mmap(): the kernel hands out zeroed pages lazily, so a world only pays
+ * for the struct pages it touches.  (calloc() would, once glibc recycles a
+ * freed chunk from its heap, clear all 12 MiB for every new world.)
+ */
+static struct page *pl_memmap_chunk_alloc(struct world *w)
+{
+	void *p = mmap(NULL, pl_memmap_chunk_bytes(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		w->oom = 1;
+		fprintf(stderr, "pinlab: out of memory\n");
+		exit(3);
+	}
+	return p;
+}
+
+size_t pl_memmap_chunk_bytes(void)
+{
+	return (size_t)PL_MEMMAP_CHUNK * sizeof(struct page);
+}
+
 static void memmap_grow(struct world *w, pl_pfn upto)
 {
 	while ((upto >> PL_MEMMAP_CHUNK_SHIFT) >= w->nr_chunks) {
@@ -80,7 +106,7 @@ static void memmap_grow(struct world *w, pl_pfn upto)
 			w->cap_chunks = w->cap_chunks ? 2 * w->cap_chunks : 16;
 			w->memmap = pl_realloc_array(w, w->memmap, w->cap_chunks, sizeof(*w->memmap));
 		}
-		w->memmap[w->nr_chunks++] = pl_zalloc(w, PL_MEMMAP_CHUNK * sizeof(struct page));
+		w->memmap[w->nr_chunks++] = pl_memmap_chunk_alloc(w);
 	}
 }
 

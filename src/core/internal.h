@@ -112,6 +112,7 @@ static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t
 /* ---------------------------------------------------------------------------
  * Folio helpers (folio.c).
  */
+size_t pl_memmap_chunk_bytes(void);
 pl_pfn pl_alloc_pages(struct world *w, unsigned order);		/* PL_PFN_NONE on OOM */
 struct folio *folio_alloc(struct world *w, unsigned order);	/* refcount 1 */
 void folio_get(struct world *w, struct folio *f);

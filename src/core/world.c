@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include <stdarg.h>
+#include <sys/mman.h>
 
 _Noreturn void pl_bug(const char *file, int line, const char *what)
 {
@@ -125,7 +126,7 @@ void pl_world_free(struct world *w)
 	free(w->files);
 	free(w->swap);
 	for (uint32_t i = 0; i < w->nr_chunks; i++)
-		free(w->memmap[i]);
+		munmap(w->memmap[i], pl_memmap_chunk_bytes());
 	free(w->memmap);
 	for (uint32_t i = 0; i < w->nr_tokens; i++)
 		free(w->tokens[i]);

@@ -181,6 +181,12 @@ enum {
 	PL_STEP_NOT	= 1u << 3,	/* check ... is not PROP */
 	PL_STEP_ZERO	= 1u << 4,	/* check value / write: the zero page's contents */
 	PL_STEP_FAILS	= 1u << 5,	/* `fails [ERRNO]`: err is the errno, 0 = any */
+	/*
+	 * `may-fail`: a failure of this step decides nothing (GUP-fast backing
+	 * off in a race); what it would have created is then missing, and the
+	 * steps using it do not run.
+	 */
+	PL_STEP_MAY_FAIL = 1u << 6,
 };
 
 /* mmap backing (step->arg): an index into pl_backings(), or one of these. */
@@ -304,6 +310,11 @@ struct pl_name {
 struct pl_expect {
 	struct pl_pos pos;
 	enum pl_outcome outcome;
+	/*
+	 * `expect xfail CLASS`: the failing outcome another schedule of the
+	 * threads gives (what `pinlab explore` must find); PL_OUT_PASS = any.
+	 */
+	enum pl_outcome xfail_cls;
 	struct pl_preset_item *on;	/* empty = every preset */
 	int nr_on;
 	struct pl_name *with;		/* empty = every backing */

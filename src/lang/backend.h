@@ -132,6 +132,14 @@ struct pl_backend {
 			 void (*fn)(void *arg, const struct pl_event *ev), void *arg);
 	/* end() - the run is over: free its world (the backend may be reused) */
 	void (*end)(struct pl_backend *be);
+	/*
+	 * For the race explorer (model only), which runs each schedule on a
+	 * world of its own and frees it itself: world() is the current run's
+	 * world; disown() forgets it without freeing it (call it once the
+	 * owner has freed the world, before the next begin()).
+	 */
+	struct world *(*world)(struct pl_backend *be);
+	void (*disown)(struct pl_backend *be);
 	void (*destroy)(struct pl_backend *be);
 };
 

@@ -69,14 +69,28 @@ static void model_event(struct world *w, const struct pl_event *ev, void *arg)
 		m->ev_fn(m->ev_arg, ev);
 }
 
-static void model_free_run(struct model *m)
+static void model_free_gups(struct model *m)
 {
 	for (int i = 0; i < m->nr_gups; i++)
 		free(m->gups[i].pages);
 	free(m->gups);
 	m->gups = NULL;
 	m->nr_gups = m->cap_gups = 0;
+}
+
+static void model_free_run(struct model *m)
+{
+	model_free_gups(m);
 	pl_world_free(m->w);
+	m->w = NULL;
+}
+
+/* The explorer owns (and has freed) the world: keep nothing of it. */
+static void model_disown(struct pl_backend *be)
+{
+	struct model *m = model_of(be);
+
+	model_free_gups(m);
 	m->w = NULL;
 }
 
@@ -810,6 +824,8 @@ struct pl_backend *pl_model_backend_new(void)
 	m->be.folios = model_folios;
 	m->be.on_event = model_on_event;
 	m->be.end = model_end;
+	m->be.world = pl_model_backend_world;
+	m->be.disown = model_disown;
 	m->be.destroy = model_destroy;
 	return &m->be;
 }

@@ -102,6 +102,12 @@ struct exec {
 	struct pl_folio_change *changes;
 	int cap_changes;
 	bool oom;
+	/*
+	 * The steps of a parallel group run as explorer threads: no invariant
+	 * checker between steps (another thread may be inside an operation),
+	 * no set-up transforms.
+	 */
+	bool racing;
 };
 
 static const struct pl_exec_hooks x_no_hooks;
@@ -1289,7 +1295,7 @@ static void x_judge(struct exec *x, const struct pl_step *s, long ret)
 	char e1[32], e2[32];
 
 	if (!(s->flags & PL_STEP_FAILS)) {
-		if (ret < 0)
+		if (ret < 0 && !(s->flags & PL_STEP_MAY_FAIL))
 			x_step_failed(x, PL_OUT_REFUSED, "failed with %s",
 				      pl_errno_name((int)-ret, e1, sizeof(e1)));
 		return;
@@ -1328,8 +1334,20 @@ static void x_step(struct exec *x, int i)
 	}
 	x_end(x, nb, true);
 	x->in_step = false;
+	if (x->racing)
+		return;
 	if (missing || s->op != PL_OP_CHECK_INVARIANTS)	/* that one just ran the checker */
 		x_collect(x);
+}
+
+/* Steps [from, to), with the transform of a matrix mapping after its fill. */
+static void x_run_steps(struct exec *x, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		if (x->tf_sym >= 0 && !x_is_fill(x, &x->sc->steps[i]))
+			x_transform(x);
+		x_step(x, i);
+	}
 }
 
 /* ---------------------------------------------------------------------------
@@ -1474,8 +1492,8 @@ static void x_skip(struct pl_result *r, const char *reason)
 	snprintf(r->detail, sizeof(r->detail), "%s", reason);
 }
 
-/* The first rule of exec.h that applies. */
-static void x_classify(struct exec *x, const struct pl_expect *e)
+/* The first rule of exec.h that applies; returns the outcome before xfail. */
+static enum pl_outcome x_classify(struct exec *x, const struct pl_expect *e)
 {
 	struct pl_result *r = x->res;
 	enum pl_outcome out = PL_OUT_PASS, want = e ? e->outcome : PL_OUT_PASS;
@@ -1510,6 +1528,7 @@ static void x_classify(struct exec *x, const struct pl_expect *e)
 	} else {
 		r->match = out == want;
 	}
+	return out;
 }
 
 static void x_free(struct exec *x)
@@ -1523,12 +1542,51 @@ static void x_free(struct exec *x)
 	free(x->changes);
 }
 
+/* A zeroed exec for one run; -ENOMEM. */
+static int x_init(struct exec *x, const struct pl_scenario *sc, int backing,
+		  struct pl_backend *be, const struct pl_exec_opts *opts, struct pl_result *res)
+{
+	memset(x, 0, sizeof(*x));
+	x->sc = sc;
+	x->be = be;
+	x->o = opts;
+	x->h = opts->hooks ? opts->hooks : &x_no_hooks;
+	x->backing = backing;
+	x->res = res;
+	x->tf_sym = -1;
+	pl_backings(&x->nr_bk);
+	x->sym = calloc((size_t)sc->nr_syms + 1, sizeof(*x->sym));
+	x->bk_file = calloc((size_t)x->nr_bk, sizeof(*x->bk_file));
+	x->bk_pages = calloc((size_t)x->nr_bk, sizeof(*x->bk_pages));
+	if (!x->sym || !x->bk_file || !x->bk_pages) {
+		x_free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A fresh world under the run's preset, the matrix set-up done; -EINVAL. */
+static int x_start(struct exec *x)
+{
+	struct pl_backend *be = x->be;
+	char err[200];
+
+	if (be->begin && be->begin(be, x->o->preset, x->o->sets, x->o->nr_sets, err,
+				   sizeof(err)) < 0) {
+		snprintf(x->res->detail, sizeof(x->res->detail), "%s", err);
+		return -EINVAL;
+	}
+	if (be->on_event)
+		be->on_event(be, x_event, x);
+	x_setup_world(x);
+	return 0;
+}
+
 int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be,
 		const struct pl_exec_opts *opts, struct pl_result *res)
 {
 	const struct pl_expect *e = pl_exec_expect(sc, opts->preset, backing);
 	struct exec x;
-	char err[200];
 	int ret = 0, last;
 
 	if (be->end)
@@ -1540,43 +1598,20 @@ int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be
 		x_skip(res, e->because ? e->because : "expect skip");
 		return 0;
 	}
-	memset(&x, 0, sizeof(x));
-	x.sc = sc;
-	x.be = be;
-	x.o = opts;
-	x.h = opts->hooks ? opts->hooks : &x_no_hooks;
-	x.backing = backing;
-	x.res = res;
-	x.tf_sym = -1;
-	pl_backings(&x.nr_bk);
-	x.sym = calloc((size_t)sc->nr_syms + 1, sizeof(*x.sym));
-	x.bk_file = calloc((size_t)x.nr_bk, sizeof(*x.bk_file));
-	x.bk_pages = calloc((size_t)x.nr_bk, sizeof(*x.bk_pages));
-	if (!x.sym || !x.bk_file || !x.bk_pages) {
-		x_free(&x);
+	if (x_init(&x, sc, backing, be, opts, res))
 		return -ENOMEM;
-	}
 	if (x_needs_1g(&x) && !(be->has && be->has(be, "hugetlb-1g"))) {
 		x_skip(res, "1 GiB hugetlb not modelled");
 		x_free(&x);
 		return 0;
 	}
-	if (be->begin && be->begin(be, opts->preset, opts->sets, opts->nr_sets, err,
-				   sizeof(err)) < 0) {
-		snprintf(res->detail, sizeof(res->detail), "%s", err);
+	if (x_start(&x)) {
 		x_free(&x);
 		return -EINVAL;
 	}
-	if (be->on_event)
-		be->on_event(be, x_event, &x);
-	x_setup_world(&x);
 	last = opts->stop_after > 0 && opts->stop_after < sc->nr_steps ? opts->stop_after
 								       : sc->nr_steps;
-	for (int i = 0; i < last; i++) {
-		if (x.tf_sym >= 0 && !x_is_fill(&x, &sc->steps[i]))
-			x_transform(&x);
-		x_step(&x, i);
-	}
+	x_run_steps(&x, 0, last);
 	if (x.tf_sym >= 0)
 		x_transform(&x);
 	if (be->on_event)
@@ -1586,6 +1621,214 @@ int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be
 	x_classify(&x, e);
 	x_free(&x);
 	return ret;
+}
+
+/* ---------------------------------------------------------------------------
+ * Races: the parallel group's threads as explorer threads (exec.h).
+ */
+struct pl_exec_race {
+	const struct pl_scenario *sc;
+	struct pl_backend *be;
+	struct pl_exec_opts opts;
+	int backing;
+	const struct pl_expect *e;
+	enum pl_outcome target;		/* what a failing schedule gives; PASS: anything else */
+	int first, end;			/* the group: steps [first, end) */
+	int nr_threads;
+	int thread[PL_EXEC_RACE_MAX_THREADS];	/* indexes into sc->threads */
+	/* the current schedule */
+	struct exec x;
+	struct pl_result res;
+	bool live;			/* x and res hold a run */
+	enum pl_outcome outcome;	/* of the last check */
+	char detail[X_TEXT + 64];
+	bool error;
+};
+
+static void race_error(char *err, size_t len, const struct pl_scenario *sc, struct pl_pos pos,
+		       const char *msg)
+{
+	snprintf(err, len, "%s:%d:%d: error: %s", sc->path ? sc->path : "<scenario>", pos.line,
+		 pos.col, msg);
+}
+
+struct pl_exec_race *pl_exec_race_new(const struct pl_scenario *sc, int backing,
+				      struct pl_backend *be, const struct pl_exec_opts *opts,
+				      char *err, size_t errlen)
+{
+	struct pl_exec_race *r;
+	struct pl_pos pos = { 0 };
+
+	err[0] = 0;
+	if (!be->world || !be->disown) {
+		snprintf(err, errlen, "the %s backend cannot explore races", be->name);
+		return NULL;
+	}
+	if (sc->nr_groups < 1) {
+		race_error(err, errlen, sc, pos, "nothing to explore: no thread blocks");
+		return NULL;
+	}
+	if (sc->nr_groups > 1) {
+		for (int t = 0; t < sc->nr_threads; t++)
+			if (sc->threads[t].group > 1) {
+				pos = sc->threads[t].pos;
+				break;
+			}
+		race_error(err, errlen, sc, pos,
+			   "pinlab explore handles one parallel group; this is a second one");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->sc = sc;
+	r->be = be;
+	r->opts = *opts;
+	r->opts.hooks = NULL;
+	r->opts.stop_after = 0;
+	r->backing = backing;
+	r->e = pl_exec_expect(sc, opts->preset, backing);
+	if (r->e)
+		r->target = r->e->outcome == PL_OUT_XFAIL ? r->e->xfail_cls : r->e->outcome;
+	if (r->target == PL_OUT_SKIP)
+		r->target = PL_OUT_PASS;
+	r->first = -1;
+	for (int i = 0; i < sc->nr_steps; i++) {
+		const struct pl_step *s = &sc->steps[i];
+		int k;
+
+		if (s->thread < 0)
+			continue;
+		if (r->first < 0)
+			r->first = i;
+		r->end = i + 1;
+		for (k = 0; k < r->nr_threads && r->thread[k] != s->thread; k++)
+			;
+		if (k < r->nr_threads)
+			continue;
+		if (k == PL_EXEC_RACE_MAX_THREADS) {
+			race_error(err, errlen, sc, sc->threads[s->thread].pos,
+				   "too many threads in the group (at most 4)");
+			free(r);
+			return NULL;
+		}
+		r->thread[r->nr_threads++] = s->thread;
+	}
+	return r;
+}
+
+static void race_drop(struct pl_exec_race *r)
+{
+	if (!r->live)
+		return;
+	x_free(&r->x);
+	pl_result_free(&r->res);
+	r->live = false;
+}
+
+void pl_exec_race_free(struct pl_exec_race *r)
+{
+	if (!r)
+		return;
+	race_drop(r);
+	/* the explorer freed the last world */
+	r->be->disown(r->be);
+	free(r);
+}
+
+int pl_exec_race_nr_threads(const struct pl_exec_race *r)
+{
+	return r->nr_threads;
+}
+
+const char *pl_exec_race_thread_name(const struct pl_exec_race *r, int t)
+{
+	return r->sc->threads[r->thread[t]].name;
+}
+
+const struct pl_expect *pl_exec_race_expect(const struct pl_exec_race *r)
+{
+	return r->e;
+}
+
+enum pl_outcome pl_exec_race_target(const struct pl_exec_race *r)
+{
+	return r->target;
+}
+
+enum pl_outcome pl_exec_race_outcome(const struct pl_exec_race *r, const char **detail)
+{
+	if (detail)
+		*detail = r->detail;
+	return r->outcome;
+}
+
+bool pl_exec_race_error(const struct pl_exec_race *r)
+{
+	return r->error;
+}
+
+struct world *pl_exec_race_setup(void *arg)
+{
+	struct pl_exec_race *r = arg;
+	struct exec *x = &r->x;
+
+	race_drop(r);
+	/* the explorer has freed the previous schedule's world */
+	r->be->disown(r->be);
+	x_result_init(&r->res, r->sc, r->opts.preset, r->backing);
+	if (x_init(x, r->sc, r->backing, r->be, &r->opts, &r->res)) {
+		r->error = true;
+		return NULL;
+	}
+	r->live = true;
+	if (x_start(x)) {
+		r->error = true;
+		return NULL;
+	}
+	x_run_steps(x, 0, r->first);
+	if (x->tf_sym >= 0)
+		x_transform(x);
+	x->racing = true;
+	r->outcome = PL_OUT_PASS;
+	r->detail[0] = 0;
+	return r->be->world(r->be);
+}
+
+void pl_exec_race_thread(struct pl_exec_race *r, int t)
+{
+	struct exec *x = &r->x;
+
+	for (int i = r->first; i < r->end; i++)
+		if (r->sc->steps[i].thread == r->thread[t])
+			x_step(x, i);
+}
+
+bool pl_exec_race_check(struct world *w, void *arg, char *why, size_t len)
+{
+	struct pl_exec_race *r = arg;
+	struct exec *x = &r->x;
+	enum pl_outcome out;
+
+	(void)w;
+	x->racing = false;
+	x_collect(x);
+	x_run_steps(x, r->end, r->sc->nr_steps);
+	if (x->tf_sym >= 0)
+		x_transform(x);
+	out = x_classify(x, r->e);
+	r->outcome = out;
+	if (out == PL_OUT_PASS)
+		snprintf(r->detail, sizeof(r->detail), "pass");
+	else
+		snprintf(r->detail, sizeof(r->detail), "%s: %s", pl_outcome_name(out),
+			 r->res.detail);
+	snprintf(why, len, "%s", r->detail);
+	if (r->target == PL_OUT_PASS)
+		return out == PL_OUT_PASS;
+	return out != r->target;
 }
 
 void pl_result_free(struct pl_result *r)

@@ -100,6 +100,45 @@ int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be
 const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char *preset,
 				       int backing);
 
+/*
+ * Races.  A scenario with one parallel group of thread blocks, as the race
+ * explorer (src/explore/explore.h) wants it, without this layer depending
+ * on the explorer:
+ *
+ *	setup()		pl_exec_race_setup: a fresh world, the matrix set-up and
+ *			every step before the group run (then transforms)
+ *	thread[t]	pl_exec_race_thread(r, t): the steps of the group's t-th
+ *			thread, in order (no invariant checker between them)
+ *	check()		pl_exec_race_check: the invariant checker, the steps after
+ *			the group, the outcome rules above
+ *
+ * A schedule fails when its outcome is the target: the class of the
+ * expectation for (preset, backing) -- `expect CLASS`, `expect xfail CLASS`
+ * -- or, when that is pass or a bare xfail, any outcome but pass.  Each
+ * schedule's world belongs to the explorer (it frees it); the backend must
+ * provide world() and disown() (the model does).
+ */
+#define PL_EXEC_RACE_MAX_THREADS 4
+
+struct pl_exec_race;
+
+/* NULL with "FILE:LINE:COL: error: ..." (or why not) in err: no group, two groups ... */
+struct pl_exec_race *pl_exec_race_new(const struct pl_scenario *sc, int backing,
+				      struct pl_backend *be, const struct pl_exec_opts *opts,
+				      char *err, size_t errlen);
+void pl_exec_race_free(struct pl_exec_race *r);
+int pl_exec_race_nr_threads(const struct pl_exec_race *r);
+const char *pl_exec_race_thread_name(const struct pl_exec_race *r, int t);
+const struct pl_expect *pl_exec_race_expect(const struct pl_exec_race *r);
+enum pl_outcome pl_exec_race_target(const struct pl_exec_race *r);
+/* The outcome of the last schedule checked, and "CLASS: detail". */
+enum pl_outcome pl_exec_race_outcome(const struct pl_exec_race *r, const char **detail);
+/* A setup() failed (bad preset or --set, out of memory). */
+bool pl_exec_race_error(const struct pl_exec_race *r);
+struct world *pl_exec_race_setup(void *race);
+void pl_exec_race_thread(struct pl_exec_race *r, int t);
+bool pl_exec_race_check(struct world *w, void *race, char *why, size_t len);
+
 /* "EFAULT", or "errno 123" in buf. */
 const char *pl_errno_name(int err, char *buf, size_t size);
 

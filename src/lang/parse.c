@@ -10,7 +10,7 @@
  *	file	-> { comment } 'scenario' STRING { header } { statement }
  *	header	-> 'backing' ... | 'expect' ...
  *	statement -> step | 'thread' NAME '{' { step } '}'
- *	step	-> [NAME ':'] [NAME '='] op args ['fails' [ERRNO]] ['as' CLASS]
+ *	step	-> [NAME ':'] [NAME '='] op args ['may-fail' | 'fails' [ERRNO]] ['as' CLASS]
  *
  * Which operations take a process (`P:`), which name a result (`x =`), and
  * which function parses their arguments is one table, op_syntax[], indexed
@@ -736,13 +736,19 @@ static bool pz_is_check(enum pl_op op)
 	return op >= PL_OP_CHECK_VALUE && op <= PL_OP_CHECK_INVARIANTS;
 }
 
-/* trailer -> ['fails' [ERRNO]] ['as' CLASS] */
+/* trailer -> ['may-fail' | 'fails' [ERRNO]] ['as' CLASS] */
 static bool parse_trailer(struct parser *p, struct pl_step *s, const struct op_syntax *syn)
 {
 	struct pl_token *t = pz_peek(p);
 	int v;
 
-	if (pz_at_kw(p, KW_FAILS)) {
+	if (t->t == TK_WORD && t->len == 8 && !memcmp(t->s, "may-fail", 8)) {
+		if (syn->decl || pz_is_check(s->op))
+			return pz_error_at(p, pz_pos(t), "'may-fail' does not apply to '%s'",
+					   pl_op_name(s->op));
+		pz_next(p);
+		s->flags |= PL_STEP_MAY_FAIL;
+	} else if (pz_at_kw(p, KW_FAILS)) {
 		if (syn->decl || pz_is_check(s->op)) {
 			return pz_error_at(p, pz_pos(t), "'fails' does not apply to '%s'",
 					   pl_op_name(s->op));
@@ -940,7 +946,7 @@ static bool pz_list_end(struct parser *p)
 }
 
 /*
- * expect_line -> 'expect' OUTCOME ['on' preset_item { [','] preset_item }]
+ * expect_line -> 'expect' OUTCOME [OUTCOME after xfail] ['on' preset_item { [','] preset_item }]
  *		  ['with' BACKING { [','] BACKING }] ['because' STRING]
  */
 static bool parse_expect(struct parser *p)
@@ -966,6 +972,20 @@ static bool parse_expect(struct parser *p)
 				   (int)(t->len > 32 ? 32 : t->len), t->s);
 	pz_next(p);
 	e->outcome = (enum pl_outcome)o;
+	/* `expect xfail CLASS`: the failure some other schedule gives (pinlab explore) */
+	t = pz_peek(p);
+	if (o == PL_OUT_XFAIL && t->t == TK_WORD) {
+		int c = pl_outcome_find(t->s, t->len);
+
+		if (c >= 0) {
+			if (c == PL_OUT_PASS || c == PL_OUT_XFAIL || c == PL_OUT_SKIP)
+				return pz_error_at(p, pz_pos(t), "expected a failing outcome after "
+						   "'xfail', found '%.*s'",
+						   (int)(t->len > 32 ? 32 : t->len), t->s);
+			pz_next(p);
+			e->xfail_cls = (enum pl_outcome)c;
+		}
+	}
 	if (pz_accept_word(p, "on")) {
 		do {
 			if (n == 64)

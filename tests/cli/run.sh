@@ -132,7 +132,7 @@ expect_out explain "anon_reuse = mapcount in v5.7"
 check explain-two 2 "$P" explain "$t/s/a.pin" "$t/s/sub/b.pin"
 
 # help for every command
-for c in run check show explain demo history presets knobs invariants help; do
+for c in run check show explain explore replay demo history presets knobs invariants help; do
 	check "help-$c" 0 "$P" help "$c"
 	expect_out "help-$c" "^usage: pinlab $c"
 done
