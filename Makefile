@@ -185,6 +185,7 @@ $(B)/pinlab-bench: $(call objs,$(B),$(BENCH_SRCS)) $(B)/libpinlab-core.a
 bench: $(B)/pinlab-bench $(B)/pinlab
 	./$(B)/pinlab-bench
 	bash bench/catalog.sh $(B)
+	bash bench/explore.sh $(B)
 
 clean:
 	rm -rf $(B) $(A) $(T)
