@@ -118,7 +118,7 @@ static int ksm_item_cmp(const void *a, const void *b)
  * non-exclusive -- or leave it alone if anything but mappings holds the
  * folio, or it may be pinned.
  */
-static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it)
+static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it, int extra)
 {
 	struct pl_lock *ptl = pl_pte_lockptr(it->mm, it->addr);
 	pte_t *ptep = pl_pte_lookup(it->mm, it->addr);
@@ -139,7 +139,7 @@ static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it)
 		pl_share_sample_take(w, f, &early);
 		pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
 		/* no O_DIRECT or other GUP reference in flight */
-		if ((int)pl_share_sample_refcount(w, f, &early) != folio_mapcount(f) ||
+		if ((int)pl_share_sample_refcount(w, f, &early) != folio_mapcount(f) + extra ||
 		    folio_try_share_anon_rmap_sampled(w, f, p, &early)) {
 			pl_set_pte(w, ptep, pte);
 			goto unlock;
@@ -148,7 +148,7 @@ static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it)
 			folio_mark_dirty(w, f);
 		pl_set_pte(w, ptep, pte_wrprotect(pte_mkclean(pte)));
 	}
-	ok = (int)pl_share_sample_refcount(w, f, &early) == folio_mapcount(f);
+	ok = (int)pl_share_sample_refcount(w, f, &early) == folio_mapcount(f) + extra;
 unlock:
 	pl_spin_unlock(w, ptl);
 	return ok;
@@ -189,6 +189,7 @@ static bool replace_page(struct world *w, const struct ksm_rmap_item *it, struct
 struct ksm_unit {
 	int first, last;
 	bool ok;
+	bool held;		/* we hold a reference on it (the scan's follow_page ref) */
 };
 
 /* Merge one group of same-token items [first, last); return pages merged. */
@@ -198,10 +199,18 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 	struct folio *kfolio = NULL;
 	struct ksm_unit *units;
 	int nr_units = 0, nr_ok = 0, merged = 0;
+	bool kheld;
 
 	for (int i = 0; i < s->nr_stable && !kfolio; i++)
 		if (s->stable[i].token == items[first].token)
 			kfolio = pfn_folio(w, s->stable[i].pfn);
+	/*
+	 * get_ksm_page(): hold the stable page while merging into it; a racing
+	 * unmap may otherwise free it under us.  Gone already: nothing to merge.
+	 */
+	if (kfolio && !folio_try_get(w, kfolio))
+		return 0;
+	kheld = kfolio != NULL;
 	units = pl_zalloc(w, (size_t)(last - first) * sizeof(*units));
 	for (int i = first; i < last;) {
 		struct folio *f = pfn_folio(w, items[i].pfn);
@@ -226,12 +235,22 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 
 		if (!units[u].ok)
 			continue;
+		/*
+		 * Like ksmd, hold the page while it is locked and merged: a
+		 * racing COW or unmap must not free it under us.  The checks
+		 * below then expect one reference more than the mappings.
+		 */
+		if (!folio_try_get(w, f)) {
+			units[u].ok = false;
+			continue;
+		}
+		units[u].held = true;
 		if (!folio_trylock(w, f)) {
 			units[u].ok = false;
 			continue;
 		}
 		for (int i = units[u].first; i < units[u].last && units[u].ok; i++)
-			units[u].ok = write_protect_page(w, &items[i]);
+			units[u].ok = write_protect_page(w, &items[i], 1);
 		folio_unlock(w, f);
 		nr_ok += units[u].ok;
 	}
@@ -244,7 +263,7 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 		if (!units[u].ok)
 			continue;
 		if (!kfolio) {
-			/* the first page becomes the stable KSM page */
+			/* the first page becomes the stable KSM page (held as a unit) */
 			kfolio = f;
 			pl_page_flags_set(w, &kfolio->page, PG_ksm);
 			continue;
@@ -257,6 +276,11 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 		merged += puts;
 	}
 out:
+	if (kheld)
+		folio_put(w, kfolio);
+	for (int u = 0; u < nr_units; u++)
+		if (units[u].held)
+			folio_put(w, pfn_folio(w, items[units[u].first].pfn));
 	free(units);
 	return merged;
 }

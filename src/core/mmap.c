@@ -729,6 +729,7 @@ int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
 	struct pl_file *file;
+	struct pl_lock *ptl;
 	struct folio *f;
 	pte_t *ptep;
 	uint32_t idx;
@@ -747,15 +748,21 @@ int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
 	ptep = pl_pte_alloc(w, mm, addr & PAGE_MASK);
 	if (!ptep)
 		return -EEXIST;
-	if (!pte_none(*ptep))
-		return -EEXIST;
 	f = filemap_get_folio(w, file, idx, true);
 	if (!f)
 		return -ENOMEM;
+	/* mfill_atomic_install_pte(): only into an empty PTE, under the PTL */
+	ptl = pl_pte_lockptr(mm, addr & PAGE_MASK);
+	pl_spin_lock(w, ptl);
+	if (!pte_none(pl_ptep_get(w, ptep))) {
+		pl_spin_unlock(w, ptl);
+		return -EEXIST;
+	}
 	folio_get(w, f);
 	folio_add_file_rmap_pte(w, f, folio_page(f, idx - f->page.index));
 	pl_set_pte(w, ptep, pte_mkdirty(pl_mk_pte(vma, page_to_pfn(w, folio_page(f, idx -
 								      f->page.index)), false)));
+	pl_spin_unlock(w, ptl);
 	return 0;
 }
 
