@@ -34,6 +34,8 @@ struct pl_result {
 	const char *file;		/* the path given on the command line */
 	const char *id;			/* "cow/basic-cow": the file's report name (KTAP, demo) */
 	const char *preset;		/* "v5.7" */
+	const char *backend;		/* "host" when not the model (JSON only); NULL = model */
+	const char *kernel;		/* with backend: uname -r */
 	const char *backing;		/* canonical backing name */
 	const char *display;		/* the selftest's spelling: "PTE-mapped THP (64 kB)" */
 	char kselftest[320];		/* "<scenario> ... with <display>" */

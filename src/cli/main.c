@@ -27,6 +27,11 @@ static const char usage_text[] =
 	"  explore --merge R...               combine shard results (--result R)\n"
 	"  replay FILE F.sched [--preset P] [--trace]\n"
 	"                                     re-run one schedule, print the interleaving\n"
+	"  probe PATH... [--preset P] [--backing B] [--format table|ktap|json]\n"
+	"                                     run scenarios on this kernel (host backend)\n"
+	"  probe --explain-skips              why a host run can be skipped\n"
+	"  diff PATH... [--preset P] [--backing B]\n"
+	"                                     model vs this kernel: every disagreement\n"
 	"  demo                               every scenario under ./scenarios x every preset\n"
 	"  history [--preset P|--all-presets] [--set knob=value]... [--trace] [CASE...]\n"
 	"                                     run the built-in historical bug cases\n"
@@ -50,7 +55,7 @@ static const struct cli_cmd cli_cmd_help = { "help", cmd_help, help_usage };
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_run, &cli_cmd_check, &cli_cmd_show, &cli_cmd_explain, &cli_cmd_demo,
-	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
+	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_probe, &cli_cmd_diff, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -18,10 +18,10 @@
  *
  * Names never cross the interface: processes are pids, mappings are
  * addresses, files and handles are the ids the backend returned when it
- * created them.  Two implementations are planned:
+ * created them.  Two implementations:
  *
  *	model	backend_model.c: the core (src/core), in checked mode, with events
- *	host	src/host (a later issue): real processes and system calls
+ *	host	src/host/backend_host.c: real processes and system calls (docs/host.md)
  *
  * Every member but step() may be NULL when a backend cannot provide it
  * (the host has no invariant checker, no folio table and no events).
@@ -74,6 +74,14 @@ struct pl_bstep {
 	pl_addr new_addr;	/* mremap: MREMAP_FIXED target, 0 = none */
 	unsigned int huge_order; /* PL_OP_FILE on hugetlbfs: page order (9 or 18) */
 };
+
+/*
+ * A step the backend cannot do here (no host equivalent, a missing kernel
+ * feature): step() returns -PL_BSKIP with the reason in r->text (a static
+ * string).  The executor runs no further step and reports the run as
+ * `skip` with that reason.
+ */
+#define PL_BSKIP 4095
 
 /* step->flags beyond PL_STEP_*: the operation covers the whole file (writeback F) */
 #define PL_BSTEP_WHOLE_FILE (1u << 16)

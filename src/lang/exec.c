@@ -108,6 +108,8 @@ struct exec {
 	 * no set-up transforms.
 	 */
 	bool racing;
+	/* the backend could not do a step here (-PL_BSKIP): the reason; "" = none */
+	char skip[200];
 };
 
 static const struct pl_exec_hooks x_no_hooks;
@@ -387,9 +389,12 @@ static struct pl_bstep x_bstep(const struct exec *x, int op, int pid)
 
 static long x_call(struct exec *x, const struct pl_bstep *b, struct pl_bresult *r)
 {
-	struct pl_bresult scratch;
+	struct pl_bresult scratch, *res = r ? r : &scratch;
+	long ret = x->be->step(x->be, b, res);
 
-	return x->be->step(x->be, b, r ? r : &scratch);
+	if (ret == -PL_BSKIP && !x->skip[0])
+		snprintf(x->skip, sizeof(x->skip), "%s", res->text ? res->text : "skipped");
+	return ret;
 }
 
 /*
@@ -1343,7 +1348,7 @@ static void x_step(struct exec *x, int i)
 /* Steps [from, to), with the transform of a matrix mapping after its fill. */
 static void x_run_steps(struct exec *x, int from, int to)
 {
-	for (int i = from; i < to; i++) {
+	for (int i = from; i < to && !x->skip[0]; i++) {
 		if (x->tf_sym >= 0 && !x_is_fill(x, &x->sc->steps[i]))
 			x_transform(x);
 		x_step(x, i);
@@ -1618,7 +1623,10 @@ int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be
 		be->on_event(be, NULL, NULL);
 	if (x.oom)
 		ret = -ENOMEM;
-	x_classify(&x, e);
+	if (x.skip[0])
+		x_skip(res, x.skip);
+	else
+		x_classify(&x, e);
 	x_free(&x);
 	return ret;
 }

@@ -26,6 +26,9 @@
  *   3. the invariant checker found anything  -> invariant
  *   4.                                       -> pass
  *
+ * A backend that cannot do a step (-PL_BSKIP, backend.h) ends the run:
+ * outcome skip with the backend's reason, before any of these rules.
+ *
  * Execution goes on after a failure (the first one decides).  `expect xfail`
  * turns a failing outcome into "xfail" and accepts a pass; `expect skip`
  * does not run at all.

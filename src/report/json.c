@@ -8,6 +8,9 @@
  *	 "outcome": "leak", "expected": "leak", "match": true,
  *	 "violations": [{"invariant": "...", "step": 7, "detail": "..."}],
  *	 "kselftest": "... with base page", "steps": 9}
+ *
+ * `pinlab probe` (the host backend) adds "backend": "host" and "kernel":
+ * "6.18.0" after "preset".
  */
 #include "report/report.h"
 
@@ -43,6 +46,10 @@ void pl_json_write(FILE *out, const struct pl_result *r)
 	pl_json_str(out, r->scenario);
 	json_key(out, "file", r->file);
 	json_key(out, "preset", r->preset);
+	if (r->backend) {
+		json_key(out, "backend", r->backend);
+		json_key(out, "kernel", r->kernel ? r->kernel : "");
+	}
 	json_key(out, "backing", r->backing);
 	json_key(out, "outcome", r->outcome);
 	json_key(out, "expected", r->expected);

@@ -1,0 +1,435 @@
+/*
+ * probe.c - `pinlab probe` (scenarios on the running kernel, the host
+ * backend) and `pinlab diff` (model vs host, run by run).
+ *
+ * diff runs each (scenario, backing) twice, under the model (preset P) and
+ * on the host, each through a recording wrapper backend that keeps every
+ * observation (check step: value, property or count, or its errno); then it
+ * compares outcomes and observations in order.  A host run that skipped is
+ * not a disagreement.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "host/backend_host.h"
+#include "report/report.h"
+
+#define PROBE_TIMEOUT_MS 10000
+
+static const char probe_usage[] =
+	"usage: pinlab probe PATH... [--preset P] [--backing B] [--format table|ktap|json]\n"
+	"       pinlab probe --explain-skips\n"
+	"\n"
+	"Run scenarios on the running kernel (the host backend): every scenario process\n"
+	"is a real worker process, every step a real system call, every check reads\n"
+	"real bytes.  Output as for `pinlab run`; JSON adds \"backend\": \"host\" and\n"
+	"\"kernel\": the uname -r of this machine.\n"
+	"  --preset P        whose `expect` lines apply (default: latest)\n"
+	"  --backing B       only backing B (default: the scenario's matrix)\n"
+	"  --format F        table (default), ktap or json\n"
+	"  --explain-skips   list every reason a host run can be skipped\n"
+	"\n"
+	"A step with no host equivalent, or a kernel feature this machine lacks, makes\n"
+	"the run `skip` with the reason.  Each run is killed after 10 s (its outcome is\n"
+	"then a failure with ETIMEDOUT).  Workers and temp files are removed after\n"
+	"each run and on SIGINT/SIGTERM.\n"
+	"\n"
+	"exit status: 0 every outcome matched its expectation, 1 one did not,\n"
+	"2 bad input or usage, 3 internal error, 130 interrupted\n";
+
+static const char diff_usage[] =
+	"usage: pinlab diff PATH... [--preset P] [--backing B]\n"
+	"\n"
+	"Run each (scenario, backing) on the model under preset P (default: latest)\n"
+	"and on the running kernel, and print every outcome and every observation\n"
+	"(check step) where they disagree, with both values.  Host runs that skip\n"
+	"are counted, not compared.  Last line: \"N runs: N agree, N disagree,\n"
+	"N skipped on the host\".\n"
+	"\n"
+	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
+	"3 internal error, 130 interrupted\n";
+
+#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT)
+#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING)
+
+static int probe_backings(const struct pl_scenario *sc, const struct cli_opts *o, int *idx)
+{
+	if (o->backing_idx >= 0) {
+		idx[0] = o->backing_idx;
+		return 1;
+	}
+	for (int i = 0; i < sc->nr_backings; i++)
+		idx[i] = sc->backings[i].idx;
+	return sc->nr_backings;
+}
+
+static int probe_explain(void)
+{
+	int n;
+	const char *const *why = pl_host_skip_reasons(&n);
+
+	for (int i = 0; i < n; i++)
+		printf("%s\n", why[i]);
+	return PL_EXIT_OK;
+}
+
+static int probe_run(const struct cli_file *f, int backing, struct pl_backend *be,
+		     const char *preset, struct pl_result *r)
+{
+	struct pl_exec_opts eo = { .preset = preset };
+	int ret = pl_exec_run(f->sc, backing, be, &eo, r);
+
+	if (be->end)
+		be->end(be);
+	if (ret < 0) {
+		fprintf(stderr, "pinlab: internal error: %s [%s %s]: %s\n", f->path, preset,
+			pl_backing_info(backing)->name,
+			ret == -ENOMEM ? "out of memory" : r->detail);
+		pl_result_free(r);
+		return PL_EXIT_INTERNAL;
+	}
+	r->id = f->id;
+	return 0;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files files;
+	struct pl_report rp;
+	struct pl_backend *be = NULL;
+	struct utsname u;
+	const char *preset;
+	int fmt = PL_FMT_TABLE, plan = 0, ret;
+	int idx[64];
+
+	if (argc == 2 && !strcmp(argv[1], "--explain-skips"))
+		return probe_explain();
+	memset(&files, 0, sizeof(files));
+	ret = cli_parse("probe", argc, argv, PROBE_OPTIONS, &o);
+	if (!ret && !o.nr_args)
+		ret = cli_usage_error("probe", "expected a PATH (a .pin file or a directory)");
+	if (!ret && o.format && (fmt = pl_format_find(o.format)) < 0)
+		ret = cli_usage_error("probe", "unknown format '%s' (expected table, ktap or json)",
+				      o.format);
+	if (!ret)
+		ret = cli_load(o.args, o.nr_args, &files);
+	if (ret)
+		goto out;
+	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	for (int i = 0; i < files.n; i++)
+		plan += probe_backings(files.f[i].sc, &o, idx);
+	be = pl_host_backend_new(PROBE_TIMEOUT_MS);
+	if (!be) {
+		ret = PL_EXIT_INTERNAL;
+		goto out;
+	}
+	pl_host_catch_signals();
+	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
+	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
+		int nb = probe_backings(files.f[i].sc, &o, idx);
+
+		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
+			struct pl_result r;
+
+			ret = probe_run(&files.f[i], idx[b], be, preset, &r);
+			if (ret)
+				break;
+			r.backend = "host";
+			r.kernel = u.release;
+			if (!pl_host_interrupted())
+				pl_report_result(&rp, &r);
+			pl_result_free(&r);
+		}
+	}
+	if (!ret && !pl_host_interrupted()) {
+		pl_report_end(&rp);
+		ret = rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	}
+	be->destroy(be);
+	if (pl_host_interrupted()) {
+		fprintf(stderr, "pinlab: probe: interrupted; workers and temp files removed\n");
+		ret = 130;
+	}
+out:
+	fflush(stdout);
+	cli_files_free(&files);
+	cli_opts_free(&o);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------
+ * diff: a wrapper backend that records observations.
+ */
+struct obs {
+	int step;
+	int op;
+	long ret;
+	bool prop;
+	long count;
+	char text[64];
+};
+
+struct rec {
+	struct pl_backend be;
+	struct pl_backend *in;
+	struct obs *v;
+	int n, cap;
+};
+
+static struct rec *rec_of(struct pl_backend *be)
+{
+	return be->priv;
+}
+
+static int rec_begin(struct pl_backend *be, const char *preset, const char *const *sets,
+		     int nr_sets, char *err, size_t errlen)
+{
+	struct rec *c = rec_of(be);
+
+	c->n = 0;
+	return c->in->begin ? c->in->begin(c->in, preset, sets, nr_sets, err, errlen) : 0;
+}
+
+static long rec_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct rec *c = rec_of(be);
+	long ret = c->in->step(c->in, s, r);
+	struct obs *o;
+
+	if (s->op != PL_OP_CHECK_VALUE && s->op != PL_OP_CHECK_PROP && s->op != PL_OP_CHECK_COUNT)
+		return ret;
+	if (c->n == c->cap) {
+		int cap = c->cap ? 2 * c->cap : 16;
+		struct obs *nv = realloc(c->v, (size_t)cap * sizeof(*nv));
+
+		if (!nv)
+			return ret;
+		c->v = nv;
+		c->cap = cap;
+	}
+	o = &c->v[c->n++];
+	memset(o, 0, sizeof(*o));
+	o->step = s->step;
+	o->op = s->op;
+	o->ret = ret;
+	if (ret >= 0) {
+		o->prop = r->prop;
+		o->count = r->count;
+		if (s->op == PL_OP_CHECK_VALUE && r->text)
+			snprintf(o->text, sizeof(o->text), "%s", r->text);
+	}
+	return ret;
+}
+
+static bool rec_has(struct pl_backend *be, const char *feature)
+{
+	struct rec *c = rec_of(be);
+
+	return c->in->has && c->in->has(c->in, feature);
+}
+
+static int rec_check(struct pl_backend *be)
+{
+	struct rec *c = rec_of(be);
+
+	return c->in->check ? c->in->check(c->in) : 0;
+}
+
+static int rec_nr_violations(struct pl_backend *be)
+{
+	struct rec *c = rec_of(be);
+
+	return c->in->nr_violations ? c->in->nr_violations(c->in) : 0;
+}
+
+static void rec_violation(struct pl_backend *be, int i, struct pl_bviolation *out)
+{
+	struct rec *c = rec_of(be);
+
+	c->in->violation(c->in, i, out);
+}
+
+static void rec_end(struct pl_backend *be)
+{
+	struct rec *c = rec_of(be);
+
+	if (c->in->end)
+		c->in->end(c->in);
+}
+
+static void rec_destroy(struct pl_backend *be)
+{
+	struct rec *c = rec_of(be);
+
+	c->in->destroy(c->in);
+	free(c->v);
+	free(c);
+}
+
+static struct pl_backend *rec_new(struct pl_backend *in)
+{
+	struct rec *c;
+
+	if (!in)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		in->destroy(in);
+		return NULL;
+	}
+	c->in = in;
+	c->be.name = in->name;
+	c->be.priv = c;
+	c->be.begin = rec_begin;
+	c->be.step = rec_step;
+	c->be.has = rec_has;
+	c->be.check = in->check ? rec_check : NULL;
+	c->be.nr_violations = in->nr_violations ? rec_nr_violations : NULL;
+	c->be.violation = in->violation ? rec_violation : NULL;
+	c->be.end = rec_end;
+	c->be.destroy = rec_destroy;
+	return &c->be;
+}
+
+static void obs_print(const struct obs *o, char *buf, size_t size)
+{
+	char e[32];
+
+	if (!o)
+		snprintf(buf, size, "(no observation)");
+	else if (o->ret < 0)
+		snprintf(buf, size, "failed: %s",
+			 o->ret == -PL_BSKIP ? "skipped" : pl_errno_name((int)-o->ret, e, sizeof(e)));
+	else if (o->op == PL_OP_CHECK_VALUE)
+		snprintf(buf, size, "\"%s\"", o->text);
+	else if (o->op == PL_OP_CHECK_PROP)
+		snprintf(buf, size, "%s", o->prop ? "true" : "false");
+	else
+		snprintf(buf, size, "%ld", o->count);
+}
+
+static bool obs_same(const struct obs *a, const struct obs *b)
+{
+	if (a->ret < 0 || b->ret < 0)
+		return (a->ret < 0) == (b->ret < 0);
+	if (a->op == PL_OP_CHECK_VALUE)
+		return !strcmp(a->text, b->text);
+	if (a->op == PL_OP_CHECK_PROP)
+		return a->prop == b->prop;
+	return a->count == b->count;
+}
+
+/* Print the disagreements of one (scenario, backing); true if any. */
+static bool diff_one(const struct cli_file *f, int backing, const struct pl_result *mr,
+		     const struct rec *m, const struct pl_result *hr, const struct rec *h)
+{
+	const char *bk = pl_backing_info(backing)->name;
+	bool any = false;
+	int n = m->n > h->n ? m->n : h->n;
+
+	if (strcmp(mr->outcome, hr->outcome)) {
+		printf("%s [%s]: outcome: model %s (%s), host %s (%s)\n", f->id, bk, mr->outcome,
+		       mr->detail[0] ? mr->detail : "-", hr->outcome,
+		       hr->detail[0] ? hr->detail : "-");
+		any = true;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct obs *a = i < m->n ? &m->v[i] : NULL;
+		const struct obs *b = i < h->n ? &h->v[i] : NULL;
+		char sa[96], sb[96];
+
+		if (a && b && a->step == b->step && obs_same(a, b))
+			continue;
+		obs_print(a, sa, sizeof(sa));
+		obs_print(b, sb, sizeof(sb));
+		printf("%s [%s]: step %d: model %s, host %s\n", f->id, bk, a ? a->step : b->step,
+		       sa, sb);
+		any = true;
+	}
+	return any;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files files;
+	struct pl_backend *model = NULL, *host = NULL;
+	const char *preset;
+	int ret, runs = 0, agree = 0, disagree = 0, skipped = 0;
+	int idx[64];
+
+	memset(&files, 0, sizeof(files));
+	ret = cli_parse("diff", argc, argv, DIFF_OPTIONS, &o);
+	if (!ret && !o.nr_args)
+		ret = cli_usage_error("diff", "expected a PATH (a .pin file or a directory)");
+	if (!ret)
+		ret = cli_load(o.args, o.nr_args, &files);
+	if (ret)
+		goto out;
+	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";
+	model = rec_new(pl_model_backend_new());
+	host = rec_new(pl_host_backend_new(PROBE_TIMEOUT_MS));
+	if (!model || !host) {
+		ret = PL_EXIT_INTERNAL;
+		goto done;
+	}
+	pl_host_catch_signals();
+	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
+		int nb = probe_backings(files.f[i].sc, &o, idx);
+
+		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
+			struct pl_result mr, hr;
+
+			ret = probe_run(&files.f[i], idx[b], model, preset, &mr);
+			if (ret)
+				break;
+			ret = probe_run(&files.f[i], idx[b], host, preset, &hr);
+			if (ret) {
+				pl_result_free(&mr);
+				break;
+			}
+			if (!pl_host_interrupted()) {
+				runs++;
+				if (hr.skipped)
+					skipped++;
+				else if (diff_one(&files.f[i], idx[b], &mr, rec_of(model), &hr,
+						  rec_of(host)))
+					disagree++;
+				else
+					agree++;
+			}
+			pl_result_free(&mr);
+			pl_result_free(&hr);
+		}
+	}
+	if (!ret && !pl_host_interrupted()) {
+		printf("%d run%s: %d agree, %d disagree, %d skipped on the host\n", runs,
+		       runs == 1 ? "" : "s", agree, disagree, skipped);
+		ret = disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	}
+done:
+	if (model)
+		model->destroy(model);
+	if (host)
+		host->destroy(host);
+	if (pl_host_interrupted()) {
+		fprintf(stderr, "pinlab: diff: interrupted; workers and temp files removed\n");
+		ret = 130;
+	}
+out:
+	fflush(stdout);
+	cli_files_free(&files);
+	cli_opts_free(&o);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_probe = { "probe", cmd_probe, probe_usage };
+const struct cli_cmd cli_cmd_diff = { "diff", cmd_diff, diff_usage };

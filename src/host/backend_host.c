@@ -1,0 +1,1298 @@
+/*
+ * backend_host.c - the host backend (first slice): each resolved step is a
+ * real system call in a real process.  See backend_host.h and docs/host.md.
+ *
+ *	pinlab (controller)                      worker (one per scenario process)
+ *	-------------------                      ------------------------------
+ *	files: memfd, or an unlinked file in     mmap munmap mprotect madvise mremap
+ *	  a mkdtemp() dir under /tmp (ext4)      user writes and reads (SIGSEGV -> EFAULT)
+ *	pipes: pipe2(); the write end goes to    vmsplice into the pipe it was sent
+ *	  the vmsplicing worker per request      io_uring rings: setup, register buffers,
+ *	pread/pwrite of files, read of pipes       write_fixed/read_fixed to the file sent
+ *	deadline for the whole run               fork: clone(CLONE_PARENT) with the new
+ *	                                           socket it was sent; exit: _exit()
+ *
+ * Requests and replies are fixed-size structs on a SOCK_SEQPACKET
+ * socketpair, an fd (file, pipe, new socket) in SCM_RIGHTS when the op
+ * needs one.  Workers are all children of pinlab (CLONE_PARENT), die with
+ * it (PR_SET_PDEATHSIG) and are reaped by end().  Files are unlinked as
+ * soon as they are open, so nothing stays on disk once their fds close.
+ *
+ * Global state: host_sig (a volatile sig_atomic_t set by the SIGINT/SIGTERM
+ * handler) in pinlab, and host_segv_env (the jump buffer of the SIGSEGV
+ * handler) in workers only.
+ */
+#include "host/backend_host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOST_PAGE	4096
+#define HOST_TEXT	256
+#define HOST_MAX	64	/* processes, files, pipes, rings per run */
+#define HOST_RINGS	16	/* rings per worker */
+#define EXT4_MAGIC	0xEF53
+
+/* ---------------------------------------------------------------------------
+ * Skip reasons: the executor reports a run that hits one as `skip`.
+ */
+enum host_skip {
+	SK_GUP_FAST, SK_GUP_TEST, SK_RAW_GUP, SK_NO_SWAP, SK_SYSFS, SK_DIO, SK_RDMA,
+	SK_REMOTE, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
+	SK_HUGETLBFS, SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
+	SK_PFNMAP, SK_LIMIT, SK_NR,
+};
+
+static const char *const host_skips[SK_NR] = {
+	[SK_GUP_FAST]	= "no host equivalent: explicit GUP-fast choice",
+	[SK_GUP_TEST]	= "gup_test needs CONFIG_GUP_TEST (not in the host backend yet)",
+	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() reference",
+	[SK_NO_SWAP]	= "no swap on this machine",
+	[SK_SYSFS]	= "host backend does not change system-wide settings (THP, mTHP, hugetlb pool, swap)",
+	[SK_DIO]	= "O_DIRECT is not in the host backend yet",
+	[SK_RDMA]	= "no RDMA device",
+	[SK_REMOTE]	= "/proc/pid/mem and process_vm_* are not in the host backend yet",
+	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
+	[SK_THP_OP]	= "no host equivalent: collapse or split of one chosen THP",
+	[SK_UFFD]	= "userfaultfd is not in the host backend yet",
+	[SK_UPROBE]	= "uprobes are not in the host backend yet",
+	[SK_KSM]	= "no host equivalent: one synchronous ksmd scan",
+	[SK_EVICT]	= "no host equivalent: eviction of one chosen page cache page",
+	[SK_DISK]	= "no host equivalent: reading the disk behind the page cache",
+	[SK_HUGETLBFS]	= "hugetlbfs files are not in the host backend yet",
+	[SK_NO_EXT4]	= "no ext4 filesystem at /tmp",
+	[SK_BIG_FILE]	= "a filled file of more than 4096 pages",
+	[SK_PROP]	= "page state not observable from userspace (only present, swapped, soft-dirty are)",
+	[SK_COUNT]	= "no host equivalent: refcount, mapcount and pincount are not observable",
+	[SK_IOURING]	= "io_uring unavailable (disabled, or not supported by this kernel)",
+	[SK_MEMLOCK]	= "io_uring buffer registration refused: RLIMIT_MEMLOCK too low or not root",
+	[SK_PFNMAP]	= "no host equivalent: a driver's PFN mapping",
+	[SK_LIMIT]	= "scenario larger than the host backend's tables",
+};
+
+const char *const *pl_host_skip_reasons(int *nr)
+{
+	*nr = SK_NR;
+	return host_skips;
+}
+
+static volatile sig_atomic_t host_sig;
+
+static void host_on_signal(int sig)
+{
+	host_sig = sig;
+}
+
+void pl_host_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = host_on_signal;	/* no SA_RESTART: poll() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool pl_host_interrupted(void)
+{
+	return host_sig != 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The protocol.
+ */
+enum w_op {
+	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
+	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS,
+};
+
+struct w_req {
+	int op;
+	int arg;		/* mmap flags, madvise advice, mprotect prot, ring index */
+	int prot;
+	int write;		/* W_RING_RW: write_fixed (1) or read_fixed (0) */
+	uint64_t addr, len, n, new_addr;
+	uint32_t nr, page, index;
+	int zero;		/* W_WRITE: zeroes instead of text */
+	char text[HOST_TEXT];
+};
+
+struct w_rep {
+	long ret;		/* 0, a count or an id; or -errno */
+	uint64_t addr;
+	uint64_t val;
+	char text[HOST_TEXT];
+};
+
+static int send_msg(int sock, const void *buf, size_t len, int fd)
+{
+	struct iovec iov = { (void *)buf, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EPIPE;
+}
+
+/* One message; *fd = the fd it carried or -1.  0, or -EPIPE at EOF. */
+static int recv_msg(int sock, void *buf, size_t len, int *fd)
+{
+	struct iovec iov = { buf, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+	struct cmsghdr *c;
+	ssize_t got;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	*fd = -1;
+	do
+		got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR && !host_sig);
+	if (got != (ssize_t)len)
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The worker.  Never returns; never uses stdio (its buffers belong to pinlab).
+ */
+struct w_ring {
+	int fd;
+	void *sq, *cq, *sqes;
+	size_t sq_len, cq_len, sqes_len;
+	struct io_uring_params p;
+	uint64_t base;		/* the registered buffer */
+	uint32_t nr;
+};
+
+static sigjmp_buf host_segv_env;
+
+static void host_on_segv(int sig)
+{
+	siglongjmp(host_segv_env, sig);
+}
+
+/* Byte loops, not memcpy: a fault must land here, not in an interceptor. */
+static __attribute__((noinline)) void w_store_bytes(volatile char *p, const char *text, int zero)
+{
+	if (zero) {
+		for (int i = 0; i < HOST_PAGE; i++)
+			p[i] = 0;
+	} else {
+		size_t i = 0;
+
+		do
+			p[i] = text[i];
+		while (text[i++]);
+	}
+}
+
+static __attribute__((noinline)) void w_load_bytes(volatile const char *p, char *out)
+{
+	for (int i = 0; i < HOST_TEXT - 1; i++) {
+		out[i] = p[i];
+		if (!out[i])
+			return;
+	}
+	out[HOST_TEXT - 1] = 0;
+}
+
+/* A user store or load of one page; a SIGSEGV/SIGBUS there is -EFAULT. */
+static long w_access(const struct w_req *q, uint32_t i, char *out)
+{
+	if (sigsetjmp(host_segv_env, 1))
+		return -EFAULT;
+	if (q->op == W_WRITE)
+		w_store_bytes((volatile char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
+			      q->text, q->zero);
+	else
+		w_load_bytes((volatile const char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
+			     out);
+	return 0;
+}
+
+static long w_err(long ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+static long w_ring_setup(struct w_ring *r, uint64_t base, uint32_t nr)
+{
+	struct iovec iov = { (void *)(uintptr_t)base, (size_t)nr * HOST_PAGE };
+	long ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = (int)syscall(__NR_io_uring_setup, 4, &r->p);
+	if (r->fd < 0)
+		return errno == EPERM || errno == ENOSYS ? -ENOSYS : -errno;
+	r->sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(uint32_t);
+	r->cq_len = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
+	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sq = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+		     IORING_OFF_SQ_RING);
+	r->cq = mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+		     IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       r->fd, IORING_OFF_SQES);
+	if (r->sq == MAP_FAILED || r->cq == MAP_FAILED || r->sqes == MAP_FAILED) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov, 1);
+	if (ret < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	r->base = base;
+	r->nr = nr;
+	return 0;
+fail:
+	if (r->sq != MAP_FAILED)
+		munmap(r->sq, r->sq_len);
+	if (r->cq != MAP_FAILED)
+		munmap(r->cq, r->cq_len);
+	if (r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqes_len);
+	close(r->fd);
+	r->fd = -1;
+	return ret;
+}
+
+static void w_ring_free(struct w_ring *r)
+{
+	munmap(r->sq, r->sq_len);
+	munmap(r->cq, r->cq_len);
+	munmap(r->sqes, r->sqes_len);
+	close(r->fd);
+	r->fd = -1;
+}
+
+/* One WRITE_FIXED / READ_FIXED of buffer page @page at file page @index. */
+static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint32_t index)
+{
+	char *sq = r->sq, *cq = r->cq;
+	volatile uint32_t *tail = (uint32_t *)(sq + r->p.sq_off.tail);
+	uint32_t mask = *(uint32_t *)(sq + r->p.sq_off.ring_mask);
+	uint32_t *array = (uint32_t *)(sq + r->p.sq_off.array);
+	volatile uint32_t *chead = (uint32_t *)(cq + r->p.cq_off.head);
+	volatile uint32_t *ctail = (uint32_t *)(cq + r->p.cq_off.tail);
+	uint32_t cmask = *(uint32_t *)(cq + r->p.cq_off.ring_mask);
+	struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + r->p.cq_off.cqes);
+	struct io_uring_sqe *sqe;
+	uint32_t t = *tail, h;
+	long ret;
+
+	if (page >= r->nr)
+		return -EFAULT;
+	sqe = &((struct io_uring_sqe *)r->sqes)[t & mask];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
+	sqe->fd = fd;
+	sqe->addr = r->base + (uint64_t)page * HOST_PAGE;
+	sqe->len = HOST_PAGE;
+	sqe->off = (uint64_t)index * HOST_PAGE;
+	sqe->buf_index = 0;
+	array[t & mask] = t & mask;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	ret = syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+	if (ret < 0)
+		return -errno;
+	h = *chead;
+	if (h == __atomic_load_n(ctail, __ATOMIC_ACQUIRE))
+		return -EIO;
+	ret = cqes[h & cmask].res;
+	__atomic_store_n(chead, h + 1, __ATOMIC_RELEASE);
+	if (ret < 0)
+		return ret;
+	return ret == HOST_PAGE ? 0 : -EIO;
+}
+
+static long w_pagemap(uint64_t addr, uint64_t *val)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, val, sizeof(*val), (off_t)(addr / HOST_PAGE * sizeof(*val)));
+	close(fd);
+	return got == sizeof(*val) ? 0 : -EIO;
+}
+
+static long w_clear_refs(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	long ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, "4", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static void worker_main(int sock, struct w_ring *rings) __attribute__((noreturn));
+
+/* The start of a new worker: its socket at fd 3, dies with pinlab. */
+static void worker_start(int sock, struct w_ring *rings, bool from_pinlab)
+{
+	struct sigaction sa;
+
+	if (sock != 3) {
+		dup2(sock, 3);
+		close(sock);
+	}
+	if (from_pinlab)	/* pinlab's fds are not the scenario's */
+		syscall(__NR_close_range, 4, ~0u, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = host_on_segv;
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	signal(SIGINT, SIG_IGN);	/* pinlab decides when workers go */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	worker_main(3, rings);
+}
+
+static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
+		      struct w_ring *rings)
+{
+	struct iovec iov;
+	long ret = 0;
+	void *a;
+
+	switch (q->op) {
+	case W_MMAP:
+		a = mmap(NULL, q->len, q->prot, q->arg, fd, 0);
+		if (a == MAP_FAILED)
+			return -errno;
+		p->addr = (uintptr_t)a;
+		return 0;
+	case W_MUNMAP:
+		return w_err(munmap((void *)(uintptr_t)q->addr, q->len));
+	case W_MPROTECT:
+		return w_err(mprotect((void *)(uintptr_t)q->addr, q->len, q->prot));
+	case W_MADVISE:
+		return w_err(madvise((void *)(uintptr_t)q->addr, q->len, q->arg));
+	case W_MREMAP:
+		a = mremap((void *)(uintptr_t)q->addr, q->len, q->n, q->arg,
+			   (void *)(uintptr_t)q->new_addr);
+		if (a == MAP_FAILED)
+			return -errno;
+		p->addr = (uintptr_t)a;
+		return 0;
+	case W_WRITE:
+	case W_READ:
+		for (uint32_t i = 0; i < q->nr && !ret; i++)
+			ret = w_access(q, i, p->text);
+		return ret;
+	case W_FORK:
+		ret = syscall(__NR_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+		if (ret < 0)
+			return -errno;
+		if (ret == 0)
+			worker_start(fd, rings, false);
+		return ret;
+	case W_VMSPLICE:
+		iov.iov_base = (void *)(uintptr_t)q->addr;
+		iov.iov_len = (size_t)q->nr * HOST_PAGE;
+		ret = vmsplice(fd, &iov, 1, SPLICE_F_NONBLOCK);
+		if (ret < 0)
+			return -errno;
+		p->val = (uint64_t)ret / HOST_PAGE;
+		return 0;
+	case W_RING_REG:
+		for (int i = 0; i < HOST_RINGS; i++)
+			if (rings[i].fd < 0) {
+				ret = w_ring_setup(&rings[i], q->addr, q->nr);
+				return ret < 0 ? ret : i;
+			}
+		return -EMFILE;
+	case W_RING_UNREG:
+		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0)
+			return -EBADF;
+		w_ring_free(&rings[q->arg]);
+		return 0;
+	case W_RING_RW:
+		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0)
+			return -EBADF;
+		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->index);
+	case W_PAGEMAP:
+		return w_pagemap(q->addr, &p->val);
+	case W_CLEAR_REFS:
+		return w_clear_refs();
+	}
+	(void)sock;
+	return -EINVAL;
+}
+
+static void worker_main(int sock, struct w_ring *rings)
+{
+	for (;;) {
+		struct w_req q;
+		struct w_rep p;
+		int fd;
+
+		if (recv_msg(sock, &q, sizeof(q), &fd))
+			_exit(0);
+		memset(&p, 0, sizeof(p));
+		q.text[HOST_TEXT - 1] = 0;
+		if (q.op == W_EXIT) {
+			send_msg(sock, &p, sizeof(p), -1);
+			_exit(0);
+		}
+		p.ret = worker_do(sock, &q, fd, &p, rings);
+		if (fd >= 0)
+			close(fd);
+		if (send_msg(sock, &p, sizeof(p), -1))
+			_exit(0);
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * The controller.
+ */
+struct hproc {
+	int pid;		/* real pid; 0 = gone */
+	int sock;
+};
+
+struct hfile {
+	int fd;
+	int fs;
+};
+
+struct hpipe {
+	int rfd, wfd;
+};
+
+struct hring {
+	int owner;		/* scenario pid (index + 1) */
+	int idx;		/* the ring in that worker; -1 = unregistered */
+};
+
+struct host {
+	struct pl_backend be;
+	int timeout_ms;
+	struct timespec deadline;
+	bool dead;		/* timed out or interrupted: every worker is killed */
+	long dead_err;
+	struct hproc procs[HOST_MAX];
+	int nr_procs;
+	struct hfile files[HOST_MAX];
+	int nr_files;
+	struct hpipe pipes[HOST_MAX];
+	int nr_pipes;
+	struct hring rings[HOST_MAX];
+	int nr_rings;
+	int scratch;		/* memfd for reading ring pages; -1 */
+	char dir[64];		/* mkdtemp() dir for ext4 files, "" = none */
+	char text[HOST_TEXT];	/* a reply's text, valid until the next step */
+};
+
+static struct host *host_of(struct pl_backend *be)
+{
+	return be->priv;
+}
+
+static long host_skip(struct pl_bresult *r, enum host_skip why)
+{
+	r->text = host_skips[why];
+	return -PL_BSKIP;
+}
+
+static int host_ms_left(const struct host *h)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(h->deadline.tv_sec - now.tv_sec) * 1000 +
+	     (h->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > 1000000 ? 1000000 : (int)ms;
+}
+
+static void host_kill_all(struct host *h)
+{
+	for (int i = 0; i < h->nr_procs; i++)
+		if (h->procs[i].pid > 0)
+			kill(h->procs[i].pid, SIGKILL);
+	for (int i = 0; i < h->nr_procs; i++) {
+		struct hproc *p = &h->procs[i];
+
+		if (p->pid > 0)
+			while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		if (p->sock >= 0)
+			close(p->sock);
+		p->pid = 0;
+		p->sock = -1;
+	}
+}
+
+static void host_die(struct host *h, long err)
+{
+	host_kill_all(h);
+	h->dead = true;
+	h->dead_err = err;
+}
+
+static struct hproc *host_proc(struct host *h, int pid)
+{
+	if (pid < 1 || pid > h->nr_procs || h->procs[pid - 1].pid <= 0)
+		return NULL;
+	return &h->procs[pid - 1];
+}
+
+/* One request to worker @pid and its reply.  Returns p->ret or -errno. */
+static long host_call(struct host *h, int pid, struct w_req *q, int fd, struct w_rep *p)
+{
+	struct hproc *w;
+	struct pollfd pfd;
+	int got, rfd;
+
+	memset(p, 0, sizeof(*p));
+	if (host_sig)
+		host_die(h, -EINTR);
+	if (h->dead)
+		return h->dead_err;
+	w = host_proc(h, pid);
+	if (!w)
+		return -ESRCH;
+	if (send_msg(w->sock, q, sizeof(*q), fd))
+		return -ECHILD;
+	pfd.fd = w->sock;
+	pfd.events = POLLIN;
+	for (;;) {
+		got = poll(&pfd, 1, host_ms_left(h));
+		if (got > 0)
+			break;
+		if (got == 0) {
+			host_die(h, -ETIMEDOUT);
+			return -ETIMEDOUT;
+		}
+		if (errno == EINTR && host_sig) {
+			host_die(h, -EINTR);
+			return -EINTR;
+		}
+	}
+	if (recv_msg(w->sock, p, sizeof(*p), &rfd)) {
+		/* the worker crashed */
+		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(w->sock);
+		w->pid = 0;
+		w->sock = -1;
+		return -ECHILD;
+	}
+	if (rfd >= 0)
+		close(rfd);
+	p->text[HOST_TEXT - 1] = 0;
+	return p->ret;
+}
+
+static int host_new_proc(struct host *h, int *idx, int *theirs)
+{
+	int sv[2];
+
+	if (h->nr_procs == HOST_MAX)
+		return -EMFILE;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	*idx = h->nr_procs++;
+	h->procs[*idx].sock = sv[0];
+	h->procs[*idx].pid = 0;
+	*theirs = sv[1];
+	return 0;
+}
+
+static long host_process(struct host *h, struct pl_bresult *r)
+{
+	int idx, theirs, err = host_new_proc(h, &idx, &theirs);
+	pid_t pid;
+
+	if (err)
+		return err;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(theirs);
+		return -errno;
+	}
+	if (pid == 0) {
+		struct w_ring rings[HOST_RINGS];
+
+		for (int i = 0; i < HOST_RINGS; i++)
+			rings[i].fd = -1;
+		worker_start(theirs, rings, true);
+	}
+	close(theirs);
+	h->procs[idx].pid = pid;
+	r->id = idx + 1;
+	return 0;
+}
+
+static long host_fork(struct host *h, int pid, struct pl_bresult *r)
+{
+	int idx, theirs, err;
+	struct w_req q = { .op = W_FORK };
+	struct w_rep p;
+	long ret;
+
+	if (!host_proc(h, pid))
+		return -ESRCH;
+	err = host_new_proc(h, &idx, &theirs);
+	if (err)
+		return err;
+	ret = host_call(h, pid, &q, theirs, &p);
+	close(theirs);
+	if (ret < 0) {
+		close(h->procs[idx].sock);
+		h->procs[idx].sock = -1;
+		return ret;
+	}
+	h->procs[idx].pid = (int)ret;
+	r->id = idx + 1;
+	return 0;
+}
+
+static long host_exit(struct host *h, int pid)
+{
+	struct w_req q = { .op = W_EXIT };
+	struct w_rep p;
+	struct hproc *w;
+	long ret = host_call(h, pid, &q, -1, &p);
+
+	if (ret < 0)
+		return ret;
+	w = &h->procs[pid - 1];
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(w->sock);
+	w->pid = 0;
+	w->sock = -1;
+	return 0;
+}
+
+static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct hfile *f;
+	struct statfs st;
+	char path[96];
+	int fd;
+
+	if (h->nr_files == HOST_MAX)
+		return host_skip(r, SK_LIMIT);
+	if (s->arg == PL_FS_HUGETLBFS)
+		return host_skip(r, SK_HUGETLBFS);
+	if (s->text && s->n > 4096)
+		return host_skip(r, SK_BIG_FILE);
+	if (s->arg == PL_FS_EXT4) {
+		if (statfs("/tmp", &st) || st.f_type != EXT4_MAGIC)
+			return host_skip(r, SK_NO_EXT4);
+		if (!h->dir[0]) {
+			snprintf(h->dir, sizeof(h->dir), "/tmp/pinlab-host.XXXXXX");
+			if (!mkdtemp(h->dir)) {
+				h->dir[0] = 0;
+				return -errno;
+			}
+		}
+		snprintf(path, sizeof(path), "%s/f%d", h->dir, h->nr_files + 1);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		unlink(path);	/* nothing on disk once the fd is closed */
+	} else {
+		fd = memfd_create("pinlab", MFD_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+	}
+	if (ftruncate(fd, (off_t)s->n * HOST_PAGE)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	if (s->text) {
+		for (uint64_t i = 0; i < s->n; i++)
+			if (pwrite(fd, s->text, strlen(s->text) + 1, (off_t)(i * HOST_PAGE)) < 0) {
+				int err = errno;
+
+				close(fd);
+				return -err;
+			}
+	}
+	f = &h->files[h->nr_files++];
+	f->fd = fd;
+	f->fs = s->arg;
+	r->id = h->nr_files;
+	return 0;
+}
+
+static struct hfile *host_filep(struct host *h, int id)
+{
+	return id >= 1 && id <= h->nr_files ? &h->files[id - 1] : NULL;
+}
+
+static struct hpipe *host_pipe(struct host *h, int id)
+{
+	if (id < 1 || id > h->nr_pipes || h->pipes[id - 1].rfd < 0)
+		return NULL;
+	return &h->pipes[id - 1];
+}
+
+static struct hring *host_ring(struct host *h, int id)
+{
+	if (id < 1 || id > h->nr_rings || h->rings[id - 1].idx < 0)
+		return NULL;
+	return &h->rings[id - 1];
+}
+
+/* Read one page (the text at its start) of fd at page index. */
+static long host_pread(struct host *h, int fd, uint32_t index)
+{
+	ssize_t got = pread(fd, h->text, HOST_TEXT - 1, (off_t)index * HOST_PAGE);
+
+	if (got < 0)
+		return -errno;
+	h->text[got] = 0;	/* past EOF: zeroes */
+	return 0;
+}
+
+static long host_pipe_read(struct host *h, int id)
+{
+	struct hpipe *pp = host_pipe(h, id);
+	char page[HOST_PAGE];
+	ssize_t got;
+
+	if (!pp)
+		return -EBADF;
+	got = read(pp->rfd, page, sizeof(page));
+	if (got < 0)
+		return -errno;
+	if (got == 0)
+		return -ENODATA;
+	page[got == HOST_PAGE ? HOST_PAGE - 1 : got] = 0;
+	page[HOST_TEXT - 1] = 0;
+	memcpy(h->text, page, HOST_TEXT);
+	return 0;
+}
+
+static long host_file_rw(struct host *h, const struct pl_bstep *s, bool write)
+{
+	struct hfile *f = host_filep(h, s->file);
+
+	if (!f)
+		return -EBADF;
+	for (uint32_t i = 0; i < s->nr; i++) {
+		off_t off = (off_t)(s->index + i) * HOST_PAGE;
+		ssize_t got;
+
+		if (!write) {
+			got = pread(f->fd, h->text, 1, off);
+		} else if (s->text) {
+			got = pwrite(f->fd, s->text, strlen(s->text) + 1, off);
+		} else {
+			static const char zero[HOST_PAGE];
+
+			got = pwrite(f->fd, zero, sizeof(zero), off);
+		}
+		if (got < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int host_mmap_flags(unsigned int m)
+{
+	int f = 0;
+
+	f |= m & PL_MAP_PRIVATE ? MAP_PRIVATE : 0;
+	f |= m & PL_MAP_SHARED ? MAP_SHARED : 0;
+	f |= m & PL_MAP_ANONYMOUS ? MAP_ANONYMOUS : 0;
+	f |= m & PL_MAP_POPULATE ? MAP_POPULATE : 0;
+	f |= m & PL_MAP_HUGETLB ? MAP_HUGETLB : 0;
+	f |= m & PL_MAP_LOCKED ? MAP_LOCKED : 0;
+	f |= m & PL_MAP_HUGE_1GB ? (30 << MAP_HUGE_SHIFT) : 0;
+	return f;
+}
+
+static const int host_madv[] = {
+	[PL_MADV_DONTNEED] = MADV_DONTNEED, [PL_MADV_DONTFORK] = MADV_DONTFORK,
+	[PL_MADV_DOFORK] = MADV_DOFORK, [PL_MADV_WIPEONFORK] = MADV_WIPEONFORK,
+	[PL_MADV_KEEPONFORK] = MADV_KEEPONFORK, [PL_MADV_PAGEOUT] = MADV_PAGEOUT,
+	[PL_MADV_COLD] = MADV_COLD, [PL_MADV_HUGEPAGE] = MADV_HUGEPAGE,
+	[PL_MADV_NOHUGEPAGE] = MADV_NOHUGEPAGE, [PL_MADV_POPULATE_READ] = 22,
+	[PL_MADV_POPULATE_WRITE] = 23, [PL_MADV_MERGEABLE] = MADV_MERGEABLE,
+	[PL_MADV_UNMERGEABLE] = MADV_UNMERGEABLE, [PL_MADV_COLLAPSE] = 25,
+};
+
+static bool host_has_swap(void)
+{
+	FILE *f = fopen("/proc/swaps", "re");
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n > 1;
+}
+
+static long host_ring_register(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = { .op = W_RING_REG, .addr = s->addr, .nr = s->nr };
+	struct w_rep p;
+	long ret;
+
+	if (h->nr_rings == HOST_MAX)
+		return host_skip(r, SK_LIMIT);
+	ret = host_call(h, s->pid, &q, -1, &p);
+	if (ret == -ENOSYS)
+		return host_skip(r, SK_IOURING);
+	if (ret == -ENOMEM && !h->dead)
+		return host_skip(r, SK_MEMLOCK);
+	if (ret < 0)
+		return ret;
+	h->rings[h->nr_rings].owner = s->pid;
+	h->rings[h->nr_rings].idx = (int)ret;
+	r->id = ++h->nr_rings;
+	return 0;
+}
+
+static long host_ring_op(struct host *h, const struct pl_bstep *s, int op, bool write, int fd,
+			 uint32_t page)
+{
+	struct hring *g = host_ring(h, s->handle);
+	struct w_req q = { .op = op, .write = write, .page = page, .index = s->index };
+	struct w_rep p;
+	long ret;
+
+	if (!g)
+		return -EBADF;
+	q.arg = g->idx;
+	ret = host_call(h, g->owner, &q, fd, &p);
+	if (ret >= 0 && op == W_RING_UNREG)
+		g->idx = -1;
+	return ret < 0 ? ret : 0;
+}
+
+/* What the ring's device sees in buffer page @page: write it to a memfd, read that. */
+static long host_ring_read(struct host *h, const struct pl_bstep *s)
+{
+	long ret;
+
+	if (h->scratch < 0) {
+		h->scratch = memfd_create("pinlab-scratch", MFD_CLOEXEC);
+		if (h->scratch < 0)
+			return -errno;
+	}
+	ret = host_ring_op(h, &(struct pl_bstep){ .handle = s->handle, .index = 0 }, W_RING_RW,
+			   true, h->scratch, s->page);
+	if (ret < 0)
+		return ret;
+	return host_pread(h, h->scratch, 0);
+}
+
+static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = { .op = W_READ, .addr = s->addr, .nr = 1 };
+	struct w_rep p;
+	struct hfile *f;
+	long ret;
+
+	switch (s->src) {
+	case PL_SRC_USER:
+		ret = host_call(h, s->pid, &q, -1, &p);
+		if (ret < 0)
+			return ret;
+		snprintf(h->text, sizeof(h->text), "%s", p.text);
+		break;
+	case PL_SRC_PIPE:
+		ret = host_pipe_read(h, s->handle);
+		if (ret < 0)
+			return ret;
+		break;
+	case PL_SRC_FILE:
+		f = host_filep(h, s->file);
+		if (!f)
+			return -EBADF;
+		ret = host_pread(h, f->fd, s->index);
+		if (ret < 0)
+			return ret;
+		break;
+	case PL_SRC_RING:
+		ret = host_ring_read(h, s);
+		if (ret < 0)
+			return ret;
+		break;
+	case PL_SRC_PIN:
+		return host_skip(r, SK_GUP_TEST);
+	case PL_SRC_GUP:
+		return host_skip(r, SK_RAW_GUP);
+	case PL_SRC_DMA:
+		return host_skip(r, SK_RDMA);
+	case PL_SRC_DISK:
+		return host_skip(r, SK_DISK);
+	default:
+		return host_skip(r, SK_REMOTE);
+	}
+	r->text = h->text;
+	return 0;
+}
+
+static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = { .op = W_PAGEMAP, .addr = s->addr };
+	struct w_rep p;
+	long ret;
+
+	if (s->arg != PL_PROP_PRESENT && s->arg != PL_PROP_SWAPPED &&
+	    s->arg != PL_PROP_SOFT_DIRTY)
+		return host_skip(r, SK_PROP);
+	ret = host_call(h, s->pid, &q, -1, &p);
+	if (ret < 0)
+		return ret;
+	if (s->arg == PL_PROP_PRESENT)
+		r->prop = p.val >> 63 & 1;
+	else if (s->arg == PL_PROP_SWAPPED)
+		r->prop = p.val >> 62 & 1;
+	else
+		r->prop = p.val >> 55 & 1;
+	return 0;
+}
+
+static long host_vmsplice(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct hpipe *pp = host_pipe(h, s->handle);
+	struct w_req q = { .op = W_VMSPLICE, .addr = s->addr, .nr = s->nr };
+	struct w_rep p;
+	long ret;
+
+	if (!pp)
+		return -EBADF;
+	ret = host_call(h, s->pid, &q, pp->wfd, &p);
+	if (ret < 0)
+		return ret;
+	r->count = (long)p.val;
+	return 0;
+}
+
+static long host_simple(struct host *h, int pid, struct w_req *q, struct pl_bresult *r)
+{
+	struct w_rep p;
+	long ret = host_call(h, pid, q, -1, &p);
+
+	if (ret >= 0)
+		r->addr = p.addr;
+	return ret < 0 ? ret : 0;
+}
+
+static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct host *h = host_of(be);
+	uint64_t len = (uint64_t)s->nr * HOST_PAGE;
+	struct w_req q;
+	struct hfile *f;
+	struct hpipe *pp;
+	int fds[2];
+
+	memset(r, 0, sizeof(*r));
+	memset(&q, 0, sizeof(q));
+	if (s->flags & PL_STEP_FAST)
+		return host_skip(r, SK_GUP_FAST);
+	switch (s->op) {
+	case PL_OP_PROCESS:
+		return host_process(h, r);
+	case PL_OP_FORK:
+		return host_fork(h, s->pid, r);
+	case PL_OP_EXIT:
+		return host_exit(h, s->pid);
+	case PL_OP_FILE:
+		return host_file(h, s, r);
+	case PL_OP_SWAPON:
+		return host_has_swap() ? 0 : host_skip(r, SK_NO_SWAP);
+	case PL_OP_HUGETLB_POOL:
+	case PL_OP_THP:
+	case PL_BOP_MTHP:
+	case PL_BOP_POOL:
+		return host_skip(r, SK_SYSFS);
+	case PL_BOP_PIPE:
+		if (h->nr_pipes == HOST_MAX)
+			return host_skip(r, SK_LIMIT);
+		if (pipe2(fds, O_CLOEXEC))
+			return -errno;
+		fcntl(fds[0], F_SETFL, O_NONBLOCK);	/* reading an empty pipe: EAGAIN */
+		h->pipes[h->nr_pipes].rfd = fds[0];
+		h->pipes[h->nr_pipes].wfd = fds[1];
+		r->id = ++h->nr_pipes;
+		return 0;
+	case PL_OP_CLOSE:
+		pp = host_pipe(h, s->handle);
+		if (!pp)
+			return -EBADF;
+		close(pp->rfd);
+		close(pp->wfd);
+		pp->rfd = pp->wfd = -1;
+		return 0;
+	case PL_OP_MMAP:
+		if (s->mflags & (PL_MAP_PFNMAP | PL_MAP_FIXED))
+			return host_skip(r, SK_PFNMAP);
+		f = s->file >= 0 ? host_filep(h, s->file) : NULL;
+		if (s->file >= 0 && !f)
+			return -EBADF;
+		q.op = W_MMAP;
+		q.len = s->n;
+		q.prot = s->prot;
+		q.arg = host_mmap_flags(s->mflags);
+		{
+			struct w_rep p;
+			long ret = host_call(h, s->pid, &q, f ? f->fd : -1, &p);
+
+			if (ret < 0)
+				return ret;
+			r->addr = p.addr;
+			return 0;
+		}
+	case PL_OP_MUNMAP:
+		q.op = W_MUNMAP;
+		q.addr = s->addr;
+		q.len = len;
+		return host_simple(h, s->pid, &q, r);
+	case PL_OP_MPROTECT:
+		q.op = W_MPROTECT;
+		q.addr = s->addr;
+		q.len = len;
+		q.prot = s->prot;
+		return host_simple(h, s->pid, &q, r);
+	case PL_OP_MADVISE:
+		if (s->arg < 0 || s->arg >= (int)(sizeof(host_madv) / sizeof(host_madv[0])))
+			return -EINVAL;
+		q.op = W_MADVISE;
+		q.addr = s->addr;
+		q.len = len;
+		q.arg = host_madv[s->arg];
+		return host_simple(h, s->pid, &q, r);
+	case PL_OP_MREMAP:
+		q.op = W_MREMAP;
+		q.addr = s->addr;
+		q.len = len;
+		q.n = s->n;
+		q.new_addr = s->new_addr;
+		q.arg = (s->flags & PL_STEP_MOVE ? MREMAP_MAYMOVE : 0) |
+			(s->new_addr ? MREMAP_MAYMOVE | MREMAP_FIXED : 0);
+		return host_simple(h, s->pid, &q, r);
+	case PL_OP_CLEAR_REFS:
+		q.op = W_CLEAR_REFS;
+		return host_simple(h, s->pid, &q, r);
+	case PL_OP_WRITE:
+	case PL_OP_READ:
+		if (s->op == PL_OP_READ && s->handle)
+			return host_pipe_read(h, s->handle);
+		if (s->file >= 0)
+			return host_file_rw(h, s, s->op == PL_OP_WRITE);
+		q.op = s->op == PL_OP_WRITE ? W_WRITE : W_READ;
+		q.addr = s->addr;
+		q.nr = s->nr;
+		q.zero = !s->text;
+		if (s->text)
+			snprintf(q.text, sizeof(q.text), "%s", s->text);
+		return host_simple(h, s->pid, &q, r);
+	case PL_OP_TRUNCATE:
+		f = host_filep(h, s->file);
+		if (!f)
+			return -EBADF;
+		return ftruncate(f->fd, (off_t)s->n * HOST_PAGE) ? -errno : 0;
+	case PL_OP_WRITEBACK:
+		f = host_filep(h, s->file);
+		if (!f)
+			return -EBADF;
+		if (s->flags & PL_BSTEP_WHOLE_FILE)
+			return fsync(f->fd) ? -errno : 0;
+		return sync_file_range(f->fd, (off_t)s->index * HOST_PAGE, (off_t)len,
+				       SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+				       SYNC_FILE_RANGE_WAIT_AFTER) ? -errno : 0;
+	case PL_OP_VMSPLICE:
+		return host_vmsplice(h, s, r);
+	case PL_OP_IOURING_REGISTER:
+		return host_ring_register(h, s, r);
+	case PL_OP_IOURING_UNREGISTER:
+		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0);
+	case PL_OP_IOURING_WRITE_FIXED:
+	case PL_OP_IOURING_READ_FIXED:
+		f = host_filep(h, s->file);
+		if (!f)
+			return -EBADF;
+		return host_ring_op(h, s, W_RING_RW, s->op == PL_OP_IOURING_WRITE_FIXED, f->fd,
+				    s->page);
+	case PL_OP_DIO_READ:
+	case PL_OP_DIO_WRITE:
+	case PL_OP_COMPLETE:
+		return host_skip(r, SK_DIO);
+	case PL_OP_RDMA_REG:
+	case PL_OP_RDMA_DEREG:
+	case PL_OP_DMA_WRITE:
+		return host_skip(r, SK_RDMA);
+	case PL_OP_PIN:
+	case PL_OP_UNPIN:
+		return host_skip(r, SK_GUP_TEST);
+	case PL_OP_GUP:
+	case PL_OP_PUT:
+		return host_skip(r, SK_RAW_GUP);
+	case PL_OP_PROC_MEM_WRITE:
+	case PL_OP_PROCESS_VM_WRITEV:
+		return host_skip(r, SK_REMOTE);
+	case PL_OP_RECLAIM:
+		return host_skip(r, SK_RECLAIM);
+	case PL_OP_COLLAPSE:
+	case PL_OP_SPLIT:
+		return host_skip(r, SK_THP_OP);
+	case PL_OP_UFFD_CONTINUE:
+		return host_skip(r, SK_UFFD);
+	case PL_OP_UPROBE_REGISTER:
+	case PL_OP_UPROBE_UNREGISTER:
+		return host_skip(r, SK_UPROBE);
+	case PL_OP_KSM_MERGE:
+		return host_skip(r, SK_KSM);
+	case PL_OP_EVICT:
+		return host_skip(r, SK_EVICT);
+	case PL_OP_CHECK_VALUE:
+		return host_check_value(h, s, r);
+	case PL_OP_CHECK_PROP:
+		return host_check_prop(h, s, r);
+	case PL_OP_CHECK_COUNT:
+		return host_skip(r, SK_COUNT);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Runs.
+ */
+static void host_end(struct pl_backend *be)
+{
+	struct host *h = host_of(be);
+
+	host_kill_all(h);
+	h->nr_procs = 0;
+	for (int i = 0; i < h->nr_files; i++)
+		close(h->files[i].fd);
+	h->nr_files = 0;
+	for (int i = 0; i < h->nr_pipes; i++)
+		if (h->pipes[i].rfd >= 0) {
+			close(h->pipes[i].rfd);
+			close(h->pipes[i].wfd);
+		}
+	h->nr_pipes = 0;
+	h->nr_rings = 0;
+	if (h->scratch >= 0)
+		close(h->scratch);
+	h->scratch = -1;
+	if (h->dir[0])
+		rmdir(h->dir);	/* its files were unlinked when created */
+	h->dir[0] = 0;
+	h->dead = false;
+}
+
+static int host_begin(struct pl_backend *be, const char *preset, const char *const *sets,
+		      int nr_sets, char *err, size_t errlen)
+{
+	struct host *h = host_of(be);
+
+	(void)preset;
+	host_end(be);
+	if (nr_sets) {
+		snprintf(err, errlen, "the host backend has no knobs (--set %s)", sets[0]);
+		return -EINVAL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &h->deadline);
+	h->deadline.tv_sec += h->timeout_ms / 1000;
+	h->deadline.tv_nsec += (long)(h->timeout_ms % 1000) * 1000000;
+	if (h->deadline.tv_nsec >= 1000000000) {
+		h->deadline.tv_sec++;
+		h->deadline.tv_nsec -= 1000000000;
+	}
+	return 0;
+}
+
+static bool host_has(struct pl_backend *be, const char *feature)
+{
+	(void)be;
+	(void)feature;
+	return true;	/* 1 GiB hugetlb: tried, and skipped by the pool set-up */
+}
+
+static void host_destroy(struct pl_backend *be)
+{
+	host_end(be);
+	free(host_of(be));
+}
+
+struct pl_backend *pl_host_backend_new(int timeout_ms)
+{
+	struct host *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	h->scratch = -1;
+	h->be.name = "host";
+	h->be.priv = h;
+	h->be.begin = host_begin;
+	h->be.step = host_step;
+	h->be.has = host_has;
+	h->be.end = host_end;
+	h->be.destroy = host_destroy;
+	return &h->be;
+}

@@ -1,0 +1,36 @@
+/*
+ * backend_host.h - the host backend: scenario steps on the running kernel.
+ *
+ * Each scenario process is a real worker process.  The first one is forked
+ * by pinlab; `fork` makes a worker clone itself (CLONE_PARENT, so every
+ * worker is pinlab's child and pinlab reaps them all).  pinlab drives each
+ * worker over a SOCK_SEQPACKET socketpair: one request (op and operands,
+ * maybe one fd in SCM_RIGHTS), one reply (-errno and what was observed).
+ *
+ * Steps without a host equivalent, and missing kernel features, return
+ * -PL_BSKIP with the reason; the executor reports the run as `skip`.
+ * docs/host.md lists what runs where.
+ */
+#ifndef PINLAB_HOST_BACKEND_HOST_H
+#define PINLAB_HOST_BACKEND_HOST_H
+
+#include <stdbool.h>
+
+#include "lang/backend.h"
+
+/* A backend whose runs are killed after timeout_ms (each run: every worker). */
+struct pl_backend *pl_host_backend_new(int timeout_ms);
+
+/* The distinct skip reasons, for `pinlab probe --explain-skips`. */
+const char *const *pl_host_skip_reasons(int *nr);
+
+/*
+ * SIGINT/SIGTERM: set a flag (the only global state: one volatile
+ * sig_atomic_t) that makes the running step kill its workers and return
+ * -EINTR.  The caller then destroys the backend (which removes everything)
+ * and stops.
+ */
+void pl_host_catch_signals(void);
+bool pl_host_interrupted(void);
+
+#endif /* PINLAB_HOST_BACKEND_HOST_H */
