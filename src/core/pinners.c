@@ -270,6 +270,41 @@ int pl_pipe_close(struct world *w, int pipe)
  * io_uring fixed buffers (io_uring/rsrc.c).
  */
 
+/*
+ * longterm_register(): pin @nr pages of @pid at @addr with FOLL_PIN|@flags
+ * for a user that keeps them indefinitely and expects them to track the
+ * mapping (coherent).  Returns the new pinset or NULL with *err set.
+ */
+static struct pl_pinset *longterm_register(struct world *w, enum pl_pin_kind kind, int pid,
+					   pl_addr addr, unsigned long nr, unsigned flags, int *err)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct pl_pinset *ps;
+	pl_pfn *pages;
+
+	*err = -ESRCH;
+	if (!mm)
+		return NULL;
+	w->cur_pid = pid;
+	*err = pin_all(w, mm, addr, nr, flags, false, &pages);
+	if (*err)
+		return NULL;
+	ps = pinset_new(w, kind, pid, mm, addr, (uint32_t)nr, pin_taken(w, flags), pages);
+	ps->coherent = true;
+	return ps;
+}
+
+/* longterm_unregister(): the device lets go (see longterm_release()). */
+static int longterm_unregister(struct world *w, int id, enum pl_pin_kind kind)
+{
+	struct pl_pinset *ps = pinset_lookup(w, id, kind);
+
+	if (!ps)
+		return -EBADF;
+	longterm_release(w, ps);
+	return 0;
+}
+
 /**
  * io_uring_register_buffers() - IORING_REGISTER_BUFFERS of @nr pages at @addr.
  * Long-term writable pins; 8ac268436e6d refuses dirty-tracked shared file
@@ -278,21 +313,11 @@ int pl_pipe_close(struct world *w, int pipe)
  */
 int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned long nr)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
-	struct pl_pinset *ps;
-	pl_pfn *pages;
-	int ret;
+	int err;
+	struct pl_pinset *ps = longterm_register(w, PL_PIN_IOURING, pid, addr, nr,
+						 FOLL_WRITE | FOLL_LONGTERM, &err);
 
-	if (!mm)
-		return -ESRCH;
-	w->cur_pid = pid;
-	ret = pin_all(w, mm, addr, nr, FOLL_WRITE | FOLL_LONGTERM, false, &pages);
-	if (ret)
-		return ret;
-	ps = pinset_new(w, PL_PIN_IOURING, pid, mm, addr, (uint32_t)nr,
-			pin_taken(w, FOLL_WRITE | FOLL_LONGTERM), pages);
-	ps->coherent = true;
-	return ps->id;
+	return ps ? ps->id : err;
 }
 
 /**
@@ -301,12 +326,7 @@ int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned l
  */
 int io_uring_unregister_buffers(struct world *w, int buf)
 {
-	struct pl_pinset *ps = pinset_lookup(w, buf, PL_PIN_IOURING);
-
-	if (!ps)
-		return -EBADF;
-	longterm_release(w, ps);
-	return 0;
+	return longterm_unregister(w, buf, PL_PIN_IOURING);
 }
 
 /** io_uring_write_fixed() - the device reads the buffer into file pages [@index, ...). */
@@ -472,24 +492,17 @@ int pl_dio_complete(struct world *w, int req)
  */
 int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct pl_pinset *ps;
 	unsigned flags;
-	pl_pfn *pages;
-	int ret;
+	int err;
 
-	if (!mm)
-		return -ESRCH;
 	if (w->policy.foll_pin)
 		flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
 	else
 		flags = FOLL_LONGTERM | FOLL_WRITE | (writable ? 0 : FOLL_FORCE);
-	w->cur_pid = pid;
-	ret = pin_all(w, mm, addr, nr, flags, false, &pages);
-	if (ret)
-		return ret;
-	ps = pinset_new(w, PL_PIN_RDMA, pid, mm, addr, (uint32_t)nr, pin_taken(w, flags), pages);
-	ps->coherent = true;
+	ps = longterm_register(w, PL_PIN_RDMA, pid, addr, nr, flags, &err);
+	if (!ps)
+		return err;
 	ps->dio_write = !writable;	/* read-only MR: the device only reads memory */
 	return ps->id;
 }
@@ -497,12 +510,7 @@ int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, boo
 /** pl_rdma_dereg_mr() - ibv_dereg_mr(): like io_uring's unregister. */
 int pl_rdma_dereg_mr(struct world *w, int mr)
 {
-	struct pl_pinset *ps = pinset_lookup(w, mr, PL_PIN_RDMA);
-
-	if (!ps)
-		return -EBADF;
-	longterm_release(w, ps);
-	return 0;
+	return longterm_unregister(w, mr, PL_PIN_RDMA);
 }
 
 /** pl_rdma_dma_write() - an RDMA WRITE lands in page @page.  -EACCES on a R/O MR. */
