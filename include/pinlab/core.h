@@ -370,6 +370,8 @@ struct pl_preset {
 const struct pl_preset *pl_presets(int *n);
 const struct pl_preset *pl_preset_find(const char *name);
 int pl_preset_index(const char *name);
+/* The preset of a kernel release ("6.1.0-27-amd64" -> v6.0); the newest for later ones. */
+const struct pl_preset *pl_preset_for_kernel(const char *release);
 /* Knob table for --set and `pinlab presets`. */
 struct pl_knob {
 	const char *name;

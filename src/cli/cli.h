@@ -49,6 +49,7 @@ enum {
 	CLI_FORMAT	= 1u << 4,	/* --format F */
 	CLI_TRACE	= 1u << 5,	/* --trace */
 	CLI_AT		= 1u << 6,	/* --at STEP */
+	CLI_SWAPFILE	= 1u << 7,	/* --allow-swapfile */
 };
 
 #define CLI_MAX_SETS 32
@@ -63,6 +64,7 @@ struct cli_opts {
 	const char *format;		/* NULL: not given (the command checks the value) */
 	bool trace;
 	int at;				/* 0: not given */
+	bool allow_swapfile;
 	char **args;			/* the operands, in order */
 	int nr_args;
 };

@@ -23,30 +23,36 @@
 
 static const char probe_usage[] =
 	"usage: pinlab probe PATH... [--preset P] [--backing B] [--format table|ktap|json]\n"
+	"                    [--allow-swapfile]\n"
 	"       pinlab probe --explain-skips\n"
 	"\n"
 	"Run scenarios on the running kernel (the host backend): every scenario process\n"
 	"is a real worker process, every step a real system call, every check reads\n"
 	"real bytes.  Output as for `pinlab run`; JSON adds \"backend\": \"host\" and\n"
 	"\"kernel\": the uname -r of this machine.\n"
-	"  --preset P        whose `expect` lines apply (default: latest)\n"
+	"  --preset P        whose `expect` lines apply (default: the preset of this\n"
+	"                    kernel's release, as `pinlab presets` lists the ranges)\n"
 	"  --backing B       only backing B (default: the scenario's matrix)\n"
 	"  --format F        table (default), ktap or json\n"
+	"  --allow-swapfile  as root, with no swap: add a temporary 64 MiB swapfile in\n"
+	"                    /tmp for the swapped backings (removed at the end)\n"
 	"  --explain-skips   list every reason a host run can be skipped\n"
 	"\n"
 	"A step with no host equivalent, or a kernel feature this machine lacks, makes\n"
-	"the run `skip` with the reason.  Each run is killed after 10 s (its outcome is\n"
-	"then a failure with ETIMEDOUT).  Workers and temp files are removed after\n"
-	"each run and on SIGINT/SIGTERM.\n"
+	"the run `skip` with the reason.  As root, the backings that need them change\n"
+	"THP/mTHP modes and hugetlb pool sizes in sysfs, as the kernel's cow.c does;\n"
+	"every value is written back after each run.  Each run is killed after 10 s\n"
+	"(its outcome is then a failure with ETIMEDOUT).  Workers, temp files, the\n"
+	"swapfile and the sysfs values are cleaned up also on SIGINT/SIGTERM.\n"
 	"\n"
 	"exit status: 0 every outcome matched its expectation, 1 one did not,\n"
 	"2 bad input or usage, 3 internal error, 130 interrupted\n";
 
 static const char diff_usage[] =
-	"usage: pinlab diff PATH... [--preset P] [--backing B]\n"
+	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile]\n"
 	"\n"
-	"Run each (scenario, backing) on the model under preset P (default: latest)\n"
-	"and on the running kernel, and print every outcome and every observation\n"
+	"Run each (scenario, backing) on the model under preset P (default: the\n"
+	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
 	"(check step) where they disagree, with both values.  Host runs that skip\n"
 	"are counted, not compared.  Last line: \"N runs: N agree, N disagree,\n"
 	"N skipped on the host\".\n"
@@ -54,8 +60,20 @@ static const char diff_usage[] =
 	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
 	"3 internal error, 130 interrupted\n";
 
-#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT)
-#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING)
+#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE)
+#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE)
+
+/* --preset, or the preset whose kernel range holds this machine's release. */
+static const char *probe_preset(const struct cli_opts *o)
+{
+	struct utsname u;
+
+	if (o->preset)
+		return pl_preset_find(o->preset)->name;
+	if (uname(&u))
+		return "latest";
+	return pl_preset_for_kernel(u.release)->name;
+}
 
 static int probe_backings(const struct pl_scenario *sc, const struct cli_opts *o, int *idx)
 {
@@ -121,7 +139,7 @@ static int cmd_probe(int argc, char **argv)
 		ret = cli_load(o.args, o.nr_args, &files);
 	if (ret)
 		goto out;
-	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";
+	preset = probe_preset(&o);
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "unknown");
 	for (int i = 0; i < files.n; i++)
@@ -131,6 +149,7 @@ static int cmd_probe(int argc, char **argv)
 		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
+	pl_host_allow_swapfile(be, o.allow_swapfile);
 	pl_host_catch_signals();
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
@@ -374,13 +393,14 @@ static int cmd_diff(int argc, char **argv)
 		ret = cli_load(o.args, o.nr_args, &files);
 	if (ret)
 		goto out;
-	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";
+	preset = probe_preset(&o);
 	model = rec_new(pl_model_backend_new());
 	host = rec_new(pl_host_backend_new(PROBE_TIMEOUT_MS));
 	if (!model || !host) {
 		ret = PL_EXIT_INTERNAL;
 		goto done;
 	}
+	pl_host_allow_swapfile(rec_of(host)->in, o.allow_swapfile);
 	pl_host_catch_signals();
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = probe_backings(files.f[i].sc, &o, idx);

@@ -342,6 +342,54 @@ const struct pl_preset *pl_preset_find(const char *name)
 	return i < 0 ? NULL : &presets[i];
 }
 
+/* "6.18.44-fc" -> {6, 18, 44}; returns how many numbers were read (0..3). */
+static int kernel_version(const char *s, unsigned long v[3])
+{
+	int n = 0;
+
+	v[0] = v[1] = v[2] = 0;
+	while (n < 3 && *s >= '0' && *s <= '9') {
+		unsigned long x = 0;
+
+		while (*s >= '0' && *s <= '9')
+			x = x * 10 + (unsigned long)(*s++ - '0');
+		v[n++] = x;
+		if (*s != '.')
+			break;
+		s++;
+	}
+	return n;
+}
+
+/*
+ * The era of a kernel release: the first preset whose range ends at or
+ * after it.  A range's end is the last version in its `kernels` text
+ * ("4.8.3 - 5.7" ends at 5.7, which takes every 5.7.x); releases after the
+ * newest range are the newest preset's.
+ */
+const struct pl_preset *pl_preset_for_kernel(const char *release)
+{
+	unsigned long v[3], end[3];
+	int n = (int)PL_ARRAY_SIZE(presets);
+
+	if (kernel_version(release, v) < 2)
+		return &presets[n - 1];
+	for (int i = 0; i < n; i++) {
+		const char *last = presets[i].kernels, *p;
+		int m, j;
+
+		for (p = last; *p; p++)
+			if ((p == presets[i].kernels || p[-1] == ' ') && *p >= '0' && *p <= '9')
+				last = p;
+		m = kernel_version(last, end);
+		for (j = 0; j < m && v[j] == end[j]; j++)
+			;
+		if (j == m || v[j] < end[j])
+			return &presets[i];
+	}
+	return &presets[n - 1];
+}
+
 const struct pl_knob *pl_knobs(int *n)
 {
 	if (n)

@@ -38,6 +38,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -49,27 +50,28 @@
 #define HOST_TEXT	256
 #define HOST_MAX	64	/* processes, files, pipes, rings per run */
 #define HOST_RINGS	16	/* rings per worker */
+#define HOST_SETTINGS	24	/* sysfs files changed in one run */
+#define HOST_SWAP_PAGES	16384	/* the temporary swapfile: 64 MiB */
 #define EXT4_MAGIC	0xEF53
 
 /* ---------------------------------------------------------------------------
  * Skip reasons: the executor reports a run that hits one as `skip`.
  */
 enum host_skip {
-	SK_GUP_FAST, SK_GUP_TEST, SK_RAW_GUP, SK_NO_SWAP, SK_SYSFS, SK_DIO, SK_RDMA,
-	SK_REMOTE, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
-	SK_HUGETLBFS, SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
-	SK_PFNMAP, SK_LIMIT, SK_NR,
+	SK_GUP_FAST, SK_GUP_TEST, SK_RAW_GUP, SK_NO_SWAP, SK_DIO, SK_RDMA,
+	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
+	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
+	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_NR,
 };
 
 static const char *const host_skips[SK_NR] = {
 	[SK_GUP_FAST]	= "no host equivalent: explicit GUP-fast choice",
-	[SK_GUP_TEST]	= "gup_test needs CONFIG_GUP_TEST (not in the host backend yet)",
+	[SK_GUP_TEST]	= "gup_test pins: the host backend does not drive /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, a debug option)",
 	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() reference",
-	[SK_NO_SWAP]	= "no swap on this machine",
-	[SK_SYSFS]	= "host backend does not change system-wide settings (THP, mTHP, hugetlb pool, swap)",
-	[SK_DIO]	= "O_DIRECT is not in the host backend yet",
+	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
+	[SK_DIO]	= "no host equivalent: an O_DIRECT request held open across steps (the kernel completes it when it likes)",
 	[SK_RDMA]	= "no RDMA device",
-	[SK_REMOTE]	= "/proc/pid/mem and process_vm_* are not in the host backend yet",
+	[SK_KPAGEFLAGS]	= "page flags need /proc/kpageflags and PFNs in pagemap (root)",
 	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
 	[SK_THP_OP]	= "no host equivalent: collapse or split of one chosen THP",
 	[SK_UFFD]	= "userfaultfd is not in the host backend yet",
@@ -77,15 +79,18 @@ static const char *const host_skips[SK_NR] = {
 	[SK_KSM]	= "no host equivalent: one synchronous ksmd scan",
 	[SK_EVICT]	= "no host equivalent: eviction of one chosen page cache page",
 	[SK_DISK]	= "no host equivalent: reading the disk behind the page cache",
-	[SK_HUGETLBFS]	= "hugetlbfs files are not in the host backend yet",
 	[SK_NO_EXT4]	= "no ext4 filesystem at /tmp",
 	[SK_BIG_FILE]	= "a filled file of more than 4096 pages",
-	[SK_PROP]	= "page state not observable from userspace (only present, swapped, soft-dirty are)",
+	[SK_PROP]	= "page state not observable from userspace (PG_anon_exclusive, PTE write bit, pins)",
 	[SK_COUNT]	= "no host equivalent: refcount, mapcount and pincount are not observable",
 	[SK_IOURING]	= "io_uring unavailable (disabled, or not supported by this kernel)",
 	[SK_MEMLOCK]	= "io_uring buffer registration refused: RLIMIT_MEMLOCK too low or not root",
 	[SK_PFNMAP]	= "no host equivalent: a driver's PFN mapping",
 	[SK_LIMIT]	= "scenario larger than the host backend's tables",
+	[SK_NOT_ROOT]	= "changing THP, mTHP or hugetlb pool settings needs root",
+	[SK_NO_SETTING]	= "this kernel lacks the THP/mTHP size or hugetlb page size (no sysfs file)",
+	[SK_POOL]	= "the kernel could not allocate the hugetlb pages the backing needs",
+	[SK_SWAPFILE]	= "could not set up a temporary swapfile in /tmp (not ext4, or swapon refused)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -122,8 +127,11 @@ bool pl_host_interrupted(void)
  */
 enum w_op {
 	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
-	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS,
+	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
 };
+
+/* W_REMOTE: q->arg */
+enum { R_PROC_MEM_WRITE, R_VM_WRITEV, R_PROC_MEM_READ, R_VM_READV };
 
 struct w_req {
 	int op;
@@ -353,16 +361,68 @@ static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint3
 	return ret == HOST_PAGE ? 0 : -EIO;
 }
 
-static long w_pagemap(uint64_t addr, uint64_t *val)
+/* Read one u64 at index @i of a /proc table; 0 or -errno. */
+static long w_proc_u64(const char *path, uint64_t i, uint64_t *val)
 {
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t got;
 
+	*val = 0;
 	if (fd < 0)
 		return -errno;
-	got = pread(fd, val, sizeof(*val), (off_t)(addr / HOST_PAGE * sizeof(*val)));
+	got = pread(fd, val, sizeof(*val), (off_t)(i * sizeof(*val)));
 	close(fd);
 	return got == sizeof(*val) ? 0 : -EIO;
+}
+
+/*
+ * The page at @addr as the kernel reports it: the pagemap entry, and for a
+ * present page whose PFN we may see (CAP_SYS_ADMIN), its /proc/kpageflags
+ * and /proc/kpagecount entries (flags[0], flags[1]).
+ */
+#define PM_PRESENT	(1ull << 63)
+#define PM_PFN_MASK	((1ull << 55) - 1)
+
+static long w_pagemap(uint64_t addr, uint64_t *val, uint64_t flags[2])
+{
+	long ret = w_proc_u64("/proc/self/pagemap", addr / HOST_PAGE, val);
+	uint64_t pfn = *val & PM_PFN_MASK;
+
+	flags[0] = flags[1] = 0;
+	if (ret || !(*val & PM_PRESENT) || !pfn)
+		return ret;
+	if (w_proc_u64("/proc/kpageflags", pfn, &flags[0]) ||
+	    w_proc_u64("/proc/kpagecount", pfn, &flags[1]))
+		return -EPERM;
+	return 0;
+}
+
+/* /proc/PID/mem (FOLL_FORCE) or process_vm_{readv,writev} (no force) of one page's text. */
+static long w_remote(const struct w_req *q, char *out)
+{
+	struct iovec local, remote = { (void *)(uintptr_t)q->addr, 0 };
+	bool write = q->arg == R_PROC_MEM_WRITE || q->arg == R_VM_WRITEV;
+	char path[64];
+	ssize_t got;
+	int fd;
+
+	local.iov_base = write ? (void *)q->text : out;
+	local.iov_len = write ? strlen(q->text) + 1 : HOST_TEXT - 1;
+	remote.iov_len = local.iov_len;
+	memset(out, 0, HOST_TEXT);
+	if (q->arg == R_VM_WRITEV || q->arg == R_VM_READV) {
+		got = write ? process_vm_writev((pid_t)q->n, &local, 1, &remote, 1, 0)
+			    : process_vm_readv((pid_t)q->n, &local, 1, &remote, 1, 0);
+		return got < 0 ? -errno : 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%llu/mem", (unsigned long long)q->n);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = write ? pwrite(fd, local.iov_base, local.iov_len, (off_t)q->addr)
+		    : pread(fd, local.iov_base, local.iov_len, (off_t)q->addr);
+	close(fd);
+	return got < 0 ? -errno : 0;
 }
 
 static long w_clear_refs(void)
@@ -465,8 +525,16 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0)
 			return -EBADF;
 		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->index);
-	case W_PAGEMAP:
-		return w_pagemap(q->addr, &p->val);
+	case W_PAGEMAP: {
+		uint64_t flags[2];
+		long ret2 = w_pagemap(q->addr, &p->val, flags);
+
+		p->addr = flags[0];
+		memcpy(p->text, &flags[1], sizeof(flags[1]));
+		return ret2;
+	}
+	case W_REMOTE:
+		return w_remote(q, p->text);
 	case W_CLEAR_REFS:
 		return w_clear_refs();
 	}
@@ -508,10 +576,17 @@ struct hproc {
 struct hfile {
 	int fd;
 	int fs;
+	unsigned int huge_order;	/* hugetlbfs: 9 or 18 */
 };
 
 struct hpipe {
 	int rfd, wfd;
+};
+
+/* A sysfs file the run changed, and what it held before. */
+struct hsetting {
+	char path[112];
+	char orig[32];
 };
 
 struct hring {
@@ -535,6 +610,11 @@ struct host {
 	int nr_rings;
 	int scratch;		/* memfd for reading ring pages; -1 */
 	char dir[64];		/* mkdtemp() dir for ext4 files, "" = none */
+	struct hsetting set[HOST_SETTINGS];	/* journal: restored by end(), newest first */
+	int nr_set;
+	uint64_t pool_max[2];	/* hugetlb pages of 2 MiB, 1 GiB the kernel found at most; 0 = any */
+	bool allow_swapfile;
+	char swapfile[64];	/* our swapfile, swapon'd; "" = none (removed by destroy()) */
 	char text[HOST_TEXT];	/* a reply's text, valid until the next step */
 };
 
@@ -722,17 +802,37 @@ static long host_exit(struct host *h, int pid)
 	return 0;
 }
 
+/*
+ * Write @text at byte @off of a file.  hugetlbfs has no write(2): its pages
+ * are written through a shared mapping of the huge page that holds @off.
+ */
+static int host_file_store(const struct hfile *f, const char *text, off_t off)
+{
+	size_t huge, len = strlen(text) + 1;
+	off_t base;
+	char *p;
+
+	if (f->fs != PL_FS_HUGETLBFS)
+		return pwrite(f->fd, text, len, off) < 0 ? -errno : 0;
+	huge = (size_t)HOST_PAGE << f->huge_order;
+	base = off - off % (off_t)huge;
+	p = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, base);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy(p + (off - base), text, len);
+	munmap(p, huge);
+	return 0;
+}
+
 static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	struct hfile *f;
 	struct statfs st;
 	char path[96];
-	int fd;
+	int fd, err;
 
 	if (h->nr_files == HOST_MAX)
 		return host_skip(r, SK_LIMIT);
-	if (s->arg == PL_FS_HUGETLBFS)
-		return host_skip(r, SK_HUGETLBFS);
 	if (s->text && s->n > 4096)
 		return host_skip(r, SK_BIG_FILE);
 	if (s->arg == PL_FS_EXT4) {
@@ -750,29 +850,36 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 		if (fd < 0)
 			return -errno;
 		unlink(path);	/* nothing on disk once the fd is closed */
+	} else if (s->arg == PL_FS_HUGETLBFS) {
+		/* memfd_create(MFD_HUGETLB) is a file on the kernel's internal hugetlbfs */
+		unsigned int flags = MFD_CLOEXEC | MFD_HUGETLB;
+
+		flags |= (s->huge_order == 18 ? 30u : 21u) << MAP_HUGE_SHIFT;	/* == MFD_HUGE_SHIFT */
+		fd = memfd_create("pinlab-hugetlb", flags);
+		if (fd < 0)
+			return errno == EINVAL ? host_skip(r, SK_NO_SETTING) : -errno;
 	} else {
 		fd = memfd_create("pinlab", MFD_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 	}
-	if (ftruncate(fd, (off_t)s->n * HOST_PAGE)) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	if (s->text) {
-		for (uint64_t i = 0; i < s->n; i++)
-			if (pwrite(fd, s->text, strlen(s->text) + 1, (off_t)(i * HOST_PAGE)) < 0) {
-				int err = errno;
-
-				close(fd);
-				return -err;
-			}
-	}
-	f = &h->files[h->nr_files++];
+	f = &h->files[h->nr_files];
 	f->fd = fd;
 	f->fs = s->arg;
+	f->huge_order = s->arg == PL_FS_HUGETLBFS ? (s->huge_order ? s->huge_order : 9) : 0;
+	if (ftruncate(fd, (off_t)s->n * HOST_PAGE)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	for (uint64_t i = 0; s->text && i < s->n; i++) {
+		err = host_file_store(f, s->text, (off_t)(i * HOST_PAGE));
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	h->nr_files++;
 	r->id = h->nr_files;
 	return 0;
 }
@@ -839,7 +946,9 @@ static long host_file_rw(struct host *h, const struct pl_bstep *s, bool write)
 		if (!write) {
 			got = pread(f->fd, h->text, 1, off);
 		} else if (s->text) {
-			got = pwrite(f->fd, s->text, strlen(s->text) + 1, off);
+			got = host_file_store(f, s->text, off);
+		} else if (f->fs == PL_FS_HUGETLBFS) {
+			got = host_file_store(f, "", off);
 		} else {
 			static const char zero[HOST_PAGE];
 
@@ -875,6 +984,159 @@ static const int host_madv[] = {
 	[PL_MADV_UNMERGEABLE] = MADV_UNMERGEABLE, [PL_MADV_COLLAPSE] = 25,
 };
 
+/* ---------------------------------------------------------------------------
+ * System-wide settings: THP and mTHP modes, hugetlb pools, a swapfile.
+ *
+ * The kernel's own cow.c changes the same sysfs files around each test; so
+ * does the host backend, as root only, journaling the value each file held
+ * before its first change.  end() writes them back after every run, newest
+ * first, once the run's workers are reaped (so the hugetlb pages they held
+ * are free again).  The swapfile, when --allow-swapfile let us make one,
+ * lives until destroy(): swapoff, then unlink.
+ */
+static int sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+	char *nl;
+
+	if (fd < 0)
+		return -errno;
+	got = read(fd, buf, len - 1);
+	close(fd);
+	if (got < 0)
+		return -EIO;
+	buf[got] = 0;
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* "always [madvise] never" -> "madvise"; a plain value stays as it is. */
+static void sysfs_selected(char *buf)
+{
+	char *open_br = strchr(buf, '['), *close_br;
+
+	if (!open_br || !(close_br = strchr(open_br, ']')))
+		return;
+	*close_br = 0;
+	memmove(buf, open_br + 1, strlen(open_br + 1) + 1);
+}
+
+static long host_setting(struct host *h, const char *path, const char *val,
+			 struct pl_bresult *r)
+{
+	struct hsetting *e = NULL;
+	int err;
+
+	if (access(path, F_OK))
+		return host_skip(r, SK_NO_SETTING);
+	if (geteuid() != 0)
+		return host_skip(r, SK_NOT_ROOT);
+	for (int i = 0; i < h->nr_set && !e; i++)
+		if (!strcmp(h->set[i].path, path))
+			e = &h->set[i];
+	if (!e) {
+		if (h->nr_set == HOST_SETTINGS)
+			return host_skip(r, SK_LIMIT);
+		e = &h->set[h->nr_set];
+		snprintf(e->path, sizeof(e->path), "%s", path);
+		err = sysfs_read(path, e->orig, sizeof(e->orig));
+		if (err)
+			return err;
+		sysfs_selected(e->orig);
+		h->nr_set++;
+	}
+	return sysfs_write(path, val);
+}
+
+static void host_restore_settings(struct host *h)
+{
+	while (h->nr_set > 0) {
+		struct hsetting *e = &h->set[--h->nr_set];
+
+		sysfs_write(e->path, e->orig);
+	}
+}
+
+static const char thp_dir[] = "/sys/kernel/mm/transparent_hugepage";
+
+static long host_thp_mode(struct host *h, int mode, struct pl_bresult *r)
+{
+	char path[112];
+	const char *val = mode == THP_ALWAYS ? "always" : mode == THP_NEVER ? "never" : "madvise";
+
+	snprintf(path, sizeof(path), "%s/enabled", thp_dir);
+	return host_setting(h, path, val, r);
+}
+
+/* PL_BOP_MTHP: hugepages-<size>kB/enabled = always for one mTHP order. */
+static long host_mthp(struct host *h, int order, struct pl_bresult *r)
+{
+	char path[112];
+
+	snprintf(path, sizeof(path), "%s/hugepages-%ukB/enabled", thp_dir, 4u << order);
+	return host_setting(h, path, "always", r);
+}
+
+/*
+ * A hugetlb pool of exactly @n free pages of one order.  The kernel may
+ * fail to find contiguous memory for all of them (1 GiB pages at run time):
+ * that is a skip, not a failure.
+ */
+static long host_pool(struct host *h, unsigned int order, uint64_t n, struct pl_bresult *r)
+{
+	char path[112], val[32];
+	long ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages",
+		 4ul << order);
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)n);
+	char free_path[112], got[32];
+	uint64_t *max = &h->pool_max[order > 9];
+
+	/* a size the kernel could not find once is not tried again in this backend */
+	if (*max && n > *max)
+		return host_skip(r, SK_POOL);
+	snprintf(free_path, sizeof(free_path),
+		 "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages", 4ul << order);
+	/*
+	 * Pages of the last run may come back late (io_uring drops its buffer
+	 * pins from a workqueue), and huge ranges may need compaction first:
+	 * a few tries, compacting memory once, before giving up.
+	 */
+	for (int try = 0; try < 20; try++) {
+		ret = host_setting(h, path, val, r);
+		if (ret)
+			return ret;
+		if (sysfs_read(free_path, got, sizeof(got)))
+			break;
+		if (strtoull(got, NULL, 10) == n)
+			return 0;
+		if (try == 19)
+			*max = strtoull(got, NULL, 10) ? strtoull(got, NULL, 10) : 1;
+		if (try == 0)
+			sysfs_write("/proc/sys/vm/compact_memory", "1");
+		else
+			nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000000 }, NULL);
+	}
+	return host_skip(r, SK_POOL);
+}
+
 static bool host_has_swap(void)
 {
 	FILE *f = fopen("/proc/swaps", "re");
@@ -887,6 +1149,70 @@ static bool host_has_swap(void)
 		n++;
 	fclose(f);
 	return n > 1;
+}
+
+/*
+ * mkswap, in our words: page 0 holds, from byte 1024, the version (1), the
+ * last usable page, the number of bad pages (0) and a UUID and label (left
+ * zero), and ends with the magic "SWAPSPACE2".  Every other page is written
+ * (zeroes), so the file has no holes for swapon to refuse.
+ */
+static int host_write_swapfile(int fd)
+{
+	static const char magic[] = "SWAPSPACE2";
+	char page[HOST_PAGE];
+	uint32_t hdr[3] = { 1, HOST_SWAP_PAGES - 1, 0 };
+
+	memset(page, 0, sizeof(page));
+	memcpy(page + 1024, hdr, sizeof(hdr));
+	memcpy(page + HOST_PAGE - (sizeof(magic) - 1), magic, sizeof(magic) - 1);
+	if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page))
+		return -EIO;
+	memset(page, 0, sizeof(page));
+	for (int i = 1; i < HOST_SWAP_PAGES; i++)
+		if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page))
+			return -EIO;
+	return fsync(fd) ? -errno : 0;
+}
+
+static void host_swapfile_remove(struct host *h)
+{
+	if (!h->swapfile[0])
+		return;
+	swapoff(h->swapfile);
+	unlink(h->swapfile);
+	h->swapfile[0] = 0;
+}
+
+/* swapon: there is swap, or (--allow-swapfile, root, ext4 /tmp) we add some. */
+static long host_swapon(struct host *h, struct pl_bresult *r)
+{
+	struct statfs st;
+	int fd, err;
+
+	if (h->swapfile[0] || host_has_swap())
+		return 0;
+	if (!h->allow_swapfile)
+		return host_skip(r, SK_NO_SWAP);
+	if (geteuid() != 0)
+		return host_skip(r, SK_NOT_ROOT);
+	if (statfs("/tmp", &st) || st.f_type != EXT4_MAGIC)
+		return host_skip(r, SK_SWAPFILE);
+	snprintf(h->swapfile, sizeof(h->swapfile), "/tmp/pinlab-swap.XXXXXX");
+	fd = mkostemp(h->swapfile, O_CLOEXEC);
+	if (fd < 0) {
+		h->swapfile[0] = 0;
+		return host_skip(r, SK_SWAPFILE);
+	}
+	fchmod(fd, 0600);
+	err = host_write_swapfile(fd);
+	close(fd);
+	if (err || swapon(h->swapfile, 0)) {
+		unlink(h->swapfile);
+		h->swapfile[0] = 0;
+		return host_skip(r, SK_SWAPFILE);
+	}
+	return 0;
 }
 
 static long host_ring_register(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
@@ -944,6 +1270,25 @@ static long host_ring_read(struct host *h, const struct pl_bstep *s)
 	return host_pread(h, h->scratch, 0);
 }
 
+/* proc-mem-write / process-vm-writev (and their reads): the actor on the target. */
+static long host_remote(struct host *h, const struct pl_bstep *s, int kind)
+{
+	struct hproc *t = host_proc(h, s->target);
+	struct w_req q = { .op = W_REMOTE, .arg = kind, .addr = s->addr };
+	struct w_rep p;
+	long ret;
+
+	if (!t)
+		return -ESRCH;
+	q.n = (uint64_t)t->pid;
+	if (s->text)
+		snprintf(q.text, sizeof(q.text), "%s", s->text);
+	ret = host_call(h, s->pid, &q, -1, &p);
+	if (ret >= 0)
+		snprintf(h->text, sizeof(h->text), "%s", p.text);
+	return ret < 0 ? ret : 0;
+}
+
 static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	struct w_req q = { .op = W_READ, .addr = s->addr, .nr = 1 };
@@ -984,31 +1329,87 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		return host_skip(r, SK_RDMA);
 	case PL_SRC_DISK:
 		return host_skip(r, SK_DISK);
+	case PL_SRC_PROC_MEM:
+	case PL_SRC_VM_READV:
+		ret = host_remote(h, s, s->src == PL_SRC_PROC_MEM ? R_PROC_MEM_READ : R_VM_READV);
+		if (ret < 0)
+			return ret;
+		break;
 	default:
-		return host_skip(r, SK_REMOTE);
+		return -EINVAL;
 	}
 	r->text = h->text;
 	return 0;
 }
 
+/* /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst) */
+#define KPF_DIRTY		4
+#define KPF_SWAPCACHE		14
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+#define KPF_KSM			21
+#define KPF_ZERO_PAGE		24
+
+/*
+ * Page properties userspace can see: the pagemap entry (present, swapped,
+ * soft-dirty) and, as root, the physical page's kpageflags and kpagecount.
+ * PG_anon_exclusive, PTE writability and pins are not visible.
+ */
 static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	struct w_req q = { .op = W_PAGEMAP, .addr = s->addr };
 	struct w_rep p;
+	uint64_t kflags, kcount;
+	bool present;
 	long ret;
 
-	if (s->arg != PL_PROP_PRESENT && s->arg != PL_PROP_SWAPPED &&
-	    s->arg != PL_PROP_SOFT_DIRTY)
+	switch (s->arg) {
+	case PL_PROP_PRESENT:
+	case PL_PROP_SWAPPED:
+	case PL_PROP_SOFT_DIRTY:
+	case PL_PROP_ZERO:
+	case PL_PROP_HUGE:
+	case PL_PROP_KSM:
+	case PL_PROP_SWAPCACHE:
+	case PL_PROP_DIRTY:
+	case PL_PROP_SHARED:
+		break;
+	default:
 		return host_skip(r, SK_PROP);
+	}
 	ret = host_call(h, s->pid, &q, -1, &p);
+	if (ret == -EPERM)
+		return host_skip(r, SK_KPAGEFLAGS);
 	if (ret < 0)
 		return ret;
-	if (s->arg == PL_PROP_PRESENT)
-		r->prop = p.val >> 63 & 1;
-	else if (s->arg == PL_PROP_SWAPPED)
+	present = p.val >> 63 & 1;
+	kflags = p.addr;
+	memcpy(&kcount, p.text, sizeof(kcount));
+	switch (s->arg) {
+	case PL_PROP_PRESENT:
+		r->prop = present;
+		break;
+	case PL_PROP_SWAPPED:
 		r->prop = p.val >> 62 & 1;
-	else
+		break;
+	case PL_PROP_SOFT_DIRTY:
 		r->prop = p.val >> 55 & 1;
+		break;
+	default:
+		if (present && !(p.val & PM_PFN_MASK))
+			return host_skip(r, SK_KPAGEFLAGS);	/* PFNs hidden: not root */
+		if (s->arg == PL_PROP_SHARED)
+			r->prop = present && kcount > 1;
+		else
+			r->prop = present && (kflags >> (s->arg == PL_PROP_ZERO ? KPF_ZERO_PAGE :
+						      s->arg == PL_PROP_KSM ? KPF_KSM :
+						      s->arg == PL_PROP_SWAPCACHE ? KPF_SWAPCACHE :
+						      s->arg == PL_PROP_DIRTY ? KPF_DIRTY :
+						      KPF_COMPOUND_HEAD) & 1);
+		if (s->arg == PL_PROP_HUGE)
+			r->prop = r->prop || (present && (kflags >> KPF_COMPOUND_TAIL & 1));
+		break;
+	}
 	return 0;
 }
 
@@ -1049,7 +1450,9 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 
 	memset(r, 0, sizeof(*r));
 	memset(&q, 0, sizeof(q));
-	if (s->flags & PL_STEP_FAST)
+	/* gup_test and raw GUP steps skip for what they are, fast or not */
+	if ((s->flags & PL_STEP_FAST) && s->op != PL_OP_PIN && s->op != PL_OP_UNPIN &&
+	    s->op != PL_OP_GUP && s->op != PL_OP_PUT)
 		return host_skip(r, SK_GUP_FAST);
 	switch (s->op) {
 	case PL_OP_PROCESS:
@@ -1061,12 +1464,15 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_FILE:
 		return host_file(h, s, r);
 	case PL_OP_SWAPON:
-		return host_has_swap() ? 0 : host_skip(r, SK_NO_SWAP);
+		return host_swapon(h, r);
 	case PL_OP_HUGETLB_POOL:
+		return host_pool(h, 9, s->n, r);
 	case PL_OP_THP:
+		return host_thp_mode(h, s->arg, r);
 	case PL_BOP_MTHP:
+		return host_mthp(h, s->arg, r);
 	case PL_BOP_POOL:
-		return host_skip(r, SK_SYSFS);
+		return host_pool(h, (unsigned int)s->arg, s->n, r);
 	case PL_BOP_PIPE:
 		if (h->nr_pipes == HOST_MAX)
 			return host_skip(r, SK_LIMIT);
@@ -1190,8 +1596,9 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_PUT:
 		return host_skip(r, SK_RAW_GUP);
 	case PL_OP_PROC_MEM_WRITE:
+		return host_remote(h, s, R_PROC_MEM_WRITE);
 	case PL_OP_PROCESS_VM_WRITEV:
-		return host_skip(r, SK_REMOTE);
+		return host_remote(h, s, R_VM_WRITEV);
 	case PL_OP_RECLAIM:
 		return host_skip(r, SK_RECLAIM);
 	case PL_OP_COLLAPSE:
@@ -1229,6 +1636,7 @@ static void host_end(struct pl_backend *be)
 	for (int i = 0; i < h->nr_files; i++)
 		close(h->files[i].fd);
 	h->nr_files = 0;
+	host_restore_settings(h);
 	for (int i = 0; i < h->nr_pipes; i++)
 		if (h->pipes[i].rfd >= 0) {
 			close(h->pipes[i].rfd);
@@ -1276,7 +1684,13 @@ static bool host_has(struct pl_backend *be, const char *feature)
 static void host_destroy(struct pl_backend *be)
 {
 	host_end(be);
+	host_swapfile_remove(host_of(be));
 	free(host_of(be));
+}
+
+void pl_host_allow_swapfile(struct pl_backend *be, bool allow)
+{
+	host_of(be)->allow_swapfile = allow;
 }
 
 struct pl_backend *pl_host_backend_new(int timeout_ms)

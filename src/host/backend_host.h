@@ -21,6 +21,12 @@
 /* A backend whose runs are killed after timeout_ms (each run: every worker). */
 struct pl_backend *pl_host_backend_new(int timeout_ms);
 
+/*
+ * Let the backend add a temporary swapfile (root, ext4 /tmp) when a run
+ * needs swap and the machine has none; destroy() turns it off and deletes it.
+ */
+void pl_host_allow_swapfile(struct pl_backend *be, bool allow);
+
 /* The distinct skip reasons, for `pinlab probe --explain-skips`. */
 const char *const *pl_host_skip_reasons(int *nr);
 

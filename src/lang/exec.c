@@ -1418,10 +1418,11 @@ static void x_setup_world(struct exec *x)
 	for (int g = 0; g < 2 && !need.pool; g++) {
 		if (!need.maps[g])
 			continue;
-		/* two per mapping (one to COW or unshare into) plus spares */
+		/* two per mapping (one to COW or unshare into) plus spares: one of 1 GiB, as few
+		 * machines can find four 1 GiB-aligned free ranges at run time */
 		b = x_bstep(x, PL_BOP_POOL, 0);
 		b.arg = g ? HPAGE_PUD_ORDER : HPAGE_PMD_ORDER;
-		b.n = 2 * need.maps[g] + (g ? 2 : 4);
+		b.n = 2 * need.maps[g] + (g ? 1 : 4);
 		x_setup(x, &b, NULL, "hugepages-%skB/nr_hugepages = %llu",
 			g ? "1048576" : "2048", (unsigned long long)b.n);
 	}

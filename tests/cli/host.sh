@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Description: the host backend (`pinlab probe`, `pinlab diff`) on the running
 # kernel: cow a01 and a03 pass on base, the model agrees, an io_uring scenario
-# passes or skips with a reason, and nothing is left behind (no worker
-# processes, no temp dirs), also after SIGINT.  Exit 77 if nothing could run.
+# passes or skips with a reason; the whole host-runnable catalog (cow/,
+# gup_longterm/, seeds/) agrees with the model under the preset of this
+# kernel; and nothing is left behind (no worker processes, no temp dirs, no
+# swapfile, every THP/mTHP/hugetlb sysfs value as before), also after
+# SIGINT.  Exit 77 if nothing could run.
 # Usage: tests/cli/host.sh BUILD_DIR
 set -u
 B=${1:?build dir}
@@ -26,8 +29,30 @@ workers() {
 	done
 	echo $n
 }
-tmpdirs() { ls -d /tmp/pinlab-host.* 2>/dev/null | sort; }
+tmpdirs() { ls -d /tmp/pinlab-host.* /tmp/pinlab-swap.* 2>/dev/null | sort; }
 tmp_before=$(tmpdirs)
+# What the backend may change for a run and must put back.
+sysstate() {
+	local f
+	for f in /sys/kernel/mm/transparent_hugepage/enabled \
+		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
+		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+		[ -r "$f" ] && echo "$f: $(cat "$f")"
+	done
+	tail -n +2 /proc/swaps 2>/dev/null
+}
+# Hugetlb pages held by io_uring come back from a workqueue: wait a little.
+settled() {
+	local i
+	for i in $(seq 40); do
+		[ "$(sysstate)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+sys_before=$(sysstate)
+swapopt=
+[ "$(id -u)" -eq 0 ] && swapopt=--allow-swapfile
 
 if [ "$(uname -s)" != Linux ]; then
 	echo "SKIP: not Linux"
@@ -67,6 +92,28 @@ else
 	bad "probe a08: exit $st"; sed 's/^/    /' "$t/out" "$t/err" | head
 fi
 
+# The catalog: every host-runnable (scenario, backing) of cow/, gup_longterm/
+# and seeds/ agrees with the model under this kernel's preset.  As root the
+# backend switches mTHP sizes, fills hugetlb pools and adds a swapfile.
+"$P" diff scenarios/cow scenarios/gup_longterm scenarios/seeds $swapopt >"$t/out" 2>"$t/err"
+st=$?
+summary=$(tail -n 1 "$t/out")
+echo "catalog diff: $summary"
+if [ $st -ne 0 ] || ! echo "$summary" | grep -q "^[0-9]* runs: [1-9][0-9]* agree, 0 disagree,"; then
+	bad "diff catalog: exit $st"; sed 's/^/    /' "$t/out" "$t/err" | head -40
+fi
+settled "$sys_before" || { bad "system settings not restored after diff"; sysstate; }
+"$P" probe scenarios/cow scenarios/gup_longterm scenarios/seeds $swapopt >"$t/out" 2>"$t/err"
+st=$?
+echo "catalog probe: $(tail -n 1 "$t/out")"
+[ $st -eq 0 ] || { bad "probe catalog: exit $st"; grep -v '^ok\|^skip' "$t/out" | head -20; }
+if [ "$(id -u)" -eq 0 ]; then
+	# as root the swapped rows run (with our swapfile if need be)
+	grep -q "^ok .*cow/a01-basic-cow-after-fork.pin .* swapped  *pass " "$t/out" ||
+		bad "probe as root: swapped base page did not run"
+fi
+settled "$sys_before" || { bad "system settings not restored after probe"; sysstate; }
+
 # every skip has a reason, and --explain-skips lists it
 "$P" probe --explain-skips >"$t/reasons" || bad "explain-skips"
 [ "$(wc -l <"$t/reasons")" -ge 10 ] || bad "explain-skips: too few reasons"
@@ -83,16 +130,19 @@ cmp -s "$t/o1" "$t/o2" || bad "probe output differs between two runs"
 
 # nothing left behind, also after SIGINT in the middle of a long run
 set -- ; for i in $(seq 30); do set -- "$@" scenarios/cow; done
-"$P" probe "$@" >/dev/null 2>"$t/err" &
-pid=$!
-sleep 0.3
-kill -INT $pid 2>/dev/null
-wait $pid
-st=$?
-[ $st -eq 130 ] || [ $st -eq 0 ] || bad "probe after SIGINT: exit $st"
-sleep 0.2
-[ "$(workers)" = 0 ] || { bad "pinlab workers left behind"; pgrep -a pinlab; }
-[ "$(tmpdirs)" = "$tmp_before" ] || bad "temp dirs left behind: $(tmpdirs)"
+for delay in 0.3 1.5; do
+	"$P" probe "$@" $swapopt >/dev/null 2>"$t/err" &
+	pid=$!
+	sleep $delay
+	kill -INT $pid 2>/dev/null
+	wait $pid
+	st=$?
+	[ $st -eq 130 ] || [ $st -eq 0 ] || bad "probe after SIGINT at ${delay}s: exit $st"
+	sleep 0.2
+	[ "$(workers)" = 0 ] || { bad "pinlab workers left behind"; pgrep -a pinlab; }
+	[ "$(tmpdirs)" = "$tmp_before" ] || bad "temp files left behind: $(tmpdirs)"
+	settled "$sys_before" || { bad "system settings not restored after SIGINT"; sysstate; }
+done
 
 [ $ran -eq 1 ] || exit 77
 exit $fail
