@@ -76,7 +76,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_THP_OP]	= "no host equivalent: collapse or split of one chosen THP",
 	[SK_UFFD]	= "userfaultfd is not in the host backend yet",
 	[SK_UPROBE]	= "uprobes are not in the host backend yet",
-	[SK_KSM]	= "no host equivalent: one synchronous ksmd scan",
+	[SK_KSM]	= "this kernel has no KSM (/sys/kernel/mm/ksm)",
 	[SK_EVICT]	= "no host equivalent: eviction of one chosen page cache page",
 	[SK_DISK]	= "no host equivalent: reading the disk behind the page cache",
 	[SK_NO_EXT4]	= "no ext4 filesystem at /tmp",
@@ -1137,6 +1137,49 @@ static long host_pool(struct host *h, unsigned int order, uint64_t n, struct pl_
 	return host_skip(r, SK_POOL);
 }
 
+/*
+ * ksm-merge: one synchronous scan of every MADV_MERGEABLE range, done as
+ * cow.c does it: let ksmd run flat out until it has completed two full
+ * scans (the first may start in the middle), then stop it (run = 0 keeps
+ * the merged pages).  end() puts the knobs back.
+ */
+static long host_ksm_merge(struct host *h, struct pl_bresult *r)
+{
+	static const char ksm[] = "/sys/kernel/mm/ksm";
+	char path[112], val[32];
+	unsigned long long start;
+	long ret;
+
+	snprintf(path, sizeof(path), "%s/full_scans", ksm);
+	if (sysfs_read(path, val, sizeof(val)))
+		return host_skip(r, SK_KSM);
+	start = strtoull(val, NULL, 10);
+	snprintf(path, sizeof(path), "%s/sleep_millisecs", ksm);
+	ret = host_setting(h, path, "0", r);
+	snprintf(path, sizeof(path), "%s/pages_to_scan", ksm);
+	if (!ret)
+		ret = host_setting(h, path, "10000", r);
+	snprintf(path, sizeof(path), "%s/run", ksm);
+	if (!ret)
+		ret = host_setting(h, path, "1", r);
+	if (ret)
+		return ret;
+	for (;;) {
+		snprintf(path, sizeof(path), "%s/full_scans", ksm);
+		if (sysfs_read(path, val, sizeof(val)))
+			return -EIO;
+		if (strtoull(val, NULL, 10) >= start + 2)
+			break;
+		if (!host_ms_left(h) || host_sig) {
+			host_die(h, host_sig ? -EINTR : -ETIMEDOUT);
+			return h->dead_err;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000000 }, NULL);
+	}
+	snprintf(path, sizeof(path), "%s/run", ksm);
+	return host_setting(h, path, "0", r);
+}
+
 static bool host_has_swap(void)
 {
 	FILE *f = fopen("/proc/swaps", "re");
@@ -1610,7 +1653,7 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_UPROBE_UNREGISTER:
 		return host_skip(r, SK_UPROBE);
 	case PL_OP_KSM_MERGE:
-		return host_skip(r, SK_KSM);
+		return host_ksm_merge(h, r);
 	case PL_OP_EVICT:
 		return host_skip(r, SK_EVICT);
 	case PL_OP_CHECK_VALUE:

@@ -103,6 +103,17 @@ if [ $st -ne 0 ] || ! echo "$summary" | grep -q "^[0-9]* runs: [1-9][0-9]* agree
 	bad "diff catalog: exit $st"; sed 's/^/    /' "$t/out" "$t/err" | head -40
 fi
 settled "$sys_before" || { bad "system settings not restored after diff"; sysstate; }
+# The page properties the backend reads from pagemap/kpageflags agree with
+# the model (tests/host/*.pin); as root every run must really run.
+"$P" diff tests/host $swapopt >"$t/out" 2>"$t/err"
+st=$?
+summary=$(tail -n 1 "$t/out")
+echo "page properties diff: $summary"
+[ $st -eq 0 ] || { bad "diff tests/host: exit $st"; sed 's/^/    /' "$t/out" "$t/err" | head -20; }
+if [ "$(id -u)" -eq 0 ] && ! echo "$summary" | grep -q " 0 skipped on the host$"; then
+	bad "diff tests/host as root: runs skipped"; grep -v '^ok' "$t/out" | head
+fi
+settled "$sys_before" || { bad "system settings not restored after KSM/props"; sysstate; }
 "$P" probe scenarios/cow scenarios/gup_longterm scenarios/seeds $swapopt >"$t/out" 2>"$t/err"
 st=$?
 echo "catalog probe: $(tail -n 1 "$t/out")"
