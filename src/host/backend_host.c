@@ -1386,12 +1386,37 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 }
 
 /* /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst) */
-#define KPF_DIRTY		4
 #define KPF_SWAPCACHE		14
 #define KPF_COMPOUND_HEAD	15
 #define KPF_COMPOUND_TAIL	16
 #define KPF_KSM			21
 #define KPF_ZERO_PAGE		24
+
+/*
+ * same-page: the PFNs pagemap gives the two workers (root only: PFNs read
+ * as 0 otherwise) are equal.  Both pages must be present.
+ */
+static long host_same_page(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = { .op = W_PAGEMAP, .addr = s->addr };
+	struct w_rep a, b;
+	long ret = host_call(h, s->pid, &q, -1, &a);
+
+	if (ret >= 0) {
+		q.addr = s->new_addr;
+		ret = host_call(h, s->target, &q, -1, &b);
+	}
+	if (ret == -EPERM)
+		return host_skip(r, SK_KPAGEFLAGS);
+	if (ret < 0)
+		return ret;
+	if ((a.val & PM_PRESENT && !(a.val & PM_PFN_MASK)) ||
+	    (b.val & PM_PRESENT && !(b.val & PM_PFN_MASK)))
+		return host_skip(r, SK_KPAGEFLAGS);	/* PFNs hidden: not root */
+	r->prop = (a.val & PM_PRESENT) && (b.val & PM_PRESENT) &&
+		  (a.val & PM_PFN_MASK) == (b.val & PM_PFN_MASK);
+	return 0;
+}
 
 /*
  * Page properties userspace can see: the pagemap entry (present, swapped,
@@ -1414,9 +1439,10 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 	case PL_PROP_HUGE:
 	case PL_PROP_KSM:
 	case PL_PROP_SWAPCACHE:
-	case PL_PROP_DIRTY:
 	case PL_PROP_SHARED:
 		break;
+	case PL_PROP_SAME_PAGE:
+		return host_same_page(h, s, r);
 	default:
 		return host_skip(r, SK_PROP);
 	}
@@ -1447,7 +1473,6 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 			r->prop = present && (kflags >> (s->arg == PL_PROP_ZERO ? KPF_ZERO_PAGE :
 						      s->arg == PL_PROP_KSM ? KPF_KSM :
 						      s->arg == PL_PROP_SWAPCACHE ? KPF_SWAPCACHE :
-						      s->arg == PL_PROP_DIRTY ? KPF_DIRTY :
 						      KPF_COMPOUND_HEAD) & 1);
 		if (s->arg == PL_PROP_HUGE)
 			r->prop = r->prop || (present && (kflags >> KPF_COMPOUND_TAIL & 1));

@@ -416,6 +416,7 @@ const struct pl_word pl_prop_words[] = {
 	{ "huge", PL_PROP_HUGE, "part of a large folio" },
 	{ "ksm", PL_PROP_KSM, "a KSM page" },
 	{ "swapcache", PL_PROP_SWAPCACHE, "in the swap cache" },
+	{ "same-page", PL_PROP_SAME_PAGE, "`same-page C M[j]`: the same physical page as C's M[j]" },
 	{ NULL, 0, NULL },
 };
 
@@ -568,6 +569,10 @@ static void ast_print_check(FILE *out, const struct pl_step *s)
 		ast_print_ref(out, &s->a);
 		fprintf(out, " is %s%s", s->flags & PL_STEP_NOT ? "not " : "",
 			pl_word_name(pl_prop_words, s->arg));
+		if (s->arg == PL_PROP_SAME_PAGE) {
+			fprintf(out, " %s ", s->target.name);
+			ast_print_ref(out, &s->b);
+		}
 		return;
 	default:
 		break;

@@ -71,7 +71,8 @@ struct pl_bstep {
 	int arg;		/* op-specific enum (madvise advice, fs, property, count, order) */
 	unsigned int flags;	/* PL_STEP_* (FAST, MOVE, ALL: the whole file) */
 	enum pl_src src;	/* CHECK_VALUE: where to read */
-	pl_addr new_addr;	/* mremap: MREMAP_FIXED target, 0 = none */
+	pl_addr new_addr;	/* mremap: MREMAP_FIXED target, 0 = none;
+				 * CHECK_PROP same-page: the page of `target` to compare */
 	unsigned int huge_order; /* PL_OP_FILE on hugetlbfs: page order (9 or 18) */
 };
 

@@ -437,6 +437,16 @@ static long model_check_prop(struct model *m, const struct pl_bstep *s, struct p
 	case PL_PROP_KSM:
 		r->prop = f && folio_test_ksm(f);
 		break;
+	case PL_PROP_SAME_PAGE: {
+		struct mm_struct *other = model_mm(m, s->target);
+		struct page *q = NULL;
+
+		if (!other)
+			return -ESRCH;
+		model_lookup(m, other, s->new_addr, &q);
+		r->prop = p && p == q;
+		break;
+	}
 	case PL_PROP_SWAPCACHE:
 		if (is_swap_pte(e))
 			r->prop = pte_swp_offset(e) < m->w->nr_swap &&

@@ -641,6 +641,11 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 	case PL_OP_CHECK_PROP:
 	case PL_OP_CHECK_COUNT:
 		ck_resolve(ck, &s->a, map, proc);
+		if (s->op == PL_OP_CHECK_PROP && s->arg == PL_PROP_SAME_PAGE) {
+			sym = ck_resolve(ck, &s->target, CK_BIT(PL_SYM_PROCESS), -1);
+			if (sym >= 0)
+				ck_resolve(ck, &s->b, map, sym);
+		}
 		break;
 	case PL_OP_WRITE:
 		ck_resolve(ck, &s->a, map | file, proc);

@@ -1127,9 +1127,23 @@ static void x_check_page(struct exec *x, const struct pl_step *s, int pid)
 	uint32_t nr;
 	char e[32];
 
+	bool same = s->op == PL_OP_CHECK_PROP && s->arg == PL_PROP_SAME_PAGE;
+
 	b.arg = s->arg;
 	x_range(x, &s->a, false, &b.addr, &nr);
-	for (uint32_t i = 0; i < nr; i++, b.addr += PAGE_SIZE) {
+	if (same) {
+		uint32_t nr_b;
+
+		/* page i of a against page i of the target's b, in new_addr */
+		b.target = x_id(x, &s->target);
+		x_range(x, &s->b, false, &b.new_addr, &nr_b);
+		if (nr_b != nr) {
+			x_check_failed(x, x_cls(s), "same-page: %s has %u pages, %s %u", s->a.name,
+				       nr, s->b.name, nr_b);
+			return;
+		}
+	}
+	for (uint32_t i = 0; i < nr; i++, b.addr += PAGE_SIZE, b.new_addr += same ? PAGE_SIZE : 0) {
 		struct pl_bresult r;
 		uint32_t at = (s->a.indexed ? s->a.lo : 0) + i;
 		long ret = x_call(x, &b, &r);
@@ -1140,8 +1154,14 @@ static void x_check_page(struct exec *x, const struct pl_step *s, int pid)
 			return;
 		}
 		if (s->op == PL_OP_CHECK_PROP && r.prop == !!(s->flags & PL_STEP_NOT)) {
-			x_check_failed(x, x_cls(s), "%s[%u] is %s%s", s->a.name, at,
-				       r.prop ? "" : "not ", pl_word_name(pl_prop_words, s->arg));
+			if (same)
+				x_check_failed(x, x_cls(s), "%s[%u] is %ssame-page %s %s[%u]",
+					       s->a.name, at, r.prop ? "" : "not ", s->target.name,
+					       s->b.name, (s->b.indexed ? s->b.lo : 0) + i);
+			else
+				x_check_failed(x, x_cls(s), "%s[%u] is %s%s", s->a.name, at,
+					       r.prop ? "" : "not ",
+					       pl_word_name(pl_prop_words, s->arg));
 			return;
 		}
 		if (s->op == PL_OP_CHECK_COUNT &&

@@ -584,6 +584,7 @@ static bool parse_show(struct parser *p, struct pl_step *s)
  * check  -> 'check' 'invariants'
  *	   | 'check' COUNT ref cmp NUMBER
  *	   | 'check' ref 'is' ['not'] PROPERTY
+ *	   | 'check' ref 'is' ['not'] 'same-page' NAME ref
  *	   | 'check' source cmp value
  * source -> ['read'] ref | 'dma-read' ref | 'disk' ref
  *	   | ('proc-mem-read' | 'process-vm-readv') NAME ref
@@ -651,6 +652,9 @@ static bool parse_check(struct parser *p, struct pl_step *s)
 		if (!parse_word_in(p, pl_prop_words, "page property", &v))
 			return false;
 		s->arg = v;
+		if (v == PL_PROP_SAME_PAGE)
+			return parse_name(p, &s->target, "a process name") &&
+			       parse_ref(p, &s->b, "a mapping name");
 		return true;
 	}
 	if (pz_accept(p, TK_NE))
