@@ -8,6 +8,7 @@
  *	bench fork-1GiB model=<ns> kernel=<ns> ratio=<model/kernel>
  *	bench pin-unpin-1GiB model=<ns> kernel=<ns> ratio=<r>
  *	bench cow-fault-per-page model=<ns> kernel=<ns> ratio=<r>
+ *	bench vmsplice-1GiB model=<ns> kernel=<ns> ratio=<r>
  *	bench bytes-per-page model=<n>
  *
  *   fork          fork of a process with the whole range populated, until the
@@ -17,6 +18,9 @@
  *                 register + unregister)
  *   cow-fault     after fork, with the child alive, the parent writes every
  *                 page; nanoseconds per page
+ *   vmsplice      every page into a pipe of 16 buffers, 16 pages at a time,
+ *                 each chunk read back out (pl_vmsplice + pl_pipe_read /
+ *                 vmsplice(2) + read(2)): FOLL_GET via GUP-fast and put_page
  *   bytes-per-page  pl_world_bytes() of the populated world / pages
  *
  * The size is 1 GiB of 4 KiB pages; PINLAB_BENCH_MB overrides it, and the
@@ -215,6 +219,44 @@ teardown:
 	return ret;
 }
 
+static int64_t model_vmsplice_ns(size_t bytes)
+{
+	struct model m;
+	int64_t t0, t1, ret = -1;
+	pl_token tok;
+	int pipe;
+
+	if (model_setup(&m, "vmsplice", bytes) < 0)
+		return -1;
+	pipe = pl_pipe_create(m.w);
+	if (pipe < 0) {
+		fprintf(stderr, "bench: vmsplice: model: pl_pipe_create: %s\n", strerror(-pipe));
+		goto teardown;
+	}
+	t0 = now_ns();
+	for (unsigned long i = 0; i < m.nr_pages; i += 16) {
+		long got = pl_vmsplice(m.w, m.pid, pipe, m.addr + i * PAGE_SIZE,
+				       m.nr_pages - i < 16 ? m.nr_pages - i : 16);
+
+		if (got <= 0) {
+			fprintf(stderr, "bench: vmsplice: model: pl_vmsplice at page %lu: %s\n", i,
+				strerror(got ? (int)-got : EAGAIN));
+			goto teardown;
+		}
+		while (got--)
+			if (pl_pipe_read(m.w, pipe, &tok) < 0) {
+				fprintf(stderr, "bench: vmsplice: model: pl_pipe_read failed\n");
+				goto teardown;
+			}
+	}
+	t1 = now_ns();
+	ret = t1 - t0;
+	pl_pipe_close(m.w, pipe);
+teardown:
+	model_teardown(&m);
+	return ret;
+}
+
 static int64_t model_bytes_per_page(size_t bytes)
 {
 	struct model m;
@@ -331,6 +373,10 @@ int main(void)
 
 	ok &= report(&cfg, "cow-fault-per-page", best_of(&cfg, model_cow_fault_ns),
 		     best_of(&cfg, kernel_cow_fault_ns), true);
+
+	snprintf(name, sizeof(name), "vmsplice-%s", cfg.size_name);
+	ok &= report(&cfg, name, best_of(&cfg, model_vmsplice_ns),
+		     best_of(&cfg, kernel_vmsplice_ns), false);
 
 	{
 		int64_t bpp = model_bytes_per_page(cfg.bytes);

@@ -286,3 +286,50 @@ unmap:
 	munmap(p, len);
 	return ret;
 }
+
+int64_t kernel_vmsplice_ns(size_t bytes)
+{
+	enum { CHUNK = 16 };	/* the pipe's default 16 buffers */
+	size_t len = round_to_pages(bytes);
+	static char sink[CHUNK * KBENCH_PAGE];
+	int64_t t0, t1, ret = -1;
+	int pipefd[2];
+	char *p;
+
+	p = map_populated("vmsplice", len);
+	if (!p)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "bench: vmsplice: pipe: %s\n", strerror(errno));
+		goto unmap;
+	}
+	t0 = now_ns();
+	for (size_t off = 0; off < len; off += CHUNK * KBENCH_PAGE) {
+		struct iovec iov = { p + off, CHUNK * KBENCH_PAGE };
+		size_t left = iov.iov_len;
+
+		if (len - off < iov.iov_len)
+			iov.iov_len = left = len - off;
+		if (vmsplice(pipefd[1], &iov, 1, 0) != (ssize_t)iov.iov_len) {
+			fprintf(stderr, "bench: vmsplice: vmsplice: %s\n", strerror(errno));
+			goto close;
+		}
+		while (left) {
+			ssize_t got = read(pipefd[0], sink, left);
+
+			if (got <= 0) {
+				fprintf(stderr, "bench: vmsplice: read: %s\n", strerror(errno));
+				goto close;
+			}
+			left -= (size_t)got;
+		}
+	}
+	t1 = now_ns();
+	ret = t1 - t0;
+close:
+	close(pipefd[0]);
+	close(pipefd[1]);
+unmap:
+	munmap(p, len);
+	return ret;
+}

@@ -60,4 +60,16 @@ int64_t kernel_pin_unpin_ns(size_t bytes);
  */
 int64_t kernel_cow_fault_ns(size_t bytes);
 
+/**
+ * kernel_vmsplice_ns() - time vmsplice() of every page of @bytes into a pipe
+ * @bytes: size of the private anonymous mapping
+ *
+ * A pipe of the default 16 buffers; for each 16-page chunk, vmsplice(2)
+ * takes a FOLL_GET reference on every page (GUP-fast) and one read(2) of
+ * 64 KiB copies them out and drops the references.
+ *
+ * Return: nanoseconds for the whole range, or -1.
+ */
+int64_t kernel_vmsplice_ns(size_t bytes);
+
 #endif /* PINLAB_BENCH_KERNEL_H */
