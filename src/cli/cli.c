@@ -89,6 +89,8 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			return PL_EXIT_USAGE;
 	} else if ((allowed & CLI_TRACE) && !strcmp(a, "--trace")) {
 		o->trace = true;
+	} else if ((allowed & CLI_LIST) && !strcmp(a, "--list")) {
+		o->list = true;
 	} else if ((allowed & CLI_SWAPFILE) && !strcmp(a, "--allow-swapfile")) {
 		o->allow_swapfile = true;
 	} else if ((allowed & CLI_AT) && !strcmp(a, "--at")) {

@@ -50,6 +50,7 @@ enum {
 	CLI_TRACE	= 1u << 5,	/* --trace */
 	CLI_AT		= 1u << 6,	/* --at STEP */
 	CLI_SWAPFILE	= 1u << 7,	/* --allow-swapfile */
+	CLI_LIST	= 1u << 8,	/* --list */
 };
 
 #define CLI_MAX_SETS 32
@@ -65,6 +66,7 @@ struct cli_opts {
 	bool trace;
 	int at;				/* 0: not given */
 	bool allow_swapfile;
+	bool list;
 	char **args;			/* the operands, in order */
 	int nr_args;
 };

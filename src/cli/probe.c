@@ -49,19 +49,22 @@ static const char probe_usage[] =
 	"2 bad input or usage, 3 internal error, 130 interrupted\n";
 
 static const char diff_usage[] =
-	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile]\n"
+	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile] [--list]\n"
 	"\n"
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
 	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
 	"(check step) where they disagree, with both values.  Host runs that skip\n"
 	"are counted, not compared.  Last line: \"N runs: N agree, N disagree,\n"
 	"N skipped on the host\".\n"
+	"  --allow-swapfile  as for probe: a temporary swapfile for swapped rows\n"
+	"  --list            also one line per run: the model's and the host's\n"
+	"                    outcome, and agree, DISAGREE or why the host skipped\n"
 	"\n"
 	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
 	"3 internal error, 130 interrupted\n";
 
 #define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE)
-#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE)
+#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST)
 
 /* --preset, or the preset whose kernel range holds this machine's release. */
 static const char *probe_preset(const struct cli_opts *o)
@@ -417,14 +420,22 @@ static int cmd_diff(int argc, char **argv)
 				break;
 			}
 			if (!pl_host_interrupted()) {
+				bool differ = false;
+
 				runs++;
 				if (hr.skipped)
 					skipped++;
-				else if (diff_one(&files.f[i], idx[b], &mr, rec_of(model), &hr,
-						  rec_of(host)))
+				else if ((differ = diff_one(&files.f[i], idx[b], &mr, rec_of(model),
+							    &hr, rec_of(host))))
 					disagree++;
 				else
 					agree++;
+				if (o.list)
+					printf("%-40s %-28s model %-12s host %-12s %s%s\n", files.f[i].id,
+					       pl_backing_info(idx[b])->name, mr.outcome,
+					       hr.skipped ? "skip" : hr.outcome,
+					       hr.skipped ? "skipped: " : differ ? "DISAGREE" : "agree",
+					       hr.skipped ? hr.reason : "");
 			}
 			pl_result_free(&mr);
 			pl_result_free(&hr);

@@ -212,6 +212,32 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	    ((flags & PL_MAP_PRIVATE) && (flags & PL_MAP_SHARED)))
 		return (pl_addr)-EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	if ((flags & PL_MAP_ANONYMOUS) && (flags & PL_MAP_SHARED)) {
+		/*
+		 * MAP_SHARED|MAP_ANONYMOUS is not anonymous memory to the kernel:
+		 * the vma gets an unlinked file of its own, shmem_zero_setup()'s
+		 * shmem file or, with MAP_HUGETLB, hugetlb_file_setup()'s hugetlbfs
+		 * file (ksys_mmap_pgoff() rounds the length up to whole huge pages
+		 * first).  Its pages are page cache: fork shares them, nothing COWs.
+		 * The model keeps the file (and its pages) until the world goes.
+		 */
+		unsigned order = !(flags & (PL_MAP_HUGETLB | PL_MAP_HUGE_1GB)) ? 0 :
+				 (flags & PL_MAP_HUGE_1GB) ? HPAGE_PUD_ORDER : HPAGE_PMD_ORDER;
+		uint64_t huge = (uint64_t)PAGE_SIZE << order;
+
+		len = (len + huge - 1) & ~(huge - 1);
+		if (len > PL_TASK_SIZE)
+			return (pl_addr)-ENOMEM;
+		file = pl_file_create(w, order ? PL_FS_HUGETLBFS : PL_FS_TMPFS,
+				      (uint32_t)(len >> PAGE_SHIFT), PL_TOKEN_ZERO);
+		if (file < 0)
+			return (pl_addr)(int64_t)file;
+		if (order && (ret = pl_file_set_huge_order(w, file, order)) < 0)
+			return (pl_addr)(int64_t)ret;
+		pl_file_get(w, file)->unlinked = true;
+		flags &= ~(unsigned)(PL_MAP_ANONYMOUS | PL_MAP_HUGETLB | PL_MAP_HUGE_1GB);
+		pgoff = 0;
+	}
 	if (flags & PL_MAP_ANONYMOUS)
 		file = -1;
 	else if (!pl_file_get(w, file))
@@ -224,15 +250,17 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	if (flags & (PL_MAP_HUGETLB | PL_MAP_HUGE_1GB) || hfile) {
 		/*
 		 * The page size is the file's for hugetlbfs (MFD_HUGE_1GB), else
-		 * MAP_HUGE_1GB's or the default 2 MiB.  Length, placement and file
-		 * offset are whole huge pages; the vma lands on a huge page
-		 * boundary, so a 1 GiB vma is PUD-aligned.
+		 * MAP_HUGE_1GB's or the default 2 MiB.  ksys_mmap_pgoff() rounds
+		 * the length up to whole huge pages; the file offset must be
+		 * one; the vma lands on a huge page boundary, so a 1 GiB vma is
+		 * PUD-aligned.
 		 */
 		v.hugetlb_order = hfile ? hfile->huge_order
 					: (flags & PL_MAP_HUGE_1GB) ? HPAGE_PUD_ORDER
 								    : HPAGE_PMD_ORDER;
 		align = vma_huge_page_size(&v);
-		if ((len & (align - 1)) || (hfile && (pgoff & ((1u << v.hugetlb_order) - 1))))
+		len = (len + align - 1) & ~(align - 1);
+		if (len > PL_TASK_SIZE || (hfile && (pgoff & ((1u << v.hugetlb_order) - 1))))
 			return (pl_addr)-EINVAL;
 		v.vm_flags |= VM_HUGETLB;
 	} else if (len >= PMD_SIZE) {

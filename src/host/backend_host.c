@@ -28,12 +28,15 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -50,6 +53,7 @@
 #define HOST_TEXT	256
 #define HOST_MAX	64	/* processes, files, pipes, rings per run */
 #define HOST_RINGS	16	/* rings per worker */
+#define HOST_THREADS	8	/* scenario threads per worker */
 #define HOST_SETTINGS	24	/* sysfs files changed in one run */
 #define HOST_SWAP_PAGES	16384	/* the temporary swapfile: 64 MiB */
 #define EXT4_MAGIC	0xEF53
@@ -66,7 +70,7 @@ enum host_skip {
 
 static const char *const host_skips[SK_NR] = {
 	[SK_GUP_FAST]	= "no host equivalent: explicit GUP-fast choice",
-	[SK_GUP_TEST]	= "gup_test pins: the host backend does not drive /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, a debug option)",
+	[SK_GUP_TEST]	= "R/O long-term pin: no user API but gup_test (/sys/kernel/debug/gup_test, CONFIG_GUP_TEST), which the host backend does not drive",
 	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() reference",
 	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
 	[SK_DIO]	= "no host equivalent: an O_DIRECT request held open across steps (the kernel completes it when it likes)",
@@ -135,6 +139,7 @@ enum { R_PROC_MEM_WRITE, R_VM_WRITEV, R_PROC_MEM_READ, R_VM_READV };
 
 struct w_req {
 	int op;
+	int thread;		/* the scenario thread to do it in, 1-based; 0 = the worker's main */
 	int arg;		/* mmap flags, madvise advice, mprotect prot, ring index */
 	int prot;
 	int write;		/* W_RING_RW: write_fixed (1) or read_fixed (0) */
@@ -217,6 +222,30 @@ struct w_ring {
 	struct io_uring_params p;
 	uint64_t base;		/* the registered buffer */
 	uint32_t nr;
+};
+
+/*
+ * A scenario `thread` block is a real thread of its process's worker.  The
+ * executor still runs one step at a time: the worker's main thread hands
+ * the request to the thread (go) and waits for it (done), so the kernel
+ * sees the operation come from that thread, in the scenario's order.
+ */
+struct w_state;
+
+struct w_thread {
+	int id;			/* scenario thread, 1-based; 0 = free */
+	pthread_t tid;
+	sem_t go, done;
+	struct w_state *st;
+	const struct w_req *q;
+	struct w_rep *p;
+	int fd;
+	long ret;
+};
+
+struct w_state {
+	struct w_ring rings[HOST_RINGS];
+	struct w_thread threads[HOST_THREADS];
 };
 
 static sigjmp_buf host_segv_env;
@@ -437,10 +466,10 @@ static long w_clear_refs(void)
 	return ret;
 }
 
-static void worker_main(int sock, struct w_ring *rings) __attribute__((noreturn));
+static void worker_main(int sock, struct w_state *st) __attribute__((noreturn));
 
 /* The start of a new worker: its socket at fd 3, dies with pinlab. */
-static void worker_start(int sock, struct w_ring *rings, bool from_pinlab)
+static void worker_start(int sock, struct w_state *st, bool from_pinlab)
 {
 	struct sigaction sa;
 
@@ -459,12 +488,16 @@ static void worker_start(int sock, struct w_ring *rings, bool from_pinlab)
 	signal(SIGINT, SIG_IGN);	/* pinlab decides when workers go */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	worker_main(3, rings);
+	/* a forked worker has only the thread that forked: none of the parent's */
+	for (int i = 0; i < HOST_THREADS; i++)
+		st->threads[i].id = 0;
+	worker_main(3, st);
 }
 
 static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
-		      struct w_ring *rings)
+		      struct w_state *st)
 {
+	struct w_ring *rings = st->rings;
 	struct iovec iov;
 	long ret = 0;
 	void *a;
@@ -499,7 +532,7 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		if (ret < 0)
 			return -errno;
 		if (ret == 0)
-			worker_start(fd, rings, false);
+			worker_start(fd, st, false);
 		return ret;
 	case W_VMSPLICE:
 		iov.iov_base = (void *)(uintptr_t)q->addr;
@@ -542,7 +575,58 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 	return -EINVAL;
 }
 
-static void worker_main(int sock, struct w_ring *rings)
+static void *w_thread_main(void *arg)
+{
+	struct w_thread *t = arg;
+
+	for (;;) {
+		while (sem_wait(&t->go))
+			;
+		t->ret = worker_do(-1, t->q, t->fd, t->p, t->st);
+		sem_post(&t->done);
+	}
+	return NULL;
+}
+
+/* Scenario thread @id of this worker, started on first use; NULL if none free. */
+static struct w_thread *w_thread_get(struct w_state *st, int id)
+{
+	struct w_thread *t = NULL;
+
+	for (int i = 0; i < HOST_THREADS; i++) {
+		if (st->threads[i].id == id)
+			return &st->threads[i];
+		if (!t && !st->threads[i].id)
+			t = &st->threads[i];
+	}
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->st = st;
+	if (sem_init(&t->go, 0, 0) || sem_init(&t->done, 0, 0))
+		return NULL;
+	if (pthread_create(&t->tid, NULL, w_thread_main, t))
+		return NULL;
+	t->id = id;
+	return t;
+}
+
+static long w_in_thread(struct w_state *st, const struct w_req *q, int fd, struct w_rep *p)
+{
+	struct w_thread *t = w_thread_get(st, q->thread);
+
+	if (!t)
+		return -EAGAIN;
+	t->q = q;
+	t->p = p;
+	t->fd = fd;
+	sem_post(&t->go);
+	while (sem_wait(&t->done))
+		;
+	return t->ret;
+}
+
+static void worker_main(int sock, struct w_state *st)
 {
 	for (;;) {
 		struct w_req q;
@@ -557,7 +641,10 @@ static void worker_main(int sock, struct w_ring *rings)
 			send_msg(sock, &p, sizeof(p), -1);
 			_exit(0);
 		}
-		p.ret = worker_do(sock, &q, fd, &p, rings);
+		if (q.thread > 0)
+			p.ret = w_in_thread(st, &q, fd, &p);
+		else
+			p.ret = worker_do(sock, &q, fd, &p, st);
 		if (fd >= 0)
 			close(fd);
 		if (send_msg(sock, &p, sizeof(p), -1))
@@ -614,8 +701,10 @@ struct host {
 	int nr_set;
 	uint64_t pool_max[2];	/* hugetlb pages of 2 MiB, 1 GiB the kernel found at most; 0 = any */
 	bool allow_swapfile;
+	int lock_fd;		/* /sys/kernel/mm, flock()ed for the backend's life; -1 */
 	char swapfile[64];	/* our swapfile, swapon'd; "" = none (removed by destroy()) */
 	char text[HOST_TEXT];	/* a reply's text, valid until the next step */
+	int cur_thread;		/* the step's scenario thread (w_req.thread) */
 };
 
 static struct host *host_of(struct pl_backend *be)
@@ -680,6 +769,7 @@ static long host_call(struct host *h, int pid, struct w_req *q, int fd, struct w
 	int got, rfd;
 
 	memset(p, 0, sizeof(*p));
+	q->thread = h->cur_thread;
 	if (host_sig)
 		host_die(h, -EINTR);
 	if (h->dead)
@@ -748,11 +838,12 @@ static long host_process(struct host *h, struct pl_bresult *r)
 		return -errno;
 	}
 	if (pid == 0) {
-		struct w_ring rings[HOST_RINGS];
+		struct w_state st;	/* lives as long as the worker: worker_start() never returns */
 
+		memset(&st, 0, sizeof(st));
 		for (int i = 0; i < HOST_RINGS; i++)
-			rings[i].fd = -1;
-		worker_start(theirs, rings, true);
+			st.rings[i].fd = -1;
+		worker_start(theirs, &st, true);
 	}
 	close(theirs);
 	h->procs[idx].pid = pid;
@@ -1064,13 +1155,24 @@ static long host_setting(struct host *h, const char *path, const char *val,
 	return sysfs_write(path, val);
 }
 
+/* Newest first; a signal meanwhile must not cut a pool resize short. */
 static void host_restore_settings(struct host *h)
 {
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	while (h->nr_set > 0) {
 		struct hsetting *e = &h->set[--h->nr_set];
+		int err = sysfs_write(e->path, e->orig);
 
-		sysfs_write(e->path, e->orig);
+		if (err)
+			fprintf(stderr, "pinlab: could not restore %s to '%s': %s\n", e->path,
+				e->orig, strerror(-err));
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 static const char thp_dir[] = "/sys/kernel/mm/transparent_hugepage";
@@ -1218,12 +1320,31 @@ static int host_write_swapfile(int fd)
 	return fsync(fd) ? -errno : 0;
 }
 
+/*
+ * swapoff brings every page back in and gives up with EINTR when a signal
+ * arrives meanwhile (an active swapfile cannot be unlinked either), so
+ * SIGINT/SIGTERM wait until it is done.
+ */
 static void host_swapfile_remove(struct host *h)
 {
+	sigset_t block, old;
+	int ret;
+
 	if (!h->swapfile[0])
 		return;
-	swapoff(h->swapfile);
-	unlink(h->swapfile);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	do
+		ret = swapoff(h->swapfile);
+	while (ret && errno == EINTR);
+	if (ret)
+		fprintf(stderr, "pinlab: swapoff %s: %s (left in place: swapoff and remove it)\n",
+			h->swapfile, strerror(errno));
+	else
+		unlink(h->swapfile);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	h->swapfile[0] = 0;
 }
 
@@ -1359,13 +1480,12 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		if (ret < 0)
 			return ret;
 		break;
+	case PL_SRC_PIN:	/* a R/W pin is an io_uring buffer (host_step) */
 	case PL_SRC_RING:
 		ret = host_ring_read(h, s);
 		if (ret < 0)
 			return ret;
 		break;
-	case PL_SRC_PIN:
-		return host_skip(r, SK_GUP_TEST);
 	case PL_SRC_GUP:
 		return host_skip(r, SK_RAW_GUP);
 	case PL_SRC_DMA:
@@ -1518,6 +1638,7 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 
 	memset(r, 0, sizeof(*r));
 	memset(&q, 0, sizeof(q));
+	h->cur_thread = s->thread;
 	/* gup_test and raw GUP steps skip for what they are, fast or not */
 	if ((s->flags & PL_STEP_FAST) && s->op != PL_OP_PIN && s->op != PL_OP_UNPIN &&
 	    s->op != PL_OP_GUP && s->op != PL_OP_PUT)
@@ -1658,8 +1779,16 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_DMA_WRITE:
 		return host_skip(r, SK_RDMA);
 	case PL_OP_PIN:
+		/*
+		 * gup_test's R/W long-term pin is pin_user_pages[_fast](FOLL_WRITE |
+		 * FOLL_LONGTERM); io_uring's buffer registration makes exactly that
+		 * call, so it stands in.  A R/O long-term pin has no user API.
+		 */
+		if (!(s->prot & PL_PROT_WRITE))
+			return host_skip(r, SK_GUP_TEST);
+		return host_ring_register(h, s, r);
 	case PL_OP_UNPIN:
-		return host_skip(r, SK_GUP_TEST);
+		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0);
 	case PL_OP_GUP:
 	case PL_OP_PUT:
 		return host_skip(r, SK_RAW_GUP);
@@ -1721,10 +1850,41 @@ static void host_end(struct pl_backend *be)
 	h->dead = false;
 }
 
+/*
+ * Host runs change machine-wide state (THP/mTHP modes, hugetlb pools, KSM,
+ * swap) and observe it, so two pinlab processes must not run scenarios at
+ * the same time: the first run takes an exclusive flock() on the directory
+ * /sys/kernel/mm (a lock that needs no file of ours, so nothing is left
+ * behind) and holds it until destroy().  A second pinlab waits, saying so.
+ */
+static int host_lock(struct host *h, char *err, size_t errlen)
+{
+	if (h->lock_fd >= 0)
+		return 0;
+	h->lock_fd = open("/sys/kernel/mm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->lock_fd < 0)
+		return 0;	/* no sysfs: nothing to change, nothing to guard */
+	if (!flock(h->lock_fd, LOCK_EX | LOCK_NB))
+		return 0;
+	fprintf(stderr, "pinlab: waiting for another pinlab's host runs to finish "
+		"(flock on /sys/kernel/mm)\n");
+	while (flock(h->lock_fd, LOCK_EX)) {
+		if (errno != EINTR || host_sig) {
+			snprintf(err, errlen, "could not lock /sys/kernel/mm: %s",
+				 host_sig ? "interrupted" : strerror(errno));
+			close(h->lock_fd);
+			h->lock_fd = -1;
+			return -EINTR;
+		}
+	}
+	return 0;
+}
+
 static int host_begin(struct pl_backend *be, const char *preset, const char *const *sets,
 		      int nr_sets, char *err, size_t errlen)
 {
 	struct host *h = host_of(be);
+	int ret;
 
 	(void)preset;
 	host_end(be);
@@ -1732,6 +1892,9 @@ static int host_begin(struct pl_backend *be, const char *preset, const char *con
 		snprintf(err, errlen, "the host backend has no knobs (--set %s)", sets[0]);
 		return -EINVAL;
 	}
+	ret = host_lock(h, err, errlen);
+	if (ret)
+		return ret;
 	clock_gettime(CLOCK_MONOTONIC, &h->deadline);
 	h->deadline.tv_sec += h->timeout_ms / 1000;
 	h->deadline.tv_nsec += (long)(h->timeout_ms % 1000) * 1000000;
@@ -1753,6 +1916,8 @@ static void host_destroy(struct pl_backend *be)
 {
 	host_end(be);
 	host_swapfile_remove(host_of(be));
+	if (host_of(be)->lock_fd >= 0)
+		close(host_of(be)->lock_fd);
 	free(host_of(be));
 }
 
@@ -1769,6 +1934,7 @@ struct pl_backend *pl_host_backend_new(int timeout_ms)
 		return NULL;
 	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
 	h->scratch = -1;
+	h->lock_fd = -1;
 	h->be.name = "host";
 	h->be.priv = h;
 	h->be.begin = host_begin;

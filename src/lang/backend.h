@@ -74,6 +74,7 @@ struct pl_bstep {
 	pl_addr new_addr;	/* mremap: MREMAP_FIXED target, 0 = none;
 				 * CHECK_PROP same-page: the page of `target` to compare */
 	unsigned int huge_order; /* PL_OP_FILE on hugetlbfs: page order (9 or 18) */
+	int thread;		/* the scenario `thread` block doing it, 1-based; 0 = main */
 };
 
 /*

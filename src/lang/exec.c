@@ -384,6 +384,7 @@ static struct pl_bstep x_bstep(const struct exec *x, int op, int pid)
 	b.step = x->at.step;
 	b.pid = pid;
 	b.file = -1;
+	b.thread = x->at.s && !x->at.setup ? x->at.s->thread + 1 : 0;
 	return b;
 }
 

@@ -375,9 +375,11 @@ static void test_memfd_1g(void)
 	T_EQ(pl_file_set_huge_order(w, file, HPAGE_PMD_ORDER + 1), -EINVAL);
 	T_EQ(pl_file_set_huge_order(w, file, HPAGE_PUD_ORDER), 0);
 	T_EQ(file_of(w, file)->nr_pages, HPAGE_PUD_NR);
-	/* whole 1 GiB pages only */
-	T_EQ(pl_mmap(w, p, 0, PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE, PL_MAP_SHARED, file, 0),
-	     -EINVAL);
+	/* ksys_mmap_pgoff() rounds a hugetlbfs length up to whole 1 GiB pages */
+	sh = pl_mmap(w, p, 0, PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE, PL_MAP_SHARED, file, 0);
+	T_REQUIRE(!pl_err(sh));
+	T_EQ(vma_lookup(pl_task(w, p)->mm, sh)->vm_end - sh, PUD_SIZE);
+	T_EQ(pl_munmap(w, p, sh, PUD_SIZE), 0);
 	sh = pl_mmap(w, p, 0, PUD_SIZE, PL_PROT_READ | PL_PROT_WRITE, PL_MAP_SHARED, file, 0);
 	T_REQUIRE(!pl_err(sh));
 	T_EQ(sh & (PUD_SIZE - 1), 0);
@@ -441,7 +443,7 @@ static void test_memfd_1g(void)
 	pl_world_free(w);
 }
 
-/* Partial 1 GiB ranges are refused (-EINVAL), whole ones return to the pool. */
+/* Partial 1 GiB ranges are refused (-EINVAL) but by mmap, whole ones return to the pool. */
 static void test_partial_ranges_refused_munmap_frees(void)
 {
 	struct world *w = new_world("latest");
@@ -451,8 +453,12 @@ static void test_partial_ranges_refused_munmap_frees(void)
 
 	T_EQ(pl_hugetlb_set_pool_order(w, HPAGE_PMD_ORDER + 1, 1), -EINVAL);
 	T_EQ(pl_hugetlb_set_pool_order(w, HPAGE_PUD_ORDER, 2), 0);
-	T_EQ(pl_mmap(w, p, 0, PUD_SIZE + PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE,
-		     PL_MAP_PRIVATE | PL_MAP_ANONYMOUS | PL_MAP_HUGE_1GB, -1, 0), -EINVAL);
+	/* MAP_HUGETLB lengths are rounded up to whole pages (ksys_mmap_pgoff()) */
+	a = pl_mmap(w, p, 0, PUD_SIZE + PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE,
+		    PL_MAP_PRIVATE | PL_MAP_ANONYMOUS | PL_MAP_HUGE_1GB, -1, 0);
+	T_REQUIRE(!pl_err(a));
+	T_EQ(vma_lookup(mm, a)->vm_end - a, 2 * PUD_SIZE);
+	T_EQ(pl_munmap(w, p, a, 2 * PUD_SIZE), 0);
 	a = map_1g(w, p, 2);
 	T_REQUIRE(!pl_err(a));
 	T_EQ(pl_mmap(w, p, a + PMD_SIZE, PUD_SIZE, PL_PROT_READ,
