@@ -156,8 +156,22 @@ check-layers:
 DEMO_PICTURES := $(sort $(wildcard scenarios/examples/*.pin)) tests/golden/show-dot.pin
 
 ifneq ($(CLI_SRCS),)
+# A few catalog scenarios on the model (preset of this kernel) and on this
+# machine's kernel, side by side (`pinlab diff --list`; docs/host.md).
+DEMO_HOST := scenarios/cow/a01-basic-cow-after-fork.pin \
+	scenarios/cow/a03-vmsplice-unmap-in-child.pin \
+	scenarios/cow/a08-fork-with-iouring-fixed-buffer.pin \
+	scenarios/gup_longterm/01-rw-pin-shared.pin \
+	scenarios/gup_longterm/10-iouring-private.pin
+DEMO_HOST_BACKINGS := base swapped thp-2048k thp-pte-64k hugetlb-2048k memfd
+
 demo: $(B)/pinlab
 	@st=0; ./$(B)/pinlab demo || st=$$?; \
+	echo; echo "model vs this kernel ($$(uname -r)), pinlab diff --list:"; \
+	for b in $(DEMO_HOST_BACKINGS); do \
+		./$(B)/pinlab diff --list --backing $$b $(DEMO_HOST) \
+			$$([ "$$(id -u)" = 0 ] && echo --allow-swapfile) | grep -v "runs:"; \
+	done; \
 	mkdir -p $(B)/demo; \
 	for f in $(DEMO_PICTURES); do \
 		n=$$(basename $$f .pin); \

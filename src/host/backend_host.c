@@ -1155,15 +1155,23 @@ static long host_setting(struct host *h, const char *path, const char *val,
 	return sysfs_write(path, val);
 }
 
-/* Newest first; a signal meanwhile must not cut a pool resize short. */
-static void host_restore_settings(struct host *h)
+/* Clean-up that a signal must not cut short: SIGINT/SIGTERM wait meanwhile. */
+static void host_block_signals(sigset_t *old)
 {
-	sigset_t block, old;
+	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
+/* Newest first; a signal meanwhile must not cut a pool resize short. */
+static void host_restore_settings(struct host *h)
+{
+	sigset_t old;
+
+	host_block_signals(&old);
 	while (h->nr_set > 0) {
 		struct hsetting *e = &h->set[--h->nr_set];
 		int err = sysfs_write(e->path, e->orig);
@@ -1327,15 +1335,12 @@ static int host_write_swapfile(int fd)
  */
 static void host_swapfile_remove(struct host *h)
 {
-	sigset_t block, old;
+	sigset_t old;
 	int ret;
 
 	if (!h->swapfile[0])
 		return;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	host_block_signals(&old);
 	do
 		ret = swapoff(h->swapfile);
 	while (ret && errno == EINTR);
