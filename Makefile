@@ -7,6 +7,9 @@
 #   make tsan       ThreadSanitizer build in build-tsan/, and the suite run on it
 #   make demo       build/pinlab demo, and build/demo/*.dot (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
+#   make static     build/pinlab-static: pinlab linked -static, the guest's init
+#                   for `probe/diff --kernel` (also built by `make`)
+#   make kernels    unpack Debian's 6.1 and 6.12 images into build/kernels/
 #   make check-layers   src/core and include/pinlab/core.h include no upper layer
 #   make clean
 #
@@ -60,9 +63,22 @@ unit-progs = $(patsubst tests/unit/%.c,$(1)/tests/unit/%,$(UNIT_SRCS))
 # The programs of a variant: the CLI only once src/cli has sources.
 variant-targets = $(1)/libpinlab-core.a $(if $(CLI_SRCS),$(1)/pinlab)
 
-.PHONY: all asan tsan test test-plain test-asan unit-tests demo bench clean check-layers
+.PHONY: all asan tsan test test-plain test-asan unit-tests demo bench clean check-layers \
+	static kernels
 
-all: $(call variant-targets,$(B))
+all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
+
+# The guest's /init for `probe/diff --kernel` (docs/kernels.md): the same
+# objects, linked statically so that the initramfs needs no libc.
+static: $(B)/pinlab-static
+
+$(B)/pinlab-static: $(call objs,$(B),$(APP_SRCS)) $(B)/libpinlab-core.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -static -o $@ $(filter %.o,$^) \
+		$(B)/libpinlab-core.a $(LDLIBS)
+
+kernels:
+	bash tools/fetch-kernels.sh $(B)/kernels
 
 # ---------------------------------------------------------------------------
 # One build variant: $(1) = build directory, $(2) = extra compile/link flags.
@@ -200,6 +216,7 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 	./$(B)/pinlab-bench
 	bash bench/catalog.sh $(B)
 	bash bench/explore.sh $(B)
+	bash bench/kernels.sh $(B)
 
 clean:
 	rm -rf $(B) $(A) $(T)

@@ -358,6 +358,7 @@ struct pl_policy {
 	bool gup_fast_recheck_pte;	/* always on in Linux; off models seed 001's bug */
 	bool dio_uses_pin;		/* O_DIRECT takes FOLL_PIN instead of FOLL_GET */
 	bool legacy_put_without_dirty;	/* GET-era long-term users release with put_page only */
+	bool iouring_file_buffers;	/* v6.5: io_uring leaves file-backed buffers to GUP */
 };
 
 struct pl_preset {

@@ -87,6 +87,9 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 	} else if ((allowed & CLI_FORMAT) && !strcmp(a, "--format")) {
 		if (!(o->format = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
+	} else if ((allowed & CLI_KERNEL) && !strcmp(a, "--kernel")) {
+		if (!(o->kernel = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
 	} else if ((allowed & CLI_TRACE) && !strcmp(a, "--trace")) {
 		o->trace = true;
 	} else if ((allowed & CLI_LIST) && !strcmp(a, "--list")) {

@@ -32,7 +32,8 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_explain,
 	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants,
-	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff;
+	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff, cli_cmd_kernels,
+	cli_cmd_guest;
 
 /* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -51,6 +52,7 @@ enum {
 	CLI_AT		= 1u << 6,	/* --at STEP */
 	CLI_SWAPFILE	= 1u << 7,	/* --allow-swapfile */
 	CLI_LIST	= 1u << 8,	/* --list */
+	CLI_KERNEL	= 1u << 9,	/* --kernel K */
 };
 
 #define CLI_MAX_SETS 32
@@ -67,6 +69,7 @@ struct cli_opts {
 	int at;				/* 0: not given */
 	bool allow_swapfile;
 	bool list;
+	const char *kernel;		/* --kernel K, NULL: not given */
 	char **args;			/* the operands, in order */
 	int nr_args;
 };
@@ -112,5 +115,22 @@ struct cli_show_to {
 
 /* The executor's show hook; arg is a struct cli_show_to, or NULL for stdout. */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req);
+
+/* ---------------------------------------------------------------------------
+ * probe/diff --kernel K (kernel.c): boot K once with every (file, backing)
+ * of the call, then replay.  @preset NULL: the preset K's version maps to.
+ * NULL on an internal error (printed); an interrupted boot returns normally
+ * (check pl_host_interrupted()).
+ */
+struct cli_kernel;
+
+struct cli_kernel *cli_kernel_start(const char *k, const struct cli_files *files, int backing,
+				    const char *preset);
+/* The preset the runs use, the guest's uname -r (or K when it did not boot). */
+const char *cli_kernel_preset(const struct cli_kernel *kc);
+const char *cli_kernel_release(const struct cli_kernel *kc);
+/* A backend answering run after run, in plan order; destroy it before cli_kernel_free(). */
+struct pl_backend *cli_kernel_backend(struct cli_kernel *kc);
+void cli_kernel_free(struct cli_kernel *kc);
 
 #endif /* PINLAB_CLI_H */

@@ -23,7 +23,7 @@
 
 static const char probe_usage[] =
 	"usage: pinlab probe PATH... [--preset P] [--backing B] [--format table|ktap|json]\n"
-	"                    [--allow-swapfile]\n"
+	"                    [--allow-swapfile] [--kernel K]\n"
 	"       pinlab probe --explain-skips\n"
 	"\n"
 	"Run scenarios on the running kernel (the host backend): every scenario process\n"
@@ -37,6 +37,10 @@ static const char probe_usage[] =
 	"  --allow-swapfile  as root, with no swap: add a temporary 64 MiB swapfile in\n"
 	"                    /tmp for the swapped backings (removed at the end)\n"
 	"  --explain-skips   list every reason a host run can be skipped\n"
+	"  --kernel K        boot kernel image K under qemu and probe that kernel:\n"
+	"                    K is a version prefix (`pinlab kernels`) or a bzImage path;\n"
+	"                    \"kernel\" is then the guest's uname -r and the default\n"
+	"                    preset the one K's version maps to (docs/kernels.md)\n"
 	"\n"
 	"A step with no host equivalent, or a kernel feature this machine lacks, makes\n"
 	"the run `skip` with the reason.  As root, the backings that need them change\n"
@@ -50,6 +54,7 @@ static const char probe_usage[] =
 
 static const char diff_usage[] =
 	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile] [--list]\n"
+	"                   [--kernel K]\n"
 	"\n"
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
 	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
@@ -59,12 +64,14 @@ static const char diff_usage[] =
 	"  --allow-swapfile  as for probe: a temporary swapfile for swapped rows\n"
 	"  --list            also one line per run: the model's and the host's\n"
 	"                    outcome, and agree, DISAGREE or why the host skipped\n"
+	"  --kernel K        the host is kernel image K booted under qemu (see\n"
+	"                    `pinlab help probe`); default preset: the one K maps to\n"
 	"\n"
 	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
 	"3 internal error, 130 interrupted\n";
 
-#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE)
-#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST)
+#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE | CLI_KERNEL)
+#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST | CLI_KERNEL)
 
 /* --preset, or the preset whose kernel range holds this machine's release. */
 static const char *probe_preset(const struct cli_opts *o)
@@ -124,8 +131,9 @@ static int cmd_probe(int argc, char **argv)
 	struct cli_files files;
 	struct pl_report rp;
 	struct pl_backend *be = NULL;
+	struct cli_kernel *kc = NULL;
 	struct utsname u;
-	const char *preset;
+	const char *preset, *kernel;
 	int fmt = PL_FMT_TABLE, plan = 0, ret;
 	int idx[64];
 
@@ -145,15 +153,26 @@ static int cmd_probe(int argc, char **argv)
 	preset = probe_preset(&o);
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "unknown");
+	kernel = u.release;
 	for (int i = 0; i < files.n; i++)
 		plan += probe_backings(files.f[i].sc, &o, idx);
-	be = pl_host_backend_new(PROBE_TIMEOUT_MS);
+	pl_host_catch_signals();
+	if (o.kernel) {
+		kc = cli_kernel_start(o.kernel, &files, o.backing_idx, o.preset ? preset : NULL);
+		if (kc) {
+			preset = cli_kernel_preset(kc);
+			kernel = cli_kernel_release(kc);
+			be = cli_kernel_backend(kc);
+		}
+	} else {
+		be = pl_host_backend_new(PROBE_TIMEOUT_MS);
+		if (be)
+			pl_host_allow_swapfile(be, o.allow_swapfile);
+	}
 	if (!be) {
 		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
-	pl_host_allow_swapfile(be, o.allow_swapfile);
-	pl_host_catch_signals();
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = probe_backings(files.f[i].sc, &o, idx);
@@ -165,7 +184,7 @@ static int cmd_probe(int argc, char **argv)
 			if (ret)
 				break;
 			r.backend = "host";
-			r.kernel = u.release;
+			r.kernel = kernel;
 			if (!pl_host_interrupted())
 				pl_report_result(&rp, &r);
 			pl_result_free(&r);
@@ -182,8 +201,13 @@ static int cmd_probe(int argc, char **argv)
 	}
 out:
 	fflush(stdout);
+	cli_kernel_free(kc);
 	cli_files_free(&files);
 	cli_opts_free(&o);
+	if (pl_host_interrupted() && ret != 130) {
+		fprintf(stderr, "pinlab: probe: interrupted; qemu and temp files removed\n");
+		ret = 130;
+	}
 	return ret;
 }
 
@@ -384,6 +408,7 @@ static int cmd_diff(int argc, char **argv)
 	struct cli_opts o;
 	struct cli_files files;
 	struct pl_backend *model = NULL, *host = NULL;
+	struct cli_kernel *kc = NULL;
 	const char *preset;
 	int ret, runs = 0, agree = 0, disagree = 0, skipped = 0;
 	int idx[64];
@@ -397,14 +422,23 @@ static int cmd_diff(int argc, char **argv)
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);
+	pl_host_catch_signals();
+	if (o.kernel) {
+		kc = cli_kernel_start(o.kernel, &files, o.backing_idx, o.preset ? preset : NULL);
+		if (!kc) {
+			ret = PL_EXIT_INTERNAL;
+			goto out;
+		}
+		preset = cli_kernel_preset(kc);
+	}
 	model = rec_new(pl_model_backend_new());
-	host = rec_new(pl_host_backend_new(PROBE_TIMEOUT_MS));
+	host = rec_new(kc ? cli_kernel_backend(kc) : pl_host_backend_new(PROBE_TIMEOUT_MS));
 	if (!model || !host) {
 		ret = PL_EXIT_INTERNAL;
 		goto done;
 	}
-	pl_host_allow_swapfile(rec_of(host)->in, o.allow_swapfile);
-	pl_host_catch_signals();
+	if (!kc)
+		pl_host_allow_swapfile(rec_of(host)->in, o.allow_swapfile);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = probe_backings(files.f[i].sc, &o, idx);
 
@@ -457,8 +491,13 @@ done:
 	}
 out:
 	fflush(stdout);
+	cli_kernel_free(kc);
 	cli_files_free(&files);
 	cli_opts_free(&o);
+	if (pl_host_interrupted() && ret != 130) {
+		fprintf(stderr, "pinlab: diff: interrupted; qemu and temp files removed\n");
+		ret = 130;
+	}
 	return ret;
 }
 

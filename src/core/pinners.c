@@ -305,18 +305,50 @@ static int longterm_unregister(struct world *w, int id, enum pl_pin_kind kind)
 	return 0;
 }
 
+/*
+ * Before iouring_file_buffers (about v6.5) io_uring looked at the vmas GUP
+ * returned and refused a buffer in any file mapping but shmem and hugetlbfs,
+ * private mappings included: are the @nr pages at @addr all mapped, one of
+ * them in such a vma?
+ */
+static bool iouring_buffer_in_file(struct world *w, int pid, pl_addr addr, unsigned long nr)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	bool file = false;
+
+	for (unsigned long i = 0; mm && i < nr; i++) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr + i * PAGE_SIZE);
+		struct pl_file *f = vma && vma->file >= 0 ? pl_file_get(w, vma->file) : NULL;
+
+		if (!vma)
+			return false;	/* GUP fails first */
+		if (f && f->fs != PL_FS_TMPFS && f->fs != PL_FS_HUGETLBFS)
+			file = true;
+	}
+	return file;
+}
+
 /**
  * io_uring_register_buffers() - IORING_REGISTER_BUFFERS of @nr pages at @addr.
  * Long-term writable pins; 8ac268436e6d refuses dirty-tracked shared file
- * mappings (GUP's -EFAULT passes through).
+ * mappings (GUP's -EFAULT passes through).  Before iouring_file_buffers,
+ * io_uring refused file-backed buffers itself with -EOPNOTSUPP.  The kernel
+ * pinned first and unpinned at once; the model decides before pinning, so a
+ * pin no device ever used is not reported as an unpinnable long-term pin.
  * Return: the handle, or -errno.
  */
 int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned long nr)
 {
+	struct pl_pinset *ps;
 	int err;
-	struct pl_pinset *ps = longterm_register(w, PL_PIN_IOURING, pid, addr, nr,
-						 FOLL_WRITE | FOLL_LONGTERM, &err);
 
+	if (!w->policy.iouring_file_buffers && iouring_buffer_in_file(w, pid, addr, nr)) {
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "io_sqe_buffer_register",
+			      "iouring_file_buffers (off)", addr, 0, 0,
+			      "fixed buffer in a file mapping other than shmem or hugetlbfs");
+		return -EOPNOTSUPP;
+	}
+	ps = longterm_register(w, PL_PIN_IOURING, pid, addr, nr, FOLL_WRITE | FOLL_LONGTERM, &err);
 	return ps ? ps->id : err;
 }
 

@@ -53,6 +53,7 @@ enum {
 	K_GUP_FAST_RECHECK_PTE		= 1u << 18,
 	K_DIO_USES_PIN			= 1u << 19,
 	K_LEGACY_PUT_WITHOUT_DIRTY	= 1u << 20,
+	K_IOURING_FILE_BUFFERS		= 1u << 21,
 };
 
 #define K_ON(bits, k) (((bits) & (k)) != 0)
@@ -83,6 +84,7 @@ enum {
 		.gup_fast_recheck_pte = K_ON(bits, K_GUP_FAST_RECHECK_PTE),             \
 		.dio_uses_pin = K_ON(bits, K_DIO_USES_PIN),                             \
 		.legacy_put_without_dirty = K_ON(bits, K_LEGACY_PUT_WITHOUT_DIRTY),     \
+		.iouring_file_buffers = K_ON(bits, K_IOURING_FILE_BUFFERS),             \
 	}
 
 /*
@@ -101,7 +103,7 @@ enum {
 #define K_V6_0	((K_V5_19 & ~K_FOLL_COW) | K_FOLL_FORCE_NEEDS_EXCLUSIVE)
 #define K_V6_2	(K_V6_0 | K_EXCLUSIVE_CLEAR_BARRIER | K_LONGTERM_UNSHARE_COW)
 #define K_V6_5	(K_V6_2 | K_ZERO_PAGE_NEVER_PINNED | K_LONGTERM_FILE_WRITE_REFUSED | \
-		 K_DIO_USES_PIN)
+		 K_DIO_USES_PIN | K_IOURING_FILE_BUFFERS)
 #define K_LATEST (K_V6_5 | K_UPROBES_WRITE_IN_PLACE)
 
 /* Oldest first: pl_preset_index() order is era order. */
@@ -222,7 +224,10 @@ static const struct pl_preset presets[] = {
 			"8ac268436e6d (slow path) and a6e79df92e4a (GUP-fast) refuse a writable "
 			"FOLL_LONGTERM pin of a file mapping that needs dirty tracking, such as "
 			"MAP_SHARED on ext4.  O_DIRECT holds FOLL_PIN instead of FOLL_GET (about "
-			"this release; not re-checked in our notes).",
+			"this release; not re-checked in our notes).  io_uring stops refusing "
+			"fixed buffers in file mappings other than shmem and hugetlbfs "
+			"(EOPNOTSUPP before) and leaves the check to GUP; Debian's 6.1 refuses "
+			"them, its 6.12 does not (`pinlab diff --kernel`).",
 		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V6_5),
 	},
 	{
@@ -294,6 +299,8 @@ static const struct pl_knob knobs[] = {
 	     "O_DIRECT takes FOLL_PIN references instead of FOLL_GET"),
 	KNOB(legacy_put_without_dirty, false, "before FOLL_PIN",
 	     "long-term FOLL_GET users release with put_page() and may not dirty the page"),
+	KNOB(iouring_file_buffers, false, "~v6.5 (not re-checked)",
+	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)"),
 };
 
 #undef KNOB

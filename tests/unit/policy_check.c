@@ -118,7 +118,8 @@ static void test_preset_history(void)
 		{ "v6.2", "zero_page_never_pinned", "false" },
 		{ "v6.5", "zero_page_never_pinned", "true" },
 		{ "v6.5", "longterm_file_write_refused", "true" },
-		{ "v6.5", "dio_uses_pin", "true" },	{ "v6.5", "uprobes_write_in_place", "false" },
+		{ "v6.5", "dio_uses_pin", "true" },	{ "v6.2", "iouring_file_buffers", "false" },
+		{ "v6.5", "iouring_file_buffers", "true" },	{ "v6.5", "uprobes_write_in_place", "false" },
 		{ "latest", "uprobes_write_in_place", "true" },
 		{ "latest", "anon_reuse", "refcount" },
 	};

@@ -1,0 +1,202 @@
+/*
+ * kernel.h - other kernels than the running one: boot a kernel image under
+ * qemu and run the host backend inside it (`pinlab probe/diff --kernel K`).
+ *
+ *	pinlab (host)                              guest (qemu, TCG or KVM)
+ *	-------------                              ------------------------
+ *	find the image (kimage.c)                  /init = static pinlab, PID 1 (guest.c):
+ *	initramfs: static pinlab, the scenario       mounts, finit_module() of ext4 & co,
+ *	  files, the job, decompressed modules         /dev/vda (ext4) on /tmp, swapon /dev/vdb
+ *	  (initramfs.c, cpio newc)                 runner: every (scenario, backing) of the
+ *	disks: ext4 image (mkfs.ext4), swap          job through pl_exec_run() on the *host
+ *	  image (our own header)                     backend*, wrapped by the recorder, which
+ *	qemu, console -> file, ttyS1 -> file         writes each backend call and its result
+ *	  (vm.c), time limits, console tail            to ttyS1 (the transcript)
+ *	replay backend (transcript.c): the
+ *	  executor runs again on the host and
+ *	  gets the guest's answers, call by call
+ *
+ * So the output of `probe --kernel` is produced by the same executor and
+ * report code as `probe`, from the same backend calls; only where the calls
+ * were answered differs.  Every temporary file is unlinked as soon as it is
+ * created (qemu reaches it through /proc/self/fd), so nothing stays on disk
+ * even when pinlab is killed; qemu dies with pinlab (PR_SET_PDEATHSIG).
+ * docs/kernels.md is the user's guide.
+ */
+#ifndef PINLAB_HOST_KERNEL_H
+#define PINLAB_HOST_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lang/backend.h"
+
+#define PL_KPATH 512
+
+/* ---------------------------------------------------------------------------
+ * Kernel images (kimage.c).
+ */
+struct pl_kimage {
+	char path[PL_KPATH];		/* the bzImage */
+	char release[128];		/* its `uname -r`, from the image header */
+	char moddir[PL_KPATH];		/* lib/modules/RELEASE beside it, "" = none */
+	int version[3];			/* major, minor, patch */
+	const char *preset;		/* the preset the version maps to */
+};
+
+/*
+ * The images pinlab knows: /boot/vmlinuz-*, and DIR/PKG/boot/vmlinuz-* of every
+ * DIR in @dirs (unpacked packages, see tools/fetch-kernels.sh), sorted by
+ * version then path.  Return: how many (at most @max), or -ENOMEM.
+ */
+int pl_kimages_find(const char *const *dirs, int nr_dirs, struct pl_kimage *out, int max);
+
+/*
+ * Resolve K: a path to an image (contains '/' or names a file), or a version
+ * prefix of a release ("6.1" matches 6.1.0-56-amd64, not 6.12.1); the newest
+ * match wins.  Return: 0, or -ENOENT with why in @why.
+ */
+int pl_kimage_resolve(const char *k, const char *const *dirs, int nr_dirs,
+		      struct pl_kimage *out, char *why, size_t whylen);
+
+/* ---------------------------------------------------------------------------
+ * The initramfs (initramfs.c).
+ */
+struct pl_cpio {
+	FILE *out;
+	unsigned int ino;
+	int err;			/* first write error, as -errno */
+};
+
+void pl_cpio_begin(struct pl_cpio *c, FILE *out);
+void pl_cpio_dir(struct pl_cpio *c, const char *name);
+void pl_cpio_file(struct pl_cpio *c, const char *name, unsigned int mode, const void *data,
+		  size_t len);
+void pl_cpio_chardev(struct pl_cpio *c, const char *name, unsigned int major,
+		     unsigned int minor);
+/* The trailer; 0 or the first error. */
+int pl_cpio_end(struct pl_cpio *c);
+
+/*
+ * The modules the guest needs from @moddir, in load order (dependencies
+ * first, from each module's .modinfo "depends="), decompressed (.ko.xz,
+ * .ko.zst, .ko.gz through xz, zstd, gzip), as /lib/modules/NAME.ko, and
+ * their names in /pinlab/modules.  What cannot be had (no such module and
+ * not built in, no decompressor) is a line in @notes; the guest then runs
+ * without it (ext4 or disks missing: those runs skip).
+ */
+int pl_initramfs_modules(struct pl_cpio *c, const char *moddir, FILE *notes);
+
+/* ---------------------------------------------------------------------------
+ * Booting (vm.c).
+ */
+struct pl_vm_job {
+	const struct pl_kimage *img;
+	const char *init;		/* the static pinlab */
+	const char *preset;
+	int backing;			/* -1: each scenario's matrix */
+	char *const *files;		/* scenario paths, in plan order */
+	int nr_files;
+	int first;			/* first plan index to run */
+};
+
+enum pl_vm_end {
+	PL_VM_DONE,			/* the guest ran every run and said so */
+	PL_VM_DIED,			/* the guest stopped early: panic, runner crash, reboot */
+	PL_VM_HUNG,			/* no progress within the time limit: qemu killed */
+	PL_VM_ERROR,			/* qemu could not be started or refused the set-up */
+	PL_VM_INTR,			/* SIGINT/SIGTERM (pl_host_interrupted) */
+};
+
+struct pl_vm_result {
+	enum pl_vm_end end;
+	char why[256];			/* for DIED/HUNG/ERROR */
+	char *console;			/* the console's last lines (malloc), or NULL */
+	char *transcript;		/* what the guest wrote to ttyS1 (malloc), or NULL */
+	size_t transcript_len;
+	char *notes;			/* host-side set-up remarks, one per line (malloc) */
+	double boot_s, run_s;		/* qemu start -> guest header -> end */
+};
+
+/* "qemu-system-x86_64" found in PATH, and whether KVM is real (not PVM). */
+bool pl_vm_qemu(char *path, size_t len);
+const char *pl_vm_accel(void);
+
+/*
+ * pl_vm_run() - boot @job's kernel once and collect the transcript (see
+ * below).  Blocks until the guest powers off, dies, hangs (time limit) or a
+ * signal arrives.  Return: 0 (see @res->end), or -errno when even the set-up
+ * failed (res->why says why).  Free @res with pl_vm_result_free() either way.
+ */
+int pl_vm_run(const struct pl_vm_job *job, struct pl_vm_result *res);
+void pl_vm_result_free(struct pl_vm_result *res);
+
+/* ---------------------------------------------------------------------------
+ * In the guest (guest.c): pinlab as PID 1.
+ */
+#define PL_GUEST_JOB		"/pinlab/job"
+#define PL_GUEST_MODULES	"/pinlab/modules"
+#define PL_GUEST_SCENARIOS	"/pinlab/s"
+
+/*
+ * pl_guest_init() - mount /proc, /sys, /dev, /tmp (the ext4 disk, else
+ * tmpfs), load the modules, swapon the swap disk, open the transcript port
+ * and write the header.  Then fork: the child returns the transcript fd (and
+ * runs the job); PID 1 reaps everything, records how the runner ended, and
+ * reboots (qemu -no-reboot then exits).  Not PID 1: -EPERM.
+ */
+int pl_guest_init(void);
+
+/* ---------------------------------------------------------------------------
+ * Transcripts (transcript.c).  One line per backend call:
+ *
+ *	@pinlab-guest 1 RELEASE		header (PID 1, after the set-up)
+ *	@note TEXT			set-up remarks (a module that did not load ...)
+ *	@run K				plan index K begins
+ *	b RET TEXT			begin()
+ *	h 0|1 FEATURE			has()
+ *	s STEP OP RET ADDR ID COUNT PROP TEXT	step() and its struct pl_bresult
+ *	@end K USEC			run K is over (guest time)
+ *	@done				every run of the job is over
+ *	@died TEXT			the runner ended early (PID 1 says how)
+ *
+ * TEXT has every byte outside '!'..'~' and every '\' as \xHH; "~" is NULL.
+ */
+
+/* A backend that forwards to @in and writes each call to @out (the guest side). */
+struct pl_backend *pl_recorder_new(struct pl_backend *in, FILE *out);
+
+struct pl_transcript;
+
+struct pl_transcript *pl_transcript_new(int nr_runs);
+void pl_transcript_free(struct pl_transcript *t);
+/*
+ * Parse a transcript (all of it, or what a dead guest wrote).  Runs already
+ * complete are kept.  Return: the first plan index not complete (== nr_runs
+ * when all are), or -EPROTO with why in @why.
+ */
+int pl_transcript_parse(struct pl_transcript *t, const char *text, size_t len, char *why,
+			size_t whylen);
+const char *pl_transcript_release(const struct pl_transcript *t);
+/* The @note lines, joined by '\n' ("" if none). */
+const char *pl_transcript_notes(const struct pl_transcript *t);
+/* Guest microseconds of run K (0 if not complete). */
+long pl_transcript_usec(const struct pl_transcript *t, int k);
+/*
+ * What happened to run K when it is not complete: the guest died (or hung)
+ * during it, or never reached it.  @errno_ is what its unanswered calls get.
+ */
+void pl_transcript_lost(struct pl_transcript *t, int k, int errno_, const char *why);
+/* Every run not complete and not lost: skipped with @why (no qemu, no image ...). */
+void pl_transcript_skip_rest(struct pl_transcript *t, const char *why);
+
+/*
+ * The replay backend: the executor's calls for plan run 0, 1, 2 ... (one
+ * begin() each) are answered from the transcript.  A call that is not the
+ * one the guest saw is an internal error (-EPROTO): both sides must run the
+ * same pinlab.
+ */
+struct pl_backend *pl_replay_new(struct pl_transcript *t);
+
+#endif /* PINLAB_HOST_KERNEL_H */
