@@ -118,7 +118,7 @@ unit-tests: $(call unit-progs,$(B))
 # Tests.  tests/run.sh prints a line per test and leaves BUILD/test-counts
 # ("passed failed skipped"); `tests/run.sh --total DIR...` sums them into the
 # last line of the output.
-test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) \
+test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
 		$(call variant-targets,$(A)) $(call unit-progs,$(A))
 	@rm -f $(B)/test-counts $(A)/test-counts
 	@st=0; \
@@ -130,7 +130,7 @@ test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) \
 	./tests/run.sh --total $(B) $(A) || st=1; \
 	exit $$st
 
-test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B))
+test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static
 	@./tests/run.sh $(B)
 
 test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A))

@@ -385,6 +385,9 @@ const struct pl_word pl_errno_words[] = {
 	{ "ERANGE", ERANGE, NULL },
 	{ "EOPNOTSUPP", EOPNOTSUPP, NULL },
 	{ "EMLINK", EMLINK, NULL },
+	/* the host backend's: a worker (or a --kernel guest) that died or hung */
+	{ "ECHILD", ECHILD, NULL },
+	{ "ETIMEDOUT", ETIMEDOUT, NULL },
 	{ NULL, 0, NULL },
 };
 

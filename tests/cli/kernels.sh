@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Description: `pinlab diff --kernel` on Debian's 6.1 and 6.12 kernels, booted
+# under qemu (docs/kernels.md).  Each is diffed over the host-runnable
+# scenarios of cow/, gup_longterm/ and seeds/ against the preset its version
+# maps to, and must show no disagreement (and at least one run that agrees).
+# Also: `pinlab kernels` maps the versions to their presets; no qemu or no
+# image is a skip with the reason, exit 0; probe's JSON names the guest's
+# release; a guest that panics, one that hangs, and a SIGINT during the boot
+# are reported outcomes that leave no qemu running and no temp file behind.
+#
+# Exit 77 (with the reason) without qemu or without the images (.ci/run
+# installs qemu-system-x86 and runs `make kernels`), and in sanitizer
+# builds: the boots take a minute or two under TCG, so they run once, in the
+# plain build; tests/cli/guest-replay.sh covers the transcript code in all.
+# Usage: tests/cli/kernels.sh BUILD_DIR
+set -u
+B=${1:?build dir}
+P="$B/pinlab"
+fail=0
+t=$(mktemp -d)
+export TMPDIR="$t/tmp"		# pinlab's temp files go here: it must stay empty
+mkdir -p "$TMPDIR"
+trap 'rm -rf "$t"' EXIT
+A01=scenarios/cow/a01-basic-cow-after-fork.pin
+A03=scenarios/cow/a03-vmsplice-unmap-in-child.pin
+
+bad() { echo "FAIL $*"; fail=1; }
+
+# qemu processes booting a pinlab guest (their command line ends in "__guest N")
+guests() { pgrep -f 'qemu-system-x86_64 .*-- __guest' | wc -l; }
+
+clean() {
+	local what=$1
+	if [ -n "$(ls -A "$TMPDIR")" ]; then
+		bad "$what: files left in TMPDIR: $(ls -A "$TMPDIR" | head -3)"
+		rm -rf "${TMPDIR:?}"/*
+	fi
+	[ "$(guests)" -eq "$before" ] || bad "$what: a qemu is still running"
+}
+before=$(guests)
+
+# --- without qemu or without an image: every run skipped with the reason, exit 0
+PATH=/nonexistent "$P" probe --kernel 6.1 "$A01" --backing base >"$t/out" 2>"$t/err"
+st=$?
+if [ $st -ne 0 ] || ! grep -q "skip .*qemu-system-x86_64 not found" "$t/out"; then
+	bad "no qemu: exit $st"; cat "$t/out" "$t/err" | head -5
+fi
+"$P" diff --kernel 9.99 "$A01" "$A03" --backing base >"$t/out" 2>"$t/err"
+st=$?
+if [ $st -ne 0 ] || ! grep -q "^2 runs: 0 agree, 0 disagree, 2 skipped on the host$" "$t/out" ||
+   ! grep -q "no kernel image matches '9.99'" "$t/err"; then
+	bad "no image: exit $st"; cat "$t/out" "$t/err" | head -5
+fi
+clean "skips"
+
+case $(basename "$B") in
+*asan* | *tsan*)
+	echo "# SKIP qemu boots run in the plain build only (TCG is slow);" \
+		"guest-replay.sh covers the transcript code here"
+	exit $((fail ? 1 : 77)) ;;
+esac
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	echo "# SKIP qemu-system-x86_64 not installed (Debian: qemu-system-x86)"
+	exit $((fail ? 1 : 77))
+fi
+if [ ! -x "$B/pinlab-static" ]; then
+	echo "FAIL $B/pinlab-static missing (make builds it)"
+	exit 1
+fi
+
+# --- pinlab kernels: the images and their presets
+"$P" kernels >"$t/kernels" 2>&1 || bad "pinlab kernels: exit $?"
+rel61=$(awk '$1 ~ /^6\.1[^0-9]/ { r = $1 } END { print r }' "$t/kernels")
+rel612=$(awk '$1 ~ /^6\.12[^0-9]/ { r = $1 } END { print r }' "$t/kernels")
+if [ -z "$rel61" ] && [ -z "$rel612" ]; then
+	echo "# SKIP no 6.1 or 6.12 kernel image (make kernels unpacks Debian's into build/kernels)"
+	exit $((fail ? 1 : 77))
+fi
+[ -z "$rel61" ] || grep -q "^$rel61 *v6.0 " "$t/kernels" || bad "kernels: $rel61 is not v6.0"
+[ -z "$rel612" ] || grep -q "^$rel612 *v6.5 " "$t/kernels" || bad "kernels: $rel612 is not v6.5"
+
+# --- the acceptance: no disagreement on either kernel
+for k in 6.1 6.12; do
+	rel=$rel61
+	[ $k = 6.12 ] && rel=$rel612
+	if [ -z "$rel" ]; then
+		echo "note: no $k image, not diffed"
+		continue
+	fi
+	"$P" diff --kernel $k scenarios/cow scenarios/gup_longterm scenarios/seeds \
+		>"$t/diff$k" 2>"$t/diff$k.err"
+	st=$?
+	last=$(tail -n1 "$t/diff$k")
+	echo "diff --kernel $k ($rel): $last"
+	if [ $st -ne 0 ] || ! [[ $last =~ ^[0-9]+\ runs:\ ([1-9][0-9]*)\ agree,\ 0\ disagree ]]; then
+		bad "diff --kernel $k: exit $st"
+		sed 's/^/    /' "$t/diff$k" "$t/diff$k.err" | head -30
+	fi
+	clean "diff --kernel $k"
+done
+
+# The cheaper kernel for the rest.
+k=6.12 rel=$rel612
+[ -n "$rel" ] || { k=6.1 rel=$rel61; }
+
+# --- probe's JSON: the guest's release, the mapped preset, a real pass
+"$P" probe --kernel $k "$A01" --backing base --format json >"$t/out" 2>"$t/err"
+st=$?
+preset=v6.5
+[ $k = 6.1 ] && preset=v6.0
+grep -q "\"preset\": \"$preset\", \"backend\": \"host\", \"kernel\": \"$rel\", \"backing\": \"base\", \"outcome\": \"pass\"" "$t/out" ||
+	{ bad "probe --kernel $k json (exit $st)"; cat "$t/out" "$t/err" | head -5; }
+clean "probe --kernel $k"
+
+# --- a guest that panics: the run it was in fails, its console tail is shown
+PINLAB_QEMU_APPEND="rdinit=/nonexistent" "$P" probe --kernel $k "$A01" "$A03" --backing base \
+	>"$t/out" 2>"$t/err"
+st=$?
+if [ $st -ne 1 ] || ! grep -q "Kernel panic" "$t/err" ||
+   ! grep -q "^FAIL .*a01.* refused .*ECHILD" "$t/out" ||
+   ! grep -q "^skip .*a03.* the guest kernel did not boot" "$t/out"; then
+	bad "panic: exit $st"; cat "$t/out" "$t/err" | head -12
+fi
+clean "panic"
+
+# --- a guest that hangs (panic=0 waits forever): killed at the time limit
+PINLAB_QEMU_APPEND="rdinit=/nonexistent panic=0" PINLAB_KERNEL_TIMEOUT=20 \
+	"$P" probe --kernel $k "$A01" --backing base >"$t/out" 2>"$t/err"
+st=$?
+if [ $st -ne 1 ] || ! grep -q "did not reach its init within 20 s" "$t/err" ||
+   ! grep -q "^FAIL .*a01.* refused .*ETIMEDOUT" "$t/out"; then
+	bad "hang: exit $st"; cat "$t/out" "$t/err" | head -12
+fi
+clean "hang"
+
+# --- SIGINT while the guest boots: exit 130, qemu gone
+"$P" diff --kernel $k "$A01" --backing base >"$t/out" 2>"$t/err" &
+pid=$!
+for _ in $(seq 100); do
+	[ "$(guests)" -gt "$before" ] && break
+	sleep 0.1
+done
+sleep 1
+kill -INT $pid
+wait $pid
+st=$?
+[ $st -eq 130 ] || { bad "SIGINT: exit $st"; cat "$t/out" "$t/err" | head -5; }
+clean "SIGINT"
+
+exit $fail
