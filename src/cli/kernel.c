@@ -449,6 +449,10 @@ static int ck_boot(struct cli_kernel *kc, const struct pl_kimage *img, const cha
 		if (pl_transcript_release(kc->t)[0])
 			snprintf(kc->release, sizeof(kc->release), "%s",
 				 pl_transcript_release(kc->t));
+		if (boot == 0 && pl_transcript_notes(kc->t)[0]) {
+			fprintf(stderr, "pinlab: %s: the guest says: ", img->release);
+			fputs(pl_transcript_notes(kc->t), stderr);
+		}
 		ck_stats(kc, files, &res, boot);
 		if (next < kc->nr_runs) {
 			int lost = next < first ? first : next;

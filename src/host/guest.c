@@ -126,6 +126,15 @@ static void setup(int out)
 	}
 	if (!wait_for(GUEST_DISK_SWAP) || swapon(GUEST_DISK_SWAP, 0))
 		say(out, "no swap (%s: %s)", GUEST_DISK_SWAP, strerror(errno));
+	{
+		char buf[32] = "";
+		FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "re");
+
+		if (!f || !fgets(buf, sizeof(buf), f) || atoi(buf) == 0)
+			say(out, "no 2 MiB hugetlb pages reserved at boot");
+		if (f)
+			fclose(f);
+	}
 }
 
 int pl_guest_init(void)
