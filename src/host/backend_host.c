@@ -66,6 +66,7 @@ enum host_skip {
 	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
+	SK_PIN_FILE,
 	SK_NR,
 };
 
@@ -97,6 +98,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_POOL]	= "the kernel could not allocate the hugetlb pages the backing needs",
 	[SK_SWAPFILE]	= "could not set up a temporary swapfile in /tmp (not ext4, or swapon refused)",
 	[SK_PUD_FORK]	= "this kernel loses 1 GiB hugetlb pages across fork (self-test failed; docs/host.md)",
+	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -1456,6 +1458,19 @@ static long host_ring_register(struct host *h, const struct pl_bstep *s, struct 
 	return 0;
 }
 
+/*
+ * `pin M rw`: io_uring's registration stands in for pin_user_pages(). Before
+ * about 6.5 io_uring also refused buffers in file mappings other than shmem
+ * and hugetlbfs itself (EOPNOTSUPP), a check of its own that
+ * pin_user_pages() does not make: there the stand-in says nothing.
+ */
+static long host_pin(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	long ret = host_ring_register(h, s, r);
+
+	return ret == -EOPNOTSUPP ? host_skip(r, SK_PIN_FILE) : ret;
+}
+
 static long host_ring_op(struct host *h, const struct pl_bstep *s, int op, bool write, int fd,
 			 uint32_t page)
 {
@@ -1842,7 +1857,7 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 		 */
 		if (!(s->prot & PL_PROT_WRITE))
 			return host_skip(r, SK_GUP_TEST);
-		return host_ring_register(h, s, r);
+		return host_pin(h, s, r);
 	case PL_OP_UNPIN:
 		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0);
 	case PL_OP_GUP:
