@@ -61,7 +61,14 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 # unit-progs BUILD
 unit-progs = $(patsubst tests/unit/%.c,$(1)/tests/unit/%,$(UNIT_SRCS))
 # The programs of a variant: the CLI only once src/cli has sources.
-variant-targets = $(1)/libpinlab-core.a $(if $(CLI_SRCS),$(1)/pinlab)
+variant-targets = $(1)/libpinlab-core.a $(if $(CLI_SRCS),$(1)/pinlab $(1)/pinlab-failalloc)
+
+# BUILD/pinlab-failalloc: the same objects as BUILD/pinlab, with every
+# allocating libc call routed through tests/failalloc/shim.c, which fails the
+# Nth one on request (PINLAB_FAIL_ALLOC=N; tests/cli/failalloc.sh).
+FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen open_memstream \
+		  opendir mmap
+FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
 .PHONY: all asan tsan test test-plain test-asan unit-tests demo bench clean check-layers \
 	static kernels
@@ -98,12 +105,19 @@ $(1)/pinlab: $(call objs,$(1),$(APP_SRCS)) $(1)/libpinlab-core.a
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) \
 		$(1)/libpinlab-core.a $$(LDLIBS)
 
+$(1)/pinlab-failalloc: $(call objs,$(1),$(APP_SRCS) tests/failalloc/shim.c) \
+		$(1)/libpinlab-core.a
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) $$(FAILALLOC_LDFLAGS) -o $$@ \
+		$$(filter %.o,$$^) $(1)/libpinlab-core.a $$(LDLIBS)
+
 $(call unit-progs,$(1)): $(1)/tests/unit/%: $(1)/obj/tests/unit/%.o $(1)/libpinlab-core.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$< $(1)/libpinlab-core.a $$(LDLIBS)
 
--include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRCS) $(APP_SRCS) $(UNIT_SRCS)))
+-include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRCS) $(APP_SRCS) $(UNIT_SRCS) \
+	tests/failalloc/shim.c))
 endef
 
 $(eval $(call variant,$(B),))

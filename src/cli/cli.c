@@ -117,10 +117,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, stru
 	memset(o, 0, sizeof(*o));
 	o->backing_idx = -1;
 	o->args = calloc((size_t)argc + 1, sizeof(*o->args));
-	if (!o->args) {
-		fprintf(stderr, "pinlab: out of memory\n");
-		return PL_EXIT_INTERNAL;
-	}
+	if (!o->args)
+		return cli_oom();
 	for (int i = 1; i < argc; i++) {
 		if (dashdash || argv[i][0] != '-' || !argv[i][1]) {
 			o->args[o->nr_args++] = argv[i];
@@ -152,19 +150,28 @@ struct pl_policy cli_policy(const char *preset, const struct cli_opts *o)
 }
 
 /* ---------------------------------------------------------------------------
- * Files.
+ * Out of memory.  Every allocation failure anywhere below the CLI comes back
+ * here as -ENOMEM (or NULL) and ends the command with this one message and
+ * exit status 3, after the command has freed what it holds and removed any
+ * output file it had begun.
  */
-static char *cli_strdup(const char *s)
+int cli_oom(void)
 {
-	char *p = strdup(s);
-
-	if (!p) {
-		fprintf(stderr, "pinlab: out of memory\n");
-		exit(PL_EXIT_INTERNAL);
-	}
-	return p;
+	fputs("pinlab: out of memory\n", stderr);
+	return PL_EXIT_INTERNAL;
 }
 
+/* "pinlab: PATH: what", with PATH quoted when it needs to be (pl_path_put). */
+void cli_path_error(const char *path, const char *what)
+{
+	fputs("pinlab: ", stderr);
+	pl_path_put(stderr, path);
+	fprintf(stderr, ": %s\n", what);
+}
+
+/* ---------------------------------------------------------------------------
+ * Files.
+ */
 static bool cli_has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -172,15 +179,37 @@ static bool cli_has_suffix(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
+/* A copy of s as pl_path_put() shows it; NULL when out of memory. */
+static char *cli_shown(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (pl_path_is_plain(s))
+		return strdup(s);
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	pl_path_put(m, s);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /*
  * The name a file goes by in reports: the path below the last "scenarios/"
  * directory, else below the directory argument it was found in, else its
- * base name; without ".pin".  scenarios/cow/basic.pin -> cow/basic.
+ * base name; without ".pin".  scenarios/cow/basic.pin -> cow/basic.  A name
+ * that needs quoting is quoted (pl_path_put), so that a report line stays one
+ * line.  NULL when out of memory.
  */
 static char *cli_id(const char *path, const char *root)
 {
 	const char *p = NULL, *s;
-	char *id;
+	char *base, *id;
 	size_t n;
 
 	for (s = path; (s = strstr(s, "scenarios/")); s++)
@@ -197,13 +226,18 @@ static char *cli_id(const char *path, const char *root)
 		p = strrchr(path, '/');
 		p = p ? p + 1 : path;
 	}
-	id = cli_strdup(p);
-	if (cli_has_suffix(id, ".pin"))
-		id[strlen(id) - 4] = '\0';
+	base = strdup(p);
+	if (!base)
+		return NULL;
+	if (cli_has_suffix(base, ".pin") && strlen(base) > 4)
+		base[strlen(base) - 4] = '\0';
+	id = cli_shown(base);
+	free(base);
 	return id;
 }
 
-static void cli_add(struct cli_files *fs, const char *path, const char *root)
+/* Append a file; PL_EXIT_INTERNAL when out of memory. */
+static int cli_add(struct cli_files *fs, const char *path, const char *root)
 {
 	struct cli_file *f;
 
@@ -211,17 +245,16 @@ static void cli_add(struct cli_files *fs, const char *path, const char *root)
 		int cap = fs->cap ? 2 * fs->cap : 16;
 		struct cli_file *n = realloc(fs->f, (size_t)cap * sizeof(*n));
 
-		if (!n) {
-			fprintf(stderr, "pinlab: out of memory\n");
-			exit(PL_EXIT_INTERNAL);
-		}
+		if (!n)
+			return PL_EXIT_INTERNAL;
 		fs->f = n;
 		fs->cap = cap;
 	}
 	f = &fs->f[fs->n++];
 	memset(f, 0, sizeof(*f));
-	f->path = cli_strdup(path);
+	f->path = strdup(path);
 	f->id = cli_id(path, root);
+	return f->path && f->id ? 0 : PL_EXIT_INTERNAL;
 }
 
 static int cli_cmp_path(const void *a, const void *b)
@@ -229,7 +262,10 @@ static int cli_cmp_path(const void *a, const void *b)
 	return strcmp(((const struct cli_file *)a)->path, ((const struct cli_file *)b)->path);
 }
 
-/* Every *.pin below dir (recursively). */
+/*
+ * Every *.pin below dir (recursively).  PL_EXIT_USAGE for a directory that
+ * cannot be read (reported), PL_EXIT_INTERNAL when out of memory.
+ */
 static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int depth)
 {
 	DIR *d;
@@ -240,10 +276,12 @@ static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int
 		return 0;
 	d = opendir(dir);
 	if (!d) {
-		fprintf(stderr, "pinlab: %s: %s\n", dir, strerror(errno));
+		if (errno == ENOMEM)
+			return PL_EXIT_INTERNAL;
+		cli_path_error(dir, strerror(errno));
 		return PL_EXIT_USAGE;
 	}
-	while ((e = readdir(d))) {
+	while (ret != PL_EXIT_INTERNAL && (e = readdir(d))) {
 		struct stat st;
 		char *path;
 		size_t n;
@@ -253,15 +291,19 @@ static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int
 		n = strlen(dir) + strlen(e->d_name) + 2;
 		path = malloc(n);
 		if (!path) {
-			fprintf(stderr, "pinlab: out of memory\n");
-			exit(PL_EXIT_INTERNAL);
+			ret = PL_EXIT_INTERNAL;
+			break;
 		}
 		snprintf(path, n, "%s%s%s", dir, cli_has_suffix(dir, "/") ? "" : "/", e->d_name);
 		if (stat(path, &st) == 0) {
-			if (S_ISDIR(st.st_mode) && cli_walk(fs, path, root, depth + 1))
-				ret = PL_EXIT_USAGE;
+			int r = 0;
+
+			if (S_ISDIR(st.st_mode))
+				r = cli_walk(fs, path, root, depth + 1);
 			else if (S_ISREG(st.st_mode) && cli_has_suffix(e->d_name, ".pin"))
-				cli_add(fs, path, root);
+				r = cli_add(fs, path, root);
+			if (r > ret)
+				ret = r;
 		}
 		free(path);
 	}
@@ -269,14 +311,12 @@ static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int
 	return ret;
 }
 
-static char *cli_read(const char *path, size_t *len)
+/* All of f; NULL with errno set on failure (ENOMEM when out of memory). */
+static char *cli_read_stream(FILE *f, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
-	if (!f)
-		return NULL;
 	for (;;) {
 		size_t got;
 
@@ -285,7 +325,6 @@ static char *cli_read(const char *path, size_t *len)
 
 			if (!b) {
 				free(buf);
-				fclose(f);
 				errno = ENOMEM;
 				return NULL;
 			}
@@ -299,54 +338,104 @@ static char *cli_read(const char *path, size_t *len)
 	}
 	if (ferror(f)) {
 		free(buf);
-		fclose(f);
+		if (!errno)
+			errno = EIO;
 		return NULL;
 	}
-	fclose(f);
 	*len = n;
 	return buf;
 }
 
+static char *cli_read(const struct cli_file *cf, size_t *len)
+{
+	const char *path = cf->path;
+	struct stat st;
+	char *buf;
+	FILE *f;
+
+	if (cf->is_stdin)
+		return cli_read_stream(stdin, len);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	/* fopen() opens a directory for reading; reading it then fails with EISDIR */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
+	errno = 0;
+	buf = cli_read_stream(f, len);
+	fclose(f);
+	return buf;
+}
+
+/* One PATH operand: "-" (stdin), a file, or a directory to walk. */
+static int cli_load_path(struct cli_files *out, const char *path)
+{
+	struct stat st;
+	int first = out->n, ret;
+
+	if (!strcmp(path, "-")) {
+		ret = cli_add(out, CLI_STDIN, NULL);
+		out->f[out->n - 1].is_stdin = true;
+		return ret;
+	}
+	if (stat(path, &st) != 0) {
+		cli_path_error(path, strerror(errno));
+		return PL_EXIT_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return cli_add(out, path, NULL);
+	ret = cli_walk(out, path, path, 0);
+	if (ret == PL_EXIT_INTERNAL)
+		return ret;
+	if (out->n > first) {
+		qsort(out->f + first, (size_t)(out->n - first), sizeof(*out->f), cli_cmp_path);
+	} else {
+		cli_path_error(path, "no .pin files in this directory");
+		ret = PL_EXIT_USAGE;
+	}
+	return ret;
+}
+
 int cli_load(char **paths, int nr_paths, struct cli_files *out)
 {
-	int ret = PL_EXIT_OK;
+	int ret = PL_EXIT_OK, nr_stdin = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < nr_paths; i++) {
-		struct stat st;
-		int first = out->n;
+		int r;
 
-		if (stat(paths[i], &st) != 0) {
-			fprintf(stderr, "pinlab: %s: %s\n", paths[i], strerror(errno));
+		if (!strcmp(paths[i], "-") && nr_stdin++) {
+			fputs("pinlab: '-' (standard input) can be given only once\n", stderr);
 			ret = PL_EXIT_USAGE;
 			continue;
 		}
-		if (!S_ISDIR(st.st_mode)) {
-			cli_add(out, paths[i], NULL);
-			continue;
-		}
-		if (cli_walk(out, paths[i], paths[i], 0))
-			ret = PL_EXIT_USAGE;
-		if (out->n > first) {
-			qsort(out->f + first, (size_t)(out->n - first), sizeof(*out->f),
-			      cli_cmp_path);
-		} else {
-			fprintf(stderr, "pinlab: %s: no .pin files in this directory\n", paths[i]);
-			ret = PL_EXIT_USAGE;
-		}
+		r = cli_load_path(out, paths[i]);
+		if (r == PL_EXIT_INTERNAL)
+			return cli_oom();
+		if (r)
+			ret = r;
 	}
 	/* every file is loaded and checked, so every error is reported at once */
 	for (int i = 0; i < out->n; i++) {
 		struct cli_file *f = &out->f[i];
 		struct pl_diag_list diags;
+		int r;
 
-		f->text = cli_read(f->path, &f->len);
+		f->text = cli_read(f, &f->len);
 		if (!f->text) {
-			fprintf(stderr, "pinlab: %s: %s\n", f->path, strerror(errno));
+			if (errno == ENOMEM)
+				return cli_oom();
+			cli_path_error(f->path, strerror(errno));
 			ret = PL_EXIT_USAGE;
 			continue;
 		}
-		if (pl_lang_load(f->path, f->text, f->len, &f->sc, &diags)) {
+		r = pl_lang_load(f->path, f->text, f->len, &f->sc, &diags);
+		if (r == -ENOMEM)
+			return cli_oom();
+		if (r) {
 			pl_diag_print(&diags, stderr, isatty(STDERR_FILENO));
 			ret = PL_EXIT_USAGE;
 		}

@@ -89,6 +89,7 @@ struct cli_file {
 	char *text;
 	size_t len;
 	struct pl_scenario *sc;
+	bool is_stdin;			/* "-": read from standard input, path "<stdin>" */
 };
 
 struct cli_files {
@@ -97,12 +98,23 @@ struct cli_files {
 };
 
 /*
- * cli_load() - expand PATHs (directories: every *.pin below, sorted) and load
- * and check every file.  Every error of every file is printed.
- * Return: PL_EXIT_OK, or PL_EXIT_USAGE if a path or a scenario was bad.
+ * cli_load() - expand PATHs (directories: every *.pin below, sorted; "-":
+ * standard input, shown as <stdin>) and load and check every file.  Every
+ * error of every file is printed.
+ * Return: PL_EXIT_OK, PL_EXIT_USAGE if a path or a scenario was bad (a
+ * directory where a file is needed, an unreadable file), or PL_EXIT_INTERNAL
+ * after "pinlab: out of memory".
  */
 int cli_load(char **paths, int nr_paths, struct cli_files *out);
 void cli_files_free(struct cli_files *files);
+
+/* "pinlab: out of memory" on stderr; returns PL_EXIT_INTERNAL. */
+int cli_oom(void);
+/* "pinlab: PATH: what" on stderr, PATH quoted if it needs it (pl_path_put). */
+void cli_path_error(const char *path, const char *what);
+
+/* The path a scenario read from standard input ("-") goes by in messages. */
+#define CLI_STDIN "<stdin>"
 
 /* Colours only on a terminal. */
 bool cli_color(void);
@@ -111,9 +123,10 @@ bool cli_color(void);
 struct cli_show_to {
 	FILE *out;
 	const char *prefix;
+	bool oom;			/* set by the hook: a SHOW step's output is missing */
 };
 
-/* The executor's show hook; arg is a struct cli_show_to, or NULL for stdout. */
+/* The executor's show hook; arg is a struct cli_show_to. */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req);
 
 /* ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "explore/explore.h"
 #include "report/report.h"
@@ -215,14 +216,17 @@ static int race_run_init(struct race_run *rr, const char *cmd, const struct cli_
 	rr->ignore = calloc((size_t)ni + 1, sizeof(*rr->ignore));
 	if (!rr->be || !rr->ignore) {
 		race_run_free(rr);
-		return PL_EXIT_INTERNAL;
+		return cli_oom();
 	}
 	for (int i = 0; i < ni; i++)
 		rr->ignore[i] = inv[i].name;
+	errno = 0;
 	rr->race = pl_exec_race_new(f->sc, backing, rr->be, eo, err, sizeof(err));
 	if (!rr->race) {
-		fprintf(stderr, "%s\n", err);
 		race_run_free(rr);
+		if (errno == ENOMEM)
+			return cli_oom();
+		fprintf(stderr, "%s\n", err);
 		return PL_EXIT_USAGE;
 	}
 	base = strrchr(f->path, '/');
@@ -265,30 +269,54 @@ static bool race_match(const struct pl_exec_race *race, const char *found)
 	return found && !strcmp(found, want);
 }
 
-static int write_sched(const char *path, const struct pl_sched *s)
+/*
+ * Write an output file whole or not at all: a file that could not be
+ * finished is removed, so that no half-written schedule or result is left
+ * for a later replay or merge to read.
+ */
+static int write_file(const char *path, const void *what,
+		      int (*write)(FILE *f, const void *what))
 {
 	FILE *f = fopen(path, "w");
+	int err;
 
-	if (!f || pl_sched_write(f, s) || fclose(f)) {
-		fprintf(stderr, "pinlab: explore: cannot write %s\n", path);
-		if (f)
-			fclose(f);
+	if (!f) {
+		if (errno == ENOMEM)
+			return cli_oom();
+		cli_path_error(path, strerror(errno));
 		return PL_EXIT_USAGE;
 	}
-	return 0;
+	errno = 0;
+	err = write(f, what) ? (errno ? errno : EIO) : 0;
+	if (fclose(f) && !err)
+		err = errno ? errno : EIO;
+	if (!err)
+		return 0;
+	unlink(path);
+	if (err == ENOMEM)
+		return cli_oom();
+	cli_path_error(path, strerror(err));
+	return PL_EXIT_USAGE;
+}
+
+static int write_sched_fn(FILE *f, const void *s)
+{
+	return pl_sched_write(f, s);
+}
+
+static int write_result_fn(FILE *f, const void *r)
+{
+	return pl_explore_result_write(f, r);
+}
+
+static int write_sched(const char *path, const struct pl_sched *s)
+{
+	return write_file(path, s, write_sched_fn);
 }
 
 static int write_result(const char *path, const struct pl_explore_result *r)
 {
-	FILE *f = fopen(path, "w");
-
-	if (!f || pl_explore_result_write(f, r) || fclose(f)) {
-		fprintf(stderr, "pinlab: explore: cannot write %s\n", path);
-		if (f)
-			fclose(f);
-		return PL_EXIT_USAGE;
-	}
-	return 0;
+	return write_file(path, r, write_result_fn);
 }
 
 static void print_counts(FILE *out, const struct pl_explore_result *r)
@@ -332,7 +360,13 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 	ret = race_run_init(&rr, "explore", f, backing, &eo);
 	if (ret)
 		return ret;
-	if (pl_explore(&rr.spec, &x->eo, &r) || r.error || pl_exec_race_error(rr.race)) {
+	ret = pl_explore(&rr.spec, &x->eo, &r);
+	if (ret == -ENOMEM || pl_exec_race_oom(rr.race)) {
+		pl_explore_result_free(&r);
+		race_run_free(&rr);
+		return cli_oom();
+	}
+	if (ret || r.error || pl_exec_race_error(rr.race)) {
 		fprintf(stderr, "pinlab: explore: %s [%s %s]: the search could not run\n",
 			f->path, preset, pl_backing_info(backing)->name);
 		pl_explore_result_free(&r);
@@ -357,7 +391,13 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 			printf("  failure: %s after %d preemption(s), %llu steps\n",
 			       pl_verdict_name(r.verdict), r.fail->preemptions,
 			       (unsigned long long)r.fail->steps);
+		errno = 0;
 		v = pl_explore_print(out, &rr.spec, r.fail, 0);
+		if (pl_exec_race_oom(rr.race) || (v == PL_VERDICT_ERROR && errno == ENOMEM)) {
+			pl_explore_result_free(&r);
+			race_run_free(&rr);
+			return cli_oom();
+		}
 		found = pl_outcome_name(pl_exec_race_outcome(rr.race, &detail));
 		if (v == PL_VERDICT_DEADLOCK || v == PL_VERDICT_VIOLATION) {
 			found = pl_verdict_name(v);
@@ -390,8 +430,9 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		       found ? detail : "no failing schedule", bare ? "xfail (either)" : want,
 		       strcmp(want, "pass") && !bare ? " (a schedule must give it)" : "");
 	}
-	fprintf(stderr, "pinlab: explore: %s [%s %s]: %.3f s\n", f->id, preset,
-		pl_backing_info(backing)->name, r.seconds);
+	if (ret != PL_EXIT_INTERNAL)	/* after "out of memory", nothing more */
+		fprintf(stderr, "pinlab: explore: %s [%s %s]: %.3f s\n", f->id, preset,
+			pl_backing_info(backing)->name, r.seconds);
 	pl_explore_result_free(&r);
 	race_run_free(&rr);
 	return ret;
@@ -472,7 +513,7 @@ static int cmd_explore(int argc, char **argv)
 	memset(&files, 0, sizeof(files));
 	memset(&o, 0, sizeof(o));
 	if (!rest)
-		return PL_EXIT_INTERNAL;
+		return cli_oom();
 	ret = xo_parse(argc, argv, &x, rest, &nrest);
 	if (!ret)
 		ret = cli_parse("explore", nrest, rest, EXPLORE_OPTIONS, &o);
@@ -565,8 +606,11 @@ static int cmd_replay(int argc, char **argv)
 			printf(" T%d %s%s", t, rr.spec.thread_name[t],
 			       t + 1 < rr.spec.nr_threads ? "," : "");
 		printf("\n");
+		errno = 0;
 		v = pl_explore_print(stdout, &rr.spec, s, o.trace ? PL_PRINT_ALL_STEPS : 0);
-		if (v == PL_VERDICT_INFEASIBLE || v == PL_VERDICT_ERROR) {
+		if (pl_exec_race_oom(rr.race) || (v == PL_VERDICT_ERROR && errno == ENOMEM)) {
+			ret = cli_oom();
+		} else if (v == PL_VERDICT_INFEASIBLE || v == PL_VERDICT_ERROR) {
 			fprintf(stderr, "pinlab: replay: %s does not fit %s: %s\n", o.args[1],
 				files.f[0].path, pl_verdict_name(v));
 			ret = PL_EXIT_USAGE;

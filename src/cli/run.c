@@ -113,10 +113,17 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 	ret = pl_exec_run(f->sc, backing, c->be, &eo, &r);
 	if (c->be->end)
 		c->be->end(c->be);
+	if (ret == 0 && c->show_to.oom)
+		ret = -ENOMEM;	/* a SHOW step's state is missing from the trace */
+	if (ret == -ENOMEM) {
+		pl_result_free(&r);
+		return cli_oom();
+	}
 	if (ret < 0) {
-		fprintf(stderr, "pinlab: internal error: %s [%s %s]: %s\n", f->path, preset,
-			pl_backing_info(backing)->name,
-			ret == -ENOMEM ? "out of memory" : r.detail);
+		fputs("pinlab: internal error: ", stderr);
+		pl_path_put(stderr, f->path);
+		fprintf(stderr, " [%s %s]: %s\n", preset, pl_backing_info(backing)->name,
+			r.detail);
 		pl_result_free(&r);
 		return PL_EXIT_INTERNAL;
 	}
@@ -152,7 +159,7 @@ static int cmd_run(int argc, char **argv)
 		plan += c.nr_presets * run_backings(files.f[i].sc, &o, idx);
 	c.be = pl_model_backend_new();
 	if (!c.be) {
-		ret = PL_EXIT_INTERNAL;
+		ret = cli_oom();
 		goto out;
 	}
 	/* trace lines are KTAP diagnostics; beside JSON lines they go to stderr */

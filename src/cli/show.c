@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +52,9 @@ static const char explain_usage[] =
 /* Print a SHOW step's request, each line with the prefix of arg (a cli_show_to). */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req)
 {
-	const struct cli_show_to *to = arg;
-	FILE *out = to ? to->out : stdout;
-	const char *prefix = to ? to->prefix : "";
+	struct cli_show_to *to = arg;
+	FILE *out = to->out;
+	const char *prefix = to->prefix;
 	struct world *w = pl_model_backend_world(be);
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
@@ -62,8 +63,10 @@ void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *r
 	if (!w)
 		return;
 	m = open_memstream(&buf, &len);
-	if (!m)
+	if (!m) {
+		to->oom = true;
 		return;
+	}
 	if (!req->name) {
 		pl_dump_world(m, w);
 	} else if (req->kind == PL_SYM_PROCESS) {
@@ -75,7 +78,11 @@ void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *r
 	} else if (req->kind != PL_SYM_THREAD) {
 		pl_dump_pinset(m, w, req->id);
 	}
-	fclose(m);
+	if (fclose(m) != 0) {
+		to->oom = true;
+		free(buf);
+		return;
+	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		fprintf(out, "%s    | %s\n", prefix, line);
 	free(buf);
@@ -87,7 +94,7 @@ static bool show_is_file(const char *arg)
 	struct stat st;
 	size_t n = strlen(arg);
 
-	return stat(arg, &st) == 0 || (n > 4 && !strcmp(arg + n - 4, ".pin")) ||
+	return !strcmp(arg, "-") || stat(arg, &st) == 0 || (n > 4 && !strcmp(arg + n - 4, ".pin")) ||
 	       strchr(arg, '/');
 }
 
@@ -119,10 +126,28 @@ static void show_step_line(const struct pl_scenario *sc, int step)
 	printf("\n");
 }
 
+/* pl_exec_run(); 0, or the exit status after an internal error or out of memory. */
+static int show_exec(const struct pl_scenario *sc, int backing, struct pl_backend *be,
+		     const struct pl_exec_opts *eo, struct pl_result *r, const struct cli_file *f)
+{
+	int ret = pl_exec_run(sc, backing, be, eo, r);
+
+	if (ret == -ENOMEM)
+		return cli_oom();
+	if (ret < 0) {
+		fputs("pinlab: internal error: ", stderr);
+		pl_path_put(stderr, f->path);
+		fprintf(stderr, ": %s\n", r->detail);
+		return PL_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
 static int show_scenario(struct cli_opts *o)
 {
 	struct cli_files files;
-	struct pl_exec_hooks hooks = { .show = cli_show_hook, .arg = NULL };
+	struct cli_show_to to = { .out = stdout, .prefix = "" };
+	struct pl_exec_hooks hooks = { .show = cli_show_hook, .arg = &to };
 	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets };
 	struct pl_backend *be = NULL;
 	struct pl_result r;
@@ -151,13 +176,14 @@ static int show_scenario(struct cli_opts *o)
 	eo.hooks = dot ? NULL : &hooks;
 	be = pl_model_backend_new();
 	if (!be) {
-		ret = PL_EXIT_INTERNAL;
+		ret = cli_oom();
 		goto out;
 	}
-	if (pl_exec_run(sc, backing, be, &eo, &r) < 0) {
-		fprintf(stderr, "pinlab: internal error: %s: %s\n", files.f[0].path, r.detail);
+	ret = show_exec(sc, backing, be, &eo, &r, &files.f[0]);
+	if (!ret && to.oom)
+		ret = cli_oom();
+	if (ret) {
 		pl_result_free(&r);
-		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
 	if (pl_model_backend_world(be))	/* the last operation may be a set-up of an earlier step */
@@ -168,7 +194,8 @@ static int show_scenario(struct cli_opts *o)
 		/* not run: skipped by its expectation or by the backend */
 		printf("# %s: %s: %s\n", title, r.outcome, r.detail);
 	} else if (dot) {
-		pl_dot_world(stdout, pl_model_backend_world(be), title);
+		if (pl_dot_world(stdout, pl_model_backend_world(be), title))
+			ret = cli_oom();
 	} else {
 		printf("# %s: scenario \"%s\"\n", title, sc->name);
 		show_step_line(sc, o->at ? o->at : sc->nr_steps);
@@ -223,7 +250,7 @@ static int cmd_explain(int argc, char **argv)
 		goto out;
 	be = pl_model_backend_new();
 	if (!be) {
-		ret = PL_EXIT_INTERNAL;
+		ret = cli_oom();
 		goto out;
 	}
 	policy = cli_policy(eo.preset, &o);
@@ -236,10 +263,9 @@ static int cmd_explain(int argc, char **argv)
 	eo.hooks = &hooks;
 	printf("# %s [%s %s (%s)]: scenario \"%s\"\n", files.f[0].id, eo.preset,
 	       pl_backing_info(backing)->name, pl_backing_info(backing)->display, ex.sc->name);
-	if (pl_exec_run(ex.sc, backing, be, &eo, &r) < 0) {
-		fprintf(stderr, "pinlab: internal error: %s: %s\n", files.f[0].path, r.detail);
+	ret = show_exec(ex.sc, backing, be, &eo, &r, &files.f[0]);
+	if (ret) {
 		pl_result_free(&r);
-		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
 	if (!ex.nr)

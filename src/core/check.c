@@ -1496,7 +1496,8 @@ static void chk_collect(struct chk *c)
  *
  * Reads the model only (violations are appended to w->violations, stamped
  * with w->step).  Deterministic, and safe on any state.
- * Return: the number of new violations recorded.
+ * Return: the number of new violations recorded.  Without the memory to scan
+ * with, w->oom is set: the world is then not known to be sound.
  */
 int pl_check_world(struct world *w)
 {
@@ -1504,7 +1505,9 @@ int pl_check_world(struct world *w)
 
 	if (!chk_begin(&c, w, true)) {
 		chk_end(&c);
-		return 0;	/* no memory to check with; the model itself is fine */
+		/* an unchecked world must not pass for a checked one: the run fails */
+		w->oom = 1;
+		return 0;
 	}
 	chk_collect(&c);
 	chk_swap(&c);

@@ -254,7 +254,8 @@ static uint32_t obj_id(struct xeng *x, const void *obj)
 		uint32_t *nv = calloc(cap, sizeof(*nv)), *ng = calloc(cap, sizeof(*ng));
 
 		if (!nk || !nv || !ng) {
-			fprintf(stderr, "pinlab: explore: out of memory\n");
+			/* deep in a sync hook, with no way back up: the CLI's message */
+			fprintf(stderr, "pinlab: out of memory\n");
 			exit(3);
 		}
 		for (size_t i = 0; i < t->cap; i++) {
@@ -411,7 +412,8 @@ static struct xnode *push_node(struct xeng *x, uint8_t enabled)
 		struct xnode *nn = realloc(x->nodes, cap * sizeof(*nn));
 
 		if (!nn) {
-			fprintf(stderr, "pinlab: explore: out of memory\n");
+			/* deep in a sync hook, with no way back up: the CLI's message */
+			fprintf(stderr, "pinlab: out of memory\n");
 			exit(3);
 		}
 		x->nodes = nn;
@@ -1553,6 +1555,7 @@ enum pl_verdict pl_explore_replay(const struct pl_explore_spec *spec, const stru
 	struct pl_replay dummy;
 	struct xeng x;
 	enum pl_verdict v;
+	int err = 0;
 
 	if (!r) {
 		memset(&dummy, 0, sizeof(dummy));
@@ -1562,10 +1565,13 @@ enum pl_verdict pl_explore_replay(const struct pl_explore_spec *spec, const stru
 	r->why[0] = 0;
 	r->steps = 0;
 	r->preemptions = 0;
-	if (!spec_ok(spec) || !s || eng_init(&x, spec, 0)) {
+	r->oom = false;
+	if (!spec_ok(spec) || !s || (err = eng_init(&x, spec, 0))) {
 		if (spec_ok(spec) && s)
 			eng_fini(&x);
-		snprintf(r->why, sizeof(r->why), "malformed spec or schedule");
+		r->oom = err == -ENOMEM;
+		snprintf(r->why, sizeof(r->why), "%s",
+			 r->oom ? "out of memory" : "malformed spec or schedule");
 		return r->verdict = PL_VERDICT_ERROR;
 	}
 	x.rp = r;

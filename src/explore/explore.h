@@ -261,6 +261,7 @@ struct pl_replay {
 	int preemptions;
 	uint64_t steps;
 	struct world *w;
+	bool oom;			/* PL_VERDICT_ERROR because memory ran out */
 };
 
 /*
@@ -279,7 +280,8 @@ enum {
  * pl_explore_print() - replay s and print it as columns, one per thread:
  * the op or yield point each step starts with, the model events (COW,
  * reuse, pin, zap ...) it caused, where the schedule preempts, and the
- * verdict.  Return: the verdict.
+ * verdict.  Return: the verdict; PL_VERDICT_ERROR with errno ENOMEM, and
+ * nothing printed, when memory ran out.
  */
 enum pl_verdict pl_explore_print(FILE *out, const struct pl_explore_spec *spec,
 				 const struct pl_sched *s, unsigned flags);

@@ -334,6 +334,13 @@ enum pl_verdict pl_explore_print(FILE *out, const struct pl_explore_spec *spec,
 	r.on_event = pt_on_event;
 	r.cb_arg = &t;
 	v = pl_explore_replay(spec, s, &r);
+	if (r.oom || t.oom) {
+		/* an incomplete interleaving must not pass for the schedule */
+		free(t.st);
+		free(t.ev);
+		errno = ENOMEM;
+		return PL_VERDICT_ERROR;
+	}
 	fprintf(out, "schedule %s: %d threads, %d preemption%s, %" PRIu64 " steps\n",
 		spec && spec->name ? spec->name : (s && s->name[0] ? s->name : "?"),
 		spec ? spec->nr_threads : 0, r.preemptions, r.preemptions == 1 ? "" : "s", r.steps);

@@ -752,7 +752,12 @@ static int model_check(struct pl_backend *be)
 {
 	struct model *m = model_of(be);
 
-	return m->w ? pl_check_world(m->w) : 0;
+	int n;
+
+	if (!m->w)
+		return 0;
+	n = pl_check_world(m->w);
+	return m->w->oom ? -ENOMEM : n;
 }
 
 static int model_nr_violations(struct pl_backend *be)

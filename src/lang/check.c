@@ -988,8 +988,8 @@ int pl_check(struct pl_scenario *sc, const struct pl_check_opts *opts,
 		ck.step = i;
 		ck_step(&ck, &sc->steps[i]);
 	}
-	if ((ck.oom || sc->oom) && !pl_diag_full(diags))
-		pl_diag_add(diags, 1, 1, "out of memory");
+	if (ck.oom || sc->oom)
+		diags->oom = true;
 	free(ck.st);
 	free(ck.names.slots);
 	free(ck.first_def.slots);

@@ -144,11 +144,67 @@ static void diag_show_caret(const struct pl_diag_list *dl, const struct pl_diag 
 	fputs("^\n", out);
 }
 
+/*
+ * A path is shown as it is unless it holds a byte a reader could not see or
+ * could misread: a space, a quote, a backslash, a control character, or a
+ * byte that is not part of valid UTF-8.  Such a path is shown in double
+ * quotes with C escapes (\", \\, \n, \t, \r, \xNN), so that one line of
+ * output stays one line and every byte of the name can be recovered.
+ */
+bool pl_path_is_plain(const char *path)
+{
+	const unsigned char *s = (const unsigned char *)path, *end = s + strlen(path);
+
+	if (s == end)
+		return false;
+	while (s < end) {
+		int n = *s >= 0x80 ? diag_utf8_len(s, end) : 1;
+
+		if (!n || (n == 1 && (*s <= 0x20 || *s == 0x7f || *s == '"' || *s == '\\' ||
+				      *s == '\'')))
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+void pl_path_put(FILE *out, const char *path)
+{
+	const unsigned char *s = (const unsigned char *)path, *end = s + strlen(path);
+
+	if (pl_path_is_plain(path)) {
+		fputs(path, out);
+		return;
+	}
+	fputc('"', out);
+	while (s < end) {
+		int n = *s >= 0x80 ? diag_utf8_len(s, end) : 1;
+
+		if (n > 1)
+			fwrite(s, 1, (size_t)n, out);
+		else if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if (*s == '\t')
+			fputs("\\t", out);
+		else if (*s == '\r')
+			fputs("\\r", out);
+		else if (*s < 0x20 || *s >= 0x7f)
+			fprintf(out, "\\x%02x", *s);
+		else
+			fputc(*s, out);
+		s += n ? n : 1;
+	}
+	fputc('"', out);
+}
+
 /* The one function that formats a diagnostic. */
 static void diag_format(const struct pl_diag_list *dl, const struct pl_diag *d, FILE *out,
 			bool tty)
 {
-	fprintf(out, "%s:%d:%d: error: %s\n", dl->path, d->line, d->col, d->msg);
+	pl_path_put(out, dl->path);
+	fprintf(out, ":%d:%d: error: %s\n", d->line, d->col, d->msg);
 	if (tty)
 		diag_show_caret(dl, d, out);
 }

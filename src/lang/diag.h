@@ -40,6 +40,8 @@ struct pl_diag_list {
 	size_t len;
 	int n;			/* diagnostics in d[] */
 	bool overflow;		/* more than PL_DIAG_MAX: a "too many errors" line follows */
+	bool oom;		/* an allocation failed: the load fails with -ENOMEM, not a
+				 * diagnostic (the CLI says "out of memory" and exits 3) */
 	struct pl_diag over;	/* position of the first one dropped */
 	struct pl_diag d[PL_DIAG_MAX];
 };
@@ -66,5 +68,14 @@ void pl_diag_sort(struct pl_diag_list *dl);
  * @tty: add the source line and a caret line under each message.
  */
 void pl_diag_print(const struct pl_diag_list *dl, FILE *out, bool tty);
+
+/*
+ * Paths in messages.  pl_path_put() writes @path as it is when
+ * pl_path_is_plain() (printable ASCII or valid UTF-8, no space, quote,
+ * backslash or control character), else in double quotes with C escapes:
+ * "my scenario.pin", "bad\xff\n.pin".  One line of output stays one line.
+ */
+bool pl_path_is_plain(const char *path);
+void pl_path_put(FILE *out, const char *path);
 
 #endif /* PINLAB_LANG_DIAG_H */

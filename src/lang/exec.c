@@ -135,17 +135,18 @@ static void x_fmt(char *dst, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The canonical text of a step, as pl_step_print() writes it. */
-static const char *x_step_text(const struct pl_scenario *sc, const struct pl_step *s, char *buf,
-			       size_t size)
+/* The canonical text of a step, as pl_step_print() writes it; sets x->oom if it cannot. */
+static const char *x_step_text(struct exec *x, const struct pl_step *s, char *buf, size_t size)
 {
 	FILE *f;
 
 	memset(buf, 0, size);
 	f = fmemopen(buf, size - 1, "w");
-	if (!f)
+	if (!f) {
+		x->oom = true;	/* a result without its step's text would mislead */
 		return "";
-	pl_step_print(f, sc, s);
+	}
+	pl_step_print(f, x->sc, s);
 	fclose(f);
 	return buf;
 }
@@ -168,7 +169,7 @@ static void x_vrecord(struct exec *x, bool check, enum pl_outcome cls, const cha
 		x_fmt(dst, X_TEXT, "step %d (line %d), set-up: %s", step, x->at.line, what);
 	else
 		x_fmt(dst, X_TEXT, "step %d (line %d) %s: %s", step, s ? s->pos.line : 0,
-		      s ? x_step_text(x->sc, s, text, sizeof(text)) : "", what);
+		      s ? x_step_text(x, s, text, sizeof(text)) : "", what);
 	if (check) {
 		x->check_step = step ? step : -1;
 		x->check_cls = cls;
@@ -233,7 +234,10 @@ static void x_collect(struct exec *x)
 
 	if (!x->be->check)
 		return;
-	x->be->check(x->be);
+	if (x->be->check(x->be) == -ENOMEM) {
+		x->oom = true;
+		return;
+	}
 	n = x->be->nr_violations(x->be);
 	for (; x->seen < n; x->seen++) {
 		struct pl_bviolation v;
@@ -1180,8 +1184,8 @@ static void x_check_invariants(struct exec *x, const struct pl_step *s)
 	const struct pl_result *r = x->res;
 
 	x_collect(x);
-	if (!r->nr_violations_total)
-		return;
+	if (x->oom || !r->nr_violations_total)
+		return;		/* out of memory: the run ends with -ENOMEM */
 	x_check_failed(x, x_cls(s), "%d violation%s, the first: %s at step %d: %s",
 		       r->nr_violations_total, r->nr_violations_total == 1 ? "" : "s",
 		       r->violations[0].invariant, r->violations[0].step,
@@ -1673,6 +1677,7 @@ struct pl_exec_race {
 	enum pl_outcome outcome;	/* of the last check */
 	char detail[X_TEXT + 64];
 	bool error;
+	bool oom;			/* a schedule ran out of memory: no result is trusted */
 };
 
 static void race_error(char *err, size_t len, const struct pl_scenario *sc, struct pl_pos pos,
@@ -1711,6 +1716,7 @@ struct pl_exec_race *pl_exec_race_new(const struct pl_scenario *sc, int backing,
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	r->sc = sc;
@@ -1800,6 +1806,11 @@ bool pl_exec_race_error(const struct pl_exec_race *r)
 	return r->error;
 }
 
+bool pl_exec_race_oom(const struct pl_exec_race *r)
+{
+	return r->oom;
+}
+
 struct world *pl_exec_race_setup(void *arg)
 {
 	struct pl_exec_race *r = arg;
@@ -1808,9 +1819,15 @@ struct world *pl_exec_race_setup(void *arg)
 	race_drop(r);
 	/* the explorer has freed the previous schedule's world */
 	r->be->disown(r->be);
+	if (r->oom) {
+		/* an earlier schedule ran out of memory: end the search */
+		r->error = true;
+		return NULL;
+	}
 	x_result_init(&r->res, r->sc, r->opts.preset, r->backing);
 	if (x_init(x, r->sc, r->backing, r->be, &r->opts, &r->res)) {
 		r->error = true;
+		r->oom = true;
 		return NULL;
 	}
 	r->live = true;
@@ -1848,6 +1865,12 @@ bool pl_exec_race_check(struct world *w, void *arg, char *why, size_t len)
 	x_run_steps(x, r->end, r->sc->nr_steps);
 	if (x->tf_sym >= 0)
 		x_transform(x);
+	if (x->oom) {
+		/* no verdict: the next setup() ends the search, the CLI says why */
+		r->oom = true;
+		snprintf(why, len, "out of memory");
+		return true;
+	}
 	out = x_classify(x, r->e);
 	r->outcome = out;
 	if (out == PL_OUT_PASS)

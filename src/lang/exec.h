@@ -125,7 +125,10 @@ const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char 
 
 struct pl_exec_race;
 
-/* NULL with "FILE:LINE:COL: error: ..." (or why not) in err: no group, two groups ... */
+/*
+ * NULL with "FILE:LINE:COL: error: ..." (or why not) in err: no group, two
+ * groups ...; or NULL with errno ENOMEM when out of memory.
+ */
 struct pl_exec_race *pl_exec_race_new(const struct pl_scenario *sc, int backing,
 				      struct pl_backend *be, const struct pl_exec_opts *opts,
 				      char *err, size_t errlen);
@@ -138,6 +141,8 @@ enum pl_outcome pl_exec_race_target(const struct pl_exec_race *r);
 enum pl_outcome pl_exec_race_outcome(const struct pl_exec_race *r, const char **detail);
 /* A setup() failed (bad preset or --set, out of memory). */
 bool pl_exec_race_error(const struct pl_exec_race *r);
+/* A schedule ran out of memory; the search result means nothing. */
+bool pl_exec_race_oom(const struct pl_exec_race *r);
 struct world *pl_exec_race_setup(void *race);
 void pl_exec_race_thread(struct pl_exec_race *r, int t);
 bool pl_exec_race_check(struct world *w, void *race, char *why, size_t len);

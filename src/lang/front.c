@@ -3,6 +3,8 @@
  */
 #include "lang/front.h"
 
+#include <errno.h>
+
 #include "lang/parse.h"
 
 /* Keep in step with the preset table of src/core (pl_presets()). */
@@ -27,12 +29,16 @@ int pl_lang_load_opts(const char *path, const char *text, size_t len,
 	pl_diag_init(diags, path, text, len);
 	sc = pl_scenario_new(path);
 	if (!sc) {
-		pl_diag_add(diags, 1, 1, "out of memory");
-		return 2;
+		diags->oom = true;
+		return -ENOMEM;
 	}
 	/* names are resolved only in a tree that parsed: no cascades */
 	if (pl_parse(sc, text, len, diags) == 0)
 		pl_check(sc, opts, diags);
+	if (diags->oom) {
+		pl_scenario_free(sc);
+		return -ENOMEM;
+	}
 	pl_diag_sort(diags);
 	if (diags->n || diags->overflow) {
 		pl_scenario_free(sc);

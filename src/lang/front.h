@@ -34,7 +34,8 @@ const char *const *pl_lang_default_presets(int *n);
  * @text, @len: the file's contents (need not be NUL-terminated)
  * @out: receives the scenario on success, NULL on failure
  * @diags: initialised here; receives every error, sorted by position
- * Return: 0, or 2 (the CLI's exit code for bad input) if any error was found.
+ * Return: 0, 2 (the CLI's exit code for bad input) if any error was found,
+ * or -ENOMEM (diags->oom; nothing to print) if an allocation failed.
  */
 int pl_lang_load(const char *path, const char *text, size_t len, struct pl_scenario **out,
 		 struct pl_diag_list *diags);

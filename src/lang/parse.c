@@ -1154,7 +1154,7 @@ int pl_parse(struct pl_scenario *sc, const char *text, size_t len, struct pl_dia
 	p.diags = diags;
 	p.thread = -1;
 	if (pl_lex_init(&p.lx, text, len, diags)) {
-		pl_diag_add(diags, 1, 1, "out of memory");
+		diags->oom = true;
 		return -1;
 	}
 	while (!pl_diag_full(diags) && pl_lex_line(&p.lx, &p.ln)) {
@@ -1182,7 +1182,9 @@ int pl_parse(struct pl_scenario *sc, const char *text, size_t len, struct pl_dia
 		sc->description = pl_ast_strndup(sc, p.desc, p.desc_len);
 	free(p.desc);
 	pl_lex_free(&p.lx);
-	if (sc->oom && !pl_diag_full(diags))
-		pl_diag_add(diags, 1, 1, "out of memory");
+	if (sc->oom)
+		diags->oom = true;
+	if (diags->oom)
+		return -1;
 	return diags->n + (diags->overflow ? 1 : 0) > before ? -1 : 0;
 }

@@ -15,6 +15,8 @@
  */
 #include "report/report.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,7 +286,7 @@ static void dot_file(struct dot *d, const struct pl_file *f)
 	}
 }
 
-void pl_dot_world(FILE *out, const struct world *w, const char *title)
+int pl_dot_world(FILE *out, const struct world *w, const char *title)
 {
 	struct dot d = { .out = out, .w = w };
 
@@ -314,4 +316,5 @@ void pl_dot_world(FILE *out, const struct world *w, const char *title)
 		dot_folio(&d, d.folios[i]);
 	fputs("}\n", out);
 	free(d.folios);
+	return d.oom ? -ENOMEM : 0;
 }

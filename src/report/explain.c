@@ -50,10 +50,6 @@ static const struct pl_knob *ex_knob(const char *rule)
 
 static void ex_header(struct pl_explain *e, const struct pl_exec_point *at)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
 	if (e->last_step == at->step && !at->setup)
 		return;
 	e->last_step = at->setup ? -1 : at->step;
@@ -65,13 +61,9 @@ static void ex_header(struct pl_explain *e, const struct pl_exec_point *at)
 			fprintf(e->out, "set-up: %s\n", at->text);
 		return;
 	}
-	m = open_memstream(&buf, &len);
-	if (!m)
-		return;
-	pl_step_print(m, e->sc, at->s);
-	fclose(m);
-	fprintf(e->out, "step %d (line %d): %s\n", at->step, at->line, buf);
-	free(buf);
+	fprintf(e->out, "step %d (line %d): ", at->step, at->line);
+	pl_step_print(e->out, e->sc, at->s);
+	fputc('\n', e->out);
 }
 
 static void ex_event(void *arg, const struct pl_exec_point *at, const struct pl_event *ev)

@@ -96,6 +96,7 @@ void pl_explain_hooks(struct pl_explain *e, struct pl_exec_hooks *h);
  * folios, plus pinners and page caches.  Node ids are derived from pids, VMA
  * indexes, pfns and handles, so the output is deterministic.
  */
-void pl_dot_world(FILE *out, const struct world *w, const char *title);
+/* 0, or -ENOMEM: out of memory, the picture is incomplete. */
+int pl_dot_world(FILE *out, const struct world *w, const char *title);
 
 #endif /* PINLAB_REPORT_H */

@@ -93,9 +93,6 @@ void pl_trace_folio(FILE *out, const struct pl_folio_state *f)
 static void tr_step_begin(void *arg, const struct pl_exec_point *at)
 {
 	struct pl_trace *t = arg;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
 
 	if (at->transform) {
 		tr_line(t, "  set-up of step %d: %s", at->step, at->text);
@@ -105,13 +102,9 @@ static void tr_step_begin(void *arg, const struct pl_exec_point *at)
 		tr_line(t, "%sset-up: %s", at->step ? "  " : "", at->text);
 		return;
 	}
-	m = open_memstream(&buf, &len);
-	if (!m)
-		return;
-	pl_step_print(m, t->sc, at->s);
-	fclose(m);
-	tr_line(t, "step %d (line %d): %s", at->step, at->line, buf);
-	free(buf);
+	fprintf(t->out, "%sstep %d (line %d): ", t->prefix, at->step, at->line);
+	pl_step_print(t->out, t->sc, at->s);
+	fputc('\n', t->out);
 }
 
 static const char *tr_errno(long ret, char *buf, size_t size)
