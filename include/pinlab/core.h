@@ -422,6 +422,9 @@ enum pl_yield_point {
 struct pl_sync_hooks {
 	void (*yield)(struct world *w, enum pl_yield_point where, void *arg);
 	void (*sync)(struct world *w, enum pl_sync_op op, const void *obj, void *arg);
+	/* an allocation of the model failed: does not return (the explorer leaves
+	 * its thread's stack first); NULL: the allocator says so and exits */
+	void (*oom)(struct world *w, void *arg);
 	void *arg;
 };
 

@@ -86,11 +86,8 @@ static struct page *pl_memmap_chunk_alloc(struct world *w)
 	void *p = mmap(NULL, pl_memmap_chunk_bytes(), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (p == MAP_FAILED) {
-		w->oom = 1;
-		fprintf(stderr, "pinlab: out of memory\n");
-		exit(3);
-	}
+	if (p == MAP_FAILED)
+		pl_oom(w);
 	return p;
 }
 

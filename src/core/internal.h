@@ -23,6 +23,7 @@
 	} while (0)
 _Noreturn void pl_bug(const char *file, int line, const char *what);
 
+_Noreturn void pl_oom(struct world *w);
 void *pl_zalloc(struct world *w, size_t n);
 void *pl_realloc_array(struct world *w, void *p, size_t nmemb, size_t size);
 

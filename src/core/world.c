@@ -23,16 +23,29 @@ _Noreturn void pl_bug(const char *file, int line, const char *what)
 	exit(3);
 }
 
+/*
+ * The model cannot go on without the memory it asked for (a half-built mm or
+ * folio cannot be unwound), so the command ends: "pinlab: out of memory",
+ * exit 3, as the CLI ends it.  A caller running the model on a stack of its
+ * own (the explorer's threads) leaves it first through hooks.oom.
+ */
+_Noreturn void pl_oom(struct world *w)
+{
+	if (w) {
+		w->oom = 1;
+		if (w->hooks.oom)
+			w->hooks.oom(w, w->hooks.arg);
+	}
+	fputs("pinlab: out of memory\n", stderr);
+	exit(3);
+}
+
 void *pl_zalloc(struct world *w, size_t n)
 {
 	void *p = calloc(1, n ? n : 1);
 
-	if (!p) {
-		if (w)
-			w->oom = 1;
-		fprintf(stderr, "pinlab: out of memory\n");
-		exit(3);
-	}
+	if (!p)
+		pl_oom(w);
 	return p;
 }
 
@@ -43,12 +56,8 @@ void *pl_realloc_array(struct world *w, void *p, size_t nmemb, size_t size)
 	if (size && nmemb > SIZE_MAX / size)
 		pl_bug(__FILE__, __LINE__, "allocation size overflow");
 	q = realloc(p, (nmemb && size) ? nmemb * size : 1);
-	if (!q) {
-		if (w)
-			w->oom = 1;
-		fprintf(stderr, "pinlab: out of memory\n");
-		exit(3);
-	}
+	if (!q)
+		pl_oom(w);
 	return q;
 }
 

@@ -181,6 +181,7 @@ struct xeng {
 	int run_i;
 	uint32_t run_pos;
 	bool deadlock, livelock, redundant, frozen, foreign, infeasible, nondet;
+	bool oom;		/* a thread ran out of memory: leave from the main stack */
 	int nbranch;
 	uint64_t key;
 	bool shard_decided;
@@ -243,6 +244,8 @@ static void ids_reset(struct xids *t)
 	}
 }
 
+static _Noreturn void x_oom(struct world *w, void *arg);
+
 static uint32_t obj_id(struct xeng *x, const void *obj)
 {
 	struct xids *t = &x->ids;
@@ -253,11 +256,8 @@ static uint32_t obj_id(struct xeng *x, const void *obj)
 		const void **nk = calloc(cap, sizeof(*nk));
 		uint32_t *nv = calloc(cap, sizeof(*nv)), *ng = calloc(cap, sizeof(*ng));
 
-		if (!nk || !nv || !ng) {
-			/* deep in a sync hook, with no way back up: the CLI's message */
-			fprintf(stderr, "pinlab: out of memory\n");
-			exit(3);
-		}
+		if (!nk || !nv || !ng)
+			x_oom(NULL, x);
 		for (size_t i = 0; i < t->cap; i++) {
 			if (t->gens[i] != t->gen)
 				continue;
@@ -411,11 +411,8 @@ static struct xnode *push_node(struct xeng *x, uint8_t enabled)
 		size_t cap = x->cap_nodes ? 2 * x->cap_nodes : 256;
 		struct xnode *nn = realloc(x->nodes, cap * sizeof(*nn));
 
-		if (!nn) {
-			/* deep in a sync hook, with no way back up: the CLI's message */
-			fprintf(stderr, "pinlab: out of memory\n");
-			exit(3);
-		}
+		if (!nn)
+			x_oom(NULL, x);
 		x->nodes = nn;
 		x->cap_nodes = cap;
 	}
@@ -663,6 +660,28 @@ static void x_sync(struct world *w, enum pl_sync_op op, const void *obj, void *a
 	x_point(x);
 }
 
+/*
+ * Out of memory in the model or in the engine.  There is no way back up
+ * through a thread's steps, so the command ends here ("pinlab: out of
+ * memory", exit 3, as the CLI says it) -- but from the engine's own stack,
+ * never from a thread's: everything the program holds is then still
+ * reachable from the stack that called pl_explore(), and nothing looks
+ * leaked.  A thread switches to the main context for good; run_once() exits.
+ */
+static _Noreturn void x_oom(struct world *w, void *arg)
+{
+	struct xeng *x = arg;
+
+	(void)w;
+	if (x->cur >= 0) {
+		x->oom = true;
+		switch_to(x, &x->th[x->cur].ctx, -1, true);
+		abort();	/* never resumed */
+	}
+	fputs("pinlab: out of memory\n", stderr);
+	exit(3);
+}
+
 static void x_yield(struct world *w, enum pl_yield_point where, void *arg)
 {
 	struct xeng *x = arg;
@@ -782,6 +801,7 @@ static bool run_once(struct xeng *x)
 	x->base_violations = w->nr_violations;
 	w->hooks.sync = x_sync;
 	w->hooks.yield = x_yield;
+	w->hooks.oom = x_oom;
 	w->hooks.arg = x;
 	if (x->rp && x->rp->on_event) {
 		w->on_event = x->rp->on_event;
@@ -807,8 +827,11 @@ static bool run_once(struct xeng *x)
 		switch_to(x, &x->main_ctx, first, false);
 	}
 	x->cur = -1;
+	if (x->oom)
+		x_oom(w, x);
 	w->hooks.sync = NULL;
 	w->hooks.yield = NULL;
+	w->hooks.oom = NULL;
 	w->hooks.arg = NULL;
 	w->cur_thread = 0;
 	if (x->mode == XM_SEARCH && x->shard_n > 1 && !x->shard_decided)
@@ -862,8 +885,11 @@ static enum pl_verdict evaluate(struct xeng *x, bool world_check, char *why, siz
 		deadlock_why(x, why, len);
 		return PL_VERDICT_DEADLOCK;
 	}
-	if (world_check)
+	if (world_check) {
 		pl_check_world(w);
+		if (w->oom)
+			x_oom(w, x);	/* an unchecked world has no verdict */
+	}
 	*hash = pl_explore_state_hash(w);
 	if (sp->check)
 		ok = sp->check(w, sp->arg, why, len);
