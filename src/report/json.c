@@ -14,13 +14,40 @@
  */
 #include "report/report.h"
 
+/* Length of a valid UTF-8 sequence of 2..4 bytes at p (NUL-terminated), else 0. */
+static int json_utf8_len(const unsigned char *p)
+{
+	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (!n || p[0] > 0xf4)
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;	/* overlong, surrogate, beyond U+10FFFF */
+	return n;
+}
+
+/*
+ * A JSON string.  JSON text is UTF-8, so a byte that is not part of valid
+ * UTF-8 (a file name is any bytes) becomes U+FFFD, the replacement
+ * character; control characters are escaped.
+ */
 void pl_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
+		int n = ch >= 0x80 ? json_utf8_len((const unsigned char *)s) : 1;
 
-		if (ch == '"' || ch == '\\')
+		if (n > 1) {
+			fwrite(s, 1, (size_t)n, out);
+			s += n - 1;
+		} else if (!n)
+			fputs("\\ufffd", out);
+		else if (ch == '"' || ch == '\\')
 			fprintf(out, "\\%c", ch);
 		else if (ch == '\n')
 			fputs("\\n", out);
@@ -29,7 +56,7 @@ void pl_json_str(FILE *out, const char *s)
 		else if (ch < 0x20 || ch == 0x7f)
 			fprintf(out, "\\u%04x", ch);
 		else
-			fputc(ch, out);	/* UTF-8 passes through */
+			fputc(ch, out);
 	}
 	fputc('"', out);
 }
