@@ -534,6 +534,7 @@ struct world {
 	pl_pfn free_list[HPAGE_PUD_ORDER + 1];
 	uint64_t nr_free_pages, nr_alloc_pages;
 	uint64_t max_pages;		/* modelled-memory limit; 0 = none */
+	bool max_pages_hit;		/* an allocation was refused for max_pages */
 	pl_pfn zero_pfn, huge_zero_pfn;
 	/* processes */
 	struct task_struct **tasks;

@@ -96,6 +96,21 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 		o->list = true;
 	} else if ((allowed & CLI_SWAPFILE) && !strcmp(a, "--allow-swapfile")) {
 		o->allow_swapfile = true;
+	} else if ((allowed & CLI_LIMITS) &&
+		   (!strcmp(a, "--max-steps") || !strcmp(a, "--max-pages"))) {
+		unsigned long long u;
+
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (errno || end == v || *end || u < 1 || v[0] == '-')
+			return cli_usage_error(cmd, "%s expects a number of at least 1, found '%s'",
+					       a, v);
+		if (!strcmp(a, "--max-steps"))
+			o->max_steps = u;
+		else
+			o->max_pages = u;
 	} else if ((allowed & CLI_AT) && !strcmp(a, "--at")) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
@@ -158,6 +173,14 @@ struct pl_policy cli_policy(const char *preset, const struct cli_opts *o)
 int cli_oom(void)
 {
 	fputs("pinlab: out of memory\n", stderr);
+	return PL_EXIT_INTERNAL;
+}
+
+int cli_limit(const struct cli_file *f, const char *preset, int backing, const char *what)
+{
+	fputs("pinlab: limit: ", stderr);
+	pl_path_put(stderr, f->path);
+	fprintf(stderr, " [%s %s]: %s\n", preset, pl_backing_info(backing)->name, what);
 	return PL_EXIT_INTERNAL;
 }
 

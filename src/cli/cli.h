@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lang/exec.h"
@@ -53,6 +54,7 @@ enum {
 	CLI_SWAPFILE	= 1u << 7,	/* --allow-swapfile */
 	CLI_LIST	= 1u << 8,	/* --list */
 	CLI_KERNEL	= 1u << 9,	/* --kernel K */
+	CLI_LIMITS	= 1u << 10,	/* --max-steps N, --max-pages N */
 };
 
 #define CLI_MAX_SETS 32
@@ -67,6 +69,7 @@ struct cli_opts {
 	const char *format;		/* NULL: not given (the command checks the value) */
 	bool trace;
 	int at;				/* 0: not given */
+	uint64_t max_steps, max_pages;	/* 0: not given (the executor's defaults) */
 	bool allow_swapfile;
 	bool list;
 	const char *kernel;		/* --kernel K, NULL: not given */
@@ -110,6 +113,23 @@ void cli_files_free(struct cli_files *files);
 
 /* "pinlab: out of memory" on stderr; returns PL_EXIT_INTERNAL. */
 int cli_oom(void);
+/*
+ * "pinlab: limit: FILE [PRESET BACKING]: step N (line L): what" on stderr; returns
+ * PL_EXIT_INTERNAL.  A run stopped at --max-steps or --max-pages has no
+ * outcome to compare (not exit 1), and its input was not wrong (not exit 2).
+ */
+struct cli_file;
+int cli_limit(const struct cli_file *f, const char *preset, int backing, const char *what);
+
+/* The limits help text of the commands that take CLI_LIMITS. */
+#define CLI_LIMITS_HELP \
+	"  --max-steps N     stop a run after N executed steps, set-up operations\n" \
+	"                    included (default 1000000)\n" \
+	"  --max-pages N     pages of memory the model may allocate in one run\n" \
+	"                    (default 4194304: 16 GiB modelled, ~400 MiB of pinlab's)\n" \
+	"  A run that reaches a limit stops: \"pinlab: limit: FILE [PRESET BACKING]:\n" \
+	"  step N (line L): ...\" on stderr, exit 3 (it has no outcome to compare).\n" \
+	"  Mappings are lazy: only the pages a scenario touches count.\n"
 /* "pinlab: PATH: what" on stderr, PATH quoted if it needs it (pl_path_put). */
 void cli_path_error(const char *path, const char *what);
 

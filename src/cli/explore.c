@@ -41,6 +41,12 @@ static const char explore_usage[] =
 	"  --bound K           preemption bound (default 2; bounds 0..K are searched in\n"
 	"                      turn, so the first failure has the fewest preemptions)\n"
 	"  --max-schedules N   stop after N schedules (the search is then incomplete)\n"
+	"  --max-states N      stop when N distinct end states were seen (incomplete;\n"
+	"                      default 1000000: the state set is the memory a search\n"
+	"                      grows)\n"
+	"  --max-steps N, --max-pages N  limits of each schedule's run, as for\n"
+	"                      'pinlab run' (a schedule that reaches one ends the\n"
+	"                      command: \"pinlab: limit: ...\", exit 3)\n"
 	"  --all               do not stop at the first failure: count them all\n"
 	"  --por               sleep sets: skip reorderings of independent steps\n"
 	"  --shard K/N         explore only shard K (0-based) of N; the shards of one\n"
@@ -78,8 +84,8 @@ static const char replay_usage[] =
 	"it (the expected failure reproduced, or a pass where pass is expected), 1 it\n"
 	"does not, 2 bad input (also: a schedule that does not fit the scenario)\n";
 
-#define EXPLORE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_FORMAT)
-#define REPLAY_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_TRACE)
+#define EXPLORE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_LIMITS)
+#define REPLAY_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_TRACE | CLI_LIMITS)
 
 struct xo {
 	struct pl_explore_opts eo;
@@ -118,6 +124,7 @@ static int xo_parse(int argc, char **argv, struct xo *x, char **rest, int *nrest
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has_value = !strcmp(a, "--bound") || !strcmp(a, "--max-schedules") ||
+				 !strcmp(a, "--max-states") ||
 				 !strcmp(a, "--shard") || !strcmp(a, "--jobs") ||
 				 !strcmp(a, "--out") || !strcmp(a, "--result");
 		const char *v = NULL;
@@ -141,6 +148,10 @@ static int xo_parse(int argc, char **argv, struct xo *x, char **rest, int *nrest
 			if (xo_num(cmd, a, v, 1, &n))
 				return PL_EXIT_USAGE;
 			x->eo.max_schedules = (uint64_t)n;
+		} else if (!strcmp(a, "--max-states")) {
+			if (xo_num(cmd, a, v, 1, &n))
+				return PL_EXIT_USAGE;
+			x->eo.max_states = (uint64_t)n;
 		} else if (!strcmp(a, "--jobs")) {
 			if (xo_num(cmd, a, v, 1, &n))
 				return PL_EXIT_USAGE;
@@ -350,7 +361,8 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		       int backing, bool *match)
 {
 	const char *preset = o->preset ? pl_preset_find(o->preset)->name : "latest";
-	struct pl_exec_opts eo = { .preset = preset, .sets = o->sets, .nr_sets = o->nr_sets };
+	struct pl_exec_opts eo = { .preset = preset, .sets = o->sets, .nr_sets = o->nr_sets,
+				   .max_steps = o->max_steps, .max_pages = o->max_pages };
 	struct race_run rr;
 	struct pl_explore_result r;
 	const char *found = NULL, *detail = "", *want;
@@ -365,6 +377,12 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		pl_explore_result_free(&r);
 		race_run_free(&rr);
 		return cli_oom();
+	}
+	if (pl_exec_race_limit(rr.race)) {
+		ret = cli_limit(f, preset, backing, pl_exec_race_limit(rr.race));
+		pl_explore_result_free(&r);
+		race_run_free(&rr);
+		return ret;
 	}
 	if (ret || r.error || pl_exec_race_error(rr.race)) {
 		fprintf(stderr, "pinlab: explore: %s [%s %s]: the search could not run\n",
@@ -587,7 +605,8 @@ static int cmd_replay(int argc, char **argv)
 	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";
 	{
 		struct pl_exec_opts eo = { .preset = preset, .sets = o.sets,
-					   .nr_sets = o.nr_sets };
+					   .nr_sets = o.nr_sets, .max_steps = o.max_steps,
+					   .max_pages = o.max_pages };
 		int backing = o.backing_idx >= 0 ? o.backing_idx : files.f[0].sc->backings[0].idx;
 
 		ret = race_run_init(&rr, "replay", &files.f[0], backing, &eo);
@@ -610,6 +629,8 @@ static int cmd_replay(int argc, char **argv)
 		v = pl_explore_print(stdout, &rr.spec, s, o.trace ? PL_PRINT_ALL_STEPS : 0);
 		if (pl_exec_race_oom(rr.race) || (v == PL_VERDICT_ERROR && errno == ENOMEM)) {
 			ret = cli_oom();
+		} else if (pl_exec_race_limit(rr.race)) {
+			ret = cli_limit(&files.f[0], preset, backing, pl_exec_race_limit(rr.race));
 		} else if (v == PL_VERDICT_INFEASIBLE || v == PL_VERDICT_ERROR) {
 			fprintf(stderr, "pinlab: replay: %s does not fit %s: %s\n", o.args[1],
 				files.f[0].path, pl_verdict_name(v));

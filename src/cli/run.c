@@ -18,10 +18,13 @@
 static const char run_usage[] =
 	"usage: pinlab run PATH... [--preset P | --all-presets] [--backing B]\n"
 	"                  [--set knob=value]... [--format table|ktap|json] [--trace]\n"
+	"                  [--max-steps N] [--max-pages N]\n"
 	"\n"
-	"Run scenarios against the model.  PATH is a .pin file or a directory searched\n"
-	"recursively for *.pin files (sorted).  Every file is loaded and checked before\n"
-	"anything runs; one bad file means exit 2 and no run at all.\n"
+	"Run scenarios against the model.  PATH is a .pin file, a directory searched\n"
+	"recursively for *.pin files (sorted), or - for standard input (named <stdin>\n"
+	"in messages).  Every file is loaded and checked before anything runs; one bad\n"
+	"file (or a directory where a file is needed, an unreadable file) means exit 2\n"
+	"and no run at all.\n"
 	"\n"
 	"Each scenario runs once per preset and per backing of its matrix:\n"
 	"  --preset P        the era preset to run (default: latest; 'pinlab presets')\n"
@@ -35,6 +38,7 @@ static const char run_usage[] =
 	"  --trace           before each result, every step with the events it caused\n"
 	"                    and the folios it changed (\"# \" lines in KTAP; on stderr\n"
 	"                    with --format json)\n"
+	CLI_LIMITS_HELP
 	"\n"
 	"backings: base (anon) swapped thp-2048k (thp) thp-swapped-2048k hugetlb-2048k\n"
 	"  (hugetlb) hugetlb-1048576k zeropage huge-zeropage memfd tmpfile local-tmpfile\n"
@@ -43,15 +47,18 @@ static const char run_usage[] =
 	"  thp-single-pte-swapped-Sk thp-mremap-Sk thp-partial-shared-Sk\n"
 	"\n"
 	"exit status: 0 every outcome matched its expectation, 1 one did not,\n"
-	"2 bad input or usage, 3 internal error\n";
+	"2 bad input or usage, 3 internal error, out of memory (\"pinlab: out of\n"
+	"memory\") or a limit reached (\"pinlab: limit: ...\")\n";
 
-#define RUN_OPTIONS (CLI_PRESET | CLI_ALL | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_TRACE)
+#define RUN_OPTIONS (CLI_PRESET | CLI_ALL | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_TRACE | \
+		     CLI_LIMITS)
 
 static const char check_usage[] =
 	"usage: pinlab check PATH...\n"
 	"\n"
-	"Parse and check scenarios without running them.  PATH is a .pin file or a\n"
-	"directory searched recursively for *.pin files.  Prints every error as\n"
+	"Parse and check scenarios without running them.  PATH is a .pin file, a\n"
+	"directory searched recursively for *.pin files, or - for standard input\n"
+	"(named <stdin> in messages).  Prints every error as\n"
 	"FILE:LINE:COL: error: MESSAGE, or \"N scenarios OK\".\n"
 	"\n"
 	"exit status: 0 all scenarios are valid, 2 an error was found\n";
@@ -101,6 +108,7 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 	struct pl_exec_opts eo = {
 		.preset = preset, .sets = o->sets, .nr_sets = o->nr_sets,
 		.hooks = o->trace ? &c->hooks : NULL,
+		.max_steps = o->max_steps, .max_pages = o->max_pages,
 	};
 	struct pl_result r;
 	int ret;
@@ -118,6 +126,11 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 	if (ret == -ENOMEM) {
 		pl_result_free(&r);
 		return cli_oom();
+	}
+	if (ret == -ERANGE) {
+		ret = cli_limit(f, preset, backing, r.detail);
+		pl_result_free(&r);
+		return ret;
 	}
 	if (ret < 0) {
 		fputs("pinlab: internal error: ", stderr);

@@ -21,7 +21,7 @@
 
 static const char show_usage[] =
 	"usage: pinlab show FILE [--at STEP] [--preset P] [--backing B] [--set knob=value]...\n"
-	"                   [--format text|dot]\n"
+	"                   [--format text|dot] [--max-steps N] [--max-pages N]\n"
 	"       pinlab show CASE [--preset P] [--set knob=value]...\n"
 	"\n"
 	"Run the scenario in FILE up to and including step STEP (default: all steps;\n"
@@ -32,22 +32,28 @@ static const char show_usage[] =
 	"-> VMAs -> PTEs -> folios; render with 'dot -Tsvg').  `show` steps of the\n"
 	"scenario print their state along the way (text format only).\n"
 	"\n"
+	"FILE may be - (standard input).\n"
+	CLI_LIMITS_HELP
+	"\n"
 	"With a CASE name instead of a file: run that built-in history case ('pinlab\n"
 	"history' lists them) and dump its final state.\n";
 
-#define SHOW_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_AT)
+#define SHOW_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_AT | CLI_LIMITS)
 
 static const char explain_usage[] =
 	"usage: pinlab explain FILE [--preset P] [--backing B] [--set knob=value]...\n"
+	"                      [--max-steps N] [--max-pages N]\n"
 	"\n"
 	"Run the scenario in FILE under one preset (default: latest) and one backing\n"
 	"(default: the first of its matrix) and print each decision the modelled kernel\n"
 	"took: every COW, reuse, unshare, fork copy or share, GUP refusal, GUP retry and\n"
 	"GUP-fast bail, under the step that caused it (with its source line), with the\n"
 	"kernel function it models and the rule that decided it -- the knob of the\n"
-	"active preset and the commit that introduced it.  Ends with the outcome.\n";
+	"active preset and the commit that introduced it.  Ends with the outcome.\n"
+	"FILE may be - (standard input).\n"
+	CLI_LIMITS_HELP;
 
-#define EXPLAIN_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET)
+#define EXPLAIN_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_LIMITS)
 
 /* Print a SHOW step's request, each line with the prefix of arg (a cli_show_to). */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req)
@@ -134,6 +140,8 @@ static int show_exec(const struct pl_scenario *sc, int backing, struct pl_backen
 
 	if (ret == -ENOMEM)
 		return cli_oom();
+	if (ret == -ERANGE)
+		return cli_limit(f, eo->preset, backing, r->detail);
 	if (ret < 0) {
 		fputs("pinlab: internal error: ", stderr);
 		pl_path_put(stderr, f->path);
@@ -148,7 +156,8 @@ static int show_scenario(struct cli_opts *o)
 	struct cli_files files;
 	struct cli_show_to to = { .out = stdout, .prefix = "" };
 	struct pl_exec_hooks hooks = { .show = cli_show_hook, .arg = &to };
-	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets };
+	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets,
+				   .max_steps = o->max_steps, .max_pages = o->max_pages };
 	struct pl_backend *be = NULL;
 	struct pl_result r;
 	const struct pl_scenario *sc;
@@ -261,6 +270,8 @@ static int cmd_explain(int argc, char **argv)
 	eo.sets = o.sets;
 	eo.nr_sets = o.nr_sets;
 	eo.hooks = &hooks;
+	eo.max_steps = o.max_steps;
+	eo.max_pages = o.max_pages;
 	printf("# %s [%s %s (%s)]: scenario \"%s\"\n", files.f[0].id, eo.preset,
 	       pl_backing_info(backing)->name, pl_backing_info(backing)->display, ex.sc->name);
 	ret = show_exec(ex.sc, backing, be, &eo, &r, &files.f[0]);

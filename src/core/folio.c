@@ -140,8 +140,16 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 	pl_pfn pfn;
 
 	PL_BUG_ON(order > HPAGE_PUD_ORDER);	/* a folio must fit in one memmap chunk */
-	if (w->max_pages && w->nr_alloc_pages + nr > w->max_pages)
+	if (w->max_pages && w->nr_alloc_pages + nr > w->max_pages) {
+		/*
+		 * Not the modelled kernel running out of memory but the tool's
+		 * limit: the caller fails as the kernel would (-ENOMEM, or a
+		 * fallback to small pages), and the flag tells the executor that
+		 * the run no longer models what the scenario asked for.
+		 */
+		w->max_pages_hit = true;
 		return PL_PFN_NONE;
+	}
 	pfn = w->free_list[order];
 	if (pfn != PL_PFN_NONE) {
 		w->free_list[order] = pfn_to_page(w, pfn)->index;

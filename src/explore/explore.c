@@ -223,6 +223,7 @@ struct pl_explore_opts pl_explore_opts_default(void)
 
 	memset(&o, 0, sizeof(o));
 	o.bound = 2;
+	o.max_states = PL_EXPLORE_MAX_STATES_DEFAULT;
 	return o;
 }
 
@@ -1200,7 +1201,8 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 			enum pl_verdict v;
 			uint64_t hash;
 
-			if (o->max_schedules && res->runs >= o->max_schedules) {
+			if ((o->max_schedules && res->runs >= o->max_schedules) ||
+			    (o->max_states && res->distinct_states >= o->max_states)) {
 				iter_complete = false;
 				break;
 			}

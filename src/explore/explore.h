@@ -148,10 +148,18 @@ struct pl_sched *pl_sched_read(FILE *f, char *err, size_t errlen);
 /* ---------------------------------------------------------------------------
  * Search.
  */
+#define PL_EXPLORE_MAX_STATES_DEFAULT 1000000ULL	/* ~32 MiB of state set */
+
 struct pl_explore_opts {
 	int bound;			/* preemption bound K; < 0: unbounded */
 	bool no_iterate;		/* search bound K only, not 0, 1, .. K in turn */
 	uint64_t max_schedules;		/* schedules run (all kinds); 0: no limit */
+	/*
+	 * distinct end states kept (the state set is the search's one memory
+	 * that grows with the schedules run); reaching it stops the search,
+	 * incomplete, like max_schedules.  0: no limit
+	 */
+	uint64_t max_states;
 	uint64_t max_steps;		/* per schedule, livelock guard; 0: 1,000,000 */
 	bool all;			/* keep going after a failure (count them all) */
 	/*

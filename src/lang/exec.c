@@ -102,6 +102,9 @@ struct exec {
 	struct pl_folio_change *changes;
 	int cap_changes;
 	bool oom;
+	/* limits: operations run so far; why the run stopped at one ("" = it did not) */
+	uint64_t nr_ops;
+	char limit[X_TEXT];
 	/*
 	 * The steps of a parallel group run as explorer threads: no invariant
 	 * checker between steps (another thread may be inside an operation),
@@ -392,13 +395,54 @@ static struct pl_bstep x_bstep(const struct exec *x, int op, int pid)
 	return b;
 }
 
+static uint64_t x_max(uint64_t v, uint64_t dflt)
+{
+	return v ? v : dflt;
+}
+
+/* Stop the run at a limit: the first one reached is the one reported. */
+__attribute__((format(printf, 2, 3)))
+static void x_limit(struct exec *x, const char *fmt, ...)
+{
+	char what[X_TEXT / 2];
+	va_list ap;
+
+	if (x->limit[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(x->limit, sizeof(x->limit), "step %d (line %d): %s", x->at.step, x->at.line,
+		 what);
+}
+
+/* Count one executed step or set-up operation; false once past --max-steps. */
+static bool x_count_op(struct exec *x)
+{
+	uint64_t max = x_max(x->o->max_steps, PL_EXEC_MAX_STEPS_DEFAULT);
+
+	if (x->limit[0])
+		return false;
+	if (++x->nr_ops > max) {
+		x_limit(x, "more than %llu steps (--max-steps %llu)", (unsigned long long)max,
+			(unsigned long long)max);
+		return false;
+	}
+	return true;
+}
+
 static long x_call(struct exec *x, const struct pl_bstep *b, struct pl_bresult *r)
 {
 	struct pl_bresult scratch, *res = r ? r : &scratch;
+	struct world *w;
 	long ret = x->be->step(x->be, b, res);
 
 	if (ret == -PL_BSKIP && !x->skip[0])
 		snprintf(x->skip, sizeof(x->skip), "%s", res->text ? res->text : "skipped");
+	w = x->be->world ? x->be->world(x->be) : NULL;
+	if (w && w->max_pages_hit)
+		x_limit(x, "more than %llu pages of modelled memory (--max-pages %llu)",
+			(unsigned long long)w->max_pages, (unsigned long long)w->max_pages);
 	return ret;
 }
 
@@ -418,6 +462,8 @@ static long x_setup(struct exec *x, const struct pl_bstep *b, struct pl_bresult 
 	long ret;
 	int nb;
 
+	if (!x_count_op(x))
+		return -E2BIG;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
@@ -1349,6 +1395,8 @@ static void x_step(struct exec *x, int i)
 	char note[160];
 
 	x->at = (struct pl_exec_point){ .step = i + 1, .line = s->pos.line, .s = s };
+	if (!x_count_op(x))
+		return;
 	x->in_step = true;
 	nb = x_begin(x);
 	if (missing) {
@@ -1373,7 +1421,7 @@ static void x_step(struct exec *x, int i)
 /* Steps [from, to), with the transform of a matrix mapping after its fill. */
 static void x_run_steps(struct exec *x, int from, int to)
 {
-	for (int i = from; i < to && !x->skip[0]; i++) {
+	for (int i = from; i < to && !x->skip[0] && !x->limit[0]; i++) {
 		if (x->tf_sym >= 0 && !x_is_fill(x, &x->sc->steps[i]))
 			x_transform(x);
 		x_step(x, i);
@@ -1609,6 +1657,8 @@ static int x_start(struct exec *x)
 	}
 	if (be->on_event)
 		be->on_event(be, x_event, x);
+	if (be->world && be->world(be))
+		be->world(be)->max_pages = x_max(x->o->max_pages, PL_EXEC_MAX_PAGES_DEFAULT);
 	x_setup_world(x);
 	return 0;
 }
@@ -1647,12 +1697,16 @@ int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be
 		x_transform(&x);
 	if (be->on_event)
 		be->on_event(be, NULL, NULL);
-	if (x.oom)
+	if (x.oom) {
 		ret = -ENOMEM;
-	if (x.skip[0])
+	} else if (x.limit[0]) {
+		snprintf(res->detail, sizeof(res->detail), "%s", x.limit);
+		ret = -ERANGE;
+	} else if (x.skip[0]) {
 		x_skip(res, x.skip);
-	else
+	} else {
 		x_classify(&x, e);
+	}
 	x_free(&x);
 	return ret;
 }
@@ -1678,6 +1732,7 @@ struct pl_exec_race {
 	char detail[X_TEXT + 64];
 	bool error;
 	bool oom;			/* a schedule ran out of memory: no result is trusted */
+	char limit[X_TEXT];		/* a schedule stopped at a limit: why ("" = none) */
 };
 
 static void race_error(char *err, size_t len, const struct pl_scenario *sc, struct pl_pos pos,
@@ -1811,6 +1866,11 @@ bool pl_exec_race_oom(const struct pl_exec_race *r)
 	return r->oom;
 }
 
+const char *pl_exec_race_limit(const struct pl_exec_race *r)
+{
+	return r->limit[0] ? r->limit : NULL;
+}
+
 struct world *pl_exec_race_setup(void *arg)
 {
 	struct pl_exec_race *r = arg;
@@ -1819,8 +1879,8 @@ struct world *pl_exec_race_setup(void *arg)
 	race_drop(r);
 	/* the explorer has freed the previous schedule's world */
 	r->be->disown(r->be);
-	if (r->oom) {
-		/* an earlier schedule ran out of memory: end the search */
+	if (r->oom || r->limit[0]) {
+		/* an earlier schedule ran out of memory or hit a limit: end the search */
 		r->error = true;
 		return NULL;
 	}
@@ -1838,6 +1898,15 @@ struct world *pl_exec_race_setup(void *arg)
 	x_run_steps(x, 0, r->first);
 	if (x->tf_sym >= 0)
 		x_transform(x);
+	if (x->oom || x->limit[0]) {
+		r->oom = x->oom;
+		snprintf(r->limit, sizeof(r->limit), "%s", x->limit);
+		r->error = true;
+		/* the explorer never sees this world: it is the backend's to free */
+		if (r->be->end)
+			r->be->end(r->be);
+		return NULL;
+	}
 	x->racing = true;
 	r->outcome = PL_OUT_PASS;
 	r->detail[0] = 0;
@@ -1865,10 +1934,11 @@ bool pl_exec_race_check(struct world *w, void *arg, char *why, size_t len)
 	x_run_steps(x, r->end, r->sc->nr_steps);
 	if (x->tf_sym >= 0)
 		x_transform(x);
-	if (x->oom) {
+	if (x->oom || x->limit[0]) {
 		/* no verdict: the next setup() ends the search, the CLI says why */
-		r->oom = true;
-		snprintf(why, len, "out of memory");
+		r->oom = x->oom;
+		snprintf(r->limit, sizeof(r->limit), "%s", x->limit);
+		snprintf(why, len, "%s", x->oom ? "out of memory" : x->limit);
 		return true;
 	}
 	out = x_classify(x, r->e);

@@ -77,12 +77,22 @@ struct pl_exec_hooks {
 	bool want_folios;		/* diff the folio table around each step (slow) */
 };
 
+/*
+ * Limits of one run (pinlab run --max-steps / --max-pages).  A run that
+ * reaches one stops there and pl_exec_run() returns -ERANGE: the scenario
+ * has no outcome, as it did not run as written.  Defaults below; 0 = default.
+ */
+#define PL_EXEC_MAX_STEPS_DEFAULT	1000000ULL	/* scenario steps + set-up operations */
+#define PL_EXEC_MAX_PAGES_DEFAULT	4194304ULL	/* 16 GiB of 4 KiB pages, ~400 MiB here */
+
 struct pl_exec_opts {
 	const char *preset;		/* a preset name (pl_presets()) */
 	const char *const *sets;	/* "knob=value" overrides */
 	int nr_sets;
 	int stop_after;			/* run steps 1..stop_after only; 0 = all */
 	const struct pl_exec_hooks *hooks;	/* NULL: none */
+	uint64_t max_steps;		/* executed steps, set-up operations included */
+	uint64_t max_pages;		/* pages the model's world may allocate */
 };
 
 /**
@@ -94,7 +104,8 @@ struct pl_exec_opts {
  * `show`); a run that is skipped leaves no world.
  *
  * Return: 0, or -EINVAL when the backend refused the preset or a --set
- * (res->detail says why), or -ENOMEM.
+ * (res->detail says why), -ERANGE when a limit stopped the run (res->detail:
+ * "step N (line L): ..."), or -ENOMEM.
  */
 int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be,
 		const struct pl_exec_opts *opts, struct pl_result *res);
@@ -143,6 +154,8 @@ enum pl_outcome pl_exec_race_outcome(const struct pl_exec_race *r, const char **
 bool pl_exec_race_error(const struct pl_exec_race *r);
 /* A schedule ran out of memory; the search result means nothing. */
 bool pl_exec_race_oom(const struct pl_exec_race *r);
+/* A schedule stopped at a limit (--max-steps, --max-pages): why; else NULL. */
+const char *pl_exec_race_limit(const struct pl_exec_race *r);
 struct world *pl_exec_race_setup(void *race);
 void pl_exec_race_thread(struct pl_exec_race *r, int t);
 bool pl_exec_race_check(struct world *w, void *race, char *why, size_t len);
