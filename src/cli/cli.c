@@ -401,7 +401,8 @@ static int cli_load_path(struct cli_files *out, const char *path)
 
 	if (!strcmp(path, "-")) {
 		ret = cli_add(out, CLI_STDIN, NULL);
-		out->f[out->n - 1].is_stdin = true;
+		if (out->n > first)	/* added, even if out of memory after that */
+			out->f[out->n - 1].is_stdin = true;
 		return ret;
 	}
 	if (stat(path, &st) != 0) {

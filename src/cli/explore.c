@@ -385,8 +385,10 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		return ret;
 	}
 	if (ret || r.error || pl_exec_race_error(rr.race)) {
-		fprintf(stderr, "pinlab: explore: %s [%s %s]: the search could not run\n",
-			f->path, preset, pl_backing_info(backing)->name);
+		fputs("pinlab: explore: ", stderr);
+		pl_path_put(stderr, f->path);
+		fprintf(stderr, " [%s %s]: the search could not run\n", preset,
+			pl_backing_info(backing)->name);
 		pl_explore_result_free(&r);
 		race_run_free(&rr);
 		return PL_EXIT_INTERNAL;
@@ -469,12 +471,13 @@ static int explore_merge(const struct cli_opts *o, const struct xo *x)
 		FILE *f = fopen(o->args[i], "r");
 
 		if (!f) {
-			fprintf(stderr, "pinlab: explore: cannot read %s\n", o->args[i]);
-			ret = PL_EXIT_USAGE;
+			ret = errno == ENOMEM ? cli_oom() : PL_EXIT_USAGE;
+			if (ret == PL_EXIT_USAGE)
+				cli_path_error(o->args[i], strerror(errno));
 			break;
 		}
 		if (pl_explore_result_read(f, &part, err, sizeof(err))) {
-			fprintf(stderr, "%s: %s\n", o->args[i], err);
+			cli_path_error(o->args[i], err);
 			ret = PL_EXIT_USAGE;
 		} else {
 			if (pl_explore_merge(&into, &part))
@@ -591,15 +594,17 @@ static int cmd_replay(int argc, char **argv)
 		goto out;
 	f = fopen(o.args[1], "r");
 	if (!f) {
-		fprintf(stderr, "pinlab: replay: cannot read %s\n", o.args[1]);
-		ret = PL_EXIT_USAGE;
+		ret = errno == ENOMEM ? cli_oom() : PL_EXIT_USAGE;
+		if (ret == PL_EXIT_USAGE)
+			cli_path_error(o.args[1], strerror(errno));
 		goto out;
 	}
 	s = pl_sched_read(f, err, sizeof(err));
 	fclose(f);
 	if (!s) {
-		fprintf(stderr, "%s: %s\n", o.args[1], err);
-		ret = PL_EXIT_USAGE;
+		ret = errno == ENOMEM ? cli_oom() : PL_EXIT_USAGE;
+		if (ret == PL_EXIT_USAGE)
+			cli_path_error(o.args[1], err);
 		goto out;
 	}
 	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";

@@ -109,8 +109,10 @@ struct pl_sched *pl_sched_read(FILE *f, char *err, size_t errlen)
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
+	errno = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *end;
 		unsigned long long a, b;
