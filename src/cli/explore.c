@@ -24,7 +24,8 @@
 
 static const char explore_usage[] =
 	"usage: pinlab explore FILE [--preset P] [--backing B] [--set knob=value]...\n"
-	"                      [--bound K] [--max-schedules N] [--all] [--por]\n"
+	"                      [--bound K] [--max-schedules N] [--max-states N] [--all]\n"
+	"                      [--por] [--max-steps N] [--max-pages N]\n"
 	"                      [--shard K/N] [--jobs N] [--out F.sched] [--result R]\n"
 	"                      [--format table|json]\n"
 	"       pinlab explore --merge R... [--out F.sched] [--format table|json]\n"
@@ -69,7 +70,7 @@ static const char explore_usage[] =
 
 static const char replay_usage[] =
 	"usage: pinlab replay FILE F.sched [--preset P] [--backing B] [--set knob=value]...\n"
-	"                     [--trace]\n"
+	"                     [--trace] [--max-steps N] [--max-pages N]\n"
 	"\n"
 	"Re-run exactly the schedule in F.sched (written by `pinlab explore --out`) on\n"
 	"the scenario's thread blocks and print the interleaving, one column per thread,\n"

@@ -43,8 +43,11 @@ static const char usage_text[] =
 	"  invariants [--format table|json]  the invariants the checker enforces\n"
 	"  help [COMMAND]                     this text, or one command's\n"
 	"\n"
+	"PATH or FILE may be - (standard input).  run, show, explain, explore and\n"
+	"replay take --max-steps N and --max-pages N ('pinlab help run').\n"
+	"\n"
 	"exit status: 0 all expectations met, 1 an expectation failed, 2 bad input or\n"
-	"usage, 3 internal error\n";
+	"usage, 3 internal error, out of memory or a limit reached\n";
 
 static int cmd_help(int argc, char **argv);
 

@@ -45,7 +45,9 @@ void pl_json_str(FILE *out, const char *s)
 		if (n > 1) {
 			fwrite(s, 1, (size_t)n, out);
 			s += n - 1;
-		} else if (!n)
+			continue;
+		}
+		if (!n)
 			fputs("\\ufffd", out);
 		else if (ch == '"' || ch == '\\')
 			fprintf(out, "\\%c", ch);
