@@ -44,6 +44,8 @@
  */
 #include "lang/exec.h"
 
+#include "lang/diag.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1738,8 +1740,21 @@ struct pl_exec_race {
 static void race_error(char *err, size_t len, const struct pl_scenario *sc, struct pl_pos pos,
 		       const char *msg)
 {
-	snprintf(err, len, "%s:%d:%d: error: %s", sc->path ? sc->path : "<scenario>", pos.line,
-		 pos.col, msg);
+	const char *path = sc->path ? sc->path : "<scenario>";
+	FILE *f = len ? fmemopen(err, len, "w") : NULL;
+
+	/* a whole-file error (no thread blocks) points at 1:1, as diag.c does */
+	if (pos.line < 1) {
+		pos.line = 1;
+		pos.col = 1;
+	}
+	if (!f) {	/* no stream to quote the path with: the message as it is */
+		snprintf(err, len, "%s:%d:%d: error: %s", path, pos.line, pos.col, msg);
+		return;
+	}
+	pl_path_put(f, path);	/* quoted like every diagnostic's path (diag.c) */
+	fprintf(f, ":%d:%d: error: %s", pos.line, pos.col, msg);
+	fclose(f);
 }
 
 struct pl_exec_race *pl_exec_race_new(const struct pl_scenario *sc, int backing,

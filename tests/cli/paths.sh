@@ -64,6 +64,10 @@ grep -q 'new\\nline' "$t/json" || bad "JSON: newline in path not escaped"
 [ $st = 0 ] || bad "run (table): exit $st"
 [ "$(grep -c '^ok ' "$t/table")" = 3 ] || bad "table: a path broke a line: $(cat "$t/table")"
 
+"$P" explore "$sp" >/dev/null 2>"$t/err"; st=$?
+[ $st = 2 ] && grep -qF "\"$t/my scenario.pin\":1:1: error: nothing to explore" "$t/err" ||
+	bad "explore (space): exit $st: $(cat "$t/err")"
+
 # "-": standard input, named <stdin>
 printf '%s' "$ok_pin" | "$P" run - >"$t/out" 2>&1; st=$?
 [ $st = 0 ] || bad "run -: exit $st: $(cat "$t/out")"
