@@ -252,6 +252,7 @@ static int race_run_init(struct race_run *rr, const char *cmd, const struct cli_
 		rr->spec.thread_name[t] = pl_exec_race_thread_name(rr->race, t);
 	}
 	rr->spec.check = pl_exec_race_check;
+	rr->spec.broken = pl_exec_race_broken;
 	rr->spec.ignore_violations = rr->ignore;
 	rr->spec.arg = rr->race;
 	(void)cmd;
@@ -388,8 +389,9 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 	if (ret || r.error || pl_exec_race_error(rr.race)) {
 		fputs("pinlab: explore: ", stderr);
 		pl_path_put(stderr, f->path);
-		fprintf(stderr, " [%s %s]: the search could not run\n", preset,
-			pl_backing_info(backing)->name);
+		/* with --jobs, a worker's limit arrives only as the result's why */
+		fprintf(stderr, " [%s %s]: the search could not run%s%s\n", preset,
+			pl_backing_info(backing)->name, r.why[0] ? ": " : "", r.why);
 		pl_explore_result_free(&r);
 		race_run_free(&rr);
 		return PL_EXIT_INTERNAL;

@@ -1207,8 +1207,10 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 				break;
 			}
 			if (!run_once(&x)) {
+				const char *b = spec->broken ? spec->broken(spec->arg) : NULL;
+
 				res->error = true;
-				snprintf(res->why, sizeof(res->why), "setup() failed");
+				snprintf(res->why, sizeof(res->why), "%s", b ? b : "setup() failed");
 				stop = true;
 				break;
 			}
@@ -1241,7 +1243,13 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 				}
 				if (v == PL_VERDICT_DEADLOCK)
 					res->deadlocks++;
-				if (pl_verdict_failed(v)) {
+				if (spec->broken && spec->broken(spec->arg)) {
+					/* no verdict: the schedule did not run as written */
+					res->error = true;
+					snprintf(res->why, sizeof(res->why), "%s",
+						 spec->broken(spec->arg));
+					stop = true;
+				} else if (pl_verdict_failed(v)) {
 					res->failures++;
 					record_failure(res, sched_from_run(&x), v, why);
 					if (!o->all)

@@ -79,6 +79,14 @@ struct pl_explore_spec {
 	 * property and the other invariants decide.  NULL-terminated; may be NULL.
 	 */
 	const char *const *ignore_violations;
+	/*
+	 * May be NULL.  After each schedule: non-NULL when it did not run as
+	 * the spec means it to (a limit of the run was reached), saying why.
+	 * The search then stops, with error set and why in the result -- also
+	 * in a worker process of a --jobs search, whose arg the caller cannot
+	 * see.
+	 */
+	const char *(*broken)(void *arg);
 	void *arg;
 };
 

@@ -1886,6 +1886,15 @@ const char *pl_exec_race_limit(const struct pl_exec_race *r)
 	return r->limit[0] ? r->limit : NULL;
 }
 
+const char *pl_exec_race_broken(void *race)
+{
+	const struct pl_exec_race *r = race;
+
+	if (r->oom)
+		return "out of memory";
+	return pl_exec_race_limit(r);
+}
+
 struct world *pl_exec_race_setup(void *arg)
 {
 	struct pl_exec_race *r = arg;

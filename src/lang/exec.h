@@ -156,6 +156,8 @@ bool pl_exec_race_error(const struct pl_exec_race *r);
 bool pl_exec_race_oom(const struct pl_exec_race *r);
 /* A schedule stopped at a limit (--max-steps, --max-pages): why; else NULL. */
 const char *pl_exec_race_limit(const struct pl_exec_race *r);
+/* The explorer's spec->broken: out of memory or a limit, else NULL. */
+const char *pl_exec_race_broken(void *race);
 struct world *pl_exec_race_setup(void *race);
 void pl_exec_race_thread(struct pl_exec_race *r, int t);
 bool pl_exec_race_check(struct world *w, void *race, char *why, size_t len);

@@ -82,6 +82,9 @@ expect "--max-pages x" 2 "--max-pages expects a number of at least 1, found 'x'"
 R=scenarios/races/2-gup-fast-fork.pin
 expect "explore --max-steps" 3 'pinlab: limit: .*2-gup-fast-fork.pin \[v5.9 base\]: .*--max-steps 3\)$' \
 	"$P" explore "$R" --preset v5.9 --max-steps 3
+# with --jobs the limit is reached in a worker process: the search stops with it as the reason
+expect "explore --jobs 2 --max-steps" 3 'could not run: step [0-9]+ \(line [0-9]+\): more than 3 steps' \
+	"$P" explore "$R" --preset v5.9 --jobs 2 --max-steps 3
 "$P" explore "$R" --preset v5.9 --max-states 1 >"$t/out" 2>&1
 grep -q 'distinct states 1$' "$t/out" && grep -q 'incomplete' "$t/out" ||
 	bad "explore --max-states 1: $(cat "$t/out")"
