@@ -114,10 +114,16 @@ static int probe_run(const struct cli_file *f, int backing, struct pl_backend *b
 
 	if (be->end)
 		be->end(be);
+	if (ret == -ENOMEM || ret == -ERANGE) {
+		ret = ret == -ENOMEM ? cli_oom() : cli_limit(f, preset, backing, r->detail);
+		pl_result_free(r);
+		return ret;
+	}
 	if (ret < 0) {
-		fprintf(stderr, "pinlab: internal error: %s [%s %s]: %s\n", f->path, preset,
-			pl_backing_info(backing)->name,
-			ret == -ENOMEM ? "out of memory" : r->detail);
+		fputs("pinlab: internal error: ", stderr);
+		pl_path_put(stderr, f->path);
+		fprintf(stderr, " [%s %s]: %s\n", preset, pl_backing_info(backing)->name,
+			r->detail);
 		pl_result_free(r);
 		return PL_EXIT_INTERNAL;
 	}
@@ -170,7 +176,7 @@ static int cmd_probe(int argc, char **argv)
 			pl_host_allow_swapfile(be, o.allow_swapfile);
 	}
 	if (!be) {
-		ret = PL_EXIT_INTERNAL;
+		ret = cli_oom();	/* its one failure is calloc() */
 		goto out;
 	}
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
@@ -434,7 +440,7 @@ static int cmd_diff(int argc, char **argv)
 	model = rec_new(pl_model_backend_new());
 	host = rec_new(kc ? cli_kernel_backend(kc) : pl_host_backend_new(PROBE_TIMEOUT_MS));
 	if (!model || !host) {
-		ret = PL_EXIT_INTERNAL;
+		ret = cli_oom();
 		goto done;
 	}
 	if (!kc)
