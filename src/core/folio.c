@@ -81,14 +81,12 @@ struct folio *pl_zero_folio(struct world *w)
  * for the struct pages it touches.  (calloc() would, once glibc recycles a
  * freed chunk from its heap, clear all 12 MiB for every new world.)
  */
-static struct page *pl_memmap_chunk_alloc(struct world *w)
+static struct page *pl_memmap_chunk_alloc(void)
 {
 	void *p = mmap(NULL, pl_memmap_chunk_bytes(), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (p == MAP_FAILED)
-		pl_oom(w);
-	return p;
+	return p == MAP_FAILED ? NULL : p;
 }
 
 size_t pl_memmap_chunk_bytes(void)
@@ -96,15 +94,35 @@ size_t pl_memmap_chunk_bytes(void)
 	return (size_t)PL_MEMMAP_CHUNK * sizeof(struct page);
 }
 
-static void memmap_grow(struct world *w, pl_pfn upto)
+/*
+ * Memmap up to pfn @upto.  The memmap is where a runaway scenario's memory
+ * goes, so its failure is not fatal here: false, with w->oom set, and the
+ * allocation fails as an empty free list would (PL_PFN_NONE, -ENOMEM to the
+ * modelled caller); the executor sees w->oom and ends the run with -ENOMEM.
+ */
+static bool memmap_grow(struct world *w, pl_pfn upto)
 {
 	while ((upto >> PL_MEMMAP_CHUNK_SHIFT) >= w->nr_chunks) {
+		struct page *chunk;
+
 		if (w->nr_chunks == w->cap_chunks) {
-			w->cap_chunks = w->cap_chunks ? 2 * w->cap_chunks : 16;
-			w->memmap = pl_realloc_array(w, w->memmap, w->cap_chunks, sizeof(*w->memmap));
+			uint32_t cap = w->cap_chunks ? 2 * w->cap_chunks : 16;
+			struct page **m = realloc(w->memmap, cap * sizeof(*m));
+
+			if (!m)
+				goto oom;
+			w->memmap = m;
+			w->cap_chunks = cap;
 		}
-		w->memmap[w->nr_chunks++] = pl_memmap_chunk_alloc(w);
+		chunk = pl_memmap_chunk_alloc();
+		if (!chunk)
+			goto oom;
+		w->memmap[w->nr_chunks++] = chunk;
 	}
+	return true;
+oom:
+	w->oom = 1;
+	return false;
 }
 
 /*
@@ -158,7 +176,8 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 
 		if (start + nr >= (1ULL << 32))
 			return PL_PFN_NONE;
-		memmap_grow(w, (pl_pfn)(start + nr - 1));
+		if (!memmap_grow(w, (pl_pfn)(start + nr - 1)))
+			return PL_PFN_NONE;
 		free_alignment_gap(w, w->next_pfn, (pl_pfn)start);
 		pfn = (pl_pfn)start;
 		w->next_pfn = (pl_pfn)(start + nr);

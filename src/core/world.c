@@ -70,12 +70,16 @@ static void pl_reserve_special_pages(struct world *w)
 	w->next_pfn = 1;
 	/* the shared zero page (ZERO_PAGE(0)) */
 	pfn = pl_alloc_pages(w, 0);
+	if (pfn == PL_PFN_NONE)
+		pl_oom(w);	/* no world without its first memmap chunk */
 	f = pfn_folio(w, pfn);
 	f->page.flags = PG_zero | PG_reserved | PG_head;
 	f->page._refcount = 1;
 	w->zero_pfn = pfn;
 	/* the huge zero page (mm/huge_memory.c: huge_zero_folio), order 9 */
 	pfn = pl_alloc_pages(w, HPAGE_PMD_ORDER);
+	if (pfn == PL_PFN_NONE)
+		pl_oom(w);
 	f = pfn_folio(w, pfn);
 	f->page.flags |= PG_zero | PG_reserved;
 	f->page._refcount = 1;

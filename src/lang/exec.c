@@ -442,6 +442,8 @@ static long x_call(struct exec *x, const struct pl_bstep *b, struct pl_bresult *
 	if (ret == -PL_BSKIP && !x->skip[0])
 		snprintf(x->skip, sizeof(x->skip), "%s", res->text ? res->text : "skipped");
 	w = x->be->world ? x->be->world(x->be) : NULL;
+	if (w && w->oom)
+		x->oom = true;	/* the model's memmap could not grow: the run ends, -ENOMEM */
 	if (w && w->max_pages_hit)
 		x_limit(x, "more than %llu pages of modelled memory (--max-pages %llu)",
 			(unsigned long long)w->max_pages, (unsigned long long)w->max_pages);
@@ -1423,7 +1425,7 @@ static void x_step(struct exec *x, int i)
 /* Steps [from, to), with the transform of a matrix mapping after its fill. */
 static void x_run_steps(struct exec *x, int from, int to)
 {
-	for (int i = from; i < to && !x->skip[0] && !x->limit[0]; i++) {
+	for (int i = from; i < to && !x->skip[0] && !x->limit[0] && !x->oom; i++) {
 		if (x->tf_sym >= 0 && !x_is_fill(x, &x->sc->steps[i]))
 			x_transform(x);
 		x_step(x, i);

@@ -66,7 +66,14 @@ expect "runaway, explain" 3 'pinlab: limit: .*--max-pages 100\)$' \
 case $B in
 *asan*) echo "(default --max-pages not run under ASan: memory)" ;;
 *)	expect "runaway, default limit" 3 'more than 4194304 pages .*\(--max-pages 4194304\)$' \
-		"$P" run "$t/runaway.pin" ;;
+		"$P" run "$t/runaway.pin"
+	# the limit lifted, and 600 MB of address space: the model's memmap cannot
+	# grow, the run ends cleanly -- "pinlab: out of memory", exit 3, not a kill
+	(ulimit -v 600000 && exec "$P" run "$t/runaway.pin" --max-pages 100000000) \
+		>"$t/out" 2>"$t/err"
+	st=$?
+	[ $st = 3 ] && [ "$(cat "$t/err")" = "pinlab: out of memory" ] ||
+		bad "runaway under ulimit -v: exit $st: $(head -3 "$t/err")" ;;
 esac
 
 # --max-steps: set-up operations count
