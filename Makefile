@@ -11,6 +11,7 @@
 #                   for `probe/diff --kernel` (also built by `make`)
 #   make kernels    unpack Debian's 6.1 and 6.12 images into build/kernels/
 #   make check-layers   src/core and include/pinlab/core.h include no upper layer
+#   make fuzz       libFuzzer targets in build-fuzz/ (clang), each run FUZZ_S seconds
 #   make clean
 #
 # Sources are found by wildcard, so adding a file needs no edit here:
@@ -71,7 +72,7 @@ FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen ope
 FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
 .PHONY: all asan tsan test test-plain test-asan unit-tests demo bench clean check-layers \
-	static kernels
+	static kernels fuzz
 
 all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
 
@@ -124,7 +125,55 @@ $(eval $(call variant,$(B),))
 $(eval $(call variant,$(A),$(ASAN_FLAGS)))
 $(eval $(call variant,$(T),$(TSAN_FLAGS)))
 
-asan: $(call variant-targets,$(A)) $(call unit-progs,$(A))
+# ---------------------------------------------------------------------------
+# Fuzz targets (fuzz/fuzz_NAME.c, docs/testing.md "Fuzzing").  In build/ and
+# build-asan/ each is linked with fuzz/replay.c into BUILD/fuzz/replay-fuzz_NAME,
+# which tests/cli/regress.sh feeds tests/regress/fuzz_NAME-*; `make fuzz`
+# builds them with clang and libFuzzer into build-fuzz/ and runs each.
+F := build-fuzz
+FUZZ_CC ?= clang
+FUZZ_S ?= 60
+FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_LINK_SRCS := $(filter-out src/cli/main.c,$(APP_SRCS))
+# clang warns about a few things gcc does not; those are gcc's -Werror business
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-error \
+	      -fno-sanitize-recover=all
+# replay-progs BUILD
+replay-progs = $(patsubst %,$(1)/fuzz/replay-%,$(FUZZ_NAMES))
+
+define fuzz_replay
+$(call replay-progs,$(1)): $(1)/fuzz/replay-%: $(1)/obj/fuzz/%.o $(1)/obj/fuzz/replay.o \
+		$(call objs,$(1),$(FUZZ_LINK_SRCS)) $(1)/libpinlab-core.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+		$(1)/libpinlab-core.a $$(LDLIBS)
+
+-include $(patsubst %.o,%.d,$(call objs,$(1),$(wildcard fuzz/*.c)))
+endef
+
+$(eval $(call fuzz_replay,$(B),))
+$(eval $(call fuzz_replay,$(A),$(ASAN_FLAGS)))
+$(eval $(call variant,$(F),$(FUZZ_FLAGS)))
+$(F)/%: CC := $(FUZZ_CC)
+
+$(patsubst %,$(F)/%,$(FUZZ_NAMES)): $(F)/%: $(F)/obj/fuzz/%.o \
+		$(call objs,$(F),$(FUZZ_LINK_SRCS)) $(F)/libpinlab-core.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined $(ALL_LDFLAGS) -o $@ \
+		$(filter %.o,$^) $(F)/libpinlab-core.a $(LDLIBS)
+
+# Without clang's libFuzzer runtime there is nothing to run: say so, succeed.
+fuzz:
+	@if ! bash fuzz/have-libfuzzer.sh $(FUZZ_CC); then \
+		echo "make fuzz: skipped: $(FUZZ_CC) with -fsanitize=fuzzer is not available" \
+		     "(apt-get install clang libclang-rt-dev)"; \
+	else \
+		$(MAKE) --no-print-directory $(patsubst %,$(F)/%,$(FUZZ_NAMES)) && \
+		bash fuzz/run.sh $(F) $(FUZZ_S) $(FUZZ_NAMES); \
+	fi
+
+asan: $(call variant-targets,$(A)) $(call unit-progs,$(A)) $(call replay-progs,$(A))
 
 unit-tests: $(call unit-progs,$(B))
 
@@ -133,7 +182,8 @@ unit-tests: $(call unit-progs,$(B))
 # ("passed failed skipped"); `tests/run.sh --total DIR...` sums them into the
 # last line of the output.
 test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
-		$(call variant-targets,$(A)) $(call unit-progs,$(A))
+		$(call variant-targets,$(A)) $(call unit-progs,$(A)) \
+		$(call replay-progs,$(B)) $(call replay-progs,$(A))
 	@rm -f $(B)/test-counts $(A)/test-counts
 	@st=0; \
 	./tests/run.sh $(B) || st=1; \
@@ -144,10 +194,11 @@ test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pin
 	./tests/run.sh --total $(B) $(A) || st=1; \
 	exit $$st
 
-test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static
+test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
+		$(call replay-progs,$(B))
 	@./tests/run.sh $(B)
 
-test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A))
+test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A)) $(call replay-progs,$(A))
 	@./tests/run.sh $(A)
 
 tsan: $(call variant-targets,$(T)) $(call unit-progs,$(T))
@@ -233,7 +284,7 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 	bash bench/kernels.sh $(B)
 
 clean:
-	rm -rf $(B) $(A) $(T)
+	rm -rf $(B) $(A) $(T) $(F)
 
 # ---------------------------------------------------------------------------
 # Reference pages generated from the binary (tests/cli/cli.sh checks they are current).

@@ -135,6 +135,13 @@ void cli_path_error(const char *path, const char *what);
 
 /* The path a scenario read from standard input ("-") goes by in messages. */
 #define CLI_STDIN "<stdin>"
+/*
+ * cli_run_files() - `pinlab run` after loading (run.c): each file x preset x
+ * backing as a report of format fmt (enum pl_format) on out; --trace lines go
+ * to out, or to aside with JSON.  Return: the exit code.
+ */
+int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int fmt, bool color,
+		  FILE *out, FILE *aside);
 
 /* Colours only on a terminal. */
 bool cli_color(void);

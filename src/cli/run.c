@@ -146,15 +146,56 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 	return 0;
 }
 
+/*
+ * cli_run_files() - the run pipeline after loading: every file x preset x
+ * backing into a report on out.  Trace lines go to out, or to aside with
+ * --format json (they are not JSON).  The fuzz harness (fuzz/fuzz_run.c)
+ * calls this with memory streams.
+ */
+int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int fmt, bool color,
+		  FILE *out, FILE *aside)
+{
+	struct run_ctx c;
+	int plan = 0, ret = 0;
+	int idx[64];
+
+	memset(&c, 0, sizeof(c));
+	c.nr_presets = run_presets(o, c.presets, 64);
+	for (int i = 0; i < files->n; i++)
+		plan += c.nr_presets * run_backings(files->f[i].sc, o, idx);
+	c.be = pl_model_backend_new();
+	if (!c.be)
+		return cli_oom();
+	/* trace lines are KTAP diagnostics; beside JSON lines they go aside */
+	c.tr.out = fmt == PL_FMT_JSON ? aside : out;
+	c.tr.prefix = fmt == PL_FMT_KTAP ? "# " : "";
+	c.show_to.out = c.tr.out;
+	c.show_to.prefix = c.tr.prefix;
+	c.tr.show = cli_show_hook;
+	c.tr.show_arg = &c.show_to;
+	pl_trace_hooks(&c.tr, &c.hooks);
+	pl_report_begin(&c.rp, out, (enum pl_format)fmt, color, plan);
+	for (int i = 0; i < files->n && !ret; i++) {
+		int nb = run_backings(files->f[i].sc, o, idx);
+
+		for (int p = 0; p < c.nr_presets && !ret; p++)
+			for (int b = 0; b < nb && !ret; b++)
+				ret = run_one(&c, &files->f[i], o, c.presets[p], idx[b]);
+	}
+	if (!ret) {
+		pl_report_end(&c.rp);
+		ret = c.rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	}
+	c.be->destroy(c.be);
+	return ret;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct cli_files files;
-	struct run_ctx c;
-	int fmt = PL_FMT_TABLE, plan = 0, ret;
-	int idx[64];
+	int fmt = PL_FMT_TABLE, ret;
 
-	memset(&c, 0, sizeof(c));
 	ret = cli_parse("run", argc, argv, RUN_OPTIONS, &o);
 	if (!ret && !o.nr_args)
 		ret = cli_usage_error("run", "expected a PATH (a .pin file or a directory)");
@@ -165,38 +206,8 @@ static int cmd_run(int argc, char **argv)
 		ret = cli_load(o.args, o.nr_args, &files);
 	else
 		memset(&files, 0, sizeof(files));
-	if (ret)
-		goto out;
-	c.nr_presets = run_presets(&o, c.presets, 64);
-	for (int i = 0; i < files.n; i++)
-		plan += c.nr_presets * run_backings(files.f[i].sc, &o, idx);
-	c.be = pl_model_backend_new();
-	if (!c.be) {
-		ret = cli_oom();
-		goto out;
-	}
-	/* trace lines are KTAP diagnostics; beside JSON lines they go to stderr */
-	c.tr.out = fmt == PL_FMT_JSON ? stderr : stdout;
-	c.tr.prefix = fmt == PL_FMT_KTAP ? "# " : "";
-	c.show_to.out = c.tr.out;
-	c.show_to.prefix = c.tr.prefix;
-	c.tr.show = cli_show_hook;
-	c.tr.show_arg = &c.show_to;
-	pl_trace_hooks(&c.tr, &c.hooks);
-	pl_report_begin(&c.rp, stdout, (enum pl_format)fmt, cli_color(), plan);
-	for (int i = 0; i < files.n && !ret; i++) {
-		int nb = run_backings(files.f[i].sc, &o, idx);
-
-		for (int p = 0; p < c.nr_presets && !ret; p++)
-			for (int b = 0; b < nb && !ret; b++)
-				ret = run_one(&c, &files.f[i], &o, c.presets[p], idx[b]);
-	}
-	if (!ret) {
-		pl_report_end(&c.rp);
-		ret = c.rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
-	}
-	c.be->destroy(c.be);
-out:
+	if (!ret)
+		ret = cli_run_files(&files, &o, fmt, cli_color(), stdout, stderr);
 	fflush(stdout);
 	cli_files_free(&files);
 	cli_opts_free(&o);
