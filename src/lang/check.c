@@ -926,10 +926,12 @@ static void ck_expect(struct checker *ck, struct pl_expect *e)
 					 "'backing' line the scenario runs on base only", w->name);
 			continue;
 		}
-		e->backing_mask |= 1ull << j;
+		if (j < 64)	/* more would be duplicates, reported above */
+			e->backing_mask |= 1ull << j;
 	}
 	if (!e->nr_with)
-		e->backing_mask = (1ull << sc->nr_backings) - 1;
+		e->backing_mask = sc->nr_backings >= 64 ? ~0ull :
+				  (1ull << sc->nr_backings) - 1;
 }
 
 /* ---------------------------------------------------------------------------
