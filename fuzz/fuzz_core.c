@@ -596,9 +596,26 @@ static void op_misc(struct fz *f)
 	}
 }
 
+/* FUZZ_TRACE=1 in the environment: every operation and event on stderr. */
+static void trace_event(struct world *w, const struct pl_event *ev, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "  step %llu pid %d %s %s [%s] %s\n", (unsigned long long)w->step, ev->pid,
+		pl_event_kind_name(ev->kind), ev->func, ev->rule ? ev->rule : "", ev->detail);
+}
+
+static const char *const op_names[16] = {
+	"mmap", "mmap", "write", "write", "read", "exit/fork/pool", "munmap/mremap/mprotect/"
+	"madvise/clear-refs/uffd", "gup", "put", "pipe", "io_uring", "dio", "rdma", "gup_test",
+	"remote", "file/reclaim",
+};
+
 static void step(struct fz *f)
 {
 	unsigned op = u8(&f->in);
+
+	if (f->w->on_event)
+		fprintf(stderr, "op %d: %s (byte %zu)\n", f->step, op_names[op % 16], f->in.i - 1);
 
 	f->w->cur_pid = f->pids[0];
 	switch (op % 16) {
@@ -689,6 +706,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.w = pl_world_new(&p->policy, p->name);
 	FUZZ_ASSERT(f.w != NULL, "pl_world_new");
 	f.w->checked = true;
+	if (getenv("FUZZ_TRACE")) {
+		f.w->on_event = trace_event;
+		fprintf(stderr, "preset %s cfg 0x%x\n", p->name, cfg);
+	}
 	f.w->max_pages = 1u << 15;	/* 128 MiB of modelled memory is plenty */
 	f.w->thp = (enum pl_thp_mode)(cfg % 3);
 	f.w->huge_zero_page = (cfg & 4) != 0;

@@ -128,6 +128,15 @@ static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned
 			/* FOLL_FORCE may write a R/O mapping only if it is a COW mapping */
 			if (!(flags & FOLL_FORCE) || !is_cow_mapping(vm))
 				return -EFAULT;
+			/*
+			 * f347454d0349 (v6.0): hugetlb has no fake write fault, so
+			 * FOLL_FORCE|FOLL_WRITE on a R/O hugetlb vma is refused.
+			 * Before it the fault left the PTE R/O and GUP could retry
+			 * without end; the model refuses in every era rather than
+			 * spin (found by fuzz_core).
+			 */
+			if (vm & VM_HUGETLB)
+				return -EFAULT;
 		}
 	} else if (!(vm & VM_READ)) {
 		if (!(flags & FOLL_FORCE) || !(vm & VM_MAYREAD))
