@@ -111,6 +111,19 @@ static bool writable_file_mapping_allowed(struct world *w, struct vm_area_struct
 	return !vma_wants_writenotify(w, vma);
 }
 
+/*
+ * f347454d0349 (v6.0): hugetlb has no fake write fault (a write fault in a vma
+ * without VM_WRITE), so FOLL_FORCE|FOLL_WRITE on a R/O hugetlb vma is refused.
+ * Before it, hugetlb's COW reuse made such a PTE writable.  The model does not
+ * have that older behaviour: it refuses in every era, and v5.8's forced COW
+ * break on read leaves R/O hugetlb vmas alone, rather than fault without
+ * making progress (found by fuzz_core: GUP retried until PL_BUG_ON).
+ */
+static bool hugetlb_fake_write(const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_HUGETLB) && !(vma->vm_flags & VM_WRITE);
+}
+
 static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned flags)
 {
 	uint32_t vm = vma->vm_flags;
@@ -128,14 +141,7 @@ static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned
 			/* FOLL_FORCE may write a R/O mapping only if it is a COW mapping */
 			if (!(flags & FOLL_FORCE) || !is_cow_mapping(vm))
 				return -EFAULT;
-			/*
-			 * f347454d0349 (v6.0): hugetlb has no fake write fault, so
-			 * FOLL_FORCE|FOLL_WRITE on a R/O hugetlb vma is refused.
-			 * Before it the fault left the PTE R/O and GUP could retry
-			 * without end; the model refuses in every era rather than
-			 * spin (found by fuzz_core).
-			 */
-			if (vm & VM_HUGETLB)
+			if (hugetlb_fake_write(vma))
 				return -EFAULT;
 		}
 	} else if (!(vm & VM_READ)) {
@@ -436,7 +442,8 @@ static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr star
 		 * works on a R/O private mapping (the flags were checked above).
 		 */
 		if (w->policy.gup_cow_break_on_read && (foll_flags & (FOLL_GET | FOLL_PIN)) &&
-		    is_cow_mapping(vma->vm_flags) && !(foll_flags & FOLL_WRITE))
+		    is_cow_mapping(vma->vm_flags) && !(foll_flags & FOLL_WRITE) &&
+		    !hugetlb_fake_write(vma))
 			foll_flags |= FOLL_WRITE | FOLL_FORCE;
 retry:
 		page = follow_page_mask(w, mm, vma, addr, foll_flags);
