@@ -198,7 +198,8 @@ test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(
 		$(call replay-progs,$(B))
 	@./tests/run.sh $(B)
 
-test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A)) $(call replay-progs,$(A))
+test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A)) \
+		$(call replay-progs,$(A))
 	@./tests/run.sh $(A)
 
 tsan: $(call variant-targets,$(T)) $(call unit-progs,$(T))

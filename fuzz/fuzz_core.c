@@ -254,6 +254,7 @@ static void op_gup(struct fz *f)
 	pl_pfn pages[4];
 	struct mm_struct *mm;
 	pl_addr a = addr_in(f, pi);
+	bool pin;
 	long got;
 
 	for (unsigned i = 0; i < sizeof(foll_public) / sizeof(foll_public[0]); i++)
@@ -288,11 +289,9 @@ static void op_gup(struct fz *f)
 		break;
 	}
 	FUZZ_ASSERT(got <= (long)nr, "GUP returned %ld for %lu pages", got, nr);
+	pin = how % 5 == 2 || how % 5 == 3 || (how % 5 == 4 && (flags & FOLL_PIN));
 	for (long i = 0; i < got; i++)
-		f->refs[f->nr_refs++] = (struct ref){
-			pages[i], how % 5 == 2 || how % 5 == 3 || (how % 5 == 4 && (flags & FOLL_PIN)),
-			(flags & FOLL_WRITE) != 0,
-		};
+		f->refs[f->nr_refs++] = (struct ref){ pages[i], pin, (flags & FOLL_WRITE) != 0 };
 }
 
 /* Release one raw reference, as a driver would (dirtying what it wrote). */
@@ -357,8 +356,8 @@ static void op_iouring(struct fz *f)
 
 	switch (what % 4) {
 	case 0:
-		add_handle(f->bufs, &f->nr_bufs,
-			   io_uring_register_buffers(f->w, pid, addr_in(f, pi), u8(&f->in) % 4 + 1));
+		h = io_uring_register_buffers(f->w, pid, addr_in(f, pi), u8(&f->in) % 4 + 1);
+		add_handle(f->bufs, &f->nr_bufs, h);
 		break;
 	case 1:
 		h = some_handle(&f->in, f->bufs, f->nr_bufs);

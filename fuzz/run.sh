@@ -63,7 +63,8 @@ for name in "$@"; do
 	echo "fuzz $name execs=${execs:-0} crashes=$crashes corpus=$ncorpus"
 	if [ "$crashes" -gt 0 ] || [ "$rc" -ne 0 ]; then
 		echo "# $name: exit $rc, see $log and $art/" >&2
-		grep -m3 -E 'ERROR|fuzz property|internal error|SUMMARY' "$log" | sed 's/^/#   /' >&2
+		grep -m3 -E 'ERROR|fuzz property|internal error|SUMMARY' "$log" |
+			sed 's/^/#   /' >&2
 		st=1
 	fi
 done
