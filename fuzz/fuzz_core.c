@@ -14,7 +14,7 @@
  * swap device and a 2 MiB hugetlb pool.  Up to 4 processes (fork, exit),
  * up to 8 mappings each of every backing (anon, shmem, ext4 and tmpfs files
  * shared and private, THP, hugetlb anon and memfd, the zero pages, KSM,
- * PFNMAP, mTHP), every GUP entry point with the public FOLL_* flags and the
+ * mTHP), every GUP entry point with the public FOLL_* flags and the
  * raw references kept until a put/unpin, every pinner, munmap / mremap /
  * mprotect / madvise, reclaim, writeback, swap, KSM, THP collapse/split.
  *
@@ -211,8 +211,8 @@ static void op_mmap(struct fz *f)
 		prot = PL_PROT_READ;
 		len = extra & 1 ? PMD_SIZE : len;
 		break;
-	case 12:	/* a driver's remap_pfn_range */
-		flags |= PL_MAP_SHARED | PL_MAP_PFNMAP;
+	case 12:	/* KSM candidates */
+		flags |= PL_MAP_PRIVATE | PL_MAP_ANONYMOUS;
 		break;
 	default:	/* anon shared hugetlb */
 		flags |= PL_MAP_SHARED | PL_MAP_ANONYMOUS | PL_MAP_HUGETLB;
@@ -222,6 +222,8 @@ static void op_mmap(struct fz *f)
 	a = pl_mmap(f->w, pid, 0, len, prot, flags, file, pgoff);
 	if (!pl_err(a) && kind % 14 == 6)
 		pl_madvise(f->w, pid, a, len, PL_MADV_HUGEPAGE);
+	if (!pl_err(a) && kind % 14 == 12)
+		pl_madvise(f->w, pid, a, len, PL_MADV_MERGEABLE);
 	add_map(f, pi, a, len);
 }
 

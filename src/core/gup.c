@@ -198,14 +198,6 @@ static bool gup_must_unshare(struct world *w, struct vm_area_struct *vma, unsign
 		return false;
 	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN)
 		return false;
-	/*
-	 * Shared anonymous memory is shmem in the kernel, never anon, so it is
-	 * never unshared; the model keeps it as anon folios in a VM_SHARED vma,
-	 * where do_wp_page() will not unshare (found by fuzz_core: a R/O pin in
-	 * a R/O shared anonymous vma after fork retried until PL_BUG_ON).
-	 */
-	if (vma && (vma->vm_flags & VM_SHARED))
-		return false;
 	if (!folio_test_anon(f)) {
 		if (!w->policy.longterm_unshare_cow || !(flags & FOLL_LONGTERM))
 			return false;

@@ -276,14 +276,8 @@ static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 	struct folio *f;
 	pte_t entry;
 
-	/*
-	 * Read fault: map the shared zero page, R/O and special -- in a private
-	 * vma only.  A shared anonymous vma is shmem inside (shmem_zero_setup):
-	 * its read fault allocates the page like a write, or a later write fault
-	 * (wp_page_shared, which never copies) would find no page to make
-	 * writable.
-	 */
-	if (!(flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
+	if (!(flags & FAULT_FLAG_WRITE)) {
+		/* read fault: map the shared zero page, R/O and special */
 		entry = pfn_pte(w->zero_pfn, _PAGE_PRESENT | _PAGE_SPECIAL | _PAGE_ACCESSED);
 		pl_spin_lock(w, ptl);
 		if (pte_none(pl_ptep_get(w, ptep)))
