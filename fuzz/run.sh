@@ -46,7 +46,8 @@ for name in "$@"; do
 	# fuzz_front promises at most 1 s per input; the others run whole scenarios
 	case $name in
 	fuzz_front) timeout_s=1 maxlen=8192 ;;
-	*) timeout_s=10 maxlen=4096 ;;
+	fuzz_core) timeout_s=10 maxlen=4096 ;;
+	*) timeout_s=60 maxlen=4096 ;;	# whole runs: a catalog file is 54 backings
 	esac
 	seed "$name" "$corpus"
 	if [ -d "$art" ]; then
