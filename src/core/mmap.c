@@ -289,26 +289,6 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		v.vm_flags |= VM_LOCKED;
 	if (flags & PL_MAP_PFNMAP)
 		v.vm_flags |= VM_IO | VM_PFNMAP;
-	/*
-	 * shmem_zero_setup(): shared anonymous memory is a tmpfs file of the
-	 * mapping's size that nothing else can open -- shmem pages, never anon
-	 * ones (found by fuzz_core: as anon pages in a VM_SHARED vma, read
-	 * faults mapped the zero page, fork cleared their exclusivity while
-	 * they stayed writable, and R/O pins asked for unshare faults that a
-	 * shared vma never does).  The language's shmem backing maps such a
-	 * file itself.
-	 */
-	if ((flags & PL_MAP_ANONYMOUS) && (flags & PL_MAP_SHARED) && !(v.vm_flags & VM_HUGETLB) &&
-	    !(flags & PL_MAP_PFNMAP)) {
-		int id = (len >> PAGE_SHIFT) > UINT32_MAX ? -EFBIG :
-			 pl_file_create(w, PL_FS_TMPFS, (uint32_t)(len >> PAGE_SHIFT), PL_TOKEN_ZERO);
-
-		if (id < 0)
-			return (pl_addr)(id == -EFBIG ? -ENOMEM : id);
-		pl_file_get(w, id)->unlinked = true;
-		file = id;
-		pgoff = 0;
-	}
 	v.file = file;
 	v.vm_pgoff = file >= 0 ? pgoff : (uint32_t)(addr >> PAGE_SHIFT);
 	v.id = ++w->next_vma_id;
