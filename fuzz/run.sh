@@ -6,7 +6,8 @@
 #
 # Corpus:    BUILD/corpus-NAME, seeded here (every run, new files only) from
 #            scenarios/ and tests/ (.pin inputs) or tests/regress/NAME-*.
-# Artifacts: BUILD/artifacts-NAME/ (crash-*, leak-*, timeout-*, oom-*): the
+# Artifacts: BUILD/artifacts-NAME/ (crash-*, leak-*, timeout-*, oom-*; also
+#            slow-unit-*, inputs over 10 s that are not counted): the
 #            previous run's are moved to artifacts-NAME.old/ first, so the
 #            count is this run's.  Minimise one with
 #              BUILD/NAME -minimize_crash=1 -runs=10000 ARTIFACT
@@ -38,6 +39,12 @@ seed() {
 	for f in tests/regress/"$name"-*; do
 		[ -f "$f" ] && cp -n "$f" "$dir/"
 	done
+}
+
+# findings DIR: crashes, leaks, timeouts, OOMs (not libFuzzer's slow-unit-* notes)
+findings() {
+	find "$1" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o \
+		-name 'oom-*' \) | wc -l
 }
 
 for name in "$@"; do
@@ -82,13 +89,13 @@ for name in "$@"; do
 				flaky=$((flaky + 1)) again=1
 			fi
 		done
-		if [ "$again" -eq 0 ] || [ -n "$(ls -A "$art")" ]; then
+		if [ "$again" -eq 0 ] || [ "$(findings "$art")" -gt 0 ]; then
 			break
 		fi
 		rc=0
 	done
 	rm -f "$log.part"
-	crashes=$(find "$art" -type f | wc -l)
+	crashes=$(findings "$art")
 	ncorpus=$(find "$corpus" -type f | wc -l)
 	echo "fuzz $name execs=$execs crashes=$crashes corpus=$ncorpus"
 	if [ "$flaky" -gt 0 ]; then
