@@ -34,7 +34,7 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_explain,
 	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants,
 	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff, cli_cmd_kernels,
-	cli_cmd_guest;
+	cli_cmd_guest, cli_cmd_fuzz_diff;
 
 /* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -172,5 +172,24 @@ const char *cli_kernel_release(const struct cli_kernel *kc);
 /* A backend answering run after run, in plan order; destroy it before cli_kernel_free(). */
 struct pl_backend *cli_kernel_backend(struct cli_kernel *kc);
 void cli_kernel_free(struct cli_kernel *kc);
+
+/*
+ * Model vs host (probe.c), for `diff` and `fuzz-diff`: a backend wrapper that
+ * records what each step observed (checks only, or with @all_steps every
+ * step's errno and vmsplice's page count too), and the comparison of two
+ * recorded runs.  The callback gets each disagreement.
+ */
+struct cli_disagree {
+	bool outcome;		/* the outcomes differ (else: the observation of step) */
+	int step;		/* 1-based scenario step, 0 = matrix set-up */
+	char model[352], host[352];
+};
+
+struct pl_backend *cli_rec_new(struct pl_backend *in, bool all_steps);
+/* Between these, steps are the executor's set-up, not recorded (step_begin/end hooks). */
+void cli_rec_setup(struct pl_backend *be, bool setup);
+int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
+		    const struct pl_result *hr, struct pl_backend *host,
+		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg);
 
 #endif /* PINLAB_CLI_H */

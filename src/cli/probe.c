@@ -234,11 +234,18 @@ struct rec {
 	struct pl_backend *in;
 	struct obs *v;
 	int n, cap;
+	bool all_steps;		/* fuzz-diff: every step's result, not only checks */
+	bool in_setup;		/* a matrix set-up operation: not an observation */
 };
 
 static struct rec *rec_of(struct pl_backend *be)
 {
 	return be->priv;
+}
+
+static bool is_check(int op)
+{
+	return op == PL_OP_CHECK_VALUE || op == PL_OP_CHECK_PROP || op == PL_OP_CHECK_COUNT;
 }
 
 static int rec_begin(struct pl_backend *be, const char *preset, const char *const *sets,
@@ -256,7 +263,7 @@ static long rec_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_
 	long ret = c->in->step(c->in, s, r);
 	struct obs *o;
 
-	if (s->op != PL_OP_CHECK_VALUE && s->op != PL_OP_CHECK_PROP && s->op != PL_OP_CHECK_COUNT)
+	if (!is_check(s->op) && (!c->all_steps || c->in_setup))
 		return ret;
 	if (c->n == c->cap) {
 		int cap = c->cap ? 2 * c->cap : 16;
@@ -275,6 +282,8 @@ static long rec_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_
 	if (ret >= 0) {
 		o->prop = r->prop;
 		o->count = r->count;
+		if (!is_check(s->op) && s->op != PL_OP_VMSPLICE)
+			o->count = 0;	/* only vmsplice's page count is an observation */
 		if (s->op == PL_OP_CHECK_VALUE && r->text)
 			snprintf(o->text, sizeof(o->text), "%s", r->text);
 	}
@@ -326,7 +335,8 @@ static void rec_destroy(struct pl_backend *be)
 	free(c);
 }
 
-static struct pl_backend *rec_new(struct pl_backend *in)
+/* A recording wrapper around @in (destroyed with it); NULL (and @in destroyed) on ENOMEM. */
+struct pl_backend *cli_rec_new(struct pl_backend *in, bool all_steps)
 {
 	struct rec *c;
 
@@ -338,6 +348,7 @@ static struct pl_backend *rec_new(struct pl_backend *in)
 		return NULL;
 	}
 	c->in = in;
+	c->all_steps = all_steps;
 	c->be.name = in->name;
 	c->be.priv = c;
 	c->be.begin = rec_begin;
@@ -351,6 +362,15 @@ static struct pl_backend *rec_new(struct pl_backend *in)
 	return &c->be;
 }
 
+/*
+ * The executor's set-up operations (alignment trims, MADV_HUGEPAGE ...)
+ * depend on addresses, not on what the kernel decides: not recorded.
+ */
+void cli_rec_setup(struct pl_backend *be, bool setup)
+{
+	rec_of(be)->in_setup = setup;
+}
+
 static void obs_print(const struct obs *o, char *buf, size_t size)
 {
 	char e[32];
@@ -360,7 +380,12 @@ static void obs_print(const struct obs *o, char *buf, size_t size)
 	else if (o->ret < 0)
 		snprintf(buf, size, "failed: %s",
 			 o->ret == -PL_BSKIP ? "skipped" : pl_errno_name((int)-o->ret, e, sizeof(e)));
-	else if (o->op == PL_OP_CHECK_VALUE)
+	else if (!is_check(o->op)) {
+		if (o->op == PL_OP_VMSPLICE)
+			snprintf(buf, size, "ok (%ld pages)", o->count);
+		else
+			snprintf(buf, size, "ok");
+	} else if (o->op == PL_OP_CHECK_VALUE)
 		snprintf(buf, size, "\"%s\"", o->text);
 	else if (o->op == PL_OP_CHECK_PROP)
 		snprintf(buf, size, "%s", o->prop ? "true" : "false");
@@ -370,6 +395,10 @@ static void obs_print(const struct obs *o, char *buf, size_t size)
 
 static bool obs_same(const struct obs *a, const struct obs *b)
 {
+	if (a->op != b->op)
+		return false;
+	if (!is_check(a->op))	/* a step (fuzz-diff): its errno, or its page count */
+		return a->ret < 0 || b->ret < 0 ? a->ret == b->ret : a->count == b->count;
 	if (a->ret < 0 || b->ret < 0)
 		return (a->ret < 0) == (b->ret < 0);
 	if (a->op == PL_OP_CHECK_VALUE)
@@ -379,34 +408,68 @@ static bool obs_same(const struct obs *a, const struct obs *b)
 	return a->count == b->count;
 }
 
-/* Print the disagreements of one (scenario, backing); true if any. */
-static bool diff_one(const struct cli_file *f, int backing, const struct pl_result *mr,
-		     const struct rec *m, const struct pl_result *hr, const struct rec *h)
+/*
+ * cli_rec_compare() - compare a model run with a host run, both recorded by
+ * cli_rec_new() backends: the outcomes, then the observations in order.
+ * Calls @fn once per disagreement; returns how many.
+ */
+int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
+		    const struct pl_result *hr, struct pl_backend *host,
+		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg)
 {
-	const char *bk = pl_backing_info(backing)->name;
-	bool any = false;
-	int n = m->n > h->n ? m->n : h->n;
+	const struct rec *m = rec_of(model), *h = rec_of(host);
+	struct cli_disagree d;
+	int any = 0, n = m->n > h->n ? m->n : h->n;
 
 	if (strcmp(mr->outcome, hr->outcome)) {
-		printf("%s [%s]: outcome: model %s (%s), host %s (%s)\n", f->id, bk, mr->outcome,
-		       mr->detail[0] ? mr->detail : "-", hr->outcome,
-		       hr->detail[0] ? hr->detail : "-");
-		any = true;
+		memset(&d, 0, sizeof(d));
+		d.outcome = true;
+		snprintf(d.model, sizeof(d.model), "%s (%s)", mr->outcome,
+			 mr->detail[0] ? mr->detail : "-");
+		snprintf(d.host, sizeof(d.host), "%s (%s)", hr->outcome,
+			 hr->detail[0] ? hr->detail : "-");
+		fn(arg, &d);
+		any++;
 	}
 	for (int i = 0; i < n; i++) {
 		const struct obs *a = i < m->n ? &m->v[i] : NULL;
 		const struct obs *b = i < h->n ? &h->v[i] : NULL;
-		char sa[96], sb[96];
 
 		if (a && b && a->step == b->step && obs_same(a, b))
 			continue;
-		obs_print(a, sa, sizeof(sa));
-		obs_print(b, sb, sizeof(sb));
-		printf("%s [%s]: step %d: model %s, host %s\n", f->id, bk, a ? a->step : b->step,
-		       sa, sb);
-		any = true;
+		memset(&d, 0, sizeof(d));
+		d.step = a ? a->step : b->step;
+		obs_print(a, d.model, sizeof(d.model));
+		obs_print(b, d.host, sizeof(d.host));
+		fn(arg, &d);
+		any++;
 	}
 	return any;
+}
+
+struct diff_print {
+	const char *id, *backing;
+};
+
+static void diff_print_one(void *arg, const struct cli_disagree *d)
+{
+	const struct diff_print *p = arg;
+
+	if (d->outcome)
+		printf("%s [%s]: outcome: model %s, host %s\n", p->id, p->backing, d->model,
+		       d->host);
+	else
+		printf("%s [%s]: step %d: model %s, host %s\n", p->id, p->backing, d->step,
+		       d->model, d->host);
+}
+
+/* Print the disagreements of one (scenario, backing); true if any. */
+static bool diff_one(const struct cli_file *f, int backing, const struct pl_result *mr,
+		     struct pl_backend *m, const struct pl_result *hr, struct pl_backend *h)
+{
+	struct diff_print p = { f->id, pl_backing_info(backing)->name };
+
+	return cli_rec_compare(mr, m, hr, h, diff_print_one, &p) > 0;
 }
 
 static int cmd_diff(int argc, char **argv)
@@ -437,8 +500,9 @@ static int cmd_diff(int argc, char **argv)
 		}
 		preset = cli_kernel_preset(kc);
 	}
-	model = rec_new(pl_model_backend_new());
-	host = rec_new(kc ? cli_kernel_backend(kc) : pl_host_backend_new(PROBE_TIMEOUT_MS));
+	model = cli_rec_new(pl_model_backend_new(), false);
+	host = cli_rec_new(kc ? cli_kernel_backend(kc) : pl_host_backend_new(PROBE_TIMEOUT_MS),
+			   false);
 	if (!model || !host) {
 		ret = cli_oom();
 		goto done;
@@ -465,8 +529,7 @@ static int cmd_diff(int argc, char **argv)
 				runs++;
 				if (hr.skipped)
 					skipped++;
-				else if ((differ = diff_one(&files.f[i], idx[b], &mr, rec_of(model),
-							    &hr, rec_of(host))))
+				else if ((differ = diff_one(&files.f[i], idx[b], &mr, model, &hr, host)))
 					disagree++;
 				else
 					agree++;
