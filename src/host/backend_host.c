@@ -303,15 +303,22 @@ static long w_err(long ret)
 	return ret < 0 ? -errno : ret;
 }
 
-static long w_ring_setup(struct w_ring *r, uint64_t base, uint32_t nr)
+/*
+ * A ring instance: io_uring_setup() and its three mmaps.  Every worker that
+ * pinlab starts makes all HOST_RINGS of them first, before the scenario maps
+ * anything: the kernel places ring memory itself (a hint is EINVAL), and made
+ * later it would fill a hole the scenario unmapped, where a later access of
+ * the scenario would find it (found by fuzz-diff).  Forked workers inherit
+ * them.  -errno in r->fd when io_uring is unavailable.
+ */
+static void w_ring_create(struct w_ring *r)
 {
-	struct iovec iov = { (void *)(uintptr_t)base, (size_t)nr * HOST_PAGE };
-	long ret;
-
 	memset(r, 0, sizeof(*r));
 	r->fd = (int)syscall(__NR_io_uring_setup, 4, &r->p);
-	if (r->fd < 0)
-		return errno == EPERM || errno == ENOSYS ? -ENOSYS : -errno;
+	if (r->fd < 0) {
+		r->fd = errno == EPERM || errno == ENOSYS ? -ENOSYS : -errno;
+		return;
+	}
 	r->sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(uint32_t);
 	r->cq_len = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
 	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
@@ -322,40 +329,44 @@ static long w_ring_setup(struct w_ring *r, uint64_t base, uint32_t nr)
 	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		       r->fd, IORING_OFF_SQES);
 	if (r->sq == MAP_FAILED || r->cq == MAP_FAILED || r->sqes == MAP_FAILED) {
-		ret = -ENOMEM;
-		goto fail;
+		close(r->fd);
+		r->fd = -ENOMEM;
 	}
-	ret = syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov, 1);
-	if (ret < 0) {
-		ret = -errno;
-		goto fail;
-	}
+}
+
+/* Register [base, base + nr pages) as the instance's one fixed buffer. */
+static long w_ring_setup(struct w_ring *r, uint64_t base, uint32_t nr)
+{
+	struct iovec iov = { (void *)(uintptr_t)base, (size_t)nr * HOST_PAGE };
+
+	if (r->fd < 0)
+		return r->fd;
+	if (r->nr)
+		return -EBUSY;
+	if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov, 1) < 0)
+		return -errno;
 	r->base = base;
 	r->nr = nr;
 	return 0;
-fail:
-	if (r->sq != MAP_FAILED)
-		munmap(r->sq, r->sq_len);
-	if (r->cq != MAP_FAILED)
-		munmap(r->cq, r->cq_len);
-	if (r->sqes != MAP_FAILED)
-		munmap(r->sqes, r->sqes_len);
-	close(r->fd);
-	r->fd = -1;
-	return ret;
 }
 
-static void w_ring_free(struct w_ring *r)
+static long w_ring_free(struct w_ring *r)
 {
-	munmap(r->sq, r->sq_len);
-	munmap(r->cq, r->cq_len);
-	munmap(r->sqes, r->sqes_len);
-	close(r->fd);
-	r->fd = -1;
+	if (r->fd < 0 || !r->nr)
+		return -EBADF;
+	if (syscall(__NR_io_uring_register, r->fd, IORING_UNREGISTER_BUFFERS, NULL, 0) < 0)
+		return -errno;
+	r->nr = 0;
+	return 0;
 }
 
-/* One WRITE_FIXED / READ_FIXED of buffer page @page at file page @index. */
-static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint32_t index)
+/*
+ * One WRITE_FIXED / READ_FIXED of @nr buffer pages from page @page (0: to the
+ * end of the buffer, as the language's write/read-fixed move the whole
+ * buffer) at file page @index.
+ */
+static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint32_t nr,
+		      uint32_t index)
 {
 	char *sq = r->sq, *cq = r->cq;
 	volatile uint32_t *tail = (uint32_t *)(sq + r->p.sq_off.tail);
@@ -371,12 +382,14 @@ static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint3
 
 	if (page >= r->nr)
 		return -EFAULT;
+	if (!nr || nr > r->nr - page)
+		nr = r->nr - page;
 	sqe = &((struct io_uring_sqe *)r->sqes)[t & mask];
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
 	sqe->fd = fd;
 	sqe->addr = r->base + (uint64_t)page * HOST_PAGE;
-	sqe->len = HOST_PAGE;
+	sqe->len = nr * HOST_PAGE;
 	sqe->off = (uint64_t)index * HOST_PAGE;
 	sqe->buf_index = 0;
 	array[t & mask] = t & mask;
@@ -391,7 +404,7 @@ static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint3
 	__atomic_store_n(chead, h + 1, __ATOMIC_RELEASE);
 	if (ret < 0)
 		return ret;
-	return ret == HOST_PAGE ? 0 : -EIO;
+	return ret == (long)nr * HOST_PAGE ? 0 : -EIO;
 }
 
 /* Read one u64 at index @i of a /proc table; 0 or -errno. */
@@ -481,8 +494,11 @@ static void worker_start(int sock, struct w_state *st, bool from_pinlab)
 		dup2(sock, 3);
 		close(sock);
 	}
-	if (from_pinlab)	/* pinlab's fds are not the scenario's */
+	if (from_pinlab) {	/* pinlab's fds are not the scenario's */
 		syscall(__NR_close_range, 4, ~0u, 0);
+		for (int i = 0; i < HOST_RINGS; i++)
+			w_ring_create(&st->rings[i]);
+	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = host_on_segv;
@@ -546,22 +562,20 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 			return -errno;
 		p->val = (uint64_t)ret / HOST_PAGE;
 		return 0;
-	case W_RING_REG:
-		for (int i = 0; i < HOST_RINGS; i++)
-			if (rings[i].fd < 0) {
-				ret = w_ring_setup(&rings[i], q->addr, q->nr);
-				return ret < 0 ? ret : i;
-			}
-		return -EMFILE;
+	case W_RING_REG:	/* the controller chose the instance: each is used once a run */
+		if (q->arg < 0 || q->arg >= HOST_RINGS)
+			return -EBADF;
+		ret = w_ring_setup(&rings[q->arg], q->addr, q->nr);
+		return ret < 0 ? ret : q->arg;
 	case W_RING_UNREG:
-		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0)
+		if (q->arg < 0 || q->arg >= HOST_RINGS)
 			return -EBADF;
-		w_ring_free(&rings[q->arg]);
-		return 0;
+		return w_ring_free(&rings[q->arg]);
 	case W_RING_RW:
-		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0)
+		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0 ||
+		    !rings[q->arg].nr)
 			return -EBADF;
-		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->index);
+		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->nr, q->index);
 	case W_PAGEMAP: {
 		uint64_t flags[2];
 		long ret2 = w_pagemap(q->addr, &p->val, flags);
@@ -846,8 +860,6 @@ static long host_process(struct host *h, struct pl_bresult *r)
 		struct w_state st;	/* lives as long as the worker: worker_start() never returns */
 
 		memset(&st, 0, sizeof(st));
-		for (int i = 0; i < HOST_RINGS; i++)
-			st.rings[i].fd = -1;
 		worker_start(theirs, &st, true);
 	}
 	close(theirs);
@@ -1439,11 +1451,11 @@ static long host_swapon(struct host *h, struct pl_bresult *r)
 
 static long host_ring_register(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
 {
-	struct w_req q = { .op = W_RING_REG, .addr = s->addr, .nr = s->nr };
+	struct w_req q = { .op = W_RING_REG, .addr = s->addr, .nr = s->nr, .arg = h->nr_rings };
 	struct w_rep p;
 	long ret;
 
-	if (h->nr_rings == HOST_MAX)
+	if (h->nr_rings == HOST_RINGS)	/* the instances every worker made at its start */
 		return host_skip(r, SK_LIMIT);
 	ret = host_call(h, s->pid, &q, -1, &p);
 	if (ret == -ENOSYS)
@@ -1472,10 +1484,10 @@ static long host_pin(struct host *h, const struct pl_bstep *s, struct pl_bresult
 }
 
 static long host_ring_op(struct host *h, const struct pl_bstep *s, int op, bool write, int fd,
-			 uint32_t page)
+			 uint32_t page, uint32_t nr)
 {
 	struct hring *g = host_ring(h, s->handle);
-	struct w_req q = { .op = op, .write = write, .page = page, .index = s->index };
+	struct w_req q = { .op = op, .write = write, .page = page, .nr = nr, .index = s->index };
 	struct w_rep p;
 	long ret;
 
@@ -1499,7 +1511,7 @@ static long host_ring_read(struct host *h, const struct pl_bstep *s)
 			return -errno;
 	}
 	ret = host_ring_op(h, &(struct pl_bstep){ .handle = s->handle, .index = 0 }, W_RING_RW,
-			   true, h->scratch, s->page);
+			   true, h->scratch, s->page, 1);
 	if (ret < 0)
 		return ret;
 	return host_pread(h, h->scratch, 0);
@@ -1833,14 +1845,14 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_IOURING_REGISTER:
 		return host_ring_register(h, s, r);
 	case PL_OP_IOURING_UNREGISTER:
-		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0);
+		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0, 0);
 	case PL_OP_IOURING_WRITE_FIXED:
 	case PL_OP_IOURING_READ_FIXED:
 		f = host_filep(h, s->file);
 		if (!f)
 			return -EBADF;
 		return host_ring_op(h, s, W_RING_RW, s->op == PL_OP_IOURING_WRITE_FIXED, f->fd,
-				    s->page);
+				    0, 0);	/* the whole buffer */
 	case PL_OP_DIO_READ:
 	case PL_OP_DIO_WRITE:
 	case PL_OP_COMPLETE:
@@ -1859,7 +1871,7 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 			return host_skip(r, SK_GUP_TEST);
 		return host_pin(h, s, r);
 	case PL_OP_UNPIN:
-		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0);
+		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0, 0);
 	case PL_OP_GUP:
 	case PL_OP_PUT:
 		return host_skip(r, SK_RAW_GUP);
