@@ -492,8 +492,10 @@ static int page_mkclean_one(struct world *w, struct mm_struct *mm, struct vm_are
  * write-protect every shared PTE (folio_mkclean), clear PG_dirty, set
  * PG_writeback, store every page's token in disk[], end writeback.  A clean
  * folio is left alone.  tmpfs and hugetlbfs have nothing to write to: a
- * no-op.
- * Return: 0, -EBADF, -EINVAL, or -ENOENT if the page is not cached.
+ * no-op, and so is a page that is not cached: sync_file_range(2) and
+ * fsync(2) succeed with nothing to write (found by fuzz-diff;
+ * scenarios/seeds/005-writeback-uncached.pin).
+ * Return: 0, -EBADF or -EINVAL.
  */
 int pl_writeback(struct world *w, int file, uint32_t index)
 {
@@ -509,7 +511,7 @@ int pl_writeback(struct world *w, int file, uint32_t index)
 		return 0;
 	folio = filemap_get_folio(w, f, index, false);
 	if (!folio)
-		return -ENOENT;
+		return 0;
 	if (folio->page.flags & PG_writeback)
 		return 0;	/* already under I/O (cannot happen in a synchronous model) */
 	a.folio = folio;

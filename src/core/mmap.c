@@ -386,7 +386,7 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 		return (pl_addr)-EINVAL;
 	w->cur_pid = pid;
 	v = vma_lookup(mm, old);
-	if (!v || old + old_len > v->vm_end)
+	if (!v)
 		return (pl_addr)-EFAULT;
 	if (v->vm_flags & VM_HUGETLB &&
 	    ((new_len | old_len | old | new_addr) & (vma_huge_page_size(v) - 1)))
@@ -406,10 +406,18 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 		if (!in_place)
 			return (pl_addr)-EINVAL;
 	}
-	if (new_len < old_len && !new_addr) {
-		pl_munmap(w, pid, old + new_len, old_len - new_len);
+	/*
+	 * mremap(2): "always allow a shrinking remap", and one to the same
+	 * size: only the tail is unmapped, holes in it or not (found by
+	 * fuzz-diff; scenarios/seeds/mremap-shrink-over-hole.pin).
+	 */
+	if (new_len <= old_len && !new_addr) {
+		if (new_len < old_len)
+			pl_munmap(w, pid, old + new_len, old_len - new_len);
 		return old;
 	}
+	if (old + old_len > v->vm_end)
+		return (pl_addr)-EFAULT;
 	pl_down_write(w, &mm->mmap_lock);
 	vma_isolate(w, mm, old, old + old_len);
 	i = vma_index(mm, old);
