@@ -231,7 +231,12 @@ int pl_fork(struct world *w, int pid)
 	return child;
 }
 
-/* exit: release what the task's files held, then exit_mmap(). */
+/*
+ * exit: release what the task's files held, then exit_mmap().  Pipes are
+ * not the task's: the scenario holds both ends (as cow.c's parent does, and
+ * the host backend), so buffers a child vmspliced stay readable after it
+ * exits (found by fuzz-diff; scenarios/seeds/005-pipe-outlives-splicer.pin).
+ */
 int pl_exit(struct world *w, int pid)
 {
 	struct task_struct *t = pl_task(w, pid);
@@ -240,7 +245,7 @@ int pl_exit(struct world *w, int pid)
 		return -ESRCH;
 	w->cur_pid = pid;
 	for (int i = 0; i < w->nr_pins; i++)
-		if (w->pins[i]->pid == pid)
+		if (w->pins[i]->pid == pid && w->pins[i]->kind != PL_PIN_PIPE)
 			pl_pinset_release(w, w->pins[i], true);
 	pl_mm_free(w, t->mm);
 	t->mm = NULL;
