@@ -132,8 +132,8 @@ static int vma_isolate(struct world *w, struct mm_struct *mm, pl_addr start, pl_
 	return ret;
 }
 
-/* Is [start,end) entirely covered by vmas? */
-static bool range_mapped(struct mm_struct *mm, pl_addr start, pl_addr end)
+/* The end of the mapped stretch that starts at @start (@start if unmapped), at most @end. */
+static pl_addr mapped_until(struct mm_struct *mm, pl_addr start, pl_addr end)
 {
 	pl_addr a = start;
 
@@ -141,10 +141,24 @@ static bool range_mapped(struct mm_struct *mm, pl_addr start, pl_addr end)
 		struct vm_area_struct *v = vma_lookup(mm, a);
 
 		if (!v)
-			return false;
+			break;
 		a = v->vm_end;
 	}
-	return true;
+	return PL_MIN(a, end);
+}
+
+/* The first mapped address at or after @a, or @end if none is below @end. */
+static pl_addr next_mapped(struct mm_struct *mm, pl_addr a, pl_addr end)
+{
+	pl_addr best = end;
+
+	for (int i = 0; i < mm->nr_vmas; i++) {
+		const struct vm_area_struct *v = &mm->vmas[i];
+
+		if (v->vm_end > a && v->vm_start < best)
+			best = PL_MAX(v->vm_start, a);
+	}
+	return best;
 }
 
 static uint32_t prot_to_vm_flags(int prot)
@@ -543,10 +557,16 @@ static int change_prot_pmd(struct world *w, struct mm_struct *mm, struct vm_area
 	return 0;
 }
 
+/*
+ * do_mprotect_pkey(): the range must start in a vma; vmas are changed in
+ * order up to the first hole, and then the call fails with ENOMEM -- what
+ * it changed stays changed (found by fuzz-diff;
+ * scenarios/seeds/005-mprotect-madvise-over-hole.pin).
+ */
 int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot)
 {
 	struct mm_struct *mm = pl_mm_of(w, pid);
-	pl_addr end;
+	pl_addr end, stop;
 	int ret;
 
 	if (!mm)
@@ -554,8 +574,13 @@ int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot)
 	if (addr & ~PAGE_MASK)
 		return -EINVAL;
 	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
-	if (!range_mapped(mm, addr, end))
+	stop = mapped_until(mm, addr, end);
+	if (stop == addr)
 		return -ENOMEM;
+	if (stop < end) {
+		ret = pl_mprotect(w, pid, addr, stop - addr, prot);
+		return ret ? ret : -ENOMEM;
+	}
 	w->cur_pid = pid;
 	pl_down_write(w, &mm->mmap_lock);
 	ret = vma_isolate(w, mm, addr, end);
@@ -635,20 +660,12 @@ static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr star
 	return ret;
 }
 
-int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_madv advice)
+/* One advice on [addr, end), which is mapped throughout. */
+static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_addr addr,
+			  pl_addr end, enum pl_madv advice)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
-	pl_addr end;
 	int ret = 0;
 
-	if (!mm)
-		return -ESRCH;
-	if (addr & ~PAGE_MASK)
-		return -EINVAL;
-	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
-	if (!range_mapped(mm, addr, end))
-		return -ENOMEM;
-	w->cur_pid = pid;
 	switch (advice) {
 	case PL_MADV_DONTNEED:
 		pl_down_read(w, &mm->mmap_lock);
@@ -699,6 +716,47 @@ int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_mad
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/*
+ * madvise_walk_vmas(): the advice goes to every mapped part of the range;
+ * a hole anywhere makes the result ENOMEM, but only after the rest was
+ * advised (found by fuzz-diff;
+ * scenarios/seeds/005-mprotect-madvise-over-hole.pin).  MADV_POPULATE_*
+ * (madvise_populate()) stops at the first hole instead.
+ */
+int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_madv advice)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	bool populate = advice == PL_MADV_POPULATE_READ || advice == PL_MADV_POPULATE_WRITE;
+	bool hole = false, any = false;
+	pl_addr end;
+
+	if (!mm)
+		return -ESRCH;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
+	w->cur_pid = pid;
+	for (pl_addr a = addr; a < end;) {
+		pl_addr s = next_mapped(mm, a, end), e;
+		int ret;
+
+		if (s > a) {
+			hole = true;
+			if (populate)
+				return -ENOMEM;
+		}
+		if (s >= end)
+			break;
+		e = mapped_until(mm, s, end);
+		ret = madvise_mapped(w, pid, mm, s, e, advice);
+		if (ret)
+			return ret;
+		any = true;
+		a = e;
+	}
+	return !any || hole ? -ENOMEM : 0;
 }
 
 /*
