@@ -325,16 +325,21 @@ pl_token pl_file_disk(const struct world *w, int file, uint32_t index)
 /**
  * pl_file_truncate() - ftruncate(2) to @nr_pages.
  *
- * Shrinking drops the cached pages beyond the new size.  The kernel would
- * unmap them first (unmap_mapping_range); the model keeps it simple and
- * refuses with -EBUSY while any of them is mapped.  A folio still held by a
- * GUP reference leaves the cache and lives on, orphaned, until released.
- * Growing adds zero-filled pages (a hole).
+ * Shrinking first unmaps everything beyond the new size, as
+ * truncate_pagecache() does with unmap_mapping_range(..., even_cows = 1):
+ * the page-cache pages and also the private COW copies made of them, so a
+ * later access there is SIGBUS (found by fuzz-diff;
+ * scenarios/seeds/005-truncate-zaps-private-copies.pin).  Then it drops the
+ * cached pages.  A folio still held by a GUP reference leaves the cache and
+ * lives on, orphaned, until released.  Growing adds zero-filled pages (a
+ * hole).
  */
 int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 {
 	struct pl_file *f = pl_file_get(w, file);
+	struct mm_struct *mm;
 	uint32_t old;
+	int pos = 0;
 
 	if (!f)
 		return -EBADF;
@@ -349,15 +354,18 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 		f->nr_pages = nr_pages;
 		return 0;
 	}
-	for (uint32_t i = nr_pages; i < old; i++) {
-		struct folio *folio = filemap_get_folio(w, f, i, false);
+	while ((mm = pl_next_mm(w, &pos))) {
+		for (int i = 0; i < mm->nr_vmas; i++) {
+			struct vm_area_struct *v = &mm->vmas[i];
+			uint64_t np = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+			uint32_t from = PL_MAX(nr_pages, v->vm_pgoff);
 
-		if (!folio)
-			continue;
-		if (folio_mapcount(folio) > 0)
-			return -EBUSY;
-		/* one look per folio: a 1 GiB folio covers 262144 indexes */
-		i = folio->page.index + folio_nr_pages(folio) - 1;
+			if (v->file != file || v->vm_pgoff + np <= nr_pages)
+				continue;
+			zap_page_range(w, mm, v,
+				       v->vm_start + ((pl_addr)(from - v->vm_pgoff) << PAGE_SHIFT),
+				       v->vm_end);
+		}
 	}
 	for (uint32_t i = nr_pages; i < old; i++) {
 		struct folio *folio = filemap_get_folio(w, f, i, false);
