@@ -706,7 +706,24 @@ static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_add
 		return 0;	/* deactivation only: no state the model tracks */
 	case PL_MADV_POPULATE_READ:
 	case PL_MADV_POPULATE_WRITE:
-		return populate_range(w, pid, addr, end, advice == PL_MADV_POPULATE_WRITE);
+		/*
+		 * madvise(2): EINVAL when the range "includes ranges with
+		 * insufficient permissions" -- checked vma by vma as it goes,
+		 * before GUP would turn them into EFAULT (found by fuzz-diff).
+		 */
+		for (pl_addr a = addr; a < end;) {
+			struct vm_area_struct *v = vma_lookup(mm, a);
+			pl_addr e = PL_MIN(end, v->vm_end);
+			uint32_t need = advice == PL_MADV_POPULATE_WRITE ? VM_WRITE : VM_READ;
+
+			if (!(v->vm_flags & need) || (v->vm_flags & VM_PFNMAP))
+				return -EINVAL;
+			ret = populate_range(w, pid, a, e, advice == PL_MADV_POPULATE_WRITE);
+			if (ret)
+				return ret;
+			a = e;
+		}
+		return 0;
 	case PL_MADV_COLLAPSE:
 		for (pl_addr a = addr & PMD_MASK; a < end; a += PMD_SIZE) {
 			ret = pl_thp_collapse(w, pid, a);

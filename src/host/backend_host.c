@@ -284,11 +284,16 @@ static __attribute__((noinline)) void w_load_bytes(volatile const char *p, char 
 	out[HOST_TEXT - 1] = 0;
 }
 
-/* A user store or load of one page; a SIGSEGV/SIGBUS there is -EFAULT. */
+/*
+ * A user store or load of one page; a SIGSEGV there is -EFAULT and a SIGBUS
+ * (past the end of a file, no huge page) -EBUSY, as the model reports them.
+ */
 static long w_access(const struct w_req *q, uint32_t i, char *out)
 {
-	if (sigsetjmp(host_segv_env, 1))
-		return -EFAULT;
+	int sig = sigsetjmp(host_segv_env, 1);
+
+	if (sig)
+		return sig == SIGBUS ? -EBUSY : -EFAULT;
 	if (q->op == W_WRITE)
 		w_store_bytes((volatile char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
 			      q->text, q->zero);
