@@ -226,11 +226,19 @@ struct fd_caps {
 
 enum fd_kind { K_ANON, K_THP, K_MEMFD, K_SHMEM, K_TMPFILE, K_FILE, K_NR };
 
+/*
+ * A mapping as one process knows it.  Pages it unmapped (or did not inherit:
+ * MADV_DONTFORK) are never touched again: a later mmap may reuse the
+ * address, and where the model and the kernel place new mappings differs
+ * (neither is wrong), so what such an access finds says nothing.
+ */
 struct g_map {
 	int id;			/* m<id> */
 	int pages;
 	int kind;
 	bool shared;
+	unsigned int gone;	/* pages unmapped in this process */
+	unsigned int nofork;	/* pages with MADV_DONTFORK */
 };
 
 struct g_proc {
@@ -292,33 +300,49 @@ static int g_pick_proc_with_map(struct gen *g)
 	return n ? idx[fd_below(&g->rng, n)] : -1;
 }
 
-/* "m3", "m3[1]", "m3[0..2]": a random part of a mapping of @pages pages. */
-static void g_ref(struct gen *g, const struct g_map *m, bool allow_whole, char *buf, size_t len)
+static unsigned int g_bits(int lo, int hi)
 {
-	int lo = fd_below(&g->rng, m->pages), hi;
+	return ((2u << hi) - 1) & ~((1u << lo) - 1);
+}
 
-	if (allow_whole && fd_chance(&g->rng, 35)) {
+/*
+ * "m3", "m3[1]", "m3[0..2]": a random part of @m that avoids the pages it
+ * lost; *lo and *hi get the range.
+ */
+static void g_ref_range(struct gen *g, const struct g_map *m, bool allow_whole, char *buf,
+			size_t len, int *plo, int *phi)
+{
+	int lo, hi, n = 0, live[32];
+
+	for (int i = 0; i < m->pages; i++)
+		if (!(m->gone & (1u << i)))
+			live[n++] = i;
+	if (allow_whole && !m->gone && fd_chance(&g->rng, 35)) {
 		snprintf(buf, len, "m%d", m->id);
+		*plo = 0;
+		*phi = m->pages - 1;
 		return;
 	}
+	lo = live[fd_below(&g->rng, n)];
 	hi = lo + fd_below(&g->rng, m->pages - lo);
+	for (int i = lo + 1; i <= hi; i++)
+		if (m->gone & (1u << i)) {
+			hi = i - 1;
+			break;
+		}
 	if (hi > lo)
 		snprintf(buf, len, "m%d[%d..%d]", m->id, lo, hi);
 	else
 		snprintf(buf, len, "m%d[%d]", m->id, lo);
+	*plo = lo;
+	*phi = hi;
 }
 
-/* Does @ref cover every page of @m (so that munmap ends the name)? */
-static bool g_covers_all(const char *ref, const struct g_map *m)
+static void g_ref(struct gen *g, const struct g_map *m, bool allow_whole, char *buf, size_t len)
 {
-	const char *b = strchr(ref, '[');
 	int lo, hi;
 
-	if (!b)
-		return true;
-	if (sscanf(b, "[%d..%d]", &lo, &hi) != 2 && sscanf(b, "[%d]", &lo) == 1)
-		hi = lo;
-	return lo == 0 && hi == m->pages - 1;
+	g_ref_range(g, m, allow_whole, buf, len, &lo, &hi);
 }
 
 static void g_name_map(char *buf, int id)
@@ -368,6 +392,7 @@ static void g_mmap(struct gen *g, int p)
 	else
 		kind = g->nr_files ? K_FILE : K_ANON;
 	m = &pr->maps[pr->nr_maps++];
+	memset(m, 0, sizeof(*m));
 	m->id = ++g->next_map;
 	m->kind = kind;
 	m->pages = 1 + fd_below(&g->rng, 4);
@@ -412,6 +437,13 @@ static void g_fork(struct gen *g, int p)
 	c = &g->procs[g->nr_procs];
 	*c = *pr;	/* the child knows the parent's mappings, under the same names */
 	snprintf(c->name, sizeof(c->name), "C%d", g->nr_procs);
+	for (int i = 0; i < c->nr_maps; i++) {	/* ... but not what was MADV_DONTFORK */
+		struct g_map *m = &c->maps[i];
+
+		m->gone |= m->nofork;
+		if (m->gone == g_bits(0, m->pages - 1))
+			c->maps[i--] = c->maps[--c->nr_maps];
+	}
 	g->nr_procs++;
 	l = fd_add(g->s, "%s: fork %s", pr->name, c->name);
 	fd_def(l, c->name);
@@ -444,7 +476,7 @@ static void g_map_op(struct gen *g, int p, int what)
 	struct g_map *m = &pr->maps[mi];
 	char ref[32], mn[FD_NAME], ad;
 	struct fd_line *l = NULL;
-	int np;
+	int np, lo, hi;
 
 	g_name_map(mn, m->id);
 	switch (what) {
@@ -457,9 +489,10 @@ static void g_map_op(struct gen *g, int p, int what)
 		l = fd_add(g->s, "%s: read %s", pr->name, ref);
 		break;
 	case 2:		/* munmap, whole or partial */
-		g_ref(g, m, true, ref, sizeof(ref));
+		g_ref_range(g, m, true, ref, sizeof(ref), &lo, &hi);
 		l = fd_add(g->s, "%s: munmap %s", pr->name, ref);
-		if (g_covers_all(ref, m)) {
+		m->gone |= g_bits(lo, hi);
+		if (m->gone == g_bits(0, m->pages - 1)) {	/* the name ends */
 			pr->maps[mi] = pr->maps[--pr->nr_maps];
 			m = NULL;
 		}
@@ -469,18 +502,28 @@ static void g_map_op(struct gen *g, int p, int what)
 		l = fd_add(g->s, "%s: mprotect %s %s", pr->name, ref, prot[fd_below(&g->rng, 4)]);
 		break;
 	case 4:		/* madvise */
-		g_ref(g, m, true, ref, sizeof(ref));
+		g_ref_range(g, m, true, ref, sizeof(ref), &lo, &hi);
 		ad = (char)fd_below(&g->rng, g->caps->swap ? 10 : 9);
 		l = fd_add(g->s, "%s: madvise %s %s", pr->name, ref, advice[(int)ad]);
+		if (!strcmp(advice[(int)ad], "dontfork"))
+			m->nofork |= g_bits(lo, hi);
+		else if (!strcmp(advice[(int)ad], "dofork"))
+			m->nofork &= ~g_bits(lo, hi);
 		break;
-	case 5:		/* mremap of the whole mapping (not THP: the whole THP is 512 pages) */
-		if (m->kind == K_THP)
+	case 5:
+		/*
+		 * mremap of the whole mapping: not THP (the whole THP is 512
+		 * pages), not over holes (whose addresses may belong to a
+		 * newer mapping), and growing only with `move` (whether the
+		 * next pages are free is where the allocator put things).
+		 */
+		if (m->kind == K_THP || m->gone || m->nofork)
 			return;
 		np = 1 + fd_below(&g->rng, 6);
 		if (m->kind == K_FILE && np > m->pages)
 			np = m->pages;	/* past the end of the file is SIGBUS: allowed, but dull */
 		l = fd_add(g->s, "%s: mremap %s %d page%s%s", pr->name, mn, np, np == 1 ? "" : "s",
-			   fd_chance(&g->rng, 75) ? " move" : "");
+			   np > m->pages || fd_chance(&g->rng, 75) ? " move" : "");
 		m->pages = np;
 		break;
 	}
@@ -579,12 +622,7 @@ static void g_ring_register(struct gen *g, int p)
 
 	if (g->nr_rings == 4 || (g_pick_ring(g) >= 0 && fd_chance(&g->rng, 50)))
 		return;
-	lo = fd_below(&g->rng, m->pages);
-	hi = lo + fd_below(&g->rng, m->pages - lo);
-	if (hi > lo)
-		snprintf(ref, sizeof(ref), "m%d[%d..%d]", m->id, lo, hi);
-	else
-		snprintf(ref, sizeof(ref), "m%d[%d]", m->id, lo);
+	g_ref_range(g, m, false, ref, sizeof(ref), &lo, &hi);
 	r = &g->rings[g->nr_rings++];
 	r->owner = p;
 	r->pages = hi - lo + 1;
@@ -677,9 +715,22 @@ static void g_sweep(struct gen *g)
 			const struct g_map *m = &pr->maps[i];
 
 			g_name_map(n, m->id);
-			l = fd_add(g->s, "%s: check read %s != \"~\"", pr->name, n);
-			fd_use(l, pr->name);
-			fd_use(l, n);
+			for (int lo = 0, hi; lo < m->pages; lo = hi + 1) {
+				for (hi = lo; hi < m->pages && !(m->gone & (1u << hi)); hi++)
+					;
+				if (hi == lo)
+					continue;	/* a page it lost */
+				if (!m->gone)
+					l = fd_add(g->s, "%s: check read %s != \"~\"", pr->name, n);
+				else if (hi - 1 == lo)
+					l = fd_add(g->s, "%s: check read %s[%d] != \"~\"", pr->name, n,
+						   lo);
+				else
+					l = fd_add(g->s, "%s: check read %s[%d..%d] != \"~\"", pr->name,
+						   n, lo, hi - 1);
+				fd_use(l, pr->name);
+				fd_use(l, n);
+			}
 		}
 	}
 	for (int i = 0; i < g->nr_rings; i++) {
@@ -730,6 +781,8 @@ static void fd_generate(struct fd_scen *s, uint64_t seed, int index, const struc
 	snprintf(g->procs[0].name, FD_NAME, "P");
 	g->procs[0].alive = true;
 	g->nr_procs = 1;
+	if (caps->swap)
+		fd_add(s, "swapon 64");		/* the model's swap, for MADV_PAGEOUT */
 	g->nr_files = fd_below(&g->rng, 3);
 	for (int i = 0; i < g->nr_files; i++) {
 		char fn[FD_NAME];
