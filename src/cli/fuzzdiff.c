@@ -390,7 +390,15 @@ static void g_mmap(struct gen *g, int p)
 	else if (w < 80)
 		kind = g->caps->ext4 ? K_TMPFILE : K_MEMFD;
 	else
-		kind = g->nr_files ? K_FILE : K_ANON;
+		kind = K_FILE;
+	if (kind == K_FILE) {	/* a file with pages to map, if there is one */
+		int n = 0;
+
+		for (int i = 0; i < g->nr_files; i++)
+			n += g->files[i].pages > 0;
+		if (!n)
+			kind = K_ANON;
+	}
 	m = &pr->maps[pr->nr_maps++];
 	memset(m, 0, sizeof(*m));
 	m->id = ++g->next_map;
@@ -400,7 +408,11 @@ static void g_mmap(struct gen *g, int p)
 		    ((kind == K_MEMFD || kind == K_TMPFILE || kind == K_FILE) &&
 		     fd_chance(&g->rng, 50));
 	if (kind == K_FILE) {
-		int f = fd_below(&g->rng, g->nr_files);
+		int f;
+
+		do
+			f = fd_below(&g->rng, g->nr_files);
+		while (!g->files[f].pages);
 
 		snprintf(fn, sizeof(fn), "F%d", f + 1);
 		if (m->pages > g->files[f].pages)

@@ -197,6 +197,7 @@ int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *
  */
 struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma, pl_addr addr, pte_t pte);
 void pl_pins_forget_mapping(struct world *w, struct mm_struct *mm, pl_addr addr, uint64_t len);
+void pl_pins_moved(struct world *w, struct mm_struct *mm, pl_addr old, uint64_t len, pl_addr new);
 void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		    pl_addr start, pl_addr end);
 void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, pl_addr addr,

@@ -112,6 +112,27 @@ void pl_pins_forget_mapping(struct world *w, struct mm_struct *mm, pl_addr addr,
 	}
 }
 
+/*
+ * mremap moved [old, old + len) of @mm to @new: a pin wholly inside the
+ * moved part follows its pages (pin-coherence looks at the new address, not
+ * at whatever is mapped later at the old one -- found by fuzz-diff); a pin
+ * only partly inside is detached as by munmap.
+ */
+void pl_pins_moved(struct world *w, struct mm_struct *mm, pl_addr old, uint64_t len, pl_addr new)
+{
+	for (int i = 0; i < w->nr_pins; i++) {
+		struct pl_pinset *ps = w->pins[i];
+		pl_addr end = ps->addr + (uint64_t)ps->nr * PAGE_SIZE;
+
+		if (!ps->active || ps->mm_id != mm->id || end <= old || ps->addr >= old + len)
+			continue;
+		if (ps->addr >= old && end <= old + len)
+			ps->addr = ps->addr - old + new;
+		else
+			ps->coherent = false;
+	}
+}
+
 static void anon_vma_prepare(struct world *w, struct vm_area_struct *vma)
 {
 	if (!vma->anon_vma)

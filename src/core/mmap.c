@@ -476,12 +476,11 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 			__split_huge_pmd(w, mm, &mm->vmas[i], a);
 	move_ptes(w, mm, old, new_addr, PL_MIN(old_len, new_len));
 	/*
-	 * A pin of the moved pages still holds them, but at their new address;
-	 * pin coherence is checked at the pinned address, where anything mapped
-	 * later is new memory (found by fuzz_core: a file mapped there after a
-	 * move counted as a wrong COW).
+	 * A pin of the moved pages follows them to their new address (found by
+	 * fuzz_core and fuzz-diff: a file mapped later at the old address
+	 * counted as a wrong COW).
 	 */
-	pl_pins_forget_mapping(w, mm, old, PL_MIN(old_len, new_len));
+	pl_pins_moved(w, mm, old, PL_MIN(old_len, new_len), new_addr);
 	if (new_len < old_len)
 		zap_page_range(w, mm, &mm->vmas[i], old + new_len, old + old_len);
 	vma_remove_at(mm, i);
