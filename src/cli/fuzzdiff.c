@@ -239,6 +239,7 @@ struct g_map {
 	bool shared;
 	unsigned int gone;	/* pages unmapped in this process */
 	unsigned int nofork;	/* pages with MADV_DONTFORK */
+	bool split;		/* maybe more than one vma: mremap would fail (EFAULT) */
 };
 
 struct g_proc {
@@ -510,11 +511,13 @@ static void g_map_op(struct gen *g, int p, int what)
 		}
 		break;
 	case 3:		/* mprotect */
-		g_ref(g, m, true, ref, sizeof(ref));
+		g_ref_range(g, m, true, ref, sizeof(ref), &lo, &hi);
 		l = fd_add(g->s, "%s: mprotect %s %s", pr->name, ref, prot[fd_below(&g->rng, 4)]);
+		m->split |= strchr(ref, '[') != NULL;
 		break;
 	case 4:		/* madvise */
 		g_ref_range(g, m, true, ref, sizeof(ref), &lo, &hi);
+		m->split |= strchr(ref, '[') != NULL;
 		ad = (char)fd_below(&g->rng, g->caps->swap ? 10 : 9);
 		l = fd_add(g->s, "%s: madvise %s %s", pr->name, ref, advice[(int)ad]);
 		if (!strcmp(advice[(int)ad], "dontfork"))
@@ -526,10 +529,12 @@ static void g_map_op(struct gen *g, int p, int what)
 		/*
 		 * mremap of the whole mapping: not THP (the whole THP is 512
 		 * pages), not over holes (whose addresses may belong to a
-		 * newer mapping), and growing only with `move` (whether the
-		 * next pages are free is where the allocator put things).
+		 * newer mapping), not of several vmas (EFAULT, and then the
+		 * pages past the old end are whatever the allocator put
+		 * there), and growing only with `move` (whether the next
+		 * pages are free is, again, where the allocator put things).
 		 */
-		if (m->kind == K_THP || m->gone || m->nofork)
+		if (m->kind == K_THP || m->gone || m->nofork || m->split)
 			return;
 		np = 1 + fd_below(&g->rng, 6);
 		if (m->kind == K_FILE && np > m->pages)
@@ -1172,13 +1177,16 @@ static int fd_variants(const char *line, char (*out)[FD_LINE], int max)
 				EMIT(-1, "");
 			}
 			memcpy(tok + i, cp, sizeof(cp));
-		} else if (!strcmp(tok[i], "move") || !strcmp(tok[i], "populate")) {
+		} else if (!strcmp(tok[i], "populate")) {
+			/* (not `move`: whether a mapping can grow in place depends on
+			 * where the allocator put its neighbours) */
 			EMIT(i, "");
 		} else if (!strcmp(tok[i], "thp-2048k") || !strcmp(tok[i], "memfd") ||
 			   !strcmp(tok[i], "tmpfile")) {
 			EMIT(i, "base");
 		} else if (i >= 2 && tok[i][0] == 'm' && !strchr(tok[i], '[') &&
-			   sscanf(tok[i] + 1, "%d", &a) == 1 && strcmp(tok[i - 1], "=")) {
+			   sscanf(tok[i] + 1, "%d", &a) == 1 && strcmp(tok[i - 1], "=") &&
+			   strcmp(tok[i - 1], "mremap")) {
 			/* a whole mapping in a data or mm operation: its first page */
 			snprintf(r, sizeof(r), "%.40s[0]", tok[i]);
 			EMIT(i, r);
