@@ -50,15 +50,37 @@ static int copy_present_page(struct world *w, struct fork_ctx *c, struct vm_area
 	return 0;
 }
 
+/* Does an active FOLL_PIN pinset hold page @pfn itself? */
+static bool page_pinned_exactly(const struct world *w, pl_pfn pfn)
+{
+	for (int i = 0; i < w->nr_pins; i++) {
+		const struct pl_pinset *ps = w->pins[i];
+
+		if (!ps->active || !(ps->gup_flags & FOLL_PIN) || ps->kind == PL_PIN_PIPE)
+			continue;
+		for (uint32_t k = ps->consumed; k < ps->nr; k++)
+			if (ps->pages[k] == pfn)
+				return true;
+	}
+	return false;
+}
+
 /*
  * fork-shared-pinned: where the era promises that fork copies pinned pages,
  * a page that is pinned once fork has write-protected it means a pin slipped
- * in between the check and the write-protect (GUP-fast vs fork).
+ * in between the check and the write-protect (GUP-fast vs fork).  The pin
+ * count is the folio's: in a large folio only the pinned page itself counts
+ * -- its other pages, shared at an earlier fork, are not exclusive and are
+ * shared again, as folio_try_dup_anon_rmap_ptes() does (found by fuzz-diff;
+ * scenarios/seeds/005-thp-pin-one-page-fork.pin).  @page NULL: a PMD
+ * leaf, the whole folio shared.
  */
 static void check_fork_shared_pinned(struct world *w, struct fork_ctx *c, struct folio *f,
-				     pl_addr addr)
+				     struct page *page, pl_addr addr)
 {
 	if (!w->policy.fork_copy_pinned || !f->page.gup_pins)
+		return;
+	if (f->page.order && page && !page_pinned_exactly(w, page_to_pfn(w, page)))
 		return;
 	pl_violation(w, "fork-shared-pinned", pl_mm_pid(w, c->src), addr, folio_pfn(f),
 		     "pinned page shared R/O with the child (pin raced with fork)");
@@ -111,7 +133,7 @@ static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct
 		pte = pte_mkclean(pte);
 	pl_set_pte(w, dst_ptep, pte_mkold(pte));
 	if (page && folio_test_anon(page_folio(w, page))) {
-		check_fork_shared_pinned(w, c, page_folio(w, page), addr);
+		check_fork_shared_pinned(w, c, page_folio(w, page), page, addr);
 		pl_event_emit(w, PL_EV_FORK_SHARE, "copy_present_pte", NULL, addr,
 			      page_to_pfn(w, page), page_to_pfn(w, page),
 			      "anon page shared R/O with the child");
@@ -173,7 +195,7 @@ static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct
 	}
 	pl_set_pte(w, dst_pmdp, pte_mkold(pmd));
 	if (folio_test_anon(f))
-		check_fork_shared_pinned(w, c, f, base);
+		check_fork_shared_pinned(w, c, f, NULL, base);	/* all of it is shared */
 	return 0;
 }
 
