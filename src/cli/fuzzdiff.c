@@ -53,6 +53,7 @@ static const char fd_usage[] =
 	"usage: pinlab fuzz-diff --seed S --count N [--preset P] [--format table|json]\n"
 	"                        [--keep DIR] [--index I]\n"
 	"       pinlab fuzz-diff --seed S --count N --emit DIR\n"
+	"       pinlab fuzz-diff --replay FILE... [--preset P]\n"
 	"\n"
 	"Random differential testing: generate N random, well-formed scenarios from the\n"
 	"language's grammar (pin x fork x COW x unmap interleavings over anonymous, THP,\n"
@@ -72,6 +73,9 @@ static const char fd_usage[] =
 	"                    skipped}\n"
 	"  --keep DIR        where shrunk scenarios go (default: build/fuzz-diff)\n"
 	"                    as s<S>-<I>.pin\n"
+	"  --replay FILE...  compare these scenarios (kept ones, or any) as fuzz-diff\n"
+	"                    does: `pinlab diff` compares checks and outcomes only,\n"
+	"                    this every step's errno too; runs each on its first backing\n"
 	"  --emit DIR        testing: write every generated scenario to DIR as\n"
 	"                    s<S>-<I>.pin and run nothing\n"
 	"  --test-shrink     testing: run the shrinker on synthetic predicates and\n"
@@ -1363,6 +1367,8 @@ struct fd_opts {
 	const char *keep;
 	const char *emit;
 	bool test_shrink;
+	char **replay;		/* --replay FILE...: argv slice */
+	int nr_replay;
 };
 
 static int fd_mkdirs(const char *dir)
@@ -1553,6 +1559,46 @@ static int fd_test_shrink(struct fd_ctx *c)
 	return PL_EXIT_OK;
 }
 
+/*
+ * --replay FILE...: kept files (or any scenario on base) compared as
+ * fuzz-diff compares, every step's errno included, which `pinlab diff`
+ * leaves out.
+ */
+static int fd_replay(struct fd_ctx *c, const struct fd_opts *o)
+{
+	struct cli_files files;
+	int ret = cli_load(o->replay, o->nr_replay, &files), agree = 0, disagree = 0, skip = 0;
+
+	for (int i = 0; !ret && i < files.n && !pl_host_interrupted(); i++) {
+		struct fd_dlist dl = { 0 };
+		int v = fd_run(c, files.f[i].text, files.f[i].len, &dl, NULL, false);
+
+		if (v == FD_ERROR || v == FD_BAD)
+			ret = PL_EXIT_INTERNAL;
+		skip += v == FD_SKIP;
+		agree += v == FD_AGREE;
+		disagree += v == FD_DISAGREE;
+		for (int k = 0; k < dl.n; k++) {
+			if (dl.d[k].outcome)
+				printf("%s: outcome: model %s, host %s\n", files.f[i].path,
+				       dl.d[k].model, dl.d[k].host);
+			else
+				printf("%s: step %d: model %s, host %s\n", files.f[i].path,
+				       dl.d[k].step, dl.d[k].model, dl.d[k].host);
+		}
+		free(dl.d);
+	}
+	if (!ret && !pl_host_interrupted()) {
+		printf("%d file%s: %d agree, %d disagree, %d skipped on the host\n", files.n,
+		       files.n == 1 ? "" : "s", agree, disagree, skip);
+		ret = disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	}
+	if (pl_host_interrupted())
+		ret = 130;
+	cli_files_free(&files);
+	return ret;
+}
+
 /* ---------------------------------------------------------------------------
  * The command.
  */
@@ -1569,6 +1615,16 @@ static int fd_parse(int argc, char **argv, struct fd_opts *o)
 
 		if (!strcmp(a, "--test-shrink")) {
 			o->test_shrink = true;
+			continue;
+		}
+		if (!strcmp(a, "--replay")) {
+			o->replay = argv + i + 1;
+			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+				o->nr_replay++;
+				i++;
+			}
+			if (!o->nr_replay)
+				return cli_usage_error("fuzz-diff", "--replay needs a FILE");
 			continue;
 		}
 		if (a[0] != '-' || a[1] != '-')
@@ -1612,7 +1668,7 @@ static int fd_parse(int argc, char **argv, struct fd_opts *o)
 			return cli_usage_error("fuzz-diff", "unknown option '%s'", a);
 		}
 	}
-	if (o->test_shrink)
+	if (o->test_shrink || o->nr_replay)
 		return 0;
 	if (!have_seed)
 		return cli_usage_error("fuzz-diff", "--seed S is required");
@@ -1645,6 +1701,10 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	pl_host_catch_signals();
 	if (o.test_shrink) {
 		ret = fd_test_shrink(&c);
+		goto out;
+	}
+	if (o.nr_replay) {
+		ret = fd_replay(&c, &o);
 		goto out;
 	}
 	fd_probe_caps(&c);
