@@ -282,6 +282,7 @@ struct gen {
 	struct g_ring rings[4];
 	int nr_rings;
 	int next_map, next_val;
+	bool pageout;		/* a MADV_PAGEOUT was written: the model needs swap */
 };
 
 static int g_alive(struct gen *g, int *out)
@@ -380,6 +381,7 @@ static void g_mmap(struct gen *g, int p)
 	struct fd_line *l;
 	char mn[FD_NAME], fn[FD_NAME] = "", opts[48] = "";
 	int kind, w = fd_below(&g->rng, 100);
+	bool shared;
 
 	if (pr->nr_maps == FD_MAPS)
 		return;
@@ -409,9 +411,9 @@ static void g_mmap(struct gen *g, int p)
 	m->id = ++g->next_map;
 	m->kind = kind;
 	m->pages = 1 + fd_below(&g->rng, 4);
+	shared = fd_chance(&g->rng, 50);	/* drawn always: the stream stays the same */
 	m->shared = kind == K_SHMEM ||
-		    ((kind == K_MEMFD || kind == K_TMPFILE || kind == K_FILE) &&
-		     fd_chance(&g->rng, 50));
+		    ((kind == K_MEMFD || kind == K_TMPFILE || kind == K_FILE) && shared);
 	if (kind == K_FILE) {
 		int f;
 
@@ -522,7 +524,10 @@ static void g_map_op(struct gen *g, int p, int what)
 	case 4:		/* madvise */
 		g_ref_range(g, m, true, ref, sizeof(ref), &lo, &hi);
 		m->split |= strchr(ref, '[') != NULL;
-		ad = (char)fd_below(&g->rng, g->caps->swap ? 10 : 9);
+		ad = (char)fd_below(&g->rng, 10);
+		if (!strcmp(advice[(int)ad], "pageout") && !g->caps->swap)
+			ad = 8;		/* "cold": without swap, pageout of anon does nothing */
+		g->pageout |= !strcmp(advice[(int)ad], "pageout");
 		l = fd_add(g->s, "%s: madvise %s %s", pr->name, ref, advice[(int)ad]);
 		if (!strcmp(advice[(int)ad], "dontfork"))
 			m->nofork |= g_bits(lo, hi);
@@ -802,14 +807,12 @@ static void fd_generate(struct fd_scen *s, uint64_t seed, int index, const struc
 	snprintf(g->procs[0].name, FD_NAME, "P");
 	g->procs[0].alive = true;
 	g->nr_procs = 1;
-	if (caps->swap)
-		fd_add(s, "swapon 64");		/* the model's swap, for MADV_PAGEOUT */
 	g->nr_files = fd_below(&g->rng, 3);
 	for (int i = 0; i < g->nr_files; i++) {
 		char fn[FD_NAME];
 
 		g->files[i].pages = 1 + fd_below(&g->rng, 4);
-		g->files[i].ext4 = caps->ext4 && fd_chance(&g->rng, 50);
+		g->files[i].ext4 = fd_chance(&g->rng, 50) && caps->ext4;
 		snprintf(fn, sizeof(fn), "F%d", i + 1);
 		l = fd_add(s, "file %s %s %d page%s \"f%d\"", fn, g->files[i].ext4 ? "ext4" : "tmpfs",
 			   g->files[i].pages, g->files[i].pages == 1 ? "" : "s", i + 1);
@@ -863,6 +866,12 @@ static void fd_generate(struct fd_scen *s, uint64_t seed, int index, const struc
 		}
 	}
 	g_sweep(g);
+	if (g->pageout) {	/* the model's swap device, for MADV_PAGEOUT: line 2 */
+		fd_add(s, "swapon 64");
+		memmove(&s->l[2], &s->l[1], (size_t)(s->n - 2) * sizeof(*s->l));
+		memset(&s->l[1], 0, sizeof(*s->l));
+		snprintf(s->l[1].text, FD_LINE, "swapon 64");
+	}
 	free(g);
 }
 
