@@ -359,6 +359,7 @@ struct pl_policy {
 	bool dio_uses_pin;		/* O_DIRECT takes FOLL_PIN instead of FOLL_GET */
 	bool legacy_put_without_dirty;	/* GET-era long-term users release with put_page only */
 	bool iouring_file_buffers;	/* v6.5: io_uring leaves file-backed buffers to GUP */
+	bool huge_zero_wp_thp;		/* ~v6.13: write fault on the huge zero page maps a new THP */
 };
 
 struct pl_preset {

@@ -73,6 +73,35 @@ unsigned do_huge_pmd_anonymous_page(struct world *w, struct mm_struct *mm,
 	return 0;
 }
 
+/* A new zeroed THP in place of the huge zero page; -ENOMEM if none (then split). */
+static int do_huge_zero_wp_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			       pl_addr addr, pmd_t *pmdp, pmd_t orig)
+{
+	pl_addr base = addr & PMD_MASK;
+	struct pl_lock *ptl = pl_pmd_lockptr(mm, base);
+	struct folio *f;
+
+	if (base < vma->vm_start || base + PMD_SIZE > vma->vm_end)
+		return -EINVAL;
+	if (!vma->anon_vma)
+		vma->anon_vma = ++w->next_anon_vma;
+	f = folio_alloc(w, HPAGE_PMD_ORDER);
+	if (!f)
+		return -ENOMEM;
+	pl_spin_lock(w, ptl);
+	if (*pmdp != orig) {		/* someone else changed it: retry the fault */
+		pl_spin_unlock(w, ptl);
+		folio_put(w, f);
+		return 0;
+	}
+	folio_add_new_anon_rmap(w, f, vma, base, true, true);
+	pl_set_pte(w, pmdp, pte_mkyoung(pte_mkdirty(mk_huge_pmd(vma, folio_pfn(f), true))));
+	pl_spin_unlock(w, ptl);
+	pl_event_emit(w, PL_EV_COW, "do_huge_zero_wp_pmd", "huge_zero_wp_thp", base,
+		      w->huge_zero_pfn, folio_pfn(f), "huge zero page -> a new zeroed THP");
+	return 0;
+}
+
 /*
  * __split_huge_pmd(): replace a PMD leaf by a table of 512 PTEs mapping the
  * same pages with the same bits.  Each PTE takes its own reference, the PMD's
@@ -188,6 +217,17 @@ unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	bool reuse = false;
 	const char *rule = pl_rule_reuse(w, true);
 
+	/*
+	 * Knob huge_zero_wp_thp (about v6.13): a write to the huge zero page
+	 * maps a freshly zeroed THP, writable, where older kernels split the
+	 * PMD and copied one small page (found by fuzz-diff;
+	 * scenarios/seeds/005-huge-zero-write-maps-thp.pin).  No THP to be
+	 * had: the old way.
+	 */
+	if (folio_test_zero(f) && !unshare && w->policy.huge_zero_wp_thp &&
+	    pl_vma_is_anon(vma) && !(vma->vm_flags & VM_SHARED) &&
+	    do_huge_zero_wp_pmd(w, mm, vma, addr, pmdp, orig) == 0)
+		return 0;
 	if (folio_test_zero(f) || !folio_test_anon(f) || (vma->vm_flags & VM_SHARED)) {
 		__split_huge_pmd(w, mm, vma, addr);
 		return VM_FAULT_RETRY;

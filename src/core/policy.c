@@ -54,6 +54,7 @@ enum {
 	K_DIO_USES_PIN			= 1u << 19,
 	K_LEGACY_PUT_WITHOUT_DIRTY	= 1u << 20,
 	K_IOURING_FILE_BUFFERS		= 1u << 21,
+	K_HUGE_ZERO_WP_THP		= 1u << 22,
 };
 
 #define K_ON(bits, k) (((bits) & (k)) != 0)
@@ -85,6 +86,7 @@ enum {
 		.dio_uses_pin = K_ON(bits, K_DIO_USES_PIN),                             \
 		.legacy_put_without_dirty = K_ON(bits, K_LEGACY_PUT_WITHOUT_DIRTY),     \
 		.iouring_file_buffers = K_ON(bits, K_IOURING_FILE_BUFFERS),             \
+		.huge_zero_wp_thp = K_ON(bits, K_HUGE_ZERO_WP_THP),                     \
 	}
 
 /*
@@ -104,7 +106,7 @@ enum {
 #define K_V6_2	(K_V6_0 | K_EXCLUSIVE_CLEAR_BARRIER | K_LONGTERM_UNSHARE_COW)
 #define K_V6_5	(K_V6_2 | K_ZERO_PAGE_NEVER_PINNED | K_LONGTERM_FILE_WRITE_REFUSED | \
 		 K_DIO_USES_PIN | K_IOURING_FILE_BUFFERS)
-#define K_LATEST (K_V6_5 | K_UPROBES_WRITE_IN_PLACE)
+#define K_LATEST (K_V6_5 | K_UPROBES_WRITE_IN_PLACE | K_HUGE_ZERO_WP_THP)
 
 /* Oldest first: pl_preset_index() order is era order. */
 static const struct pl_preset presets[] = {
@@ -238,6 +240,9 @@ static const struct pl_preset presets[] = {
 			"in place into an exclusive anonymous page obtained by a forced write "
 			"fault, instead of swapping in a new page with __replace_page().  The "
 			"release that first carries the rewrite is not verified in our notes.  "
+			"A write fault on the huge zero page maps a new zeroed THP instead of "
+			"splitting the PMD for one small page (found by fuzz-diff on 6.18; from "
+			"about v6.13, not re-checked, so 6.13 - 6.15 already behave so).  "
 			"This is the kernel of this machine.",
 		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_LATEST),
 	},
@@ -301,6 +306,8 @@ static const struct pl_knob knobs[] = {
 	     "long-term FOLL_GET users release with put_page() and may not dirty the page"),
 	KNOB(iouring_file_buffers, false, "~v6.5 (not re-checked)",
 	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)"),
+	KNOB(huge_zero_wp_thp, false, "~v6.13 (not re-checked)",
+	     "a write fault on the huge zero page maps a new zeroed THP, no PMD split"),
 };
 
 #undef KNOB

@@ -744,8 +744,13 @@ static long x_mmap(struct exec *x, const struct pl_step *s, int pid)
 			return 0;	/* reported by x_backing_file */
 	}
 	x_mmap_layout(x, s, b, &m, &l);
-	/* MADV_HUGEPAGE must come before the first fault: populate after it */
-	if (l.hugepage && (m.mflags & PL_MAP_POPULATE)) {
+	/*
+	 * MADV_HUGEPAGE and MADV_NOHUGEPAGE must come before the first fault:
+	 * populate after them.  (With mTHP enabled on the host, MAP_POPULATE
+	 * of a `base` mapping would otherwise fault in large folios whenever
+	 * the address happens to be aligned -- found by fuzz-diff.)
+	 */
+	if ((l.hugepage || l.nohuge) && (m.mflags & PL_MAP_POPULATE)) {
 		m.mflags &= ~(unsigned int)PL_MAP_POPULATE;
 		populate = true;
 	}
