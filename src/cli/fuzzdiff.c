@@ -726,6 +726,30 @@ static void g_file_op(struct gen *g)
 	fd_use(l, fn);
 }
 
+/* Check every page of @m that @pr still has: the whole, or each stretch between holes. */
+static void g_check_live(struct gen *g, const struct g_proc *pr, const struct g_map *m)
+{
+	struct fd_line *l;
+	char n[FD_NAME];
+
+	g_name_map(n, m->id);
+	for (int lo = 0, hi; lo < m->pages; lo = hi + 1) {
+		for (hi = lo; hi < m->pages && !(m->gone & (1u << hi)); hi++)
+			;
+		if (hi == lo)
+			continue;	/* a page it lost */
+		if (!m->gone)
+			l = fd_add(g->s, "%s: check read %s != \"~\"", pr->name, n);
+		else if (hi - 1 == lo)
+			l = fd_add(g->s, "%s: check read %s[%d] != \"~\"", pr->name, n, lo);
+		else
+			l = fd_add(g->s, "%s: check read %s[%d..%d] != \"~\"", pr->name, n, lo,
+				   hi - 1);
+		fd_use(l, pr->name);
+		fd_use(l, n);
+	}
+}
+
 /* The last steps: read everything anyone can still read, in a fixed order. */
 static void g_sweep(struct gen *g)
 {
@@ -737,27 +761,8 @@ static void g_sweep(struct gen *g)
 
 		if (!pr->alive)
 			continue;
-		for (int i = 0; i < pr->nr_maps; i++) {
-			const struct g_map *m = &pr->maps[i];
-
-			g_name_map(n, m->id);
-			for (int lo = 0, hi; lo < m->pages; lo = hi + 1) {
-				for (hi = lo; hi < m->pages && !(m->gone & (1u << hi)); hi++)
-					;
-				if (hi == lo)
-					continue;	/* a page it lost */
-				if (!m->gone)
-					l = fd_add(g->s, "%s: check read %s != \"~\"", pr->name, n);
-				else if (hi - 1 == lo)
-					l = fd_add(g->s, "%s: check read %s[%d] != \"~\"", pr->name, n,
-						   lo);
-				else
-					l = fd_add(g->s, "%s: check read %s[%d..%d] != \"~\"", pr->name,
-						   n, lo, hi - 1);
-				fd_use(l, pr->name);
-				fd_use(l, n);
-			}
-		}
+		for (int i = 0; i < pr->nr_maps; i++)
+			g_check_live(g, pr, &pr->maps[i]);
 	}
 	for (int i = 0; i < g->nr_rings; i++) {
 		if (!g->rings[i].alive)
@@ -814,8 +819,9 @@ static void fd_generate(struct fd_scen *s, uint64_t seed, int index, const struc
 		g->files[i].pages = 1 + fd_below(&g->rng, 4);
 		g->files[i].ext4 = fd_chance(&g->rng, 50) && caps->ext4;
 		snprintf(fn, sizeof(fn), "F%d", i + 1);
-		l = fd_add(s, "file %s %s %d page%s \"f%d\"", fn, g->files[i].ext4 ? "ext4" : "tmpfs",
-			   g->files[i].pages, g->files[i].pages == 1 ? "" : "s", i + 1);
+		l = fd_add(s, "file %s %s %d page%s \"f%d\"", fn,
+			   g->files[i].ext4 ? "ext4" : "tmpfs", g->files[i].pages,
+			   g->files[i].pages == 1 ? "" : "s", i + 1);
 		fd_def(l, fn);
 	}
 	for (int i = 1 + fd_below(&g->rng, 2); i > 0; i--)
@@ -859,7 +865,8 @@ static void fd_generate(struct fd_scen *s, uint64_t seed, int index, const struc
 		else if (w < 96)
 			g_file_op(g);
 		else if (w < 98)
-			g_check_map(g, p, &g->procs[p].maps[fd_below(&g->rng, g->procs[p].nr_maps)]);
+			g_check_map(g, p, &g->procs[p].maps[fd_below(&g->rng,
+								     g->procs[p].nr_maps)]);
 		else {
 			l = fd_add(s, "%s: clear-refs", g->procs[any].name);
 			fd_use(l, g->procs[any].name);
@@ -1186,7 +1193,8 @@ static int fd_variants(const char *line, char (*out)[FD_LINE], int max)
 				if (v && nn == 1)
 					break;
 				snprintf(tok[i], sizeof(tok[0]), "%d", nn);
-				snprintf(tok[i + 1], sizeof(tok[0]), "%s", nn == 1 ? "page" : "pages");
+				snprintf(tok[i + 1], sizeof(tok[0]), "%s",
+					 nn == 1 ? "page" : "pages");
 				EMIT(-1, "");
 			}
 			memcpy(tok + i, cp, sizeof(cp));
@@ -1426,7 +1434,8 @@ static void fd_print_disagreement(const struct fd_opts *o, const struct fd_scen 
 		printf("{\"seed\": %llu, \"index\": %d, \"file\": ", (unsigned long long)s->seed,
 		       s->index);
 		pl_json_str(stdout, path);
-		printf(", \"steps\": %d, \"shrunk_steps\": %d, \"disagreements\": [", steps, shrunk);
+		printf(", \"steps\": %d, \"shrunk_steps\": %d, \"disagreements\": [", steps,
+		       shrunk);
 		for (int i = 0; i < dl->n; i++) {
 			const struct cli_disagree *d = &dl->d[i];
 
@@ -1645,14 +1654,15 @@ static int fd_parse(int argc, char **argv, struct fd_opts *o)
 		if (!strcmp(a, "--seed")) {
 			o->seed = strtoull(v, &end, 0);
 			if (errno || end == v || *end || v[0] == '-')
-				return cli_usage_error("fuzz-diff", "--seed: not a number: '%s'", v);
+				return cli_usage_error("fuzz-diff", "--seed: not a number: '%s'",
+						       v);
 			have_seed = true;
 		} else if (!strcmp(a, "--count") || !strcmp(a, "--index")) {
 			long n = strtol(v, &end, 10);
 
 			if (errno || end == v || *end || n < 0 || n > 1000000)
-				return cli_usage_error("fuzz-diff", "%s: expected 0..1000000, got '%s'",
-						       a, v);
+				return cli_usage_error("fuzz-diff",
+						       "%s: expected 0..1000000, got '%s'", a, v);
 			if (a[2] == 'c') {
 				o->count = n;
 				have_count = true;
@@ -1661,13 +1671,13 @@ static int fd_parse(int argc, char **argv, struct fd_opts *o)
 			}
 		} else if (!strcmp(a, "--preset")) {
 			if (!pl_preset_find(v))
-				return cli_usage_error("fuzz-diff",
-						       "unknown preset '%s' (see 'pinlab presets')", v);
+				return cli_usage_error("fuzz-diff", "unknown preset '%s' (see "
+						       "'pinlab presets')", v);
 			o->preset = pl_preset_find(v)->name;
 		} else if (!strcmp(a, "--format")) {
 			if (strcmp(v, "table") && strcmp(v, "json"))
-				return cli_usage_error("fuzz-diff",
-						       "unknown format '%s' (expected table or json)", v);
+				return cli_usage_error("fuzz-diff", "unknown format '%s' "
+						       "(expected table or json)", v);
 			o->json = !strcmp(v, "json");
 		} else if (!strcmp(a, "--keep")) {
 			o->keep = v;
