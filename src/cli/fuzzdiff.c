@@ -1794,11 +1794,14 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	if (o.emit)
 		printf("fuzz-diff seed %llu: %ld scenarios written to %s (host: %s)\n",
 		       (unsigned long long)o.seed, scenarios, o.emit, caps);
-	else if (o.json)
-		printf("{\"seed\": %llu, \"preset\": \"%s\", \"kernel\": \"%s\", \"host\": \"%s\", "
-		       "\"scenarios\": %ld, \"steps\": %ld, \"disagreements\": %ld, "
-		       "\"skipped\": %ld}\n", (unsigned long long)o.seed, c.preset, c.u.release,
-		       caps, scenarios, steps, disagree, skipped);
+	else if (o.json) {
+		printf("{\"seed\": %llu, \"preset\": \"%s\", \"kernel\": ",
+		       (unsigned long long)o.seed, c.preset);
+		pl_json_str(stdout, c.u.release);
+		printf(", \"host\": \"%s\", \"scenarios\": %ld, \"steps\": %ld, "
+		       "\"disagreements\": %ld, \"skipped\": %ld}\n", caps, scenarios, steps,
+		       disagree, skipped);
+	}
 	else
 		printf("fuzz-diff seed %llu: %ld scenarios, %ld steps, %ld disagreement%s, "
 		       "%ld skipped (preset %s, kernel %s, host: %s)\n",
