@@ -659,6 +659,61 @@ static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr star
 	return ret;
 }
 
+/* Is some page of @f mapped more than once (by a PMD or PTEs)?  folio_maybe_mapped_shared(). */
+static bool folio_maybe_mapped_shared(const struct folio *f)
+{
+	if (f->page._entire_mapcount > 1)
+		return true;
+	for (unsigned i = 0; i < folio_nr_pages(f); i++)
+		if ((&f->page)[i]._mapcount + f->page._entire_mapcount > 1)
+			return true;
+	return false;
+}
+
+/*
+ * MADV_COLD (madvise_cold_or_pageout_pte_range()): deactivation, which the
+ * model does not track -- except that a large anon folio the range covers
+ * only in part, mapped by this process alone, is split first (a PMD mapping
+ * too), so that only the advised pages would be deactivated.  A folio that
+ * cannot be split (pinned, GUP-referenced) stays whole.  Found by
+ * fuzz-diff: afterwards a pin on one page no longer makes the folio's other
+ * pages maybe-pinned (scenarios/seeds/005-cold-splits-thp.pin).
+ */
+static void madvise_cold(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end)
+{
+	for (pl_addr a = start; a < end;) {
+		struct vm_area_struct *v = vma_lookup(mm, a);
+		pmd_t *pmdp = pl_pmd_lookup(mm, a & PMD_MASK);
+		pl_addr fstart, fend;
+		struct folio *f;
+		bool pmd = pmdp && pmd_leaf(*pmdp);
+
+		if (pmd) {
+			f = pfn_folio(w, pte_pfn(*pmdp));
+			fstart = a & PMD_MASK;
+		} else {
+			pte_t *ptep = pl_pte_lookup(mm, a);
+
+			if (!ptep || !pte_present(*ptep) || pte_special(*ptep)) {
+				a += PAGE_SIZE;
+				continue;
+			}
+			f = pfn_folio(w, pte_pfn(*ptep));
+			fstart = a - ((pl_addr)(pte_pfn(*ptep) - folio_pfn(f)) << PAGE_SHIFT);
+		}
+		fend = fstart + ((pl_addr)folio_nr_pages(f) << PAGE_SHIFT);
+		if (folio_test_large(f) && folio_test_anon(f) && !folio_test_zero(f) &&
+		    !folio_test_hugetlb(f) && (fstart < start || fend > end) &&
+		    !folio_maybe_mapped_shared(f) && !folio_test_swapcache(f) &&
+		    (int)folio_ref_count(w, f) == folio_mapcount(f)) {
+			if (pmd)
+				__split_huge_pmd(w, mm, v, a);
+			split_folio(w, f);
+		}
+		a = fend > a ? fend : a + PAGE_SIZE;
+	}
+}
+
 /* One advice on [addr, end), which is mapped throughout. */
 static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_addr addr,
 			  pl_addr end, enum pl_madv advice)
@@ -702,7 +757,8 @@ static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_add
 	case PL_MADV_PAGEOUT:
 		return madvise_pageout(w, pid, addr, end);
 	case PL_MADV_COLD:
-		return 0;	/* deactivation only: no state the model tracks */
+		madvise_cold(w, mm, addr, end);
+		return 0;
 	case PL_MADV_POPULATE_READ:
 	case PL_MADV_POPULATE_WRITE:
 		/*
