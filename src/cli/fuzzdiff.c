@@ -1279,51 +1279,8 @@ static int fd_shrink(struct fd_ctx *c, struct fd_scen *s, bool *keep)
 }
 
 /* ---------------------------------------------------------------------------
- * The host: its preset and what its backend can run.
+ * The host: what its backend can run.
  */
-
-/* "6.8.0-45-generic" -> 6008000; 0 if it is not a version. */
-static long fd_version(const char *s, bool upper)
-{
-	int a = 0, b = 0, c = 0, n = sscanf(s, "%d.%d.%d", &a, &b, &c);
-
-	if (n < 2)
-		return 0;
-	if (n == 2)
-		c = upper ? 999 : 0;
-	return a * 1000000L + b * 1000L + c;
-}
-
-/*
- * The preset whose `kernels` range ("5.9 - 5.10", "<= 4.8.2", "5.8") holds
- * @release; a kernel newer than every range is `latest`, older the oldest.
- */
-static const char *fd_preset_for(const char *release)
-{
-	int n;
-	const struct pl_preset *p = pl_presets(&n);
-	long v = fd_version(release, false), newest = 0;
-
-	if (!v)
-		return "latest";
-	for (int i = 0; i < n; i++) {
-		const char *k = p[i].kernels, *dash = strstr(k, " - ");
-		long lo, hi;
-
-		if (!strncmp(k, "<= ", 3)) {
-			lo = 0;
-			hi = fd_version(k + 3, true);
-		} else {
-			lo = fd_version(k, false);
-			hi = fd_version(dash ? dash + 3 : k, true);
-		}
-		if (v >= lo && v <= hi)
-			return p[i].name;
-		if (hi > newest)
-			newest = hi;
-	}
-	return v > newest ? "latest" : p[0].name;
-}
 
 /* Does a tiny scenario run (not skip) on the host? */
 static bool fd_host_can(struct fd_ctx *c, const char *body)
@@ -1709,7 +1666,7 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if (uname(&c.u))
 		snprintf(c.u.release, sizeof(c.u.release), "unknown");
-	c.preset = o.preset ? o.preset : fd_preset_for(c.u.release);
+	c.preset = o.preset ? o.preset : pl_preset_for_kernel(c.u.release)->name;
 	c.model = cli_rec_new(pl_model_backend_new(), true);
 	c.host = cli_rec_new(pl_host_backend_new(FD_TIMEOUT_MS), true);
 	if (!c.model || !c.host) {
