@@ -11,7 +11,8 @@
  *	                              -> DIR/s<S>-<i>.pin, printed
  *
  * The generator writes scenario text, not ASTs, so that what fails is the
- * file that is kept and can be replayed with `pinlab diff FILE`.  Every line
+ * file that is kept and can be replayed with `pinlab diff FILE` (or, errnos
+ * of every step compared too, `pinlab fuzz-diff --replay FILE`).  Every line
  * remembers the names it defines and uses: the shrinker drops a line's users
  * with it (a closure over names), and pl_lang_load() is the final judge of
  * whether a candidate is well formed.
