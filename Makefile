@@ -5,6 +5,8 @@
 #                   build-asan/ (ASan + UBSan); last line: "N passed, N failed"
 #   make asan       the sanitizer build in build-asan/
 #   make tsan       ThreadSanitizer build in build-tsan/, and the suite run on it
+#   make coverage   gcov build in build-cov/, the suite run on it, then line and
+#                   branch coverage of src/core/ and src/lang/ (tools/coverage.sh)
 #   make demo       build/pinlab demo, and build/demo/*.dot (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
 #   make static     build/pinlab-static: pinlab linked -static, the guest's init
@@ -42,10 +44,13 @@ LDLIBS ?= -lm
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+# -O0 after CFLAGS' -O2 wins, so every source line keeps its own counter.
+COV_FLAGS := --coverage -O0
 
 B := build
 A := build-asan
 T := build-tsan
+C := build-cov
 
 Q := $(if $(V),,@)
 
@@ -71,8 +76,8 @@ FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen ope
 		  opendir mmap
 FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
-.PHONY: all asan tsan test test-plain test-asan unit-tests demo bench clean check-layers \
-	static kernels fuzz
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench clean \
+	check-layers static kernels fuzz
 
 all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
 
@@ -124,6 +129,7 @@ endef
 $(eval $(call variant,$(B),))
 $(eval $(call variant,$(A),$(ASAN_FLAGS)))
 $(eval $(call variant,$(T),$(TSAN_FLAGS)))
+$(eval $(call variant,$(C),$(COV_FLAGS)))
 
 # ---------------------------------------------------------------------------
 # Fuzz targets (fuzz/fuzz_NAME.c, docs/testing.md "Fuzzing").  In build/ and
@@ -205,6 +211,17 @@ test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A)) \
 tsan: $(call variant-targets,$(T)) $(call unit-progs,$(T))
 	@./tests/run.sh $(T)
 
+# Counters start from zero on every run, so the figures are those of one
+# suite run; they are printed even when a test fails, and the failure is
+# still the exit status.
+coverage: $(call variant-targets,$(C)) $(call unit-progs,$(C))
+	@find $(C) -name '*.gcda' -delete
+	@st=0; \
+	./tests/run.sh $(C) || st=1; \
+	echo; \
+	sh tools/coverage.sh $(C) src/core src/lang || st=1; \
+	exit $$st
+
 # ---------------------------------------------------------------------------
 # Layering (docs: style.md, "dependencies point down only").  The model must
 # not know about the language, the CLI, the host backend, the explorer or the
@@ -285,7 +302,8 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 	bash bench/kernels.sh $(B)
 
 clean:
-	rm -rf $(B) $(A) $(T) $(F)
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench clean \
+	check-layers static kernels fuzz
 
 # ---------------------------------------------------------------------------
 # Reference pages generated from the binary (tests/cli/cli.sh checks they are current).
