@@ -6,9 +6,9 @@
 # the test suite against it and then calls this.  It needs only gcov (from the
 # same gcc), sort and a POSIX awk: gcovr, lcov and python are not used.
 #
-# Every product object under BUILD_DIR/obj/src/ is read, not only the objects
-# of DIR, because an inline function of a header under DIR may be compiled
-# into any object.  gcov -t writes its annotated listing of each source the
+# Every object under BUILD_DIR/obj/ is read, not only the objects of DIR: an
+# inline function of a header under DIR may be compiled into any object, and
+# some unit tests #include a source of src/lang/ to reach its static parts.  gcov -t writes its annotated listing of each source the
 # object was built from to stdout; a line or a branch of a header that
 # several objects contain counts once, as covered when any object ran it.
 #
@@ -31,18 +31,18 @@ shift
 cd "$(dirname "$0")/.." || exit 2
 export LC_ALL=C
 
-if [ ! -d "$build/obj/src" ]; then
-	echo "tools/coverage.sh: no $build/obj/src; build it first (make coverage)" >&2
+if [ ! -d "$build/obj" ]; then
+	echo "tools/coverage.sh: no $build/obj; build it first (make coverage)" >&2
 	exit 2
 fi
-gcnos=$(find "$build/obj/src" -name '*.gcno' | sort)
+gcnos=$(find "$build/obj" -name '*.gcno' | sort)
 if [ -z "$gcnos" ]; then
-	echo "tools/coverage.sh: no .gcno files under $build/obj/src;" \
+	echo "tools/coverage.sh: no .gcno files under $build/obj;" \
 	     "$build was not built with --coverage" >&2
 	exit 2
 fi
-if [ -z "$(find "$build/obj/src" -name '*.gcda' | head -n 1)" ]; then
-	echo "tools/coverage.sh: no .gcda files under $build/obj/src; run the tests first" >&2
+if [ -z "$(find "$build/obj" -name '*.gcda' | head -n 1)" ]; then
+	echo "tools/coverage.sh: no .gcda files under $build/obj; run the tests first" >&2
 	exit 2
 fi
 
