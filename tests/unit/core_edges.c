@@ -851,6 +851,98 @@ static void test_names_of_unknown_values(void)
 	pl_world_free(w);
 }
 
+/*
+ * uprobes: a breakpoint goes into every private mapping of the probed file
+ * page as an anon copy (COW), never into the page cache; unregistering puts
+ * the original back.  Both eras: the old __replace_page() path (v6.5) and
+ * the 2025 write-in-place rewrite (latest).
+ */
+static void uprobe_round_trip(const char *preset)
+{
+	struct world *w = new_world(preset);
+	int p = pl_task_create(w), q = pl_task_create(w), f, shm;
+	pl_addr tp, tq, sh;
+	pl_token t;
+
+	f = pl_file_create(w, PL_FS_EXT4, 2, tok(w, "text"));
+	shm = pl_file_create(w, PL_FS_HUGETLBFS, HPAGE_PMD_NR, tok(w, "h"));
+	tp = pl_mmap(w, p, 0, 2 * PAGE_SIZE, PL_PROT_READ | PL_PROT_EXEC, PL_MAP_PRIVATE, f, 0);
+	tq = pl_mmap(w, q, 0, 2 * PAGE_SIZE, PL_PROT_READ | PL_PROT_EXEC, PL_MAP_PRIVATE, f, 0);
+	/* a shared mapping of the same file is never patched */
+	sh = pl_mmap(w, q, 0, 2 * PAGE_SIZE, PL_PROT_READ, PL_MAP_SHARED, f, 0);
+	T_STREQ(rd(w, p, tp), "text");
+	T_STREQ(rd(w, q, tq), "text");
+	T_STREQ(rd(w, q, sh), "text");
+	T_EQ(pl_uprobe_register(w, f + 100, 0, tok(w, "int3")), -EBADF);
+	T_EQ(pl_uprobe_register(w, f, 2, tok(w, "int3")), -EINVAL);	/* past EOF */
+	T_EQ(pl_uprobe_register(w, shm, 0, tok(w, "int3")), -EINVAL);	/* hugetlbfs */
+	T_EQ(pl_uprobe_unregister(w, f + 100, 0), -EBADF);
+	/* nothing installed yet: nothing to restore */
+	T_EQ(pl_uprobe_unregister(w, f, 0), 0);
+
+	T_EQ(pl_uprobe_register(w, f, 0, tok(w, "int3")), 2);
+	T_STREQ(rd(w, p, tp), "int3");
+	T_STREQ(rd(w, q, tq), "int3");
+	T_ASSERT(folio_test_anon(folio_at(w, p, tp)));
+	/* the file and its shared mapping never see the breakpoint */
+	T_EQ(pl_file_read(w, f, 0, &t), 0);
+	T_STREQ(pl_token_text(w, t), "text");
+	T_STREQ(rd(w, q, sh), "text");
+	T_STREQ(rd(w, p, tp + PAGE_SIZE), "text");
+
+	T_EQ(pl_uprobe_unregister(w, f, 0), 2);
+	T_STREQ(rd(w, p, tp), "text");
+	T_STREQ(rd(w, q, tq), "text");
+	/* a second unregister finds only original text: nothing restored */
+	T_EQ(pl_uprobe_unregister(w, f, 0), 0);
+	clean(w);
+	pl_world_free(w);
+}
+
+static void test_uprobe_replace_page(void)
+{
+	uprobe_round_trip("v6.5");
+}
+
+static void test_uprobe_write_in_place(void)
+{
+	uprobe_round_trip("latest");
+}
+
+/*
+ * hugetlb_wp(): a write fault on a R/O hugetlb PTE whose anon page is
+ * mapped once (the fork child exited) reuses it: no copy, the pool keeps
+ * its free page.
+ */
+static void test_hugetlb_write_reuses_sole_mapping(void)
+{
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w), c;
+	pl_addr h;
+	struct folio *f;
+	pmd_t *pmdp;
+
+	T_EQ(pl_hugetlb_set_pool(w, 2), 0);
+	h = pl_mmap(w, p, 0, PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE,
+		    PL_MAP_PRIVATE | PL_MAP_ANONYMOUS | PL_MAP_HUGETLB, -1, 0);
+	T_EQ(pl_user_write(w, p, h, tok(w, "before")), 0);
+	f = folio_at(w, p, h);
+	c = pl_fork(w, p);
+	T_GT(c, 0);
+	pmdp = pl_pmd_lookup(pl_task(w, p)->mm, h);
+	T_REQUIRE(pmdp && pmd_leaf(*pmdp) && !pte_write(*pmdp));
+	T_EQ(pl_exit(w, c), 0);
+	T_EQ(folio_mapcount(f), 1);
+	T_EQ(w->hugetlb_free, 1);
+	T_EQ(pl_user_write(w, p, h, tok(w, "after")), 0);
+	T_EQ(folio_at(w, p, h), f);
+	T_ASSERT(pte_write(*pmdp) && pte_dirty(*pmdp));
+	T_EQ(w->hugetlb_free, 1);
+	T_STREQ(rd(w, p, h), "after");
+	clean(w);
+	pl_world_free(w);
+}
+
 int main(void)
 {
 	T_RUN(test_mmap_errors);
@@ -875,5 +967,8 @@ int main(void)
 	T_RUN(test_file_fault_past_eof);
 	T_RUN(test_1g_page_over_former_small_mapping);
 	T_RUN(test_names_of_unknown_values);
+	T_RUN(test_uprobe_replace_page);
+	T_RUN(test_uprobe_write_in_place);
+	T_RUN(test_hugetlb_write_reuses_sole_mapping);
 	return T_DONE();
 }
