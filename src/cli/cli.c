@@ -478,3 +478,16 @@ void cli_files_free(struct cli_files *fs)
 	free(fs->f);
 	memset(fs, 0, sizeof(*fs));
 }
+
+int cli_backings(const struct pl_scenario *sc, int backing, int *idx)
+{
+	int n = sc->nr_backings < CLI_MAX_BACKINGS ? sc->nr_backings : CLI_MAX_BACKINGS;
+
+	if (backing >= 0) {
+		idx[0] = backing;
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		idx[i] = sc->backings[i].idx;
+	return n;
+}

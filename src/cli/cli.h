@@ -109,6 +109,13 @@ struct cli_files {
  * after "pinlab: out of memory".
  */
 int cli_load(char **paths, int nr_paths, struct cli_files *out);
+/*
+ * The backings one scenario runs with: --backing B (@backing >= 0), else its
+ * matrix, in order, into idx[CLI_MAX_BACKINGS].  Returns how many.  The
+ * checker refuses duplicates, so a matrix holds at most every backing there is.
+ */
+#define CLI_MAX_BACKINGS 64
+int cli_backings(const struct pl_scenario *sc, int backing, int *idx);
 void cli_files_free(struct cli_files *files);
 
 /* "pinlab: out of memory" on stderr; returns PL_EXIT_INTERNAL. */

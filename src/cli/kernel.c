@@ -161,18 +161,6 @@ static int cmd_kernels(int argc, char **argv)
 /* ---------------------------------------------------------------------------
  * The runner: every (scenario, backing) of a job through the recorder.
  */
-static int ck_backings(const struct pl_scenario *sc, int backing, int *idx)
-{
-	/* the same choice, in the same order, as probe and diff make */
-	if (backing >= 0) {
-		idx[0] = backing;
-		return 1;
-	}
-	for (int i = 0; i < sc->nr_backings && i < 64; i++)
-		idx[i] = sc->backings[i].idx;
-	return sc->nr_backings < 64 ? sc->nr_backings : 64;
-}
-
 static double ck_now(void)
 {
 	struct timespec ts;
@@ -186,7 +174,7 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 {
 	struct cli_files files;
 	struct pl_backend *be;
-	int k = 0, idx[64], ret;
+	int k = 0, idx[CLI_MAX_BACKINGS], ret;
 
 	setvbuf(out, NULL, _IOLBF, 0);
 	if (cli_load(paths, nr, &files)) {
@@ -200,7 +188,7 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 		return PL_EXIT_INTERNAL;
 	}
 	for (int i = 0; i < files.n; i++) {
-		int nb = ck_backings(files.f[i].sc, backing, idx);
+		int nb = cli_backings(files.f[i].sc, backing, idx);
 
 		for (int b = 0; b < nb; b++, k++) {
 			struct pl_exec_opts eo = { .preset = preset };
@@ -486,12 +474,12 @@ struct cli_kernel *cli_kernel_start(const char *k, const struct cli_files *files
 	struct pl_kimage img;
 	struct ck_dirs d;
 	char why[320], init[PATH_MAX], qemu[PL_KPATH];
-	int idx[64], n = 0, ret = 0;
+	int idx[CLI_MAX_BACKINGS], n = 0, ret = 0;
 
 	if (!kc)
 		goto oom;
 	for (int i = 0; i < files->n; i++)
-		n += ck_backings(files->f[i].sc, backing, idx);
+		n += cli_backings(files->f[i].sc, backing, idx);
 	kc->nr_runs = n;
 	kc->run_file = calloc((size_t)n + 1, sizeof(int));
 	kc->run_backing = calloc((size_t)n + 1, sizeof(int));
@@ -500,7 +488,7 @@ struct cli_kernel *cli_kernel_start(const char *k, const struct cli_files *files
 		goto oom;
 	n = 0;
 	for (int i = 0; i < files->n; i++) {
-		int nb = ck_backings(files->f[i].sc, backing, idx);
+		int nb = cli_backings(files->f[i].sc, backing, idx);
 
 		for (int b = 0; b < nb; b++, n++) {
 			kc->run_file[n] = i;

@@ -85,17 +85,6 @@ static const char *probe_preset(const struct cli_opts *o)
 	return pl_preset_for_kernel(u.release)->name;
 }
 
-static int probe_backings(const struct pl_scenario *sc, const struct cli_opts *o, int *idx)
-{
-	if (o->backing_idx >= 0) {
-		idx[0] = o->backing_idx;
-		return 1;
-	}
-	for (int i = 0; i < sc->nr_backings; i++)
-		idx[i] = sc->backings[i].idx;
-	return sc->nr_backings;
-}
-
 static int probe_explain(void)
 {
 	int n;
@@ -131,6 +120,27 @@ static int probe_run(const struct cli_file *f, int backing, struct pl_backend *b
 	return 0;
 }
 
+/*
+ * The end of probe and diff: free what the command holds; after SIGINT or
+ * SIGTERM (the backend has removed its workers, temp files, swapfile and
+ * sysfs changes, the kernel runner its qemu) say so and exit 130.
+ */
+static int probe_finish(const char *cmd, int ret, struct cli_kernel *kc, struct cli_files *files,
+			struct cli_opts *o)
+{
+	const char *what = kc ? "qemu" : "workers";
+
+	fflush(stdout);
+	cli_kernel_free(kc);
+	cli_files_free(files);
+	cli_opts_free(o);
+	if (pl_host_interrupted()) {
+		fprintf(stderr, "pinlab: %s: interrupted; %s and temp files removed\n", cmd, what);
+		ret = 130;
+	}
+	return ret;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -141,7 +151,7 @@ static int cmd_probe(int argc, char **argv)
 	struct utsname u;
 	const char *preset, *kernel;
 	int fmt = PL_FMT_TABLE, plan = 0, ret;
-	int idx[64];
+	int idx[CLI_MAX_BACKINGS];
 
 	if (argc == 2 && !strcmp(argv[1], "--explain-skips"))
 		return probe_explain();
@@ -161,7 +171,7 @@ static int cmd_probe(int argc, char **argv)
 		snprintf(u.release, sizeof(u.release), "unknown");
 	kernel = u.release;
 	for (int i = 0; i < files.n; i++)
-		plan += probe_backings(files.f[i].sc, &o, idx);
+		plan += cli_backings(files.f[i].sc, o.backing_idx, idx);
 	pl_host_catch_signals();
 	if (o.kernel) {
 		kc = cli_kernel_start(o.kernel, &files, o.backing_idx, o.preset ? preset : NULL);
@@ -181,7 +191,7 @@ static int cmd_probe(int argc, char **argv)
 	}
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
-		int nb = probe_backings(files.f[i].sc, &o, idx);
+		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 
 		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
 			struct pl_result r;
@@ -201,20 +211,8 @@ static int cmd_probe(int argc, char **argv)
 		ret = rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
 	}
 	be->destroy(be);
-	if (pl_host_interrupted()) {
-		fprintf(stderr, "pinlab: probe: interrupted; workers and temp files removed\n");
-		ret = 130;
-	}
 out:
-	fflush(stdout);
-	cli_kernel_free(kc);
-	cli_files_free(&files);
-	cli_opts_free(&o);
-	if (pl_host_interrupted() && ret != 130) {
-		fprintf(stderr, "pinlab: probe: interrupted; qemu and temp files removed\n");
-		ret = 130;
-	}
-	return ret;
+	return probe_finish("probe", ret, kc, &files, &o);
 }
 
 /* ---------------------------------------------------------------------------
@@ -480,7 +478,7 @@ static int cmd_diff(int argc, char **argv)
 	struct cli_kernel *kc = NULL;
 	const char *preset;
 	int ret, runs = 0, agree = 0, disagree = 0, skipped = 0;
-	int idx[64];
+	int idx[CLI_MAX_BACKINGS];
 
 	memset(&files, 0, sizeof(files));
 	ret = cli_parse("diff", argc, argv, DIFF_OPTIONS, &o);
@@ -510,7 +508,7 @@ static int cmd_diff(int argc, char **argv)
 	if (!kc)
 		pl_host_allow_swapfile(rec_of(host)->in, o.allow_swapfile);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
-		int nb = probe_backings(files.f[i].sc, &o, idx);
+		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 
 		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
 			struct pl_result mr, hr;
@@ -554,20 +552,8 @@ done:
 		model->destroy(model);
 	if (host)
 		host->destroy(host);
-	if (pl_host_interrupted()) {
-		fprintf(stderr, "pinlab: diff: interrupted; workers and temp files removed\n");
-		ret = 130;
-	}
 out:
-	fflush(stdout);
-	cli_kernel_free(kc);
-	cli_files_free(&files);
-	cli_opts_free(&o);
-	if (pl_host_interrupted() && ret != 130) {
-		fprintf(stderr, "pinlab: diff: interrupted; qemu and temp files removed\n");
-		ret = 130;
-	}
-	return ret;
+	return probe_finish("diff", ret, kc, &files, &o);
 }
 
 const struct cli_cmd cli_cmd_probe = { "probe", cmd_probe, probe_usage };

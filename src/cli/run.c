@@ -80,18 +80,6 @@ static int run_presets(const struct cli_opts *o, const char **names, int max)
 	return n;
 }
 
-/* The backings of one scenario in this run: its matrix, or --backing B. */
-static int run_backings(const struct pl_scenario *sc, const struct cli_opts *o, int *idx)
-{
-	if (o->backing_idx >= 0) {
-		idx[0] = o->backing_idx;
-		return 1;
-	}
-	for (int i = 0; i < sc->nr_backings; i++)
-		idx[i] = sc->backings[i].idx;
-	return sc->nr_backings;
-}
-
 struct run_ctx {
 	struct pl_report rp;
 	struct pl_trace tr;
@@ -157,12 +145,12 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 {
 	struct run_ctx c;
 	int plan = 0, ret = 0;
-	int idx[64];
+	int idx[CLI_MAX_BACKINGS];
 
 	memset(&c, 0, sizeof(c));
 	c.nr_presets = run_presets(o, c.presets, 64);
 	for (int i = 0; i < files->n; i++)
-		plan += c.nr_presets * run_backings(files->f[i].sc, o, idx);
+		plan += c.nr_presets * cli_backings(files->f[i].sc, o->backing_idx, idx);
 	c.be = pl_model_backend_new();
 	if (!c.be)
 		return cli_oom();
@@ -176,7 +164,7 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 	pl_trace_hooks(&c.tr, &c.hooks);
 	pl_report_begin(&c.rp, out, (enum pl_format)fmt, color, plan);
 	for (int i = 0; i < files->n && !ret; i++) {
-		int nb = run_backings(files->f[i].sc, o, idx);
+		int nb = cli_backings(files->f[i].sc, o->backing_idx, idx);
 
 		for (int p = 0; p < c.nr_presets && !ret; p++)
 			for (int b = 0; b < nb && !ret; b++)

@@ -11,7 +11,7 @@
  * corruption breaks more than one rule (a folio whose refcount drops to 0 is
  * also under-counted), the comment says why each name is expected.
  *
- * The rules are the kernel's (docs: /work/shared/reference/linux-gup-cow.md
+ * The rules are the kernel's (docs: ../shared/reference/linux-gup-cow.md
  * and the comments in src/core/check.c); none of these states is reachable
  * through the model's own operations in the preset used.
  */
