@@ -17,8 +17,8 @@
 #   make clean
 #
 # Sources are found by wildcard, so adding a file needs no edit here:
-#   src/core/*.c (+ src/policy/*.c)            -> BUILD/libpinlab-core.a
-#   src/{cli,lang,report,host,explore}/*.c     -> BUILD/pinlab, linked with the lib
+#   src/core/*.c                               -> BUILD/libpinlab-core.a
+#   every other src/DIR/*.c and src/DIR/SUB/*.c -> BUILD/pinlab, linked with the lib
 #   tests/unit/NAME.c  (own main)              -> BUILD/tests/unit/NAME
 #   bench/*.c          (own main)              -> build/pinlab-bench
 # Objects go to BUILD/obj/<source path>.o with -MMD -MP dependency files.
@@ -55,9 +55,8 @@ C := build-cov
 Q := $(if $(V),,@)
 
 # Sorted, so link order and test order never depend on the directory.
-CORE_SRCS := $(sort $(wildcard src/core/*.c src/policy/*.c))
-APP_SRCS := $(sort $(wildcard src/cli/*.c src/lang/*.c src/report/*.c src/host/*.c \
-			      src/explore/*.c))
+CORE_SRCS := $(sort $(wildcard src/core/*.c))
+APP_SRCS := $(sort $(filter-out src/core/%,$(wildcard src/*/*.c src/*/*/*.c)))
 CLI_SRCS := $(wildcard src/cli/*.c)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -226,13 +225,13 @@ coverage: $(call variant-targets,$(C)) $(call unit-progs,$(C))
 # Layering (docs: style.md, "dependencies point down only").  The model must
 # not know about the language, the CLI, the host backend, the explorer or the
 # report writers; and nothing at all may include from src/cli.
-UPPER_LAYERS := lang|cli|host|explore|report
+UPPER_LAYERS := lang|cli|backend|guest|explore|report
 INCLUDE_RE = ^[[:space:]]*\#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?($(1))/
 
 check-layers:
 	@st=0; \
 	bad=$$(grep -HnE '$(call INCLUDE_RE,$(UPPER_LAYERS))' \
-		$(wildcard src/core/*.c src/core/*.h src/policy/*.c src/policy/*.h) \
+		$(wildcard src/core/*.c src/core/*.h) \
 		include/pinlab/core.h /dev/null); \
 	if [ -n "$$bad" ]; then \
 		echo "check-layers: src/core and include/pinlab/core.h may include only libc and" \

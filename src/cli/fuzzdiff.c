@@ -37,7 +37,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "host/backend_host.h"
+#include "backend/host/backend_host.h"
 #include "report/report.h"
 
 #define FD_TIMEOUT_MS	10000

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dump.h"
+#include "report/dump.h"
 #include "history.h"
 #include "report/report.h"
 

@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/backend_host.h"
-#include "host/kernel.h"
+#include "backend/host/backend_host.h"
+#include "guest/guest.h"
 
 #define CK_BOOTS 3
 #define CK_MAX_DIRS 8

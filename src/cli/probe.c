@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "host/backend_host.h"
+#include "backend/host/backend_host.h"
 #include "report/report.h"
 
 #define PROBE_TIMEOUT_MS 10000

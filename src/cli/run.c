@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dump.h"
+#include "report/dump.h"
 #include "report/report.h"
 
 static const char run_usage[] =

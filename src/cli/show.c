@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dump.h"
+#include "report/dump.h"
 #include "hist.h"
 #include "report/report.h"
 

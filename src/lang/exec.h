@@ -39,7 +39,7 @@
 #include <stdbool.h>
 
 #include "lang/ast.h"
-#include "lang/backend.h"
+#include "pinlab/backend.h"
 #include "pinlab/result.h"
 
 /* Where the executor is, for hooks: one scenario step, or one set-up operation of it. */

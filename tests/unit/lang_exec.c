@@ -18,7 +18,7 @@
 #include "lang/check.c"
 #include "lang/front.c"
 #include "lang/exec.c"
-#include "lang/backend_model.c"
+#include "backend/model/backend_model.c"
 
 /* ---------------------------------------------------------------------------
  * Helpers.

@@ -14,7 +14,7 @@
  * A compressed module (.ko.xz, .ko.zst, .ko.gz) is decompressed here with
  * the matching tool, so the guest needs no decompressor.
  */
-#include "host/kernel.h"
+#include "guest/guest.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -32,7 +32,7 @@
  * them: a handle is an index into m->gups, holding the pfns and the flags
  * they were taken with, so `put` releases exactly what was taken.
  */
-#include "lang/backend.h"
+#include "pinlab/backend.h"
 
 #include <errno.h>
 #include <stdlib.h>

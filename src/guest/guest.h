@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "lang/backend.h"
+#include "pinlab/backend.h"
 
 #define PL_KPATH 512
 

@@ -18,7 +18,7 @@
  * stays silent that long.  $PINLAB_KERNEL_TIMEOUT (seconds) replaces both,
  * for tests of the limit itself.
  */
-#include "host/kernel.h"
+#include "guest/guest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/backend_host.h"
+#include "backend/host/backend_host.h"
 
 #define VM_BOOT_S	300
 #define VM_IDLE_S	180

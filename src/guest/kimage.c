@@ -6,7 +6,7 @@
  * relative to 0x200, at the version string "6.1.0-56-amd64 (debian-kernel@..."
  * whose first word is `uname -r`.  The file name is only a fallback.
  */
-#include "host/kernel.h"
+#include "guest/guest.h"
 
 #include <dirent.h>
 #include <errno.h>

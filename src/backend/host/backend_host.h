@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "lang/backend.h"
+#include "pinlab/backend.h"
 
 /* A backend whose runs are killed after timeout_ms (each run: every worker). */
 struct pl_backend *pl_host_backend_new(int timeout_ms);

@@ -9,7 +9,7 @@
  * a step its number and op): a difference means the two sides did not run
  * the same pinlab, and is an internal error rather than a wrong answer.
  */
-#include "host/kernel.h"
+#include "guest/guest.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -3,7 +3,7 @@
  * or PUD leaf, and the folio behind it with its counts and flags.  Deterministic:
  * pfns and addresses are model values, never host pointers.
  */
-#include "dump.h"
+#include "report/dump.h"
 
 #include <stdio.h>
 

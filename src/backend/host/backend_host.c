@@ -22,7 +22,7 @@
  * handler) in pinlab, and host_segv_env (the jump buffer of the SIGSEGV
  * handler) in workers only.
  */
-#include "host/backend_host.h"
+#include "backend/host/backend_host.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
  * reaps children until the runner is gone, says how the runner ended, and
  * reboots; qemu runs with -no-reboot, so that ends qemu.
  */
-#include "host/kernel.h"
+#include "guest/guest.h"
 
 #include <errno.h>
 #include <fcntl.h>
