@@ -142,6 +142,7 @@ enum pageflags {
 	PG_free		= 1u << 13,	/* in the model's free lists */
 	PG_movable	= 1u << 14,	/* ZONE_MOVABLE/CMA: not long-term pinnable */
 	PG_gup_written	= 1u << 15,	/* ghost: written through a GUP ref, not yet marked dirty */
+	PG_mm_shared	= 1u << 16,	/* head: FOLIO_MM_IDS_SHARED_BIT, "maybe mapped shared" */
 };
 
 struct page {
@@ -159,6 +160,15 @@ struct page {
 	uint16_t gup_gets;		/* ghost: outstanding FOLL_GET refs */
 	uint16_t gup_pins;		/* ghost: outstanding FOLL_PIN pins */
 	uint16_t gup_holder;		/* ghost: mm id that took them (0xffff: several) */
+	/*
+	 * Large non-hugetlb folios: the two owner slots of folio->_mm_ids
+	 * (6af8cb80d3a9, v6.15): an mm id (0 = MM_ID_DUMMY, free) and how many
+	 * mappings that mm has (not -1 biased).  PG_mm_shared in the head is
+	 * the "maybe mapped shared" bit.  Kept in every era; only the
+	 * large_anon_reuse=mm_id rule reads them.
+	 */
+	uint16_t _mm_id[2];
+	int16_t _mm_id_mapcount[2];
 	uint8_t order;
 	uint8_t pad;
 };
@@ -226,6 +236,7 @@ struct vm_area_struct {
 	uint32_t anon_vma;		/* anon_vma id shared with fork relatives; 0 = none yet */
 	uint32_t id;			/* stable id, survives splits as "origin" */
 	uint8_t hugetlb_order;		/* VM_HUGETLB: 9 (PMD leaves), 18 (PUD leaves); else 0 */
+	uint32_t vm_mm_id;		/* vma->vm_mm->mm_id: the mm this vma belongs to */
 };
 
 static inline bool is_cow_mapping(uint32_t flags)
@@ -334,6 +345,18 @@ enum pl_reuse_rule {
 	REUSE_REFCOUNT,		/* 09854ba94c6a: page_count == 1 */
 };
 
+/*
+ * do_wp_page() on a non-exclusive page of a PTE-mapped large anon folio,
+ * in the refcount eras (knob large_anon_reuse):
+ */
+enum pl_large_reuse_rule {
+	LARGE_REUSE_REFCOUNT,	/* the small-folio test on the whole folio: refcount 1, so
+				 * only the last mapped page, nothing else holding it */
+	LARGE_REUSE_NEVER,	/* cd197c3a2040 (v6.9): never; copy the faulting page */
+	LARGE_REUSE_MM_ID,	/* 1da190f4d0a6 (v6.15): reuse when all references are
+				 * mappings of this mm (per-folio mm ids) */
+};
+
 struct pl_policy {
 	uint8_t anon_reuse;		/* small anon folios in do_wp_page */
 	uint8_t thp_swap_reuse;		/* PMD THP and swap-in; refcount since v5.18 */
@@ -360,6 +383,7 @@ struct pl_policy {
 	bool legacy_put_without_dirty;	/* GET-era long-term users release with put_page only */
 	bool iouring_file_buffers;	/* v6.5: io_uring leaves file-backed buffers to GUP */
 	bool huge_zero_wp_thp;		/* ~v6.13: write fault on the huge zero page maps a new THP */
+	uint8_t large_anon_reuse;	/* enum pl_large_reuse_rule */
 };
 
 struct pl_preset {
@@ -615,6 +639,11 @@ static inline bool folio_test_swapcache(const struct folio *f) { return (f->page
 static inline bool folio_test_zero(const struct folio *f) { return (f->page.flags & PG_zero) != 0; }
 static inline bool PageAnonExclusive(const struct page *p) { return (p->flags & PG_anon_exclusive) != 0; }
 static inline bool folio_has_pincount(const struct folio *f) { return folio_test_large(f); }
+/* folio_maybe_mapped_shared() of a large non-hugetlb folio (6.15's MM-id tracking). */
+static inline bool folio_test_large_maybe_mapped_shared(const struct folio *f)
+{
+	return (f->page.flags & PG_mm_shared) != 0;
+}
 int folio_mapcount(const struct folio *f);	/* total mappings (PMD maps count once per page range) */
 bool folio_maybe_dma_pinned(const struct folio *f);
 bool folio_is_longterm_pinnable(const struct folio *f);

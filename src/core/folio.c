@@ -341,6 +341,91 @@ bool folio_is_longterm_pinnable(const struct folio *f)
 }
 
 /* ---------------------------------------------------------------------------
+ * MM owner tracking of large folios (6af8cb80d3a9, v6.15; include/linux/rmap.h
+ * folio_add_large_mapcount() / folio_sub_large_mapcount()).  A large folio
+ * that is not hugetlb has two slots, each an mm id with that mm's number of
+ * mappings, and one "maybe mapped shared" bit:
+ *
+ *   map by an mm in a slot          its count grows
+ *   map by a new mm, slot 0 free    it takes slot 0; shared if anyone else maps
+ *   map by a new mm, slot 1 free    it takes slot 1; shared (slot 0 maps too)
+ *   map by a third mm               no slot; the bit is already set
+ *   unmap, the mm keeps mappings    nothing else changes
+ *   unmap, the mm's slot empties    slot freed; the bit clears if one slot
+ *   (or the mm had none)            now holds every mapping of the folio
+ *
+ * So the bit is exact while at most two mms map the folio and may stay set
+ * ("maybe") once a third one did.  The model keeps it in every era; only
+ * do_wp_page() under large_anon_reuse=mm_id reads it (1da190f4d0a6).
+ */
+static bool folio_tracks_mm_ids(const struct folio *f)
+{
+	return folio_test_large(f) && !folio_test_hugetlb(f);
+}
+
+/* Called after the mapcounts grew by diff mappings of mm mm_id. */
+static void folio_add_large_mapcount(struct folio *f, uint32_t mm_id, int diff)
+{
+	struct page *h = &f->page;
+
+	if (!folio_tracks_mm_ids(f))
+		return;
+	if (h->_mm_id[0] == mm_id) {
+		h->_mm_id_mapcount[0] = (int16_t)(h->_mm_id_mapcount[0] + diff);
+	} else if (h->_mm_id[1] == mm_id) {
+		h->_mm_id_mapcount[1] = (int16_t)(h->_mm_id_mapcount[1] + diff);
+	} else if (h->_mm_id[0] == 0) {
+		h->_mm_id[0] = (uint16_t)mm_id;
+		h->_mm_id_mapcount[0] = (int16_t)diff;
+		if (folio_mapcount(f) != diff)	/* other mappings already */
+			h->flags |= PG_mm_shared;
+	} else if (h->_mm_id[1] == 0) {
+		h->_mm_id[1] = (uint16_t)mm_id;
+		h->_mm_id_mapcount[1] = (int16_t)diff;
+		h->flags |= PG_mm_shared;	/* slot 0 certainly maps it too */
+	}
+}
+
+/* Called after the mapcounts shrank by diff mappings of mm mm_id. */
+static void folio_sub_large_mapcount(struct folio *f, uint32_t mm_id, int diff)
+{
+	struct page *h = &f->page;
+	int total;
+
+	if (!folio_tracks_mm_ids(f))
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (h->_mm_id[i] != mm_id)
+			continue;
+		h->_mm_id_mapcount[i] = (int16_t)(h->_mm_id_mapcount[i] - diff);
+		if (h->_mm_id_mapcount[i] > 0)
+			return;
+		/* a mapping added while no slot was free may underflow it */
+		h->_mm_id_mapcount[i] = 0;
+		h->_mm_id[i] = 0;
+		break;
+	}
+	total = folio_mapcount(f);
+	if (h->_mm_id_mapcount[0] == total || h->_mm_id_mapcount[1] == total)
+		h->flags &= ~PG_mm_shared;
+}
+
+/* split_folio(): the pieces are small folios and track nothing. */
+void folio_clear_mm_ids(struct folio *f)
+{
+	f->page._mm_id[0] = f->page._mm_id[1] = 0;
+	f->page._mm_id_mapcount[0] = f->page._mm_id_mapcount[1] = 0;
+	f->page.flags &= ~PG_mm_shared;
+}
+
+/* __split_huge_pmd(): one PMD mapping became nr PTE mappings in the same mm. */
+void folio_remap_pmd_as_ptes(struct folio *f, const struct vm_area_struct *vma, int nr)
+{
+	folio_add_large_mapcount(f, vma->vm_mm_id, nr);
+	folio_sub_large_mapcount(f, vma->vm_mm_id, 1);
+}
+
+/* ---------------------------------------------------------------------------
  * rmap.  The model keeps no reverse map; mappings are counted, and the
  * checker recomputes the counts by walking every page table.
  */
@@ -359,6 +444,7 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	else	/* every page of a PTE-mapped (m)THP gets its PTE */
 		for (unsigned i = 0; i < nr; i++)
 			pl_atomic_add_int(w, &folio_page(f, i)->_mapcount, 1);
+	folio_add_large_mapcount(f, vma->vm_mm_id, pmd ? 1 : (int)nr);
 	/* RMAP_EXCLUSIVE: every fresh anon page is exclusive (knob anon_exclusive). */
 	if (exclusive && w->policy.anon_exclusive) {
 		if (folio_test_hugetlb(f))
@@ -368,36 +454,41 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	}
 }
 
-void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p, bool exclusive)
+void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p,
+			     const struct vm_area_struct *vma, bool exclusive)
 {
-	(void)f;
 	pl_atomic_add_int(w, &p->_mapcount, 1);
+	folio_add_large_mapcount(f, vma->vm_mm_id, 1);
 	if (exclusive && w->policy.anon_exclusive)
 		pl_page_flags_set(w, p, PG_anon_exclusive);
 }
 
-void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p)
+void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p,
+			     const struct vm_area_struct *vma)
 {
-	(void)f;
 	pl_atomic_add_int(w, &p->_mapcount, 1);
+	folio_add_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
-void folio_add_rmap_pmd(struct world *w, struct folio *f)
+void folio_add_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma)
 {
 	pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+	folio_add_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
-void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p)
+void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p,
+			   const struct vm_area_struct *vma)
 {
 	PL_BUG_ON(p->_mapcount <= 0);
 	pl_atomic_add_int(w, &p->_mapcount, -1);
-	(void)f;
+	folio_sub_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
-void folio_remove_rmap_pmd(struct world *w, struct folio *f)
+void folio_remove_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma)
 {
 	PL_BUG_ON(f->page._entire_mapcount <= 0);
 	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
+	folio_sub_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
 /*
@@ -424,7 +515,7 @@ bool folio_needs_cow_for_dma(struct world *w, struct mm_struct *mm, struct folio
  * is now shared with the child.
  */
 int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
-			    struct mm_struct *src_mm)
+			    struct mm_struct *src_mm, const struct vm_area_struct *dst_vma)
 {
 	struct page *excl = folio_test_hugetlb(f) ? &f->page : p;
 	bool maybe_pinned = folio_needs_cow_for_dma(w, src_mm, f);
@@ -439,6 +530,7 @@ int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bo
 		pl_page_flags_clear(w, excl, PG_anon_exclusive);
 		pl_atomic_add_int(w, &p->_mapcount, 1);
 	}
+	folio_add_large_mapcount(f, dst_vma->vm_mm_id, 1);
 	return 0;
 }
 

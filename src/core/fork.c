@@ -113,14 +113,14 @@ static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct
 		f = page_folio(w, page);
 		folio_get(w, f);
 		if (folio_test_anon(f)) {
-			if (folio_try_dup_anon_rmap(w, f, page, false, c->src)) {
+			if (folio_try_dup_anon_rmap(w, f, page, false, c->src, c->dst_vma)) {
 				folio_put(w, f);
 				c->err = copy_present_page(w, c, vma, addr, dst_ptep, page);
 				return c->err;
 			}
 			pl_yield(w, YIELD_FORK_AFTER_PIN_CHECK);
 		} else {
-			folio_add_file_rmap_pte(w, f, page);
+			folio_add_file_rmap_pte(w, f, page, c->dst_vma);
 		}
 	}
 	/* __copy_present_ptes() */
@@ -160,7 +160,7 @@ static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct
 	if (!folio_test_zero(f)) {
 		folio_get(w, f);
 		if (folio_test_anon(f)) {
-			if (folio_try_dup_anon_rmap(w, f, &f->page, true, c->src)) {
+			if (folio_try_dup_anon_rmap(w, f, &f->page, true, c->src, c->dst_vma)) {
 				folio_put(w, f);
 				if (!folio_test_hugetlb(f)) {
 					/* d042035eaf5f: split and copy per PTE */
@@ -185,7 +185,7 @@ static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct
 			}
 			pl_yield(w, YIELD_FORK_AFTER_PIN_CHECK);
 		} else {
-			folio_add_rmap_pmd(w, f);
+			folio_add_rmap_pmd(w, f, c->dst_vma);
 		}
 	}
 	pmd = *src_pmdp;

@@ -140,6 +140,7 @@ int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struc
 		pl_atomic_add_int(w, &folio_page(f, i)->_mapcount, 1);
 	}
 	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
+	folio_remap_pmd_as_ptes(f, vma, HPAGE_PMD_NR);
 	folio_ref_add(w, f, HPAGE_PMD_NR - 1);
 	w->stats.fork_copies += 0;
 	pl_event_emit(w, PL_EV_SPLIT, "__split_huge_pmd", NULL, base, folio_pfn(f), folio_pfn(f),
@@ -175,6 +176,7 @@ int split_folio(struct world *w, struct folio *f)
 	if ((int)folio_ref_count(w, f) != folio_mapcount(f))
 		return -EBUSY;
 	flags = f->page.flags & (PG_anon | PG_dirty | PG_lru);
+	folio_clear_mm_ids(f);
 	for (unsigned i = 0; i < nr; i++) {
 		struct page *p = folio_page(f, i);
 
@@ -322,7 +324,7 @@ static unsigned hugetlb_no_page(struct world *w, struct mm_struct *mm,
 		return 0;
 	}
 	folio_get(w, f);
-	folio_add_rmap_pmd(w, f);
+	folio_add_rmap_pmd(w, f, vma);
 	if (write)
 		folio_mark_dirty(w, f);
 	pl_set_pte(w, pmdp, mk_huge_pmd(vma, folio_pfn(f), (vma->vm_flags & VM_SHARED) != 0) |
@@ -366,7 +368,7 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 	folio_add_new_anon_rmap(w, copy, vma, base, true, true);
 	pl_set_pte(w, pmdp, unshare ? (mk_huge_pmd(vma, folio_pfn(copy), false))
 				    : pte_mkdirty(mk_huge_pmd(vma, folio_pfn(copy), true)));
-	folio_remove_rmap_pmd(w, f);
+	folio_remove_rmap_pmd(w, f, vma);
 	folio_put(w, f);
 	w->stats.cows++;
 	pl_event_emit(w, unshare ? PL_EV_UNSHARE : PL_EV_COW, "hugetlb_wp",

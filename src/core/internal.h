@@ -134,14 +134,20 @@ void folio_unlock(struct world *w, struct folio *f);
 /* rmap */
 void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_struct *vma,
 			     pl_addr addr, bool exclusive, bool pmd);
-void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p, bool exclusive);
-void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p);
-void folio_add_rmap_pmd(struct world *w, struct folio *f);
-void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p);
-void folio_remove_rmap_pmd(struct world *w, struct folio *f);
+void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p,
+			     const struct vm_area_struct *vma, bool exclusive);
+void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p,
+			     const struct vm_area_struct *vma);
+void folio_add_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma);
+void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p,
+			   const struct vm_area_struct *vma);
+void folio_remove_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma);
+/* the MM ids of a large folio (6af8cb80d3a9): see folio.c */
+void folio_clear_mm_ids(struct folio *f);
+void folio_remap_pmd_as_ptes(struct folio *f, const struct vm_area_struct *vma, int nr);
 /* fork: clear exclusivity and add a mapping unless maybe pinned; -EBUSY then */
 int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
-			    struct mm_struct *src_mm);
+			    struct mm_struct *src_mm, const struct vm_area_struct *dst_vma);
 /* swap/KSM/migration: clear exclusivity unless maybe pinned; -EBUSY then */
 int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p);
 /*

@@ -175,10 +175,10 @@ static bool replace_page(struct world *w, const struct ksm_rmap_item *it, struct
 		return false;
 	}
 	folio_get(w, kfolio);
-	folio_add_anon_rmap_pte(w, kfolio, &kfolio->page, false);
+	folio_add_anon_rmap_pte(w, kfolio, &kfolio->page, vma, false);
 	pl_set_pte(w, ptep, pl_mk_pte(vma, folio_pfn(kfolio), false) |
 				    (pte & (_PAGE_SOFT_DIRTY | _PAGE_UFFD_WP)));
-	folio_remove_rmap_pte(w, page_folio(w, p), p);
+	folio_remove_rmap_pte(w, page_folio(w, p), p, vma);
 	pl_spin_unlock(w, ptl);
 	pl_event_emit(w, PL_EV_KSM_MERGE, "replace_page", "VM_MERGEABLE", it->addr, it->pfn,
 		      folio_pfn(kfolio), "\"%s\" merged into KSM page", pl_token_text(w, it->token));

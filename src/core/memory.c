@@ -171,7 +171,7 @@ void zap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma, 
 	/* file pages: a dirty PTE makes the folio dirty before the rmap goes */
 	if (!folio_test_anon(f) && pte_dirty(pte))
 		folio_mark_dirty(w, f);
-	folio_remove_rmap_pte(w, f, page);
+	folio_remove_rmap_pte(w, f, page, vma);
 	pl_event_emit(w, PL_EV_ZAP, "zap_present_ptes", NULL, addr, page_to_pfn(w, page), 0, NULL);
 	/* mmu_gather: the reference goes only after the TLB flush */
 	folio_put(w, f);
@@ -208,7 +208,7 @@ static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_stru
 	if (!folio_test_zero(f)) {
 		if (!folio_test_anon(f) && pte_dirty(pmd))
 			folio_mark_dirty(w, f);
-		folio_remove_rmap_pmd(w, f);
+		folio_remove_rmap_pmd(w, f, vma);
 		pl_event_emit(w, PL_EV_ZAP, size == PUD_SIZE ? "zap_huge_pud" : "zap_huge_pmd",
 			      NULL, base, folio_pfn(f), 0, NULL);
 	}
@@ -341,7 +341,7 @@ static void map_file_pte(struct world *w, struct vm_area_struct *vma, pte_t *pte
 	if (write)
 		entry = pte_mkdirty(entry);
 	folio_get(w, f);
-	folio_add_file_rmap_pte(w, f, p);
+	folio_add_file_rmap_pte(w, f, p, vma);
 	pl_set_pte(w, ptep, entry);
 }
 
@@ -411,6 +411,61 @@ static unsigned do_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
  */
 
 /*
+ * wp_can_reuse_large_anon_folio(): a non-exclusive page of a PTE-mapped
+ * large anon folio in the refcount eras (knob large_anon_reuse).
+ *
+ *  refcount (v5.9 - v6.8): the small-folio test sees the folio's refcount,
+ *	which counts every mapped page: reuse only when the faulting page is
+ *	the last one mapped and nothing else holds the folio (the swap cache
+ *	is freed first if that is all that holds it).
+ *  never (cd197c3a2040, v6.9): copy the faulting page and give the large
+ *	folio back sooner.
+ *  mm_id (1da190f4d0a6, v6.15): reuse when more than one page is mapped,
+ *	the folio is not "maybe mapped shared" (no other mm maps it), and every
+ *	reference is one of those mappings: large mapcount == refcount, after
+ *	freeing the swap cache under a folio trylock.  The kernel re-checks
+ *	under folio_lock_large_mapcount(), which nothing in the model can
+ *	interleave with.  A pin or any GUP reference makes it copy.
+ */
+static bool wp_can_reuse_large_anon_folio(struct world *w, struct folio *f,
+					  struct mm_struct *mm)
+{
+	int mapcount = folio_mapcount(f);
+
+	switch (w->policy.large_anon_reuse) {
+	case LARGE_REUSE_NEVER:
+		return false;
+	case LARGE_REUSE_MM_ID:
+		if (mapcount <= 1 || folio_test_large_maybe_mapped_shared(f))
+			return false;
+		if (folio_test_swapcache(f)) {
+			if (!folio_trylock(w, f))
+				return false;
+			folio_free_swap(w, f);
+			folio_unlock(w, f);
+		}
+		if ((uint32_t)folio_mapcount(f) != folio_ref_count(w, f))
+			return false;
+		/* every mapping is ours: the one slot that is not free is this mm */
+		PL_BUG_ON(f->page._mm_id[0] != mm->id && f->page._mm_id[1] != mm->id);
+		return true;
+	default:
+		if (mapcount != 1 || folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
+			return false;
+		if (!folio_trylock(w, f))
+			return false;
+		if (folio_test_swapcache(f))
+			folio_free_swap(w, f);
+		if (folio_ref_count(w, f) != 1) {
+			folio_unlock(w, f);
+			return false;
+		}
+		folio_unlock(w, f);
+		return true;
+	}
+}
+
+/*
  * wp_can_reuse_anon_folio(): may the faulting process write to this
  * (non-exclusive) anon folio in place?  The whole history of COW is in here.
  */
@@ -453,25 +508,9 @@ static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_
 		}
 		return true;
 	}
-	/*
-	 * refcount rule, 09854ba94c6a (v5.9): reuse only if ours is the only
-	 * reference of any kind.  A large folio: only when a single PTE maps it
-	 * and nothing else holds it (the newest kernels also reuse when every
-	 * reference is a mapping from this mm; the model copies then, an
-	 * unnecessary COW but never a wrong one).
-	 */
-	if (folio_test_large(f)) {
-		int mapcount = folio_mapcount(f);
-
-		if (mapcount <= 0 || (uint32_t)mapcount != folio_ref_count(w, f) -
-					     (folio_test_swapcache(f) ? 1 : 0))
-			return false;
-		/* all mappings in this mm: the model's _mm_ids check */
-		(void)mm;
-		if (folio_test_swapcache(f))
-			folio_free_swap(w, f);
-		return folio_mapcount(f) == (int)folio_ref_count(w, f) && mapcount == 1;
-	}
+	/* refcount rule, 09854ba94c6a (v5.9): reuse only if ours is the only reference */
+	if (folio_test_large(f))
+		return wp_can_reuse_large_anon_folio(w, f, mm);
 	if (folio_ref_count(w, f) > 3)
 		return false;
 	if (folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
@@ -501,6 +540,21 @@ static void check_missed_cow(struct world *w, struct mm_struct *mm, struct folio
 	pl_violation(w, "missed-cow", pl_mm_pid(w, mm), addr, folio_pfn(f),
 		     "reused folio with %u GUP reference(s) held by another process",
 		     (unsigned)(f->page.gup_gets + f->page.gup_pins));
+}
+
+/* The rule that decided do_wp_page() on a non-exclusive anon page, for events. */
+static const char *wp_reuse_rule(const struct world *w, const struct folio *f)
+{
+	static const char *const large[] = {
+		[LARGE_REUSE_REFCOUNT] = "large_anon_reuse=refcount",
+		[LARGE_REUSE_NEVER] = "large_anon_reuse=never: copy the faulting page (cd197c3a2040)",
+		[LARGE_REUSE_MM_ID] = "large_anon_reuse=mm_id: all refs are this mm's maps (1da190f4d0a6)",
+	};
+
+	if (!folio_test_large(f) || w->policy.anon_reuse == REUSE_MAPCOUNT ||
+	    w->policy.large_anon_reuse >= PL_ARRAY_SIZE(large))
+		return pl_rule_reuse(w, false);
+	return large[w->policy.large_anon_reuse];
 }
 
 /* wp_page_reuse(): the PTE becomes writable and dirty, the page is ours. */
@@ -562,7 +616,7 @@ static unsigned wp_page_copy(struct world *w, struct mm_struct *mm, struct vm_ar
 	folio_add_new_anon_rmap(w, nf, vma, addr, true, false);
 	pl_set_pte(w, ptep, entry);	/* ptep_clear_flush + set_pte_at */
 	if (old) {
-		folio_remove_rmap_pte(w, old, old_page);
+		folio_remove_rmap_pte(w, old, old_page, vma);
 		folio_put(w, old);	/* the mapping's reference */
 	}
 	w->stats.cows += !unshare;
@@ -622,7 +676,7 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 
 		if (excl || wp_can_reuse_anon_folio(w, f, mm)) {
 			rule = excl ? "anon_exclusive: PageAnonExclusive"
-				    : pl_rule_reuse(w, folio_test_large(f));
+				    : wp_reuse_rule(w, f);
 			check_missed_cow(w, mm, f, addr);
 			if (w->policy.anon_exclusive)
 				pl_page_flags_set(w, page, PG_anon_exclusive);
@@ -635,7 +689,7 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 			return unshare ? 0 : VM_FAULT_WRITE;
 		}
 		rule = folio_test_ksm(f) ? "KSM pages are never reused"
-					 : pl_rule_reuse(w, folio_test_large(f));
+					 : wp_reuse_rule(w, f);
 	} else {
 		rule = "page cache page in a private mapping";
 	}
@@ -729,7 +783,7 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	if (!(vma->vm_flags & VM_WRITE))
 		entry = pte_wrprotect(entry);
 	/* our reference becomes the mapping's reference */
-	folio_add_anon_rmap_pte(w, f, &f->page, exclusive);
+	folio_add_anon_rmap_pte(w, f, &f->page, vma, exclusive);
 	if (exclusive && pte_write(entry))
 		check_missed_cow(w, mm, f, addr);
 	pl_set_pte(w, ptep, entry);

@@ -51,6 +51,7 @@ struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
 		i++;
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (size_t)(mm->nr_vmas - i) * sizeof(*v));
 	mm->vmas[i] = *v;
+	mm->vmas[i].vm_mm_id = mm->id;
 	mm->nr_vmas++;
 	return &mm->vmas[i];
 }
@@ -932,7 +933,7 @@ int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
 		return -EEXIST;
 	}
 	folio_get(w, f);
-	folio_add_file_rmap_pte(w, f, folio_page(f, idx - f->page.index));
+	folio_add_file_rmap_pte(w, f, folio_page(f, idx - f->page.index), vma);
 	pl_set_pte(w, ptep, pte_mkdirty(pl_mk_pte(vma, page_to_pfn(w, folio_page(f, idx -
 								      f->page.index)), false)));
 	pl_spin_unlock(w, ptl);

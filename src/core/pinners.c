@@ -840,7 +840,7 @@ static int __replace_page(struct world *w, struct mm_struct *mm, struct vm_area_
 	/* the allocation's reference becomes the new mapping's */
 	folio_add_new_anon_rmap(w, nf, vma, addr, true, false);
 	pl_set_pte(w, ptep, pl_mk_pte(vma, folio_pfn(nf), false));	/* vm_page_prot: R/O */
-	folio_remove_rmap_pte(w, old, old_page);
+	folio_remove_rmap_pte(w, old, old_page, vma);
 	pl_spin_unlock(w, ptl);
 	if (folio_test_anon(old) && folio_mapcount(old) == 0)
 		folio_free_swap(w, old);

@@ -17,7 +17,8 @@
  *        --57efa1fe5957, feb889fb40fa, 9348b73c2e1b, 4eae4efa2c29--> v5.11
  *        --COW fixes part 1--> v5.18 --PG_anon_exclusive, unshare--> v5.19
  *        --5535be309971--> v6.0 --088b8aa537c2, 84209e87c696--> v6.2
- *        --c8070b787519, 8ac268436e6d--> v6.5 --uprobes rewrite--> latest
+ *        --c8070b787519, 8ac268436e6d--> v6.5 --cd197c3a2040--> v6.9
+ *        --1da190f4d0a6 (MM ids)--> v6.15 --uprobes rewrite--> latest
  *
  * The chain is written below as bit sets (K_V5_8 = K_V5_7 | ...), so the
  * table says literally what each era added or removed.
@@ -59,11 +60,12 @@ enum {
 
 #define K_ON(bits, k) (((bits) & (k)) != 0)
 
-/* A struct pl_policy from the two reuse rules and a knob bit set. */
-#define PL_POLICY(reuse, thp_reuse, bits)                                               \
+/* A struct pl_policy from the reuse rules and a knob bit set. */
+#define PL_POLICY3(reuse, thp_reuse, large_reuse, bits)                                 \
 	{                                                                               \
 		.anon_reuse = (reuse),                                                  \
 		.thp_swap_reuse = (thp_reuse),                                          \
+		.large_anon_reuse = (large_reuse),                                      \
 		.dirty_cow = K_ON(bits, K_DIRTY_COW),                                   \
 		.foll_cow = K_ON(bits, K_FOLL_COW),                                     \
 		.gup_cow_break_on_read = K_ON(bits, K_GUP_COW_BREAK_ON_READ),           \
@@ -88,6 +90,9 @@ enum {
 		.iouring_file_buffers = K_ON(bits, K_IOURING_FILE_BUFFERS),             \
 		.huge_zero_wp_thp = K_ON(bits, K_HUGE_ZERO_WP_THP),                     \
 	}
+
+/* Before v6.9 a large folio took the small-folio refcount test. */
+#define PL_POLICY(reuse, thp_reuse, bits) PL_POLICY3(reuse, thp_reuse, LARGE_REUSE_REFCOUNT, bits)
 
 /*
  * The chain of eras.  GUP-fast re-checking the PTE after the grab is not a
@@ -220,7 +225,7 @@ static const struct pl_preset presets[] = {
 	},
 	{
 		.name = "v6.5",
-		.kernels = "6.5 - 6.15",
+		.kernels = "6.5 - 6.8",
 		.summary =
 			"c8070b787519: pinning the zero page takes no pin reference.  "
 			"8ac268436e6d (slow path) and a6e79df92e4a (GUP-fast) refuse a writable "
@@ -233,10 +238,37 @@ static const struct pl_preset presets[] = {
 		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V6_5),
 	},
 	{
+		.name = "v6.9",
+		.kernels = "6.9 - 6.14",
+		.summary =
+			"cd197c3a2040: a write fault on a page of a PTE-mapped large anonymous "
+			"folio (mTHP, or a THP whose PMD was split) that is not PG_anon_exclusive "
+			"never reuses the folio; it copies the faulting page into a new small "
+			"page.  Before, the small-folio test (refcount 1) reused the folio when "
+			"that page was its last mapped one.  Exclusive pages are reused as ever.",
+		.policy = PL_POLICY3(REUSE_REFCOUNT, REUSE_REFCOUNT, LARGE_REUSE_NEVER, K_V6_5),
+	},
+	{
+		.name = "v6.15",
+		.kernels = "6.15",
+		.summary =
+			"1da190f4d0a6 with the MM owner tracking of large folios (6af8cb80d3a9): "
+			"each large folio remembers up to two mms that map it and a \"maybe mapped "
+			"shared\" bit, set when a second mm maps it and cleared when one mm holds "
+			"every mapping again.  A write (or unshare) fault on a non-exclusive page "
+			"of a PTE-mapped large anonymous folio reuses the whole folio when it is "
+			"not maybe mapped shared, more than one page is mapped, and every "
+			"reference is a mapping (large mapcount == refcount): only the faulting "
+			"page becomes exclusive and writable, nothing is copied.  "
+			"CONFIG_NO_PAGE_MAPCOUNT (749492229e3b, optional) stops per-page mapcounts "
+			"of large folios; reuse does not depend on it.",
+		.policy = PL_POLICY3(REUSE_REFCOUNT, REUSE_REFCOUNT, LARGE_REUSE_MM_ID, K_V6_5),
+	},
+	{
 		.name = "latest",
 		.kernels = "6.16 - 6.18",
 		.summary =
-			"The rules of v6.5 plus the 2025 uprobes rewrite: a breakpoint is written "
+			"The rules of v6.15 plus the 2025 uprobes rewrite: a breakpoint is written "
 			"in place into an exclusive anonymous page obtained by a forced write "
 			"fault, instead of swapping in a new page with __replace_page().  The "
 			"release that first carries the rewrite is not verified in our notes.  "
@@ -244,7 +276,7 @@ static const struct pl_preset presets[] = {
 			"splitting the PMD for one small page (found by fuzz-diff on 6.18; from "
 			"about v6.13, not re-checked, so 6.13 - 6.15 already behave so).  "
 			"This is the kernel of this machine.",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_LATEST),
+		.policy = PL_POLICY3(REUSE_REFCOUNT, REUSE_REFCOUNT, LARGE_REUSE_MM_ID, K_LATEST),
 	},
 };
 
@@ -308,6 +340,9 @@ static const struct pl_knob knobs[] = {
 	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)"),
 	KNOB(huge_zero_wp_thp, false, "~v6.13 (not re-checked)",
 	     "a write fault on the huge zero page maps a new zeroed THP, no PMD split"),
+	KNOB(large_anon_reuse, true, "cd197c3a2040 1da190f4d0a6",
+	     "do_wp_page() on a PTE-mapped large anon folio: refcount (the small test), "
+	     "never (copy the page, v6.9), mm_id (reuse if all refs are this mm's maps, v6.15)"),
 };
 
 #undef KNOB
@@ -419,12 +454,20 @@ static const struct pl_knob *knob_find(const char *name)
 	return NULL;
 }
 
+static const char *const large_reuse_names[] = {
+	[LARGE_REUSE_REFCOUNT] = "refcount",
+	[LARGE_REUSE_NEVER] = "never",
+	[LARGE_REUSE_MM_ID] = "mm_id",
+};
+
 const char *pl_policy_knob_value(const struct pl_policy *p, const struct pl_knob *k)
 {
 	const unsigned char *field = (const unsigned char *)p + k->offset;
 
 	if (k->is_enum)
-		return *field == REUSE_REFCOUNT ? "refcount" : "mapcount";
+		return k->offset == offsetof(struct pl_policy, large_anon_reuse)
+			       ? large_reuse_names[*field < 3 ? *field : 0]
+			       : *field == REUSE_REFCOUNT ? "refcount" : "mapcount";
 	return *(const bool *)field ? "true" : "false";
 }
 
@@ -440,6 +483,14 @@ static int parse_bool(const char *s)
 		if (strcasecmp(s, no[i]) == 0)
 			return 0;
 	}
+	return -1;
+}
+
+static int parse_large_reuse(const char *s)
+{
+	for (size_t i = 0; i < PL_ARRAY_SIZE(large_reuse_names); i++)
+		if (strcasecmp(s, large_reuse_names[i]) == 0)
+			return (int)i;
 	return -1;
 }
 
@@ -480,6 +531,7 @@ int pl_policy_set(struct pl_policy *p, const char *assignment, char *err, size_t
 	char buf[128];
 	const struct pl_knob *k;
 	char *eq, *name, *value;
+	bool large;
 	int v;
 
 	if (!err)
@@ -510,11 +562,13 @@ int pl_policy_set(struct pl_policy *p, const char *assignment, char *err, size_t
 			snprintf(err, errlen, "unknown knob '%s'", name);
 		return -EINVAL;
 	}
-	v = k->is_enum ? parse_reuse(value) : parse_bool(value);
+	large = k->offset == offsetof(struct pl_policy, large_anon_reuse);
+	v = large ? parse_large_reuse(value) : k->is_enum ? parse_reuse(value) : parse_bool(value);
 	if (v < 0) {
 		if (errlen)
 			snprintf(err, errlen, "bad value '%s' for knob '%s' (expected %s)", value,
-				 k->name, k->is_enum ? "mapcount or refcount" : "true or false");
+				 k->name, large ? "refcount, never or mm_id"
+				 : k->is_enum ? "mapcount or refcount" : "true or false");
 		return -EINVAL;
 	}
 	if (k->is_enum)

@@ -362,7 +362,7 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 	swp = swp_entry_to_pte(a->slot, exclusive && w->policy.swp_exclusive) |
 	      (pte & (_PAGE_SOFT_DIRTY | _PAGE_UFFD_WP));
 	pl_set_pte(w, ptep, swp);
-	folio_remove_rmap_pte(w, a->folio, a->page);
+	folio_remove_rmap_pte(w, a->folio, a->page, vma);
 	pl_spin_unlock(w, ptl);
 	folio_put(w, a->folio);		/* the mapping's reference */
 	a->unmapped++;

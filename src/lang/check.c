@@ -897,8 +897,8 @@ static void ck_expect(struct checker *ck, struct pl_expect *e)
 	if (!e->nr_on)
 		e->preset_mask = ck->opts->nr_presets >= 64 ? ~0ull :
 				 (1ull << ck->opts->nr_presets) - 1;
-	/* "latest" is a preset of its own (v6.5's rules plus the uprobes rewrite),
-	 * newer than every numbered one: "v6.5 and newer" includes it. */
+	/* "latest" is a preset of its own (v6.15's rules plus the uprobes rewrite),
+	 * newer than every numbered one: "v6.15 and newer" includes it. */
 
 	e->backing_mask = 0;
 	for (int i = 0; i < e->nr_with; i++) {

@@ -9,7 +9,8 @@
 
 /* Keep in step with the preset table of src/core (pl_presets()). */
 static const char *const front_presets[] = {
-	"v4.8", "v5.7", "v5.8", "v5.9", "v5.11", "v5.18", "v5.19", "v6.0", "v6.2", "v6.5",
+	"v4.8", "v5.7", "v5.8", "v5.9", "v5.11", "v5.18", "v5.19", "v6.0", "v6.2", "v6.5", "v6.9",
+	"v6.15",
 	"latest",
 };
 

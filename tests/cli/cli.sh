@@ -65,7 +65,7 @@ done
 (cd "$t/demo" && "$PA" demo) >"$t/d1" 2>&1 || { echo "FAIL demo exit status"; fail=1; }
 (cd "$t/demo" && "$PA" demo) >"$t/d2" 2>&1
 cmp -s "$t/d1" "$t/d2" || { echo "FAIL demo output differs between runs"; fail=1; }
-grep -q "^110 results (scenario x preset x backing): 109 matched, 0 mismatched, 1 skipped$" "$t/d1" ||
+grep -q "^130 results (scenario x preset x backing): 129 matched, 0 mismatched, 1 skipped$" "$t/d1" ||
 	{ echo "FAIL demo summary"; tail -3 "$t/d1"; fail=1; }
 grep -Eq "^golden/json +LEAK:3 +LEAK:3 +pass +LEAK:2 " "$t/d1" ||
 	{ echo "FAIL demo: json row"; grep json "$t/d1"; fail=1; }

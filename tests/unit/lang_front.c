@@ -299,7 +299,7 @@ static void test_vmsplice_tree(void)
 	T_EQ(sc->nr_expects, 4);
 	T_EQ(sc->expects[0].preset_mask, lf_mask(sc, "v4.8 v5.7"));
 	T_EQ(sc->expects[1].preset_mask,
-	     lf_mask(sc, "v5.8 v5.9 v5.11 v5.18 v5.19 v6.0 v6.2 v6.5 latest"));
+	     lf_mask(sc, "v5.8 v5.9 v5.11 v5.18 v5.19 v6.0 v6.2 v6.5 v6.9 v6.15 latest"));
 	T_EQ(sc->expects[2].preset_mask, lf_mask(sc, "v5.9 v5.11"));
 	T_EQ(sc->expects[2].backing_mask, 2);
 	T_STREQ(sc->expects[2].because, "mapcount");

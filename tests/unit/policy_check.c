@@ -51,7 +51,7 @@ static void test_presets_defined(void)
 	p = pl_presets(&np);
 	k = pl_knobs(&nk);
 	T_REQUIRE(p && k);
-	T_EQ(np, 11);
+	T_EQ(np, 13);
 	T_EQ(nk, (int)sizeof(struct pl_policy));
 	T_STREQ(p[0].name, "v4.8");
 	T_STREQ(p[np - 1].name, "latest");
@@ -66,10 +66,14 @@ static void test_presets_defined(void)
 			const char *v = pl_policy_knob_value(&p[i].policy, &k[j]);
 
 			/* every knob holds a legal value: 0/1, or a reuse rule */
-			T_ASSERT(*byte <= 1);
-			if (k[j].is_enum)
-				T_ASSERT(!strcmp(v, "mapcount") || !strcmp(v, "refcount"));
+			if (!strcmp(k[j].name, "large_anon_reuse"))
+				T_ASSERT(!strcmp(v, "refcount") || !strcmp(v, "never") ||
+					 !strcmp(v, "mm_id"));
 			else
+				T_ASSERT(*byte <= 1);
+			if (k[j].is_enum && strcmp(k[j].name, "large_anon_reuse"))
+				T_ASSERT(!strcmp(v, "mapcount") || !strcmp(v, "refcount"));
+			else if (!k[j].is_enum)
 				T_ASSERT(!strcmp(v, "true") || !strcmp(v, "false"));
 		}
 		/* seed 001's bug exists only through --set */
@@ -122,6 +126,10 @@ static void test_preset_history(void)
 		{ "v6.5", "iouring_file_buffers", "true" },	{ "v6.5", "uprobes_write_in_place", "false" },
 		{ "latest", "uprobes_write_in_place", "true" },
 		{ "latest", "anon_reuse", "refcount" },
+		{ "v6.5", "large_anon_reuse", "refcount" },
+		{ "v6.9", "large_anon_reuse", "never" },
+		{ "v6.15", "large_anon_reuse", "mm_id" },
+		{ "latest", "large_anon_reuse", "mm_id" },
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
