@@ -697,6 +697,13 @@ int pl_uffdio_continue(struct world *w, int pid, pl_addr addr);
  */
 unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			 pl_addr addr, unsigned fault_flags);
+/*
+ * What do_wp_page() would decide now for a write fault on a page of this
+ * PTE-mapped large anon folio that is not PG_anon_exclusive, under w's
+ * policy: true = reuse the folio in place, false = copy the page.  *why
+ * names the rule and the fact that decided.  Reads only (pinlab show).
+ */
+bool pl_wp_large_anon_would_reuse(const struct world *w, const struct folio *f, const char **why);
 /* A user load/store by task pid: faults as needed.  -EFAULT = SIGSEGV, -EBUSY = SIGBUS. */
 int pl_user_read(struct world *w, int pid, pl_addr addr, pl_token *out);
 int pl_user_write(struct world *w, int pid, pl_addr addr, pl_token tok);

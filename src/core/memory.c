@@ -465,6 +465,53 @@ static bool wp_can_reuse_large_anon_folio(struct world *w, struct folio *f,
 	}
 }
 
+bool pl_wp_large_anon_would_reuse(const struct world *w, const struct folio *f, const char **why)
+{
+	uint32_t refs = f->page._refcount, maps = (uint32_t)folio_mapcount(f);
+	uint32_t cache = folio_test_swapcache(f) ? folio_nr_pages(f) : 0;
+	int most = 0;
+
+	if (folio_test_ksm(f)) {
+		*why = "KSM pages are never reused";
+		return false;
+	}
+	if (w->policy.anon_reuse == REUSE_MAPCOUNT) {
+		for (unsigned i = 0; i < folio_nr_pages(f); i++)
+			most = PL_MAX(most, folio_page((struct folio *)f, i)->_mapcount);
+		most += f->page._entire_mapcount;
+		*why = most == 1 ? "anon_reuse=mapcount: no page of the folio is mapped twice"
+				 : "anon_reuse=mapcount: a page of the folio is mapped twice";
+		return most == 1;
+	}
+	switch (w->policy.large_anon_reuse) {
+	case LARGE_REUSE_NEVER:
+		*why = "large_anon_reuse=never: large folios are not reused (cd197c3a2040)";
+		return false;
+	case LARGE_REUSE_MM_ID:
+		if (maps <= 1) {
+			*why = "large_anon_reuse=mm_id: one page mapped, give the folio back";
+			return false;
+		}
+		if (folio_test_large_maybe_mapped_shared(f)) {
+			*why = "large_anon_reuse=mm_id: maybe mapped shared (another mm holds or held a slot)";
+			return false;
+		}
+		if (maps + cache != refs) {
+			*why = "large_anon_reuse=mm_id: references other than this mm's mappings";
+			return false;
+		}
+		*why = "large_anon_reuse=mm_id: one mm maps it and every reference is a mapping";
+		return true;
+	default:
+		if (maps != 1 || refs - cache != 1) {
+			*why = "large_anon_reuse=refcount: refcount is not 1 (other pages mapped or held)";
+			return false;
+		}
+		*why = "large_anon_reuse=refcount: the last mapped page, nothing else holds it";
+		return true;
+	}
+}
+
 /*
  * wp_can_reuse_anon_folio(): may the faulting process write to this
  * (non-exclusive) anon folio in place?  The whole history of COW is in here.

@@ -174,11 +174,117 @@ void pl_dump_process(FILE *out, const struct world *w, int pid)
 		dump_mm(out, w, t->mm);
 }
 
+/*
+ * Large anon folios mapped by PTEs, page by page: which mms map each page,
+ * which pages are PG_anon_exclusive, the MM-id slots and the "maybe mapped
+ * shared" bit, and what a write fault on a page that is not exclusive would
+ * do under this preset -- why a COW copied one page or reused the folio.
+ */
+#define DUMP_MAX_MMS 8
+
+/* The mms (ids) mapping pfn by a present PTE; returns how many, up to max. */
+static int dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max)
+{
+	int n = 0;
+
+	for (int t = 0; t < w->nr_tasks; t++) {
+		struct mm_struct *mm = w->tasks[t]->mm;
+
+		for (int i = 0; mm && i < mm->nr_vmas && n < max; i++) {
+			const struct vm_area_struct *v = &mm->vmas[i];
+
+			for (pl_addr a = v->vm_start; a < v->vm_end; a += PAGE_SIZE) {
+				pte_t *ptep = pl_ptetab_lookup(mm, a) ? pl_pte_lookup(mm, a) : NULL;
+
+				if (ptep && pte_present(*ptep) && !pte_special(*ptep) &&
+				    pte_pfn(*ptep) == pfn) {
+					ids[n++] = mm->id;
+					break;
+				}
+			}
+		}
+	}
+	return n;
+}
+
+static void dump_large_folio(FILE *out, const struct world *w, const struct folio *f)
+{
+	const struct page *h = &f->page;
+	const char *why;
+	bool reuse = pl_wp_large_anon_would_reuse(w, f, &why);
+
+	fprintf(out, "large folio %u: order %u (%lu kB) anon, ref %u, mapcount %d, pincount %d\n",
+		folio_pfn(f), h->order, (unsigned long)(folio_size(f) >> 10), h->_refcount,
+		folio_mapcount(f), h->_pincount);
+	fprintf(out, "  mm ids:");
+	for (int i = 0; i < 2; i++)
+		if (h->_mm_id[i])
+			fprintf(out, "%s slot %d mm %u (%d maps)", i ? "," : "", i, h->_mm_id[i],
+				h->_mm_id_mapcount[i]);
+		else
+			fprintf(out, "%s slot %d free", i ? "," : "", i);
+	fprintf(out, "%s\n", folio_test_large_maybe_mapped_shared(f) ? ", maybe mapped shared"
+								     : ", mapped by one mm");
+	for (unsigned i = 0; i < folio_nr_pages(f); i++) {
+		const struct page *p = h + i;
+		uint32_t ids[DUMP_MAX_MMS];
+		int n = dump_mms_mapping(w, folio_pfn(f) + i, ids, DUMP_MAX_MMS);
+
+		fprintf(out, "  page %u pfn %u: ", i, folio_pfn(f) + i);
+		if (!n) {
+			fprintf(out, "unmapped\n");
+			continue;
+		}
+		fprintf(out, "%s mm", n > 1 ? "shared by" : "mapped by");
+		for (int j = 0; j < n; j++)
+			fprintf(out, "%s%u", j ? "," : " ", ids[j]);
+		fprintf(out, ", %s \"%s\"\n", (p->flags & PG_anon_exclusive) ? "exclusive (a write reuses it)"
+									: "not exclusive",
+			pl_token_text(w, p->token));
+	}
+	fprintf(out, "  write fault on a page not exclusive: %s (%s)\n",
+		reuse ? "reuse the folio" : "copy that page", why);
+}
+
+void pl_dump_large_folios(FILE *out, const struct world *w)
+{
+	pl_pfn seen[64];
+	int nseen = 0;
+
+	for (int t = 0; t < w->nr_tasks; t++) {
+		struct mm_struct *mm = w->tasks[t]->mm;
+
+		for (int i = 0; mm && i < mm->nr_vmas; i++) {
+			const struct vm_area_struct *v = &mm->vmas[i];
+
+			for (pl_addr a = v->vm_start; a < v->vm_end; a += PAGE_SIZE) {
+				pte_t *ptep = pl_ptetab_lookup(mm, a) ? pl_pte_lookup(mm, a) : NULL;
+				const struct folio *f;
+				bool dup = false;
+
+				if (!ptep || !pte_present(*ptep) || pte_special(*ptep))
+					continue;
+				f = pfn_folio(w, pte_pfn(*ptep));
+				if (!folio_test_large(f) || !folio_test_anon(f) ||
+				    folio_test_hugetlb(f))
+					continue;
+				for (int k = 0; k < nseen && !dup; k++)
+					dup = seen[k] == folio_pfn(f);
+				if (dup || nseen == (int)(sizeof(seen) / sizeof(seen[0])))
+					continue;
+				seen[nseen++] = folio_pfn(f);
+				dump_large_folio(out, w, f);
+			}
+		}
+	}
+}
+
 void pl_dump_world(FILE *out, const struct world *w)
 {
 	fprintf(out, "world: preset %s, step %llu\n", w->preset, (unsigned long long)w->step);
 	for (int i = 0; i < w->nr_tasks; i++)
 		pl_dump_process(out, w, w->tasks[i]->pid);
+	pl_dump_large_folios(out, w);
 	for (int i = 0; i < w->nr_files; i++)
 		pl_dump_file(out, w, w->files[i]->id);
 	for (int i = 0; i < w->nr_pins; i++)

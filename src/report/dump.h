@@ -11,5 +11,7 @@ void pl_dump_world(FILE *out, const struct world *w);
 void pl_dump_process(FILE *out, const struct world *w, int pid);
 void pl_dump_file(FILE *out, const struct world *w, int id);
 void pl_dump_pinset(FILE *out, const struct world *w, int id);
+/* Each PTE-mapped large anon folio page by page: who maps it, exclusivity, MM ids. */
+void pl_dump_large_folios(FILE *out, const struct world *w);
 
 #endif
