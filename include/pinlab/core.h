@@ -170,7 +170,13 @@ struct page {
 	uint16_t _mm_id[2];
 	int16_t _mm_id_mapcount[2];
 	uint8_t order;
-	uint8_t pad;
+	/*
+	 * Head only, the checker's bookkeeping, not kernel state: set when the
+	 * folio is allocated or a page of it other than the head changes
+	 * (_mapcount, flags), cleared by a scan that found the folio sound
+	 * (check.c).  Lets the checker skip unchanged tail pages.
+	 */
+	uint8_t chk_dirty;
 };
 
 struct folio {
@@ -282,6 +288,8 @@ struct pl_file {
 	uint32_t cap;
 	pl_pfn *cache;		/* page cache: index -> folio head pfn (PL_PFN_NONE = absent) */
 	pl_token *disk;		/* on-disk contents (ext4); tmpfs keeps none */
+	/* every slot ever filled lies in [cache_lo, cache_hi) (for the checker) */
+	uint32_t cache_lo, cache_hi;
 	bool unlinked;
 	uint8_t huge_order;	/* hugetlbfs: page order of its folios, 9 or 18; else 0 */
 };
@@ -604,6 +612,12 @@ struct world {
 	/* the checker's per-pfn scratch tally, kept between scans (check.c) */
 	void *check_tally;
 	size_t check_tally_cap;		/* entries */
+	uint32_t *check_list;		/* pfns whose tally entry is in use, this scan or last */
+	size_t check_nr, check_cap;
+	bool check_list_lost;		/* an append failed: clear the whole tally next scan */
+	bool check_full;		/* --check=full: every page of every folio, every scan */
+	bool check_policy_valid;	/* check_policy holds the policy of the last scan */
+	struct pl_policy check_policy;
 };
 
 /* ---------------------------------------------------------------------------

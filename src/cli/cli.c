@@ -111,6 +111,11 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			o->max_steps = u;
 		else
 			o->max_pages = u;
+	} else if ((allowed & CLI_CHECK) && !strncmp(a, "--check=", 8)) {
+		if (strcmp(a + 8, "full") && strcmp(a + 8, "changed"))
+			return cli_usage_error(cmd, "--check expects full or changed, found '%s'",
+					       a + 8);
+		o->check_full = !strcmp(a + 8, "full");
 	} else if ((allowed & CLI_AT) && !strcmp(a, "--at")) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;

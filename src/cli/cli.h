@@ -55,6 +55,7 @@ enum {
 	CLI_LIST	= 1u << 8,	/* --list */
 	CLI_KERNEL	= 1u << 9,	/* --kernel K */
 	CLI_LIMITS	= 1u << 10,	/* --max-steps N, --max-pages N */
+	CLI_CHECK	= 1u << 11,	/* --check=full|changed */
 };
 
 #define CLI_MAX_SETS 32
@@ -70,6 +71,7 @@ struct cli_opts {
 	bool trace;
 	int at;				/* 0: not given */
 	uint64_t max_steps, max_pages;	/* 0: not given (the executor's defaults) */
+	bool check_full;		/* --check=full: the checker rescans everything */
 	bool allow_swapfile;
 	bool list;
 	const char *kernel;		/* --kernel K, NULL: not given */

@@ -18,7 +18,7 @@
 static const char run_usage[] =
 	"usage: pinlab run PATH... [--preset P | --all-presets] [--backing B]\n"
 	"                  [--set knob=value]... [--format table|ktap|json] [--trace]\n"
-	"                  [--max-steps N] [--max-pages N]\n"
+	"                  [--max-steps N] [--max-pages N] [--check=full|changed]\n"
 	"\n"
 	"Run scenarios against the model.  PATH is a .pin file, a directory searched\n"
 	"recursively for *.pin files (sorted), or - for standard input (named <stdin>\n"
@@ -39,6 +39,10 @@ static const char run_usage[] =
 	"                    and the folios it changed (\"# \" lines in KTAP; on stderr\n"
 	"                    with --format json)\n"
 	CLI_LIMITS_HELP
+	"  --check=full      after each step, re-check every page of every folio and\n"
+	"                    every page-cache slot (slow; the checker's own test);\n"
+	"                    default --check=changed: the pages a step changed or maps\n"
+	"                    (same violations, cost follows the work done)\n"
 	"\n"
 	"backings: base (anon) swapped thp-2048k (thp) thp-swapped-2048k hugetlb-2048k\n"
 	"  (hugetlb) hugetlb-1048576k zeropage huge-zeropage memfd tmpfile local-tmpfile\n"
@@ -51,7 +55,7 @@ static const char run_usage[] =
 	"memory\") or a limit reached (\"pinlab: limit: ...\")\n";
 
 #define RUN_OPTIONS (CLI_PRESET | CLI_ALL | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_TRACE | \
-		     CLI_LIMITS)
+		     CLI_LIMITS | CLI_CHECK)
 
 static const char check_usage[] =
 	"usage: pinlab check PATH...\n"
@@ -97,6 +101,7 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 		.preset = preset, .sets = o->sets, .nr_sets = o->nr_sets,
 		.hooks = o->trace ? &c->hooks : NULL,
 		.max_steps = o->max_steps, .max_pages = o->max_pages,
+		.check_full = o->check_full,
 	};
 	struct pl_result r;
 	int ret;

@@ -46,6 +46,20 @@
  *
  * Violations are deduplicated per step on (invariant, pid, addr, pfn) and
  * capped at PL_MAX_VIOLATIONS per world.
+ *
+ * Cost follows the work done, not the memory declared (--check=changed, the
+ * default).  Page tables, pinners and swap are walked whole (they hold only
+ * what a scenario touched); the per-pfn tally is sparse (w->check_list: only
+ * entries written are cleared); a file's slots are read only in the range
+ * ever filled; the memmap walk visits one struct page per folio or free
+ * block, and reads the other pages of a folio only when one of them changed
+ * since the last scan (head->chk_dirty, set by pl_page_changed() and by
+ * allocation) or is mapped now or was at the last scan.  A page skipped is
+ * one a scan already found sound and nothing wrote since, so the violations,
+ * and their order, are those of the full walk.  w->check_full (--check=full)
+ * reads everything every time; tests/cli/check_modes.sh compares the two on
+ * the whole catalog.  State broken by hand, past pl_page_changed(), is seen
+ * by the full walk only (tests/unit/check_detects.c).
  */
 #include "internal.h"
 
@@ -312,7 +326,9 @@ struct pl_tally {
 	uint32_t pmds;		/* head: PMD leaves mapping the folio */
 	uint32_t wpmds;		/* ... of them writable */
 	uint32_t held;		/* head: pages active pinners list in this folio */
+	uint32_t fptes;		/* head: PTEs mapping any page of the folio */
 	uint8_t flags;		/* TALLY_* */
+	uint8_t listed;		/* the pfn is on w->check_list */
 };
 
 struct chk {
@@ -323,7 +339,16 @@ struct chk {
 	uint32_t hugetlb_used;	/* live 2 MiB hugetlb folios seen */
 	uint32_t hugetlb_1g_used; /* live 1 GiB hugetlb folios seen */
 	bool report;		/* false: only tally (pl_expected_refcount) */
+	bool sparse;		/* t is the world's tally, reset through w->check_list */
 	int found;		/* violations added by this scan */
+	uint64_t hits;		/* chk_report() calls, duplicates included */
+	/*
+	 * The folio chk_memmap() is at: its listed pfns (sorted), and whether
+	 * every one of its pages is to be read (see chk_pages_all()).
+	 */
+	const uint32_t *fl;
+	size_t fn;
+	bool fall;
 	/* the mm being walked */
 	struct mm_struct *mm;
 	int pid;
@@ -336,6 +361,7 @@ static void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, p
 	const struct pl_invariant *inv;
 	va_list ap;
 
+	c->hits++;
 	if (!c->report)
 		return;
 	inv = pl_invariant_find(name);
@@ -344,6 +370,35 @@ static void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, p
 	if (violation_add(c->w, inv, pid, addr, pfn, fmt, ap))
 		c->found++;
 	va_end(ap);
+}
+
+/*
+ * The tally entry of pfn, for writing.  In the world's tally every entry
+ * written is listed, so the next scan clears only those (and a 1 GiB folio's
+ * 262,144 entries are never touched unless something maps its pages).
+ */
+static struct pl_tally *tally(struct chk *c, pl_pfn pfn)
+{
+	struct world *w = c->w;
+	struct pl_tally *t = &c->t[pfn];
+
+	if (!c->sparse || t->listed)
+		return t;
+	if (w->check_nr == w->check_cap) {
+		size_t cap = w->check_cap ? 2 * w->check_cap : 256;
+		uint32_t *l = realloc(w->check_list, cap * sizeof(*l));
+
+		if (!l) {
+			/* unlisted: the next scan clears the whole tally instead */
+			w->check_list_lost = true;
+			return t;
+		}
+		w->check_list = l;
+		w->check_cap = cap;
+	}
+	w->check_list[w->check_nr++] = pfn;
+	t->listed = 1;
+	return t;
 }
 
 /* The struct page of pfn, or NULL if pfn lies outside the memmap. */
@@ -634,11 +689,12 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 	if (h->_refcount == 0)
 		chk_report(c, "no-free-mapped", c->pid, addr, pfn,
 			   "PTE maps a folio with refcount 0");
-	c->t[pfn].ptes++;
+	tally(c, pfn)->ptes++;
 	if (pte_write(pte))
-		c->t[pfn].wptes++;
+		tally(c, pfn)->wptes++;
+	tally(c, head)->fptes++;
 	if (pte_dirty(pte))
-		c->t[head].flags |= TALLY_DIRTY_MAP;
+		tally(c, head)->flags |= TALLY_DIRTY_MAP;
 	if (vma)
 		chk_mapping(c, vma, addr, pte, h, head, pfn, "PTE");
 }
@@ -700,11 +756,11 @@ static void chk_pmd(struct chk *c, pl_addr addr, pmd_t pmd, bool pud)
 			   !(h->flags & PG_hugetlb)))
 		chk_report(c, "pmd-maps-pmd-folio", c->pid, addr, pfn,
 			   "PUD leaf outside a 1 GiB hugetlb vma, or of a non-hugetlb folio");
-	c->t[head].pmds++;
+	tally(c, head)->pmds++;
 	if (pte_write(pmd))
-		c->t[head].wpmds++;
+		tally(c, head)->wpmds++;
 	if (pte_dirty(pmd))
-		c->t[head].flags |= TALLY_DIRTY_MAP;
+		tally(c, head)->flags |= TALLY_DIRTY_MAP;
 	if (vma && pfn == head && h->order == order)
 		chk_mapping(c, vma, addr, pmd, h, head, pfn, lvl);
 }
@@ -783,9 +839,13 @@ static void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
  */
 static void chk_file(struct chk *c, const struct pl_file *f)
 {
+	/* only filemap_add_folio() fills slots, and it widens [cache_lo, cache_hi) */
+	uint32_t lo = c->w->check_full ? 0 : PL_MIN(f->cache_lo, f->cap);
+	uint32_t hi = c->w->check_full ? f->cap : PL_MIN(f->cache_hi, f->cap);
+
 	if (!f->cache)
 		return;
-	for (uint32_t idx = 0; idx < f->cap; idx++) {
+	for (uint32_t idx = lo; idx < hi; idx++) {
 		pl_pfn pfn = f->cache[idx], head;
 		struct page *h;
 
@@ -807,7 +867,7 @@ static void chk_file(struct chk *c, const struct pl_file *f)
 			chk_report(c, "pagecache-consistent", 0, 0, pfn,
 				   "file %d index %u: folio %u has mapping %u index %u order %u",
 				   f->id, idx, head, h->mapping, h->index, (unsigned)h->order);
-		c->t[head].flags |= TALLY_IN_CACHE;
+		tally(c, head)->flags |= TALLY_IN_CACHE;
 	}
 }
 
@@ -822,7 +882,7 @@ static bool pinset_page_held(const struct pl_pinset *ps, uint32_t i)
 
 static void tally_pinsets(struct chk *c)
 {
-	const struct world *w = c->w;
+	struct world *w = c->w;
 
 	for (int n = 0; n < w->nr_pins; n++) {
 		const struct pl_pinset *ps = w->pins[n];
@@ -835,7 +895,7 @@ static void tally_pinsets(struct chk *c)
 			if (!pinset_page_held(ps, i) || chk_is_zero(w, pfn))
 				continue;
 			if (chk_head(w, pfn, &head))
-				c->t[head].held++;
+				tally(c, head)->held++;
 		}
 	}
 }
@@ -1046,6 +1106,46 @@ static void chk_swap(struct chk *c)
  * Folios.
  */
 
+/*
+ * The pages of the folio at c->fl a per-page rule must read, in ascending
+ * order: all of them when c->fall, else the head and the pages whose tally
+ * entry is listed (mapped now or at the last scan).  A page left out is one
+ * that no write changed since a scan read it and found it sound, with no
+ * mapping then or now, so a rule would find it as sound again: the
+ * violations found, and their order, are the full walk's.
+ */
+struct pages {
+	const uint32_t *l;
+	size_t n, k;
+	pl_pfn head;
+	unsigned i, nr;
+	bool all;
+};
+
+static struct pages pages_of(const struct chk *c, pl_pfn head, const struct page *h)
+{
+	struct pages it = { .l = c->fl, .n = c->fn, .head = head, .nr = 1u << h->order,
+			    .all = c->fall };
+
+	return it;
+}
+
+static bool pages_next(struct pages *it, unsigned *i)
+{
+	if (it->all || it->i == 0) {
+		if (it->i >= it->nr)
+			return false;
+		*i = it->i++;
+		return true;
+	}
+	while (it->k < it->n && it->l[it->k] <= it->head)
+		it->k++;
+	if (it->k >= it->n)
+		return false;
+	*i = it->l[it->k++] - it->head;
+	return true;
+}
+
 /* Pin weight of one outstanding pin on this folio in this era. */
 static uint64_t pin_weight(const struct world *w, const struct page *h)
 {
@@ -1059,11 +1159,9 @@ static uint64_t folio_expected(const struct chk *c, pl_pfn head, const struct pa
 			       uint64_t *maps)
 {
 	unsigned nr = 1u << h->order;
-	uint64_t ptes = 0, exp;
+	uint64_t exp;
 
-	for (unsigned i = 0; i < nr; i++)
-		ptes += c->t[head + i].ptes;
-	*maps = ptes + c->t[head].pmds;
+	*maps = (uint64_t)c->t[head].fptes + c->t[head].pmds;
 	exp = *maps;
 	/* the page cache holds one reference per page; hugetlb one per folio */
 	if (c->t[head].flags & TALLY_IN_CACHE)
@@ -1082,9 +1180,9 @@ static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
 {
 	const struct world *w = c->w;
 	const struct pl_tally *th = &c->t[head];
-	unsigned nr = 1u << h->order;
 	int64_t mapcount = h->_entire_mapcount;
 	uint64_t maps, exp = folio_expected(c, head, h, &maps);
+	unsigned i;
 
 	/*
 	 * refcount-balance: _refcount equals, exactly, one per PTE and per PMD
@@ -1111,7 +1209,7 @@ static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
 		chk_report(c, "mapcount-balance", 0, 0, head,
 			   "_entire_mapcount %d, %u PMD leaves map the folio", h->_entire_mapcount,
 			   th->pmds);
-	for (unsigned i = 0; i < nr; i++) {
+	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
 		const struct page *p = h + i;
 
 		mapcount += p->_mapcount;
@@ -1172,16 +1270,12 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 {
 	const struct world *w = c->w;
 	const struct pl_tally *th = &c->t[head];
-	unsigned nr = 1u << h->order;
 	bool anon = (h->flags & PG_anon) != 0, ksm = (h->flags & PG_ksm) != 0;
 	bool hugetlb = (h->flags & PG_hugetlb) != 0;
-	uint64_t folio_maps = 0;
+	uint64_t folio_maps = (uint64_t)th->fptes + th->pmds;
+	unsigned i;
 
-	for (unsigned i = 0; i < nr; i++)
-		folio_maps += c->t[head + i].ptes;
-	folio_maps += th->pmds;
-
-	for (unsigned i = 0; i < nr; i++) {
+	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
 		const struct page *p = h + i;
 		uint32_t maps = c->t[head + i].ptes + th->pmds;
 		uint32_t wmaps = c->t[head + i].wptes + th->wpmds;
@@ -1233,7 +1327,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 	 * FOLL_PIN never lands on it -- unsharing copies it out first.
 	 */
 	if (ksm) {
-		for (unsigned i = 0; i < nr; i++) {
+		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
 			if (!PageAnonExclusive(h + i))
 				continue;
 			chk_report(c, "ksm-never-exclusive", 0, 0, head + i,
@@ -1326,6 +1420,7 @@ static void chk_folio_links(struct chk *c, pl_pfn head, const struct page *h)
 static void chk_folio(struct chk *c, pl_pfn head, const struct page *h)
 {
 	const struct world *w = c->w;
+	unsigned i;
 
 	chk_folio_counts(c, head, h);
 	if (h->flags & PG_zero) {
@@ -1340,7 +1435,7 @@ static void chk_folio(struct chk *c, pl_pfn head, const struct page *h)
 				   "zero page holds %u pins, _pincount %d", (unsigned)h->gup_pins,
 				   h->_pincount);
 		/* zero-page-readonly, the flags half (stated in chk_zero_mapping()) */
-		for (unsigned i = 0; i < (1u << h->order); i++) {
+		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
 			if (!(h[i].flags & (PG_anon | PG_ksm | PG_anon_exclusive)))
 				continue;
 			chk_report(c, "zero-page-readonly", 0, 0, head + i,
@@ -1384,7 +1479,8 @@ static unsigned chk_memmap_folio(struct chk *c, pl_pfn pfn, const struct page *p
 		return 0;
 	}
 	nr = 1u << p->order;
-	for (unsigned i = 1; i < nr; i++) {
+	/* tails are written only through pl_page_changed() or a new folio */
+	for (unsigned i = 1; c->fall && i < nr; i++) {
 		const struct page *t = p + i;
 
 		if ((t->flags & (PG_head | PG_free)) || !(t->flags & PG_tail) || t->head != pfn) {
@@ -1397,13 +1493,38 @@ static unsigned chk_memmap_folio(struct chk *c, pl_pfn pfn, const struct page *p
 	return nr;
 }
 
-static void chk_memmap(struct chk *c)
+static int cmp_pfn(const void *a, const void *b)
 {
-	const struct world *w = c->w;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Whether every page of the folio at pfn is read this scan: in --check=full,
+ * after a policy change, when a page other than the head changed (or the
+ * folio is new: p->chk_dirty), and when two PMD leaves map it (then every
+ * page counts as mapped twice).
+ */
+static bool chk_pages_all(const struct chk *c, bool policy_changed, pl_pfn pfn,
+			  const struct page *p)
+{
+	return c->w->check_full || c->w->check_list_lost || policy_changed || p->chk_dirty ||
+	       c->t[pfn].pmds >= 2;
+}
+
+static void chk_memmap(struct chk *c, bool policy_changed)
+{
+	struct world *w = c->w;
+	const uint32_t *l = w->check_list;
+	size_t n = w->check_list_lost ? 0 : w->check_nr, k = 0;
 	pl_pfn pfn = 1;
 
+	if (n)
+		qsort(w->check_list, n, sizeof(*w->check_list), cmp_pfn);
 	while (pfn < w->next_pfn) {
-		const struct page *p = pfn_to_page(w, pfn);
+		struct page *p = pfn_to_page(w, pfn);
+		uint64_t hits = c->hits;
 		unsigned nr;
 
 		if (p->flags & PG_free) {
@@ -1417,6 +1538,18 @@ static void chk_memmap(struct chk *c)
 			pfn = (pl_pfn)PL_MIN((uint64_t)pfn + (1u << order), (uint64_t)w->next_pfn);
 			continue;
 		}
+		/* the listed pfns of this folio: l[k .. k + c->fn) */
+		while (k < n && l[k] < pfn)
+			k++;
+		c->fl = l + k;
+		c->fn = 0;
+		if (p->flags & PG_head) {
+			uint64_t end = (uint64_t)pfn + (1u << PL_MIN(p->order, HPAGE_PUD_ORDER));
+
+			while (k + c->fn < n && l[k + c->fn] < end)
+				c->fn++;
+		}
+		c->fall = chk_pages_all(c, policy_changed, pfn, p);
 		nr = chk_memmap_folio(c, pfn, p);
 		if (!nr) {
 			/* skip the rest of a broken folio: its tails were reported */
@@ -1426,6 +1559,9 @@ static void chk_memmap(struct chk *c)
 			continue;
 		}
 		chk_folio(c, pfn, p);
+		/* sound: its unchanged pages need not be read again */
+		if (c->hits == hits)
+			p->chk_dirty = 0;
 		pfn += nr;
 	}
 }
@@ -1433,27 +1569,74 @@ static void chk_memmap(struct chk *c)
 /* ---------------------------------------------------------------------------
  * The scan.
  */
+/*
+ * The world's per-pfn tally, ready for a scan: grown to the memmap, and the
+ * entries the last scan wrote cleared.  An entry the last scan wrote stays
+ * listed (empty) for this one, so the pages that lost their last mapping
+ * are read once more.  Only listed entries are ever non-zero, so a scan
+ * costs what is mapped, not the size of the memmap.
+ */
+static bool tally_reset(struct world *w)
+{
+	struct pl_tally *t = w->check_tally;
+	size_t keep = 0;
+
+	if (w->check_tally_cap < (size_t)w->next_pfn + 1) {
+		/* calloc: fresh zero memory, touched only where written */
+		size_t cap = PL_MAX((size_t)w->next_pfn + 1, 2 * w->check_tally_cap);
+		struct pl_tally *nt = calloc(cap, sizeof(*nt));
+
+		if (!nt)
+			return false;
+		if (t && w->check_list_lost)
+			memcpy(nt, t, w->check_tally_cap * sizeof(*t));
+		else
+			for (size_t i = 0; i < w->check_nr; i++)
+				nt[w->check_list[i]] = t[w->check_list[i]];
+		free(t);
+		w->check_tally = t = nt;
+		w->check_tally_cap = cap;
+	}
+	if (w->check_list_lost) {
+		memset(t, 0, w->check_tally_cap * sizeof(*t));
+		w->check_nr = 0;
+		w->check_list_lost = false;
+		return true;
+	}
+	for (size_t i = 0; i < w->check_nr; i++) {
+		uint32_t pfn = w->check_list[i];
+		struct pl_tally *e = &t[pfn];
+		bool used = e->ptes || e->wptes || e->pmds || e->wpmds || e->held || e->fptes ||
+			    e->flags;
+
+		memset(e, 0, sizeof(*e));
+		if (used) {
+			e->listed = 1;
+			w->check_list[keep++] = pfn;
+		}
+	}
+	w->check_nr = keep;
+	return true;
+}
+
 static bool chk_begin(struct chk *c, struct world *w, bool report)
 {
 	memset(c, 0, sizeof(*c));
 	c->w = w;
 	c->report = report;
 	/*
-	 * The per-pfn tally is reused from scan to scan: a world with 1 GiB
-	 * hugetlb folios has hundreds of thousands of pfns, and a fresh
-	 * calloc()/free() per step would spend its time in page faults.
+	 * A scan that reports uses the world's tally, kept from scan to scan
+	 * (see tally_reset()); pl_expected_refcount() counts in one of its
+	 * own, so it leaves the checker's record of the last scan alone.
 	 */
-	if (w->check_tally_cap < (size_t)w->next_pfn + 1) {
-		size_t cap = (size_t)w->next_pfn + 1;
-		void *t = realloc(w->check_tally, cap * sizeof(*c->t));
-
-		if (!t)
+	c->sparse = report;
+	if (report) {
+		if (!tally_reset(w))
 			return false;
-		w->check_tally = t;
-		w->check_tally_cap = cap;
+		c->t = w->check_tally;
+	} else {
+		c->t = calloc((size_t)w->next_pfn + 1, sizeof(*c->t));
 	}
-	c->t = w->check_tally;
-	memset(c->t, 0, ((size_t)w->next_pfn + 1) * sizeof(*c->t));
 	c->swap_ptes = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_ptes));
 	c->swap_excl = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_excl));
 	return c->t && c->swap_ptes && c->swap_excl;
@@ -1461,7 +1644,8 @@ static bool chk_begin(struct chk *c, struct world *w, bool report)
 
 static void chk_end(struct chk *c)
 {
-	/* c->t belongs to the world (check_tally) */
+	if (!c->sparse)
+		free(c->t);	/* else it belongs to the world (check_tally) */
 	free(c->swap_ptes);
 	free(c->swap_excl);
 }
@@ -1501,6 +1685,7 @@ static void chk_collect(struct chk *c)
  */
 int pl_check_world(struct world *w)
 {
+	bool policy_changed;
 	struct chk c;
 
 	if (!chk_begin(&c, w, true)) {
@@ -1509,9 +1694,13 @@ int pl_check_world(struct world *w)
 		w->oom = 1;
 		return 0;
 	}
+	policy_changed = !w->check_policy_valid ||
+			 memcmp(&w->check_policy, &w->policy, sizeof(w->policy)) != 0;
+	w->check_policy = w->policy;
+	w->check_policy_valid = true;
 	chk_collect(&c);
 	chk_swap(&c);
-	chk_memmap(&c);
+	chk_memmap(&c, policy_changed);
 	for (int i = 0; i < w->nr_pins; i++)
 		if (w->pins && w->pins[i] && w->pins[i]->active)
 			chk_pinset(&c, w->pins[i]);

@@ -157,6 +157,13 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 		return NULL;	/* pool empty or out of model memory */
 	PL_BUG_ON(folio_nr_pages(folio) != nr);
 	PL_BUG_ON(pl_filemap_cache_refs(folio) != 1);
+	if (file->cache_lo == file->cache_hi) {
+		file->cache_lo = base;
+		file->cache_hi = base + nr;
+	} else {
+		file->cache_lo = PL_MIN(file->cache_lo, base);
+		file->cache_hi = PL_MAX(file->cache_hi, base + nr);
+	}
 	for (uint32_t i = 0; i < nr; i++) {
 		folio_page(folio, i)->token = file->disk[base + i];
 		file->cache[base + i] = folio_pfn(folio);

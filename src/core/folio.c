@@ -190,6 +190,7 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 		pg->flags = i ? PG_tail : PG_head;
 	}
 	pfn_to_page(w, pfn)->order = (uint8_t)order;
+	pfn_to_page(w, pfn)->chk_dirty = 1;	/* the checker reads every page once */
 	w->nr_alloc_pages += nr;
 	return pfn;
 }
@@ -435,6 +436,7 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	unsigned nr = folio_nr_pages(f);
 
 	f->page.flags |= PG_anon;
+	f->page.chk_dirty = 1;
 	if (w->zone_movable && !folio_test_hugetlb(f))
 		f->page.flags |= PG_movable;	/* FOLL_LONGTERM must migrate it first */
 	f->page.mapping = vma->anon_vma;
@@ -443,7 +445,7 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
 	else	/* every page of a PTE-mapped (m)THP gets its PTE */
 		for (unsigned i = 0; i < nr; i++)
-			pl_atomic_add_int(w, &folio_page(f, i)->_mapcount, 1);
+			pl_page_mapcount_add(w, folio_page(f, i), 1);
 	folio_add_large_mapcount(f, vma->vm_mm_id, pmd ? 1 : (int)nr);
 	/* RMAP_EXCLUSIVE: every fresh anon page is exclusive (knob anon_exclusive). */
 	if (exclusive && w->policy.anon_exclusive) {
@@ -457,7 +459,7 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p,
 			     const struct vm_area_struct *vma, bool exclusive)
 {
-	pl_atomic_add_int(w, &p->_mapcount, 1);
+	pl_page_mapcount_add(w, p, 1);
 	folio_add_large_mapcount(f, vma->vm_mm_id, 1);
 	if (exclusive && w->policy.anon_exclusive)
 		pl_page_flags_set(w, p, PG_anon_exclusive);
@@ -466,7 +468,7 @@ void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p,
 void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p,
 			     const struct vm_area_struct *vma)
 {
-	pl_atomic_add_int(w, &p->_mapcount, 1);
+	pl_page_mapcount_add(w, p, 1);
 	folio_add_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
@@ -480,7 +482,7 @@ void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p,
 			   const struct vm_area_struct *vma)
 {
 	PL_BUG_ON(p->_mapcount <= 0);
-	pl_atomic_add_int(w, &p->_mapcount, -1);
+	pl_page_mapcount_add(w, p, -1);
 	folio_sub_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
@@ -528,7 +530,7 @@ int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bo
 		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
 	} else {
 		pl_page_flags_clear(w, excl, PG_anon_exclusive);
-		pl_atomic_add_int(w, &p->_mapcount, 1);
+		pl_page_mapcount_add(w, p, 1);
 	}
 	folio_add_large_mapcount(f, dst_vma->vm_mm_id, 1);
 	return 0;

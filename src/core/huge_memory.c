@@ -137,7 +137,7 @@ int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struc
 				    _PAGE_SOFT_DIRTY | _PAGE_UFFD_WP | _PAGE_PROTNONE);
 
 		t->pte[i] = pfn_pte(folio_pfn(f) + i, bits);
-		pl_atomic_add_int(w, &folio_page(f, i)->_mapcount, 1);
+		pl_page_mapcount_add(w, folio_page(f, i), 1);
 	}
 	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
 	folio_remap_pmd_as_ptes(f, vma, HPAGE_PMD_NR);
@@ -190,6 +190,7 @@ int split_folio(struct world *w, struct folio *f)
 		p->_pincount = 0;
 		p->swap = 0;
 		p->gup_gets = p->gup_pins = p->gup_holder = 0;
+		p->chk_dirty = 1;
 	}
 	/* a subpage nobody maps any more is freed at once */
 	for (unsigned i = 0; i < nr; i++) {

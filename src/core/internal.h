@@ -99,15 +99,36 @@ static inline void pl_atomic_add_int(struct world *w, int32_t *v, int32_t d)
 	pl_sync(w, PL_SYNC_ATOMIC, v);
 	*v += d;
 }
+/*
+ * pl_page_changed(): a page's own fields (_mapcount, flags) changed.  The
+ * checker re-reads the tail pages of a large folio only when its head says
+ * one of them changed since the last scan (check.c), so every write to a
+ * page's _mapcount or flags goes through the helpers below.
+ */
+static inline void pl_page_changed(const struct world *w, struct page *p, uint32_t f)
+{
+	/* a head is always read; of its flags, PG_anon and PG_ksm rule its tails */
+	if (p->flags & PG_tail)
+		pfn_to_page(w, p->head)->chk_dirty = 1;
+	else if (f & (PG_anon | PG_ksm))
+		p->chk_dirty = 1;
+}
 static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f)
 {
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
 	p->flags |= f;
+	pl_page_changed(w, p, f);
 }
 static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t f)
 {
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
 	p->flags &= ~f;
+	pl_page_changed(w, p, f);
+}
+static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t d)
+{
+	pl_atomic_add_int(w, &p->_mapcount, d);
+	pl_page_changed(w, p, 0);
 }
 
 /* ---------------------------------------------------------------------------

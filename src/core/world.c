@@ -146,6 +146,7 @@ void pl_world_free(struct world *w)
 	free(w->tokens);
 	free(w->violations);
 	free(w->check_tally);
+	free(w->check_list);
 	free(w);
 }
 

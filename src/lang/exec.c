@@ -1666,8 +1666,10 @@ static int x_start(struct exec *x)
 	}
 	if (be->on_event)
 		be->on_event(be, x_event, x);
-	if (be->world && be->world(be))
+	if (be->world && be->world(be)) {
 		be->world(be)->max_pages = x_max(x->o->max_pages, PL_EXEC_MAX_PAGES_DEFAULT);
+		be->world(be)->check_full = x->o->check_full;
+	}
 	x_setup_world(x);
 	return 0;
 }

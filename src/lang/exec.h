@@ -93,6 +93,7 @@ struct pl_exec_opts {
 	const struct pl_exec_hooks *hooks;	/* NULL: none */
 	uint64_t max_steps;		/* executed steps, set-up operations included */
 	uint64_t max_pages;		/* pages the model's world may allocate */
+	bool check_full;		/* the checker rescans everything (world->check_full) */
 };
 
 /**
