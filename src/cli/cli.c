@@ -96,6 +96,15 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 		o->list = true;
 	} else if ((allowed & CLI_SWAPFILE) && !strcmp(a, "--allow-swapfile")) {
 		o->allow_swapfile = true;
+	} else if ((allowed & CLI_HOST) && !strcmp(a, "--lock-timeout")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < 0 || n > 86400)
+			return cli_usage_error(cmd, "--lock-timeout expects seconds (0 to 86400), "
+					       "found '%s'", v);
+		o->lock_timeout = (int)n;
 	} else if ((allowed & CLI_LIMITS) &&
 		   (!strcmp(a, "--max-steps") || !strcmp(a, "--max-pages"))) {
 		unsigned long long u;
@@ -136,6 +145,7 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, stru
 
 	memset(o, 0, sizeof(*o));
 	o->backing_idx = -1;
+	o->lock_timeout = -1;
 	o->args = calloc((size_t)argc + 1, sizeof(*o->args));
 	if (!o->args)
 		return cli_oom();

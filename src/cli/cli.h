@@ -34,7 +34,7 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_explain,
 	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants,
 	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff, cli_cmd_kernels,
-	cli_cmd_guest, cli_cmd_fuzz_diff;
+	cli_cmd_guest, cli_cmd_fuzz_diff, cli_cmd_host;
 
 /* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,6 +56,7 @@ enum {
 	CLI_KERNEL	= 1u << 9,	/* --kernel K */
 	CLI_LIMITS	= 1u << 10,	/* --max-steps N, --max-pages N */
 	CLI_CHECK	= 1u << 11,	/* --check=full|changed */
+	CLI_HOST	= 1u << 12,	/* --lock-timeout S */
 };
 
 #define CLI_MAX_SETS 32
@@ -73,6 +74,7 @@ struct cli_opts {
 	uint64_t max_steps, max_pages;	/* 0: not given (the executor's defaults) */
 	bool check_full;		/* --check=full: the checker rescans everything */
 	bool allow_swapfile;
+	int lock_timeout;		/* --lock-timeout S; -1: not given */
 	bool list;
 	const char *kernel;		/* --kernel K, NULL: not given */
 	char **args;			/* the operands, in order */
@@ -139,6 +141,17 @@ int cli_limit(const struct cli_file *f, const char *preset, int backing, const c
 	"  A run that reaches a limit stops: \"pinlab: limit: FILE [PRESET BACKING]:\n" \
 	"  step N (line L): ...\" on stderr, exit 3 (it has no outcome to compare).\n" \
 	"  Mappings are lazy: only the pages a scenario touches count.\n"
+/* The host options' help text (CLI_HOST). */
+#define CLI_HOST_HELP \
+	"  --lock-timeout S  wait at most S seconds (default 900) for the host lock\n" \
+	"                    another pinlab holds; 0: do not wait\n"
+/*
+ * The host backend for probe/diff/fuzz-diff with the CLI_HOST options,
+ * its lock taken and a killed pinlab's changes put back (docs/host.md).
+ * NULL after a message (exit 3).
+ */
+struct pl_backend *cli_host_backend(const char *cmd, const struct cli_opts *o, int timeout_ms);
+
 /* "pinlab: PATH: what" on stderr, PATH quoted if it needs it (pl_path_put). */
 void cli_path_error(const char *path, const char *what);
 

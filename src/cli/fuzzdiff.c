@@ -52,7 +52,7 @@
 
 static const char fd_usage[] =
 	"usage: pinlab fuzz-diff --seed S --count N [--preset P] [--format table|json]\n"
-	"                        [--keep DIR] [--index I]\n"
+	"                        [--keep DIR] [--index I] [--lock-timeout S]\n"
 	"       pinlab fuzz-diff --seed S --count N --emit DIR\n"
 	"       pinlab fuzz-diff --replay FILE... [--preset P]\n"
 	"\n"
@@ -77,6 +77,7 @@ static const char fd_usage[] =
 	"  --replay FILE...  compare these scenarios (kept ones, or any) as fuzz-diff\n"
 	"                    does: `pinlab diff` compares checks and outcomes only,\n"
 	"                    this every step's errno too; runs each on its first backing\n"
+	CLI_HOST_HELP
 	"  --emit DIR        testing: write every generated scenario to DIR as\n"
 	"                    s<S>-<I>.pin and run nothing\n"
 	"  --test-shrink     testing: run the shrinker on synthetic predicates and\n"
@@ -1344,6 +1345,7 @@ struct fd_opts {
 	bool test_shrink;
 	char **replay;		/* --replay FILE...: argv slice */
 	int nr_replay;
+	struct cli_opts host;	/* the CLI_HOST options (--lock-timeout) */
 };
 
 static int fd_mkdirs(const char *dir)
@@ -1584,6 +1586,7 @@ static int fd_parse(int argc, char **argv, struct fd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->index = -1;
+	o->host.lock_timeout = -1;
 	o->keep = "build/fuzz-diff";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1641,6 +1644,13 @@ static int fd_parse(int argc, char **argv, struct fd_opts *o)
 			o->keep = v;
 		} else if (!strcmp(a, "--emit")) {
 			o->emit = v;
+		} else if (!strcmp(a, "--lock-timeout")) {
+			long n = strtol(v, &end, 10);
+
+			if (errno || end == v || *end || n < 0 || n > 86400)
+				return cli_usage_error("fuzz-diff", "--lock-timeout expects seconds "
+						       "(0 to 86400), found '%s'", v);
+			o->host.lock_timeout = (int)n;
 		} else {
 			return cli_usage_error("fuzz-diff", "unknown option '%s'", a);
 		}
@@ -1669,13 +1679,23 @@ static int cmd_fuzz_diff(int argc, char **argv)
 		snprintf(c.u.release, sizeof(c.u.release), "unknown");
 	c.preset = o.preset ? o.preset : pl_preset_for_kernel(c.u.release)->name;
 	c.model = cli_rec_new(pl_model_backend_new(), true);
-	c.host = cli_rec_new(pl_host_backend_new(FD_TIMEOUT_MS), true);
+	pl_host_catch_signals();
+	if (!o.emit && !o.test_shrink) {
+		struct pl_backend *hb = cli_host_backend("fuzz-diff", &o.host, FD_TIMEOUT_MS);
+
+		if (!hb) {
+			ret = PL_EXIT_INTERNAL;	/* said why */
+			goto out;
+		}
+		c.host = cli_rec_new(hb, true);
+	} else {
+		c.host = cli_rec_new(pl_host_backend_new(FD_TIMEOUT_MS), true);
+	}
 	if (!c.model || !c.host) {
 		fprintf(stderr, "pinlab: out of memory\n");
 		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
-	pl_host_catch_signals();
 	if (o.test_shrink) {
 		ret = fd_test_shrink(&c);
 		goto out;

@@ -182,7 +182,10 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 		cli_files_free(&files);
 		return PL_EXIT_USAGE;
 	}
-	be = pl_recorder_new(pl_host_backend_new(10000), out);
+	be = pl_host_backend_new(10000);
+	if (be)	/* a throw-away guest: nothing to lock or journal */
+		pl_host_lock_options(be, false, 0);
+	be = pl_recorder_new(be, out);
 	if (!be) {
 		cli_files_free(&files);
 		return PL_EXIT_INTERNAL;

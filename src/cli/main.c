@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"                                     model vs this kernel: every disagreement\n"
 	"  probe|diff --kernel K PATH...      the same on kernel image K, booted under qemu\n"
 	"  kernels                            the kernel images --kernel can boot\n"
+	"  host restore                       put back what a killed pinlab changed (root)\n"
 	"  fuzz-diff --seed S --count N [--preset P] [--format table|json] [--keep DIR]\n"
 	"                                     random scenarios, model vs this kernel, shrunk\n"
 	"  demo                               every scenario under ./scenarios x every preset\n"
@@ -62,7 +63,7 @@ static const struct cli_cmd cli_cmd_help = { "help", cmd_help, help_usage };
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_run, &cli_cmd_check, &cli_cmd_show, &cli_cmd_explain, &cli_cmd_demo,
-	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_probe, &cli_cmd_diff, &cli_cmd_kernels, &cli_cmd_guest, &cli_cmd_fuzz_diff, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
+	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_probe, &cli_cmd_diff, &cli_cmd_kernels, &cli_cmd_host, &cli_cmd_guest, &cli_cmd_fuzz_diff, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

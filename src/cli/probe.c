@@ -23,7 +23,7 @@
 
 static const char probe_usage[] =
 	"usage: pinlab probe PATH... [--preset P] [--backing B] [--format table|ktap|json]\n"
-	"                    [--allow-swapfile] [--kernel K]\n"
+	"                    [--allow-swapfile] [--kernel K] [--lock-timeout S]\n"
 	"       pinlab probe --explain-skips\n"
 	"\n"
 	"Run scenarios on the running kernel (the host backend): every scenario process\n"
@@ -36,6 +36,7 @@ static const char probe_usage[] =
 	"  --format F        table (default), ktap or json\n"
 	"  --allow-swapfile  as root, with no swap: add a temporary 64 MiB swapfile in\n"
 	"                    /tmp for the swapped backings (removed at the end)\n"
+	CLI_HOST_HELP
 	"  --explain-skips   list every reason a host run can be skipped\n"
 	"  --kernel K        boot kernel image K under qemu and probe that kernel:\n"
 	"                    K is a version prefix (`pinlab kernels`) or a bzImage path;\n"
@@ -54,7 +55,7 @@ static const char probe_usage[] =
 
 static const char diff_usage[] =
 	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile] [--list]\n"
-	"                   [--kernel K]\n"
+	"                   [--kernel K] [--lock-timeout S]\n"
 	"\n"
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
 	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
@@ -62,6 +63,7 @@ static const char diff_usage[] =
 	"are counted, not compared.  Last line: \"N runs: N agree, N disagree,\n"
 	"N skipped on the host\".\n"
 	"  --allow-swapfile  as for probe: a temporary swapfile for swapped rows\n"
+	CLI_HOST_HELP
 	"  --list            also one line per run: the model's and the host's\n"
 	"                    outcome, and agree, DISAGREE or why the host skipped\n"
 	"  --kernel K        the host is kernel image K booted under qemu (see\n"
@@ -70,8 +72,9 @@ static const char diff_usage[] =
 	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
 	"3 internal error, 130 interrupted\n";
 
-#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE | CLI_KERNEL)
-#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST | CLI_KERNEL)
+#define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE | CLI_KERNEL | \
+		       CLI_HOST)
+#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST | CLI_KERNEL | CLI_HOST)
 
 /* --preset, or the preset whose kernel range holds this machine's release. */
 static const char *probe_preset(const struct cli_opts *o)
@@ -181,9 +184,11 @@ static int cmd_probe(int argc, char **argv)
 			be = cli_kernel_backend(kc);
 		}
 	} else {
-		be = pl_host_backend_new(PROBE_TIMEOUT_MS);
-		if (be)
-			pl_host_allow_swapfile(be, o.allow_swapfile);
+		be = cli_host_backend("probe", &o, PROBE_TIMEOUT_MS);
+		if (!be) {
+			ret = PL_EXIT_INTERNAL;	/* said why */
+			goto out;
+		}
 	}
 	if (!be) {
 		ret = cli_oom();	/* its one failure is calloc() */
@@ -499,14 +504,21 @@ static int cmd_diff(int argc, char **argv)
 		preset = cli_kernel_preset(kc);
 	}
 	model = cli_rec_new(pl_model_backend_new(), false);
-	host = cli_rec_new(kc ? cli_kernel_backend(kc) : pl_host_backend_new(PROBE_TIMEOUT_MS),
-			   false);
+	if (!kc) {
+		struct pl_backend *hb = cli_host_backend("diff", &o, PROBE_TIMEOUT_MS);
+
+		if (!hb) {
+			ret = PL_EXIT_INTERNAL;	/* said why */
+			goto done;
+		}
+		host = cli_rec_new(hb, false);
+	} else {
+		host = cli_rec_new(cli_kernel_backend(kc), false);
+	}
 	if (!model || !host) {
 		ret = cli_oom();
 		goto done;
 	}
-	if (!kc)
-		pl_host_allow_swapfile(rec_of(host)->in, o.allow_swapfile);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 

@@ -23,9 +23,11 @@
  * handler) in workers only.
  */
 #include "backend/host/backend_host.h"
+#include "backend/host/journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/io_uring.h>
 #include <poll.h>
 #include <pthread.h>
@@ -248,6 +250,7 @@ struct w_thread {
 };
 
 struct w_state {
+	pid_t pinlab;		/* the pinlab process: every worker's parent (CLONE_PARENT) */
 	struct w_ring rings[HOST_RINGS];
 	struct w_thread threads[HOST_THREADS];
 };
@@ -504,7 +507,19 @@ static void worker_start(int sock, struct w_state *st, bool from_pinlab)
 		for (int i = 0; i < HOST_RINGS; i++)
 			w_ring_create(&st->rings[i]);
 	}
+	/*
+	 * Dies with pinlab; if pinlab died before the prctl, at once.  The name
+	 * lets a journal replay find a worker that outlived a killed pinlab.
+	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != st->pinlab)
+		_exit(1);
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "plw.%d", (int)st->pinlab);
+		prctl(PR_SET_NAME, name);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = host_on_segv;
 	sa.sa_flags = SA_NODEFER;
@@ -719,14 +734,15 @@ struct host {
 	struct hring rings[HOST_MAX];
 	int nr_rings;
 	int scratch;		/* memfd for reading ring pages; -1 */
-	char dir[64];		/* mkdtemp() dir for ext4 files, "" = none */
 	struct hsetting set[HOST_SETTINGS];	/* journal: restored by end(), newest first */
 	int nr_set;
 	uint64_t pool_max[2];	/* hugetlb pages of 2 MiB, 1 GiB the kernel found at most; 0 = any */
 	int pud_fork;		/* 1 GiB pages survive fork: 1 yes, -1 no, 0 not tried */
 	bool allow_swapfile;
-	int lock_fd;		/* /sys/kernel/mm, flock()ed for the backend's life; -1 */
-	char swapfile[64];	/* our swapfile, swapon'd; "" = none (removed by destroy()) */
+	bool journal;		/* take the host lock and journal changes (not in a guest) */
+	int lock_timeout_s;
+	struct pl_hjournal j;	/* the host lock and the on-disk journal (journal.h) */
+	char swapfile[PATH_MAX];	/* our swapfile, swapon'd; "" = none (removed by destroy()) */
 	char text[HOST_TEXT];	/* a reply's text, valid until the next step */
 	int cur_thread;		/* the step's scenario thread (w_req.thread) */
 };
@@ -740,6 +756,14 @@ static long host_skip(struct pl_bresult *r, enum host_skip why)
 {
 	r->text = host_skips[why];
 	return -PL_BSKIP;
+}
+
+/* Where temporary files go: $TMPDIR when it is an absolute path, else /tmp. */
+static const char *host_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && t[0] == '/' && strlen(t) < PATH_MAX - 32 ? t : "/tmp";
 }
 
 static int host_ms_left(const struct host *h)
@@ -851,11 +875,12 @@ static int host_new_proc(struct host *h, int *idx, int *theirs)
 static long host_process(struct host *h, struct pl_bresult *r)
 {
 	int idx, theirs, err = host_new_proc(h, &idx, &theirs);
-	pid_t pid;
+	pid_t pid, me;
 
 	if (err)
 		return err;
 	fflush(NULL);
+	me = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(theirs);
@@ -865,6 +890,7 @@ static long host_process(struct host *h, struct pl_bresult *r)
 		struct w_state st;	/* lives as long as the worker: worker_start() never returns */
 
 		memset(&st, 0, sizeof(st));
+		st.pinlab = me;
 		worker_start(theirs, &st, true);
 	}
 	close(theirs);
@@ -941,7 +967,7 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 {
 	struct hfile *f;
 	struct statfs st;
-	char path[96];
+	char name[48];
 	int fd, err;
 
 	if (h->nr_files == HOST_MAX)
@@ -949,30 +975,25 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 	if (s->text && s->n > 4096)
 		return host_skip(r, SK_BIG_FILE);
 	if (s->arg == PL_FS_EXT4) {
-		if (statfs("/tmp", &st) || st.f_type != EXT4_MAGIC)
+		if (statfs(host_tmpdir(), &st) || st.f_type != EXT4_MAGIC)
 			return host_skip(r, SK_NO_EXT4);
-		if (!h->dir[0]) {
-			snprintf(h->dir, sizeof(h->dir), "/tmp/pinlab-host.XXXXXX");
-			if (!mkdtemp(h->dir)) {
-				h->dir[0] = 0;
-				return -errno;
-			}
-		}
-		snprintf(path, sizeof(path), "%s/f%d", h->dir, h->nr_files + 1);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		/* a file with no name: nothing on disk once the fd is closed, even after SIGKILL */
+		fd = open(host_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return -errno;
-		unlink(path);	/* nothing on disk once the fd is closed */
+			return errno == EOPNOTSUPP || errno == EISDIR ? host_skip(r, SK_NO_EXT4)
+								       : -errno;
 	} else if (s->arg == PL_FS_HUGETLBFS) {
 		/* memfd_create(MFD_HUGETLB) is a file on the kernel's internal hugetlbfs */
 		unsigned int flags = MFD_CLOEXEC | MFD_HUGETLB;
 
 		flags |= (s->huge_order == 18 ? 30u : 21u) << MAP_HUGE_SHIFT;	/* == MFD_HUGE_SHIFT */
-		fd = memfd_create("pinlab-hugetlb", flags);
+		pl_hj_memfd_name(name, sizeof(name), "hugetlb");
+		fd = memfd_create(name, flags);
 		if (fd < 0)
 			return errno == EINVAL ? host_skip(r, SK_NO_SETTING) : -errno;
 	} else {
-		fd = memfd_create("pinlab", MFD_CLOEXEC);
+		pl_hj_memfd_name(name, sizeof(name), "file");
+		fd = memfd_create(name, MFD_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 	}
@@ -1172,9 +1193,15 @@ static long host_setting(struct host *h, const char *path, const char *val,
 		if (err)
 			return err;
 		sysfs_selected(e->orig);
+		/* write-ahead: the original is on disk before the first change */
+		err = pl_hj_set(&h->j, path, e->orig);
+		if (err)
+			return err;
 		h->nr_set++;
 	}
-	return sysfs_write(path, val);
+	err = sysfs_write(path, val);
+	pl_hj_point(&h->j);
+	return err;
 }
 
 /* Clean-up that a signal must not cut short: SIGINT/SIGTERM wait meanwhile. */
@@ -1193,6 +1220,8 @@ static void host_restore_settings(struct host *h)
 {
 	sigset_t old;
 
+	if (!h->nr_set)
+		return;
 	host_block_signals(&old);
 	while (h->nr_set > 0) {
 		struct hsetting *e = &h->set[--h->nr_set];
@@ -1202,6 +1231,7 @@ static void host_restore_settings(struct host *h)
 			fprintf(stderr, "pinlab: could not restore %s to '%s': %s\n", e->path,
 				e->orig, strerror(-err));
 	}
+	pl_hj_clean(&h->j);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -1236,12 +1266,16 @@ static long host_mthp(struct host *h, int order, struct pl_bresult *r)
  */
 static bool host_pud_fork_works(void)
 {
-	pid_t pid = fork();
+	pid_t me = getpid(), pid = fork();
 	int status;
 
 	if (pid < 0)
 		return false;
 	if (pid == 0) {
+		/* its 1 GiB pages go with it, and it goes with pinlab */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != me)
+			_exit(2);
 		/* a page lost is lost at its first fork: a fresh fault every time */
 		for (int i = 0; i < 48; i++) {
 			volatile char *m = mmap(NULL, 1ul << 30, PROT_READ | PROT_WRITE,
@@ -1414,11 +1448,13 @@ static void host_swapfile_remove(struct host *h)
 	do
 		ret = swapoff(h->swapfile);
 	while (ret && errno == EINTR);
-	if (ret)
+	if (ret) {
 		fprintf(stderr, "pinlab: swapoff %s: %s (left in place: swapoff and remove it)\n",
 			h->swapfile, strerror(errno));
-	else
+	} else {
 		unlink(h->swapfile);
+		pl_hj_swapfile_gone(&h->j, h->swapfile);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	h->swapfile[0] = 0;
 }
@@ -1427,6 +1463,7 @@ static void host_swapfile_remove(struct host *h)
 static long host_swapon(struct host *h, struct pl_bresult *r)
 {
 	struct statfs st;
+	char proc[32];
 	int fd, err;
 
 	if (h->swapfile[0] || host_has_swap())
@@ -1435,22 +1472,37 @@ static long host_swapon(struct host *h, struct pl_bresult *r)
 		return host_skip(r, SK_NO_SWAP);
 	if (geteuid() != 0)
 		return host_skip(r, SK_NOT_ROOT);
-	if (statfs("/tmp", &st) || st.f_type != EXT4_MAGIC)
+	if (statfs(host_tmpdir(), &st) || st.f_type != EXT4_MAGIC)
 		return host_skip(r, SK_SWAPFILE);
-	snprintf(h->swapfile, sizeof(h->swapfile), "/tmp/pinlab-swap.XXXXXX");
-	fd = mkostemp(h->swapfile, O_CLOEXEC);
-	if (fd < 0) {
-		h->swapfile[0] = 0;
+	/*
+	 * Written as a file with no name (O_TMPFILE), journaled, then given
+	 * its name: a crash before the link leaves nothing, after it the
+	 * journal names the file for the next run to remove.
+	 */
+	fd = open(host_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return host_skip(r, SK_SWAPFILE);
-	}
-	fchmod(fd, 0600);
 	err = host_write_swapfile(fd);
+	snprintf(h->swapfile, sizeof(h->swapfile), "%s/pinlab-swap.%d", host_tmpdir(),
+		 (int)getpid());
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!err)
+		err = pl_hj_swapfile(&h->j, h->swapfile);
+	if (!err && linkat(AT_FDCWD, proc, AT_FDCWD, h->swapfile, AT_SYMLINK_FOLLOW))
+		err = -errno;
 	close(fd);
-	if (err || swapon(h->swapfile, 0)) {
-		unlink(h->swapfile);
+	if (err) {
 		h->swapfile[0] = 0;
 		return host_skip(r, SK_SWAPFILE);
 	}
+	pl_hj_point(&h->j);
+	if (swapon(h->swapfile, 0)) {
+		unlink(h->swapfile);
+		pl_hj_swapfile_gone(&h->j, h->swapfile);
+		h->swapfile[0] = 0;
+		return host_skip(r, SK_SWAPFILE);
+	}
+	pl_hj_point(&h->j);
 	return 0;
 }
 
@@ -1511,7 +1563,10 @@ static long host_ring_read(struct host *h, const struct pl_bstep *s)
 	long ret;
 
 	if (h->scratch < 0) {
-		h->scratch = memfd_create("pinlab-scratch", MFD_CLOEXEC);
+		char name[48];
+
+		pl_hj_memfd_name(name, sizeof(name), "scratch");
+		h->scratch = memfd_create(name, MFD_CLOEXEC);
 		if (h->scratch < 0)
 			return -errno;
 	}
@@ -1932,40 +1987,26 @@ static void host_end(struct pl_backend *be)
 	if (h->scratch >= 0)
 		close(h->scratch);
 	h->scratch = -1;
-	if (h->dir[0])
-		rmdir(h->dir);	/* its files were unlinked when created */
-	h->dir[0] = 0;
 	h->dead = false;
 }
 
 /*
  * Host runs change machine-wide state (THP/mTHP modes, hugetlb pools, KSM,
  * swap) and observe it, so two pinlab processes must not run scenarios at
- * the same time: the first run takes an exclusive flock() on the directory
- * /sys/kernel/mm (a lock that needs no file of ours, so nothing is left
- * behind) and holds it until destroy().  A second pinlab waits, saying so.
+ * the same time: as root, the host lock of journal.h (a record lock on a
+ * file only root can open), taken before the first run and held until
+ * destroy(); a journal a killed pinlab left is replayed first.
  */
 static int host_lock(struct host *h, char *err, size_t errlen)
 {
-	if (h->lock_fd >= 0)
+	if (!h->journal || pl_hj_active(&h->j))
 		return 0;
-	h->lock_fd = open("/sys/kernel/mm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (h->lock_fd < 0)
-		return 0;	/* no sysfs: nothing to change, nothing to guard */
-	if (!flock(h->lock_fd, LOCK_EX | LOCK_NB))
-		return 0;
-	fprintf(stderr, "pinlab: waiting for another pinlab's host runs to finish "
-		"(flock on /sys/kernel/mm)\n");
-	while (flock(h->lock_fd, LOCK_EX)) {
-		if (errno != EINTR || host_sig) {
-			snprintf(err, errlen, "could not lock /sys/kernel/mm: %s",
-				 host_sig ? "interrupted" : strerror(errno));
-			close(h->lock_fd);
-			h->lock_fd = -1;
-			return -EINTR;
-		}
-	}
-	return 0;
+	return pl_hj_open(&h->j, h->lock_timeout_s, pl_host_interrupted, stderr, err, errlen);
+}
+
+int pl_host_prepare(struct pl_backend *be, char *err, size_t errlen)
+{
+	return host_lock(host_of(be), err, errlen);
 }
 
 static int host_begin(struct pl_backend *be, const char *preset, const char *const *sets,
@@ -2004,14 +2045,19 @@ static void host_destroy(struct pl_backend *be)
 {
 	host_end(be);
 	host_swapfile_remove(host_of(be));
-	if (host_of(be)->lock_fd >= 0)
-		close(host_of(be)->lock_fd);
+	pl_hj_close(&host_of(be)->j);
 	free(host_of(be));
 }
 
 void pl_host_allow_swapfile(struct pl_backend *be, bool allow)
 {
 	host_of(be)->allow_swapfile = allow;
+}
+
+void pl_host_lock_options(struct pl_backend *be, bool journal, int lock_timeout_s)
+{
+	host_of(be)->journal = journal;
+	host_of(be)->lock_timeout_s = lock_timeout_s;
 }
 
 struct pl_backend *pl_host_backend_new(int timeout_ms)
@@ -2022,7 +2068,9 @@ struct pl_backend *pl_host_backend_new(int timeout_ms)
 		return NULL;
 	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
 	h->scratch = -1;
-	h->lock_fd = -1;
+	h->journal = true;
+	h->lock_timeout_s = PL_HJ_LOCK_TIMEOUT_S;
+	pl_hj_init(&h->j);
 	h->be.name = "host";
 	h->be.priv = h;
 	h->be.begin = host_begin;
@@ -2031,4 +2079,21 @@ struct pl_backend *pl_host_backend_new(int timeout_ms)
 	h->be.end = host_end;
 	h->be.destroy = host_destroy;
 	return &h->be;
+}
+
+int pl_host_restore(int lock_timeout_s, FILE *msg, char *err, size_t errlen)
+{
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "only root can restore the host (nothing else changes it)");
+		return -EPERM;
+	}
+	struct pl_hjournal j;
+	int ret;
+
+	pl_hj_init(&j);
+	ret = pl_hj_open(&j, lock_timeout_s, pl_host_interrupted, msg, err, errlen);
+	if (!ret && !j.replayed && msg)
+		fprintf(msg, "pinlab: nothing to restore (%s is empty)\n", PL_HJ_FILE);
+	pl_hj_close(&j);
+	return ret;
 }

@@ -15,6 +15,7 @@
 #define PINLAB_HOST_BACKEND_HOST_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "pinlab/backend.h"
 
@@ -26,6 +27,23 @@ struct pl_backend *pl_host_backend_new(int timeout_ms);
  * needs swap and the machine has none; destroy() turns it off and deletes it.
  */
 void pl_host_allow_swapfile(struct pl_backend *be, bool allow);
+
+/*
+ * The host lock and journal (journal.h): @journal false for a backend in a
+ * throw-away guest; @lock_timeout_s: how long to wait for another pinlab.
+ */
+void pl_host_lock_options(struct pl_backend *be, bool journal, int lock_timeout_s);
+/*
+ * Take the host lock and replay what a killed pinlab left, before any run
+ * (begin() does it otherwise).  0, or -errno with the reason in @err
+ * (-ETIMEDOUT: the holder's PID is in it).
+ */
+int pl_host_prepare(struct pl_backend *be, char *err, size_t errlen);
+/*
+ * `pinlab host restore`: take the lock and replay the journal, saying on
+ * @msg what was put back.  0 or -errno (@err).
+ */
+int pl_host_restore(int lock_timeout_s, FILE *msg, char *err, size_t errlen);
 
 /* The distinct skip reasons, for `pinlab probe --explain-skips`. */
 const char *const *pl_host_skip_reasons(int *nr);
