@@ -7,7 +7,8 @@
 #   make tsan       ThreadSanitizer build in build-tsan/, and the suite run on it
 #   make coverage   gcov build in build-cov/, the suite run on it, then line and
 #                   branch coverage of src/core/ and src/lang/ (tools/coverage.sh)
-#   make demo       build/pinlab demo, and build/demo/*.dot (*.svg with graphviz)
+#   make demo       build/pinlab demo, build/demo/demo.html (the HTML report) and
+#                   build/demo/*.dot (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
 #   make static     build/pinlab-static: pinlab linked -static, the guest's init
 #                   for `probe/diff --kernel` (also built by `make`)
@@ -99,6 +100,9 @@ $(1)/obj/%.o: %.c
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  CC      $$@")
 	$$(Q)$$(CC) $$(ALL_CPPFLAGS) $$(ALL_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
+
+# the report's page template is assembled in with .incbin (html_page.c)
+$(1)/obj/src/report/html_page.o: src/report/page.html
 
 $(1)/libpinlab-core.a: $(call objs,$(1),$(CORE_SRCS))
 	@mkdir -p $$(@D)
@@ -249,8 +253,9 @@ check-layers:
 	exit $$st
 
 # ---------------------------------------------------------------------------
-# make demo: the scenario matrix, then the state pictures of a few scenarios as
-# DOT (always) and SVG (when graphviz's `dot` is installed) in build/demo/.
+# make demo: the scenario matrix and its HTML report (build/demo/demo.html), then
+# the state pictures of a few scenarios as DOT (always) and SVG (when graphviz's
+# `dot` is installed) in build/demo/.
 DEMO_PICTURES := $(sort $(wildcard scenarios/examples/*.pin)) tests/golden/show-dot.pin
 
 ifneq ($(CLI_SRCS),)
@@ -264,7 +269,7 @@ DEMO_HOST := scenarios/cow/a01-basic-cow-after-fork.pin \
 DEMO_HOST_BACKINGS := base swapped thp-2048k thp-pte-64k hugetlb-2048k memfd
 
 demo: $(B)/pinlab
-	@st=0; ./$(B)/pinlab demo || st=$$?; \
+	@st=0; mkdir -p $(B)/demo; ./$(B)/pinlab demo -o $(B)/demo/demo.html || st=$$?; \
 	echo; echo "model vs this kernel ($$(uname -r)), pinlab diff --list:"; \
 	for b in $(DEMO_HOST_BACKINGS); do \
 		./$(B)/pinlab diff --list --backing $$b $(DEMO_HOST) \
@@ -282,6 +287,8 @@ demo: $(B)/pinlab
 		echo "make demo: graphviz is not installed, skipped the SVGs" \
 		     "(the DOT sources are in $(B)/demo/)"; \
 	fi; \
+	echo "make demo: the report with the matrix and step-by-step pictures:" \
+	     "$(B)/demo/demo.html (open it in a browser)"; \
 	exit $$st
 else
 demo:

@@ -52,6 +52,87 @@ static int cli_check_set(const char *cmd, const char *assignment)
 	return 0;
 }
 
+const struct pl_preset *cli_preset_find(const char *name)
+{
+	const struct pl_preset *p = pl_preset_find(name);
+
+	if (p)
+		return p;
+	if (name[0] < '0' || name[0] > '9')
+		return NULL;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '+' ||
+		      (*c >= 'a' && *c <= 'z')))
+			return NULL;
+	return pl_preset_for_kernel(name);
+}
+
+/* LIST: "v5.7,v6.1", "5.4..6.1", "v5.8..latest" -> names (oldest first, once each); -1 if bad. */
+static int cli_presets_parse(const char *cmd, const char *list, const char **names, int max)
+{
+	int np, n = 0;
+	const struct pl_preset *all = pl_presets(&np);
+	bool want[64] = { false };
+	char item[64];
+
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, ",");
+		const char *dots;
+		int lo, hi;
+
+		if (!len || len >= sizeof(item))
+			return cli_usage_error(cmd, "--presets: bad list '%s'", list), -1;
+		memcpy(item, s, len);
+		item[len] = 0;
+		s += len + (s[len] == ',');
+		dots = strstr(item, "..");
+		if (dots) {
+			const struct pl_preset *a, *b;
+
+			item[dots - item] = 0;
+			a = cli_preset_find(item[0] ? item : all[0].name);
+			b = cli_preset_find(dots[2] ? dots + 2 : all[np - 1].name);
+			if (!a || !b)
+				return cli_usage_error(cmd, "--presets: unknown preset '%s' (see "
+						       "'pinlab presets')", !a ? item : dots + 2), -1;
+			lo = (int)(a - all);
+			hi = (int)(b - all);
+			if (lo > hi)
+				return cli_usage_error(cmd, "--presets: empty range '%s..%s'",
+						       item, dots + 2), -1;
+		} else {
+			const struct pl_preset *a = cli_preset_find(item);
+
+			if (!a)
+				return cli_usage_error(cmd, "--presets: unknown preset '%s' (see "
+						       "'pinlab presets')", item), -1;
+			lo = hi = (int)(a - all);
+		}
+		for (int i = lo; i <= hi && i < 64; i++)
+			want[i] = true;
+	}
+	for (int i = 0; i < np && i < 64 && n < max; i++)
+		if (want[i])
+			names[n++] = all[i].name;
+	return n;
+}
+
+int cli_presets(const struct cli_opts *o, const char **names, int max, bool all_by_default)
+{
+	int np, n = 0;
+	const struct pl_preset *p = pl_presets(&np);
+
+	if (o->presets)
+		return cli_presets_parse(NULL, o->presets, names, max);
+	if (o->preset || (!o->all_presets && !all_by_default)) {
+		names[0] = o->preset ? o->preset : "latest";
+		return 1;
+	}
+	for (int i = 0; i < np && n < max; i++)
+		names[n++] = p[i].name;
+	return n;
+}
+
 static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigned int allowed,
 			 struct cli_opts *o)
 {
@@ -59,13 +140,24 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 	char *end;
 	long n;
 
-	if ((allowed & CLI_PRESET) && !strcmp(a, "--preset")) {
+	if ((allowed & CLI_PRESET) && (!strcmp(a, "--preset") || !strcmp(a, "-p"))) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
-		if (!pl_preset_find(v))
+		if (!cli_preset_find(v))
 			return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab presets')",
 					       v);
-		o->preset = v;
+		o->preset = cli_preset_find(v)->name;
+	} else if ((allowed & CLI_PRESETS) && !strcmp(a, "--presets")) {
+		const char *names[64];
+
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		if (cli_presets_parse(cmd, v, names, 64) < 0)
+			return PL_EXIT_USAGE;
+		o->presets = v;
+	} else if ((allowed & CLI_OUTPUT) && (!strcmp(a, "--output") || !strcmp(a, "-o"))) {
+		if (!(o->output = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
 	} else if ((allowed & CLI_ALL) && !strcmp(a, "--all-presets")) {
 		o->all_presets = true;
 	} else if ((allowed & CLI_BACKING) && !strcmp(a, "--backing")) {
@@ -158,8 +250,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, stru
 			return PL_EXIT_USAGE;
 		}
 	}
-	if (o->preset && o->all_presets)
-		return cli_usage_error(cmd, "--preset and --all-presets exclude each other");
+	if (!!o->preset + o->all_presets + !!o->presets > 1)
+		return cli_usage_error(cmd, "--preset, --presets and --all-presets exclude each other");
 	return 0;
 }
 

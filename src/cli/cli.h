@@ -34,7 +34,7 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_explain,
 	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants,
 	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff, cli_cmd_kernels,
-	cli_cmd_guest, cli_cmd_fuzz_diff, cli_cmd_host;
+	cli_cmd_guest, cli_cmd_fuzz_diff, cli_cmd_host, cli_cmd_report;
 
 /* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -57,6 +57,8 @@ enum {
 	CLI_LIMITS	= 1u << 10,	/* --max-steps N, --max-pages N */
 	CLI_CHECK	= 1u << 11,	/* --check=full|changed */
 	CLI_HOST	= 1u << 12,	/* --lock-timeout S */
+	CLI_PRESETS	= 1u << 13,	/* --presets LIST (commas, A..B ranges) */
+	CLI_OUTPUT	= 1u << 14,	/* -o, --output FILE */
 };
 
 #define CLI_MAX_SETS 32
@@ -77,6 +79,8 @@ struct cli_opts {
 	int lock_timeout;		/* --lock-timeout S; -1: not given */
 	bool list;
 	const char *kernel;		/* --kernel K, NULL: not given */
+	const char *presets;		/* --presets LIST, checked; NULL: not given */
+	const char *output;		/* -o FILE, NULL: not given */
 	char **args;			/* the operands, in order */
 	int nr_args;
 };
@@ -84,6 +88,13 @@ struct cli_opts {
 /* Parse argv[1..]; validates presets, backings and --set assignments.  0 or PL_EXIT_USAGE. */
 int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, struct cli_opts *o);
 void cli_opts_free(struct cli_opts *o);
+/*
+ * The preset names a command covers, oldest first, into names[max]: --presets
+ * LIST, --all-presets, -p P; else every preset (@all_by_default) or latest.
+ */
+int cli_presets(const struct cli_opts *o, const char **names, int max, bool all_by_default);
+/* A preset by name ("v5.7") or by kernel release ("6.1", "5.10.102"); NULL if neither. */
+const struct pl_preset *cli_preset_find(const char *name);
 /* The policy of a preset with the --set overrides applied. */
 struct pl_policy cli_policy(const char *preset, const struct cli_opts *o);
 
@@ -213,5 +224,15 @@ void cli_rec_setup(struct pl_backend *be, bool setup);
 int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		    const struct pl_result *hr, struct pl_backend *host,
 		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg);
+
+/* ---------------------------------------------------------------------------
+ * The HTML report (report.c), shared with `pinlab demo -o`.
+ */
+struct pl_html;
+/* The timelines of f, after its results went into h; 0 or an exit status. */
+int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_backend *be,
+		       const struct cli_opts *o);
+/* Write the page to path (- = stdout); 0 or an exit status after its message. */
+int cli_html_save(struct pl_html *h, const char *path);
 
 #endif /* PINLAB_CLI_H */

@@ -22,7 +22,7 @@
 #include "report/report.h"
 
 static const char demo_usage[] =
-	"usage: pinlab demo\n"
+	"usage: pinlab demo [-o FILE.html]\n"
 	"\n"
 	"Run every scenario under ./scenarios (relative to the current directory)\n"
 	"under every era preset and print a matrix scenario x preset: 'pass' where\n"
@@ -30,6 +30,9 @@ static const char demo_usage[] =
 	"backings (LEAK:3), '*' where an outcome differs from the expectation; then the\n"
 	"number of (scenario, preset, backing) results.  Without ./scenarios, the\n"
 	"built-in history matrix.\n"
+	"\n"
+	"  -o, --output FILE   also write the HTML report of these runs to FILE\n"
+	"                      (as 'pinlab report scenarios -o FILE' would)\n"
 	"\n"
 	"exit status: 0 everything matched its expectation, 1 something did not,\n"
 	"2 a scenario is bad, 3 internal error\n";
@@ -73,16 +76,20 @@ static void demo_cell_text(struct demo_cell *c)
 		strcat(c->text, "*");
 }
 
-static int demo_scenarios(void)
+static int demo_scenarios(const struct cli_opts *opts)
 {
 	char *paths[] = { DEMO_DIR };
 	struct cli_files files;
 	struct demo_cell *cells;
 	struct pl_backend *be;
 	const struct pl_preset *presets;
+	struct pl_html *h = NULL;
+	const char *names[PL_HTML_MAX_PRESETS];
 	int np, ret, total = 0, matched = 0, mismatched = 0, skipped = 0, w_id = 8, w_cell = 4;
 
 	presets = pl_presets(&np);
+	for (int p = 0; p < np && p < PL_HTML_MAX_PRESETS; p++)
+		names[p] = presets[p].name;
 	ret = cli_load(paths, 1, &files);
 	if (ret) {
 		cli_files_free(&files);
@@ -90,13 +97,21 @@ static int demo_scenarios(void)
 	}
 	cells = calloc((size_t)files.n * (size_t)np + 1, sizeof(*cells));
 	be = pl_model_backend_new();
-	if (!cells || !be) {
+	if (opts->output)
+		h = pl_html_new("pinlab demo", names, np < PL_HTML_MAX_PRESETS ? np :
+				PL_HTML_MAX_PRESETS);
+	if (!cells || !be || (opts->output && !h)) {
 		fprintf(stderr, "pinlab: out of memory\n");
 		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
 	for (int i = 0; i < files.n; i++) {
 		const struct pl_scenario *sc = files.f[i].sc;
+
+		if (h && pl_html_scenario(h, files.f[i].id, sc->name, files.f[i].path)) {
+			ret = cli_oom();
+			goto out;
+		}
 
 		for (int p = 0; p < np; p++) {
 			struct demo_cell *c = &cells[i * np + p];
@@ -123,6 +138,12 @@ static int demo_scenarios(void)
 				skipped += r.skipped;
 				matched += !r.skipped && r.match;
 				mismatched += !r.match;
+				r.id = files.f[i].id;
+				if (h && pl_html_result(h, &r)) {
+					pl_result_free(&r);
+					ret = cli_oom();
+					goto out;
+				}
 				pl_result_free(&r);
 			}
 			demo_cell_text(c);
@@ -131,6 +152,8 @@ static int demo_scenarios(void)
 		}
 		if ((int)strlen(files.f[i].id) > w_id)
 			w_id = (int)strlen(files.f[i].id);
+		if (h && (ret = cli_html_timelines(h, &files.f[i], be, opts)))
+			goto out;
 	}
 	printf("pinlab: every scenario under %s/ under every era preset\n", DEMO_DIR);
 	printf("('pass' where every backing passed, else the failure classes with the number "
@@ -148,9 +171,18 @@ static int demo_scenarios(void)
 	printf("\n%d results (scenario x preset x backing): %d matched, %d mismatched, "
 	       "%d skipped\n", total, matched, mismatched, skipped);
 	ret = mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	if (h) {
+		int st = cli_html_save(h, opts->output);
+
+		if (st)
+			ret = st;
+		else if (strcmp(opts->output, "-"))
+			printf("HTML report: %s\n", opts->output);
+	}
 out:
 	if (be)
 		be->destroy(be);
+	pl_html_free(h);
 	free(cells);
 	cli_files_free(&files);
 	return ret;
@@ -159,15 +191,24 @@ out:
 static int cmd_demo(int argc, char **argv)
 {
 	struct stat st;
+	struct cli_opts o;
+	int ret = cli_parse("demo", argc, argv, CLI_OUTPUT, &o);
 
-	if (argc > 1)
-		return cli_usage_error("demo", "unexpected argument '%s'", argv[1]);
+	if (!ret && o.nr_args)
+		ret = cli_usage_error("demo", "unexpected argument '%s'", o.args[0]);
+	if (ret) {
+		cli_opts_free(&o);
+		return ret;
+	}
 	if (stat(DEMO_DIR, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		printf("pinlab: no %s/ directory here, so no scenarios to run; showing the "
 		       "built-in history matrix instead\n\n", DEMO_DIR);
-		return cli_hist_demo();
+		ret = cli_hist_demo();
+	} else {
+		ret = demo_scenarios(&o);
 	}
-	return demo_scenarios();
+	cli_opts_free(&o);
+	return ret;
 }
 
 const struct cli_cmd cli_cmd_demo = { "demo", cmd_demo, demo_usage };

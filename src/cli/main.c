@@ -37,7 +37,9 @@ static const char usage_text[] =
 	"  host restore                       put back what a killed pinlab changed (root)\n"
 	"  fuzz-diff --seed S --count N [--preset P] [--format table|json] [--keep DIR]\n"
 	"                                     random scenarios, model vs this kernel, shrunk\n"
-	"  demo                               every scenario under ./scenarios x every preset\n"
+	"  report [PATH...] [-p P|--presets LIST] -o FILE.html\n"
+	"                                     the matrix and step-by-step pictures, as one page\n"
+	"  demo [-o FILE.html]                every scenario under ./scenarios x every preset\n"
 	"  history [--preset P|--all-presets] [--set knob=value]... [--trace] [CASE...]\n"
 	"                                     run the built-in historical bug cases\n"
 	"  show CASE [--preset P]             one history case's final state\n"
@@ -62,7 +64,7 @@ static const char help_usage[] =
 static const struct cli_cmd cli_cmd_help = { "help", cmd_help, help_usage };
 
 static const struct cli_cmd *const commands[] = {
-	&cli_cmd_run, &cli_cmd_check, &cli_cmd_show, &cli_cmd_explain, &cli_cmd_demo,
+	&cli_cmd_run, &cli_cmd_check, &cli_cmd_show, &cli_cmd_explain, &cli_cmd_report, &cli_cmd_demo,
 	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_probe, &cli_cmd_diff, &cli_cmd_kernels, &cli_cmd_host, &cli_cmd_guest, &cli_cmd_fuzz_diff, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
 };
 

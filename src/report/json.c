@@ -35,7 +35,7 @@ static int json_utf8_len(const unsigned char *p)
  * UTF-8 (a file name is any bytes) becomes U+FFFD, the replacement
  * character; control characters are escaped.
  */
-void pl_json_str(FILE *out, const char *s)
+static void json_str(FILE *out, const char *s, bool html)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -51,6 +51,8 @@ void pl_json_str(FILE *out, const char *s)
 			fputs("\\ufffd", out);
 		else if (ch == '"' || ch == '\\')
 			fprintf(out, "\\%c", ch);
+		else if (html && (ch == '<' || ch == '>' || ch == '&'))
+			fprintf(out, "\\u%04x", ch);
 		else if (ch == '\n')
 			fputs("\\n", out);
 		else if (ch == '\t')
@@ -61,6 +63,16 @@ void pl_json_str(FILE *out, const char *s)
 			fputc(ch, out);
 	}
 	fputc('"', out);
+}
+
+void pl_json_str(FILE *out, const char *s)
+{
+	json_str(out, s, false);
+}
+
+void pl_json_str_html(FILE *out, const char *s)
+{
+	json_str(out, s, true);
 }
 
 static void json_key(FILE *out, const char *key, const char *val)

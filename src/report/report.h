@@ -57,6 +57,8 @@ void pl_ktap_write(FILE *out, int n, const struct pl_result *r);
 void pl_json_write(FILE *out, const struct pl_result *r);
 /* A JSON string literal with escapes. */
 void pl_json_str(FILE *out, const char *s);
+/* The same with <, > and & escaped too, for JSON inside an HTML <script> element. */
+void pl_json_str_html(FILE *out, const char *s);
 
 /* ---------------------------------------------------------------------------
  * --trace (trace.c): each step as its source text, every event it caused and
@@ -98,5 +100,45 @@ void pl_explain_hooks(struct pl_explain *e, struct pl_exec_hooks *h);
  */
 /* 0, or -ENOMEM: out of memory, the picture is incomplete. */
 int pl_dot_world(FILE *out, const struct world *w, const char *title);
+
+/* ---------------------------------------------------------------------------
+ * The HTML report (html.c; `pinlab report`, `pinlab demo -o`): one page with
+ * the scenario x preset matrix and, per scenario, a step-by-step timeline of
+ * one or two runs with an SVG of each step's state.  Usage:
+ *
+ *	h = pl_html_new(title, presets, nr);
+ *	for each scenario:
+ *		pl_html_scenario(h, id, name, file);
+ *		for each preset and backing: run it, pl_html_result(h, &r);
+ *		n = pl_html_pick(h, picks, 2);
+ *		for each pick: t = pl_html_tl_begin(h, be, sc, preset, backing, &hooks);
+ *			       run it with hooks; pl_html_tl_end(t, &r);
+ *	pl_html_write(h, out); pl_html_free(h);
+ *
+ * Each returns 0 or -ENOMEM (the page is then incomplete: do not write it).
+ */
+#define PL_HTML_MAX_PRESETS 64
+#define PL_HTML_MAX_PIDS 64
+
+struct pl_html;
+struct pl_html_tl;
+
+struct pl_html_pick {
+	const char *preset;
+	char backing[40];
+};
+
+struct pl_html *pl_html_new(const char *title, const char *const *presets, int nr_presets);
+int pl_html_scenario(struct pl_html *h, const char *id, const char *name, const char *file);
+int pl_html_result(struct pl_html *h, const struct pl_result *r);
+/* The runs of the current scenario worth a timeline: the first failure, then its fix. */
+int pl_html_pick(const struct pl_html *h, struct pl_html_pick *out, int max);
+/* Fill hooks that record a timeline of the run on be (the model backend); NULL: no memory. */
+struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
+				    const struct pl_scenario *sc, const char *preset,
+				    const char *backing, struct pl_exec_hooks *hooks);
+int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r);
+int pl_html_write(struct pl_html *h, FILE *out);
+void pl_html_free(struct pl_html *h);
 
 #endif /* PINLAB_REPORT_H */

@@ -1,0 +1,230 @@
+/*
+ * report.c - `pinlab report`: the HTML report of a set of scenarios
+ * (src/report/html.c writes it), and cli_html_scenario(), which `pinlab
+ * demo -o` shares to add its runs to a page.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report/report.h"
+
+static const char report_usage[] =
+	"usage: pinlab report [PATH...] [-p P | --presets LIST | --all-presets]\n"
+	"                     [--backing B] [--set knob=value]... -o FILE.html\n"
+	"\n"
+	"Run scenarios (default: ./scenarios) and write one self-contained HTML page\n"
+	"(inline CSS, JavaScript and SVG: it fetches nothing and needs no graphviz):\n"
+	"  - the scenario x preset matrix, each cell coloured by outcome (the failure\n"
+	"    classes over the scenario's backings), filterable by name and outcome,\n"
+	"    with the cells where a case changes from one era to the next marked;\n"
+	"  - per scenario, the runs under each preset and backing, and a step-by-step\n"
+	"    timeline of the first failing run (and of the same backing under the\n"
+	"    first preset that fixed it): each step's state as a picture (processes,\n"
+	"    VMAs, page-table entries folded into runs, folios with refcount,\n"
+	"    mapcount, pins and PG_anon_exclusive, pinners), what the step changed\n"
+	"    highlighted, the failure drawn at the step that decided it, and the\n"
+	"    decisions of that step with their kernel function, knob and commit.\n"
+	"\n"
+	"  -p, --preset P      one preset (name or kernel release, 'pinlab presets')\n"
+	"  --presets LIST      presets separated by commas; A..B is a range\n"
+	"  --all-presets       every preset (the default)\n"
+	"  --backing B         only backing B\n"
+	"  --set knob=value    override one policy knob; repeatable\n"
+	"  -o, --output FILE   where to write the page (- for standard output)\n"
+	CLI_LIMITS_HELP
+	"\n"
+	"exit status: 0 every outcome matched its expectation, 1 one did not (the\n"
+	"page is written either way), 2 bad input or usage, 3 internal error\n";
+
+#define REPORT_OPTIONS (CLI_PRESET | CLI_ALL | CLI_PRESETS | CLI_BACKING | CLI_SET | \
+			CLI_OUTPUT | CLI_LIMITS)
+
+/* Timelines (pl_html_pick) of the scenario whose results h holds. */
+int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_backend *be,
+		       const struct cli_opts *o)
+{
+	struct pl_html_pick picks[2];
+	int n = pl_html_pick(h, picks, 2);
+
+	for (int i = 0; i < n; i++) {
+		struct pl_exec_hooks hooks;
+		struct pl_exec_opts eo = {
+			.preset = picks[i].preset, .sets = o->sets, .nr_sets = o->nr_sets,
+			.hooks = &hooks, .max_steps = o->max_steps, .max_pages = o->max_pages,
+		};
+		int backing = pl_backing_find(picks[i].backing, strlen(picks[i].backing));
+		struct pl_html_tl *t;
+		struct pl_result r;
+		int ret;
+
+		if (backing < 0)
+			continue;
+		t = pl_html_tl_begin(h, be, f->sc, picks[i].preset, picks[i].backing, &hooks);
+		if (!t)
+			return cli_oom();
+		ret = pl_exec_run(f->sc, backing, be, &eo, &r);
+		if (be->end)
+			be->end(be);
+		if (ret == -ENOMEM) {
+			pl_html_tl_end(t, &r);
+			pl_result_free(&r);
+			return cli_oom();
+		}
+		if (ret < 0) {
+			pl_html_tl_end(t, &r);
+			ret = ret == -ERANGE ? cli_limit(f, picks[i].preset, backing, r.detail) :
+			      PL_EXIT_INTERNAL;
+			pl_result_free(&r);
+			return ret;
+		}
+		ret = pl_html_tl_end(t, &r);
+		pl_result_free(&r);
+		if (ret)
+			return cli_oom();
+	}
+	return 0;
+}
+
+/* Remove a page we began, unless it is not a regular file (-o /dev/full). */
+static void cli_html_unlink(FILE *out, const char *path)
+{
+	struct stat st;
+
+	if (!fstat(fileno(out), &st) && S_ISREG(st.st_mode))
+		unlink(path);
+}
+
+/* Write the page to path ("-": stdout); 0 or the exit status after a message. */
+int cli_html_save(struct pl_html *h, const char *path)
+{
+	bool out_stdout = !strcmp(path, "-");
+	FILE *out = out_stdout ? stdout : fopen(path, "w");
+	int ret, err;
+
+	if (!out && errno == ENOMEM)
+		return cli_oom();
+	if (!out) {
+		cli_path_error(path, strerror(errno));
+		return PL_EXIT_USAGE;
+	}
+	ret = pl_html_write(h, out);
+	if (ret) {
+		if (!out_stdout) {
+			cli_html_unlink(out, path);
+			fclose(out);
+		}
+		return cli_oom();
+	}
+	/* a failed write (full disk, closed pipe) shows in ferror() or at the last flush */
+	err = fflush(out) ? errno : ferror(out) ? EIO : 0;
+	if (err && !out_stdout)
+		cli_html_unlink(out, path);
+	if (!out_stdout && fclose(out) && !err)
+		err = errno;
+	if (err) {
+		cli_path_error(out_stdout ? "<stdout>" : path, strerror(err));
+		return PL_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+static int report_run(const struct cli_files *files, const struct cli_opts *o,
+		      const char **presets, int np, struct pl_html *h, struct pl_backend *be,
+		      int *mismatched)
+{
+	int idx[CLI_MAX_BACKINGS];
+
+	for (int i = 0; i < files->n; i++) {
+		const struct cli_file *f = &files->f[i];
+		int nb = cli_backings(f->sc, o->backing_idx, idx), ret;
+
+		if (pl_html_scenario(h, f->id, f->sc->name, f->path))
+			return cli_oom();
+		for (int p = 0; p < np; p++) {
+			for (int b = 0; b < nb; b++) {
+				struct pl_exec_opts eo = {
+					.preset = presets[p], .sets = o->sets, .nr_sets = o->nr_sets,
+					.max_steps = o->max_steps, .max_pages = o->max_pages,
+				};
+				struct pl_result r;
+
+				ret = pl_exec_run(f->sc, idx[b], be, &eo, &r);
+				if (be->end)
+					be->end(be);
+				if (ret == -ENOMEM) {
+					pl_result_free(&r);
+					return cli_oom();
+				}
+				if (ret < 0) {
+					ret = ret == -ERANGE ? cli_limit(f, presets[p], idx[b], r.detail)
+					      : PL_EXIT_INTERNAL;
+					if (ret == PL_EXIT_INTERNAL && !r.detail[0])
+						fprintf(stderr, "pinlab: internal error: %s\n",
+							f->path);
+					pl_result_free(&r);
+					return ret;
+				}
+				r.id = f->id;
+				if (!r.skipped && !r.match)
+					(*mismatched)++;
+				ret = pl_html_result(h, &r);
+				pl_result_free(&r);
+				if (ret)
+					return cli_oom();
+			}
+		}
+		ret = cli_html_timelines(h, f, be, o);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static char *default_paths[] = { "scenarios" };
+	struct cli_opts o;
+	struct cli_files files;
+	struct pl_html *h = NULL;
+	struct pl_backend *be = NULL;
+	const char *presets[PL_HTML_MAX_PRESETS];
+	int np, mismatched = 0, ret = cli_parse("report", argc, argv, REPORT_OPTIONS, &o);
+
+	memset(&files, 0, sizeof(files));
+	if (ret)
+		goto out;
+	if (!o.output) {
+		ret = cli_usage_error("report", "expected -o FILE.html (or -o - for stdout)");
+		goto out;
+	}
+	np = cli_presets(&o, presets, PL_HTML_MAX_PRESETS, true);
+	ret = o.nr_args ? cli_load(o.args, o.nr_args, &files) : cli_load(default_paths, 1, &files);
+	if (ret)
+		goto out;
+	h = pl_html_new("pinlab report", presets, np);
+	be = pl_model_backend_new();
+	if (!h || !be) {
+		ret = cli_oom();
+		goto out;
+	}
+	ret = report_run(&files, &o, presets, np, h, be, &mismatched);
+	if (!ret)
+		ret = cli_html_save(h, o.output);
+	if (!ret && mismatched)
+		ret = PL_EXIT_MISMATCH;
+out:
+	if (be)
+		be->destroy(be);
+	pl_html_free(h);
+	cli_files_free(&files);
+	cli_opts_free(&o);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_report = { "report", cmd_report, report_usage };
