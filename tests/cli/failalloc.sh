@@ -149,6 +149,9 @@ walk "show examples/iouring-fork --format dot" 1 "" \
 	show scenarios/examples/iouring-fork.pin --format dot
 walk "explain examples/vmsplice-unmap-child" 1 "" \
 	explain scenarios/examples/vmsplice-unmap-child.pin
+case $B in *asan*) stride=7 ;; *) stride=1 ;; esac
+walk "report examples/vmsplice-unmap-child --presets v4.8..v5.8 -o F.html" $stride "$t/rep.html" \
+	report scenarios/examples/vmsplice-unmap-child.pin --presets v4.8..v5.8 -o "$t/rep.html"
 # the explorer's walks take a stride: every 11th allocation in the plain build,
 # every 97th under ASan (each run is several times slower there)
 case $B in *asan*) stride=97 ;; *) stride=11 ;; esac
