@@ -79,6 +79,8 @@ struct world;
 #define _PAGE_PROTNONE	(1ULL << 8)
 #define _PAGE_SWP	(1ULL << 9)
 #define _PAGE_SWP_EXCLUSIVE (1ULL << 10)
+#define _PAGE_MIGRATION	(1ULL << 11)	/* not present: a migration entry (RW = write entry,
+					 * SX = read-exclusive), pfn = the page being moved */
 #define _PAGE_PFN_SHIFT 12
 #define _PAGE_PFN_MASK	(0xffffffffULL << _PAGE_PFN_SHIFT)
 
@@ -95,6 +97,10 @@ static inline bool pmd_leaf(pmd_t p) { return (p & _PAGE_PSE) != 0; }
 static inline bool pud_leaf(pud_t p) { return (p & _PAGE_PSE) != 0; }
 static inline bool is_swap_pte(pte_t p) { return (p & _PAGE_SWP) != 0 && !pte_present(p); }
 static inline bool pte_swp_exclusive(pte_t p) { return (p & _PAGE_SWP_EXCLUSIVE) != 0; }
+static inline bool is_migration_entry(pte_t p)
+{
+	return (p & _PAGE_MIGRATION) != 0 && !pte_present(p);
+}
 static inline pl_pfn pte_pfn(pte_t p) { return (pl_pfn)((p & _PAGE_PFN_MASK) >> _PAGE_PFN_SHIFT); }
 static inline uint32_t pte_swp_offset(pte_t p) { return pte_pfn(p); }
 static inline pte_t pfn_pte(pl_pfn pfn, uint64_t bits) { return ((uint64_t)pfn << _PAGE_PFN_SHIFT) | bits; }
@@ -140,9 +146,10 @@ enum pageflags {
 	PG_head		= 1u << 11,
 	PG_tail		= 1u << 12,
 	PG_free		= 1u << 13,	/* in the model's free lists */
-	PG_movable	= 1u << 14,	/* ZONE_MOVABLE/CMA: not long-term pinnable */
+	PG_movable	= 1u << 14,	/* placed in ZONE_MOVABLE: not long-term pinnable */
 	PG_gup_written	= 1u << 15,	/* ghost: written through a GUP ref, not yet marked dirty */
 	PG_mm_shared	= 1u << 16,	/* head: FOLIO_MM_IDS_SHARED_BIT, "maybe mapped shared" */
+	PG_cma		= 1u << 17,	/* placed in a CMA area (MIGRATE_CMA): not long-term pinnable */
 };
 
 struct page {
@@ -243,6 +250,7 @@ struct vm_area_struct {
 	uint32_t id;			/* stable id, survives splits as "origin" */
 	uint8_t hugetlb_order;		/* VM_HUGETLB: 9 (PMD leaves), 18 (PUD leaves); else 0 */
 	uint32_t vm_mm_id;		/* vma->vm_mm->mm_id: the mm this vma belongs to */
+	uint8_t vm_placement;		/* PL_ZONE_*: where faults of this vma allocate */
 };
 
 static inline bool is_cow_mapping(uint32_t flags)
@@ -449,6 +457,7 @@ enum pl_yield_point {
 	YIELD_PAGEOUT,			/* shrink_folio_list: after pageout() wrote the slot */
 	YIELD_UPROBE_REPLACE,		/* uprobes: between copy and __replace_page */
 	YIELD_DIO_INFLIGHT,		/* O_DIRECT: request in flight */
+	YIELD_MIGRATE,			/* migrate_pages: entries installed, not yet moved */
 	YIELD_NR,
 };
 
@@ -584,6 +593,8 @@ struct world {
 	enum pl_thp_mode thp;
 	bool huge_zero_page;		/* transparent_hugepage/use_zero_page */
 	bool zone_movable;		/* anon memory comes from ZONE_MOVABLE (movablecore=) */
+	uint8_t alloc_zone;		/* PL_ZONE_* of the fault being handled (its vma's) */
+	bool memalloc_pin;		/* memalloc_pin_save(): FOLL_LONGTERM allocates pinnable */
 	/*
 	 * mTHP (c0f79103322c era): anon orders 2..8 a write fault may allocate,
 	 * as /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/enabled:
@@ -681,7 +692,12 @@ enum {
 	PL_MAP_POPULATE = 1u << 3, PL_MAP_HUGETLB = 1u << 4, PL_MAP_FIXED = 1u << 5,
 	PL_MAP_LOCKED = 1u << 6, PL_MAP_PFNMAP = 1u << 7,	/* a driver's remap_pfn_range */
 	PL_MAP_HUGE_1GB = 1u << 8,	/* MAP_HUGETLB | MAP_HUGE_1GB: anon 1 GiB hugetlb */
+	PL_MAP_MOVABLE	= 1u << 9,	/* model only: faults allocate from ZONE_MOVABLE */
+	PL_MAP_CMA	= 1u << 10,	/* model only: faults allocate from a CMA area */
 };
+
+/* A folio's placement: the zone (or CMA pageblock) its pages come from. */
+enum pl_zone { PL_ZONE_NORMAL, PL_ZONE_MOVABLE, PL_ZONE_CMA };
 enum pl_madv {
 	PL_MADV_DONTNEED, PL_MADV_DONTFORK, PL_MADV_DOFORK, PL_MADV_WIPEONFORK,
 	PL_MADV_KEEPONFORK, PL_MADV_PAGEOUT, PL_MADV_COLD, PL_MADV_HUGEPAGE,

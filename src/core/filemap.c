@@ -155,6 +155,7 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 	}
 	if (!folio)
 		return NULL;	/* pool empty or out of model memory */
+	folio->page.flags |= pl_zone_pgflags(w->alloc_zone);	/* the faulting vma's placement */
 	PL_BUG_ON(folio_nr_pages(folio) != nr);
 	PL_BUG_ON(pl_filemap_cache_refs(folio) != 1);
 	if (file->cache_lo == file->cache_hi) {

@@ -335,10 +335,14 @@ bool folio_maybe_dma_pinned(const struct folio *f)
 	return f->page._refcount >= GUP_PIN_COUNTING_BIAS;
 }
 
-/* folio_is_longterm_pinnable(): not ZONE_MOVABLE/CMA (the model's PG_movable). */
+/*
+ * folio_is_longterm_pinnable(): not in a CMA (or isolated) pageblock and not
+ * in ZONE_MOVABLE; the zero page always (include/linux/mm.h; device-coherent
+ * memory is not modelled).
+ */
 bool folio_is_longterm_pinnable(const struct folio *f)
 {
-	return !(f->page.flags & PG_movable);
+	return !(f->page.flags & (PG_movable | PG_cma));
 }
 
 /* ---------------------------------------------------------------------------
@@ -437,8 +441,17 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 
 	f->page.flags |= PG_anon;
 	f->page.chk_dirty = 1;
-	if (w->zone_movable && !folio_test_hugetlb(f))
-		f->page.flags |= PG_movable;	/* FOLL_LONGTERM must migrate it first */
+	/*
+	 * Placement: the vma's (a `movable`/`cma` mapping), else ZONE_MOVABLE for
+	 * all anon memory when the world has one (movablecore=).  Inside a
+	 * FOLL_LONGTERM GUP memalloc_pin_save() keeps allocations out of both.
+	 */
+	if (!w->memalloc_pin && !(f->page.flags & (PG_movable | PG_cma))) {
+		if (vma->vm_placement)
+			f->page.flags |= pl_zone_pgflags(vma->vm_placement);
+		else if (w->zone_movable && !folio_test_hugetlb(f))
+			f->page.flags |= PG_movable;	/* FOLL_LONGTERM must migrate it first */
+	}
 	f->page.mapping = vma->anon_vma;
 	f->page.index = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
 	if (pmd)

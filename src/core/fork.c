@@ -98,6 +98,19 @@ static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct
 
 	(void)mm;
 	PL_BUG_ON(!dst_ptep);
+	if (is_migration_entry(pte)) {
+		/*
+		 * copy_nonpresent_pte(): a page being migrated.  In a COW mapping
+		 * both sides become readable, non-exclusive migration entries;
+		 * remove_migration_ptes() then maps the new folio into both.
+		 */
+		if (cow) {
+			pte &= ~(_PAGE_RW | _PAGE_SWP_EXCLUSIVE);
+			pl_set_pte(w, src_ptep, pte);
+		}
+		pl_set_pte(w, dst_ptep, pte);
+		return 0;
+	}
 	if (is_swap_pte(pte)) {
 		/* the entry is shared now: neither side is exclusive any more */
 		swap_duplicate(w, pte_swp_offset(pte));

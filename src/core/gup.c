@@ -363,51 +363,6 @@ static int faultin_page(struct world *w, struct mm_struct *mm, struct vm_area_st
 	return 0;
 }
 
-/* check_and_migrate_movable_pages(): move a pinned-to-be page out of ZONE_MOVABLE. */
-static int migrate_longterm_unpinnable(struct world *w, pl_pfn pfn)
-{
-	struct folio *f = pfn_folio(w, pfn), *nf;
-	int moved = 0;
-
-	if (folio_test_large(f) || !folio_test_anon(f) || folio_test_swapcache(f))
-		return -ENOMEM;
-	if ((int)folio_ref_count(w, f) != folio_mapcount(f))
-		return -EAGAIN;
-	nf = folio_alloc(w, 0);
-	if (!nf)
-		return -ENOMEM;
-	nf->page.token = f->page.token;
-	/* the target comes from a zone that may be pinned: no PG_movable */
-	nf->page.flags |= f->page.flags & (PG_anon | PG_dirty | PG_anon_exclusive);
-	nf->page.mapping = f->page.mapping;
-	nf->page.index = f->page.index;
-	nf->page._refcount = 0;
-	for (int t = 0; t < w->nr_tasks; t++) {
-		struct mm_struct *mm = w->tasks[t]->mm;
-
-		for (int i = 0; mm && i < mm->nr_vmas; i++) {
-			struct vm_area_struct *v = &mm->vmas[i];
-
-			for (pl_addr a = v->vm_start; a < v->vm_end; a += PAGE_SIZE) {
-				pte_t *ptep = pl_pte_lookup(mm, a);
-
-				if (!ptep || !pte_present(*ptep) || pte_pfn(*ptep) != pfn)
-					continue;
-				*ptep = pfn_pte(folio_pfn(nf), *ptep & ~_PAGE_PFN_MASK);
-				nf->page._mapcount++;
-				nf->page._refcount++;
-				moved++;
-			}
-		}
-	}
-	f->page._mapcount = 0;
-	f->page.flags &= ~PG_anon_exclusive;
-	folio_put_refs(w, f, moved);
-	pl_event_emit(w, PL_EV_NOTE, "migrate_longterm_unpinnable_folios", "FOLL_LONGTERM", 0,
-		      pfn, folio_pfn(nf), "moved out of ZONE_MOVABLE before pinning");
-	return -EAGAIN;
-}
-
 static void gup_release_pages(struct world *w, pl_pfn *pages, long n, unsigned flags)
 {
 	for (long i = 0; pages && i < n; i++)
@@ -492,33 +447,78 @@ fail:
 }
 
 /*
+ * check_and_migrate_movable_folios() (mm/gup.c): every pinned folio that may
+ * not be pinned for long (ZONE_MOVABLE, CMA) is migrated after the whole
+ * array has been unpinned (pins are unexpected references to migration).
+ * Return: 0 when all may stay pinned, -EAGAIN after migrating (pin again),
+ * -ENOMEM when migrate_pages() failed (pinned or busy elsewhere, or no
+ * target): everything is unpinned then.
+ */
+static long check_and_migrate_movable_folios(struct world *w, pl_pfn *pages, long n,
+					     unsigned flags)
+{
+	pl_pfn todo[64];
+	int ntodo = 0;
+	long err = -EAGAIN;
+
+	for (long i = 0; i < n; i++) {
+		struct folio *f = pfn_folio(w, pages[i]);
+		bool dup = false;
+
+		if (folio_is_longterm_pinnable(f))
+			continue;
+		for (int k = 0; k < ntodo && !dup; k++)
+			dup = todo[k] == folio_pfn(f);
+		if (!dup && ntodo < (int)PL_ARRAY_SIZE(todo))
+			todo[ntodo++] = folio_pfn(f);
+	}
+	if (!ntodo)
+		return 0;
+	gup_release_pages(w, pages, n, flags);	/* unpin_folio() of every entry */
+	for (int k = 0; k < ntodo; k++) {
+		if (migrate_folio_move(w, pfn_folio(w, todo[k]), "FOLL_LONGTERM")) {
+			err = -ENOMEM;
+			pl_event_emit(w, PL_EV_GUP_REFUSE, "migrate_longterm_unpinnable_folios",
+				      "FOLL_LONGTERM", 0, todo[k], 0,
+				      "the folio could not leave ZONE_MOVABLE/CMA: -ENOMEM");
+		}
+	}
+	return err;
+}
+
+/*
  * __gup_longterm_locked(): pin, then make sure nothing pinned lives where a
- * long-term pin must not (ZONE_MOVABLE/CMA); migrate and redo if so.
+ * long-term pin must not (ZONE_MOVABLE/CMA); migrate and pin again if so.
+ * memalloc_pin_save(): pages faulted in meanwhile come from pinnable memory.
+ * The kernel repeats while migration succeeds; the model gives up (-ENOMEM)
+ * after four rounds, which no scenario reaches.
  */
 static long __gup_longterm_locked(struct world *w, struct mm_struct *mm, pl_addr start,
 				  unsigned long nr, unsigned flags, pl_pfn *pages)
 {
+	bool saved = w->memalloc_pin;
+	long ret = -ENOMEM;
+
+	if (flags & FOLL_LONGTERM)
+		w->memalloc_pin = true;
 	for (int round = 0; round < 4; round++) {
-		long got;
-		int again = 0;
+		long got, rc;
 
 		pl_down_read(w, &mm->mmap_lock);
 		got = __get_user_pages(w, mm, start, nr, flags, pages);
 		pl_up_read(w, &mm->mmap_lock);
-		if (got <= 0 || !(flags & FOLL_LONGTERM) || !pages)
-			return got;
-		for (long i = 0; i < got; i++)
-			if (!folio_is_longterm_pinnable(pfn_folio(w, pages[i])))
-				again = 1;
-		if (!again)
-			return got;
-		gup_release_pages(w, pages, got, flags);
-		for (long i = 0; i < got; i++)
-			if (!folio_is_longterm_pinnable(pfn_folio(w, pages[i])) &&
-			    migrate_longterm_unpinnable(w, pages[i]) != -EAGAIN)
-				return -ENOMEM;
+		if (got <= 0 || !(flags & FOLL_LONGTERM) || !pages) {
+			ret = got;
+			break;
+		}
+		rc = check_and_migrate_movable_folios(w, pages, got, flags);
+		if (rc != -EAGAIN) {
+			ret = rc ? rc : got;
+			break;
+		}
 	}
-	return -ENOMEM;
+	w->memalloc_pin = saved;
+	return ret;
 }
 
 static long gup_slow(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,

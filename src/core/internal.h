@@ -166,6 +166,19 @@ void folio_remove_rmap_pmd(struct world *w, struct folio *f, const struct vm_are
 /* the MM ids of a large folio (6af8cb80d3a9): see folio.c */
 void folio_clear_mm_ids(struct folio *f);
 void folio_remap_pmd_as_ptes(struct folio *f, const struct vm_area_struct *vma, int nr);
+/* The page flags of a placement (enum pl_zone). */
+static inline uint32_t pl_zone_pgflags(unsigned zone)
+{
+	return zone == PL_ZONE_MOVABLE ? PG_movable : zone == PL_ZONE_CMA ? PG_cma : 0;
+}
+/* migrate.c */
+int migrate_folio_move(struct world *w, struct folio *f, const char *reason);
+void migration_entry_wait(struct world *w, pte_t entry);
+static inline pte_t make_migration_entry(pte_t pte, bool exclusive)
+{
+	return (pte & (_PAGE_PFN_MASK | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_UFFD_WP)) |
+	       _PAGE_MIGRATION | (exclusive ? _PAGE_SWP_EXCLUSIVE : 0);
+}
 /* fork: clear exclusivity and add a mapping unless maybe pinned; -EBUSY then */
 int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
 			    struct mm_struct *src_mm, const struct vm_area_struct *dst_vma);

@@ -873,6 +873,10 @@ static unsigned handle_pte_fault(struct world *w, struct mm_struct *mm,
 			return do_anonymous_page(w, mm, vma, addr, ptep, flags);
 		return do_fault(w, mm, vma, addr, ptep, flags);
 	}
+	if (is_migration_entry(orig)) {
+		migration_entry_wait(w, orig);	/* then the access retries */
+		return 0;
+	}
 	if (is_swap_pte(orig))
 		return do_swap_page(w, mm, vma, addr, ptep, orig, flags);
 	pl_spin_lock(w, ptl);
@@ -905,16 +909,31 @@ unlock:
  * check_vma_flags), as in the kernel's arch fault handler.
  * Return: 0 or VM_FAULT_* error bits.
  */
+static unsigned __handle_mm_fault(struct world *w, struct mm_struct *mm,
+				  struct vm_area_struct *vma, pl_addr addr, unsigned fault_flags);
+
 unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			 pl_addr addr, unsigned fault_flags)
 {
-	pmd_t *pmdp;
-	pte_t *ptep;
 	unsigned ret;
 
 	addr &= PAGE_MASK;
 	fault_flags = sanitize_fault_flags(vma, fault_flags);
 	w->stats.faults++;
+	/* the gfp of this fault: page-cache folios it creates take the vma's placement */
+	w->alloc_zone = w->memalloc_pin ? PL_ZONE_NORMAL : vma->vm_placement;
+	ret = __handle_mm_fault(w, mm, vma, addr, fault_flags);
+	w->alloc_zone = PL_ZONE_NORMAL;
+	return ret;
+}
+
+static unsigned __handle_mm_fault(struct world *w, struct mm_struct *mm,
+				  struct vm_area_struct *vma, pl_addr addr, unsigned fault_flags)
+{
+	pmd_t *pmdp;
+	pte_t *ptep;
+	unsigned ret;
+
 	if (vma->vm_flags & VM_HUGETLB)
 		return hugetlb_fault(w, mm, vma, addr, fault_flags);
 	pmdp = pl_pmd_alloc(w, mm, addr);
@@ -996,9 +1015,19 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 	if (!vma || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
 		goto out;	/* SIGSEGV */
 	for (int tries = 0; tries < 8; tries++) {
-		pte_t *ptep;
-		struct page *p = user_lookup(w, mm, addr, write, &ptep);
+		pte_t *sp = pl_pte_lookup(mm, addr), *ptep;
+		struct page *p;
 		unsigned fr;
+
+		/*
+		 * A load or store is one instruction through the TLB: it reads the
+		 * translation and touches the page with nothing in between.  An
+		 * unmap (migration, reclaim) clears and flushes the PTE before it
+		 * copies or frees, so the access lands entirely before or after.
+		 * The one scheduling point is therefore before the lookup.
+		 */
+		pl_sync(w, PL_SYNC_READ_ONCE, sp ? (const void *)sp : (const void *)mm);
+		p = user_lookup(w, mm, addr, write, &ptep);
 
 		if (p) {
 			struct folio *f = page_folio(w, p);
@@ -1013,7 +1042,8 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 						     page_to_pfn(w, p),
 						     "store through a private mapping hit the page cache");
 				*ptep = pte_mkdirty(pte_mkyoung(*ptep));
-				pl_page_write(w, p, *tok, false);
+				PL_BUG_ON(folio_test_zero(f));
+				p->token = *tok;	/* the store itself: no scheduling point */
 			} else {
 				*tok = folio_test_zero(f) ? PL_TOKEN_ZERO : p->token;
 			}

@@ -302,6 +302,9 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		v.vm_flags |= VM_SHARED | VM_MAYSHARE;
 	if (flags & PL_MAP_LOCKED)
 		v.vm_flags |= VM_LOCKED;
+	/* where this mapping's faults allocate (the scenario's placement option) */
+	v.vm_placement = (flags & PL_MAP_CMA) ? PL_ZONE_CMA
+			 : (flags & PL_MAP_MOVABLE) ? PL_ZONE_MOVABLE : PL_ZONE_NORMAL;
 	if (flags & PL_MAP_PFNMAP)
 		v.vm_flags |= VM_IO | VM_PFNMAP;
 	v.file = file;

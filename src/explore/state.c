@@ -51,6 +51,7 @@ const char *pl_yield_point_name(enum pl_yield_point where)
 		[YIELD_PAGEOUT] = "pageout",
 		[YIELD_UPROBE_REPLACE] = "uprobe_replace",
 		[YIELD_DIO_INFLIGHT] = "dio_inflight",
+		[YIELD_MIGRATE] = "migrate",
 	};
 
 	if ((unsigned)where >= sizeof(names) / sizeof(names[0]) || !names[where])

@@ -419,6 +419,7 @@ const struct pl_word pl_prop_words[] = {
 	{ "huge", PL_PROP_HUGE, "part of a large folio" },
 	{ "ksm", PL_PROP_KSM, "a KSM page" },
 	{ "swapcache", PL_PROP_SWAPCACHE, "in the swap cache" },
+	{ "movable", PL_PROP_MOVABLE, "in ZONE_MOVABLE or CMA: a long-term pin must migrate it" },
 	{ "same-page", PL_PROP_SAME_PAGE, "`same-page C M[j]`: the same physical page as C's M[j]" },
 	{ NULL, 0, NULL },
 };
@@ -541,6 +542,10 @@ static void ast_print_mmap(FILE *out, const struct pl_step *s)
 		fputs(" populate", out);
 	if (s->mflags & PL_MAP_LOCKED)
 		fputs(" locked", out);
+	if (s->mflags & PL_MAP_MOVABLE)
+		fputs(" movable", out);
+	if (s->mflags & PL_MAP_CMA)
+		fputs(" cma", out);
 }
 
 static void ast_print_gup_flags(FILE *out, unsigned int flags)

@@ -225,6 +225,7 @@ enum pl_prop {
 	PL_PROP_HUGE,		/* part of a large folio */
 	PL_PROP_KSM,		/* a KSM page */
 	PL_PROP_SWAPCACHE,	/* in the swap cache */
+	PL_PROP_MOVABLE,	/* placed in ZONE_MOVABLE or CMA: not long-term pinnable */
 	PL_PROP_SAME_PAGE,	/* `is same-page C M[j]`: the same physical page as C's M[j] */
 	PL_PROP_NR,
 };

@@ -427,12 +427,19 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 			have_share = true;
 			s->mflags &= ~(unsigned int)(PL_MAP_PRIVATE | PL_MAP_SHARED);
 			s->mflags |= pz_is_word(t, "shared") ? PL_MAP_SHARED : PL_MAP_PRIVATE;
-		} else if (pz_is_word(t, "populate") || pz_is_word(t, "locked")) {
+		} else if (pz_is_word(t, "populate") || pz_is_word(t, "locked") ||
+			   pz_is_word(t, "movable") || pz_is_word(t, "cma")) {
 			unsigned int f = PL_MAP_LOCKED;
 
 			if (pz_is_word(t, "populate"))
 				f = PL_MAP_POPULATE;
-			dup = s->mflags & f;
+			else if (pz_is_word(t, "movable"))
+				f = PL_MAP_MOVABLE;
+			else if (pz_is_word(t, "cma"))
+				f = PL_MAP_CMA;
+			dup = (s->mflags & f) ||
+			      ((f & (PL_MAP_MOVABLE | PL_MAP_CMA)) &&
+			       (s->mflags & (PL_MAP_MOVABLE | PL_MAP_CMA)));
 			s->mflags |= f;
 		} else if (pz_is_word(t, "file") || pz_is_word(t, "backing") || b >= 0) {
 			dup = have_backing;

@@ -68,7 +68,7 @@ enum host_skip {
 	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
-	SK_PIN_FILE,
+	SK_PIN_FILE, SK_PLACEMENT,
 	SK_NR,
 };
 
@@ -101,6 +101,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_SWAPFILE]	= "could not set up a temporary swapfile in /tmp (not ext4, or swapon refused)",
 	[SK_PUD_FORK]	= "this kernel loses 1 GiB hugetlb pages across fork (self-test failed; docs/host.md)",
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
+	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -1826,6 +1827,8 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_MMAP:
 		if (s->mflags & (PL_MAP_PFNMAP | PL_MAP_FIXED))
 			return host_skip(r, SK_PFNMAP);
+		if (s->mflags & (PL_MAP_MOVABLE | PL_MAP_CMA))
+			return host_skip(r, SK_PLACEMENT);
 		f = s->file >= 0 ? host_filep(h, s->file) : NULL;
 		if (s->file >= 0 && !f)
 			return -EBADF;

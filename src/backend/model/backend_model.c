@@ -437,6 +437,9 @@ static long model_check_prop(struct model *m, const struct pl_bstep *s, struct p
 	case PL_PROP_KSM:
 		r->prop = f && folio_test_ksm(f);
 		break;
+	case PL_PROP_MOVABLE:
+		r->prop = f && !folio_is_longterm_pinnable(f);
+		break;
 	case PL_PROP_SAME_PAGE: {
 		struct mm_struct *other = model_mm(m, s->target);
 		struct page *q = NULL;
