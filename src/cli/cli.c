@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,33 @@ static const char *cli_value(const char *cmd, int argc, char **argv, int *i)
 		return NULL;
 	}
 	return argv[++*i];
+}
+
+/* "16M", "4096", "2G": bytes; -1 if not a size. */
+int cli_size(const char *v, uint64_t *out)
+{
+	unsigned long long u;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	u = strtoull(v, &end, 10);
+	if (errno || end == v || v[0] == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M')
+		shift = 20;
+	else if (*end == 'G')
+		shift = 30;
+	else if (*end == 'T')
+		shift = 40;
+	if (shift)
+		end++;
+	if (*end || (shift && u > (~0ull >> shift)))
+		return -1;
+	*out = (uint64_t)u << shift;
+	return 0;
 }
 
 static int cli_check_set(const char *cmd, const char *assignment)
@@ -217,6 +245,14 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			return cli_usage_error(cmd, "--check expects full or changed, found '%s'",
 					       a + 8);
 		o->check_full = !strcmp(a + 8, "full");
+	} else if (!strcmp(a, "--max-input")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		if (cli_size(v, &o->max_input) || o->max_input < 1)
+			return cli_usage_error(cmd, "--max-input expects a size in bytes (a K, M "
+					       "or G suffix allowed), found '%s'", v);
+	} else if (!strcmp(a, "--follow-symlinks")) {
+		o->follow_symlinks = true;
 	} else if ((allowed & CLI_AT) && !strcmp(a, "--at")) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
@@ -393,17 +429,63 @@ static int cli_cmp_path(const void *a, const void *b)
 }
 
 /*
- * Every *.pin below dir (recursively).  PL_EXIT_USAGE for a directory that
- * cannot be read (reported), PL_EXIT_INTERNAL when out of memory.
+ * A directory walk: every directory is read once (device + inode), so a
+ * symlink cycle or a directory reached twice costs nothing more; a symlink
+ * to a directory is followed only with --follow-symlinks, and one that leads
+ * back to a directory being walked (a cycle) is reported.
  */
-static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int depth)
-{
-	DIR *d;
-	struct dirent *e;
-	int ret = 0;
+struct cli_dir {
+	dev_t dev;
+	ino_t ino;
+	bool open;		/* being walked: reaching it again is a cycle */
+};
 
-	if (depth > 32)
-		return 0;
+struct cli_walker {
+	struct cli_files *fs;
+	const char *root;
+	bool follow;
+	struct cli_dir *dirs;
+	int nr, cap;
+};
+
+#define CLI_WALK_DEPTH 64
+
+/* Every *.pin below dir.  PL_EXIT_USAGE after a message, PL_EXIT_INTERNAL: out of memory. */
+static int cli_walk(struct cli_walker *w, const char *dir, int depth)
+{
+	struct stat st;
+	struct dirent *e;
+	int ret = 0, me;
+	DIR *d;
+
+	if (stat(dir, &st)) {
+		cli_path_error(dir, strerror(errno));
+		return PL_EXIT_USAGE;
+	}
+	for (int i = 0; i < w->nr; i++) {
+		if (w->dirs[i].dev != st.st_dev || w->dirs[i].ino != st.st_ino)
+			continue;
+		if (!w->dirs[i].open)
+			return 0;	/* reached before by another path: its files are in */
+		cli_path_error(dir, "a symlink cycle: this directory contains itself "
+			       "(not walked again)");
+		return PL_EXIT_USAGE;
+	}
+	if (depth > CLI_WALK_DEPTH) {
+		cli_path_error(dir, "directories nested too deep (not walked)");
+		return PL_EXIT_USAGE;
+	}
+	if (w->nr == w->cap) {
+		int cap = w->cap ? 2 * w->cap : 16;
+		struct cli_dir *n = realloc(w->dirs, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return PL_EXIT_INTERNAL;
+		w->dirs = n;
+		w->cap = cap;
+	}
+	me = w->nr++;
+	w->dirs[me] = (struct cli_dir){ .dev = st.st_dev, .ino = st.st_ino, .open = true };
 	d = opendir(dir);
 	if (!d) {
 		if (errno == ENOMEM)
@@ -412,9 +494,10 @@ static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int
 		return PL_EXIT_USAGE;
 	}
 	while (ret != PL_EXIT_INTERNAL && (e = readdir(d))) {
-		struct stat st;
+		struct stat lst;
 		char *path;
 		size_t n;
+		int r = 0;
 
 		if (e->d_name[0] == '.')
 			continue;
@@ -425,84 +508,123 @@ static int cli_walk(struct cli_files *fs, const char *dir, const char *root, int
 			break;
 		}
 		snprintf(path, n, "%s%s%s", dir, cli_has_suffix(dir, "/") ? "" : "/", e->d_name);
-		if (stat(path, &st) == 0) {
-			int r = 0;
+		if (lstat(path, &lst) == 0 && (!S_ISLNK(lst.st_mode) || stat(path, &st) == 0)) {
+			bool link = S_ISLNK(lst.st_mode);
 
-			if (S_ISDIR(st.st_mode))
-				r = cli_walk(fs, path, root, depth + 1);
+			if (!link)
+				st = lst;
+			if (S_ISDIR(st.st_mode) && (!link || w->follow))
+				r = cli_walk(w, path, depth + 1);
 			else if (S_ISREG(st.st_mode) && cli_has_suffix(e->d_name, ".pin"))
-				r = cli_add(fs, path, root);
-			if (r > ret)
-				ret = r;
+				r = cli_add(w->fs, path, w->root);
 		}
+		if (r > ret)
+			ret = r;
 		free(path);
 	}
 	closedir(d);
+	w->dirs[me].open = false;
 	return ret;
 }
 
-/* All of f; NULL with errno set on failure (ENOMEM when out of memory). */
-static char *cli_read_stream(FILE *f, size_t *len)
+/*
+ * All of fd, at most @max bytes; NULL with *why set (errno ENOMEM when out
+ * of memory).
+ */
+static char *cli_read_fd(int fd, uint64_t max, size_t *len, const char **why)
 {
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
 	for (;;) {
-		size_t got;
+		ssize_t got;
 
 		if (n == cap) {
-			char *b = realloc(buf, cap ? 2 * cap : 8192);
+			size_t ncap = cap ? 2 * cap : 8192;
+			char *b;
 
+			if (ncap > max + 1)
+				ncap = max + 1;
+			b = realloc(buf, ncap);
 			if (!b) {
 				free(buf);
 				errno = ENOMEM;
+				*why = strerror(ENOMEM);
 				return NULL;
 			}
 			buf = b;
-			cap = cap ? 2 * cap : 8192;
+			cap = ncap;
 		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			*why = strerror(errno);
+			free(buf);
+			errno = EIO;
+			return NULL;
+		}
 		if (got == 0)
 			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		if (!errno)
-			errno = EIO;
-		return NULL;
+		n += (size_t)got;
+		if (n > max) {
+			free(buf);
+			errno = EFBIG;
+			*why = "larger than the input limit (--max-input SIZE raises it; "
+			       "default 16M)";
+			return NULL;
+		}
 	}
 	*len = n;
 	return buf;
 }
 
-static char *cli_read(const struct cli_file *cf, size_t *len)
+static const char *cli_file_kind(mode_t m)
 {
-	const char *path = cf->path;
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ?
+	       "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/*
+ * A scenario file's text.  Only regular files are read (a FIFO or a device
+ * could block or never end; "-" is the way to read a stream), and at most
+ * @max bytes of anything.  NULL with *why set.
+ */
+static char *cli_read(const struct cli_file *cf, uint64_t max, size_t *len, const char **why)
+{
 	struct stat st;
 	char *buf;
-	FILE *f;
+	int fd;
 
 	if (cf->is_stdin)
-		return cli_read_stream(stdin, len);
-	f = fopen(path, "rb");
-	if (!f)
+		return cli_read_fd(STDIN_FILENO, max, len, why);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(cf->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		*why = strerror(errno);
 		return NULL;
-	/* fopen() opens a directory for reading; reading it then fails with EISDIR */
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		errno = EISDIR;
+	}
+	if (fstat(fd, &st)) {
+		*why = strerror(errno);
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		*why = S_ISDIR(st.st_mode) ? strerror(EISDIR) : cli_file_kind(st.st_mode);
+		close(fd);
 		return NULL;
 	}
 	errno = 0;
-	buf = cli_read_stream(f, len);
-	fclose(f);
+	buf = cli_read_fd(fd, max, len, why);
+	close(fd);
 	return buf;
 }
 
 /* One PATH operand: "-" (stdin), a file, or a directory to walk. */
-static int cli_load_path(struct cli_files *out, const char *path)
+static int cli_load_path(struct cli_files *out, const char *path, bool follow)
 {
+	struct cli_walker w = { .fs = out, .root = path, .follow = follow };
 	struct stat st;
 	int first = out->n, ret;
 
@@ -518,12 +640,13 @@ static int cli_load_path(struct cli_files *out, const char *path)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return cli_add(out, path, NULL);
-	ret = cli_walk(out, path, path, 0);
+	ret = cli_walk(&w, path, 0);
+	free(w.dirs);
 	if (ret == PL_EXIT_INTERNAL)
 		return ret;
 	if (out->n > first) {
 		qsort(out->f + first, (size_t)(out->n - first), sizeof(*out->f), cli_cmp_path);
-	} else {
+	} else if (!ret) {
 		cli_path_error(path, "no .pin files in this directory");
 		ret = PL_EXIT_USAGE;
 	}
@@ -532,6 +655,12 @@ static int cli_load_path(struct cli_files *out, const char *path)
 
 int cli_load(char **paths, int nr_paths, struct cli_files *out)
 {
+	return cli_load_opts(paths, nr_paths, out, NULL);
+}
+
+int cli_load_opts(char **paths, int nr_paths, struct cli_files *out, const struct cli_opts *o)
+{
+	uint64_t max = o && o->max_input ? o->max_input : CLI_MAX_INPUT;
 	int ret = PL_EXIT_OK, nr_stdin = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -543,7 +672,7 @@ int cli_load(char **paths, int nr_paths, struct cli_files *out)
 			ret = PL_EXIT_USAGE;
 			continue;
 		}
-		r = cli_load_path(out, paths[i]);
+		r = cli_load_path(out, paths[i], o && o->follow_symlinks);
 		if (r == PL_EXIT_INTERNAL)
 			return cli_oom();
 		if (r)
@@ -553,13 +682,23 @@ int cli_load(char **paths, int nr_paths, struct cli_files *out)
 	for (int i = 0; i < out->n; i++) {
 		struct cli_file *f = &out->f[i];
 		struct pl_diag_list diags;
+		const char *why = NULL;
 		int r;
 
-		f->text = cli_read(f, &f->len);
+		f->text = cli_read(f, max, &f->len, &why);
 		if (!f->text) {
 			if (errno == ENOMEM)
 				return cli_oom();
-			cli_path_error(f->path, strerror(errno));
+			if (errno == EINVAL) {	/* not a regular file */
+				char msg[128];
+
+				snprintf(msg, sizeof(msg), "%s, not a regular file (only '-' reads "
+					 "a stream)", why);
+				why = msg;
+				cli_path_error(f->path, why);
+			} else {
+				cli_path_error(f->path, why);
+			}
 			ret = PL_EXIT_USAGE;
 			continue;
 		}
@@ -597,4 +736,134 @@ int cli_backings(const struct pl_scenario *sc, int backing, int *idx)
 	for (int i = 0; i < n; i++)
 		idx[i] = sc->backings[i].idx;
 	return n;
+}
+
+/* ---------------------------------------------------------------------------
+ * Output files.
+ */
+static mode_t cli_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
+
+static int cli_out_error(const char *path, int err)
+{
+	char msg[200];
+
+	if (err == ENOMEM)
+		return cli_oom();
+	snprintf(msg, sizeof(msg), "cannot write: %s", strerror(err));
+	cli_path_error(path, msg);
+	return PL_EXIT_INTERNAL;
+}
+
+/* fn's output on a stream over @fd (closed here); 0 or an errno. */
+static int cli_out_stream(int fd, int (*fn)(FILE *f, const void *arg), const void *arg,
+			  bool sync)
+{
+	FILE *f = fdopen(fd, "w");
+	int err;
+
+	if (!f) {
+		err = errno;
+		close(fd);
+		return err ? err : ENOMEM;
+	}
+	errno = 0;
+	err = fn(f, arg) ? (errno ? errno : EIO) : 0;
+	if (!err && fflush(f))
+		err = errno ? errno : EIO;
+	if (!err && ferror(f))
+		err = EIO;
+	if (!err && sync && fsync(fileno(f)) && errno != EINVAL)
+		err = errno;
+	if (fclose(f) && !err)	/* the one close of fd */
+		err = errno ? errno : EIO;
+	return err;
+}
+
+int cli_write_out(const char *path, int (*fn)(FILE *f, const void *arg), const void *arg)
+{
+	char *dir, *slash, *tmp = NULL, proc[32];
+	struct stat st;
+	int fd, err;
+	size_t n;
+
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			cli_path_error(path, "a symbolic link: not written through (name its "
+				       "target)");
+			return PL_EXIT_USAGE;
+		}
+		if (S_ISDIR(st.st_mode))
+			return cli_out_error(path, EISDIR);
+		if (!S_ISREG(st.st_mode)) {
+			/* a device or a FIFO (/dev/null, /dev/full, a pipe): written, never removed */
+			fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+			if (fd < 0)
+				return cli_out_error(path, errno);
+			err = cli_out_stream(fd, fn, arg, false);
+			return err ? cli_out_error(path, err) : 0;
+		}
+	} else if (errno != ENOENT) {
+		return cli_out_error(path, errno);
+	}
+	/*
+	 * A regular file, or none yet: written whole to a file with no name in
+	 * the same directory, then linked in under a temporary name and renamed
+	 * over PATH, so PATH is the old file or the whole new one, never half
+	 * of one, and a symlink put at PATH meanwhile is replaced, not followed.
+	 */
+	n = strlen(path) + 16;
+	dir = strdup(path);
+	tmp = malloc(n);
+	if (!dir || !tmp) {
+		free(dir);
+		free(tmp);
+		return cli_oom();
+	}
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		int fd2 = dup(fd);
+
+		err = fd2 < 0 ? errno : cli_out_stream(fd2, fn, arg, true);
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		for (int i = 0; !err; i++) {
+			snprintf(tmp, n, "%s.%d.%d~", path, (int)getpid(), i);
+			if (!linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW))
+				break;
+			if (errno != EEXIST || i == 100)
+				err = errno;
+		}
+		close(fd);
+	} else {
+		/* no O_TMPFILE here: a named temporary file, removed on error */
+		snprintf(tmp, n, "%s.XXXXXX", path);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0) {
+			err = errno;
+		} else {
+			fchmod(fd, 0644 & ~cli_umask());
+			err = cli_out_stream(fd, fn, arg, true);
+			if (err)
+				unlink(tmp);
+		}
+	}
+	if (!err && rename(tmp, path)) {
+		err = errno;
+		unlink(tmp);
+	}
+	free(dir);
+	free(tmp);
+	return err ? cli_out_error(path, err) : 0;
 }

@@ -75,6 +75,8 @@ struct cli_opts {
 	int at;				/* 0: not given */
 	uint64_t max_steps, max_pages;	/* 0: not given (the executor's defaults) */
 	bool check_full;		/* --check=full: the checker rescans everything */
+	uint64_t max_input;		/* --max-input SIZE; 0: CLI_MAX_INPUT */
+	bool follow_symlinks;		/* --follow-symlinks: walk into linked directories */
 	bool allow_swapfile;
 	int lock_timeout;		/* --lock-timeout S; -1: not given */
 	bool list;
@@ -125,6 +127,14 @@ struct cli_files {
  */
 int cli_load(char **paths, int nr_paths, struct cli_files *out);
 /*
+ * The same with the command's --max-input and --follow-symlinks (@o may be
+ * NULL).  Only regular files are read, and "-"; each at most max_input bytes.
+ */
+#define CLI_MAX_INPUT (16ull << 20)
+int cli_load_opts(char **paths, int nr_paths, struct cli_files *out, const struct cli_opts *o);
+/* "16M", "4096", "2G" (K, M, G, T: powers of 1024) as bytes; 0, or -1 if not a size. */
+int cli_size(const char *v, uint64_t *out);
+/*
  * The backings one scenario runs with: --backing B (@backing >= 0), else its
  * matrix, in order, into idx[CLI_MAX_BACKINGS].  Returns how many.  The
  * checker refuses duplicates, so a matrix holds at most every backing there is.
@@ -162,6 +172,16 @@ int cli_limit(const struct cli_file *f, const char *preset, int backing, const c
  * NULL after a message (exit 3).
  */
 struct pl_backend *cli_host_backend(const char *cmd, const struct cli_opts *o, int timeout_ms);
+
+/*
+ * cli_write_out() - an output file written whole or not at all: @fn writes
+ * it to a stream (non-zero on error).  A regular file (or none yet) is
+ * written to an O_TMPFILE file beside it and renamed over it; a device or a
+ * FIFO (/dev/null, /dev/full) is written in place and never removed; a
+ * symbolic link is refused.  0, PL_EXIT_USAGE (a symlink) or
+ * PL_EXIT_INTERNAL after "pinlab: PATH: cannot write: why".
+ */
+int cli_write_out(const char *path, int (*fn)(FILE *f, const void *arg), const void *arg);
 
 /* "pinlab: PATH: what" on stderr, PATH quoted if it needs it (pl_path_put). */
 void cli_path_error(const char *path, const char *what);

@@ -282,34 +282,11 @@ static bool race_match(const struct pl_exec_race *race, const char *found)
 	return found && !strcmp(found, want);
 }
 
-/*
- * Write an output file whole or not at all: a file that could not be
- * finished is removed, so that no half-written schedule or result is left
- * for a later replay or merge to read.
- */
+/* Output files are written whole or not at all (cli_write_out()). */
 static int write_file(const char *path, const void *what,
 		      int (*write)(FILE *f, const void *what))
 {
-	FILE *f = fopen(path, "w");
-	int err;
-
-	if (!f) {
-		if (errno == ENOMEM)
-			return cli_oom();
-		cli_path_error(path, strerror(errno));
-		return PL_EXIT_USAGE;
-	}
-	errno = 0;
-	err = write(f, what) ? (errno ? errno : EIO) : 0;
-	if (fclose(f) && !err)
-		err = errno ? errno : EIO;
-	if (!err)
-		return 0;
-	unlink(path);
-	if (err == ENOMEM)
-		return cli_oom();
-	cli_path_error(path, strerror(err));
-	return PL_EXIT_USAGE;
+	return cli_write_out(path, write, what);
 }
 
 static int write_sched_fn(FILE *f, const void *s)
@@ -522,7 +499,7 @@ static int load_one(const char *cmd, struct cli_opts *o, struct cli_files *files
 	if (o->nr_args != nargs)
 		return cli_usage_error(cmd, nargs == 1 ? "expected one FILE" :
 					    "expected FILE and F.sched");
-	return cli_load(o->args, 1, files);
+	return cli_load_opts(o->args, 1, files, o);
 }
 
 static int cmd_explore(int argc, char **argv)

@@ -1365,10 +1365,21 @@ static int fd_mkdirs(const char *dir)
 	return 0;
 }
 
+struct fd_text {
+	const char *text;
+	size_t len;
+};
+
+static int fd_write_text(FILE *f, const void *arg)
+{
+	const struct fd_text *t = arg;
+
+	return fwrite(t->text, 1, t->len, f) != t->len;
+}
+
 static int fd_write_file(const char *dir, uint64_t seed, int index, const char *text, size_t len,
 			 char *path, size_t plen)
 {
-	FILE *f;
 	int err = fd_mkdirs(dir);
 
 	snprintf(path, plen, "%s/s%llu-%d.pin", dir, (unsigned long long)seed, index);
@@ -1376,14 +1387,9 @@ static int fd_write_file(const char *dir, uint64_t seed, int index, const char *
 		fprintf(stderr, "pinlab: fuzz-diff: %s: %s\n", dir, strerror(-err));
 		return PL_EXIT_INTERNAL;
 	}
-	f = fopen(path, "w");
-	if (!f || fwrite(text, 1, len, f) != len || fclose(f)) {
-		fprintf(stderr, "pinlab: fuzz-diff: %s: %s\n", path, strerror(errno));
-		if (f)
-			fclose(f);
-		return PL_EXIT_INTERNAL;
-	}
-	return 0;
+	struct fd_text t = { text, len };
+
+	return cli_write_out(path, fd_write_text, &t) ? PL_EXIT_INTERNAL : 0;
 }
 
 static void fd_print_disagreement(const struct fd_opts *o, const struct fd_scen *s, int steps,

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +50,9 @@ static const char usage_text[] =
 	"  help [COMMAND]                     this text, or one command's\n"
 	"\n"
 	"PATH or FILE may be - (standard input).  run, show, explain, explore and\n"
-	"replay take --max-steps N and --max-pages N ('pinlab help run').\n"
+	"replay take --max-steps N and --max-pages N ('pinlab help run').  Scenario\n"
+	"files are regular files (or -) of at most 16 MiB (--max-input SIZE); links\n"
+	"to directories are walked only with --follow-symlinks.\n"
 	"\n"
 	"exit status: 0 all expectations met, 1 an expectation failed, 2 bad input or\n"
 	"usage, 3 internal error, out of memory or a limit reached\n";
@@ -95,6 +98,21 @@ static int cmd_help(int argc, char **argv)
 	return PL_EXIT_OK;
 }
 
+/*
+ * Standard output is checked once, at the end: a full disk or a closed pipe
+ * (SIGPIPE ignored by the host commands) is exit 3 with the reason, never 0.
+ */
+static int main_flush(int ret)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return ret;
+	/* an earlier flush may have failed already, and its errno is gone */
+	fprintf(stderr, "pinlab: cannot write standard output: %s\n",
+		errno ? strerror(errno) : "a write failed (a full disk or a closed pipe?)");
+	return ret == PL_EXIT_OK || ret == PL_EXIT_MISMATCH ? PL_EXIT_INTERNAL : ret;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
@@ -112,5 +130,5 @@ int main(int argc, char **argv)
 		fputs(c->usage, stdout);
 		return PL_EXIT_OK;
 	}
-	return c->fn(argc - 1, argv + 1);
+	return main_flush(c->fn(argc - 1, argv + 1));
 }

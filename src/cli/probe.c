@@ -166,7 +166,7 @@ static int cmd_probe(int argc, char **argv)
 		ret = cli_usage_error("probe", "unknown format '%s' (expected table, ktap or json)",
 				      o.format);
 	if (!ret)
-		ret = cli_load(o.args, o.nr_args, &files);
+		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);
@@ -490,7 +490,7 @@ static int cmd_diff(int argc, char **argv)
 	if (!ret && !o.nr_args)
 		ret = cli_usage_error("diff", "expected a PATH (a .pin file or a directory)");
 	if (!ret)
-		ret = cli_load(o.args, o.nr_args, &files);
+		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);

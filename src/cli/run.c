@@ -196,7 +196,7 @@ static int cmd_run(int argc, char **argv)
 		ret = cli_usage_error("run", "unknown format '%s' (expected table, ktap or json)",
 				      o.format);
 	if (!ret)
-		ret = cli_load(o.args, o.nr_args, &files);
+		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
 	else
 		memset(&files, 0, sizeof(files));
 	if (!ret)
@@ -217,7 +217,7 @@ static int cmd_check(int argc, char **argv)
 	if (!ret && !o.nr_args)
 		ret = cli_usage_error("check", "expected a PATH (a .pin file or a directory)");
 	if (!ret)
-		ret = cli_load(o.args, o.nr_args, &files);
+		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
 	if (!ret)
 		printf("%d scenario%s OK\n", files.n, files.n == 1 ? "" : "s");
 	cli_files_free(&files);

@@ -112,7 +112,7 @@ static int show_load(const char *cmd, struct cli_opts *o, struct cli_files *file
 
 	if (o->nr_args != 1)
 		return cli_usage_error(cmd, "expected one FILE");
-	ret = cli_load(o->args, 1, files);
+	ret = cli_load_opts(o->args, 1, files, o);
 	if (ret)
 		return ret;
 	if (files->n != 1)

@@ -541,7 +541,7 @@ static void lex_tokens(struct lex_line *L)
 
 bool pl_lex_line(struct pl_lexer *lx, struct pl_line *ln)
 {
-	const unsigned char *start, *nl, *end;
+	const unsigned char *start, *nl, *end, *nul;
 	struct lex_line L;
 	struct pl_token *eol;
 	size_t len;
@@ -563,7 +563,11 @@ bool pl_lex_line(struct pl_lexer *lx, struct pl_line *ln)
 	L.p = start;
 	L.end = end;
 	L.col = 1;
-	if ((size_t)(end - start) > PL_LINE_MAX) {
+	if ((size_t)(end - start) > PL_LINE_MAX &&
+	    (nul = memchr(start, 0, (size_t)(end - start)))) {
+		/* binary data, not a long line: name what is wrong with it */
+		lex_error(&L, lex_col_of(start, (size_t)(nul - start)), "unexpected NUL byte");
+	} else if ((size_t)(end - start) > PL_LINE_MAX) {
 		snprintf(what, sizeof(what), "%zu bytes, the limit is %d", (size_t)(end - start),
 			 PL_LINE_MAX);
 		lex_error(&L, lex_col_of(start, PL_LINE_MAX), "line too long (%s)", what);

@@ -126,6 +126,8 @@ void pl_host_catch_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed output pipe is a write error (exit 3), not death before the host is restored */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 bool pl_host_interrupted(void)
