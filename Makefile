@@ -15,7 +15,12 @@
 #   make kernels    unpack Debian's 6.1 and 6.12 images into build/kernels/
 #   make check-layers   src/core and include/pinlab/core.h include no upper layer
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang), each run FUZZ_S seconds
-#   make clean
+#   make install    binary, man page, bash/zsh completion and docs under PREFIX
+#                   (/usr/local), staged under DESTDIR; make uninstall
+#   make clean      remove everything built (build*/ but the downloaded
+#                   build/kernels/ and build/npm/); make distclean: those too
+#
+# Parallel by default (-j of the number of CPUs; -jN on the command line wins).
 #
 # Sources are found by wildcard, so adding a file needs no edit here:
 #   src/core/*.c                               -> BUILD/libpinlab-core.a
@@ -26,6 +31,11 @@
 # V=1 shows the commands.
 
 MAKEFLAGS += --no-builtin-rules
+# Parallel by default, one job per CPU; `make -jN` on the command line wins.
+# `make clean` with other goals runs serially, so nothing is built and removed at once.
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
 .SUFFIXES:
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -307,9 +317,59 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 	bash bench/explore.sh $(B)
 	bash bench/kernels.sh $(B)
 
+# Everything built: the build directories of every variant.  The kernel images
+# `make kernels` fetched (build/kernels/) and .ci/run's npm packages (build/npm/)
+# are downloads, not builds: they stay, and `make distclean` removes them too.
 clean:
+	rm -rf $(A) $(T) $(C) $(F)
+	if [ -d $(B) ]; then \
+		find $(B) -mindepth 1 -maxdepth 1 ! -name kernels ! -name npm -exec rm -rf {} +; \
+		rmdir $(B) 2>/dev/null || :; \
+	fi
+
+distclean: clean
+	rm -rf $(B)
+
+# ---------------------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary (and pinlab-static,
+# the guest's init for --kernel, which pinlab looks for beside itself), the man
+# page, bash and zsh completion (generated from the command table by `pinlab
+# completion`), and the docs.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pinlab
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+INSTALL ?= install
+
+completion: $(B)/completion/pinlab.bash $(B)/completion/_pinlab
+
+$(B)/completion/pinlab.bash: $(B)/pinlab
+	@mkdir -p $(@D)
+	$(Q)./$(B)/pinlab completion bash >$@
+
+$(B)/completion/_pinlab: $(B)/pinlab
+	@mkdir -p $(@D)
+	$(Q)./$(B)/pinlab completion zsh >$@
+
+install: $(B)/pinlab $(B)/pinlab-static completion
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(DOCDIR)" \
+		"$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)"
+	$(INSTALL) -m 755 $(B)/pinlab $(B)/pinlab-static "$(DESTDIR)$(BINDIR)/"
+	$(INSTALL) -m 644 docs/pinlab.1 "$(DESTDIR)$(MANDIR)/man1/pinlab.1"
+	$(INSTALL) -m 644 $(B)/completion/pinlab.bash "$(DESTDIR)$(BASHCOMPDIR)/pinlab"
+	$(INSTALL) -m 644 $(B)/completion/_pinlab "$(DESTDIR)$(ZSHCOMPDIR)/_pinlab"
+	$(INSTALL) -m 644 README.md docs/*.md docs/*.png "$(DESTDIR)$(DOCDIR)/"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/pinlab" "$(DESTDIR)$(BINDIR)/pinlab-static" \
+		"$(DESTDIR)$(MANDIR)/man1/pinlab.1" "$(DESTDIR)$(BASHCOMPDIR)/pinlab" \
+		"$(DESTDIR)$(ZSHCOMPDIR)/_pinlab"
+	rm -rf "$(DESTDIR)$(DOCDIR)"
+
 .PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench clean \
-	check-layers static kernels fuzz
+	check-layers static kernels fuzz distclean completion install uninstall
 
 # ---------------------------------------------------------------------------
 # Reference pages generated from the binary (tests/cli/cli.sh checks they are current).

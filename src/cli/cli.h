@@ -34,7 +34,9 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_explain,
 	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants,
 	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff, cli_cmd_kernels,
-	cli_cmd_guest, cli_cmd_fuzz_diff, cli_cmd_host, cli_cmd_report;
+	cli_cmd_guest, cli_cmd_fuzz_diff, cli_cmd_host, cli_cmd_report, cli_cmd_completion;
+/* The user's commands, in table order (main.c). */
+const struct cli_cmd *const *cli_commands(int *n);
 
 /* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -47,6 +47,7 @@ static const char usage_text[] =
 	"  presets [--format table|json]     era presets with the kernels and commits they model\n"
 	"  knobs                              every policy knob with its commit\n"
 	"  invariants [--format table|json]  the invariants the checker enforces\n"
+	"  completion bash|zsh                a shell completion script\n"
 	"  help [COMMAND]                     this text, or one command's\n"
 	"\n"
 	"PATH or FILE may be - (standard input).  run, show, explain, explore and\n"
@@ -68,10 +69,24 @@ static const struct cli_cmd cli_cmd_help = { "help", cmd_help, help_usage };
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_run, &cli_cmd_check, &cli_cmd_show, &cli_cmd_explain, &cli_cmd_report, &cli_cmd_demo,
-	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_probe, &cli_cmd_diff, &cli_cmd_kernels, &cli_cmd_host, &cli_cmd_guest, &cli_cmd_fuzz_diff, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_help,
+	&cli_cmd_explore, &cli_cmd_replay, &cli_cmd_probe, &cli_cmd_diff, &cli_cmd_kernels, &cli_cmd_host, &cli_cmd_guest, &cli_cmd_fuzz_diff, &cli_cmd_history, &cli_cmd_presets, &cli_cmd_knobs, &cli_cmd_invariants, &cli_cmd_completion, &cli_cmd_help,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* The user's commands, in table order (not the hidden "__guest"), for completion.c. */
+const struct cli_cmd *const *cli_commands(int *n)
+{
+	static const struct cli_cmd *visible[NR_COMMANDS];
+	static int nr;
+
+	if (!nr)
+		for (size_t i = 0; i < NR_COMMANDS; i++)
+			if (strncmp(commands[i]->name, "__", 2))
+				visible[nr++] = commands[i];
+	*n = nr;
+	return visible;
+}
 
 static const struct cli_cmd *find_command(const char *name)
 {
