@@ -403,24 +403,46 @@ struct pl_policy {
 };
 
 struct pl_preset {
-	const char *name;		/* "v5.9" */
+	const char *name;		/* "v5.9", or a release such as "5.10.9" */
 	const char *kernels;		/* "5.9 - 5.10" */
 	const char *summary;		/* the rules, with commit hashes */
 	struct pl_policy policy;
+	const char *first;		/* the first release of a checkpoint ("5.9") */
+	const char *base;		/* a release's mainline checkpoint ("v5.9"); NULL for checkpoints */
 };
 
+/*
+ * The named presets are checkpoints: each starts at the first release whose
+ * rules (pl_release_policy()) differ from the previous one's, so every
+ * release of 4.8 - 6.18 falls in one.  pl_preset_find() also takes a
+ * release ("6.1", "5.10.9", "6.1.0-27-amd64"): that returns its checkpoint
+ * when the rules agree, else a preset of its own whose base is the
+ * checkpoint (a stable series that took a rule early).
+ */
 const struct pl_preset *pl_presets(int *n);
 const struct pl_preset *pl_preset_find(const char *name);
 int pl_preset_index(const char *name);
-/* The preset of a kernel release ("6.1.0-27-amd64" -> v6.0); the newest for later ones. */
+/* The preset of a running kernel (uname -r, or a banner with "Debian 6.1.192"); newest if later. */
 const struct pl_preset *pl_preset_for_kernel(const char *release);
-/* Knob table for --set and `pinlab presets`. */
+/* "6.1.192" -> 6001192; -EINVAL if it does not start with MAJOR.MINOR. */
+int pl_release_parse(const char *s, unsigned long *out);
+/* The rules of release @release, from the knob table; -ERANGE outside 4.8 - 6.18. */
+int pl_release_policy(const char *release, struct pl_policy *p);
+#define PL_RELEASE_OLDEST "4.8"
+#define PL_RELEASE_NEWEST "6.18"
+
+/* Knob table for --set, `pinlab knobs` and the derivation of every preset. */
 struct pl_knob {
 	const char *name;
 	const char *commit;		/* the commit that introduced the rule */
 	const char *doc;
 	size_t offset;			/* into struct pl_policy */
 	bool is_enum;			/* uint8_t reuse rule instead of bool */
+	const char *first;		/* first mainline release with the rule; NULL: all since 4.8 */
+	const char *last;		/* last mainline release with it; NULL: still in 6.18 */
+	const char *stable;		/* stable releases that took it early or dropped it early */
+	const char *source;		/* how first/last/stable were verified */
+	const char *steps;		/* a many-valued enum: the value grows by one at each */
 };
 const struct pl_knob *pl_knobs(int *n);
 /* Apply "knob=value"; returns 0 or -EINVAL with a message in err. */

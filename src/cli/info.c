@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report.h"
@@ -17,10 +18,14 @@ static const char presets_usage[] =
 	"rules, and a table of every knob's value per preset.\n";
 
 static const char knobs_usage[] =
-	"usage: pinlab knobs\n"
+	"usage: pinlab knobs [--format table|json]\n"
 	"\n"
-	"List every policy knob with the commit that introduced its rule.\n"
-	"Override one with --set knob=value (run, show, explain, history).\n";
+	"List every policy knob: the first and last mainline release that has its rule,\n"
+	"the stable releases that took it early or dropped it early, the commit, and\n"
+	"how the release was verified; then a timeline of the releases 4.8 - 6.18, one\n"
+	"row per knob.  Every preset is derived from this table: --preset takes a\n"
+	"checkpoint name or any release (--preset 5.10.9).  Override one knob with\n"
+	"--set knob=value (run, show, explain, history).\n";
 
 static const char invariants_usage[] =
 	"usage: pinlab invariants [--format table|json]\n"
@@ -97,16 +102,128 @@ static int cmd_presets(int argc, char **argv)
 	return PL_EXIT_OK;
 }
 
+/* The mainline releases 4.8 - 6.18, as the timeline's columns. */
+static int info_mainline(char names[][8], int max)
+{
+	int n = 0;
+
+	for (int major = 4; major <= 6; major++)
+		for (int minor = 0; minor <= 20 && n < max; minor++) {
+			struct pl_policy p;
+
+			snprintf(names[n], sizeof(names[0]), "%d.%d", major, minor);
+			if (!pl_release_policy(names[n], &p))
+				n++;
+		}
+	return n;
+}
+
+static bool info_rule_on(const struct pl_policy *p, const struct pl_knob *k)
+{
+	const char *v = pl_policy_knob_value(p, k);
+
+	return !strcmp(v, "true") || !strcmp(v, "refcount");
+}
+
+/*
+ * One row per knob, one column per mainline release: '#' where the release
+ * has the rule.  Above, the release numbers read downwards and a row that
+ * marks where each checkpoint starts.
+ */
+static void knobs_timeline(const struct pl_knob *k, int nk)
+{
+	static const char marks[] = "0123456789abcdefghijklmnopqrstuv";
+	static const char *const head[] = { "checkpoint", "major", "minor", "" };
+	char rel[64][8];
+	int nr = info_mainline(rel, 64), np;
+	const struct pl_preset *p = pl_presets(&np);
+
+	printf("\ntimeline: one column per mainline release %s - %s, read downwards\n"
+	       "(major, minor tens, minor units); # = the release has the rule (a digit:\n"
+	       "which step of a many-valued knob's history, . = its first value).  The\n"
+	       "checkpoint row marks where each named preset starts (legend below);\n"
+	       "stable backports are in the \"stable\" column above.\n\n",
+	       PL_RELEASE_OLDEST, PL_RELEASE_NEWEST);
+	for (int line = 0; line < 4; line++) {
+		printf("%-28s", head[line]);
+		for (int c = 0; c < nr; c++) {
+			int minor = atoi(strchr(rel[c], '.') + 1), cp = -1;
+
+			for (int i = 0; i < np; i++)
+				if (!strcmp(p[i].first, rel[c]))
+					cp = i;
+			if (line == 0)
+				putchar(cp < 0 ? ' ' : marks[cp % 32]);
+			else if (line == 1)
+				putchar(c == 0 || minor == 0 ? rel[c][0] : ' ');
+			else if (line == 2)
+				putchar('0' + minor / 10);
+			else
+				putchar('0' + minor % 10);
+		}
+		printf("\n");
+	}
+	for (int j = 0; j < nk; j++) {
+		printf("%-28s", k[j].name);
+		for (int c = 0; c < nr; c++) {
+			struct pl_policy pol;
+
+			pl_release_policy(rel[c], &pol);
+			if (k[j].steps) {
+				/* a many-valued knob: which step of its history */
+				unsigned char v = *((const unsigned char *)&pol + k[j].offset);
+
+				putchar(v ? '0' + v : '.');
+			} else {
+				putchar(info_rule_on(&pol, &k[j]) ? '#' : '.');
+			}
+		}
+		printf("\n");
+	}
+	printf("\ncheckpoints:");
+	for (int i = 0; i < np; i++)
+		printf("%s%c=%s (%s)", i % 4 ? "  " : "\n  ", marks[i % 32], p[i].name,
+		       p[i].kernels);
+	printf("\n");
+}
+
 static int cmd_knobs(int argc, char **argv)
 {
 	bool json = false;
-	int nk, ret = info_parse("knobs", argc, argv, 0, &json);
+	int nk, ret = info_parse("knobs", argc, argv, INFO_OPTIONS, &json);
 	const struct pl_knob *k = pl_knobs(&nk);
 
 	if (ret)
 		return ret;
-	for (int j = 0; j < nk; j++)
-		printf("%-28s %-28s %s\n", k[j].name, k[j].commit, k[j].doc);
+	if (!json)
+		printf("%-28s %-6s %-6s %-12s %-26s %s\n", "knob", "first", "last", "stable",
+		       "commit", "rule");
+	for (int j = 0; j < nk; j++) {
+		if (!json) {
+			printf("%-28s %-6s %-6s %-12s %-26s %s\n%-28s %s\n", k[j].name,
+			       k[j].first ? k[j].first : "<=4.8", k[j].last ? k[j].last : "-",
+			       k[j].stable ? k[j].stable : "-", k[j].commit, k[j].doc, "",
+			       k[j].source);
+			continue;
+		}
+		printf("{\"knob\": ");
+		pl_json_str(stdout, k[j].name);
+		printf(", \"first\": ");
+		pl_json_str(stdout, k[j].first ? k[j].first : PL_RELEASE_OLDEST);
+		printf(", \"last\": ");
+		pl_json_str(stdout, k[j].last ? k[j].last : PL_RELEASE_NEWEST);
+		printf(", \"stable\": ");
+		pl_json_str(stdout, k[j].stable ? k[j].stable : "");
+		printf(", \"commit\": ");
+		pl_json_str(stdout, k[j].commit);
+		printf(", \"rule\": ");
+		pl_json_str(stdout, k[j].doc);
+		printf(", \"source\": ");
+		pl_json_str(stdout, k[j].source);
+		printf("}\n");
+	}
+	if (!json)
+		knobs_timeline(k, nk);
 	return PL_EXIT_OK;
 }
 

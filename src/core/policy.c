@@ -1,442 +1,653 @@
 /*
  * Era policy: the rules of GUP, pinning and COW that changed over time, as
- * named knobs, and the presets that bundle them per kernel era.
+ * named knobs, and the presets that bundle them per kernel release.
  *
  * The model never asks "which kernel is this?".  Each place where history
  * changed a decision reads one field of struct pl_policy, named for the rule
- * (anon_reuse, gup_unshare, fork_copy_pinned ...).  A preset is just a value
- * of that struct plus the kernel range and the commits it stands for, so
- * `--set knob=value` can move a single rule into another era and show what
- * that one rule buys.
+ * (anon_reuse, gup_unshare, fork_copy_pinned ...), so `--set knob=value` can
+ * move a single rule into another era and show what that one rule buys.
  *
- * The presets form a chain, each one the previous era plus or minus the
- * commits that landed in between:
- *
- *   v4.8 --19be0eaffa3a, FOLL_PIN--> v5.7 --17839856fd58--> v5.8
- *        --09854ba94c6a, a308c71bf1e6, 70e806e4e645--> v5.9
- *        --57efa1fe5957, feb889fb40fa, 9348b73c2e1b, 4eae4efa2c29--> v5.11
- *        --COW fixes part 1--> v5.18 --PG_anon_exclusive, unshare--> v5.19
- *        --5535be309971--> v6.0 --088b8aa537c2, 84209e87c696--> v6.2
- *        --c8070b787519, 8ac268436e6d--> v6.5 --cd197c3a2040--> v6.9
- *        --1da190f4d0a6 (MM ids)--> v6.15 --uprobes rewrite--> latest
- *
- * The chain is written below as bit sets (K_V5_8 = K_V5_7 | ...), so the
- * table says literally what each era added or removed.
+ * The knob table below is the one source of history: every knob carries the
+ * first mainline release that has its rule, the last one (when a later
+ * commit took it back), the stable releases that took it earlier or dropped
+ * it earlier, and where those releases were checked.  pl_release_policy()
+ * turns any release of 4.8 - 6.18 into a struct pl_policy from that table
+ * alone.  The named presets are derived from it too: walking the mainline
+ * releases 4.8, 4.9 ... 6.18, a new checkpoint starts wherever the rules
+ * change, named "v" + its first release ("latest" for the newest).  Only the
+ * prose of each checkpoint (checkpoint_summaries[]) is written by hand, and
+ * a unit test keeps it in step with the derived list.
  */
 #include "internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <strings.h>
 
-/*
- * One bit per boolean knob, used only to spell the preset chain.  The two
- * reuse rules are enums and are given separately.
- */
-enum {
-	K_DIRTY_COW			= 1u << 0,
-	K_FOLL_COW			= 1u << 1,
-	K_GUP_COW_BREAK_ON_READ		= 1u << 2,
-	K_FOLL_PIN			= 1u << 3,
-	K_FORK_COPY_PINNED		= 1u << 4,
-	K_FORK_COPY_PINNED_HUGETLB	= 1u << 5,
-	K_WRITE_PROTECT_SEQ		= 1u << 6,
-	K_SWAPOUT_SKIP_PINNED		= 1u << 7,
-	K_CLEAR_REFS_SKIP_PINNED	= 1u << 8,
-	K_ANON_EXCLUSIVE		= 1u << 9,
-	K_GUP_UNSHARE			= 1u << 10,
-	K_SWP_EXCLUSIVE			= 1u << 11,
-	K_FOLL_FORCE_NEEDS_EXCLUSIVE	= 1u << 12,
-	K_EXCLUSIVE_CLEAR_BARRIER	= 1u << 13,
-	K_LONGTERM_UNSHARE_COW		= 1u << 14,
-	K_ZERO_PAGE_NEVER_PINNED	= 1u << 15,
-	K_LONGTERM_FILE_WRITE_REFUSED	= 1u << 16,
-	K_UPROBES_WRITE_IN_PLACE	= 1u << 17,
-	K_GUP_FAST_RECHECK_PTE		= 1u << 18,
-	K_DIO_USES_PIN			= 1u << 19,
-	K_LEGACY_PUT_WITHOUT_DIRTY	= 1u << 20,
-	K_IOURING_FILE_BUFFERS		= 1u << 21,
-	K_HUGE_ZERO_WP_THP		= 1u << 22,
-};
-
-#define K_ON(bits, k) (((bits) & (k)) != 0)
-
-/* A struct pl_policy from the reuse rules and a knob bit set. */
-#define PL_POLICY3(reuse, thp_reuse, large_reuse, bits)                                 \
-	{                                                                               \
-		.anon_reuse = (reuse),                                                  \
-		.thp_swap_reuse = (thp_reuse),                                          \
-		.large_anon_reuse = (large_reuse),                                      \
-		.dirty_cow = K_ON(bits, K_DIRTY_COW),                                   \
-		.foll_cow = K_ON(bits, K_FOLL_COW),                                     \
-		.gup_cow_break_on_read = K_ON(bits, K_GUP_COW_BREAK_ON_READ),           \
-		.foll_pin = K_ON(bits, K_FOLL_PIN),                                     \
-		.fork_copy_pinned = K_ON(bits, K_FORK_COPY_PINNED),                     \
-		.fork_copy_pinned_hugetlb = K_ON(bits, K_FORK_COPY_PINNED_HUGETLB),     \
-		.write_protect_seq = K_ON(bits, K_WRITE_PROTECT_SEQ),                   \
-		.swapout_skip_pinned = K_ON(bits, K_SWAPOUT_SKIP_PINNED),               \
-		.clear_refs_skip_pinned = K_ON(bits, K_CLEAR_REFS_SKIP_PINNED),         \
-		.anon_exclusive = K_ON(bits, K_ANON_EXCLUSIVE),                         \
-		.gup_unshare = K_ON(bits, K_GUP_UNSHARE),                               \
-		.swp_exclusive = K_ON(bits, K_SWP_EXCLUSIVE),                           \
-		.foll_force_needs_exclusive = K_ON(bits, K_FOLL_FORCE_NEEDS_EXCLUSIVE), \
-		.exclusive_clear_barrier = K_ON(bits, K_EXCLUSIVE_CLEAR_BARRIER),       \
-		.longterm_unshare_cow = K_ON(bits, K_LONGTERM_UNSHARE_COW),             \
-		.zero_page_never_pinned = K_ON(bits, K_ZERO_PAGE_NEVER_PINNED),         \
-		.longterm_file_write_refused = K_ON(bits, K_LONGTERM_FILE_WRITE_REFUSED), \
-		.uprobes_write_in_place = K_ON(bits, K_UPROBES_WRITE_IN_PLACE),         \
-		.gup_fast_recheck_pte = K_ON(bits, K_GUP_FAST_RECHECK_PTE),             \
-		.dio_uses_pin = K_ON(bits, K_DIO_USES_PIN),                             \
-		.legacy_put_without_dirty = K_ON(bits, K_LEGACY_PUT_WITHOUT_DIRTY),     \
-		.iouring_file_buffers = K_ON(bits, K_IOURING_FILE_BUFFERS),             \
-		.huge_zero_wp_thp = K_ON(bits, K_HUGE_ZERO_WP_THP),                     \
-	}
-
-/* Before v6.9 a large folio took the small-folio refcount test. */
-#define PL_POLICY(reuse, thp_reuse, bits) PL_POLICY3(reuse, thp_reuse, LARGE_REUSE_REFCOUNT, bits)
-
-/*
- * The chain of eras.  GUP-fast re-checking the PTE after the grab is not a
- * historical change: every kernel does it, and only `--set
- * gup_fast_recheck_pte=false` turns it off to show why it is needed.
- */
-#define K_V4_8	(K_DIRTY_COW | K_GUP_FAST_RECHECK_PTE | K_LEGACY_PUT_WITHOUT_DIRTY)
-#define K_V5_7	((K_V4_8 & ~(K_DIRTY_COW | K_LEGACY_PUT_WITHOUT_DIRTY)) | K_FOLL_COW | K_FOLL_PIN)
-#define K_V5_8	(K_V5_7 | K_GUP_COW_BREAK_ON_READ)
-#define K_V5_9	((K_V5_8 & ~K_GUP_COW_BREAK_ON_READ) | K_FORK_COPY_PINNED)
-#define K_V5_11 (K_V5_9 | K_WRITE_PROTECT_SEQ | K_SWAPOUT_SKIP_PINNED | \
-		 K_CLEAR_REFS_SKIP_PINNED | K_FORK_COPY_PINNED_HUGETLB)
-#define K_V5_18 K_V5_11
-#define K_V5_19 (K_V5_18 | K_ANON_EXCLUSIVE | K_GUP_UNSHARE | K_SWP_EXCLUSIVE)
-#define K_V6_0	((K_V5_19 & ~K_FOLL_COW) | K_FOLL_FORCE_NEEDS_EXCLUSIVE)
-#define K_V6_2	(K_V6_0 | K_EXCLUSIVE_CLEAR_BARRIER | K_LONGTERM_UNSHARE_COW)
-#define K_V6_5	(K_V6_2 | K_ZERO_PAGE_NEVER_PINNED | K_LONGTERM_FILE_WRITE_REFUSED | \
-		 K_DIO_USES_PIN | K_IOURING_FILE_BUFFERS)
-#define K_LATEST (K_V6_5 | K_UPROBES_WRITE_IN_PLACE | K_HUGE_ZERO_WP_THP)
-
-/* Oldest first: pl_preset_index() order is era order. */
-static const struct pl_preset presets[] = {
-	{
-		.name = "v4.8",
-		.kernels = "<= 4.8.2",
-		.summary =
-			"Before the Dirty COW fix.  A write fault reuses an anonymous page in "
-			"place when its mapcount plus swapcount is 1 (reuse_swap_page, "
-			"c475a8ab625d).  When a forced GUP write has broken COW on a read-only "
-			"private mapping, GUP clears FOLL_WRITE and looks the page up again as a "
-			"read, so a racing MADV_DONTNEED lets the write reach the page cache "
-			"(CVE-2016-5195).  fork() shares every anonymous page, referenced by GUP "
-			"or not.  There is no FOLL_PIN: long-term users hold FOLL_GET references "
-			"and drop them with put_page(), often without dirtying the page.",
-		.policy = PL_POLICY(REUSE_MAPCOUNT, REUSE_MAPCOUNT, K_V4_8),
-	},
-	{
-		.name = "v5.7",
-		.kernels = "4.8.3 - 5.7",
-		.summary =
-			"19be0eaffa3a closes Dirty COW: GUP keeps FOLL_WRITE after the COW fault "
-			"and sets the internal FOLL_COW, which accepts a read-only PTE only "
-			"together with FOLL_FORCE and a dirty PTE.  FOLL_PIN and its accounting "
-			"arrive (eddb1c228f79, 3faa52c03f44): a pin adds 1024 to a small folio's "
-			"refcount and is counted exactly for large ones.  Reuse still trusts the "
-			"mapcount, so a read-only GUP reference taken by a child on a COW-shared "
-			"page (vmsplice) sees the parent's later writes once the child unmaps "
-			"it (CVE-2020-29374).",
-		.policy = PL_POLICY(REUSE_MAPCOUNT, REUSE_MAPCOUNT, K_V5_7),
-	},
-	{
-		.name = "v5.8",
-		.kernels = "5.8",
-		.summary =
-			"17839856fd58 (\"COW can break either way\"): FOLL_GET and FOLL_PIN on "
-			"a COW mapping behave as writes and break COW before a page is returned, "
-			"which closes CVE-2020-29374 for small pages; GUP-fast declines "
-			"read-only PTEs.  The price: every read GUP on private memory is a COW "
-			"fault (userfaultfd-wp breakage, needless copies of the zero page).",
-		.policy = PL_POLICY(REUSE_MAPCOUNT, REUSE_MAPCOUNT, K_V5_8),
-	},
-	{
-		.name = "v5.9",
-		.kernels = "5.9 - 5.10",
-		.summary =
-			"09854ba94c6a: do_wp_page() reuses a small anonymous page only when its "
-			"refcount is 1, so any extra reference forces a copy, and a308c71bf1e6 "
-			"drops 5.8's forced write break.  That makes a pinned page COW away from "
-			"its owner after fork (the RDMA regression), so 70e806e4e645 copies "
-			"maybe-pinned anonymous pages for the child at fork time, only in mms "
-			"that have pinned (008cfe4418b3).  GUP-fast can still pin a page while "
-			"fork write-protects it, and THP and swap-in still reuse by mapcount.",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_MAPCOUNT, K_V5_9),
-	},
-	{
-		.name = "v5.11",
-		.kernels = "5.11 - 5.17",
-		.summary =
-			"57efa1fe5957: fork holds the mm->write_protect_seq seqcount while it "
-			"write-protects a COW vma, and FOLL_PIN GUP-fast gives up if the count "
-			"was odd or moved.  feb889fb40fa "
-			"keeps maybe-pinned pages out of the swap cache, 9348b73c2e1b makes "
-			"clear_refs leave them writable, and 4eae4efa2c29 (5.12) copies pinned "
-			"hugetlb pages at fork.  FOLL_GET users such as O_DIRECT remain "
-			"unprotected, and THP/swap-in reuse is still mapcount-based.",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_MAPCOUNT, K_V5_11),
-	},
-	{
-		.name = "v5.18",
-		.kernels = "5.18",
-		.summary =
-			"COW fixes part 1: the PMD THP write fault (3bff7e3f1f16) and swap-in "
-			"(c145e0b47c77, 53a05ad9f21d) reuse a page only when its refcount is 1, "
-			"closing the THP and swap variants of CVE-2020-29374.",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V5_18),
-	},
-	{
-		.name = "v5.19",
-		.kernels = "5.19",
-		.summary =
-			"COW fixes part 2: PG_anon_exclusive records that an anonymous page "
-			"belongs to one mm (6c287605fd56), and such a page is reused without "
-			"looking at counts.  A read-only FOLL_PIN of a page that may be shared "
-			"first unshares it with FAULT_FLAG_UNSHARE (c89357e27f20, a7f226604170); "
-			"fork, KSM and swapout may clear the bit only on pages that are not "
-			"maybe pinned.  The bit survives swapout in the swap PTE (1493a1913e34).  "
-			"FOLL_COW still lets FOLL_FORCE follow a dirty read-only PTE.",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V5_19),
-	},
-	{
-		.name = "v6.0",
-		.kernels = "6.0 - 6.1",
-		.summary =
-			"5535be309971 removes FOLL_COW: a forced write may follow a read-only "
-			"PTE only onto an exclusive anonymous page.  This closes the shmem form "
-			"of Dirty COW, where UFFDIO_CONTINUE left a read-only but dirty PTE "
-			"that FOLL_FORCE wrote through into a read-only file (CVE-2022-2590).",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V6_0),
-	},
-	{
-		.name = "v6.2",
-		.kernels = "6.2 - 6.4",
-		.summary =
-			"088b8aa537c2 pairs the clearing of PG_anon_exclusive with GUP-fast's pin "
-			"through full barriers, so one of the two always backs off.  "
-			"84209e87c696 with 8d6a0ac09a16: a read-only long-term pin in a private "
-			"mapping first replaces a page-cache or zero page by an exclusive "
-			"anonymous copy, so the pin follows later writes.",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V6_2),
-	},
-	{
-		.name = "v6.5",
-		.kernels = "6.5 - 6.8",
-		.summary =
-			"c8070b787519: pinning the zero page takes no pin reference.  "
-			"8ac268436e6d (slow path) and a6e79df92e4a (GUP-fast) refuse a writable "
-			"FOLL_LONGTERM pin of a file mapping that needs dirty tracking, such as "
-			"MAP_SHARED on ext4.  O_DIRECT holds FOLL_PIN instead of FOLL_GET (about "
-			"this release; not re-checked in our notes).  io_uring stops refusing "
-			"fixed buffers in file mappings other than shmem and hugetlbfs "
-			"(EOPNOTSUPP before) and leaves the check to GUP; Debian's 6.1 refuses "
-			"them, its 6.12 does not (`pinlab diff --kernel`).",
-		.policy = PL_POLICY(REUSE_REFCOUNT, REUSE_REFCOUNT, K_V6_5),
-	},
-	{
-		.name = "v6.9",
-		.kernels = "6.9 - 6.14",
-		.summary =
-			"cd197c3a2040: a write fault on a page of a PTE-mapped large anonymous "
-			"folio (mTHP, or a THP whose PMD was split) that is not PG_anon_exclusive "
-			"never reuses the folio; it copies the faulting page into a new small "
-			"page.  Before, the small-folio test (refcount 1) reused the folio when "
-			"that page was its last mapped one.  Exclusive pages are reused as ever.",
-		.policy = PL_POLICY3(REUSE_REFCOUNT, REUSE_REFCOUNT, LARGE_REUSE_NEVER, K_V6_5),
-	},
-	{
-		.name = "v6.15",
-		.kernels = "6.15",
-		.summary =
-			"1da190f4d0a6 with the MM owner tracking of large folios (6af8cb80d3a9): "
-			"each large folio remembers up to two mms that map it and a \"maybe mapped "
-			"shared\" bit, set when a second mm maps it and cleared when one mm holds "
-			"every mapping again.  A write (or unshare) fault on a non-exclusive page "
-			"of a PTE-mapped large anonymous folio reuses the whole folio when it is "
-			"not maybe mapped shared, more than one page is mapped, and every "
-			"reference is a mapping (large mapcount == refcount): only the faulting "
-			"page becomes exclusive and writable, nothing is copied.  "
-			"CONFIG_NO_PAGE_MAPCOUNT (749492229e3b, optional) stops per-page mapcounts "
-			"of large folios; reuse does not depend on it.",
-		.policy = PL_POLICY3(REUSE_REFCOUNT, REUSE_REFCOUNT, LARGE_REUSE_MM_ID, K_V6_5),
-	},
-	{
-		.name = "latest",
-		.kernels = "6.16 - 6.18",
-		.summary =
-			"The rules of v6.15 plus the 2025 uprobes rewrite: a breakpoint is written "
-			"in place into an exclusive anonymous page obtained by a forced write "
-			"fault, instead of swapping in a new page with __replace_page().  The "
-			"release that first carries the rewrite is not verified in our notes.  "
-			"A write fault on the huge zero page maps a new zeroed THP instead of "
-			"splitting the PMD for one small page (found by fuzz-diff on 6.18; from "
-			"about v6.13, not re-checked, so 6.13 - 6.15 already behave so).  "
-			"This is the kernel of this machine.",
-		.policy = PL_POLICY3(REUSE_REFCOUNT, REUSE_REFCOUNT, LARGE_REUSE_MM_ID, K_LATEST),
-	},
-};
-
 /* The knobs, in struct pl_policy order. */
-#define KNOB(field, is_enum_, commit_, doc_)                                          \
-	{                                                                             \
-		.name = #field, .commit = commit_, .doc = doc_,                       \
-		.offset = offsetof(struct pl_policy, field), .is_enum = is_enum_,     \
+#define KNOB(field, is_enum_, commit_, doc_, first_, last_, stable_, source_)      \
+	KNOBS(field, is_enum_, commit_, doc_, first_, last_, stable_, source_, NULL)
+/* An enum knob with more than two values: one more step at each release of steps_. */
+#define KNOBS(field, is_enum_, commit_, doc_, first_, last_, stable_, source_, steps_) \
+	{                                                                          \
+		.name = #field, .commit = commit_, .doc = doc_,                    \
+		.offset = offsetof(struct pl_policy, field), .is_enum = is_enum_,  \
+		.first = first_, .last = last_, .stable = stable_,                 \
+		.source = source_, .steps = steps_,                                \
 	}
 
+/*
+ * Sources named below: "Debian 6.1" and "Debian 6.12" are the trees of
+ * linux-source-6.1 (6.1.192) and linux-source-6.12 (6.12.118), and their
+ * changelog.Debian, whose "New upstream stable update" entries list every
+ * patch of the stable releases Debian shipped (5.2.y - 6.1.y, 6.12.y).  A
+ * rule that the 6.1 tree has but that no 6.0.y/5.19.y entry lists arrived in
+ * mainline 6.1, and so on.  "Pull" is the merge-window pull request or the
+ * maintainer's note that names the patch.
+ */
 static const struct pl_knob knobs[] = {
 	KNOB(anon_reuse, true, "09854ba94c6a",
 	     "do_wp_page() on a small anon folio: reuse when mapcount is 1, or only "
-	     "when refcount is 1"),
+	     "when refcount is 1", "5.9", NULL, NULL,
+	     "merged for 5.9-rc2 (Aug 2020); no 5.8.y stable entry in Debian's changelog"),
 	KNOB(thp_swap_reuse, true, "3bff7e3f1f16 c145e0b47c77",
-	     "the same test for PMD-mapped THP write faults and swap-in (+53a05ad9f21d)"),
+	     "the same test for PMD-mapped THP write faults and swap-in (+53a05ad9f21d)",
+	     "5.18", NULL, NULL,
+	     "COW fixes part 1, mm pull for 5.18-rc1; no 5.17.y stable entry"),
 	KNOB(dirty_cow, false, "19be0eaffa3a",
 	     "true: after a COW fault GUP drops FOLL_WRITE and retries as a read (the bug "
-	     "19be0eaffa3a fixed)"),
+	     "19be0eaffa3a fixed)", NULL, "4.8", "4.8.3",
+	     "CVE-2016-5195: fixed in 4.9-rc1 and in the 4.8.3 stable release"),
 	KNOB(foll_cow, false, "19be0eaffa3a",
-	     "FOLL_FORCE may follow a read-only PTE after a COW fault if the PTE is dirty"),
+	     "FOLL_FORCE may follow a read-only PTE after a COW fault if the PTE is dirty",
+	     "4.9", "5.19", "4.8.3 5.19.6",
+	     "added with the Dirty COW fix (4.9, 4.8.3); removed by 5535be309971 in 6.0 "
+	     "and in 5.19.6 (Debian changelog, 5.19.6 entry)"),
 	KNOB(gup_cow_break_on_read, false, "17839856fd58",
-	     "GET/PIN on a COW mapping breaks COW as if writing; GUP-fast skips R/O PTEs"),
-	KNOB(foll_pin, false, "eddb1c228f79 3faa52c03f44",
-	     "FOLL_PIN exists: a pin adds 1024 (small) or counts in _pincount (large)"),
+	     "GET/PIN on a COW mapping breaks COW as if writing; GUP-fast skips R/O PTEs",
+	     "5.8", "5.8", NULL,
+	     "17839856fd58 in 5.8-rc1; a308c71bf1e6 (5.9) removed it; no 5.8.y entry"),
+	KNOB(foll_pin, false, "3faa52c03f44",
+	     "FOLL_PIN is counted: a pin adds 1024 (small) or counts in _pincount (large)",
+	     "5.7", NULL, NULL,
+	     "3faa52c03f44 \"mm/gup: track FOLL_PIN pages\" in 5.7-rc1; eddb1c228f79 "
+	     "(5.6) only added the flag, and 5.6's pin_user_pages() took plain references"),
 	KNOB(fork_copy_pinned, false, "70e806e4e645 008cfe4418b3",
-	     "fork copies maybe-pinned anon pages for the child in mms that have pinned"),
+	     "fork copies maybe-pinned anon pages for the child in mms that have pinned",
+	     "5.9", NULL, NULL, "merged for 5.9-rc6 (Sep 2020); no 5.8.y entry"),
 	KNOB(fork_copy_pinned_hugetlb, false, "4eae4efa2c29",
-	     "fork copies maybe-pinned hugetlb pages for the child"),
+	     "fork copies maybe-pinned hugetlb pages for the child", "5.12", NULL, NULL,
+	     "v4 posted 8 Feb 2021, after the 5.11 merge window; linux-next places it with "
+	     "5.12-rc3's fixes; no 5.11.y stable entry"),
 	KNOB(write_protect_seq, false, "57efa1fe5957",
-	     "FOLL_PIN GUP-fast backs off when fork write-protected the mm meanwhile"),
+	     "FOLL_PIN GUP-fast backs off when fork write-protected the mm meanwhile",
+	     "5.11", NULL, "5.10.4",
+	     "5.11-rc1; Debian changelog: in stable 5.10.4"),
 	KNOB(swapout_skip_pinned, false, "feb889fb40fa",
-	     "reclaim never adds a maybe-pinned anon folio to the swap cache"),
+	     "reclaim never adds a maybe-pinned anon folio to the swap cache", "5.11", NULL,
+	     "5.10.9", "5.11-rc5; Debian changelog: in stable 5.10.9"),
 	KNOB(clear_refs_skip_pinned, false, "9348b73c2e1b",
-	     "clear_refs (soft-dirty) leaves maybe-pinned pages writable"),
+	     "clear_refs (soft-dirty) leaves maybe-pinned pages writable", "5.11", NULL,
+	     "5.10.9", "5.11-rc5; Debian changelog: in stable 5.10.9"),
 	KNOB(anon_exclusive, false, "6c287605fd56",
-	     "PG_anon_exclusive: an exclusive anon page is reused without count tests"),
+	     "PG_anon_exclusive: an exclusive anon page is reused without count tests",
+	     "5.19", NULL, NULL, "COW fixes part 2, mm pull for 5.19-rc1; no 5.18.y entry"),
 	KNOB(gup_unshare, false, "c89357e27f20 a7f226604170",
-	     "a R/O FOLL_PIN of a possibly shared anon page unshares it first"),
+	     "a R/O FOLL_PIN of a possibly shared anon page unshares it first", "5.19", NULL,
+	     NULL, "with 6c287605fd56 in 5.19-rc1"),
 	KNOB(swp_exclusive, false, "1493a1913e34",
-	     "a swap PTE remembers that the page it replaced was exclusive"),
+	     "a swap PTE remembers that the page it replaced was exclusive", "5.19", NULL,
+	     NULL, "with 6c287605fd56 in 5.19-rc1"),
 	KNOB(foll_force_needs_exclusive, false, "5535be309971",
-	     "FOLL_FORCE may write through a R/O PTE only to an exclusive anon page"),
+	     "FOLL_FORCE may write through a R/O PTE only to an exclusive anon page", "6.0",
+	     NULL, "5.19.6", "6.0-rc3; Debian changelog: in stable 5.19.6"),
 	KNOB(exclusive_clear_barrier, false, "088b8aa537c2",
-	     "clearing PG_anon_exclusive re-checks for a racing GUP-fast pin"),
+	     "clearing PG_anon_exclusive re-checks for a racing GUP-fast pin", "6.1", NULL,
+	     NULL,
+	     "Debian 6.1's page_try_share_anon_rmap() has the smp_mb() pair; no 6.0.y or "
+	     "5.19.y stable entry, so 6.1-rc1"),
 	KNOB(longterm_unshare_cow, false, "84209e87c696 8d6a0ac09a16",
-	     "a R/O long-term pin in a COW mapping unshares page-cache and zero pages"),
+	     "a R/O long-term pin in a COW mapping unshares page-cache and zero pages", "6.2",
+	     NULL, NULL,
+	     "Debian 6.1's gup_must_unshare() has no vma argument yet, Debian 6.12's has; "
+	     "no 6.1.y entry; 6.2-rc1"),
 	KNOB(zero_page_never_pinned, false, "c8070b787519",
-	     "pinning the zero page changes no reference counts"),
+	     "pinning the zero page changes no reference counts", "6.5", NULL, "6.1.130",
+	     "6.5-rc1 (with the direct-io.c pinning series); Debian changelog: in stable "
+	     "6.1.130, and Debian 6.1's try_grab_folio() skips the zero page"),
 	KNOB(longterm_file_write_refused, false, "8ac268436e6d a6e79df92e4a",
-	     "no writable FOLL_LONGTERM pin of a file mapping that needs dirty tracking"),
-	KNOB(uprobes_write_in_place, false, "uprobes rewrite (2025)",
-	     "uprobes writes the breakpoint into an exclusive anon page, no __replace_page"),
-	KNOB(gup_fast_recheck_pte, false, "always",
-	     "GUP-fast re-reads the PTE after taking its reference and backs off if it moved"),
-	KNOB(dio_uses_pin, false, "~v6.5 (not re-checked)",
-	     "O_DIRECT takes FOLL_PIN references instead of FOLL_GET"),
-	KNOB(legacy_put_without_dirty, false, "before FOLL_PIN",
-	     "long-term FOLL_GET users release with put_page() and may not dirty the page"),
-	KNOB(iouring_file_buffers, false, "~v6.5 (not re-checked)",
-	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)"),
-	KNOB(huge_zero_wp_thp, false, "~v6.13 (not re-checked)",
-	     "a write fault on the huge zero page maps a new zeroed THP, no PMD split"),
-	KNOB(large_anon_reuse, true, "cd197c3a2040 1da190f4d0a6",
-	     "do_wp_page() on a PTE-mapped large anon folio: refcount (the small test), "
-	     "never (copy the page, v6.9), mm_id (reuse if all refs are this mm's maps, v6.15)"),
+	     "no writable FOLL_LONGTERM pin of a file mapping that needs dirty tracking",
+	     "6.5", NULL, NULL,
+	     "6.5-rc1; Debian 6.12 has writable_file_mapping_allowed(), Debian 6.1 not"),
+	KNOB(uprobes_write_in_place, false, "uprobe_write_opcode() rewrite",
+	     "uprobes writes the breakpoint into an exclusive anon page, no __replace_page",
+	     "6.16", NULL, NULL,
+	     "David Hildenbrand's rewrite (posted Mar 2025) is in linux-next beside 6.16's "
+	     "PAGEMAP_SCAN guard-region work; Debian 6.12 still has __replace_page()"),
+	KNOB(gup_fast_recheck_pte, false, "2667f50e8b81",
+	     "GUP-fast re-reads the PTE after taking its reference and backs off if it moved",
+	     NULL, NULL, NULL,
+	     "in the generic GUP-fast since 3.19; x86 used its own IRQs-off walker without "
+	     "the re-check until e585513b76f7 (4.13), which the model does not follow"),
+	KNOB(dio_uses_pin, false, "a7e689dd1c06",
+	     "O_DIRECT takes FOLL_PIN references instead of FOLL_GET", "6.3", NULL, NULL,
+	     "block tree for-6.3/iov-extract (bio_iov_iter_get_pages, used by iomap "
+	     "filesystems); Debian 6.1 calls iov_iter_get_pages2(), Debian 6.12 "
+	     "iov_iter_extract_pages(); fs/direct-io.c followed in 6.5"),
+	KNOB(legacy_put_without_dirty, false, "3faa52c03f44",
+	     "long-term FOLL_GET users release with put_page() and may not dirty the page",
+	     NULL, "5.6", NULL,
+	     "the model ties it to FOLL_PIN's counting (5.7): from then the long-term "
+	     "users it models release through unpin_user_pages_dirty_lock()"),
+	KNOB(iouring_file_buffers, false, "34ed8d0dcd69",
+	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)",
+	     "6.5", NULL, NULL,
+	     "with the GUP vmas-removal series in 6.5-rc1; Debian 6.1's io_pin_pages() "
+	     "refuses with EOPNOTSUPP, Debian 6.12's leaves it to GUP"),
+	KNOB(huge_zero_wp_thp, false, "1ced09e0331f",
+	     "a write fault on the huge zero page maps a new zeroed THP, no PMD split",
+	     "6.13", NULL, NULL,
+	     "v4 posted 16 Sep 2024, after the 6.12 merge window opened; Debian 6.12's "
+	     "do_huge_pmd_wp_page() still falls back to a split for the huge zero PMD"),
+	KNOBS(large_anon_reuse, true, "cd197c3a2040 1da190f4d0a6",
+	      "do_wp_page() on a PTE-mapped large anon folio: refcount (the small test), "
+	      "never (copy the page, v6.9), mm_id (reuse if all refs are this mm's maps, v6.15)",
+	      "6.9", NULL, NULL,
+	      "Debian 6.1 has the small-folio test only; Debian 6.12's "
+	      "wp_can_reuse_anon_folio() refuses every large folio (cd197c3a2040, 6.9); "
+	      "the MM-id reuse (1da190f4d0a6 with 6af8cb80d3a9) is 6.15", "6.9 6.15"),
 };
 
 #undef KNOB
+#undef KNOBS
 
 /* Every field of struct pl_policy is one byte and has exactly one knob. */
 _Static_assert(sizeof(struct pl_policy) == PL_ARRAY_SIZE(knobs),
-	       "struct pl_policy changed: update knobs[] and PL_POLICY()");
+	       "struct pl_policy changed: update knobs[]");
 
-/**
- * pl_presets() - the era presets, oldest first.
- * @n: receives the number of presets (may be NULL)
+/*
+ * Releases as numbers: 6.1.192 -> 6001192.  Accepts what uname -r prints
+ * ("6.1.0-27-amd64", "6.18.44-fc") and a leading "v".
  */
-const struct pl_preset *pl_presets(int *n)
+int pl_release_parse(const char *s, unsigned long *out)
 {
-	if (n)
-		*n = (int)PL_ARRAY_SIZE(presets);
-	return presets;
-}
-
-/**
- * pl_preset_index() - position of a preset in era order.
- * @name: "v5.9", "5.9" or "latest"
- *
- * Return: 0 for the oldest preset, increasing with time; -1 if unknown.
- */
-int pl_preset_index(const char *name)
-{
-	if (!name)
-		return -1;
-	for (size_t i = 0; i < PL_ARRAY_SIZE(presets); i++) {
-		const char *p = presets[i].name;
-
-		if (strcasecmp(name, p) == 0)
-			return (int)i;
-		/* "5.9" for "v5.9": users type versions as uname prints them */
-		if (p[0] == 'v' && isdigit((unsigned char)name[0]) && strcmp(name, p + 1) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-const struct pl_preset *pl_preset_find(const char *name)
-{
-	int i = pl_preset_index(name);
-
-	return i < 0 ? NULL : &presets[i];
-}
-
-/* "6.18.44-fc" -> {6, 18, 44}; returns how many numbers were read (0..3). */
-static int kernel_version(const char *s, unsigned long v[3])
-{
+	unsigned long v[3] = { 0, 0, 0 };
 	int n = 0;
 
-	v[0] = v[1] = v[2] = 0;
-	while (n < 3 && *s >= '0' && *s <= '9') {
+	if (!s)
+		return -EINVAL;
+	if (*s == 'v' || *s == 'V')
+		s++;
+	while (n < 3 && isdigit((unsigned char)*s)) {
 		unsigned long x = 0;
 
-		while (*s >= '0' && *s <= '9')
+		while (isdigit((unsigned char)*s) && x < 1000)
 			x = x * 10 + (unsigned long)(*s++ - '0');
+		if (x >= 1000)
+			return -EINVAL;
 		v[n++] = x;
 		if (*s != '.')
 			break;
 		s++;
 	}
-	return n;
+	if (n < 2)
+		return -EINVAL;
+	*out = v[0] * 1000000 + v[1] * 1000 + v[2];
+	return 0;
+}
+
+static unsigned long rel(const char *s)
+{
+	unsigned long r = 0;
+
+	pl_release_parse(s, &r);
+	return r;
+}
+
+#define SERIES(r) ((r) / 1000)
+
+/* The value of knob @k in release @r: true = the rule (refcount for the enums). */
+static bool knob_on(const struct pl_knob *k, unsigned long r)
+{
+	unsigned long first = k->first ? rel(k->first) : 0, last = k->last ? rel(k->last) : 0;
+	bool on = (!k->first || SERIES(r) >= SERIES(first)) && (!k->last || SERIES(r) <= SERIES(last));
+	const char *s = k->stable;
+
+	/* a stable release that took the rule early, or dropped it early */
+	while (s && *s) {
+		unsigned long b = rel(s);
+
+		if (SERIES(b) == SERIES(r) && r >= b) {
+			if (k->first && SERIES(b) < SERIES(first))
+				on = true;
+			else if (k->last && SERIES(b) == SERIES(last))
+				on = false;
+		}
+		s = strchr(s, ' ');
+		if (s)
+			s++;
+	}
+	return on;
+}
+
+static void release_policy(unsigned long r, struct pl_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < PL_ARRAY_SIZE(knobs); i++) {
+		unsigned char *field = (unsigned char *)p + knobs[i].offset;
+		bool on = knob_on(&knobs[i], r);
+
+		if (knobs[i].steps) {
+			/* the number of steps the release has reached */
+			const char *st = knobs[i].steps;
+
+			*field = 0;
+			while (st && *st) {
+				if (SERIES(r) >= SERIES(rel(st)))
+					(*field)++;
+				st = strchr(st, ' ');
+				if (st)
+					st++;
+			}
+		} else if (knobs[i].is_enum) {
+			*field = on ? REUSE_REFCOUNT : REUSE_MAPCOUNT;
+		} else {
+			*(bool *)field = on;
+		}
+	}
+}
+
+static bool release_in_range(unsigned long r)
+{
+	unsigned long major = r / 1000000, minor = SERIES(r) % 1000;
+
+	/* there was no 4.21 or 5.20: Linus went on to 5.0 and 6.0 */
+	if ((major == 4 && minor > 20) || (major == 5 && minor > 19))
+		return false;
+	return r >= rel(PL_RELEASE_OLDEST) && SERIES(r) <= SERIES(rel(PL_RELEASE_NEWEST));
+}
+
+/**
+ * pl_release_policy() - the rules of one kernel release.
+ * @release: "5.10", "6.1.192", "6.1.0-27-amd64"
+ * @p: receives the policy
+ *
+ * Return: 0, -EINVAL if @release is not a version, -ERANGE outside 4.8 - 6.18.
+ */
+int pl_release_policy(const char *release, struct pl_policy *p)
+{
+	unsigned long r;
+
+	if (pl_release_parse(release, &r))
+		return -EINVAL;
+	if (!release_in_range(r))
+		return -ERANGE;
+	release_policy(r, p);
+	return 0;
 }
 
 /*
- * The era of a kernel release: the first preset whose range ends at or
- * after it.  A range's end is the last version in its `kernels` text
- * ("4.8.3 - 5.7" ends at 5.7, which takes every 5.7.x); releases after the
- * newest range are the newest preset's.
+ * What each checkpoint stands for, keyed by its first release.  Which
+ * checkpoints exist is not decided here but by the knob table
+ * (build_presets()); tests/unit/policy_check.c fails when the two disagree.
+ */
+static const struct {
+	const char *first, *summary;
+} checkpoint_summaries[] = {
+	{ "4.8",
+	  "Before the Dirty COW fix.  A write fault reuses an anonymous page in place when "
+	  "its mapcount plus swapcount is 1 (reuse_swap_page, c475a8ab625d).  When a forced "
+	  "GUP write has broken COW on a read-only private mapping, GUP clears FOLL_WRITE "
+	  "and looks the page up again as a read, so a racing MADV_DONTNEED lets the write "
+	  "reach the page cache (CVE-2016-5195; fixed in 4.8.3, so 4.8.3 and later 4.8.y "
+	  "releases take v4.9's rules).  fork() shares every anonymous page, referenced by "
+	  "GUP or not.  There is no FOLL_PIN: long-term users hold FOLL_GET references and "
+	  "drop them with put_page(), often without dirtying the page." },
+	{ "4.9",
+	  "19be0eaffa3a closes Dirty COW: GUP keeps FOLL_WRITE after the COW fault and sets "
+	  "the internal FOLL_COW, which accepts a read-only PTE only together with "
+	  "FOLL_FORCE and a dirty PTE.  Reuse still trusts the mapcount, so a read-only GUP "
+	  "reference taken by a child on a COW-shared page (vmsplice) sees the parent's "
+	  "later writes once the child unmaps it (CVE-2020-29374).  pin_user_pages() "
+	  "appears in 5.6 (eddb1c228f79) but takes plain references until 5.7." },
+	{ "5.7",
+	  "3faa52c03f44 counts FOLL_PIN: a pin adds 1024 to a small folio's refcount and is "
+	  "counted exactly for large ones, and long-term users release through "
+	  "unpin_user_pages_dirty_lock().  Reuse still trusts the mapcount." },
+	{ "5.8",
+	  "17839856fd58 (\"COW can break either way\"): FOLL_GET and FOLL_PIN on a COW "
+	  "mapping behave as writes and break COW before a page is returned, which closes "
+	  "CVE-2020-29374 for small pages; GUP-fast declines read-only PTEs.  The price: "
+	  "every read GUP on private memory is a COW fault (userfaultfd-wp breakage, "
+	  "needless copies of the zero page)." },
+	{ "5.9",
+	  "09854ba94c6a: do_wp_page() reuses a small anonymous page only when its refcount "
+	  "is 1, so any extra reference forces a copy, and a308c71bf1e6 drops 5.8's forced "
+	  "write break.  That makes a pinned page COW away from its owner after fork (the "
+	  "RDMA regression), so 70e806e4e645 copies maybe-pinned anonymous pages for the "
+	  "child at fork time, only in mms that have pinned (008cfe4418b3).  GUP-fast can "
+	  "still pin a page while fork write-protects it, and THP and swap-in still reuse "
+	  "by mapcount.  Stable 5.10.4 took 57efa1fe5957 and 5.10.9 the two v5.11 fixes "
+	  "below (5.10.9 and later run v5.11's rules)." },
+	{ "5.11",
+	  "57efa1fe5957: fork holds the mm->write_protect_seq seqcount while it "
+	  "write-protects a COW vma, and FOLL_PIN GUP-fast gives up if the count was odd or "
+	  "moved.  feb889fb40fa keeps maybe-pinned pages out of the swap cache and "
+	  "9348b73c2e1b makes clear_refs leave them writable.  FOLL_GET users such as "
+	  "O_DIRECT remain unprotected, and THP/swap-in reuse is still mapcount-based." },
+	{ "5.12",
+	  "4eae4efa2c29: fork copies a maybe-pinned hugetlb page for the child instead of "
+	  "sharing it, as 70e806e4e645 did for small pages." },
+	{ "5.18",
+	  "COW fixes part 1: the PMD THP write fault (3bff7e3f1f16) and swap-in "
+	  "(c145e0b47c77, 53a05ad9f21d) reuse a page only when its refcount is 1, closing "
+	  "the THP and swap variants of CVE-2020-29374." },
+	{ "5.19",
+	  "COW fixes part 2: PG_anon_exclusive records that an anonymous page belongs to "
+	  "one mm (6c287605fd56), and such a page is reused without looking at counts.  A "
+	  "read-only FOLL_PIN of a page that may be shared first unshares it with "
+	  "FAULT_FLAG_UNSHARE (c89357e27f20, a7f226604170); fork, KSM and swapout may clear "
+	  "the bit only on pages that are not maybe pinned.  The bit survives swapout in the "
+	  "swap PTE (1493a1913e34).  FOLL_COW still lets FOLL_FORCE follow a dirty "
+	  "read-only PTE (until 5.19.6, which runs v6.0's rules)." },
+	{ "6.0",
+	  "5535be309971 removes FOLL_COW: a forced write may follow a read-only PTE only "
+	  "onto an exclusive anonymous page.  This closes the shmem form of Dirty COW, where "
+	  "UFFDIO_CONTINUE left a read-only but dirty PTE that FOLL_FORCE wrote through into "
+	  "a read-only file (CVE-2022-2590).  Stable 5.19.6 has it too." },
+	{ "6.1",
+	  "088b8aa537c2 pairs the clearing of PG_anon_exclusive (KSM, swapout, migration) "
+	  "with GUP-fast's pin through full barriers, so one of the two always backs off.  "
+	  "Stable 6.1.130 adds c8070b787519 (the zero page is never pinned), so later 6.1.y "
+	  "releases are a preset of their own (`--preset 6.1.192`)." },
+	{ "6.2",
+	  "84209e87c696 with 8d6a0ac09a16: a read-only long-term pin in a private mapping "
+	  "first replaces a page-cache or zero page by an exclusive anonymous copy, so the "
+	  "pin follows later writes." },
+	{ "6.3",
+	  "a7e689dd1c06: O_DIRECT through bio_iov_iter_get_pages() (iomap filesystems, "
+	  "block devices) holds FOLL_PIN instead of FOLL_GET, so fork copies the pages it "
+	  "reads into and reclaim leaves them alone." },
+	{ "6.5",
+	  "c8070b787519: pinning the zero page takes no pin reference.  8ac268436e6d (slow "
+	  "path) and a6e79df92e4a (GUP-fast) refuse a writable FOLL_LONGTERM pin of a file "
+	  "mapping that needs dirty tracking, such as MAP_SHARED on ext4.  34ed8d0dcd69: "
+	  "io_uring stops refusing fixed buffers in file mappings other than shmem and "
+	  "hugetlbfs (EOPNOTSUPP before) and leaves the check to GUP." },
+	{ "6.9",
+	  "cd197c3a2040: a write fault on a page of a PTE-mapped large anonymous folio "
+	  "(mTHP, or a THP whose PMD was split) that is not PG_anon_exclusive never reuses "
+	  "the folio; it copies the faulting page into a new small page.  Before, the "
+	  "small-folio test (refcount 1) reused the folio when that page was its last mapped "
+	  "one.  Exclusive pages are reused as ever." },
+	{ "6.13",
+	  "1ced09e0331f: a write fault on the huge zero page maps a new zeroed THP instead "
+	  "of splitting the PMD for one small page." },
+	{ "6.15",
+	  "1da190f4d0a6 with the MM owner tracking of large folios (6af8cb80d3a9): each "
+	  "large folio remembers up to two mms that map it and a \"maybe mapped shared\" "
+	  "bit, set when a second mm maps it and cleared when one mm holds every mapping "
+	  "again.  A write (or unshare) fault on a non-exclusive page of a PTE-mapped large "
+	  "anonymous folio reuses the whole folio when it is not maybe mapped shared, more "
+	  "than one page is mapped, and every reference is a mapping (large mapcount == "
+	  "refcount): only the faulting page becomes exclusive and writable, nothing is "
+	  "copied.  CONFIG_NO_PAGE_MAPCOUNT (749492229e3b, optional) stops per-page "
+	  "mapcounts of large folios; reuse does not depend on it." },
+	{ "6.16",
+	  "The 2025 uprobes rewrite (\"uprobe_write_opcode() rewrite\"): a breakpoint is "
+	  "written in place into an exclusive anonymous page obtained by a forced write "
+	  "fault, instead of swapping in a new page with __replace_page()." },
+};
+
+#define MAX_PRESETS 32
+#define MAX_RELEASE_PRESETS 16
+
+/*
+ * presets[] is filled once, from the knob table; release presets (a stable
+ * release whose rules no checkpoint has) are added on demand under a lock
+ * and never freed, so pointers stay valid.
+ */
+static struct pl_preset presets[MAX_PRESETS];
+static int nr_presets;
+static char preset_names[MAX_PRESETS][16], preset_kernels[MAX_PRESETS][32];
+static pthread_once_t presets_once = PTHREAD_ONCE_INIT;
+
+static struct {
+	struct pl_preset p;
+	unsigned long r;
+	char name[16], summary[1024];
+} release_presets[MAX_RELEASE_PRESETS];
+static int nr_release_presets;
+static pthread_mutex_t release_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The mainline releases after @r: 4.20 -> 5.0, 5.19 -> 6.0, as Linus numbered them. */
+static unsigned long next_mainline(unsigned long r)
+{
+	unsigned long major = r / 1000000, minor = SERIES(r) % 1000;
+
+	if ((major == 4 && minor == 20) || (major == 5 && minor == 19))
+		return (major + 1) * 1000000;
+	return SERIES(r) * 1000 + 1000;
+}
+
+static unsigned long prev_mainline(unsigned long r)
+{
+	unsigned long major = r / 1000000, minor = SERIES(r) % 1000;
+
+	if (minor)
+		return r - 1000;
+	return (major - 1) * 1000000 + (major == 5 ? 20 : 19) * 1000;
+}
+
+static void release_str(char *buf, size_t len, unsigned long r)
+{
+	unsigned a = (unsigned)(r / 1000000 % 1000), b = (unsigned)(SERIES(r) % 1000),
+		 c = (unsigned)(r % 1000);
+
+	/* at most "999.999.999" */
+	if (c)
+		snprintf(buf, len, "%u.%u.%u", a, b, c);
+	else
+		snprintf(buf, len, "%u.%u", a, b);
+}
+
+static const char *summary_of(const char *first)
+{
+	for (size_t i = 0; i < PL_ARRAY_SIZE(checkpoint_summaries); i++)
+		if (!strcmp(checkpoint_summaries[i].first, first))
+			return checkpoint_summaries[i].summary;
+	return NULL;
+}
+
+static void build_presets(void)
+{
+	static char firsts[MAX_PRESETS][16];
+	unsigned long newest = rel(PL_RELEASE_NEWEST), r;
+	struct pl_policy p;
+
+	for (r = rel(PL_RELEASE_OLDEST); r <= newest; r = next_mainline(r)) {
+		struct pl_preset *cur = nr_presets ? &presets[nr_presets - 1] : NULL;
+
+		release_policy(r, &p);
+		if (cur && !memcmp(&cur->policy, &p, sizeof(p)))
+			continue;
+		if (nr_presets == MAX_PRESETS)
+			break;	/* policy_check fails on a short list */
+		cur = &presets[nr_presets];
+		release_str(firsts[nr_presets], sizeof(firsts[0]), r);
+		cur->first = firsts[nr_presets];
+		cur->policy = p;
+		cur->summary = summary_of(cur->first);
+		if (!cur->summary)
+			cur->summary = "(no summary: add one to checkpoint_summaries[])";
+		nr_presets++;
+	}
+	for (int i = 0; i < nr_presets; i++) {
+		char end[16];
+
+		if (i + 1 < nr_presets)
+			release_str(end, sizeof(end), prev_mainline(rel(presets[i + 1].first)));
+		else
+			snprintf(end, sizeof(end), "%s", PL_RELEASE_NEWEST);
+		if (strcmp(presets[i].first, end))
+			snprintf(preset_kernels[i], sizeof(preset_kernels[0]), "%s - %s",
+				 presets[i].first, end);
+		else
+			snprintf(preset_kernels[i], sizeof(preset_kernels[0]), "%s",
+				 presets[i].first);
+		presets[i].kernels = preset_kernels[i];
+		if (i + 1 == nr_presets)
+			snprintf(preset_names[i], sizeof(preset_names[0]), "latest");
+		else
+			snprintf(preset_names[i], sizeof(preset_names[0]), "v%s", presets[i].first);
+		presets[i].name = preset_names[i];
+	}
+}
+
+static void presets_init(void)
+{
+	pthread_once(&presets_once, build_presets);
+}
+
+/**
+ * pl_presets() - the checkpoint presets, oldest first.
+ * @n: receives the number of presets (may be NULL)
+ */
+const struct pl_preset *pl_presets(int *n)
+{
+	presets_init();
+	if (n)
+		*n = nr_presets;
+	return presets;
+}
+
+/* The checkpoint a release falls in: the last one starting at or before it. */
+static int checkpoint_of(unsigned long r)
+{
+	int i;
+
+	for (i = nr_presets - 1; i > 0; i--)
+		if (rel(presets[i].first) <= r)
+			break;
+	return i;
+}
+
+/*
+ * The preset of release @r: a checkpoint with the same rules (the one it
+ * falls in, or the later one a stable series caught up with, as 5.10.9 with
+ * v5.11), else a release preset of its own.
+ */
+static const struct pl_preset *release_preset(unsigned long r)
+{
+	int base = checkpoint_of(r), i;
+	struct pl_policy p;
+	const struct pl_preset *found = NULL;
+
+	release_policy(r, &p);
+	if (!memcmp(&presets[base].policy, &p, sizeof(p)))
+		return &presets[base];
+	for (i = base + 1; i < nr_presets && SERIES(rel(presets[i].first)) <= SERIES(r) + 1000;
+	     i++)
+		if (!memcmp(&presets[i].policy, &p, sizeof(p)))
+			return &presets[i];
+	pthread_mutex_lock(&release_lock);
+	for (i = 0; i < nr_release_presets; i++)
+		if (release_presets[i].r == r)
+			found = &release_presets[i].p;
+	if (!found && nr_release_presets < MAX_RELEASE_PRESETS) {
+		struct pl_preset *np = &release_presets[nr_release_presets].p;
+		char *sum = release_presets[nr_release_presets].summary;
+		size_t len;
+		int nk = (int)PL_ARRAY_SIZE(knobs);
+
+		release_presets[nr_release_presets].r = r;
+		release_str(release_presets[nr_release_presets].name,
+			    sizeof(release_presets[0].name), r);
+		np->name = np->kernels = np->first = release_presets[nr_release_presets].name;
+		np->policy = p;
+		np->base = presets[base].name;
+		len = (size_t)snprintf(sum, sizeof(release_presets[0].summary),
+				       "The rules of %s, with these differences taken by the "
+				       "stable series:", presets[base].name);
+		for (int k = 0; k < nk && len < sizeof(release_presets[0].summary); k++) {
+			const struct pl_knob *kb = &knobs[k];
+
+			if (!memcmp((const char *)&p + kb->offset,
+				    (const char *)&presets[base].policy + kb->offset, 1))
+				continue;
+			len += (size_t)snprintf(sum + len, sizeof(release_presets[0].summary) - len,
+						" %s=%s (%s)", kb->name,
+						pl_policy_knob_value(&p, kb), kb->commit);
+		}
+		np->summary = sum;
+		found = np;
+		nr_release_presets++;
+	}
+	pthread_mutex_unlock(&release_lock);
+	return found ? found : &presets[base];
+}
+
+/**
+ * pl_preset_find() - a checkpoint by name, or the preset of a release.
+ * @name: "v5.9", "latest", or a release "5.10", "6.1.192", "6.1.0-27-amd64"
+ *
+ * Return: the preset, or NULL for an unknown name or a release outside
+ * 4.8 - 6.18.
+ */
+const struct pl_preset *pl_preset_find(const char *name)
+{
+	unsigned long r;
+
+	presets_init();
+	if (!name)
+		return NULL;
+	for (int i = 0; i < nr_presets; i++)
+		if (!strcasecmp(name, presets[i].name))
+			return &presets[i];
+	if (!isdigit((unsigned char)name[0]) || pl_release_parse(name, &r) || !release_in_range(r))
+		return NULL;
+	return release_preset(r);
+}
+
+/**
+ * pl_preset_index() - position of a preset in era order.
+ * @name: "v5.9", "5.9", "6.1.192" or "latest"
+ *
+ * Return: 0 for the oldest checkpoint, increasing with time; a release
+ * preset has its checkpoint's index; -1 if unknown.
+ */
+int pl_preset_index(const char *name)
+{
+	const struct pl_preset *p = pl_preset_find(name);
+
+	if (!p)
+		return -1;
+	if (p->base)
+		p = pl_preset_find(p->base);
+	return (int)(p - presets);
+}
+
+/*
+ * The preset of a running kernel.  uname -r of a distribution kernel names
+ * its ABI, not the stable release ("6.1.0-27-amd64" is 6.1.192), so a
+ * "Debian X.Y.Z" in the string (uname -v, /proc/version) wins.  Releases
+ * after 6.18 take the newest preset; unparsable ones too.
  */
 const struct pl_preset *pl_preset_for_kernel(const char *release)
 {
-	unsigned long v[3], end[3];
-	int n = (int)PL_ARRAY_SIZE(presets);
+	const char *deb = release ? strstr(release, "Debian ") : NULL;
+	const struct pl_preset *p;
+	unsigned long r;
 
-	if (kernel_version(release, v) < 2)
-		return &presets[n - 1];
-	for (int i = 0; i < n; i++) {
-		const char *last = presets[i].kernels, *p;
-		int m, j;
-
-		for (p = last; *p; p++)
-			if ((p == presets[i].kernels || p[-1] == ' ') && *p >= '0' && *p <= '9')
-				last = p;
-		m = kernel_version(last, end);
-		for (j = 0; j < m && v[j] == end[j]; j++)
-			;
-		if (j == m || v[j] < end[j])
-			return &presets[i];
-	}
-	return &presets[n - 1];
+	presets_init();
+	if (deb && !pl_release_parse(deb + 7, &r))
+		release = deb + 7;
+	if (!release || pl_release_parse(release, &r) || SERIES(r) > SERIES(rel(PL_RELEASE_NEWEST)))
+		return &presets[nr_presets - 1];
+	if (r < rel(PL_RELEASE_OLDEST))
+		return &presets[0];
+	p = pl_preset_find(release);
+	return p ? p : &presets[nr_presets - 1];
 }
 
 const struct pl_knob *pl_knobs(int *n)

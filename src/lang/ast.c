@@ -8,6 +8,8 @@
  */
 #include "lang/ast.h"
 
+#include "pinlab/core.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,14 +453,30 @@ const char *pl_word_name(const struct pl_word *table, int value)
 /* ---------------------------------------------------------------------------
  * Expectations.
  */
-const struct pl_expect *pl_expect_match(const struct pl_scenario *sc, const char *preset,
-					int backing)
+/*
+ * The slot of @preset in the scenario's preset list; a release preset that
+ * is no checkpoint ("6.1.192") takes its checkpoint's expectations.  -1 if
+ * neither is listed.
+ */
+int pl_expect_preset_slot(const struct pl_scenario *sc, const char *preset)
 {
+	const struct pl_preset *pp;
 	int p = -1;
 
 	for (int i = 0; i < sc->nr_presets && i < 64; i++)
 		if (!strcmp(sc->presets[i], preset))
 			p = i;
+	if (p < 0 && (pp = pl_preset_find(preset)) != NULL)
+		for (int i = 0; i < sc->nr_presets && i < 64; i++)
+			if (!strcmp(sc->presets[i], pp->base ? pp->base : pp->name))
+				p = i;
+	return p;
+}
+
+const struct pl_expect *pl_expect_match(const struct pl_scenario *sc, const char *preset,
+					int backing)
+{
+	int p = pl_expect_preset_slot(sc, preset);
 	/* later lines override earlier ones */
 	for (int i = sc->nr_expects - 1; i >= 0; i--) {
 		const struct pl_expect *e = &sc->expects[i];

@@ -1536,9 +1536,7 @@ const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char 
 		if (sc->backings[j].idx == backing)
 			return pl_expect_match(sc, preset, j);
 	/* off the matrix: only lines without a `with` list apply */
-	for (int i = 0; i < sc->nr_presets && i < 64; i++)
-		if (!strcmp(sc->presets[i], preset))
-			p = i;
+	p = pl_expect_preset_slot(sc, preset);
 	for (int i = sc->nr_expects - 1; i >= 0; i--) {
 		const struct pl_expect *e = &sc->expects[i];
 

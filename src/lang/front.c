@@ -4,19 +4,30 @@
 #include "lang/front.h"
 
 #include <errno.h>
+#include <pthread.h>
+
+#include "pinlab/core.h"
 
 #include "lang/parse.h"
 
-/* Keep in step with the preset table of src/core (pl_presets()). */
-static const char *const front_presets[] = {
-	"v4.8", "v5.7", "v5.8", "v5.9", "v5.11", "v5.18", "v5.19", "v6.0", "v6.2", "v6.5", "v6.9",
-	"v6.15",
-	"latest",
-};
+/* The checkpoint presets of src/core (pl_presets()), by name, oldest first. */
+static const char *front_presets[64];
+static int front_nr_presets;
+static pthread_once_t front_once = PTHREAD_ONCE_INIT;
+
+static void front_presets_init(void)
+{
+	int n;
+	const struct pl_preset *p = pl_presets(&n);
+
+	for (int i = 0; i < n && i < 64; i++)
+		front_presets[front_nr_presets++] = p[i].name;
+}
 
 const char *const *pl_lang_default_presets(int *n)
 {
-	*n = (int)(sizeof(front_presets) / sizeof(front_presets[0]));
+	pthread_once(&front_once, front_presets_init);
+	*n = front_nr_presets;
 	return front_presets;
 }
 

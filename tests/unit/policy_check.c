@@ -51,7 +51,8 @@ static void test_presets_defined(void)
 	p = pl_presets(&np);
 	k = pl_knobs(&nk);
 	T_REQUIRE(p && k);
-	T_EQ(np, 13);
+	/* one checkpoint per change of the rules between mainline releases */
+	T_GE(np, 16);
 	T_EQ(nk, (int)sizeof(struct pl_policy));
 	T_STREQ(p[0].name, "v4.8");
 	T_STREQ(p[np - 1].name, "latest");
@@ -87,6 +88,110 @@ static void test_presets_defined(void)
 	T_LT(pl_preset_index("v6.5"), pl_preset_index("latest"));
 }
 
+/* Does @s contain @needle, ignoring case? */
+static bool has(const char *s, const char *needle)
+{
+	for (; s && *s; s++)
+		if (!strncasecmp(s, needle, strlen(needle)))
+			return true;
+	return false;
+}
+
+/*
+ * Every release 4.8 - 6.18 maps to exactly the rules the knob table gives
+ * it, and a named checkpoint gives the same result as any release inside it.
+ */
+static void test_release_presets(void)
+{
+	static const struct {
+		const char *release, *preset, *base;
+	} want[] = {
+		{ "4.8", "v4.8", NULL },	{ "4.8.2", "v4.8", NULL },
+		{ "4.8.3", "v4.9", NULL },	{ "5.6", "v4.9", NULL },
+		{ "5.10", "v5.9", NULL },	{ "5.10.3", "v5.9", NULL },
+		{ "5.10.4", "5.10.4", "v5.9" },	{ "5.10.9", "v5.11", NULL },
+		{ "5.10.240", "v5.11", NULL },	{ "5.11", "v5.11", NULL },
+		{ "5.12", "v5.12", NULL },	{ "5.17", "v5.12", NULL },
+		{ "5.19.5", "v5.19", NULL },	{ "5.19.6", "v6.0", NULL },
+		{ "6.1", "v6.1", NULL },	{ "6.1.0-27-amd64", "v6.1", NULL },
+		{ "6.1.129", "v6.1", NULL },	{ "6.1.130", "6.1.130", "v6.1" },
+		{ "6.1.192", "6.1.192", "v6.1" }, { "6.3", "v6.3", NULL },
+		{ "6.12", "v6.9", NULL },	{ "6.12.118", "v6.9", NULL },
+		{ "6.13", "v6.13", NULL },	{ "6.16", "latest", NULL },
+		{ "6.18.44-fc", "latest", NULL },
+	};
+	const struct pl_preset *p = pl_presets(NULL), *q;
+	struct pl_policy pol;
+	char buf[16];
+	int np;
+
+	pl_presets(&np);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		q = pl_preset_find(want[i].release);
+		T_REQUIRE(q);
+		T_STREQ(q->name, want[i].preset);
+		if (want[i].base)
+			T_STREQ(q->base, want[i].base);
+		else
+			T_ASSERT(q->base == NULL);
+		T_EQ(pl_release_policy(want[i].release, &pol), 0);
+		T_ASSERT(!memcmp(&pol, &q->policy, sizeof(pol)));
+	}
+	/* every mainline release and a few stable ones: the checkpoint it falls in */
+	for (int major = 4; major <= 6; major++) {
+		for (int minor = 0; minor <= 20; minor++) {
+			for (int sub = 0; sub <= 250; sub += 50) {
+				snprintf(buf, sizeof(buf), "%d.%d.%d", major, minor, sub);
+				if (pl_release_policy(buf, &pol))
+					continue;
+				q = pl_preset_find(buf);
+				T_REQUIRE(q);
+				T_ASSERT(!memcmp(&pol, &q->policy, sizeof(pol)));
+				if (sub == 0) {
+					T_ASSERT(q->base == NULL);
+					T_ASSERT(q >= p && q < p + np);
+				}
+			}
+		}
+	}
+	/* consecutive checkpoints differ, and each has its own prose */
+	for (int i = 0; i < np; i++) {
+		T_ASSERT(strncmp(p[i].summary, "(no summary", 11) != 0);
+		T_ASSERT(p[i].first && p[i].kernels);
+		T_EQ(pl_release_policy(p[i].first, &pol), 0);
+		T_ASSERT(!memcmp(&pol, &p[i].policy, sizeof(pol)));
+		if (i)
+			T_ASSERT(memcmp(&p[i - 1].policy, &p[i].policy, sizeof(pol)) != 0);
+	}
+	T_EQ(pl_release_policy("4.7", &pol), -ERANGE);
+	T_EQ(pl_release_policy("6.19", &pol), -ERANGE);
+	T_EQ(pl_release_policy("x", &pol), -EINVAL);
+	T_ASSERT(pl_preset_find("6.19") == NULL);
+	T_ASSERT(pl_preset_find("4.7.9") == NULL);
+	T_STREQ(pl_preset_for_kernel("6.19.2")->name, "latest");
+	T_STREQ(pl_preset_for_kernel("6.1.0-27-amd64 #1 SMP Debian 6.1.192-3")->name, "6.1.192");
+	T_EQ(pl_preset_index("6.1.192"), pl_preset_index("v6.1"));
+}
+
+/* Every knob says when its rule arrived, verified; nothing is estimated. */
+static void test_knob_releases(void)
+{
+	const struct pl_knob *k;
+	int n;
+
+	k = pl_knobs(&n);
+	for (int i = 0; i < n; i++) {
+		T_ASSERT(k[i].source && strlen(k[i].source) > 10);
+		T_ASSERT(!has(k[i].commit, "~") && !has(k[i].source, "~"));
+		T_ASSERT(!has(k[i].commit, "re-check") && !has(k[i].source, "not re-checked"));
+		T_ASSERT(!has(k[i].commit, "always") && !has(k[i].commit, "before"));
+		if (k[i].first)
+			T_EQ(pl_release_parse(k[i].first, &(unsigned long){ 0 }), 0);
+		if (k[i].last)
+			T_EQ(pl_release_parse(k[i].last, &(unsigned long){ 0 }), 0);
+	}
+}
+
 static void test_preset_history(void)
 {
 	static const struct {
@@ -107,7 +212,17 @@ static void test_preset_history(void)
 		{ "v5.11", "write_protect_seq", "true" },
 		{ "v5.11", "swapout_skip_pinned", "true" },
 		{ "v5.11", "clear_refs_skip_pinned", "true" },
-		{ "v5.11", "fork_copy_pinned_hugetlb", "true" },
+		{ "v5.11", "fork_copy_pinned_hugetlb", "false" },
+		{ "v5.12", "fork_copy_pinned_hugetlb", "true" },
+		{ "v4.9", "dirty_cow", "false" },	{ "v4.9", "foll_cow", "true" },
+		{ "v4.9", "foll_pin", "false" },
+		{ "v4.9", "legacy_put_without_dirty", "true" },
+		{ "v6.1", "exclusive_clear_barrier", "true" },
+		{ "v6.1", "longterm_unshare_cow", "false" },
+		{ "v6.2", "dio_uses_pin", "false" },	{ "v6.3", "dio_uses_pin", "true" },
+		{ "v6.5", "huge_zero_wp_thp", "false" },
+		{ "v6.13", "huge_zero_wp_thp", "true" },
+		{ "v6.13", "uprobes_write_in_place", "false" },
 		{ "v5.11", "thp_swap_reuse", "mapcount" },
 		{ "v5.18", "thp_swap_reuse", "refcount" },
 		{ "v5.18", "anon_exclusive", "false" },
@@ -117,6 +232,7 @@ static void test_preset_history(void)
 		{ "v5.19", "exclusive_clear_barrier", "false" },
 		{ "v6.0", "foll_cow", "false" },
 		{ "v6.0", "foll_force_needs_exclusive", "true" },
+		{ "v6.0", "exclusive_clear_barrier", "false" },
 		{ "v6.2", "exclusive_clear_barrier", "true" },
 		{ "v6.2", "longterm_unshare_cow", "true" },
 		{ "v6.2", "zero_page_never_pinned", "false" },
@@ -455,6 +571,8 @@ int main(void)
 	T_RUN(test_presets_defined);
 	T_RUN(test_preset_history);
 	T_RUN(test_preset_monotonic);
+	T_RUN(test_release_presets);
+	T_RUN(test_knob_releases);
 	T_RUN(test_knob_table);
 	T_RUN(test_policy_set);
 	T_RUN(test_rule_reuse);
