@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "report/report.h"
 
@@ -91,47 +89,22 @@ int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_ba
 	return 0;
 }
 
-/* Remove a page we began, unless it is not a regular file (-o /dev/full). */
-static void cli_html_unlink(FILE *out, const char *path)
+static int cli_html_put(FILE *f, const void *arg)
 {
-	struct stat st;
-
-	if (!fstat(fileno(out), &st) && S_ISREG(st.st_mode))
-		unlink(path);
+	return pl_html_write((struct pl_html *)arg, f);
 }
 
-/* Write the page to path ("-": stdout); 0 or the exit status after a message. */
+/*
+ * Write the page to path ("-": stdout) whole or not at all (cli_write_out);
+ * 0 or the exit status after a message.  Standard output is checked at exit.
+ */
 int cli_html_save(struct pl_html *h, const char *path)
 {
-	bool out_stdout = !strcmp(path, "-");
-	FILE *out = out_stdout ? stdout : fopen(path, "w");
-	int ret, err;
-
-	if (!out && errno == ENOMEM)
+	if (pl_html_finish(h))
 		return cli_oom();
-	if (!out) {
-		cli_path_error(path, strerror(errno));
-		return PL_EXIT_USAGE;
-	}
-	ret = pl_html_write(h, out);
-	if (ret) {
-		if (!out_stdout) {
-			cli_html_unlink(out, path);
-			fclose(out);
-		}
-		return cli_oom();
-	}
-	/* a failed write (full disk, closed pipe) shows in ferror() or at the last flush */
-	err = fflush(out) ? errno : ferror(out) ? EIO : 0;
-	if (err && !out_stdout)
-		cli_html_unlink(out, path);
-	if (!out_stdout && fclose(out) && !err)
-		err = errno;
-	if (err) {
-		cli_path_error(out_stdout ? "<stdout>" : path, strerror(err));
-		return PL_EXIT_INTERNAL;
-	}
-	return 0;
+	if (!strcmp(path, "-"))
+		return pl_html_write(h, stdout) ? cli_oom() : 0;
+	return cli_write_out(path, cli_html_put, h);
 }
 
 static int report_run(const struct cli_files *files, const struct cli_opts *o,

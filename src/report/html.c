@@ -884,12 +884,19 @@ int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r)
 /* ---------------------------------------------------------------------------
  * The page.
  */
+int pl_html_finish(struct pl_html *h)
+{
+	h_flush_scenario(h);
+	if (fflush(h->data))
+		h->oom = 1;
+	return h->oom ? -ENOMEM : 0;
+}
+
 int pl_html_write(struct pl_html *h, FILE *out)
 {
 	const char *mark = strstr(pl_html_page, "@DATA@");
 
-	h_flush_scenario(h);
-	if (fflush(h->data) || h->oom || !mark)
+	if (pl_html_finish(h) || !mark)
 		return -ENOMEM;
 	fwrite(pl_html_page, 1, (size_t)(mark - pl_html_page), out);
 	fputs("{\"version\": 1, \"title\": ", out);

@@ -138,6 +138,9 @@ struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
 				    const struct pl_scenario *sc, const char *preset,
 				    const char *backing, struct pl_exec_hooks *hooks);
 int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r);
+/* Close the last scenario: 0, or -ENOMEM when some of the data is missing. */
+int pl_html_finish(struct pl_html *h);
+/* The page (after pl_html_finish()); non-zero when the data is incomplete. */
 int pl_html_write(struct pl_html *h, FILE *out);
 void pl_html_free(struct pl_html *h);
 
