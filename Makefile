@@ -48,7 +48,7 @@ AR ?= ar
 WARNINGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wmissing-prototypes -Wundef -Wformat=2
 CFLAGS ?= -O2 -g
-ALL_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
+ALL_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -Ibuild/gen $(CPPFLAGS)
 ALL_CFLAGS := $(WARNINGS) $(CFLAGS) -pthread
 ALL_LDFLAGS := -pthread $(LDFLAGS)
 LDLIBS ?= -lm
@@ -104,6 +104,23 @@ kernels:
 	bash tools/fetch-kernels.sh $(B)/kernels
 
 # ---------------------------------------------------------------------------
+# `pinlab --version`: the release and the git revision of the tree it was built
+# from ("-dirty" with uncommitted changes; "unknown" outside git), in a header
+# rewritten only when it changes, so that a commit rebuilds main.o alone.
+PINLAB_RELEASE := 0.1
+VERSION_H := build/gen/pinlab_version.h
+
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@rev=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	printf '#define PINLAB_VERSION "%s"\n#define PINLAB_GIT "%s"\n' "$(PINLAB_RELEASE)" \
+		"$$rev" >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+.PHONY: FORCE
+FORCE:
+
+# ---------------------------------------------------------------------------
 # One build variant: $(1) = build directory, $(2) = extra compile/link flags.
 define variant
 $(1)/obj/%.o: %.c
@@ -113,6 +130,7 @@ $(1)/obj/%.o: %.c
 
 # the report's page template is assembled in with .incbin (html_page.c)
 $(1)/obj/src/report/html_page.o: src/report/page.html
+$(1)/obj/src/cli/main.o: $(VERSION_H)
 
 $(1)/libpinlab-core.a: $(call objs,$(1),$(CORE_SRCS))
 	@mkdir -p $$(@D)

@@ -70,14 +70,176 @@ int cli_size(const char *v, uint64_t *out)
 	return 0;
 }
 
+static const char *cli_knob_hint(char *buf, size_t len, const char *assignment);
+
 static int cli_check_set(const char *cmd, const char *assignment)
 {
 	struct pl_policy p = pl_preset_find("latest")->policy;
-	char err[160];
+	char err[160], hint[96];
 
 	if (pl_policy_set(&p, assignment, err, sizeof(err)))
-		return cli_usage_error(cmd, "--set: %s", err);
+		return cli_usage_error(cmd, "--set: %s%s", err,
+				       cli_knob_hint(hint, sizeof(hint), assignment));
 	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * "did you mean ...?": the candidate nearest to a mistyped word.
+ */
+static size_t cli_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			tmp = row[j];
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, int n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, len = strlen(word), limit = len < 6 ? 2 : len / 3;
+
+	for (int i = 0; i < n; i++) {
+		size_t d = cli_distance(word, cands[i]);
+
+		/* a prefix of the word ("--pres" for "--presets") counts as close */
+		if (len >= 3 && !strncmp(cands[i], word, len))
+			d = d < 1 ? d : 1;
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+/* " (did you mean 'x'?)" or "" */
+static const char *cli_hint(char *buf, size_t len, const char *word, const char *const *cands,
+			    int n)
+{
+	const char *s = cli_suggest(word, cands, n);
+
+	if (!s)
+		return "";
+	snprintf(buf, len, "; did you mean '%s'?", s);
+	return buf;
+}
+
+const char *cli_preset_hint(char *buf, size_t len, const char *name)
+{
+	const char *names[64];
+	int np;
+	const struct pl_preset *p = pl_presets(&np);
+
+	for (int i = 0; i < np && i < 64; i++)
+		names[i] = p[i].name;
+	return cli_hint(buf, len, name, names, np < 64 ? np : 64);
+}
+
+static const char *cli_backing_hint(char *buf, size_t len, const char *name)
+{
+	const char *names[256];
+	int nb;
+	const struct pl_backing *b = pl_backings(&nb);
+
+	for (int i = 0; i < nb && i < 256; i++)
+		names[i] = b[i].name;
+	return cli_hint(buf, len, name, names, nb < 256 ? nb : 256);
+}
+
+/* The knob of "knob=value", for a --set whose knob is unknown. */
+static const char *cli_knob_hint(char *buf, size_t len, const char *assignment)
+{
+	const char *names[128];
+	char knob[64];
+	int nk;
+	const struct pl_knob *k = pl_knobs(&nk);
+
+	snprintf(knob, sizeof(knob), "%.*s", (int)strcspn(assignment, "="), assignment);
+	for (int i = 0; i < nk && i < 128; i++) {
+		if (!strcmp(k[i].name, knob))
+			return "";
+		names[i] = k[i].name;
+	}
+	return cli_hint(buf, len, knob, names, nk < 128 ? nk : 128);
+}
+
+/*
+ * The options of cli_parse(), for short forms, --opt=value and suggestions:
+ * which CLI_* bit allows each, its short form, and whether it takes a value.
+ */
+static const struct cli_option {
+	unsigned int bit;		/* 0: every command */
+	const char *name;
+	char short_name;
+	bool value;
+} cli_options[] = {
+	{ CLI_PRESET, "--preset", 'p', true },
+	{ CLI_PRESETS, "--presets", 0, true },
+	{ CLI_ALL, "--all-presets", 0, false },
+	{ CLI_BACKING, "--backing", 0, true },
+	{ CLI_SET, "--set", 0, true },
+	{ CLI_FORMAT, "--format", 'f', true },
+	{ CLI_OUTPUT, "--output", 'o', true },
+	{ CLI_TRACE, "--trace", 'v', false },
+	{ CLI_QUIET, "--quiet", 'q', false },
+	{ CLI_AT, "--at", 0, true },
+	{ CLI_SWAPFILE, "--allow-swapfile", 0, false },
+	{ CLI_LIST, "--list", 0, false },
+	{ CLI_KERNEL, "--kernel", 0, true },
+	{ CLI_LIMITS, "--max-steps", 0, true },
+	{ CLI_LIMITS, "--max-pages", 0, true },
+	{ CLI_CHECK, "--check", 0, true },
+	{ CLI_HOST, "--lock-timeout", 0, true },
+	{ 0, "--max-input", 0, true },
+	{ 0, "--follow-symlinks", 0, false },
+	{ 0, "--help", 'h', false },
+};
+
+#define CLI_NR_OPTIONS ((int)(sizeof(cli_options) / sizeof(cli_options[0])))
+
+static const struct cli_option *cli_option_find(const char *name, size_t len, unsigned int allowed)
+{
+	for (int i = 0; i < CLI_NR_OPTIONS; i++) {
+		const struct cli_option *op = &cli_options[i];
+
+		if ((!op->bit || (allowed & op->bit)) && strlen(op->name) == len &&
+		    !strncmp(op->name, name, len))
+			return op;
+	}
+	return NULL;
+}
+
+static int cli_unknown_option(const char *cmd, const char *a, unsigned int allowed)
+{
+	const char *names[CLI_NR_OPTIONS];
+	char hint[96], word[64];
+	int n = 0;
+
+	for (int i = 0; i < CLI_NR_OPTIONS; i++)
+		if (!cli_options[i].bit || (allowed & cli_options[i].bit))
+			names[n++] = cli_options[i].name;
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(a, "="), a);
+	return cli_usage_error(cmd, "unknown option '%s'%s", a,
+			       cli_hint(hint, sizeof(hint), word, names, n));
 }
 
 const struct pl_preset *cli_preset_find(const char *name)
@@ -165,15 +327,15 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			 struct cli_opts *o)
 {
 	const char *a = argv[*i], *v;
-	char *end;
+	char *end, hint[96];
 	long n;
 
 	if ((allowed & CLI_PRESET) && (!strcmp(a, "--preset") || !strcmp(a, "-p"))) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
 		if (!cli_preset_find(v))
-			return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab presets')",
-					       v);
+			return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab presets')%s",
+					       v, cli_preset_hint(hint, sizeof(hint), v));
 		o->preset = cli_preset_find(v)->name;
 	} else if ((allowed & CLI_PRESETS) && !strcmp(a, "--presets")) {
 		const char *names[64];
@@ -186,6 +348,8 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 	} else if ((allowed & CLI_OUTPUT) && (!strcmp(a, "--output") || !strcmp(a, "-o"))) {
 		if (!(o->output = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
+	} else if ((allowed & CLI_QUIET) && !strcmp(a, "--quiet")) {
+		o->quiet = true;
 	} else if ((allowed & CLI_ALL) && !strcmp(a, "--all-presets")) {
 		o->all_presets = true;
 	} else if ((allowed & CLI_BACKING) && !strcmp(a, "--backing")) {
@@ -193,8 +357,8 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			return PL_EXIT_USAGE;
 		o->backing_idx = pl_backing_find(v, strlen(v));
 		if (o->backing_idx < 0)
-			return cli_usage_error(cmd, "unknown backing '%s' (see 'pinlab help run')",
-					       v);
+			return cli_usage_error(cmd, "unknown backing '%s' (see 'pinlab help run')%s",
+					       v, cli_backing_hint(hint, sizeof(hint), v));
 		o->backing = v;
 	} else if ((allowed & CLI_SET) && !strcmp(a, "--set")) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
@@ -262,9 +426,55 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			return cli_usage_error(cmd, "--at expects a step number, found '%s'", v);
 		o->at = (int)n;
 	} else {
-		return cli_usage_error(cmd, "unknown option '%s'", a);
+		return cli_unknown_option(cmd, a, allowed);
 	}
 	return 0;
+}
+
+/*
+ * getopt_long's spellings of an option: "-p V", "-pV" and "--preset=V" are
+ * "--preset V"; "-v" is "--trace".  argv[*i] is a short option or a long one
+ * with '='.
+ */
+static int cli_parse_split(const char *cmd, int argc, char **argv, int *i, unsigned int allowed,
+			   struct cli_opts *o)
+{
+	const char *a = argv[*i], *val = NULL;
+	const struct cli_option *op = NULL;
+	char *two[3];
+	int j = 0, n;
+
+	if (a[1] != '-') {
+		for (int k = 0; k < CLI_NR_OPTIONS && !op; k++)
+			if (cli_options[k].short_name == a[1] &&
+			    (!cli_options[k].bit || (allowed & cli_options[k].bit)))
+				op = &cli_options[k];
+		if (!op)
+			return cli_unknown_option(cmd, a, allowed);
+		if (a[2] && !op->value)
+			return cli_usage_error(cmd, "option '-%c' takes no value (in '%s')", a[1], a);
+		if (a[2])
+			val = a + 2;
+		else if (op->value && *i + 1 < argc)
+			val = argv[++*i];
+		else if (op->value)
+			return cli_usage_error(cmd, "option '-%c' needs a value", a[1]);
+	} else {
+		const char *eq = strchr(a, '=');
+
+		op = cli_option_find(a, (size_t)(eq - a), allowed);
+		if (!op)
+			return cli_unknown_option(cmd, a, allowed);
+		if (!op->value)
+			return cli_usage_error(cmd, "option '%s' takes no value (in '%s')", op->name,
+					       a);
+		val = eq + 1;
+	}
+	two[0] = (char *)op->name;
+	two[1] = (char *)val;
+	two[2] = NULL;
+	n = val ? 2 : 1;
+	return cli_parse_one(cmd, n, two, &j, allowed, o);
 }
 
 int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, struct cli_opts *o)
@@ -278,10 +488,15 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned int allowed, stru
 	if (!o->args)
 		return cli_oom();
 	for (int i = 1; i < argc; i++) {
-		if (dashdash || argv[i][0] != '-' || !argv[i][1]) {
+		const char *a = argv[i];
+
+		if (dashdash || a[0] != '-' || !a[1]) {
 			o->args[o->nr_args++] = argv[i];
-		} else if (!strcmp(argv[i], "--")) {
+		} else if (!strcmp(a, "--")) {
 			dashdash = true;
+		} else if (a[1] != '-' || (strchr(a, '=') && strncmp(a, "--check=", 8))) {
+			if (cli_parse_split(cmd, argc, argv, &i, allowed, o))
+				return PL_EXIT_USAGE;
 		} else if (cli_parse_one(cmd, argc, argv, &i, allowed, o)) {
 			return PL_EXIT_USAGE;
 		}

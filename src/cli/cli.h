@@ -61,6 +61,7 @@ enum {
 	CLI_HOST	= 1u << 12,	/* --lock-timeout S */
 	CLI_PRESETS	= 1u << 13,	/* --presets LIST (commas, A..B ranges) */
 	CLI_OUTPUT	= 1u << 14,	/* -o, --output FILE */
+	CLI_QUIET	= 1u << 15,	/* -q, --quiet */
 };
 
 #define CLI_MAX_SETS 32
@@ -85,6 +86,7 @@ struct cli_opts {
 	const char *kernel;		/* --kernel K, NULL: not given */
 	const char *presets;		/* --presets LIST, checked; NULL: not given */
 	const char *output;		/* -o FILE, NULL: not given */
+	bool quiet;			/* -q: only what did not match, and the summary */
 	char **args;			/* the operands, in order */
 	int nr_args;
 };
@@ -97,6 +99,10 @@ void cli_opts_free(struct cli_opts *o);
  * LIST, --all-presets, -p P; else every preset (@all_by_default) or latest.
  */
 int cli_presets(const struct cli_opts *o, const char **names, int max, bool all_by_default);
+/* The candidate nearest to a mistyped word (edit distance, prefixes), or NULL. */
+const char *cli_suggest(const char *word, const char *const *cands, int n);
+/* "; did you mean 'v5.7'?" for an unknown preset name, or "". */
+const char *cli_preset_hint(char *buf, size_t len, const char *name);
 /* A preset by name ("v5.7") or by kernel release ("6.1", "5.10.102"); NULL if neither. */
 const struct pl_preset *cli_preset_find(const char *name);
 /* The policy of a preset with the --set overrides applied. */

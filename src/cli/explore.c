@@ -123,20 +123,36 @@ static int xo_parse(int argc, char **argv, struct xo *x, char **rest, int *nrest
 	*nrest = 0;
 	rest[(*nrest)++] = argv[0];
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_value = !strcmp(a, "--bound") || !strcmp(a, "--max-schedules") ||
-				 !strcmp(a, "--max-states") ||
-				 !strcmp(a, "--shard") || !strcmp(a, "--jobs") ||
-				 !strcmp(a, "--out") || !strcmp(a, "--result");
+		const char *a = argv[i], *attached = NULL, *eq = strchr(a, '=');
+		char name[32];
+		bool has_value;
 		const char *v = NULL;
 		long n;
 
+		/* getopt_long's spellings: "-j N", "-jN", "--opt=value" */
+		if (!strncmp(a, "-j", 2)) {
+			attached = a[2] ? a + 2 : NULL;
+			a = "--jobs";
+		} else if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof(name)) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = 0;
+			a = name;
+			attached = eq + 1;
+		}
+		has_value = !strcmp(a, "--bound") || !strcmp(a, "--max-schedules") ||
+			    !strcmp(a, "--max-states") ||
+			    !strcmp(a, "--shard") || !strcmp(a, "--jobs") ||
+			    !strcmp(a, "--out") || !strcmp(a, "--result");
+		if (attached && !has_value)
+			a = argv[i];	/* not ours: cli_parse() reads it */
 		if (!strcmp(a, "--")) {
 			while (i < argc)
 				rest[(*nrest)++] = argv[i++];
 			break;
 		}
-		if (has_value) {
+		if (has_value && attached) {
+			v = attached;
+		} else if (has_value) {
 			if (i + 1 >= argc)
 				return cli_usage_error(cmd, "option '%s' needs a value", a);
 			v = argv[++i];

@@ -59,6 +59,7 @@ static const char usage_text[] =
 	"usage, 3 internal error, out of memory or a limit reached\n";
 
 static int cmd_help(int argc, char **argv);
+static int unknown_command(const char *name);
 
 static const char help_usage[] =
 	"usage: pinlab help [COMMAND]\n"
@@ -108,7 +109,7 @@ static int cmd_help(int argc, char **argv)
 		return cli_usage_error("help", "unexpected argument '%s'", argv[2]);
 	c = find_command(argv[1]);
 	if (!c)
-		return cli_usage_error("help", "unknown command '%s'", argv[1]);
+		return unknown_command(argv[1]);
 	fputs(c->usage, stdout);
 	return PL_EXIT_OK;
 }
@@ -128,6 +129,24 @@ static int main_flush(int ret)
 	return ret == PL_EXIT_OK || ret == PL_EXIT_MISMATCH ? PL_EXIT_INTERNAL : ret;
 }
 
+/* "pinlab 0.1 (git d84a9632f1b0)": PINLAB_VERSION and PINLAB_GIT, written by the Makefile. */
+#include "pinlab_version.h"
+
+static int unknown_command(const char *name)
+{
+	const char *names[NR_COMMANDS];
+	const char *s;
+	int n;
+	const struct cli_cmd *const *cmds = cli_commands(&n);
+
+	for (int i = 0; i < n; i++)
+		names[i] = cmds[i]->name;
+	s = cli_suggest(name, names, n);
+	if (s)
+		return cli_usage_error(NULL, "unknown command '%s'; did you mean '%s'?", name, s);
+	return cli_usage_error(NULL, "unknown command '%s'", name);
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
@@ -138,10 +157,17 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("pinlab %s (git %s)\n", PINLAB_VERSION, PINLAB_GIT);
+		return PL_EXIT_OK;
+	}
 	c = find_command(argv[1]);
 	if (!c)
-		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
-	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		return unknown_command(argv[1]);
+	/* CMD ... --help (before a "--"): the command's usage */
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++) {
+		if (strcmp(argv[i], "--help") && strcmp(argv[i], "-h"))
+			continue;
 		fputs(c->usage, stdout);
 		return PL_EXIT_OK;
 	}

@@ -16,7 +16,7 @@
 #include "report/report.h"
 
 static const char run_usage[] =
-	"usage: pinlab run PATH... [--preset P | --all-presets] [--backing B]\n"
+	"usage: pinlab run PATH... [-p P | --presets LIST | --all-presets] [--backing B]\n"
 	"                  [--set knob=value]... [--format table|ktap|json] [--trace]\n"
 	"                  [--max-steps N] [--max-pages N] [--check=full|changed]\n"
 	"\n"
@@ -27,15 +27,18 @@ static const char run_usage[] =
 	"and no run at all.\n"
 	"\n"
 	"Each scenario runs once per preset and per backing of its matrix:\n"
-	"  --preset P        the era preset to run (default: latest; 'pinlab presets')\n"
+	"  -p, --preset P    the era preset to run (default: latest; 'pinlab presets'),\n"
+	"                    by name (v5.7) or kernel release (6.1, 5.10.102)\n"
+	"  --presets LIST    presets separated by commas; A..B is a range (5.4..6.1)\n"
 	"  --all-presets     every preset, oldest first\n"
 	"  --backing B       only backing B (any backing, even one not in the matrix:\n"
 	"                    then only `expect` lines without `with` apply)\n"
 	"  --set knob=value  override one policy knob ('pinlab knobs'); repeatable\n"
-	"  --format F        table (default): one line per run and a summary;\n"
+	"  -f, --format F    table (default): one line per run and a summary;\n"
 	"                    ktap: KTAP version 1 as kselftest prints it;\n"
 	"                    json: one object per run per line\n"
-	"  --trace           before each result, every step with the events it caused\n"
+	"  -q, --quiet       table: only the runs that did not match, and the summary\n"
+	"  -v, --trace       before each result, every step with the events it caused\n"
 	"                    and the folios it changed (\"# \" lines in KTAP; on stderr\n"
 	"                    with --format json)\n"
 	CLI_LIMITS_HELP
@@ -54,7 +57,7 @@ static const char run_usage[] =
 	"2 bad input or usage, 3 internal error, out of memory (\"pinlab: out of\n"
 	"memory\") or a limit reached (\"pinlab: limit: ...\")\n";
 
-#define RUN_OPTIONS (CLI_PRESET | CLI_ALL | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_TRACE | \
+#define RUN_OPTIONS (CLI_QUIET | CLI_PRESETS | CLI_PRESET | CLI_ALL | CLI_BACKING | CLI_SET | CLI_FORMAT | CLI_TRACE | \
 		     CLI_LIMITS | CLI_CHECK)
 
 static const char check_usage[] =
@@ -68,21 +71,6 @@ static const char check_usage[] =
 	"exit status: 0 all scenarios are valid, 2 an error was found\n";
 
 #define CHECK_OPTIONS 0u
-
-/* The presets a run covers: --all-presets, --preset P, or latest. */
-static int run_presets(const struct cli_opts *o, const char **names, int max)
-{
-	int np, n = 0;
-	const struct pl_preset *p = pl_presets(&np);
-
-	if (!o->all_presets) {
-		names[0] = o->preset ? pl_preset_find(o->preset)->name : "latest";
-		return 1;
-	}
-	for (int i = 0; i < np && n < max; i++)
-		names[n++] = p[i].name;
-	return n;
-}
 
 struct run_ctx {
 	struct pl_report rp;
@@ -153,7 +141,7 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 	int idx[CLI_MAX_BACKINGS];
 
 	memset(&c, 0, sizeof(c));
-	c.nr_presets = run_presets(o, c.presets, 64);
+	c.nr_presets = cli_presets(o, c.presets, 64, false);
 	for (int i = 0; i < files->n; i++)
 		plan += c.nr_presets * cli_backings(files->f[i].sc, o->backing_idx, idx);
 	c.be = pl_model_backend_new();
@@ -168,6 +156,7 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 	c.tr.show_arg = &c.show_to;
 	pl_trace_hooks(&c.tr, &c.hooks);
 	pl_report_begin(&c.rp, out, (enum pl_format)fmt, color, plan);
+	c.rp.quiet = o->quiet;
 	for (int i = 0; i < files->n && !ret; i++) {
 		int nb = cli_backings(files->f[i].sc, o->backing_idx, idx);
 

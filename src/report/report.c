@@ -43,6 +43,8 @@ void pl_report_result(struct pl_report *rp, const struct pl_result *r)
 	}
 	switch (rp->fmt) {
 	case PL_FMT_TABLE:
+		if (rp->quiet && (r->match || r->skipped))
+			break;
 		pl_table_write(rp->out, r, rp->color);
 		break;
 	case PL_FMT_KTAP:

@@ -40,6 +40,7 @@ struct pl_report {
 	FILE *out;
 	enum pl_format fmt;
 	bool color;			/* ANSI colours (only when out is a tty) */
+	bool quiet;			/* table: only the results that did not match, and the summary */
 	int n;				/* results written */
 	int matched, mismatched, skipped;
 	int passed, failed, xfailed;	/* kselftest totals (KTAP) */
