@@ -47,7 +47,8 @@ want "commands" "replay report run" pinlab r
 want "help CMD" "explain explore" pinlab help ex
 want "run options" "--preset --presets" pinlab report --pres
 want "short -p" "-p" pinlab report -p
-want "presets" "v5.11 v5.18 v5.19 v5.7 v5.8 v5.9" pinlab run --preset v5.
+want "presets" "$("$P" presets --format json | sed -n 's/^{"preset": "\(v5\.[^"]*\)".*/\1/p' |
+	sort | tr '\n' ' ' | sed 's/ $//')" pinlab run --preset v5.
 want "-p presets" "latest" pinlab report -p la
 want "backings" "hugetlb-1048576k hugetlb-2048k" pinlab run --backing hugetlb-
 want "knobs" "anon_reuse=" pinlab run --set anon_re
