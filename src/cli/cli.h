@@ -35,8 +35,15 @@ extern const struct cli_cmd cli_cmd_run, cli_cmd_check, cli_cmd_show, cli_cmd_ex
 	cli_cmd_demo, cli_cmd_history, cli_cmd_presets, cli_cmd_knobs, cli_cmd_invariants,
 	cli_cmd_explore, cli_cmd_replay, cli_cmd_probe, cli_cmd_diff, cli_cmd_kernels,
 	cli_cmd_guest, cli_cmd_fuzz_diff, cli_cmd_host, cli_cmd_report, cli_cmd_completion;
-/* The user's commands, in table order (main.c). */
+/* The user's commands, in table order (commands.c). */
 const struct cli_cmd *const *cli_commands(int *n);
+/* Any command by name (the hidden ones too), or NULL. */
+const struct cli_cmd *cli_command_find(const char *name);
+/* `pinlab help [COMMAND]`; the command list alone on out. */
+int cli_help(int argc, char **argv);
+void cli_help_text(FILE *out);
+/* "pinlab: unknown command 'x'; did you mean 'y'?"; returns PL_EXIT_USAGE. */
+int cli_unknown_command(const char *name);
 
 /* "pinlab: CMD: message" and a hint on stderr; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
