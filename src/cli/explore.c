@@ -439,8 +439,8 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		if (r.fail)
 			printf(", \"preemptions\": %d, \"schedule_steps\": %llu", r.fail->preemptions,
 			       (unsigned long long)r.fail->steps);
-		printf(", \"expected\": \"%s%s\", \"match\": %s}\n", bare ? "xfail" : "", bare ? "" : want,
-		       *match ? "true" : "false");
+		printf(", \"expected\": \"%s%s\", \"match\": %s, \"version\": %d}\n", bare ? "xfail" : "",
+		       bare ? "" : want, *match ? "true" : "false", PL_JSON_VERSION);
 	} else {
 		printf("  %s: %s, expected %s%s\n", *match ? "ok" : "MISMATCH",
 		       found ? detail : "no failing schedule", bare ? "xfail (either)" : want,
@@ -491,7 +491,7 @@ static int explore_merge(const struct cli_opts *o, const struct xo *x)
 				pl_json_str(stdout, into.why);
 			else
 				printf("null");
-			printf("}\n");
+			printf(", \"version\": %d}\n", PL_JSON_VERSION);
 		} else {
 			printf("merged %d result%s\n", o->nr_args, o->nr_args == 1 ? "" : "s");
 			print_counts(stdout, &into);

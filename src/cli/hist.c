@@ -63,7 +63,7 @@ static void hist_result(bool json, const struct pl_hist_case *hc, const char *pr
 	pl_json_str(stdout, want);
 	printf(", \"match\": %s, \"detail\": ", strcmp(got, want) ? "false" : "true");
 	pl_json_str(stdout, note);
-	printf("}\n");
+	printf(", \"version\": %d}\n", PL_JSON_VERSION);
 }
 
 static int cmd_history(int argc, char **argv)

@@ -85,7 +85,7 @@ static int cmd_presets(int argc, char **argv)
 			printf(": ");
 			pl_json_str(stdout, pl_policy_knob_value(&p[i].policy, &k[j]));
 		}
-		printf("}}\n");
+		printf("}, \"version\": %d}\n", PL_JSON_VERSION);
 	}
 	if (json)
 		return PL_EXIT_OK;
@@ -220,7 +220,7 @@ static int cmd_knobs(int argc, char **argv)
 		pl_json_str(stdout, k[j].doc);
 		printf(", \"source\": ");
 		pl_json_str(stdout, k[j].source);
-		printf("}\n");
+		printf(", \"version\": %d}\n", PL_JSON_VERSION);
 	}
 	if (!json)
 		knobs_timeline(k, nk);
@@ -249,7 +249,7 @@ static int cmd_invariants(int argc, char **argv)
 		pl_json_str(stdout, inv[i].rule);
 		printf(", \"kernel\": ");
 		pl_json_str(stdout, inv[i].kernel);
-		printf("}\n");
+		printf(", \"version\": %d}\n", PL_JSON_VERSION);
 	}
 	return PL_EXIT_OK;
 }

@@ -61,7 +61,7 @@ static const char run_usage[] =
 		     CLI_LIMITS | CLI_CHECK)
 
 static const char check_usage[] =
-	"usage: pinlab check PATH...\n"
+	"usage: pinlab check PATH... [--format text|json]\n"
 	"\n"
 	"Parse and check scenarios without running them.  PATH is a .pin file, a\n"
 	"directory searched recursively for *.pin files, or - for standard input\n"
@@ -70,7 +70,7 @@ static const char check_usage[] =
 	"\n"
 	"exit status: 0 all scenarios are valid, 2 an error was found\n";
 
-#define CHECK_OPTIONS 0u
+#define CHECK_OPTIONS CLI_FORMAT
 
 struct run_ctx {
 	struct pl_report rp;
@@ -201,14 +201,27 @@ static int cmd_check(int argc, char **argv)
 	struct cli_opts o;
 	struct cli_files files;
 	int ret = cli_parse("check", argc, argv, CHECK_OPTIONS, &o);
+	bool json = !ret && o.format && !strcmp(o.format, "json");
 
 	memset(&files, 0, sizeof(files));
+	if (!ret && o.format && !json && strcmp(o.format, "text"))
+		ret = cli_usage_error("check", "unknown format '%s' (expected text or json)",
+				      o.format);
 	if (!ret && !o.nr_args)
 		ret = cli_usage_error("check", "expected a PATH (a .pin file or a directory)");
 	if (!ret)
 		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
-	if (!ret)
+	if (!ret && json) {
+		printf("{\"version\": %d, \"command\": \"check\", \"scenarios\": %d, \"files\": [",
+		       PL_JSON_VERSION, files.n);
+		for (int i = 0; i < files.n; i++) {
+			fputs(i ? ", " : "", stdout);
+			pl_json_str(stdout, files.f[i].path);
+		}
+		printf("], \"ok\": true}\n");
+	} else if (!ret) {
 		printf("%d scenario%s OK\n", files.n, files.n == 1 ? "" : "s");
+	}
 	cli_files_free(&files);
 	cli_opts_free(&o);
 	return ret;

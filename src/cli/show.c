@@ -21,7 +21,7 @@
 
 static const char show_usage[] =
 	"usage: pinlab show FILE [--at STEP] [--preset P] [--backing B] [--set knob=value]...\n"
-	"                   [--format text|dot] [--max-steps N] [--max-pages N]\n"
+	"                   [--format text|dot|json] [--max-steps N] [--max-pages N]\n"
 	"       pinlab show CASE [--preset P] [--set knob=value]...\n"
 	"\n"
 	"Run the scenario in FILE up to and including step STEP (default: all steps;\n"
@@ -29,7 +29,9 @@ static const char show_usage[] =
 	"latest) and one backing (default: the first of its matrix), then print every\n"
 	"process, VMA, page-table entry and folio, the page caches, the pinners and the\n"
 	"invariant violations.  --format dot writes a Graphviz graph instead (processes\n"
-	"-> VMAs -> PTEs -> folios; render with 'dot -Tsvg').  `show` steps of the\n"
+	"-> VMAs -> PTEs -> folios; render with 'dot -Tsvg'); --format json one object\n"
+	"(docs/pinlab.schema.json) with the state: processes by their scenario names,\n"
+	"VMAs, runs of alike page-table entries, folios, pinners, violations.  `show` steps of the\n"
 	"scenario print their state along the way (text format only).\n"
 	"\n"
 	"FILE may be - (standard input).\n"
@@ -42,7 +44,7 @@ static const char show_usage[] =
 
 static const char explain_usage[] =
 	"usage: pinlab explain FILE [--preset P] [--backing B] [--set knob=value]...\n"
-	"                      [--max-steps N] [--max-pages N]\n"
+	"                      [--format text|json] [--max-steps N] [--max-pages N]\n"
 	"\n"
 	"Run the scenario in FILE under one preset (default: latest) and one backing\n"
 	"(default: the first of its matrix) and print each decision the modelled kernel\n"
@@ -50,10 +52,12 @@ static const char explain_usage[] =
 	"GUP-fast bail, under the step that caused it (with its source line), with the\n"
 	"kernel function it models and the rule that decided it -- the knob of the\n"
 	"active preset and the commit that introduced it.  Ends with the outcome.\n"
+	"--format json: one object (docs/pinlab.schema.json) with every step, its\n"
+	"events with their knobs and commits, and the state after it.\n"
 	"FILE may be - (standard input).\n"
 	CLI_LIMITS_HELP;
 
-#define EXPLAIN_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_LIMITS)
+#define EXPLAIN_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SET | CLI_LIMITS | CLI_FORMAT)
 
 /* Print a SHOW step's request, each line with the prefix of arg (a cli_show_to). */
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req)
@@ -151,6 +155,76 @@ static int show_exec(const struct pl_scenario *sc, int backing, struct pl_backen
 	return 0;
 }
 
+/*
+ * show/explain --format json: one object, {"version": 1, "command": CMD,
+ * "scenario", "id", "file", "at", "run": {...}}, the run as the HTML report's
+ * timeline records it (report/html.c): explain gives every step with its
+ * events, decisions, knobs and state; show the state after step --at (or the
+ * last), with processes named as the scenario names them.
+ */
+static int show_json(const char *cmd, struct cli_opts *o)
+{
+	bool explain = !strcmp(cmd, "explain");
+	struct cli_files files;
+	struct pl_exec_hooks hooks;
+	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets,
+				   .max_steps = o->max_steps, .max_pages = o->max_pages };
+	struct pl_backend *be = NULL;
+	struct pl_html *h = NULL;
+	struct pl_html_tl *t;
+	struct pl_result r;
+	const struct pl_scenario *sc;
+	const char *preset;
+	int backing, ret;
+
+	memset(&files, 0, sizeof(files));
+	ret = show_load(cmd, o, &files, &eo.preset, &backing);
+	if (ret)
+		goto out;
+	sc = files.f[0].sc;
+	if (o->at > sc->nr_steps) {
+		ret = cli_usage_error(cmd, "--at %d: the scenario has %d steps", o->at, sc->nr_steps);
+		goto out;
+	}
+	preset = eo.preset;
+	eo.stop_after = o->at;
+	be = pl_model_backend_new();
+	h = pl_html_new(cmd, &preset, 1);
+	if (!be || !h || pl_html_scenario(h, files.f[0].id, sc->name, files.f[0].path)) {
+		ret = cli_oom();
+		goto out;
+	}
+	t = pl_html_tl_begin(h, be, sc, preset, pl_backing_info(backing)->name, &hooks);
+	if (!t) {
+		ret = cli_oom();
+		goto out;
+	}
+	eo.hooks = &hooks;
+	ret = show_exec(sc, backing, be, &eo, &r, &files.f[0]);
+	if (ret) {
+		pl_html_tl_json(t, &r, stderr, true);	/* frees it; nothing is written */
+		pl_result_free(&r);
+		goto out;
+	}
+	printf("{\"version\": 1, \"command\": \"%s\", \"scenario\": ", cmd);
+	pl_json_str(stdout, sc->name);
+	printf(", \"id\": ");
+	pl_json_str(stdout, files.f[0].id);
+	printf(", \"file\": ");
+	pl_json_str(stdout, files.f[0].path);
+	printf(", \"at\": %d, \"run\": ", o->at ? o->at : sc->nr_steps);
+	if (pl_html_tl_json(t, &r, stdout, !explain))
+		ret = cli_oom();
+	printf("}\n");
+	pl_result_free(&r);
+out:
+	if (be)
+		be->destroy(be);
+	pl_html_free(h);
+	cli_files_free(&files);
+	return ret;
+}
+
 static int show_scenario(struct cli_opts *o)
 {
 	struct cli_files files;
@@ -166,8 +240,10 @@ static int show_scenario(struct cli_opts *o)
 	char title[512];
 
 	memset(&files, 0, sizeof(files));
+	if (o->format && !strcmp(o->format, "json"))
+		return show_json("show", o);
 	if (o->format && strcmp(o->format, "text") && strcmp(o->format, "dot")) {
-		ret = cli_usage_error("show", "unknown format '%s' (expected text or dot)",
+		ret = cli_usage_error("show", "unknown format '%s' (expected text, dot or json)",
 				      o->format);
 		goto out;
 	}
@@ -253,6 +329,14 @@ static int cmd_explain(int argc, char **argv)
 
 	memset(&files, 0, sizeof(files));
 	memset(&eo, 0, sizeof(eo));
+	if (!ret && o.format && !strcmp(o.format, "json")) {
+		ret = show_json("explain", &o);
+		cli_opts_free(&o);
+		return ret;
+	}
+	if (!ret && o.format && strcmp(o.format, "text"))
+		ret = cli_usage_error("explain", "unknown format '%s' (expected text or json)",
+				      o.format);
 	if (!ret)
 		ret = show_load("explain", &o, &files, &eo.preset, &backing);
 	if (ret)

@@ -357,7 +357,7 @@ static void h_step_close(struct pl_html_tl *t)
 	if (!s->used)
 		return;
 	h_event_flush(t);
-	fprintf(o, "%s{\"n\": %d, \"line\": %d, \"text\": ", t->nr_steps++ ? ",\n" : "", s->n,
+	fprintf(o, "%s{\"n\": %d, \"line\": %d, \"text\": ", t->nr_steps++ ? ", " : "", s->n,
 		s->line);
 	h_str(o, h_done(&s->head, &s->head_b));
 	fprintf(o, ", \"setup\": [%s]", h_done(&s->setup, &s->setup_b));
@@ -852,33 +852,69 @@ struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
 	return t;
 }
 
-int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r)
+/* The timeline as one JSON object: preset, backing, outcome ... steps. */
+static void h_tl_put(struct pl_html_tl *t, const struct pl_result *r, FILE *o)
+{
+	fputs("{\"preset\": ", o);
+	h_str(o, t->preset);
+	fputs(", \"backing\": ", o);
+	h_str(o, t->backing);
+	fputs(", \"outcome\": ", o);
+	h_str(o, r->outcome);
+	fputs(", \"expected\": ", o);
+	h_str(o, r->expected);
+	fputs(", \"detail\": ", o);
+	h_str(o, r->detail[0] ? r->detail : r->reason);
+	fprintf(o, ", \"fail_step\": %d, \"steps\": [%s]}", r->fail_step,
+		t->steps_b ? t->steps_b : "");
+}
+
+static int h_tl_free(struct pl_html_tl *t)
 {
 	struct pl_html *h = t->h;
-	FILE *o = h->tls;
 
-	h_step_close(t);
-	if (fclose(t->steps))
-		h->oom = 1;
-	if (!h->oom && o) {
-		fprintf(o, "%s{\"preset\": ", h->nr_tls++ ? ",\n" : "");
-		h_str(o, t->preset);
-		fputs(", \"backing\": ", o);
-		h_str(o, t->backing);
-		fputs(", \"outcome\": ", o);
-		h_str(o, r->outcome);
-		fputs(", \"expected\": ", o);
-		h_str(o, r->expected);
-		fputs(", \"detail\": ", o);
-		h_str(o, r->detail[0] ? r->detail : r->reason);
-		fprintf(o, ", \"fail_step\": %d, \"steps\": [%s]}", r->fail_step,
-			t->steps_b ? t->steps_b : "");
-	}
 	free(t->steps_b);
 	free(t->fs);
 	free(t->grp);
 	free(t);
 	return h->oom ? -ENOMEM : 0;
+}
+
+int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r)
+{
+	struct pl_html *h = t->h;
+
+	h_step_close(t);
+	if (fclose(t->steps))
+		h->oom = 1;
+	if (!h->oom && h->tls) {
+		fputs(h->nr_tls++ ? ",\n" : "", h->tls);
+		h_tl_put(t, r, h->tls);
+	}
+	return h_tl_free(t);
+}
+
+int pl_html_tl_json(struct pl_html_tl *t, const struct pl_result *r, FILE *out, bool last_state)
+{
+	struct pl_html *h = t->h;
+	char *state = t->cur.state ? strdup(t->cur.state) : NULL;
+
+	if (t->cur.state && !state)
+		h->oom = 1;
+	h_step_close(t);
+	if (fclose(t->steps))
+		h->oom = 1;
+	if (!h->oom && !last_state) {
+		h_tl_put(t, r, out);
+	} else if (!h->oom) {
+		fputs("{\"preset\": ", out);
+		h_str(out, t->preset);
+		fputs(", \"backing\": ", out);
+		h_str(out, t->backing);
+		fprintf(out, ", \"state\": %s}", state ? state : "null");
+	}
+	free(state);
+	return h_tl_free(t);
 }
 
 /* ---------------------------------------------------------------------------

@@ -7,7 +7,11 @@
  *	{"scenario": "...", "file": "...", "preset": "v5.7", "backing": "base",
  *	 "outcome": "leak", "expected": "leak", "match": true,
  *	 "violations": [{"invariant": "...", "step": 7, "detail": "..."}],
- *	 "kselftest": "... with base page", "steps": 9}
+ *	 "kselftest": "... with base page", "detail": "step 8 (line 20) ...",
+ *	 "fail_step": 8, "reason": "", "version": 1, "steps": 9}
+ *
+ * "version" is PL_JSON_VERSION, in every object of every command's JSON
+ * (docs/pinlab.schema.json describes them all).
  *
  * `pinlab probe` (the host backend) adds "backend": "host" and "kernel":
  * "6.18.0" after "preset".
@@ -106,5 +110,9 @@ void pl_json_write(FILE *out, const struct pl_result *r)
 	}
 	fputc(']', out);
 	json_key(out, "kselftest", r->kselftest);
-	fprintf(out, ", \"steps\": %d}\n", r->steps);
+	/* what decided a failure (or why a run was skipped or is an xfail) */
+	json_key(out, "detail", r->detail);
+	fprintf(out, ", \"fail_step\": %d", r->fail_step);
+	json_key(out, "reason", r->reason);
+	fprintf(out, ", \"version\": %d, \"steps\": %d}\n", PL_JSON_VERSION, r->steps);
 }

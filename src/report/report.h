@@ -56,6 +56,9 @@ void pl_report_end(struct pl_report *rp);
 void pl_table_write(FILE *out, const struct pl_result *r, bool color);
 void pl_ktap_write(FILE *out, int n, const struct pl_result *r);
 void pl_json_write(FILE *out, const struct pl_result *r);
+/* The "version" of every JSON object pinlab prints (docs/pinlab.schema.json). */
+#define PL_JSON_VERSION 1
+
 /* A JSON string literal with escapes. */
 void pl_json_str(FILE *out, const char *s);
 /* The same with <, > and & escaped too, for JSON inside an HTML <script> element. */
@@ -139,6 +142,13 @@ struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
 				    const struct pl_scenario *sc, const char *preset,
 				    const char *backing, struct pl_exec_hooks *hooks);
 int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r);
+/*
+ * End a timeline by writing it to out as one JSON object instead: preset,
+ * backing, outcome, expected, detail, fail_step and steps (`explain --format
+ * json`); or with @last_state, preset, backing and the state after the last
+ * step run (`show --format json`).
+ */
+int pl_html_tl_json(struct pl_html_tl *t, const struct pl_result *r, FILE *out, bool last_state);
 /* Close the last scenario: 0, or -ENOMEM when some of the data is missing. */
 int pl_html_finish(struct pl_html *h);
 /* The page (after pl_html_finish()); non-zero when the data is incomplete. */

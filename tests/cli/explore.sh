@@ -122,7 +122,7 @@ has por-buggy "ok: stale-pin: "
 run por-fixed 0 "$P" explore "$R/2-gup-fast-fork.pin" --preset v5.11 --por
 has por-fixed "ok: no failing schedule"
 run json 0 "$P" explore "$R/2-gup-fast-fork.pin" --preset v5.9 --format json
-has json '^\{"file": "races/2-gup-fast-fork", "preset": "v5.9", .*"found": "stale-pin".*"match": true\}$'
+has json '^\{"file": "races/2-gup-fast-fork", "preset": "v5.9", .*"found": "stale-pin".*"match": true, "version": 1\}$'
 
 # deterministic: the same search prints the same bytes
 run det1 0 "$P" explore "$R/6-ksm-exclusive.pin" --preset v6.0
