@@ -400,6 +400,15 @@ struct pl_policy {
 	bool iouring_file_buffers;	/* v6.5: io_uring leaves file-backed buffers to GUP */
 	bool huge_zero_wp_thp;		/* ~v6.13: write fault on the huge zero page maps a new THP */
 	uint8_t large_anon_reuse;	/* enum pl_large_reuse_rule */
+	/* what an era's kernel does not have yet: the call fails with its errno */
+	bool io_uring;			/* 2b188cc1bb85 (5.1): else io_uring_setup() is ENOSYS */
+	bool iouring_shmem_buffers;	/* 40dad765c045 (5.14): else shmem buffers EOPNOTSUPP */
+	bool madv_wipeonfork;		/* d2cd9ede6e19 (4.14): MADV_WIPEONFORK/KEEPONFORK */
+	bool madv_cold_pageout;		/* 9c276cc65a58, 1a4e58cce84e (5.4): MADV_COLD/PAGEOUT */
+	bool madv_populate;		/* 4ca9b3859dac (5.14): MADV_POPULATE_READ/WRITE */
+	bool hugetlb_mremap;		/* 550a7d60bd5e (5.16): mremap() of a hugetlb vma */
+	bool hugetlb_madv_dontneed;	/* 90e7e7f5ef3f (5.18): MADV_DONTNEED on hugetlb */
+	bool madv_collapse;		/* 7d8faaf15545 (6.1): MADV_COLLAPSE */
 };
 
 struct pl_preset {
@@ -855,6 +864,8 @@ int pl_reclaim_swapcache(struct world *w);
 int pl_hugetlb_set_pool_order(struct world *w, unsigned order, uint32_t nr);
 int pl_hugetlb_set_pool(struct world *w, uint32_t nr);		/* the 2 MiB pool */
 int pl_ksm_merge(struct world *w);			/* one full ksmd scan */
+/* Does the release of @p know this advice?  (madvise_behavior_valid(); else EINVAL) */
+bool pl_policy_madvise_known(const struct pl_policy *p, enum pl_madv advice);
 int pl_thp_collapse(struct world *w, int pid, pl_addr addr);	/* MADV_COLLAPSE of one PMD range */
 int pl_thp_split(struct world *w, int pid, pl_addr addr);	/* split the PMD mapping at addr */
 

@@ -434,6 +434,15 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 			pl_munmap(w, pid, old + new_len, old_len - new_len);
 		return old;
 	}
+	/*
+	 * Growing or moving goes through vma_to_resize(), which refused every
+	 * hugetlb vma until 550a7d60bd5e (5.16); shrinking always worked.
+	 */
+	if (v->vm_flags & VM_HUGETLB && !w->policy.hugetlb_mremap) {
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "vma_to_resize", "hugetlb_mremap (off)", old, 0,
+			      0, "mremap of a hugetlb vma: EINVAL before 550a7d60bd5e");
+		return (pl_addr)-EINVAL;
+	}
 	if (old + old_len > v->vm_end)
 		return (pl_addr)-EFAULT;
 	pl_down_write(w, &mm->mmap_lock);
@@ -652,7 +661,12 @@ static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr star
 
 		if (v->vm_start < start || v->vm_end > end)
 			continue;
-		if ((set & VM_WIPEONFORK) && (v->vm_flags & VM_SHARED || v->file >= 0)) {
+		/*
+		 * anonymous private memory only: a MAP_HUGETLB mapping has a
+		 * hugetlbfs file behind it, so it is EINVAL in every release
+		 */
+		if ((set & VM_WIPEONFORK) &&
+		    (v->vm_flags & (VM_SHARED | VM_HUGETLB) || v->file >= 0)) {
 			ret = -EINVAL;
 			break;
 		}
@@ -733,6 +747,9 @@ static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_add
 
 			if (v->vm_flags & (VM_LOCKED | VM_PFNMAP))
 				ret = -EINVAL;
+			/* can_madv_lru_vma() refused hugetlb until 90e7e7f5ef3f */
+			if ((v->vm_flags & VM_HUGETLB) && !w->policy.hugetlb_madv_dontneed)
+				ret = -EINVAL;
 			/* hugetlb pages go whole or not at all */
 			if ((v->vm_flags & VM_HUGETLB) && ((a | e) & (vma_huge_page_size(v) - 1)))
 				ret = -EINVAL;
@@ -801,6 +818,29 @@ static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_add
  * scenarios/seeds/005-mprotect-madvise-over-hole.pin).  MADV_POPULATE_*
  * (madvise_populate()) stops at the first hole instead.
  */
+/*
+ * madvise_behavior_valid(): advice a release does not know yet is EINVAL
+ * before anything else is looked at.
+ */
+bool pl_policy_madvise_known(const struct pl_policy *p, enum pl_madv advice)
+{
+	switch (advice) {
+	case PL_MADV_WIPEONFORK:
+	case PL_MADV_KEEPONFORK:
+		return p->madv_wipeonfork;
+	case PL_MADV_COLD:
+	case PL_MADV_PAGEOUT:
+		return p->madv_cold_pageout;
+	case PL_MADV_POPULATE_READ:
+	case PL_MADV_POPULATE_WRITE:
+		return p->madv_populate;
+	case PL_MADV_COLLAPSE:
+		return p->madv_collapse;
+	default:
+		return true;
+	}
+}
+
 int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_madv advice)
 {
 	struct mm_struct *mm = pl_mm_of(w, pid);
@@ -810,6 +850,11 @@ int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_mad
 
 	if (!mm)
 		return -ESRCH;
+	if (!pl_policy_madvise_known(&w->policy, advice)) {
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "madvise", "advice not in this release", addr,
+			      0, 0, "unknown advice: EINVAL");
+		return -EINVAL;
+	}
 	if (addr & ~PAGE_MASK)
 		return -EINVAL;
 	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);

@@ -322,7 +322,9 @@ static bool iouring_buffer_in_file(struct world *w, int pid, pl_addr addr, unsig
 
 		if (!vma)
 			return false;	/* GUP fails first */
-		if (f && f->fs != PL_FS_TMPFS && f->fs != PL_FS_HUGETLBFS)
+		/* shmem/memfd only since 40dad765c045 (5.14) */
+		if (f && f->fs != PL_FS_HUGETLBFS &&
+		    (f->fs != PL_FS_TMPFS || !w->policy.iouring_shmem_buffers))
 			file = true;
 	}
 	return file;
@@ -342,10 +344,15 @@ int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned l
 	struct pl_pinset *ps;
 	int err;
 
+	if (!w->policy.io_uring) {
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "io_uring_setup", "io_uring (off)", addr, 0, 0,
+			      "no io_uring before 2b188cc1bb85 (5.1): ENOSYS");
+		return -ENOSYS;
+	}
 	if (!w->policy.iouring_file_buffers && iouring_buffer_in_file(w, pid, addr, nr)) {
 		pl_event_emit(w, PL_EV_GUP_REFUSE, "io_sqe_buffer_register",
 			      "iouring_file_buffers (off)", addr, 0, 0,
-			      "fixed buffer in a file mapping other than shmem or hugetlbfs");
+			      "fixed buffer in a file mapping io_uring does not take yet");
 		return -EOPNOTSUPP;
 	}
 	ps = longterm_register(w, PL_PIN_IOURING, pid, addr, nr, FOLL_WRITE | FOLL_LONGTERM, &err);

@@ -156,6 +156,40 @@ static const struct pl_knob knobs[] = {
 	      "Debian 6.1 has the small-folio test only; Debian 6.12's "
 	      "wp_can_reuse_anon_folio() refuses every large folio (cd197c3a2040, 6.9); "
 	      "the MM-id reuse (1da190f4d0a6 with 6af8cb80d3a9) is 6.15", "6.9 6.15"),
+	KNOB(io_uring, false, "2b188cc1bb85",
+	     "io_uring exists (before: io_uring_setup() and _register() fail with ENOSYS)",
+	     "5.1", NULL, NULL,
+	     "\"Add io_uring IO interface\", merged for 5.1-rc1 with fixed buffers "
+	     "(edb00ba4... \"io_uring: add support for pre-mapped user IO buffers\")"),
+	KNOB(iouring_shmem_buffers, false, "40dad765c045",
+	     "io_uring fixed buffers may lie in shmem/memfd (before: EOPNOTSUPP, hugetlbfs "
+	     "only)", "5.14", NULL, NULL,
+	     "\"io_uring: enable shmem/memfd memory registration\" is in Jens Axboe's pull "
+	     "\"io_uring updates for 5.14-rc1\""),
+	KNOB(madv_wipeonfork, false, "d2cd9ede6e19",
+	     "MADV_WIPEONFORK and MADV_KEEPONFORK exist (before: EINVAL)", "4.14", NULL,
+	     NULL, "\"mm,fork: introduce MADV_WIPEONFORK\", merged for 4.14-rc1"),
+	KNOB(madv_cold_pageout, false, "9c276cc65a58 1a4e58cce84e",
+	     "MADV_COLD and MADV_PAGEOUT exist (before: EINVAL)", "5.4", NULL, NULL,
+	     "Minchan Kim's \"introduce MADV_COLD\" and \"introduce MADV_PAGEOUT\", mm "
+	     "pull for 5.4-rc1"),
+	KNOB(madv_populate, false, "4ca9b3859dac",
+	     "MADV_POPULATE_READ and MADV_POPULATE_WRITE exist (before: EINVAL)", "5.14",
+	     NULL, NULL,
+	     "\"mm/madvise: introduce MADV_POPULATE_(READ|WRITE) to prefault page tables\", "
+	     "mm pull for 5.14-rc1"),
+	KNOB(hugetlb_mremap, false, "550a7d60bd5e",
+	     "mremap() moves and resizes hugetlb mappings (before: EINVAL)", "5.16", NULL,
+	     NULL, "\"mm, hugepages: add mremap() support for hugepage backed vma\", 5.16-rc1"),
+	KNOB(hugetlb_madv_dontneed, false, "90e7e7f5ef3f",
+	     "MADV_DONTNEED zaps hugetlb mappings (before: EINVAL, like VM_LOCKED)", "5.18",
+	     NULL, NULL,
+	     "\"mm: enable MADV_DONTNEED for hugetlb mappings\", 5.18-rc1; its follow-up "
+	     "fix is in stable 6.0.7 (Debian changelog)"),
+	KNOB(madv_collapse, false, "7d8faaf15545",
+	     "MADV_COLLAPSE exists (before: EINVAL)", "6.1", NULL, NULL,
+	     "\"mm/madvise: introduce MADV_COLLAPSE sync hugepage collapse\", 6.1-rc1; "
+	     "Debian's 6.1.8-6.1.13 entries fix it, no 6.0.y entry has it"),
 };
 
 #undef KNOB
@@ -310,6 +344,16 @@ static const struct {
 	  "reference taken by a child on a COW-shared page (vmsplice) sees the parent's "
 	  "later writes once the child unmaps it (CVE-2020-29374).  pin_user_pages() "
 	  "appears in 5.6 (eddb1c228f79) but takes plain references until 5.7." },
+	{ "4.14",
+	  "d2cd9ede6e19: MADV_WIPEONFORK gives a child an empty (zero-filled) copy of an "
+	  "anonymous private range, MADV_KEEPONFORK undoes it; both are EINVAL before." },
+	{ "5.1",
+	  "2b188cc1bb85: io_uring exists, with fixed buffers that stay pinned by FOLL_GET "
+	  "(FOLL_LONGTERM) until unregistered; before, io_uring_setup() is ENOSYS.  "
+	  "Fixed buffers may lie in anonymous or hugetlbfs memory, not in shmem." },
+	{ "5.4",
+	  "MADV_COLD (9c276cc65a58) and MADV_PAGEOUT (1a4e58cce84e) exist: deactivate or "
+	  "reclaim a range now.  Before, both are EINVAL." },
 	{ "5.7",
 	  "3faa52c03f44 counts FOLL_PIN: a pin adds 1024 to a small folio's refcount and is "
 	  "counted exactly for large ones, and long-term users release through "
@@ -338,10 +382,17 @@ static const struct {
 	{ "5.12",
 	  "4eae4efa2c29: fork copies a maybe-pinned hugetlb page for the child instead of "
 	  "sharing it, as 70e806e4e645 did for small pages." },
+	{ "5.14",
+	  "40dad765c045: io_uring takes fixed buffers in shmem and memfd mappings (before: "
+	  "EOPNOTSUPP), and MADV_POPULATE_READ/WRITE (4ca9b3859dac) prefault a range "
+	  "through GUP." },
+	{ "5.16",
+	  "550a7d60bd5e: mremap() moves and resizes hugetlb mappings (EINVAL before)." },
 	{ "5.18",
 	  "COW fixes part 1: the PMD THP write fault (3bff7e3f1f16) and swap-in "
 	  "(c145e0b47c77, 53a05ad9f21d) reuse a page only when its refcount is 1, closing "
-	  "the THP and swap variants of CVE-2020-29374." },
+	  "the THP and swap variants of CVE-2020-29374.  90e7e7f5ef3f lets MADV_DONTNEED "
+	  "zap hugetlb mappings (EINVAL before)." },
 	{ "5.19",
 	  "COW fixes part 2: PG_anon_exclusive records that an anonymous page belongs to "
 	  "one mm (6c287605fd56), and such a page is reused without looking at counts.  A "
@@ -358,6 +409,8 @@ static const struct {
 	{ "6.1",
 	  "088b8aa537c2 pairs the clearing of PG_anon_exclusive (KSM, swapout, migration) "
 	  "with GUP-fast's pin through full barriers, so one of the two always backs off.  "
+	  "MADV_COLLAPSE (7d8faaf15545) collapses a range into THPs synchronously (EINVAL "
+	  "before).  "
 	  "Stable 6.1.130 adds c8070b787519 (the zero page is never pinned), so later 6.1.y "
 	  "releases are a preset of their own (`--preset 6.1.192`)." },
 	{ "6.2",

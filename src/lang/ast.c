@@ -387,6 +387,7 @@ const struct pl_word pl_errno_words[] = {
 	{ "ERANGE", ERANGE, NULL },
 	{ "EOPNOTSUPP", EOPNOTSUPP, NULL },
 	{ "EMLINK", EMLINK, NULL },
+	{ "ENOSYS", ENOSYS, NULL },	/* a system call the release does not have */
 	/* the host backend's: a worker (or a --kernel guest) that died or hung */
 	{ "ECHILD", ECHILD, NULL },
 	{ "ETIMEDOUT", ETIMEDOUT, NULL },
