@@ -285,8 +285,9 @@ static int cli_presets_parse(const char *cmd, const char *list, const char **nam
 			if (!a || !b)
 				return cli_usage_error(cmd, "--presets: unknown preset '%s' (see "
 						       "'pinlab presets')", !a ? item : dots + 2), -1;
-			lo = (int)(a - all);
-			hi = (int)(b - all);
+			/* a stable release's own preset ranks as its checkpoint */
+			lo = pl_preset_index(a->base ? a->base : a->name);
+			hi = pl_preset_index(b->base ? b->base : b->name);
 			if (lo > hi)
 				return cli_usage_error(cmd, "--presets: empty range '%s..%s'",
 						       item, dots + 2), -1;
@@ -296,7 +297,7 @@ static int cli_presets_parse(const char *cmd, const char *list, const char **nam
 			if (!a)
 				return cli_usage_error(cmd, "--presets: unknown preset '%s' (see "
 						       "'pinlab presets')", item), -1;
-			lo = hi = (int)(a - all);
+			lo = hi = pl_preset_index(a->base ? a->base : a->name);
 		}
 		for (int i = lo; i <= hi && i < 64; i++)
 			want[i] = true;
