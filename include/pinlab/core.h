@@ -178,10 +178,11 @@ struct page {
 	int16_t _mm_id_mapcount[2];
 	uint8_t order;
 	/*
-	 * Head only, the checker's bookkeeping, not kernel state: set when the
-	 * folio is allocated or a page of it other than the head changes
-	 * (_mapcount, flags), cleared by a scan that found the folio sound
-	 * (check.c).  Lets the checker skip unchanged tail pages.
+	 * Head only, the checker's bookkeeping, not kernel state: set when a
+	 * page of the folio other than the head changes (_mapcount, flags),
+	 * cleared by a scan that found the folio sound (check.c).  A folio
+	 * fresh from pl_alloc_pages() has plain tails, which break no rule,
+	 * so the checker skips unchanged tail pages from the start.
 	 */
 	uint8_t chk_dirty;
 };

@@ -190,7 +190,6 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 		pg->flags = i ? PG_tail : PG_head;
 	}
 	pfn_to_page(w, pfn)->order = (uint8_t)order;
-	pfn_to_page(w, pfn)->chk_dirty = 1;	/* the checker reads every page once */
 	w->nr_alloc_pages += nr;
 	return pfn;
 }
@@ -440,7 +439,6 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	unsigned nr = folio_nr_pages(f);
 
 	f->page.flags |= PG_anon;
-	f->page.chk_dirty = 1;
 	/*
 	 * Placement: the vma's (a `movable`/`cma` mapping), else ZONE_MOVABLE for
 	 * all anon memory when the world has one (movablecore=).  Inside a

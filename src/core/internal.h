@@ -116,14 +116,16 @@ static inline void pl_page_changed(const struct world *w, struct page *p, uint32
 static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f)
 {
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
+	if ((p->flags & f) != f)
+		pl_page_changed(w, p, f & ~p->flags);
 	p->flags |= f;
-	pl_page_changed(w, p, f);
 }
 static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t f)
 {
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
+	if (p->flags & f)
+		pl_page_changed(w, p, f & p->flags);
 	p->flags &= ~f;
-	pl_page_changed(w, p, f);
 }
 static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t d)
 {
