@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,6 +241,20 @@ static int cli_unknown_option(const char *cmd, const char *a, unsigned int allow
 	snprintf(word, sizeof(word), "%.*s", (int)strcspn(a, "="), a);
 	return cli_usage_error(cmd, "unknown option '%s'%s", a,
 			       cli_hint(hint, sizeof(hint), word, names, n));
+}
+
+/*
+ * The preset of the kernel uname() describes.  A distribution's release
+ * string names its ABI ("6.1.0-27-amd64"); its version string names the
+ * stable release ("... Debian 6.1.192-3 ..."), which pl_preset_for_kernel()
+ * prefers.
+ */
+const struct pl_preset *cli_uname_preset(const struct utsname *u)
+{
+	char both[sizeof(u->release) + sizeof(u->version) + 2];
+
+	snprintf(both, sizeof(both), "%s %s", u->release, u->version);
+	return pl_preset_for_kernel(both);
 }
 
 const struct pl_preset *cli_preset_find(const char *name)

@@ -111,6 +111,8 @@ const char *cli_suggest(const char *word, const char *const *cands, int n);
 /* "; did you mean 'v5.7'?" for an unknown preset name, or "". */
 const char *cli_preset_hint(char *buf, size_t len, const char *name);
 /* A preset by name ("v5.7") or by kernel release ("6.1", "5.10.102"); NULL if neither. */
+struct utsname;
+const struct pl_preset *cli_uname_preset(const struct utsname *u);
 const struct pl_preset *cli_preset_find(const char *name);
 /* The policy of a preset with the --set overrides applied. */
 struct pl_policy cli_policy(const char *preset, const struct cli_opts *o);

@@ -1683,7 +1683,7 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if (uname(&c.u))
 		snprintf(c.u.release, sizeof(c.u.release), "unknown");
-	c.preset = o.preset ? o.preset : pl_preset_for_kernel(c.u.release)->name;
+	c.preset = o.preset ? o.preset : cli_uname_preset(&c.u)->name;
 	c.model = cli_rec_new(pl_model_backend_new(), true);
 	pl_host_catch_signals();
 	if (!o.emit && !o.test_shrink) {

@@ -85,7 +85,7 @@ static const char *probe_preset(const struct cli_opts *o)
 		return pl_preset_find(o->preset)->name;
 	if (uname(&u))
 		return "latest";
-	return pl_preset_for_kernel(u.release)->name;
+	return cli_uname_preset(&u)->name;
 }
 
 static int probe_explain(void)

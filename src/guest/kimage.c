@@ -56,8 +56,12 @@ static int cmp_version(const int a[3], const int b[3])
 	return 0;
 }
 
-/* The release string in a bzImage header, or "" if it has none. */
-static void image_release(const char *path, char *out, size_t len)
+/*
+ * The release string in a bzImage header, or "" if it has none; @full gets
+ * the whole version string ("6.1.0-27-amd64 (...) #1 SMP ... Debian
+ * 6.1.192-3 ..."), which names a distribution kernel's stable release.
+ */
+static void image_release(const char *path, char *out, size_t len, char *full, size_t flen)
 {
 	unsigned char hdr[0x210];
 	char buf[128];
@@ -66,6 +70,7 @@ static void image_release(const char *path, char *out, size_t len)
 	FILE *f = fopen(path, "rbe");
 
 	out[0] = 0;
+	full[0] = 0;
 	if (!f)
 		return;
 	if (fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) && !memcmp(hdr + 0x202, "HdrS", 4)) {
@@ -73,6 +78,7 @@ static void image_release(const char *path, char *out, size_t len)
 		if (off && !fseek(f, (long)off + 0x200, SEEK_SET)) {
 			n = fread(buf, 1, sizeof(buf) - 1, f);
 			buf[n] = 0;
+			snprintf(full, flen, "%s", buf);
 			buf[strcspn(buf, " ")] = 0;
 			snprintf(out, len, "%s", buf);
 		}
@@ -83,14 +89,14 @@ static void image_release(const char *path, char *out, size_t len)
 /* Fill @k for the image at @path; false if it is not a bzImage with a release. */
 static bool image_load(const char *path, struct pl_kimage *k)
 {
-	char dir[PL_KPATH], *slash;
+	char dir[PL_KPATH], full[128], *slash;
 	const char *base;
 
 	memset(k, 0, sizeof(*k));
 	if (!is_file(path))
 		return false;
 	snprintf(k->path, sizeof(k->path), "%s", path);
-	image_release(path, k->release, sizeof(k->release));
+	image_release(path, k->release, sizeof(k->release), full, sizeof(full));
 	if (!k->release[0]) {
 		base = strrchr(path, '/');
 		base = base ? base + 1 : path;
@@ -99,7 +105,7 @@ static bool image_load(const char *path, struct pl_kimage *k)
 		snprintf(k->release, sizeof(k->release), "%s", base + 8);
 	}
 	parse_version(k->release, k->version);
-	k->preset = pl_preset_for_kernel(k->release)->name;
+	k->preset = pl_preset_for_kernel(full[0] ? full : k->release)->name;
 	/* Modules: PKG/lib/modules/R beside PKG/boot/, else this machine's. */
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
