@@ -197,6 +197,7 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 {
 	struct ksm_rmap_item *items = s->cand;
 	struct folio *kfolio = NULL;
+	struct folio *knew = NULL;
 	struct ksm_unit *units;
 	int nr_units = 0, nr_ok = 0, merged = 0;
 	bool kheld;
@@ -251,11 +252,24 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 		}
 		for (int i = units[u].first; i < units[u].last && units[u].ok; i++)
 			units[u].ok = write_protect_page(w, &items[i], 1);
+		/*
+		 * try_to_merge_one_page(): the first page of a new pair becomes
+		 * the stable page (PageKsm) before the page lock is dropped, so
+		 * a racing write fault never reuses it in place.
+		 */
+		if (units[u].ok && !kfolio && !knew) {
+			knew = f;
+			pl_page_flags_set(w, &f->page, PG_ksm);
+		}
 		folio_unlock(w, f);
 		nr_ok += units[u].ok;
 	}
-	if (nr_ok < (kfolio ? 1 : 2))
+	if (nr_ok < (kfolio ? 1 : 2)) {
+		/* no partner: break_cow() -- the page is an ordinary anon page again */
+		if (knew)
+			pl_page_flags_clear(w, &knew->page, PG_ksm);
 		goto out;
+	}
 	for (int u = 0; u < nr_units; u++) {
 		struct folio *f = pfn_folio(w, items[units[u].first].pfn);
 		int puts = 0;
@@ -263,9 +277,9 @@ static int ksm_merge_group(struct world *w, struct ksm_scan *s, int first, int l
 		if (!units[u].ok)
 			continue;
 		if (!kfolio) {
-			/* the first page becomes the stable KSM page (held as a unit) */
+			/* the first page became the stable KSM page above (held as a unit) */
+			PL_BUG_ON(f != knew);
 			kfolio = f;
-			pl_page_flags_set(w, &kfolio->page, PG_ksm);
 			continue;
 		}
 		for (int i = units[u].first; i < units[u].last; i++)

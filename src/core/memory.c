@@ -549,10 +549,25 @@ static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_
 			count += w->swap[f->page.swap].count;
 		if (count != 1)
 			return false;
+		/*
+		 * do_wp_page() decided under the page lock (lock_page(), then
+		 * PageKsm() and reuse_swap_page()).  The kernel sleeps for the
+		 * lock and re-checks; the model copies when it is taken.  That
+		 * is the kernel's result whenever the holder is ksmd, which
+		 * marks the page PageKsm before it unlocks and holds a
+		 * reference meanwhile, so the page is never reused under it.
+		 */
+		if (!folio_trylock(w, f))
+			return false;
+		if (folio_test_ksm(f)) {
+			folio_unlock(w, f);
+			return false;
+		}
 		if (folio_test_swapcache(f) && !(f->page.flags & PG_writeback)) {
 			folio_free_swap(w, f);
 			folio_mark_dirty(w, f);
 		}
+		folio_unlock(w, f);
 		return true;
 	}
 	/* refcount rule, 09854ba94c6a (v5.9): reuse only if ours is the only reference */
