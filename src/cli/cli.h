@@ -263,6 +263,23 @@ int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg);
 
 /* ---------------------------------------------------------------------------
+ * A progress line on standard error for long runs (progress.c), only when
+ * standard error is a terminal: "run: 1200/17154 runs, 850/s, ETA 0:18",
+ * redrawn at most ten times a second and erased at the end.  Nothing at all
+ * otherwise, so output to files and pipes stays byte-deterministic.
+ */
+struct cli_progress {
+	bool on;
+	const char *what;
+	long done, total;
+	double start, last;		/* CLOCK_MONOTONIC seconds */
+};
+
+void cli_progress_begin(struct cli_progress *p, const char *what, long total);
+void cli_progress_step(struct cli_progress *p);
+void cli_progress_end(struct cli_progress *p);
+
+/* ---------------------------------------------------------------------------
  * The HTML report (report.c), shared with `pinlab demo -o`.
  */
 struct pl_html;

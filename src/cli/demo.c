@@ -84,6 +84,8 @@ static int demo_scenarios(const struct cli_opts *opts)
 	struct pl_backend *be;
 	const struct pl_preset *presets;
 	struct pl_html *h = NULL;
+	struct cli_progress prog = { .on = false };
+	long total_runs = 0;
 	const char *names[PL_HTML_MAX_PRESETS];
 	int np, ret, total = 0, matched = 0, mismatched = 0, skipped = 0, w_id = 8, w_cell = 4;
 
@@ -105,6 +107,9 @@ static int demo_scenarios(const struct cli_opts *opts)
 		ret = PL_EXIT_INTERNAL;
 		goto out;
 	}
+	for (int i = 0; i < files.n; i++)
+		total_runs += (long)np * files.f[i].sc->nr_backings;
+	cli_progress_begin(&prog, "demo", total_runs);
 	for (int i = 0; i < files.n; i++) {
 		const struct pl_scenario *sc = files.f[i].sc;
 
@@ -138,6 +143,7 @@ static int demo_scenarios(const struct cli_opts *opts)
 				skipped += r.skipped;
 				matched += !r.skipped && r.match;
 				mismatched += !r.match;
+				cli_progress_step(&prog);
 				r.id = files.f[i].id;
 				if (h && pl_html_result(h, &r)) {
 					pl_result_free(&r);
@@ -155,6 +161,7 @@ static int demo_scenarios(const struct cli_opts *opts)
 		if (h && (ret = cli_html_timelines(h, &files.f[i], be, opts)))
 			goto out;
 	}
+	cli_progress_end(&prog);
 	printf("pinlab: every scenario under %s/ under every era preset\n", DEMO_DIR);
 	printf("('pass' where every backing passed, else the failure classes with the number "
 	       "of backings; '*' marks an outcome that differs from the expectation)\n\n");
@@ -180,6 +187,7 @@ static int demo_scenarios(const struct cli_opts *opts)
 			printf("HTML report: %s\n", opts->output);
 	}
 out:
+	cli_progress_end(&prog);
 	if (be)
 		be->destroy(be);
 	pl_html_free(h);

@@ -107,9 +107,9 @@ int cli_html_save(struct pl_html *h, const char *path)
 	return cli_write_out(path, cli_html_put, h);
 }
 
-static int report_run(const struct cli_files *files, const struct cli_opts *o,
-		      const char **presets, int np, struct pl_html *h, struct pl_backend *be,
-		      int *mismatched)
+static int report_runs(const struct cli_files *files, const struct cli_opts *o,
+		       const char **presets, int np, struct pl_html *h, struct pl_backend *be,
+		       int *mismatched, struct cli_progress *prog)
 {
 	int idx[CLI_MAX_BACKINGS];
 
@@ -150,6 +150,7 @@ static int report_run(const struct cli_files *files, const struct cli_opts *o,
 				pl_result_free(&r);
 				if (ret)
 					return cli_oom();
+				cli_progress_step(prog);
 			}
 		}
 		ret = cli_html_timelines(h, f, be, o);
@@ -157,6 +158,22 @@ static int report_run(const struct cli_files *files, const struct cli_opts *o,
 			return ret;
 	}
 	return 0;
+}
+
+static int report_run(const struct cli_files *files, const struct cli_opts *o,
+		      const char **presets, int np, struct pl_html *h, struct pl_backend *be,
+		      int *mismatched)
+{
+	int idx[CLI_MAX_BACKINGS], ret;
+	long total = 0;
+	struct cli_progress prog;
+
+	for (int i = 0; i < files->n; i++)
+		total += (long)np * cli_backings(files->f[i].sc, o->backing_idx, idx);
+	cli_progress_begin(&prog, "report", total);
+	ret = report_runs(files, o, presets, np, h, be, mismatched, &prog);
+	cli_progress_end(&prog);
+	return ret;
 }
 
 static int cmd_report(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/dump.h"
 #include "report/report.h"
@@ -137,6 +138,7 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 		  FILE *out, FILE *aside)
 {
 	struct run_ctx c;
+	struct cli_progress prog;
 	int plan = 0, ret = 0;
 	int idx[CLI_MAX_BACKINGS];
 
@@ -157,13 +159,20 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 	pl_trace_hooks(&c.tr, &c.hooks);
 	pl_report_begin(&c.rp, out, (enum pl_format)fmt, color, plan);
 	c.rp.quiet = o->quiet;
+	/* the results on a terminal are their own progress; else a line on stderr */
+	cli_progress_begin(&prog, "run", out == stdout && !isatty(STDOUT_FILENO) && !o->trace ?
+			   plan : 0);
 	for (int i = 0; i < files->n && !ret; i++) {
 		int nb = cli_backings(files->f[i].sc, o->backing_idx, idx);
 
-		for (int p = 0; p < c.nr_presets && !ret; p++)
-			for (int b = 0; b < nb && !ret; b++)
+		for (int p = 0; p < c.nr_presets && !ret; p++) {
+			for (int b = 0; b < nb && !ret; b++) {
 				ret = run_one(&c, &files->f[i], o, c.presets[p], idx[b]);
+				cli_progress_step(&prog);
+			}
+		}
 	}
+	cli_progress_end(&prog);
 	if (!ret) {
 		pl_report_end(&c.rp);
 		ret = c.rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
