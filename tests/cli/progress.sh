@@ -23,7 +23,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 [ -s "$t/err2" ] && bad "report with stderr to a file wrote: $(head -c 200 "$t/err2" | cat -v)"
 
 command -v script >/dev/null 2>&1 || { echo "# SKIP no script(1) for a terminal"; exit 77; }
-n=$(grep -c '^ok ' "$t/out")
+n=$(sed -n 's/^\([0-9]*\) results:.*/\1/p' "$t/out")
 tty() {	# tty NAME COMMAND: run COMMAND on a pty, its terminal output in NAME.tty
 	script -qec "$2" "$t/$1.tty" </dev/null >/dev/null 2>&1 || bad "$2 on a pty: exit $?"
 }
