@@ -455,6 +455,11 @@ struct pl_knob {
 	const char *steps;		/* a many-valued enum: the value grows by one at each */
 };
 const struct pl_knob *pl_knobs(int *n);
+/* The commit behind a change of @k: the one that took the rule back, or brought it. */
+const char *pl_knob_change_commit(const struct pl_knob *k, bool removal);
+/* The first mainline release after @release where knob @k changes (NULL: none). */
+const char *pl_knob_next_change(const struct pl_knob *k, const char *release, char *buf,
+				size_t len);
 /* Apply "knob=value"; returns 0 or -EINVAL with a message in err. */
 int pl_policy_set(struct pl_policy *p, const char *assignment, char *err, size_t errlen);
 const char *pl_policy_knob_value(const struct pl_policy *p, const struct pl_knob *k);

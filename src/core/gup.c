@@ -398,8 +398,13 @@ static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr star
 		 */
 		if (w->policy.gup_cow_break_on_read && (foll_flags & (FOLL_GET | FOLL_PIN)) &&
 		    is_cow_mapping(vma->vm_flags) && !(foll_flags & FOLL_WRITE) &&
-		    !hugetlb_fake_write(vma))
+		    !hugetlb_fake_write(vma)) {
 			foll_flags |= FOLL_WRITE | FOLL_FORCE;
+			pl_event_emit(w, PL_EV_GUP_RETRY, "__get_user_pages",
+				      "gup_cow_break_on_read (17839856fd58)", addr, 0, 0,
+				      "a read reference on a COW mapping breaks COW as a forced "
+				      "write first");
+		}
 retry:
 		page = follow_page_mask(w, mm, vma, addr, foll_flags);
 		if (page == GUP_EEXIST) {

@@ -703,6 +703,54 @@ const struct pl_preset *pl_preset_for_kernel(const char *release)
 	return p ? p : &presets[nr_presets - 1];
 }
 
+/**
+ * pl_knob_next_change() - the first mainline release after @release whose
+ * value of knob @k differs from @release's.
+ * @buf: receives the release ("5.9")
+ *
+ * Return: @buf, or NULL if the value holds up to the newest release.
+ */
+const char *pl_knob_next_change(const struct pl_knob *k, const char *release, char *buf,
+				size_t len)
+{
+	unsigned long r, newest = rel(PL_RELEASE_NEWEST);
+	struct pl_policy a, b;
+
+	if (pl_release_parse(release, &r) || !release_in_range(r))
+		return NULL;
+	release_policy(r, &a);
+	for (unsigned long n = next_mainline(r - r % 1000); n <= newest; n = next_mainline(n)) {
+		release_policy(n, &b);
+		if (memcmp((const char *)&a + k->offset, (const char *)&b + k->offset, 1)) {
+			release_str(buf, len, n);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The commits that took a rule back (the knobs with a last release): the
+ * knob table's commit is the one that brought the rule.
+ */
+static const struct {
+	const char *knob, *commit;
+} knob_removals[] = {
+	{ "dirty_cow", "19be0eaffa3a" },
+	{ "foll_cow", "5535be309971" },
+	{ "gup_cow_break_on_read", "a308c71bf1e6" },
+	{ "legacy_put_without_dirty", "3faa52c03f44" },
+};
+
+/** pl_knob_change_commit() - the commit behind a change of @k: its removal or its arrival. */
+const char *pl_knob_change_commit(const struct pl_knob *k, bool removal)
+{
+	for (size_t i = 0; removal && i < PL_ARRAY_SIZE(knob_removals); i++)
+		if (!strcmp(knob_removals[i].knob, k->name))
+			return knob_removals[i].commit;
+	return k->commit;
+}
+
 const struct pl_knob *pl_knobs(int *n)
 {
 	if (n)

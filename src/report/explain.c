@@ -86,9 +86,21 @@ static void ex_event(void *arg, const struct pl_exec_point *at, const struct pl_
 		return;
 	fprintf(e->out, "    rule:        %s\n", ev->rule);
 	k = ex_knob(ev->rule);
-	if (k && e->policy)
+	if (k && e->policy) {
+		const struct pl_preset *p = pl_preset_find(e->preset);
+		char next[16];
+		struct pl_policy then;
+
 		fprintf(e->out, "    knob:        %s = %s in %s (%s: %s)\n", k->name,
 			pl_policy_knob_value(e->policy, k), e->preset, k->commit, k->doc);
+		/* what history did next with that rule: the release that changes it */
+		if (p && pl_knob_next_change(k, p->first, next, sizeof(next)) &&
+		    !pl_release_policy(next, &then))
+			fprintf(e->out, "    changed:     %s = %s from %s (%s)\n", k->name,
+				pl_policy_knob_value(&then, k), next,
+				pl_knob_change_commit(k, k->last && !strcmp(
+					pl_policy_knob_value(&then, k), "false")));
+	}
 }
 
 void pl_explain_hooks(struct pl_explain *e, struct pl_exec_hooks *h)

@@ -177,9 +177,24 @@ static void test_release_presets(void)
 static void test_knob_releases(void)
 {
 	const struct pl_knob *k;
+	char buf[16];
 	int n;
 
 	k = pl_knobs(&n);
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(k[i].name, "anon_reuse")) {
+			T_STREQ(pl_knob_next_change(&k[i], "5.8", buf, sizeof(buf)), "5.9");
+			T_STREQ(pl_knob_change_commit(&k[i], false), "09854ba94c6a");
+			T_ASSERT(pl_knob_next_change(&k[i], "5.9", buf, sizeof(buf)) == NULL);
+		}
+		if (!strcmp(k[i].name, "gup_cow_break_on_read")) {
+			T_STREQ(pl_knob_next_change(&k[i], "5.7", buf, sizeof(buf)), "5.8");
+			T_STREQ(pl_knob_next_change(&k[i], "5.8", buf, sizeof(buf)), "5.9");
+			T_STREQ(pl_knob_change_commit(&k[i], true), "a308c71bf1e6");
+		}
+		if (!strcmp(k[i].name, "exclusive_clear_barrier"))
+			T_STREQ(pl_knob_next_change(&k[i], "6.0", buf, sizeof(buf)), "6.1");
+	}
 	for (int i = 0; i < n; i++) {
 		T_ASSERT(k[i].source && strlen(k[i].source) > 10);
 		T_ASSERT(!has(k[i].commit, "~") && !has(k[i].source, "~"));
