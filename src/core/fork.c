@@ -78,7 +78,11 @@ static bool page_pinned_exactly(const struct world *w, pl_pfn pfn)
 static void check_fork_shared_pinned(struct world *w, struct fork_ctx *c, struct folio *f,
 				     struct page *page, pl_addr addr)
 {
-	if (!w->policy.fork_copy_pinned || !f->page.gup_pins)
+	/* hugetlb pages have their own promise: 4eae4efa2c29 (5.12), not 70e806e4e645 */
+	bool promised = folio_test_hugetlb(f) ? w->policy.fork_copy_pinned_hugetlb
+					      : w->policy.fork_copy_pinned;
+
+	if (!promised || !f->page.gup_pins)
 		return;
 	if (f->page.order && page && !page_pinned_exactly(w, page_to_pfn(w, page)))
 		return;
