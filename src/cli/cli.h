@@ -263,6 +263,15 @@ int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg);
 
 /* ---------------------------------------------------------------------------
+ * Tables that fit (wrap.c): the terminal's width, 100 when not a terminal.
+ * cli_wrap_stdout() wraps every longer line of standard output until
+ * cli_wrap_end() (which returns non-zero if a write failed).
+ */
+int cli_width(void);
+int cli_wrap_stdout(void);
+int cli_wrap_end(void);
+
+/* ---------------------------------------------------------------------------
  * A progress line on standard error for long runs (progress.c), only when
  * standard error is a terminal: "run: 1200/17154 runs, 850/s, ETA 0:18",
  * redrawn at most ten times a second and erased at the end.  Nothing at all

@@ -61,7 +61,7 @@ static const char *info_short(const char *v)
 static int cmd_presets(int argc, char **argv)
 {
 	bool json = false;
-	int n, nk, ret = info_parse("presets", argc, argv, INFO_OPTIONS, &json);
+	int n, nk, per, ret = info_parse("presets", argc, argv, INFO_OPTIONS, &json);
 	const struct pl_preset *p = pl_presets(&n);
 	const struct pl_knob *k = pl_knobs(&nk);
 
@@ -89,15 +89,23 @@ static int cmd_presets(int argc, char **argv)
 	}
 	if (json)
 		return PL_EXIT_OK;
-	printf("\n%-28s", "knob");
-	for (int i = 0; i < n; i++)
-		printf(" %-6s", p[i].name);
-	printf("\n");
-	for (int j = 0; j < nk; j++) {
-		printf("%-28s", k[j].name);
-		for (int i = 0; i < n; i++)
-			printf(" %-6s", info_short(pl_policy_knob_value(&p[i].policy, &k[j])));
+	/* the knob x preset matrix, in blocks of as many presets as fit the width */
+	per = (cli_width() - 28) / 7;
+	if (per < 1)
+		per = 1;
+	for (int first = 0; first < n; first += per) {
+		int last = first + per < n ? first + per : n;
+
+		printf("\n%-28s", "knob");
+		for (int i = first; i < last; i++)
+			printf(" %-6s", p[i].name);
 		printf("\n");
+		for (int j = 0; j < nk; j++) {
+			printf("%-28s", k[j].name);
+			for (int i = first; i < last; i++)
+				printf(" %-6s", info_short(pl_policy_knob_value(&p[i].policy, &k[j])));
+			printf("\n");
+		}
 	}
 	return PL_EXIT_OK;
 }

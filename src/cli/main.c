@@ -28,6 +28,33 @@ static int main_flush(int ret)
 /* "pinlab 0.1 (git d84a9632f1b0)": PINLAB_VERSION and PINLAB_GIT, written by the Makefile. */
 #include "pinlab_version.h"
 
+/*
+ * The reference tables (presets, knobs, invariants) wrap to the
+ * terminal's width, 100 columns when not a terminal (wrap.c); their JSON does
+ * not.  A failed write through the filter is a failed write to stdout.
+ */
+static int wrap_run(const struct cli_cmd *c, int argc, char **argv)
+{
+	static const char *const tables[] = { "presets", "knobs", "invariants" };
+	bool wrap = false;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		wrap |= !strcmp(c->name, tables[i]);
+	for (int i = 1; i < argc && wrap; i++)
+		wrap = strcmp(argv[i], "json") && strcmp(argv[i], "--format=json") &&
+		       strcmp(argv[i], "-fjson");
+	if (!wrap || cli_wrap_stdout())
+		return c->fn(argc, argv);
+	ret = c->fn(argc, argv);
+	if (cli_wrap_end()) {
+		fputs("pinlab: cannot write standard output: a write failed (a full disk or a "
+		      "closed pipe?)\n", stderr);
+		return PL_EXIT_INTERNAL;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
@@ -52,5 +79,5 @@ int main(int argc, char **argv)
 		fputs(c->usage, stdout);
 		return PL_EXIT_OK;
 	}
-	return main_flush(c->fn(argc - 1, argv + 1));
+	return main_flush(wrap_run(c, argc - 1, argv + 1));
 }
