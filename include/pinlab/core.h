@@ -410,6 +410,7 @@ struct pl_policy {
 	bool hugetlb_mremap;		/* 550a7d60bd5e (5.16): mremap() of a hugetlb vma */
 	bool hugetlb_madv_dontneed;	/* 90e7e7f5ef3f (5.18): MADV_DONTNEED on hugetlb */
 	bool madv_collapse;		/* 7d8faaf15545 (6.1): MADV_COLLAPSE */
+	bool thp_split_zero_remap;	/* b1f202060afe (6.12): zero subpages -> zero page at split */
 };
 
 struct pl_preset {

@@ -163,6 +163,53 @@ void split_huge_pmds_range(struct world *w, struct mm_struct *mm, struct vm_area
  * Possible only when every reference is a mapping (plus the swap cache):
  * can_split_folio() -- a pinned or GUP-referenced THP stays whole.
  */
+struct zero_remap_arg {
+	pl_pfn head;
+	unsigned nr;
+};
+
+/*
+ * remove_migration_pte() with RMP_USE_SHARED_ZEROPAGE
+ * (try_to_map_unused_to_zeropage()): a subpage of the split folio that holds
+ * only zeros is mapped by the shared zero page instead, and freed.
+ */
+static int zero_remap_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  pl_addr addr, pte_t *ptep, void *arg)
+{
+	struct zero_remap_arg *a = arg;
+	pte_t pte = pl_ptep_get(w, ptep);
+	struct page *p;
+	struct folio *sub;
+
+	(void)mm;
+	(void)addr;
+	if (!pte_present(pte) || pte_special(pte) || pte_pfn(pte) < a->head ||
+	    pte_pfn(pte) >= a->head + a->nr || (vma->vm_flags & VM_LOCKED))
+		return 0;
+	p = pfn_to_page(w, pte_pfn(pte));
+	if (pl_page_token(w, p) != PL_TOKEN_ZERO)
+		return 0;
+	sub = page_folio(w, p);
+	pl_set_pte(w, ptep, pfn_pte(w->zero_pfn, _PAGE_PRESENT | _PAGE_SPECIAL | _PAGE_ACCESSED) |
+				    (pte & (_PAGE_SOFT_DIRTY | _PAGE_UFFD_WP)));
+	folio_remove_rmap_pte(w, sub, p, vma);
+	folio_put(w, sub);
+	return 0;
+}
+
+static void split_remap_zero_pages(struct world *w, uint32_t anon_vma, pl_pfn head, unsigned nr)
+{
+	struct zero_remap_arg a = { .head = head, .nr = nr };
+	struct mm_struct *mm;
+	int pos = 0;
+
+	while (anon_vma && (mm = pl_next_mm(w, &pos)))
+		for (int i = 0; i < mm->nr_vmas; i++)
+			if (mm->vmas[i].anon_vma == anon_vma)
+				pl_walk_range(w, mm, &mm->vmas[i], mm->vmas[i].vm_start,
+					      mm->vmas[i].vm_end, NULL, zero_remap_pte, &a);
+}
+
 int split_folio(struct world *w, struct folio *f)
 {
 	unsigned nr = folio_nr_pages(f);
@@ -204,6 +251,26 @@ int split_folio(struct world *w, struct folio *f)
 	pl_event_emit(w, PL_EV_SPLIT, "split_folio", NULL, 0, head, head,
 		      "large folio -> %u small folios", nr);
 	return 0;
+}
+
+/**
+ * split_folio_zero_remap() - split_folio() with remap_page()'s
+ * RMP_USE_SHARED_ZEROPAGE (knob thp_split_zero_remap, b1f202060afe): the
+ * zero-filled subpages of the anon folio end up mapped by the zero page.
+ * Only madvise's splits take it so far; reclaim's split keeps every
+ * subpage (a known gap: the kernel remaps there too).
+ */
+int split_folio_zero_remap(struct world *w, struct folio *f)
+{
+	uint32_t anon_vma = f->page.mapping;
+	bool anon = folio_test_anon(f);
+	pl_pfn head = folio_pfn(f);
+	unsigned nr = folio_nr_pages(f);
+	int ret = split_folio(w, f);
+
+	if (!ret && anon && w->policy.thp_split_zero_remap)
+		split_remap_zero_pages(w, anon_vma, head, nr);
+	return ret;
 }
 
 /*

@@ -249,6 +249,7 @@ int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struc
 void split_huge_pmds_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			   pl_addr start, pl_addr end);
 int split_folio(struct world *w, struct folio *f);
+int split_folio_zero_remap(struct world *w, struct folio *f);
 unsigned do_huge_pmd_anonymous_page(struct world *w, struct mm_struct *mm,
 				    struct vm_area_struct *vma, pl_addr addr, unsigned flags);
 unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,

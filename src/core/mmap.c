@@ -726,7 +726,7 @@ static void madvise_cold(struct world *w, struct mm_struct *mm, pl_addr start, p
 		    (int)folio_ref_count(w, f) == folio_mapcount(f)) {
 			if (pmd)
 				__split_huge_pmd(w, mm, v, a);
-			split_folio(w, f);
+			split_folio_zero_remap(w, f);
 		}
 		a = fend > a ? fend : a + PAGE_SIZE;
 	}

@@ -190,6 +190,13 @@ static const struct pl_knob knobs[] = {
 	     "MADV_COLLAPSE exists (before: EINVAL)", "6.1", NULL, NULL,
 	     "\"mm/madvise: introduce MADV_COLLAPSE sync hugepage collapse\", 6.1-rc1; "
 	     "Debian's 6.1.8-6.1.13 entries fix it, no 6.0.y entry has it"),
+	KNOB(thp_split_zero_remap, false, "b1f202060afe",
+	     "splitting an anon THP maps its zero-filled subpages to the shared zero page",
+	     "6.12", NULL, NULL,
+	     "\"mm: remap unused subpages to shared zeropage when splitting isolated thp\" "
+	     "(with dafff3f4c850, split underused THPs); Debian 6.12's __split_huge_page() "
+	     "remaps with RMP_USE_SHARED_ZEROPAGE and 6.12.54 fixes it, Debian 6.1 has "
+	     "neither"),
 };
 
 #undef KNOB
@@ -433,6 +440,10 @@ static const struct {
 	  "the folio; it copies the faulting page into a new small page.  Before, the "
 	  "small-folio test (refcount 1) reused the folio when that page was its last mapped "
 	  "one.  Exclusive pages are reused as ever." },
+	{ "6.12",
+	  "b1f202060afe: when an anonymous THP is split, subpages that hold only zeros are "
+	  "not kept: their PTEs are pointed at the shared zero page (R/O, special) and the "
+	  "pages freed.  A later write faults in a fresh page." },
 	{ "6.13",
 	  "1ced09e0331f: a write fault on the huge zero page maps a new zeroed THP instead "
 	  "of splitting the PMD for one small page." },

@@ -116,7 +116,7 @@ static void test_release_presets(void)
 		{ "6.1", "v6.1", NULL },	{ "6.1.0-27-amd64", "v6.1", NULL },
 		{ "6.1.129", "v6.1", NULL },	{ "6.1.130", "6.1.130", "v6.1" },
 		{ "6.1.192", "6.1.192", "v6.1" }, { "6.3", "v6.3", NULL },
-		{ "6.12", "v6.9", NULL },	{ "6.12.118", "v6.9", NULL },
+		{ "6.12", "v6.12", NULL },	{ "6.12.118", "v6.12", NULL },
 		{ "6.13", "v6.13", NULL },	{ "6.16", "latest", NULL },
 		{ "6.18.44-fc", "latest", NULL },
 	};
@@ -245,6 +245,8 @@ static void test_preset_history(void)
 		{ "v5.12", "iouring_shmem_buffers", "false" },
 		{ "v5.14", "madv_populate", "true" },	{ "v5.16", "hugetlb_mremap", "true" },
 		{ "v5.18", "hugetlb_madv_dontneed", "true" },
+		{ "v6.9", "thp_split_zero_remap", "false" },
+		{ "v6.12", "thp_split_zero_remap", "true" },
 		{ "v6.1", "madv_collapse", "true" },	{ "v6.0", "madv_collapse", "false" },
 		{ "v5.11", "thp_swap_reuse", "mapcount" },
 		{ "v5.18", "thp_swap_reuse", "refcount" },
