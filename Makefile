@@ -13,6 +13,10 @@
 #   make static     build/pinlab-static: pinlab linked -static, the guest's init
 #                   for `probe/diff --kernel` (also built by `make`)
 #   make kernels    unpack Debian's 6.1 and 6.12 images into build/kernels/
+#   make gup-test-kernel   build the CONFIG_GUP_TEST 6.12 kernel into build/kernels/
+#                   (tools/gup-test-kernel.sh; cached by source version + fragment)
+#   make kselftest-compare   the kernel's cow.c and gup_longterm.c beside
+#                   pinlab's catalog on that kernel (KSELFTEST_1G=1: 1 GiB cases too)
 #   make check-layers   src/core and include/pinlab/core.h include no upper layer
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang), each run FUZZ_S seconds
 #   make install    binary, man page, bash/zsh completion and docs under PREFIX
@@ -87,7 +91,7 @@ FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen ope
 FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
 .PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench clean \
-	check-layers static kernels fuzz
+	check-layers static kernels fuzz gup-test-kernel kselftest-compare
 
 all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
 
@@ -102,6 +106,14 @@ $(B)/pinlab-static: $(call objs,$(B),$(APP_SRCS)) $(B)/libpinlab-core.a
 
 kernels:
 	bash tools/fetch-kernels.sh $(B)/kernels
+
+gup-test-kernel:
+	bash tools/gup-test-kernel.sh $(B)/kernels
+
+# exit 77 (something missing) is a skip, said on the output, not a failure
+kselftest-compare: $(B)/pinlab $(B)/pinlab-static
+	@bash tools/kselftest-compare.sh $(if $(filter 1,$(KSELFTEST_1G)),--1g) $(B) || \
+		{ st=$$?; [ $$st -eq 77 ] || exit $$st; }
 
 # ---------------------------------------------------------------------------
 # `pinlab --version`: the release and the git revision of the tree it was built
