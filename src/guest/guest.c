@@ -13,6 +13,7 @@
  */
 #include "guest/guest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #define GUEST_PORT	"/dev/ttyS1"
+#define GUEST_XPORT	"/dev/ttyS2"	/* the extra programs' output */
 #define GUEST_DISK_EXT4	"/dev/vda"
 #define GUEST_DISK_SWAP	"/dev/vdb"
 
@@ -95,10 +97,10 @@ static bool wait_for(const char *dev)
 	return false;
 }
 
-static int open_port(void)
+static int open_port(const char *port)
 {
 	struct termios t;
-	int fd = open(GUEST_PORT, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	int fd = open(port, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -137,6 +139,70 @@ static void setup(int out)
 	}
 }
 
+static double uptime_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The extra programs (PL_GUEST_EXTRA, from $PINLAB_GUEST_RUN; the kernel's
+ * own selftests for `make kselftest-compare`): each in name order, in /tmp,
+ * its stdout and stderr on ttyS2 between "=== BEGIN NAME" and
+ * "=== END NAME rc=N seconds=S" lines, before the runner starts.
+ */
+static void run_extras(int out)
+{
+	struct dirent **ents;
+	int n = scandir(PL_GUEST_EXTRA, &ents, NULL, alphasort);
+	int port = n > 0 ? open_port(GUEST_XPORT) : -1;
+
+	if (n > 0 && port < 0)
+		say(out, "cannot open %s: %s", GUEST_XPORT, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		const char *shown = strchr(name, '-') ? strchr(name, '-') + 1 : name;
+		char path[300];
+		double t0 = uptime_s();
+		pid_t pid, w;
+		int st = 0;
+
+		if (name[0] == '.' || port < 0) {
+			free(ents[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", PL_GUEST_EXTRA, name);
+		dprintf(port, "=== BEGIN %s\n", shown);
+		pid = fork();
+		if (pid == 0) {
+			char *argv[] = { path, NULL };
+			char *envp[] = { "PATH=/bin:/sbin", "HOME=/tmp", NULL };
+
+			dup2(port, 1);
+			dup2(port, 2);
+			if (chdir("/tmp"))
+				_exit(126);
+			execve(path, argv, envp);
+			_exit(127);
+		}
+		while (pid > 0 && (w = wait(&st)) != pid)	/* PID 1 reaps orphans too */
+			if (w < 0 && errno != EINTR)
+				break;
+		dprintf(port, "=== END %s rc=%d seconds=%.1f\n", shown,
+			pid < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+			uptime_s() - t0);
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+	if (port >= 0) {
+		tcdrain(port);
+		close(port);
+	}
+}
+
 int pl_guest_init(void)
 {
 	struct utsname u;
@@ -149,7 +215,9 @@ int pl_guest_init(void)
 	mount("proc", "/proc", "proc", 0, "");
 	mount("sysfs", "/sys", "sysfs", 0, "");
 	mount("devtmpfs", "/dev", "devtmpfs", 0, "");
-	out = open_port();
+	/* debugfs for gup_test (CONFIG_GUP_TEST kernels); absent elsewhere, harmless */
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "");
+	out = open_port(GUEST_PORT);
 	if (out < 0)
 		say(-1, "cannot open %s: %s", GUEST_PORT, strerror(errno));
 	setup(out);
@@ -157,6 +225,7 @@ int pl_guest_init(void)
 	n = snprintf(hdr, sizeof(hdr), "@pinlab-guest 1 %s\n", u.release);
 	if (out >= 0 && write(out, hdr, (size_t)n) != n)
 		say(-1, "cannot write to %s", GUEST_PORT);
+	run_extras(out);
 	runner = fork();
 	if (runner == 0)
 		return out;

@@ -52,10 +52,15 @@ struct pl_kimage {
  */
 int pl_kimages_find(const char *const *dirs, int nr_dirs, struct pl_kimage *out, int max);
 
+/* The local version of the GUP_TEST kernel (tools/gup-test-kernel.config). */
+#define PL_KIMAGE_GUPTEST_TAG	"-guptest"
+
 /*
  * Resolve K: a path to an image (contains '/' or names a file), or a version
  * prefix of a release ("6.1" matches 6.1.0-56-amd64, not 6.12.1); the newest
- * match wins.  Return: 0, or -ENOENT with why in @why.
+ * match wins.  A release ending in -guptest matches only a K ending in
+ * -guptest ("6.12-guptest" matches 6.12.118-guptest), and such a K only
+ * those.  Return: 0, or -ENOENT with why in @why.
  */
 int pl_kimage_resolve(const char *k, const char *const *dirs, int nr_dirs,
 		      struct pl_kimage *out, char *why, size_t whylen);
@@ -138,11 +143,13 @@ void pl_vm_result_free(struct pl_vm_result *res);
 #define PL_GUEST_JOB		"/pinlab/job"
 #define PL_GUEST_MODULES	"/pinlab/modules"
 #define PL_GUEST_SCENARIOS	"/pinlab/s"
+#define PL_GUEST_EXTRA		"/pinlab/x"	/* programs run before the job ($PINLAB_GUEST_RUN) */
 
 /*
- * pl_guest_init() - mount /proc, /sys, /dev, /tmp (the ext4 disk, else
- * tmpfs), load the modules, swapon the swap disk, open the transcript port
- * and write the header.  Then fork: the child returns the transcript fd (and
+ * pl_guest_init() - mount /proc, /sys, /dev, debugfs, /tmp (the ext4 disk,
+ * else tmpfs), load the modules, swapon the swap disk, open the transcript
+ * port and write the header, run the programs in PL_GUEST_EXTRA (their
+ * output on ttyS2).  Then fork: the child returns the transcript fd (and
  * runs the job); PID 1 reaps everything, records how the runner ended, and
  * reboots (qemu -no-reboot then exits).  Not PID 1: -EPERM.
  */

@@ -193,7 +193,7 @@ int pl_kimage_resolve(const char *k, const char *const *dirs, int nr_dirs,
 		      struct pl_kimage *out, char *why, size_t whylen)
 {
 	struct pl_kimage *all;
-	size_t kl = strlen(k);
+	size_t kl = strlen(k), tl = strlen(PL_KIMAGE_GUPTEST_TAG);
 	int n, best = -1;
 
 	if (strchr(k, '/') || is_file(k)) {
@@ -208,11 +208,25 @@ int pl_kimage_resolve(const char *k, const char *const *dirs, int nr_dirs,
 		return -ENOMEM;
 	}
 	n = pl_kimages_find(dirs, nr_dirs, all, 64);
+	/*
+	 * "6.12-guptest" selects the releases tagged -guptest (the GUP_TEST
+	 * kernel, tools/gup-test-kernel.sh) whose version starts with 6.12; a
+	 * plain "6.12" never selects a tagged one, so it keeps naming the
+	 * distribution's kernel even when the tagged build is newer.
+	 */
+	bool want_tag = kl > tl && !strcmp(k + kl - tl, PL_KIMAGE_GUPTEST_TAG);
+
+	if (want_tag)
+		kl -= tl;
 	/* Sorted oldest first: the last match is the newest. */
-	for (int i = 0; i < n; i++)
-		if (!strncmp(all[i].release, k, kl) &&
+	for (int i = 0; i < n; i++) {
+		size_t rl = strlen(all[i].release);
+		bool tagged = rl > tl && !strcmp(all[i].release + rl - tl, PL_KIMAGE_GUPTEST_TAG);
+
+		if (tagged == want_tag && !strncmp(all[i].release, k, kl) &&
 		    !(all[i].release[kl] >= '0' && all[i].release[kl] <= '9'))
 			best = i;
+	}
 	if (best >= 0)
 		*out = all[best];
 	else

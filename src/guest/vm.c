@@ -3,12 +3,13 @@
  *
  * Files: the initramfs, the ext4 scratch disk, the swap disk, the console
  * log and the transcript are temp files unlinked at creation (O_TMPFILE, or
- * mkstemp + unlink); qemu inherits them as fds 3..8 and opens them as
+ * mkstemp + unlink); qemu inherits them as fds 3..9 and opens them as
  * /proc/self/fd/N.  So nothing is ever left on disk, whatever happens to
  * pinlab, and qemu itself dies with pinlab (PR_SET_PDEATHSIG).
  *
- * Output channels: the kernel console is ttyS0 and the transcript ttyS1,
- * both qemu "file" chardevs, which never read pinlab's stdin (a "stdio"
+ * Output channels: the kernel console is ttyS0, the transcript ttyS1 and
+ * the output of the extra programs ($PINLAB_GUEST_RUN) ttyS2, all qemu
+ * "file" chardevs, which never read pinlab's stdin (a "stdio"
  * chardev whose stdin is at end of file can stall the guest's output).
  *
  * Time limits: the guest must reach its init within VM_BOOT_S, and after
@@ -48,7 +49,7 @@
 #define VM_SWAP_MB	256
 #define VM_TAIL_LINES	25
 
-enum { FD_INITRD = 3, FD_EXT4, FD_SWAP, FD_CONSOLE, FD_OUT, FD_LOG, FD_NR };
+enum { FD_INITRD = 3, FD_EXT4, FD_SWAP, FD_CONSOLE, FD_OUT, FD_XOUT, FD_LOG, FD_NR };
 
 /* ---------------------------------------------------------------------------
  * Finding qemu and choosing the accelerator.
@@ -236,6 +237,56 @@ static int make_swap(int fd)
 	return 0;
 }
 
+/*
+ * $PINLAB_GUEST_RUN: colon-separated static programs that the guest's PID 1
+ * runs before the job (first boot only), as PL_GUEST_EXTRA/NN-NAME.
+ */
+static int add_extras(struct pl_cpio *c, const struct pl_vm_job *job, char *why, size_t whylen)
+{
+	const char *env = getenv("PINLAB_GUEST_RUN");
+	char list[4096], *save = NULL;
+	int i = 0;
+
+	if (!env || !env[0] || job->first)
+		return 0;
+	snprintf(list, sizeof(list), "%s", env);
+	pl_cpio_dir(c, PL_GUEST_EXTRA + 1);
+	for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save), i++) {
+		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		char name[160];
+		size_t len;
+		char *data = read_path(p, &len);
+
+		if (!data) {
+			snprintf(why, whylen, "PINLAB_GUEST_RUN: cannot read %s", p);
+			return -ENOENT;
+		}
+		snprintf(name, sizeof(name), "%s/%02d-%.100s", PL_GUEST_EXTRA + 1, i, base);
+		pl_cpio_file(c, name, 0755, data, len);
+		free(data);
+	}
+	return 0;
+}
+
+/* What the extra programs wrote (ttyS2), appended to $PINLAB_GUEST_RUN_OUT. */
+static void copy_extras_out(int fd, FILE *notes)
+{
+	const char *path = getenv("PINLAB_GUEST_RUN_OUT");
+	size_t len;
+	char *text;
+	FILE *f;
+
+	if (!path || !path[0] || fd_size(fd) <= 0)
+		return;
+	text = read_fd(fd, &len);
+	f = fopen(path, "ae");
+	if (!text || !f || fwrite(text, 1, len, f) != len)
+		fprintf(notes, "cannot write the extra programs' output to %s\n", path);
+	if (f)
+		fclose(f);
+	free(text);
+}
+
 static int make_initramfs(const struct pl_vm_job *job, int fd, FILE *notes, char *why,
 			  size_t whylen)
 {
@@ -287,6 +338,11 @@ static int make_initramfs(const struct pl_vm_job *job, int fd, FILE *notes, char
 	fclose(jf);
 	pl_cpio_file(&c, PL_GUEST_JOB + 1, 0644, job_text, jlen);
 	free(job_text);
+	ret = add_extras(&c, job, why, whylen);
+	if (ret) {
+		fclose(out);
+		return ret;
+	}
 	ret = pl_initramfs_modules(&c, job->img->moddir, notes);
 	if (!ret)
 		ret = pl_cpio_end(&c);
@@ -329,6 +385,7 @@ static pid_t start_qemu(const char *qemu, const struct pl_vm_job *job, const int
 		"-drive", "file=/proc/self/fd/5,format=raw,if=virtio,cache=unsafe",
 		"-chardev", "file,id=con,path=/proc/self/fd/6", "-serial", "chardev:con",
 		"-chardev", "file,id=out,path=/proc/self/fd/7", "-serial", "chardev:out",
+		"-chardev", "file,id=xout,path=/proc/self/fd/8", "-serial", "chardev:xout",
 		"-append", append, NULL,
 	};
 
@@ -451,7 +508,8 @@ int pl_vm_run(const struct pl_vm_job *job, struct pl_vm_result *res)
 	res->end = PL_VM_DONE;
 	for (;;) {
 		struct timespec tick = { 0, 20 * 1000 * 1000 };
-		off_t o = fd_size(fds[FD_OUT]), c = fd_size(fds[FD_CONSOLE]);
+		off_t o = fd_size(fds[FD_OUT]), c = fd_size(fds[FD_CONSOLE]) +
+						     fd_size(fds[FD_XOUT]);
 		double t = now_s();
 		pid_t w = waitpid(pid, &st, WNOHANG);
 
@@ -492,6 +550,7 @@ int pl_vm_run(const struct pl_vm_job *job, struct pl_vm_result *res)
 	res->boot_s = header_at ? header_at - t0 : now_s() - t0;
 	res->run_s = header_at ? now_s() - header_at : 0;
 	res->transcript = read_fd(fds[FD_OUT], &res->transcript_len);
+	copy_extras_out(fds[FD_XOUT], notes);
 	{
 		char *con = read_fd(fds[FD_CONSOLE], &len);
 

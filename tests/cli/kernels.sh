@@ -74,7 +74,8 @@ fi
 # --- pinlab kernels: the images and their presets
 "$P" kernels >"$t/kernels" 2>&1 || bad "pinlab kernels: exit $?"
 rel61=$(awk '$1 ~ /^6\.1[^0-9]/ { r = $1 } END { print r }' "$t/kernels")
-rel612=$(awk '$1 ~ /^6\.12[^0-9]/ { r = $1 } END { print r }' "$t/kernels")
+# (the GUP_TEST build, 6.12.N-guptest, is tests/cli/guptest.sh's)
+rel612=$(awk '$1 ~ /^6\.12[^0-9]/ && $1 !~ /-guptest$/ { r = $1 } END { print r }' "$t/kernels")
 if [ -z "$rel61" ] && [ -z "$rel612" ]; then
 	echo "# SKIP no 6.1 or 6.12 kernel image (make kernels unpacks Debian's into build/kernels)"
 	exit $((fail ? 1 : 77))

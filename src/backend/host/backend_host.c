@@ -24,6 +24,7 @@
  */
 #include "backend/host/backend_host.h"
 #include "backend/host/journal.h"
+#include "backend/host/gup_test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -68,13 +70,13 @@ enum host_skip {
 	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
-	SK_PIN_FILE, SK_PLACEMENT,
+	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE,
 	SK_NR,
 };
 
 static const char *const host_skips[SK_NR] = {
 	[SK_GUP_FAST]	= "no host equivalent: explicit GUP-fast choice",
-	[SK_GUP_TEST]	= "R/O long-term pin: no user API but gup_test (/sys/kernel/debug/gup_test, CONFIG_GUP_TEST), which the host backend does not drive",
+	[SK_GUP_TEST]	= "R/O long-term pin: no user API but gup_test (/sys/kernel/debug/gup_test, CONFIG_GUP_TEST, 6.2+), which this kernel lacks",
 	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() reference",
 	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
 	[SK_DIO]	= "no host equivalent: an O_DIRECT request held open across steps (the kernel completes it when it likes)",
@@ -102,6 +104,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_PUD_FORK]	= "this kernel loses 1 GiB hugetlb pages across fork (self-test failed; docs/host.md)",
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
+	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -141,6 +144,7 @@ bool pl_host_interrupted(void)
 enum w_op {
 	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
 	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
+	W_GUPT_PIN,
 };
 
 /* W_REMOTE: q->arg */
@@ -151,7 +155,7 @@ struct w_req {
 	int thread;		/* the scenario thread to do it in, 1-based; 0 = the worker's main */
 	int arg;		/* mmap flags, madvise advice, mprotect prot, ring index */
 	int prot;
-	int write;		/* W_RING_RW: write_fixed (1) or read_fixed (0) */
+	int write;		/* W_RING_RW: write_fixed (1) or read_fixed (0); W_GUPT_PIN: R/W */
 	uint64_t addr, len, n, new_addr;
 	uint32_t nr, page, index;
 	int zero;		/* W_WRITE: zeroes instead of text */
@@ -611,6 +615,14 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		return w_remote(q, p->text);
 	case W_CLEAR_REFS:
 		return w_clear_refs();
+	case W_GUPT_PIN: {	/* fd: gup_test; the pin is taken in this mm */
+		struct pl_gupt_pin arg = {
+			.addr = q->addr, .size = (uint64_t)q->nr * HOST_PAGE,
+			.flags = (q->write ? PL_GUPT_WRITE : 0) | (q->arg ? PL_GUPT_FAST : 0),
+		};
+
+		return w_err(ioctl(fd, PL_GUPT_START, &arg));
+	}
 	}
 	(void)sock;
 	return -EINVAL;
@@ -737,6 +749,11 @@ struct host {
 	struct hring rings[HOST_MAX];
 	int nr_rings;
 	int scratch;		/* memfd for reading ring pages; -1 */
+	int gupt_fd;		/* /sys/kernel/debug/gup_test with PIN_LONGTERM_TEST_*; -1 = none */
+	bool gupt_tried;	/* gupt_fd was looked for */
+	int gupt_pin;		/* the pin gup_test holds: its handle; 0 = none */
+	uint32_t gupt_nr;	/* its pages */
+	int nr_gupt;		/* pin handles given out this run */
 	struct hsetting set[HOST_SETTINGS];	/* journal: restored by end(), newest first */
 	int nr_set;
 	uint64_t pool_max[2];	/* hugetlb pages of 2 MiB, 1 GiB the kernel found at most; 0 = any */
@@ -1543,6 +1560,85 @@ static long host_pin(struct host *h, const struct pl_bstep *s, struct pl_bresult
 	return ret == -EOPNOTSUPP ? host_skip(r, SK_PIN_FILE) : ret;
 }
 
+/*
+ * gup_test (gup_test.h): where /sys/kernel/debug/gup_test has the
+ * PIN_LONGTERM_TEST_* ioctls, every `pin` is its START, issued by the
+ * scenario process (the kernel pins current->mm), R/W or R/O, GUP or
+ * GUP-fast, as the kernel's cow.c and gup_longterm.c take theirs; `unpin`
+ * is STOP and reading the pin is READ.  pinlab keeps the file open, so the
+ * pin outlives the process that took it, until STOP or the end of the run.
+ *
+ * Found once, without side effects: START with a NULL argument fails with
+ * EFAULT where the ioctl exists and no pin is held, and with EINVAL on a
+ * gup_test older than v6.2 (c77369b437f9), which lacks these ioctls (or
+ * while another program holds the one pin; then pinlab does without).
+ */
+static void host_gupt_find(struct host *h)
+{
+	if (h->gupt_tried)
+		return;
+	h->gupt_tried = true;
+	h->gupt_fd = open(PL_GUPT_PATH, O_RDWR | O_CLOEXEC);
+	if (h->gupt_fd < 0)
+		return;
+	if (ioctl(h->gupt_fd, PL_GUPT_START, NULL) < 0 && errno == EFAULT)
+		return;
+	close(h->gupt_fd);
+	h->gupt_fd = -1;
+}
+
+static long host_gupt_pin(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = {
+		.op = W_GUPT_PIN, .addr = s->addr, .nr = s->nr,
+		.write = !!(s->prot & PL_PROT_WRITE), .arg = !!(s->flags & PL_STEP_FAST),
+	};
+	struct w_rep p;
+	long ret;
+
+	if (h->gupt_pin)
+		return host_skip(r, SK_GUPT_ONE);
+	ret = host_call(h, s->pid, &q, h->gupt_fd, &p);
+	if (ret < 0)
+		return ret;
+	h->gupt_pin = ++h->nr_gupt;
+	h->gupt_nr = s->nr;
+	r->id = h->gupt_pin;
+	return 0;
+}
+
+static long host_gupt_unpin(struct host *h, int handle)
+{
+	if (!handle || handle != h->gupt_pin)
+		return -EBADF;
+	h->gupt_pin = 0;
+	return ioctl(h->gupt_fd, PL_GUPT_STOP) ? -errno : 0;
+}
+
+/* What the pin holds in its page @page: READ copies every pinned page out. */
+static long host_gupt_read(struct host *h, int handle, uint32_t page)
+{
+	size_t len = (size_t)h->gupt_nr * HOST_PAGE;
+	uint64_t where;
+	char *buf;
+	long ret = 0;
+
+	if (!handle || handle != h->gupt_pin || page >= h->gupt_nr)
+		return -EBADF;
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (buf == MAP_FAILED)
+		return -errno;
+	where = (uintptr_t)buf;
+	if (ioctl(h->gupt_fd, PL_GUPT_READ, &where))
+		ret = -errno;
+	else
+		snprintf(h->text, sizeof(h->text), "%.*s", HOST_TEXT - 1,
+			 buf + (size_t)page * HOST_PAGE);
+	munmap(buf, len);
+	return ret;
+}
+
 static long host_ring_op(struct host *h, const struct pl_bstep *s, int op, bool write, int fd,
 			 uint32_t page, uint32_t nr)
 {
@@ -1626,7 +1722,14 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		if (ret < 0)
 			return ret;
 		break;
-	case PL_SRC_PIN:	/* a R/W pin is an io_uring buffer (host_step) */
+	case PL_SRC_PIN:	/* gup_test's READ, else a R/W pin is an io_uring buffer */
+		if (h->gupt_fd >= 0) {
+			ret = host_gupt_read(h, s->handle, s->page);
+			if (ret < 0)
+				return ret;
+			break;
+		}
+		/* fall through */
 	case PL_SRC_RING:
 		ret = host_ring_read(h, s);
 		if (ret < 0)
@@ -1927,15 +2030,20 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 	case PL_OP_DMA_WRITE:
 		return host_skip(r, SK_RDMA);
 	case PL_OP_PIN:
+		if (h->gupt_fd >= 0)
+			return host_gupt_pin(h, s, r);
 		/*
-		 * gup_test's R/W long-term pin is pin_user_pages[_fast](FOLL_WRITE |
-		 * FOLL_LONGTERM); io_uring's buffer registration makes exactly that
-		 * call, so it stands in.  A R/O long-term pin has no user API.
+		 * Without gup_test: its R/W long-term pin is pin_user_pages[_fast](
+		 * FOLL_WRITE | FOLL_LONGTERM); io_uring's buffer registration makes
+		 * exactly that call, so it stands in.  A R/O long-term pin has no
+		 * other user API.
 		 */
 		if (!(s->prot & PL_PROT_WRITE))
 			return host_skip(r, SK_GUP_TEST);
 		return host_pin(h, s, r);
 	case PL_OP_UNPIN:
+		if (h->gupt_fd >= 0)
+			return host_gupt_unpin(h, s->handle);
 		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0, 0);
 	case PL_OP_GUP:
 	case PL_OP_PUT:
@@ -1976,6 +2084,10 @@ static void host_end(struct pl_backend *be)
 {
 	struct host *h = host_of(be);
 
+	if (h->gupt_pin)
+		ioctl(h->gupt_fd, PL_GUPT_STOP);
+	h->gupt_pin = 0;
+	h->nr_gupt = 0;
 	host_kill_all(h);
 	h->nr_procs = 0;
 	for (int i = 0; i < h->nr_files; i++)
@@ -2029,6 +2141,7 @@ static int host_begin(struct pl_backend *be, const char *preset, const char *con
 	ret = host_lock(h, err, errlen);
 	if (ret)
 		return ret;
+	host_gupt_find(h);
 	clock_gettime(CLOCK_MONOTONIC, &h->deadline);
 	h->deadline.tv_sec += h->timeout_ms / 1000;
 	h->deadline.tv_nsec += (long)(h->timeout_ms % 1000) * 1000000;
@@ -2051,6 +2164,8 @@ static void host_destroy(struct pl_backend *be)
 	host_end(be);
 	host_swapfile_remove(host_of(be));
 	pl_hj_close(&host_of(be)->j);
+	if (host_of(be)->gupt_fd >= 0)
+		close(host_of(be)->gupt_fd);
 	free(host_of(be));
 }
 
@@ -2076,6 +2191,7 @@ struct pl_backend *pl_host_backend_new(int timeout_ms)
 	h->journal = true;
 	h->lock_timeout_s = PL_HJ_LOCK_TIMEOUT_S;
 	pl_hj_init(&h->j);
+	h->gupt_fd = -1;
 	h->be.name = "host";
 	h->be.priv = h;
 	h->be.begin = host_begin;
