@@ -81,7 +81,7 @@ if [ -z "$rel61" ] && [ -z "$rel612" ]; then
 	exit $((fail ? 1 : 77))
 fi
 [ -z "$rel61" ] || grep -q "^$rel61 *v6.0 " "$t/kernels" || bad "kernels: $rel61 is not v6.0"
-[ -z "$rel612" ] || grep -q "^$rel612 *v6.5 " "$t/kernels" || bad "kernels: $rel612 is not v6.5"
+[ -z "$rel612" ] || grep -q "^$rel612 *v6.9 " "$t/kernels" || bad "kernels: $rel612 is not v6.9"
 
 # --- the acceptance: no disagreement on either kernel
 for k in 6.1 6.12; do
@@ -110,7 +110,7 @@ k=6.12 rel=$rel612
 # --- probe's JSON: the guest's release, the mapped preset, a real pass
 "$P" probe --kernel $k "$A01" --backing base --format json >"$t/out" 2>"$t/err"
 st=$?
-preset=v6.5
+preset=v6.9
 [ $k = 6.1 ] && preset=v6.0
 grep -q "\"preset\": \"$preset\", \"backend\": \"host\", \"kernel\": \"$rel\", \"backing\": \"base\", \"outcome\": \"pass\"" "$t/out" ||
 	{ bad "probe --kernel $k json (exit $st)"; cat "$t/out" "$t/err" | head -5; }
