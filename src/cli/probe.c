@@ -39,7 +39,9 @@ static const char probe_usage[] =
 	CLI_HOST_HELP
 	"  --explain-skips   list every reason a host run can be skipped\n"
 	"  --kernel K        boot kernel image K under qemu and probe that kernel:\n"
-	"                    K is a version prefix (`pinlab kernels`) or a bzImage path;\n"
+	"                    K is a version prefix (`pinlab kernels`), the same with\n"
+	"                    -guptest for the GUP_TEST kernel (`make gup-test-kernel`),\n"
+	"                    or a bzImage path;\n"
 	"                    \"kernel\" is then the guest's uname -r and the default\n"
 	"                    preset the one K's version maps to (docs/kernels.md)\n"
 	"\n"
