@@ -35,9 +35,10 @@ if [ "${1:-}" = "--1g" ]; then
 	onegig=1
 	shift
 fi
-B=${1:-build}
+B=$(realpath -m -- "${1:-build}")
 P=$B/pinlab
 root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1		# scenario paths in the output are relative to it
 tarball=/usr/src/linux-source-6.12.tar.xz
 export LC_ALL=C
 
@@ -190,7 +191,7 @@ END {
 # --join KERNEL_OUT PINLAB_JSON: only the join, of outputs kept with KSELFTEST_KEEP
 if [ "${1:-}" = "--join" ]; then
 	kernel=given what=given uring=? built=0 ran=0 probe_st=0
-	join "$2" "$3"
+	cd "$OLDPWD" && join "$2" "$3"
 	exit
 fi
 
@@ -246,7 +247,7 @@ start=$(date +%s)
 PINLAB_KERNELS="$B/kernels" PINLAB_GUEST_RUN="$t/cow:$t/gup_longterm" \
 	PINLAB_GUEST_RUN_OUT="$t/kernel.out" \
 	"$P" probe --kernel "6.12-guptest" --format json \
-	"$root/scenarios/cow" "$root/scenarios/gup_longterm" "$root/scenarios/seeds" \
+	scenarios/cow scenarios/gup_longterm scenarios/seeds \
 	>"$t/pinlab.json" 2>"$t/pinlab.err"
 probe_st=$?
 ran=$(( $(date +%s) - start ))
