@@ -135,6 +135,9 @@ FILENAME ~ /kernel\.out$/ {
 		p[key] = "fail"	# a kernel bug this era is expected to have
 	pout[key] = out (out == ex ? "" : ", expected " ex)
 	pwhere[key] = file " [" jstr($0, "backing") "]"
+	why = jstr($0, "reason")
+	if (out == "skip" && why != "")
+		pwhere[key] = pwhere[key] ": " why
 }
 END {
 	printf "kselftest-compare: %s, %s; the kernel'"'"'s tests with liburing: %s\n", kernel, what, uring

@@ -80,7 +80,9 @@ if [ -z "$rel61" ] && [ -z "$rel612" ]; then
 	echo "# SKIP no 6.1 or 6.12 kernel image (make kernels unpacks Debian's into build/kernels)"
 	exit $((fail ? 1 : 77))
 fi
-[ -z "$rel61" ] || grep -q "^$rel61 *v6.1 " "$t/kernels" || bad "kernels: $rel61 is not v6.1"
+# 6.1: v6.1, or the preset of its stable release (6.1.192)
+[ -z "$rel61" ] || grep -qE "^$rel61 +(v6\.1|6\.1\.[0-9]+) " "$t/kernels" ||
+	bad "kernels: $rel61 is not v6.1 or a 6.1.y preset"
 [ -z "$rel612" ] || grep -q "^$rel612 *v6.9 " "$t/kernels" || bad "kernels: $rel612 is not v6.9"
 
 # --- the acceptance: no disagreement on either kernel
@@ -110,8 +112,7 @@ k=6.12 rel=$rel612
 # --- probe's JSON: the guest's release, the mapped preset, a real pass
 "$P" probe --kernel $k "$A01" --backing base --format json >"$t/out" 2>"$t/err"
 st=$?
-preset=v6.9
-[ $k = 6.1 ] && preset=v6.1
+preset=$(awk -v r="$rel" '$1 == r { print $2 }' "$t/kernels")	# as `pinlab kernels` said
 grep -q "\"preset\": \"$preset\", \"backend\": \"host\", \"kernel\": \"$rel\", \"backing\": \"base\", \"outcome\": \"pass\"" "$t/out" ||
 	{ bad "probe --kernel $k json (exit $st)"; cat "$t/out" "$t/err" | head -5; }
 clean "probe --kernel $k"
