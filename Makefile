@@ -351,8 +351,9 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 # `make kernels` fetched (build/kernels/) and .ci/run's npm packages (build/npm/)
 # are downloads, not builds: they stay, and `make distclean` removes them too.
 clean:
-	rm -rf $(A) $(T) $(C) $(F)
-	if [ -d $(B) ]; then \
+	@$(if $(Q),echo "  CLEAN   $(B) (but $(B)/kernels $(B)/npm) $(A) $(T) $(C) $(F)")
+	$(Q)rm -rf $(A) $(T) $(C) $(F)
+	$(Q)if [ -d $(B) ]; then \
 		find $(B) -mindepth 1 -maxdepth 1 ! -name kernels ! -name npm -exec rm -rf {} +; \
 		rmdir $(B) 2>/dev/null || :; \
 	fi
