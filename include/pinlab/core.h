@@ -411,6 +411,7 @@ struct pl_policy {
 	bool hugetlb_madv_dontneed;	/* 90e7e7f5ef3f (5.18): MADV_DONTNEED on hugetlb */
 	bool madv_collapse;		/* 7d8faaf15545 (6.1): MADV_COLLAPSE */
 	bool thp_split_zero_remap;	/* b1f202060afe (6.12): zero subpages -> zero page at split */
+	bool hugetlb_force_write_refused; /* 1d8d14641fd9/f347454d0341 (6.0 - 6.13) */
 };
 
 struct pl_preset {

@@ -124,6 +124,12 @@ static bool hugetlb_fake_write(const struct vm_area_struct *vma)
 	return (vma->vm_flags & VM_HUGETLB) && !(vma->vm_flags & VM_WRITE);
 }
 
+/* knob hugetlb_force_write_refused: 6.0 - 6.13 refuse the forced write */
+static bool hugetlb_force_write_refused(const struct world *w, const struct vm_area_struct *vma)
+{
+	return hugetlb_fake_write(vma) && w->policy.hugetlb_force_write_refused;
+}
+
 static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned flags)
 {
 	uint32_t vm = vma->vm_flags;
@@ -141,7 +147,7 @@ static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned
 			/* FOLL_FORCE may write a R/O mapping only if it is a COW mapping */
 			if (!(flags & FOLL_FORCE) || !is_cow_mapping(vm))
 				return -EFAULT;
-			if (hugetlb_fake_write(vma))
+			if (hugetlb_force_write_refused(w, vma))
 				return -EFAULT;
 		}
 	} else if (!(vm & VM_READ)) {

@@ -197,6 +197,14 @@ static const struct pl_knob knobs[] = {
 	     "(with dafff3f4c850, split underused THPs); Debian 6.12's __split_huge_page() "
 	     "remaps with RMP_USE_SHARED_ZEROPAGE and 6.12.54 fixes it, Debian 6.1 has "
 	     "neither"),
+	KNOB(hugetlb_force_write_refused, false, "1d8d14641fd9 f347454d0341",
+	     "a FOLL_FORCE write into a R/O private hugetlb mapping (/proc/pid/mem, ptrace) "
+	     "fails (EIO from mem_rw())", "6.0", "6.13", NULL,
+	     "1d8d14641fd9's hugetlb_wp() sanity check (6.0) made such a fault fail, and "
+	     "f347454d0341 (6.2, stable 6.1.2) refuses it in check_vma_flags(); Debian 6.1 "
+	     "and 6.12 have that check; \"mm/hugetlb: support FOLL_FORCE|FOLL_WRITE\" "
+	     "(Guillaume Morin, Dec 2024) lifts it in 6.14, queued beside 6.14's mseal and "
+	     "memfd-seal cleanups in linux-next"),
 };
 
 #undef KNOB
@@ -412,7 +420,9 @@ static const struct {
 	  "5535be309971 removes FOLL_COW: a forced write may follow a read-only PTE only "
 	  "onto an exclusive anonymous page.  This closes the shmem form of Dirty COW, where "
 	  "UFFDIO_CONTINUE left a read-only but dirty PTE that FOLL_FORCE wrote through into "
-	  "a read-only file (CVE-2022-2590).  Stable 5.19.6 has it too." },
+	  "a read-only file (CVE-2022-2590).  Stable 5.19.6 has it too.  1d8d14641fd9: a "
+	  "forced write into a read-only private hugetlb mapping fails (EIO from "
+	  "/proc/pid/mem), until 6.14." },
 	{ "6.1",
 	  "088b8aa537c2 pairs the clearing of PG_anon_exclusive (KSM, swapout, migration) "
 	  "with GUP-fast's pin through full barriers, so one of the two always backs off.  "
@@ -447,6 +457,11 @@ static const struct {
 	{ "6.13",
 	  "1ced09e0331f: a write fault on the huge zero page maps a new zeroed THP instead "
 	  "of splitting the PMD for one small page." },
+	{ "6.14",
+	  "\"mm/hugetlb: support FOLL_FORCE|FOLL_WRITE\" (Guillaume Morin): a forced write "
+	  "into a read-only private hugetlb mapping works again, as 1d8d14641fd9 and "
+	  "f347454d0341 had refused it since 6.0: the private copy stays mapped R/O and GUP "
+	  "follows it as an exclusive anon page." },
 	{ "6.15",
 	  "1da190f4d0a6 with the MM owner tracking of large folios (6af8cb80d3a9): each "
 	  "large folio remembers up to two mms that map it and a \"maybe mapped shared\" "
@@ -750,6 +765,7 @@ static const struct {
 	{ "dirty_cow", "19be0eaffa3a" },
 	{ "foll_cow", "5535be309971" },
 	{ "gup_cow_break_on_read", "a308c71bf1e6" },
+	{ "hugetlb_force_write_refused", "mm/hugetlb: support FOLL_FORCE|FOLL_WRITE" },
 	{ "legacy_put_without_dirty", "3faa52c03f44" },
 };
 

@@ -112,7 +112,7 @@ static void test_release_presets(void)
 		{ "5.10.4", "5.10.4", "v5.9" },	{ "5.10.9", "v5.11", NULL },
 		{ "5.10.240", "v5.11", NULL },	{ "5.11", "v5.11", NULL },
 		{ "5.12", "v5.12", NULL },	{ "5.17", "v5.16", NULL },
-		{ "5.19.5", "v5.19", NULL },	{ "5.19.6", "v6.0", NULL },
+		{ "5.19.5", "v5.19", NULL },	{ "5.19.6", "5.19.6", "v5.19" },
 		{ "6.1", "v6.1", NULL },	{ "6.1.0-27-amd64", "v6.1", NULL },
 		{ "6.1.129", "v6.1", NULL },	{ "6.1.130", "6.1.130", "v6.1" },
 		{ "6.1.192", "6.1.192", "v6.1" }, { "6.3", "v6.3", NULL },
@@ -247,6 +247,10 @@ static void test_preset_history(void)
 		{ "v5.18", "hugetlb_madv_dontneed", "true" },
 		{ "v6.9", "thp_split_zero_remap", "false" },
 		{ "v6.12", "thp_split_zero_remap", "true" },
+		{ "v5.19", "hugetlb_force_write_refused", "false" },
+		{ "v6.0", "hugetlb_force_write_refused", "true" },
+		{ "v6.13", "hugetlb_force_write_refused", "true" },
+		{ "v6.14", "hugetlb_force_write_refused", "false" },
 		{ "v6.1", "madv_collapse", "true" },	{ "v6.0", "madv_collapse", "false" },
 		{ "v5.11", "thp_swap_reuse", "mapcount" },
 		{ "v5.18", "thp_swap_reuse", "refcount" },
@@ -287,6 +291,7 @@ static void test_preset_monotonic(void)
 {
 	static const char *const reverted[] = {
 		"dirty_cow", "foll_cow", "gup_cow_break_on_read", "legacy_put_without_dirty",
+		"hugetlb_force_write_refused",
 	};
 	const struct pl_preset *p;
 	const struct pl_knob *k;
