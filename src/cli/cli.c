@@ -4,9 +4,12 @@
  */
 #include "cli.h"
 
+#include "backend/host/backend_host.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,8 +408,20 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			return cli_usage_error(cmd, "--lock-timeout expects seconds (0 to 86400), "
 					       "found '%s'", v);
 		o->lock_timeout = (int)n;
+	} else if ((allowed & CLI_LIMITS) && !strcmp(a, "--max-time")) {
+		double secs;
+
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		errno = 0;
+		secs = strtod(v, &end);
+		if (errno || end == v || *end || !(secs >= 0.001) || secs > 1e9)
+			return cli_usage_error(cmd, "--max-time expects seconds (at least 0.001), "
+					       "found '%s'", v);
+		o->max_ms = (uint64_t)(secs * 1000);
 	} else if ((allowed & CLI_LIMITS) &&
-		   (!strcmp(a, "--max-steps") || !strcmp(a, "--max-pages"))) {
+		   (!strcmp(a, "--max-steps") || !strcmp(a, "--max-pages") ||
+		    !strcmp(a, "--max-procs"))) {
 		unsigned long long u;
 
 		if (!(v = cli_value(cmd, argc, argv, i)))
@@ -418,6 +433,8 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 					       a, v);
 		if (!strcmp(a, "--max-steps"))
 			o->max_steps = u;
+		else if (!strcmp(a, "--max-procs"))
+			o->max_procs = u;
 		else
 			o->max_pages = u;
 	} else if ((allowed & CLI_CHECK) && !strncmp(a, "--check=", 8)) {
@@ -1097,4 +1114,27 @@ int cli_write_out(const char *path, int (*fn)(FILE *f, const void *arg), const v
 	free(dir);
 	free(tmp);
 	return err ? cli_out_error(path, err) : 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Signals.
+ */
+void cli_catch_signals(void)
+{
+	pl_host_catch_signals();
+}
+
+bool cli_interrupted(void)
+{
+	return pl_host_interrupted();
+}
+
+int cli_interrupted_exit(void)
+{
+	return 128 + pl_host_signal();
+}
+
+const char *cli_signal_name(void)
+{
+	return pl_host_signal() == SIGTERM ? "SIGTERM" : "SIGINT";
 }

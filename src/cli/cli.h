@@ -84,6 +84,7 @@ struct cli_opts {
 	bool trace;
 	int at;				/* 0: not given */
 	uint64_t max_steps, max_pages;	/* 0: not given (the executor's defaults) */
+	uint64_t max_procs, max_ms;	/* --max-procs N, --max-time S (in ms); 0: not given */
 	bool check_full;		/* --check=full: the checker rescans everything */
 	uint64_t max_input;		/* --max-input SIZE; 0: CLI_MAX_INPUT */
 	bool follow_symlinks;		/* --follow-symlinks: walk into linked directories */
@@ -176,6 +177,8 @@ int cli_limit(const struct cli_file *f, const char *preset, int backing, const c
 	"                    included (default 1000000)\n" \
 	"  --max-pages N     pages of memory the model may allocate in one run\n" \
 	"                    (default 4194304: 16 GiB modelled, ~400 MiB of pinlab's)\n" \
+	"  --max-procs N     processes one run may create (default 1024)\n" \
+	"  --max-time S      seconds one run may take (default 600; fractions allowed)\n" \
 	"  A run that reaches a limit stops: \"pinlab: limit: FILE [PRESET BACKING]:\n" \
 	"  step N (line L): ...\" on stderr, exit 3 (it has no outcome to compare).\n" \
 	"  Mappings are lazy: only the pages a scenario touches count.\n"
@@ -213,6 +216,16 @@ void cli_path_error(const char *path, const char *what);
 int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int fmt, bool color,
 		  FILE *out, FILE *aside);
 
+/*
+ * SIGINT/SIGTERM (the host backend's flag, pl_host_catch_signals()): a
+ * command stops at the next step, prints what it has, marked incomplete,
+ * and exits 128 + the signal (cli_interrupted_exit()).
+ */
+void cli_catch_signals(void);
+bool cli_interrupted(void);
+int cli_interrupted_exit(void);
+const char *cli_signal_name(void);
+
 /* Colours only on a terminal. */
 bool cli_color(void);
 
@@ -242,6 +255,8 @@ const char *cli_kernel_release(const struct cli_kernel *kc);
 /* A backend answering run after run, in plan order; destroy it before cli_kernel_free(). */
 struct pl_backend *cli_kernel_backend(struct cli_kernel *kc);
 void cli_kernel_free(struct cli_kernel *kc);
+/* The runner could not start a guest and said so ("every run skipped: why"). */
+bool cli_kernel_said_skip(const struct cli_kernel *kc);
 
 /*
  * Model vs host (probe.c), for `diff` and `fuzz-diff`: a backend wrapper that

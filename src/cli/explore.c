@@ -356,8 +356,10 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		       int backing, bool *match)
 {
 	const char *preset = o->preset ? pl_preset_find(o->preset)->name : "latest";
+	/* SIGINT stops the search between schedules (x->eo.stop), not inside one */
 	struct pl_exec_opts eo = { .preset = preset, .sets = o->sets, .nr_sets = o->nr_sets,
-				   .max_steps = o->max_steps, .max_pages = o->max_pages };
+				   .max_steps = o->max_steps, .max_pages = o->max_pages,
+				   .max_procs = o->max_procs, .max_ms = o->max_ms };
 	struct race_run rr;
 	struct pl_explore_result r;
 	const char *found = NULL, *detail = "", *want;
@@ -439,13 +441,20 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 		if (r.fail)
 			printf(", \"preemptions\": %d, \"schedule_steps\": %llu", r.fail->preemptions,
 			       (unsigned long long)r.fail->steps);
-		printf(", \"expected\": \"%s%s\", \"match\": %s, \"version\": %d}\n", bare ? "xfail" : "",
-		       bare ? "" : want, *match ? "true" : "false", PL_JSON_VERSION);
+		printf(", \"expected\": \"%s%s\", \"match\": %s", bare ? "xfail" : "", bare ? "" : want,
+		       *match ? "true" : "false");
+		if (cli_interrupted())
+			printf(", \"incomplete\": true, \"signal\": \"%s\"", cli_signal_name());
+		printf(", \"version\": %d}\n", PL_JSON_VERSION);
 	} else {
 		printf("  %s: %s, expected %s%s\n", *match ? "ok" : "MISMATCH",
 		       found ? detail : "no failing schedule", bare ? "xfail (either)" : want,
 		       strcmp(want, "pass") && !bare ? " (a schedule must give it)" : "");
+		if (cli_interrupted())
+			printf("  interrupted by %s: the search is incomplete\n", cli_signal_name());
 	}
+	if (!ret && cli_interrupted())
+		ret = cli_interrupted_exit();
 	if (ret != PL_EXIT_INTERNAL)	/* after "out of memory", nothing more */
 		fprintf(stderr, "pinlab: explore: %s [%s %s]: %.3f s\n", f->id, preset,
 			pl_backing_info(backing)->name, r.seconds);
@@ -547,6 +556,8 @@ static int cmd_explore(int argc, char **argv)
 	ret = load_one("explore", &o, &files, 1);
 	if (ret)
 		goto out;
+	cli_catch_signals();
+	x.eo.stop = cli_interrupted;
 	if (o.backing_idx >= 0) {
 		idx[0] = o.backing_idx;
 		nb = 1;
@@ -607,7 +618,8 @@ static int cmd_replay(int argc, char **argv)
 	{
 		struct pl_exec_opts eo = { .preset = preset, .sets = o.sets,
 					   .nr_sets = o.nr_sets, .max_steps = o.max_steps,
-					   .max_pages = o.max_pages };
+					   .max_pages = o.max_pages, .max_procs = o.max_procs,
+					   .max_ms = o.max_ms, .stop = cli_interrupted };
 		int backing = o.backing_idx >= 0 ? o.backing_idx : files.f[0].sc->backings[0].idx;
 
 		ret = race_run_init(&rr, "replay", &files.f[0], backing, &eo);

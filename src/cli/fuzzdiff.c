@@ -1572,13 +1572,18 @@ static int fd_replay(struct fd_ctx *c, const struct fd_opts *o)
 		}
 		free(dl.d);
 	}
-	if (!ret && !pl_host_interrupted()) {
+	if (!ret && pl_host_interrupted()) {
+		printf("interrupted by %s: %d of %d files: %d agree, %d disagree, %d skipped on "
+		       "the host (incomplete)\n", cli_signal_name(), agree + disagree + skip,
+		       files.n, agree, disagree, skip);
+		ret = cli_interrupted_exit();
+	} else if (!ret) {
 		printf("%d file%s: %d agree, %d disagree, %d skipped on the host\n", files.n,
 		       files.n == 1 ? "" : "s", agree, disagree, skip);
 		ret = disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
 	}
 	if (pl_host_interrupted())
-		ret = 130;
+		ret = cli_interrupted_exit();
 	cli_files_free(&files);
 	return ret;
 }
@@ -1769,9 +1774,10 @@ static int cmd_fuzz_diff(int argc, char **argv)
 		fflush(stdout);
 	}
 	if (pl_host_interrupted()) {
-		fprintf(stderr, "pinlab: fuzz-diff: interrupted; workers and temp files removed\n");
-		ret = 130;
-		goto out;
+		/* the summary of what ran, marked incomplete; destroy() restores the host */
+		fprintf(stderr, "pinlab: fuzz-diff: interrupted by %s; workers and temp files "
+			"removed, the host restored\n", cli_signal_name());
+		ret = 0;
 	}
 	if (ret)
 		goto out;
@@ -1783,15 +1789,21 @@ static int cmd_fuzz_diff(int argc, char **argv)
 		       (unsigned long long)o.seed, c.preset);
 		pl_json_str(stdout, c.u.release);
 		printf(", \"host\": \"%s\", \"scenarios\": %ld, \"steps\": %ld, "
-		       "\"disagreements\": %ld, \"skipped\": %ld}\n", caps, scenarios, steps,
+		       "\"disagreements\": %ld, \"skipped\": %ld", caps, scenarios, steps,
 		       disagree, skipped);
+		if (pl_host_interrupted())
+			printf(", \"incomplete\": true, \"signal\": \"%s\"", cli_signal_name());
+		printf("}\n");
 	}
 	else
 		printf("fuzz-diff seed %llu: %ld scenarios, %ld steps, %ld disagreement%s, "
-		       "%ld skipped (preset %s, kernel %s, host: %s)\n",
+		       "%ld skipped (preset %s, kernel %s, host: %s)%s%s\n",
 		       (unsigned long long)o.seed, scenarios, steps, disagree,
-		       disagree == 1 ? "" : "s", skipped, c.preset, c.u.release, caps);
-	ret = disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+		       disagree == 1 ? "" : "s", skipped, c.preset, c.u.release, caps,
+		       pl_host_interrupted() ? "; incomplete: interrupted by " : "",
+		       pl_host_interrupted() ? cli_signal_name() : "");
+	ret = pl_host_interrupted() ? cli_interrupted_exit() :
+	      disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
 out:
 	if (c.model)
 		c.model->destroy(c.model);

@@ -36,6 +36,7 @@ struct cli_kernel {
 	const char *preset;
 	int nr_runs;
 	int *run_file, *run_backing;	/* plan index -> file, backing */
+	bool said_skip;			/* "every run skipped: why" is on stderr */
 };
 
 /* ---------------------------------------------------------------------------
@@ -531,6 +532,7 @@ struct cli_kernel *cli_kernel_start(const char *k, const struct cli_files *files
 	return kc;
 skip:
 	fprintf(stderr, "pinlab: --kernel %s: every run skipped: %s\n", k, why);
+	kc->said_skip = true;
 	pl_transcript_skip_rest(kc->t, why);
 	return kc;
 oom:
@@ -542,3 +544,8 @@ fail:
 
 const struct cli_cmd cli_cmd_kernels = { "kernels", cmd_kernels, kernels_usage };
 const struct cli_cmd cli_cmd_guest = { "__guest", cmd_guest, "" };
+
+bool cli_kernel_said_skip(const struct cli_kernel *kc)
+{
+	return kc && kc->said_skip;
+}

@@ -37,6 +37,7 @@ static const char probe_usage[] =
 	"  --allow-swapfile  as root, with no swap: add a temporary 64 MiB swapfile in\n"
 	"                    /tmp for the swapped backings (removed at the end)\n"
 	CLI_HOST_HELP
+	CLI_LIMITS_HELP
 	"  --explain-skips   list every reason a host run can be skipped\n"
 	"  --kernel K        boot kernel image K under qemu and probe that kernel:\n"
 	"                    K is a version prefix (`pinlab kernels`), the same with\n"
@@ -66,6 +67,7 @@ static const char diff_usage[] =
 	"N skipped on the host\".\n"
 	"  --allow-swapfile  as for probe: a temporary swapfile for swapped rows\n"
 	CLI_HOST_HELP
+	CLI_LIMITS_HELP
 	"  --list            also one line per run: the model's and the host's\n"
 	"                    outcome, and agree, DISAGREE or why the host skipped\n"
 	"  --kernel K        the host is kernel image K booted under qemu (see\n"
@@ -75,8 +77,9 @@ static const char diff_usage[] =
 	"3 internal error, 130 interrupted\n";
 
 #define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE | CLI_KERNEL | \
-		       CLI_HOST)
-#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST | CLI_KERNEL | CLI_HOST)
+		       CLI_HOST | CLI_LIMITS)
+#define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST | CLI_KERNEL | CLI_HOST | \
+		      CLI_LIMITS)
 
 /* --preset, or the preset whose kernel range holds this machine's release. */
 static const char *probe_preset(const struct cli_opts *o)
@@ -101,13 +104,19 @@ static int probe_explain(void)
 }
 
 static int probe_run(const struct cli_file *f, int backing, struct pl_backend *be,
-		     const char *preset, struct pl_result *r)
+		     const char *preset, const struct cli_opts *o, struct pl_result *r)
 {
-	struct pl_exec_opts eo = { .preset = preset };
+	struct pl_exec_opts eo = { .preset = preset, .max_steps = o->max_steps,
+				   .max_pages = o->max_pages, .max_procs = o->max_procs,
+				   .max_ms = o->max_ms, .stop = cli_interrupted };
 	int ret = pl_exec_run(f->sc, backing, be, &eo, r);
 
 	if (be->end)
 		be->end(be);
+	if (ret < 0 && cli_interrupted()) {
+		pl_result_free(r);	/* cut short: the caller stops */
+		return PL_EXIT_INTERNAL;
+	}
 	if (ret == -ENOMEM || ret == -ERANGE) {
 		ret = ret == -ENOMEM ? cli_oom() : cli_limit(f, preset, backing, r->detail);
 		pl_result_free(r);
@@ -140,10 +149,24 @@ static int probe_finish(const char *cmd, int ret, struct cli_kernel *kc, struct 
 	cli_files_free(files);
 	cli_opts_free(o);
 	if (pl_host_interrupted()) {
-		fprintf(stderr, "pinlab: %s: interrupted; %s and temp files removed\n", cmd, what);
-		ret = 130;
+		fprintf(stderr, "pinlab: %s: interrupted by %s; %s and temp files removed, the "
+			"host restored\n", cmd, cli_signal_name(), what);
+		ret = cli_interrupted_exit();
 	}
 	return ret;
+}
+
+/*
+ * --kernel K where no run ran (no qemu, no image, a guest that never
+ * booted): nothing was tested, which is no success.  The kernel runner has
+ * said why on stderr ("every run skipped: WHY"), once; that line is not
+ * repeated here.
+ */
+static int probe_all_skipped(const struct cli_kernel *kc, const char *k, const char *why)
+{
+	if (!cli_kernel_said_skip(kc))
+		fprintf(stderr, "pinlab: --kernel %s: every run skipped: %s\n", k, why);
+	return PL_EXIT_INTERNAL;
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -157,6 +180,7 @@ static int cmd_probe(int argc, char **argv)
 	const char *preset, *kernel;
 	int fmt = PL_FMT_TABLE, plan = 0, ret;
 	int idx[CLI_MAX_BACKINGS];
+	char why[200] = "";
 
 	if (argc == 2 && !strcmp(argv[1], "--explain-skips"))
 		return probe_explain();
@@ -203,19 +227,25 @@ static int cmd_probe(int argc, char **argv)
 		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
 			struct pl_result r;
 
-			ret = probe_run(&files.f[i], idx[b], be, preset, &r);
+			ret = probe_run(&files.f[i], idx[b], be, preset, &o, &r);
 			if (ret)
 				break;
 			r.backend = "host";
 			r.kernel = kernel;
 			if (!pl_host_interrupted())
 				pl_report_result(&rp, &r);
+			if (r.skipped && !why[0])
+				snprintf(why, sizeof(why), "%s", r.reason[0] ? r.reason : "skipped");
 			pl_result_free(&r);
 		}
 	}
-	if (!ret && !pl_host_interrupted()) {
+	if (pl_host_interrupted()) {
+		pl_report_interrupted(&rp, cli_signal_name());
+	} else if (!ret) {
 		pl_report_end(&rp);
 		ret = rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+		if (kc && rp.n && rp.skipped == rp.n)
+			ret = probe_all_skipped(kc, o.kernel, why);
 	}
 	be->destroy(be);
 out:
@@ -486,6 +516,7 @@ static int cmd_diff(int argc, char **argv)
 	const char *preset;
 	int ret, runs = 0, agree = 0, disagree = 0, skipped = 0;
 	int idx[CLI_MAX_BACKINGS];
+	char why[200] = "";
 
 	memset(&files, 0, sizeof(files));
 	ret = cli_parse("diff", argc, argv, DIFF_OPTIONS, &o);
@@ -527,10 +558,10 @@ static int cmd_diff(int argc, char **argv)
 		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
 			struct pl_result mr, hr;
 
-			ret = probe_run(&files.f[i], idx[b], model, preset, &mr);
+			ret = probe_run(&files.f[i], idx[b], model, preset, &o, &mr);
 			if (ret)
 				break;
-			ret = probe_run(&files.f[i], idx[b], host, preset, &hr);
+			ret = probe_run(&files.f[i], idx[b], host, preset, &o, &hr);
 			if (ret) {
 				pl_result_free(&mr);
 				break;
@@ -539,6 +570,9 @@ static int cmd_diff(int argc, char **argv)
 				bool differ = false;
 
 				runs++;
+				if (hr.skipped && !why[0])
+					snprintf(why, sizeof(why), "%s",
+						 hr.reason[0] ? hr.reason : "skipped");
 				if (hr.skipped)
 					skipped++;
 				else if ((differ = diff_one(&files.f[i], idx[b], &mr, model, &hr, host)))
@@ -556,10 +590,16 @@ static int cmd_diff(int argc, char **argv)
 			pl_result_free(&hr);
 		}
 	}
-	if (!ret && !pl_host_interrupted()) {
+	if (pl_host_interrupted()) {
+		printf("interrupted by %s: %d run%s: %d agree, %d disagree, %d skipped on the "
+		       "host (incomplete)\n", cli_signal_name(), runs, runs == 1 ? "" : "s", agree,
+		       disagree, skipped);
+	} else if (!ret) {
 		printf("%d run%s: %d agree, %d disagree, %d skipped on the host\n", runs,
 		       runs == 1 ? "" : "s", agree, disagree, skipped);
 		ret = disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+		if (kc && runs && skipped == runs)
+			ret = probe_all_skipped(kc, o.kernel, why);
 	}
 done:
 	if (model)

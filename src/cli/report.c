@@ -55,6 +55,7 @@ int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_ba
 		struct pl_exec_opts eo = {
 			.preset = picks[i].preset, .sets = o->sets, .nr_sets = o->nr_sets,
 			.hooks = &hooks, .max_steps = o->max_steps, .max_pages = o->max_pages,
+			.max_procs = o->max_procs, .max_ms = o->max_ms, .stop = cli_interrupted,
 		};
 		int backing = pl_backing_find(picks[i].backing, strlen(picks[i].backing));
 		struct pl_html_tl *t;
@@ -124,6 +125,8 @@ static int report_runs(const struct cli_files *files, const struct cli_opts *o,
 				struct pl_exec_opts eo = {
 					.preset = presets[p], .sets = o->sets, .nr_sets = o->nr_sets,
 					.max_steps = o->max_steps, .max_pages = o->max_pages,
+					.max_procs = o->max_procs, .max_ms = o->max_ms,
+					.stop = cli_interrupted,
 				};
 				struct pl_result r;
 

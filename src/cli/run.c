@@ -90,6 +90,7 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 		.preset = preset, .sets = o->sets, .nr_sets = o->nr_sets,
 		.hooks = o->trace ? &c->hooks : NULL,
 		.max_steps = o->max_steps, .max_pages = o->max_pages,
+		.max_procs = o->max_procs, .max_ms = o->max_ms, .stop = cli_interrupted,
 		.check_full = o->check_full,
 	};
 	struct pl_result r;
@@ -108,6 +109,10 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 	if (ret == -ENOMEM) {
 		pl_result_free(&r);
 		return cli_oom();
+	}
+	if (ret == -ERANGE && cli_interrupted()) {
+		pl_result_free(&r);	/* cut short: not a result */
+		return 0;
 	}
 	if (ret == -ERANGE) {
 		ret = cli_limit(f, preset, backing, r.detail);
@@ -162,18 +167,21 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 	/* the results on a terminal are their own progress; else a line on stderr */
 	cli_progress_begin(&prog, "run", out == stdout && !isatty(STDOUT_FILENO) && !o->trace ?
 			   plan : 0);
-	for (int i = 0; i < files->n && !ret; i++) {
+	for (int i = 0; i < files->n && !ret && !cli_interrupted(); i++) {
 		int nb = cli_backings(files->f[i].sc, o->backing_idx, idx);
 
-		for (int p = 0; p < c.nr_presets && !ret; p++) {
-			for (int b = 0; b < nb && !ret; b++) {
+		for (int p = 0; p < c.nr_presets && !ret && !cli_interrupted(); p++) {
+			for (int b = 0; b < nb && !ret && !cli_interrupted(); b++) {
 				ret = run_one(&c, &files->f[i], o, c.presets[p], idx[b]);
 				cli_progress_step(&prog);
 			}
 		}
 	}
 	cli_progress_end(&prog);
-	if (!ret) {
+	if (!ret && cli_interrupted()) {
+		pl_report_interrupted(&c.rp, cli_signal_name());
+		ret = cli_interrupted_exit();
+	} else if (!ret) {
 		pl_report_end(&c.rp);
 		ret = c.rp.mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
 	}
@@ -197,8 +205,10 @@ static int cmd_run(int argc, char **argv)
 		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
 	else
 		memset(&files, 0, sizeof(files));
-	if (!ret)
+	if (!ret) {
+		cli_catch_signals();
 		ret = cli_run_files(&files, &o, fmt, cli_color(), stdout, stderr);
+	}
 	fflush(stdout);
 	cli_files_free(&files);
 	cli_opts_free(&o);

@@ -231,7 +231,9 @@ static int show_scenario(struct cli_opts *o)
 	struct cli_show_to to = { .out = stdout, .prefix = "" };
 	struct pl_exec_hooks hooks = { .show = cli_show_hook, .arg = &to };
 	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets,
-				   .max_steps = o->max_steps, .max_pages = o->max_pages };
+				   .max_steps = o->max_steps, .max_pages = o->max_pages,
+				   .max_procs = o->max_procs, .max_ms = o->max_ms,
+				   .stop = cli_interrupted };
 	struct pl_backend *be = NULL;
 	struct pl_result r;
 	const struct pl_scenario *sc;
@@ -356,6 +358,9 @@ static int cmd_explain(int argc, char **argv)
 	eo.hooks = &hooks;
 	eo.max_steps = o.max_steps;
 	eo.max_pages = o.max_pages;
+	eo.max_procs = o.max_procs;
+	eo.max_ms = o.max_ms;
+	eo.stop = cli_interrupted;
 	printf("# %s [%s %s (%s)]: scenario \"%s\"\n", files.f[0].id, eo.preset,
 	       pl_backing_info(backing)->name, pl_backing_info(backing)->display, ex.sc->name);
 	ret = show_exec(ex.sc, backing, be, &eo, &r, &files.f[0]);

@@ -1202,7 +1202,8 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 			uint64_t hash;
 
 			if ((o->max_schedules && res->runs >= o->max_schedules) ||
-			    (o->max_states && res->distinct_states >= o->max_states)) {
+			    (o->max_states && res->distinct_states >= o->max_states) ||
+			    (o->stop && o->stop())) {
 				iter_complete = false;
 				break;
 			}
@@ -1277,7 +1278,7 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 			break;
 		}
 	}
-	if (res->fail && !o->no_minimise && !res->error)
+	if (res->fail && !o->no_minimise && !res->error && !(o->stop && o->stop()))
 		minimise(&x, res, o->minimise_budget ? o->minimise_budget : X_MINIMISE_DEFAULT,
 			 world_check);
 	eng_fini(&x);

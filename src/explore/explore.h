@@ -189,6 +189,7 @@ struct pl_explore_opts {
 	int jobs;			/* worker processes (fork); <= 1: this process */
 	size_t stack_size;		/* per thread; 0: 256 KiB */
 	bool no_world_check;		/* skip pl_check_world() at the end of each schedule */
+	bool (*stop)(void);		/* polled per schedule: true stops the search, incomplete */
 };
 
 /* bound 2 (CHESS found its bugs within 2 preemptions), everything else default. */

@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define X_TEXT 320
 
@@ -106,6 +107,8 @@ struct exec {
 	bool oom;
 	/* limits: operations run so far; why the run stopped at one ("" = it did not) */
 	uint64_t nr_ops;
+	uint64_t nr_procs;		/* processes created (--max-procs) */
+	struct timespec t0;		/* when the run began (--max-time) */
 	char limit[X_TEXT];
 	/*
 	 * The steps of a parallel group run as explorer threads: no invariant
@@ -430,14 +433,39 @@ static bool x_count_op(struct exec *x)
 			(unsigned long long)max);
 		return false;
 	}
+	if (x->o->stop && x->o->stop()) {
+		x_limit(x, "interrupted");
+		return false;
+	}
+	{
+		uint64_t max_ms = x_max(x->o->max_ms, PL_EXEC_MAX_MS_DEFAULT), ms;
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (uint64_t)(now.tv_sec - x->t0.tv_sec) * 1000 +
+		     (uint64_t)((now.tv_nsec - x->t0.tv_nsec) / 1000000);
+		if (ms > max_ms) {
+			x_limit(x, "more than %llu ms (--max-time %.3g)", (unsigned long long)max_ms,
+				(double)max_ms / 1000);
+			return false;
+		}
+	}
 	return true;
 }
 
 static long x_call(struct exec *x, const struct pl_bstep *b, struct pl_bresult *r)
 {
 	struct pl_bresult scratch, *res = r ? r : &scratch;
+	uint64_t max_procs = x_max(x->o->max_procs, PL_EXEC_MAX_PROCS_DEFAULT);
 	struct world *w;
-	long ret = x->be->step(x->be, b, res);
+	long ret;
+
+	if ((b->op == PL_OP_PROCESS || b->op == PL_OP_FORK) && ++x->nr_procs > max_procs) {
+		x_limit(x, "more than %llu processes (--max-procs %llu)",
+			(unsigned long long)max_procs, (unsigned long long)max_procs);
+		return -E2BIG;
+	}
+	ret = x->be->step(x->be, b, res);
 
 	if (ret == -PL_BSKIP && !x->skip[0])
 		snprintf(x->skip, sizeof(x->skip), "%s", res->text ? res->text : "skipped");
@@ -1654,6 +1682,7 @@ static int x_init(struct exec *x, const struct pl_scenario *sc, int backing,
 	x->backing = backing;
 	x->res = res;
 	x->tf_sym = -1;
+	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	pl_backings(&x->nr_bk);
 	x->sym = calloc((size_t)sc->nr_syms + 1, sizeof(*x->sym));
 	x->bk_file = calloc((size_t)x->nr_bk, sizeof(*x->bk_file));

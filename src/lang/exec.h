@@ -84,6 +84,8 @@ struct pl_exec_hooks {
  */
 #define PL_EXEC_MAX_STEPS_DEFAULT	1000000ULL	/* scenario steps + set-up operations */
 #define PL_EXEC_MAX_PAGES_DEFAULT	4194304ULL	/* 16 GiB of 4 KiB pages, ~400 MiB here */
+#define PL_EXEC_MAX_PROCS_DEFAULT	1024ULL		/* processes created in one run */
+#define PL_EXEC_MAX_MS_DEFAULT		600000ULL	/* 10 minutes of wall-clock time per run */
 
 struct pl_exec_opts {
 	const char *preset;		/* a preset name (pl_presets()) */
@@ -93,6 +95,9 @@ struct pl_exec_opts {
 	const struct pl_exec_hooks *hooks;	/* NULL: none */
 	uint64_t max_steps;		/* executed steps, set-up operations included */
 	uint64_t max_pages;		/* pages the model's world may allocate */
+	uint64_t max_procs;		/* processes a run may create (process, fork); 0: default */
+	uint64_t max_ms;		/* wall-clock milliseconds a run may take; 0: default */
+	bool (*stop)(void);		/* polled every step: true ends the run (SIGINT) as a limit */
 	bool check_full;		/* the checker rescans everything (world->check_full) */
 };
 

@@ -22,6 +22,7 @@ void pl_report_begin(struct pl_report *rp, FILE *out, enum pl_format fmt, bool c
 	rp->out = out;
 	rp->fmt = fmt;
 	rp->color = color && fmt == PL_FMT_TABLE;
+	rp->plan = plan;
 	if (fmt == PL_FMT_KTAP)
 		fprintf(out, "KTAP version 1\n1..%d\n", plan);
 }
@@ -66,4 +67,20 @@ void pl_report_end(struct pl_report *rp)
 	fprintf(rp->out, "%s%d results: %d matched, %d mismatched, %d skipped\n",
 		rp->fmt == PL_FMT_KTAP ? "# " : "", rp->n, rp->matched, rp->mismatched,
 		rp->skipped);
+}
+
+void pl_report_interrupted(struct pl_report *rp, const char *sig)
+{
+	if (rp->fmt == PL_FMT_JSON) {
+		fprintf(rp->out, "{\"incomplete\": true, \"signal\": \"%s\", \"results\": %d, "
+			"\"planned\": %d, \"version\": %d}\n", sig, rp->n, rp->plan, PL_JSON_VERSION);
+		return;
+	}
+	if (rp->fmt == PL_FMT_KTAP)
+		fprintf(rp->out, "Bail out! interrupted by %s after %d of %d results\n", sig, rp->n,
+			rp->plan);
+	else
+		fprintf(rp->out, "interrupted by %s after %d of %d results\n", sig, rp->n,
+			rp->plan);
+	pl_report_end(rp);
 }

@@ -44,6 +44,7 @@ struct pl_report {
 	int n;				/* results written */
 	int matched, mismatched, skipped;
 	int passed, failed, xfailed;	/* kselftest totals (KTAP) */
+	int plan;			/* results announced by pl_report_begin() */
 };
 
 void pl_report_begin(struct pl_report *rp, FILE *out, enum pl_format fmt, bool color,
@@ -51,6 +52,14 @@ void pl_report_begin(struct pl_report *rp, FILE *out, enum pl_format fmt, bool c
 void pl_report_result(struct pl_report *rp, const struct pl_result *r);
 /* The last line: "N results: N matched, N mismatched, N skipped" (table, KTAP). */
 void pl_report_end(struct pl_report *rp);
+/*
+ * The end of a report cut short by signal @sig ("SIGINT"): what was written
+ * stays valid and is marked incomplete -- table: "interrupted by SIG after
+ * N of M results" and the summary; KTAP: "Bail out!" and the totals; JSON:
+ * a last object {"incomplete": true, "signal": SIG, "results": N,
+ * "planned": M}.
+ */
+void pl_report_interrupted(struct pl_report *rp, const char *sig);
 
 /* The writers, one per format (table.c, ktap.c, json.c). */
 void pl_table_write(FILE *out, const struct pl_result *r, bool color);

@@ -4,7 +4,7 @@
 # scenarios of cow/, gup_longterm/ and seeds/ against the preset its version
 # maps to, and must show no disagreement (and at least one run that agrees).
 # Also: `pinlab kernels` maps the versions to their presets; no qemu or no
-# image is a skip with the reason, exit 0; probe's JSON names the guest's
+# image is a skip with the reason, exit 3; probe's JSON names the guest's
 # release; a guest that panics, one that hangs, and a SIGINT during the boot
 # are reported outcomes that leave no qemu running and no temp file behind.
 #
@@ -39,19 +39,21 @@ clean() {
 }
 before=$(guests)
 
-# --- without qemu or without an image: every run skipped with the reason, exit 0
+# --- without qemu or without an image: every run skipped with the reason,
+# said once on stderr, exit 3 (nothing was tested)
 # (the image is looked up first: without a 6.1 image that is the reason given)
 why="qemu-system-x86_64 not found"
 "$P" kernels 2>/dev/null | grep -q '^6\.1' || why="no kernel image matches '6.1'"
 PATH=/nonexistent "$P" probe --kernel 6.1 "$A01" --backing base >"$t/out" 2>"$t/err"
 st=$?
-if [ $st -ne 0 ] || ! grep -q "skip .*$why" "$t/out"; then
+if [ $st -ne 3 ] || ! grep -q "skip .*$why" "$t/out" ||
+   [ "$(grep -c "every run skipped: .*$why" "$t/err")" -ne 1 ]; then
 	bad "no qemu: exit $st"; cat "$t/out" "$t/err" | head -5
 fi
 "$P" diff --kernel 9.99 "$A01" "$A03" --backing base >"$t/out" 2>"$t/err"
 st=$?
-if [ $st -ne 0 ] || ! grep -q "^2 runs: 0 agree, 0 disagree, 2 skipped on the host$" "$t/out" ||
-   ! grep -q "no kernel image matches '9.99'" "$t/err"; then
+if [ $st -ne 3 ] || ! grep -q "^2 runs: 0 agree, 0 disagree, 2 skipped on the host$" "$t/out" ||
+   [ "$(grep -c "no kernel image matches '9.99'" "$t/err")" -ne 1 ]; then
 	bad "no image: exit $st"; cat "$t/out" "$t/err" | head -5
 fi
 clean "skips"

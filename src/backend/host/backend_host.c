@@ -138,6 +138,11 @@ bool pl_host_interrupted(void)
 	return host_sig != 0;
 }
 
+int pl_host_signal(void)
+{
+	return host_sig;
+}
+
 /* ---------------------------------------------------------------------------
  * The protocol.
  */

@@ -56,5 +56,7 @@ const char *const *pl_host_skip_reasons(int *nr);
  */
 void pl_host_catch_signals(void);
 bool pl_host_interrupted(void);
+/* The signal that set the flag (SIGINT or SIGTERM), 0 if none. */
+int pl_host_signal(void);
 
 #endif /* PINLAB_HOST_BACKEND_HOST_H */

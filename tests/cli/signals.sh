@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Description: SIGINT/SIGTERM in the middle of `run`, `probe`, `diff` and
+# `explore` (docs/pinlab.1, "Signals"): what was gathered is printed and
+# still parses (JSON lines with a last {"incomplete": true, "signal": ...};
+# KTAP ending in "Bail out!"), the exit status is 128 + the signal (130,
+# 143), and after a host command every sysfs value is as before.  The
+# signal is sent once the first result is out, to a run far from done.
+# Usage: tests/cli/signals.sh BUILD_DIR
+set -u
+B=${1:?build dir}
+P="$B/pinlab"
+fail=0
+t=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$t"' EXIT
+bad() { echo "FAIL $*"; fail=1; }
+
+if command -v jq >/dev/null; then
+	json_ok() { jq -e . "$1" >/dev/null 2>&1; }
+	json_last() { tail -n 1 "$1" | jq -r "$2"; }
+elif command -v python3 >/dev/null; then
+	json_ok() { python3 -c 'import json,sys
+for l in open(sys.argv[1]): json.loads(l)' "$1" 2>/dev/null; }
+	json_last() { tail -n 1 "$1" | python3 -c 'import json,sys
+d = json.loads(sys.stdin.read()); k = sys.argv[1].lstrip(".")
+v = d.get(k); print("true" if v is True else "false" if v is False else v)' "$2"; }
+else
+	echo "# SKIP needs jq or python3 to parse JSON"
+	exit 77
+fi
+
+# interrupt SIG LINES CMD...: start CMD (stdout in $t/out), send SIG once
+# $t/out has LINES lines (cpu: once CMD has used 0.5 s of CPU), wait; sets st.
+interrupt() {
+	local sig=$1 lines=$2
+	shift 2
+	"$@" >"$t/out" 2>"$t/err" &
+	pid=$!
+	for i in $(seq 6000); do
+		if [ "$lines" = cpu ]; then
+			# no output until the end: half a second of its CPU time
+			[ "$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo 999)" -ge 50 ] &&
+				break
+		else
+			[ "$(wc -l <"$t/out")" -ge "$lines" ] && break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	kill -"$sig" "$pid" 2>/dev/null
+	wait "$pid"
+	st=$?
+	pid=
+}
+
+# run, JSON, SIGINT: the lines parse, the last says incomplete and counts them
+interrupt INT 3 "$P" run scenarios/ --all-presets --format json
+[ $st -eq 130 ] || { bad "run json SIGINT: exit $st (expected 130)"; tail -3 "$t/err"; }
+json_ok "$t/out" || bad "run json SIGINT: output does not parse"
+[ "$(json_last "$t/out" .incomplete)" = true ] || bad "run json SIGINT: not marked incomplete"
+[ "$(json_last "$t/out" .signal)" = SIGINT ] || bad "run json SIGINT: no signal named"
+n=$(($(wc -l <"$t/out") - 1))
+[ "$(json_last "$t/out" .results)" = "$n" ] || bad "run json SIGINT: results != $n lines"
+
+# run, KTAP, SIGTERM: 143 and a Bail out!
+interrupt TERM 5 "$P" run scenarios/ --all-presets --format ktap
+[ $st -eq 143 ] || bad "run ktap SIGTERM: exit $st (expected 143)"
+grep -q "^Bail out! interrupted by SIGTERM after [0-9]* of [0-9]* results$" "$t/out" ||
+	{ bad "run ktap SIGTERM: no Bail out! line"; tail -3 "$t/out"; }
+
+# run, table: the summary, marked
+interrupt INT 3 "$P" run scenarios/ --all-presets
+[ $st -eq 130 ] && grep -q "^interrupted by SIGINT after" "$t/out" ||
+	{ bad "run table SIGINT: exit $st"; tail -3 "$t/out"; }
+
+# explore: the counts so far, marked incomplete
+interrupt INT cpu "$P" explore scenarios/races/6-ksm-exclusive.pin --bound 8 --format json
+[ $st -eq 130 ] || bad "explore SIGINT: exit $st (expected 130)"
+json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] ||
+	{ bad "explore json SIGINT: not parsed or not marked"; cat "$t/out"; }
+
+# host commands: the host is restored too
+snapshot() {
+	local f
+	for f in /sys/kernel/mm/transparent_hugepage/enabled \
+		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
+		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+		[ -r "$f" ] && echo "$f: $(cat "$f")"
+	done
+}
+if [ "$(id -u)" -eq 0 ] && [ -w /sys/kernel/mm/transparent_hugepage/enabled ]; then
+	before=$(snapshot)
+	interrupt INT 3 "$P" probe scenarios/cow --format json
+	[ $st -eq 130 ] || { bad "probe SIGINT: exit $st"; tail -3 "$t/err"; }
+	json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] ||
+		{ bad "probe json SIGINT: not parsed or not marked"; tail -2 "$t/out"; }
+	[ "$(snapshot)" = "$before" ] || bad "probe SIGINT: sysfs not restored"
+	interrupt TERM 2 "$P" diff scenarios/cow --list
+	[ $st -eq 143 ] && grep -q "^interrupted by SIGTERM: .* (incomplete)$" "$t/out" ||
+		{ bad "diff SIGTERM: exit $st"; tail -2 "$t/out"; }
+	[ "$(snapshot)" = "$before" ] || bad "diff SIGTERM: sysfs not restored"
+else
+	echo "# not root: the host part not tried"
+fi
+exit $fail
