@@ -1694,6 +1694,12 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	if (!o.emit && !o.test_shrink) {
 		struct pl_backend *hb = cli_host_backend("fuzz-diff", &o.host, FD_TIMEOUT_MS);
 
+		if (!hb && pl_host_interrupted()) {
+			fprintf(stderr, "pinlab: fuzz-diff: interrupted by %s while waiting for the "
+				"host lock\n", cli_signal_name());
+			ret = cli_interrupted_exit();
+			goto out;
+		}
 		if (!hb) {
 			ret = PL_EXIT_INTERNAL;	/* said why */
 			goto out;

@@ -42,7 +42,8 @@ struct pl_backend *cli_host_backend(const char *cmd, const struct cli_opts *o, i
 							    : PL_HJ_LOCK_TIMEOUT_S);
 	ret = pl_host_prepare(be, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "pinlab: %s: %s\n", cmd, err);
+		if (ret != -EINTR)	/* interrupted: the command says so, once */
+			fprintf(stderr, "pinlab: %s: %s\n", cmd, err);
 		be->destroy(be);
 		return NULL;
 	}

@@ -211,6 +211,11 @@ static int cmd_probe(int argc, char **argv)
 		}
 	} else {
 		be = cli_host_backend("probe", &o, PROBE_TIMEOUT_MS);
+		if (!be && pl_host_interrupted()) {
+			/* while waiting for the host lock: an empty report, marked */
+			pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
+			pl_report_interrupted(&rp, cli_signal_name());
+		}
 		if (!be) {
 			ret = PL_EXIT_INTERNAL;	/* said why */
 			goto out;
@@ -541,6 +546,9 @@ static int cmd_diff(int argc, char **argv)
 		struct pl_backend *hb = cli_host_backend("diff", &o, PROBE_TIMEOUT_MS);
 
 		if (!hb) {
+			if (pl_host_interrupted())
+				printf("interrupted by %s: 0 runs: 0 agree, 0 disagree, 0 skipped on "
+				       "the host (incomplete)\n", cli_signal_name());
 			ret = PL_EXIT_INTERNAL;	/* said why */
 			goto done;
 		}

@@ -79,26 +79,32 @@ interrupt INT cpu "$P" explore scenarios/races/6-ksm-exclusive.pin --bound 8 --f
 json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] ||
 	{ bad "explore json SIGINT: not parsed or not marked"; cat "$t/out"; }
 
-# host commands: the host is restored too
-snapshot() {
-	local f
-	for f in /sys/kernel/mm/transparent_hugepage/enabled \
-		 /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled \
-		 /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
-		[ -r "$f" ] && echo "$f: $(cat "$f")"
-	done
+# host commands: the host is restored too (values compared holding the host
+# lock, so that another pinlab's run in between is not taken for ours)
+locked_snapshot() {
+	python3 - <<'PY'
+import fcntl, glob, os
+os.makedirs("/run/pinlab", mode=0o700, exist_ok=True)
+fd = os.open("/run/pinlab/lock", os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+for f in sorted(["/sys/kernel/mm/transparent_hugepage/enabled"] +
+		glob.glob("/sys/kernel/mm/transparent_hugepage/hugepages-*/enabled") +
+		glob.glob("/sys/kernel/mm/hugepages/hugepages-*/nr_hugepages")):
+	print(f, open(f).read().strip())
+PY
 }
-if [ "$(id -u)" -eq 0 ] && [ -w /sys/kernel/mm/transparent_hugepage/enabled ]; then
-	before=$(snapshot)
+if [ "$(id -u)" -eq 0 ] && [ -w /sys/kernel/mm/transparent_hugepage/enabled ] &&
+   command -v python3 >/dev/null; then
+	before=$(locked_snapshot)
 	interrupt INT 3 "$P" probe scenarios/cow --format json
 	[ $st -eq 130 ] || { bad "probe SIGINT: exit $st"; tail -3 "$t/err"; }
 	json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] ||
 		{ bad "probe json SIGINT: not parsed or not marked"; tail -2 "$t/out"; }
-	[ "$(snapshot)" = "$before" ] || bad "probe SIGINT: sysfs not restored"
+	[ "$(locked_snapshot)" = "$before" ] || bad "probe SIGINT: sysfs not restored"
 	interrupt TERM 2 "$P" diff scenarios/cow --list
 	[ $st -eq 143 ] && grep -q "^interrupted by SIGTERM: .* (incomplete)$" "$t/out" ||
 		{ bad "diff SIGTERM: exit $st"; tail -2 "$t/out"; }
-	[ "$(snapshot)" = "$before" ] || bad "diff SIGTERM: sysfs not restored"
+	[ "$(locked_snapshot)" = "$before" ] || bad "diff SIGTERM: sysfs not restored"
 else
 	echo "# not root: the host part not tried"
 fi
