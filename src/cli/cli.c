@@ -399,6 +399,12 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 		o->list = true;
 	} else if ((allowed & CLI_SWAPFILE) && !strcmp(a, "--allow-swapfile")) {
 		o->allow_swapfile = true;
+	} else if ((allowed & CLI_HOST) && !strcmp(a, "--host-max-memory")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		if (cli_size(v, &o->host_max_memory) || !o->host_max_memory)
+			return cli_usage_error(cmd, "--host-max-memory expects a size (a K, M, G "
+					       "or T suffix allowed), found '%s'", v);
 	} else if ((allowed & CLI_HOST) && !strcmp(a, "--lock-timeout")) {
 		if (!(v = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;

@@ -90,6 +90,7 @@ struct cli_opts {
 	bool follow_symlinks;		/* --follow-symlinks: walk into linked directories */
 	bool allow_swapfile;
 	int lock_timeout;		/* --lock-timeout S; -1: not given */
+	uint64_t host_max_memory;	/* --host-max-memory SIZE; 0: half of MemAvailable */
 	bool list;
 	const char *kernel;		/* --kernel K, NULL: not given */
 	const char *presets;		/* --presets LIST, checked; NULL: not given */
@@ -185,13 +186,26 @@ int cli_limit(const struct cli_file *f, const char *preset, int backing, const c
 /* The host options' help text (CLI_HOST). */
 #define CLI_HOST_HELP \
 	"  --lock-timeout S  wait at most S seconds (default 900) for the host lock\n" \
-	"                    another pinlab holds; 0: do not wait\n"
+	"                    another pinlab holds; 0: do not wait\n" \
+	"  --host-max-memory SIZE  the memory a scenario's pools, populated mappings\n" \
+	"                    and files may make the host (or a --kernel guest) hold\n" \
+	"                    (default: half of MemAvailable); a scenario over it is\n" \
+	"                    refused before anything runs, FILE:LINE:COL: error\n"
 /*
  * The host backend for probe/diff/fuzz-diff with the CLI_HOST options,
  * its lock taken and a killed pinlab's changes put back (docs/host.md).
  * NULL after a message (exit 3).
  */
 struct pl_backend *cli_host_backend(const char *cmd, const struct cli_opts *o, int timeout_ms);
+/*
+ * Host memory (host.c): the limit (--host-max-memory, else half of
+ * MemAvailable; *why names which), the check of every scenario against it
+ * before anything runs (a located error, PL_EXIT_USAGE), and a --kernel
+ * guest's memory brought under it (PL_EXIT_USAGE if it cannot be).
+ */
+uint64_t cli_host_max_memory(const struct cli_opts *o, const char **why);
+int cli_host_check_memory(const struct cli_files *files, const struct cli_opts *o);
+int cli_guest_memory(const struct cli_opts *o);
 
 /*
  * cli_write_out() - an output file written whole or not at all: @fn writes

@@ -193,6 +193,10 @@ static int cmd_probe(int argc, char **argv)
 				      o.format);
 	if (!ret)
 		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
+	if (!ret)
+		ret = cli_host_check_memory(&files, &o);
+	if (!ret && o.kernel)
+		ret = cli_guest_memory(&o);
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);
@@ -529,6 +533,10 @@ static int cmd_diff(int argc, char **argv)
 		ret = cli_usage_error("diff", "expected a PATH (a .pin file or a directory)");
 	if (!ret)
 		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
+	if (!ret)
+		ret = cli_host_check_memory(&files, &o);
+	if (!ret && o.kernel)
+		ret = cli_guest_memory(&o);
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);
