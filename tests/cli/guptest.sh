@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Description: the CONFIG_GUP_TEST kernel (make gup-test-kernel,
-# docs/kernels.md): `pinlab kernels` lists it with the v6.9 preset,
+# docs/kernels.md): `pinlab kernels` lists it with 6.12's preset,
 # `--kernel 6.12-guptest` selects it (and plain `6.12` does not), and
 # tools/kselftest-compare.sh runs the kernel's own cow.c and gup_longterm.c
 # and pinlab's cow/, gup_longterm/ and seeds/ in one guest with 2 MiB hugetlb
@@ -41,7 +41,8 @@ if [ -z "$rel" ]; then
 	echo "# SKIP no GUP_TEST kernel in $B/kernels (make gup-test-kernel builds it)"
 	exit $((fail ? 1 : 77))
 fi
-grep -q "^$rel *v6.9 " "$t/kernels" || bad "kernels: $rel is not v6.9"
+# the preset of its release, as for Debian's 6.12 (v6.9 .. v6.12 as presets were added)
+grep -qE "^$rel +(v6\.(9|1[0-2])|6\.12\.[0-9]+) " "$t/kernels" || bad "kernels: $rel: not a 6.12 preset"
 
 # --- selection (JSON's "kernel" is the image's release even when nothing boots):
 # the tag selects it, plain 6.12 never does

@@ -85,7 +85,9 @@ fi
 # 6.1: v6.1, or the preset of its stable release (6.1.192)
 [ -z "$rel61" ] || grep -qE "^$rel61 +(v6\.1|6\.1\.[0-9]+) " "$t/kernels" ||
 	bad "kernels: $rel61 is not v6.1 or a 6.1.y preset"
-[ -z "$rel612" ] || grep -q "^$rel612 *v6.9 " "$t/kernels" || bad "kernels: $rel612 is not v6.9"
+# 6.12: the preset whose range holds 6.12 (v6.9 .. v6.12 as presets were added), or its own
+[ -z "$rel612" ] || grep -qE "^$rel612 +(v6\.(9|1[0-2])|6\.12\.[0-9]+) " "$t/kernels" ||
+	bad "kernels: $rel612 is not a 6.12 preset"
 
 # --- the acceptance: no disagreement on either kernel
 for k in 6.1 6.12; do
