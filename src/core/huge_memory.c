@@ -400,7 +400,14 @@ static unsigned hugetlb_no_page(struct world *w, struct mm_struct *mm,
 	return 0;
 }
 
-/* hugetlb_wp(): hugetlb's own do_wp_page. */
+/*
+ * hugetlb_wp(): hugetlb's own do_wp_page.  Its reuse test is the mapcount in
+ * every era, whatever knob anon_reuse says: hugetlb_cow()/hugetlb_wp() reuse
+ * an anon huge page when its mapcount is 1 (Debian 6.1: page_mapcount() == 1,
+ * Debian 6.12: folio_mapcount() == 1), because a spurious COW would need a
+ * second page from a fixed pool.  Since 6c287605fd56 an exclusive page is
+ * reused first (knob anon_exclusive).
+ */
 static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			   pl_addr base, pmd_t *pmdp, pmd_t orig, unsigned flags)
 {
