@@ -6,48 +6,126 @@
 #include "report/dump.h"
 
 #include <stdio.h>
+#include <string.h>
 
-static void dump_flags(FILE *out, const struct folio *f, const struct page *p)
+/* " anon dirty exclusive": the folio's flags and the page's PG_anon_exclusive, appended to buf. */
+static void dump_flags(char *buf, size_t size, const struct folio *f, const struct page *p)
 {
 	static const struct { uint32_t bit; const char *name; } names[] = {
 		{ PG_anon, "anon" }, { PG_ksm, "ksm" }, { PG_hugetlb, "hugetlb" },
 		{ PG_dirty, "dirty" }, { PG_writeback, "writeback" },
 		{ PG_swapcache, "swapcache" }, { PG_zero, "zero" },
 	};
+	size_t len = strlen(buf);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && len < size; i++)
 		if (f->page.flags & names[i].bit)
-			fprintf(out, " %s", names[i].name);
-	if (p->flags & PG_anon_exclusive)
-		fprintf(out, " exclusive");
+			len += (size_t)snprintf(buf + len, size - len, " %s", names[i].name);
+	if ((p->flags & PG_anon_exclusive) && len < size)
+		snprintf(buf + len, size - len, " exclusive");
 }
 
-/* @lvl: "pte", "pmd" or "pud" (a 1 GiB hugetlb leaf) */
-static void dump_entry(FILE *out, const struct world *w, pl_addr addr, pte_t e, const char *lvl)
+/*
+ * One page-table entry as text, in parts, so that runs of alike entries
+ * fold into one line: "pte 0x7f0000000000 x511 present ro pfn 2-512 -> folio
+ * ..." -- the same level, bits and text after the pfn (the folio's counts,
+ * the page's flags and contents), consecutive addresses, and pfns that go up
+ * or down by one or stay the same (the zero page).  A run of one prints as
+ * it always did.
+ */
+struct dump_ent {
+	const char *lvl;		/* "pte", "pmd", "pud" (a 1 GiB hugetlb leaf) */
+	pl_addr addr;
+	unsigned long n;		/* entries in the run */
+	long stride;			/* pfn step: 0, 1 or -1 */
+	pl_pfn pfn;			/* first pfn, or swap slot */
+	bool swap;
+	char bits[48];			/* "present ro dirty" */
+	pl_pfn folio;			/* the head pfn of the first entry's folio */
+	bool own;			/* each entry maps a small folio of its own */
+	char rest[320];			/* after the folio's pfn (or the swap slot) */
+};
+
+static void dump_entry_parts(const struct world *w, pl_addr addr, pte_t e, const char *lvl,
+			     struct dump_ent *d)
 {
-	fprintf(out, "      %s 0x%llx ", lvl, (unsigned long long)addr);
+	const struct page *p;
+	const struct folio *f;
+	size_t len;
+
+	memset(d, 0, sizeof(*d));
+	d->lvl = lvl;
+	d->addr = addr;
+	d->n = 1;
 	if (is_swap_pte(e)) {
-		fprintf(out, "swap slot %u%s\n", pte_swp_offset(e),
-			pte_swp_exclusive(e) ? " exclusive" : "");
+		d->swap = true;
+		d->pfn = pte_swp_offset(e);
+		snprintf(d->rest, sizeof(d->rest), "%s", pte_swp_exclusive(e) ? " exclusive" : "");
 		return;
 	}
-	fprintf(out, "%s%s%s%s pfn %u", pte_protnone(e) ? "prot-none" : "present",
-		pte_write(e) ? " write" : " ro", pte_dirty(e) ? " dirty" : "",
-		pte_special(e) ? " special" : "", pte_pfn(e));
-	{
-		const struct page *p = pfn_to_page(w, pte_pfn(e));
-		const struct folio *f = page_folio(w, p);
+	snprintf(d->bits, sizeof(d->bits), "%s%s%s%s", pte_protnone(e) ? "prot-none" : "present",
+		 pte_write(e) ? " write" : " ro", pte_dirty(e) ? " dirty" : "",
+		 pte_special(e) ? " special" : "");
+	d->pfn = pte_pfn(e);
+	p = pfn_to_page(w, d->pfn);
+	f = page_folio(w, p);
+	d->folio = folio_pfn(f);
+	d->own = d->folio == d->pfn && !folio_test_large(f);
+	len = (size_t)snprintf(d->rest, sizeof(d->rest), " order %u ref %u map %d", f->page.order,
+			       f->page._refcount, folio_mapcount(f));
+	if (folio_test_large(f) && len < sizeof(d->rest))
+		len += (size_t)snprintf(d->rest + len, sizeof(d->rest) - len, " pincount %d",
+					f->page._pincount);
+	if ((f->page.gup_gets || f->page.gup_pins) && len < sizeof(d->rest))
+		snprintf(d->rest + len, sizeof(d->rest) - len, " gup-gets %u gup-pins %u",
+			 f->page.gup_gets, f->page.gup_pins);
+	dump_flags(d->rest, sizeof(d->rest), f, p);
+	len = strlen(d->rest);
+	if (len < sizeof(d->rest))
+		snprintf(d->rest + len, sizeof(d->rest) - len, " \"%s\"",
+			 folio_test_zero(f) ? "" : pl_token_text(w, p->token));
+}
 
-		fprintf(out, " -> folio %u order %u ref %u map %d", folio_pfn(f), f->page.order,
-			f->page._refcount, folio_mapcount(f));
-		if (folio_test_large(f))
-			fprintf(out, " pincount %d", f->page._pincount);
-		if (f->page.gup_gets || f->page.gup_pins)
-			fprintf(out, " gup-gets %u gup-pins %u", f->page.gup_gets,
-				f->page.gup_pins);
-		dump_flags(out, f, p);
-		fprintf(out, " \"%s\"\n", folio_test_zero(f) ? "" : pl_token_text(w, p->token));
+static void dump_entry_put(FILE *out, const struct dump_ent *d)
+{
+	if (!d->n)
+		return;
+	fprintf(out, "      %s 0x%llx ", d->lvl, (unsigned long long)d->addr);
+	if (d->n > 1)
+		fprintf(out, "x%lu ", d->n);
+	if (d->swap && d->n > 1)
+		fprintf(out, "swap slot %u-%u%s\n", d->pfn, d->pfn + (pl_pfn)d->n - 1, d->rest);
+	else if (d->swap)
+		fprintf(out, "swap slot %u%s\n", d->pfn, d->rest);
+	else if (d->n > 1 && d->stride && d->own)
+		fprintf(out, "%s pfn %u-%u -> folios %u-%u%s\n", d->bits, d->pfn,
+			(pl_pfn)((long)d->pfn + (long)(d->n - 1) * d->stride), d->pfn,
+			(pl_pfn)((long)d->pfn + (long)(d->n - 1) * d->stride), d->rest);
+	else if (d->n > 1 && d->stride)
+		fprintf(out, "%s pfn %u-%u -> folio %u%s\n", d->bits, d->pfn,
+			(pl_pfn)((long)d->pfn + (long)(d->n - 1) * d->stride), d->folio, d->rest);
+	else
+		fprintf(out, "%s pfn %u -> folio %u%s\n", d->bits, d->pfn, d->folio, d->rest);
+}
+
+/* Add e to the run in r, or print r and start a new one with e. */
+static void dump_entry_add(FILE *out, struct dump_ent *r, const struct dump_ent *e)
+{
+	long d = (long)e->pfn - (long)r->pfn;
+
+	if (r->n && !strcmp(r->lvl, "pte") && !strcmp(e->lvl, "pte") && r->swap == e->swap &&
+	    !strcmp(r->bits, e->bits) && !strcmp(r->rest, e->rest) &&
+	    e->addr == r->addr + r->n * PAGE_SIZE &&
+	    (e->swap || (r->own && e->own) || (!r->own && !e->own && r->folio == e->folio))) {
+		if (r->n == 1 && (d == 0 || d == 1 || (d == -1 && !e->swap)))
+			r->stride = d;
+		if (d == (long)r->n * r->stride && (!e->swap || r->stride == 1)) {
+			r->n++;
+			return;
+		}
 	}
+	dump_entry_put(out, r);
+	*r = *e;
 }
 
 static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
@@ -66,18 +144,22 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 			(v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
 			(v->vm_flags & VM_WIPEONFORK) ? " wipeonfork" : "",
 			(v->vm_flags & VM_HUGEPAGE) ? " hugepage" : "", v->file, v->vm_pgoff);
+		struct dump_ent run = { .n = 0 }, e;
+
 		for (pl_addr a = v->vm_start; a < v->vm_end;) {
 			pud_t *pudp = pl_pud_lookup(mm, a);
 			pmd_t *pmdp = pl_pmd_lookup(mm, a);
 			pte_t *ptep;
 
 			if (pudp && pud_leaf(*pudp)) {
-				dump_entry(out, w, a & PUD_MASK, *pudp, "pud");
+				dump_entry_parts(w, a & PUD_MASK, *pudp, "pud", &e);
+				dump_entry_add(out, &run, &e);
 				a = (a & PUD_MASK) + PUD_SIZE;
 				continue;
 			}
 			if (pmdp && pmd_leaf(*pmdp)) {
-				dump_entry(out, w, a & PMD_MASK, *pmdp, "pmd");
+				dump_entry_parts(w, a & PMD_MASK, *pmdp, "pmd", &e);
+				dump_entry_add(out, &run, &e);
 				a = (a & PMD_MASK) + PMD_SIZE;
 				continue;
 			}
@@ -86,10 +168,13 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 				continue;
 			}
 			ptep = pl_pte_lookup(mm, a);
-			if (ptep && !pte_none(*ptep))
-				dump_entry(out, w, a, *ptep, "pte");
+			if (ptep && !pte_none(*ptep)) {
+				dump_entry_parts(w, a, *ptep, "pte", &e);
+				dump_entry_add(out, &run, &e);
+			}
 			a += PAGE_SIZE;
 		}
+		dump_entry_put(out, &run);
 	}
 }
 
