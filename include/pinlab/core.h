@@ -272,6 +272,7 @@ struct mm_struct {
 	struct pl_lock mmap_lock;
 	pl_addr mmap_base;		/* next address mmap hands out */
 	uint64_t nr_ptes;		/* page-table pages, for memory accounting */
+	uint64_t chk_scan;		/* the checker's scan that last walked it (check.c) */
 };
 
 struct task_struct {
@@ -667,6 +668,7 @@ struct world {
 	bool check_list_lost;		/* an append failed: clear the whole tally next scan */
 	bool check_full;		/* --check=full: every page of every folio, every scan */
 	bool check_policy_valid;	/* check_policy holds the policy of the last scan */
+	uint64_t check_scan;		/* scans so far: stamps the mms a scan walked */
 	struct pl_policy check_policy;
 };
 

@@ -1664,17 +1664,15 @@ static void chk_collect(struct chk *c)
 {
 	struct world *w = c->w;
 
+	/* an mm shared by two tasks is walked once, for the first of them */
+	w->check_scan++;
 	for (int i = 0; i < w->nr_tasks; i++) {
 		struct task_struct *t = w->tasks[i];
-		bool seen = false;
 
-		if (!t || t->exited || !t->mm)
+		if (!t || t->exited || !t->mm || t->mm->chk_scan == w->check_scan)
 			continue;
-		/* an mm shared by two tasks is walked once */
-		for (int j = 0; j < i && !seen; j++)
-			seen = w->tasks[j] && !w->tasks[j]->exited && w->tasks[j]->mm == t->mm;
-		if (!seen)
-			chk_mm(c, t->mm, t->pid);
+		t->mm->chk_scan = w->check_scan;
+		chk_mm(c, t->mm, t->pid);
 	}
 	c->mm = NULL;
 	c->pid = 0;
