@@ -5,7 +5,7 @@
  * core API on a modelled world (preset "latest"), and on this machine's
  * kernel (bench/kernel.c).  One line per benchmark:
  *
- *	bench fork-1GiB model=<ns> kernel=<ns> ratio=<model/kernel>
+ *	bench fork-1GiB model=<ns> kernel=<ns> ratio=<model/kernel> spread=...
  *	bench pin-unpin-1GiB model=<ns> kernel=<ns> ratio=<r>
  *	bench cow-fault-per-page model=<ns> kernel=<ns> ratio=<r>
  *	bench vmsplice-1GiB model=<ns> kernel=<ns> ratio=<r>
@@ -19,12 +19,15 @@
  *   cow-fault     after fork, with the child alive, the parent writes every
  *                 page; nanoseconds per page
  *   vmsplice      every page into a pipe of 16 buffers, 16 pages at a time,
- *                 each chunk read back out (pl_vmsplice + pl_pipe_read /
- *                 vmsplice(2) + read(2)): FOLL_GET via GUP-fast and put_page
+ *                 each chunk drained without copying (pl_vmsplice +
+ *                 pl_pipe_read / vmsplice(2) + splice(2) to /dev/null): FOLL_GET
+ *                 via GUP-fast and put_page
  *   bytes-per-page  pl_world_bytes() of the populated world / pages
  *
  * The size is 1 GiB of 4 KiB pages; PINLAB_BENCH_MB overrides it, and the
- * names follow (fork-256MiB).  PINLAB_BENCH_REPS=N reports the best of N.
+ * names follow (fork-256MiB).  Each side runs once to warm up, then
+ * PINLAB_BENCH_REPS times (default 5), model and kernel in turn; a line gives
+ * the medians, the ratio of the medians and spread=model:MIN-MAX,kernel:MIN-MAX.
  * A kernel measurement that cannot be made (no io_uring, say) prints
  * kernel=skip ratio=skip, the reason on stderr.  Exit status 1 if a model
  * measurement failed.
@@ -281,44 +284,91 @@ struct bench_cfg {
 
 typedef int64_t (*bench_fn)(size_t bytes);
 
-/* Best of cfg->reps; -1 if any run fails. */
-static int64_t best_of(const struct bench_cfg *cfg, bench_fn fn)
+#define BENCH_MAX_REPS 1000
+
+/* The figures of one side of a row: median, min and max; -1 if a run failed. */
+struct sample {
+	int64_t med, min, max;
+};
+
+static int cmp_i64(const void *a, const void *b)
 {
-	int64_t best = -1;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-	for (int i = 0; i < cfg->reps; i++) {
-		int64_t ns = fn(cfg->bytes);
-
-		if (ns < 0)
-			return -1;
-		if (best < 0 || ns < best)
-			best = ns;
-	}
-	return best;
+	return (x > y) - (x < y);
 }
 
-/* One result line; per_page divides both figures by the page count. */
-static bool report(const struct bench_cfg *cfg, const char *name, int64_t model, int64_t kernel,
-		   bool per_page)
+static struct sample summarise(int64_t *ns, int n)
+{
+	struct sample s = { -1, -1, -1 };
+
+	for (int i = 0; i < n; i++)
+		if (ns[i] < 0)
+			return s;
+	qsort(ns, (size_t)n, sizeof(*ns), cmp_i64);
+	s.min = ns[0];
+	s.max = ns[n - 1];
+	s.med = n % 2 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
+	return s;
+}
+
+/*
+ * Both sides of one row: a warm-up run of each (not counted: page
+ * allocator, page tables and caches warm), then cfg->reps runs of each in
+ * turn, model then kernel, so drift of the machine hits both alike.
+ */
+static void measure(const struct bench_cfg *cfg, bench_fn model_fn, bench_fn kernel_fn,
+		    struct sample *model, struct sample *kernel)
+{
+	static int64_t m[BENCH_MAX_REPS], k[BENCH_MAX_REPS];
+	bool kernel_ok = kernel_fn(cfg->bytes) >= 0;
+
+	model_fn(cfg->bytes);
+	for (int i = 0; i < cfg->reps; i++) {
+		m[i] = model_fn(cfg->bytes);
+		k[i] = kernel_ok ? kernel_fn(cfg->bytes) : -1;
+	}
+	*model = summarise(m, cfg->reps);
+	*kernel = summarise(k, cfg->reps);
+}
+
+/*
+ * One result line: medians, the ratio of the medians, and each side's min
+ * and max; per_page divides every figure by the page count.
+ */
+static bool report(const struct bench_cfg *cfg, const char *name, bench_fn model_fn,
+		   bench_fn kernel_fn, bool per_page)
 {
 	int64_t div = per_page ? (int64_t)cfg->nr_pages : 1;
+	struct sample model, kernel;
 
+	measure(cfg, model_fn, kernel_fn, &model, &kernel);
 	printf("bench %s", name);
-	if (model >= 0)
-		printf(" model=%" PRId64, model / div);
+	if (model.med >= 0)
+		printf(" model=%" PRId64, model.med / div);
 	else
 		printf(" model=fail");
-	if (kernel >= 0)
-		printf(" kernel=%" PRId64, kernel / div);
+	if (kernel.med >= 0)
+		printf(" kernel=%" PRId64, kernel.med / div);
 	else
 		printf(" kernel=skip");
-	if (model >= 0 && kernel > 0)
-		printf(" ratio=%.2f", (double)model / (double)kernel);
+	if (model.med >= 0 && kernel.med > 0)
+		printf(" ratio=%.3f", (double)model.med / (double)kernel.med);
 	else
 		printf(" ratio=skip");
+	printf(" spread=model:");
+	if (model.med >= 0)
+		printf("%" PRId64 "-%" PRId64, model.min / div, model.max / div);
+	else
+		printf("fail");
+	printf(",kernel:");
+	if (kernel.med >= 0)
+		printf("%" PRId64 "-%" PRId64, kernel.min / div, kernel.max / div);
+	else
+		printf("skip");
 	printf("\n");
 	fflush(stdout);
-	return model >= 0;
+	return model.med >= 0;
 }
 
 static int parse_env_ulong(const char *var, unsigned long dflt, unsigned long max,
@@ -349,7 +399,7 @@ int main(void)
 	bool ok = true;
 
 	if (parse_env_ulong("PINLAB_BENCH_MB", BENCH_DEFAULT_MB, BENCH_MAX_MB, &mb) < 0 ||
-	    parse_env_ulong("PINLAB_BENCH_REPS", 1, 1000, &reps) < 0)
+	    parse_env_ulong("PINLAB_BENCH_REPS", 5, BENCH_MAX_REPS, &reps) < 0)
 		return 2;
 	cfg.bytes = (size_t)mb << 20;
 	cfg.nr_pages = (unsigned long)(cfg.bytes / PAGE_SIZE);
@@ -359,24 +409,21 @@ int main(void)
 	else
 		snprintf(cfg.size_name, sizeof(cfg.size_name), "%luMiB", mb);
 
-	printf("# pinlab-bench: %s of 4 KiB pages (%lu pages), preset latest, best of %d\n",
+	printf("# pinlab-bench: %s of 4 KiB pages (%lu pages), preset latest, one warm-up run\n"
+	       "# then %d runs a side in turn; medians, ratio of medians, spread min-max\n",
 	       cfg.size_name, cfg.nr_pages, cfg.reps);
 	fflush(stdout);
 
 	snprintf(name, sizeof(name), "fork-%s", cfg.size_name);
-	ok &= report(&cfg, name, best_of(&cfg, model_fork_ns), best_of(&cfg, kernel_fork_ns),
-		     false);
+	ok &= report(&cfg, name, model_fork_ns, kernel_fork_ns, false);
 
 	snprintf(name, sizeof(name), "pin-unpin-%s", cfg.size_name);
-	ok &= report(&cfg, name, best_of(&cfg, model_pin_unpin_ns),
-		     best_of(&cfg, kernel_pin_unpin_ns), false);
+	ok &= report(&cfg, name, model_pin_unpin_ns, kernel_pin_unpin_ns, false);
 
-	ok &= report(&cfg, "cow-fault-per-page", best_of(&cfg, model_cow_fault_ns),
-		     best_of(&cfg, kernel_cow_fault_ns), true);
+	ok &= report(&cfg, "cow-fault-per-page", model_cow_fault_ns, kernel_cow_fault_ns, true);
 
 	snprintf(name, sizeof(name), "vmsplice-%s", cfg.size_name);
-	ok &= report(&cfg, name, best_of(&cfg, model_vmsplice_ns),
-		     best_of(&cfg, kernel_vmsplice_ns), false);
+	ok &= report(&cfg, name, model_vmsplice_ns, kernel_vmsplice_ns, false);
 
 	{
 		int64_t bpp = model_bytes_per_page(cfg.bytes);
