@@ -631,6 +631,12 @@ struct world {
 	uint32_t hugetlb_total, hugetlb_free;		/* 2 MiB pool (hugepages-2048kB) */
 	uint32_t hugetlb_1g_total, hugetlb_1g_free;	/* 1 GiB pool (hugepages-1048576kB) */
 	enum pl_thp_mode thp;
+	/*
+	 * Host facts (pl_facts(), docs/host.md "Host profile"): how a machine
+	 * behaves regardless of its era.  Upstream defaults; `pinlab diff`
+	 * sets them from the probed host profile.
+	 */
+	bool zero_page;			/* a read fault maps the shared zero page */
 	bool huge_zero_page;		/* transparent_hugepage/use_zero_page */
 	bool zone_movable;		/* anon memory comes from ZONE_MOVABLE (movablecore=) */
 	uint8_t alloc_zone;		/* PL_ZONE_* of the fault being handled (its vma's) */
@@ -676,6 +682,20 @@ struct world {
  * World, tasks, tokens (world.c).
  */
 struct world *pl_world_new(const struct pl_policy *policy, const char *preset);
+/*
+ * Host facts: world settings that describe a machine, not an era (the
+ * shared zero page, the huge zero page).  Set with "fact=value" like a knob.
+ */
+struct pl_fact {
+	const char *name;		/* "zero_page" */
+	const char *doc;		/* what true means */
+	const char *when_false;		/* what false means, where it is seen */
+};
+const struct pl_fact *pl_facts(int *n);
+/* Is @assignment ("name=value" or "name") about a fact rather than a knob? */
+bool pl_fact_is(const char *assignment);
+/* Apply "fact=value" to @w; returns 0 or -EINVAL with a message in err. */
+int pl_world_set_fact(struct world *w, const char *assignment, char *err, size_t errlen);
 void pl_world_free(struct world *w);
 pl_token pl_token_intern(struct world *w, const char *text);
 const char *pl_token_text(const struct world *w, pl_token t);

@@ -81,6 +81,14 @@ static int cli_check_set(const char *cmd, const char *assignment)
 	struct pl_policy p = pl_preset_find("latest")->policy;
 	char err[160], hint[96];
 
+	if (pl_fact_is(assignment)) {
+		/* a host fact (zero_page=off ...): checked on a scratch world */
+		struct world *w = pl_world_new(&p, NULL);
+		int ret = pl_world_set_fact(w, assignment, err, sizeof(err));
+
+		pl_world_free(w);
+		return ret ? cli_usage_error(cmd, "--set: %s", err) : 0;
+	}
 	if (pl_policy_set(&p, assignment, err, sizeof(err)))
 		return cli_usage_error(cmd, "--set: %s%s", err,
 				       cli_knob_hint(hint, sizeof(hint), assignment));
@@ -557,7 +565,8 @@ struct pl_policy cli_policy(const char *preset, const struct cli_opts *o)
 	char err[160];
 
 	for (int i = 0; i < o->nr_sets; i++)
-		pl_policy_set(&p, o->sets[i], err, sizeof(err));	/* checked by cli_parse */
+		if (!pl_fact_is(o->sets[i]))	/* facts go to the world (backend_model.c) */
+			pl_policy_set(&p, o->sets[i], err, sizeof(err));	/* checked by cli_parse */
 	return p;
 }
 

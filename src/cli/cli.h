@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "backend/host/profile.h"
 #include "lang/exec.h"
 #include "lang/front.h"
 
@@ -271,6 +272,28 @@ struct pl_backend *cli_kernel_backend(struct cli_kernel *kc);
 void cli_kernel_free(struct cli_kernel *kc);
 /* The runner could not start a guest and said so ("every run skipped: why"). */
 bool cli_kernel_said_skip(const struct cli_kernel *kc);
+
+/*
+ * The host profile of a probe/diff/fuzz-diff (probe.c; src/backend/host/profile.h):
+ * the guest's when @kc, else this machine's, probed now through @host (a
+ * host backend, maybe in a cli_rec_new() wrapper: under its lock), with
+ * $PINLAB_HOST_PROFILE applied.  cli_profile_get() fills @cp: the facts, a
+ * line for people ("host profile: ..."), and the model settings they imply
+ * (sets[], "zero_page=false" ...; none on an upstream-like machine).
+ * Return: 0, 130 (interrupted waiting for the lock), or PL_EXIT_USAGE after
+ * printing why $PINLAB_HOST_PROFILE is bad.
+ */
+struct cli_profile {
+	struct pl_host_profile p;
+	bool known;			/* false: a guest that never booted */
+	char line[512];
+	const char *sets[4];
+	int nr_sets;
+};
+
+int cli_profile_get(struct cli_profile *cp, const struct cli_kernel *kc, struct pl_backend *host);
+int cli_kernel_profile(const struct cli_kernel *kc, struct pl_host_profile *p, char *why,
+		       size_t whylen);
 
 /*
  * Model vs host (probe.c), for `diff` and `fuzz-diff`: a backend wrapper that

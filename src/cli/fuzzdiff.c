@@ -898,6 +898,7 @@ struct fd_ctx {
 	struct pl_backend *model, *host;	/* cli_rec_new() wrappers */
 	const char *preset;
 	struct fd_caps caps;
+	struct cli_profile prof;		/* the host's facts, applied to the model */
 	struct utsname u;
 	int tests;				/* predicate evaluations (shrinker) */
 	const char *synthetic;			/* --test-shrink: the outcome wanted */
@@ -943,7 +944,13 @@ static int fd_exec(struct fd_ctx *c, const struct pl_scenario *sc, struct pl_bac
 	struct pl_exec_hooks h = { .step_begin = fd_step_begin, .step_end = fd_step_end,
 				   .arg = be };
 	struct pl_exec_opts eo = { .preset = c->preset, .hooks = &h };
-	int ret = pl_exec_run(sc, sc->backings[0].idx, be, &eo, r);
+	int ret;
+
+	if (be == c->model) {
+		eo.sets = c->prof.sets;
+		eo.nr_sets = c->prof.nr_sets;
+	}
+	ret = pl_exec_run(sc, sc->backings[0].idx, be, &eo, r);
 
 	if (be->end)
 		be->end(be);
@@ -1679,7 +1686,7 @@ static int cmd_fuzz_diff(int argc, char **argv)
 {
 	struct fd_opts o;
 	struct fd_ctx c;
-	char caps[64];
+	char caps[128];
 	long first, last, scenarios = 0, steps = 0, disagree = 0, skipped = 0;
 	int ret = fd_parse(argc, argv, &o);
 
@@ -1717,12 +1724,28 @@ static int cmd_fuzz_diff(int argc, char **argv)
 		ret = fd_test_shrink(&c);
 		goto out;
 	}
+	if (!o.emit) {
+		ret = cli_profile_get(&c.prof, NULL, c.host);
+		if (ret)
+			goto out;
+		fprintf(stderr, "%s\n", c.prof.line);
+	}
 	if (o.nr_replay) {
 		ret = fd_replay(&c, &o);
 		goto out;
 	}
 	fd_probe_caps(&c);
 	fd_caps_str(&c.caps, caps, sizeof(caps));
+	/* the facts applied to the model, as "zero_page=false" -> "no-zero-page" */
+	for (int i = 0; i < c.prof.nr_sets; i++) {
+		size_t at = strlen(caps);
+
+		snprintf(caps + at, sizeof(caps) - at, " no-%.*s", (int)strcspn(c.prof.sets[i], "="),
+			 c.prof.sets[i]);
+		for (char *u = caps + at; *u; u++)
+			if (*u == '_')
+				*u = '-';
+	}
 	first = o.index >= 0 ? o.index : 0;
 	last = o.index >= 0 ? o.index + 1 : o.count;
 	for (long i = first; i < last && !ret && !pl_host_interrupted(); i++) {

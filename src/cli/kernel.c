@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "backend/host/backend_host.h"
+#include "backend/host/profile.h"
 #include "guest/guest.h"
 
 #define CK_BOOTS 3
@@ -174,7 +175,7 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 		      int first)
 {
 	struct cli_files files;
-	struct pl_backend *be;
+	struct pl_backend *be, *hb;
 	int k = 0, idx[CLI_MAX_BACKINGS], ret;
 
 	setvbuf(out, NULL, _IOLBF, 0);
@@ -183,10 +184,21 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 		cli_files_free(&files);
 		return PL_EXIT_USAGE;
 	}
-	be = pl_host_backend_new(10000);
-	if (be)	/* a throw-away guest: nothing to lock or journal */
-		pl_host_lock_options(be, false, 0);
-	be = pl_recorder_new(be, out);
+	hb = pl_host_backend_new(10000);
+	if (hb)	/* a throw-away guest: nothing to lock or journal */
+		pl_host_lock_options(hb, false, 0);
+	if (hb) {
+		struct pl_host_profile hp;
+		char facts[512], why[160];
+
+		/* the kernel's own facts; $PINLAB_HOST_PROFILE applies on the host side */
+		unsetenv(PL_PROFILE_ENV);
+		if (!pl_host_backend_profile(hb, &hp, why, sizeof(why))) {
+			pl_host_profile_format(&hp, facts, sizeof(facts));
+			fprintf(out, "@profile %s\n", facts);
+		}
+	}
+	be = pl_recorder_new(hb, out);
 	if (!be) {
 		cli_files_free(&files);
 		return PL_EXIT_INTERNAL;
@@ -281,6 +293,24 @@ const char *cli_kernel_release(const struct cli_kernel *kc)
 const char *cli_kernel_preset(const struct cli_kernel *kc)
 {
 	return kc->preset;
+}
+
+/*
+ * The guest's host profile, with $PINLAB_HOST_PROFILE applied; -ENOENT when
+ * the guest wrote none (no qemu, no image, a guest that never booted).
+ */
+int cli_kernel_profile(const struct cli_kernel *kc, struct pl_host_profile *p, char *why,
+		       size_t whylen)
+{
+	const char *env = getenv(PL_PROFILE_ENV);
+
+	if (pl_host_profile_parse(p, pl_transcript_profile(kc->t))) {
+		snprintf(why, whylen, "no host profile from the guest");
+		return -ENOENT;
+	}
+	if (env && *env)
+		return pl_host_profile_override(p, env, why, whylen);
+	return 0;
 }
 
 struct pl_backend *cli_kernel_backend(struct cli_kernel *kc)

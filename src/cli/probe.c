@@ -103,12 +103,15 @@ static int probe_explain(void)
 	return PL_EXIT_OK;
 }
 
+/* One run; @sets: the model's host facts (NULL for the host). */
 static int probe_run(const struct cli_file *f, int backing, struct pl_backend *be,
-		     const char *preset, const struct cli_opts *o, struct pl_result *r)
+		     const char *preset, const struct cli_opts *o, const struct cli_profile *cp,
+		     struct pl_result *r)
 {
 	struct pl_exec_opts eo = { .preset = preset, .max_steps = o->max_steps,
 				   .max_pages = o->max_pages, .max_procs = o->max_procs,
-				   .max_ms = o->max_ms, .stop = cli_interrupted };
+				   .max_ms = o->max_ms, .stop = cli_interrupted,
+				   .sets = cp ? cp->sets : NULL, .nr_sets = cp ? cp->nr_sets : 0 };
 	int ret = pl_exec_run(f->sc, backing, be, &eo, r);
 
 	if (be->end)
@@ -176,6 +179,7 @@ static int cmd_probe(int argc, char **argv)
 	struct pl_report rp;
 	struct pl_backend *be = NULL;
 	struct cli_kernel *kc = NULL;
+	struct cli_profile cp;
 	struct utsname u;
 	const char *preset, *kernel;
 	int fmt = PL_FMT_TABLE, plan = 0, ret;
@@ -229,6 +233,12 @@ static int cmd_probe(int argc, char **argv)
 		ret = cli_oom();	/* its one failure is calloc() */
 		goto out;
 	}
+	ret = cli_profile_get(&cp, kc, be);
+	if (ret) {
+		be->destroy(be);
+		goto out;
+	}
+	fprintf(stderr, "%s\n", cp.line);
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
@@ -236,7 +246,7 @@ static int cmd_probe(int argc, char **argv)
 		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
 			struct pl_result r;
 
-			ret = probe_run(&files.f[i], idx[b], be, preset, &o, &r);
+			ret = probe_run(&files.f[i], idx[b], be, preset, &o, NULL, &r);
 			if (ret)
 				break;
 			r.backend = "host";
@@ -415,6 +425,36 @@ void cli_rec_setup(struct pl_backend *be, bool setup)
 	rec_of(be)->in_setup = setup;
 }
 
+/*
+ * The host profile (cli.h): the guest's or this machine's.  A guest that
+ * never booted has none: its runs are all skipped, nothing to apply.
+ */
+int cli_profile_get(struct cli_profile *cp, const struct cli_kernel *kc, struct pl_backend *host)
+{
+	char why[200];
+	int ret;
+
+	memset(cp, 0, sizeof(*cp));
+	if (!kc && host->begin == rec_begin)
+		host = rec_of(host)->in;
+	ret = kc ? cli_kernel_profile(kc, &cp->p, why, sizeof(why))
+		 : pl_host_backend_profile(host, &cp->p, why, sizeof(why));
+	if (ret == -ENOENT) {
+		snprintf(cp->line, sizeof(cp->line), "host profile: unknown (%s)", why);
+		return 0;
+	}
+	if (ret == -EINTR)
+		return 130;
+	if (ret) {
+		fprintf(stderr, "pinlab: %s\n", why);
+		return PL_EXIT_USAGE;
+	}
+	cp->known = true;
+	pl_host_profile_line(&cp->p, cp->line, sizeof(cp->line));
+	cp->nr_sets = pl_host_profile_sets(&cp->p, cp->sets, 4);
+	return 0;
+}
+
 static void obs_print(const struct obs *o, char *buf, size_t size)
 {
 	char e[32];
@@ -522,6 +562,7 @@ static int cmd_diff(int argc, char **argv)
 	struct cli_files files;
 	struct pl_backend *model = NULL, *host = NULL;
 	struct cli_kernel *kc = NULL;
+	struct cli_profile cp;
 	const char *preset;
 	int ret, runs = 0, agree = 0, disagree = 0, skipped = 0;
 	int idx[CLI_MAX_BACKINGS];
@@ -568,16 +609,21 @@ static int cmd_diff(int argc, char **argv)
 		ret = cli_oom();
 		goto done;
 	}
+	ret = cli_profile_get(&cp, kc, host);
+	if (ret)
+		goto done;
+	/* like with like: the model runs with the host's facts */
+	printf("%s\n", cp.line);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 
 		for (int b = 0; b < nb && !ret && !pl_host_interrupted(); b++) {
 			struct pl_result mr, hr;
 
-			ret = probe_run(&files.f[i], idx[b], model, preset, &o, &mr);
+			ret = probe_run(&files.f[i], idx[b], model, preset, &o, &cp, &mr);
 			if (ret)
 				break;
-			ret = probe_run(&files.f[i], idx[b], host, preset, &o, &hr);
+			ret = probe_run(&files.f[i], idx[b], host, preset, &o, NULL, &hr);
 			if (ret) {
 				pl_result_free(&mr);
 				break;

@@ -281,8 +281,9 @@ static bool alloc_anon_folio_mthp(struct world *w, struct mm_struct *mm,
 		folio_ref_add(w, f, (int)nr - 1);	/* one reference per PTE */
 		folio_add_new_anon_rmap(w, f, vma, base, true, false);
 		for (unsigned i = 0; i < nr; i++)
-			pl_set_pte(w, &ptep[i], pte_mkdirty(pl_mk_pte(vma, folio_pfn(f) + i,
-								      true)));
+			pl_set_pte(w, &ptep[i], (vma->vm_flags & VM_WRITE) ?
+				   pte_mkdirty(pl_mk_pte(vma, folio_pfn(f) + i, true)) :
+				   pl_mk_pte(vma, folio_pfn(f) + i, true));
 		pl_spin_unlock(w, ptl);
 		return true;
 	}
@@ -297,8 +298,12 @@ static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 	struct folio *f;
 	pte_t entry;
 
-	if (!(flags & FAULT_FLAG_WRITE)) {
-		/* read fault: map the shared zero page, R/O and special */
+	/*
+	 * Read fault: map the shared zero page, R/O and special -- unless the
+	 * machine never maps it (host fact zero_page off, a vendor kernel's
+	 * pvm_no_zero_page=1): then a read allocates like a write below.
+	 */
+	if (!(flags & FAULT_FLAG_WRITE) && w->zero_page) {
 		entry = pfn_pte(w->zero_pfn, _PAGE_PRESENT | _PAGE_SPECIAL | _PAGE_ACCESSED);
 		pl_spin_lock(w, ptl);
 		if (pte_none(pl_ptep_get(w, ptep)))
@@ -312,7 +317,10 @@ static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 	f = folio_alloc(w, 0);
 	if (!f)
 		return VM_FAULT_OOM;
-	entry = pte_mkdirty(pl_mk_pte(vma, folio_pfn(f), true));
+	/* dirty when writable (a read fault without the zero page may map R/O) */
+	entry = pl_mk_pte(vma, folio_pfn(f), true);
+	if (vma->vm_flags & VM_WRITE)
+		entry = pte_mkdirty(entry);
 	pl_spin_lock(w, ptl);
 	if (!pte_none(pl_ptep_get(w, ptep))) {
 		pl_spin_unlock(w, ptl);

@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include <stdarg.h>
+#include <strings.h>
 #include <sys/mman.h>
 
 _Noreturn void pl_bug(const char *file, int line, const char *what)
@@ -99,11 +100,94 @@ struct world *pl_world_new(const struct pl_policy *policy, const char *preset)
 	w->policy = *policy;
 	w->preset = preset ? preset : "custom";
 	w->thp = THP_MADVISE;
+	w->zero_page = true;
 	w->huge_zero_page = true;
 	w->cur_thread = 0;
 	pl_token_intern(w, "");		/* token 0: zero-filled */
 	pl_reserve_special_pages(w);
 	return w;
+}
+
+/*
+ * Host facts.  Both hold on an upstream kernel of every era; a machine may
+ * differ (a vendor boot option, a sysfs setting).  The host profile
+ * (src/backend/host/profile.c) probes them; docs/host.md lists what it found where.
+ */
+static const struct pl_fact facts[] = {
+	{ "zero_page",
+	  "a read fault on anonymous memory maps the shared zero page (do_anonymous_page())",
+	  "a read fault allocates a fresh anonymous page, as a write fault does (vendor "
+	  "kernels booted with pvm_no_zero_page=1): plain loads, MADV_POPULATE_READ, "
+	  "vmsplice and /proc/pid/mem reads" },
+	{ "huge_zero_page",
+	  "a read fault on a THP-eligible PMD maps the huge zero page "
+	  "(transparent_hugepage/use_zero_page = 1)",
+	  "a THP read fault allocates a THP (use_zero_page = 0)" },
+};
+
+const struct pl_fact *pl_facts(int *n)
+{
+	*n = (int)PL_ARRAY_SIZE(facts);
+	return facts;
+}
+
+static bool *fact_field(struct world *w, const char *name, size_t len)
+{
+	if (len == 9 && !strncmp(name, "zero_page", len))
+		return &w->zero_page;
+	if (len == 14 && !strncmp(name, "huge_zero_page", len))
+		return &w->huge_zero_page;
+	return NULL;
+}
+
+bool pl_fact_is(const char *assignment)
+{
+	size_t len;
+
+	if (!assignment)
+		return false;
+	len = strcspn(assignment, "= \t");
+	for (size_t i = 0; i < PL_ARRAY_SIZE(facts); i++)
+		if (strlen(facts[i].name) == len && !strncmp(facts[i].name, assignment, len))
+			return true;
+	return false;
+}
+
+int pl_world_set_fact(struct world *w, const char *assignment, char *err, size_t errlen)
+{
+	const char *eq = assignment ? strchr(assignment, '=') : NULL;
+	const char *v;
+	bool *field;
+
+	if (!err)
+		errlen = 0;
+	if (!eq) {
+		if (errlen)
+			snprintf(err, errlen, "expected fact=value, found '%.60s'",
+				 assignment ? assignment : "");
+		return -EINVAL;
+	}
+	field = fact_field(w, assignment, strcspn(assignment, "= \t"));
+	v = eq + 1 + strspn(eq + 1, " \t");
+	if (!field) {
+		if (errlen)
+			snprintf(err, errlen, "unknown host fact '%.*s'", (int)(eq - assignment),
+				 assignment);
+		return -EINVAL;
+	}
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "on") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "yes")) {
+		*field = true;
+	} else if (!strcasecmp(v, "false") || !strcasecmp(v, "off") || !strcmp(v, "0") ||
+		   !strcasecmp(v, "no")) {
+		*field = false;
+	} else {
+		if (errlen)
+			snprintf(err, errlen, "bad value '%.40s' for host fact '%.*s' (expected true "
+				 "or false)", v, (int)(eq - assignment), assignment);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void pl_free_tasks(struct world *w)

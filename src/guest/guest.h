@@ -160,6 +160,7 @@ int pl_guest_init(void);
  *
  *	@pinlab-guest 1 RELEASE		header (PID 1, after the set-up)
  *	@note TEXT			set-up remarks (a module that did not load ...)
+ *	@profile FACTS			the guest's host profile (backend/host/profile.h)
  *	@run K				plan index K begins
  *	b RET TEXT			begin()
  *	h 0|1 FEATURE			has()
@@ -186,6 +187,8 @@ void pl_transcript_free(struct pl_transcript *t);
 int pl_transcript_parse(struct pl_transcript *t, const char *text, size_t len, char *why,
 			size_t whylen);
 const char *pl_transcript_release(const struct pl_transcript *t);
+/* The facts of the last @profile line ("" if none: the guest never got that far). */
+const char *pl_transcript_profile(const struct pl_transcript *t);
 /* The @note lines, joined by '\n' ("" if none). */
 const char *pl_transcript_notes(const struct pl_transcript *t);
 /* Guest microseconds of run K (0 if not complete). */

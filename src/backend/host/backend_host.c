@@ -25,6 +25,7 @@
 #include "backend/host/backend_host.h"
 #include "backend/host/journal.h"
 #include "backend/host/gup_test.h"
+#include "backend/host/profile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -2155,6 +2156,18 @@ static int host_begin(struct pl_backend *be, const char *preset, const char *con
 		h->deadline.tv_nsec -= 1000000000;
 	}
 	return 0;
+}
+
+/*
+ * The host profile, probed under the lock: no other pinlab is switching THP
+ * modes or has its swapfile on while the facts are read.
+ */
+int pl_host_backend_profile(struct pl_backend *be, struct pl_host_profile *p, char *why,
+			    size_t whylen)
+{
+	int ret = host_lock(host_of(be), why, whylen);
+
+	return ret ? ret : pl_host_profile_probe(p, why, whylen);
 }
 
 static bool host_has(struct pl_backend *be, const char *feature)

@@ -44,6 +44,15 @@ int pl_host_prepare(struct pl_backend *be, char *err, size_t errlen);
  * @msg what was put back.  0 or -errno (@err).
  */
 int pl_host_restore(int lock_timeout_s, FILE *msg, char *err, size_t errlen);
+/*
+ * The host profile of this machine (profile.h), probed after taking the
+ * host lock the runs take (so another pinlab's sysfs changes are not seen).
+ * Return: 0, -EINTR (interrupted while waiting) or -EINVAL (a bad
+ * $PINLAB_HOST_PROFILE), with why in @why.
+ */
+struct pl_host_profile;
+int pl_host_backend_profile(struct pl_backend *be, struct pl_host_profile *p, char *why,
+			    size_t whylen);
 
 /* The distinct skip reasons, for `pinlab probe --explain-skips`. */
 const char *const *pl_host_skip_reasons(int *nr);

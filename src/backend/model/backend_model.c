@@ -108,9 +108,16 @@ static int model_begin(struct pl_backend *be, const char *preset, const char *co
 	}
 	policy = p->policy;
 	for (int i = 0; i < nr_sets; i++)
-		if (pl_policy_set(&policy, sets[i], err, errlen))
+		if (!pl_fact_is(sets[i]) && pl_policy_set(&policy, sets[i], err, errlen))
 			return -EINVAL;
 	m->w = pl_world_new(&policy, p->name);
+	/* host facts (zero_page=off ...): the machine, set on the world */
+	for (int i = 0; i < nr_sets; i++) {
+		if (pl_fact_is(sets[i]) && pl_world_set_fact(m->w, sets[i], err, errlen)) {
+			model_free_run(m);
+			return -EINVAL;
+		}
+	}
 	m->w->checked = true;
 	m->w->on_event = model_event;
 	m->w->event_arg = m;

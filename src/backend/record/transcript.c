@@ -187,6 +187,7 @@ struct pl_transcript {
 	struct trun *runs;
 	int nr_runs;
 	char release[128];
+	char profile[512];		/* the @profile line's facts, "" = none yet */
 	char *notes;
 	size_t notes_len;
 	char **whys;			/* the reasons given to lost()/skip_rest() */
@@ -234,6 +235,11 @@ void pl_transcript_free(struct pl_transcript *t)
 	free(t->runs);
 	free(t->notes);
 	free(t);
+}
+
+const char *pl_transcript_profile(const struct pl_transcript *t)
+{
+	return t->profile;
 }
 
 const char *pl_transcript_release(const struct pl_transcript *t)
@@ -345,6 +351,10 @@ static int parse_line(struct pl_transcript *t, char *line, int *cur, char *why, 
 			return -EPROTO;
 		}
 		snprintf(t->release, sizeof(t->release), "%s", f[2]);
+		return 0;
+	}
+	if (!strncmp(line, "@profile ", 9)) {
+		snprintf(t->profile, sizeof(t->profile), "%s", line + 9);
 		return 0;
 	}
 	if (!strncmp(line, "@note ", 6)) {
