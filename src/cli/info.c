@@ -25,7 +25,11 @@ static const char knobs_usage[] =
 	"how the release was verified; then a timeline of the releases 4.8 - 6.18, one\n"
 	"row per knob.  Every preset is derived from this table: --preset takes a\n"
 	"checkpoint name or any release (--preset 5.10.9).  Override one knob with\n"
-	"--set knob=value (run, show, explain, history).\n";
+	"--set knob=value (run, show, explain, history).\n"
+	"--set also takes the host facts zero_page and huge_zero_page (true: a read\n"
+	"fault maps the shared / huge zero page, as upstream; false: a fresh page, as\n"
+	"on some vendor kernels).  They describe a machine, not an era: diff and\n"
+	"fuzz-diff set them from the host profile (docs/host.md).\n";
 
 static const char invariants_usage[] =
 	"usage: pinlab invariants [--format table|json]\n"

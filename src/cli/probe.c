@@ -46,6 +46,7 @@ static const char probe_usage[] =
 	"                    \"kernel\" is then the guest's uname -r and the default\n"
 	"                    preset the one K's version maps to (docs/kernels.md)\n"
 	"\n"
+	"The host profile (see `pinlab help diff`) goes to stderr first.\n"
 	"A step with no host equivalent, or a kernel feature this machine lacks, makes\n"
 	"the run `skip` with the reason.  As root, the backings that need them change\n"
 	"THP/mTHP modes and hugetlb pool sizes in sysfs, as the kernel's cow.c does;\n"
@@ -63,8 +64,11 @@ static const char diff_usage[] =
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
 	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
 	"(check step) where they disagree, with both values.  Host runs that skip\n"
-	"are counted, not compared.  Last line: \"N runs: N agree, N disagree,\n"
-	"N skipped on the host\".\n"
+	"are counted, not compared.  First line: the host profile (the kernel's\n"
+	"facts that change outcomes in any release: shared zero page, huge zero\n"
+	"page, THP ...; docs/host.md); the model runs with the host's zero_page and\n"
+	"huge_zero_page ($PINLAB_HOST_PROFILE=zero_page=off,... replaces probed\n"
+	"facts).  Last line: \"N runs: N agree, N disagree, N skipped on the host\".\n"
 	"  --allow-swapfile  as for probe: a temporary swapfile for swapped rows\n"
 	CLI_HOST_HELP
 	CLI_LIMITS_HELP
