@@ -5,7 +5,11 @@
 # gup_longterm/, seeds/) agrees with the model under the preset of this
 # kernel; and nothing is left behind (no worker processes, no temp dirs, no
 # swapfile, every THP/mTHP/hugetlb sysfs value as before), also after
-# SIGINT.  Exit 77 if nothing could run.
+# SIGINT.  The test looks only at what it started: pinlab's temp files go to
+# a TMPDIR of its own (which must end up empty), and its processes carry
+# PINLAB_TEST_OWNER in their environment, so another copy of this test (a
+# second `make test`, the ASan build's run beside this one) is not counted.
+# Exit 77 if nothing could run.
 # Usage: tests/cli/host.sh BUILD_DIR
 set -u
 B=${1:?build dir}
@@ -14,6 +18,9 @@ exe=$(readlink -f "$P")
 fail=0 ran=0
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
+export TMPDIR="$t/tmp"		# pinlab's temp dirs and swapfile: ours alone
+mkdir -p "$TMPDIR"
+export PINLAB_TEST_OWNER="$t"	# inherited by pinlab and its workers
 
 A01=scenarios/cow/a01-basic-cow-after-fork.pin
 A03=scenarios/cow/a03-vmsplice-unmap-in-child.pin
@@ -21,15 +28,18 @@ A08=scenarios/cow/a08-fork-with-iouring-fixed-buffer.pin
 
 bad() { echo "FAIL $*"; fail=1; }
 
-# Processes running this build's binary (workers are forks of pinlab).
-workers() {
-	local p n=0
-	for p in $(pgrep -x pinlab); do
-		[ "$(readlink -f /proc/$p/exe 2>/dev/null)" = "$exe" ] && n=$((n + 1))
+# Our processes running this build's binary (workers are forks of pinlab):
+# the ones whose environment has our PINLAB_TEST_OWNER.
+ours() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink -f "$p/exe" 2>/dev/null)" = "$exe" ] || continue
+		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "PINLAB_TEST_OWNER=$t" &&
+			echo "${p#/proc/}"
 	done
-	echo $n
 }
-tmpdirs() { ls -d /tmp/pinlab-host.* /tmp/pinlab-swap.* 2>/dev/null | sort; }
+workers() { ours | wc -l; }
+tmpdirs() { ls -A "$TMPDIR"; }
 tmp_before=$(tmpdirs)
 # What the backend may change for a run and must put back.
 sysstate() {
@@ -157,7 +167,7 @@ for delay in 0.3 1.5; do
 	st=$?
 	[ $st -eq 130 ] || [ $st -eq 0 ] || bad "probe after SIGINT at ${delay}s: exit $st"
 	sleep 0.2
-	[ "$(workers)" = 0 ] || { bad "pinlab workers left behind"; pgrep -a pinlab; }
+	[ "$(workers)" = 0 ] || { bad "pinlab workers left behind: $(ours)"; }
 	[ "$(tmpdirs)" = "$tmp_before" ] || bad "temp files left behind: $(tmpdirs)"
 	settled "$sys_before" || { bad "system settings not restored after SIGINT"; sysstate; }
 done

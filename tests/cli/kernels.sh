@@ -20,14 +20,27 @@ fail=0
 t=$(mktemp -d)
 export TMPDIR="$t/tmp"		# pinlab's temp files go here: it must stay empty
 mkdir -p "$TMPDIR"
+export PINLAB_TEST_OWNER="$t"	# inherited by pinlab and the qemu it starts
 trap 'rm -rf "$t"' EXIT
 A01=scenarios/cow/a01-basic-cow-after-fork.pin
 A03=scenarios/cow/a03-vmsplice-unmap-in-child.pin
 
 bad() { echo "FAIL $*"; fail=1; }
 
-# qemu processes booting a pinlab guest (their command line ends in "__guest N")
-guests() { pgrep -f 'qemu-system-x86_64 .*-- __guest' | wc -l; }
+# The qemu processes this test started (through pinlab: they have our
+# PINLAB_TEST_OWNER); another test's or another user's qemu does not count.
+guests() {
+	local p n=0
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/exe" 2>/dev/null) in
+		*/qemu-system-*) ;;
+		*) continue ;;
+		esac
+		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "PINLAB_TEST_OWNER=$t" &&
+			n=$((n + 1))
+	done
+	echo $n
+}
 
 clean() {
 	local what=$1
