@@ -28,6 +28,8 @@
 #include "guest/guest.h"
 
 #define CK_BOOTS 3
+#define CK_RUN_MS 10000		/* a run's time limit on a machine as fast as the host */
+#define CK_RUN_MAX_S 150	/* ... scaled by the guest's slowness, at most (< VM_IDLE_S) */
 #define CK_MAX_DIRS 8
 #define CK_MAX_IMAGES 64
 
@@ -171,8 +173,30 @@ static double ck_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The per-run time limit of a guest: CK_RUN_MS scaled by how much slower
+ * than the host (@ref_us, 0 = unknown) this machine runs the speed test.
+ * Said in a note, which the host prints.
+ */
+static int ck_run_limit_ms(FILE *out, long ref_us)
+{
+	long us;
+	double ratio;
+	int ms;
+
+	if (ref_us <= 0)
+		return CK_RUN_MS;
+	us = pl_host_speed_us();
+	ratio = (double)us / (double)ref_us;
+	ms = ratio <= 1.0 ? CK_RUN_MS : ratio * CK_RUN_MS >= CK_RUN_MAX_S * 1000.0 ?
+	     CK_RUN_MAX_S * 1000 : (int)(ratio * CK_RUN_MS);
+	fprintf(out, "@note speed test: %.1f ms here, %.1f ms on the host (%.1fx): each run may "
+		"take %d s\n", (double)us / 1000, (double)ref_us / 1000, ratio, ms / 1000);
+	return ms;
+}
+
 static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, int nr,
-		      int first)
+		      int first, long ref_us)
 {
 	struct cli_files files;
 	struct pl_backend *be, *hb;
@@ -184,7 +208,7 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 		cli_files_free(&files);
 		return PL_EXIT_USAGE;
 	}
-	hb = pl_host_backend_new(10000);
+	hb = pl_host_backend_new(ck_run_limit_ms(out, ref_us));
 	if (hb)	/* a throw-away guest: nothing to lock or journal */
 		pl_host_lock_options(hb, false, 0);
 	if (hb) {
@@ -235,6 +259,7 @@ static int cmd_guest(int argc, char **argv)
 	char line[PATH_MAX + 16], preset[64] = "latest";
 	char **paths = NULL;
 	int fd, backing = -1, first = argc > 1 ? atoi(argv[1]) : 0, nr = 0, ret;
+	long ref_us = 0;
 	FILE *job, *out;
 
 	fd = pl_guest_init();
@@ -254,6 +279,8 @@ static int cmd_guest(int argc, char **argv)
 			snprintf(preset, sizeof(preset), "%.63s", line + 7);
 		} else if (!strncmp(line, "backing ", 8)) {
 			backing = atoi(line + 8);
+		} else if (!strncmp(line, "speed_ref_us ", 13)) {
+			ref_us = atol(line + 13);
 		} else if (!strncmp(line, "file ", 5)) {
 			char **np = realloc(paths, (size_t)(nr + 1) * sizeof(*np));
 
@@ -264,7 +291,7 @@ static int cmd_guest(int argc, char **argv)
 		}
 	}
 	fclose(job);
-	ret = ck_run_job(out, preset, backing, paths, nr, first);
+	ret = ck_run_job(out, preset, backing, paths, nr, first, ref_us);
 	for (int i = 0; i < nr; i++)
 		free(paths[i]);
 	free(paths);
@@ -370,7 +397,7 @@ static int ck_run_here(struct cli_kernel *kc, const struct cli_files *files, int
 
 			close(p[0]);
 			w = fdopen(p[1], "w");
-			_exit(w ? ck_run_job(w, kc->preset, backing, paths, files->n, 0) : 3);
+			_exit(w ? ck_run_job(w, kc->preset, backing, paths, files->n, 0, 0) : 3);
 		}
 		close(p[1]);
 		for (;;) {
@@ -426,7 +453,8 @@ static int ck_boot(struct cli_kernel *kc, const struct pl_kimage *img, const cha
 {
 	char **paths = calloc((size_t)files->n + 1, sizeof(*paths));
 	struct pl_vm_job job = { .img = img, .init = init, .preset = kc->preset,
-				 .backing = backing, .nr_files = files->n };
+				 .backing = backing, .nr_files = files->n,
+				 .speed_ref_us = pl_host_speed_us() };
 	char why[320];
 	int first = 0, ret = 0;
 

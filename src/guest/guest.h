@@ -104,6 +104,7 @@ struct pl_vm_job {
 	char *const *files;		/* scenario paths, in plan order */
 	int nr_files;
 	int first;			/* first plan index to run */
+	long speed_ref_us;		/* pl_host_speed_us() on the host; 0 = unknown */
 };
 
 enum pl_vm_end {

@@ -15,8 +15,10 @@
  * Time limits: the guest must reach its init within VM_BOOT_S, and after
  * that write something to the transcript or the console at least every
  * VM_IDLE_S; otherwise it is hung and qemu is killed.  The guest's own host
- * backend limits each run to 10 s of guest time, so a healthy guest never
- * stays silent that long.  $PINLAB_KERNEL_TIMEOUT (seconds) replaces both,
+ * backend limits each run to 10 s of guest time, scaled by how much slower
+ * than this machine the guest ran the speed test (pl_host_speed_us(), at
+ * most CK_RUN_MAX_S = 150 s), so a healthy guest never stays silent that
+ * long.  $PINLAB_KERNEL_TIMEOUT (seconds) replaces both,
  * for tests of the limit itself.
  */
 #include "guest/guest.h"
@@ -318,7 +320,8 @@ static int make_initramfs(const struct pl_vm_job *job, int fd, FILE *notes, char
 		fclose(out);
 		return -ENOMEM;
 	}
-	fprintf(jf, "preset %s\nbacking %d\nfirst %d\n", job->preset, job->backing, job->first);
+	fprintf(jf, "preset %s\nbacking %d\nfirst %d\nspeed_ref_us %ld\n", job->preset,
+		job->backing, job->first, job->speed_ref_us);
 	for (int i = 0; i < job->nr_files; i++) {
 		char name[64];
 		char *text = read_path(job->files[i], &len);

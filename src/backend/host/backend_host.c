@@ -71,7 +71,7 @@ enum host_skip {
 	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
-	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE,
+	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT,
 	SK_NR,
 };
 
@@ -106,6 +106,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
+	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -851,6 +852,10 @@ static long host_call(struct host *h, int pid, struct w_req *q, int fd, struct w
 	w = host_proc(h, pid);
 	if (!w)
 		return -ESRCH;
+	if (!host_ms_left(h)) {		/* the run's time is up */
+		host_die(h, -ETIMEDOUT);
+		return -ETIMEDOUT;
+	}
 	if (send_msg(w->sock, q, sizeof(*q), fd))
 		return -ECHILD;
 	pfd.fd = w->sock;
@@ -1882,7 +1887,7 @@ static long host_simple(struct host *h, int pid, struct w_req *q, struct pl_bres
 	return ret < 0 ? ret : 0;
 }
 
-static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
+static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	struct host *h = host_of(be);
 	uint64_t len = (uint64_t)s->nr * HOST_PAGE;
@@ -2086,6 +2091,44 @@ static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl
 /* ---------------------------------------------------------------------------
  * Runs.
  */
+/*
+ * A run that reached its time limit has no outcome to compare: its workers
+ * are dead, and a slower machine would have finished it.  The step that
+ * found the deadline gone says so as a skip, with its own reason, which
+ * diff counts apart ("timed out").
+ */
+static long host_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct host *h = host_of(be);
+	long ret = host_step_one(be, s, r);
+
+	if (ret == -ETIMEDOUT && h->dead && h->dead_err == -ETIMEDOUT)
+		return host_skip(r, SK_TIMEOUT);
+	return ret;
+}
+
+bool pl_host_skip_is_timeout(const char *reason)
+{
+	return reason && !strcmp(reason, host_skips[SK_TIMEOUT]);
+}
+
+/*
+ * $PINLAB_HOST_TIMEOUT_MS replaces every run's limit; 0 means the time is
+ * up at once, so every run times out at its first call (tests of the
+ * timeout path, tests/cli/timeout.sh).
+ */
+static int host_env_timeout(int timeout_ms)
+{
+	const char *e = getenv("PINLAB_HOST_TIMEOUT_MS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return timeout_ms > 0 ? timeout_ms : 10000;
+	v = strtol(e, &end, 10);
+	return *end || v < 0 || v > 3600000 ? (timeout_ms > 0 ? timeout_ms : 10000) : (int)v;
+}
+
 static void host_end(struct pl_backend *be)
 {
 	struct host *h = host_of(be);
@@ -2204,7 +2247,7 @@ struct pl_backend *pl_host_backend_new(int timeout_ms)
 
 	if (!h)
 		return NULL;
-	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	h->timeout_ms = host_env_timeout(timeout_ms);
 	h->scratch = -1;
 	h->journal = true;
 	h->lock_timeout_s = PL_HJ_LOCK_TIMEOUT_S;

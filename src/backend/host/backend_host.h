@@ -54,6 +54,14 @@ struct pl_host_profile;
 int pl_host_backend_profile(struct pl_backend *be, struct pl_host_profile *p, char *why,
 			    size_t whylen);
 
+/*
+ * A run that reaches its time limit (pl_host_backend_new(); the guest of
+ * --kernel scales it with its measured speed; $PINLAB_HOST_TIMEOUT_MS
+ * replaces it) ends as a skip whose reason this recognises: not an outcome,
+ * not a disagreement.
+ */
+bool pl_host_skip_is_timeout(const char *reason);
+
 /* The distinct skip reasons, for `pinlab probe --explain-skips`. */
 const char *const *pl_host_skip_reasons(int *nr);
 

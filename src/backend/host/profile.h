@@ -64,4 +64,11 @@ void pl_host_profile_line(const struct pl_host_profile *p, char *buf, size_t len
 void pl_host_profile_format(const struct pl_host_profile *p, char *buf, size_t len);
 int pl_host_profile_parse(struct pl_host_profile *p, const char *text);
 
+/*
+ * Microseconds this machine takes for a fixed mix of fork, mmap, page
+ * faults and munmap (best of three): the guest of `--kernel K` compares its
+ * own figure with the host's and scales its per-run time limit by the ratio.
+ */
+long pl_host_speed_us(void);
+
 #endif /* PINLAB_HOST_PROFILE_H */
