@@ -229,19 +229,22 @@ unit-tests: $(call unit-progs,$(B))
 # ---------------------------------------------------------------------------
 # Tests.  tests/run.sh prints a line per test and leaves BUILD/test-counts
 # ("passed failed skipped"); `tests/run.sh --total DIR...` sums them into the
-# last line of the output.
+# last line of the output (and fails if either run failed or did not finish).
+# The plain and the ASan suites run at the same time, each running
+# PINLAB_TEST_JOBS (default: the CPUs) tests at once: every test looks only
+# at what it started, and host runs serialise on the host lock.
 test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
 		$(call variant-targets,$(A)) $(call unit-progs,$(A)) \
 		$(call replay-progs,$(B)) $(call replay-progs,$(A))
 	@rm -f $(B)/test-counts $(A)/test-counts
-	@st=0; \
-	./tests/run.sh $(B) || st=1; \
+	@./tests/run.sh $(A) >$(A)/test-output 2>&1 & asan=$$!; \
+	./tests/run.sh $(B); \
+	wait $$asan; \
 	echo; \
-	./tests/run.sh $(A) || st=1; \
+	cat $(A)/test-output; \
 	echo; \
 	echo "# total over $(B) and $(A):"; \
-	./tests/run.sh --total $(B) $(A) || st=1; \
-	exit $$st
+	./tests/run.sh --total $(B) $(A)
 
 test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
 		$(call replay-progs,$(B))

@@ -5,11 +5,14 @@
 #   - a unit test program: BUILD_DIR/tests/unit/NAME, built from tests/unit/NAME.c
 #   - a CLI test script:   tests/cli/NAME.sh, run as `bash tests/cli/NAME.sh BUILD_DIR`
 # Exit status 0 = pass, 77 = skip, anything else (1, a signal, a timeout) = fail.
-# Tests run from the repository root, in sorted order, one at a time, each
-# under `timeout ${PINLAB_TEST_TIMEOUT:-300}`.  Output goes to
+# Tests run from the repository root, ${PINLAB_TEST_JOBS:-number of CPUs} at
+# a time (every test looks only at what it started, so they can), the
+# longest first by the times of the previous run (BUILD_DIR/test-times),
+# each under `timeout ${PINLAB_TEST_TIMEOUT:-900}`.  Output goes to
 # BUILD_DIR/test-logs/KIND-NAME.log and is echoed (as "# " lines) on failure.
 #
-# Prints one line per test (ok - / not ok - / skip -), then
+# Prints one line per test (ok - / not ok - / skip -) in sorted order once
+# all have ended, then "# N tests, J at a time: S s wall, S s summed", then
 # "N passed, N failed[, N skipped]", and writes "PASSED FAILED SKIPPED" to
 # BUILD_DIR/test-counts for `make test` to sum.  Exits 1 if anything failed.
 #
@@ -52,7 +55,9 @@ build=${1%/}
 cd "$(dirname "$0")/.." || exit 2
 export LC_ALL=C		# sorted means byte order, on every machine
 
-timeout_s=${PINLAB_TEST_TIMEOUT:-300}
+timeout_s=${PINLAB_TEST_TIMEOUT:-900}
+jobs=${PINLAB_TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
 logs=$build/test-logs
 mkdir -p "$logs" || exit 2
 rm -f "$build/test-counts"
@@ -89,26 +94,73 @@ shopt -s nullglob
 
 echo "# tests/run.sh $build"
 
+# The tests, in report order: "KIND NAME" (unit programs, then CLI scripts).
+tests=()
 for src in tests/unit/*.c; do
-	name=$(basename "$src" .c)
-	prog=$build/tests/unit/$name
-	log=$logs/unit-$name.log
-	if [ ! -x "$prog" ]; then
-		echo "not built: $prog (from $src)" >"$log"
-		result "unit/$name" "$log" 127
-		continue
-	fi
-	timeout "$timeout_s" "$prog" >"$log" 2>&1 </dev/null
-	result "unit/$name" "$log" $?
+	tests+=("unit $(basename "$src" .c)")
 done
-
 for script in tests/cli/*.sh; do
-	name=$(basename "$script" .sh)
-	log=$logs/cli-$name.log
-	timeout "$timeout_s" bash "$script" "$build" >"$log" 2>&1 </dev/null
-	result "cli/$name" "$log" $?
+	tests+=("cli $(basename "$script" .sh)")
 done
 
+# Start order: longest first by the last run's times (unknown ones first:
+# new tests are not known to be short), then report order.
+order=$(for i in "${!tests[@]}"; do
+	key=${tests[$i]/ /-}
+	sec=$(awk -v k="$key" '$1 == k { print $2 }' "$build/test-times" 2>/dev/null)
+	echo "${sec:-999999} $i"
+done | sort -k1,1nr -k2,2n | awk '{ print $2 }')
+
+# run_one KIND NAME: the test, its status into LOG.rc and its seconds into LOG.sec
+run_one() {
+	local kind=$1 name=$2 log=$logs/$1-$2.log t0 st
+	rm -f "$log.rc" "$log.sec"
+	t0=$(date +%s)
+	if [ "$kind" = unit ]; then
+		local prog=$build/tests/unit/$name
+		if [ ! -x "$prog" ]; then
+			echo "not built: $prog (from tests/unit/$name.c)" >"$log"
+			st=127
+		else
+			timeout "$timeout_s" "$prog" >"$log" 2>&1 </dev/null
+			st=$?
+		fi
+	else
+		timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" >"$log" 2>&1 </dev/null
+		st=$?
+	fi
+	echo $(($(date +%s) - t0)) >"$log.sec"
+	echo "$st" >"$log.rc"
+}
+
+wall0=$(date +%s)
+running=0
+for i in $order; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	run_one ${tests[$i]} &
+	running=$((running + 1))
+done
+wait
+wall=$(($(date +%s) - wall0))
+
+sum=0
+: >"$build/test-times.new"
+for entry in "${tests[@]}"; do
+	kind=${entry%% *} name=${entry#* }
+	log=$logs/$kind-$name.log
+	st=$(cat "$log.rc" 2>/dev/null || echo 125)
+	sec=$(cat "$log.sec" 2>/dev/null || echo 0)
+	sum=$((sum + sec))
+	echo "$kind-$name $sec" >>"$build/test-times.new"
+	result "$kind/$name" "$log" "$st"
+	rm -f "$log.rc" "$log.sec"
+done
+mv "$build/test-times.new" "$build/test-times"
+
+echo "# ${#tests[@]} tests, $jobs at a time: ${wall} s wall, ${sum} s summed"
 echo "$passed $failed $skipped" >"$build/test-counts"
 summary "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]
