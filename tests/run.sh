@@ -133,15 +133,22 @@ run_one() {
 	echo "$st" >"$log.rc"
 }
 
+# A free slot: fewer than $jobs of the tests started are still alive.
+# (Counted with kill -0 each time: `wait -n` alone may return for a job
+# that ended before it was called, or not at all for one already reaped.)
 wall0=$(date +%s)
-running=0
+pids=()
 for i in $order; do
-	if [ "$running" -ge "$jobs" ]; then
-		wait -n
-		running=$((running - 1))
-	fi
+	while :; do
+		alive=0
+		for p in "${pids[@]}"; do
+			kill -0 "$p" 2>/dev/null && alive=$((alive + 1))
+		done
+		[ "$alive" -lt "$jobs" ] && break
+		wait -n 2>/dev/null || sleep 1
+	done
 	run_one ${tests[$i]} &
-	running=$((running + 1))
+	pids+=($!)
 done
 wait
 wall=$(($(date +%s) - wall0))
