@@ -8,7 +8,12 @@
 # Tests run from the repository root, ${PINLAB_TEST_JOBS:-number of CPUs} at
 # a time (every test looks only at what it started, so they can), the
 # longest first by the times of the previous run (BUILD_DIR/test-times),
-# each under `timeout ${PINLAB_TEST_TIMEOUT:-900}`.  Output goes to
+# each under `timeout ${PINLAB_TEST_TIMEOUT:-1800}`.  A script with a line
+# "# Lane: host ..." (it runs scenarios on this kernel, which serialise on the
+# host lock anyway) first waits for an flock on $PINLAB_TEST_LANE
+# (default /tmp/pinlab-tests-host.lock), shared by every suite on the
+# machine, so that waiting for another one's host runs is not counted in
+# its timeout.  Output goes to
 # BUILD_DIR/test-logs/KIND-NAME.log and is echoed (as "# " lines) on failure.
 #
 # Prints one line per test (ok - / not ok - / skip -) in sorted order once
@@ -55,7 +60,8 @@ build=${1%/}
 cd "$(dirname "$0")/.." || exit 2
 export LC_ALL=C		# sorted means byte order, on every machine
 
-timeout_s=${PINLAB_TEST_TIMEOUT:-900}
+timeout_s=${PINLAB_TEST_TIMEOUT:-1800}
+lane=${PINLAB_TEST_LANE:-/tmp/pinlab-tests-host.lock}
 jobs=${PINLAB_TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
 logs=$build/test-logs
@@ -126,7 +132,13 @@ run_one() {
 			st=$?
 		fi
 	else
-		timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" >"$log" 2>&1 </dev/null
+		if grep -q '^# Lane: host' "tests/cli/$name.sh" && command -v flock >/dev/null; then
+			# the wait for the lane is not part of the test's time
+			flock "$lane" timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" \
+				>"$log" 2>&1 </dev/null
+		else
+			timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" >"$log" 2>&1 </dev/null
+		fi
 		st=$?
 	fi
 	echo $(($(date +%s) - t0)) >"$log.sec"

@@ -8,6 +8,7 @@
 # random scenarios show no disagreement between the model (preset of this
 # kernel) and this kernel.  Exit 77 if the host backend cannot run here.
 # Usage: tests/cli/fuzzdiff.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"

@@ -8,6 +8,7 @@
 # Scenario sets are chosen so that a swapfile another process turns on or
 # off between the two runs cannot change their results (no swapped rows).
 # Usage: tests/cli/guest-replay.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"

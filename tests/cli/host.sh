@@ -11,6 +11,7 @@
 # second `make test`, the ASan build's run beside this one) is not counted.
 # Exit 77 if nothing could run.
 # Usage: tests/cli/host.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"

@@ -5,6 +5,7 @@
 # the lock makes probe wait --lock-timeout seconds, then exit 3 naming the
 # holder's PID.  As root, with setpriv and python3; exit 77 otherwise.
 # Usage: tests/cli/hostlock.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"

@@ -8,6 +8,7 @@
 # A process holding a memfd of a dead pinlab is killed by the replay.
 # As root with sysfs; exit 77 otherwise.
 # Usage: tests/cli/journal.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"

@@ -10,6 +10,7 @@
 # $PINLAB_HOST_PROFILE is a usage error; probe prints the profile on stderr
 # and fuzz-diff names the facts it applied.
 # Usage: tests/cli/profile.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"

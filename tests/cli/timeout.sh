@@ -7,6 +7,7 @@
 # run times out at its first call, whatever the machine's speed.  Workers
 # are reaped and temp files removed (only ours are looked at).
 # Usage: tests/cli/timeout.sh BUILD_DIR
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"
