@@ -66,7 +66,7 @@ jobs=${PINLAB_TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
 logs=$build/test-logs
 mkdir -p "$logs" || exit 2
-rm -f "$build/test-counts"
+rm -f "$build/test-counts" "$logs"/*.waiting
 
 # Sanitizer builds: stop at the first error, with a stack, and say so in the log.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=1}
@@ -133,9 +133,13 @@ run_one() {
 		fi
 	else
 		if grep -q '^# Lane: host' "tests/cli/$name.sh" && command -v flock >/dev/null; then
-			# the wait for the lane is not part of the test's time
-			flock "$lane" timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" \
+			# the wait for the lane is not part of the test's time, and
+			# takes no slot ($log.waiting exists while it waits)
+			: >"$log.waiting"
+			flock "$lane" sh -c 'rm -f "$1"; shift; exec "$@"' sh "$log.waiting" \
+				timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" \
 				>"$log" 2>&1 </dev/null
+			rm -f "$log.waiting"
 		else
 			timeout "$timeout_s" bash "tests/cli/$name.sh" "$build" >"$log" 2>&1 </dev/null
 		fi
@@ -145,9 +149,9 @@ run_one() {
 	echo "$st" >"$log.rc"
 }
 
-# A free slot: fewer than $jobs of the tests started are still alive.
-# (Counted with kill -0 each time: `wait -n` alone may return for a job
-# that ended before it was called, or not at all for one already reaped.)
+# A free slot: fewer than $jobs of the tests started are still alive and
+# not waiting for the host lane (counted each second with kill -0: `wait -n`
+# alone may return for a job that ended before it was called).
 wall0=$(date +%s)
 pids=()
 for i in $order; do
@@ -156,8 +160,9 @@ for i in $order; do
 		for p in "${pids[@]}"; do
 			kill -0 "$p" 2>/dev/null && alive=$((alive + 1))
 		done
-		[ "$alive" -lt "$jobs" ] && break
-		wait -n 2>/dev/null || sleep 1
+		waiting=$(find "$logs" -maxdepth 1 -name '*.waiting' | wc -l)
+		[ $((alive - waiting)) -lt "$jobs" ] && break
+		sleep 1
 	done
 	run_one ${tests[$i]} &
 	pids+=($!)
