@@ -4,6 +4,7 @@
 # than --host-max-memory (default: half of MemAvailable) is refused before
 # anything runs, with FILE:LINE:COL of the step that crosses it (exit 2), by
 # probe and diff alike, and a --kernel guest may not get more than the limit.
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 # Usage: tests/cli/hostmem.sh BUILD_DIR
 set -u
 B=${1:?build dir}

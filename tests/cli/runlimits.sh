@@ -4,6 +4,7 @@
 # with "more than N processes", a run past --max-time stops with "more than
 # N ms", both exit 3 and name the step and line, at once, in run, show and
 # probe alike; bad values are usage errors.
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 # Usage: tests/cli/runlimits.sh BUILD_DIR
 set -u
 B=${1:?build dir}

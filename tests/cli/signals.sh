@@ -5,6 +5,7 @@
 # KTAP ending in "Bail out!"), the exit status is 128 + the signal (130,
 # 143), and after a host command every sysfs value is as before.  The
 # signal is sent once the first result is out, to a run far from done.
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 # Usage: tests/cli/signals.sh BUILD_DIR
 set -u
 B=${1:?build dir}
