@@ -240,6 +240,7 @@ enum {
 	VM_MERGEABLE	= 1u << 16,
 	VM_SOFTDIRTY	= 1u << 17,
 	VM_UFFD_WP	= 1u << 18,
+	VM_SECRETMEM	= 1u << 19,	/* model: vma_is_secretmem(), a memfd_secret mapping */
 };
 
 struct vm_area_struct {
@@ -289,6 +290,7 @@ enum pl_fs {
 	PL_FS_EXT4,		/* block filesystem: needs dirty tracking, page_mkwrite */
 	PL_FS_TMPFS,		/* shmem: memfd, /dev/shm, tmpfs tmpfile */
 	PL_FS_HUGETLBFS,	/* memfd MFD_HUGETLB, hugetlbfs files */
+	PL_FS_EXT4_DAX,		/* pl_file_create() only: ext4 mounted -o dax on pmem (fs EXT4, dax) */
 };
 
 struct pl_file {
@@ -301,6 +303,8 @@ struct pl_file {
 	/* every slot ever filled lies in [cache_lo, cache_hi) (for the checker) */
 	uint32_t cache_lo, cache_hi;
 	bool unlinked;
+	bool secret;		/* a memfd_secret() inode: no GUP at all */
+	bool dax;		/* fsdax (vma_is_fsdax()): no FOLL_LONGTERM */
 	uint8_t huge_order;	/* hugetlbfs: page order of its folios, 9 or 18; else 0 */
 };
 
@@ -413,6 +417,7 @@ struct pl_policy {
 	bool madv_collapse;		/* 7d8faaf15545 (6.1): MADV_COLLAPSE */
 	bool thp_split_zero_remap;	/* b1f202060afe (6.12): zero subpages -> zero page at split */
 	bool hugetlb_force_write_refused; /* 1d8d14641fd9/f347454d0341 (6.0 - 6.13) */
+	bool memfd_secret;		/* 1507f51255c9 (v5.14): memfd_secret() exists */
 };
 
 struct pl_preset {
@@ -755,6 +760,7 @@ enum {
 	PL_MAP_HUGE_1GB = 1u << 8,	/* MAP_HUGETLB | MAP_HUGE_1GB: anon 1 GiB hugetlb */
 	PL_MAP_MOVABLE	= 1u << 9,	/* model only: faults allocate from ZONE_MOVABLE */
 	PL_MAP_CMA	= 1u << 10,	/* model only: faults allocate from a CMA area */
+	PL_MAP_SECRET	= 1u << 11,	/* MAP_SHARED of a memfd_secret() fd of the length */
 };
 
 /* A folio's placement: the zone (or CMA pageblock) its pages come from. */

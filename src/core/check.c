@@ -659,6 +659,13 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 				   "swp_exclusive set on slot %u in an era without it", slot);
 		return;
 	}
+	/*
+	 * A migration entry (migrate.c) exists only while its folio is locked
+	 * and isolated by a migration in progress: it holds no mapcount and no
+	 * reference, like the kernel's.
+	 */
+	if (is_migration_entry(pte))
+		return;
 	/* pgtable-well-formed (stated in chk_mm()) */
 	if (!pte_present(pte)) {
 		chk_report(c, "pgtable-well-formed", c->pid, addr, 0,
@@ -667,7 +674,7 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 		return;
 	}
 	pfn = pte_pfn(pte);
-	if (vma_is_rawpfn(vma))
+	if (vma_is_rawpfn(vma) && (pte_special(pte) || pfn >= w->next_pfn))
 		return;		/* remap_pfn_range(): no struct page rules */
 	if (chk_is_zero(w, pfn)) {
 		chk_zero_mapping(c, addr, pte, pfn);

@@ -102,8 +102,11 @@ static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
  */
 int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token initial)
 {
+	bool dax = fs == PL_FS_EXT4_DAX;
 	struct pl_file *f;
 
+	if (dax)
+		fs = PL_FS_EXT4;
 	if (fs != PL_FS_EXT4 && fs != PL_FS_TMPFS && fs != PL_FS_HUGETLBFS)
 		return -EINVAL;
 	if (nr_pages > PL_FILE_MAX_PAGES)
@@ -115,6 +118,7 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 	f = pl_zalloc(w, sizeof(*f));
 	f->id = w->nr_files + 1;
 	f->fs = fs;
+	f->dax = dax;
 	if (file_is_huge(f))
 		f->huge_order = HPAGE_PMD_ORDER;	/* the default hstate: 2 MiB */
 	f->nr_pages = file_round_size(f, nr_pages);

@@ -136,6 +136,19 @@ static int check_vma_flags(struct world *w, struct vm_area_struct *vma, unsigned
 
 	if (vm & (VM_IO | VM_PFNMAP))
 		return -EFAULT;
+	if ((flags & FOLL_LONGTERM) && vma->file >= 0 && pl_file_get(w, vma->file) &&
+	    pl_file_get(w, vma->file)->dax) {
+		/* vma_is_fsdax(): the filesystem owns these pages (2bb6d2837083) */
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "check_vma_flags", "FOLL_LONGTERM on fsdax",
+			      vma->vm_start, 0, 0, "long-term pin of a DAX file: -EOPNOTSUPP");
+		return -EOPNOTSUPP;
+	}
+	if (vm & VM_SECRETMEM) {
+		/* vma_is_secretmem(): no GUP of any kind (1507f51255c9) */
+		pl_event_emit(w, PL_EV_GUP_REFUSE, "check_vma_flags", "secretmem (1507f51255c9)",
+			      vma->vm_start, 0, 0, "memfd_secret memory: -EFAULT");
+		return -EFAULT;
+	}
 	if (!writable_file_mapping_allowed(w, vma, flags)) {
 		pl_event_emit(w, PL_EV_GUP_REFUSE, "check_vma_flags",
 			      "longterm_file_write_refused (8ac268436e6d)", vma->vm_start, 0, 0,
@@ -575,6 +588,15 @@ static bool gup_fast_folio_allowed(struct world *w, struct folio *f, unsigned fl
 {
 	struct pl_file *file;
 
+	/* secretmem folios are refused whatever the flags (they are never large) */
+	if (!folio_test_anon(f) && !folio_test_large(f)) {
+		file = f->page.mapping ? pl_file_get(w, (int)f->page.mapping - 1) : NULL;
+		if (file && file->secret)
+			return false;
+		/* fsdax pages: pte_devmap(), no FOLL_LONGTERM on the fast path */
+		if (file && file->dax && (flags & FOLL_LONGTERM))
+			return false;
+	}
 	if (!w->policy.longterm_file_write_refused)
 		return true;
 	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=

@@ -348,6 +348,16 @@ static void map_file_pte(struct world *w, struct vm_area_struct *vma, pte_t *pte
 
 	if (write)
 		entry = pte_mkdirty(entry);
+	if (vma->vm_flags & VM_PFNMAP) {
+		/*
+		 * remap_pfn_range(): a special PTE with no reference and no rmap
+		 * (the model's "device" memory is the unlinked file's page, which
+		 * the file keeps).  vm_normal_page() sees no page behind it, so GUP
+		 * (fast or slow), zap and fork leave the page alone.
+		 */
+		pl_set_pte(w, ptep, entry | _PAGE_SPECIAL);
+		return;
+	}
 	folio_get(w, f);
 	folio_add_file_rmap_pte(w, f, p, vma);
 	pl_set_pte(w, ptep, entry);

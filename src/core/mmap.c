@@ -227,6 +227,25 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	    ((flags & PL_MAP_PRIVATE) && (flags & PL_MAP_SHARED)))
 		return (pl_addr)-EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	if (flags & PL_MAP_SECRET) {
+		/*
+		 * memfd_secret() + ftruncate() + mmap(): pages of a secretmem inode,
+		 * removed from the kernel's direct map, so nothing may GUP them
+		 * (1507f51255c9, v5.14).  secretmem_mmap() wants MAP_SHARED and
+		 * sets VM_LOCKED; vma_is_secretmem() is VM_SECRETMEM here.
+		 */
+		if (!w->policy.memfd_secret)
+			return (pl_addr)-ENOSYS;
+		if (!(flags & PL_MAP_SHARED) || (flags & (PL_MAP_HUGETLB | PL_MAP_HUGE_1GB)))
+			return (pl_addr)-EINVAL;
+		file = pl_file_create(w, PL_FS_TMPFS, (uint32_t)(len >> PAGE_SHIFT), PL_TOKEN_ZERO);
+		if (file < 0)
+			return (pl_addr)(int64_t)file;
+		pl_file_get(w, file)->unlinked = true;
+		pl_file_get(w, file)->secret = true;
+		flags = (flags & ~(unsigned)PL_MAP_ANONYMOUS) | PL_MAP_LOCKED;
+		pgoff = 0;
+	}
 	if ((flags & PL_MAP_ANONYMOUS) && (flags & PL_MAP_SHARED)) {
 		/*
 		 * MAP_SHARED|MAP_ANONYMOUS is not anonymous memory to the kernel:
@@ -302,6 +321,8 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		v.vm_flags |= VM_SHARED | VM_MAYSHARE;
 	if (flags & PL_MAP_LOCKED)
 		v.vm_flags |= VM_LOCKED;
+	if (flags & PL_MAP_SECRET)
+		v.vm_flags |= VM_SECRETMEM;
 	/* where this mapping's faults allocate (the scenario's placement option) */
 	v.vm_placement = (flags & PL_MAP_CMA) ? PL_ZONE_CMA
 			 : (flags & PL_MAP_MOVABLE) ? PL_ZONE_MOVABLE : PL_ZONE_NORMAL;

@@ -320,8 +320,9 @@ static bool iouring_buffer_in_file(struct world *w, int pid, pl_addr addr, unsig
 		struct vm_area_struct *vma = vma_lookup(mm, addr + i * PAGE_SIZE);
 		struct pl_file *f = vma && vma->file >= 0 ? pl_file_get(w, vma->file) : NULL;
 
-		if (!vma)
-			return false;	/* GUP fails first */
+		/* GUP fails first: no vma, a raw PFN map, secretmem (check_vma_flags()) */
+		if (!vma || (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_SECRETMEM)))
+			return false;
 		/* shmem/memfd only since 40dad765c045 (5.14) */
 		if (f && f->fs != PL_FS_HUGETLBFS &&
 		    (f->fs != PL_FS_TMPFS || !w->policy.iouring_shmem_buffers))

@@ -205,6 +205,12 @@ static const struct pl_knob knobs[] = {
 	     "and 6.12 have that check; \"mm/hugetlb: support FOLL_FORCE|FOLL_WRITE\" "
 	     "(Guillaume Morin, Dec 2024) lifts it in 6.14, queued beside 6.14's mseal and "
 	     "memfd-seal cleanups in linux-next"),
+	KNOB(memfd_secret, false, "1507f51255c9",
+	     "memfd_secret() exists (before: ENOSYS), and no GUP may reach its memory "
+	     "(check_vma_flags() -> vma_is_secretmem(): EFAULT)", "5.14", NULL, NULL,
+	     "\"mm: introduce memfd_secret system call to create secret memory areas\" in "
+	     "the 5.14 mm pull; Debian 6.1 and 6.12 have vma_is_secretmem() in "
+	     "check_vma_flags(); the 5.14 tag itself was not read"),
 };
 
 #undef KNOB
@@ -400,7 +406,8 @@ static const struct {
 	{ "5.14",
 	  "40dad765c045: io_uring takes fixed buffers in shmem and memfd mappings (before: "
 	  "EOPNOTSUPP), and MADV_POPULATE_READ/WRITE (4ca9b3859dac) prefault a range "
-	  "through GUP." },
+	  "through GUP.  1507f51255c9: memfd_secret() maps memory removed from the "
+	  "kernel's direct map; check_vma_flags() refuses every GUP of it (EFAULT)." },
 	{ "5.16",
 	  "550a7d60bd5e: mremap() moves and resizes hugetlb mappings (EINVAL before)." },
 	{ "5.18",

@@ -357,6 +357,7 @@ const struct pl_word pl_fs_words[] = {
 	{ "ext4", PL_FS_EXT4, "block filesystem with dirty tracking (or xfs, btrfs)" },
 	{ "tmpfs", PL_FS_TMPFS, "shmem: memfd, /dev/shm, tmpfs" },
 	{ "hugetlbfs", PL_FS_HUGETLBFS, "hugetlbfs, memfd MFD_HUGETLB" },
+	{ "ext4-dax", PL_FS_EXT4_DAX, "ext4 on pmem mounted -o dax (fsdax): no long-term pins" },
 	{ NULL, 0, NULL },
 };
 
@@ -565,6 +566,10 @@ static void ast_print_mmap(FILE *out, const struct pl_step *s)
 		fputs(" movable", out);
 	if (s->mflags & PL_MAP_CMA)
 		fputs(" cma", out);
+	if (s->mflags & PL_MAP_SECRET)
+		fputs(" secret", out);
+	if (s->mflags & PL_MAP_PFNMAP)
+		fputs(" pfnmap", out);
 }
 
 static void ast_print_gup_flags(FILE *out, unsigned int flags)

@@ -428,11 +428,16 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 			s->mflags &= ~(unsigned int)(PL_MAP_PRIVATE | PL_MAP_SHARED);
 			s->mflags |= pz_is_word(t, "shared") ? PL_MAP_SHARED : PL_MAP_PRIVATE;
 		} else if (pz_is_word(t, "populate") || pz_is_word(t, "locked") ||
-			   pz_is_word(t, "movable") || pz_is_word(t, "cma")) {
+			   pz_is_word(t, "movable") || pz_is_word(t, "cma") ||
+			   pz_is_word(t, "secret") || pz_is_word(t, "pfnmap")) {
 			unsigned int f = PL_MAP_LOCKED;
 
 			if (pz_is_word(t, "populate"))
 				f = PL_MAP_POPULATE;
+			else if (pz_is_word(t, "secret"))
+				f = PL_MAP_SECRET;
+			else if (pz_is_word(t, "pfnmap"))
+				f = PL_MAP_PFNMAP;
 			else if (pz_is_word(t, "movable"))
 				f = PL_MAP_MOVABLE;
 			else if (pz_is_word(t, "cma"))

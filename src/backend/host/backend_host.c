@@ -71,7 +71,7 @@ enum host_skip {
 	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
-	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT,
+	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
 	SK_NR,
 };
 
@@ -107,6 +107,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
+	[SK_SECRETMEM]	= "memfd_secret() unavailable (no CONFIG_SECRETMEM, or disabled: secretmem.enable=0)",
+	[SK_DAX]	= "no DAX filesystem here (ext4 on pmem mounted -o dax)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -1005,6 +1007,8 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 		return host_skip(r, SK_LIMIT);
 	if (s->text && s->n > 4096)
 		return host_skip(r, SK_BIG_FILE);
+	if (s->arg == PL_FS_EXT4_DAX)
+		return host_skip(r, SK_DAX);
 	if (s->arg == PL_FS_EXT4) {
 		if (statfs(host_tmpdir(), &st) || st.f_type != EXT4_MAGIC)
 			return host_skip(r, SK_NO_EXT4);
@@ -1124,6 +1128,13 @@ static long host_file_rw(struct host *h, const struct pl_bstep *s, bool write)
 	}
 	return 0;
 }
+
+/* memfd_secret(2): 447 on x86-64 and arm64 (the libc may not wrap it) */
+#ifdef __NR_memfd_secret
+#define HOST_NR_MEMFD_SECRET __NR_memfd_secret
+#else
+#define HOST_NR_MEMFD_SECRET 447
+#endif
 
 static int host_mmap_flags(unsigned int m)
 {
@@ -1954,8 +1965,24 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		q.arg = host_mmap_flags(s->mflags);
 		{
 			struct w_rep p;
-			long ret = host_call(h, s->pid, &q, f ? f->fd : -1, &p);
+			int sfd = -1;
+			long ret;
 
+			if (s->mflags & PL_MAP_SECRET) {
+				/* memfd_secret(2), sized, mapped MAP_SHARED by the worker */
+				sfd = (int)syscall(HOST_NR_MEMFD_SECRET, 0);
+				if (sfd < 0)
+					return errno == ENOSYS ? host_skip(r, SK_SECRETMEM) : -errno;
+				if (ftruncate(sfd, (off_t)s->n) < 0) {
+					ret = -errno;
+					close(sfd);
+					return ret;
+				}
+				q.arg &= ~MAP_ANONYMOUS;
+			}
+			ret = host_call(h, s->pid, &q, sfd >= 0 ? sfd : f ? f->fd : -1, &p);
+			if (sfd >= 0)
+				close(sfd);
 			if (ret < 0)
 				return ret;
 			r->addr = p.addr;
