@@ -1,7 +1,11 @@
 /*
  * backend.h - what the executor drives: one resolved step at a time.
  *
- * The executor (exec.c) owns everything a scenario means: symbols and their
+ * This is the interface between the language (src/lang/) and the
+ * backends (src/backend/): a backend includes this header and core.h,
+ * never the language's AST; the language produces these calls.
+ *
+ * The executor (src/lang/exec.c) owns everything a scenario means: symbols and their
  * runtime values, the backing matrix and its set-up, expectations, outcome
  * classification and results.  A backend only *does* things, one call per
  * operation, in the vocabulary of system calls:
@@ -20,8 +24,11 @@
  * addresses, files and handles are the ids the backend returned when it
  * created them.  Two implementations:
  *
- *	model	backend_model.c: the core (src/core), in checked mode, with events
- *	host	src/host/backend_host.c: real processes and system calls (docs/host.md)
+ *	model	src/backend/model/: the core (src/core), in checked mode, with events
+ *	host	src/backend/host/: real processes and system calls (docs/host.md)
+ *
+ * and two that wrap another backend (src/backend/record/): the recorder
+ * writes each call to a transcript, the replayer answers from one.
  *
  * Every member but step() may be NULL when a backend cannot provide it
  * (the host has no invariant checker, no folio table and no events).
@@ -30,15 +37,123 @@
  * the language uses; the same fields, resolved, are used here), or one of
  * the executor-only ops below that set the matrix up.
  */
-#ifndef PINLAB_LANG_BACKEND_H
-#define PINLAB_LANG_BACKEND_H
+#ifndef PINLAB_BACKEND_H
+#define PINLAB_BACKEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lang/ast.h"
+#include "pinlab/result.h"	/* struct pl_folio_state */
 #include "pinlab/core.h"	/* pl_addr, PL_MAP_*, FOLL_*, enum pl_madv, struct pl_event */
+
+/*
+ * The operations, one per statement keyword of the scenario language (the
+ * table of operands in src/lang/ast.h says which struct pl_bstep fields
+ * each uses).  SHOW and CHECK_INVARIANTS never reach a backend: the
+ * executor does them.  The numbers are in transcripts (record/transcript.c):
+ * append, never reorder.  grep "ORDER OP" when changing this enum (ast.c
+ * names, parse.c syntax).
+ */
+enum pl_op {
+	PL_OP_PROCESS,
+	PL_OP_FILE,
+	PL_OP_SWAPON,
+	PL_OP_HUGETLB_POOL,
+	PL_OP_THP,
+	PL_OP_MMAP,
+	PL_OP_MUNMAP,
+	PL_OP_MREMAP,
+	PL_OP_MPROTECT,
+	PL_OP_MADVISE,
+	PL_OP_FORK,
+	PL_OP_EXIT,
+	PL_OP_CLEAR_REFS,
+	PL_OP_WRITE,
+	PL_OP_READ,
+	PL_OP_TRUNCATE,
+	PL_OP_VMSPLICE,
+	PL_OP_CLOSE,
+	PL_OP_IOURING_REGISTER,
+	PL_OP_IOURING_UNREGISTER,
+	PL_OP_IOURING_WRITE_FIXED,
+	PL_OP_IOURING_READ_FIXED,
+	PL_OP_DIO_READ,
+	PL_OP_DIO_WRITE,
+	PL_OP_COMPLETE,
+	PL_OP_RDMA_REG,
+	PL_OP_RDMA_DEREG,
+	PL_OP_DMA_WRITE,
+	PL_OP_PIN,
+	PL_OP_UNPIN,
+	PL_OP_GUP,
+	PL_OP_PUT,
+	PL_OP_PROC_MEM_WRITE,
+	PL_OP_PROCESS_VM_WRITEV,
+	PL_OP_UPROBE_REGISTER,
+	PL_OP_UPROBE_UNREGISTER,
+	PL_OP_RECLAIM,
+	PL_OP_WRITEBACK,
+	PL_OP_EVICT,
+	PL_OP_KSM_MERGE,
+	PL_OP_COLLAPSE,
+	PL_OP_SPLIT,
+	PL_OP_UFFD_CONTINUE,
+	PL_OP_CHECK_VALUE,
+	PL_OP_CHECK_PROP,
+	PL_OP_CHECK_COUNT,
+	PL_OP_CHECK_INVARIANTS,
+	PL_OP_SHOW,
+	PL_OP_NR,
+};
+
+/* Where a `check ... == VALUE` reads from; the checker resolves PL_SRC_AUTO,
+ * a backend never sees it. */
+enum pl_src {
+	PL_SRC_AUTO,		/* `[read] NAME`: decided by what NAME is */
+	PL_SRC_USER,		/* a load by the actor from a mapping (pl_user_read) */
+	PL_SRC_PIPE,		/* read(2) of the next pipe buffer (pl_pipe_read) */
+	PL_SRC_PIN,		/* gup_test PIN_LONGTERM_TEST_READ of a pin */
+	PL_SRC_GUP,		/* the page a GUP reference holds */
+	PL_SRC_RING,		/* an io_uring fixed buffer page */
+	PL_SRC_DMA,		/* `dma-read MR[i]`: the device reads memory */
+	PL_SRC_FILE,		/* read(2) of a file page (page cache) */
+	PL_SRC_DISK,		/* `disk F[i]`: what is on the disk */
+	PL_SRC_PROC_MEM,	/* `proc-mem-read C buf[i]`: /proc/C/mem, FOLL_FORCE */
+	PL_SRC_VM_READV,	/* `process-vm-readv C buf[i]` */
+	PL_SRC_NR,
+};
+
+/* `check M[i] is [not] PROP`.  grep "ORDER PROP". */
+enum pl_prop {
+	PL_PROP_PRESENT,	/* a present PTE maps the page */
+	PL_PROP_SWAPPED,	/* a swap entry */
+	PL_PROP_WRITABLE,	/* the PTE is writable */
+	PL_PROP_DIRTY,		/* the folio is dirty */
+	PL_PROP_SOFT_DIRTY,	/* the PTE is soft-dirty */
+	PL_PROP_EXCLUSIVE,	/* PG_anon_exclusive */
+	PL_PROP_PINNED,		/* folio_maybe_dma_pinned() */
+	PL_PROP_SHARED,		/* mapped by more than one PTE (folio mapcount > 1) */
+	PL_PROP_ZERO,		/* the shared zero page or the huge zero page */
+	PL_PROP_HUGE,		/* part of a large folio */
+	PL_PROP_KSM,		/* a KSM page */
+	PL_PROP_SWAPCACHE,	/* in the swap cache */
+	PL_PROP_MOVABLE,	/* placed in ZONE_MOVABLE or CMA: not long-term pinnable */
+	PL_PROP_SAME_PAGE,	/* `is same-page C M[j]`: the same physical page as C's M[j] */
+	PL_PROP_NR,
+};
+
+/* `check COUNT M[i] == N`.  grep "ORDER COUNT". */
+enum pl_count {
+	PL_COUNT_REFCOUNT,
+	PL_COUNT_MAPCOUNT,
+	PL_COUNT_PINCOUNT,
+	PL_COUNT_NR,
+};
+
+/* pl_bstep.flags (the language's PL_STEP_* use the same bits) */
+#define PL_BSTEP_FAST	(1u << 0)	/* pin/gup: the *_fast() entry point */
+#define PL_BSTEP_MOVE	(1u << 1)	/* mremap: MREMAP_MAYMOVE */
 
 /* Operations only the executor issues (matrix set-up); numbered after enum pl_op. */
 enum pl_bop {
@@ -69,7 +184,7 @@ struct pl_bstep {
 	unsigned int mflags;	/* PL_MAP_* */
 	unsigned int gup_flags;	/* FOLL_* */
 	int arg;		/* op-specific enum (madvise advice, fs, property, count, order) */
-	unsigned int flags;	/* PL_STEP_* (FAST, MOVE, ALL: the whole file) */
+	unsigned int flags;	/* PL_BSTEP_* */
 	enum pl_src src;	/* CHECK_VALUE: where to read */
 	pl_addr new_addr;	/* mremap: MREMAP_FIXED target, 0 = none;
 				 * CHECK_PROP same-page: the page of `target` to compare */
@@ -85,7 +200,7 @@ struct pl_bstep {
  */
 #define PL_BSKIP 4095
 
-/* step->flags beyond PL_STEP_*: the operation covers the whole file (writeback F) */
+/* pl_bstep.flags: the operation covers the whole file (writeback F) */
 #define PL_BSTEP_WHOLE_FILE (1u << 16)
 
 struct pl_bresult {
@@ -104,18 +219,6 @@ struct pl_bviolation {
 	uint64_t addr;
 	uint32_t pfn;
 	const char *detail;
-};
-
-/* One folio's counters, for --trace (model only). */
-struct pl_folio_state {
-	uint32_t pfn;		/* head */
-	uint32_t order;
-	uint32_t refcount;
-	int32_t mapcount;	/* folio_mapcount() */
-	int32_t pincount;	/* _pincount (large folios), else GUP_PIN_COUNTING_BIAS multiples */
-	uint32_t flags;		/* PG_* of the head page */
-	uint32_t exclusive;	/* pages with PG_anon_exclusive */
-	const char *text;	/* contents of the head page */
 };
 
 struct pl_backend {
@@ -153,9 +256,9 @@ struct pl_backend {
 	void (*destroy)(struct pl_backend *be);
 };
 
-/* The model backend (backend_model.c). */
+/* The model backend (src/backend/model/backend_model.c). */
 struct pl_backend *pl_model_backend_new(void);
 /* The world of the current run, for `show` (NULL between runs). */
 struct world *pl_model_backend_world(struct pl_backend *be);
 
-#endif /* PINLAB_LANG_BACKEND_H */
+#endif /* PINLAB_BACKEND_H */

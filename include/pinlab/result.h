@@ -3,7 +3,9 @@
  * report writer sees it.
  *
  * The executor (src/lang/exec.c) fills one struct pl_result per run; the
- * writers in src/report/ (table, KTAP, JSON) print it and nothing else.  It
+ * writers in src/report/ (table, KTAP, JSON) print it and nothing else.
+ * The hooks at the end of this file are how --trace and explain watch a run
+ * step by step without knowing the executor or the scenario's AST.  It
  * holds text, never model objects, so a run on the host kernel produces the
  * same structure.  Strings are either static, owned by the scenario (name,
  * path) or stored inline; pl_result_free() releases the violation list.
@@ -19,6 +21,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pinlab/view.h"	/* struct pl_folio_state, a world for readers; core.h */
+
+struct pl_backend;
 
 /* At most this many distinct violations are kept per run (the rest are counted). */
 #define PL_RESULT_MAX_VIOLATIONS 16
@@ -55,5 +63,54 @@ struct pl_result {
 };
 
 void pl_result_free(struct pl_result *r);
+
+/* ---------------------------------------------------------------------------
+ * A run as it happens: the executor calls these hooks (struct pl_exec_opts)
+ * around every step, for --trace, explain and `show` (src/report/).
+ */
+/* Where the executor is, for hooks: one scenario step, or one set-up operation of it. */
+struct pl_exec_point {
+	int step;		/* 1-based scenario step; 0 = matrix set-up before step 1 */
+	int line;		/* its source line, 0 for set-up */
+	/*
+	 * print() writes the scenario step as .pin source text ("P: fork C");
+	 * NULL for set-up.  src and ctx are the executor's, for print().
+	 */
+	void (*print)(FILE *out, const struct pl_exec_point *at);
+	const void *src, *ctx;
+	bool setup;		/* a matrix set-up or transform operation, not a scenario step */
+	bool transform;		/* ... the transform of step's mapping, run after its fill */
+	const char *text;	/* set-up: what is done ("buf[1..511]: madvise dontneed") */
+	long ret;		/* step_end: 0 or -errno of the (last) operation */
+	char ret_name[32];	/* step_end, ret < 0: "EFAULT", or "errno 123" */
+	const char *note;	/* step_end: why the step did not run, or NULL */
+	const char *new_process; /* the name of the process the step creates, or NULL */
+	const struct world *world; /* the backend's world (model), to read through view.h;
+				    * NULL when the backend has none (host) */
+};
+
+struct pl_folio_change {
+	bool has_before, has_after;	/* new folio / freed folio */
+	struct pl_folio_state before, after;
+};
+
+/* What a SHOW step asks for: the whole world, or one object. */
+struct pl_show_req {
+	const char *name;		/* NULL: everything */
+	int kind;			/* enum pl_sym_kind (src/lang/ast.h) */
+	int id;				/* pid, file id or handle */
+};
+
+struct pl_exec_hooks {
+	void (*step_begin)(void *arg, const struct pl_exec_point *at);
+	void (*event)(void *arg, const struct pl_exec_point *at, const struct pl_event *ev);
+	/* changes: the folios the step created, changed or freed (only with want_folios) */
+	void (*step_end)(void *arg, const struct pl_exec_point *at,
+			 const struct pl_folio_change *changes, int nr_changes);
+	void (*show)(void *arg, struct pl_backend *be, const struct pl_show_req *req);
+	void *arg;
+	bool want_folios;		/* diff the folio table around each step (slow) */
+};
+
 
 #endif /* PINLAB_RESULT_H */

@@ -3,10 +3,10 @@
  * probe/diff, and the hidden `__guest` command the guest's PID 1 runs.
  *
  * probe/diff --kernel K first boot K once under qemu with every
- * (scenario, backing) of the call (src/host/vm.c), the guest running them
+ * (scenario, backing) of the call (src/guest/vm.c), the guest running them
  * on its host backend and writing every backend call to a transcript; then
  * they run exactly as without --kernel, on a replay backend that answers
- * from the transcript (src/host/transcript.c).  A guest that dies or hangs
+ * from the transcript (src/backend/record/transcript.c).  A guest that dies or hangs
  * loses the run it was in (its unanswered steps fail with ECHILD or
  * ETIMEDOUT, its console tail goes to stderr) and is booted again for the
  * runs after it, at most CK_BOOTS times.  No qemu, no image, no static
@@ -253,7 +253,7 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 	return PL_EXIT_OK;
 }
 
-/* __guest FIRST: PID 1 of the guest (hidden; see src/host/guest.c). */
+/* __guest FIRST: PID 1 of the guest (hidden; see src/guest/guest.c). */
 static int cmd_guest(int argc, char **argv)
 {
 	char line[PATH_MAX + 16], preset[64] = "latest";

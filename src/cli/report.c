@@ -64,7 +64,7 @@ int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_ba
 
 		if (backing < 0)
 			continue;
-		t = pl_html_tl_begin(h, be, f->sc, picks[i].preset, picks[i].backing, &hooks);
+		t = pl_html_tl_begin(h, picks[i].preset, picks[i].backing, &hooks);
 		if (!t)
 			return cli_oom();
 		ret = pl_exec_run(f->sc, backing, be, &eo, &r);

@@ -98,7 +98,6 @@ static int run_one(struct run_ctx *c, const struct cli_file *f, const struct cli
 	int ret;
 
 	if (o->trace) {
-		c->tr.sc = f->sc;
 		fprintf(c->tr.out, "%s== %s [%s %s]: %s\n", c->tr.prefix, f->id, preset,
 			pl_backing_info(backing)->name, f->sc->name);
 	}

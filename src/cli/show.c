@@ -194,7 +194,7 @@ static int show_json(const char *cmd, struct cli_opts *o)
 		ret = cli_oom();
 		goto out;
 	}
-	t = pl_html_tl_begin(h, be, sc, preset, pl_backing_info(backing)->name, &hooks);
+	t = pl_html_tl_begin(h, preset, pl_backing_info(backing)->name, &hooks);
 	if (!t) {
 		ret = cli_oom();
 		goto out;
@@ -349,7 +349,6 @@ static int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	policy = cli_policy(eo.preset, &o);
-	ex.sc = files.f[0].sc;
 	ex.policy = &policy;
 	ex.preset = eo.preset;
 	pl_explain_hooks(&ex, &hooks);
@@ -362,8 +361,8 @@ static int cmd_explain(int argc, char **argv)
 	eo.max_ms = o.max_ms;
 	eo.stop = cli_interrupted;
 	printf("# %s [%s %s (%s)]: scenario \"%s\"\n", files.f[0].id, eo.preset,
-	       pl_backing_info(backing)->name, pl_backing_info(backing)->display, ex.sc->name);
-	ret = show_exec(ex.sc, backing, be, &eo, &r, &files.f[0]);
+	       pl_backing_info(backing)->name, pl_backing_info(backing)->display, files.f[0].sc->name);
+	ret = show_exec(files.f[0].sc, backing, be, &eo, &r, &files.f[0]);
 	if (ret) {
 		pl_result_free(&r);
 		goto out;

@@ -63,6 +63,7 @@
  * by the full walk only (tests/unit/check_detects.c).
  */
 #include "internal.h"
+#include "pinlab/view.h"
 
 #include <stdarg.h>
 
@@ -938,35 +939,17 @@ static pl_pfn swapcache_page(const struct world *w, uint32_t slot)
 static enum map_kind chk_lookup(const struct world *w, struct mm_struct *mm, pl_addr addr,
 				pl_pfn *pfn)
 {
-	pud_t *pudp = pl_pud_lookup(mm, addr);
-	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
-	pte_t *ptep, pte;
+	struct pl_leaf l;
 
 	*pfn = PL_PFN_NONE;
-	if (pudp && pud_leaf(*pudp)) {
-		if (!pte_present(*pudp))
-			return MAP_NONE;
-		*pfn = pte_pfn(*pudp) + (pl_pfn)((addr & ~PUD_MASK) >> PAGE_SHIFT);
-		return MAP_PRESENT;
-	}
-	if (!pmdp)
+	if (!pl_leaf_at(mm, addr, &l) || pte_none(l.entry))
 		return MAP_NONE;
-	if (pmd_leaf(*pmdp)) {
-		if (!pte_present(*pmdp))
-			return MAP_NONE;
-		*pfn = pte_pfn(*pmdp) + (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT);
+	if (pte_present(l.entry)) {
+		*pfn = pl_leaf_pfn(&l, addr);
 		return MAP_PRESENT;
 	}
-	ptep = pl_pte_lookup(mm, addr);
-	if (!ptep || pte_none(*ptep))
-		return MAP_NONE;
-	pte = *ptep;
-	if (pte_present(pte)) {
-		*pfn = pte_pfn(pte);
-		return MAP_PRESENT;
-	}
-	if (is_swap_pte(pte)) {
-		*pfn = swapcache_page(w, pte_swp_offset(pte));
+	if (l.level == PL_LEAF_PTE && is_swap_pte(l.entry)) {
+		*pfn = swapcache_page(w, pte_swp_offset(l.entry));
 		return MAP_SWAP;
 	}
 	return MAP_NONE;

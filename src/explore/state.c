@@ -4,6 +4,7 @@
  * only, through the public core API.
  */
 #include "explore/explore.h"
+#include "pinlab/view.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -191,37 +192,16 @@ static void hash_mm(struct hst *s, struct mm_struct *mm)
 	mix(s, (uint64_t)mm->nr_vmas);
 	for (int i = 0; i < mm->nr_vmas; i++) {
 		const struct vm_area_struct *v = &mm->vmas[i];
+		struct pl_leaf_iter it;
+		struct pl_leaf l;
 
 		mix(s, v->vm_start);
 		mix(s, v->vm_end);
 		mix(s, v->vm_flags);
 		mix(s, (uint64_t)(int64_t)v->file);
 		mix(s, v->vm_pgoff);
-		for (pl_addr a = v->vm_start; a < v->vm_end;) {
-			pud_t *pud = pl_pud_lookup(mm, a);
-			pmd_t *pmd;
-			pte_t *pte;
-
-			if (pud && pud_leaf(*pud)) {
-				hash_entry(s, a & PUD_MASK, *pud, 3);
-				a = (a & PUD_MASK) + PUD_SIZE;
-				continue;
-			}
-			pmd = pl_pmd_lookup(mm, a);
-			if (pmd && pmd_leaf(*pmd)) {
-				hash_entry(s, a & PMD_MASK, *pmd, 2);
-				a = (a & PMD_MASK) + PMD_SIZE;
-				continue;
-			}
-			pte = pl_pte_lookup(mm, a);
-			if (!pte) {
-				a = (a & PMD_MASK) + PMD_SIZE;
-				continue;
-			}
-			if (!pte_none(*pte))
-				hash_entry(s, a, *pte, 1);
-			a += PAGE_SIZE;
-		}
+		pl_for_each_leaf(it, l, mm, v)
+			hash_entry(s, l.addr, l.entry, l.level);
 	}
 }
 
@@ -347,19 +327,19 @@ static bool describe_mm(struct mm_struct *mm, const void *obj, char *buf, size_t
 
 		for (pl_addr a = v->vm_start; a < v->vm_end;) {
 			pl_addr pmd_base = a & PMD_MASK;
-			pud_t *pud = pl_pud_lookup(mm, a);
-			pmd_t *pmd = pl_pmd_lookup(mm, a);
-			struct pl_ptetab *tab;
+			const struct pl_ptetab *tab;
+			struct pl_tables t;
 
-			if ((const void *)pud == obj) {
+			pl_tables_at(mm, a, &t);
+			tab = t.ptes;
+			if ((const void *)t.pud == obj) {
 				snprintf(buf, len, "pud(mm%u %#" PRIx64 ")", mm->id, a & PUD_MASK);
 				return true;
 			}
-			if ((const void *)pmd == obj) {
+			if ((const void *)t.pmd == obj) {
 				snprintf(buf, len, "pmd(mm%u %#" PRIx64 ")", mm->id, pmd_base);
 				return true;
 			}
-			tab = pl_ptetab_lookup(mm, a);
 			if (tab && obj == &tab->ptl) {
 				snprintf(buf, len, "ptl(mm%u %#" PRIx64 ")", mm->id, pmd_base);
 				return true;

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pinlab/backend.h"	/* enum pl_op, pl_src, pl_prop, pl_count: the operations */
 #include "pinlab/core.h"	/* PL_PROT_*, PL_MAP_*, enum pl_madv, enum pl_fs, FOLL_* */
 
 struct pl_pos {
@@ -120,63 +121,15 @@ enum pl_outcome {
  * str is NULL when a write or check value is `zero` (flags&ZERO instead).
  * Every step but the declarations may end in `fails [ERRNO]`; checks and
  * `fails` steps may end in `as CLASS`.
+ *
+ * The enum itself, with enum pl_src, pl_prop and pl_count, is the backends'
+ * operation vocabulary and lives in include/pinlab/backend.h.
  */
-enum pl_op {
-	PL_OP_PROCESS,
-	PL_OP_FILE,
-	PL_OP_SWAPON,
-	PL_OP_HUGETLB_POOL,
-	PL_OP_THP,
-	PL_OP_MMAP,
-	PL_OP_MUNMAP,
-	PL_OP_MREMAP,
-	PL_OP_MPROTECT,
-	PL_OP_MADVISE,
-	PL_OP_FORK,
-	PL_OP_EXIT,
-	PL_OP_CLEAR_REFS,
-	PL_OP_WRITE,
-	PL_OP_READ,
-	PL_OP_TRUNCATE,
-	PL_OP_VMSPLICE,
-	PL_OP_CLOSE,
-	PL_OP_IOURING_REGISTER,
-	PL_OP_IOURING_UNREGISTER,
-	PL_OP_IOURING_WRITE_FIXED,
-	PL_OP_IOURING_READ_FIXED,
-	PL_OP_DIO_READ,
-	PL_OP_DIO_WRITE,
-	PL_OP_COMPLETE,
-	PL_OP_RDMA_REG,
-	PL_OP_RDMA_DEREG,
-	PL_OP_DMA_WRITE,
-	PL_OP_PIN,
-	PL_OP_UNPIN,
-	PL_OP_GUP,
-	PL_OP_PUT,
-	PL_OP_PROC_MEM_WRITE,
-	PL_OP_PROCESS_VM_WRITEV,
-	PL_OP_UPROBE_REGISTER,
-	PL_OP_UPROBE_UNREGISTER,
-	PL_OP_RECLAIM,
-	PL_OP_WRITEBACK,
-	PL_OP_EVICT,
-	PL_OP_KSM_MERGE,
-	PL_OP_COLLAPSE,
-	PL_OP_SPLIT,
-	PL_OP_UFFD_CONTINUE,
-	PL_OP_CHECK_VALUE,
-	PL_OP_CHECK_PROP,
-	PL_OP_CHECK_COUNT,
-	PL_OP_CHECK_INVARIANTS,
-	PL_OP_SHOW,
-	PL_OP_NR,
-};
 
 /* step->flags */
 enum {
-	PL_STEP_FAST	= 1u << 0,	/* pin/gup: the *_fast() entry point */
-	PL_STEP_MOVE	= 1u << 1,	/* mremap: MREMAP_MAYMOVE */
+	PL_STEP_FAST	= PL_BSTEP_FAST,	/* pin/gup: the *_fast() entry point */
+	PL_STEP_MOVE	= PL_BSTEP_MOVE,	/* mremap: MREMAP_MAYMOVE */
 	PL_STEP_NE	= 1u << 2,	/* check: '!=' instead of '==' */
 	PL_STEP_NOT	= 1u << 3,	/* check ... is not PROP */
 	PL_STEP_ZERO	= 1u << 4,	/* check value / write: the zero page's contents */
@@ -193,49 +146,6 @@ enum {
 enum {
 	PL_BACKING_MATRIX = -1,		/* the run's backing from the matrix (the default) */
 	PL_BACKING_FILE = -2,		/* `file F`: step->a names the file */
-};
-
-/* Where a `check ... == VALUE` reads from; the checker resolves PL_SRC_AUTO. */
-enum pl_src {
-	PL_SRC_AUTO,		/* `[read] NAME`: decided by what NAME is */
-	PL_SRC_USER,		/* a load by the actor from a mapping (pl_user_read) */
-	PL_SRC_PIPE,		/* read(2) of the next pipe buffer (pl_pipe_read) */
-	PL_SRC_PIN,		/* gup_test PIN_LONGTERM_TEST_READ of a pin */
-	PL_SRC_GUP,		/* the page a GUP reference holds */
-	PL_SRC_RING,		/* an io_uring fixed buffer page */
-	PL_SRC_DMA,		/* `dma-read MR[i]`: the device reads memory */
-	PL_SRC_FILE,		/* read(2) of a file page (page cache) */
-	PL_SRC_DISK,		/* `disk F[i]`: what is on the disk */
-	PL_SRC_PROC_MEM,	/* `proc-mem-read C buf[i]`: /proc/C/mem, FOLL_FORCE */
-	PL_SRC_VM_READV,	/* `process-vm-readv C buf[i]` */
-	PL_SRC_NR,
-};
-
-/* `check M[i] is [not] PROP`.  grep "ORDER PROP". */
-enum pl_prop {
-	PL_PROP_PRESENT,	/* a present PTE maps the page */
-	PL_PROP_SWAPPED,	/* a swap entry */
-	PL_PROP_WRITABLE,	/* the PTE is writable */
-	PL_PROP_DIRTY,		/* the folio is dirty */
-	PL_PROP_SOFT_DIRTY,	/* the PTE is soft-dirty */
-	PL_PROP_EXCLUSIVE,	/* PG_anon_exclusive */
-	PL_PROP_PINNED,		/* folio_maybe_dma_pinned() */
-	PL_PROP_SHARED,		/* mapped by more than one PTE (folio mapcount > 1) */
-	PL_PROP_ZERO,		/* the shared zero page or the huge zero page */
-	PL_PROP_HUGE,		/* part of a large folio */
-	PL_PROP_KSM,		/* a KSM page */
-	PL_PROP_SWAPCACHE,	/* in the swap cache */
-	PL_PROP_MOVABLE,	/* placed in ZONE_MOVABLE or CMA: not long-term pinnable */
-	PL_PROP_SAME_PAGE,	/* `is same-page C M[j]`: the same physical page as C's M[j] */
-	PL_PROP_NR,
-};
-
-/* `check COUNT M[i] == N`.  grep "ORDER COUNT". */
-enum pl_count {
-	PL_COUNT_REFCOUNT,
-	PL_COUNT_MAPCOUNT,
-	PL_COUNT_PINCOUNT,
-	PL_COUNT_NR,
 };
 
 /* Symbols: every name the scenario defines.  grep "ORDER SYM". */

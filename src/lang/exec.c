@@ -159,6 +159,41 @@ static const char *x_step_text(struct exec *x, const struct pl_step *s, char *bu
 	return buf;
 }
 
+/* pl_exec_point.print: the step as .pin source, for --trace and explain */
+static void x_print_at(FILE *out, const struct pl_exec_point *at)
+{
+	pl_step_print(out, at->ctx, at->src);
+}
+
+/* The (last) operation of the point returned ret: say so to the hooks. */
+static void x_at_ret(struct exec *x, long ret)
+{
+	char e[32];
+
+	x->at.ret = ret < 0 ? ret : 0;
+	if (ret < 0)
+		snprintf(x->at.ret_name, sizeof(x->at.ret_name), "%s",
+			 pl_errno_name((int)-ret, e, sizeof(e)));
+}
+
+/* The point is scenario step s (or its set-up): say so to the hooks. */
+static void x_at_step(struct exec *x, const struct pl_step *s)
+{
+	x->at.src = s;
+	x->at.ctx = x->sc;
+	x->at.print = x_print_at;
+	x->at.line = s->pos.line;
+	x->at.new_process = NULL;
+	for (int i = 0; i < x->sc->nr_syms && x->h != &x_no_hooks; i++) {
+		const struct pl_sym *y = &x->sc->syms[i];
+
+		if (y->kind == PL_SYM_PROCESS && y->def_step == (int)(s - x->sc->steps)) {
+			x->at.new_process = y->name;
+			break;
+		}
+	}
+}
+
 /* ---------------------------------------------------------------------------
  * Failures.  The first of each kind is kept; exec.h says which kind wins.
  */
@@ -166,7 +201,7 @@ static void x_vrecord(struct exec *x, bool check, enum pl_outcome cls, const cha
 		      va_list ap)
 {
 	char what[X_TEXT], text[X_TEXT / 2];
-	const struct pl_step *s = x->at.s;
+	const struct pl_step *s = x->at.src;
 	int step = x->at.step;
 	char *dst = check ? x->check_detail : x->fail_detail;
 
@@ -359,6 +394,7 @@ static bool x_want_folios(const struct exec *x)
 /* Open a traced unit (a step, or a set-up operation outside any step). */
 static int x_begin(struct exec *x)
 {
+	x->at.world = x->be->world ? x->be->world(x->be) : NULL;
 	if (x->h->step_begin)
 		x->h->step_begin(x->h->arg, &x->at);
 	if (x_want_folios(x))
@@ -372,6 +408,7 @@ static void x_end(struct exec *x, int nb, bool diff)
 
 	if (diff && x_want_folios(x))
 		n = x_diff(x, nb, x_snapshot(x, &x->fa, &x->cap_fa));
+	x->at.world = x->be->world ? x->be->world(x->be) : NULL;
 	if (x->h->step_end)
 		x->h->step_end(x->h->arg, &x->at, x->changes, n);
 }
@@ -380,6 +417,7 @@ static void x_event(void *arg, const struct pl_event *ev)
 {
 	struct exec *x = arg;
 
+	x->at.world = x->be->world ? x->be->world(x->be) : NULL;
 	if (x->h->event)
 		x->h->event(x->h->arg, &x->at, ev);
 }
@@ -396,7 +434,7 @@ static struct pl_bstep x_bstep(const struct exec *x, int op, int pid)
 	b.step = x->at.step;
 	b.pid = pid;
 	b.file = -1;
-	b.thread = x->at.s && !x->at.setup ? x->at.s->thread + 1 : 0;
+	b.thread = x->at.src && !x->at.setup ? ((const struct pl_step *)x->at.src)->thread + 1 : 0;
 	return b;
 }
 
@@ -506,7 +544,7 @@ static long x_setup(struct exec *x, const struct pl_bstep *b, struct pl_bresult 
 	x->at.ret = 0;
 	nb = x_begin(x);
 	ret = x_call(x, b, r);
-	x->at.ret = ret < 0 ? ret : 0;
+	x_at_ret(x, ret);
 	x_end(x, nb, !x->in_step);
 	if (ret == -EINVAL && b->op == PL_OP_MADVISE && (pp = pl_preset_find(x->o->preset)) &&
 	    !pl_policy_madvise_known(&pp->policy, (enum pl_madv)b->arg)) {
@@ -893,8 +931,7 @@ static void x_transform(struct exec *x)
 	char what[96];
 
 	x->at.step = x->tf_step;
-	x->at.s = &x->sc->steps[x->tf_step - 1];
-	x->at.line = x->at.s->pos.line;
+	x_at_step(x, &x->sc->steps[x->tf_step - 1]);
 	x->at.transform = true;
 	snprintf(what, sizeof(what), "%s (%s)", x->sc->syms[x->tf_sym].name, b->name);
 	x->tf_sym = -1;
@@ -1445,7 +1482,8 @@ static void x_step(struct exec *x, int i)
 	long ret = 0;
 	char note[160];
 
-	x->at = (struct pl_exec_point){ .step = i + 1, .line = s->pos.line, .s = s };
+	x->at = (struct pl_exec_point){ .step = i + 1 };
+	x_at_step(x, s);
 	if (!x_count_op(x))
 		return;
 	x->in_step = true;
@@ -1457,7 +1495,7 @@ static void x_step(struct exec *x, int i)
 		if (s->actor.sym >= 0)
 			pid = x_id(x, &s->actor);
 		ret = x_dispatch(x, s, pid);
-		x->at.ret = ret < 0 ? ret : 0;
+		x_at_ret(x, ret);
 		x_judge(x, s, ret);
 		x->res->steps++;
 	}

@@ -42,41 +42,6 @@
 #include "pinlab/backend.h"
 #include "pinlab/result.h"
 
-/* Where the executor is, for hooks: one scenario step, or one set-up operation of it. */
-struct pl_exec_point {
-	int step;		/* 1-based scenario step; 0 = matrix set-up before step 1 */
-	int line;		/* its source line, 0 for set-up */
-	const struct pl_step *s; /* the scenario step, NULL for set-up */
-	bool setup;		/* a matrix set-up or transform operation, not a scenario step */
-	bool transform;		/* ... the transform of step's mapping, run after its fill */
-	const char *text;	/* set-up: what is done ("buf[1..511]: madvise dontneed") */
-	long ret;		/* step_end: 0 or -errno of the (last) operation */
-	const char *note;	/* step_end: why the step did not run, or NULL */
-};
-
-struct pl_folio_change {
-	bool has_before, has_after;	/* new folio / freed folio */
-	struct pl_folio_state before, after;
-};
-
-/* What a SHOW step asks for: the whole world, or one object. */
-struct pl_show_req {
-	const char *name;		/* NULL: everything */
-	enum pl_sym_kind kind;
-	int id;				/* pid, file id or handle */
-};
-
-struct pl_exec_hooks {
-	void (*step_begin)(void *arg, const struct pl_exec_point *at);
-	void (*event)(void *arg, const struct pl_exec_point *at, const struct pl_event *ev);
-	/* changes: the folios the step created, changed or freed (only with want_folios) */
-	void (*step_end)(void *arg, const struct pl_exec_point *at,
-			 const struct pl_folio_change *changes, int nr_changes);
-	void (*show)(void *arg, struct pl_backend *be, const struct pl_show_req *req);
-	void *arg;
-	bool want_folios;		/* diff the folio table around each step (slow) */
-};
-
 /*
  * Limits of one run (pinlab run --max-steps / --max-pages).  A run that
  * reaches one stops there and pl_exec_run() returns -ERANGE: the scenario

@@ -155,6 +155,8 @@ static void dot_vma(struct dot *d, struct mm_struct *mm, int pid, int i)
 {
 	const struct vm_area_struct *v = &mm->vmas[i];
 	struct dot_run run = { 0 };
+	struct pl_leaf_iter it;
+	struct pl_leaf l;
 	char id[32];
 	int nr_runs = 0;
 
@@ -171,30 +173,8 @@ static void dot_vma(struct dot *d, struct mm_struct *mm, int pid, int i)
 	if (v->file >= 0)
 		fprintf(d->out, "\t%s -> file%d [style=dotted, label=\"pgoff %u\"];\n", id, v->file,
 			v->vm_pgoff);
-	for (pl_addr a = v->vm_start; a < v->vm_end;) {
-		pud_t *pudp = pl_pud_lookup(mm, a);
-		pmd_t *pmdp = pl_pmd_lookup(mm, a);
-		pte_t *ptep;
-
-		if (pudp && pud_leaf(*pudp)) {
-			dot_entry(d, id, &nr_runs, &run, a & PUD_MASK, *pudp, "pud");
-			a = (a & PUD_MASK) + PUD_SIZE;
-			continue;
-		}
-		if (pmdp && pmd_leaf(*pmdp)) {
-			dot_entry(d, id, &nr_runs, &run, a & PMD_MASK, *pmdp, "pmd");
-			a = (a & PMD_MASK) + PMD_SIZE;
-			continue;
-		}
-		if (!pl_ptetab_lookup(mm, a)) {
-			a = (a & PMD_MASK) + PMD_SIZE;
-			continue;
-		}
-		ptep = pl_pte_lookup(mm, a);
-		if (ptep && !pte_none(*ptep))
-			dot_entry(d, id, &nr_runs, &run, a, *ptep, "pte");
-		a += PAGE_SIZE;
-	}
+	pl_for_each_leaf(it, l, mm, v)
+		dot_entry(d, id, &nr_runs, &run, l.addr, l.entry, pl_leaf_level_name(l.level));
 	dot_flush_run(d, id, &nr_runs, &run);
 }
 

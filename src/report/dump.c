@@ -134,6 +134,9 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 		(mm->flags & MMF_HAS_PINNED) ? " MMF_HAS_PINNED" : "", mm->write_protect_seq);
 	for (int i = 0; i < mm->nr_vmas; i++) {
 		struct vm_area_struct *v = &mm->vmas[i];
+		struct dump_ent run = { .n = 0 }, e;
+		struct pl_leaf_iter it;
+		struct pl_leaf l;
 
 		fprintf(out, "    vma 0x%llx-0x%llx %c%c%c%s%s%s%s%s file %d pgoff %u\n",
 			(unsigned long long)v->vm_start, (unsigned long long)v->vm_end,
@@ -144,35 +147,9 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 			(v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
 			(v->vm_flags & VM_WIPEONFORK) ? " wipeonfork" : "",
 			(v->vm_flags & VM_HUGEPAGE) ? " hugepage" : "", v->file, v->vm_pgoff);
-		struct dump_ent run = { .n = 0 }, e;
-
-		for (pl_addr a = v->vm_start; a < v->vm_end;) {
-			pud_t *pudp = pl_pud_lookup(mm, a);
-			pmd_t *pmdp = pl_pmd_lookup(mm, a);
-			pte_t *ptep;
-
-			if (pudp && pud_leaf(*pudp)) {
-				dump_entry_parts(w, a & PUD_MASK, *pudp, "pud", &e);
-				dump_entry_add(out, &run, &e);
-				a = (a & PUD_MASK) + PUD_SIZE;
-				continue;
-			}
-			if (pmdp && pmd_leaf(*pmdp)) {
-				dump_entry_parts(w, a & PMD_MASK, *pmdp, "pmd", &e);
-				dump_entry_add(out, &run, &e);
-				a = (a & PMD_MASK) + PMD_SIZE;
-				continue;
-			}
-			if (!pl_ptetab_lookup(mm, a)) {
-				a = (a & PMD_MASK) + PMD_SIZE;
-				continue;
-			}
-			ptep = pl_pte_lookup(mm, a);
-			if (ptep && !pte_none(*ptep)) {
-				dump_entry_parts(w, a, *ptep, "pte", &e);
-				dump_entry_add(out, &run, &e);
-			}
-			a += PAGE_SIZE;
+		pl_for_each_leaf(it, l, mm, v) {
+			dump_entry_parts(w, l.addr, l.entry, pl_leaf_level_name(l.level), &e);
+			dump_entry_add(out, &run, &e);
 		}
 		dump_entry_put(out, &run);
 	}

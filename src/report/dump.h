@@ -1,7 +1,10 @@
+/*
+ * dump.h - the text picture of a world (`pinlab show`, --trace's show steps).
+ */
 #ifndef PINLAB_DUMP_H
 #define PINLAB_DUMP_H
 
-#include "pinlab/core.h"
+#include "pinlab/view.h"
 
 #include <stdio.h>
 

@@ -62,7 +62,7 @@ static void ex_header(struct pl_explain *e, const struct pl_exec_point *at)
 		return;
 	}
 	fprintf(e->out, "step %d (line %d): ", at->step, at->line);
-	pl_step_print(e->out, e->sc, at->s);
+	at->print(e->out, at);
 	fputc('\n', e->out);
 }
 

@@ -40,8 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pinlab/backend.h"
-
 /* The page template, NUL-terminated; "@DATA@" is replaced by the JSON. */
 extern const char pl_html_page[];
 
@@ -276,8 +274,6 @@ struct html_step {
 
 struct pl_html_tl {
 	struct pl_html *h;
-	struct pl_backend *be;
-	const struct pl_scenario *sc;
 	struct pl_policy policy;
 	const char *preset, *backing;
 	FILE *steps;
@@ -390,7 +386,7 @@ static void tl_step_begin(void *arg, const struct pl_exec_point *at)
 	h_step_close(t);
 	if (h_step_open(t, at->step, at->line))
 		return;
-	pl_step_print(s->head, t->sc, at->s);
+	at->print(s->head, at);
 }
 
 /* The knob a rule string names ("anon_reuse=refcount", "fork_copy_pinned (70e8...)"). */
@@ -475,18 +471,14 @@ static const char *h_name(struct pl_html_tl *t, int pid)
 /* Name the processes that appeared in this step after the step's process symbols. */
 static void h_name_new(struct pl_html_tl *t, const struct world *w, const struct pl_exec_point *at)
 {
-	int sym = 0;
+	const char *step_name = at->new_process;
 
 	for (int i = t->nr_pids_seen; i < w->nr_tasks; i++) {
 		int pid = w->tasks[i]->pid;
-		const char *name = at->setup ? "(set-up)" : NULL;
+		const char *name = at->setup ? "(set-up)" : step_name;
 
-		while (!name && sym < t->sc->nr_syms) {
-			const struct pl_sym *y = &t->sc->syms[sym++];
-
-			if (y->kind == PL_SYM_PROCESS && y->def_step == at->step - 1)
-				name = y->name;
-		}
+		if (!at->setup)
+			step_name = NULL;	/* a step creates at most one named process */
 		if (pid >= 1 && pid <= PL_HTML_MAX_PIDS)
 			t->names[pid] = name;
 	}
@@ -611,35 +603,17 @@ static void h_vma_entries(struct pl_html_tl *t, FILE *o, const struct world *w, 
 			  struct mm_struct *mm, const struct vm_area_struct *v)
 {
 	struct h_entry run = { .count = 0 }, e;
+	struct pl_leaf_iter it;
+	struct pl_leaf l;
 	int n = 0;
 
-	for (pl_addr a = v->vm_start; a < v->vm_end;) {
-		pud_t *pudp = pl_pud_lookup(mm, a);
-		pmd_t *pmdp = pl_pmd_lookup(mm, a);
-		pte_t *ptep;
+	pl_for_each_leaf(it, l, mm, v) {
+		static const size_t size[] = { [PL_LEAF_PTE] = PAGE_SIZE, [PL_LEAF_PMD] = PMD_SIZE,
+					       [PL_LEAF_PUD] = PUD_SIZE };
 
-		if (pudp && pud_leaf(*pudp)) {
-			h_entry_of(t, w, nr, a & PUD_MASK, *pudp, "pud", PUD_SIZE, &e);
-			h_entry_add(o, &run, &e, &n);
-			a = (a & PUD_MASK) + PUD_SIZE;
-			continue;
-		}
-		if (pmdp && pmd_leaf(*pmdp)) {
-			h_entry_of(t, w, nr, a & PMD_MASK, *pmdp, "pmd", PMD_SIZE, &e);
-			h_entry_add(o, &run, &e, &n);
-			a = (a & PMD_MASK) + PMD_SIZE;
-			continue;
-		}
-		if (!pl_ptetab_lookup(mm, a)) {
-			a = (a & PMD_MASK) + PMD_SIZE;
-			continue;
-		}
-		ptep = pl_pte_lookup(mm, a);
-		if (ptep && !pte_none(*ptep)) {
-			h_entry_of(t, w, nr, a, *ptep, "pte", PAGE_SIZE, &e);
-			h_entry_add(o, &run, &e, &n);
-		}
-		a += PAGE_SIZE;
+		h_entry_of(t, w, nr, l.addr, l.entry, pl_leaf_level_name(l.level), size[l.level],
+			   &e);
+		h_entry_add(o, &run, &e, &n);
 	}
 	if (run.count)
 		h_entry_put(o, &run, &n);
@@ -675,7 +649,7 @@ static void h_folio_flags(FILE *o, uint32_t flags)
 /* Snapshot the world into the open step (replacing an earlier snapshot of it). */
 static void h_snapshot(struct pl_html_tl *t, const struct pl_exec_point *at)
 {
-	const struct world *w = pl_model_backend_world(t->be);
+	const struct world *w = at->world;
 	struct html_step *s = &t->cur;
 	char *buf = NULL;
 	size_t len = 0;
@@ -684,7 +658,7 @@ static void h_snapshot(struct pl_html_tl *t, const struct pl_exec_point *at)
 
 	if (!w || !s->used)
 		return;
-	nr = t->be->folios(t->be, t->fs, t->cap_fs);
+	nr = pl_folio_states(w, t->fs, t->cap_fs);
 	if (nr > t->cap_fs) {
 		struct pl_folio_state *n = realloc(t->fs, (size_t)nr * sizeof(*n));
 
@@ -694,7 +668,7 @@ static void h_snapshot(struct pl_html_tl *t, const struct pl_exec_point *at)
 		}
 		t->fs = n;
 		t->cap_fs = nr;
-		nr = t->be->folios(t->be, t->fs, t->cap_fs);
+		nr = pl_folio_states(w, t->fs, t->cap_fs);
 	}
 	if (h_group(t, nr)) {
 		t->h->oom = 1;
@@ -805,8 +779,14 @@ static void tl_step_end(void *arg, const struct pl_exec_point *at,
 	if (!at->setup) {
 		if (at->note)
 			snprintf(s->note, sizeof(s->note), "%s", at->note);
-		else if (at->ret < 0)
-			pl_errno_name((int)-at->ret, s->ret, sizeof(s->ret));
+		else if (at->ret < 0 && !strncmp(at->ret_name, "errno ", 6))
+			/*
+			 * Only an errno without a name reaches the page, as
+			 * before (pl_errno_name() wrote its buffer only then);
+			 * the named ones are left out.  Keeping the page as it
+			 * was: whether to show them is the page's owner's call.
+			 */
+			snprintf(s->ret, sizeof(s->ret), "%s", at->ret_name);
 	}
 	for (int i = 0; i < nr; i++) {
 		const struct pl_folio_change *c = &changes[i];
@@ -821,9 +801,8 @@ static void tl_step_end(void *arg, const struct pl_exec_point *at,
 	h_snapshot(t, at);
 }
 
-struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
-				    const struct pl_scenario *sc, const char *preset,
-				    const char *backing, struct pl_exec_hooks *hooks)
+struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, const char *preset, const char *backing,
+				    struct pl_exec_hooks *hooks)
 {
 	struct pl_html_tl *t = calloc(1, sizeof(*t));
 
@@ -832,8 +811,6 @@ struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
 		return NULL;
 	}
 	t->h = h;
-	t->be = be;
-	t->sc = sc;
 	t->preset = preset;
 	t->backing = backing;
 	t->policy = pl_preset_find(preset)->policy;

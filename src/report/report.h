@@ -12,8 +12,13 @@
  *	json	one object per line (design.md's stable keys, plus "kselftest"
  *		and "steps")
  *
- * The state writers (text dump lives in src/cli/dump.c; DOT here), the
- * --trace writer and the explain writer read the executor's hooks.  Output
+ * The state writers (text in dump.c, DOT in dot.c) read a world through
+ * pinlab/view.h; the --trace writer and the explain writer read the
+ * executor's hooks (pinlab/result.h).  Nothing here knows the executor or
+ * the scenario's AST.
+ *
+ * May include: pinlab/result.h, pinlab/view.h (and through it core.h's
+ * types), report/, libc.  Output
  * is byte-deterministic: model pfns and addresses, never host pointers,
  * times or colours unless the caller asks for colour (stdout is a tty).
  */
@@ -23,9 +28,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "lang/exec.h"
-#include "pinlab/core.h"
 #include "pinlab/result.h"
+#include "pinlab/view.h"
 
 enum pl_format {
 	PL_FMT_TABLE,
@@ -80,7 +84,6 @@ void pl_json_str_html(FILE *out, const char *s);
 struct pl_trace {
 	FILE *out;
 	const char *prefix;
-	const struct pl_scenario *sc;
 	void (*show)(void *arg, struct pl_backend *be, const struct pl_show_req *req);
 	void *show_arg;
 };
@@ -97,7 +100,6 @@ void pl_trace_folio(FILE *out, const struct pl_folio_state *f);
  */
 struct pl_explain {
 	FILE *out;
-	const struct pl_scenario *sc;
 	const struct pl_policy *policy;	/* the run's knobs, for their values */
 	const char *preset;
 	int last_step;			/* the step whose header was printed last */
@@ -146,10 +148,12 @@ int pl_html_scenario(struct pl_html *h, const char *id, const char *name, const 
 int pl_html_result(struct pl_html *h, const struct pl_result *r);
 /* The runs of the current scenario worth a timeline: the first failure, then its fix. */
 int pl_html_pick(const struct pl_html *h, struct pl_html_pick *out, int max);
-/* Fill hooks that record a timeline of the run on be (the model backend); NULL: no memory. */
-struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, struct pl_backend *be,
-				    const struct pl_scenario *sc, const char *preset,
-				    const char *backing, struct pl_exec_hooks *hooks);
+/*
+ * Fill hooks that record a timeline of the run (on the model backend: the
+ * hooks read its world, pl_exec_point.world); NULL: no memory.
+ */
+struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, const char *preset, const char *backing,
+				    struct pl_exec_hooks *hooks);
 int pl_html_tl_end(struct pl_html_tl *t, const struct pl_result *r);
 /*
  * End a timeline by writing it to out as one JSON object instead: preset,

@@ -103,13 +103,8 @@ static void tr_step_begin(void *arg, const struct pl_exec_point *at)
 		return;
 	}
 	fprintf(t->out, "%sstep %d (line %d): ", t->prefix, at->step, at->line);
-	pl_step_print(t->out, t->sc, at->s);
+	at->print(t->out, at);
 	fputc('\n', t->out);
-}
-
-static const char *tr_errno(long ret, char *buf, size_t size)
-{
-	return pl_errno_name((int)-ret, buf, size);
 }
 
 static void tr_event(void *arg, const struct pl_exec_point *at, const struct pl_event *ev)
@@ -128,12 +123,11 @@ static void tr_step_end(void *arg, const struct pl_exec_point *at,
 			const struct pl_folio_change *changes, int nr)
 {
 	struct pl_trace *t = arg;
-	char e[32];
 
 	if (at->note)
 		tr_line(t, "    (%s)", at->note);
 	else if (at->ret < 0)
-		tr_line(t, "    -> %s", tr_errno(at->ret, e, sizeof(e)));
+		tr_line(t, "    -> %s", at->ret_name);
 	for (int i = 0; i < nr; i++) {
 		fputs(t->prefix, t->out);
 		fputs("    ", t->out);

@@ -1613,7 +1613,7 @@ static long host_gupt_pin(struct host *h, const struct pl_bstep *s, struct pl_br
 {
 	struct w_req q = {
 		.op = W_GUPT_PIN, .addr = s->addr, .nr = s->nr,
-		.write = !!(s->prot & PL_PROT_WRITE), .arg = !!(s->flags & PL_STEP_FAST),
+		.write = !!(s->prot & PL_PROT_WRITE), .arg = !!(s->flags & PL_BSTEP_FAST),
 	};
 	struct w_rep p;
 	long ret;
@@ -1911,7 +1911,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	memset(&q, 0, sizeof(q));
 	h->cur_thread = s->thread;
 	/* gup_test and raw GUP steps skip for what they are, fast or not */
-	if ((s->flags & PL_STEP_FAST) && s->op != PL_OP_PIN && s->op != PL_OP_UNPIN &&
+	if ((s->flags & PL_BSTEP_FAST) && s->op != PL_OP_PIN && s->op != PL_OP_UNPIN &&
 	    s->op != PL_OP_GUP && s->op != PL_OP_PUT)
 		return host_skip(r, SK_GUP_FAST);
 	switch (s->op) {
@@ -2013,7 +2013,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		q.len = len;
 		q.n = s->n;
 		q.new_addr = s->new_addr;
-		q.arg = (s->flags & PL_STEP_MOVE ? MREMAP_MAYMOVE : 0) |
+		q.arg = (s->flags & PL_BSTEP_MOVE ? MREMAP_MAYMOVE : 0) |
 			(s->new_addr ? MREMAP_MAYMOVE | MREMAP_FIXED : 0);
 		return host_simple(h, s->pid, &q, r);
 	case PL_OP_CLEAR_REFS:

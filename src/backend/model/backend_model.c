@@ -33,8 +33,10 @@
  * they were taken with, so `put` releases exactly what was taken.
  */
 #include "pinlab/backend.h"
+#include "pinlab/view.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,25 +236,13 @@ static pl_addr model_page(const struct pl_bstep *s, uint32_t i)
 static pte_t model_lookup(struct model *m, struct mm_struct *mm, pl_addr addr,
 			  struct page **page)
 {
-	pud_t *pudp = pl_pud_lookup(mm, addr);
-	pmd_t *pmdp;
-	pte_t *ptep, e = 0;
-	pl_pfn pfn = PL_PFN_NONE;
+	struct pl_leaf l;
 
 	*page = NULL;
-	if (pudp && pud_leaf(*pudp)) {
-		e = *pudp;
-		pfn = pte_pfn(e) + (pl_pfn)((addr & ~PUD_MASK) >> PAGE_SHIFT);
-	} else if ((pmdp = pl_pmd_lookup(mm, addr)) && pmd_leaf(*pmdp)) {
-		e = *pmdp;
-		pfn = pte_pfn(e) + (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT);
-	} else if ((ptep = pl_pte_lookup(mm, addr))) {
-		e = *ptep;
-		pfn = pte_pfn(e);
-	}
-	if (pte_present(e))
-		*page = pfn_to_page(m->w, pfn);
-	return e;
+	pl_leaf_at(mm, addr, &l);
+	if (pte_present(l.entry))
+		*page = pfn_to_page(m->w, pl_leaf_pfn(&l, addr));
+	return l.entry;
 }
 
 /* ---------------------------------------------------------------------------
@@ -262,7 +252,7 @@ static long model_gup(struct model *m, const struct pl_bstep *s, struct pl_bresu
 {
 	struct mm_struct *mm = model_mm(m, s->pid);
 	unsigned int flags = s->gup_flags;
-	bool fast = s->flags & PL_STEP_FAST;
+	bool fast = s->flags & PL_BSTEP_FAST;
 	struct model_gup *g;
 	pl_pfn *pages;
 	long got;
@@ -666,7 +656,7 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return pl_munmap(w, s->pid, s->addr, len);
 	case PL_OP_MREMAP:
 		return model_addr_result(pl_mremap(w, s->pid, s->addr, len, s->n,
-						   s->flags & PL_STEP_MOVE, s->new_addr), r);
+						   s->flags & PL_BSTEP_MOVE, s->new_addr), r);
 	case PL_OP_MPROTECT:
 		return pl_mprotect(w, s->pid, s->addr, len, s->prot);
 	case PL_OP_MADVISE:
@@ -717,7 +707,7 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 	case PL_OP_PIN:
 		return model_id_result(pl_gup_test_pin(w, s->pid, s->addr, s->nr,
 						       s->prot & PL_PROT_WRITE,
-						       s->flags & PL_STEP_FAST), r);
+						       s->flags & PL_BSTEP_FAST), r);
 	case PL_OP_UNPIN:
 		return pl_gup_test_unpin(w, s->handle);
 	case PL_OP_GUP:
@@ -789,46 +779,12 @@ static void model_violation(struct pl_backend *be, int i, struct pl_bviolation *
 	out->detail = v->detail;
 }
 
-/*
- * Walk the memmap folio by folio.  Free blocks and never-touched pfns (the
- * alignment gap below a 1 GiB folio) are skipped; the reserved zero pages
- * never change and are left out.
- */
+/* folios(): the live folios, as view.h's pl_folio_states() lists them. */
 static int model_folios(struct pl_backend *be, struct pl_folio_state *out, int max)
 {
 	struct world *w = model_of(be)->w;
-	int n = 0;
 
-	if (!w)
-		return 0;
-	for (pl_pfn pfn = 1; pfn < w->next_pfn;) {
-		struct page *p = pfn_to_page(w, pfn);
-		struct folio *f = (struct folio *)p;
-		unsigned int nr = 1u << p->order;
-
-		if (!(p->flags & PG_head) || (p->flags & (PG_free | PG_reserved)) ||
-		    p->head != pfn) {
-			pfn += (p->flags & PG_free) && p->head == pfn ? nr : 1;
-			continue;
-		}
-		if (n < max) {
-			struct pl_folio_state *st = &out[n];
-
-			st->pfn = pfn;
-			st->order = p->order;
-			st->refcount = p->_refcount;
-			st->mapcount = folio_mapcount(f);
-			st->pincount = folio_has_pincount(f) ? p->_pincount : p->gup_pins;
-			st->flags = p->flags;
-			st->exclusive = 0;
-			for (unsigned int i = 0; i < nr; i++)
-				st->exclusive += PageAnonExclusive(folio_page(f, i));
-			st->text = pl_token_text(w, p->token);
-		}
-		n++;
-		pfn += nr;
-	}
-	return n;
+	return w ? pl_folio_states(w, out, max) : 0;
 }
 
 struct pl_backend *pl_model_backend_new(void)

@@ -2,14 +2,14 @@
  * transcript.c - the guest's backend calls, written down and played back.
  *
  * In the guest the recorder wraps the host backend and writes one line per
- * call (format in kernel.h).  On the host the replay backend answers the
+ * call (format in record.h).  On the host the replay backend answers the
  * same executor's calls from those lines, so `probe --kernel` produces its
  * results, expectations and reports with exactly the code `probe` uses.
  * Each replayed call is checked against the recorded one (the call, and for
  * a step its number and op): a difference means the two sides did not run
  * the same pinlab, and is an internal error rather than a wrong answer.
  */
-#include "guest/guest.h"
+#include "backend/record/record.h"
 
 #include <errno.h>
 #include <inttypes.h>
