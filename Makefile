@@ -17,7 +17,7 @@
 #                   (tools/gup-test-kernel.sh; cached by source version + fragment)
 #   make kselftest-compare   the kernel's cow.c and gup_longterm.c beside
 #                   pinlab's catalog on that kernel (KSELFTEST_1G=1: 1 GiB cases too)
-#   make check-layers   src/core and include/pinlab/core.h include no upper layer
+#   make check-layers   the layer table of docs/design.md (tools/check-layers)
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang), each run FUZZ_S seconds
 #   make install    binary, man page, bash/zsh completion and docs under PREFIX
 #                   (/usr/local), staged under DESTDIR; make uninstall
@@ -269,31 +269,10 @@ coverage: $(call variant-targets,$(C)) $(call unit-progs,$(C))
 	exit $$st
 
 # ---------------------------------------------------------------------------
-# Layering (docs: style.md, "dependencies point down only").  The model must
-# not know about the language, the CLI, the host backend, the explorer or the
-# report writers; and nothing at all may include from src/cli.
-UPPER_LAYERS := lang|cli|backend|guest|explore|report
-INCLUDE_RE = ^[[:space:]]*\#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?($(1))/
-
+# Layering: tools/check-layers enforces the layer table of docs/design.md
+# (which directory may include which; dependencies point down only).
 check-layers:
-	@st=0; \
-	bad=$$(grep -HnE '$(call INCLUDE_RE,$(UPPER_LAYERS))' \
-		$(wildcard src/core/*.c src/core/*.h) \
-		include/pinlab/core.h /dev/null); \
-	if [ -n "$$bad" ]; then \
-		echo "check-layers: src/core and include/pinlab/core.h may include only libc and" \
-		     "pinlab/ headers, not src/{lang,cli,host,explore,report}:"; \
-		echo "$$bad"; st=1; \
-	fi; \
-	bad=$$(grep -HnE '$(call INCLUDE_RE,cli)' \
-		$(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*.h include/pinlab/*.h)) \
-		/dev/null); \
-	if [ -n "$$bad" ]; then \
-		echo "check-layers: nothing may depend on src/cli:"; \
-		echo "$$bad"; st=1; \
-	fi; \
-	if [ $$st -eq 0 ]; then echo "check-layers: ok"; fi; \
-	exit $$st
+	@sh tools/check-layers
 
 # ---------------------------------------------------------------------------
 # make demo: the scenario matrix and its HTML report (build/demo/demo.html), then
