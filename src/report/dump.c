@@ -244,6 +244,12 @@ void pl_dump_process(FILE *out, const struct world *w, int pid)
  */
 #define DUMP_MAX_MMS 8
 
+/* A present PTE (not a huge leaf) mapping a normal page. */
+static bool dump_pte_mapped(const struct pl_leaf *l)
+{
+	return l->level == PL_LEAF_PTE && pte_present(l->entry) && !pte_special(l->entry);
+}
+
 /* The mms (ids) mapping pfn by a present PTE; returns how many, up to max. */
 static int dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max)
 {
@@ -254,12 +260,11 @@ static int dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, in
 
 		for (int i = 0; mm && i < mm->nr_vmas && n < max; i++) {
 			const struct vm_area_struct *v = &mm->vmas[i];
+			struct pl_leaf_iter it;
+			struct pl_leaf l;
 
-			for (pl_addr a = v->vm_start; a < v->vm_end; a += PAGE_SIZE) {
-				pte_t *ptep = pl_ptetab_lookup(mm, a) ? pl_pte_lookup(mm, a) : NULL;
-
-				if (ptep && pte_present(*ptep) && !pte_special(*ptep) &&
-				    pte_pfn(*ptep) == pfn) {
+			pl_for_each_leaf(it, l, mm, v) {
+				if (dump_pte_mapped(&l) && pte_pfn(l.entry) == pfn) {
 					ids[n++] = mm->id;
 					break;
 				}
@@ -318,15 +323,16 @@ void pl_dump_large_folios(FILE *out, const struct world *w)
 
 		for (int i = 0; mm && i < mm->nr_vmas; i++) {
 			const struct vm_area_struct *v = &mm->vmas[i];
+			struct pl_leaf_iter it;
+			struct pl_leaf l;
 
-			for (pl_addr a = v->vm_start; a < v->vm_end; a += PAGE_SIZE) {
-				pte_t *ptep = pl_ptetab_lookup(mm, a) ? pl_pte_lookup(mm, a) : NULL;
+			pl_for_each_leaf(it, l, mm, v) {
 				const struct folio *f;
 				bool dup = false;
 
-				if (!ptep || !pte_present(*ptep) || pte_special(*ptep))
+				if (!dump_pte_mapped(&l))
 					continue;
-				f = pfn_folio(w, pte_pfn(*ptep));
+				f = pfn_folio(w, pte_pfn(l.entry));
 				if (!folio_test_large(f) || !folio_test_anon(f) ||
 				    folio_test_hugetlb(f))
 					continue;
