@@ -561,7 +561,7 @@ int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p)
 {
 	struct page *excl = folio_test_hugetlb(f) ? &f->page : p;
 
-	if (!w->policy.anon_exclusive || !PageAnonExclusive(excl))
+	if (!pl_PageAnonExclusive(w, excl))
 		return 0;
 	pl_sync(w, PL_SYNC_ATOMIC, &f->page._refcount);	/* smp_mb() */
 	if (folio_maybe_dma_pinned(f))
@@ -607,7 +607,7 @@ int folio_try_share_anon_rmap_sampled(struct world *w, struct folio *f, struct p
 
 	if (!s->stale)
 		return folio_try_share_anon_rmap(w, f, p);
-	if (!w->policy.anon_exclusive || !PageAnonExclusive(excl))
+	if (!pl_PageAnonExclusive(w, excl))
 		return 0;
 	if (s->maybe_pinned)
 		return -EBUSY;

@@ -302,7 +302,7 @@ unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_ar
 		__split_huge_pmd(w, mm, vma, addr);
 		return VM_FAULT_RETRY;
 	}
-	if (w->policy.anon_exclusive && PageAnonExclusive(&f->page)) {
+	if (pl_PageAnonExclusive(w, &f->page)) {
 		reuse = true;
 		rule = "anon_exclusive: PageAnonExclusive";
 	} else if (w->policy.thp_swap_reuse == REUSE_MAPCOUNT) {
@@ -423,7 +423,7 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 		return 0;
 	}
 	if (folio_test_anon(f) &&
-	    ((w->policy.anon_exclusive && PageAnonExclusive(&f->page)) || folio_mapcount(f) == 1)) {
+	    (pl_PageAnonExclusive(w, &f->page) || folio_mapcount(f) == 1)) {
 		if (f->page.gup_gets + f->page.gup_pins && f->page.gup_holder != mm->id)
 			pl_violation(w, "missed-cow", pl_mm_pid(w, mm), base, folio_pfn(f),
 				     "hugetlb reuse on mapcount == 1 with a foreign GUP reference");

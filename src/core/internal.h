@@ -44,6 +44,18 @@ static inline void pl_yield(struct world *w, enum pl_yield_point where)
 		w->hooks.yield(w, where, w->hooks.arg);
 }
 
+/*
+ * pl_PageAnonExclusive() - the kernel's PageAnonExclusive() test, in the
+ * modelled era: PG_anon_exclusive exists from v5.19 (6c287605fd56, knob
+ * anon_exclusive); in older eras no page is ever exclusive, whatever the
+ * flag word holds.  The one place the model asks "may this anon page be
+ * reused or pinned without a copy, by the flag".
+ */
+static inline bool pl_PageAnonExclusive(const struct world *w, const struct page *page)
+{
+	return w->policy.anon_exclusive && PageAnonExclusive(page);
+}
+
 static inline pte_t pl_ptep_get(struct world *w, const pte_t *ptep)
 {
 	pl_sync(w, PL_SYNC_READ_ONCE, ptep);

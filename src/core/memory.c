@@ -752,7 +752,7 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 	}
 	f = page_folio(w, page);
 	if (folio_test_anon(f)) {
-		bool excl = w->policy.anon_exclusive && PageAnonExclusive(page);
+		bool excl = pl_PageAnonExclusive(w, page);
 
 		if (excl || wp_can_reuse_anon_folio(w, f, mm)) {
 			rule = excl ? "anon_exclusive: PageAnonExclusive"
@@ -826,7 +826,7 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 		return 0;
 	}
 	/* a swap PTE never points at a swap-cache page that is still exclusive */
-	PL_BUG_ON(w->policy.anon_exclusive && PageAnonExclusive(&f->page));
+	PL_BUG_ON(pl_PageAnonExclusive(w, &f->page));
 	swap_free(w, slot);
 	if (folio_test_ksm(f)) {
 		exclusive = false;

@@ -558,7 +558,7 @@ static int change_prot_pte(struct world *w, struct mm_struct *mm, struct vm_area
 	if (vma->vm_flags & VM_SHARED) {
 		if (!vma_wants_writenotify(w, vma))
 			pte = pte_mkwrite(pte);
-	} else if (w->policy.anon_exclusive && PageAnonExclusive(page) &&
+	} else if (pl_PageAnonExclusive(w, page) &&
 		   folio_test_anon(page_folio(w, page)) && pte_soft_dirty(pte)) {
 		pte = pte_mkwrite(pte);
 	}
@@ -584,7 +584,7 @@ static int change_prot_pmd(struct world *w, struct mm_struct *mm, struct vm_area
 		pmd = pte_wrprotect(pmd);
 	else if (!pte_write(pmd) && !folio_test_zero(f) &&
 		 ((vma->vm_flags & VM_SHARED) ||
-		  (w->policy.anon_exclusive && PageAnonExclusive(&f->page) && pte_soft_dirty(pmd))))
+		  (pl_PageAnonExclusive(w, &f->page) && pte_soft_dirty(pmd))))
 		pmd = pte_mkwrite(pmd);
 	pl_set_pte(w, pmdp, pmd);
 	return 0;
