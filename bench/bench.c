@@ -3,7 +3,7 @@
  *
  * Each benchmark runs the same operation twice in one process: through the
  * core API on a modelled world (preset "latest"), and on this machine's
- * kernel (bench/kernel.c).  One line per benchmark:
+ * kernel (bench/host_ops.c).  One line per benchmark:
  *
  *	bench fork-1GiB model=<ns> kernel=<ns> ratio=<model/kernel> spread=...
  *	bench pin-unpin-1GiB model=<ns> kernel=<ns> ratio=<r>
@@ -32,7 +32,7 @@
  * kernel=skip ratio=skip, the reason on stderr.  Exit status 1 if a model
  * measurement failed.
  */
-#include "kernel.h"
+#include "host_ops.h"
 
 #include <pinlab/core.h>
 

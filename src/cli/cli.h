@@ -255,7 +255,7 @@ struct cli_show_to {
 void cli_show_hook(void *arg, struct pl_backend *be, const struct pl_show_req *req);
 
 /* ---------------------------------------------------------------------------
- * probe/diff --kernel K (kernel.c): boot K once with every (file, backing)
+ * probe/diff --kernel K (kernels.c): boot K once with every (file, backing)
  * of the call, then replay.  @preset NULL: the preset K's version maps to.
  * NULL on an internal error (printed); an interrupted boot returns normally
  * (check pl_host_interrupted()).

@@ -1,5 +1,5 @@
 /*
- * bench/kernel.h - the real-kernel half of `make bench`.
+ * bench/host_ops.h - the real-kernel half of `make bench`.
  *
  * Each function measures, on the machine running the benchmark, the kernel
  * operation that pinlab models, so that one run of build/pinlab-bench prints

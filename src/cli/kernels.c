@@ -1,5 +1,5 @@
 /*
- * kernel.c - other kernels: `pinlab kernels`, the `--kernel K` half of
+ * kernels.c - other kernels: `pinlab kernels`, the `--kernel K` half of
  * probe/diff, and the hidden `__guest` command the guest's PID 1 runs.
  *
  * probe/diff --kernel K first boot K once under qemu with every

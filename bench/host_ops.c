@@ -1,5 +1,5 @@
 /*
- * bench/kernel.c - measure, on this machine, the kernel operations pinlab models.
+ * bench/host_ops.c - measure, on this machine, the kernel operations pinlab models.
  *
  * The benchmark's point is a ratio: how much slower the model is than the
  * real thing.  So the kernel side does the work the model does, on the same
@@ -18,7 +18,7 @@
  * per fault or per PMD copy and the comparison with the model's base pages
  * would be meaningless.  Populating happens before the clock starts.
  */
-#include "kernel.h"
+#include "host_ops.h"
 
 #include <errno.h>
 #include <stdbool.h>
