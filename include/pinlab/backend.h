@@ -48,62 +48,16 @@
 #include "pinlab/core.h"	/* pl_addr, PL_MAP_*, FOLL_*, enum pl_madv, struct pl_event */
 
 /*
- * The operations, one per statement keyword of the scenario language (the
- * table of operands in src/lang/ast.h says which struct pl_bstep fields
- * each uses).  SHOW and CHECK_INVARIANTS never reach a backend: the
- * executor does them.  The numbers are in transcripts (record/transcript.c):
- * append, never reorder.  grep "ORDER OP" when changing this enum (ast.c
- * names, parse.c syntax).
+ * The operations, one per statement keyword of the scenario language,
+ * declared in pinlab/ops.def (with their grammar entries; the table of
+ * operands in src/lang/ast.h says which struct pl_bstep fields each
+ * uses).  SHOW and CHECK_INVARIANTS never reach a backend: the executor
+ * does them.
  */
 enum pl_op {
-	PL_OP_PROCESS,
-	PL_OP_FILE,
-	PL_OP_SWAPON,
-	PL_OP_HUGETLB_POOL,
-	PL_OP_THP,
-	PL_OP_MMAP,
-	PL_OP_MUNMAP,
-	PL_OP_MREMAP,
-	PL_OP_MPROTECT,
-	PL_OP_MADVISE,
-	PL_OP_FORK,
-	PL_OP_EXIT,
-	PL_OP_CLEAR_REFS,
-	PL_OP_WRITE,
-	PL_OP_READ,
-	PL_OP_TRUNCATE,
-	PL_OP_VMSPLICE,
-	PL_OP_CLOSE,
-	PL_OP_IOURING_REGISTER,
-	PL_OP_IOURING_UNREGISTER,
-	PL_OP_IOURING_WRITE_FIXED,
-	PL_OP_IOURING_READ_FIXED,
-	PL_OP_DIO_READ,
-	PL_OP_DIO_WRITE,
-	PL_OP_COMPLETE,
-	PL_OP_RDMA_REG,
-	PL_OP_RDMA_DEREG,
-	PL_OP_DMA_WRITE,
-	PL_OP_PIN,
-	PL_OP_UNPIN,
-	PL_OP_GUP,
-	PL_OP_PUT,
-	PL_OP_PROC_MEM_WRITE,
-	PL_OP_PROCESS_VM_WRITEV,
-	PL_OP_UPROBE_REGISTER,
-	PL_OP_UPROBE_UNREGISTER,
-	PL_OP_RECLAIM,
-	PL_OP_WRITEBACK,
-	PL_OP_EVICT,
-	PL_OP_KSM_MERGE,
-	PL_OP_COLLAPSE,
-	PL_OP_SPLIT,
-	PL_OP_UFFD_CONTINUE,
-	PL_OP_CHECK_VALUE,
-	PL_OP_CHECK_PROP,
-	PL_OP_CHECK_COUNT,
-	PL_OP_CHECK_INVARIANTS,
-	PL_OP_SHOW,
+#define PL_OP(id, ...) PL_OP_##id,
+#include "pinlab/ops.def"
+#undef PL_OP
 	PL_OP_NR,
 };
 
@@ -155,9 +109,12 @@ enum pl_count {
 #define PL_BSTEP_FAST	(1u << 0)	/* pin/gup: the *_fast() entry point */
 #define PL_BSTEP_MOVE	(1u << 1)	/* mremap: MREMAP_MAYMOVE */
 
-/* Operations only the executor issues (matrix set-up); numbered after enum pl_op. */
+/*
+ * Operations only the executor issues (matrix set-up); numbered apart from
+ * enum pl_op, so that a new operation renumbers none of them.
+ */
 enum pl_bop {
-	PL_BOP_MTHP = PL_OP_NR,	/* hugepages-<size>kB/enabled = always: arg = order (2..8) */
+	PL_BOP_MTHP = 1000,	/* hugepages-<size>kB/enabled = always: arg = order (2..8) */
 	PL_BOP_POOL,		/* nr_hugepages of one size: arg = order (9 or 18), n = pages */
 	PL_BOP_PIPE,		/* pipe(2): r->id = the pipe handle */
 	PL_BOP_NR,

@@ -193,20 +193,35 @@ int pl_outcome_find(const char *s, size_t len)
 	return -1;
 }
 
-/* ORDER OP: the statement keyword of each op (checks print as "check"). */
+/* The statement keyword of each op (checks print as "check"): pinlab/ops.def. */
 static const char *const ast_op_names[PL_OP_NR] = {
-	"process", "file", "swapon", "hugetlb-pool", "thp",
-	"mmap", "munmap", "mremap", "mprotect", "madvise", "fork", "exit", "clear-refs",
-	"write", "read", "truncate", "vmsplice", "close",
-	"iouring-register", "iouring-unregister", "iouring-write-fixed", "iouring-read-fixed",
-	"dio-read", "dio-write", "complete",
-	"rdma-reg", "rdma-dereg", "dma-write",
-	"pin", "unpin", "gup", "put",
-	"proc-mem-write", "process-vm-writev",
-	"uprobe-register", "uprobe-unregister",
-	"reclaim", "writeback", "evict", "ksm-merge", "collapse", "split", "uffd-continue",
-	"check", "check", "check", "check", "show",
+#define PL_OP(id, keyword, ...) [PL_OP_##id] = keyword,
+#include "pinlab/ops.def"
+#undef PL_OP
 };
+
+/* The FORM and KIND columns of pinlab/ops.def. */
+#define PL_SYM_NONE PL_SYM_NR
+static const struct {
+	enum pl_op_form form;
+	enum pl_sym_kind kind;
+} ast_op_forms[PL_OP_NR] = {
+#define PL_OP(id, keyword, actor, def, decl, parse, form, kind) \
+	[PL_OP_##id] = { PL_FORM_##form, PL_SYM_##kind },
+#include "pinlab/ops.def"
+#undef PL_OP
+};
+#undef PL_SYM_NONE
+
+enum pl_op_form pl_op_form(enum pl_op op)
+{
+	return (unsigned int)op < PL_OP_NR ? ast_op_forms[op].form : PL_FORM_OWN;
+}
+
+enum pl_sym_kind pl_op_kind(enum pl_op op)
+{
+	return (unsigned int)op < PL_OP_NR ? ast_op_forms[op].kind : PL_SYM_NR;
+}
 
 const char *pl_op_name(enum pl_op op)
 {

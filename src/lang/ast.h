@@ -294,6 +294,26 @@ struct pl_word {
 const char *pl_outcome_name(enum pl_outcome o);
 int pl_outcome_find(const char *s, size_t len);
 const char *pl_op_name(enum pl_op op);
+
+/*
+ * What the checker and the executor do with an operation's operands: the
+ * FORM column of pinlab/ops.def, which says what each means.  An operation
+ * of a form other than OWN needs no code of its own in check.c or exec.c.
+ */
+enum pl_op_form {
+	PL_FORM_PLAIN,		/* no named operands: n and arg as they are */
+	PL_FORM_RANGE,		/* a: pages of the actor's mapping, an mm call */
+	PL_FORM_PAGES,		/* a: pages of the actor's mapping, a page operation */
+	PL_FORM_FILE,		/* a: a file, or pages of it */
+	PL_FORM_CREATE,		/* defines a pl_op_kind() handle, no operands */
+	PL_FORM_HANDLE,		/* a: pages of the actor's mapping; defines a handle on them */
+	PL_FORM_RELEASE,	/* a: a pl_op_kind() handle, released */
+	PL_FORM_OWN,		/* its own code, in check.c and exec.c */
+};
+
+enum pl_op_form pl_op_form(enum pl_op op);
+/* CREATE, HANDLE, RELEASE: the kind of the handle; else PL_SYM_NR. */
+enum pl_sym_kind pl_op_kind(enum pl_op op);
 const char *pl_sym_kind_name(enum pl_sym_kind k);
 const char *pl_src_name(enum pl_src s);
 

@@ -604,6 +604,31 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		if (proc < 0)
 			return;
 	}
+	switch (pl_op_form(s->op)) {
+	case PL_FORM_PLAIN:
+		return;
+	case PL_FORM_RANGE:
+	case PL_FORM_PAGES:
+		ck_resolve(ck, &s->a, map, proc);
+		return;
+	case PL_FORM_FILE:
+		ck_resolve(ck, &s->a, file, -1);
+		return;
+	case PL_FORM_CREATE:
+		if (!ck->fails)
+			ck_define(ck, pl_op_kind(s->op), -1, &s->def, 0);
+		return;
+	case PL_FORM_HANDLE:
+		ck_resolve(ck, &s->a, map, proc);
+		ck_handle(ck, s, pl_op_kind(s->op), &s->a);
+		return;
+	case PL_FORM_RELEASE:
+		ck_release(ck, s, pl_op_kind(s->op));
+		return;
+	case PL_FORM_OWN:
+		break;
+	}
+	/* the operations of form OWN (pinlab/ops.def) */
 	switch (s->op) {
 	case PL_OP_PROCESS:
 		ck_define(ck, PL_SYM_PROCESS, -1, &s->def, 0);
@@ -632,12 +657,6 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		if (!ck->fails)
 			ck_exit(ck, s, proc);
 		break;
-	case PL_OP_MPROTECT:
-	case PL_OP_MADVISE:
-	case PL_OP_RECLAIM:
-	case PL_OP_COLLAPSE:
-	case PL_OP_SPLIT:
-	case PL_OP_UFFD_CONTINUE:
 	case PL_OP_CHECK_PROP:
 	case PL_OP_CHECK_COUNT:
 		ck_resolve(ck, &s->a, map, proc);
@@ -663,16 +682,6 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 	case PL_OP_VMSPLICE:
 		ck_vmsplice(ck, s, proc);
 		break;
-	case PL_OP_CLOSE:
-		ck_release(ck, s, PL_SYM_PIPE);
-		break;
-	case PL_OP_IOURING_REGISTER:
-		ck_resolve(ck, &s->a, map, proc);
-		ck_handle(ck, s, PL_SYM_RING, &s->a);
-		break;
-	case PL_OP_IOURING_UNREGISTER:
-		ck_release(ck, s, PL_SYM_RING);
-		break;
 	case PL_OP_IOURING_WRITE_FIXED:
 		if (ck_resolve(ck, &s->a, CK_BIT(PL_SYM_RING), -1) >= 0 &&
 		    ck_resolve(ck, &s->b, file, -1) >= 0)
@@ -693,44 +702,14 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		    ck_file_span(ck, &s->b, ck_count(&s->a)))
 			ck_handle(ck, s, PL_SYM_REQ, &s->a);
 		break;
-	case PL_OP_COMPLETE:
-		ck_release(ck, s, PL_SYM_REQ);
-		break;
-	case PL_OP_RDMA_REG:
-		ck_resolve(ck, &s->a, map, proc);
-		ck_handle(ck, s, PL_SYM_MR, &s->a);
-		break;
-	case PL_OP_RDMA_DEREG:
-		ck_release(ck, s, PL_SYM_MR);
-		break;
 	case PL_OP_DMA_WRITE:
 		ck_resolve(ck, &s->a, CK_BIT(PL_SYM_MR), -1);
-		break;
-	case PL_OP_PIN:
-		ck_resolve(ck, &s->a, map, proc);
-		ck_handle(ck, s, PL_SYM_PIN, &s->a);
-		break;
-	case PL_OP_UNPIN:
-		ck_release(ck, s, PL_SYM_PIN);
-		break;
-	case PL_OP_GUP:
-		ck_resolve(ck, &s->a, map, proc);
-		ck_handle(ck, s, PL_SYM_GUP, &s->a);
-		break;
-	case PL_OP_PUT:
-		ck_release(ck, s, PL_SYM_GUP);
 		break;
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:
 		sym = ck_resolve(ck, &s->target, CK_BIT(PL_SYM_PROCESS), -1);
 		if (sym >= 0)
 			ck_resolve(ck, &s->a, map, sym);
-		break;
-	case PL_OP_UPROBE_REGISTER:
-	case PL_OP_UPROBE_UNREGISTER:
-	case PL_OP_WRITEBACK:
-	case PL_OP_EVICT:
-		ck_resolve(ck, &s->a, file, -1);
 		break;
 	case PL_OP_CHECK_VALUE:
 		ck_check_value(ck, s, proc);
@@ -739,13 +718,8 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		if (s->a.name)
 			ck_resolve(ck, &s->a, CK_ANY & ~map, -1);
 		break;
-	case PL_OP_SWAPON:
-	case PL_OP_HUGETLB_POOL:
-	case PL_OP_THP:
-	case PL_OP_CLEAR_REFS:
-	case PL_OP_KSM_MERGE:
 	case PL_OP_CHECK_INVARIANTS:
-	case PL_OP_NR:
+	default:	/* the forms above */
 		break;
 	}
 }

@@ -1369,6 +1369,30 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 	struct pl_bresult r;
 	long ret;
 
+	switch (pl_op_form(s->op)) {
+	case PL_FORM_PLAIN:
+		b.n = s->n;
+		b.arg = s->arg;
+		return x_call(x, &b, NULL);
+	case PL_FORM_RANGE:
+		return x_range_op(x, s, pid, true);
+	case PL_FORM_PAGES:
+		return x_range_op(x, s, pid, false);
+	case PL_FORM_FILE:
+		return x_file_op(x, s, pid);
+	case PL_FORM_CREATE:
+		ret = x_call(x, &b, &r);
+		if (ret >= 0)
+			x_define(x, s, r.id);
+		return ret;
+	case PL_FORM_HANDLE:
+		return x_pinner(x, s, pid);
+	case PL_FORM_RELEASE:
+		return x_handle_op(x, s, pid);
+	case PL_FORM_OWN:
+		break;
+	}
+	/* the operations of form OWN (pinlab/ops.def) */
 	switch (s->op) {
 	case PL_OP_PROCESS:
 	case PL_OP_FILE:
@@ -1379,20 +1403,13 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 		if (ret >= 0)
 			x_define(x, s, r.id);
 		return ret;
-	case PL_OP_SWAPON:
-	case PL_OP_HUGETLB_POOL:
-	case PL_OP_THP:
 	case PL_OP_EXIT:
-	case PL_OP_CLEAR_REFS:
-	case PL_OP_KSM_MERGE:
 		b.n = s->n;
 		b.arg = s->arg;
 		return x_call(x, &b, NULL);
 	case PL_OP_MMAP:
 		return x_mmap(x, s, pid);
 	case PL_OP_MUNMAP:
-	case PL_OP_MPROTECT:
-	case PL_OP_MADVISE:
 		return x_range_op(x, s, pid, true);
 	case PL_OP_MREMAP:
 		return x_mremap(x, s, pid);
@@ -1402,36 +1419,18 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 	case PL_OP_READ:
 		return x_rw(x, s, pid);
 	case PL_OP_TRUNCATE:
-	case PL_OP_WRITEBACK:
-	case PL_OP_EVICT:
-	case PL_OP_UPROBE_REGISTER:
-	case PL_OP_UPROBE_UNREGISTER:
 		return x_file_op(x, s, pid);
 	case PL_OP_VMSPLICE:
 		return x_vmsplice(x, s, pid);
-	case PL_OP_IOURING_REGISTER:
 	case PL_OP_DIO_READ:
 	case PL_OP_DIO_WRITE:
-	case PL_OP_RDMA_REG:
-	case PL_OP_PIN:
-	case PL_OP_GUP:
 		return x_pinner(x, s, pid);
-	case PL_OP_CLOSE:
-	case PL_OP_IOURING_UNREGISTER:
 	case PL_OP_IOURING_WRITE_FIXED:
 	case PL_OP_IOURING_READ_FIXED:
-	case PL_OP_COMPLETE:
-	case PL_OP_RDMA_DEREG:
 	case PL_OP_DMA_WRITE:
-	case PL_OP_UNPIN:
-	case PL_OP_PUT:
 		return x_handle_op(x, s, pid);
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:
-	case PL_OP_RECLAIM:
-	case PL_OP_COLLAPSE:
-	case PL_OP_SPLIT:
-	case PL_OP_UFFD_CONTINUE:
 		return x_range_op(x, s, pid, false);
 	case PL_OP_CHECK_VALUE:
 		x_check_value(x, s, pid);
@@ -1446,7 +1445,7 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 	case PL_OP_SHOW:
 		x_show(x, s);
 		return 0;
-	case PL_OP_NR:
+	default:	/* the forms above */
 		break;
 	}
 	return -EINVAL;

@@ -18,68 +18,41 @@
 static const char *const kw_names[KW_NR] = {
 	"as",
 	"backing",
-	"check",
-	"clear-refs",
-	"close",
-	"collapse",
-	"complete",
-	"dio-read",
-	"dio-write",
 	"disk",
 	"dma-read",
-	"dma-write",
-	"evict",
-	"exit",
 	"expect",
 	"fails",
-	"file",
-	"fork",
-	"gup",
-	"hugetlb-pool",
 	"invariants",
-	"iouring-read-fixed",
-	"iouring-register",
-	"iouring-unregister",
-	"iouring-write-fixed",
-	"ksm-merge",
-	"madvise",
 	"mapcount",
-	"mmap",
-	"mprotect",
-	"mremap",
-	"munmap",
-	"pin",
 	"pincount",
 	"proc-mem-read",
-	"proc-mem-write",
-	"process",
 	"process-vm-readv",
-	"process-vm-writev",
-	"put",
-	"rdma-dereg",
-	"rdma-reg",
-	"read",
-	"reclaim",
 	"refcount",
 	"scenario",
-	"show",
-	"split",
-	"swapon",
-	"thp",
 	"thread",
-	"truncate",
-	"uffd-continue",
-	"unpin",
-	"uprobe-register",
-	"uprobe-unregister",
-	"vmsplice",
-	"write",
-	"writeback",
+};
+
+/* The operation keywords, by enum pl_op (the check ops share "check"). */
+static const char *const kw_op_names[PL_OP_NR] = {
+#define PL_OP(id, keyword, ...) keyword,
+#include "pinlab/ops.def"
+#undef PL_OP
 };
 
 const char *pl_kw_name(enum pl_kw kw)
 {
+	if (pl_kw_op(kw) >= 0)
+		return kw_op_names[pl_kw_op(kw)];
 	return (unsigned int)kw < KW_NR ? kw_names[kw] : "?";
+}
+
+/* An operation keyword: the first operation spelled so (CHECK_VALUE for "check"). */
+static int kw_op_find(const char *s, size_t len)
+{
+	for (int op = 0; op < PL_OP_NR; op++)
+		if (!strncmp(kw_op_names[op], s, len) && kw_op_names[op][len] == '\0')
+			return KW_OP(op);
+	return -1;
 }
 
 int pl_kw_find(const char *s, size_t len)
@@ -99,7 +72,7 @@ int pl_kw_find(const char *s, size_t len)
 		else
 			hi = mid - 1;
 	}
-	return -1;
+	return kw_op_find(s, len);
 }
 
 int pl_lex_init(struct pl_lexer *lx, const char *src, size_t len, struct pl_diag_list *diags)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "lang/diag.h"
+#include "pinlab/backend.h"	/* enum pl_op */
 
 #define PL_LINE_MAX 4096	/* bytes per line, not counting the newline */
 
@@ -50,74 +51,40 @@ enum pl_tok {
 };
 
 /*
- * Reserved words: statement and operation keywords and the few words whose
- * position alone would be ambiguous.  Everything else (rw, private, anon,
+ * Reserved words: the operation keywords (pinlab/ops.def: a token of
+ * one has kw == KW_OP(PL_OP_...)), the other statement keywords and the few
+ * words whose position alone would be ambiguous.  Everything else (rw, private, anon,
  * dontneed, v5.8, leak ...) is an ordinary word that the parser matches in
  * context, so it stays free for use as a name.
- * ORDER KW: this enum and kw_names[] in lex.c, alphabetical.
+ * ORDER KW: this enum and kw_names[] in lex.c, alphabetical (operation
+ * keywords are not here: they come from pinlab/ops.def).
  */
 enum pl_kw {
 	KW_AS,
 	KW_BACKING,
-	KW_CHECK,
-	KW_CLEAR_REFS,
-	KW_CLOSE,
-	KW_COLLAPSE,
-	KW_COMPLETE,
-	KW_DIO_READ,
-	KW_DIO_WRITE,
 	KW_DISK,
 	KW_DMA_READ,
-	KW_DMA_WRITE,
-	KW_EVICT,
-	KW_EXIT,
 	KW_EXPECT,
 	KW_FAILS,
-	KW_FILE,
-	KW_FORK,
-	KW_GUP,
-	KW_HUGETLB_POOL,
 	KW_INVARIANTS,
-	KW_IOURING_READ_FIXED,
-	KW_IOURING_REGISTER,
-	KW_IOURING_UNREGISTER,
-	KW_IOURING_WRITE_FIXED,
-	KW_KSM_MERGE,
-	KW_MADVISE,
 	KW_MAPCOUNT,
-	KW_MMAP,
-	KW_MPROTECT,
-	KW_MREMAP,
-	KW_MUNMAP,
-	KW_PIN,
 	KW_PINCOUNT,
 	KW_PROC_MEM_READ,
-	KW_PROC_MEM_WRITE,
-	KW_PROCESS,
 	KW_PROCESS_VM_READV,
-	KW_PROCESS_VM_WRITEV,
-	KW_PUT,
-	KW_RDMA_DEREG,
-	KW_RDMA_REG,
-	KW_READ,
-	KW_RECLAIM,
 	KW_REFCOUNT,
 	KW_SCENARIO,
-	KW_SHOW,
-	KW_SPLIT,
-	KW_SWAPON,
-	KW_THP,
 	KW_THREAD,
-	KW_TRUNCATE,
-	KW_UFFD_CONTINUE,
-	KW_UNPIN,
-	KW_UPROBE_REGISTER,
-	KW_UPROBE_UNREGISTER,
-	KW_VMSPLICE,
-	KW_WRITE,
-	KW_WRITEBACK,
 	KW_NR,
 };
+
+/* The token kw of operation op's keyword ("check": PL_OP_CHECK_VALUE). */
+#define KW_OP(op) ((enum pl_kw)(KW_NR + (op)))
+
+/* The operation a keyword starts, or -1 when it is not an operation keyword. */
+static inline int pl_kw_op(enum pl_kw kw)
+{
+	return (int)kw >= KW_NR && (int)kw < KW_NR + PL_OP_NR ? (int)kw - KW_NR : -1;
+}
 
 struct pl_token {
 	enum pl_tok t;
@@ -159,6 +126,7 @@ void pl_lex_free(struct pl_lexer *lx);
 bool pl_lex_line(struct pl_lexer *lx, struct pl_line *ln);
 
 const char *pl_kw_name(enum pl_kw kw);
+/* A reserved word -> its kw (an operation keyword: KW_OP(op)), or -1. */
 int pl_kw_find(const char *s, size_t len);
 
 /* "'->'", "'frob'", "keyword 'read'", "end of line" ... for messages. */

@@ -14,7 +14,7 @@
  *
  * Which operations take a process (`P:`), which name a result (`x =`), and
  * which function parses their arguments is one table, op_syntax[], indexed
- * by keyword.
+ * by operation and written in include/pinlab/ops.def.
  */
 #include "lang/parse.h"
 
@@ -631,8 +631,8 @@ static bool parse_check(struct parser *p, struct pl_step *s)
 	s->op = PL_OP_CHECK_VALUE;
 	s->src = PL_SRC_AUTO;
 	if (t->t == TK_KW) {
-		switch (t->kw) {
-		case KW_READ:
+		switch ((int)t->kw) {
+		case KW_OP(PL_OP_READ):
 			break;
 		case KW_DMA_READ:
 			s->src = PL_SRC_DMA;
@@ -690,61 +690,16 @@ struct op_syntax {
 	bool (*parse)(struct parser *p, struct pl_step *s);
 };
 
-/* Indexed by keyword; a NULL parse means the keyword does not start a step. */
-static const struct op_syntax op_syntax[KW_NR] = {
-	[KW_PROCESS] = { PL_OP_PROCESS, ACTOR_NO, DEF_OPERAND, true, parse_process },
-	[KW_FILE] = { PL_OP_FILE, ACTOR_NO, DEF_OPERAND, true, parse_file },
-	[KW_SWAPON] = { PL_OP_SWAPON, ACTOR_NO, DEF_NO, true, parse_swapon },
-	[KW_HUGETLB_POOL] = { PL_OP_HUGETLB_POOL, ACTOR_NO, DEF_NO, true, parse_hugetlb_pool },
-	[KW_THP] = { PL_OP_THP, ACTOR_NO, DEF_NO, true, parse_thp },
-	[KW_MMAP] = { PL_OP_MMAP, ACTOR_REQ, DEF_REQ, false, parse_mmap },
-	[KW_MUNMAP] = { PL_OP_MUNMAP, ACTOR_REQ, DEF_NO, false, parse_args_ref },
-	[KW_MREMAP] = { PL_OP_MREMAP, ACTOR_REQ, DEF_OPT, false, parse_mremap },
-	[KW_MPROTECT] = { PL_OP_MPROTECT, ACTOR_REQ, DEF_NO, false, parse_mprotect },
-	[KW_MADVISE] = { PL_OP_MADVISE, ACTOR_REQ, DEF_NO, false, parse_madvise },
-	[KW_FORK] = { PL_OP_FORK, ACTOR_REQ, DEF_OPERAND, false, parse_fork },
-	[KW_EXIT] = { PL_OP_EXIT, ACTOR_REQ, DEF_NO, false, parse_args_none },
-	[KW_CLEAR_REFS] = { PL_OP_CLEAR_REFS, ACTOR_REQ, DEF_NO, false, parse_args_none },
-	[KW_WRITE] = { PL_OP_WRITE, ACTOR_OPT, DEF_NO, false, parse_args_ref_value },
-	[KW_READ] = { PL_OP_READ, ACTOR_OPT, DEF_NO, false, parse_args_ref },
-	[KW_TRUNCATE] = { PL_OP_TRUNCATE, ACTOR_OPT, DEF_NO, false, parse_truncate },
-	[KW_VMSPLICE] = { PL_OP_VMSPLICE, ACTOR_REQ, DEF_NO, false, parse_vmsplice },
-	[KW_CLOSE] = { PL_OP_CLOSE, ACTOR_OPT, DEF_NO, false, parse_args_name },
-	[KW_IOURING_REGISTER] = { PL_OP_IOURING_REGISTER, ACTOR_REQ, DEF_REQ, false,
-				  parse_args_ref },
-	[KW_IOURING_UNREGISTER] = { PL_OP_IOURING_UNREGISTER, ACTOR_OPT, DEF_NO, false,
-				    parse_args_name },
-	[KW_IOURING_WRITE_FIXED] = { PL_OP_IOURING_WRITE_FIXED, ACTOR_OPT, DEF_NO, false,
-				     parse_iouring_write },
-	[KW_IOURING_READ_FIXED] = { PL_OP_IOURING_READ_FIXED, ACTOR_OPT, DEF_NO, false,
-				    parse_iouring_read },
-	[KW_DIO_READ] = { PL_OP_DIO_READ, ACTOR_REQ, DEF_REQ, false, parse_args_flow },
-	[KW_DIO_WRITE] = { PL_OP_DIO_WRITE, ACTOR_REQ, DEF_REQ, false, parse_args_flow },
-	[KW_COMPLETE] = { PL_OP_COMPLETE, ACTOR_OPT, DEF_NO, false, parse_args_name },
-	[KW_RDMA_REG] = { PL_OP_RDMA_REG, ACTOR_REQ, DEF_REQ, false, parse_rdma_reg },
-	[KW_RDMA_DEREG] = { PL_OP_RDMA_DEREG, ACTOR_OPT, DEF_NO, false, parse_args_name },
-	[KW_DMA_WRITE] = { PL_OP_DMA_WRITE, ACTOR_OPT, DEF_NO, false, parse_args_ref_value },
-	[KW_PIN] = { PL_OP_PIN, ACTOR_REQ, DEF_REQ, false, parse_pin },
-	[KW_UNPIN] = { PL_OP_UNPIN, ACTOR_OPT, DEF_NO, false, parse_args_name },
-	[KW_GUP] = { PL_OP_GUP, ACTOR_REQ, DEF_REQ, false, parse_gup },
-	[KW_PUT] = { PL_OP_PUT, ACTOR_OPT, DEF_NO, false, parse_args_name },
-	[KW_PROC_MEM_WRITE] = { PL_OP_PROC_MEM_WRITE, ACTOR_REQ, DEF_NO, false,
-				parse_remote_write },
-	[KW_PROCESS_VM_WRITEV] = { PL_OP_PROCESS_VM_WRITEV, ACTOR_REQ, DEF_NO, false,
-				   parse_remote_write },
-	[KW_UPROBE_REGISTER] = { PL_OP_UPROBE_REGISTER, ACTOR_OPT, DEF_NO, false,
-				 parse_args_ref_value },
-	[KW_UPROBE_UNREGISTER] = { PL_OP_UPROBE_UNREGISTER, ACTOR_OPT, DEF_NO, false,
-				   parse_args_ref },
-	[KW_RECLAIM] = { PL_OP_RECLAIM, ACTOR_REQ, DEF_NO, false, parse_args_ref },
-	[KW_WRITEBACK] = { PL_OP_WRITEBACK, ACTOR_OPT, DEF_NO, false, parse_args_ref },
-	[KW_EVICT] = { PL_OP_EVICT, ACTOR_OPT, DEF_NO, false, parse_args_ref },
-	[KW_KSM_MERGE] = { PL_OP_KSM_MERGE, ACTOR_OPT, DEF_NO, false, parse_args_none },
-	[KW_COLLAPSE] = { PL_OP_COLLAPSE, ACTOR_REQ, DEF_NO, false, parse_args_ref },
-	[KW_SPLIT] = { PL_OP_SPLIT, ACTOR_REQ, DEF_NO, false, parse_args_ref },
-	[KW_UFFD_CONTINUE] = { PL_OP_UFFD_CONTINUE, ACTOR_REQ, DEF_NO, false, parse_args_ref },
-	[KW_CHECK] = { PL_OP_CHECK_VALUE, ACTOR_OPT, DEF_NO, false, parse_check },
-	[KW_SHOW] = { PL_OP_SHOW, ACTOR_NO, DEF_NO, false, parse_show },
+/*
+ * Indexed by operation: the grammar entries of pinlab/ops.def.  A NULL
+ * parse (the check ops after the first) means the keyword does not start
+ * a step of its own.
+ */
+static const struct op_syntax op_syntax[PL_OP_NR] = {
+#define PL_OP(id, keyword, actor, def, decl, parse, form, kind) \
+	[PL_OP_##id] = { PL_OP_##id, ACTOR_##actor, DEF_##def, decl, parse },
+#include "pinlab/ops.def"
+#undef PL_OP
 };
 
 static bool pz_is_check(enum pl_op op)
@@ -819,7 +774,7 @@ static bool parse_step(struct parser *p)
 		pz_next(p);
 	}
 	t = pz_peek(p);
-	syn = t->t == TK_KW && (unsigned int)t->kw < KW_NR ? &op_syntax[t->kw] : NULL;
+	syn = t->t == TK_KW && pl_kw_op(t->kw) >= 0 ? &op_syntax[pl_kw_op(t->kw)] : NULL;
 	if (!syn || !syn->parse) {
 		if (t->t == TK_WORD && !actor.name && !def.name)
 			return pz_error_at(p, pz_pos(t), "unknown statement '%.*s'",

@@ -151,9 +151,16 @@ static void test_keyword_table(void)
 		int kw = pl_kw_find(pl_op_name(op), strlen(pl_op_name(op)));
 
 		T_ASSERT(kw >= 0);
-		if (kw >= 0 && op < PL_OP_CHECK_VALUE)
-			T_EQ(op_syntax[kw].op, op);
+		if (kw >= 0 && op <= PL_OP_CHECK_VALUE) {
+			T_EQ(pl_kw_op((enum pl_kw)kw), op);
+			T_EQ(op_syntax[pl_kw_op((enum pl_kw)kw)].op, op);
+			T_STREQ(pl_kw_name((enum pl_kw)kw), pl_op_name(op));
+		}
 	}
+	/* "check" starts CHECK_VALUE; parse_check picks the other check ops */
+	T_EQ(pl_kw_find("check", 5), KW_OP(PL_OP_CHECK_VALUE));
+	T_ASSERT(!op_syntax[PL_OP_CHECK_PROP].parse);
+	T_EQ(pl_kw_find("show", 4), KW_OP(PL_OP_SHOW));
 	T_STREQ(pl_outcome_name(PL_OUT_STALE_PIN), "stale-pin");
 	T_EQ(pl_outcome_find("file-modified", 13), PL_OUT_FILE_MODIFIED);
 	{
@@ -210,7 +217,7 @@ static void test_lexer_tokens(void)
 		T_EQ(ln.toks[17].num, 2u << 20);
 		T_ASSERT(ln.toks[18].len == 4 && !memcmp(ln.toks[18].s, "v5.8", 4));
 		T_ASSERT(ln.toks[21].len == 13);
-		T_EQ(ln.toks[25].kw, KW_MMAP);
+		T_EQ(ln.toks[25].kw, KW_OP(PL_OP_MMAP));
 		T_ASSERT(ln.comment && ln.comment_len == 5 && !memcmp(ln.comment, " tail", 5));
 	}
 	T_ASSERT(!pl_lex_line(&lx, &ln));
