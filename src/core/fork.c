@@ -90,41 +90,43 @@ static void check_fork_shared_pinned(struct world *w, struct fork_ctx *c, struct
 		     "pinned page shared R/O with the child (pin raced with fork)");
 }
 
-static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
-		    pl_addr addr, pte_t *src_ptep, void *arg)
+/*
+ * copy_nonpresent_pte(): a migration entry or a swap entry, shared with the
+ * child.  A page being migrated: in a COW mapping both sides become
+ * readable, non-exclusive migration entries, and remove_migration_ptes()
+ * then maps the new folio into both.  A swap entry: neither side is
+ * exclusive any more.
+ */
+static void copy_nonpresent_pte(struct world *w, pte_t *dst_ptep, pte_t *src_ptep, pte_t pte,
+				bool cow)
 {
-	struct fork_ctx *c = arg;
-	pte_t pte = pl_ptep_get(w, src_ptep);
-	pte_t *dst_ptep = pl_pte_alloc(w, c->dst, addr);
-	struct page *page;
-	struct folio *f;
-	bool cow = is_cow_mapping(vma->vm_flags);
-
-	(void)mm;
-	PL_BUG_ON(!dst_ptep);
 	if (is_migration_entry(pte)) {
-		/*
-		 * copy_nonpresent_pte(): a page being migrated.  In a COW mapping
-		 * both sides become readable, non-exclusive migration entries;
-		 * remove_migration_ptes() then maps the new folio into both.
-		 */
 		if (cow) {
 			pte &= ~(_PAGE_RW | _PAGE_SWP_EXCLUSIVE);
 			pl_set_pte(w, src_ptep, pte);
 		}
 		pl_set_pte(w, dst_ptep, pte);
-		return 0;
+		return;
 	}
-	if (is_swap_pte(pte)) {
-		/* the entry is shared now: neither side is exclusive any more */
-		swap_duplicate(w, pte_swp_offset(pte));
-		if (pte_swp_exclusive(pte)) {
-			pte &= ~_PAGE_SWP_EXCLUSIVE;
-			pl_set_pte(w, src_ptep, pte);
-		}
-		pl_set_pte(w, dst_ptep, pte);
-		return 0;
+	swap_duplicate(w, pte_swp_offset(pte));
+	if (pte_swp_exclusive(pte)) {
+		pte &= ~_PAGE_SWP_EXCLUSIVE;
+		pl_set_pte(w, src_ptep, pte);
 	}
+	pl_set_pte(w, dst_ptep, pte);
+}
+
+/*
+ * copy_present_pte(): share the page with the child R/O (COW mapping), or
+ * give the child a copy when the page may be pinned (copy_present_page()).
+ */
+static int copy_present_pte(struct world *w, struct fork_ctx *c, struct vm_area_struct *vma,
+			    pl_addr addr, pte_t *dst_ptep, pte_t *src_ptep, pte_t pte)
+{
+	struct page *page;
+	struct folio *f;
+	bool cow = is_cow_mapping(vma->vm_flags);
+
 	page = vm_normal_page(w, vma, addr, pte);
 	if (page) {
 		f = page_folio(w, page);
@@ -156,6 +158,23 @@ static int copy_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct
 			      "anon page shared R/O with the child");
 	}
 	return 0;
+}
+
+/* copy_pte_range()'s loop body for one PTE (copy_one_pte() before 5.10). */
+static int copy_one_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			pl_addr addr, pte_t *src_ptep, void *arg)
+{
+	struct fork_ctx *c = arg;
+	pte_t pte = pl_ptep_get(w, src_ptep);
+	pte_t *dst_ptep = pl_pte_alloc(w, c->dst, addr);
+
+	(void)mm;
+	PL_BUG_ON(!dst_ptep);
+	if (is_migration_entry(pte) || is_swap_pte(pte)) {
+		copy_nonpresent_pte(w, dst_ptep, src_ptep, pte, is_cow_mapping(vma->vm_flags));
+		return 0;
+	}
+	return copy_present_pte(w, c, vma, addr, dst_ptep, src_ptep, pte);
 }
 
 /*
@@ -258,7 +277,7 @@ int pl_fork(struct world *w, int pid)
 			continue;
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_begin(w, &src->write_protect_seq);
-		pl_walk_range(w, src, v, v->vm_start, v->vm_end, copy_pmd, copy_pte, &c);
+		pl_walk_range(w, src, v, v->vm_start, v->vm_end, copy_pmd, copy_one_pte, &c);
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_end(w, &src->write_protect_seq);
 	}
