@@ -756,7 +756,7 @@ void pl_step_print(FILE *out, const struct pl_scenario *sc, const struct pl_step
 	} else {
 		fputs(pl_op_name(s->op), out);
 		if (s->op != PL_OP_EXIT && s->op != PL_OP_CLEAR_REFS && s->op != PL_OP_KSM_MERGE &&
-		    !(s->op == PL_OP_SHOW && !s->a.name))
+		    pl_op_form(s->op) != PL_FORM_CREATE && !(s->op == PL_OP_SHOW && !s->a.name))
 			fputc(' ', out);
 		ast_print_args(out, s);
 	}
