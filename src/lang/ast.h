@@ -117,6 +117,7 @@ enum pl_outcome {
  *                                                                 flags&NE
  * CHECK_INVARIANTS     opt   -        -                    -
  * SHOW                 -     -        [any global name]    -
+ * PIPE                 opt   pipe     -                    -
  *
  * str is NULL when a write or check value is `zero` (flags&ZERO instead).
  * Every step but the declarations may end in `fails [ERRNO]`; checks and

@@ -1934,6 +1934,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_BOP_POOL:
 		return host_pool(h, (unsigned int)s->arg, s->n, r);
 	case PL_BOP_PIPE:
+	case PL_OP_PIPE:
 		if (h->nr_pipes == HOST_MAX)
 			return host_skip(r, SK_LIMIT);
 		if (pipe2(fds, O_CLOEXEC))
