@@ -116,7 +116,6 @@ enum pl_count {
 enum pl_bop {
 	PL_BOP_MTHP = 1000,	/* hugepages-<size>kB/enabled = always: arg = order (2..8) */
 	PL_BOP_POOL,		/* nr_hugepages of one size: arg = order (9 or 18), n = pages */
-	PL_BOP_PIPE,		/* pipe(2): r->id = the pipe handle */
 	PL_BOP_NR,
 };
 

@@ -1073,7 +1073,7 @@ static long x_vmsplice(struct exec *x, const struct pl_step *s, int pid)
 	struct pl_bstep b = x_bstep(x, PL_OP_VMSPLICE, pid);
 
 	if (s->b.sym >= 0 && !x->sym[s->b.sym].live) {
-		struct pl_bstep p = x_bstep(x, PL_BOP_PIPE, pid);
+		struct pl_bstep p = x_bstep(x, PL_OP_PIPE, pid);
 		struct pl_bresult r;
 
 		if (x_setup(x, &p, &r, "%s = pipe()", s->b.name) < 0)

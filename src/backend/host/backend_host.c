@@ -1933,7 +1933,6 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		return host_mthp(h, s->arg, r);
 	case PL_BOP_POOL:
 		return host_pool(h, (unsigned int)s->arg, s->n, r);
-	case PL_BOP_PIPE:
 	case PL_OP_PIPE:
 		if (h->nr_pipes == HOST_MAX)
 			return host_skip(r, SK_LIMIT);

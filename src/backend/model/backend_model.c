@@ -646,7 +646,6 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return 0;
 	case PL_BOP_POOL:
 		return pl_hugetlb_set_pool_order(w, (unsigned int)s->arg, (uint32_t)s->n);
-	case PL_BOP_PIPE:
 	case PL_OP_PIPE:
 		w->cur_pid = s->pid;
 		return model_id_result(pl_pipe_create(w), r);
