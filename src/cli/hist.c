@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "report/dump.h"
-#include "history.h"
+#include "history/history.h"
 #include "report/report.h"
 
 static const char history_usage[] =

@@ -8,7 +8,7 @@
 #include "pinlab/core.h"
 
 /* single translation unit: the cases live with the CLI */
-#include "../../src/cli/history.c"
+#include "history/history.c"
 
 static const struct pl_hist_case *cur;
 

@@ -7,7 +7,7 @@
  * Races are made deterministic with a one-shot action on a sync-layer yield
  * point -- the interleaving that the race explorer would find.
  */
-#include "history.h"
+#include "history/history.h"
 
 #include <stdio.h>
 #include <string.h>
