@@ -29,7 +29,8 @@
 # Sources are found by wildcard, so adding a file needs no edit here:
 #   src/core/*.c                               -> BUILD/libpinlab-core.a
 #   every other src/DIR/*.c and src/DIR/SUB/*.c -> BUILD/pinlab, linked with the lib
-#   tests/unit/NAME.c  (own main)              -> BUILD/tests/unit/NAME
+#   all of them but src/cli/main.c              -> BUILD/libpinlab-app.a
+#   tests/unit/NAME.c  (own main)              -> BUILD/tests/unit/NAME, linked with both libs
 #   bench/*.c          (own main)              -> build/pinlab-bench
 # Objects go to BUILD/obj/<source path>.o with -MMD -MP dependency files.
 # V=1 shows the commands.
@@ -73,6 +74,8 @@ Q := $(if $(V),,@)
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
 APP_SRCS := $(sort $(filter-out src/core/%,$(wildcard src/*/*.c src/*/*/*.c)))
 CLI_SRCS := $(wildcard src/cli/*.c)
+# the app's sources but main(): libpinlab-app.a, linked into the unit tests and fuzz targets
+LIB_SRCS := $(filter-out src/cli/main.c,$(APP_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 
@@ -160,10 +163,18 @@ $(1)/pinlab-failalloc: $(call objs,$(1),$(APP_SRCS) tests/failalloc/shim.c) \
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) $$(FAILALLOC_LDFLAGS) -o $$@ \
 		$$(filter %.o,$$^) $(1)/libpinlab-core.a $$(LDLIBS)
 
-$(call unit-progs,$(1)): $(1)/tests/unit/%: $(1)/obj/tests/unit/%.o $(1)/libpinlab-core.a
+# Everything of pinlab but main(), for the unit tests of the upper layers.
+$(1)/libpinlab-app.a: $(call objs,$(1),$(LIB_SRCS))
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+
+$(call unit-progs,$(1)): $(1)/tests/unit/%: $(1)/obj/tests/unit/%.o $(1)/libpinlab-app.a \
+		$(1)/libpinlab-core.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$< $(1)/libpinlab-core.a $$(LDLIBS)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(ALL_LDFLAGS) -o $$@ $$< $(1)/libpinlab-app.a \
+		$(1)/libpinlab-core.a $$(LDLIBS)
 
 -include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRCS) $(APP_SRCS) $(UNIT_SRCS) \
 	tests/failalloc/shim.c))
@@ -183,7 +194,7 @@ F := build-fuzz
 FUZZ_CC ?= clang
 FUZZ_S ?= 60
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
-FUZZ_LINK_SRCS := $(filter-out src/cli/main.c,$(APP_SRCS))
+FUZZ_LINK_SRCS := $(LIB_SRCS)
 # clang warns about a few things gcc does not; those are gcc's -Werror business
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-error \
 	      -fno-sanitize-recover=all

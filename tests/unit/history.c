@@ -7,8 +7,8 @@
 
 #include "pinlab/core.h"
 
-/* single translation unit: the cases live with the CLI */
-#include "history/history.c"
+/* the cases come from libpinlab-app.a (src/history/) */
+#include "history/history.h"
 
 static const struct pl_hist_case *cur;
 

@@ -6,19 +6,13 @@
  * in the model's world), shared backing files, kselftest names and
  * expectations of backings outside the matrix.
  *
- * The front end, the executor and the model backend are compiled into this
- * program (one translation unit), as in lang_front.c.
+ * The front end, the executor and the model backend come from
+ * libpinlab-app.a, through their headers.
  */
 #include "testlib.h"
 
-#include "lang/diag.c"
-#include "lang/lex.c"
-#include "lang/ast.c"
-#include "lang/parse.c"
-#include "lang/check.c"
-#include "lang/front.c"
-#include "lang/exec.c"
-#include "backend/model/backend_model.c"
+#include "lang/exec.h"
+#include "lang/front.h"
 
 /* ---------------------------------------------------------------------------
  * Helpers.

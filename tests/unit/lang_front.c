@@ -7,8 +7,11 @@
  * (a 10 MiB line, every byte value, random mutations) must give located
  * errors quickly and never crash.
  *
- * The front end is compiled into this program (one translation unit), so the
- * test needs nothing but the sources.  Run it from the top of the tree, or
+ * The front end is compiled into this program (one translation unit): the
+ * only unit test that includes .c files, because it checks the lexer's and
+ * parser's static tables (kw_names[], op_syntax[]) entry by entry, which no
+ * header exports.  Every other test links libpinlab-app.a.  Run it from the
+ * top of the tree, or
  * pass the tree as argv[1] (or PINLAB_SRCDIR).
  */
 #include "testlib.h"
