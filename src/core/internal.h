@@ -343,6 +343,8 @@ void pl_swapcache_add(struct world *w, struct folio *f, uint32_t slot);
 void pl_swapcache_del(struct world *w, struct folio *f);
 /* pl_swapcache_del() without dropping the cache's reference (the caller does). */
 void pl_swapcache_remove(struct world *w, struct folio *f);
+/* What a device reading @pfn sees: the zero page's contents, or the page's (pinners.c). */
+pl_token dma_read_page(struct world *w, pl_pfn pfn);
 /* end of block added by filemap/vmscan/pinners */
 
 #endif
