@@ -61,6 +61,10 @@
  * reads everything every time; tests/cli/check_modes.sh compares the two on
  * the whole catalog.  State broken by hand, past pl_page_changed(), is seen
  * by the full walk only (tests/unit/check_detects.c).
+ *
+ * Over 900 lines: every invariant is stated once, where it is checked, and
+ * they share one scan and its per-pfn tally ("The scan's bookkeeping").  The
+ * seams are the sections: page tables, page caches, pinners, swap, folios.
  */
 #include "internal.h"
 #include "pinlab/view.h"

@@ -25,6 +25,10 @@
  * A write or unshare fault never trusts what it saw before dropping the PTL:
  * wp_page_copy() re-checks the PTE and backs off if it changed (invariant
  * cow-pte-same, enforced here by construction).
+ *
+ * Over 900 lines: the fault path of mm/memory.c (do_anonymous_page,
+ * do_wp_page and its reuse rules, do_swap_page, handle_mm_fault) is one chain
+ * of calls, kept in the kernel's file as the kernel keeps it.
  */
 #include "internal.h"
 

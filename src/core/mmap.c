@@ -7,6 +7,10 @@
  * that linear_page_index() of any address is the same before and after.
  * Adjacent VMAs are merged back when they are identical continuations of
  * each other (MADV_DOFORK after MADV_DONTFORK, as cow.c's collapse tests need).
+ *
+ * Over 900 lines: mmap, munmap, mremap, mprotect and madvise share the VMA
+ * list's split and merge code, as mm/mmap.c, mm/mremap.c, mm/mprotect.c and
+ * mm/madvise.c share mm/vma.c in the kernel; madvise is the seam to cut next.
  */
 #include "internal.h"
 

@@ -44,6 +44,11 @@
  * allowed choices) of a schedule give it a key; shard k of n owns the
  * schedules whose key hashes to k.  Every process explores the same tree
  * up to that point, so the shards partition the schedules exactly.
+ *
+ * Over 900 lines: the engine's state (coroutines, decisions, the end-state
+ * set) is one struct that the search, the replay and the worker processes
+ * share.  The seams: coroutines, the search, worker processes (jobs), and the
+ * result's text form.
  */
 #include "explore/explore.h"
 

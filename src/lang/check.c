@@ -17,6 +17,9 @@
  * apply; a name created by one thread is invisible to its siblings until the
  * group ends; a release in a sibling thread may not have happened yet, so it
  * does not make a name dead for the other threads of the group.
+ *
+ * Over 900 lines: one pass over the steps with one symbol table; the header
+ * checks (matrix, expectations) and the step checks share it.
  */
 #include "lang/check.h"
 

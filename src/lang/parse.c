@@ -15,6 +15,9 @@
  * Which operations take a process (`P:`), which name a result (`x =`), and
  * which function parses their arguments is one table, op_syntax[], indexed
  * by operation and written in include/pinlab/ops.def.
+ *
+ * Over 900 lines: one parse_* function per production, each with its
+ * production above it; they share the parser's token cursor.
  */
 #include "lang/parse.h"
 
