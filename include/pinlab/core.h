@@ -418,6 +418,7 @@ struct pl_policy {
 	bool thp_split_zero_remap;	/* b1f202060afe (6.12): zero subpages -> zero page at split */
 	bool hugetlb_force_write_refused; /* 1d8d14641fd9/f347454d0341 (6.0 - 6.13) */
 	bool memfd_secret;		/* 1507f51255c9 (v5.14): memfd_secret() exists */
+	bool reclaim_skip_pinned;	/* d824ec2a1546 (6.4): no pageout of an unmapped pinned folio */
 };
 
 struct pl_preset {
@@ -890,6 +891,7 @@ int pl_writeback(struct world *w, int file, uint32_t index);
 int pl_writeback_file(struct world *w, int file);
 /* Drop a clean, unmapped, unreferenced page-cache page. */
 int pl_evict(struct world *w, int file, uint32_t index);
+int pl_shmem_swapout(struct world *w, int file, uint32_t index);
 
 int pl_swapon(struct world *w, uint32_t nr_slots);
 /* shrink_folio_list on the folio mapped at addr: add to swap cache, unmap, pageout, free. */

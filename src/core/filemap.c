@@ -576,6 +576,8 @@ int pl_writeback_file(struct world *w, int file)
 	return ret;
 }
 
+static int evict_folio(struct world *w, struct pl_file *f, uint32_t index);
+
 /**
  * pl_evict() - drop a clean, unmapped, unreferenced page-cache page.
  *
@@ -591,16 +593,65 @@ int pl_writeback_file(struct world *w, int file)
  */
 int pl_evict(struct world *w, int file, uint32_t index)
 {
-	struct folio *folio;
 	struct pl_file *f;
-	pl_pfn pfn;
 	int ret = file_check(w, file, index, &f);
 
 	if (ret)
 		return ret;
 	if (f->fs != PL_FS_EXT4)
 		return -EBUSY;
+	return evict_folio(w, f, index);
+}
+
+/**
+ * pl_shmem_swapout() - reclaim of one unmapped tmpfs page: shmem_writepage()
+ * and __remove_mapping().
+ *
+ * The model keeps a tmpfs page's swap copy in disk[]: a dirty folio's
+ * contents go there and the folio is cleaned; then, if only the page cache
+ * holds it, it is dropped and the next access reads disk[] back (swap-in).
+ * The kernel moves the folio from the page cache to the swap cache and
+ * leaves a swap entry in its slot; a folio some GUP reference still holds
+ * stays in the swap cache, where shmem's lookup finds it again, which is
+ * what keeping it in the page cache models.  A clean folio that differs
+ * from disk[] when dropped was written through a GUP reference released
+ * without dirtying: "lost-write", as in pl_evict().
+ * Return: 0, -EBADF, -EINVAL, -ENOENT (not cached), -EBUSY (still held).
+ */
+int pl_shmem_swapout(struct world *w, int file, uint32_t index)
+{
+	struct folio *folio;
+	struct pl_file *f;
+	int ret = file_check(w, file, index, &f);
+
+	if (ret)
+		return ret;
+	if (f->fs != PL_FS_TMPFS || !w->swap_max)
+		return -EBUSY;
 	folio = filemap_get_folio(w, f, index, false);
+	if (!folio)
+		return -ENOENT;
+	if (folio_mapcount(folio) > 0)
+		return -EBUSY;
+	if (folio_test_dirty(folio)) {
+		pl_page_flags_clear(w, &folio->page, PG_dirty);
+		for (unsigned i = 0; i < folio_nr_pages(folio); i++)
+			f->disk[folio->page.index + i] = pl_page_token(w, folio_page(folio, i));
+		pl_page_flags_clear(w, &folio->page, PG_gup_written);
+		w->stats.swapouts++;
+		pl_event_emit(w, PL_EV_SWAPOUT, "shmem_writepage", NULL, 0, folio_pfn(folio),
+			      folio_pfn(folio), "tmpfs file %d page %u written to swap", file, index);
+	}
+	return evict_folio(w, f, index);
+}
+
+/* __remove_mapping() of a cached folio, with the lost-write check (pl_evict()). */
+static int evict_folio(struct world *w, struct pl_file *f, uint32_t index)
+{
+	struct folio *folio = filemap_get_folio(w, f, index, false);
+	int file = f->id;
+	pl_pfn pfn;
+
 	if (!folio)
 		return -ENOENT;
 	if (folio_mapcount(folio) > 0 ||

@@ -211,6 +211,14 @@ static const struct pl_knob knobs[] = {
 	     "\"mm: introduce memfd_secret system call to create secret memory areas\" in "
 	     "the 5.14 mm pull; Debian 6.1 and 6.12 have vma_is_secretmem() in "
 	     "check_vma_flags(); the 5.14 tag itself was not read"),
+	KNOB(reclaim_skip_pinned, false, "d824ec2a1546",
+	     "reclaim neither pages out nor frees an unmapped maybe-pinned folio (anon, shmem, "
+	     "file): it goes back to the active list", "6.4", NULL, "6.1.28 6.2.15",
+	     "\"mm: do not reclaim private data from pinned page\" (Jan Kara) is listed before "
+	     "\"Linux 6.4-rc1\" in mainline's log; Debian 6.1's changelog lists it under the "
+	     "6.1.28 update, and it was queued as 6.2 stable patch 620/663 (6.2.15); Debian "
+	     "6.1 and 6.12 shrink_folio_list() both have it. feb889fb40fa (5.11) had only "
+	     "the anon check before add_to_swap()"),
 };
 
 #undef KNOB
@@ -445,6 +453,12 @@ static const struct {
 	  "a7e689dd1c06: O_DIRECT through bio_iov_iter_get_pages() (iomap filesystems, "
 	  "block devices) holds FOLL_PIN instead of FOLL_GET, so fork copies the pages it "
 	  "reads into and reclaim leaves them alone." },
+	{ "6.4",
+	  "d824ec2a1546: once reclaim has unmapped a folio, a maybe-pinned one is put back "
+	  "on the active list instead of being written out: a pinned shmem page is no "
+	  "longer written to swap, a pinned file page no longer written back by reclaim "
+	  "(stable 6.1.28 and 6.2.15 have it too).  Before, only anonymous pages were kept "
+	  "out of the swap cache (feb889fb40fa)." },
 	{ "6.5",
 	  "c8070b787519: pinning the zero page takes no pin reference.  8ac268436e6d (slow "
 	  "path) and a6e79df92e4a (GUP-fast) refuse a writable FOLL_LONGTERM pin of a file "

@@ -259,6 +259,12 @@ static const char *rule_skip_pinned(const struct world *w)
 					     : "swapout_skip_pinned=false";
 }
 
+static const char *rule_skip_unmapped(const struct world *w)
+{
+	return w->policy.reclaim_skip_pinned ? "reclaim_skip_pinned=true (d824ec2a1546)"
+					     : "reclaim_skip_pinned=false";
+}
+
 /*
  * rmap_walk_anon(): every (mm, vma, addr) where the page at linear index
  * @index of anon_vma @anon_vma may be mapped.  vma_address() arithmetic:
@@ -496,11 +502,11 @@ static int shrink_anon_folio(struct world *w, struct folio *f, struct page *page
 			      a.why ? a.why : "mapping not found", a.unmapped, a.slot);
 		return -EBUSY;
 	}
-	/* unmapped: it cannot gain a new pin, but an existing one keeps it here */
-	if (w->policy.swapout_skip_pinned && folio_maybe_dma_pinned(f)) {
+	/* d824ec2a1546: unmapped, it cannot gain a new pin; an existing one keeps it here */
+	if (w->policy.reclaim_skip_pinned && folio_maybe_dma_pinned(f)) {
 		folio_unlock(w, f);
-		pl_event_emit(w, PL_EV_SWAPOUT, "shrink_folio_list", rule_skip_pinned(w), addr, pfn,
-			      pfn, "unmapped to slot %u; kept in the swap cache: maybe pinned",
+		pl_event_emit(w, PL_EV_SWAPOUT, "shrink_folio_list", rule_skip_unmapped(w), addr,
+			      pfn, pfn, "unmapped to slot %u; kept in the swap cache: maybe pinned",
 			      a.slot);
 		return 0;
 	}
@@ -540,9 +546,30 @@ static int shrink_file_folio(struct world *w, struct folio *f, struct page *page
 	folio_unlock(w, f);
 	if (ret || folio_mapcount(f) > 0)
 		return -EBUSY;
-	if (file->fs != PL_FS_EXT4)
-		return 0;	/* shmem is not swapped in the model: the page stays cached */
-	/* pageout() to the filesystem, then drop the page if nobody holds it */
+	/* shmem goes to swap: without a swap device the page stays cached */
+	if (file->fs != PL_FS_EXT4 && (file->fs != PL_FS_TMPFS || !w->swap_max))
+		return 0;
+	/*
+	 * d824ec2a1546: an unmapped folio cannot gain a new pin, and an existing
+	 * one means the pinner may still write it: back to the active list.
+	 * Before, nothing here looked at pins: pageout() wrote a pinned shmem
+	 * page to swap (shmem_writepage) or a pinned file page to disk while the
+	 * device could still be writing it (seed 003).
+	 */
+	if (w->policy.reclaim_skip_pinned && folio_maybe_dma_pinned(f)) {
+		pl_event_emit(w, PL_EV_SWAPOUT, "shrink_folio_list", rule_skip_unmapped(w), 0,
+			      folio_pfn(f), folio_pfn(f),
+			      "file %d page %u unmapped; kept: folio may be DMA-pinned", file->id,
+			      index);
+		return 0;
+	}
+	if (folio_maybe_dma_pinned(f) && folio_test_dirty(f))
+		pl_event_emit(w, PL_EV_SWAPOUT, "pageout", rule_skip_unmapped(w), 0, folio_pfn(f),
+			      folio_pfn(f), "file %d page %u written out while it may be DMA-pinned",
+			      file->id, index);
+	/* pageout() to the filesystem or to swap, then drop the page if nobody holds it */
+	if (file->fs == PL_FS_TMPFS)
+		return pl_shmem_swapout(w, file->id, index);
 	if (folio_test_dirty(f))
 		pl_writeback(w, file->id, index);
 	if (folio_ref_count(w, f) == pl_filemap_cache_refs(f) && !folio_test_dirty(f))
