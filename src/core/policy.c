@@ -500,7 +500,7 @@ static const struct {
 };
 
 #define MAX_PRESETS 32
-#define MAX_RELEASE_PRESETS 16
+#define MAX_RELEASE_PRESETS 64	/* distinct releases asked for in one run */
 
 /*
  * presets[] is filled once, from the knob table; release presets (a stable
