@@ -1,0 +1,178 @@
+/*
+ * host.h - the host backend's own header, shared by its files:
+ *
+ *	backend_host.c	the controller: the backend's members, processes,
+ *			files, pipes, rings, pins, checks, one step
+ *	worker.c	the protocol and the worker process that runs each
+ *			scenario process's system calls
+ *	settings.c	system-wide settings a run changes and end() restores:
+ *			THP and mTHP modes, hugetlb pools, KSM, a swapfile
+ *
+ * backend_host.c's top comment draws the whole.  Nothing outside
+ * src/backend/host/ includes this file.
+ */
+#ifndef PINLAB_BACKEND_HOST_HOST_H
+#define PINLAB_BACKEND_HOST_HOST_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "backend/host/backend_host.h"
+#include "backend/host/journal.h"
+#include "backend/host/gup_test.h"
+#include "backend/host/profile.h"
+
+#define HOST_PAGE	4096
+#define HOST_TEXT	256
+#define HOST_MAX	64	/* processes, files, pipes, rings per run */
+#define HOST_RINGS	16	/* rings per worker */
+#define HOST_THREADS	8	/* scenario threads per worker */
+#define HOST_SETTINGS	24	/* sysfs files changed in one run */
+#define HOST_SWAP_PAGES	16384	/* the temporary swapfile: 64 MiB */
+#define EXT4_MAGIC	0xEF53
+
+/* ---------------------------------------------------------------------------
+ * Skip reasons: the executor reports a run that hits one as `skip`.
+ */
+enum host_skip {
+	SK_GUP_FAST, SK_GUP_TEST, SK_RAW_GUP, SK_NO_SWAP, SK_DIO, SK_RDMA,
+	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
+	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
+	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
+	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
+	SK_NR,
+};
+
+/* /proc/PID/pagemap entry bits (W_PAGEMAP replies) */
+#define PM_PRESENT	(1ull << 63)
+#define PM_PFN_MASK	((1ull << 55) - 1)
+
+/* Set by the SIGINT/SIGTERM handler in pinlab (backend_host.c). */
+extern volatile sig_atomic_t host_sig;
+
+/* ---------------------------------------------------------------------------
+ * The protocol.
+ */
+enum w_op {
+	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
+	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
+	W_GUPT_PIN,
+};
+
+/* W_REMOTE: q->arg */
+enum { R_PROC_MEM_WRITE, R_VM_WRITEV, R_PROC_MEM_READ, R_VM_READV };
+
+struct w_req {
+	int op;
+	int thread;		/* the scenario thread to do it in, 1-based; 0 = the worker's main */
+	int arg;		/* mmap flags, madvise advice, mprotect prot, ring index */
+	int prot;
+	int write;		/* W_RING_RW: write_fixed (1) or read_fixed (0); W_GUPT_PIN: R/W */
+	uint64_t addr, len, n, new_addr;
+	uint32_t nr, page, index;
+	int zero;		/* W_WRITE: zeroes instead of text */
+	char text[HOST_TEXT];
+};
+
+struct w_rep {
+	long ret;		/* 0, a count or an id; or -errno */
+	uint64_t addr;
+	uint64_t val;
+	char text[HOST_TEXT];
+};
+
+/* A message with at most one fd (SCM_RIGHTS): 0, or -EPIPE (worker.c). */
+int send_msg(int sock, const void *buf, size_t len, int fd);
+/* One message; *fd = the fd it carried or -1.  0, or -EPIPE at EOF. */
+int recv_msg(int sock, void *buf, size_t len, int *fd);
+/* The child of pinlab's fork() becomes a worker on @sock; never returns. */
+void host_worker_run(int sock, pid_t pinlab) __attribute__((noreturn));
+
+/* ---------------------------------------------------------------------------
+ * The controller.
+ */
+struct hproc {
+	int pid;		/* real pid; 0 = gone */
+	int sock;
+};
+
+struct hfile {
+	int fd;
+	int fs;
+	unsigned int huge_order;	/* hugetlbfs: 9 or 18 */
+};
+
+struct hpipe {
+	int rfd, wfd;
+};
+
+/* A sysfs file the run changed, and what it held before. */
+struct hsetting {
+	char path[112];
+	char orig[32];
+};
+
+struct hring {
+	int owner;		/* scenario pid (index + 1) */
+	int idx;		/* the ring in that worker; -1 = unregistered */
+};
+
+struct host {
+	struct pl_backend be;
+	int timeout_ms;
+	struct timespec deadline;
+	bool dead;		/* timed out or interrupted: every worker is killed */
+	long dead_err;
+	struct hproc procs[HOST_MAX];
+	int nr_procs;
+	struct hfile files[HOST_MAX];
+	int nr_files;
+	struct hpipe pipes[HOST_MAX];
+	int nr_pipes;
+	struct hring rings[HOST_MAX];
+	int nr_rings;
+	int scratch;		/* memfd for reading ring pages; -1 */
+	int gupt_fd;		/* /sys/kernel/debug/gup_test with PIN_LONGTERM_TEST_*; -1 = none */
+	bool gupt_tried;	/* gupt_fd was looked for */
+	int gupt_pin;		/* the pin gup_test holds: its handle; 0 = none */
+	uint32_t gupt_nr;	/* its pages */
+	int nr_gupt;		/* pin handles given out this run */
+	struct hsetting set[HOST_SETTINGS];	/* journal: restored by end(), newest first */
+	int nr_set;
+	uint64_t pool_max[2];	/* hugetlb pages of 2 MiB, 1 GiB the kernel found at most; 0 = any */
+	int pud_fork;		/* 1 GiB pages survive fork: 1 yes, -1 no, 0 not tried */
+	bool allow_swapfile;
+	bool journal;		/* take the host lock and journal changes (not in a guest) */
+	int lock_timeout_s;
+	struct pl_hjournal j;	/* the host lock and the on-disk journal (journal.h) */
+	char swapfile[PATH_MAX];	/* our swapfile, swapon'd; "" = none (removed by destroy()) */
+	char text[HOST_TEXT];	/* a reply's text, valid until the next step */
+	int cur_thread;		/* the step's scenario thread (w_req.thread) */
+};
+
+static inline struct host *host_of(struct pl_backend *be)
+{
+	return be->priv;
+}
+
+/* A step the host cannot do: -PL_BSKIP with the reason in r->text. */
+long host_skip(struct pl_bresult *r, enum host_skip why);
+
+/* backend_host.c, for settings.c */
+const char *host_tmpdir(void);
+int host_ms_left(const struct host *h);
+void host_die(struct host *h, long err);
+
+/* settings.c: each returns 0, -errno, or host_skip() with the reason */
+void host_restore_settings(struct host *h);
+long host_thp_mode(struct host *h, int mode, struct pl_bresult *r);
+long host_mthp(struct host *h, int order, struct pl_bresult *r);
+long host_pool(struct host *h, unsigned int order, uint64_t n, struct pl_bresult *r);
+long host_ksm_merge(struct host *h, struct pl_bresult *r);
+void host_swapfile_remove(struct host *h);
+long host_swapon(struct host *h, struct pl_bresult *r);
+#endif /* PINLAB_BACKEND_HOST_HOST_H */

@@ -1,0 +1,579 @@
+/*
+ * worker.c - the host backend's worker process (host.h): one per scenario
+ * process, forked by pinlab (or cloned by another worker for `fork`); it
+ * reads requests from its socket, does each as real system calls in its
+ * own address space (or in one of its scenario threads), and replies.
+ */
+#include "backend/host/host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int send_msg(int sock, const void *buf, size_t len, int fd)
+{
+	struct iovec iov = { (void *)buf, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EPIPE;
+}
+
+/* One message; *fd = the fd it carried or -1.  0, or -EPIPE at EOF. */
+int recv_msg(int sock, void *buf, size_t len, int *fd)
+{
+	struct iovec iov = { buf, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+	struct cmsghdr *c;
+	ssize_t got;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	*fd = -1;
+	do
+		got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR && !host_sig);
+	if (got != (ssize_t)len)
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The worker.  Never returns; never uses stdio (its buffers belong to pinlab).
+ */
+struct w_ring {
+	int fd;
+	void *sq, *cq, *sqes;
+	size_t sq_len, cq_len, sqes_len;
+	struct io_uring_params p;
+	uint64_t base;		/* the registered buffer */
+	uint32_t nr;
+};
+
+/*
+ * A scenario `thread` block is a real thread of its process's worker.  The
+ * executor still runs one step at a time: the worker's main thread hands
+ * the request to the thread (go) and waits for it (done), so the kernel
+ * sees the operation come from that thread, in the scenario's order.
+ */
+struct w_state;
+
+struct w_thread {
+	int id;			/* scenario thread, 1-based; 0 = free */
+	pthread_t tid;
+	sem_t go, done;
+	struct w_state *st;
+	const struct w_req *q;
+	struct w_rep *p;
+	int fd;
+	long ret;
+};
+
+struct w_state {
+	pid_t pinlab;		/* the pinlab process: every worker's parent (CLONE_PARENT) */
+	struct w_ring rings[HOST_RINGS];
+	struct w_thread threads[HOST_THREADS];
+};
+
+static sigjmp_buf host_segv_env;
+
+static void host_on_segv(int sig)
+{
+	siglongjmp(host_segv_env, sig);
+}
+
+/* Byte loops, not memcpy: a fault must land here, not in an interceptor. */
+static __attribute__((noinline)) void w_store_bytes(volatile char *p, const char *text, int zero)
+{
+	if (zero) {
+		for (int i = 0; i < HOST_PAGE; i++)
+			p[i] = 0;
+	} else {
+		size_t i = 0;
+
+		do
+			p[i] = text[i];
+		while (text[i++]);
+	}
+}
+
+static __attribute__((noinline)) void w_load_bytes(volatile const char *p, char *out)
+{
+	for (int i = 0; i < HOST_TEXT - 1; i++) {
+		out[i] = p[i];
+		if (!out[i])
+			return;
+	}
+	out[HOST_TEXT - 1] = 0;
+}
+
+/*
+ * A user store or load of one page; a SIGSEGV there is -EFAULT and a SIGBUS
+ * (past the end of a file, no huge page) -EBUSY, as the model reports them.
+ */
+static long w_access(const struct w_req *q, uint32_t i, char *out)
+{
+	int sig = sigsetjmp(host_segv_env, 1);
+
+	if (sig)
+		return sig == SIGBUS ? -EBUSY : -EFAULT;
+	if (q->op == W_WRITE)
+		w_store_bytes((volatile char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
+			      q->text, q->zero);
+	else
+		w_load_bytes((volatile const char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
+			     out);
+	return 0;
+}
+
+static long w_err(long ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * A ring instance: io_uring_setup() and its three mmaps.  Every worker that
+ * pinlab starts makes all HOST_RINGS of them first, before the scenario maps
+ * anything: the kernel places ring memory itself (a hint is EINVAL), and made
+ * later it would fill a hole the scenario unmapped, where a later access of
+ * the scenario would find it (found by fuzz-diff).  Forked workers inherit
+ * them.  -errno in r->fd when io_uring is unavailable.
+ */
+static void w_ring_create(struct w_ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = (int)syscall(__NR_io_uring_setup, 4, &r->p);
+	if (r->fd < 0) {
+		r->fd = errno == EPERM || errno == ENOSYS ? -ENOSYS : -errno;
+		return;
+	}
+	r->sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(uint32_t);
+	r->cq_len = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
+	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sq = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+		     IORING_OFF_SQ_RING);
+	r->cq = mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+		     IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       r->fd, IORING_OFF_SQES);
+	if (r->sq == MAP_FAILED || r->cq == MAP_FAILED || r->sqes == MAP_FAILED) {
+		close(r->fd);
+		r->fd = -ENOMEM;
+	}
+}
+
+/* Register [base, base + nr pages) as the instance's one fixed buffer. */
+static long w_ring_setup(struct w_ring *r, uint64_t base, uint32_t nr)
+{
+	struct iovec iov = { (void *)(uintptr_t)base, (size_t)nr * HOST_PAGE };
+
+	if (r->fd < 0)
+		return r->fd;
+	if (r->nr)
+		return -EBUSY;
+	if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov, 1) < 0)
+		return -errno;
+	r->base = base;
+	r->nr = nr;
+	return 0;
+}
+
+static long w_ring_free(struct w_ring *r)
+{
+	if (r->fd < 0 || !r->nr)
+		return -EBADF;
+	if (syscall(__NR_io_uring_register, r->fd, IORING_UNREGISTER_BUFFERS, NULL, 0) < 0)
+		return -errno;
+	r->nr = 0;
+	return 0;
+}
+
+/*
+ * One WRITE_FIXED / READ_FIXED of @nr buffer pages from page @page (0: to the
+ * end of the buffer, as the language's write/read-fixed move the whole
+ * buffer) at file page @index.
+ */
+static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint32_t nr,
+		      uint32_t index)
+{
+	char *sq = r->sq, *cq = r->cq;
+	volatile uint32_t *tail = (uint32_t *)(sq + r->p.sq_off.tail);
+	uint32_t mask = *(uint32_t *)(sq + r->p.sq_off.ring_mask);
+	uint32_t *array = (uint32_t *)(sq + r->p.sq_off.array);
+	volatile uint32_t *chead = (uint32_t *)(cq + r->p.cq_off.head);
+	volatile uint32_t *ctail = (uint32_t *)(cq + r->p.cq_off.tail);
+	uint32_t cmask = *(uint32_t *)(cq + r->p.cq_off.ring_mask);
+	struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + r->p.cq_off.cqes);
+	struct io_uring_sqe *sqe;
+	uint32_t t = *tail, h;
+	long ret;
+
+	if (page >= r->nr)
+		return -EFAULT;
+	if (!nr || nr > r->nr - page)
+		nr = r->nr - page;
+	sqe = &((struct io_uring_sqe *)r->sqes)[t & mask];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
+	sqe->fd = fd;
+	sqe->addr = r->base + (uint64_t)page * HOST_PAGE;
+	sqe->len = nr * HOST_PAGE;
+	sqe->off = (uint64_t)index * HOST_PAGE;
+	sqe->buf_index = 0;
+	array[t & mask] = t & mask;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	ret = syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+	if (ret < 0)
+		return -errno;
+	h = *chead;
+	if (h == __atomic_load_n(ctail, __ATOMIC_ACQUIRE))
+		return -EIO;
+	ret = cqes[h & cmask].res;
+	__atomic_store_n(chead, h + 1, __ATOMIC_RELEASE);
+	if (ret < 0)
+		return ret;
+	return ret == (long)nr * HOST_PAGE ? 0 : -EIO;
+}
+
+/* Read one u64 at index @i of a /proc table; 0 or -errno. */
+static long w_proc_u64(const char *path, uint64_t i, uint64_t *val)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	*val = 0;
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, val, sizeof(*val), (off_t)(i * sizeof(*val)));
+	close(fd);
+	return got == sizeof(*val) ? 0 : -EIO;
+}
+
+/*
+ * The page at @addr as the kernel reports it: the pagemap entry, and for a
+ * present page whose PFN we may see (CAP_SYS_ADMIN), its /proc/kpageflags
+ * and /proc/kpagecount entries (flags[0], flags[1]).
+ */
+static long w_pagemap(uint64_t addr, uint64_t *val, uint64_t flags[2])
+{
+	long ret = w_proc_u64("/proc/self/pagemap", addr / HOST_PAGE, val);
+	uint64_t pfn = *val & PM_PFN_MASK;
+
+	flags[0] = flags[1] = 0;
+	if (ret || !(*val & PM_PRESENT) || !pfn)
+		return ret;
+	if (w_proc_u64("/proc/kpageflags", pfn, &flags[0]) ||
+	    w_proc_u64("/proc/kpagecount", pfn, &flags[1]))
+		return -EPERM;
+	return 0;
+}
+
+/* /proc/PID/mem (FOLL_FORCE) or process_vm_{readv,writev} (no force) of one page's text. */
+static long w_remote(const struct w_req *q, char *out)
+{
+	struct iovec local, remote = { (void *)(uintptr_t)q->addr, 0 };
+	bool write = q->arg == R_PROC_MEM_WRITE || q->arg == R_VM_WRITEV;
+	char path[64];
+	ssize_t got;
+	int fd;
+
+	local.iov_base = write ? (void *)q->text : out;
+	local.iov_len = write ? strlen(q->text) + 1 : HOST_TEXT - 1;
+	remote.iov_len = local.iov_len;
+	memset(out, 0, HOST_TEXT);
+	if (q->arg == R_VM_WRITEV || q->arg == R_VM_READV) {
+		got = write ? process_vm_writev((pid_t)q->n, &local, 1, &remote, 1, 0)
+			    : process_vm_readv((pid_t)q->n, &local, 1, &remote, 1, 0);
+		return got < 0 ? -errno : 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%llu/mem", (unsigned long long)q->n);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = write ? pwrite(fd, local.iov_base, local.iov_len, (off_t)q->addr)
+		    : pread(fd, local.iov_base, local.iov_len, (off_t)q->addr);
+	close(fd);
+	return got < 0 ? -errno : 0;
+}
+
+static long w_clear_refs(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	long ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, "4", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static void worker_main(int sock, struct w_state *st) __attribute__((noreturn));
+
+/* The start of a new worker: its socket at fd 3, dies with pinlab. */
+static void worker_start(int sock, struct w_state *st, bool from_pinlab)
+	__attribute__((noreturn));
+static void worker_start(int sock, struct w_state *st, bool from_pinlab)
+{
+	struct sigaction sa;
+
+	if (sock != 3) {
+		dup2(sock, 3);
+		close(sock);
+	}
+	if (from_pinlab) {	/* pinlab's fds are not the scenario's */
+		syscall(__NR_close_range, 4, ~0u, 0);
+		for (int i = 0; i < HOST_RINGS; i++)
+			w_ring_create(&st->rings[i]);
+	}
+	/*
+	 * Dies with pinlab; if pinlab died before the prctl, at once.  The name
+	 * lets a journal replay find a worker that outlived a killed pinlab.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != st->pinlab)
+		_exit(1);
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "plw.%d", (int)st->pinlab);
+		prctl(PR_SET_NAME, name);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = host_on_segv;
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	signal(SIGINT, SIG_IGN);	/* pinlab decides when workers go */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	/* a forked worker has only the thread that forked: none of the parent's */
+	for (int i = 0; i < HOST_THREADS; i++)
+		st->threads[i].id = 0;
+	worker_main(3, st);
+}
+
+static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
+		      struct w_state *st)
+{
+	struct w_ring *rings = st->rings;
+	struct iovec iov;
+	long ret = 0;
+	void *a;
+
+	switch (q->op) {
+	case W_MMAP:
+		a = mmap(NULL, q->len, q->prot, q->arg, fd, 0);
+		if (a == MAP_FAILED)
+			return -errno;
+		p->addr = (uintptr_t)a;
+		return 0;
+	case W_MUNMAP:
+		return w_err(munmap((void *)(uintptr_t)q->addr, q->len));
+	case W_MPROTECT:
+		return w_err(mprotect((void *)(uintptr_t)q->addr, q->len, q->prot));
+	case W_MADVISE:
+		return w_err(madvise((void *)(uintptr_t)q->addr, q->len, q->arg));
+	case W_MREMAP:
+		a = mremap((void *)(uintptr_t)q->addr, q->len, q->n, q->arg,
+			   (void *)(uintptr_t)q->new_addr);
+		if (a == MAP_FAILED)
+			return -errno;
+		p->addr = (uintptr_t)a;
+		return 0;
+	case W_WRITE:
+	case W_READ:
+		for (uint32_t i = 0; i < q->nr && !ret; i++)
+			ret = w_access(q, i, p->text);
+		return ret;
+	case W_FORK:
+		ret = syscall(__NR_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+		if (ret < 0)
+			return -errno;
+		if (ret == 0)
+			worker_start(fd, st, false);
+		return ret;
+	case W_VMSPLICE:
+		iov.iov_base = (void *)(uintptr_t)q->addr;
+		iov.iov_len = (size_t)q->nr * HOST_PAGE;
+		ret = vmsplice(fd, &iov, 1, SPLICE_F_NONBLOCK);
+		if (ret < 0)
+			return -errno;
+		p->val = (uint64_t)ret / HOST_PAGE;
+		return 0;
+	case W_RING_REG:	/* the controller chose the instance: each is used once a run */
+		if (q->arg < 0 || q->arg >= HOST_RINGS)
+			return -EBADF;
+		ret = w_ring_setup(&rings[q->arg], q->addr, q->nr);
+		return ret < 0 ? ret : q->arg;
+	case W_RING_UNREG:
+		if (q->arg < 0 || q->arg >= HOST_RINGS)
+			return -EBADF;
+		return w_ring_free(&rings[q->arg]);
+	case W_RING_RW:
+		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0 ||
+		    !rings[q->arg].nr)
+			return -EBADF;
+		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->nr, q->index);
+	case W_PAGEMAP: {
+		uint64_t flags[2];
+		long ret2 = w_pagemap(q->addr, &p->val, flags);
+
+		p->addr = flags[0];
+		memcpy(p->text, &flags[1], sizeof(flags[1]));
+		return ret2;
+	}
+	case W_REMOTE:
+		return w_remote(q, p->text);
+	case W_CLEAR_REFS:
+		return w_clear_refs();
+	case W_GUPT_PIN: {	/* fd: gup_test; the pin is taken in this mm */
+		struct pl_gupt_pin arg = {
+			.addr = q->addr, .size = (uint64_t)q->nr * HOST_PAGE,
+			.flags = (q->write ? PL_GUPT_WRITE : 0) | (q->arg ? PL_GUPT_FAST : 0),
+		};
+
+		return w_err(ioctl(fd, PL_GUPT_START, &arg));
+	}
+	}
+	(void)sock;
+	return -EINVAL;
+}
+
+static void *w_thread_main(void *arg)
+{
+	struct w_thread *t = arg;
+
+	for (;;) {
+		while (sem_wait(&t->go))
+			;
+		t->ret = worker_do(-1, t->q, t->fd, t->p, t->st);
+		sem_post(&t->done);
+	}
+	return NULL;
+}
+
+/* Scenario thread @id of this worker, started on first use; NULL if none free. */
+static struct w_thread *w_thread_get(struct w_state *st, int id)
+{
+	struct w_thread *t = NULL;
+
+	for (int i = 0; i < HOST_THREADS; i++) {
+		if (st->threads[i].id == id)
+			return &st->threads[i];
+		if (!t && !st->threads[i].id)
+			t = &st->threads[i];
+	}
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->st = st;
+	if (sem_init(&t->go, 0, 0) || sem_init(&t->done, 0, 0))
+		return NULL;
+	if (pthread_create(&t->tid, NULL, w_thread_main, t))
+		return NULL;
+	t->id = id;
+	return t;
+}
+
+static long w_in_thread(struct w_state *st, const struct w_req *q, int fd, struct w_rep *p)
+{
+	struct w_thread *t = w_thread_get(st, q->thread);
+
+	if (!t)
+		return -EAGAIN;
+	t->q = q;
+	t->p = p;
+	t->fd = fd;
+	sem_post(&t->go);
+	while (sem_wait(&t->done))
+		;
+	return t->ret;
+}
+
+static void worker_main(int sock, struct w_state *st)
+{
+	for (;;) {
+		struct w_req q;
+		struct w_rep p;
+		int fd;
+
+		if (recv_msg(sock, &q, sizeof(q), &fd))
+			_exit(0);
+		memset(&p, 0, sizeof(p));
+		q.text[HOST_TEXT - 1] = 0;
+		if (q.op == W_EXIT) {
+			send_msg(sock, &p, sizeof(p), -1);
+			_exit(0);
+		}
+		if (q.thread > 0)
+			p.ret = w_in_thread(st, &q, fd, &p);
+		else
+			p.ret = worker_do(sock, &q, fd, &p, st);
+		if (fd >= 0)
+			close(fd);
+		if (send_msg(sock, &p, sizeof(p), -1))
+			_exit(0);
+	}
+}
+
+
+void host_worker_run(int sock, pid_t pinlab)
+{
+	struct w_state st;	/* lives as long as the worker: worker_start() never returns */
+
+	memset(&st, 0, sizeof(st));
+	st.pinlab = pinlab;
+	worker_start(sock, &st, true);
+}
