@@ -276,7 +276,7 @@ bool cli_kernel_said_skip(const struct cli_kernel *kc);
 /*
  * The host profile of a probe/diff/fuzz-diff (probe.c; src/backend/host/profile.h):
  * the guest's when @kc, else this machine's, probed now through @host (a
- * host backend, maybe in a cli_rec_new() wrapper: under its lock), with
+ * host backend, maybe in a pl_observer_new() wrapper: under its lock), with
  * $PINLAB_HOST_PROFILE applied.  cli_profile_get() fills @cp: the facts, a
  * line for people ("host profile: ..."), and the model settings they imply
  * (sets[], "zero_page=false" ...; none on an upstream-like machine).
@@ -296,10 +296,9 @@ int cli_kernel_profile(const struct cli_kernel *kc, struct pl_host_profile *p, c
 		       size_t whylen);
 
 /*
- * Model vs host (probe.c), for `diff` and `fuzz-diff`: a backend wrapper that
- * records what each step observed (checks only, or with @all_steps every
- * step's errno and vmsplice's page count too), and the comparison of two
- * recorded runs.  The callback gets each disagreement.
+ * Model vs host (probe.c), for `diff` and `fuzz-diff`: the comparison of two
+ * runs observed by pl_observer_new() backends (src/backend/record/), one
+ * callback per disagreement.
  */
 struct cli_disagree {
 	bool outcome;		/* the outcomes differ (else: the observation of step) */
@@ -307,9 +306,6 @@ struct cli_disagree {
 	char model[352], host[352];
 };
 
-struct pl_backend *cli_rec_new(struct pl_backend *in, bool all_steps);
-/* Between these, steps are the executor's set-up, not recorded (step_begin/end hooks). */
-void cli_rec_setup(struct pl_backend *be, bool setup);
 int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		    const struct pl_result *hr, struct pl_backend *host,
 		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg);

@@ -5,7 +5,7 @@
  *	        |                                  |
  *	        |                 pl_lang_load (must check: it is a file anyone can replay)
  *	        v                                  v
- *	   model run (preset P)  <-- compare -->  host run      (probe.c: cli_rec_*)
+ *	   model run (preset P)  <-- compare -->  host run      (observed: backend/record)
  *	                              |
  *	                  a disagreement? -> ddmin over steps, then operands
  *	                              -> DIR/s<S>-<i>.pin, printed
@@ -38,6 +38,7 @@
 #include <sys/utsname.h>
 
 #include "backend/host/backend_host.h"
+#include "backend/record/record.h"
 #include "fuzzdiff/fuzzdiff.h"
 #include "report/report.h"
 
@@ -93,7 +94,7 @@ struct fd_dlist {
 };
 
 struct fd_ctx {
-	struct pl_backend *model, *host;	/* cli_rec_new() wrappers */
+	struct pl_backend *model, *host;	/* pl_observer_new() wrappers */
 	const char *preset;
 	struct fd_caps caps;
 	struct cli_profile prof;		/* the host's facts, applied to the model */
@@ -123,7 +124,7 @@ static void fd_collect(void *arg, const struct cli_disagree *d)
 static void fd_step_begin(void *arg, const struct pl_exec_point *at)
 {
 	if (at->setup)
-		cli_rec_setup(arg, true);
+		pl_observer_setup(arg, true);
 }
 
 static void fd_step_end(void *arg, const struct pl_exec_point *at,
@@ -132,7 +133,7 @@ static void fd_step_end(void *arg, const struct pl_exec_point *at,
 	(void)changes;
 	(void)nr_changes;
 	if (at->setup)
-		cli_rec_setup(arg, false);
+		pl_observer_setup(arg, false);
 }
 
 /* One run of @sc on @be; FD_ERROR (printed) if the executor failed. */
@@ -660,7 +661,7 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	if (uname(&c.u))
 		snprintf(c.u.release, sizeof(c.u.release), "unknown");
 	c.preset = o.preset ? o.preset : cli_uname_preset(&c.u)->name;
-	c.model = cli_rec_new(pl_model_backend_new(), true);
+	c.model = pl_observer_new(pl_model_backend_new(), true);
 	pl_host_catch_signals();
 	if (!o.emit && !o.test_shrink) {
 		struct pl_backend *hb = cli_host_backend("fuzz-diff", &o.host, FD_TIMEOUT_MS);
@@ -675,9 +676,9 @@ static int cmd_fuzz_diff(int argc, char **argv)
 			ret = PL_EXIT_INTERNAL;	/* said why */
 			goto out;
 		}
-		c.host = cli_rec_new(hb, true);
+		c.host = pl_observer_new(hb, true);
 	} else {
-		c.host = cli_rec_new(pl_host_backend_new(FD_TIMEOUT_MS), true);
+		c.host = pl_observer_new(pl_host_backend_new(FD_TIMEOUT_MS), true);
 	}
 	if (!c.model || !c.host) {
 		fprintf(stderr, "pinlab: out of memory\n");

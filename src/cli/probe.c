@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 
 #include "backend/host/backend_host.h"
+#include "backend/record/record.h"
 #include "report/report.h"
 
 #define PROBE_TIMEOUT_MS 10000
@@ -277,159 +278,8 @@ out:
 }
 
 /* ---------------------------------------------------------------------------
- * diff: a wrapper backend that records observations.
+ * diff: two observed runs (src/backend/record/observe.c) compared.
  */
-struct obs {
-	int step;
-	int op;
-	long ret;
-	bool prop;
-	long count;
-	char text[64];
-};
-
-struct rec {
-	struct pl_backend be;
-	struct pl_backend *in;
-	struct obs *v;
-	int n, cap;
-	bool all_steps;		/* fuzz-diff: every step's result, not only checks */
-	bool in_setup;		/* a matrix set-up operation: not an observation */
-};
-
-static struct rec *rec_of(struct pl_backend *be)
-{
-	return be->priv;
-}
-
-static bool is_check(int op)
-{
-	return op == PL_OP_CHECK_VALUE || op == PL_OP_CHECK_PROP || op == PL_OP_CHECK_COUNT;
-}
-
-static int rec_begin(struct pl_backend *be, const char *preset, const char *const *sets,
-		     int nr_sets, char *err, size_t errlen)
-{
-	struct rec *c = rec_of(be);
-
-	c->n = 0;
-	return c->in->begin ? c->in->begin(c->in, preset, sets, nr_sets, err, errlen) : 0;
-}
-
-static long rec_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
-{
-	struct rec *c = rec_of(be);
-	long ret = c->in->step(c->in, s, r);
-	struct obs *o;
-
-	if (!is_check(s->op) && (!c->all_steps || c->in_setup))
-		return ret;
-	if (c->n == c->cap) {
-		int cap = c->cap ? 2 * c->cap : 16;
-		struct obs *nv = realloc(c->v, (size_t)cap * sizeof(*nv));
-
-		if (!nv)
-			return ret;
-		c->v = nv;
-		c->cap = cap;
-	}
-	o = &c->v[c->n++];
-	memset(o, 0, sizeof(*o));
-	o->step = s->step;
-	o->op = s->op;
-	o->ret = ret;
-	if (ret >= 0) {
-		o->prop = r->prop;
-		o->count = r->count;
-		if (!is_check(s->op) && s->op != PL_OP_VMSPLICE)
-			o->count = 0;	/* only vmsplice's page count is an observation */
-		if (s->op == PL_OP_CHECK_VALUE && r->text)
-			snprintf(o->text, sizeof(o->text), "%s", r->text);
-	}
-	return ret;
-}
-
-static bool rec_has(struct pl_backend *be, const char *feature)
-{
-	struct rec *c = rec_of(be);
-
-	return c->in->has && c->in->has(c->in, feature);
-}
-
-static int rec_check(struct pl_backend *be)
-{
-	struct rec *c = rec_of(be);
-
-	return c->in->check ? c->in->check(c->in) : 0;
-}
-
-static int rec_nr_violations(struct pl_backend *be)
-{
-	struct rec *c = rec_of(be);
-
-	return c->in->nr_violations ? c->in->nr_violations(c->in) : 0;
-}
-
-static void rec_violation(struct pl_backend *be, int i, struct pl_bviolation *out)
-{
-	struct rec *c = rec_of(be);
-
-	c->in->violation(c->in, i, out);
-}
-
-static void rec_end(struct pl_backend *be)
-{
-	struct rec *c = rec_of(be);
-
-	if (c->in->end)
-		c->in->end(c->in);
-}
-
-static void rec_destroy(struct pl_backend *be)
-{
-	struct rec *c = rec_of(be);
-
-	c->in->destroy(c->in);
-	free(c->v);
-	free(c);
-}
-
-/* A recording wrapper around @in (destroyed with it); NULL (and @in destroyed) on ENOMEM. */
-struct pl_backend *cli_rec_new(struct pl_backend *in, bool all_steps)
-{
-	struct rec *c;
-
-	if (!in)
-		return NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		in->destroy(in);
-		return NULL;
-	}
-	c->in = in;
-	c->all_steps = all_steps;
-	c->be.name = in->name;
-	c->be.priv = c;
-	c->be.begin = rec_begin;
-	c->be.step = rec_step;
-	c->be.has = rec_has;
-	c->be.check = in->check ? rec_check : NULL;
-	c->be.nr_violations = in->nr_violations ? rec_nr_violations : NULL;
-	c->be.violation = in->violation ? rec_violation : NULL;
-	c->be.end = rec_end;
-	c->be.destroy = rec_destroy;
-	return &c->be;
-}
-
-/*
- * The executor's set-up operations (alignment trims, MADV_HUGEPAGE ...)
- * depend on addresses, not on what the kernel decides: not recorded.
- */
-void cli_rec_setup(struct pl_backend *be, bool setup)
-{
-	rec_of(be)->in_setup = setup;
-}
-
 /*
  * The host profile (cli.h): the guest's or this machine's.  A guest that
  * never booted has none: its runs are all skipped, nothing to apply.
@@ -440,8 +290,8 @@ int cli_profile_get(struct cli_profile *cp, const struct cli_kernel *kc, struct 
 	int ret;
 
 	memset(cp, 0, sizeof(*cp));
-	if (!kc && host->begin == rec_begin)
-		host = rec_of(host)->in;
+	if (!kc)
+		host = pl_observer_inner(host);
 	ret = kc ? cli_kernel_profile(kc, &cp->p, why, sizeof(why))
 		 : pl_host_backend_profile(host, &cp->p, why, sizeof(why));
 	if (ret == -ENOENT) {
@@ -460,7 +310,7 @@ int cli_profile_get(struct cli_profile *cp, const struct cli_kernel *kc, struct 
 	return 0;
 }
 
-static void obs_print(const struct obs *o, char *buf, size_t size)
+static void obs_print(const struct pl_obs *o, char *buf, size_t size)
 {
 	char e[32];
 
@@ -469,7 +319,7 @@ static void obs_print(const struct obs *o, char *buf, size_t size)
 	else if (o->ret < 0)
 		snprintf(buf, size, "failed: %s",
 			 o->ret == -PL_BSKIP ? "skipped" : pl_errno_name((int)-o->ret, e, sizeof(e)));
-	else if (!is_check(o->op)) {
+	else if (!pl_obs_is_check(o->op)) {
 		if (o->op == PL_OP_VMSPLICE)
 			snprintf(buf, size, "ok (%ld pages)", o->count);
 		else
@@ -482,33 +332,19 @@ static void obs_print(const struct obs *o, char *buf, size_t size)
 		snprintf(buf, size, "%ld", o->count);
 }
 
-static bool obs_same(const struct obs *a, const struct obs *b)
-{
-	if (a->op != b->op)
-		return false;
-	if (!is_check(a->op))	/* a step (fuzz-diff): its errno, or its page count */
-		return a->ret < 0 || b->ret < 0 ? a->ret == b->ret : a->count == b->count;
-	if (a->ret < 0 || b->ret < 0)
-		return (a->ret < 0) == (b->ret < 0);
-	if (a->op == PL_OP_CHECK_VALUE)
-		return !strcmp(a->text, b->text);
-	if (a->op == PL_OP_CHECK_PROP)
-		return a->prop == b->prop;
-	return a->count == b->count;
-}
-
 /*
- * cli_rec_compare() - compare a model run with a host run, both recorded by
- * cli_rec_new() backends: the outcomes, then the observations in order.
+ * cli_rec_compare() - compare a model run with a host run, both observed by
+ * pl_observer_new() backends: the outcomes, then the observations in order.
  * Calls @fn once per disagreement; returns how many.
  */
 int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		    const struct pl_result *hr, struct pl_backend *host,
 		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg)
 {
-	const struct rec *m = rec_of(model), *h = rec_of(host);
+	int mn, hn;
+	const struct pl_obs *mv = pl_observer_obs(model, &mn), *hv = pl_observer_obs(host, &hn);
 	struct cli_disagree d;
-	int any = 0, n = m->n > h->n ? m->n : h->n;
+	int any = 0, n = mn > hn ? mn : hn;
 
 	if (strcmp(mr->outcome, hr->outcome)) {
 		memset(&d, 0, sizeof(d));
@@ -521,10 +357,10 @@ int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		any++;
 	}
 	for (int i = 0; i < n; i++) {
-		const struct obs *a = i < m->n ? &m->v[i] : NULL;
-		const struct obs *b = i < h->n ? &h->v[i] : NULL;
+		const struct pl_obs *a = i < mn ? &mv[i] : NULL;
+		const struct pl_obs *b = i < hn ? &hv[i] : NULL;
 
-		if (a && b && a->step == b->step && obs_same(a, b))
+		if (a && b && a->step == b->step && pl_obs_same(a, b))
 			continue;
 		memset(&d, 0, sizeof(d));
 		d.step = a ? a->step : b->step;
@@ -595,7 +431,7 @@ static int cmd_diff(int argc, char **argv)
 		}
 		preset = cli_kernel_preset(kc);
 	}
-	model = cli_rec_new(pl_model_backend_new(), false);
+	model = pl_observer_new(pl_model_backend_new(), false);
 	if (!kc) {
 		struct pl_backend *hb = cli_host_backend("diff", &o, PROBE_TIMEOUT_MS);
 
@@ -606,9 +442,9 @@ static int cmd_diff(int argc, char **argv)
 			ret = PL_EXIT_INTERNAL;	/* said why */
 			goto done;
 		}
-		host = cli_rec_new(hb, false);
+		host = pl_observer_new(hb, false);
 	} else {
-		host = cli_rec_new(cli_kernel_backend(kc), false);
+		host = pl_observer_new(cli_kernel_backend(kc), false);
 	}
 	if (!model || !host) {
 		ret = cli_oom();

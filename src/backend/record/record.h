@@ -1,7 +1,8 @@
 /*
  * record.h - backends that wrap another backend: the recorder writes each
  * call and its answer down (a transcript), the replayer answers the same
- * calls from a transcript.  The qemu runner (src/guest/) records in the
+ * calls from a transcript, and the observer keeps what each step observed
+ * for comparing two runs (`pinlab diff`, `fuzz-diff`).  The qemu runner (src/guest/) records in the
  * guest and replays on the host, so `probe --kernel` goes through the very
  * executor and report code of `probe`.
  *
@@ -14,6 +15,48 @@
 #include <stdio.h>
 
 #include "pinlab/backend.h"
+
+/* ---------------------------------------------------------------------------
+ * A wrapper (wrap.c): what it does not override goes to @in as it is.
+ */
+struct pl_wrapper {
+	struct pl_backend be;		/* what the caller holds */
+	struct pl_backend *in;
+};
+
+/*
+ * Fill w->be to forward every member to @in; destroy() destroys @in and
+ * frees @w, which must be the first member of what the wrapper calloc()ed.
+ */
+void pl_wrapper_init(struct pl_wrapper *w, struct pl_backend *in);
+
+/* ---------------------------------------------------------------------------
+ * The observer (observe.c).
+ */
+struct pl_obs {
+	int step;			/* 1-based scenario step */
+	int op;
+	long ret;			/* 0 or -errno */
+	bool prop;			/* CHECK_PROP */
+	long count;			/* CHECK_COUNT; vmsplice: pages spliced */
+	char text[64];			/* CHECK_VALUE */
+};
+
+/*
+ * A wrapper around @in (destroyed with it) keeping each check step's answer,
+ * and with @all_steps every step's errno and vmsplice's page count.  NULL
+ * (and @in destroyed) when out of memory.
+ */
+struct pl_backend *pl_observer_new(struct pl_backend *in, bool all_steps);
+/* Between (be, true) and (be, false) steps are the executor's set-up: not kept. */
+void pl_observer_setup(struct pl_backend *be, bool setup);
+/* What the current (or last) run observed, in order. */
+const struct pl_obs *pl_observer_obs(struct pl_backend *be, int *n);
+/* The same observation (a check's answer; a step's errno or page count)? */
+bool pl_obs_same(const struct pl_obs *a, const struct pl_obs *b);
+bool pl_obs_is_check(int op);
+/* The backend an observer wraps; @be itself when it is no observer. */
+struct pl_backend *pl_observer_inner(struct pl_backend *be);
 
 /*
  * Transcripts (transcript.c).  One line per backend call:

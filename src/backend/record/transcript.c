@@ -71,8 +71,7 @@ static char *get_text(char *s)
  * The recorder (guest side).
  */
 struct recorder {
-	struct pl_backend be;
-	struct pl_backend *in;
+	struct pl_wrapper w;	/* first: see wrap.c */
 	FILE *out;
 };
 
@@ -85,7 +84,8 @@ static int rec_begin(struct pl_backend *be, const char *preset, const char *cons
 		     int nr_sets, char *err, size_t errlen)
 {
 	struct recorder *r = rec_of(be);
-	int ret = r->in->begin ? r->in->begin(r->in, preset, sets, nr_sets, err, errlen) : 0;
+	struct pl_backend *in = r->w.in;
+	int ret = in->begin ? in->begin(in, preset, sets, nr_sets, err, errlen) : 0;
 
 	fprintf(r->out, "b %d ", ret);
 	put_text(r->out, ret ? err : NULL);
@@ -97,7 +97,7 @@ static int rec_begin(struct pl_backend *be, const char *preset, const char *cons
 static long rec_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *res)
 {
 	struct recorder *r = rec_of(be);
-	long ret = r->in->step(r->in, s, res);
+	long ret = r->w.in->step(r->w.in, s, res);
 
 	fprintf(r->out, "s %d %d %ld %" PRIx64 " %d %ld %d ", s->step, s->op, ret,
 		(uint64_t)res->addr, res->id, res->count, res->prop ? 1 : 0);
@@ -110,29 +110,13 @@ static long rec_step(struct pl_backend *be, const struct pl_bstep *s, struct pl_
 static bool rec_has(struct pl_backend *be, const char *feature)
 {
 	struct recorder *r = rec_of(be);
-	bool yes = r->in->has && r->in->has(r->in, feature);
+	bool yes = r->w.in->has && r->w.in->has(r->w.in, feature);
 
 	fprintf(r->out, "h %d ", yes ? 1 : 0);
 	put_text(r->out, feature);
 	fputc('\n', r->out);
 	fflush(r->out);
 	return yes;
-}
-
-static void rec_end(struct pl_backend *be)
-{
-	struct recorder *r = rec_of(be);
-
-	if (r->in->end)
-		r->in->end(r->in);
-}
-
-static void rec_destroy(struct pl_backend *be)
-{
-	struct recorder *r = rec_of(be);
-
-	r->in->destroy(r->in);
-	free(r);
 }
 
 struct pl_backend *pl_recorder_new(struct pl_backend *in, FILE *out)
@@ -146,16 +130,12 @@ struct pl_backend *pl_recorder_new(struct pl_backend *in, FILE *out)
 		in->destroy(in);
 		return NULL;
 	}
-	r->in = in;
+	pl_wrapper_init(&r->w, in);
 	r->out = out;
-	r->be.name = in->name;
-	r->be.priv = r;
-	r->be.begin = rec_begin;
-	r->be.step = rec_step;
-	r->be.has = rec_has;
-	r->be.end = rec_end;
-	r->be.destroy = rec_destroy;
-	return &r->be;
+	r->w.be.begin = rec_begin;
+	r->w.be.step = rec_step;
+	r->w.be.has = rec_has;
+	return &r->w.be;
 }
 
 /* ---------------------------------------------------------------------------
