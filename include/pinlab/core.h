@@ -904,7 +904,8 @@ int pl_hugetlb_set_pool(struct world *w, uint32_t nr);		/* the 2 MiB pool */
 int pl_ksm_merge(struct world *w);			/* one full ksmd scan */
 /* Does the release of @p know this advice?  (madvise_behavior_valid(); else EINVAL) */
 bool pl_policy_madvise_known(const struct pl_policy *p, enum pl_madv advice);
-int pl_thp_collapse(struct world *w, int pid, pl_addr addr);	/* MADV_COLLAPSE of one PMD range */
+int pl_thp_collapse(struct world *w, int pid, pl_addr addr);	/* the collapse step: khugepaged */
+int pl_madvise_collapse(struct world *w, int pid, pl_addr addr); /* MADV_COLLAPSE of one PMD range */
 int pl_thp_split(struct world *w, int pid, pl_addr addr);	/* split the PMD mapping at addr */
 
 /* ---------------------------------------------------------------------------

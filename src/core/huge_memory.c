@@ -501,11 +501,12 @@ unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_str
 /*
  * pl_thp_collapse(): collapse one PMD range of PTEs into a new THP (copy,
  * like khugepaged).  Refused (-EINVAL/-EAGAIN) when a page has references
- * other than its mappings (GUP, swap cache), when a PTE is a swap entry, or
+ * other than its mappings (GUP, swap cache), when a PTE is a swap entry,
+ * when no PTE of the range is writable (MADV_COLLAPSE only, see below), or
  * when the range is not inside one THP-able vma.  The new THP is exclusive:
  * nobody else maps the copy.
  */
-int pl_thp_collapse(struct world *w, int pid, pl_addr addr)
+static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writable)
 {
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	pl_addr base = addr & PMD_MASK;
@@ -542,6 +543,18 @@ int pl_thp_collapse(struct world *w, int pid, pl_addr addr)
 			return -EAGAIN;
 		writable |= pte_write(pte);
 	}
+	/*
+	 * hpage_collapse_scan_pmd() and __collapse_huge_page_isolate(): a range
+	 * with no writable PTE is SCAN_PAGE_RO, which MADV_COLLAPSE reports as
+	 * EINVAL (madvise_collapse_errno()).  So a PTE-mapped THP that fork()
+	 * write-protected in both mms is refused until one page is written;
+	 * then its COW-shared pages are copied like any other (mapcount > 1
+	 * only counts against max_ptes_shared, which binds khugepaged alone).
+	 * Read in Debian 6.1 and 6.12: the same rule in both.  The `collapse`
+	 * step (the model's khugepaged, offered in every era) does not apply it.
+	 */
+	if (need_writable && !writable)
+		return -EINVAL;
 	nf = folio_alloc(w, HPAGE_PMD_ORDER);
 	if (!nf)
 		return -ENOMEM;
@@ -556,10 +569,20 @@ int pl_thp_collapse(struct world *w, int pid, pl_addr addr)
 	pmdp = pl_pmd_alloc(w, mm, base);
 	folio_add_new_anon_rmap(w, nf, vma, base, true, true);
 	pl_set_pte(w, pmdp, pte_mkdirty(mk_huge_pmd(vma, folio_pfn(nf), true)));
-	(void)writable;
 	pl_event_emit(w, PL_EV_COLLAPSE, "collapse_huge_page", NULL, base, 0, folio_pfn(nf),
 		      "512 PTEs copied into a new exclusive THP");
 	return 0;
+}
+
+int pl_thp_collapse(struct world *w, int pid, pl_addr addr)
+{
+	return thp_collapse(w, pid, addr, false);
+}
+
+/** pl_madvise_collapse() - MADV_COLLAPSE of the PMD range at @addr: also -EINVAL with no writable PTE. */
+int pl_madvise_collapse(struct world *w, int pid, pl_addr addr)
+{
+	return thp_collapse(w, pid, addr, true);
 }
 
 int pl_thp_split(struct world *w, int pid, pl_addr addr)

@@ -827,7 +827,7 @@ static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_add
 		return 0;
 	case PL_MADV_COLLAPSE:
 		for (pl_addr a = addr & PMD_MASK; a < end; a += PMD_SIZE) {
-			ret = pl_thp_collapse(w, pid, a);
+			ret = pl_madvise_collapse(w, pid, a);
 			if (ret)
 				return ret;
 		}
