@@ -70,6 +70,7 @@
 #include "pinlab/view.h"
 
 #include <stdarg.h>
+#include <sys/mman.h>
 
 #define PL_MAX_VIOLATIONS 1000
 
@@ -1579,24 +1580,38 @@ static void chk_memmap(struct chk *c, bool policy_changed)
  * are read once more.  Only listed entries are ever non-zero, so a scan
  * costs what is mapped, not the size of the memmap.
  */
+/* Unmap the world's tally (world.c frees the world with it). */
+void pl_check_tally_free(struct world *w)
+{
+	if (w->check_tally)
+		munmap(w->check_tally, w->check_tally_cap * sizeof(struct pl_tally));
+	w->check_tally = NULL;
+	w->check_tally_cap = 0;
+}
+
 static bool tally_reset(struct world *w)
 {
 	struct pl_tally *t = w->check_tally;
 	size_t keep = 0;
 
 	if (w->check_tally_cap < (size_t)w->next_pfn + 1) {
-		/* calloc: fresh zero memory, touched only where written */
+		/*
+		 * Straight from mmap(), as the memmap: zero pages, touched only
+		 * where written.  (calloc() would clear all of it whenever glibc
+		 * serves it from a heap grown by an earlier world's tally.)
+		 */
 		size_t cap = PL_MAX((size_t)w->next_pfn + 1, 2 * w->check_tally_cap);
-		struct pl_tally *nt = calloc(cap, sizeof(*nt));
+		struct pl_tally *nt = mmap(NULL, cap * sizeof(*nt), PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		if (!nt)
+		if (nt == MAP_FAILED)
 			return false;
 		if (t && w->check_list_lost)
 			memcpy(nt, t, w->check_tally_cap * sizeof(*t));
 		else
 			for (size_t i = 0; i < w->check_nr; i++)
 				nt[w->check_list[i]] = t[w->check_list[i]];
-		free(t);
+		pl_check_tally_free(w);
 		w->check_tally = t = nt;
 		w->check_tally_cap = cap;
 	}

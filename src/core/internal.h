@@ -305,6 +305,7 @@ struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct 
 int pl_mm_pid(const struct world *w, const struct mm_struct *mm);
 void pl_pinset_drop_all(struct world *w);
 void pl_pinset_release(struct world *w, struct pl_pinset *ps, bool complete_io);
+void pl_check_tally_free(struct world *w);	/* check.c */
 
 /* Rule strings for events: "knob=value" of the active policy. */
 const char *pl_rule_reuse(const struct world *w, bool thp_or_swap);

@@ -229,7 +229,7 @@ void pl_world_free(struct world *w)
 		free(w->tokens[i]);
 	free(w->tokens);
 	free(w->violations);
-	free(w->check_tally);
+	pl_check_tally_free(w);
 	free(w->check_list);
 	free(w);
 }
