@@ -1545,7 +1545,7 @@ static void chk_memmap(struct chk *c, bool policy_changed)
 		/* the listed pfns of this folio: l[k .. k + c->fn) */
 		while (k < n && l[k] < pfn)
 			k++;
-		c->fl = l + k;
+		c->fl = l ? l + k : NULL;	/* no list yet: nothing listed */
 		c->fn = 0;
 		if (p->flags & PG_head) {
 			uint64_t end = (uint64_t)pfn + (1u << PL_MIN(p->order, HPAGE_PUD_ORDER));

@@ -431,6 +431,16 @@ static unsigned hugetlb_wp(struct world *w, struct mm_struct *mm, struct vm_area
 			pl_page_flags_set(w, &f->page, PG_anon_exclusive);
 		if (!unshare && (vma->vm_flags & VM_WRITE))
 			pl_set_pte(w, pmdp, pte_mkwrite(pte_mkdirty(orig)));
+		else if (!unshare && w->policy.foll_cow)
+			/*
+			 * A forced write (FOLL_FORCE) into a R/O vma before 6.0:
+			 * the old reuse path dirtied the huge PTE whatever the
+			 * vma said, so GUP's FOLL_COW retry can follow it.
+			 * Without this a clean R/O PTE faulted forever (found by
+			 * fuzz_core once the refusal became era knob
+			 * hugetlb_force_write_refused).
+			 */
+			pl_set_pte(w, pmdp, pte_mkdirty(orig));
 		w->stats.reuses++;
 		pl_event_emit(w, PL_EV_REUSE, "hugetlb_wp", "hugetlb: mapcount == 1", base,
 			      folio_pfn(f), folio_pfn(f), "hugetlb folio reused in place");
