@@ -22,10 +22,11 @@ A01=scenarios/cow/a01-basic-cow-after-fork.pin
 
 bad() { echo "FAIL $*"; fail=1; }
 
-# --- a K with the tag but no such image: every run skipped, with the reason
+# --- a K with the tag but no such image: every run skipped, with the reason,
+# and a --kernel run where everything skipped exits 3 (0f26679)
 "$P" probe --kernel 9.9-guptest "$A01" --backing base >"$t/out" 2>"$t/err"
 st=$?
-if [ $st -ne 0 ] || ! grep -q "no kernel image matches '9.9-guptest'" "$t/err"; then
+if [ $st -ne 3 ] || ! grep -q "no kernel image matches '9.9-guptest'" "$t/err"; then
 	bad "no image: exit $st"; cat "$t/out" "$t/err" | head -5
 fi
 
@@ -49,7 +50,7 @@ grep -qE "^$rel +(v6\.(9|1[0-2])|6\.12\.[0-9]+) " "$t/kernels" || bad "kernels: 
 PATH=/nonexistent "$P" probe --kernel 6.12-guptest "$A01" --backing base --format json \
 	>"$t/out" 2>"$t/err"
 st=$?
-if [ $st -ne 0 ] || ! grep -q "\"kernel\": \"$rel\".*\"outcome\": \"skip\"" "$t/out"; then
+if [ $st -ne 3 ] || ! grep -q "\"kernel\": \"$rel\".*\"outcome\": \"skip\"" "$t/out"; then
 	bad "--kernel 6.12-guptest without qemu: exit $st"; cat "$t/out" "$t/err" | head -5
 fi
 PATH=/nonexistent "$P" probe --kernel 6.12 "$A01" --backing base --format json >"$t/out" 2>&1

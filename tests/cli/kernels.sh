@@ -96,10 +96,13 @@ if [ -z "$rel61" ] && [ -z "$rel612" ]; then
 	exit $((fail ? 1 : 77))
 fi
 # 6.1: v6.1, or the preset of its stable release (6.1.192)
-[ -z "$rel61" ] || grep -qE "^$rel61 +(v6\.1|6\.1\.[0-9]+) " "$t/kernels" ||
+# (awk compares the release as a string: Debian's names hold '+', an ERE quantifier)
+[ -z "$rel61" ] || awk -v r="$rel61" '$1 == r && $2 ~ /^(v6\.1|6\.1\.[0-9]+)$/ { f = 1 }
+	END { exit !f }' "$t/kernels" ||
 	bad "kernels: $rel61 is not v6.1 or a 6.1.y preset"
 # 6.12: the preset whose range holds 6.12 (v6.9 .. v6.12 as presets were added), or its own
-[ -z "$rel612" ] || grep -qE "^$rel612 +(v6\.(9|1[0-2])|6\.12\.[0-9]+) " "$t/kernels" ||
+[ -z "$rel612" ] || awk -v r="$rel612" '$1 == r && $2 ~ /^(v6\.(9|1[0-2])|6\.12\.[0-9]+)$/ { f = 1 }
+	END { exit !f }' "$t/kernels" ||
 	bad "kernels: $rel612 is not a 6.12 preset"
 
 # --- the acceptance: no disagreement on either kernel
