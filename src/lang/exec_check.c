@@ -1,0 +1,172 @@
+/*
+ * exec_check.c - the check steps (exec_internal.h): check value (user
+ * memory, another process's, a file, the disk, a pipe, a handle's pages),
+ * check prop/count page by page, check invariants, and show.  A failed
+ * check is recorded with the step's class (default: invariant).
+ */
+#include "lang/exec_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * Checks.
+ */
+static enum pl_outcome x_cls(const struct pl_step *s)
+{
+	return s->has_cls ? s->cls : PL_OUT_INVARIANT;
+}
+
+static const char *x_src_what(const struct pl_step *s)
+{
+	switch (s->src) {
+	case PL_SRC_DMA:
+		return "the device read";
+	case PL_SRC_DISK:
+		return "the disk holds";
+	case PL_SRC_PIPE:
+		return "the pipe gave";
+	default:
+		return "read";
+	}
+}
+
+void x_check_value(struct exec *x, const struct pl_step *s, int pid)
+{
+	const char *want = s->flags & PL_STEP_ZERO ? "" : s->str;
+	bool ne = s->flags & PL_STEP_NE;
+	struct pl_bstep b = x_bstep(x, PL_OP_CHECK_VALUE, pid);
+	uint32_t nr = 1;
+	char e[32];
+
+	b.src = s->src;
+	switch (s->src) {
+	case PL_SRC_USER:
+		x_range(x, &s->a, false, &b.addr, &nr);
+		break;
+	case PL_SRC_PROC_MEM:
+	case PL_SRC_VM_READV:
+		b.target = x_id(x, &s->target);
+		x_range(x, &s->a, false, &b.addr, &nr);
+		break;
+	case PL_SRC_PIPE:
+		b.handle = x_id(x, &s->a);
+		break;
+	case PL_SRC_FILE:
+	case PL_SRC_DISK:
+		b.file = x_id(x, &s->a);
+		b.index = s->a.lo;
+		nr = x_count(&s->a);
+		break;
+	default:	/* a handle's pages */
+		b.handle = x_id(x, &s->a);
+		b.page = s->a.lo;
+		nr = x_count(&s->a);
+		break;
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		struct pl_bresult r;
+		uint32_t at = s->a.lo + i;
+		long ret = x_call(x, &b, &r);
+		bool same;
+
+		if (ret < 0) {
+			x_check_failed(x, x_cls(s), "the read %s %s failed: %s",
+				       s->src == PL_SRC_PIPE ? "from" : "of", s->a.name,
+				       pl_errno_name((int)-ret, e, sizeof(e)));
+			return;
+		}
+		same = !strcmp(r.text, want);
+		if (same == ne) {
+			char where[96];
+
+			if (s->src == PL_SRC_PIPE)
+				snprintf(where, sizeof(where), "from %s", s->a.name);
+			else
+				snprintf(where, sizeof(where), "at %s[%u]", s->a.name, at);
+			x_check_failed(x, x_cls(s), "%s \"%s\" %s%s", x_src_what(s), r.text, where,
+				       ne ? ", expected anything else" : "");
+			return;
+		}
+		b.addr += PAGE_SIZE;
+		b.page++;
+		b.index++;
+	}
+}
+
+void x_check_page(struct exec *x, const struct pl_step *s, int pid)
+{
+	struct pl_bstep b = x_bstep(x, s->op, pid);
+	uint32_t nr;
+	char e[32];
+
+	bool same = s->op == PL_OP_CHECK_PROP && s->arg == PL_PROP_SAME_PAGE;
+
+	b.arg = s->arg;
+	x_range(x, &s->a, false, &b.addr, &nr);
+	if (same) {
+		uint32_t nr_b;
+
+		/* page i of a against page i of the target's b, in new_addr */
+		b.target = x_id(x, &s->target);
+		x_range(x, &s->b, false, &b.new_addr, &nr_b);
+		if (nr_b != nr) {
+			x_check_failed(x, x_cls(s), "same-page: %s has %u pages, %s %u", s->a.name,
+				       nr, s->b.name, nr_b);
+			return;
+		}
+	}
+	for (uint32_t i = 0; i < nr; i++, b.addr += PAGE_SIZE, b.new_addr += same ? PAGE_SIZE : 0) {
+		struct pl_bresult r;
+		uint32_t at = (s->a.indexed ? s->a.lo : 0) + i;
+		long ret = x_call(x, &b, &r);
+
+		if (ret < 0) {
+			x_check_failed(x, x_cls(s), "no page to look at in %s[%u]: %s", s->a.name,
+				       at, pl_errno_name((int)-ret, e, sizeof(e)));
+			return;
+		}
+		if (s->op == PL_OP_CHECK_PROP && r.prop == !!(s->flags & PL_STEP_NOT)) {
+			if (same)
+				x_check_failed(x, x_cls(s), "%s[%u] is %ssame-page %s %s[%u]",
+					       s->a.name, at, r.prop ? "" : "not ", s->target.name,
+					       s->b.name, (s->b.indexed ? s->b.lo : 0) + i);
+			else
+				x_check_failed(x, x_cls(s), "%s[%u] is %s%s", s->a.name, at,
+					       r.prop ? "" : "not ",
+					       pl_word_name(pl_prop_words, s->arg));
+			return;
+		}
+		if (s->op == PL_OP_CHECK_COUNT &&
+		    ((uint64_t)r.count == s->n) == !!(s->flags & PL_STEP_NE)) {
+			x_check_failed(x, x_cls(s), "%s of %s[%u] is %ld",
+				       pl_word_name(pl_count_words, s->arg), s->a.name, at,
+				       r.count);
+			return;
+		}
+	}
+}
+
+void x_check_invariants(struct exec *x, const struct pl_step *s)
+{
+	const struct pl_result *r = x->res;
+
+	x_collect(x);
+	if (x->oom || !r->nr_violations_total)
+		return;		/* out of memory: the run ends with -ENOMEM */
+	x_check_failed(x, x_cls(s), "%d violation%s, the first: %s at step %d: %s",
+		       r->nr_violations_total, r->nr_violations_total == 1 ? "" : "s",
+		       r->violations[0].invariant, r->violations[0].step,
+		       r->violations[0].detail);
+}
+
+void x_show(struct exec *x, const struct pl_step *s)
+{
+	struct pl_show_req req = { NULL, PL_SYM_PROCESS, 0 };
+
+	if (!x->h->show)
+		return;
+	if (s->a.sym >= 0) {
+		req.name = s->a.name;
+		req.kind = x->sc->syms[s->a.sym].kind;
+		req.id = x_id(x, &s->a);
+	}
+	x->h->show(x->h->arg, x->be, &req);
+}
