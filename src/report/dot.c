@@ -9,10 +9,15 @@
  *
  * Runs of PTEs that map consecutive pages of one folio with the same bits
  * (or consecutive swap slots) are one node, so a PTE-mapped THP is one box,
- * not 512.  Node ids come from model values only -- p<pid>, p<pid>v<vma>,
+ * not 512.  A PTE-mapped large anon folio (mTHP) also gets a table of its
+ * pages beside it: which mms map each page (shared pages shaded), which are
+ * PG_anon_exclusive, the MM-id slots, and what a write fault on a page that
+ * is not exclusive does under the preset and why (copy that page or reuse the
+ * folio) -- so a partially shared folio shows what the last COW copied.  Node ids come from model values only -- p<pid>, p<pid>v<vma>,
  * p<pid>v<vma>e<run>, f<pfn>, s<slot>, g<pinset>, file<id> -- so the output
  * is the same on every run.
  */
+#include "report/dump.h"
 #include "report/report.h"
 
 #include <errno.h>
@@ -181,6 +186,8 @@ static void dot_vma(struct dot *d, struct mm_struct *mm, int pid, int i)
 /* ---------------------------------------------------------------------------
  * Folios, pinners, files.
  */
+static void dot_large_folio_pages(struct dot *d, const struct folio *f);
+
 static void dot_folio(struct dot *d, pl_pfn head)
 {
 	const struct world *w = d->w;
@@ -207,6 +214,118 @@ static void dot_folio(struct dot *d, pl_pfn head)
 	fputs("\\n\\\"", d->out);
 	dot_esc(d->out, pl_token_text(w, h->token));
 	fputs("\\\"\"];\n", d->out);
+	if (nr > 1 && folio_test_anon(f) && !folio_test_hugetlb(f) && !folio_test_ksm(f))
+		dot_large_folio_pages(d, f);
+}
+
+/* Text inside an HTML-like label: &, <, >, " as entities, control characters dropped. */
+static void dot_html_esc(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '&')
+			fputs("&amp;", out);
+		else if (c == '<')
+			fputs("&lt;", out);
+		else if (c == '>')
+			fputs("&gt;", out);
+		else if (c == '"')
+			fputs("&quot;", out);
+		else if (c >= 0x20 && c != 0x7f)
+			fputc(c, out);
+	}
+}
+
+#define DOT_MAX_MMS 8
+
+/* What a row of the page table says about one page; equal rows merge. */
+struct dot_page_state {
+	int nr_mms;
+	uint32_t mms[DOT_MAX_MMS];
+	bool exclusive;
+	pl_token token;
+};
+
+static void dot_page_state(const struct world *w, const struct folio *f, unsigned int i,
+			   struct dot_page_state *st)
+{
+	const struct page *p = folio_page((struct folio *)f, i);
+
+	memset(st, 0, sizeof(*st));
+	st->nr_mms = pl_dump_mms_mapping(w, folio_pfn(f) + i, st->mms, DOT_MAX_MMS);
+	st->exclusive = PageAnonExclusive(p);
+	st->token = p->token;
+}
+
+static bool dot_page_state_eq(const struct dot_page_state *a, const struct dot_page_state *b)
+{
+	return a->nr_mms == b->nr_mms && a->exclusive == b->exclusive && a->token == b->token &&
+	       !memcmp(a->mms, b->mms, sizeof(a->mms));
+}
+
+/*
+ * The page table of a PTE-mapped large anon folio: node f<pfn>pages, one row
+ * per run of pages in the same state (mapped by the same mms, exclusive or
+ * not, same contents), shared rows shaded, then the MM-id slots and the
+ * write-fault verdict of pl_wp_large_anon_would_reuse().
+ */
+static void dot_large_folio_pages(struct dot *d, const struct folio *f)
+{
+	FILE *out = d->out;
+	const struct page *h = &f->page;
+	unsigned int nr = folio_nr_pages(f);
+	const char *why;
+	bool reuse = pl_wp_large_anon_would_reuse(d->w, f, &why);
+
+	fprintf(out, "	f%upages [shape=plaintext, label=<<table border=\"1\" cellborder=\"0\" "
+		"cellspacing=\"0\">\n", folio_pfn(f));
+	fprintf(out, "\t\t<tr><td colspan=\"3\"><b>folio %u: %u pages</b></td></tr>\n",
+		folio_pfn(f), nr);
+	for (unsigned int i = 0; i < nr;) {
+		struct dot_page_state st, next;
+		unsigned int k = i;
+
+		dot_page_state(d->w, f, i, &st);
+		while (k + 1 < nr) {
+			dot_page_state(d->w, f, k + 1, &next);
+			if (!dot_page_state_eq(&st, &next))
+				break;
+			k++;
+		}
+		fprintf(out, "\t\t<tr><td%s>page%s %u", st.nr_mms > 1 ? " bgcolor=\"lightpink\"" : "",
+			k > i ? "s" : "", i);
+		if (k > i)
+			fprintf(out, "..%u", k);
+		fprintf(out, "</td><td%s>", st.nr_mms > 1 ? " bgcolor=\"lightpink\"" : "");
+		if (!st.nr_mms) {
+			fputs("unmapped", out);
+		} else {
+			fputs(st.nr_mms > 1 ? "shared by mm" : "mm", out);
+			for (int j = 0; j < st.nr_mms; j++)
+				fprintf(out, "%s%u", j ? "," : " ", st.mms[j]);
+		}
+		fprintf(out, "</td><td%s>%s &quot;", st.nr_mms > 1 ? " bgcolor=\"lightpink\"" : "",
+			st.exclusive ? "exclusive" : "not exclusive");
+		dot_html_esc(out, pl_token_text(d->w, st.token));
+		fputs("&quot;</td></tr>\n", out);
+		i = k + 1;
+	}
+	fputs("\t\t<tr><td colspan=\"3\">mm ids:", out);
+	for (int i = 0; i < 2; i++)
+		if (h->_mm_id[i])
+			fprintf(out, "%s slot %d mm %u (%d maps)", i ? "," : "", i, h->_mm_id[i],
+				h->_mm_id_mapcount[i]);
+		else
+			fprintf(out, "%s slot %d free", i ? "," : "", i);
+	fprintf(out, ", %s</td></tr>\n", folio_test_large_maybe_mapped_shared(f) ?
+		"maybe mapped shared" : "mapped by one mm");
+	fprintf(out, "\t\t<tr><td colspan=\"3\">write fault on a page not exclusive: %s<br/>(",
+		reuse ? "reuse the folio" : "copy that page");
+	dot_html_esc(out, why);
+	fputs(")</td></tr>\n\t</table>>];\n", out);
+	fprintf(out, "\tf%u -> f%upages [style=dotted, arrowhead=none];\n", folio_pfn(f),
+		folio_pfn(f));
 }
 
 static const char *dot_pin_kind(enum pl_pin_kind k)

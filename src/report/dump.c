@@ -251,7 +251,7 @@ static bool dump_pte_mapped(const struct pl_leaf *l)
 }
 
 /* The mms (ids) mapping pfn by a present PTE; returns how many, up to max. */
-static int dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max)
+int pl_dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max)
 {
 	int n = 0;
 
@@ -295,7 +295,7 @@ static void dump_large_folio(FILE *out, const struct world *w, const struct foli
 	for (unsigned i = 0; i < folio_nr_pages(f); i++) {
 		const struct page *p = h + i;
 		uint32_t ids[DUMP_MAX_MMS];
-		int n = dump_mms_mapping(w, folio_pfn(f) + i, ids, DUMP_MAX_MMS);
+		int n = pl_dump_mms_mapping(w, folio_pfn(f) + i, ids, DUMP_MAX_MMS);
 
 		fprintf(out, "  page %u pfn %u: ", i, folio_pfn(f) + i);
 		if (!n) {

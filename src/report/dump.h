@@ -16,5 +16,7 @@ void pl_dump_file(FILE *out, const struct world *w, int id);
 void pl_dump_pinset(FILE *out, const struct world *w, int id);
 /* Each PTE-mapped large anon folio page by page: who maps it, exclusivity, MM ids. */
 void pl_dump_large_folios(FILE *out, const struct world *w);
+/* The ids of the mms mapping @pfn by a present PTE, at most @max; returns how many. */
+int pl_dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max);
 
 #endif
