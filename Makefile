@@ -328,7 +328,8 @@ demo:
 	@echo "make demo: src/cli/ has no sources yet, so there is no build/pinlab" >&2; exit 1
 endif
 
-$(B)/pinlab-bench: $(call objs,$(B),$(BENCH_SRCS)) $(B)/libpinlab-core.a
+# the bench's 64 kB mTHP rows change sysfs through the host journal
+$(B)/pinlab-bench: $(call objs,$(B),$(BENCH_SRCS) src/backend/host/journal.c) $(B)/libpinlab-core.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libpinlab-core.a $(LDLIBS)
 

@@ -10,6 +10,9 @@
  *	bench cow-fault-per-page model=<ns> kernel=<ns> ratio=<r>
  *	bench vmsplice-1GiB model=<ns> kernel=<ns> ratio=<r>
  *	bench bytes-per-page model=<n>
+ *	bench fork-mthp64k-1GiB model=<ns> kernel=<ns> ratio=<r> ...
+ *	bench pin-unpin-mthp64k-1GiB model=<ns> kernel=<ns> ratio=<r> ...
+ *	bench cow-fault-mthp64k-per-page model=<ns> kernel=<ns> ratio=<r> ...
  *
  *   fork          fork of a process with the whole range populated, until the
  *                 child has exited (pl_fork + pl_exit / fork + waitpid)
@@ -23,6 +26,15 @@
  *                 pl_pipe_read / vmsplice(2) + splice(2) to /dev/null): FOLL_GET
  *                 via GUP-fast and put_page
  *   bytes-per-page  pl_world_bytes() of the populated world / pages
+ *   *-mthp64k     the same three on 64 kB mTHP: the memory is populated with
+ *                 PTE-mapped 64 kB anon folios (model: mthp_always order 4;
+ *                 kernel: hugepages-64kB/enabled=always through the host
+ *                 journal, restored after the rows, see host_ops.h).  fork
+ *                 shares each folio (copy_present_ptes() batches a folio since
+ *                 f8d937761d65), the parent's write copies one 4 kB page of a
+ *                 folio the child still maps (do_wp_page(), no large reuse
+ *                 while the child maps it), pin-unpin pins every page
+ *                 (_pincount per folio).  Not root or no mTHP: kernel=skip.
  *
  * The size is 1 GiB of 4 KiB pages; PINLAB_BENCH_MB overrides it, and the
  * names follow (fork-256MiB).  Each side runs once to warm up, then
@@ -68,6 +80,10 @@ struct model {
  * A world holding one process with @bytes of private anonymous memory, every
  * page populated for write: the state the kernel side starts from too.
  */
+/* The *-mthp64k rows: model_setup() populates with 64 kB folios (order 4). */
+static bool bench_mthp;
+#define BENCH_MTHP_ORDER 4
+
 static int model_setup(struct model *m, const char *what, size_t bytes)
 {
 	const struct pl_preset *preset = pl_preset_find("latest");
@@ -87,6 +103,11 @@ static int model_setup(struct model *m, const char *what, size_t bytes)
 	/* Base pages, like the kernel side's MADV_NOHUGEPAGE; no per-step checking. */
 	m->w->thp = THP_NEVER;
 	m->w->checked = false;
+	if (bench_mthp) {
+		/* PMD THP only on MADV_HUGEPAGE (not given), 64 kB mTHP always */
+		m->w->thp = THP_MADVISE;
+		m->w->mthp_always = 1u << BENCH_MTHP_ORDER;
+	}
 
 	m->pid = pl_task_create(m->w);
 	if (m->pid <= 0) {
@@ -104,6 +125,16 @@ static int model_setup(struct model *m, const char *what, size_t bytes)
 	if (ret < 0) {
 		fprintf(stderr, "bench: %s: model: MADV_POPULATE_WRITE: %s\n", what, strerror(-ret));
 		goto free_world;
+	}
+	if (bench_mthp) {
+		pte_t *ptep = pl_pte_lookup(pl_task(m->w, m->pid)->mm, m->addr);
+
+		if (!ptep || !pte_present(*ptep) ||
+		    pfn_to_page(m->w, pte_pfn(*ptep))->order != BENCH_MTHP_ORDER) {
+			fprintf(stderr, "bench: %s: model: the range did not get 64 kB folios\n",
+				what);
+			goto free_world;
+		}
 	}
 	return 0;
 
@@ -272,6 +303,24 @@ static int64_t model_bytes_per_page(size_t bytes)
 	return ret;
 }
 
+/* The kernel side of the mTHP rows: only when 64 kB mTHP could be enabled. */
+static bool kernel_mthp_ok;
+
+static int64_t kernel_fork_mthp_ns(size_t bytes)
+{
+	return kernel_mthp_ok ? kernel_fork_ns(bytes) : -1;
+}
+
+static int64_t kernel_pin_unpin_mthp_ns(size_t bytes)
+{
+	return kernel_mthp_ok ? kernel_pin_unpin_ns(bytes) : -1;
+}
+
+static int64_t kernel_cow_fault_mthp_ns(size_t bytes)
+{
+	return kernel_mthp_ok ? kernel_cow_fault_ns(bytes) : -1;
+}
+
 /* ---------------------------------------------------------------------------
  * Driver.
  */
@@ -434,5 +483,21 @@ int main(void)
 			printf("bench bytes-per-page model=fail\n");
 		ok &= bpp >= 0;
 	}
+
+	/* 64 kB mTHP: both sides switch, the kernel's sysfs is put back after */
+	bench_mthp = true;
+	kernel_mthp_ok = kernel_mthp_enable() == 0;
+
+	snprintf(name, sizeof(name), "fork-mthp64k-%s", cfg.size_name);
+	ok &= report(&cfg, name, model_fork_ns, kernel_fork_mthp_ns, false);
+
+	snprintf(name, sizeof(name), "pin-unpin-mthp64k-%s", cfg.size_name);
+	ok &= report(&cfg, name, model_pin_unpin_ns, kernel_pin_unpin_mthp_ns, false);
+
+	ok &= report(&cfg, "cow-fault-mthp64k-per-page", model_cow_fault_ns,
+		     kernel_cow_fault_mthp_ns, true);
+
+	if (kernel_mthp_ok)
+		kernel_mthp_restore();
 	return ok ? 0 : 1;
 }

@@ -16,9 +16,13 @@
  *
  * Mappings are MADV_NOHUGEPAGE: with THP the kernel would handle 512 pages
  * per fault or per PMD copy and the comparison with the model's base pages
- * would be meaningless.  Populating happens before the clock starts.
+ * would be meaningless.  Populating happens before the clock starts.  The
+ * exception is the 64 kB mTHP rows (kernel_mthp_enable()): there both sides
+ * use 64 kB anon folios, PTE-mapped, and the mapping is 64 kB aligned.
  */
 #include "host_ops.h"
+
+#include "backend/host/journal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -72,21 +76,175 @@ static void touch_pages(char *p, size_t len, char val)
 		v[off] = val;
 }
 
+/* ---------------------------------------------------------------------------
+ * 64 kB mTHP mode.
+ */
+#define KBENCH_THP_DIR	  "/sys/kernel/mm/transparent_hugepage"
+#define KBENCH_MTHP_KB	  64u
+#define KBENCH_MTHP_BYTES ((size_t)KBENCH_MTHP_KB << 10)
+
+static bool mthp_on;
+static struct pl_hjournal mthp_journal;
+static struct {
+	char path[128], orig[32];
+} mthp_saved[16];
+static int mthp_nr_saved;
+
+static int sysfs_get(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+	char *o, *c;
+
+	if (fd < 0)
+		return -1;
+	got = read(fd, buf, len - 1);
+	close(fd);
+	if (got < 0)
+		return -1;
+	buf[got] = 0;
+	/* "always [never]" -> "never" */
+	o = strchr(buf, '[');
+	c = o ? strchr(o, ']') : NULL;
+	if (o && c) {
+		*c = 0;
+		memmove(buf, o + 1, strlen(o + 1) + 1);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int sysfs_put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* Journal the original of @path, then write @val. */
+static int mthp_set(const char *path, const char *val)
+{
+	int i = mthp_nr_saved;
+
+	if (i == (int)(sizeof(mthp_saved) / sizeof(mthp_saved[0])))
+		return -1;
+	snprintf(mthp_saved[i].path, sizeof(mthp_saved[i].path), "%s", path);
+	if (sysfs_get(path, mthp_saved[i].orig, sizeof(mthp_saved[i].orig)) < 0)
+		return -1;
+	if (pl_hj_set(&mthp_journal, path, mthp_saved[i].orig) < 0)
+		return -1;
+	mthp_nr_saved++;
+	return sysfs_put(path, val);
+}
+
+void kernel_mthp_restore(void)
+{
+	while (mthp_nr_saved > 0) {
+		int i = --mthp_nr_saved;
+
+		if (sysfs_put(mthp_saved[i].path, mthp_saved[i].orig) < 0)
+			fprintf(stderr, "bench: could not restore %s to '%s': %s\n",
+				mthp_saved[i].path, mthp_saved[i].orig, strerror(errno));
+	}
+	if (pl_hj_active(&mthp_journal)) {
+		pl_hj_clean(&mthp_journal);
+		pl_hj_close(&mthp_journal);
+	}
+	mthp_on = false;
+}
+
+int kernel_mthp_enable(void)
+{
+	static const unsigned sizes[] = { 16, 32, 128, 256, 512, 1024, 2048 };
+	char path[128], err[256] = "";
+	int ret;
+
+	snprintf(path, sizeof(path), KBENCH_THP_DIR "/hugepages-%ukB/enabled", KBENCH_MTHP_KB);
+	if (access(path, F_OK)) {
+		fprintf(stderr, "bench: mthp-64k: no %s (kernel without mTHP, before 6.8)\n", path);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench: mthp-64k: not root, cannot enable 64 kB mTHP\n");
+		return -1;
+	}
+	pl_hj_init(&mthp_journal);
+	ret = pl_hj_open(&mthp_journal, 60, NULL, stderr, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "bench: mthp-64k: host lock: %s\n", err[0] ? err : strerror(-ret));
+		return -1;
+	}
+	if (mthp_set(path, "always") < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(path, sizeof(path), KBENCH_THP_DIR "/hugepages-%ukB/enabled", sizes[i]);
+		if (!access(path, F_OK) && mthp_set(path, "never") < 0)
+			goto fail;
+	}
+	mthp_on = true;
+	return 0;
+fail:
+	fprintf(stderr, "bench: mthp-64k: cannot set %s: %s\n", path, strerror(errno));
+	kernel_mthp_restore();
+	return -1;
+}
+
+static unsigned long mthp_fault_allocs(void)
+{
+	char buf[32];
+
+	if (sysfs_get(KBENCH_THP_DIR "/hugepages-64kB/stats/anon_fault_alloc", buf,
+		      sizeof(buf)) < 0)
+		return 0;
+	return strtoul(buf, NULL, 10);
+}
+
 /*
- * An anonymous private mapping of len bytes on base pages, every page
- * populated.  NULL (reason on stderr) on failure.
+ * An anonymous private mapping of len bytes, every page populated: base
+ * pages (MADV_NOHUGEPAGE), or in mTHP mode 64 kB folios in a 64 kB aligned
+ * range.  NULL (reason on stderr) on failure.
  */
 static char *map_populated(const char *what, size_t len)
 {
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t extra = mthp_on ? KBENCH_MTHP_BYTES : 0;
+	char *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	unsigned long before;
 
 	if (p == MAP_FAILED) {
 		fprintf(stderr, "bench: %s: mmap of %zu bytes: %s\n", what, len, strerror(errno));
 		return NULL;
 	}
-	/* Best effort: without THP support there is nothing to turn off. */
-	(void)madvise(p, len, MADV_NOHUGEPAGE);
+	if (!mthp_on) {
+		/* Best effort: without THP support there is nothing to turn off. */
+		(void)madvise(p, len, MADV_NOHUGEPAGE);
+		touch_pages(p, len, 1);
+		return p;
+	}
+	/* trim to a 64 kB aligned range of len bytes */
+	{
+		uintptr_t a = (uintptr_t)p, al = (a + KBENCH_MTHP_BYTES - 1) & ~(KBENCH_MTHP_BYTES - 1);
+
+		if (al > a)
+			munmap(p, al - a);
+		if (al + len < a + len + extra)
+			munmap((char *)al + len, a + len + extra - (al + len));
+		p = (char *)al;
+	}
+	before = mthp_fault_allocs();
 	touch_pages(p, len, 1);
+	if (mthp_fault_allocs() - before < len / KBENCH_MTHP_BYTES) {
+		fprintf(stderr, "bench: %s: populating %zu bytes made %lu 64 kB folios, not %zu\n",
+			what, len, mthp_fault_allocs() - before, len / KBENCH_MTHP_BYTES);
+		munmap(p, len);
+		return NULL;
+	}
 	return p;
 }
 

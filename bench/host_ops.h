@@ -72,4 +72,22 @@ int64_t kernel_cow_fault_ns(size_t bytes);
  */
 int64_t kernel_vmsplice_ns(size_t bytes);
 
+/*
+ * The 64 kB mTHP rows.  kernel_mthp_enable() makes every later measurement
+ * map its memory with 64 kB large anonymous folios: as root, through the
+ * host journal of src/backend/host/journal.h (the host lock, and the
+ * original of each sysfs file on disk before it changes, so a killed bench
+ * is undone by the next pinlab host run), it sets
+ * /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled to "always" and
+ * every other size to "never", and the mappings are 64 kB aligned and not
+ * MADV_NOHUGEPAGE.  Each populate then checks the size's anon_fault_alloc
+ * counter: a mapping that did not get 64 kB folios fails the measurement.
+ * kernel_mthp_restore() writes every file back and drops the lock.
+ *
+ * Return: 0, or -1 with the reason on stderr (not root, no mTHP sysfs,
+ * host lock busy); the rows then print kernel=skip.
+ */
+int kernel_mthp_enable(void);
+void kernel_mthp_restore(void);
+
 #endif /* PINLAB_BENCH_KERNEL_H */
