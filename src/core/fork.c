@@ -129,16 +129,33 @@ static int copy_present_pte(struct world *w, struct fork_ctx *c, struct vm_area_
 
 	page = vm_normal_page(w, vma, addr, pte);
 	if (page) {
+		/*
+		 * Whose reference does the maybe-pinned test see?  From
+		 * fb3d824d1a46 (5.19, the PG_anon_exclusive series: knob
+		 * anon_exclusive) fork takes the child's reference first and
+		 * then asks page_try_dup_anon_rmap(), so a small page with 1023
+		 * references reaches GUP_PIN_COUNTING_BIAS by fork's own; in
+		 * 5.9 - 5.18 copy_present_page() asked page_needs_cow_for_dma()
+		 * before get_page().
+		 */
+		bool get_first = w->policy.anon_exclusive;
+
 		f = page_folio(w, page);
-		folio_get(w, f);
+		if (get_first)
+			folio_get(w, f);
 		if (folio_test_anon(f)) {
 			if (folio_try_dup_anon_rmap(w, f, page, false, c->src, c->dst_vma)) {
-				folio_put(w, f);
+				if (get_first)
+					folio_put(w, f);
 				c->err = copy_present_page(w, c, vma, addr, dst_ptep, page);
 				return c->err;
 			}
+			if (!get_first)
+				folio_get(w, f);
 			pl_yield(w, YIELD_FORK_AFTER_PIN_CHECK);
 		} else {
+			if (!get_first)
+				folio_get(w, f);
 			folio_add_file_rmap_pte(w, f, page, c->dst_vma);
 		}
 	}

@@ -721,6 +721,8 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 		ast_print_gup_flags(out, s->gup_flags);
 		if (s->flags & PL_STEP_FAST)
 			fputs(" fast", out);
+		if (s->n > 1)
+			fprintf(out, " times %llu", (unsigned long long)s->n);
 		break;
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:

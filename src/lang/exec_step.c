@@ -121,6 +121,8 @@ static long x_pinner(struct exec *x, const struct pl_step *s, int pid)
 	b.prot = s->prot;
 	b.gup_flags = s->gup_flags;
 	b.flags = s->flags & PL_STEP_FAST;
+	if (s->op == PL_OP_GUP)
+		b.n = s->n;	/* times: the calls, each holding its references */
 	switch (s->op) {
 	case PL_OP_DIO_READ:	/* file a -> memory b */
 		b.file = x_id(x, &s->a);

@@ -557,7 +557,10 @@ static bool parse_pin(struct parser *p, struct pl_step *s)
 	return true;
 }
 
-/* gup -> 'gup' ref FOLL_FLAG { '|' FOLL_FLAG } ['fast'] */
+/* The most calls one `gup ... times N` makes (each holds its references). */
+#define PL_GUP_MAX_TIMES 65536
+
+/* gup -> 'gup' ref FOLL_FLAG { '|' FOLL_FLAG } ['fast'] ['times' NUMBER] */
 static bool parse_gup(struct parser *p, struct pl_step *s)
 {
 	struct pl_pos pos;
@@ -577,6 +580,16 @@ static bool parse_gup(struct parser *p, struct pl_step *s)
 		return pz_error_at(p, pos, "gup needs FOLL_GET or FOLL_PIN");
 	if (pz_accept_word(p, "fast"))
 		s->flags |= PL_STEP_FAST;
+	s->n = 1;
+	if (pz_accept_word(p, "times")) {
+		struct pl_pos npos = pz_pos(pz_peek(p));
+
+		if (!parse_count(p, &s->n, 1))
+			return false;
+		if (s->n > PL_GUP_MAX_TIMES)
+			return pz_error_at(p, npos, "gup repeated too often: %llu times, the limit is %u",
+					   (unsigned long long)s->n, PL_GUP_MAX_TIMES);
+	}
 	return true;
 }
 

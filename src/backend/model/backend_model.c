@@ -253,33 +253,49 @@ static long model_gup(struct model *m, const struct pl_bstep *s, struct pl_bresu
 	struct mm_struct *mm = model_mm(m, s->pid);
 	unsigned int flags = s->gup_flags;
 	bool fast = s->flags & PL_BSTEP_FAST;
+	uint64_t times = s->n ? s->n : 1, total = (uint64_t)s->nr * times;
 	struct model_gup *g;
 	pl_pfn *pages;
-	long got;
+	long got = 0;
 
 	if (!mm)
 		return -ESRCH;
-	pages = calloc(s->nr ? s->nr : 1, sizeof(*pages));
+	if (total > UINT32_MAX / 2)
+		return -ENOMEM;
+	pages = calloc(total ? (size_t)total : 1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	m->w->cur_pid = s->pid;
-	if (flags & FOLL_FAST_ONLY)
-		got = gup_fast_only(m->w, mm, s->addr, s->nr, flags & ~FOLL_FAST_ONLY, pages);
-	else if (flags & FOLL_PIN)
-		got = fast ? pin_user_pages_fast(m->w, mm, s->addr, s->nr, flags & ~FOLL_PIN, pages)
-			   : pin_user_pages(m->w, mm, s->addr, s->nr, flags & ~FOLL_PIN, pages);
-	else
-		got = fast ? get_user_pages_fast(m->w, mm, s->addr, s->nr, flags, pages)
-			   : get_user_pages(m->w, mm, s->addr, s->nr, flags, pages);
-	if (got >= 0 && (uint32_t)got != s->nr) {
-		/* a short count is a failure for the scenario: give back what was taken */
-		for (long i = 0; i < got; i++) {
-			if (flags & FOLL_PIN)
-				unpin_user_page(m->w, pages[i]);
-			else
-				put_page(m->w, pages[i]);
+	/* `times N`: N calls one after another, each holding its references */
+	for (uint64_t t = 0; t < times && got >= 0; t++) {
+		pl_pfn *out = pages + t * s->nr;
+
+		if (flags & FOLL_FAST_ONLY)
+			got = gup_fast_only(m->w, mm, s->addr, s->nr, flags & ~FOLL_FAST_ONLY, out);
+		else if (flags & FOLL_PIN)
+			got = fast ? pin_user_pages_fast(m->w, mm, s->addr, s->nr, flags & ~FOLL_PIN,
+							 out)
+				   : pin_user_pages(m->w, mm, s->addr, s->nr, flags & ~FOLL_PIN, out);
+		else
+			got = fast ? get_user_pages_fast(m->w, mm, s->addr, s->nr, flags, out)
+				   : get_user_pages(m->w, mm, s->addr, s->nr, flags, out);
+		if (got >= 0 && (uint32_t)got != s->nr) {
+			/* a short count is a failure for the scenario: give back what was taken */
+			for (uint64_t i = 0; i < t * s->nr + (uint64_t)got; i++) {
+				if (flags & FOLL_PIN)
+					unpin_user_page(m->w, pages[i]);
+				else
+					put_page(m->w, pages[i]);
+			}
+			got = -EFAULT;
+		} else if (got < 0) {
+			for (uint64_t i = 0; i < t * s->nr; i++) {
+				if (flags & FOLL_PIN)
+					unpin_user_page(m->w, pages[i]);
+				else
+					put_page(m->w, pages[i]);
+			}
 		}
-		got = -EFAULT;
 	}
 	if (got < 0) {
 		free(pages);
@@ -298,7 +314,7 @@ static long model_gup(struct model *m, const struct pl_bstep *s, struct pl_bresu
 	}
 	g = &m->gups[m->nr_gups++];
 	g->pages = pages;
-	g->nr = s->nr;
+	g->nr = (uint32_t)total;
 	g->flags = flags;
 	g->active = true;
 	r->id = m->nr_gups;
