@@ -10,6 +10,9 @@
 #   make demo       build/pinlab demo, build/demo/demo.html (the HTML report) and
 #                   build/demo/*.dot (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
+#   make bench-slurm   explore --shard as a Slurm array on a private one-node
+#                   cluster: speedup of 1 vs 2 tasks, projection for N machines
+#                   (bench/slurm.sh; needs root, slurm-wlm and munge)
 #   make static     build/pinlab-static: pinlab linked -static, the guest's init
 #                   for `probe/diff --kernel` (also built by `make`)
 #   make kernels    unpack Debian's 6.1 and 6.12 images into build/kernels/
@@ -93,7 +96,7 @@ FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen ope
 		  opendir mmap
 FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
-.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench clean \
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-slurm clean \
 	check-layers static kernels fuzz gup-test-kernel kselftest-compare
 
 all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
@@ -341,6 +344,9 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 	bash bench/explore.sh $(B)
 	bash bench/kernels.sh $(B)
 
+bench-slurm: $(B)/pinlab
+	bash bench/slurm.sh $(B)
+
 # Everything built: the build directories of every variant.  The kernel images
 # `make kernels` fetched (build/kernels/) and .ci/run's npm packages (build/npm/)
 # are downloads, not builds: they stay, and `make distclean` removes them too.
@@ -393,7 +399,7 @@ uninstall:
 		"$(DESTDIR)$(ZSHCOMPDIR)/_pinlab"
 	rm -rf "$(DESTDIR)$(DOCDIR)"
 
-.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench clean \
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-slurm clean \
 	check-layers static kernels fuzz distclean completion install uninstall
 
 # ---------------------------------------------------------------------------

@@ -40,10 +40,16 @@
  * it is run to its end (threads cannot be abandoned mid-operation without
  * leaking their locals) but neither checked nor expanded.
  *
- * Sharding.  The first shard_depth branching nodes (nodes with two or more
- * allowed choices) of a schedule give it a key; shard k of n owns the
- * schedules whose key hashes to k.  Every process explores the same tree
- * up to that point, so the shards partition the schedules exactly.
+ * Sharding.  A schedule's key is where it first leaves the default path:
+ * the positions (branching node index, rank of the choice) of its first
+ * shard_depth non-default choices at branching nodes (nodes with two or more
+ * allowed choices); shard k of n owns the schedules whose key hashes to k.
+ * Every process explores the same tree up to that point (the default path
+ * and one run per key), so the shards partition the schedules exactly.
+ * Keying on the first few choices instead, as this did first, dealt the
+ * subtree under the default prefix -- most of a bounded search, since a
+ * preemption bound leaves most choices default -- to one shard: 68 % of the
+ * schedules of 6-ksm-exclusive at bound 3 went to one of 8 shards.
  *
  * Over 900 lines: the engine's state (coroutines, decisions, the end-state
  * set) is one struct that the search, the replay and the worker processes
@@ -187,7 +193,8 @@ struct xeng {
 	uint32_t run_pos;
 	bool deadlock, livelock, redundant, frozen, foreign, infeasible, nondet;
 	bool oom;		/* a thread ran out of memory: leave from the main stack */
-	int nbranch;
+	int nbranch;			/* branching nodes passed (sharding) */
+	int nleave;			/* non-default choices among them */
 	uint64_t key;
 	bool shard_decided;
 	/* this iteration */
@@ -483,7 +490,7 @@ static int choose_new(struct xeng *x, struct xnode *n)
 
 static void shard_decide(struct xeng *x)
 {
-	uint64_t h = mix64(x->key ^ mix64((uint64_t)x->nbranch));
+	uint64_t h = mix64(x->key ^ mix64((uint64_t)x->nleave));
 
 	x->shard_decided = true;
 	if ((int)(h % (uint64_t)x->shard_n) != x->shard_k) {
@@ -507,10 +514,16 @@ static int choice_rank(const struct xnode *n, int c)
 
 static void shard_note(struct xeng *x, const struct xnode *n, int c)
 {
+	int rank;
+
 	if (x->shard_decided || __builtin_popcount(n->allowed) < 2)
 		return;
-	x->key = mix64(x->key * 8 + (uint64_t)choice_rank(n, c) + 1);
-	if (++x->nbranch >= x->shard_depth)
+	rank = choice_rank(n, c);
+	x->nbranch++;
+	if (rank == 0)
+		return;
+	x->key = mix64(x->key ^ mix64(((uint64_t)x->nbranch << 8) | (uint64_t)rank));
+	if (++x->nleave >= x->shard_depth)
 		shard_decide(x);
 }
 
@@ -797,6 +810,7 @@ static bool run_once(struct xeng *x)
 	x->deadlock = x->livelock = x->redundant = x->frozen = false;
 	x->foreign = x->infeasible = false;
 	x->nbranch = 0;
+	x->nleave = 0;
 	x->key = 0;
 	x->shard_decided = false;
 	ids_reset(&x->ids);
@@ -1163,15 +1177,17 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The first departure alone is too coarse: the choice of which thread starts
+ * is one, and its subtree held 77 % of 6-ksm-exclusive's schedules at bound 3
+ * (8 shards).  The first two give ~800 keys there: the largest of 8 shards
+ * took 18 % of the schedules, for ~790 foreign runs per shard (3 % of the
+ * search).  Three balance to 1 % but cost ~9,000 foreign runs per shard, so
+ * they are kept for more than 256 shards.
+ */
 static int auto_shard_depth(int n)
 {
-	int d = 3;
-
-	while (n > 1) {
-		d++;
-		n = (n + 1) / 2;
-	}
-	return d;
+	return n <= 256 ? 2 : 3;
 }
 
 static int search(const struct pl_explore_spec *spec, const struct pl_explore_opts *o,
