@@ -94,6 +94,7 @@ enum pl_prop {
 	PL_PROP_SWAPCACHE,	/* in the swap cache */
 	PL_PROP_MOVABLE,	/* placed in ZONE_MOVABLE or CMA: not long-term pinnable */
 	PL_PROP_SAME_PAGE,	/* `is same-page C M[j]`: the same physical page as C's M[j] */
+	PL_PROP_UFFD_WP,	/* the PTE or swap entry carries the uffd-wp bit */
 	PL_PROP_NR,
 };
 

@@ -241,6 +241,8 @@ enum {
 	VM_SOFTDIRTY	= 1u << 17,
 	VM_UFFD_WP	= 1u << 18,
 	VM_SECRETMEM	= 1u << 19,	/* model: vma_is_secretmem(), a memfd_secret mapping */
+	/* model: the vma's userfaultfd context has UFFD_FEATURE_EVENT_FORK */
+	VM_UFFD_EVENT_FORK = 1u << 20,
 };
 
 struct vm_area_struct {
@@ -419,6 +421,8 @@ struct pl_policy {
 	bool hugetlb_force_write_refused; /* 1d8d14641fd9/f347454d0341 (6.0 - 6.13) */
 	bool memfd_secret;		/* 1507f51255c9 (v5.14): memfd_secret() exists */
 	bool reclaim_skip_pinned;	/* d824ec2a1546 (6.4): no pageout of an unmapped pinned folio */
+	bool uffd_wp;			/* 63b2d4174c4a (5.7): userfaultfd write-protect mode */
+	bool uffd_wp_fork_fixed;	/* 8f34f1eac382 (5.14): fork keys uffd-wp on the child's vma */
 };
 
 struct pl_preset {
@@ -787,6 +791,9 @@ int pl_fork(struct world *w, int pid);		/* returns the child pid or -errno */
 int pl_exit(struct world *w, int pid);
 /* /proc/pid/clear_refs "4": write-protect everything for soft-dirty tracking */
 int pl_clear_refs_soft_dirty(struct world *w, int pid);
+/* UFFDIO_REGISTER(MODE_WP) + UFFDIO_WRITEPROTECT of [addr, addr+len): protect or resolve. */
+int pl_uffd_writeprotect(struct world *w, int pid, pl_addr addr, uint64_t len, bool protect,
+			 bool event_fork);
 /* UFFDIO_CONTINUE: map the page-cache page of a shmem-backed vma (R/O, dirty). */
 int pl_uffdio_continue(struct world *w, int pid, pl_addr addr);
 

@@ -28,8 +28,27 @@ int pl_task_create_child(struct world *w, int parent, struct mm_struct **mm_out)
 struct fork_ctx {
 	struct mm_struct *src, *dst;
 	struct vm_area_struct *dst_vma;
+	pte_t src_pte;			/* the parent's entry being copied */
 	int err;
 };
+
+/*
+ * The uffd-wp bit of a child's entry.  From 8f34f1eac382 (knob
+ * uffd_wp_fork_fixed) it is kept only where the child's vma is armed (the
+ * context had UFFD_FEATURE_EVENT_FORK); before, copy_present_pte() asked the
+ * parent's vma, and swap entries always kept it.
+ */
+static pte_t fork_uffd_wp(struct world *w, const struct fork_ctx *c,
+			  const struct vm_area_struct *src_vma, pte_t pte, bool swap)
+{
+	bool keep;
+
+	if (w->policy.uffd_wp_fork_fixed)
+		keep = c->dst_vma->vm_flags & VM_UFFD_WP;
+	else
+		keep = swap || (src_vma->vm_flags & VM_UFFD_WP);
+	return keep ? pte : pte & ~(pte_t)_PAGE_UFFD_WP;
+}
 
 /* copy_present_page(): the child gets its own copy of a maybe-pinned page. */
 static int copy_present_page(struct world *w, struct fork_ctx *c, struct vm_area_struct *src_vma,
@@ -39,9 +58,20 @@ static int copy_present_page(struct world *w, struct fork_ctx *c, struct vm_area
 
 	if (!nf)
 		return -ENOMEM;
+	pte_t pte;
+
 	folio_page(nf, 0)->token = page->token;
 	folio_add_new_anon_rmap(w, nf, c->dst_vma, addr, true, false);
-	pl_set_pte(w, dst_ptep, pte_mkdirty(pl_mk_pte(c->dst_vma, folio_pfn(nf), true)));
+	pte = pte_mkdirty(pl_mk_pte(c->dst_vma, folio_pfn(nf), true));
+	/*
+	 * 8f34f1eac382 (5.14, knob uffd_wp_fork_fixed): the copy keeps the
+	 * parent's uffd-wp protection when the child's vma is armed; before,
+	 * the child's copy came out writable and unprotected.
+	 */
+	if (w->policy.uffd_wp_fork_fixed && (c->dst_vma->vm_flags & VM_UFFD_WP) &&
+	    pte_uffd_wp(c->src_pte))
+		pte = pte_wrprotect(pte | _PAGE_UFFD_WP);
+	pl_set_pte(w, dst_ptep, pte);
 	w->stats.fork_copies++;
 	pl_event_emit(w, PL_EV_FORK_COPY, "copy_present_page", "fork_copy_pinned (70e806e4e645)",
 		      addr, page_to_pfn(w, page), folio_pfn(nf),
@@ -167,7 +197,7 @@ static int copy_present_pte(struct world *w, struct fork_ctx *c, struct vm_area_
 	}
 	if (vma->vm_flags & VM_SHARED)
 		pte = pte_mkclean(pte);
-	pl_set_pte(w, dst_ptep, pte_mkold(pte));
+	pl_set_pte(w, dst_ptep, fork_uffd_wp(w, c, vma, pte_mkold(pte), false));
 	if (page && folio_test_anon(page_folio(w, page))) {
 		check_fork_shared_pinned(w, c, page_folio(w, page), page, addr);
 		pl_event_emit(w, PL_EV_FORK_SHARE, "copy_present_pte", NULL, addr,
@@ -187,8 +217,11 @@ static int copy_one_pte(struct world *w, struct mm_struct *mm, struct vm_area_st
 
 	(void)mm;
 	PL_BUG_ON(!dst_ptep);
+	c->src_pte = pte;
 	if (is_migration_entry(pte) || is_swap_pte(pte)) {
 		copy_nonpresent_pte(w, dst_ptep, src_ptep, pte, is_cow_mapping(vma->vm_flags));
+		if (pte_uffd_wp(*dst_ptep))
+			pl_set_pte(w, dst_ptep, fork_uffd_wp(w, c, vma, *dst_ptep, true));
 		return 0;
 	}
 	return copy_present_pte(w, c, vma, addr, dst_ptep, src_ptep, pte);
@@ -284,6 +317,9 @@ int pl_fork(struct world *w, int pid)
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
 		nv = *v;
+		/* dup_userfaultfd(): without EVENT_FORK the child is not registered */
+		if (!(nv.vm_flags & VM_UFFD_EVENT_FORK))
+			nv.vm_flags &= ~(uint32_t)VM_UFFD_WP;
 		if (v->vm_flags & VM_WIPEONFORK) {
 			nv.anon_vma = 0;	/* no page tables, no anon_vma: reads as zero */
 			vma_insert(w, dst, &nv);

@@ -742,6 +742,16 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 	struct folio *f;
 	const char *rule;
 
+	/*
+	 * userfaultfd_pte_wp(): a write to a uffd-wp protected PTE in an armed
+	 * vma goes to the monitor (handle_userfault(vmf, VM_UFFD_WP)); the
+	 * model's monitor has UFFD_FEATURE_SIGBUS.  An unshare is no write.
+	 */
+	if (!unshare && (vma->vm_flags & VM_UFFD_WP) && pte_uffd_wp(orig)) {
+		pl_event_emit(w, PL_EV_FAULT, "handle_userfault", "uffd_wp (63b2d4174c4a)", addr,
+			      pte_pfn(orig), 0, "write to a uffd-wp protected page: userfault");
+		return VM_FAULT_SIGBUS;
+	}
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
 		if (!page)
 			return 0;
@@ -861,11 +871,16 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	}
 	if (!write && w->policy.thp_swap_reuse == REUSE_MAPCOUNT)
 		mkwrite = false;
+	/* a protected page stays read-only until the monitor resolves it */
+	if ((vma->vm_flags & VM_UFFD_WP) && pte_uffd_wp(orig))
+		mkwrite = false;
 	entry = pl_mk_pte(vma, folio_pfn(f), mkwrite && (vma->vm_flags & VM_WRITE));
 	if (mkwrite && (vma->vm_flags & VM_WRITE))
 		entry = pte_mkdirty(entry);
 	if (!(vma->vm_flags & VM_WRITE))
 		entry = pte_wrprotect(entry);
+	/* pte_swp_uffd_wp() -> pte_mkuffd_wp(): the marker survives swap (f45ec5ff16a7) */
+	entry |= orig & _PAGE_UFFD_WP;
 	/* our reference becomes the mapping's reference */
 	folio_add_anon_rmap_pte(w, f, &f->page, vma, exclusive);
 	if (exclusive && pte_write(entry))

@@ -965,6 +965,98 @@ int pl_clear_refs_soft_dirty(struct world *w, int pid)
 }
 
 /*
+ * userfaultfd write-protect (fs/userfaultfd.c, mm/mprotect.c):
+ * UFFDIO_REGISTER with UFFDIO_REGISTER_MODE_WP arms the vmas (VM_UFFD_WP),
+ * then UFFDIO_WRITEPROTECT sets or clears the uffd-wp bit of every PTE in
+ * the range (change_protection() with MM_CP_UFFD_WP / _RESOLVE): a present
+ * PTE is also write-protected, a swap entry keeps the bit for swap-in.  Pinned
+ * pages are write-protected like any other (change_pte_range() skips
+ * maybe-pinned pages only for NUMA hinting), so a device writing through a
+ * pin is never seen by the tracker.  Resolving leaves the PTE read-only; the
+ * next write reuses or copies in do_wp_page().  Model simplifications: the
+ * monitor runs with UFFD_FEATURE_SIGBUS (a write to a protected page is
+ * SIGBUS, -EBUSY, as the host backend does it), and registration arms the
+ * whole vmas the range touches, without splitting them.  @event_fork: the
+ * context has UFFD_FEATURE_EVENT_FORK, so children keep the registration.
+ * Anonymous private memory only (uffd-wp on shmem and hugetlb, 5.19, is not
+ * modelled): -EINVAL elsewhere, and before 63b2d4174c4a (knob uffd_wp).
+ */
+static int uffd_wp_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		       pl_addr addr, pte_t *ptep, void *arg)
+{
+	bool protect = *(bool *)arg;
+	pte_t pte = *ptep;
+
+	(void)mm;
+	(void)vma;
+	(void)addr;
+	if (pte_none(pte) || is_migration_entry(pte))
+		return 0;
+	if (protect) {
+		pte |= _PAGE_UFFD_WP;
+		if (pte_present(pte))
+			pte = pte_wrprotect(pte);
+	} else {
+		pte &= ~_PAGE_UFFD_WP;
+	}
+	pl_set_pte(w, ptep, pte);
+	return 0;
+}
+
+static int uffd_wp_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		       pl_addr addr, pmd_t *pmdp, void *arg)
+{
+	bool protect = *(bool *)arg;
+	pmd_t pmd = *pmdp;
+
+	(void)mm;
+	(void)vma;
+	(void)addr;
+	pl_set_pte(w, pmdp, protect ? pte_wrprotect(pmd | _PAGE_UFFD_WP) : pmd & ~_PAGE_UFFD_WP);
+	return 0;
+}
+
+int pl_uffd_writeprotect(struct world *w, int pid, pl_addr addr, uint64_t len, bool protect,
+			 bool event_fork)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	pl_addr end = addr + len;
+
+	if (!mm)
+		return -ESRCH;
+	if (!w->policy.uffd_wp)
+		return -EINVAL;
+	w->cur_pid = pid;
+	pl_down_read(w, &mm->mmap_lock);
+	for (pl_addr a = addr; a < end;) {
+		struct vm_area_struct *v = vma_lookup(mm, a);
+
+		if (!v || v->file >= 0 || (v->vm_flags & (VM_SHARED | VM_HUGETLB | VM_PFNMAP))) {
+			pl_up_read(w, &mm->mmap_lock);
+			return -EINVAL;
+		}
+		a = v->vm_end;
+	}
+	for (pl_addr a = addr; a < end;) {
+		struct vm_area_struct *v = vma_lookup(mm, a);
+		pl_addr e = PL_MIN(end, v->vm_end);
+
+		if (protect) {
+			v->vm_flags |= VM_UFFD_WP;
+			if (event_fork)
+				v->vm_flags |= VM_UFFD_EVENT_FORK;
+		} else if (!(v->vm_flags & VM_UFFD_WP)) {
+			pl_up_read(w, &mm->mmap_lock);
+			return -ENOENT;		/* UFFDIO_WRITEPROTECT outside a registered range */
+		}
+		pl_walk_range(w, mm, v, a, e, uffd_wp_pmd, uffd_wp_pte, &protect);
+		a = e;
+	}
+	pl_up_read(w, &mm->mmap_lock);
+	return 0;
+}
+
+/*
  * UFFDIO_CONTINUE on a private mapping of a shmem file: maps the existing
  * page-cache page R/O.  Before 5535be309971 the PTE was also dirty -- which
  * is what let FOLL_FORCE|FOLL_COW write a read-only tmpfs file

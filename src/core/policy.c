@@ -219,6 +219,20 @@ static const struct pl_knob knobs[] = {
 	     "6.1.28 update, and it was queued as 6.2 stable patch 620/663 (6.2.15); Debian "
 	     "6.1 and 6.12 shrink_folio_list() both have it. feb889fb40fa (5.11) had only "
 	     "the anon check before add_to_swap()"),
+	KNOB(uffd_wp, false, "63b2d4174c4a",
+	     "userfaultfd write-protect mode exists (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT; "
+	     "before: EINVAL); anonymous memory, PTE bit kept through swap", "5.7", NULL, NULL,
+	     "\"userfaultfd: wp: add the writeprotect API to userfaultfd ioctl\" and the rest of "
+	     "Peter Xu's uffd-wp series (swap and migration entries: f45ec5ff16a7), merged for "
+	     "5.7-rc1; the 5.7 tag itself was not read"),
+	KNOB(uffd_wp_fork_fixed, false, "8f34f1eac382",
+	     "fork keeps uffd-wp only where the child's vma is armed (UFFD_FEATURE_EVENT_FORK), "
+	     "on swap entries too, and on the copy of a maybe-pinned page (before: keyed on the "
+	     "parent's vma, and the copy lost it)", "5.14", NULL, "5.10.53",
+	     "\"mm/userfaultfd: fix uffd-wp special cases for fork()\" is in mainline between 5.13 "
+	     "and 5.14-rc1 (its stable thread); a bisect in that thread finds its 5.10.y backport "
+	     "between 5.10.52 and 5.10.53; a 5.13.y backport was requested (not checked which "
+	     "5.13.y took it), 5.12.y was end of life"),
 };
 
 #undef KNOB
@@ -386,7 +400,9 @@ static const struct {
 	{ "5.7",
 	  "3faa52c03f44 counts FOLL_PIN: a pin adds 1024 to a small folio's refcount and is "
 	  "counted exactly for large ones, and long-term users release through "
-	  "unpin_user_pages_dirty_lock().  Reuse still trusts the mapcount." },
+	  "unpin_user_pages_dirty_lock().  Reuse still trusts the mapcount.  63b2d4174c4a: "
+	  "userfaultfd write-protects anonymous memory (a PTE bit, kept in swap entries); a "
+	  "write to a protected page is delivered to the monitor." },
 	{ "5.8",
 	  "17839856fd58 (\"COW can break either way\"): FOLL_GET and FOLL_PIN on a COW "
 	  "mapping behave as writes and break COW before a page is returned, which closes "
@@ -415,7 +431,10 @@ static const struct {
 	  "40dad765c045: io_uring takes fixed buffers in shmem and memfd mappings (before: "
 	  "EOPNOTSUPP), and MADV_POPULATE_READ/WRITE (4ca9b3859dac) prefault a range "
 	  "through GUP.  1507f51255c9: memfd_secret() maps memory removed from the "
-	  "kernel's direct map; check_vma_flags() refuses every GUP of it (EFAULT)." },
+	  "kernel's direct map; check_vma_flags() refuses every GUP of it (EFAULT).  "
+	  "8f34f1eac382: fork keeps a uffd-wp bit only where the child's vma is armed "
+	  "(UFFD_FEATURE_EVENT_FORK), swap entries included, and keeps it on the copy of "
+	  "a maybe-pinned page, which lost it before (in stable 5.10.53)." },
 	{ "5.16",
 	  "550a7d60bd5e: mremap() moves and resizes hugetlb mappings (EINVAL before)." },
 	{ "5.18",

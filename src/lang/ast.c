@@ -440,6 +440,7 @@ const struct pl_word pl_prop_words[] = {
 	{ "swapcache", PL_PROP_SWAPCACHE, "in the swap cache" },
 	{ "movable", PL_PROP_MOVABLE, "in ZONE_MOVABLE or CMA: a long-term pin must migrate it" },
 	{ "same-page", PL_PROP_SAME_PAGE, "`same-page C M[j]`: the same physical page as C's M[j]" },
+	{ "uffd-wp", PL_PROP_UFFD_WP, "the PTE (or swap entry) is userfaultfd write-protected" },
 	{ NULL, 0, NULL },
 };
 
@@ -690,6 +691,10 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 	case PL_OP_MADVISE:
 		ast_print_ref(out, &s->a);
 		fprintf(out, " %s", pl_word_name(pl_madv_words, s->arg));
+		break;
+	case PL_OP_UFFD_WRITEPROTECT:
+		ast_print_ref(out, &s->a);
+		fprintf(out, " %s%s", s->arg & 1 ? "on" : "off", s->arg & 2 ? " fork-event" : "");
 		break;
 	case PL_OP_FORK:
 		fputs(s->def.name, out);

@@ -498,6 +498,23 @@ static bool parse_madvise(struct parser *p, struct pl_step *s)
 	       parse_word_in(p, pl_madv_words, "madvise advice", &s->arg);
 }
 
+/*
+ * uffd_writeprotect -> 'uffd-writeprotect' ref ('on' | 'off') ['fork-event']
+ * arg: bit 0 protect, bit 1 UFFD_FEATURE_EVENT_FORK
+ */
+static bool parse_uffd_wp(struct parser *p, struct pl_step *s)
+{
+	if (!parse_ref(p, &s->a, "a mapping name"))
+		return false;
+	if (pz_accept_word(p, "on"))
+		s->arg = 1;
+	else if (!pz_accept_word(p, "off"))
+		return pz_expected(p, "'on' or 'off'");
+	if (s->arg && pz_accept_word(p, "fork-event"))
+		s->arg |= 2;
+	return true;
+}
+
 /* fork -> 'fork' NAME */
 static bool parse_fork(struct parser *p, struct pl_step *s)
 {

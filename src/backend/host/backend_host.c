@@ -88,6 +88,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_SWAPFILE]	= "could not set up a temporary swapfile in $TMPDIR or /tmp (not ext4, or swapon refused)",
 	[SK_PUD_FORK]	= "this kernel loses 1 GiB hugetlb pages across fork (self-test failed; docs/host.md)",
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
+	[SK_UFFD_FORK]	= "UFFD_FEATURE_EVENT_FORK: fork waits for a monitor to read the event, and the host backend has no monitor thread",
+	[SK_NO_UFFD]	= "userfaultfd write-protect unavailable (no userfaultfd(2), or UFFD_FEATURE_SIGBUS / MODE_WP refused)",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
@@ -783,6 +785,7 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 	case PL_PROP_PRESENT:
 	case PL_PROP_SWAPPED:
 	case PL_PROP_SOFT_DIRTY:
+	case PL_PROP_UFFD_WP:
 	case PL_PROP_ZERO:
 	case PL_PROP_HUGE:
 	case PL_PROP_KSM:
@@ -811,6 +814,9 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 		break;
 	case PL_PROP_SOFT_DIRTY:
 		r->prop = p.val >> 55 & 1;
+		break;
+	case PL_PROP_UFFD_WP:
+		r->prop = p.val >> 57 & 1;	/* PM_UFFD_WP (fb8e37f35a2f, 5.14) */
 		break;
 	default:
 		if (present && !(p.val & PM_PFN_MASK))
@@ -976,6 +982,19 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_CLEAR_REFS:
 		q.op = W_CLEAR_REFS;
 		return host_simple(h, s->pid, &q, r);
+	case PL_OP_UFFD_WRITEPROTECT: {
+		long ret;
+
+		if (s->arg & 2)
+			return host_skip(r, SK_UFFD_FORK);
+		q.op = W_UFFD_WP;
+		q.addr = s->addr;
+		q.len = len;
+		q.arg = s->arg & 1;
+		ret = host_simple(h, s->pid, &q, r);
+		/* the worker says -ENOSYS when it could not set up a uffd at all */
+		return ret == -ENOSYS ? host_skip(r, SK_NO_UFFD) : ret;
+	}
 	case PL_OP_WRITE:
 	case PL_OP_READ:
 		if (s->op == PL_OP_READ && s->handle)

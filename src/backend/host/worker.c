@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -359,6 +360,53 @@ static long w_clear_refs(void)
 	return ret;
 }
 
+/*
+ * userfaultfd write-protect of [addr, addr+len): the worker's own uffd,
+ * made on first use with UFFD_FEATURE_SIGBUS (a write to a protected page is
+ * SIGBUS, which w_access() reports as -EBUSY: nothing has to read the uffd),
+ * then UFFDIO_REGISTER(MODE_WP) when protecting and UFFDIO_WRITEPROTECT.  A
+ * forked worker makes its own (the parent's context does not cover it
+ * without UFFD_FEATURE_EVENT_FORK).  -ENOSYS: no usable userfaultfd here.
+ */
+static long w_uffd_wp(const struct w_req *q)
+{
+	static int ufd = -1;
+	static pid_t owner;
+	struct uffdio_writeprotect wp = {
+		.range = { .start = q->addr, .len = q->len },
+		.mode = q->arg ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	if (ufd >= 0 && owner != getpid()) {
+		close(ufd);
+		ufd = -1;
+	}
+	if (ufd < 0) {
+		struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_SIGBUS };
+
+		ufd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+		if (ufd < 0)
+			return -ENOSYS;
+		if (ioctl(ufd, UFFDIO_API, &api) < 0 ||
+		    !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
+			close(ufd);
+			ufd = -1;
+			return -ENOSYS;
+		}
+		owner = getpid();
+	}
+	if (q->arg) {
+		struct uffdio_register reg = {
+			.range = { .start = q->addr, .len = q->len },
+			.mode = UFFDIO_REGISTER_MODE_WP,
+		};
+
+		if (ioctl(ufd, UFFDIO_REGISTER, &reg) < 0)
+			return -errno;
+	}
+	return ioctl(ufd, UFFDIO_WRITEPROTECT, &wp) < 0 ? -errno : 0;
+}
+
 static void worker_main(int sock, struct w_state *st) __attribute__((noreturn));
 
 /* The start of a new worker: its socket at fd 3, dies with pinlab. */
@@ -478,6 +526,8 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		return w_remote(q, p->text);
 	case W_CLEAR_REFS:
 		return w_clear_refs();
+	case W_UFFD_WP:
+		return w_uffd_wp(q);
 	case W_GUPT_PIN: {	/* fd: gup_test; the pin is taken in this mm */
 		struct pl_gupt_pin arg = {
 			.addr = q->addr, .size = (uint64_t)q->nr * HOST_PAGE,

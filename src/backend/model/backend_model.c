@@ -429,6 +429,9 @@ static long model_check_prop(struct model *m, const struct pl_bstep *s, struct p
 	case PL_PROP_SOFT_DIRTY:
 		r->prop = (p || is_swap_pte(e)) && pte_soft_dirty(e);
 		break;
+	case PL_PROP_UFFD_WP:
+		r->prop = (p || is_swap_pte(e)) && pte_uffd_wp(e);
+		break;
 	case PL_PROP_EXCLUSIVE:
 		if (is_swap_pte(e))
 			r->prop = pte_swp_exclusive(e);
@@ -681,6 +684,8 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return model_id_result(pl_fork(w, s->pid), r);
 	case PL_OP_EXIT:
 		return pl_exit(w, s->pid);
+	case PL_OP_UFFD_WRITEPROTECT:
+		return pl_uffd_writeprotect(w, s->pid, s->addr, len, s->arg & 1, s->arg & 2);
 	case PL_OP_CLEAR_REFS:
 		return pl_clear_refs_soft_dirty(w, s->pid);
 	case PL_OP_WRITE:
