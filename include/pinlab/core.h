@@ -596,6 +596,7 @@ struct pl_pinset {
 	uint32_t nr;
 	unsigned int gup_flags;		/* FOLL_* used */
 	bool coherent;			/* the era promises the pin tracks the mapping */
+	bool odp;			/* RDMA on-demand paging: no pages held, pages == NULL */
 	bool written;			/* a DMA write went through it */
 	pl_pfn *pages;			/* one pfn per page (per 4 KiB page) */
 	/* O_DIRECT request */
@@ -857,6 +858,8 @@ int pl_dio_complete(struct world *w, int req);
 
 /* RDMA / vfio style long-term registration. */
 int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable);
+/* ibv_reg_mr(IB_ACCESS_ON_DEMAND): no pin; each device access faults through the mm */
+int pl_rdma_reg_mr_odp(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable);
 int pl_rdma_dereg_mr(struct world *w, int mr);
 int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok);	/* device -> memory */
 int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out);	/* memory -> device */

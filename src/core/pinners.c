@@ -169,7 +169,8 @@ static void longterm_release(struct world *w, struct pl_pinset *ps)
 {
 	bool dirty = ps->written && !w->policy.legacy_put_without_dirty;
 
-	release_pages(w, ps->pages, ps->nr, ps->gup_flags, dirty);
+	if (!ps->odp)	/* an ODP MR holds nothing: only its notifier goes */
+		release_pages(w, ps->pages, ps->nr, ps->gup_flags, dirty);
 	ps->active = false;
 }
 
@@ -547,6 +548,51 @@ int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, boo
 	return ps->id;
 }
 
+/*
+ * On-demand paging MRs (IB_ACCESS_ON_DEMAND; ib_umem_odp_get(), umem_odp.c since
+ * 3.19, on hmm_range_fault() since 36f30e486dce in 5.10): registration
+ * takes no page at all, only an mmu interval notifier on the range.  The
+ * device faults a page in when it touches it (ib_umem_odp_map_dma_and_lock()
+ * -> hmm_range_fault(), a write fault for a writable access), and every
+ * invalidation of the range -- munmap, COW, migration, reclaim, fork's
+ * write-protect -- unmaps it from the device, which faults again on its next
+ * access.  The model resolves each device access through the owner's page
+ * tables at that moment, as a user access would (the same faults, COW
+ * included, and the same refusals); an unmapped address or a dead owner is
+ * -EFAULT, the device's access error.  No reference is held, so nothing is
+ * maybe-pinned, fork shares the pages and reclaim may swap them out.
+ */
+int pl_rdma_reg_mr_odp(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct pl_pinset *ps;
+
+	if (!mm)
+		return -ESRCH;
+	if (nr == 0 || nr > PL_PIN_MAX_PAGES)
+		return -EINVAL;
+	w->cur_pid = pid;
+	if (!vma_lookup(mm, addr) || !vma_lookup(mm, addr + (nr - 1) * PAGE_SIZE))
+		return -EFAULT;
+	ps = pinset_new(w, PL_PIN_RDMA, pid, mm, addr, (uint32_t)nr, 0, NULL);
+	ps->odp = true;
+	ps->dio_write = !writable;
+	return ps->id;
+}
+
+/* A device access to page @page of an ODP MR: fault it in through the owner's mm. */
+static int odp_access(struct world *w, struct pl_pinset *ps, uint32_t page, bool write,
+		      pl_token *tok)
+{
+	pl_addr addr = ps->addr + (pl_addr)page * PAGE_SIZE;
+	int ret;
+
+	if (!pl_mm_of(w, ps->pid))
+		return -EFAULT;
+	ret = write ? pl_user_write(w, ps->pid, addr, *tok) : pl_user_read(w, ps->pid, addr, tok);
+	return ret < 0 ? -EFAULT : 0;
+}
+
 /** pl_rdma_dereg_mr() - ibv_dereg_mr(): like io_uring's unregister. */
 int pl_rdma_dereg_mr(struct world *w, int mr)
 {
@@ -565,6 +611,8 @@ int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok)
 		return -EINVAL;
 	if (ps->dio_write)
 		return -EACCES;
+	if (ps->odp)
+		return odp_access(w, ps, page, true, &tok);
 	ret = dma_write_page(w, ps->pages[page], tok);
 	if (!ret)
 		ps->written = true;
@@ -582,6 +630,8 @@ int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out)
 		return -EINVAL;
 	if (!out)
 		return -EFAULT;
+	if (ps->odp)
+		return odp_access(w, ps, page, false, out);
 	*out = dma_read_page(w, ps->pages[page]);
 	return 0;
 }

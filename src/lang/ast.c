@@ -682,6 +682,8 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 	case PL_OP_RDMA_REG:
 		ast_print_ref(out, &s->a);
 		fprintf(out, " %s", pl_word_name(pl_prot_words, s->prot));
+		if (s->flags & PL_STEP_ODP)
+			fputs(" odp", out);
 		break;
 	case PL_OP_PIN:
 		ast_print_ref(out, &s->a);

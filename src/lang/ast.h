@@ -141,6 +141,7 @@ enum {
 	 * steps using it do not run.
 	 */
 	PL_STEP_MAY_FAIL = 1u << 6,
+	PL_STEP_ODP	= PL_BSTEP_ODP,	/* rdma-reg ... odp: IB_ACCESS_ON_DEMAND */
 };
 
 /* mmap backing (step->arg): an index into pl_backings(), or one of these. */

@@ -120,7 +120,7 @@ static long x_pinner(struct exec *x, const struct pl_step *s, int pid)
 
 	b.prot = s->prot;
 	b.gup_flags = s->gup_flags;
-	b.flags = s->flags & PL_STEP_FAST;
+	b.flags = s->flags & (PL_STEP_FAST | PL_STEP_ODP);
 	if (s->op == PL_OP_GUP)
 		b.n = s->n;	/* times: the calls, each holding its references */
 	switch (s->op) {

@@ -561,7 +561,11 @@ static bool parse_prot_rw(struct parser *p, struct pl_step *s)
 /* rdma-reg -> 'rdma-reg' ref ('ro' | 'rw') */
 static bool parse_rdma_reg(struct parser *p, struct pl_step *s)
 {
-	return parse_ref(p, &s->a, "a mapping name") && parse_prot_rw(p, s);
+	if (!parse_ref(p, &s->a, "a mapping name") || !parse_prot_rw(p, s))
+		return false;
+	if (pz_accept_word(p, "odp"))
+		s->flags |= PL_STEP_ODP;
+	return true;
 }
 
 /* pin -> 'pin' ref ('ro' | 'rw') ['fast'] */

@@ -721,6 +721,9 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 	case PL_OP_COMPLETE:
 		return pl_dio_complete(w, s->handle);
 	case PL_OP_RDMA_REG:
+		if (s->flags & PL_BSTEP_ODP)
+			return model_id_result(pl_rdma_reg_mr_odp(w, s->pid, s->addr, s->nr,
+								  s->prot & PL_PROT_WRITE), r);
 		return model_id_result(pl_rdma_reg_mr(w, s->pid, s->addr, s->nr,
 						      s->prot & PL_PROT_WRITE), r);
 	case PL_OP_RDMA_DEREG:
