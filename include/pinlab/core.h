@@ -724,7 +724,31 @@ pl_pfn page_to_pfn(const struct world *w, const struct page *page);
 struct folio *page_folio(const struct world *w, const struct page *page);
 struct folio *pfn_folio(const struct world *w, pl_pfn pfn);
 static inline pl_pfn folio_pfn(const struct folio *f) { return f->page.head; }
-static inline struct page *folio_page(struct folio *f, unsigned i) { return &f->page + i; }
+/*
+ * A 1 GiB folio's struct pages are written in groups of PL_PAGE_GROUP, the
+ * first time one of the group's pages is asked for (folio.c, struct
+ * pl_chunk_hdr); every access to a tail page goes through folio_page() or
+ * pfn_to_page().  pl_folio_group_filled(): has page i's group been written
+ * (a group not written holds only default tails: no mapcount, no flags but
+ * PG_tail, zero contents)?
+ */
+#define PL_PAGE_GROUP	512u
+#define PL_CHUNK_HDR	4096u
+bool pl_folio_group_filled(const struct folio *f, unsigned i);
+void pl_folio_group_fill(struct page *h, unsigned i);
+static inline struct page *folio_page(struct folio *f, unsigned i)
+{
+	if (f->page.order == HPAGE_PUD_ORDER && i >= PL_PAGE_GROUP &&
+	    !pl_folio_group_filled(f, i))
+		pl_folio_group_fill(&f->page, i);
+	return &f->page + i;
+}
+/* Does a loop over the pages of @f need page i, or is its group default tails? */
+static inline bool folio_page_present(const struct folio *f, unsigned i)
+{
+	return f->page.order != HPAGE_PUD_ORDER || i < PL_PAGE_GROUP ||
+	       pl_folio_group_filled(f, i);
+}
 static inline unsigned folio_nr_pages(const struct folio *f) { return 1u << f->page.order; }
 static inline uint64_t folio_size(const struct folio *f) { return PAGE_SIZE << f->page.order; }
 static inline bool folio_test_large(const struct folio *f) { return f->page.order > 0; }

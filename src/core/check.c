@@ -448,10 +448,19 @@ static bool chk_is_zero(const struct world *w, pl_pfn pfn)
 	return pfn != PL_PFN_NONE && pl_is_zero_pfn(w, pfn);
 }
 
+/*
+ * Page i of the folio headed by h (a 1 GiB folio writes its tails on first
+ * use: folio_page()).  h is a head chk_head() or chk_memmap_folio() vetted.
+ */
+static const struct page *chk_tail(const struct page *h, unsigned i)
+{
+	return folio_page((struct folio *)h, i);
+}
+
 /* The page that carries PG_anon_exclusive for page i of a folio. */
 static const struct page *excl_page(const struct page *h, unsigned i)
 {
-	return (h->flags & PG_hugetlb) ? h : h + i;
+	return (h->flags & PG_hugetlb) ? h : chk_tail(h, i);
 }
 
 static const struct vm_area_struct *chk_vma(const struct mm_struct *mm, pl_addr addr)
@@ -593,6 +602,9 @@ static void chk_mapping(struct chk *c, const struct vm_area_struct *vma, pl_addr
 	 * writable (can_change_pte_writable).
 	 */
 	if (w->policy.anon_exclusive && anon) {
+		/* hugetlb: the head's bit stands for every page, so one look will do */
+		if (h->flags & PG_hugetlb)
+			nr = 1;
 		for (unsigned i = first; i < first + nr; i++) {
 			if (PageAnonExclusive(excl_page(h, i)))
 				continue;
@@ -1212,7 +1224,7 @@ static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
 			   "_entire_mapcount %d, %u PMD leaves map the folio", h->_entire_mapcount,
 			   th->pmds);
 	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-		const struct page *p = h + i;
+		const struct page *p = chk_tail(h, i);
 
 		mapcount += p->_mapcount;
 		if (p->_mapcount < 0 || (uint32_t)p->_mapcount != c->t[head + i].ptes) {
@@ -1278,7 +1290,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 	unsigned i;
 
 	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-		const struct page *p = h + i;
+		const struct page *p = chk_tail(h, i);
 		uint32_t maps = c->t[head + i].ptes + th->pmds;
 		uint32_t wmaps = c->t[head + i].wptes + th->wpmds;
 
@@ -1330,7 +1342,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 	 */
 	if (ksm) {
 		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-			if (!PageAnonExclusive(h + i))
+			if (!PageAnonExclusive(chk_tail(h, i)))
 				continue;
 			chk_report(c, "ksm-never-exclusive", 0, 0, head + i,
 				   "KSM page %u is PG_anon_exclusive", i);
@@ -1377,7 +1389,7 @@ static void chk_gup_written(struct chk *c, pl_pfn head, const struct page *h)
 		} else {
 			return;
 		}
-		if (h[i].token != backing) {
+		if (chk_tail(h, i)->token != backing) {
 			chk_report(c, "gup-write-undirtied", 0, 0, head + i,
 				   "clean folio written through GUP, GUP references gone, "
 				   "contents differ from %s",
@@ -1438,7 +1450,7 @@ static void chk_folio(struct chk *c, pl_pfn head, const struct page *h)
 				   h->_pincount);
 		/* zero-page-readonly, the flags half (stated in chk_zero_mapping()) */
 		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-			if (!(h[i].flags & (PG_anon | PG_ksm | PG_anon_exclusive)))
+			if (!(chk_tail(h, i)->flags & (PG_anon | PG_ksm | PG_anon_exclusive)))
 				continue;
 			chk_report(c, "zero-page-readonly", 0, 0, head + i,
 				   "zero page %u is anon, KSM or exclusive", i);
@@ -1483,7 +1495,7 @@ static unsigned chk_memmap_folio(struct chk *c, pl_pfn pfn, const struct page *p
 	nr = 1u << p->order;
 	/* tails are written only through pl_page_changed() or a new folio */
 	for (unsigned i = 1; c->fall && i < nr; i++) {
-		const struct page *t = p + i;
+		const struct page *t = chk_tail(p, i);
 
 		if ((t->flags & (PG_head | PG_free)) || !(t->flags & PG_tail) || t->head != pfn) {
 			chk_report(c, "memmap-sane", 0, 0, pfn + i,

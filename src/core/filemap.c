@@ -170,7 +170,9 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 		file->cache_hi = PL_MAX(file->cache_hi, base + nr);
 	}
 	for (uint32_t i = 0; i < nr; i++) {
-		folio_page(folio, i)->token = file->disk[base + i];
+		/* a default tail (1 GiB folio) already holds zero contents */
+		if (file->disk[base + i] != PL_TOKEN_ZERO || folio_page_present(folio, i))
+			folio_page(folio, i)->token = file->disk[base + i];
 		file->cache[base + i] = folio_pfn(folio);
 	}
 	folio->page.mapping = (uint32_t)file->id + 1;

@@ -5,8 +5,11 @@
  * so a struct page pointer stays valid for the life of the world.  Folios of
  * order n are 2^n contiguous, naturally aligned pfns, so the largest folio (a
  * 1 GiB hugetlb page, order 18) fills exactly one chunk and never straddles
- * two: folio_page(f, i) is plain pointer arithmetic.  Chunks are calloc'd,
- * so the memmap of pfns nobody touched costs no host memory.  Free pfns sit
+ * two: folio_page(f, i) is pointer arithmetic (plus, for a 1 GiB folio,
+ * writing the page's group of struct pages on first use: struct
+ * pl_chunk_hdr).  Chunks come zeroed from mmap() or from a per-process pool
+ * of clean ones, so the memmap of pfns nobody touched costs no host memory
+ * and no time.  Free pfns sit
  * on one list per order (linked through page->index); new memory comes from
  * a bump frontier.  Nothing is ever merged: the model needs identity, not
  * fragmentation behaviour.
@@ -33,17 +36,76 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #define PL_MEMMAP_CHUNK_SHIFT HPAGE_PUD_ORDER
 #define PL_MEMMAP_CHUNK (1u << PL_MEMMAP_CHUNK_SHIFT)
+#define PL_GROUPS (PL_MEMMAP_CHUNK / PL_PAGE_GROUP)
+
+/*
+ * A memmap chunk is one mmap() of PL_CHUNK_HDR bytes of header followed by
+ * 2^18 struct pages (w->memmap[c] points past the header).  The header has
+ * one bit per group of PL_PAGE_GROUP (512) struct pages: the group has been
+ * written since the chunk was last clean.
+ *
+ * In a chunk that holds a 1 GiB folio (its first page has order 18, head or
+ * free) the bit means more: a clear bit is a group never written, all zero
+ * bytes, and stands for 512 tail pages in their default state -- PG_tail
+ * (PG_free while the folio is free), head = the chunk's first pfn, nothing
+ * else set.  pfn_to_page() and folio_page() write such a group the first
+ * time anything asks for one of its pages, so a 1 GiB folio costs the
+ * groups a scenario touches, not 262,144 struct pages at allocation and
+ * again at free.  Loops over a whole 1 GiB folio that only look for
+ * non-default pages skip the clear groups (pl_folio_group_filled()).
+ */
+struct pl_chunk_hdr {
+	uint64_t filled[PL_GROUPS / 64];
+};
+
+static struct pl_chunk_hdr *chunk_hdr(const struct page *chunk)
+{
+	return (struct pl_chunk_hdr *)((char *)chunk - PL_CHUNK_HDR);
+}
+
+static void group_mark(const struct page *chunk, unsigned g)
+{
+	chunk_hdr(chunk)->filled[g / 64] |= 1ULL << (g % 64);
+}
+
+bool pl_folio_group_filled(const struct folio *f, unsigned i)
+{
+	unsigned g = i / PL_PAGE_GROUP;
+
+	return (chunk_hdr(&f->page)->filled[g / 64] >> (g % 64)) & 1;
+}
+
+/* Write group i / PL_PAGE_GROUP of the 1 GiB folio (or free block) at h in its default state. */
+void pl_folio_group_fill(struct page *h, unsigned i)
+{
+	unsigned g = i / PL_PAGE_GROUP;
+	struct page *p = h + (size_t)g * PL_PAGE_GROUP;
+	uint32_t flags = (h->flags & PG_free) ? PG_free : PG_tail;
+
+	memset(p, 0, PL_PAGE_GROUP * sizeof(*p));
+	for (unsigned j = 0; j < PL_PAGE_GROUP; j++) {
+		p[j].head = h->head;
+		p[j].flags = flags;
+	}
+	group_mark(h, g);
+}
 
 struct page *pfn_to_page(const struct world *w, pl_pfn pfn)
 {
-	uint32_t c = pfn >> PL_MEMMAP_CHUNK_SHIFT;
+	uint32_t c = pfn >> PL_MEMMAP_CHUNK_SHIFT, off = pfn & (PL_MEMMAP_CHUNK - 1);
+	struct page *base;
 
 	PL_BUG_ON(pfn == PL_PFN_NONE || c >= w->nr_chunks);
-	return &w->memmap[c][pfn & (PL_MEMMAP_CHUNK - 1)];
+	base = w->memmap[c];
+	if (off >= PL_PAGE_GROUP && base->order == HPAGE_PUD_ORDER &&
+	    !pl_folio_group_filled((struct folio *)base, off))
+		pl_folio_group_fill(base, off);
+	return &base[off];
 }
 
 pl_pfn page_to_pfn(const struct world *w, const struct page *page)
@@ -76,17 +138,63 @@ struct folio *pl_zero_folio(struct world *w)
 }
 
 /*
- * A memmap chunk is 2^18 struct pages (12 MiB).  It comes straight from
- * mmap(): the kernel hands out zeroed pages lazily, so a world only pays
- * for the struct pages it touches.  (calloc() would, once glibc recycles a
- * freed chunk from its heap, clear all 12 MiB for every new world.)
+ * Chunks come straight from mmap(): the kernel hands out zeroed pages
+ * lazily, so a world only pays for the struct pages it touches.  A freed
+ * world gives its chunks back clean (its written groups zeroed again) to a
+ * small per-process pool, so the next world reuses memory the kernel has
+ * already faulted in instead of faulting in (and later unmapping) fresh
+ * pages: one catalog runs thousands of worlds.
  */
+#define PL_CHUNK_POOL 8
+static pthread_mutex_t chunk_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct page *chunk_pool[PL_CHUNK_POOL];
+static unsigned chunk_pool_nr;
+
+static size_t chunk_map_bytes(void)
+{
+	return PL_CHUNK_HDR + pl_memmap_chunk_bytes();
+}
+
 static struct page *pl_memmap_chunk_alloc(void)
 {
-	void *p = mmap(NULL, pl_memmap_chunk_bytes(), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct page *chunk = NULL;
+	void *p;
 
-	return p == MAP_FAILED ? NULL : p;
+	pthread_mutex_lock(&chunk_pool_lock);
+	if (chunk_pool_nr)
+		chunk = chunk_pool[--chunk_pool_nr];
+	pthread_mutex_unlock(&chunk_pool_lock);
+	if (chunk)
+		return chunk;
+	p = mmap(NULL, chunk_map_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	return p == MAP_FAILED ? NULL : (struct page *)((char *)p + PL_CHUNK_HDR);
+}
+
+/* Give a chunk back: zero what was written, keep it for the next world. */
+void pl_memmap_chunk_release(struct page *chunk)
+{
+	struct pl_chunk_hdr *hdr = chunk_hdr(chunk);
+	unsigned nr = 0;
+	bool kept = false;
+
+	for (unsigned i = 0; i < PL_GROUPS / 64; i++)
+		nr += (unsigned)__builtin_popcountll(hdr->filled[i]);
+	if (nr <= PL_GROUPS / 8) {
+		for (unsigned g = 0; g < PL_GROUPS; g++)
+			if ((hdr->filled[g / 64] >> (g % 64)) & 1)
+				memset(chunk + (size_t)g * PL_PAGE_GROUP, 0,
+				       PL_PAGE_GROUP * sizeof(*chunk));
+		memset(hdr, 0, sizeof(*hdr));
+		pthread_mutex_lock(&chunk_pool_lock);
+		if (chunk_pool_nr < PL_CHUNK_POOL) {
+			chunk_pool[chunk_pool_nr++] = chunk;
+			kept = true;
+		}
+		pthread_mutex_unlock(&chunk_pool_lock);
+	}
+	if (!kept)
+		munmap(hdr, chunk_map_bytes());
 }
 
 size_t pl_memmap_chunk_bytes(void)
@@ -125,6 +233,16 @@ oom:
 	return false;
 }
 
+/* Mark the groups of [pfn, pfn + nr) written (they are cleaned when the world is freed). */
+static void memmap_mark(struct world *w, pl_pfn pfn, unsigned nr)
+{
+	const struct page *chunk = w->memmap[pfn >> PL_MEMMAP_CHUNK_SHIFT];
+	unsigned off = pfn & (PL_MEMMAP_CHUNK - 1);
+
+	for (unsigned g = off / PL_PAGE_GROUP; g <= (off + nr - 1) / PL_PAGE_GROUP; g++)
+		group_mark(chunk, g);
+}
+
 /*
  * free_alignment_gap(): the pfns [from, to) the bump frontier skips to align
  * a folio go to the free lists.  Gaps below a PMD-sized folio (all that
@@ -142,6 +260,7 @@ static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
 		if (!(p & (HPAGE_PMD_NR - 1)) && (uint64_t)p + HPAGE_PMD_NR <= to)
 			order = HPAGE_PMD_ORDER;
 		pg = pfn_to_page(w, p);
+		memmap_mark(w, p, 1);
 		pg->flags = PG_free;
 		pg->head = p;
 		pg->order = (uint8_t)order;
@@ -182,14 +301,32 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 		pfn = (pl_pfn)start;
 		w->next_pfn = (pl_pfn)(start + nr);
 	}
-	for (unsigned i = 0; i < nr; i++) {
-		struct page *pg = pfn_to_page(w, pfn + i);
+	/*
+	 * A 1 GiB folio's tails past the first group stay unwritten (default
+	 * tails, see struct pl_chunk_hdr): free_folio() left them so.
+	 */
+	{
+		struct page *pg = pfn_to_page(w, pfn);
+		unsigned n = PL_MIN(nr, PL_PAGE_GROUP);
 
-		memset(pg, 0, sizeof(*pg));
-		pg->head = pfn;
-		pg->flags = i ? PG_tail : PG_head;
+		memset(pg, 0, n * sizeof(*pg));
+		for (unsigned i = 0; i < n; i++) {
+			pg[i].head = pfn;
+			pg[i].flags = i ? PG_tail : PG_head;
+		}
+		/* groups a look at the free block wrote (free tails): unwritten again */
+		for (unsigned i = n; i < nr; i += PL_PAGE_GROUP) {
+			if (!pl_folio_group_filled((struct folio *)pg, i))
+				continue;
+			memset(pg + i, 0, PL_PAGE_GROUP * sizeof(*pg));
+			chunk_hdr(pg)->filled[i / PL_PAGE_GROUP / 64] &=
+				~(1ULL << (i / PL_PAGE_GROUP % 64));
+		}
+		memmap_mark(w, pfn, n);
+		pg->order = (uint8_t)order;
+		/* for orders below 9 nr < 512: the loop above wrote every page */
+		PL_BUG_ON(nr > PL_PAGE_GROUP && order != HPAGE_PUD_ORDER);
 	}
-	pfn_to_page(w, pfn)->order = (uint8_t)order;
 	w->nr_alloc_pages += nr;
 	return pfn;
 }
@@ -218,12 +355,20 @@ static void free_folio(struct world *w, struct folio *f)
 	PL_BUG_ON(folio_mapcount(f) != 0);
 	PL_BUG_ON(folio_test_swapcache(f));
 	PL_BUG_ON(f->page.gup_gets || f->page.gup_pins);
-	for (unsigned i = 0; i < nr; i++) {
-		struct page *pg = folio_page(f, i);
+	for (unsigned i = 0; i < PL_MIN(nr, PL_PAGE_GROUP); i++) {
+		struct page *pg = &f->page + i;
 
 		memset(pg, 0, sizeof(*pg));
 		pg->head = pfn;
 		pg->flags = PG_free;
+	}
+	/* a 1 GiB folio: the groups written go back to unwritten, free tails */
+	for (unsigned i = PL_PAGE_GROUP; i < nr; i += PL_PAGE_GROUP) {
+		if (!pl_folio_group_filled(f, i))
+			continue;
+		memset(&f->page + i, 0, PL_PAGE_GROUP * sizeof(f->page));
+		chunk_hdr(&f->page)->filled[i / PL_PAGE_GROUP / 64] &=
+			~(1ULL << (i / PL_PAGE_GROUP % 64));
 	}
 	f->page.order = (uint8_t)order;
 	f->page.index = w->free_list[order];
@@ -315,8 +460,14 @@ int folio_mapcount(const struct folio *f)
 
 	if (!folio_test_large(f))
 		return f->page._mapcount;
-	for (unsigned i = 0; i < folio_nr_pages(f); i++)
-		n += (&f->page)[i]._mapcount;
+	for (unsigned i = 0; i < folio_nr_pages(f); i += PL_PAGE_GROUP) {
+		unsigned end = PL_MIN(folio_nr_pages(f), i + PL_PAGE_GROUP);
+
+		if (!folio_page_present(f, i))
+			continue;	/* default tails: no mappings */
+		for (unsigned j = i; j < end; j++)
+			n += (&f->page)[j]._mapcount;
+	}
 	return n;
 }
 
@@ -536,8 +687,14 @@ int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bo
 	if (maybe_pinned && (!w->policy.anon_exclusive || PageAnonExclusive(excl)))
 		return -EBUSY;
 	if (pmd) {
-		for (unsigned i = 0; i < folio_nr_pages(f); i++)
-			pl_page_flags_clear(w, folio_page(f, i), PG_anon_exclusive);
+		for (unsigned g = 0; g < folio_nr_pages(f); g += PL_PAGE_GROUP) {
+			unsigned end = PL_MIN(folio_nr_pages(f), g + PL_PAGE_GROUP);
+
+			if (!folio_page_present(f, g))
+				continue;	/* default tails: not exclusive */
+			for (unsigned i = g; i < end; i++)
+				pl_page_flags_clear(w, folio_page(f, i), PG_anon_exclusive);
+		}
 		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
 	} else {
 		pl_page_flags_clear(w, excl, PG_anon_exclusive);
@@ -619,9 +776,17 @@ void folio_copy_contents(struct folio *dst, struct folio *src)
 {
 	unsigned nr = PL_MIN(folio_nr_pages(dst), folio_nr_pages(src));
 
-	for (unsigned i = 0; i < nr; i++)
-		folio_page(dst, i)->token = folio_test_zero(src) ? PL_TOKEN_ZERO
-								  : folio_page(src, i)->token;
+	for (unsigned g = 0; g < nr; g += PL_PAGE_GROUP) {
+		unsigned end = PL_MIN(nr, g + PL_PAGE_GROUP);
+
+		/* default tails on both sides: zero contents already */
+		if (!folio_page_present(dst, g) &&
+		    (folio_test_zero(src) || !folio_page_present(src, g)))
+			continue;
+		for (unsigned i = g; i < end; i++)
+			folio_page(dst, i)->token = folio_test_zero(src) ? PL_TOKEN_ZERO
+									  : folio_page(src, i)->token;
+	}
 }
 
 /* ---------------------------------------------------------------------------

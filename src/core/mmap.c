@@ -708,7 +708,8 @@ static bool folio_maybe_mapped_shared(const struct folio *f)
 	if (f->page._entire_mapcount > 1)
 		return true;
 	for (unsigned i = 0; i < folio_nr_pages(f); i++)
-		if ((&f->page)[i]._mapcount + f->page._entire_mapcount > 1)
+		if (folio_page_present(f, i) &&	/* else default tails: _mapcount 0 */
+		    (&f->page)[i]._mapcount + f->page._entire_mapcount > 1)
 			return true;
 	return false;
 }

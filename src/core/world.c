@@ -223,7 +223,7 @@ void pl_world_free(struct world *w)
 	free(w->files);
 	free(w->swap);
 	for (uint32_t i = 0; i < w->nr_chunks; i++)
-		munmap(w->memmap[i], pl_memmap_chunk_bytes());
+		pl_memmap_chunk_release(w->memmap[i]);
 	free(w->memmap);
 	for (uint32_t i = 0; i < w->nr_tokens; i++)
 		free(w->tokens[i]);

@@ -293,7 +293,7 @@ static void dump_large_folio(FILE *out, const struct world *w, const struct foli
 	fprintf(out, "%s\n", folio_test_large_maybe_mapped_shared(f) ? ", maybe mapped shared"
 								     : ", mapped by one mm");
 	for (unsigned i = 0; i < folio_nr_pages(f); i++) {
-		const struct page *p = h + i;
+		const struct page *p = folio_page((struct folio *)f, i);
 		uint32_t ids[DUMP_MAX_MMS];
 		int n = pl_dump_mms_mapping(w, folio_pfn(f) + i, ids, DUMP_MAX_MMS);
 
