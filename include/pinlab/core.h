@@ -272,6 +272,7 @@ struct mm_struct {
 	int nr_vmas, cap_vmas;
 	uint32_t flags;			/* MMF_* */
 	uint32_t write_protect_seq;	/* seqcount: odd while fork write-protects */
+	uint64_t pinned_vm;		/* pages pinned by RDMA MRs (ib_umem_get()) */
 	struct pl_lock mmap_lock;
 	pl_addr mmap_base;		/* next address mmap hands out */
 	uint64_t nr_ptes;		/* page-table pages, for memory accounting */
@@ -597,6 +598,7 @@ struct pl_pinset {
 	unsigned int gup_flags;		/* FOLL_* used */
 	bool coherent;			/* the era promises the pin tracks the mapping */
 	bool odp;			/* RDMA on-demand paging: no pages held, pages == NULL */
+	uint32_t acct_pages;		/* RDMA: charged to the owner's mm->pinned_vm */
 	bool written;			/* a DMA write went through it */
 	pl_pfn *pages;			/* one pfn per page (per 4 KiB page) */
 	/* O_DIRECT request */
@@ -658,6 +660,9 @@ struct world {
 	 * "always" (any vma) or "madvise" (VM_HUGEPAGE vmas).  Bit n = order n.
 	 */
 	uint16_t mthp_always, mthp_madvise;
+	/* `memlock`: RLIMIT_MEMLOCK in pages for every process, none with CAP_IPC_LOCK */
+	bool memlock_limited;
+	uint64_t memlock_pages;
 	/* pinners */
 	struct pl_pinset **pins;
 	int nr_pins, cap_pins;

@@ -171,6 +171,13 @@ static void longterm_release(struct world *w, struct pl_pinset *ps)
 
 	if (!ps->odp)	/* an ODP MR holds nothing: only its notifier goes */
 		release_pages(w, ps->pages, ps->nr, ps->gup_flags, dirty);
+	if (ps->acct_pages) {	/* ib_umem_release(): owning_mm->pinned_vm -= npages */
+		struct mm_struct *mm = pl_mm_of(w, ps->pid);
+
+		if (mm && mm->id == ps->mm_id)
+			mm->pinned_vm -= ps->acct_pages;
+		ps->acct_pages = 0;
+	}
 	ps->active = false;
 }
 
@@ -533,10 +540,18 @@ int pl_dio_complete(struct world *w, int req)
  */
 int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable)
 {
+	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct pl_pinset *ps;
 	unsigned flags;
 	int err;
 
+	/*
+	 * ib_umem_get(): charge mm->pinned_vm against RLIMIT_MEMLOCK before
+	 * pinning, ENOMEM past it unless CAP_IPC_LOCK (`memlock` in a
+	 * scenario makes every process unprivileged; Debian 6.1 and 6.12).
+	 */
+	if (mm && w->memlock_limited && mm->pinned_vm + nr > w->memlock_pages)
+		return -ENOMEM;
 	if (w->policy.foll_pin)
 		flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
 	else
@@ -545,6 +560,8 @@ int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, boo
 	if (!ps)
 		return err;
 	ps->dio_write = !writable;	/* read-only MR: the device only reads memory */
+	ps->acct_pages = (uint32_t)nr;
+	mm->pinned_vm += nr;
 	return ps->id;
 }
 

@@ -665,6 +665,9 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 	case PL_OP_HUGETLB_POOL:
 		fprintf(out, "%llu", (unsigned long long)s->n);
 		break;
+	case PL_OP_MEMLOCK:
+		ast_print_pages(out, s->n);
+		break;
 	case PL_OP_THP:
 		fputs(pl_word_name(pl_thp_words, s->arg), out);
 		break;

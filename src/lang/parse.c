@@ -388,6 +388,12 @@ static bool parse_swapon(struct parser *p, struct pl_step *s)
 	return parse_count(p, &s->n, 1);
 }
 
+/* memlock -> 'memlock' size  (RLIMIT_MEMLOCK of every process, in pages) */
+static bool parse_memlock(struct parser *p, struct pl_step *s)
+{
+	return parse_size(p, &s->n, true);
+}
+
 /* hugetlb-pool -> 'hugetlb-pool' NUMBER */
 static bool parse_hugetlb_pool(struct parser *p, struct pl_step *s)
 {

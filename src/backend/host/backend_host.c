@@ -90,6 +90,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
 	[SK_UFFD_FORK]	= "UFFD_FEATURE_EVENT_FORK: fork waits for a monitor to read the event, and the host backend has no monitor thread",
 	[SK_NO_UFFD]	= "userfaultfd write-protect unavailable (no userfaultfd(2), or UFFD_FEATURE_SIGBUS / MODE_WP refused)",
+	[SK_MEMLOCK_ROOT] = "memlock: the host backend's workers run as root, and CAP_IPC_LOCK bypasses RLIMIT_MEMLOCK",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
@@ -890,6 +891,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		return host_swapon(h, r);
 	case PL_OP_HUGETLB_POOL:
 		return host_pool(h, 9, s->n, r);
+	case PL_OP_MEMLOCK:
+		return host_skip(r, SK_MEMLOCK_ROOT);
 	case PL_OP_THP:
 		return host_thp_mode(h, s->arg, r);
 	case PL_BOP_MTHP:

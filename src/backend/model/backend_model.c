@@ -657,6 +657,10 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return pl_swapon(w, (uint32_t)s->n);
 	case PL_OP_HUGETLB_POOL:
 		return pl_hugetlb_set_pool(w, (uint32_t)s->n);
+	case PL_OP_MEMLOCK:
+		w->memlock_limited = true;
+		w->memlock_pages = s->n;
+		return 0;
 	case PL_OP_THP:
 		w->thp = (enum pl_thp_mode)s->arg;
 		return 0;
