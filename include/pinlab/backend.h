@@ -110,6 +110,15 @@ enum pl_count {
 #define PL_BSTEP_FAST	(1u << 0)	/* pin/gup: the *_fast() entry point */
 #define PL_BSTEP_MOVE	(1u << 1)	/* mremap: MREMAP_MAYMOVE */
 #define PL_BSTEP_ODP	(1u << 7)	/* rdma-reg: an on-demand-paging MR, no pin */
+/*
+ * A byte range inside the one page at addr (write, CHECK_VALUE, dio-*):
+ * boff, blen.  blen 0: a write stores text and its NUL at boff (`zero`:
+ * one NUL), a read gives the C string at boff; blen N: a write stores
+ * exactly N bytes (text repeated, or zeroes), a read gives the N bytes as
+ * pl_bytes_show() renders them.  O_DIRECT: blen bytes between boff of the
+ * memory page and file_off of the file page.
+ */
+#define PL_BSTEP_BYTES	(1u << 17)	/* executor-only, as PL_BSTEP_WHOLE_FILE: no PL_STEP_* bit */
 
 /*
  * Operations only the executor issues (matrix set-up); numbered apart from
@@ -148,6 +157,8 @@ struct pl_bstep {
 				 * CHECK_PROP same-page: the page of `target` to compare */
 	unsigned int huge_order; /* PL_OP_FILE on hugetlbfs: page order (9 or 18) */
 	int thread;		/* the scenario `thread` block doing it, 1-based; 0 = main */
+	uint32_t boff, blen;	/* PL_BSTEP_BYTES: the byte range inside the page */
+	uint32_t file_off;	/* dio-* with PL_BSTEP_BYTES: the offset in the file page */
 };
 
 /*

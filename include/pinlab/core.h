@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---------------------------------------------------------------------------
  * Sizes.  4 KiB base pages, 512-entry tables, 2 MiB PMD leaves and 1 GiB PUD
@@ -605,6 +606,8 @@ struct pl_pinset {
 	int file;
 	uint32_t file_index;
 	bool dio_write;			/* device reads memory (write(2)) */
+	/* a byte-range request: len bytes at mem_off of the one page, file_off of the file page */
+	uint32_t dio_mem_off, dio_file_off, dio_len;	/* dio_len 0: whole pages */
 	/* pipe buffers: tokens consumed so far */
 	uint32_t consumed;
 };
@@ -666,8 +669,12 @@ struct world {
 	/* pinners */
 	struct pl_pinset **pins;
 	int nr_pins, cap_pins;
-	/* tokens: interned strings; token 0 is the zero page's contents */
+	/*
+	 * tokens: interned page images (bytes from offset 0, trailing zero
+	 * bytes trimmed, NUL-terminated); token 0 is the zero page's contents
+	 */
 	char **tokens;
+	uint32_t *token_len;
 	uint32_t nr_tokens, cap_tokens;
 	/* bookkeeping */
 	uint64_t step;			/* scenario step number (set by the caller) */
@@ -714,7 +721,41 @@ bool pl_fact_is(const char *assignment);
 int pl_world_set_fact(struct world *w, const char *assignment, char *err, size_t errlen);
 void pl_world_free(struct world *w);
 pl_token pl_token_intern(struct world *w, const char *text);
+/* The C string at offset 0 of a page holding @t (what a full-page read sees). */
 const char *pl_token_text(const struct world *w, pl_token t);
+/*
+ * Byte-level contents.  A token names a page's bytes: those of its image,
+ * then zeroes to the end of the page.  A page written whole holds the
+ * string's token (one compact token); a sub-page write makes the token of
+ * the patched image (still one token, its image up to the last non-zero
+ * byte).
+ */
+pl_token pl_token_intern_bytes(struct world *w, const void *bytes, uint32_t n);
+/* The contents of @t with bytes [off, off + n) replaced (off + n <= PAGE_SIZE). */
+pl_token pl_token_patch(struct world *w, pl_token t, uint32_t off, const void *bytes,
+			uint32_t n);
+/* Copy bytes [off, off + n) of a page holding @t into out (zeroes past its image). */
+void pl_token_bytes(const struct world *w, pl_token t, uint32_t off, void *out, uint32_t n);
+/* The length of @t's image: the page is zero from there on. */
+uint32_t pl_token_len(const struct world *w, pl_token t);
+/*
+ * pl_bytes_show() - a byte range as one printable line, the same in every
+ * backend, so that observations compare as text: printable ASCII as is,
+ * '\\' and '{' escaped, other bytes as \xHH, a run of four or more equal
+ * bytes as BYTE{COUNT} ("x{100}", "\x00{50}abc").  A rendering that does
+ * not fit in cap bytes ends in "..." (cap >= 8).  Return: its length.
+ */
+size_t pl_bytes_show(const void *bytes, uint32_t n, char *out, size_t cap);
+/* Every backend renders a byte range into this much (the host's reply text). */
+#define PL_BYTES_SHOW_MAX 256
+/* Fill n bytes with @pattern repeated (NULL or "": zeroes), as `write M[i]+OFF len N`. */
+static inline void pl_bytes_fill(void *out, uint32_t n, const char *pattern)
+{
+	size_t k = pattern ? strlen(pattern) : 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		((char *)out)[i] = k ? pattern[i % k] : 0;
+}
 struct task_struct *pl_task(const struct world *w, int pid);
 int pl_task_create(struct world *w);		/* a new process with an empty mm; returns pid */
 void pl_event_emit(struct world *w, enum pl_event_kind kind, const char *func, const char *rule,
@@ -842,6 +883,9 @@ bool pl_wp_large_anon_would_reuse(const struct world *w, const struct folio *f, 
 /* A user load/store by task pid: faults as needed.  -EFAULT = SIGSEGV, -EBUSY = SIGBUS. */
 int pl_user_read(struct world *w, int pid, pl_addr addr, pl_token *out);
 int pl_user_write(struct world *w, int pid, pl_addr addr, pl_token tok);
+/* A store of n bytes at byte off of the page at addr (memcpy into part of it). */
+int pl_user_write_bytes(struct world *w, int pid, pl_addr addr, uint32_t off,
+			const void *bytes, uint32_t n);
 
 /* ---------------------------------------------------------------------------
  * GUP (gup.c).  pages[] receives one pfn per 4 KiB page.
@@ -883,6 +927,9 @@ int io_uring_read_fixed(struct world *w, int buf, int file, uint32_t index);
 /* O_DIRECT: submit pins the user pages, complete does the transfer and releases. */
 int pl_dio_submit(struct world *w, int pid, int file, uint32_t index, pl_addr addr,
 		  unsigned long nr, bool write_to_file);
+/* The same for len bytes: memory page bytes [mem_off, +len) <-> file page bytes [file_off, +len). */
+int pl_dio_submit_bytes(struct world *w, int pid, int file, uint32_t index, pl_addr addr,
+			bool write_to_file, uint32_t mem_off, uint32_t file_off, uint32_t len);
 int pl_dio_complete(struct world *w, int req);
 
 /* RDMA / vfio style long-term registration. */

@@ -1053,7 +1053,14 @@ static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr a
 	return pfn_to_page(w, pte_pfn(pte));
 }
 
-static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_token *tok)
+/* A sub-page store: bytes [off, off + n) of the page. */
+struct user_patch {
+	uint32_t off, n;
+	const void *bytes;
+};
+
+static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_token *tok,
+		       const struct user_patch *patch)
 {
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
@@ -1095,7 +1102,10 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 						     "store through a private mapping hit the page cache");
 				*ptep = pte_mkdirty(pte_mkyoung(*ptep));
 				PL_BUG_ON(folio_test_zero(f));
-				p->token = *tok;	/* the store itself: no scheduling point */
+				/* the store itself: no scheduling point */
+				p->token = patch ? pl_token_patch(w, p->token, patch->off,
+								  patch->bytes, patch->n)
+						 : *tok;
 			} else {
 				*tok = folio_test_zero(f) ? PL_TOKEN_ZERO : p->token;
 			}
@@ -1116,10 +1126,20 @@ out:
 
 int pl_user_read(struct world *w, int pid, pl_addr addr, pl_token *out)
 {
-	return user_access(w, pid, addr, false, out);
+	return user_access(w, pid, addr, false, out, NULL);
 }
 
 int pl_user_write(struct world *w, int pid, pl_addr addr, pl_token tok)
 {
-	return user_access(w, pid, addr, true, &tok);
+	return user_access(w, pid, addr, true, &tok, NULL);
+}
+
+int pl_user_write_bytes(struct world *w, int pid, pl_addr addr, uint32_t off,
+			const void *bytes, uint32_t n)
+{
+	struct user_patch patch = { .off = off, .n = n, .bytes = bytes };
+
+	if (off > PAGE_SIZE || n > PAGE_SIZE - off)
+		return -EINVAL;
+	return user_access(w, pid, addr, true, NULL, &patch);
 }

@@ -475,6 +475,31 @@ int pl_dio_submit(struct world *w, int pid, int file, uint32_t index, pl_addr ad
 	return ps->id;
 }
 
+/**
+ * pl_dio_submit_bytes() - an O_DIRECT transfer of @len bytes inside one
+ * page: the pages are pinned the same way (the block layer pins whole
+ * pages), only the transfer at completion is partial, as a 512-byte
+ * sector-aligned read(2) into part of a page does.
+ */
+int pl_dio_submit_bytes(struct world *w, int pid, int file, uint32_t index, pl_addr addr,
+			bool write_to_file, uint32_t mem_off, uint32_t file_off, uint32_t len)
+{
+	struct pl_pinset *ps;
+	int id;
+
+	if (!len || mem_off > PAGE_SIZE || len > PAGE_SIZE - mem_off || file_off > PAGE_SIZE ||
+	    len > PAGE_SIZE - file_off)
+		return -EINVAL;
+	id = pl_dio_submit(w, pid, file, index, addr, 1, write_to_file);
+	if (id < 0)
+		return id;
+	ps = pl_pinset_get(w, id);
+	ps->dio_mem_off = mem_off;
+	ps->dio_file_off = file_off;
+	ps->dio_len = len;
+	return id;
+}
+
 /*
  * The device writes one file page directly: the disk for ext4 (the cached
  * copy, if any, is kept coherent the way invalidate-after-write would),
@@ -492,6 +517,39 @@ static int dio_write_file_page(struct world *w, int file, uint32_t index, pl_tok
 	if (folio)
 		pl_page_write(w, folio_page(folio, index - folio->page.index), tok, false);
 	return 0;
+}
+
+/* The transfer of a byte-range request: the other side's bytes patched in. */
+static int dio_bytes(struct world *w, struct pl_pinset *ps, uint32_t index, pl_pfn pfn)
+{
+	char buf[PAGE_SIZE];
+	pl_token tok;
+	int ret;
+
+	if (ps->dio_write) {
+		struct pl_file *f = pl_file_get(w, ps->file);
+		struct folio *folio = filemap_get_folio(w, f, index, false);
+
+		pl_token_bytes(w, dma_read_page(w, pfn), ps->dio_mem_off, buf, ps->dio_len);
+		/* the kernel writes dirty cache back first: the cached copy is the base */
+		if (folio)
+			tok = pl_page_token(w, folio_page(folio, index - folio->page.index));
+		else if (f->fs == PL_FS_EXT4)
+			tok = f->disk[index];
+		else
+			tok = PL_TOKEN_ZERO;
+		return dio_write_file_page(w, ps->file, index,
+					   pl_token_patch(w, tok, ps->dio_file_off, buf,
+							  ps->dio_len));
+	}
+	ret = pl_file_read(w, ps->file, index, &tok);
+	if (ret)
+		return ret;
+	pl_token_bytes(w, tok, ps->dio_file_off, buf, ps->dio_len);
+	ret = dma_write_page(w, pfn, pl_token_patch(w, dma_read_page(w, pfn), ps->dio_mem_off,
+						    buf, ps->dio_len));
+	ps->written |= !ret;
+	return ret;
 }
 
 /**
@@ -512,7 +570,9 @@ int pl_dio_complete(struct world *w, int req)
 		uint32_t index = ps->file_index + i;
 		pl_token tok;
 
-		if (ps->dio_write) {
+		if (ps->dio_len) {
+			ret = dio_bytes(w, ps, index, ps->pages[i]);
+		} else if (ps->dio_write) {
 			ret = dio_write_file_page(w, ps->file, index, dma_read_page(w, ps->pages[i]));
 		} else {
 			ret = pl_file_read(w, ps->file, index, &tok);

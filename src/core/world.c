@@ -228,6 +228,7 @@ void pl_world_free(struct world *w)
 	for (uint32_t i = 0; i < w->nr_tokens; i++)
 		free(w->tokens[i]);
 	free(w->tokens);
+	free(w->token_len);
 	free(w->violations);
 	pl_check_tally_free(w);
 	free(w->check_list);
@@ -236,22 +237,100 @@ void pl_world_free(struct world *w)
 
 /* ---------------------------------------------------------------------------
  * Tokens.  Linear interning is fine: scenarios use a handful of values.
+ * A token is a page image: its bytes from offset 0 up to the last non-zero
+ * one (a string's token is the string), zeroes after it.
  */
-pl_token pl_token_intern(struct world *w, const char *text)
+pl_token pl_token_intern_bytes(struct world *w, const void *bytes, uint32_t n)
 {
-	size_t len;
+	const char *b = bytes;
 
+	while (n && !b[n - 1])
+		n--;
 	for (uint32_t i = 0; i < w->nr_tokens; i++)
-		if (strcmp(w->tokens[i], text) == 0)
+		if (w->token_len[i] == n && !memcmp(w->tokens[i], b, n))
 			return i;
 	if (w->nr_tokens == w->cap_tokens) {
 		w->cap_tokens = w->cap_tokens ? 2 * w->cap_tokens : 16;
 		w->tokens = pl_realloc_array(w, w->tokens, w->cap_tokens, sizeof(char *));
+		w->token_len = pl_realloc_array(w, w->token_len, w->cap_tokens, sizeof(uint32_t));
 	}
-	len = strlen(text);
-	w->tokens[w->nr_tokens] = pl_zalloc(w, len + 1);
-	memcpy(w->tokens[w->nr_tokens], text, len);
+	w->tokens[w->nr_tokens] = pl_zalloc(w, (size_t)n + 1);
+	if (n)
+		memcpy(w->tokens[w->nr_tokens], b, n);
+	w->token_len[w->nr_tokens] = n;
 	return w->nr_tokens++;
+}
+
+pl_token pl_token_intern(struct world *w, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len > PAGE_SIZE)
+		len = PAGE_SIZE;
+	return pl_token_intern_bytes(w, text, (uint32_t)len);
+}
+
+uint32_t pl_token_len(const struct world *w, pl_token t)
+{
+	return t < w->nr_tokens ? w->token_len[t] : 0;
+}
+
+void pl_token_bytes(const struct world *w, pl_token t, uint32_t off, void *out, uint32_t n)
+{
+	uint32_t len = pl_token_len(w, t), have = off < len ? len - off : 0;
+
+	if (have > n)
+		have = n;
+	if (have)
+		memcpy(out, w->tokens[t] + off, have);
+	memset((char *)out + have, 0, n - have);
+}
+
+pl_token pl_token_patch(struct world *w, pl_token t, uint32_t off, const void *bytes,
+			uint32_t n)
+{
+	char page[PAGE_SIZE];
+
+	PL_BUG_ON(off > PAGE_SIZE || n > PAGE_SIZE - off);
+	pl_token_bytes(w, t, 0, page, PAGE_SIZE);
+	memcpy(page + off, bytes, n);
+	return pl_token_intern_bytes(w, page, PAGE_SIZE);
+}
+
+size_t pl_bytes_show(const void *bytes, uint32_t n, char *out, size_t cap)
+{
+	const unsigned char *b = bytes;
+	size_t o = 0;
+	uint32_t i = 0;
+
+	while (i < n) {
+		char one[24];
+		uint32_t run = 1;
+		int k;
+
+		while (i + run < n && b[i + run] == b[i])
+			run++;
+		if (b[i] == '\\')
+			k = snprintf(one, sizeof(one), "\\\\");
+		else if (b[i] >= ' ' && b[i] < 0x7f && b[i] != '{')
+			k = snprintf(one, sizeof(one), "%c", b[i]);
+		else
+			k = snprintf(one, sizeof(one), "\\x%02x", b[i]);
+		if (run >= 4)
+			k += snprintf(one + k, sizeof(one) - (size_t)k, "{%u}", run);
+		else
+			run = 1;
+		if (o + (size_t)k + 4 > cap) {
+			memcpy(out + o, "...", 4);
+			return o + 3;
+		}
+		memcpy(out + o, one, (size_t)k + 1);
+		o += (size_t)k;
+		i += run;
+	}
+	if (cap)
+		out[o] = 0;
+	return o;
 }
 
 const char *pl_token_text(const struct world *w, pl_token t)

@@ -96,9 +96,18 @@ static uint64_t str_hash(const char *p)
 	return h;
 }
 
+/* A page image's bytes (a string's token hashes as the string). */
 static uint64_t tok_hash(const struct world *w, pl_token t)
 {
-	return t == PL_TOKEN_ZERO ? 0 : str_hash(pl_token_text(w, t));
+	const char *p = pl_token_text(w, t);
+	uint32_t n = pl_token_len(w, t);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (t == PL_TOKEN_ZERO)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	return h;
 }
 
 static uint32_t canon(struct hst *s, pl_pfn pfn)

@@ -96,6 +96,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
 	[SK_SECRETMEM]	= "memfd_secret() unavailable (no CONFIG_SECRETMEM, or disabled: secretmem.enable=0)",
 	[SK_DAX]	= "no DAX filesystem here (ext4 on pmem mounted -o dax)",
+	[SK_BYTES]	= "a byte range of a pin, GUP reference or io_uring buffer is not read on the host (only whole pages are)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -323,23 +324,30 @@ static long host_exit(struct host *h, int pid)
 }
 
 /*
- * Write @text at byte @off of a file.  hugetlbfs has no write(2): its pages
+ * Write @text at byte @off of a file, and zeroes to the end of its page (a
+ * page written whole holds its value, as in the model).  hugetlbfs has no write(2): its pages
  * are written through a shared mapping of the huge page that holds @off.
  */
 static int host_file_store(const struct hfile *f, const char *text, off_t off)
 {
 	size_t huge, len = strlen(text) + 1;
+	char page[HOST_PAGE];
 	off_t base;
 	char *p;
 
-	if (f->fs != PL_FS_HUGETLBFS)
-		return pwrite(f->fd, text, len, off) < 0 ? -errno : 0;
+	if (f->fs != PL_FS_HUGETLBFS) {
+		/* the whole page: the text, then zeroes (the model's token) */
+		memset(page, 0, sizeof(page));
+		memcpy(page, text, len < sizeof(page) ? len : sizeof(page));
+		return pwrite(f->fd, page, sizeof(page), off) < 0 ? -errno : 0;
+	}
 	huge = (size_t)HOST_PAGE << f->huge_order;
 	base = off - off % (off_t)huge;
 	p = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, base);
 	if (p == MAP_FAILED)
 		return -errno;
-	memcpy(p + (off - base), text, len);
+	memset(p + (off - base), 0, HOST_PAGE);
+	memcpy(p + (off - base), text, len < HOST_PAGE ? len : HOST_PAGE);
 	munmap(p, huge);
 	return 0;
 }
@@ -429,6 +437,40 @@ static long host_pread(struct host *h, int fd, uint32_t index)
 		return -errno;
 	h->text[got] = 0;	/* past EOF: zeroes */
 	return 0;
+}
+
+/* A byte range of a file page (PL_BSTEP_BYTES), as the model observes it. */
+static long host_pread_bytes(struct host *h, int fd, const struct pl_bstep *s)
+{
+	char page[HOST_PAGE];
+	uint32_t n = s->blen ? s->blen : HOST_TEXT - 1;
+	ssize_t got;
+
+	if (s->boff >= HOST_PAGE)
+		return -EINVAL;
+	if (n > HOST_PAGE - s->boff)
+		n = HOST_PAGE - s->boff;
+	memset(page, 0, sizeof(page));
+	got = pread(fd, page, n, (off_t)s->index * HOST_PAGE + s->boff);
+	if (got < 0)
+		return -errno;
+	if (s->blen) {
+		pl_bytes_show(page, n, h->text, sizeof(h->text));
+	} else {
+		memcpy(h->text, page, n);
+		h->text[n] = 0;
+	}
+	return 0;
+}
+
+/* The byte range of a step, for the worker. */
+static void host_req_bytes(struct w_req *q, const struct pl_bstep *s)
+{
+	if (!(s->flags & PL_BSTEP_BYTES))
+		return;
+	q->bytes = 1;
+	q->boff = s->boff;
+	q->blen = s->blen;
 }
 
 static long host_pipe_read(struct host *h, int id)
@@ -671,6 +713,7 @@ static long host_remote(struct host *h, const struct pl_bstep *s, int kind)
 	q.n = (uint64_t)t->pid;
 	if (s->text)
 		snprintf(q.text, sizeof(q.text), "%s", s->text);
+	host_req_bytes(&q, s);
 	ret = host_call(h, s->pid, &q, -1, &p);
 	if (ret >= 0)
 		snprintf(h->text, sizeof(h->text), "%s", p.text);
@@ -684,6 +727,10 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 	struct hfile *f;
 	long ret;
 
+	host_req_bytes(&q, s);
+	if ((s->flags & PL_BSTEP_BYTES) &&
+	    (s->src == PL_SRC_PIN || s->src == PL_SRC_RING || s->src == PL_SRC_GUP))
+		return host_skip(r, SK_BYTES);
 	switch (s->src) {
 	case PL_SRC_USER:
 		ret = host_call(h, s->pid, &q, -1, &p);
@@ -700,7 +747,8 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		f = host_filep(h, s->file);
 		if (!f)
 			return -EBADF;
-		ret = host_pread(h, f->fd, s->index);
+		ret = s->flags & PL_BSTEP_BYTES ? host_pread_bytes(h, f->fd, s)
+						: host_pread(h, f->fd, s->index);
 		if (ret < 0)
 			return ret;
 		break;
@@ -1008,6 +1056,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		q.addr = s->addr;
 		q.nr = s->nr;
 		q.zero = !s->text;
+		host_req_bytes(&q, s);
 		if (s->text)
 			snprintf(q.text, sizeof(q.text), "%s", s->text);
 		return host_simple(h, s->pid, &q, r);

@@ -44,7 +44,7 @@ enum host_skip {
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
 	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
-	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT,
+	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT, SK_BYTES,
 	SK_NR,
 };
 
@@ -76,6 +76,8 @@ struct w_req {
 	uint64_t addr, len, n, new_addr;
 	uint32_t nr, page, index;
 	int zero;		/* W_WRITE: zeroes instead of text */
+	int bytes;		/* W_WRITE, W_READ, W_REMOTE: only [boff, boff + blen) (PL_BSTEP_BYTES) */
+	uint32_t boff, blen;
 	char text[HOST_TEXT];
 };
 

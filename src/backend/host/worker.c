@@ -134,18 +134,24 @@ static void host_on_segv(int sig)
 	siglongjmp(host_segv_env, sig);
 }
 
-/* Byte loops, not memcpy: a fault must land here, not in an interceptor. */
-static __attribute__((noinline)) void w_store_bytes(volatile char *p, const char *text, int zero)
+/*
+ * Byte loops, not memcpy: a fault must land here, not in an interceptor.
+ * A page written whole holds the text, then zeroes (as the model's token
+ * does); a byte range (q->bytes) stores only its bytes.
+ */
+static __attribute__((noinline)) void w_store_bytes(volatile char *p, const struct w_req *q)
 {
-	if (zero) {
-		for (int i = 0; i < HOST_PAGE; i++)
-			p[i] = 0;
-	} else {
-		size_t i = 0;
+	size_t k = q->zero ? 0 : strlen(q->text);
 
-		do
-			p[i] = text[i];
-		while (text[i++]);
+	if (q->bytes && q->blen) {
+		for (uint32_t i = 0; i < q->blen; i++)
+			p[q->boff + i] = k ? q->text[i % k] : 0;
+	} else if (q->bytes) {
+		for (size_t i = 0; i <= k; i++)
+			p[q->boff + i] = i < k ? q->text[i] : 0;
+	} else {
+		for (int i = 0; i < HOST_PAGE; i++)
+			p[i] = (size_t)i < k ? q->text[i] : 0;
 	}
 }
 
@@ -159,6 +165,25 @@ static __attribute__((noinline)) void w_load_bytes(volatile const char *p, char 
 	out[HOST_TEXT - 1] = 0;
 }
 
+/* A byte-range load: the C string at boff, or blen bytes rendered. */
+static __attribute__((noinline)) void w_load_range(volatile const char *p, const struct w_req *q,
+						   char *out)
+{
+	char buf[HOST_PAGE];
+	uint32_t n = q->blen ? q->blen : HOST_TEXT - 1;
+
+	if (n > HOST_PAGE - q->boff)
+		n = HOST_PAGE - q->boff;
+	for (uint32_t i = 0; i < n; i++)
+		buf[i] = p[q->boff + i];
+	if (q->blen) {
+		pl_bytes_show(buf, n, out, HOST_TEXT);
+	} else {
+		memcpy(out, buf, n);
+		out[n] = 0;
+	}
+}
+
 /*
  * A user store or load of one page; a SIGSEGV there is -EFAULT and a SIGBUS
  * (past the end of a file, no huge page) -EBUSY, as the model reports them.
@@ -166,15 +191,18 @@ static __attribute__((noinline)) void w_load_bytes(volatile const char *p, char 
 static long w_access(const struct w_req *q, uint32_t i, char *out)
 {
 	int sig = sigsetjmp(host_segv_env, 1);
+	uint64_t a = q->addr + (uint64_t)i * HOST_PAGE;
 
 	if (sig)
 		return sig == SIGBUS ? -EBUSY : -EFAULT;
+	if (q->bytes && (q->boff >= HOST_PAGE || q->nr != 1))
+		return -EINVAL;
 	if (q->op == W_WRITE)
-		w_store_bytes((volatile char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
-			      q->text, q->zero);
+		w_store_bytes((volatile char *)(uintptr_t)a, q);
+	else if (q->bytes)
+		w_load_range((volatile const char *)(uintptr_t)a, q, out);
 	else
-		w_load_bytes((volatile const char *)(uintptr_t)(q->addr + (uint64_t)i * HOST_PAGE),
-			     out);
+		w_load_bytes((volatile const char *)(uintptr_t)a, out);
 	return 0;
 }
 
@@ -320,6 +348,17 @@ static long w_pagemap(uint64_t addr, uint64_t *val, uint64_t flags[2])
 	return 0;
 }
 
+/* The observation of a byte range read remotely into page[0..n). */
+static void w_remote_range(const struct w_req *q, const char *page, size_t n, char *out)
+{
+	if (q->blen) {
+		pl_bytes_show(page, (uint32_t)n, out, HOST_TEXT);
+	} else {
+		memcpy(out, page, n < HOST_TEXT - 1 ? n : HOST_TEXT - 1);
+		out[HOST_TEXT - 1] = 0;
+	}
+}
+
 /* /proc/PID/mem (FOLL_FORCE) or process_vm_{readv,writev} (no force) of one page's text. */
 static long w_remote(const struct w_req *q, char *out)
 {
@@ -329,13 +368,33 @@ static long w_remote(const struct w_req *q, char *out)
 	ssize_t got;
 	int fd;
 
-	local.iov_base = write ? (void *)q->text : out;
-	local.iov_len = write ? strlen(q->text) + 1 : HOST_TEXT - 1;
+	char page[HOST_PAGE];
+
+	memset(page, 0, sizeof(page));
+	if (write) {
+		/* the whole page: the text, then zeroes (as a user store) */
+		snprintf(page, sizeof(page), "%s", q->text);
+		local.iov_base = page;
+		local.iov_len = HOST_PAGE;
+	} else if (q->bytes) {
+		if (q->boff >= HOST_PAGE)
+			return -EINVAL;
+		remote.iov_base = (void *)(uintptr_t)(q->addr + q->boff);
+		local.iov_base = page;
+		local.iov_len = q->blen ? q->blen : HOST_TEXT - 1;
+		if (local.iov_len > HOST_PAGE - q->boff)
+			local.iov_len = HOST_PAGE - q->boff;
+	} else {
+		local.iov_base = out;
+		local.iov_len = HOST_TEXT - 1;
+	}
 	remote.iov_len = local.iov_len;
 	memset(out, 0, HOST_TEXT);
 	if (q->arg == R_VM_WRITEV || q->arg == R_VM_READV) {
 		got = write ? process_vm_writev((pid_t)q->n, &local, 1, &remote, 1, 0)
 			    : process_vm_readv((pid_t)q->n, &local, 1, &remote, 1, 0);
+		if (got >= 0 && !write && q->bytes)
+			w_remote_range(q, page, (size_t)local.iov_len, out);
 		return got < 0 ? -errno : 0;
 	}
 	snprintf(path, sizeof(path), "/proc/%llu/mem", (unsigned long long)q->n);
@@ -343,8 +402,10 @@ static long w_remote(const struct w_req *q, char *out)
 	if (fd < 0)
 		return -errno;
 	got = write ? pwrite(fd, local.iov_base, local.iov_len, (off_t)q->addr)
-		    : pread(fd, local.iov_base, local.iov_len, (off_t)q->addr);
+		    : pread(fd, local.iov_base, local.iov_len, (off_t)(uintptr_t)remote.iov_base);
 	close(fd);
+	if (got >= 0 && !write && q->bytes)
+		w_remote_range(q, page, (size_t)local.iov_len, out);
 	return got < 0 ? -errno : 0;
 }
 

@@ -53,6 +53,7 @@ struct model {
 	struct model_gup *gups;
 	int nr_gups, cap_gups;
 	int has_1g;		/* -1: not probed yet */
+	char text[PL_BYTES_SHOW_MAX];	/* a byte-range observation */
 	void (*ev_fn)(void *arg, const struct pl_event *ev);
 	void *ev_arg;
 };
@@ -214,13 +215,38 @@ static struct mm_struct *model_mm(struct model *m, int pid)
 }
 
 /* What a device (or the pin's reader) sees in one page: the zero page reads as zeroes. */
-static const char *model_page_text(struct model *m, pl_pfn pfn)
+static pl_token model_page_tok(struct model *m, pl_pfn pfn)
 {
 	struct page *p = pfn_to_page(m->w, pfn);
 
 	if (folio_test_zero(page_folio(m->w, p)))
-		return "";
-	return pl_token_text(m->w, p->token);
+		return PL_TOKEN_ZERO;
+	return p->token;
+}
+
+/*
+ * An observation of a page holding @tok: its string, or with
+ * PL_BSTEP_BYTES the string at boff, or blen bytes rendered.
+ */
+static const char *model_view(struct model *m, const struct pl_bstep *s, pl_token tok)
+{
+	char buf[PAGE_SIZE];
+	uint32_t n;
+
+	if (!(s->flags & PL_BSTEP_BYTES) || s->boff >= PAGE_SIZE)
+		return pl_token_text(m->w, tok);
+	if (s->blen) {
+		n = s->blen > PAGE_SIZE - s->boff ? PAGE_SIZE - s->boff : s->blen;
+		pl_token_bytes(m->w, tok, s->boff, buf, n);
+		pl_bytes_show(buf, n, m->text, sizeof(m->text));
+		return m->text;
+	}
+	/* the C string at boff, cut as the host's reply is */
+	n = PAGE_SIZE - s->boff < PL_BYTES_SHOW_MAX - 1 ? PAGE_SIZE - s->boff
+							  : PL_BYTES_SHOW_MAX - 1;
+	pl_token_bytes(m->w, tok, s->boff, m->text, n);
+	m->text[n] = 0;
+	return m->text;
 }
 
 /* addr of page i of a range */
@@ -369,14 +395,14 @@ static long model_check_value(struct model *m, const struct pl_bstep *s, struct 
 		g = model_gup_get(m, s->handle);
 		if (!g || s->page >= g->nr)
 			return -EBADF;
-		r->text = model_page_text(m, g->pages[s->page]);
-		return 0;
+		tok = model_page_tok(m, g->pages[s->page]);
+		break;
 	case PL_SRC_RING:
 		ps = pl_pinset_get(w, s->handle);
 		if (!ps || !ps->active || s->page >= ps->nr)
 			return -EBADF;
-		r->text = model_page_text(m, ps->pages[s->page]);
-		return 0;
+		tok = model_page_tok(m, ps->pages[s->page]);
+		break;
 	case PL_SRC_DMA:
 		ret = pl_rdma_dma_read(w, s->handle, s->page, &tok);
 		break;
@@ -397,7 +423,7 @@ static long model_check_value(struct model *m, const struct pl_bstep *s, struct 
 	}
 	if (ret < 0)
 		return ret;
-	r->text = pl_token_text(w, tok);
+	r->text = model_view(m, s, tok);
 	return 0;
 }
 
@@ -510,9 +536,33 @@ static long model_check_count(struct model *m, const struct pl_bstep *s, struct 
 /* ---------------------------------------------------------------------------
  * Per-page loops.
  */
+/* `write M[i]+OFF [len N] VALUE`: the bytes a sub-page store writes. */
+static uint32_t model_store_bytes(const struct pl_bstep *s, char *buf)
+{
+	if (s->blen) {
+		pl_bytes_fill(buf, s->blen, s->text);
+		return s->blen;
+	}
+	if (!s->text) {
+		buf[0] = 0;
+		return 1;
+	}
+	memcpy(buf, s->text, strlen(s->text) + 1);
+	return (uint32_t)strlen(s->text) + 1;
+}
+
 static long model_user_rw(struct model *m, const struct pl_bstep *s, bool write)
 {
 	pl_token tok = model_tok(m, s->text);
+
+	if (write && (s->flags & PL_BSTEP_BYTES)) {
+		char buf[PAGE_SIZE];
+		uint32_t n = model_store_bytes(s, buf);
+
+		if (s->nr != 1 || s->boff + (uint64_t)n > PAGE_SIZE)
+			return -EINVAL;
+		return pl_user_write_bytes(m->w, s->pid, s->addr, s->boff, buf, n);
+	}
 
 	for (uint32_t i = 0; i < s->nr; i++) {
 		pl_token got;
@@ -720,6 +770,11 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return io_uring_read_fixed(w, s->handle, s->file, s->index);
 	case PL_OP_DIO_READ:
 	case PL_OP_DIO_WRITE:
+		if (s->flags & PL_BSTEP_BYTES)
+			return model_id_result(pl_dio_submit_bytes(w, s->pid, s->file, s->index,
+								   s->addr,
+								   s->op == PL_OP_DIO_WRITE,
+								   s->boff, s->file_off, s->blen), r);
 		return model_id_result(pl_dio_submit(w, s->pid, s->file, s->index, s->addr, s->nr,
 						     s->op == PL_OP_DIO_WRITE), r);
 	case PL_OP_COMPLETE:
