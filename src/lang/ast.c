@@ -94,6 +94,8 @@ struct pl_step *pl_ast_add_step(struct pl_scenario *sc)
 	ast_init_ref(&s->a);
 	ast_init_ref(&s->b);
 	ast_init_ref(&s->target);
+	ast_init_ref(&s->actor2);
+	ast_init_ref(&s->target2);
 	return s;
 }
 
@@ -550,6 +552,10 @@ static void ast_print_ref(FILE *out, const struct pl_ref *r)
 		fprintf(out, "[%u]", r->lo);
 	else
 		fprintf(out, "[%u..%u]", r->lo, r->hi);
+	if (r->bytes)
+		fprintf(out, "+%u", r->off);
+	if (r->has_len)
+		fprintf(out, " len %u", r->len);
 }
 
 static void ast_print_pages(FILE *out, uint64_t n)
@@ -600,6 +606,29 @@ static void ast_print_gup_flags(FILE *out, unsigned int flags)
 	}
 }
 
+static void ast_print_source(FILE *out, enum pl_src src, const struct pl_ref *target,
+			     const struct pl_ref *r)
+{
+	switch (src) {
+	case PL_SRC_DMA:
+		fputs("dma-read ", out);
+		break;
+	case PL_SRC_DISK:
+		fputs("disk ", out);
+		break;
+	case PL_SRC_PROC_MEM:
+		fprintf(out, "proc-mem-read %s ", target->name);
+		break;
+	case PL_SRC_VM_READV:
+		fprintf(out, "process-vm-readv %s ", target->name);
+		break;
+	default:
+		fputs("read ", out);
+		break;
+	}
+	ast_print_ref(out, r);
+}
+
 static void ast_print_check(FILE *out, const struct pl_step *s)
 {
 	fputs("check ", out);
@@ -625,26 +654,15 @@ static void ast_print_check(FILE *out, const struct pl_step *s)
 	default:
 		break;
 	}
-	switch (s->src) {
-	case PL_SRC_DMA:
-		fputs("dma-read ", out);
-		break;
-	case PL_SRC_DISK:
-		fputs("disk ", out);
-		break;
-	case PL_SRC_PROC_MEM:
-		fprintf(out, "proc-mem-read %s ", s->target.name);
-		break;
-	case PL_SRC_VM_READV:
-		fprintf(out, "process-vm-readv %s ", s->target.name);
-		break;
-	default:
-		fputs("read ", out);
-		break;
-	}
-	ast_print_ref(out, &s->a);
+	ast_print_source(out, s->src, &s->target, &s->a);
 	fprintf(out, " %s ", s->flags & PL_STEP_NE ? "!=" : "==");
-	ast_print_value(out, s);
+	if (!(s->flags & PL_STEP_CMP)) {
+		ast_print_value(out, s);
+		return;
+	}
+	if (s->actor2.name)
+		fprintf(out, "%s: ", s->actor2.name);
+	ast_print_source(out, s->src2, &s->target2, &s->b);
 }
 
 static void ast_print_args(FILE *out, const struct pl_step *s)
@@ -759,6 +777,8 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 void pl_step_print(FILE *out, const struct pl_scenario *sc, const struct pl_step *s)
 {
 	(void)sc;
+	if (s->flags & PL_STEP_REQUIRE)
+		fputs("require ", out);
 	if (s->actor.name)
 		fprintf(out, "%s: ", s->actor.name);
 	if (s->def.name && s->op != PL_OP_PROCESS && s->op != PL_OP_FILE && s->op != PL_OP_FORK)
@@ -777,6 +797,8 @@ void pl_step_print(FILE *out, const struct pl_scenario *sc, const struct pl_step
 		if (s->err)
 			fprintf(out, " %s", pl_word_name(pl_errno_words, s->err));
 	}
+	if (s->flags & PL_STEP_STOP)
+		fputs(" expect refused", out);
 	if (s->has_cls)
 		fprintf(out, " as %s", pl_outcome_name(s->cls));
 }

@@ -142,6 +142,16 @@ enum {
 	 */
 	PL_STEP_MAY_FAIL = 1u << 6,
 	PL_STEP_ODP	= PL_BSTEP_ODP,	/* rdma-reg ... odp: IB_ACCESS_ON_DEMAND */
+	/*
+	 * `require STEP`: if the step fails (or, for a check, does not hold),
+	 * the run ends here with outcome `skip` and the reason (the errno, or
+	 * the check's detail); nothing after it runs.
+	 */
+	PL_STEP_REQUIRE	= 1u << 8,
+	/* `STEP expect refused`: a failure of the step ends the run here, as `refused` */
+	PL_STEP_STOP	= 1u << 9,
+	/* `check SOURCE == SOURCE`: compare with a second observation (b, src2 ...) */
+	PL_STEP_CMP	= 1u << 10,
 };
 
 /* mmap backing (step->arg): an index into pl_backings(), or one of these. */
@@ -173,6 +183,15 @@ struct pl_ref {
 	bool indexed;		/* '[...]' was written */
 	bool open;		/* '[i..]': to the end */
 	uint32_t lo, hi;	/* inclusive page range; the checker fills it for whole/open refs */
+	/*
+	 * `NAME[i]+OFF [len N]`: a byte range inside page i (lo == hi).  Without
+	 * `len` a write stores the string and its NUL, a read sees the C string
+	 * at OFF; with it, exactly N bytes (a value repeats to fill them).
+	 */
+	bool bytes;
+	bool has_len;
+	uint32_t off, len;
+	struct pl_pos off_pos, len_pos;
 };
 
 struct pl_step {
@@ -199,6 +218,13 @@ struct pl_step {
 	/* checker: fork copies these mapping symbols, pairs of (parent sym, child sym) */
 	int *inherit;
 	int nr_inherit;
+	/* PL_STEP_CMP: the second source is b, read by actor2 (or the actor) from src2 */
+	enum pl_src src2;
+	struct pl_ref actor2;		/* `P:` before the second source */
+	struct pl_ref target2;		/* its proc-mem-read / process-vm-readv process */
+	/* `repeat N { ... }`: the steps are unrolled; iter is the 0-based round */
+	uint32_t iter;
+	struct pl_pos loop_pos;		/* of the `repeat` line; line 0 = not in a loop */
 };
 
 /* One item of `expect ... on ITEMS`. */

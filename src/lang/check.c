@@ -292,9 +292,13 @@ static int ck_define(struct checker *ck, enum pl_sym_kind kind, int owner, struc
 	int old = ck_clash(ck, owner, r->name);
 
 	if (old >= 0) {
-		ck_error(ck, r->pos, "duplicate name '%s' (%s %s defined at line %d)", r->name,
+		const struct pl_step *s = ck->step >= 0 ? &ck->sc->steps[ck->step] : NULL;
+
+		ck_error(ck, r->pos, "duplicate name '%s' (%s %s defined at line %d%s)", r->name,
 			 ck_article(ck_sym(ck, old)->kind), pl_sym_kind_name(ck_sym(ck, old)->kind),
-			 ck_sym(ck, old)->pos.line);
+			 ck_sym(ck, old)->pos.line,
+			 s && s->iter ? ", in an earlier round of its repeat block: release it "
+					"in the block" : "");
 		return -1;
 	}
 	r->sym = ck_new_sym(ck, kind, r->name, r->pos, owner, size);
@@ -542,36 +546,139 @@ static const enum pl_src ck_src_of_kind[PL_SYM_NR] = {
 	[PL_SYM_FILE] = PL_SRC_FILE,
 };
 
-static void ck_check_value(struct checker *ck, struct pl_step *s, int proc)
+/* One source of a value check: its kind decided, its names resolved; -1 if not. */
+static int ck_source(struct checker *ck, struct pl_step *s, enum pl_src *src,
+		     struct pl_ref *target, struct pl_ref *r, int proc)
 {
 	unsigned int want = CK_BIT(PL_SYM_MAPPING) | CK_BIT(PL_SYM_PIPE) | CK_BIT(PL_SYM_PIN) |
 			    CK_BIT(PL_SYM_GUP) | CK_BIT(PL_SYM_RING) | CK_BIT(PL_SYM_MR) |
 			    CK_BIT(PL_SYM_FILE);
-	int target;
+	int sym;
 
-	switch (s->src) {
+	switch (*src) {
 	case PL_SRC_AUTO:
-		if (ck_resolve(ck, &s->a, want, proc) >= 0)
-			s->src = ck_src_of_kind[ck_sym(ck, s->a.sym)->kind];
-		break;
+		sym = ck_resolve(ck, r, want, proc);
+		if (sym >= 0)
+			*src = ck_src_of_kind[ck_sym(ck, sym)->kind];
+		return sym;
 	case PL_SRC_DMA:
-		ck_resolve(ck, &s->a, CK_BIT(PL_SYM_MR), -1);
-		break;
+		return ck_resolve(ck, r, CK_BIT(PL_SYM_MR), -1);
 	case PL_SRC_DISK:
-		ck_resolve(ck, &s->a, CK_BIT(PL_SYM_FILE), -1);
-		break;
+		return ck_resolve(ck, r, CK_BIT(PL_SYM_FILE), -1);
 	default:	/* proc-mem-read, process-vm-readv */
 		if (proc < 0) {
 			ck_error(ck, s->pos, "'%s' needs a process, as in 'P: check %s ...'",
-				 s->src == PL_SRC_PROC_MEM ? "proc-mem-read" : "process-vm-readv",
-				 s->src == PL_SRC_PROC_MEM ? "proc-mem-read" : "process-vm-readv");
-			return;
+				 *src == PL_SRC_PROC_MEM ? "proc-mem-read" : "process-vm-readv",
+				 *src == PL_SRC_PROC_MEM ? "proc-mem-read" : "process-vm-readv");
+			return -1;
 		}
-		target = ck_resolve(ck, &s->target, CK_BIT(PL_SYM_PROCESS), -1);
-		if (target >= 0)
-			ck_resolve(ck, &s->a, CK_BIT(PL_SYM_MAPPING), target);
+		sym = ck_resolve(ck, target, CK_BIT(PL_SYM_PROCESS), -1);
+		return sym >= 0 ? ck_resolve(ck, r, CK_BIT(PL_SYM_MAPPING), sym) : -1;
+	}
+}
+
+/* Pages a source reads: a pipe gives one buffer per read. */
+static uint32_t ck_source_pages(enum pl_src src, const struct pl_ref *r)
+{
+	return src == PL_SRC_PIPE ? 1 : ck_count(r);
+}
+
+static void ck_check_value(struct checker *ck, struct pl_step *s, int proc)
+{
+	int proc2 = proc, a, b;
+
+	a = ck_source(ck, s, &s->src, &s->target, &s->a, proc);
+	if (!(s->flags & PL_STEP_CMP))
+		return;
+	if (s->actor2.name) {
+		proc2 = ck_resolve(ck, &s->actor2, CK_BIT(PL_SYM_PROCESS), -1);
+		if (proc2 < 0)
+			return;
+	}
+	b = ck_source(ck, s, &s->src2, &s->target2, &s->b, proc2);
+	if (a < 0 || b < 0)
+		return;
+	if ((s->src2 == PL_SRC_USER || s->src2 == PL_SRC_PROC_MEM || s->src2 == PL_SRC_VM_READV) &&
+	    proc2 < 0) {
+		ck_error(ck, s->b.pos, "reading mapping '%s' needs a process, as in "
+			 "'check ... == P: %s'", s->b.name, s->b.name);
+		return;
+	}
+	if (ck_source_pages(s->src, &s->a) != ck_source_pages(s->src2, &s->b))
+		ck_error(ck, s->b.pos, "the two sides compare %u and %u pages: they must be as long",
+			 ck_source_pages(s->src, &s->a), ck_source_pages(s->src2, &s->b));
+	else if (s->a.bytes != s->b.bytes || s->a.has_len != s->b.has_len ||
+		 (s->a.has_len && s->a.len != s->b.len))
+		ck_error(ck, s->b.pos, "the two sides read different lengths: write the same "
+			 "'+OFF len N' on both, or on neither");
+}
+
+/*
+ * Byte ranges (`M[i]+OFF [len N]`): one page, and only where bytes are
+ * read or written: user stores, value checks, O_DIRECT.
+ */
+static void ck_bytes(struct checker *ck, struct pl_step *s, struct pl_ref *r, bool ok,
+		     bool len_ok)
+{
+	if (!r->bytes || r->sym < 0)
+		return;
+	if (!ok) {
+		ck_error(ck, r->off_pos, "a byte range ('+OFF') does not apply to %s '%s' here: "
+			 "only to writes to and reads of a mapping, value checks and O_DIRECT",
+			 pl_sym_kind_name(ck_sym(ck, r->sym)->kind), r->name);
+		return;
+	}
+	if (r->hi != r->lo) {
+		ck_error(ck, r->off_pos, "a byte range lies inside one page: write '%s[N]+%u', "
+			 "not %u pages", r->name, r->off, ck_count(r));
+		return;
+	}
+	if (r->has_len && !len_ok)
+		ck_error(ck, r->len_pos, "'len' goes on the memory side of '%s'; the file side "
+			 "takes only '+OFF'", pl_op_name(s->op));
+}
+
+static void ck_step_bytes(struct checker *ck, struct pl_step *s)
+{
+	bool user;
+
+	switch (s->op) {
+	case PL_OP_WRITE:
+		user = s->a.sym >= 0 && ck_sym(ck, s->a.sym)->kind == PL_SYM_MAPPING;
+		ck_bytes(ck, s, &s->a, user, true);
+		if (user && s->a.bytes && !s->a.has_len && s->str &&
+		    s->a.off + strlen(s->str) + 1 > PAGE_SIZE)
+			ck_error(ck, s->str_pos, "the string and its NUL do not fit in the page at "
+				 "offset %u", s->a.off);
+		break;
+	case PL_OP_CHECK_VALUE:
+		ck_bytes(ck, s, &s->a, s->src != PL_SRC_PIPE, true);
+		ck_bytes(ck, s, &s->b, s->src2 != PL_SRC_PIPE, true);
+		break;
+	case PL_OP_DIO_READ:	/* file -> memory */
+		ck_bytes(ck, s, &s->a, true, false);
+		ck_bytes(ck, s, &s->b, true, true);
+		if (s->a.bytes && !s->b.has_len && s->a.sym >= 0 && s->b.sym >= 0)
+			ck_error(ck, s->a.off_pos, "a byte offset in the file needs a byte range "
+				 "in memory ('%s[N]+OFF len LEN')", s->b.name);
+		break;
+	case PL_OP_DIO_WRITE:	/* memory -> file */
+		ck_bytes(ck, s, &s->a, true, true);
+		ck_bytes(ck, s, &s->b, true, false);
+		if (s->b.bytes && !s->a.has_len && s->a.sym >= 0 && s->b.sym >= 0)
+			ck_error(ck, s->b.off_pos, "a byte offset in the file needs a byte range "
+				 "in memory ('%s[N]+OFF len LEN')", s->a.name);
+		break;
+	default:
+		ck_bytes(ck, s, &s->a, false, false);
+		ck_bytes(ck, s, &s->b, false, false);
 		break;
 	}
+	if ((s->op == PL_OP_DIO_READ || s->op == PL_OP_DIO_WRITE) &&
+	    (s->op == PL_OP_DIO_READ ? &s->b : &s->a)->bytes &&
+	    !(s->op == PL_OP_DIO_READ ? &s->b : &s->a)->has_len)
+		ck_error(ck, (s->op == PL_OP_DIO_READ ? &s->b : &s->a)->off_pos,
+			 "an O_DIRECT byte range needs its length: '+OFF len LEN'");
 }
 
 /* A new handle over the pages of s->a (the range must have resolved). */
@@ -966,6 +1073,7 @@ int pl_check(struct pl_scenario *sc, const struct pl_check_opts *opts,
 	for (int i = 0; i < sc->nr_steps && !pl_diag_full(diags) && !ck.oom; i++) {
 		ck.step = i;
 		ck_step(&ck, &sc->steps[i]);
+		ck_step_bytes(&ck, &sc->steps[i]);
 	}
 	if (ck.oom || sc->oom)
 		diags->oom = true;

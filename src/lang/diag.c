@@ -19,11 +19,21 @@ void pl_diag_init(struct pl_diag_list *dl, const char *path, const char *text, s
 
 bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
 {
-	struct pl_diag *d;
+	struct pl_diag *d, tmp;
 	va_list ap;
 
 	if (dl->overflow)
 		return false;
+	tmp.line = line > 0 ? line : 1;
+	tmp.col = col > 0 ? col : 1;
+	va_start(ap, fmt);
+	vsnprintf(tmp.msg, sizeof(tmp.msg), fmt, ap);
+	va_end(ap);
+	/* the rounds of a `repeat` block are checked each: say it once */
+	for (int i = 0; i < dl->n; i++)
+		if (dl->d[i].line == tmp.line && dl->d[i].col == tmp.col &&
+		    !strcmp(dl->d[i].msg, tmp.msg))
+			return true;
 	if (dl->n == PL_DIAG_MAX) {
 		dl->overflow = true;
 		dl->over.line = line;
@@ -32,11 +42,7 @@ bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ..
 		return false;
 	}
 	d = &dl->d[dl->n++];
-	d->line = line > 0 ? line : 1;
-	d->col = col > 0 ? col : 1;
-	va_start(ap, fmt);
-	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
-	va_end(ap);
+	*d = tmp;
 	return true;
 }
 

@@ -189,6 +189,17 @@ uint32_t x_count(const struct pl_ref *r)
 	return r->hi - r->lo + 1;
 }
 
+/* `M[i]+OFF [len N]`: the byte range of a one-page operand. */
+void x_bytes(struct pl_bstep *b, const struct pl_ref *r)
+{
+	if (!r->bytes)
+		return;
+	b->flags |= PL_BSTEP_BYTES;
+	b->boff = r->off;
+	b->blen = r->has_len ? r->len : 0;
+	b->nr = 1;
+}
+
 int x_owner_pid(const struct exec *x, int mapping_sym)
 {
 	int owner = x->sc->syms[mapping_sym].owner;

@@ -14,9 +14,9 @@ static enum pl_outcome x_cls(const struct pl_step *s)
 	return s->has_cls ? s->cls : PL_OUT_INVARIANT;
 }
 
-static const char *x_src_what(const struct pl_step *s)
+static const char *x_src_what(enum pl_src src)
 {
-	switch (s->src) {
+	switch (src) {
 	case PL_SRC_DMA:
 		return "the device read";
 	case PL_SRC_DISK:
@@ -28,66 +28,124 @@ static const char *x_src_what(const struct pl_step *s)
 	}
 }
 
-void x_check_value(struct exec *x, const struct pl_step *s, int pid)
+/* The backend call reading one source of a value check, and its page count. */
+static uint32_t x_source(struct exec *x, struct pl_bstep *b, enum pl_src src,
+			 const struct pl_ref *target, const struct pl_ref *r)
 {
-	const char *want = s->flags & PL_STEP_ZERO ? "" : s->str;
-	bool ne = s->flags & PL_STEP_NE;
-	struct pl_bstep b = x_bstep(x, PL_OP_CHECK_VALUE, pid);
 	uint32_t nr = 1;
-	char e[32];
 
-	b.src = s->src;
-	switch (s->src) {
+	b->src = src;
+	switch (src) {
 	case PL_SRC_USER:
-		x_range(x, &s->a, false, &b.addr, &nr);
+		x_range(x, r, false, &b->addr, &nr);
 		break;
 	case PL_SRC_PROC_MEM:
 	case PL_SRC_VM_READV:
-		b.target = x_id(x, &s->target);
-		x_range(x, &s->a, false, &b.addr, &nr);
+		b->target = x_id(x, target);
+		x_range(x, r, false, &b->addr, &nr);
 		break;
 	case PL_SRC_PIPE:
-		b.handle = x_id(x, &s->a);
+		b->handle = x_id(x, r);
 		break;
 	case PL_SRC_FILE:
 	case PL_SRC_DISK:
-		b.file = x_id(x, &s->a);
-		b.index = s->a.lo;
-		nr = x_count(&s->a);
+		b->file = x_id(x, r);
+		b->index = r->lo;
+		nr = x_count(r);
 		break;
 	default:	/* a handle's pages */
-		b.handle = x_id(x, &s->a);
-		b.page = s->a.lo;
-		nr = x_count(&s->a);
+		b->handle = x_id(x, r);
+		b->page = r->lo;
+		nr = x_count(r);
 		break;
+	}
+	x_bytes(b, r);
+	return r->bytes ? 1 : nr;
+}
+
+static void x_where(char *where, size_t len, const struct pl_step *s, enum pl_src src,
+		    const struct pl_ref *r, uint32_t at)
+{
+	if (src == PL_SRC_PIPE)
+		snprintf(where, len, "from %s", r->name);
+	else if (r->bytes)
+		snprintf(where, len, "at %s[%u]+%u", r->name, at, r->off);
+	else
+		snprintf(where, len, "at %s[%u]", r->name, at);
+	(void)s;
+}
+
+void x_check_value(struct exec *x, const struct pl_step *s, int pid)
+{
+	const char *want = s->flags & PL_STEP_ZERO ? "" : s->str;
+	bool ne = s->flags & PL_STEP_NE, cmp = s->flags & PL_STEP_CMP;
+	struct pl_bstep b = x_bstep(x, PL_OP_CHECK_VALUE, pid);
+	struct pl_bstep b2 = x_bstep(x, PL_OP_CHECK_VALUE, pid);
+	char e[32], other[PAGE_SIZE + 1], pattern[PL_BYTES_SHOW_MAX], seen[PAGE_SIZE + 1];
+	uint32_t nr;
+
+	nr = x_source(x, &b, s->src, &s->target, &s->a);
+	if (cmp) {
+		if (s->actor2.sym >= 0)
+			b2.pid = x_id(x, &s->actor2);
+		x_source(x, &b2, s->src2, &s->target2, &s->b);
+	} else if (s->a.has_len) {
+		/* `+OFF len N == VALUE`: the value repeated over the N bytes */
+		char buf[PAGE_SIZE];
+
+		pl_bytes_fill(buf, s->a.len, want);
+		pl_bytes_show(buf, s->a.len, pattern, sizeof(pattern));
+		want = pattern;
 	}
 	for (uint32_t i = 0; i < nr; i++) {
 		struct pl_bresult r;
 		uint32_t at = s->a.lo + i;
-		long ret = x_call(x, &b, &r);
+		long ret;
 		bool same;
 
+		ret = x_call(x, &b, &r);
 		if (ret < 0) {
 			x_check_failed(x, x_cls(s), "the read %s %s failed: %s",
 				       s->src == PL_SRC_PIPE ? "from" : "of", s->a.name,
 				       pl_errno_name((int)-ret, e, sizeof(e)));
 			return;
 		}
-		same = !strcmp(r.text, want);
+		snprintf(seen, sizeof(seen), "%s", r.text ? r.text : "");
+		if (cmp) {
+			ret = x_call(x, &b2, &r);
+			if (ret < 0) {
+				x_check_failed(x, x_cls(s), "the read %s %s failed: %s",
+					       s->src2 == PL_SRC_PIPE ? "from" : "of", s->b.name,
+					       pl_errno_name((int)-ret, e, sizeof(e)));
+				return;
+			}
+			snprintf(other, sizeof(other), "%s", r.text ? r.text : "");
+			want = other;
+		}
+		same = !strcmp(seen, want);
 		if (same == ne) {
-			char where[96];
+			char where[96], where2[96];
 
-			if (s->src == PL_SRC_PIPE)
-				snprintf(where, sizeof(where), "from %s", s->a.name);
-			else
-				snprintf(where, sizeof(where), "at %s[%u]", s->a.name, at);
-			x_check_failed(x, x_cls(s), "%s \"%s\" %s%s", x_src_what(s), r.text, where,
-				       ne ? ", expected anything else" : "");
+			x_where(where, sizeof(where), s, s->src, &s->a, at);
+			if (cmp) {
+				x_where(where2, sizeof(where2), s, s->src2, &s->b, s->b.lo + i);
+				x_check_failed(x, x_cls(s), "%s \"%s\" %s, %s \"%s\" %s%s",
+					       x_src_what(s->src), seen, where,
+					       x_src_what(s->src2), want, where2,
+					       ne ? ", expected them to differ" : "");
+			} else {
+				x_check_failed(x, x_cls(s), "%s \"%s\" %s%s", x_src_what(s->src),
+					       seen, where,
+					       ne ? ", expected anything else" : "");
+			}
 			return;
 		}
 		b.addr += PAGE_SIZE;
 		b.page++;
 		b.index++;
+		b2.addr += PAGE_SIZE;
+		b2.page++;
+		b2.index++;
 	}
 }
 

@@ -90,6 +90,7 @@ struct exec {
 	 * no set-up transforms.
 	 */
 	bool racing;
+	bool stopped;			/* an `expect refused` step failed: no step runs after it */
 	/* the backend could not do a step here (-PL_BSKIP): the reason; "" = none */
 	char skip[200];
 };
@@ -131,6 +132,7 @@ int x_id(const struct exec *x, const struct pl_ref *r);
 void x_range(const struct exec *x, const struct pl_ref *r, bool mm_op, pl_addr *addr,
 	     uint32_t *nr);
 uint32_t x_count(const struct pl_ref *r);
+void x_bytes(struct pl_bstep *b, const struct pl_ref *r);
 int x_owner_pid(const struct exec *x, int mapping_sym);
 
 /* exec_backing.c */

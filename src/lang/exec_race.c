@@ -232,7 +232,7 @@ void pl_exec_race_thread(struct pl_exec_race *r, int t)
 {
 	struct exec *x = &r->x;
 
-	for (int i = r->first; i < r->end; i++)
+	for (int i = r->first; i < r->end && !x->skip[0] && !x->stopped; i++)
 		if (r->sc->steps[i].thread == r->thread[t])
 			x_step(x, i);
 }
@@ -254,6 +254,13 @@ bool pl_exec_race_check(struct world *w, void *arg, char *why, size_t len)
 		r->oom = x->oom;
 		snprintf(r->limit, sizeof(r->limit), "%s", x->limit);
 		snprintf(why, len, "%s", x->oom ? "out of memory" : x->limit);
+		return true;
+	}
+	if (x->skip[0]) {
+		/* a `require` did not hold under this schedule: no verdict, no failure */
+		r->outcome = PL_OUT_PASS;
+		snprintf(r->detail, sizeof(r->detail), "skip: %s", x->skip);
+		snprintf(why, len, "%s", r->detail);
 		return true;
 	}
 	out = x_classify(x, r->e);

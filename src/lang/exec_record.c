@@ -80,9 +80,16 @@ static void x_vrecord(struct exec *x, bool check, enum pl_outcome cls, const cha
 	int step = x->at.step;
 	char *dst = check ? x->check_detail : x->fail_detail;
 
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (s && (s->flags & PL_STEP_REQUIRE) && !x->at.setup) {
+		/* `require`: the precondition is not met, the run ends as a skip */
+		if (!x->skip[0])
+			snprintf(x->skip, sizeof(x->skip), "step %d (line %d) %.70s: %.80s",
+				 step, s->pos.line, x_step_text(x, s, text, sizeof(text)), what);
+		return;
+	}
 	if (check ? x->check_step : x->fail_step)
 		return;
-	vsnprintf(what, sizeof(what), fmt, ap);
 	if (x->at.setup)
 		x_fmt(dst, X_TEXT, "step %d (line %d), set-up: %s", step, x->at.line, what);
 	else

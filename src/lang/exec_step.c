@@ -73,6 +73,7 @@ static long x_rw(struct exec *x, const struct pl_step *s, int pid)
 	switch (y->kind) {
 	case PL_SYM_MAPPING:
 		x_range(x, &s->a, false, &b.addr, &b.nr);
+		x_bytes(&b, &s->a);
 		if (s->op == PL_OP_WRITE && x->sym[s->a.sym].zero_fill) {
 			/* zeropage backings: the fill faults the pages in for reading */
 			b.op = PL_OP_READ;
@@ -127,12 +128,16 @@ static long x_pinner(struct exec *x, const struct pl_step *s, int pid)
 	case PL_OP_DIO_READ:	/* file a -> memory b */
 		b.file = x_id(x, &s->a);
 		b.index = s->a.lo;
+		b.file_off = s->a.off;
 		x_range(x, &s->b, false, &b.addr, &b.nr);
+		x_bytes(&b, &s->b);
 		break;
 	case PL_OP_DIO_WRITE:	/* memory a -> file b */
 		b.file = x_id(x, &s->b);
 		b.index = s->b.lo;
+		b.file_off = s->b.off;
 		x_range(x, &s->a, false, &b.addr, &b.nr);
+		x_bytes(&b, &s->a);
 		break;
 	default:
 		x_range(x, &s->a, false, &b.addr, &b.nr);
@@ -320,9 +325,13 @@ static void x_judge(struct exec *x, const struct pl_step *s, long ret)
 	char e1[32], e2[32];
 
 	if (!(s->flags & PL_STEP_FAILS)) {
-		if (ret < 0 && !(s->flags & PL_STEP_MAY_FAIL))
+		if (ret < 0 && ret != -PL_BSKIP && !(s->flags & PL_STEP_MAY_FAIL)) {
 			x_step_failed(x, PL_OUT_REFUSED, "failed with %s",
 				      pl_errno_name((int)-ret, e1, sizeof(e1)));
+			/* `expect refused`: the run ends with this failure */
+			if (s->flags & PL_STEP_STOP)
+				x->stopped = true;
+		}
 		return;
 	}
 	if (ret >= 0)
@@ -371,7 +380,7 @@ void x_step(struct exec *x, int i)
 /* Steps [from, to), with the transform of a matrix mapping after its fill. */
 void x_run_steps(struct exec *x, int from, int to)
 {
-	for (int i = from; i < to && !x->skip[0] && !x->limit[0] && !x->oom; i++) {
+	for (int i = from; i < to && !x->skip[0] && !x->limit[0] && !x->oom && !x->stopped; i++) {
 		if (x->tf_sym >= 0 && !x_is_fill(x, &x->sc->steps[i]))
 			x_transform(x);
 		x_step(x, i);

@@ -28,6 +28,8 @@ static const char *const kw_names[KW_NR] = {
 	"proc-mem-read",
 	"process-vm-readv",
 	"refcount",
+	"repeat",
+	"require",
 	"scenario",
 	"thread",
 };
@@ -406,7 +408,7 @@ static bool lex_string(struct lex_line *L, size_t *bufpos)
 	return true;
 }
 
-/* punct -> ':' | '=' | '==' | '!=' | '[' | ']' | '{' | '}' | '->' | ',' | '..' | '|' */
+/* punct -> ':' | '=' | '==' | '!=' | '[' | ']' | '{' | '}' | '->' | ',' | '..' | '|' | '+' */
 static bool lex_punct(struct lex_line *L)
 {
 	const unsigned char *start = L->p;
@@ -422,6 +424,7 @@ static bool lex_punct(struct lex_line *L)
 	case '}': t = TK_RBRACE; break;
 	case ',': t = TK_COMMA; break;
 	case '|': t = TK_BAR; break;
+	case '+': t = TK_PLUS; break;
 	case '=':
 		t = c2 == '=' ? TK_EQ : TK_ASSIGN;
 		n = c2 == '=' ? 2 : 1;
@@ -564,6 +567,7 @@ void pl_tok_describe(const struct pl_token *t, char *buf, size_t size)
 		[TK_COLON] = ":", [TK_ASSIGN] = "=", [TK_EQ] = "==", [TK_NE] = "!=",
 		[TK_LBRACKET] = "[", [TK_RBRACKET] = "]", [TK_LBRACE] = "{", [TK_RBRACE] = "}",
 		[TK_ARROW] = "->", [TK_COMMA] = ",", [TK_DOTDOT] = "..", [TK_BAR] = "|",
+		[TK_PLUS] = "+",
 	};
 	int n = t->len > 32 ? 32 : (int)t->len;
 	const char *more = t->len > 32 ? "..." : "";

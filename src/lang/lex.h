@@ -48,6 +48,7 @@ enum pl_tok {
 	TK_COMMA,	/* , */
 	TK_DOTDOT,	/* .. */
 	TK_BAR,		/* | */
+	TK_PLUS,	/* + */
 };
 
 /*
@@ -72,6 +73,8 @@ enum pl_kw {
 	KW_PROC_MEM_READ,
 	KW_PROCESS_VM_READV,
 	KW_REFCOUNT,
+	KW_REPEAT,
+	KW_REQUIRE,
 	KW_SCENARIO,
 	KW_THREAD,
 	KW_NR,

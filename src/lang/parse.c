@@ -40,6 +40,10 @@ struct parser {
 	int thread_steps;		/* statement lines in the open block */
 	int skip_braces;		/* '}' of wrongly nested blocks still to come */
 	bool after_thread;		/* the last statement closed a thread block */
+	struct pl_pos loop_pos;		/* open `repeat` block; line 0 if none */
+	uint64_t loop_n;		/* its bound */
+	int loop_first;			/* its first step */
+	int loop_skip;			/* a bad `repeat` line: its '}' is skipped */
 	char *desc;			/* description being collected */
 	size_t desc_len, desc_cap;
 };
@@ -201,13 +205,46 @@ static bool parse_index(struct parser *p, uint32_t *out)
 	return true;
 }
 
-/* ref -> NAME ['[' index ['..' [index]] ']'] */
+/* bytes -> '+' NUMBER ['len' NUMBER]  (a byte offset and length inside one page) */
+static bool parse_bytes(struct parser *p, struct pl_ref *r)
+{
+	struct pl_token *t = pz_peek(p);
+
+	r->bytes = true;
+	r->off_pos = pz_pos(t);
+	pz_next(p);
+	t = pz_peek(p);
+	if (t->t != TK_NUM)
+		return pz_expected(p, "a byte offset");
+	if (t->num >= PAGE_SIZE)
+		return pz_error_at(p, pz_pos(t), "byte offset %llu is past the %lu-byte page",
+				   (unsigned long long)t->num, PAGE_SIZE);
+	r->off = (uint32_t)t->num;
+	pz_next(p);
+	if (!pz_is_word(pz_peek(p), "len"))
+		return true;
+	pz_next(p);
+	t = pz_peek(p);
+	if (t->t != TK_NUM)
+		return pz_expected(p, "a length in bytes");
+	if (t->num == 0 || t->num > PAGE_SIZE - r->off)
+		return pz_error_at(p, pz_pos(t), "byte length %llu does not fit in the page at "
+				   "offset %u (1 to %lu bytes)", (unsigned long long)t->num, r->off,
+				   PAGE_SIZE - r->off);
+	r->has_len = true;
+	r->len = (uint32_t)t->num;
+	r->len_pos = pz_pos(t);
+	pz_next(p);
+	return true;
+}
+
+/* ref -> NAME ['[' index ['..' [index]] ']'] [bytes] */
 static bool parse_ref(struct parser *p, struct pl_ref *r, const char *what)
 {
 	if (!parse_name(p, r, what))
 		return false;
 	if (!pz_accept(p, TK_LBRACKET))
-		return true;
+		return pz_at(p, TK_PLUS) ? parse_bytes(p, r) : true;
 	r->indexed = true;
 	if (!parse_index(p, &r->lo))
 		return false;
@@ -218,7 +255,9 @@ static bool parse_ref(struct parser *p, struct pl_ref *r, const char *what)
 		else if (!parse_index(p, &r->hi))
 			return false;
 	}
-	return pz_expect(p, TK_RBRACKET, "']'");
+	if (!pz_expect(p, TK_RBRACKET, "']'"))
+		return false;
+	return pz_at(p, TK_PLUS) ? parse_bytes(p, r) : true;
 }
 
 /* size -> NUMBER ('page' | 'pages') | NUMBER ('K' | 'M' | 'G') */
@@ -636,13 +675,74 @@ static bool parse_show(struct parser *p, struct pl_step *s)
 }
 
 /*
+ * source -> ['read'] ref | 'dma-read' ref | 'disk' ref
+ *	   | ('proc-mem-read' | 'process-vm-readv') NAME ref
+ * *plain: no keyword was written (`ref is PROP` is then possible).
+ */
+static bool parse_source(struct parser *p, enum pl_src *src, struct pl_ref *target,
+			 struct pl_ref *ref, bool *plain)
+{
+	struct pl_token *t = pz_peek(p);
+
+	*src = PL_SRC_AUTO;
+	*plain = true;
+	if (t->t == TK_KW) {
+		switch ((int)t->kw) {
+		case KW_OP(PL_OP_READ):
+			break;
+		case KW_DMA_READ:
+			*src = PL_SRC_DMA;
+			break;
+		case KW_DISK:
+			*src = PL_SRC_DISK;
+			break;
+		case KW_PROC_MEM_READ:
+			*src = PL_SRC_PROC_MEM;
+			break;
+		case KW_PROCESS_VM_READV:
+			*src = PL_SRC_VM_READV;
+			break;
+		default:
+			return pz_expected(p, "something to check");
+		}
+		pz_next(p);
+		*plain = false;
+	}
+	if ((*src == PL_SRC_PROC_MEM || *src == PL_SRC_VM_READV) &&
+	    !parse_name(p, target, "a process name"))
+		return false;
+	return parse_ref(p, ref, "a name");
+}
+
+/*
+ * other -> value | [NAME ':'] source  (what a value check compares with: a
+ * value, or a second observation, read by NAME or by the step's process)
+ */
+static bool parse_other(struct parser *p, struct pl_step *s)
+{
+	struct pl_token *t = pz_peek(p);
+	bool plain;
+
+	if (t->t == TK_STR || pz_is_word(t, "zero"))
+		return parse_value(p, s);
+	if (t->t != TK_WORD && t->t != TK_KW)
+		return pz_expected(p, "a string, 'zero' or something to compare with");
+	s->flags |= PL_STEP_CMP;
+	if ((t->t == TK_WORD || t->t == TK_KW) && pz_peek_at(p, 1)->t == TK_COLON) {
+		if (!parse_name(p, &s->actor2, "a process name"))
+			return false;
+		pz_next(p);
+	}
+	s->str_pos = pz_pos(pz_peek(p));
+	return parse_source(p, &s->src2, &s->target2, &s->b, &plain);
+}
+
+/*
  * check  -> 'check' 'invariants'
  *	   | 'check' COUNT ref cmp NUMBER
  *	   | 'check' ref 'is' ['not'] PROPERTY
  *	   | 'check' ref 'is' ['not'] 'same-page' NAME ref
- *	   | 'check' source cmp value
- * source -> ['read'] ref | 'dma-read' ref | 'disk' ref
- *	   | ('proc-mem-read' | 'process-vm-readv') NAME ref
+ *	   | 'check' source cmp other
  * cmp    -> '==' | '!='
  * COUNT  -> 'refcount' | 'mapcount' | 'pincount'
  */
@@ -672,33 +772,7 @@ static bool parse_check(struct parser *p, struct pl_step *s)
 		return parse_count(p, &s->n, 0);
 	}
 	s->op = PL_OP_CHECK_VALUE;
-	s->src = PL_SRC_AUTO;
-	if (t->t == TK_KW) {
-		switch ((int)t->kw) {
-		case KW_OP(PL_OP_READ):
-			break;
-		case KW_DMA_READ:
-			s->src = PL_SRC_DMA;
-			break;
-		case KW_DISK:
-			s->src = PL_SRC_DISK;
-			break;
-		case KW_PROC_MEM_READ:
-			s->src = PL_SRC_PROC_MEM;
-			break;
-		case KW_PROCESS_VM_READV:
-			s->src = PL_SRC_VM_READV;
-			break;
-		default:
-			return pz_expected(p, "something to check");
-		}
-		pz_next(p);
-		plain = false;
-	}
-	if ((s->src == PL_SRC_PROC_MEM || s->src == PL_SRC_VM_READV) &&
-	    !parse_name(p, &s->target, "a process name"))
-		return false;
-	if (!parse_ref(p, &s->a, "a name"))
+	if (!parse_source(p, &s->src, &s->target, &s->a, &plain))
 		return false;
 	if (plain && pz_accept_word(p, "is")) {
 		s->op = PL_OP_CHECK_PROP;
@@ -716,7 +790,7 @@ static bool parse_check(struct parser *p, struct pl_step *s)
 		s->flags |= PL_STEP_NE;
 	else if (!pz_expect(p, TK_EQ, plain ? "'==', '!=' or 'is'" : "'==' or '!='"))
 		return false;
-	return parse_value(p, s);
+	return parse_other(p, s);
 }
 
 /* ---------------------------------------------------------------------------
@@ -750,7 +824,7 @@ static bool pz_is_check(enum pl_op op)
 	return op >= PL_OP_CHECK_VALUE && op <= PL_OP_CHECK_INVARIANTS;
 }
 
-/* trailer -> ['may-fail' | 'fails' [ERRNO]] ['as' CLASS] */
+/* trailer -> ['may-fail' | 'fails' [ERRNO] | 'expect' 'refused'] ['as' CLASS] */
 static bool parse_trailer(struct parser *p, struct pl_step *s, const struct op_syntax *syn)
 {
 	struct pl_token *t = pz_peek(p);
@@ -774,7 +848,23 @@ static bool parse_trailer(struct parser *p, struct pl_step *s, const struct op_s
 				return false;
 			s->err = v;
 		}
+	} else if (pz_at_kw(p, KW_EXPECT)) {
+		if (pz_is_check(s->op) || s->op == PL_OP_SHOW)
+			return pz_error_at(p, pz_pos(t), "'expect refused' does not apply to '%s': "
+					   "a check that fails decides the outcome already",
+					   pl_op_name(s->op));
+		if (s->flags & PL_STEP_REQUIRE)
+			return pz_error_at(p, pz_pos(t), "a 'require' step cannot also "
+					   "'expect refused': its failure is a skip");
+		pz_next(p);
+		if (!pz_accept_word(p, "refused"))
+			return pz_expected(p, "'refused' after 'expect' (the outcome a failure "
+					   "of this step ends the run with)");
+		s->flags |= PL_STEP_STOP;
 	}
+	if ((s->flags & PL_STEP_REQUIRE) && (s->flags & (PL_STEP_FAILS | PL_STEP_MAY_FAIL)))
+		return pz_error_at(p, pz_pos(t), "a 'require' step cannot also be '%s'",
+				   s->flags & PL_STEP_FAILS ? "fails" : "may-fail");
 	t = pz_peek(p);
 	if (pz_at_kw(p, KW_AS)) {
 		if (!pz_is_check(s->op) && !(s->flags & PL_STEP_FAILS)) {
@@ -796,15 +886,23 @@ static bool parse_trailer(struct parser *p, struct pl_step *s, const struct op_s
 	return pz_expect_eol(p);
 }
 
-/* step -> [NAME ':'] [NAME '='] op args trailer */
+/* step -> ['require'] [NAME ':'] [NAME '='] op args trailer */
 static bool parse_step(struct parser *p)
 {
 	struct pl_ref actor = { .sym = -1 }, def = { .sym = -1 };
 	struct pl_token *t = pz_peek(p);
-	struct pl_pos pos = pz_pos(t);
+	struct pl_pos pos = pz_pos(t), req_pos = { 0, 0 };
 	const struct op_syntax *syn;
 	struct pl_step *s;
 
+	if (pz_at_kw(p, KW_REQUIRE)) {
+		req_pos = pos;
+		pz_next(p);
+		t = pz_peek(p);
+		pos = pz_pos(t);
+		if (t->t == TK_EOL)
+			return pz_expected(p, "a step after 'require'");
+	}
 	if ((t->t == TK_WORD || t->t == TK_KW) && pz_peek_at(p, 1)->t == TK_COLON) {
 		if (!parse_name(p, &actor, "a process name"))
 			return false;
@@ -853,9 +951,19 @@ static bool parse_step(struct parser *p)
 	s->def = def;
 	s->thread = p->thread;
 	s->group = p->thread >= 0 ? p->sc->threads[p->thread].group : 0;
+	s->loop_pos = p->loop_pos;
+	if (req_pos.line) {
+		if (syn->op == PL_OP_SHOW || syn->op == PL_OP_PROCESS || syn->op == PL_OP_FILE)
+			return pz_error_at(p, req_pos, "'require' does not apply to '%s': it cannot "
+					   "fail", pl_kw_name(t->kw));
+		s->flags |= PL_STEP_REQUIRE;
+	}
 	pz_next(p);
 	if (!syn->parse(p, s))
 		return false;
+	if (req_pos.line && s->op == PL_OP_CHECK_INVARIANTS)
+		return pz_error_at(p, req_pos, "'require' does not apply to 'check invariants': "
+				   "a broken invariant is never a precondition");
 	if ((s->op == PL_OP_CHECK_PROP || s->op == PL_OP_CHECK_COUNT) && !actor.name)
 		return pz_error_at(p, pos, "this check reads a page table and needs a process, "
 				   "as in 'P: check ...'");
@@ -1053,6 +1161,11 @@ static bool parse_thread_open(struct parser *p)
 		return pz_error_at(p, pz_pos(t), "thread blocks cannot nest (thread '%s' is open)",
 				   p->sc->threads[p->thread].name);
 	}
+	if (p->loop_pos.line) {
+		p->skip_braces++;
+		return pz_error_at(p, pz_pos(t), "a thread block cannot be inside a repeat block "
+				   "(put the repeat inside the thread)");
+	}
 	if (!parse_name(p, &name, "a thread name") || !pz_expect(p, TK_LBRACE, "'{'") ||
 	    !pz_expect_eol(p))
 		return false;
@@ -1067,6 +1180,68 @@ static bool parse_thread_open(struct parser *p)
 	p->thread = p->sc->nr_threads - 1;
 	p->thread_steps = 0;
 	return true;
+}
+
+/*
+ * repeat_open -> 'repeat' NUMBER '{'
+ * The block's steps are unrolled when it closes: N copies, in order.
+ */
+static bool parse_repeat_open(struct parser *p)
+{
+	struct pl_token *t = pz_next(p), *n = pz_peek(p);
+
+	if (p->loop_pos.line) {
+		p->loop_skip++;
+		return pz_error_at(p, pz_pos(t), "repeat blocks cannot nest (the one at line %d "
+				   "is open)", p->loop_pos.line);
+	}
+	if (n->t != TK_NUM || n->sized) {
+		p->loop_skip++;
+		return pz_expected(p, "a number of rounds");
+	}
+	if (n->num < 1 || n->num > PL_REPEAT_MAX) {
+		p->loop_skip++;
+		return pz_error_at(p, pz_pos(n), "repeat count %llu out of range (1 to %u)",
+				   (unsigned long long)n->num, PL_REPEAT_MAX);
+	}
+	pz_next(p);
+	if (!pz_expect(p, TK_LBRACE, "'{'") || !pz_expect_eol(p)) {
+		p->loop_skip++;
+		return false;
+	}
+	p->loop_pos = pz_pos(t);
+	p->loop_n = n->num;
+	p->loop_first = p->sc->nr_steps;
+	return true;
+}
+
+/* repeat_close -> '}': the body again, N - 1 times */
+static bool parse_repeat_close(struct parser *p)
+{
+	struct pl_scenario *sc = p->sc;
+	int first = p->loop_first, body = sc->nr_steps - first;
+	struct pl_pos at = p->loop_pos;
+	uint64_t total;
+
+	p->loop_pos = (struct pl_pos){ 0, 0 };
+	pz_next(p);
+	if (!body)
+		return pz_error_at(p, at, "repeat block has no steps");
+	total = (uint64_t)body * p->loop_n;
+	if (total > PL_REPEAT_STEPS_MAX)
+		return pz_error_at(p, at, "repeat block unrolls to %llu steps, the limit is %u",
+				   (unsigned long long)total, PL_REPEAT_STEPS_MAX);
+	for (uint64_t k = 1; k < p->loop_n; k++) {
+		for (int i = 0; i < body; i++) {
+			struct pl_step *s = pl_ast_add_step(sc);
+
+			if (!s)
+				return false;
+			*s = sc->steps[first + i];
+			s->iter = (uint32_t)k;
+		}
+	}
+	return pz_expect_eol(p);
 }
 
 /* thread_close -> '}' */
@@ -1123,6 +1298,7 @@ static void parse_line(struct parser *p)
 {
 	struct pl_token *t = pz_peek(p);
 	bool closes = t->t == TK_RBRACE, opens = t->t == TK_KW && t->kw == KW_THREAD;
+	bool loops = t->t == TK_KW && t->kw == KW_REPEAT;
 
 	if (p->ln.n == 0) {
 		if (p->ln.comment && !p->have_scenario)
@@ -1139,8 +1315,14 @@ static void parse_line(struct parser *p)
 		pz_expected(p, "'scenario' as the first statement");
 		return;
 	}
-	if (closes)
+	if (closes && p->loop_skip)
+		p->loop_skip--;
+	else if (closes && p->loop_pos.line)
+		parse_repeat_close(p);
+	else if (closes)
 		parse_thread_close(p);
+	else if (loops)
+		parse_repeat_open(p);
 	else if (opens)
 		parse_thread_open(p);
 	else if (t->t == TK_KW && t->kw == KW_SCENARIO)
@@ -1177,7 +1359,10 @@ int pl_parse(struct pl_scenario *sc, const char *text, size_t len, struct pl_dia
 		}
 	}
 	if (!pl_diag_full(diags)) {
-		if (p.thread >= 0) {
+		if (p.loop_pos.line) {
+			pz_error_at(&p, p.loop_pos, "repeat block is not closed: expected '}' before "
+				    "the end of the file");
+		} else if (p.thread >= 0) {
 			struct pl_thread *th = &sc->threads[p.thread];
 
 			pz_error_at(&p, th->pos, "thread '%s' is not closed: expected '}' before "

@@ -17,6 +17,8 @@
 #define PL_MAX_PAGES	(1u << 28)
 /* The longest name. */
 #define PL_NAME_MAX	64
+#define PL_REPEAT_MAX	100000u		/* rounds of one `repeat` block */
+#define PL_REPEAT_STEPS_MAX 20000u	/* steps a `repeat` block unrolls to */
 
 /**
  * pl_parse() - parse text into sc.
