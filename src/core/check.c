@@ -791,6 +791,25 @@ static void chk_pmd(struct chk *c, pl_addr addr, pmd_t pmd, bool pud)
 		chk_mapping(c, vma, addr, pmd, h, head, pfn, lvl);
 }
 
+/*
+ * The first slot from i on that a walk of a table reads: every slot in
+ * --check=full, else only those pgtable.c ever handed out (struct pl_dir
+ * ->used): a slot never handed out is still empty.
+ */
+static unsigned next_slot(const struct chk *c, const uint64_t *used, unsigned i)
+{
+	if (c->w->check_full)
+		return i;
+	while (i < PTRS_PER_TABLE) {
+		uint64_t m = used[i / 64] >> (i % 64);
+
+		if (m)
+			return i + (unsigned)__builtin_ctzll(m);
+		i = (i | 63) + 1;
+	}
+	return PTRS_PER_TABLE;
+}
+
 /* Walk every table of one mm directly, so entries outside vmas are seen too. */
 static void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 {
@@ -801,12 +820,14 @@ static void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 	chk_vmas(c, mm);
 	if (!pgd)
 		return;
-	for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
+	for (unsigned i = next_slot(c, pgd->used, 0); i < PTRS_PER_TABLE;
+	     i = next_slot(c, pgd->used, i + 1)) {
 		const struct pl_dir *pud = pgd->next[i];
 
 		if (!pud)
 			continue;
-		for (unsigned j = 0; j < PTRS_PER_TABLE; j++) {
+		for (unsigned j = next_slot(c, pud->used, 0); j < PTRS_PER_TABLE;
+		     j = next_slot(c, pud->used, j + 1)) {
 			const struct pl_dir *pmd = pud->next[j];
 			pl_addr pud_base = ((pl_addr)i << 39) | ((pl_addr)j << PUD_SHIFT);
 			pud_t pe = pud->e[j];
@@ -820,7 +841,8 @@ static void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 				chk_pmd(c, pud_base, pe, true);
 			if (!pmd)
 				continue;
-			for (unsigned k = 0; k < PTRS_PER_TABLE; k++) {
+			for (unsigned k = next_slot(c, pmd->used, 0); k < PTRS_PER_TABLE;
+			     k = next_slot(c, pmd->used, k + 1)) {
 				pl_addr base = ((pl_addr)i << 39) | ((pl_addr)j << 30) |
 					       ((pl_addr)k << PMD_SHIFT);
 				const struct pl_ptetab *tab = pmd->next[k];
@@ -842,7 +864,8 @@ static void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 					chk_pmd(c, base, e, false);
 				if (!tab)
 					continue;
-				for (unsigned l = 0; l < PTRS_PER_TABLE; l++)
+				for (unsigned l = next_slot(c, tab->used, 0); l < PTRS_PER_TABLE;
+				     l = next_slot(c, tab->used, l + 1))
 					if (!pte_none(tab->pte[l]))
 						chk_pte(c, base | ((pl_addr)l << PAGE_SHIFT),
 							tab->pte[l]);

@@ -123,6 +123,7 @@ int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struc
 	pmd = *pmdp;
 	pl_set_pte(w, pmdp, 0);
 	t = pl_pmd_install_ptetab(w, mm, base);
+	memset(t->used, 0xff, sizeof(t->used));	/* all 512 slots are written below */
 	f = pfn_folio(w, pte_pfn(pmd));
 	if (folio_test_zero(f)) {
 		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)

@@ -273,6 +273,10 @@ static bool alloc_anon_folio_mthp(struct world *w, struct mm_struct *mm,
 		    base + (pl_addr)nr * PAGE_SIZE > vma->vm_end)
 			continue;
 		ptep = pl_pte_lookup(mm, base);
+		/* the slots of the range are handed out together (struct pl_ptetab) */
+		for (unsigned i = 0; i < nr; i++)
+			pl_table_mark(pl_ptetab_lookup(mm, base)->used,
+				      (unsigned)((base >> PAGE_SHIFT) & 511) + i);
 		for (unsigned i = 0; i < nr && empty; i++)
 			empty = pte_none(ptep[i]);
 		if (!empty)

@@ -51,6 +51,7 @@ static struct pl_dir *pud_dir_alloc(struct world *w, struct mm_struct *mm, pl_ad
 {
 	struct pl_dir **pudp = (struct pl_dir **)&mm->pgd->next[pgd_index(addr)];
 
+	pl_table_mark(mm->pgd->used, pgd_index(addr));
 	if (!*pudp) {
 		*pudp = pl_zalloc(w, sizeof(struct pl_dir));
 		mm->nr_ptes += 2;
@@ -66,6 +67,7 @@ static struct pl_dir *pmd_dir_alloc(struct world *w, struct mm_struct *mm, pl_ad
 	/* a PUD leaf is never under a table: its hugetlb vma covers the whole range */
 	PL_BUG_ON(pud_leaf(pud->e[pud_index(addr)]));
 	pmdp = (struct pl_dir **)&pud->next[pud_index(addr)];
+	pl_table_mark(pud->used, pud_index(addr));
 	if (!*pmdp) {
 		*pmdp = pl_zalloc(w, sizeof(struct pl_dir));
 		(*pmdp)->ptl.id = ++w->next_lock_id;
@@ -78,19 +80,28 @@ pmd_t *pl_pmd_lookup(struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
 
-	return pmd ? &pmd->e[pmd_index(addr)] : NULL;
+	if (!pmd)
+		return NULL;
+	pl_table_mark(pmd->used, pmd_index(addr));
+	return &pmd->e[pmd_index(addr)];
 }
 
 pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 {
-	return &pmd_dir_alloc(w, mm, addr)->e[pmd_index(addr)];
+	struct pl_dir *pmd = pmd_dir_alloc(w, mm, addr);
+
+	pl_table_mark(pmd->used, pmd_index(addr));
+	return &pmd->e[pmd_index(addr)];
 }
 
 pud_t *pl_pud_lookup(struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_dir *pud = pud_dir_lookup(mm, addr);
 
-	return pud ? &pud->e[pud_index(addr)] : NULL;
+	if (!pud)
+		return NULL;
+	pl_table_mark(pud->used, pud_index(addr));
+	return &pud->e[pud_index(addr)];
 }
 
 /*
@@ -103,6 +114,7 @@ pud_t *pl_pud_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 
 	if (!pud->ptl.id)
 		pud->ptl.id = ++w->next_lock_id;
+	pl_table_mark(pud->used, pud_index(addr));
 	return &pud->e[pud_index(addr)];
 }
 
@@ -159,7 +171,10 @@ pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_ptetab *t = pl_ptetab_lookup(mm, addr);
 
-	return t ? &t->pte[pte_index(addr)] : NULL;
+	if (!t)
+		return NULL;
+	pl_table_mark(t->used, pte_index(addr));
+	return &t->pte[pte_index(addr)];
 }
 
 struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
@@ -173,6 +188,7 @@ struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, p
 		pmd->next[pmd_index(addr)] = t;
 		mm->nr_ptes++;
 	}
+	pl_table_mark(pmd->used, pmd_index(addr));
 	return t;
 }
 
@@ -213,7 +229,10 @@ pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 
 	if (pmd_leaf(pmd->e[pmd_index(addr)]))
 		return NULL;
-	return &pl_pmd_install_ptetab(w, mm, addr)->pte[pte_index(addr)];
+	struct pl_ptetab *t = pl_pmd_install_ptetab(w, mm, addr);
+
+	pl_table_mark(t->used, pte_index(addr));
+	return &t->pte[pte_index(addr)];
 }
 
 struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr)
