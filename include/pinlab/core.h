@@ -439,6 +439,8 @@ struct pl_policy {
 	bool reclaim_skip_pinned;	/* d824ec2a1546 (6.4): no pageout of an unmapped pinned folio */
 	bool uffd_wp;			/* 63b2d4174c4a (5.7): userfaultfd write-protect mode */
 	bool uffd_wp_fork_fixed;	/* 8f34f1eac382 (5.14): fork keys uffd-wp on the child's vma */
+	bool gup_fast_recheck_pmd;	/* 70cbc3cc78a9 (6.0): GUP-fast re-checks the PMD, too */
+	bool collapse_needs_writable;	/* SCAN_PAGE_RO, until 6.17: no collapse without a writable PTE */
 };
 
 struct pl_preset {
@@ -524,6 +526,7 @@ enum pl_yield_point {
 	YIELD_UPROBE_REPLACE,		/* uprobes: between copy and __replace_page */
 	YIELD_DIO_INFLIGHT,		/* O_DIRECT: request in flight */
 	YIELD_MIGRATE,			/* migrate_pages: entries installed, not yet moved */
+	YIELD_COLLAPSE_COPY,		/* collapse_huge_page: PMD cleared, pages isolated, not yet copied */
 	YIELD_NR,
 };
 
@@ -690,6 +693,13 @@ struct world {
 	char **tokens;
 	uint32_t *token_len;
 	uint32_t nr_tokens, cap_tokens;
+	/*
+	 * PTE tables a THP collapse took out of a pmd slot: a GUP-fast walker
+	 * may still read them (the kernel frees them after an IPI or RCU grace
+	 * period), so they are freed with the world.
+	 */
+	void **rcu_tables;
+	uint32_t nr_rcu_tables, cap_rcu_tables;
 	/* bookkeeping */
 	uint64_t step;			/* scenario step number (set by the caller) */
 	int cur_pid;			/* task running the current operation */

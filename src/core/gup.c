@@ -27,7 +27,9 @@
  *
  * The re-check is what makes the lockless grab safe (seed 001: a page can be
  * unmapped and freed without an IPI the walker would block); knob
- * gup_fast_recheck_pte=false removes it to show why.  FOLL_PIN GUP-fast also
+ * gup_fast_recheck_pte=false removes it to show why.  The re-read of the PMD
+ * above a PTE is younger (70cbc3cc78a9, 6.0, knob gup_fast_recheck_pmd):
+ * before it a THP collapse could copy a page GUP-fast had just grabbed.  FOLL_PIN GUP-fast also
  * backs off while fork write-protects the mm (write_protect_seq, 57efa1fe5957).
  */
 #include "internal.h"
@@ -650,6 +652,8 @@ static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, un
 	pmd_t *pmdp;
 	pmd_t pmd;
 	pte_t *ptep = NULL, pte;
+	struct pl_ptetab *tab = NULL;
+	bool moved, pmd_moved;
 	uint64_t leaf_mask = ~PMD_MASK;
 	struct page *page;
 	struct folio *f;
@@ -671,6 +675,8 @@ static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, un
 	if (huge) {
 		pte = pmd;
 	} else {
+		/* the table the pmd points to is part of the pmd's value */
+		tab = pl_ptetab_lookup(mm, addr);
 		ptep = pl_pte_lookup(mm, addr);
 		if (!ptep)
 			return false;
@@ -697,18 +703,33 @@ static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, un
 	if (!f)
 		return false;
 	pl_yield(w, YIELD_GUP_FAST_AFTER_GRAB);
-	if (w->policy.gup_fast_recheck_pte) {
-		if (pl_ptep_get(w, pmdp) != pmd || (ptep && pl_ptep_get(w, ptep) != pte)) {
-			gup_put_folio(w, f, flags);
-			return false;
-		}
-	} else if (pl_ptep_get(w, pmdp) != pmd || (ptep && pl_ptep_get(w, ptep) != pte)) {
+	/*
+	 * The leaf's own re-check (the PTE, or the PMD/PUD leaf: gup_huge_pmd()
+	 * always had it) and, for a PTE, the re-read of the pmd above it
+	 * (70cbc3cc78a9): a THP collapse clears the pmd before it looks at the
+	 * references and clears the PTEs only after the copy.
+	 */
+	if (ptep) {
+		pmd_moved = pl_ptep_get(w, pmdp) != pmd || pl_ptetab_lookup(mm, addr) != tab;
+		moved = pl_ptep_get(w, ptep) != pte;
+	} else {
+		moved = pl_ptep_get(w, pmdp) != pmd;
+		pmd_moved = false;
+	}
+	if ((moved && w->policy.gup_fast_recheck_pte) ||
+	    (pmd_moved && w->policy.gup_fast_recheck_pmd)) {
+		gup_put_folio(w, f, flags);
+		return false;
+	}
+	if (moved || pmd_moved) {
 		/*
 		 * gup-fast-stale: each page GUP-fast returns was still mapped
 		 * at that address after the reference was taken.
 		 */
 		pl_violation(w, "gup-fast-stale", pl_mm_pid(w, mm), addr, page_to_pfn(w, page),
-			     "GUP-fast kept a page whose PTE changed after the grab");
+			     moved ? "GUP-fast kept a page whose PTE changed after the grab"
+				   : "GUP-fast kept a page whose page table a THP collapse took "
+				     "away after the grab (no pmd re-check before 70cbc3cc78a9)");
 	}
 	if (!gup_fast_folio_allowed(w, f, flags)) {
 		gup_put_folio(w, f, flags);

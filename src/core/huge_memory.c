@@ -513,7 +513,7 @@ unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_str
  * pl_thp_collapse(): collapse one PMD range of PTEs into a new THP (copy,
  * like khugepaged).  Refused (-EINVAL/-EAGAIN) when a page has references
  * other than its mappings (GUP, swap cache), when a PTE is a swap entry,
- * when no PTE of the range is writable (MADV_COLLAPSE only, see below), or
+ * when no PTE of the range is writable (SCAN_PAGE_RO, see below), or
  * when the range is not inside one THP-able vma.  The new THP is exclusive:
  * nobody else maps the copy.
  */
@@ -561,14 +561,46 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 	 * write-protected in both mms is refused until one page is written;
 	 * then its COW-shared pages are copied like any other (mapcount > 1
 	 * only counts against max_ptes_shared, which binds khugepaged alone).
-	 * Read in Debian 6.1 and 6.12: the same rule in both.  The `collapse`
-	 * step (the model's khugepaged, offered in every era) does not apply it.
+	 * Read in Debian 6.1 and 6.12: the same rule in both, and khugepaged
+	 * applies it too (hpage_collapse_scan_pmd() and the isolate step test
+	 * `writable` whether or not cc->is_khugepaged), so the `collapse` step
+	 * (the model's khugepaged, offered in every era) refuses such a range
+	 * with EINVAL as well; khugepaged would just leave it alone.  Releases
+	 * before 6.1 were not read (docs/model.md, "THP collapse").  6.18 drops
+	 * the rule (knob collapse_needs_writable): the range is copied.
 	 */
-	if (need_writable && !writable)
+	if (need_writable && !writable && w->policy.collapse_needs_writable)
 		return -EINVAL;
 	nf = folio_alloc(w, HPAGE_PMD_ORDER);
 	if (!nf)
 		return -ENOMEM;
+	/*
+	 * collapse_huge_page(): pmdp_collapse_flush() takes the PTE table out
+	 * of the pmd first, then __collapse_huge_page_isolate() looks at the
+	 * references again.  A GUP-fast walker that read the pmd before may
+	 * still take a reference now, after that look and before the copy; it
+	 * then sees the PTE unchanged (the PTEs are cleared only after the
+	 * copy), and only its re-read of the pmd (70cbc3cc78a9, knob
+	 * gup_fast_recheck_pmd) tells it the table is gone.  Without that it
+	 * returns a page the process no longer maps.
+	 */
+	pl_down_write(w, &mm->mmap_lock);	/* collapse_huge_page() holds it for writing */
+	t = pl_pmd_detach_ptetab(w, mm, base);
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		pte_t pte = t->pte[i];
+		struct folio *f;
+
+		if (pte_none(pte) || !pte_present(pte) || pte_special(pte))
+			continue;
+		f = pfn_folio(w, pte_pfn(pte));
+		if ((int)folio_ref_count(w, f) != folio_mapcount(f)) {
+			pl_pmd_attach_ptetab(w, mm, base, t);	/* SCAN_PAGE_COUNT */
+			pl_up_write(w, &mm->mmap_lock);
+			folio_put(w, nf);
+			return -EAGAIN;
+		}
+	}
+	pl_yield(w, YIELD_COLLAPSE_COPY);
 	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
 		pte_t pte = t->pte[i];
 
@@ -576,10 +608,11 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 			folio_page(nf, i)->token = pfn_to_page(w, pte_pfn(pte))->token;
 		zap_pte(w, mm, vma, base + i * PAGE_SIZE, &t->pte[i]);
 	}
-	pl_pmd_free_ptetab(w, mm, base);
+	pl_ptetab_free_rcu(w, mm, t);
 	pmdp = pl_pmd_alloc(w, mm, base);
 	folio_add_new_anon_rmap(w, nf, vma, base, true, true);
 	pl_set_pte(w, pmdp, pte_mkdirty(mk_huge_pmd(vma, folio_pfn(nf), true)));
+	pl_up_write(w, &mm->mmap_lock);
 	pl_event_emit(w, PL_EV_COLLAPSE, "collapse_huge_page", NULL, base, 0, folio_pfn(nf),
 		      "512 PTEs copied into a new exclusive THP");
 	return 0;
@@ -587,7 +620,7 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 
 int pl_thp_collapse(struct world *w, int pid, pl_addr addr)
 {
-	return thp_collapse(w, pid, addr, false);
+	return thp_collapse(w, pid, addr, true);
 }
 
 /** pl_madvise_collapse() - MADV_COLLAPSE of the PMD range at @addr: also -EINVAL with no writable PTE. */

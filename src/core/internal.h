@@ -238,6 +238,10 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm);
 /* Install a fresh PTE table for addr's PMD slot (after a PMD leaf split). */
 struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
 void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
+struct pl_ptetab *pl_pmd_detach_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
+void pl_pmd_attach_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr,
+			  struct pl_ptetab *t);
+void pl_ptetab_free_rcu(struct world *w, struct mm_struct *mm, struct pl_ptetab *t);
 bool pl_pmd_free_empty_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
 /* Iterate over present PTE slots: calls fn for every non-none pte in [start,end). */
 typedef int (*pl_pte_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,

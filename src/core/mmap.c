@@ -463,6 +463,13 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	 * Growing or moving goes through vma_to_resize(), which refused every
 	 * hugetlb vma until 550a7d60bd5e (5.16); shrinking always worked.
 	 */
+	/*
+	 * 550a7d60bd5e allowed moves only: "Don't allow remap expansion" (the
+	 * hugetlb reservation cannot be split), EINVAL in mremap() itself, in
+	 * Debian 6.1 and 6.12 and on this machine's 6.18 alike.
+	 */
+	if (v->vm_flags & VM_HUGETLB && new_len > old_len)
+		return (pl_addr)-EINVAL;
 	if (v->vm_flags & VM_HUGETLB && !w->policy.hugetlb_mremap) {
 		pl_event_emit(w, PL_EV_GUP_REFUSE, "vma_to_resize", "hugetlb_mremap (off)", old, 0,
 			      0, "mremap of a hugetlb vma: EINVAL before 550a7d60bd5e");

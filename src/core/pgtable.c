@@ -205,6 +205,60 @@ void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
 }
 
 /*
+ * pmdp_collapse_flush() for a PTE table: take it out of its pmd slot (a later
+ * walk finds none) without freeing it; a GUP-fast walker that read the slot
+ * before may still read its PTEs.  The store is a sync op on the slot, so the
+ * explorer orders it against GUP-fast's reads of the pmd.
+ */
+struct pl_ptetab *pl_pmd_detach_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+	struct pl_ptetab *t;
+
+	if (!pmd)
+		return NULL;
+	t = pmd->next[pmd_index(addr)];
+	pl_sync(w, PL_SYNC_WRITE_ONCE, &pmd->e[pmd_index(addr)]);
+	pmd->next[pmd_index(addr)] = NULL;
+	return t;
+}
+
+/* pmd_populate() of a table that pl_pmd_detach_ptetab() took out (a failed collapse). */
+void pl_pmd_attach_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr,
+			  struct pl_ptetab *t)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+
+	PL_BUG_ON(!pmd || pmd->next[pmd_index(addr)]);
+	pl_sync(w, PL_SYNC_WRITE_ONCE, &pmd->e[pmd_index(addr)]);
+	pmd->next[pmd_index(addr)] = t;
+}
+
+/*
+ * Free a detached table as the kernel does after the IPI or RCU grace period
+ * (tlb_remove_table): here, with the world, since a walker may hold a pointer
+ * into it.
+ */
+void pl_ptetab_free_rcu(struct world *w, struct mm_struct *mm, struct pl_ptetab *t)
+{
+	if (!t)
+		return;
+	mm->nr_ptes--;
+	if (w->nr_rcu_tables == w->cap_rcu_tables) {
+		uint32_t cap = w->cap_rcu_tables ? 2 * w->cap_rcu_tables : 8;
+		void **n = realloc(w->rcu_tables, cap * sizeof(*n));
+
+		if (!n) {
+			free(t);	/* no room to defer: no walker runs outside the explorer */
+			return;
+		}
+		w->rcu_tables = n;
+		w->cap_rcu_tables = cap;
+	}
+	w->rcu_tables[w->nr_rcu_tables++] = t;
+}
+
+/*
  * pl_pmd_free_empty_ptetab(): free_pgtables() for one pmd slot: drop the PTE
  * table at addr if nothing is mapped in it.  Returns true when the slot has
  * no PTE table afterwards (so a PMD leaf may go there).

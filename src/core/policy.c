@@ -49,11 +49,14 @@ static const struct pl_knob knobs[] = {
 	KNOB(anon_reuse, true, "09854ba94c6a",
 	     "do_wp_page() on a small anon folio: reuse when mapcount is 1, or only "
 	     "when refcount is 1", "5.9", NULL, NULL,
-	     "merged for 5.9-rc2 (Aug 2020); no 5.8.y stable entry in Debian's changelog"),
+	     "verified: Linus merged Peter Xu's series (merge b25d1dc9474e, 4 Sep 2020) \"after "
+	     "-rc3\" of 5.9, with a308c71bf1e6; so 5.9-rc4. No 5.8.y entry in Debian's changelog"),
 	KNOB(thp_swap_reuse, true, "3bff7e3f1f16 c145e0b47c77",
 	     "the same test for PMD-mapped THP write faults and swap-in (+53a05ad9f21d)",
 	     "5.18", NULL, NULL,
-	     "COW fixes part 1, mm pull for 5.18-rc1; no 5.17.y stable entry"),
+	     "verified: the three are in linux-next's next-20220328 push beside the 5.18 "
+	     "merge-window pulls (5.17 was tagged 20 Mar 2022), so 5.18-rc1; no 5.17.y entry "
+	     "in Debian's changelog"),
 	KNOB(dirty_cow, false, "19be0eaffa3a",
 	     "true: after a COW fault GUP drops FOLL_WRITE and retries as a read (the bug "
 	     "19be0eaffa3a fixed)", NULL, "4.8", "4.8.3",
@@ -66,7 +69,9 @@ static const struct pl_knob knobs[] = {
 	KNOB(gup_cow_break_on_read, false, "17839856fd58",
 	     "GET/PIN on a COW mapping breaks COW as if writing; GUP-fast skips R/O PTEs",
 	     "5.8", "5.8", NULL,
-	     "17839856fd58 in 5.8-rc1; a308c71bf1e6 (5.9) removed it; no 5.8.y entry"),
+	     "verified: a bisection between \"Merge tag 'docs-5.8'\" and the 5.8 merge-window "
+	     "head tests 17839856fd58 (lkml, Jun 2020), so it is not in 5.7: 5.8-rc1; "
+	     "a308c71bf1e6 left with merge b25d1dc9474e (5.9-rc4); no 5.8.y entry"),
 	KNOB(foll_pin, false, "3faa52c03f44",
 	     "FOLL_PIN is counted: a pin adds 1024 (small) or counts in _pincount (large)",
 	     "5.7", NULL, NULL,
@@ -74,7 +79,9 @@ static const struct pl_knob knobs[] = {
 	     "(5.6) only added the flag, and 5.6's pin_user_pages() took plain references"),
 	KNOB(fork_copy_pinned, false, "70e806e4e645 008cfe4418b3",
 	     "fork copies maybe-pinned anon pages for the child in mms that have pinned",
-	     "5.9", NULL, NULL, "merged for 5.9-rc6 (Sep 2020); no 5.8.y entry"),
+	     "5.9", NULL, NULL,
+	     "verified: both reach mainline right after \"Merge tag 'timers-urgent-2020-09-27'\" "
+	     "(kernel.org post-receive log), between 5.9-rc6 and 5.9-rc7; no 5.8.y entry"),
 	KNOB(fork_copy_pinned_hugetlb, false, "4eae4efa2c29",
 	     "fork copies maybe-pinned hugetlb pages for the child", "5.12", NULL, NULL,
 	     "v4 posted 8 Feb 2021, after the 5.11 merge window; linux-next places it with "
@@ -91,13 +98,16 @@ static const struct pl_knob knobs[] = {
 	     "5.10.9", "5.11-rc5; Debian changelog: in stable 5.10.9"),
 	KNOB(anon_exclusive, false, "6c287605fd56",
 	     "PG_anon_exclusive: an exclusive anon page is reused without count tests",
-	     "5.19", NULL, NULL, "COW fixes part 2, mm pull for 5.19-rc1; no 5.18.y entry"),
+	     "5.19", NULL, NULL,
+	     "verified: akpm's mm-stable took it on 10 May 2022 (kernel.org post-receive log, "
+	     "with c89357e27f20, a7f226604170, 1493a1913e34), before 5.18 was tagged (22 May), "
+	     "for the 5.19 merge window; no 5.18.y entry"),
 	KNOB(gup_unshare, false, "c89357e27f20 a7f226604170",
 	     "a R/O FOLL_PIN of a possibly shared anon page unshares it first", "5.19", NULL,
-	     NULL, "with 6c287605fd56 in 5.19-rc1"),
+	     NULL, "verified: in the same mm-stable push as 6c287605fd56 (10 May 2022): 5.19-rc1"),
 	KNOB(swp_exclusive, false, "1493a1913e34",
 	     "a swap PTE remembers that the page it replaced was exclusive", "5.19", NULL,
-	     NULL, "with 6c287605fd56 in 5.19-rc1"),
+	     NULL, "verified: in the same mm-stable push as 6c287605fd56 (10 May 2022): 5.19-rc1"),
 	KNOB(foll_force_needs_exclusive, false, "5535be309971",
 	     "FOLL_FORCE may write through a R/O PTE only to an exclusive anon page", "6.0",
 	     NULL, "5.19.6", "6.0-rc3; Debian changelog: in stable 5.19.6"),
@@ -122,8 +132,10 @@ static const struct pl_knob knobs[] = {
 	KNOB(uprobes_write_in_place, false, "uprobe_write_opcode() rewrite",
 	     "uprobes writes the breakpoint into an exclusive anon page, no __replace_page",
 	     "6.16", NULL, NULL,
-	     "David Hildenbrand's rewrite (posted Mar 2025) is in linux-next beside 6.16's "
-	     "PAGEMAP_SCAN guard-region work; Debian 6.12 still has __replace_page()"),
+	     "verified: the 3-patch series \"kernel/events/uprobes: uprobe_write_opcode() "
+	     "rewrite\" is in akpm's \"[GIT PULL] MM updates for 6.16-rc1\" (tag "
+	     "mm-stable-2025-05-31-14-50); its mainline hash was not looked up; Debian 6.12 "
+	     "still has __replace_page()"),
 	KNOB(gup_fast_recheck_pte, false, "2667f50e8b81",
 	     "GUP-fast re-reads the PTE after taking its reference and backs off if it moved",
 	     NULL, NULL, NULL,
@@ -159,8 +171,9 @@ static const struct pl_knob knobs[] = {
 	KNOB(io_uring, false, "2b188cc1bb85",
 	     "io_uring exists (before: io_uring_setup() and _register() fail with ENOSYS)",
 	     "5.1", NULL, NULL,
-	     "\"Add io_uring IO interface\", merged for 5.1-rc1 with fixed buffers "
-	     "(edb00ba4... \"io_uring: add support for pre-mapped user IO buffers\")"),
+	     "verified: io_uring_register(2) (liburing 2.3) gives IORING_REGISTER_BUFFERS "
+	     "\"Available since 5.1\"; the interface and its fixed buffers came together in "
+	     "the 5.1 merge window"),
 	KNOB(iouring_shmem_buffers, false, "40dad765c045",
 	     "io_uring fixed buffers may lie in shmem/memfd (before: EOPNOTSUPP, hugetlbfs "
 	     "only)", "5.14", NULL, NULL,
@@ -168,28 +181,33 @@ static const struct pl_knob knobs[] = {
 	     "\"io_uring updates for 5.14-rc1\""),
 	KNOB(madv_wipeonfork, false, "d2cd9ede6e19",
 	     "MADV_WIPEONFORK and MADV_KEEPONFORK exist (before: EINVAL)", "4.14", NULL,
-	     NULL, "\"mm,fork: introduce MADV_WIPEONFORK\", merged for 4.14-rc1"),
+	     NULL, "verified: madvise(2) (man-pages 6.03) \"since Linux 4.14\"; committed "
+	     "6 Sep 2017, after 4.13 was tagged (3 Sep), and the man-page patch says it "
+	     "\"should be in the 4.14 kernel\""),
 	KNOB(madv_cold_pageout, false, "9c276cc65a58 1a4e58cce84e",
 	     "MADV_COLD and MADV_PAGEOUT exist (before: EINVAL)", "5.4", NULL, NULL,
-	     "Minchan Kim's \"introduce MADV_COLD\" and \"introduce MADV_PAGEOUT\", mm "
-	     "pull for 5.4-rc1"),
+	     "verified: madvise(2) (man-pages 6.03) gives both \"since Linux 5.4\"; Minchan "
+	     "Kim's series went through akpm's tree in the 5.4 merge window"),
 	KNOB(madv_populate, false, "4ca9b3859dac",
 	     "MADV_POPULATE_READ and MADV_POPULATE_WRITE exist (before: EINVAL)", "5.14",
 	     NULL, NULL,
-	     "\"mm/madvise: introduce MADV_POPULATE_(READ|WRITE) to prefault page tables\", "
-	     "mm pull for 5.14-rc1"),
+	     "verified: madvise(2) (man-pages 6.03) gives both \"since Linux 5.14\", and a v5.13 "
+	     "mm/madvise.c (kernel mirror at the v5.13 tag) has no MADV_POPULATE_*"),
 	KNOB(hugetlb_mremap, false, "550a7d60bd5e",
-	     "mremap() moves and resizes hugetlb mappings (before: EINVAL)", "5.16", NULL,
-	     NULL, "\"mm, hugepages: add mremap() support for hugepage backed vma\", 5.16-rc1"),
+	     "mremap() moves hugetlb mappings (before: EINVAL); growing one stays EINVAL", "5.16", NULL,
+	     NULL, "verified: Mina Almasry's patch (Link 13 Oct 2021, after 5.15-rc5) went "
+	     "through akpm's tree, and 90e7e7f5ef3f (5.18) calls it \"recently added\"; the "
+	     "5.16 merge window is the first after it; Debian 6.1 has move_hugetlb_page_tables()"),
 	KNOB(hugetlb_madv_dontneed, false, "90e7e7f5ef3f",
 	     "MADV_DONTNEED zaps hugetlb mappings (before: EINVAL, like VM_LOCKED)", "5.18",
 	     NULL, NULL,
-	     "\"mm: enable MADV_DONTNEED for hugetlb mappings\", 5.18-rc1; its follow-up "
-	     "fix is in stable 6.0.7 (Debian changelog)"),
+	     "verified: madvise(2) (man-pages 6.03): \"Support for Huge TLB pages was added in "
+	     "Linux v5.18\"; its follow-up fix is in stable 6.0.7 (Debian changelog)"),
 	KNOB(madv_collapse, false, "7d8faaf15545",
 	     "MADV_COLLAPSE exists (before: EINVAL)", "6.1", NULL, NULL,
-	     "\"mm/madvise: introduce MADV_COLLAPSE sync hugepage collapse\", 6.1-rc1; "
-	     "Debian's 6.1.8-6.1.13 entries fix it, no 6.0.y entry has it"),
+	     "verified: madvise(2) (man-pages 6.03) \"since Linux 6.1\"; committed to mm-stable "
+	     "11 Sep 2022 as a feature, not a hotfix (6.0 was tagged 2 Oct); Debian's "
+	     "6.1.8-6.1.13 entries fix it, no 6.0.y entry has it"),
 	KNOB(thp_split_zero_remap, false, "b1f202060afe",
 	     "splitting an anon THP maps its zero-filled subpages to the shared zero page",
 	     "6.12", NULL, NULL,
@@ -210,7 +228,8 @@ static const struct pl_knob knobs[] = {
 	     "(check_vma_flags() -> vma_is_secretmem(): EFAULT)", "5.14", NULL, NULL,
 	     "\"mm: introduce memfd_secret system call to create secret memory areas\" in "
 	     "the 5.14 mm pull; Debian 6.1 and 6.12 have vma_is_secretmem() in "
-	     "check_vma_flags(); the 5.14 tag itself was not read"),
+	     "check_vma_flags(); verified: memfd_secret(2) (man-pages 6.03): \"first appeared "
+	     "in Linux 5.14\""),
 	KNOB(reclaim_skip_pinned, false, "d824ec2a1546",
 	     "reclaim neither pages out nor frees an unmapped maybe-pinned folio (anon, shmem, "
 	     "file): it goes back to the active list", "6.4", NULL, "6.1.28 6.2.15",
@@ -224,7 +243,8 @@ static const struct pl_knob knobs[] = {
 	     "before: EINVAL); anonymous memory, PTE bit kept through swap", "5.7", NULL, NULL,
 	     "\"userfaultfd: wp: add the writeprotect API to userfaultfd ioctl\" and the rest of "
 	     "Peter Xu's uffd-wp series (swap and migration entries: f45ec5ff16a7), merged for "
-	     "5.7-rc1; the 5.7 tag itself was not read"),
+	     "5.7-rc1; verified: ioctl_userfaultfd(2) and userfaultfd(2) (man-pages 6.03): "
+	     "UFFDIO_WRITEPROTECT and UFFDIO_REGISTER_MODE_WP \"since Linux 5.7\""),
 	KNOB(uffd_wp_fork_fixed, false, "8f34f1eac382",
 	     "fork keeps uffd-wp only where the child's vma is armed (UFFD_FEATURE_EVENT_FORK), "
 	     "on swap entries too, and on the copy of a maybe-pinned page (before: keyed on the "
@@ -233,6 +253,26 @@ static const struct pl_knob knobs[] = {
 	     "and 5.14-rc1 (its stable thread); a bisect in that thread finds its 5.10.y backport "
 	     "between 5.10.52 and 5.10.53; a 5.13.y backport was requested (not checked which "
 	     "5.13.y took it), 5.12.y was end of life"),
+	KNOB(gup_fast_recheck_pmd, false, "70cbc3cc78a9",
+	     "GUP-fast re-reads the PMD after taking its reference and backs off if a THP "
+	     "collapse cleared it (before: only the PTE, which collapse clears last)",
+	     "6.0", NULL, NULL,
+	     "verified: Linus merged it with tag mm-hotfixes-stable-2022-09-26 beside "
+	     "x86_urgent_for_v6.0-rc8 (kernel.org post-receive log, 27 Sep 2022), so 6.0, not "
+	     "6.1; Debian 6.1's gup_pte_range() has the pmd test. Backports for 5.10.y and "
+	     "5.15.y were posted on 3 Oct 2022 (stable list); which stable releases took them "
+	     "was not settled, so 5.10.y and 5.15.y keep the older rule here. The race needs "
+	     "an architecture whose TLB flush sends no IPI (RCU GUP-fast, 2667f50e8b81); the "
+	     "model does not model the IPI"),
+	KNOB(collapse_needs_writable, false, "SCAN_PAGE_RO",
+	     "khugepaged and MADV_COLLAPSE refuse a PMD range with no writable PTE "
+	     "(SCAN_PAGE_RO; MADV_COLLAPSE: EINVAL)", NULL, "6.17", NULL,
+	     "read in Debian 6.1 and 6.12 (hpage_collapse_scan_pmd(), "
+	     "__collapse_huge_page_isolate(), not tied to cc->is_khugepaged); removed by Dev "
+	     "Jain's \"mm: Enable khugepaged to operate on non-writable VMAs\" (RFC posted 1 "
+	     "Sep 2025, during 6.17-rc4, so after the 6.17 merge window); measured here: this "
+	     "machine's 6.18.44 collapses such a range into a new THP (MADV_COLLAPSE returns "
+	     "0, the pfn changes, the child keeps its data). Its mainline hash was not found"),
 };
 
 #undef KNOB
@@ -516,6 +556,10 @@ static const struct {
 	  "The 2025 uprobes rewrite (\"uprobe_write_opcode() rewrite\"): a breakpoint is "
 	  "written in place into an exclusive anonymous page obtained by a forced write "
 	  "fault, instead of swapping in a new page with __replace_page()." },
+	{ "6.18",
+	  "Dev Jain's \"mm: Enable khugepaged to operate on non-writable VMAs\": a PMD range "
+	  "whose PTEs are all read-only (a PTE-mapped THP that fork() write-protected) is no "
+	  "longer SCAN_PAGE_RO; MADV_COLLAPSE and khugepaged copy it into a new THP." },
 };
 
 #define MAX_PRESETS 32

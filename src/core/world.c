@@ -229,6 +229,9 @@ void pl_world_free(struct world *w)
 		free(w->tokens[i]);
 	free(w->tokens);
 	free(w->token_len);
+	for (uint32_t i = 0; i < w->nr_rcu_tables; i++)
+		free(w->rcu_tables[i]);
+	free(w->rcu_tables);
 	free(w->violations);
 	pl_check_tally_free(w);
 	free(w->check_list);

@@ -53,6 +53,7 @@ const char *pl_yield_point_name(enum pl_yield_point where)
 		[YIELD_UPROBE_REPLACE] = "uprobe_replace",
 		[YIELD_DIO_INFLIGHT] = "dio_inflight",
 		[YIELD_MIGRATE] = "migrate",
+		[YIELD_COLLAPSE_COPY] = "collapse_copy",
 	};
 
 	if ((unsigned)where >= sizeof(names) / sizeof(names[0]) || !names[where])

@@ -4,7 +4,7 @@
  * The presets are a chain (each era = the previous one +/- a few commits),
  * so most checks here walk the chain: every knob defined in every preset,
  * the handful of knobs whose history the design fixes, and "a rule, once
- * adopted, stays" except for the four that history really took back.  The
+ * adopted, stays" except for the rules that history really took back.  The
  * checker half builds tiny worlds, checks that a healthy one is clean, then
  * corrupts one counter by hand and expects exactly that invariant.
  */
@@ -119,7 +119,8 @@ static void test_release_presets(void)
 		{ "6.1.129", "6.1.129", "v6.1" },	{ "6.1.130", "6.1.130", "v6.1" },
 		{ "6.1.192", "6.1.192", "v6.1" }, { "6.3", "v6.3", NULL },
 		{ "6.12", "v6.12", NULL },	{ "6.12.118", "v6.12", NULL },
-		{ "6.13", "v6.13", NULL },	{ "6.16", "latest", NULL },
+		{ "6.13", "v6.13", NULL },	{ "6.16", "v6.16", NULL },
+		{ "6.17", "v6.16", NULL },	{ "6.18", "latest", NULL },
 		{ "6.18.44-fc", "latest", NULL },
 	};
 	const struct pl_preset *p = pl_presets(NULL), *q;
@@ -230,6 +231,9 @@ static void test_preset_history(void)
 		{ "v5.11", "swapout_skip_pinned", "true" },
 		{ "v6.3", "reclaim_skip_pinned", "false" },
 		{ "v6.4", "reclaim_skip_pinned", "true" },
+		{ "v5.19", "gup_fast_recheck_pmd", "false" },
+		{ "v6.0", "gup_fast_recheck_pmd", "true" },
+		{ "latest", "gup_fast_recheck_pmd", "true" },
 		{ "v5.11", "clear_refs_skip_pinned", "true" },
 		{ "v5.11", "fork_copy_pinned_hugetlb", "false" },
 		{ "v5.12", "fork_copy_pinned_hugetlb", "true" },
@@ -290,12 +294,12 @@ static void test_preset_history(void)
 	}
 }
 
-/* Once an era adopts a rule it keeps it, except the four that history reverted. */
+/* Once an era adopts a rule it keeps it, except the rules that history reverted. */
 static void test_preset_monotonic(void)
 {
 	static const char *const reverted[] = {
 		"dirty_cow", "foll_cow", "gup_cow_break_on_read", "legacy_put_without_dirty",
-		"hugetlb_force_write_refused",
+		"hugetlb_force_write_refused", "collapse_needs_writable",
 	};
 	const struct pl_preset *p;
 	const struct pl_knob *k;
