@@ -289,6 +289,12 @@ struct mm_struct {
 	uint32_t write_protect_seq;	/* seqcount: odd while fork write-protects */
 	uint64_t pinned_vm;		/* pages pinned by RDMA MRs (ib_umem_get()) */
 	struct pl_lock mmap_lock;
+	/*
+	 * The per-VMA locks (knob per_vma_lock, 6.4), one lock for all of this
+	 * mm's vmas: a fault reads it instead of mmap_lock; whoever changes a
+	 * vma writes it (vma_start_write()).  Its id is given on first use.
+	 */
+	struct pl_lock vma_lock;
 	pl_addr mmap_base;		/* next address mmap hands out */
 	uint64_t nr_ptes;		/* page-table pages, for memory accounting */
 	uint64_t chk_scan;		/* the checker's scan that last walked it (check.c) */
@@ -441,6 +447,8 @@ struct pl_policy {
 	bool uffd_wp_fork_fixed;	/* 8f34f1eac382 (5.14): fork keys uffd-wp on the child's vma */
 	bool gup_fast_recheck_pmd;	/* 70cbc3cc78a9 (6.0): GUP-fast re-checks the PMD, too */
 	bool collapse_needs_writable;	/* SCAN_PAGE_RO, until 6.17: no collapse without a writable PTE */
+	bool per_vma_lock;		/* 0bff0aaea03e (6.4): faults take the vma lock, not mmap_lock */
+	bool fork_locks_vmas;		/* fb49c455323f (6.5, 6.4.3): dup_mmap() vma_start_write()s the parent */
 };
 
 struct pl_preset {
@@ -527,6 +535,7 @@ enum pl_yield_point {
 	YIELD_DIO_INFLIGHT,		/* O_DIRECT: request in flight */
 	YIELD_MIGRATE,			/* migrate_pages: entries installed, not yet moved */
 	YIELD_COLLAPSE_COPY,		/* collapse_huge_page: PMD cleared, pages isolated, not yet copied */
+	YIELD_FORK_VMA_COPIED,		/* dup_mmap: the child's vma set up (anon_vma_fork), no PTE copied */
 	YIELD_NR,
 };
 

@@ -227,6 +227,11 @@ static const struct pl_invariant invariants[] = {
 	{ "gup-fast-stale", PL_CLASS_STALE_PIN,
 	  "GUP-fast returns no page whose PTE changed after it took the reference",
 	  "mm/gup.c gup_fast_pte_range() (model: gup.c)" },
+	/* anon-rmap-linked: fork links the child's vma to the anon_vma of every
+	 * anon page it maps there (fb49c455323f keeps faults out meanwhile). */
+	{ "anon-rmap-linked", PL_CLASS_STRUCT,
+	  "fork maps an anon page only into a child vma linked to the page's anon_vma",
+	  "kernel/fork.c dup_mmap(): anon_vma_fork(), vma_start_write() (model: fork.c)" },
 	/* swapout-pinned: where the era forbids it, a maybe-pinned anon folio
 	 * never enters the swap cache. */
 	{ "swapout-pinned", PL_CLASS_STALE_PIN,

@@ -199,6 +199,18 @@ static int copy_present_pte(struct world *w, struct fork_ctx *c, struct vm_area_
 		pte = pte_mkclean(pte);
 	pl_set_pte(w, dst_ptep, fork_uffd_wp(w, c, vma, pte_mkold(pte), false));
 	if (page && folio_test_anon(page_folio(w, page))) {
+		f = page_folio(w, page);
+		/*
+		 * anon-rmap-linked: the child's vma is linked to the anon_vma of
+		 * every anon page fork maps into it (anon_vma_fork() before
+		 * copy_page_range()), or rmap walks (reclaim, migration, KSM)
+		 * never find the child's PTE.
+		 */
+		if (!folio_test_ksm(f) && f->page.mapping != c->dst_vma->anon_vma)
+			pl_violation(w, "anon-rmap-linked", pl_mm_pid(w, c->dst), addr,
+				     page_to_pfn(w, page),
+				     "fork mapped an anon page into a child vma outside its "
+				     "anon_vma (a fault gave the parent its anon_vma during fork)");
 		check_fork_shared_pinned(w, c, page_folio(w, page), page, addr);
 		pl_event_emit(w, PL_EV_FORK_SHARE, "copy_present_pte", NULL, addr,
 			      page_to_pfn(w, page), page_to_pfn(w, page),
@@ -308,6 +320,17 @@ int pl_fork(struct world *w, int pid)
 	c.src = src;
 	c.dst = dst;
 	pl_down_write(w, &src->mmap_lock);
+	/*
+	 * fb49c455323f (6.5, stable 6.4.3; knob fork_locks_vmas): dup_mmap()
+	 * vma_start_write()s every parent vma, so no fault under the per-VMA
+	 * lock (6.4) runs while fork copies it.  Before, a fault could give
+	 * the parent's vma its first anon_vma after the child's copy of the vma
+	 * was made without one (anon_vma_fork() had nothing to link), and fork
+	 * then copied the new page's PTE into a child vma that rmap cannot
+	 * reach from the page.  Before 6.4 mmap_lock kept every fault out.
+	 */
+	if (w->policy.per_vma_lock && w->policy.fork_locks_vmas)
+		pl_down_write(w, pl_mm_vma_lock(w, src));
 	dst->mmap_base = src->mmap_base;
 	/* the child inherits MMF_HAS_PINNED? No: it starts with no pins. */
 	for (int i = 0; i < src->nr_vmas && !c.err; i++) {
@@ -326,6 +349,7 @@ int pl_fork(struct world *w, int pid)
 			continue;
 		}
 		c.dst_vma = vma_insert(w, dst, &nv);
+		pl_yield(w, YIELD_FORK_VMA_COPIED);	/* anon_vma_fork() may sleep */
 		if (!vma_needs_copy(v))
 			continue;
 		if (cow && w->policy.write_protect_seq)
@@ -334,6 +358,8 @@ int pl_fork(struct world *w, int pid)
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_end(w, &src->write_protect_seq);
 	}
+	if (w->policy.per_vma_lock && w->policy.fork_locks_vmas)
+		pl_up_write(w, pl_mm_vma_lock(w, src));
 	pl_up_write(w, &src->mmap_lock);
 	if (c.err) {
 		pl_exit(w, child);

@@ -584,7 +584,7 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 	 * gup_fast_recheck_pmd) tells it the table is gone.  Without that it
 	 * returns a page the process no longer maps.
 	 */
-	pl_down_write(w, &mm->mmap_lock);	/* collapse_huge_page() holds it for writing */
+	pl_mmap_write_lock(w, mm);	/* collapse_huge_page(): mmap_lock and vma_start_write() */
 	t = pl_pmd_detach_ptetab(w, mm, base);
 	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
 		pte_t pte = t->pte[i];
@@ -595,7 +595,7 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 		f = pfn_folio(w, pte_pfn(pte));
 		if ((int)folio_ref_count(w, f) != folio_mapcount(f)) {
 			pl_pmd_attach_ptetab(w, mm, base, t);	/* SCAN_PAGE_COUNT */
-			pl_up_write(w, &mm->mmap_lock);
+			pl_mmap_write_unlock(w, mm);
 			folio_put(w, nf);
 			return -EAGAIN;
 		}
@@ -612,7 +612,7 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 	pmdp = pl_pmd_alloc(w, mm, base);
 	folio_add_new_anon_rmap(w, nf, vma, base, true, true);
 	pl_set_pte(w, pmdp, pte_mkdirty(mk_huge_pmd(vma, folio_pfn(nf), true)));
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	pl_event_emit(w, PL_EV_COLLAPSE, "collapse_huge_page", NULL, base, 0, folio_pfn(nf),
 		      "512 PTEs copied into a new exclusive THP");
 	return 0;

@@ -242,6 +242,33 @@ struct pl_ptetab *pl_pmd_detach_ptetab(struct world *w, struct mm_struct *mm, pl
 void pl_pmd_attach_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr,
 			  struct pl_ptetab *t);
 void pl_ptetab_free_rcu(struct world *w, struct mm_struct *mm, struct pl_ptetab *t);
+
+/*
+ * mmap_write_lock() for a change of the vma tree: from 6.4 (knob
+ * per_vma_lock) the kernel also vma_start_write()s every vma it changes, so
+ * a fault under the vma lock waits; the model write-locks the mm's one vma
+ * lock.  mmap_write_unlock() drops both.
+ */
+static inline struct pl_lock *pl_mm_vma_lock(struct world *w, struct mm_struct *mm)
+{
+	if (!mm->vma_lock.id)
+		mm->vma_lock.id = ++w->next_lock_id;
+	return &mm->vma_lock;
+}
+
+static inline void pl_mmap_write_lock(struct world *w, struct mm_struct *mm)
+{
+	pl_down_write(w, &mm->mmap_lock);
+	if (w->policy.per_vma_lock)
+		pl_down_write(w, pl_mm_vma_lock(w, mm));
+}
+
+static inline void pl_mmap_write_unlock(struct world *w, struct mm_struct *mm)
+{
+	if (w->policy.per_vma_lock)
+		pl_up_write(w, pl_mm_vma_lock(w, mm));
+	pl_up_write(w, &mm->mmap_lock);
+}
 bool pl_pmd_free_empty_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
 /* Iterate over present PTE slots: calls fn for every non-none pte in [start,end). */
 typedef int (*pl_pte_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,

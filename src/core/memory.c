@@ -1068,12 +1068,22 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 {
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
+	struct pl_lock *lock;
 	int ret = -EFAULT;
 
 	if (!mm)
 		return -ESRCH;
 	w->cur_pid = pid;
-	pl_down_read(w, &mm->mmap_lock);
+	/*
+	 * From 6.4 (knob per_vma_lock, 0bff0aaea03e) the arch fault handler
+	 * first tries lock_vma_under_rcu(): the vma's lock for reading and no
+	 * mmap_lock.  A vma being changed is write-locked (vma_start_write()),
+	 * and the fault then waits (in the kernel it falls back to mmap_lock,
+	 * held by the writer: the same wait).  fork() write-locks the parent's
+	 * vmas only from fb49c455323f (knob fork_locks_vmas).
+	 */
+	lock = w->policy.per_vma_lock ? pl_mm_vma_lock(w, mm) : &mm->mmap_lock;
+	pl_down_read(w, lock);
 	vma = vma_lookup(mm, addr);
 	if (!vma || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
 		goto out;	/* SIGSEGV */
@@ -1124,7 +1134,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 	}
 	PL_BUG_ON("user access did not make progress after 8 faults");
 out:
-	pl_up_read(w, &mm->mmap_lock);
+	pl_up_read(w, lock);
 	return ret;
 }
 

@@ -335,9 +335,9 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	v.file = file;
 	v.vm_pgoff = file >= 0 ? pgoff : (uint32_t)(addr >> PAGE_SHIFT);
 	v.id = ++w->next_vma_id;
-	pl_down_write(w, &mm->mmap_lock);
+	pl_mmap_write_lock(w, mm);
 	vma_insert(w, mm, &v);
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	if (flags & PL_MAP_POPULATE) {
 		ret = populate_range(w, pid, addr, addr + len,
 				     (prot & PL_PROT_WRITE) && !(flags & PL_MAP_SHARED));
@@ -367,14 +367,14 @@ int pl_munmap(struct world *w, int pid, pl_addr addr, uint64_t len)
 		return -EINVAL;
 	end = addr + ((len + PAGE_SIZE - 1) & PAGE_MASK);
 	w->cur_pid = pid;
-	pl_down_write(w, &mm->mmap_lock);
+	pl_mmap_write_lock(w, mm);
 	ret = vma_isolate(w, mm, addr, end);
 	if (!ret) {
 		for (int i = mm->nr_vmas - 1; i >= 0; i--)
 			if (mm->vmas[i].vm_start >= addr && mm->vmas[i].vm_end <= end)
 				unmap_vma_range(w, mm, i);
 	}
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	return ret;
 }
 
@@ -477,7 +477,7 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	}
 	if (old + old_len > v->vm_end)
 		return (pl_addr)-EFAULT;
-	pl_down_write(w, &mm->mmap_lock);
+	pl_mmap_write_lock(w, mm);
 	vma_isolate(w, mm, old, old + old_len);
 	i = vma_index(mm, old);
 	v = &mm->vmas[i];
@@ -491,19 +491,19 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 				free_after = false;
 		if (free_after) {
 			v->vm_end = old + new_len;
-			pl_up_write(w, &mm->mmap_lock);
+			pl_mmap_write_unlock(w, mm);
 			return old;
 		}
 		if (!maymove) {
-			pl_up_write(w, &mm->mmap_lock);
+			pl_mmap_write_unlock(w, mm);
 			return (pl_addr)-ENOMEM;
 		}
 	}
 	if (!maymove) {
-		pl_up_write(w, &mm->mmap_lock);
+		pl_mmap_write_unlock(w, mm);
 		return (pl_addr)-EINVAL;
 	}
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	if (new_addr) {
 		pl_munmap(w, pid, new_addr, new_len);
 	} else {
@@ -512,7 +512,7 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 		if (pl_err(new_addr))
 			return new_addr;
 	}
-	pl_down_write(w, &mm->mmap_lock);
+	pl_mmap_write_lock(w, mm);
 	i = vma_index(mm, old);
 	copy = mm->vmas[i];
 	/* the moved part must not straddle a THP: split PMDs that it cuts */
@@ -532,7 +532,7 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	copy.vm_start = new_addr;
 	copy.vm_end = new_addr + new_len;
 	vma_insert(w, mm, &copy);
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	return new_addr;
 }
 
@@ -626,7 +626,7 @@ int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot)
 		return ret ? ret : -ENOMEM;
 	}
 	w->cur_pid = pid;
-	pl_down_write(w, &mm->mmap_lock);
+	pl_mmap_write_lock(w, mm);
 	ret = vma_isolate(w, mm, addr, end);
 	for (int i = 0; !ret && i < mm->nr_vmas; i++) {
 		struct vm_area_struct *v = &mm->vmas[i];
@@ -643,7 +643,7 @@ int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot)
 			      NULL);
 	}
 	vma_merge_all(mm);
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	return ret;
 }
 
@@ -686,7 +686,7 @@ static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr star
 {
 	int ret;
 
-	pl_down_write(w, &mm->mmap_lock);
+	pl_mmap_write_lock(w, mm);
 	ret = vma_isolate(w, mm, start, end);
 	for (int i = 0; !ret && i < mm->nr_vmas; i++) {
 		struct vm_area_struct *v = &mm->vmas[i];
@@ -705,7 +705,7 @@ static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr star
 		v->vm_flags = (v->vm_flags | set) & ~clear;
 	}
 	vma_merge_all(mm);
-	pl_up_write(w, &mm->mmap_lock);
+	pl_mmap_write_unlock(w, mm);
 	return ret;
 }
 

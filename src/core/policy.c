@@ -273,6 +273,21 @@ static const struct pl_knob knobs[] = {
 	     "Sep 2025, during 6.17-rc4, so after the 6.17 merge window); measured here: this "
 	     "machine's 6.18.44 collapses such a range into a new THP (MADV_COLLAPSE returns "
 	     "0, the pfn changes, the child keeps its data). Its mainline hash was not found"),
+	KNOB(per_vma_lock, false, "0bff0aaea03e",
+	     "a page fault takes only its vma's lock (lock_vma_under_rcu()), not mmap_lock; "
+	     "vma changes vma_start_write() the vmas they touch", "6.4", NULL, NULL,
+	     "verified: Suren Baghdasaryan's series (v4 posted 27 Feb 2023) was in the 6.4 "
+	     "merge window, and the fork fix's Fixes: tag names 0bff0aaea03e (\"x86/mm: try "
+	     "VMA lock-based page fault handling first\") with Cc: stable for 6.4.y; Debian "
+	     "6.1's mm/memory.c has no lock_vma_under_rcu(), Debian 6.12's has it"),
+	KNOB(fork_locks_vmas, false, "fb49c455323f",
+	     "dup_mmap() vma_start_write()s each parent vma before copying it, so a fault "
+	     "under the per-VMA lock cannot run during fork", "6.5", NULL, "6.4.3",
+	     "verified: \"fork: lock VMAs of the parent process when forking\" (2b4f3b4987b5, "
+	     "with \"mm: disable CONFIG_PER_VMA_LOCK until its fixed\") and \"..., again\" "
+	     "(fb49c455323f) reached mainline in the 6.5 merge window (6.4 was tagged 25 Jun "
+	     "2023); kernel.org's post-receive log of linux-6.4.y lists both before \"Linux "
+	     "6.4.3-rc1\"; Debian 6.12's dup_mmap() calls vma_start_write()"),
 };
 
 #undef KNOB

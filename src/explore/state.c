@@ -54,6 +54,7 @@ const char *pl_yield_point_name(enum pl_yield_point where)
 		[YIELD_DIO_INFLIGHT] = "dio_inflight",
 		[YIELD_MIGRATE] = "migrate",
 		[YIELD_COLLAPSE_COPY] = "collapse_copy",
+		[YIELD_FORK_VMA_COPIED] = "fork_vma_copied",
 	};
 
 	if ((unsigned)where >= sizeof(names) / sizeof(names[0]) || !names[where])

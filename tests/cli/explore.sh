@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Description: `pinlab explore` and `pinlab replay` on the seven races of
-# scenarios/races/ (issues 6 and 20).  For each: under its buggy preset the search
+# Description: `pinlab explore` and `pinlab replay` on the eight races of
+# scenarios/races/ (issues 6, 16 and 20).  For each: under its buggy preset the search
 # finds the failure the scenario expects (exit 0) and writes a .sched, which
 # `pinlab replay` reproduces; under the fixed preset the search completes
 # within the bound with no failure.  Race 3 has no buggy preset: the knob
@@ -80,6 +80,7 @@ done <<'LIST'
 5-uprobes-pin.pin    v6.5   latest stale-pin     -
 6-ksm-exclusive.pin  v6.0   v6.1   stale-pin     -
 7-gup-fast-collapse.pin v5.19 v6.0 stale-pin    -
+8-fault-vs-fork-vma-lock.pin v6.4 v6.5 invariant -
 LIST
 
 # v5.9 swaps a pinned page out under any schedule; the explorer still finds it
