@@ -519,7 +519,7 @@ static const struct pl_hist_case cases[] = {
 	  "v5.9=stale-pin *=pass", run_swapout_pinned },
 	{ "uprobes-pinned", "seed 000: uprobes replaces a page a driver pinned",
 	  NULL, "2025 uprobes rewrite (in-place opcode write)",
-	  "latest=pass *=stale-pin", run_uprobes_pinned },
+	  "v4.8..v6.15=stale-pin *=pass", run_uprobes_pinned },
 };
 
 const struct pl_hist_case *pl_hist_cases(int *n)
