@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Description: `pinlab explore` and `pinlab replay` on the eight races of
+# Description: `pinlab explore` and `pinlab replay` on races 1-6, 8 and 9 of
 # scenarios/races/ (issues 6, 16 and 20).  For each: under its buggy preset the search
 # finds the failure the scenario expects (exit 0) and writes a .sched, which
 # `pinlab replay` reproduces; under the fixed preset the search completes
@@ -79,7 +79,7 @@ done <<'LIST'
 4-pin-swapout.pin    v5.11  v5.19  stale-pin     -
 5-uprobes-pin.pin    v6.5   latest stale-pin     -
 6-ksm-exclusive.pin  v6.0   v6.1   stale-pin     -
-7-gup-fast-collapse.pin v5.19 v6.0 stale-pin    -
+9-gup-fast-collapse.pin v5.19 v6.0 stale-pin    -
 8-fault-vs-fork-vma-lock.pin v6.4 v6.5 invariant -
 LIST
 
