@@ -80,6 +80,15 @@ static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
 		return;
 	while (cap < nr_pages)
 		cap = cap ? (cap > UINT32_MAX / 2 ? nr_pages : 2 * cap) : nr_pages;
+	if (!f->cache) {
+		/* calloc(): fresh memory needs no clearing (a 1 GiB file has 262,144 slots) */
+		f->cache = calloc(cap, sizeof(*f->cache));
+		f->disk = calloc(cap, sizeof(*f->disk));
+		if (!f->cache || !f->disk)
+			pl_oom(w);
+		f->cap = cap;
+		return;
+	}
 	f->cache = pl_realloc_array(w, f->cache, cap, sizeof(*f->cache));
 	f->disk = pl_realloc_array(w, f->disk, cap, sizeof(*f->disk));
 	for (uint32_t i = f->cap; i < cap; i++) {
@@ -123,7 +132,7 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 		f->huge_order = HPAGE_PMD_ORDER;	/* the default hstate: 2 MiB */
 	f->nr_pages = file_round_size(f, nr_pages);
 	file_reserve(w, f, f->nr_pages ? f->nr_pages : 1);
-	for (uint32_t i = 0; i < f->nr_pages; i++)
+	for (uint32_t i = 0; initial != PL_TOKEN_ZERO && i < f->nr_pages; i++)
 		f->disk[i] = initial;
 	w->files[w->nr_files++] = f;
 	return f->id;
