@@ -1,0 +1,473 @@
+/*
+ * check_folio.c - the invariants of each folio (check_internal.h): its
+ * counts against the tally (_refcount, _mapcount, _pincount),
+ * PageAnonExclusive and the mappings, GUP writes, the head/tail links; and
+ * the memmap walk that visits the folios a scan must read.
+ */
+#include "check_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * Folios.
+ */
+
+/*
+ * The pages of the folio at c->fl a per-page rule must read, in ascending
+ * order: all of them when c->fall, else the head and the pages whose tally
+ * entry is listed (mapped now or at the last scan).  A page left out is one
+ * that no write changed since a scan read it and found it sound, with no
+ * mapping then or now, so a rule would find it as sound again: the
+ * violations found, and their order, are the full walk's.
+ */
+struct pages {
+	const uint32_t *l;
+	size_t n, k;
+	pl_pfn head;
+	unsigned i, nr;
+	bool all;
+};
+
+static struct pages pages_of(const struct chk *c, pl_pfn head, const struct page *h)
+{
+	struct pages it = { .l = c->fl, .n = c->fn, .head = head, .nr = 1u << h->order,
+			    .all = c->fall };
+
+	return it;
+}
+
+static bool pages_next(struct pages *it, unsigned *i)
+{
+	if (it->all || it->i == 0) {
+		if (it->i >= it->nr)
+			return false;
+		*i = it->i++;
+		return true;
+	}
+	while (it->k < it->n && it->l[it->k] <= it->head)
+		it->k++;
+	if (it->k >= it->n)
+		return false;
+	*i = it->l[it->k++] - it->head;
+	return true;
+}
+
+/* Pin weight of one outstanding pin on this folio in this era. */
+static uint64_t pin_weight(const struct world *w, const struct page *h)
+{
+	if (!w->policy.foll_pin)
+		return 1;	/* before FOLL_PIN, a "pin" is a GET */
+	return h->order ? 1 : GUP_PIN_COUNTING_BIAS;
+}
+
+/* _refcount from first principles; *maps receives PTE + PMD mappings. */
+uint64_t folio_expected(const struct chk *c, pl_pfn head, const struct page *h,
+			uint64_t *maps)
+{
+	unsigned nr = 1u << h->order;
+	uint64_t exp;
+
+	*maps = (uint64_t)c->t[head].fptes + c->t[head].pmds;
+	exp = *maps;
+	/* the page cache holds one reference per page; hugetlb one per folio */
+	if (c->t[head].flags & TALLY_IN_CACHE)
+		exp += (h->flags & PG_hugetlb) ? 1 : nr;
+	if (h->flags & PG_swapcache)
+		exp += nr;
+	exp += h->gup_gets;
+	exp += h->gup_pins * pin_weight(c->w, h);
+	/* the zero pages keep the reference they were created with */
+	if (h->flags & PG_zero)
+		exp += 1;
+	return exp;
+}
+
+static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
+{
+	const struct world *w = c->w;
+	const struct pl_tally *th = &c->t[head];
+	int64_t mapcount = h->_entire_mapcount;
+	uint64_t maps, exp = folio_expected(c, head, h, &maps);
+	unsigned i;
+
+	/*
+	 * refcount-balance: _refcount equals, exactly, one per PTE and per PMD
+	 * mapping, nr for the page cache (hugetlb: 1) and for the swap cache,
+	 * one per FOLL_GET, and per FOLL_PIN 1024 on a small folio or 1 on a
+	 * large one (eras without FOLL_PIN: 1).  Between steps nothing else may
+	 * hold a reference.  PG_reserved pages other than the zero pages are
+	 * driver memory with references of their own and are not counted.
+	 */
+	if ((!(h->flags & PG_reserved) || (h->flags & PG_zero)) && h->_refcount != exp)
+		chk_report(c, "refcount-balance", 0, 0, head,
+			   "refcount %u, expected %llu (maps %llu, gets %u, pins %u%s%s)",
+			   h->_refcount, (unsigned long long)exp, (unsigned long long)maps,
+			   (unsigned)h->gup_gets, (unsigned)h->gup_pins,
+			   (th->flags & TALLY_IN_CACHE) ? ", page cache" : "",
+			   (h->flags & PG_swapcache) ? ", swap cache" : "");
+
+	/*
+	 * mapcount-balance: page i's _mapcount is the number of PTEs mapping
+	 * it and the head's _entire_mapcount the number of PMD leaves mapping
+	 * the folio; rmap updates them with every PTE/PMD change.
+	 */
+	if (h->_entire_mapcount < 0 || (uint32_t)h->_entire_mapcount != th->pmds)
+		chk_report(c, "mapcount-balance", 0, 0, head,
+			   "_entire_mapcount %d, %u PMD leaves map the folio", h->_entire_mapcount,
+			   th->pmds);
+	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
+		const struct page *p = chk_tail(h, i);
+
+		mapcount += p->_mapcount;
+		if (p->_mapcount < 0 || (uint32_t)p->_mapcount != c->t[head + i].ptes) {
+			chk_report(c, "mapcount-balance", 0, 0, head + i,
+				   "page %u of folio %u: _mapcount %d, %u PTEs map it", i, head,
+				   p->_mapcount, c->t[head + i].ptes);
+			break;
+		}
+	}
+
+	/*
+	 * mapcount-le-refcount: a folio's total mapcount never exceeds its
+	 * refcount; the reference is taken before a mapping is made and dropped
+	 * only after it is gone.
+	 */
+	if (mapcount > (int64_t)h->_refcount)
+		chk_report(c, "mapcount-le-refcount", 0, 0, head, "mapcount %lld > refcount %u",
+			   (long long)mapcount, h->_refcount);
+
+	/*
+	 * pincount-exact: a large folio's _pincount is exactly its number of
+	 * outstanding FOLL_PIN pins (none before FOLL_PIN existed); small
+	 * folios keep pins in the refcount bias and have _pincount 0.
+	 */
+	{
+		uint32_t want = (h->order && w->policy.foll_pin) ? h->gup_pins : 0;
+
+		if (h->_pincount < 0 || (uint32_t)h->_pincount != want)
+			chk_report(c, "pincount-exact", 0, 0, head,
+				   "_pincount %d, %u outstanding pins (order %u)", h->_pincount,
+				   want, (unsigned)h->order);
+	}
+
+	/*
+	 * maybe-pinned-true: folio_maybe_dma_pinned() may report false
+	 * positives (many GETs on a small folio) but never a false negative:
+	 * fork, swapout and KSM rely on it to leave pinned pages alone.
+	 */
+	if (w->policy.foll_pin && h->gup_pins && !(h->flags & PG_zero) &&
+	    !folio_maybe_dma_pinned((const struct folio *)h))
+		chk_report(c, "maybe-pinned-true", 0, 0, head,
+			   "%u pins outstanding but folio_maybe_dma_pinned() is false",
+			   (unsigned)h->gup_pins);
+
+	/*
+	 * pinset-refs-held: every page listed by an active pinner still holds
+	 * the GUP reference it was given, so the folio has at least as many
+	 * ghost GETs + pins as pinners list pages in it.
+	 */
+	if (th->held > (uint32_t)h->gup_gets + h->gup_pins)
+		chk_report(c, "pinset-refs-held", 0, 0, head,
+			   "pinners list %u pages of the folio, it holds %u GUP references",
+			   th->held, (unsigned)(h->gup_gets + h->gup_pins));
+}
+
+static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h)
+{
+	const struct world *w = c->w;
+	const struct pl_tally *th = &c->t[head];
+	bool anon = (h->flags & PG_anon) != 0, ksm = (h->flags & PG_ksm) != 0;
+	bool hugetlb = (h->flags & PG_hugetlb) != 0;
+	uint64_t folio_maps = (uint64_t)th->fptes + th->pmds;
+	unsigned i;
+
+	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
+		const struct page *p = chk_tail(h, i);
+		uint32_t maps = c->t[head + i].ptes + th->pmds;
+		uint32_t wmaps = c->t[head + i].wptes + th->wpmds;
+
+		/*
+		 * exclusive-is-anon: PG_anon_exclusive lives only on pages of
+		 * anon folios (for hugetlb only on the head), and only in eras
+		 * that have the flag (knob anon_exclusive).  On other pages the
+		 * bit is PG_mappedtodisk and means something else entirely.
+		 */
+		if (PageAnonExclusive(p) &&
+		    (!anon || (h->flags & PG_zero) || (hugetlb && i) ||
+		     !w->policy.anon_exclusive)) {
+			chk_report(c, "exclusive-is-anon", 0, 0, head + i,
+				   "PG_anon_exclusive on page %u of a %s folio", i,
+				   !anon ? "non-anon" :
+				   hugetlb ? "hugetlb" : "anon (era without it)");
+			break;
+		}
+		/*
+		 * exclusive-single-map: an exclusive page is mapped by at most one
+		 * PTE or PMD, hence by one mm.  fork, KSM and swapout clear the
+		 * bit before a second mapping or a shared swap entry can appear.
+		 * A hugetlb folio carries the bit on its head for the whole folio.
+		 */
+		if (PageAnonExclusive(excl_page(h, i)) && (hugetlb ? folio_maps : maps) > 1) {
+			chk_report(c, "exclusive-single-map", 0, 0, head + i,
+				   "exclusive page %u of folio %u is mapped %llu times", i, head,
+				   (unsigned long long)(hugetlb ? folio_maps : maps));
+			break;
+		}
+		/*
+		 * no-shared-writable: an anon page mapped writable has no other
+		 * mapping, in any mm.  fork write-protects both sides of every
+		 * shared anon page; reuse needs the sole mapping.  Two mappings
+		 * with one writable let one process write what another reads.
+		 */
+		if ((anon || ksm) && wmaps && maps > 1) {
+			chk_report(c, "no-shared-writable", 0, 0, head + i,
+				   "anon page %u of folio %u: %u mappings, %u writable", i, head,
+				   maps, wmaps);
+			break;
+		}
+	}
+
+	/*
+	 * ksm-never-exclusive: a KSM page is shared by construction, so none of
+	 * its pages is exclusive, and where R/O pins unshare (gup_unshare) a
+	 * FOLL_PIN never lands on it -- unsharing copies it out first.
+	 */
+	if (ksm) {
+		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
+			if (!PageAnonExclusive(chk_tail(h, i)))
+				continue;
+			chk_report(c, "ksm-never-exclusive", 0, 0, head + i,
+				   "KSM page %u is PG_anon_exclusive", i);
+			break;
+		}
+		if (w->policy.gup_unshare && w->policy.foll_pin && h->gup_pins)
+			chk_report(c, "ksm-never-exclusive", 0, 0, head, "KSM folio holds %u pins",
+				   (unsigned)h->gup_pins);
+	}
+}
+
+/*
+ * gup-write-undirtied: a page-cache (ext4) or swap-cache folio written
+ * through a GUP reference is marked dirty before the last GUP reference
+ * is dropped (unpin_user_pages_dirty_lock, set_page_dirty_lock).  The
+ * violation is the state right after: the folio is clean, no PTE holds a
+ * dirty bit for it, nobody holds a reference that could still dirty it, and
+ * its contents differ from what disk or swap has -- eviction will lose them.
+ */
+static void chk_gup_written(struct chk *c, pl_pfn head, const struct page *h)
+{
+	const struct world *w = c->w;
+	unsigned nr = 1u << h->order;
+
+	if (!(h->flags & PG_gup_written) || (h->flags & (PG_dirty | PG_writeback)) ||
+	    h->gup_gets || h->gup_pins || (c->t[head].flags & TALLY_DIRTY_MAP))
+		return;
+	for (unsigned i = 0; i < nr; i++) {
+		pl_token backing;
+
+		if (h->flags & PG_swapcache) {
+			uint32_t s = h->swap + i;
+
+			if (s >= w->nr_swap || !w->swap[s].written)
+				return;
+			backing = w->swap[s].token;
+		} else if (c->t[head].flags & TALLY_IN_CACHE) {
+			const struct pl_file *f = pl_file_get(w, (int)h->mapping - 1);
+			uint32_t idx = h->index + i;
+
+			if (!f || f->fs != PL_FS_EXT4 || !f->disk || idx >= f->cap)
+				return;
+			backing = f->disk[idx];
+		} else {
+			return;
+		}
+		if (chk_tail(h, i)->token != backing) {
+			chk_report(c, "gup-write-undirtied", 0, 0, head + i,
+				   "clean folio written through GUP, GUP references gone, "
+				   "contents differ from %s",
+				   (h->flags & PG_swapcache) ? "swap" : "disk");
+			return;
+		}
+	}
+}
+
+static void chk_folio_links(struct chk *c, pl_pfn head, const struct page *h)
+{
+	const struct world *w = c->w;
+	unsigned nr = 1u << h->order;
+
+	/*
+	 * pagecache-consistent, the folio side (stated in chk_file()): a file
+	 * folio -- ->mapping set, not anon/KSM/zero -- is in its file's cache
+	 * at its ->index; filemap_remove_folio() clears ->mapping.
+	 */
+	if (!(h->flags & (PG_anon | PG_ksm | PG_zero)) && h->mapping) {
+		const struct pl_file *f = pl_file_get(w, (int)h->mapping - 1);
+
+		if (!f || !f->cache || h->index >= f->cap || f->cache[h->index] != head)
+			chk_report(c, "pagecache-consistent", 0, 0, head,
+				   "folio of mapping %u index %u is not in that page cache",
+				   h->mapping, h->index);
+	}
+	/* swapcache-consistent, the folio side (stated in chk_swap()) */
+	if (h->flags & PG_swapcache) {
+		for (unsigned i = 0; i < nr; i++) {
+			uint32_t s = h->swap + i;
+
+			if (s < w->nr_swap && w->swap && w->swap[s].cache == head)
+				continue;
+			chk_report(c, "swapcache-consistent", 0, 0, head,
+				   "PG_swapcache folio, slot %u does not name it", s);
+			break;
+		}
+	}
+}
+
+static void chk_folio(struct chk *c, pl_pfn head, const struct page *h)
+{
+	const struct world *w = c->w;
+	unsigned i;
+
+	chk_folio_counts(c, head, h);
+	if (h->flags & PG_zero) {
+		/*
+		 * zero-page-never-pinned (c8070b787519): FOLL_PIN on the zero
+		 * page or huge zero page takes no pin -- no ghost pins, no
+		 * _pincount -- because such a page can never be DMA'd into and
+		 * pinning it would only make it look "maybe pinned".
+		 */
+		if (w->policy.zero_page_never_pinned && (h->gup_pins || h->_pincount))
+			chk_report(c, "zero-page-never-pinned", 0, 0, head,
+				   "zero page holds %u pins, _pincount %d", (unsigned)h->gup_pins,
+				   h->_pincount);
+		/* zero-page-readonly, the flags half (stated in chk_zero_mapping()) */
+		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
+			if (!(chk_tail(h, i)->flags & (PG_anon | PG_ksm | PG_anon_exclusive)))
+				continue;
+			chk_report(c, "zero-page-readonly", 0, 0, head + i,
+				   "zero page %u is anon, KSM or exclusive", i);
+			break;
+		}
+		return;
+	}
+	chk_folio_exclusive(c, head, h);
+	chk_gup_written(c, head, h);
+	chk_folio_links(c, head, h);
+	if ((h->flags & PG_hugetlb) && h->order == HPAGE_PUD_ORDER)
+		c->hugetlb_1g_used++;
+	else if (h->flags & PG_hugetlb)
+		c->hugetlb_used++;
+}
+
+/*
+ * memmap-sane: every allocated pfn belongs to exactly one folio: a head
+ * with order <= 9 (or 18 for a 1 GiB hugetlb page), naturally aligned,
+ * inside the memmap, whose tails are marked PG_tail and point back at it.
+ * Returns the number of pfns the folio covers, or 0 if it is broken (the
+ * caller then moves on by one).
+ */
+static unsigned chk_memmap_folio(struct chk *c, pl_pfn pfn, const struct page *p)
+{
+	const struct world *w = c->w;
+	unsigned nr;
+
+	if (!(p->flags & PG_head)) {
+		chk_report(c, "memmap-sane", 0, 0, pfn,
+			   "allocated pfn %u is not inside any folio (flags %#x)", pfn, p->flags);
+		return 0;
+	}
+	if ((p->order > HPAGE_PMD_ORDER &&
+	     (p->order != HPAGE_PUD_ORDER || !(p->flags & PG_hugetlb))) ||
+	    p->head != pfn || (pfn & ((1u << p->order) - 1)) ||
+	    (uint64_t)pfn + (1u << p->order) > w->next_pfn) {
+		chk_report(c, "memmap-sane", 0, 0, pfn, "folio head %u: order %u, head field %u",
+			   pfn, (unsigned)p->order, p->head);
+		return 0;
+	}
+	nr = 1u << p->order;
+	/* tails are written only through pl_page_changed() or a new folio */
+	for (unsigned i = 1; c->fall && i < nr; i++) {
+		const struct page *t = chk_tail(p, i);
+
+		if ((t->flags & (PG_head | PG_free)) || !(t->flags & PG_tail) || t->head != pfn) {
+			chk_report(c, "memmap-sane", 0, 0, pfn + i,
+				   "tail %u of folio %u: flags %#x, head field %u", i, pfn,
+				   t->flags, t->head);
+			return 0;
+		}
+	}
+	return nr;
+}
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Whether every page of the folio at pfn is read this scan: in --check=full,
+ * after a policy change, when a page other than the head changed
+ * (p->chk_dirty), and when two PMD leaves map a non-hugetlb folio (then
+ * every page counts as mapped twice, and exclusive-single-map reads each
+ * page's own bit; a hugetlb folio keeps it in the head, and for the other
+ * rules an unmapped tail breaks one only where the head does first).
+ */
+static bool chk_pages_all(const struct chk *c, bool policy_changed, pl_pfn pfn,
+			  const struct page *p)
+{
+	return c->w->check_full || c->w->check_list_lost || policy_changed || p->chk_dirty ||
+	       (c->t[pfn].pmds >= 2 && !(p->flags & PG_hugetlb));
+}
+
+void chk_memmap(struct chk *c, bool policy_changed)
+{
+	struct world *w = c->w;
+	const uint32_t *l = w->check_list;
+	size_t n = w->check_list_lost ? 0 : w->check_nr, k = 0;
+	pl_pfn pfn = 1;
+
+	if (n)
+		qsort(w->check_list, n, sizeof(*w->check_list), cmp_pfn);
+	while (pfn < w->next_pfn) {
+		struct page *p = pfn_to_page(w, pfn);
+		uint64_t hits = c->hits;
+		unsigned nr;
+
+		if (p->flags & PG_free) {
+			/*
+			 * A free block: only its head is written (folio.c's
+			 * alignment gaps leave the tails untouched), so skip it
+			 * whole by the order its head records.
+			 */
+			unsigned order = p->order <= HPAGE_PUD_ORDER ? p->order : 0;
+
+			pfn = (pl_pfn)PL_MIN((uint64_t)pfn + (1u << order), (uint64_t)w->next_pfn);
+			continue;
+		}
+		/* the listed pfns of this folio: l[k .. k + c->fn) */
+		while (k < n && l[k] < pfn)
+			k++;
+		c->fl = l ? l + k : NULL;	/* no list yet: nothing listed */
+		c->fn = 0;
+		if (p->flags & PG_head) {
+			uint64_t end = (uint64_t)pfn + (1u << PL_MIN(p->order, HPAGE_PUD_ORDER));
+
+			while (k + c->fn < n && l[k + c->fn] < end)
+				c->fn++;
+		}
+		c->fall = chk_pages_all(c, policy_changed, pfn, p);
+		nr = chk_memmap_folio(c, pfn, p);
+		if (!nr) {
+			/* skip the rest of a broken folio: its tails were reported */
+			pfn++;
+			while (pfn < w->next_pfn && (pfn_to_page(w, pfn)->flags & PG_tail))
+				pfn++;
+			continue;
+		}
+		chk_folio(c, pfn, p);
+		/* sound: its unchanged pages need not be read again */
+		if (c->hits == hits)
+			p->chk_dirty = 0;
+		pfn += nr;
+	}
+}
