@@ -426,55 +426,6 @@ int page_mkwrite(struct world *w, struct vm_area_struct *vma, struct folio *foli
 }
 
 /* ---------------------------------------------------------------------------
- * rmap walks.  The model has no reverse map: visit every live mm.
- */
-
-/** pl_next_mm() - the next distinct live mm after *@pos, or NULL at the end. */
-struct mm_struct *pl_next_mm(const struct world *w, int *pos)
-{
-	while (*pos < w->nr_tasks) {
-		struct task_struct *t = w->tasks[(*pos)++];
-		bool seen = false;
-
-		if (t->exited || !t->mm)
-			continue;
-		/* tasks sharing an mm (CLONE_VM) are one address space */
-		for (int i = 0; i < *pos - 1 && !seen; i++)
-			seen = w->tasks[i]->mm == t->mm && !w->tasks[i]->exited;
-		if (!seen)
-			return t->mm;
-	}
-	return NULL;
-}
-
-/**
- * pl_rmap_walk_file() - rmap_walk_file(): every place page @index of @file is mapped.
- * Return: 0, or the first non-zero value @fn returned.
- */
-int pl_rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, void *arg)
-{
-	struct mm_struct *mm;
-	int pos = 0;
-
-	while ((mm = pl_next_mm(w, &pos))) {
-		for (int i = 0; i < mm->nr_vmas; i++) {
-			struct vm_area_struct *vma = &mm->vmas[i];
-			uint64_t npages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
-			int ret;
-
-			if (vma->file != file || index < vma->vm_pgoff ||
-			    index >= vma->vm_pgoff + npages)
-				continue;
-			ret = fn(w, mm, vma, vma->vm_start + ((pl_addr)(index - vma->vm_pgoff) << PAGE_SHIFT),
-				 arg);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------------------
  * Writeback.
  */
 struct mkclean_arg {
@@ -548,7 +499,7 @@ int pl_writeback(struct world *w, int file, uint32_t index)
 	a.folio = folio;
 	a.pfn = folio_pfn(folio);
 	if (folio_mapcount(folio) > 0)
-		pl_rmap_walk_file(w, file, folio->page.index, page_mkclean_one, &a);
+		rmap_walk_file(w, file, folio->page.index, page_mkclean_one, &a);
 	if (a.dirty)
 		folio_mark_dirty(w, folio);
 	if (!folio_test_dirty(folio))

@@ -4,7 +4,7 @@
  *
  * For every present anon page in a COW vma fork either
  *
- *   shares it:  folio_try_dup_anon_rmap() clears PG_anon_exclusive, adds a
+ *   shares it:  __folio_try_dup_anon_rmap() clears PG_anon_exclusive, adds a
  *               mapping, and both PTEs become R/O -- the next write COWs; or
  *   copies it:  when the folio may be pinned (knob fork_copy_pinned,
  *               70e806e4e645; hugetlb 4eae4efa2c29) the child gets a private
@@ -174,7 +174,7 @@ static int copy_present_pte(struct world *w, struct fork_ctx *c, struct vm_area_
 		if (get_first)
 			folio_get(w, f);
 		if (folio_test_anon(f)) {
-			if (folio_try_dup_anon_rmap(w, f, page, false, c->src, c->dst_vma)) {
+			if (__folio_try_dup_anon_rmap(w, f, page, false, c->src, c->dst_vma)) {
 				if (get_first)
 					folio_put(w, f);
 				c->err = copy_present_page(w, c, vma, addr, dst_ptep, page);
@@ -258,7 +258,7 @@ static int copy_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struct
 	if (!folio_test_zero(f)) {
 		folio_get(w, f);
 		if (folio_test_anon(f)) {
-			if (folio_try_dup_anon_rmap(w, f, &f->page, true, c->src, c->dst_vma)) {
+			if (__folio_try_dup_anon_rmap(w, f, &f->page, true, c->src, c->dst_vma)) {
 				folio_put(w, f);
 				if (!folio_test_hugetlb(f)) {
 					/* d042035eaf5f: split and copy per PTE */

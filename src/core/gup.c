@@ -641,12 +641,17 @@ static struct folio *try_grab_folio_fast(struct world *w, struct page *page, uns
 }
 
 /*
- * One PTE (or one subpage of a PMD or PUD leaf) of the lockless walk; false
- * = stop.  gup_fast_pud_range() first: a PUD leaf is grabbed like a PMD leaf
- * and re-checked at its own level after the grab.
+ * gup_fast_pgd_range() for one page: the lockless walk of one PTE (or one
+ * subpage of a PMD or PUD leaf); false = stop.  The descent is that of
+ * gup_fast_pud_range() and gup_fast_pmd_range(); the grab and the re-check
+ * after it are gup_fast_pte_range()'s, or on a leaf gup_fast_pmd_leaf()'s and
+ * gup_fast_pud_leaf()'s (a PUD leaf is grabbed like a PMD leaf and re-checked
+ * at its own level).  The kernel walks a range level by level; gup_fast()
+ * here calls this once per page, which takes the same entries in the same
+ * order.
  */
-static bool gup_fast_one(struct world *w, struct mm_struct *mm, pl_addr addr, unsigned flags,
-			 pl_pfn *out)
+static bool gup_fast_pgd_range(struct world *w, struct mm_struct *mm, pl_addr addr,
+			       unsigned flags, pl_pfn *out)
 {
 	pud_t *pudp = pl_pud_lookup(mm, addr);
 	pmd_t *pmdp;
@@ -757,7 +762,7 @@ static long gup_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsig
 	}
 	pl_local_irq_disable(w);
 	for (i = 0; i < nr; i++)
-		if (!gup_fast_one(w, mm, start + i * PAGE_SIZE, flags, &pages[i]))
+		if (!gup_fast_pgd_range(w, mm, start + i * PAGE_SIZE, flags, &pages[i]))
 			break;
 	pl_local_irq_enable(w);
 	if ((flags & FOLL_PIN) && w->policy.write_protect_seq &&

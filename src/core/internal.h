@@ -167,7 +167,7 @@ void folio_mark_dirty(struct world *w, struct folio *f);
 bool folio_trylock(struct world *w, struct folio *f);
 void folio_lock(struct world *w, struct folio *f);	/* waits (explorer); never held twice */
 void folio_unlock(struct world *w, struct folio *f);
-/* rmap */
+/* rmap (rmap.c) */
 void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_struct *vma,
 			     pl_addr addr, bool exclusive, bool pmd);
 void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p,
@@ -195,10 +195,10 @@ static inline pte_t make_migration_entry(pte_t pte, bool exclusive)
 	       _PAGE_MIGRATION | (exclusive ? _PAGE_SWP_EXCLUSIVE : 0);
 }
 /* fork: clear exclusivity and add a mapping unless maybe pinned; -EBUSY then */
-int folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
-			    struct mm_struct *src_mm, const struct vm_area_struct *dst_vma);
+int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, bool pmd,
+			      struct mm_struct *src_mm, const struct vm_area_struct *dst_vma);
 /* swap/KSM/migration: clear exclusivity unless maybe pinned; -EBUSY then */
-int folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p);
+int __folio_try_share_anon_rmap(struct world *w, struct folio *f, struct page *p);
 /*
  * 088b8aa537c2 (knob exclusive_clear_barrier): counts sampled before the PTE
  * clear, used instead of fresh reads when the era lacks the barrier.
@@ -354,16 +354,18 @@ static inline pl_token pl_page_token(struct world *w, const struct page *p)
 	return p->token;
 }
 /*
- * The model keeps no reverse map, so rmap walks visit every live mm.
+ * rmap.c: the model keeps no reverse map, so rmap walks visit every live mm.
  * pl_next_mm(): iterate the distinct live mms; start with *pos = 0.
- * pl_rmap_walk_file(): call fn for every (mm, vma, addr) whose vma maps page
+ * rmap_walk_file(): call fn for every (mm, vma, addr) whose vma maps page
  * @index of @file (any vma with vma->file == file covering it); a non-zero
  * return stops the walk and is returned.  fn may change PTEs, not vmas.
+ * rmap_walk_anon(): the same for linear index @index of anon_vma @anon_vma.
  */
 typedef int (*pl_rmap_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			  pl_addr addr, void *arg);
 struct mm_struct *pl_next_mm(const struct world *w, int *pos);
-int pl_rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, void *arg);
+int rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, void *arg);
+int rmap_walk_anon(struct world *w, uint32_t anon_vma, uint32_t index, pl_rmap_fn fn, void *arg);
 /* Page-cache references a cached folio holds: 1 for hugetlb (head), else nr pages. */
 unsigned pl_filemap_cache_refs(const struct folio *f);
 /*

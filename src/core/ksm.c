@@ -14,7 +14,7 @@
  *      folio has no reference besides its mappings -- the kernel's
  *      "mapcount + 1 + swapped == refcount", the 1 being ksmd's own
  *      reference which the model does not take -- give up exclusivity with
- *      folio_try_share_anon_rmap(), and reinstall the PTE read-only and
+ *      __folio_try_share_anon_rmap(), and reinstall the PTE read-only and
  *      clean.  A GUP reference (O_DIRECT in flight, a pin) makes it fail:
  *      merging would make the DMA target diverge from the process.
  *   4. replace_page(): every other unit's PTEs are pointed at the KSM folio

@@ -112,7 +112,7 @@ static int migrate_unmap_one(struct world *w, struct mm_struct *mm, struct vm_ar
 	excl = folio_test_anon(c->old) && w->policy.anon_exclusive &&
 	       PageAnonExclusive(folio_test_hugetlb(c->old) ? &c->old->page : page);
 	pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
-	if (excl && folio_try_share_anon_rmap(w, c->old, page)) {
+	if (excl && __folio_try_share_anon_rmap(w, c->old, page)) {
 		/* maybe pinned: the page must stay exclusive, so it cannot move */
 		pl_set_pte(w, ptep, pte);
 		pl_spin_unlock(w, ptl);

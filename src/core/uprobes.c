@@ -63,7 +63,7 @@ static int uprobe_targets(struct world *w, int file, uint32_t index, struct upro
 		return -EBADF;
 	if (index >= f->nr_pages || f->fs == PL_FS_HUGETLBFS)
 		return -EINVAL;
-	pl_rmap_walk_file(w, file, index, uprobe_collect, t);
+	rmap_walk_file(w, file, index, uprobe_collect, t);
 	return 0;
 }
 

@@ -27,7 +27,7 @@
  *   - feb889fb40fa (knob swapout_skip_pinned): a maybe-pinned folio is never
  *     even added to the swap cache; and once unmapped (it cannot gain new
  *     pins then) a maybe-pinned folio is not paged out or freed.
- *   - try_to_unmap_one: PTE cleared first, then folio_try_share_anon_rmap()
+ *   - try_to_unmap_one: PTE cleared first, then __folio_try_share_anon_rmap()
  *     refuses for a pinned exclusive page (088b8aa537c2 pairs the two with a
  *     barrier against GUP-fast); the PTE is restored and the unmap aborted.
  *   - __remove_mapping: only a folio whose last reference is the swap cache
@@ -263,37 +263,6 @@ static const char *rule_skip_unmapped(const struct world *w)
 {
 	return w->policy.reclaim_skip_pinned ? "reclaim_skip_pinned=true (d824ec2a1546)"
 					     : "reclaim_skip_pinned=false";
-}
-
-/*
- * rmap_walk_anon(): every (mm, vma, addr) where the page at linear index
- * @index of anon_vma @anon_vma may be mapped.  vma_address() arithmetic:
- * anon pages keep the linear index they were born at.
- */
-static int rmap_walk_anon(struct world *w, uint32_t anon_vma, uint32_t index, pl_rmap_fn fn,
-			  void *arg)
-{
-	struct mm_struct *mm;
-	int pos = 0;
-
-	if (!anon_vma)
-		return 0;
-	while ((mm = pl_next_mm(w, &pos))) {
-		for (int i = 0; i < mm->nr_vmas; i++) {
-			struct vm_area_struct *vma = &mm->vmas[i];
-			uint64_t npages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
-			int ret;
-
-			if (vma->anon_vma != anon_vma || index < vma->vm_pgoff ||
-			    index >= vma->vm_pgoff + npages)
-				continue;
-			ret = fn(w, mm, vma, vma->vm_start + ((pl_addr)(index - vma->vm_pgoff) << PAGE_SHIFT),
-				 arg);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
 }
 
 struct unmap_arg {
@@ -542,7 +511,7 @@ static int shrink_file_folio(struct world *w, struct folio *f, struct page *page
 		return -EBUSY;
 	if (!folio_trylock(w, f))
 		return -EBUSY;
-	ret = pl_rmap_walk_file(w, file->id, index, try_to_unmap_file_one, &a);
+	ret = rmap_walk_file(w, file->id, index, try_to_unmap_file_one, &a);
 	folio_unlock(w, f);
 	if (ret || folio_mapcount(f) > 0)
 		return -EBUSY;

@@ -628,7 +628,7 @@ static const struct race_case races[] = {
 	 * v5.9 breaks without a race (swapout takes the pinned page).  v5.11's
 	 * feb889fb40fa checks for a pin before unmapping, but a pin taken
 	 * between that check and try_to_unmap still ends swapped-out-and-COWed
-	 * (one preemption); v5.19's folio_try_share_anon_rmap() under the PTL
+	 * (one preemption); v5.19's __folio_try_share_anon_rmap() under the PTL
 	 * (6c287605fd56) closes it.
 	 */
 	{ "pin-swapout", ps_setup, ps_pinner, ps_reclaimer, "pin_user_pages(W|LT)", "reclaim",
