@@ -13,6 +13,10 @@
  *
  * Model operations return 0 or -errno exactly where the kernel would (GUP: a
  * page count or -errno), so model and host outcomes can be compared directly.
+ *
+ * Over 900 lines: this is the core's one interface (docs/design.md), so
+ * every object and operation another layer may use is declared here, in
+ * sections that follow src/core/'s files.
  */
 #ifndef PINLAB_CORE_H
 #define PINLAB_CORE_H

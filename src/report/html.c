@@ -33,6 +33,10 @@
  *
  * Everything is a model value (pfns, addresses, names), so the page is
  * byte-deterministic for a given input.
+ *
+ * Over 900 lines: one writer of the one JSON document above, whose sections
+ * (timelines, the state after a step, the page) follow the document's shape
+ * and share its escaping and folding helpers.
  */
 #include "report/report.h"
 
