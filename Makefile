@@ -148,6 +148,8 @@ $(1)/obj/%.o: %.c
 
 # the report's page template is assembled in with .incbin (html_page.c)
 $(1)/obj/src/report/html_page.o: src/report/page.html
+# the history cases are assembled in with .incbin (src/history/history.c)
+$(1)/obj/src/history/history.o: $(wildcard scenarios/history/*.pin)
 $(1)/obj/src/cli/main.o: $(VERSION_H)
 
 $(1)/libpinlab-core.a: $(call objs,$(1),$(CORE_SRCS))

@@ -161,6 +161,13 @@ int cli_size(const char *v, uint64_t *out);
  */
 #define CLI_MAX_BACKINGS 64
 int cli_backings(const struct pl_scenario *sc, int backing, int *idx);
+/*
+ * cli_load_history() - the built-in history cases (src/history/) named in
+ * @names (all when @nr_names is 0), in their order, loaded as the files
+ * scenarios/history/NAME.pin.  Every name must be a case (pl_hist_find()).
+ * Return: 0, or an exit status (out of memory; a case that does not load).
+ */
+int cli_load_history(char **names, int nr_names, struct cli_files *out);
 void cli_files_free(struct cli_files *files);
 
 /* "pinlab: out of memory" on stderr; returns PL_EXIT_INTERNAL. */

@@ -6,6 +6,8 @@
  */
 #include "cli.h"
 
+#include "history/history.h"
+
 #include "backend/host/backend_host.h"
 
 #include <dirent.h>
@@ -396,6 +398,42 @@ int cli_load_opts(char **paths, int nr_paths, struct cli_files *out, const struc
 		}
 	}
 	return ret;
+}
+
+int cli_load_history(char **names, int nr_names, struct cli_files *out)
+{
+	int n;
+	const struct pl_hist_case *hc = pl_hist_cases(&n);
+
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < n; c++) {
+		bool selected = nr_names == 0;
+		struct pl_diag_list diags;
+		struct cli_file *f;
+		int r;
+
+		for (int i = 0; i < nr_names; i++)
+			selected |= !strcmp(names[i], hc[c].name);
+		if (!selected)
+			continue;
+		if (cli_add(out, hc[c].path, NULL))
+			return cli_oom();
+		f = &out->f[out->n - 1];
+		f->len = strlen(hc[c].text);
+		f->text = strdup(hc[c].text);
+		if (!f->text)
+			return cli_oom();
+		r = pl_lang_load(f->path, f->text, f->len, &f->sc, &diags);
+		if (r == -ENOMEM)
+			return cli_oom();
+		if (r) {	/* the build took scenarios/history/ as it was: ours to fix */
+			pl_diag_print(&diags, stderr, false);
+			fprintf(stderr, "pinlab: internal error: built-in history case %s does not "
+				"load\n", hc[c].name);
+			return PL_EXIT_INTERNAL;
+		}
+	}
+	return PL_EXIT_OK;
 }
 
 void cli_files_free(struct cli_files *fs)

@@ -1,81 +1,115 @@
 /*
- * hist.c - the built-in history cases (history.c) on the command line:
- * `pinlab history`, `pinlab show CASE`, and the matrix `pinlab demo` shows
- * when there is no scenarios/ directory to run.
+ * hist.c - the built-in history cases (src/history/: each
+ * scenarios/history/NAME.pin linked into the binary) on the command line: `pinlab history`, `pinlab
+ * show CASE`, and the matrix `pinlab demo` shows when there is no
+ * scenarios/ directory to run.  Each case runs as `pinlab run` runs the
+ * file, on the model backend, so its outcome and expectation are the .pin
+ * file's.
  */
 #include "hist.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "report/dump.h"
 #include "history/history.h"
+#include "report/dump.h"
 #include "report/report.h"
 
 static const char history_usage[] =
 	"usage: pinlab history [--preset P | --all-presets] [--set knob=value]...\n"
 	"                      [--format table|json] [--trace] [CASE...]\n"
 	"\n"
-	"Run the built-in historical bug cases (default: all) under a preset (default:\n"
-	"latest) and compare each outcome with the era's expectation.  --trace prints\n"
-	"every COW, reuse, unshare, fork copy and GUP decision with its rule, then the\n"
-	"final state.  With --set the expectations are not enforced.\n";
+	"Run the built-in historical bug cases (default: all; scenarios/history/*.pin,\n"
+	"built into pinlab) under a preset (default: latest) and compare each outcome\n"
+	"with the scenario's expectation for that era.  --trace prints every COW,\n"
+	"reuse, unshare, fork copy and GUP decision with its rule, then the final\n"
+	"state.  With --set the expectations are not enforced.\n";
 
 #define HISTORY_OPTIONS (CLI_PRESET | CLI_ALL | CLI_SET | CLI_FORMAT | CLI_TRACE)
 
-static const struct pl_hist_case *hist_find(const char *name)
+/* The case's name: its file name without scenarios/history/ and .pin. */
+static const char *hist_name(const struct cli_file *f)
 {
-	int n;
-	const struct pl_hist_case *hc = pl_hist_cases(&n);
+	const char *id = f->id;
 
-	for (int i = 0; i < n; i++)
-		if (!strcmp(hc[i].name, name))
-			return &hc[i];
-	return NULL;
+	return strncmp(id, "history/", 8) ? id : id + 8;
 }
 
-static void hist_trace_event(struct world *w, const struct pl_event *ev, void *arg)
+static void hist_trace_event(void *arg, const struct pl_exec_point *at, const struct pl_event *ev)
 {
 	(void)arg;
-	printf("    step %llu %-13s %-28s pid %d addr 0x%llx pfn %u->%u%s%s%s\n",
-	       (unsigned long long)w->step, pl_event_kind_name(ev->kind), ev->func, ev->pid,
-	       (unsigned long long)ev->addr, ev->old_pfn, ev->new_pfn,
-	       ev->rule ? " [" : "", ev->rule ? ev->rule : "", ev->rule ? "]" : "");
+	printf("    step %d %-13s %-28s pid %d addr 0x%llx pfn %u->%u%s%s%s\n", at->step,
+	       pl_event_kind_name(ev->kind), ev->func, ev->pid, (unsigned long long)ev->addr,
+	       ev->old_pfn, ev->new_pfn, ev->rule ? " [" : "", ev->rule ? ev->rule : "",
+	       ev->rule ? "]" : "");
 	if (ev->detail[0])
 		printf("        %s\n", ev->detail);
 }
 
-static void hist_result(bool json, const struct pl_hist_case *hc, const char *preset,
-			const char *got, const char *want, const char *note)
+/*
+ * Run one case under one preset on @be, with --set and --trace from @o (may
+ * be NULL); the world stays in @be.  0, or the exit status of an error.
+ */
+static int hist_run(const struct cli_file *f, const char *preset, const struct cli_opts *o,
+		    struct pl_backend *be, struct pl_result *r)
+{
+	struct pl_exec_hooks trace = { .event = hist_trace_event };
+	struct pl_exec_opts eo = { .preset = preset, .stop = cli_interrupted };
+	int ret;
+
+	if (o) {
+		eo.sets = o->sets;
+		eo.nr_sets = o->nr_sets;
+		eo.hooks = o->trace ? &trace : NULL;
+	}
+	ret = pl_exec_run(f->sc, f->sc->backings[0].idx, be, &eo, r);
+	if (ret < 0)
+		pl_result_free(r);
+	if (ret == -ENOMEM)
+		return cli_oom();
+	if (ret == -ERANGE)
+		return cli_limit(f, preset, f->sc->backings[0].idx, r->detail);
+	if (ret < 0) {
+		fprintf(stderr, "pinlab: internal error: %s: %s\n", f->path, r->detail);
+		return PL_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+static void hist_result(bool json, const char *name, const char *preset,
+			const struct pl_result *r)
 {
 	if (!json) {
-		printf("%-4s %-20s %-7s %-13s (expected %s) %s\n",
-		       strcmp(got, want) ? "FAIL" : "ok", hc->name, preset, got, want, note);
+		printf("%-4s %-20s %-7s %-13s (expected %s)%s%s\n", r->match ? "ok" : "FAIL", name,
+		       preset, r->outcome, r->expected, r->detail[0] ? " " : "", r->detail);
 		return;
 	}
 	printf("{\"scenario\": ");
-	pl_json_str(stdout, hc->name);
+	pl_json_str(stdout, name);
 	printf(", \"preset\": ");
 	pl_json_str(stdout, preset);
 	printf(", \"outcome\": ");
-	pl_json_str(stdout, got);
+	pl_json_str(stdout, r->outcome);
 	printf(", \"expected\": ");
-	pl_json_str(stdout, want);
-	printf(", \"match\": %s, \"detail\": ", strcmp(got, want) ? "false" : "true");
-	pl_json_str(stdout, note);
+	pl_json_str(stdout, r->expected);
+	printf(", \"match\": %s, \"detail\": ", r->match ? "true" : "false");
+	pl_json_str(stdout, r->detail);
 	printf(", \"version\": %d}\n", PL_JSON_VERSION);
 }
 
 static int cmd_history(int argc, char **argv)
 {
 	struct cli_opts o;
-	int n, np, mismatches = 0, total = 0;
-	const struct pl_hist_case *hc = pl_hist_cases(&n);
+	struct cli_files files;
+	struct pl_backend *be = NULL;
+	int np, mismatches = 0, total = 0;
 	const struct pl_preset *presets = pl_presets(&np);
 	const char *preset;
 	bool json = false;
 	int ret = cli_parse("history", argc, argv, HISTORY_OPTIONS, &o);
 
+	memset(&files, 0, sizeof(files));
 	if (!ret && o.format) {
 		json = !strcmp(o.format, "json");
 		if (!json && strcmp(o.format, "table"))
@@ -83,80 +117,89 @@ static int cmd_history(int argc, char **argv)
 					      "bad --format value (expected table or json)");
 	}
 	for (int i = 0; !ret && i < o.nr_args; i++)
-		if (!hist_find(o.args[i]))
+		if (!pl_hist_find(o.args[i]))
 			ret = cli_usage_error("history", "unknown case '%s' (see 'pinlab history')",
 					      o.args[i]);
-	if (ret) {
-		cli_opts_free(&o);
-		return ret;
-	}
+	if (!ret)
+		ret = cli_load_history(o.args, o.nr_args, &files);
+	if (!ret && !(be = pl_model_backend_new()))
+		ret = cli_oom();
 	preset = o.preset ? o.preset : "latest";
-	for (int c = 0; c < n; c++) {
-		bool selected = o.nr_args == 0;
-
-		for (int i = 0; i < o.nr_args; i++)
-			selected |= !strcmp(o.args[i], hc[c].name);
-		if (!selected)
-			continue;
-		for (int p = 0; p < np; p++) {
-			struct pl_policy pol;
-			char note[256];
-			const char *got, *want;
-			struct world *w = NULL;
+	for (int c = 0; !ret && c < files.n; c++) {
+		for (int p = 0; !ret && p < np; p++) {
+			struct pl_result r;
 
 			if (!o.all_presets && strcmp(presets[p].name, preset))
 				continue;
-			pol = cli_policy(presets[p].name, &o);
 			if (o.trace)
-				printf("# %s under %s\n", hc[c].name, presets[p].name);
-			got = pl_hist_run_traced(&hc[c], &pol, presets[p].name,
-						 o.trace ? hist_trace_event : NULL, NULL,
-						 o.trace ? &w : NULL, note, sizeof(note));
-			if (w) {
-				pl_dump_world(stdout, w);
-				pl_world_free(w);
+				printf("# %s under %s\n", hist_name(&files.f[c]), presets[p].name);
+			ret = hist_run(&files.f[c], presets[p].name, &o, be, &r);
+			if (!ret && o.trace && pl_model_backend_world(be))
+				pl_dump_world(stdout, pl_model_backend_world(be));
+			if (!ret) {
+				total++;
+				mismatches += o.nr_sets == 0 && !r.match;
+				hist_result(json, hist_name(&files.f[c]), presets[p].name, &r);
 			}
-			want = pl_hist_expected(&hc[c], presets[p].name);
-			total++;
-			mismatches += o.nr_sets == 0 && strcmp(got, want) != 0;
-			hist_result(json, &hc[c], presets[p].name, got, want, note);
+			pl_result_free(&r);
 		}
 	}
-	if (!json)
+	if (!ret && !json)
 		printf("%d results, %d mismatched\n", total, mismatches);
+	if (!ret)
+		ret = mismatches ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	if (be)
+		be->destroy(be);
+	cli_files_free(&files);
 	cli_opts_free(&o);
-	return mismatches ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	return ret;
 }
 
 int cli_hist_show(const char *name, const struct cli_opts *o)
 {
-	const struct pl_hist_case *hc = hist_find(name);
 	const char *preset = o->preset ? o->preset : "latest";
-	struct pl_policy pol;
-	struct world *w;
-	char note[256];
-	const char *got;
+	char *names[] = { (char *)name };
+	struct cli_files files;
+	struct pl_backend *be;
+	struct pl_result r;
+	int ret;
 
-	if (!hc)
+	if (!pl_hist_find(name))
 		return cli_usage_error("show", "no file and no history case '%s' (see 'pinlab "
 				       "history')", name);
-	pol = cli_policy(preset, o);
-	got = pl_hist_run(hc, &pol, preset, &w, note, sizeof(note));
-	printf("# %s under %s: %s (%s)\n", hc->name, preset, got, note);
-	pl_dump_world(stdout, w);
-	pl_world_free(w);
-	return PL_EXIT_OK;
+	ret = cli_load_history(names, 1, &files);
+	be = ret ? NULL : pl_model_backend_new();
+	if (!ret && !be)
+		ret = cli_oom();
+	if (!ret)
+		ret = hist_run(&files.f[0], preset, o, be, &r);
+	if (!ret) {
+		printf("# %s under %s: %s (%s)\n", name, preset, r.outcome, r.detail);
+		if (pl_model_backend_world(be))
+			pl_dump_world(stdout, pl_model_backend_world(be));
+		pl_result_free(&r);
+	}
+	if (be)
+		be->destroy(be);
+	cli_files_free(&files);
+	return ret;
 }
 
 int cli_hist_demo(void)
 {
-	int n, np, mismatches = 0;
-	const struct pl_hist_case *hc = pl_hist_cases(&n);
+	int np, mismatches = 0, total = 0, ret;
 	const struct pl_preset *presets = pl_presets(&np);
-	struct world *w;
-	char note[256];
-	const char *got;
+	char *v57[] = { "cve-2020-29374" };
+	struct cli_files files;
+	struct pl_backend *be;
+	struct pl_result r;
 
+	ret = cli_load_history(NULL, 0, &files);
+	be = ret ? NULL : pl_model_backend_new();
+	if (!ret && !be)
+		ret = cli_oom();
+	if (ret)
+		goto out;
 	printf("pinlab: the historical GUP/COW bugs under every era preset\n");
 	printf("(a failure class where that era had the bug, 'pass' where it was fixed; "
 	       "'*' marks an outcome that differs from the expectation)\n\n");
@@ -164,31 +207,44 @@ int cli_hist_demo(void)
 	for (int p = 0; p < np; p++)
 		printf(" %-13s", presets[p].name);
 	printf("\n");
-	for (int c = 0; c < n; c++) {
-		printf("%-20s", hc[c].name);
-		for (int p = 0; p < np; p++) {
-			bool ok;
+	for (int c = 0; !ret && c < files.n; c++) {
+		printf("%-20s", hist_name(&files.f[c]));
+		for (int p = 0; !ret && p < np; p++) {
 			char cell[24];
 
-			got = pl_hist_run(&hc[c], &presets[p].policy, presets[p].name, NULL, NULL,
-					  0);
-			ok = !strcmp(got, pl_hist_expected(&hc[c], presets[p].name));
-			mismatches += !ok;
-			snprintf(cell, sizeof(cell), "%s%s", got, ok ? "" : "*");
+			ret = hist_run(&files.f[c], presets[p].name, NULL, be, &r);
+			if (ret)
+				break;
+			total++;
+			mismatches += !r.match;
+			snprintf(cell, sizeof(cell), "%s%s", r.outcome, r.match ? "" : "*");
 			printf(" %-13s", cell);
+			pl_result_free(&r);
 		}
 		printf("\n");
 	}
-	printf("\n%d results: %d matched, %d mismatched, 0 skipped\n", n * np,
-	       n * np - mismatches, mismatches);
+	if (ret)
+		goto out;
+	printf("\n%d results: %d matched, %d mismatched, 0 skipped\n", total,
+	       total - mismatches, mismatches);
 	printf("\nState after CVE-2020-29374 under v5.7 (the child's pipe still holds the "
 	       "parent's page):\n");
-	got = pl_hist_run(hist_find("cve-2020-29374"), &pl_preset_find("v5.7")->policy, "v5.7", &w,
-			  note, sizeof(note));
-	printf("outcome: %s (%s)\n", got, note);
-	pl_dump_world(stdout, w);
-	pl_world_free(w);
-	return mismatches ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+	cli_files_free(&files);
+	ret = cli_load_history(v57, 1, &files);
+	if (!ret)
+		ret = hist_run(&files.f[0], "v5.7", NULL, be, &r);
+	if (ret)
+		goto out;
+	printf("outcome: %s (%s)\n", r.outcome, r.detail);
+	if (pl_model_backend_world(be))
+		pl_dump_world(stdout, pl_model_backend_world(be));
+	pl_result_free(&r);
+	ret = mismatches ? PL_EXIT_MISMATCH : PL_EXIT_OK;
+out:
+	if (be)
+		be->destroy(be);
+	cli_files_free(&files);
+	return ret;
 }
 
 const struct cli_cmd cli_cmd_history = { "history", cmd_history, history_usage };
