@@ -444,13 +444,12 @@ static int page_mkclean_one(struct world *w, struct mm_struct *mm, struct vm_are
 			    pl_addr addr, void *arg)
 {
 	struct mkclean_arg *a = arg;
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
-	pte_t *ptep = pl_pte_lookup(mm, addr);
+	struct pl_lock *ptl;
+	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
 	pte_t pte;
 
-	if (!ptep || !ptl)
+	if (!ptep)
 		return 0;
-	pl_spin_lock(w, ptl);
 	pte = pl_ptep_get(w, ptep);
 	if (pte_present(pte) && pte_pfn(pte) == a->pfn) {
 		if (pte_dirty(pte))

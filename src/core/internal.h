@@ -229,6 +229,13 @@ void pl_gup_ghost_sub(struct world *w, struct folio *f, unsigned gup_flags, int 
 pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr);
+/*
+ * pte_offset_map_lock(): the PTE that maps @addr in @mm with its page-table
+ * lock taken (*@ptlp), or NULL, with nothing taken, when no page table
+ * covers @addr.  pl_spin_unlock(w, *ptlp) is pte_unmap_unlock().
+ */
+pte_t *pte_offset_map_lock(struct world *w, struct mm_struct *mm, pl_addr addr,
+			   struct pl_lock **ptlp);
 struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr);
 /* PUD leaves (1 GiB hugetlb): the slot in the pud-level pl_dir, its lock. */
 pud_t *pl_pud_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);

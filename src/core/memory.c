@@ -437,6 +437,27 @@ static unsigned do_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
  */
 
 /*
+ * The refcount rule's last test (wp_can_reuse_anon_folio()): ours is the
+ * only reference once the swap cache, if it holds the folio, lets go of it
+ * under the folio lock.
+ */
+static bool wp_reuse_sole_reference(struct world *w, struct folio *f)
+{
+	if (folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
+		return false;
+	if (!folio_trylock(w, f))
+		return false;
+	if (folio_test_swapcache(f))
+		folio_free_swap(w, f);
+	if (folio_ref_count(w, f) != 1) {
+		folio_unlock(w, f);
+		return false;
+	}
+	folio_unlock(w, f);
+	return true;
+}
+
+/*
  * wp_can_reuse_large_anon_folio(): a non-exclusive page of a PTE-mapped
  * large anon folio in the refcount eras (knob large_anon_reuse).
  *
@@ -476,18 +497,9 @@ static bool wp_can_reuse_large_anon_folio(struct world *w, struct folio *f,
 		PL_BUG_ON(f->page._mm_id[0] != mm->id && f->page._mm_id[1] != mm->id);
 		return true;
 	default:
-		if (mapcount != 1 || folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
+		if (mapcount != 1)
 			return false;
-		if (!folio_trylock(w, f))
-			return false;
-		if (folio_test_swapcache(f))
-			folio_free_swap(w, f);
-		if (folio_ref_count(w, f) != 1) {
-			folio_unlock(w, f);
-			return false;
-		}
-		folio_unlock(w, f);
-		return true;
+		return wp_reuse_sole_reference(w, f);
 	}
 }
 
@@ -601,18 +613,7 @@ static bool wp_can_reuse_anon_folio(struct world *w, struct folio *f, struct mm_
 		return wp_can_reuse_large_anon_folio(w, f, mm);
 	if (folio_ref_count(w, f) > 3)
 		return false;
-	if (folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
-		return false;
-	if (!folio_trylock(w, f))
-		return false;
-	if (folio_test_swapcache(f))
-		folio_free_swap(w, f);
-	if (folio_ref_count(w, f) != 1) {
-		folio_unlock(w, f);
-		return false;
-	}
-	folio_unlock(w, f);
-	return true;
+	return wp_reuse_sole_reference(w, f);
 }
 
 /*

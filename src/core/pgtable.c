@@ -296,6 +296,19 @@ struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr)
 	return t ? &t->ptl : NULL;
 }
 
+pte_t *pte_offset_map_lock(struct world *w, struct mm_struct *mm, pl_addr addr,
+			   struct pl_lock **ptlp)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	pte_t *ptep = pl_pte_lookup(mm, addr);
+
+	if (!ptep || !ptl)
+		return NULL;
+	pl_spin_lock(w, ptl);
+	*ptlp = ptl;
+	return ptep;
+}
+
 struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);

@@ -224,45 +224,17 @@ static int uprobe_write_in_place(struct world *w, struct mm_struct *mm, pl_addr 
 	return -EAGAIN;
 }
 
-/**
- * pl_uprobe_register() - install breakpoint @tok at page @index of @file.
- * Return: the number of mappings patched, or -EBADF / -EINVAL.
- */
-int pl_uprobe_register(struct world *w, int file, uint32_t index, pl_token tok)
-{
-	struct uprobe_targets t;
-	int patched = 0;
-	int ret = uprobe_targets(w, file, index, &t);
-
-	if (ret)
-		return ret;
-	for (int i = 0; i < t.nr; i++) {
-		struct mm_struct *mm;
-		struct vm_area_struct *vma = uprobe_vma(w, &t.v[i], file, &mm);
-
-		if (!vma)
-			continue;
-		if (w->policy.uprobes_write_in_place)
-			ret = uprobe_write_in_place(w, mm, t.v[i].addr, tok, NULL);
-		else
-			ret = uprobe_replace(w, mm, vma, t.v[i].addr, tok);
-		patched += ret == 0;
-	}
-	free(t.v);
-	return patched;
-}
 
 /* The page currently mapped at addr, if it is a present anon page (peek under the PTL). */
 static bool uprobe_mapped_anon(struct world *w, struct mm_struct *mm, pl_addr addr, pl_pfn *pfn)
 {
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
-	pte_t *ptep = pl_pte_lookup(mm, addr);
+	struct pl_lock *ptl;
+	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
 	bool anon = false;
 	pte_t pte;
 
-	if (!ptl || !ptep)
+	if (!ptep)
 		return false;
-	pl_spin_lock(w, ptl);
 	pte = pl_ptep_get(w, ptep);
 	if (pte_present(pte) && !pte_special(pte) && !pl_is_zero_pfn(w, pte_pfn(pte))) {
 		*pfn = pte_pfn(pte);
@@ -340,14 +312,16 @@ static int uprobe_restore_replace(struct world *w, struct mm_struct *mm,
 	return -EAGAIN;
 }
 
-/**
- * pl_uprobe_unregister() - remove the breakpoint at page @index of @file.
- * Return: the number of mappings restored, or -EBADF / -EINVAL.
+/*
+ * register_for_each_vma(): install (@is_register, breakpoint @tok) or
+ * remove the breakpoint at page @index of @file in every mapping of it;
+ * returns how many mappings were patched or restored, or -EBADF / -EINVAL.
  */
-int pl_uprobe_unregister(struct world *w, int file, uint32_t index)
+static int register_for_each_vma(struct world *w, int file, uint32_t index, bool is_register,
+				 pl_token tok)
 {
 	struct uprobe_targets t;
-	int restored = 0;
+	int done = 0;
 	int ret = uprobe_targets(w, file, index, &t);
 
 	if (ret)
@@ -357,15 +331,42 @@ int pl_uprobe_unregister(struct world *w, int file, uint32_t index)
 		struct vm_area_struct *vma = uprobe_vma(w, &t.v[i], file, &mm);
 		pl_token orig;
 
-		if (!vma || pl_file_read(w, file, index, &orig))
+		if (!vma)
 			continue;
-		if (w->policy.uprobes_write_in_place)
-			ret = uprobe_restore_in_place(w, mm, vma, t.v[i].addr, orig);
-		else
-			ret = uprobe_restore_replace(w, mm, vma, t.v[i].addr, orig);
-		restored += ret == 0;
+		if (is_register) {	/* install_breakpoint() */
+			if (w->policy.uprobes_write_in_place)
+				ret = uprobe_write_in_place(w, mm, t.v[i].addr, tok, NULL);
+			else
+				ret = uprobe_replace(w, mm, vma, t.v[i].addr, tok);
+		} else {		/* remove_breakpoint(): the original from the file */
+			if (pl_file_read(w, file, index, &orig))
+				continue;
+			if (w->policy.uprobes_write_in_place)
+				ret = uprobe_restore_in_place(w, mm, vma, t.v[i].addr, orig);
+			else
+				ret = uprobe_restore_replace(w, mm, vma, t.v[i].addr, orig);
+		}
+		done += ret == 0;
 	}
 	free(t.v);
-	return restored;
+	return done;
+}
+
+/**
+ * pl_uprobe_register() - install breakpoint @tok at page @index of @file.
+ * Return: the number of mappings patched, or -EBADF / -EINVAL.
+ */
+int pl_uprobe_register(struct world *w, int file, uint32_t index, pl_token tok)
+{
+	return register_for_each_vma(w, file, index, true, tok);
+}
+
+/**
+ * pl_uprobe_unregister() - remove the breakpoint at page @index of @file.
+ * Return: the number of mappings restored, or -EBADF / -EINVAL.
+ */
+int pl_uprobe_unregister(struct world *w, int file, uint32_t index)
+{
+	return register_for_each_vma(w, file, index, false, 0);
 }
 

@@ -296,15 +296,14 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 				 pl_addr addr, void *arg)
 {
 	struct unmap_arg *a = arg;
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
-	pte_t *ptep = pl_pte_lookup(mm, addr);
+	struct pl_lock *ptl;
+	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
 	struct pl_share_sample early;
 	bool exclusive;
 	pte_t pte, swp;
 
-	if (!ptep || !ptl)
+	if (!ptep)
 		return 0;
-	pl_spin_lock(w, ptl);
 	pte = pl_ptep_get(w, ptep);
 	if (!pte_present(pte) || pte_pfn(pte) != page_to_pfn(w, a->page)) {
 		pl_spin_unlock(w, ptl);
@@ -387,13 +386,12 @@ static int try_to_unmap_file_one(struct world *w, struct mm_struct *mm, struct v
 				 pl_addr addr, void *arg)
 {
 	struct unmap_arg *a = arg;
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
-	pte_t *ptep = pl_pte_lookup(mm, addr);
+	struct pl_lock *ptl;
+	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
 	pte_t pte;
 
-	if (!ptep || !ptl)
+	if (!ptep)
 		return 0;
-	pl_spin_lock(w, ptl);
 	pte = pl_ptep_get(w, ptep);
 	if (!pte_present(pte) || pte_pfn(pte) != page_to_pfn(w, a->page)) {
 		pl_spin_unlock(w, ptl);

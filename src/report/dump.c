@@ -4,23 +4,33 @@
  * pfns and addresses are model values, never host pointers.
  */
 #include "report/dump.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* " anon dirty exclusive": the folio's flags and the page's PG_anon_exclusive, appended to buf. */
-static void dump_flags(char *buf, size_t size, const struct folio *f, const struct page *p)
+const char *pl_folio_flag_next(uint32_t flags, size_t *i)
 {
 	static const struct { uint32_t bit; const char *name; } names[] = {
 		{ PG_anon, "anon" }, { PG_ksm, "ksm" }, { PG_hugetlb, "hugetlb" },
 		{ PG_dirty, "dirty" }, { PG_writeback, "writeback" },
 		{ PG_swapcache, "swapcache" }, { PG_zero, "zero" },
 	};
-	size_t len = strlen(buf);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && len < size; i++)
-		if (f->page.flags & names[i].bit)
-			len += (size_t)snprintf(buf + len, size - len, " %s", names[i].name);
+	for (; *i < sizeof(names) / sizeof(names[0]); ++*i)
+		if (flags & names[*i].bit)
+			return names[(*i)++].name;
+	return NULL;
+}
+
+/* " anon dirty exclusive": the folio's flags and the page's PG_anon_exclusive, appended to buf. */
+static void dump_flags(char *buf, size_t size, const struct folio *f, const struct page *p)
+{
+	size_t len = strlen(buf), i = 0;
+	const char *name;
+
+	while (len < size && (name = pl_folio_flag_next(f->page.flags, &i)))
+		len += (size_t)snprintf(buf + len, size - len, " %s", name);
 	if ((p->flags & PG_anon_exclusive) && len < size)
 		snprintf(buf + len, size - len, " exclusive");
 }

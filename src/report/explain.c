@@ -35,8 +35,7 @@ static bool ex_decision(enum pl_event_kind k)
 	}
 }
 
-/* The knob a rule string names ("anon_reuse=refcount", "fork_copy_pinned (70e8...)"). */
-static const struct pl_knob *ex_knob(const char *rule)
+const struct pl_knob *pl_rule_knob(const char *rule)
 {
 	size_t len = strcspn(rule, "= (");
 	int n;
@@ -85,7 +84,7 @@ static void ex_event(void *arg, const struct pl_exec_point *at, const struct pl_
 	if (!ev->rule)
 		return;
 	fprintf(e->out, "    rule:        %s\n", ev->rule);
-	k = ex_knob(ev->rule);
+	k = pl_rule_knob(ev->rule);
 	if (k && e->policy) {
 		const struct pl_preset *p = pl_preset_find(e->preset);
 		char next[16];

@@ -393,19 +393,6 @@ static void tl_step_begin(void *arg, const struct pl_exec_point *at)
 	at->print(s->head, at);
 }
 
-/* The knob a rule string names ("anon_reuse=refcount", "fork_copy_pinned (70e8...)"). */
-static const struct pl_knob *h_knob(const char *rule)
-{
-	size_t len = strcspn(rule, "= (");
-	int n;
-	const struct pl_knob *k = pl_knobs(&n);
-
-	for (int i = 0; i < n; i++)
-		if (strlen(k[i].name) == len && !strncmp(k[i].name, rule, len))
-			return &k[i];
-	return NULL;
-}
-
 /* Write the pending event (a run of alike events) of the open step. */
 static void h_event_flush(struct pl_html_tl *t)
 {
@@ -426,7 +413,7 @@ static void h_event_flush(struct pl_html_tl *t)
 	fputs(", \"detail\": ", e);
 	h_str(e, ev->detail);
 	fputs(", \"knob\": ", e);
-	k = ev->rule ? h_knob(ev->rule) : NULL;
+	k = ev->rule ? pl_rule_knob(ev->rule) : NULL;
 	if (k) {
 		char buf[600];
 
@@ -635,19 +622,12 @@ static const char *h_pin_kind(enum pl_pin_kind k)
 
 static void h_folio_flags(FILE *o, uint32_t flags)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} names[] = {
-		{ PG_anon, "anon" }, { PG_ksm, "ksm" }, { PG_hugetlb, "hugetlb" },
-		{ PG_dirty, "dirty" }, { PG_writeback, "writeback" },
-		{ PG_swapcache, "swapcache" }, { PG_zero, "zero" },
-	};
+	const char *name;
+	size_t i = 0;
 	int n = 0;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (flags & names[i].bit)
-			fprintf(o, "%s\"%s\"", n++ ? ", " : "", names[i].name);
+	while ((name = pl_folio_flag_next(flags, &i)))
+		fprintf(o, "%s\"%s\"", n++ ? ", " : "", name);
 }
 
 /* Snapshot the world into the open step (replacing an earlier snapshot of it). */

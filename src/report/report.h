@@ -107,6 +107,14 @@ struct pl_explain {
 };
 
 void pl_explain_hooks(struct pl_explain *e, struct pl_exec_hooks *h);
+/* The knob a rule string names ("anon_reuse=refcount", "fork_copy_pinned (70e8...)"), or NULL. */
+const struct pl_knob *pl_rule_knob(const char *rule);
+/*
+ * The folio flags the reports name (anon, ksm, hugetlb, dirty, writeback,
+ * swapcache, zero), in the order they print them: the name of the next one
+ * set in @flags from position *@i on, or NULL; start with *@i = 0.
+ */
+const char *pl_folio_flag_next(uint32_t flags, size_t *i);
 
 /* ---------------------------------------------------------------------------
  * Graphviz DOT of a world (dot.c): processes -> VMAs -> page-table entries ->

@@ -32,18 +32,11 @@ static void tr_line(const struct pl_trace *t, const char *fmt, ...)
 
 static void tr_flags(FILE *out, uint32_t flags)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} names[] = {
-		{ PG_anon, "anon" }, { PG_ksm, "ksm" }, { PG_hugetlb, "hugetlb" },
-		{ PG_dirty, "dirty" }, { PG_writeback, "writeback" },
-		{ PG_swapcache, "swapcache" }, { PG_zero, "zero" },
-	};
+	const char *name;
+	size_t i = 0;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (flags & names[i].bit)
-			fprintf(out, " %s", names[i].name);
+	while ((name = pl_folio_flag_next(flags, &i)))
+		fprintf(out, " %s", name);
 }
 
 /* "ref 1" or "ref 1->2" */

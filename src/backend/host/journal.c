@@ -62,7 +62,7 @@ void pl_hj_memfd_name(char *buf, size_t len, const char *what)
 	snprintf(buf, len, "pinlab.%d.%s", (int)getpid(), what);
 }
 
-static void hj_block(sigset_t *old)
+void pl_hj_block_signals(sigset_t *old)
 {
 	sigset_t block;
 
@@ -332,7 +332,7 @@ static int hj_replay(struct pl_hjournal *j, FILE *msg)
 		}
 		nr++;
 	}
-	hj_block(&old);
+	pl_hj_block_signals(&old);
 	if (msg)
 		fprintf(msg, "pinlab: restoring the host after a run that did not finish "
 			"(pinlab pid %s; journal %s)\n", owners[0] ? owners : "?", PL_HJ_FILE);

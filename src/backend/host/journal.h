@@ -18,6 +18,7 @@
 #ifndef PINLAB_BACKEND_HOST_JOURNAL_H
 #define PINLAB_BACKEND_HOST_JOURNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -68,5 +69,8 @@ void pl_hj_close(struct pl_hjournal *j);
 
 /* The name a host memfd of this pinlab carries, so a replay can find leftovers. */
 void pl_hj_memfd_name(char *buf, size_t len, const char *what);
+
+/* Block SIGINT and SIGTERM (the old mask into @old): clean-up a signal must not cut short. */
+void pl_hj_block_signals(sigset_t *old);
 
 #endif /* PINLAB_BACKEND_HOST_JOURNAL_H */

@@ -140,7 +140,7 @@ static uint32_t pf_sizes(const char *dir, uint32_t *on)
 	return sizes;
 }
 
-static bool pf_swap(void)
+bool pl_host_has_swap(void)
 {
 	FILE *f = fopen("/proc/swaps", "re");
 	char line[512];
@@ -203,7 +203,7 @@ int pl_host_profile_probe(struct pl_host_profile *p, char *why, size_t whylen)
 	p->secretmem = pf_secretmem();
 	p->uffd = pf_uffd(&p->uffd_features);
 	p->ksm = access("/sys/kernel/mm/ksm/run", F_OK) == 0;
-	p->swap = pf_swap();
+	p->swap = pl_host_has_swap();
 	if (env && *env)
 		return pl_host_profile_override(p, env, why, whylen);
 	return 0;

@@ -71,4 +71,7 @@ int pl_host_profile_parse(struct pl_host_profile *p, const char *text);
  */
 long pl_host_speed_us(void);
 
+/* An active swap device or file (a line in /proc/swaps after its header). */
+bool pl_host_has_swap(void);
+
 #endif /* PINLAB_HOST_PROFILE_H */

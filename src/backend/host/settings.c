@@ -116,17 +116,6 @@ static long host_setting(struct host *h, const char *path, const char *val,
 	return err;
 }
 
-/* Clean-up that a signal must not cut short: SIGINT/SIGTERM wait meanwhile. */
-static void host_block_signals(sigset_t *old)
-{
-	sigset_t block;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, old);
-}
-
 /* Newest first; a signal meanwhile must not cut a pool resize short. */
 void host_restore_settings(struct host *h)
 {
@@ -134,7 +123,7 @@ void host_restore_settings(struct host *h)
 
 	if (!h->nr_set)
 		return;
-	host_block_signals(&old);
+	pl_hj_block_signals(&old);
 	while (h->nr_set > 0) {
 		struct hsetting *e = &h->set[--h->nr_set];
 		int err = sysfs_write(e->path, e->orig);
@@ -306,20 +295,6 @@ long host_ksm_merge(struct host *h, struct pl_bresult *r)
 	return host_setting(h, path, "0", r);
 }
 
-static bool host_has_swap(void)
-{
-	FILE *f = fopen("/proc/swaps", "re");
-	char line[256];
-	int n = 0;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n > 1;
-}
-
 /*
  * mkswap, in our words: page 0 holds, from byte 1024, the version (1), the
  * last usable page, the number of bad pages (0) and a UUID and label (left
@@ -356,7 +331,7 @@ void host_swapfile_remove(struct host *h)
 
 	if (!h->swapfile[0])
 		return;
-	host_block_signals(&old);
+	pl_hj_block_signals(&old);
 	do
 		ret = swapoff(h->swapfile);
 	while (ret && errno == EINTR);
@@ -378,7 +353,7 @@ long host_swapon(struct host *h, struct pl_bresult *r)
 	char proc[32];
 	int fd, err;
 
-	if (h->swapfile[0] || host_has_swap())
+	if (h->swapfile[0] || pl_host_has_swap())
 		return 0;
 	if (!h->allow_swapfile)
 		return host_skip(r, SK_NO_SWAP);
