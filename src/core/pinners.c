@@ -30,6 +30,10 @@
  * pfn per 4 KiB page.  A pipe is a pinset whose buffers are pages[consumed,
  * nr): at most PIPE_DEF_BUFFERS of them, FIFO.  For an RDMA registration
  * ->dio_write means "read-only MR": the device only reads memory.
+ *
+ * Over 900 lines: one section per GUP user, each short, sharing the pinset
+ * bookkeeping at the top; a user that grows (RDMA already has ODP and
+ * memlock) is the one to move to a file of its own.
  */
 #include "internal.h"
 
