@@ -96,7 +96,6 @@ static const char *const host_skips[SK_NR] = {
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
 	[SK_SECRETMEM]	= "memfd_secret() unavailable (no CONFIG_SECRETMEM, or disabled: secretmem.enable=0)",
 	[SK_DAX]	= "no DAX filesystem here (ext4 on pmem mounted -o dax)",
-	[SK_BYTES]	= "a byte range of a pin, GUP reference or io_uring buffer is not read on the host (only whole pages are)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -439,27 +438,32 @@ static long host_pread(struct host *h, int fd, uint32_t index)
 	return 0;
 }
 
+/* What a page's bytes show for a byte-range step (PL_BSTEP_BYTES), as the model shows them. */
+static void host_bytes_view(struct host *h, const char *page, const struct pl_bstep *s)
+{
+	uint32_t n = s->blen ? s->blen : HOST_TEXT - 1;
+
+	if (n > HOST_PAGE - s->boff)
+		n = HOST_PAGE - s->boff;
+	if (s->blen) {
+		pl_bytes_show(page + s->boff, n, h->text, sizeof(h->text));
+	} else {
+		memcpy(h->text, page + s->boff, n);
+		h->text[n] = 0;
+	}
+}
+
 /* A byte range of a file page (PL_BSTEP_BYTES), as the model observes it. */
 static long host_pread_bytes(struct host *h, int fd, const struct pl_bstep *s)
 {
 	char page[HOST_PAGE];
-	uint32_t n = s->blen ? s->blen : HOST_TEXT - 1;
-	ssize_t got;
 
 	if (s->boff >= HOST_PAGE)
 		return -EINVAL;
-	if (n > HOST_PAGE - s->boff)
-		n = HOST_PAGE - s->boff;
-	memset(page, 0, sizeof(page));
-	got = pread(fd, page, n, (off_t)s->index * HOST_PAGE + s->boff);
-	if (got < 0)
+	memset(page, 0, sizeof(page));	/* past EOF: zeroes */
+	if (pread(fd, page, sizeof(page), (off_t)s->index * HOST_PAGE) < 0)
 		return -errno;
-	if (s->blen) {
-		pl_bytes_show(page, n, h->text, sizeof(h->text));
-	} else {
-		memcpy(h->text, page, n);
-		h->text[n] = 0;
-	}
+	host_bytes_view(h, page, s);
 	return 0;
 }
 
@@ -640,7 +644,7 @@ static long host_gupt_unpin(struct host *h, int handle)
 }
 
 /* What the pin holds in its page @page: READ copies every pinned page out. */
-static long host_gupt_read(struct host *h, int handle, uint32_t page)
+static long host_gupt_read(struct host *h, int handle, uint32_t page, const struct pl_bstep *s)
 {
 	size_t len = (size_t)h->gupt_nr * HOST_PAGE;
 	uint64_t where;
@@ -656,6 +660,8 @@ static long host_gupt_read(struct host *h, int handle, uint32_t page)
 	where = (uintptr_t)buf;
 	if (ioctl(h->gupt_fd, PL_GUPT_READ, &where))
 		ret = -errno;
+	else if ((s->flags & PL_BSTEP_BYTES) && s->boff < HOST_PAGE)
+		host_bytes_view(h, buf + (size_t)page * HOST_PAGE, s);
 	else
 		snprintf(h->text, sizeof(h->text), "%.*s", HOST_TEXT - 1,
 			 buf + (size_t)page * HOST_PAGE);
@@ -697,6 +703,9 @@ static long host_ring_read(struct host *h, const struct pl_bstep *s)
 			   true, h->scratch, s->page, 1);
 	if (ret < 0)
 		return ret;
+	if (s->flags & PL_BSTEP_BYTES)
+		return host_pread_bytes(h, h->scratch, &(struct pl_bstep){
+			.flags = s->flags, .boff = s->boff, .blen = s->blen, .index = 0 });
 	return host_pread(h, h->scratch, 0);
 }
 
@@ -728,9 +737,6 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 	long ret;
 
 	host_req_bytes(&q, s);
-	if ((s->flags & PL_BSTEP_BYTES) &&
-	    (s->src == PL_SRC_PIN || s->src == PL_SRC_RING || s->src == PL_SRC_GUP))
-		return host_skip(r, SK_BYTES);
 	switch (s->src) {
 	case PL_SRC_USER:
 		ret = host_call(h, s->pid, &q, -1, &p);
@@ -754,7 +760,7 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		break;
 	case PL_SRC_PIN:	/* gup_test's READ, else a R/W pin is an io_uring buffer */
 		if (h->gupt_fd >= 0) {
-			ret = host_gupt_read(h, s->handle, s->page);
+			ret = host_gupt_read(h, s->handle, s->page, s);
 			if (ret < 0)
 				return ret;
 			break;
