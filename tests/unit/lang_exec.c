@@ -1,7 +1,8 @@
 /*
  * Description: the executor (src/lang/exec.c) on the model backend --
  * outcome rules (first failed check, refused steps, `fails` promises,
- * invariants, xfail, skip, steps that cannot run), the matrix semantics of
+ * invariants, xfail, skip, steps that cannot run; `require`, `expect refused`,
+ * byte ranges, comparisons, `repeat`), the matrix semantics of
  * every kind of backing (the memory each transform leaves behind, looked at
  * in the model's world), shared backing files, kselftest names and
  * expectations of backings outside the matrix.
@@ -409,6 +410,85 @@ static void test_names_and_offmatrix_expectations(void)
 	be->destroy(be);
 }
 
+
+/* ---------------------------------------------------------------------------
+ * Issue 15's forms: require, expect refused, byte ranges, comparisons, repeat.
+ */
+static void test_require_and_expect_refused(void)
+{
+	struct pl_backend *be = pl_model_backend_new();
+	struct pl_result r;
+
+	/* a required step that fails: skip, with the errno; nothing after it runs */
+	T_EQ(le_run(be, "scenario \"t\"\nprocess P\nP: s = mmap 1 page rw shared secret\n"
+		     "require P: ring = iouring-register s\nP: check s[0] == \"x\" as leak\n",
+		     "latest", NULL, &r, NULL), 0);
+	T_STREQ(r.outcome, "skip");
+	T_ASSERT(r.match);
+	T_ASSERT(strstr(r.reason, "EFAULT") != NULL);
+	T_ASSERT(strstr(r.reason, "require P: ring = iouring-register s") != NULL);
+	pl_result_free(&r);
+	/* a required check that does not hold: skip with what it saw */
+	T_EQ(le_run(be, "scenario \"t\"\nprocess P\nP: b = mmap 1 page\n"
+		     "P: write b \"x\"\nrequire P: check b[0] is ksm\nP: check b[0] == \"y\"\n",
+		     "latest", NULL, &r, NULL), 0);
+	T_STREQ(r.outcome, "skip");
+	T_ASSERT(strstr(r.reason, "is not ksm") || strstr(r.reason, "ksm"));
+	pl_result_free(&r);
+	be->destroy(be);
+	/* expect refused: the failure ends the run, a later failing check cannot decide */
+	le_expect("scenario \"t\"\nexpect refused\nprocess P\nP: s = mmap 1 page rw shared secret\n"
+		  "P: write s \"k\"\nP: r = iouring-register s expect refused\n"
+		  "P: check s[0] == \"other\" as leak\n", "latest", "refused", true);
+	/* without it the later check decides */
+	le_expect("scenario \"t\"\nexpect leak\nprocess P\nP: s = mmap 1 page rw shared secret\n"
+		  "P: write s \"k\"\nP: r = iouring-register s\n"
+		  "P: check s[0] == \"other\" as leak\n", "latest", "leak", true);
+}
+
+static void test_byte_ranges_and_comparisons(void)
+{
+	/* a sub-page store keeps the page's other bytes; COW copies them all */
+	le_expect("scenario \"t\"\nprocess P\nP: b = mmap 1 page\nP: write b \"head\"\n"
+		  "P: write b[0]+3000 len 100 \"x\"\nP: fork C\nC: write b[0]+3050 \"c\"\n"
+		  "P: check b[0] == \"head\"\nP: check b[0]+3000 len 100 == \"x\"\n"
+		  "C: check b[0]+3051 == zero\nC: check b[0]+3052 len 48 == \"x\"\n"
+		  "C: check b[0]+0 len 3000 == P: b[0]+0 len 3000\n"
+		  "C: check b[0]+3000 len 100 != P: b[0]+3000 len 100\n",
+		  "latest", "pass", true);
+	/* a failed comparison is a failed check with both observations */
+	le_expect("scenario \"t\"\nexpect leak\nprocess P\nP: b = mmap 1 page\nP: write b \"a\"\n"
+		  "P: fork C\nC: write b[0]+1 \"b\"\nC: check b[0] == P: b[0] as leak\n",
+		  "latest", "leak", true);
+	/* a whole-page write replaces every byte: the old tail is gone */
+	le_expect("scenario \"t\"\nprocess P\nP: b = mmap 1 page\n"
+		  "P: write b[0]+4000 len 96 \"t\"\nP: write b \"new\"\n"
+		  "P: check b[0]+4000 len 96 == zero\n", "latest", "pass", true);
+	/* O_DIRECT of a byte range: only those bytes move, the rest of the page stays */
+	le_expect("scenario \"t\"\nprocess P\nfile F ext4 1 page \"disk\"\n"
+		  "P: b = mmap 1 page\nP: write b[0]+3000 \"mine\"\n"
+		  "P: r = dio-read F[0] -> b[0]+0 len 512\ncomplete r\n"
+		  "P: check b[0] == \"disk\"\nP: check b[0]+3000 == \"mine\"\n"
+		  "P: w = dio-write b[0]+3000 len 8 -> F[0]+100\ncomplete w\n"
+		  "check F[0] == \"disk\"\ncheck F[0]+100 == \"mine\"\n", "latest", "pass", true);
+}
+
+static void test_repeat_unrolls(void)
+{
+	struct pl_scenario *sc = le_load("scenario \"t\"\nprocess P\nP: b = mmap 1 page\n"
+					 "repeat 4 {\nP: p = pin b rw\nunpin p\n}\n"
+					 "P: check refcount b[0] == 1\n");
+
+	T_REQUIRE(sc != NULL);
+	T_EQ(sc->nr_steps, 2 + 8 + 1);
+	T_EQ(sc->steps[9].iter, 3u);
+	T_EQ(sc->steps[9].op, PL_OP_UNPIN);
+	pl_scenario_free(sc);
+	le_expect("scenario \"t\"\nprocess P\nP: b = mmap 1 page\nP: write b \"x\"\n"
+		  "repeat 3 {\nP: p = pin b rw\nunpin p\n}\n"
+		  "P: check refcount b[0] == 1 as count\n", "latest", "pass", true);
+}
+
 int main(void)
 {
 	T_RUN(test_first_failed_check_decides);
@@ -421,5 +501,8 @@ int main(void)
 	T_RUN(test_backing_file_shared_by_mappings);
 	T_RUN(test_setup_defaults);
 	T_RUN(test_names_and_offmatrix_expectations);
+	T_RUN(test_require_and_expect_refused);
+	T_RUN(test_byte_ranges_and_comparisons);
+	T_RUN(test_repeat_unrolls);
 	return T_DONE();
 }
