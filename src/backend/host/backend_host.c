@@ -96,6 +96,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
 	[SK_SECRETMEM]	= "memfd_secret() unavailable (no CONFIG_SECRETMEM, or disabled: secretmem.enable=0)",
 	[SK_DAX]	= "no DAX filesystem here (ext4 on pmem mounted -o dax)",
+	[SK_KPF_KSM]	= "this kernel's /proc/kpageflags sets KPF_KSM on every anonymous page (dee3d0bef2b0, 6.10, until \"fs/proc: fix KPF_KSM reported for all anonymous pages\"): a KSM page cannot be told from another",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -885,6 +886,9 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 						      KPF_COMPOUND_HEAD) & 1);
 		if (s->arg == PL_PROP_HUGE)
 			r->prop = r->prop || (present && (kflags >> KPF_COMPOUND_TAIL & 1));
+		/* a clear bit still means "not KSM"; a set one means nothing there */
+		if (s->arg == PL_PROP_KSM && r->prop && pl_host_kpf_ksm_anon())
+			return host_skip(r, SK_KPF_KSM);
 		break;
 	}
 	return 0;

@@ -34,6 +34,8 @@
 #define PF_PMD		(2UL << 20)
 #define PM_PRESENT	(1ULL << 63)
 #define PM_EXCLUSIVE	(1ULL << 56)
+#define PF_PFN_MASK	((1ULL << 55) - 1)
+#define PF_KPF_KSM	21
 
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
@@ -89,6 +91,33 @@ static int pf_zero_probe(bool huge)
 out:
 	munmap(m, len);
 	return ret;
+}
+
+bool pl_host_kpf_ksm_anon(void)
+{
+	static int known = -1;
+	char *m;
+	uint64_t e, flags = 0;
+	int fd;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	m = mmap(NULL, PF_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	madvise(m, PF_PAGE, MADV_NOHUGEPAGE);
+	*(volatile char *)m = 1;
+	e = pf_pagemap(m);
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (e & PM_PRESENT) && (e & PF_PFN_MASK) &&
+	    pread(fd, &flags, sizeof(flags), (off_t)((e & PF_PFN_MASK) * sizeof(flags))) ==
+	    (ssize_t)sizeof(flags))
+		known = (int)(flags >> PF_KPF_KSM & 1);
+	if (fd >= 0)
+		close(fd);
+	munmap(m, PF_PAGE);
+	return known;
 }
 
 /* The [selected] word of a sysfs mode file into @out; false if none. */
@@ -203,6 +232,7 @@ int pl_host_profile_probe(struct pl_host_profile *p, char *why, size_t whylen)
 	p->secretmem = pf_secretmem();
 	p->uffd = pf_uffd(&p->uffd_features);
 	p->ksm = access("/sys/kernel/mm/ksm/run", F_OK) == 0;
+	p->kpf_ksm_anon = pl_host_kpf_ksm_anon();
 	p->swap = pl_host_has_swap();
 	if (env && *env)
 		return pl_host_profile_override(p, env, why, whylen);
@@ -341,6 +371,8 @@ void pl_host_profile_line(const struct pl_host_profile *p, char *buf, size_t len
 		 (unsigned long long)p->uffd_features);
 	at = pf_add(buf, len, at, ", %s", p->uffd ? feat : "no userfaultfd");
 	at = pf_add(buf, len, at, ", %s", p->ksm ? "KSM" : "no KSM");
+	if (p->kpf_ksm_anon)
+		at = pf_add(buf, len, at, " (kpageflags marks every anon page KSM)");
 	at = pf_add(buf, len, at, ", %s", p->swap ? "swap" : "no swap");
 	if (p->overridden[0])
 		pf_add(buf, len, at, " (set by $" PL_PROFILE_ENV ": %s)", p->overridden);
@@ -352,7 +384,7 @@ void pl_host_profile_format(const struct pl_host_profile *p, char *buf, size_t l
 		 "hugetlb=%#x gup_test=%d secretmem=%d uffd=%d uffd_features=%#llx ksm=%d swap=%d",
 		 p->zero_page, p->huge_zero_page, p->thp[0] ? p->thp : "-", p->mthp_sizes,
 		 p->mthp_on, p->hugetlb_sizes, p->gup_test, p->secretmem, p->uffd,
-		 (unsigned long long)p->uffd_features, p->ksm, p->swap);
+		 (unsigned long long)p->uffd_features, p->ksm + p->kpf_ksm_anon, p->swap);
 }
 
 int pl_host_profile_parse(struct pl_host_profile *p, const char *text)
@@ -372,7 +404,8 @@ int pl_host_profile_parse(struct pl_host_profile *p, const char *text)
 	p->secretmem = secret;
 	p->uffd = uffd;
 	p->uffd_features = feat;
-	p->ksm = ksm;
+	p->ksm = ksm > 0;
+	p->kpf_ksm_anon = ksm > 1;	/* ksm=2: KSM, and the KPF_KSM bit is not to be trusted */
 	p->swap = swap;
 	return 0;
 }

@@ -37,6 +37,7 @@ struct pl_host_profile {
 	bool uffd;		/* userfaultfd(2) works (user-mode faults) */
 	uint64_t uffd_features;	/* UFFDIO_API's features */
 	bool ksm;		/* /sys/kernel/mm/ksm */
+	bool kpf_ksm_anon;	/* /proc/kpageflags sets KPF_KSM on every anonymous page */
 	bool swap;		/* an active swap device */
 	char overridden[96];	/* the facts $PINLAB_HOST_PROFILE set, "" = none */
 };
@@ -70,6 +71,15 @@ int pl_host_profile_parse(struct pl_host_profile *p, const char *text);
  * own figure with the host's and scales its per-run time limit by the ratio.
  */
 long pl_host_speed_us(void);
+
+/*
+ * Whether /proc/kpageflags reports KPF_KSM for a fresh anonymous page that
+ * KSM never saw: stable_page_flags() tested `mapping & PAGE_MAPPING_KSM`
+ * from dee3d0bef2b0 (6.10), true for every anon page, until "fs/proc: fix
+ * KPF_KSM reported for all anonymous pages" (2026, Cc stable).  Probed once
+ * (root: PFNs); false when it cannot be told.
+ */
+bool pl_host_kpf_ksm_anon(void);
 
 /* An active swap device or file (a line in /proc/swaps after its header). */
 bool pl_host_has_swap(void);
