@@ -493,15 +493,84 @@ int pl_expect_preset_slot(const struct pl_scenario *sc, const char *preset)
 	return p;
 }
 
+/*
+ * A range end of an `on` list as a release number (6.4.2 -> 6004002), and
+ * whether it names a stable release (three parts: "v6.4.2") rather than a
+ * checkpoint or a series ("v6.4", "latest").  -1 if it is neither.
+ */
+static long long expect_endpoint(const char *s, bool *exact)
+{
+	unsigned long r;
+
+	*exact = false;
+	if (!strcmp(s, "latest"))
+		return 1LL << 62;
+	if (*s != 'v' || pl_release_parse(s + 1, &r))
+		return -1;
+	*exact = strchr(strchr(s, '.') + 1, '.') != NULL;
+	return (long long)r;
+}
+
+/*
+ * Does item @it of an `on` list take release preset @pp (a stable release
+ * whose rules differ from its checkpoint's, pp->base)?  Its checkpoint
+ * decides, as for any preset, except at a range end that names a stable
+ * release ("v6.4.2"): there the release's own number is compared, so
+ * `on v6.4..v6.4.2` covers v6.4 and 6.4.1 - 6.4.2 but not 6.4.3, which took
+ * the fix (docs/presets.md "Expectations of a release").
+ */
+static bool expect_item_takes(const struct pl_preset_item *it, const struct pl_preset *pp)
+{
+	const char *lo = it->kind == PL_PI_OLDER ? NULL : it->lo;
+	const char *hi = it->kind == PL_PI_RANGE ? it->hi :
+			 it->kind == PL_PI_OLDER ? it->lo : NULL;
+	unsigned long rel, base;
+	long long v;
+	bool exact;
+
+	if (it->kind == PL_PI_ONE)
+		return !strcmp(it->lo, pp->base);
+	if (pl_release_parse(pp->name, &rel) || pl_release_parse(pp->base + 1, &base))
+		return false;
+	if (lo && ((v = expect_endpoint(lo, &exact)) < 0 ||
+		   (long long)(exact ? rel : base) < v))
+		return false;
+	if (hi && ((v = expect_endpoint(hi, &exact)) < 0 ||
+		   (long long)(exact ? rel : base) > v))
+		return false;
+	return true;
+}
+
+bool pl_expect_applies(const struct pl_scenario *sc, const struct pl_expect *e,
+		       const char *preset)
+{
+	const struct pl_preset *pp;
+	int p;
+
+	if (!e->nr_on)
+		return true;
+	for (int i = 0; i < sc->nr_presets && i < 64; i++)
+		if (!strcmp(sc->presets[i], preset))
+			return e->preset_mask & (1ull << i);
+	pp = pl_preset_find(preset);
+	if (pp && pp->base && pp->base[0] == 'v') {
+		for (int i = 0; i < e->nr_on; i++)
+			if (expect_item_takes(&e->on[i], pp))
+				return true;
+		return false;
+	}
+	p = pl_expect_preset_slot(sc, preset);
+	return p >= 0 && (e->preset_mask & (1ull << p));
+}
+
 const struct pl_expect *pl_expect_match(const struct pl_scenario *sc, const char *preset,
 					int backing)
 {
-	int p = pl_expect_preset_slot(sc, preset);
 	/* later lines override earlier ones */
 	for (int i = sc->nr_expects - 1; i >= 0; i--) {
 		const struct pl_expect *e = &sc->expects[i];
 
-		if (p < 0 ? e->nr_on > 0 : !(e->preset_mask & (1ull << p)))
+		if (!pl_expect_applies(sc, e, preset))
 			continue;
 		if (backing < 0 || backing >= 64 || !(e->backing_mask & (1ull << backing)))
 			continue;

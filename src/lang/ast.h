@@ -418,6 +418,9 @@ int pl_ast_add_sym(struct pl_scenario *sc, enum pl_sym_kind kind, const char *na
 /* The expectation deciding (preset, backing): the last matching `expect`
  * line, or NULL, meaning `expect pass`.  preset is a name from sc->presets. */
 int pl_expect_preset_slot(const struct pl_scenario *sc, const char *preset);
+/* Whether line @e's `on` list takes @preset (a stable release: see ast.c). */
+bool pl_expect_applies(const struct pl_scenario *sc, const struct pl_expect *e,
+		       const char *preset);
 const struct pl_expect *pl_expect_match(const struct pl_scenario *sc, const char *preset,
 					int backing);
 enum pl_outcome pl_expected_outcome(const struct pl_scenario *sc, const char *preset,

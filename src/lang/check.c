@@ -904,6 +904,14 @@ static long long ck_endpoint(struct checker *ck, const char *name, struct pl_pos
 	return v;
 }
 
+/* "v5.10.4": a version of three parts, a stable release rather than a checkpoint */
+static bool ck_stable(const char *s)
+{
+	const char *dot = strchr(s, '.');
+
+	return ck_version(s) >= 0 && dot && strchr(dot + 1, '.');
+}
+
 static bool ck_preset_item(struct checker *ck, const struct pl_preset_item *it, uint64_t *mask)
 {
 	long long lo = 0, hi = 1LL << 62;
@@ -932,7 +940,9 @@ static bool ck_preset_item(struct checker *ck, const struct pl_preset_item *it, 
 		if (v >= lo && v <= hi)
 			m |= 1ull << i;
 	}
-	if (!m)
+	/* a range that ends at a stable release ("v5.10.4..v5.10.8") may cover
+	 * release presets only (ast.c, expect_item_takes()) */
+	if (!m && !(it->kind == PL_PI_RANGE && (ck_stable(it->lo) || ck_stable(it->hi))))
 		return ck_error(ck, it->pos, "'%s%s%s' matches no preset", it->lo,
 				it->kind == PL_PI_RANGE ? ".." : it->kind == PL_PI_OLDER ?
 				" and older" : " and newer", it->kind == PL_PI_RANGE ? it->hi : "");

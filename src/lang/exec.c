@@ -128,17 +128,14 @@ static bool x_needs_1g(const struct exec *x)
 const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char *preset,
 				       int backing)
 {
-	int p = -1;
-
 	for (int j = 0; j < sc->nr_backings; j++)
 		if (sc->backings[j].idx == backing)
 			return pl_expect_match(sc, preset, j);
 	/* off the matrix: only lines without a `with` list apply */
-	p = pl_expect_preset_slot(sc, preset);
 	for (int i = sc->nr_expects - 1; i >= 0; i--) {
 		const struct pl_expect *e = &sc->expects[i];
 
-		if (e->nr_with || (p < 0 ? e->nr_on > 0 : !(e->preset_mask & (1ull << p))))
+		if (e->nr_with || !pl_expect_applies(sc, e, preset))
 			continue;
 		return e;
 	}

@@ -811,6 +811,39 @@ static void test_custom_presets(void)
 	pl_scenario_free(sc);
 }
 
+/*
+ * A stable release whose rules differ from its checkpoint's (6.4.3 took
+ * fb49c455323f, fork_locks_vmas) takes the checkpoint's expectations,
+ * except where a range ends at a stable release: `on v6.4..v6.4.2` covers
+ * v6.4, 6.4.1 and 6.4.2, not 6.4.3.
+ */
+static void test_release_expectations(void)
+{
+	static const char text[] = "scenario \"r\"\nexpect pass\n"
+				   "expect leak on v6.4..v6.4.2\n"
+				   "expect count on v6.1 and older\n"
+				   "expect stale-pin on v5.10.3..v5.10.8\n"
+				   "process P\n";
+	const struct pl_preset *pp = pl_preset_find("6.4.3");
+	struct pl_scenario *sc = lf_load("r.pin", text);
+
+	T_REQUIRE(sc);
+	T_REQUIRE(pp && pp->base && !strcmp(pp->base, "v6.4"));
+	T_EQ(pl_expected_outcome(sc, "v6.4", 0), PL_OUT_LEAK);
+	T_EQ(pl_expected_outcome(sc, "6.4.2", 0), PL_OUT_LEAK);
+	T_EQ(pl_expected_outcome(sc, pp->name, 0), PL_OUT_PASS);
+	T_EQ(pl_expected_outcome(sc, "6.4.3", 0), PL_OUT_PASS);
+	T_EQ(pl_expected_outcome(sc, "v6.5", 0), PL_OUT_PASS);
+	T_EQ(pl_expected_outcome(sc, "v6.1", 0), PL_OUT_COUNT);
+	/* a checkpoint's own number is its first release: v5.9 is not in 5.10.3..5.10.8 */
+	T_EQ(pl_expected_outcome(sc, "v5.9", 0), PL_OUT_COUNT);
+	pp = pl_preset_find("5.10.4");
+	T_REQUIRE(pp);
+	if (pp->base)	/* 5.10.4 took 57efa1fe5957 early: its own number decides */
+		T_EQ(pl_expected_outcome(sc, "5.10.4", 0), PL_OUT_STALE_PIN);
+	pl_scenario_free(sc);
+}
+
 /* Random mutations of a valid scenario: a clean result or errors, never a crash. */
 static void test_mutations(void)
 {
@@ -889,6 +922,7 @@ int main(int argc, char **argv)
 	T_RUN(test_caret_line);
 	T_RUN(test_error_cap);
 	T_RUN(test_custom_presets);
+	T_RUN(test_release_expectations);
 	T_RUN(test_mutations);
 	run_error_goldens();
 	return T_DONE();
