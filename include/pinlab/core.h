@@ -735,6 +735,14 @@ struct world {
 	bool check_full;		/* --check=full: every page of every folio, every scan */
 	bool check_policy_valid;	/* check_policy holds the policy of the last scan */
 	uint64_t check_scan;		/* scans so far: stamps the mms a scan walked */
+	/*
+	 * memmap_gen counts allocations and frees of pfns (folio.c).  A scan
+	 * records the long runs of free blocks it walked; while memmap_gen
+	 * stays the same, the next scan jumps over them (check.c).
+	 */
+	uint64_t memmap_gen, check_runs_gen;
+	uint32_t check_runs[8][2];	/* [start, end) of a run of free blocks */
+	uint32_t check_nr_runs;
 	struct pl_policy check_policy;
 };
 

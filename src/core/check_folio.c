@@ -424,8 +424,12 @@ void chk_memmap(struct chk *c, bool policy_changed)
 	struct world *w = c->w;
 	const uint32_t *l = w->check_list;
 	size_t n = w->check_list_lost ? 0 : w->check_nr, k = 0;
+	/* the runs of free blocks recorded by the last scan still hold? */
+	bool memo = w->check_runs_gen == w->memmap_gen + 1 && !w->check_full;
 	pl_pfn pfn = 1;
 
+	if (!memo)
+		w->check_nr_runs = 0;
 	if (n)
 		qsort(w->check_list, n, sizeof(*w->check_list), cmp_pfn);
 	while (pfn < w->next_pfn) {
@@ -439,9 +443,43 @@ void chk_memmap(struct chk *c, bool policy_changed)
 			 * alignment gaps leave the tails untouched), so skip it
 			 * whole by the order its head records.
 			 */
-			unsigned order = p->order <= HPAGE_PUD_ORDER ? p->order : 0;
+			struct page *base = w->memmap[pfn >> HPAGE_PUD_ORDER];
+			pl_pfn start = pfn;
+			unsigned blocks = 0;
+			bool known = false;
+			uint64_t end;
 
-			pfn = (pl_pfn)PL_MIN((uint64_t)pfn + (1u << order), (uint64_t)w->next_pfn);
+			/* a run the last scan recorded, with no pfn allocated or freed since */
+			for (uint32_t r = 0; memo && r < w->check_nr_runs; r++)
+				if (w->check_runs[r][0] == pfn) {
+					pfn = w->check_runs[r][1];
+					known = true;
+					break;
+				}
+			if (known)
+				continue;
+			end = PL_MIN(((uint64_t)(pfn >> HPAGE_PUD_ORDER) + 1) << HPAGE_PUD_ORDER,
+				     (uint64_t)w->next_pfn);
+			/*
+			 * A run of free blocks (the alignment gap below the huge
+			 * zero page is 510 of them) is skipped in place, inside
+			 * its chunk: free heads are always written, and a chunk
+			 * whose first block is not 1 GiB writes every head.
+			 */
+			do {
+				unsigned order = p->order <= HPAGE_PUD_ORDER ? p->order : 0;
+
+				pfn = (pl_pfn)PL_MIN((uint64_t)pfn + (1u << order), end);
+				if (pfn >= end)
+					break;
+				p = &base[pfn & (HPAGE_PUD_NR - 1)];
+				blocks++;
+			} while (p->flags & PG_free);
+			if (!memo && blocks >= 16 && w->check_nr_runs < PL_ARRAY_SIZE(w->check_runs)) {
+				w->check_runs[w->check_nr_runs][0] = start;
+				w->check_runs[w->check_nr_runs][1] = pfn;
+				w->check_nr_runs++;
+			}
 			continue;
 		}
 		/* the listed pfns of this folio: l[k .. k + c->fn) */
@@ -470,4 +508,5 @@ void chk_memmap(struct chk *c, bool policy_changed)
 			p->chk_dirty = 0;
 		pfn += nr;
 	}
+	w->check_runs_gen = w->memmap_gen + 1;	/* + 1: a new world's 0 is never valid */
 }

@@ -329,6 +329,7 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 		PL_BUG_ON(nr > PL_PAGE_GROUP && order != HPAGE_PUD_ORDER);
 	}
 	w->nr_alloc_pages += nr;
+	w->memmap_gen++;
 	return pfn;
 }
 
@@ -375,6 +376,7 @@ static void free_folio(struct world *w, struct folio *f)
 	f->page.index = w->free_list[order];
 	w->free_list[order] = pfn;
 	w->nr_alloc_pages -= nr;
+	w->memmap_gen++;
 	/* free_huge_folio(): back to the pool of its own size */
 	if (hugetlb && order == HPAGE_PUD_ORDER)
 		w->hugetlb_1g_free++;
