@@ -39,8 +39,27 @@ void chk_file(struct chk *c, const struct pl_file *f)
 			chk_report(c, "pagecache-consistent", 0, 0, pfn,
 				   "file %d caches index %u past i_size %u", f->id, idx,
 				   f->nr_pages);
-		if (pfn == last && h && idx - h->index < (1u << h->order) && idx >= h->index)
-			continue;	/* the slot before said all of this, and tallied it */
+		if (pfn == last && h && idx - h->index < (1u << h->order) && idx >= h->index) {
+			/*
+			 * The slot before said all of this, and tallied it.  A
+			 * large folio fills a run of slots (262,144 for 1 GiB):
+			 * skip the rest of the run below i_size 16 slots at a
+			 * time.
+			 */
+			uint32_t e = (uint32_t)PL_MIN((uint64_t)h->index + (1u << h->order),
+						      (uint64_t)PL_MIN(hi, f->nr_pages));
+
+			while (idx + 17 <= e) {
+				uint32_t diff = 0;
+
+				for (unsigned j = 1; j <= 16; j++)
+					diff |= f->cache[idx + j] ^ pfn;
+				if (diff)
+					break;
+				idx += 16;
+			}
+			continue;
+		}
 		last = pfn;
 		h = chk_head(c->w, pfn, &head);
 		if (!h) {
