@@ -453,6 +453,7 @@ struct pl_policy {
 	bool collapse_needs_writable;	/* SCAN_PAGE_RO, until 6.17: no collapse without a writable PTE */
 	bool per_vma_lock;		/* 0bff0aaea03e (6.4): faults take the vma lock, not mmap_lock */
 	bool fork_locks_vmas;		/* fb49c455323f (6.5, 6.4.3): dup_mmap() vma_start_write()s the parent */
+	bool dirty_pipe;		/* f6dd975583bd - 9d2231c5d74e: spliced buffers keep stale flags */
 };
 
 struct pl_preset {
@@ -618,6 +619,29 @@ enum pl_pin_kind {
 	PL_PIN_GUP_TEST,	/* PIN_LONGTERM_TEST_START */
 };
 
+/*
+ * A pipe's ring (fs/pipe.c, include/linux/pipe_fs_i.h).  The buffers are the
+ * pinset's pages[consumed, nr); buf[i] says which bytes of pages[i] they
+ * are.  A buffer that pipe_write() filled owns its page: pages[i] is then
+ * PL_PFN_NONE and buf[i].tok its contents (the model keeps no page for it).
+ * flags[] is indexed by ring slot (head & 15), as pipe->bufs[] is: a slot
+ * keeps the flags of its last buffer until something sets them again --
+ * which is what CVE-2022-0847 was about.
+ */
+#define PL_PIPE_BUFFERS		16
+#define PIPE_BUF_FLAG_CAN_MERGE	0x10	/* pipe_write() may append to the buffer's page */
+
+struct pl_pipe_buf {
+	uint16_t offset, len;		/* bytes [offset, offset + len) of the page */
+	pl_token tok;			/* a pipe-owned page's contents */
+};
+
+struct pl_pipe {
+	struct pl_pipe_buf buf[PL_PIPE_BUFFERS];	/* parallel to pages[] */
+	uint8_t flags[PL_PIPE_BUFFERS];		/* by ring slot */
+	uint32_t head;				/* buffers ever queued */
+};
+
 struct pl_pinset {
 	int id;				/* 1-based handle */
 	enum pl_pin_kind kind;
@@ -640,6 +664,7 @@ struct pl_pinset {
 	uint32_t dio_mem_off, dio_file_off, dio_len;	/* dio_len 0: whole pages */
 	/* pipe buffers: tokens consumed so far */
 	uint32_t consumed;
+	struct pl_pipe *pipe;		/* PL_PIN_PIPE: the buffers' extents and the ring's flags */
 };
 
 /* ---------------------------------------------------------------------------
@@ -961,6 +986,12 @@ long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long
 /* read(2) of a pipe: next buffer's contents; releases its reference. -EAGAIN if empty. */
 int pl_pipe_read(struct world *w, int pipe, pl_token *out);
 int pl_pipe_close(struct world *w, int pipe);
+/* write(2) of @len bytes (@text, then zeroes) into a pipe: bytes written, or -errno. */
+long pl_pipe_write(struct world *w, int pipe, const char *text, uint32_t len);
+/* read(2) of @len bytes from a pipe: what they hold, as one value.  0 or -errno. */
+int pl_pipe_read_bytes(struct world *w, int pipe, uint32_t len, pl_token *out);
+/* splice(2) of @len bytes of file page @index into a pipe: bytes spliced, or -errno. */
+long pl_splice_file(struct world *w, int file, uint32_t index, uint32_t len, int pipe);
 
 int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned long nr);
 int io_uring_unregister_buffers(struct world *w, int buf);

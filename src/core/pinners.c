@@ -193,8 +193,75 @@ static void longterm_release(struct world *w, struct pl_pinset *ps)
 int pl_pipe_create(struct world *w)
 {
 	pl_pfn *bufs = pl_zalloc(w, PIPE_DEF_BUFFERS * sizeof(*bufs));
+	struct pl_pinset *ps = pinset_new(w, PL_PIN_PIPE, w->cur_pid, NULL, 0, 0, FOLL_GET, bufs);
 
-	return pinset_new(w, PL_PIN_PIPE, w->cur_pid, NULL, 0, 0, FOLL_GET, bufs)->id;
+	ps->pipe = pl_zalloc(w, sizeof(*ps->pipe));
+	return ps->id;
+}
+
+/* Keep the buffers at the front: pages[consumed, nr) -> pages[0, n). */
+static void pipe_compact(struct pl_pinset *ps)
+{
+	uint32_t n = ps->nr - ps->consumed;
+
+	if (!ps->consumed)
+		return;
+	memmove(ps->pages, ps->pages + ps->consumed, n * sizeof(*ps->pages));
+	memmove(ps->pipe->buf, ps->pipe->buf + ps->consumed, n * sizeof(*ps->pipe->buf));
+	for (uint32_t i = n; i < ps->nr; i++) {
+		ps->pages[i] = PL_PFN_NONE;
+		memset(&ps->pipe->buf[i], 0, sizeof(ps->pipe->buf[i]));
+	}
+	ps->nr = n;
+	ps->consumed = 0;
+}
+
+/*
+ * Queue the buffer now at pages[ps->nr] in the next ring slot.  @flags are
+ * what the caller sets in the slot; -1 leaves the slot's old flags (the
+ * pre-9d2231c5d74e copy_page_to_iter_pipe(), which set page, offset, len
+ * and ops but not flags).
+ */
+static void pipe_push(struct pl_pinset *ps, uint32_t off, uint32_t len, pl_token tok, int flags)
+{
+	struct pl_pipe *pp = ps->pipe;
+	uint32_t slot = pp->head++ % PL_PIPE_BUFFERS;
+
+	pp->buf[ps->nr] = (struct pl_pipe_buf){ .offset = (uint16_t)off, .len = (uint16_t)len,
+						 .tok = tok };
+	if (flags >= 0)
+		pp->flags[slot] = (uint8_t)flags;
+	ps->nr++;
+}
+
+/* The page behind buffer @i: a pipe-owned page's value, or what the page holds. */
+static pl_token pipe_buf_token(struct world *w, const struct pl_pinset *ps, uint32_t i)
+{
+	return ps->pages[i] == PL_PFN_NONE ? ps->pipe->buf[i].tok : dma_read_page(w, ps->pages[i]);
+}
+
+/* Bytes [off, off + len) of a page holding @tok (its text, then zeroes) into @dst. */
+static void token_bytes(const struct world *w, pl_token tok, uint32_t off, uint32_t len,
+			char *dst)
+{
+	const char *t = pl_token_text(w, tok);
+	size_t tl = strlen(t);
+
+	memset(dst, 0, len);
+	if (off < tl)
+		memcpy(dst, t + off, PL_MIN((size_t)len, tl - off));
+}
+
+/* The value of a page holding @tok with bytes [off, off + len) replaced by @src. */
+static pl_token token_patch(struct world *w, pl_token tok, uint32_t off, const char *src,
+			    uint32_t len)
+{
+	char page[PAGE_SIZE + 1];
+
+	token_bytes(w, tok, 0, PAGE_SIZE, page);
+	memcpy(page + off, src, len);
+	page[PAGE_SIZE] = 0;
+	return pl_token_intern(w, page);	/* a value ends at its first NUL */
 }
 
 /**
@@ -203,7 +270,8 @@ int pl_pipe_create(struct world *w)
  * iter_to_pipe(): GUP-fast with FOLL_GET and *without* FOLL_WRITE -- the
  * iov is a data source -- so the pipe holds plain references to whatever
  * is mapped, shared anon pages included (CVE-2020-29374).  Splices as many
- * pages as the pipe has room for.
+ * pages as the pipe has room for.  Each buffer is a whole page with its
+ * flags cleared (iter_to_pipe() builds the buffer from scratch).
  * Return: pages spliced, -EAGAIN (pipe full), -EBADF, -ESRCH, or GUP's -errno.
  */
 long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long nr)
@@ -220,33 +288,84 @@ long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long
 	if (nr == 0)
 		return 0;
 	w->cur_pid = pid;
-	if (ps->consumed) {
-		/* keep the buffers at the front: pages[consumed, nr) -> pages[0, n) */
-		memmove(ps->pages, ps->pages + ps->consumed,
-			(ps->nr - ps->consumed) * sizeof(*ps->pages));
-		ps->nr -= ps->consumed;
-		ps->consumed = 0;
-	}
+	pipe_compact(ps);
 	room = PIPE_DEF_BUFFERS - ps->nr;
 	if (room == 0)
 		return -EAGAIN;
 	got = get_user_pages_fast(w, mm, addr, PL_MIN(nr, room), 0, ps->pages + ps->nr);
 	if (got <= 0)
 		return got ? got : -EFAULT;
-	ps->nr += (uint32_t)got;
+	for (long i = 0; i < got; i++)
+		pipe_push(ps, 0, PAGE_SIZE, PL_TOKEN_ZERO, 0);
 	ps->mm_id = mm->id;
 	ps->addr = addr;
 	return got;
 }
 
+/*
+ * Consume @len bytes from the front of the pipe; the first PAGE_SIZE of
+ * them go to @data.  A buffer read to its end gives its reference back
+ * (pipe_buf_release(): put_page).  Return: bytes consumed.
+ */
+static uint32_t pipe_consume(struct world *w, struct pl_pinset *ps, uint32_t len, char *data)
+{
+	uint32_t got = 0;
+
+	while (got < len && ps->consumed < ps->nr) {
+		uint32_t i = ps->consumed;
+		struct pl_pipe_buf *b = &ps->pipe->buf[i];
+		uint32_t n = PL_MIN(len - got, (uint32_t)b->len);
+
+		if (got < PAGE_SIZE)
+			token_bytes(w, pipe_buf_token(w, ps, i), b->offset,
+				    PL_MIN(n, (uint32_t)PAGE_SIZE - got), data + got);
+		got += n;
+		b->offset = (uint16_t)(b->offset + n);
+		b->len = (uint16_t)(b->len - n);
+		if (b->len)
+			break;
+		if (ps->pages[i] != PL_PFN_NONE)
+			put_page(w, ps->pages[i]);
+		ps->pages[i] = PL_PFN_NONE;
+		ps->consumed++;
+	}
+	return got;
+}
+
 /**
- * pl_pipe_read() - read(2) of one buffer: what the page holds *now*.
- * The buffer's reference is dropped (put_page).
+ * pl_pipe_read_bytes() - read(2) of up to @len bytes: what they hold *now*,
+ * as one value (the bytes up to the first NUL of the first page's worth).
+ * Return: 0, -EAGAIN (empty), -EBADF, -EFAULT (no @out).
+ */
+int pl_pipe_read_bytes(struct world *w, int pipe, uint32_t len, pl_token *out)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	char data[PAGE_SIZE + 1];
+	uint32_t got;
+
+	if (!ps)
+		return -EBADF;
+	if (!out)
+		return -EFAULT;
+	if (ps->consumed >= ps->nr)
+		return -EAGAIN;
+	memset(data, 0, sizeof(data));
+	got = pipe_consume(w, ps, len, data);
+	data[PL_MIN(got, (uint32_t)PAGE_SIZE)] = 0;
+	*out = pl_token_intern(w, data);
+	return 0;
+}
+
+/**
+ * pl_pipe_read() - read(2) of one page's worth: what the page holds *now*.
+ * A buffer of a whole page (every vmsplice buffer) is read in one piece and
+ * its reference dropped (put_page).
  * Return: 0, -EAGAIN (empty), -EBADF, -EFAULT (no @out).
  */
 int pl_pipe_read(struct world *w, int pipe, pl_token *out)
 {
 	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	const struct pl_pipe_buf *b;
 	pl_pfn pfn;
 
 	if (!ps)
@@ -255,11 +374,112 @@ int pl_pipe_read(struct world *w, int pipe, pl_token *out)
 		return -EFAULT;
 	if (ps->consumed >= ps->nr)
 		return -EAGAIN;
+	b = &ps->pipe->buf[ps->consumed];
 	pfn = ps->pages[ps->consumed];
+	if (b->offset || b->len != PAGE_SIZE || pfn == PL_PFN_NONE)
+		return pl_pipe_read_bytes(w, pipe, PAGE_SIZE, out);
 	*out = dma_read_page(w, pfn);
 	ps->pages[ps->consumed++] = PL_PFN_NONE;
 	put_page(w, pfn);
 	return 0;
+}
+
+/**
+ * pl_pipe_write() - write(2) of @len bytes into @pipe: @text, then zeroes.
+ *
+ * pipe_write(): the part of the write that is not a whole number of pages
+ * is first appended to the last buffer, if that buffer's slot says
+ * PIPE_BUF_FLAG_CAN_MERGE and its page has room after offset + len; the
+ * rest goes into new pipe-owned pages, one buffer each, flagged CAN_MERGE.
+ * Appending writes into whatever page the buffer holds -- for a buffer
+ * splice() took from the page cache with a stale flag, into the file's
+ * cached page, which is not marked dirty (CVE-2022-0847).  The write end
+ * is non-blocking: a full pipe takes what fits.
+ * Return: bytes written, -EAGAIN (full), -EBADF.
+ */
+long pl_pipe_write(struct world *w, int pipe, const char *text, uint32_t len)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	uint32_t done = 0, chars = len % PAGE_SIZE;
+	char *data;
+
+	if (!ps)
+		return -EBADF;
+	if (!len)
+		return 0;
+	pipe_compact(ps);
+	data = pl_zalloc(w, len);
+	if (text)
+		memcpy(data, text, PL_MIN(strlen(text), (size_t)len));
+	if (chars && ps->nr) {
+		struct pl_pipe *pp = ps->pipe;
+		uint32_t last = ps->nr - 1, pos = pp->buf[last].offset + pp->buf[last].len;
+
+		if ((pp->flags[(pp->head - 1) % PL_PIPE_BUFFERS] & PIPE_BUF_FLAG_CAN_MERGE) &&
+		    pos + chars <= PAGE_SIZE) {
+			pl_pfn pfn = ps->pages[last];
+
+			if (pfn == PL_PFN_NONE) {
+				pp->buf[last].tok = token_patch(w, pp->buf[last].tok, pos, data, chars);
+			} else {
+				struct page *p = pfn_to_page(w, pfn);
+
+				pl_page_write(w, p, token_patch(w, pl_page_token(w, p), pos, data,
+								chars), false);
+				pl_event_emit(w, PL_EV_NOTE, "pipe_write", NULL, 0, pfn, 0,
+					      "%u bytes appended to a spliced page at offset %u "
+					      "(PIPE_BUF_FLAG_CAN_MERGE)", chars, pos);
+			}
+			pp->buf[last].len = (uint16_t)(pp->buf[last].len + chars);
+			done = chars;
+		}
+	}
+	while (done < len && ps->nr < PIPE_DEF_BUFFERS) {
+		uint32_t n = PL_MIN(len - done, (uint32_t)PAGE_SIZE);
+		char page[PAGE_SIZE + 1];
+
+		memcpy(page, data + done, n);
+		page[n] = 0;
+		ps->pages[ps->nr] = PL_PFN_NONE;
+		pipe_push(ps, 0, n, pl_token_intern(w, page), PIPE_BUF_FLAG_CAN_MERGE);
+		done += n;
+	}
+	free(data);
+	return done ? (long)done : -EAGAIN;
+}
+
+/**
+ * pl_splice_file() - splice(2) of @len bytes at the start of page @index of
+ * @file into @pipe.
+ *
+ * The read side of splice finds (or reads in) the page-cache page and the
+ * pipe takes a reference on it: the buffer *is* the cached page.  Before
+ * 9d2231c5d74e (knob dirty_pipe, from f6dd975583bd's 5.8 on) the new
+ * buffer kept the flags its ring slot had last held; since, they are 0.
+ * Return: bytes spliced (0 at end of file), -EAGAIN (full), -EBADF, -ENOMEM.
+ */
+long pl_splice_file(struct world *w, int file, uint32_t index, uint32_t len, int pipe)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	struct pl_file *f = pl_file_get(w, file);
+	struct folio *folio;
+
+	if (!ps || !f)
+		return -EBADF;
+	if (index >= f->nr_pages || !len)
+		return 0;
+	len = PL_MIN(len, (uint32_t)PAGE_SIZE);
+	pipe_compact(ps);
+	if (ps->nr == PIPE_DEF_BUFFERS)
+		return -EAGAIN;
+	folio = filemap_get_folio(w, f, index, true);
+	if (!folio)
+		return -ENOMEM;
+	folio_get(w, folio);	/* a plain reference, released by put_page() */
+	pl_gup_ghost_add(w, folio, FOLL_GET, 0, 1);
+	ps->pages[ps->nr] = folio_pfn(folio) + (index - folio->page.index);
+	pipe_push(ps, 0, len, PL_TOKEN_ZERO, w->policy.dirty_pipe ? -1 : 0);
+	return len;
 }
 
 /** pl_pipe_close() - the last close(2): every buffer's reference goes. */
@@ -270,7 +490,8 @@ int pl_pipe_close(struct world *w, int pipe)
 	if (!ps)
 		return -EBADF;
 	for (uint32_t i = ps->consumed; i < ps->nr; i++) {
-		put_page(w, ps->pages[i]);
+		if (ps->pages[i] != PL_PFN_NONE)
+			put_page(w, ps->pages[i]);
 		ps->pages[i] = PL_PFN_NONE;
 	}
 	ps->consumed = ps->nr;

@@ -292,6 +292,18 @@ static const struct pl_knob knobs[] = {
 	     "(fb49c455323f) reached mainline in the 6.5 merge window (6.4 was tagged 25 Jun "
 	     "2023); kernel.org's post-receive log of linux-6.4.y lists both before \"Linux "
 	     "6.4.3-rc1\"; Debian 6.12's dup_mmap() calls vma_start_write()"),
+	KNOB(dirty_pipe, false, "f6dd975583bd 9d2231c5d74e",
+	     "a buffer splice() takes from the page cache keeps the flags its pipe ring slot "
+	     "last held, so a stale PIPE_BUF_FLAG_CAN_MERGE lets write(2) append into the "
+	     "cached page (CVE-2022-0847, Dirty Pipe)", "5.8", "5.16",
+	     "5.10.102 5.15.25 5.16.11",
+	     "f6dd975583bd (\"pipe: merge anon_pipe_buf*_ops\", 5.8) made mergeability a "
+	     "buffer flag, which copy_page_to_iter_pipe() and push_pipe() never set "
+	     "(uninitialised since 241699cd72a8, 4.9); 9d2231c5d74e (\"lib/iov_iter: "
+	     "initialize flags in new pipe_buffer\", mainline shortlog of 5.17-rc6) fixed "
+	     "it.  Debian's changelog lists it under the 5.16.11 update; 5.15.25 and "
+	     "5.10.102 are the disclosure's releases (not found in the stored stable logs); "
+	     "stable 4.9.303 and 4.14.268 took it too, where no flag decided merging yet"),
 };
 
 #undef KNOB
@@ -356,8 +368,8 @@ static bool knob_on(const struct pl_knob *k, unsigned long r)
 		if (SERIES(b) == SERIES(r) && r >= b) {
 			if (k->first && SERIES(b) < SERIES(first))
 				on = true;
-			else if (k->last && SERIES(b) == SERIES(last))
-				on = false;
+			else if (k->last && SERIES(b) <= SERIES(last))
+				on = false;	/* a fix the series' stable releases took */
 		}
 		s = strchr(s, ' ');
 		if (s)
@@ -467,7 +479,9 @@ static const struct {
 	  "mapping behave as writes and break COW before a page is returned, which closes "
 	  "CVE-2020-29374 for small pages; GUP-fast declines read-only PTEs.  The price: "
 	  "every read GUP on private memory is a COW fault (userfaultfd-wp breakage, "
-	  "needless copies of the zero page)." },
+	  "needless copies of the zero page).  f6dd975583bd makes PIPE_BUF_FLAG_CAN_MERGE "
+	  "the test for appending to a pipe buffer, and splice() from a file leaves the "
+	  "flag its slot last had: Dirty Pipe (CVE-2022-0847), until 5.17." },
 	{ "5.9",
 	  "09854ba94c6a: do_wp_page() reuses a small anonymous page only when its refcount "
 	  "is 1, so any extra reference forces a copy, and a308c71bf1e6 drops 5.8's forced "
@@ -496,6 +510,13 @@ static const struct {
 	  "a maybe-pinned page, which lost it before (in stable 5.10.53)." },
 	{ "5.16",
 	  "550a7d60bd5e: mremap() moves and resizes hugetlb mappings (EINVAL before)." },
+	{ "5.17",
+	  "9d2231c5d74e initialises the flags of every pipe buffer splice() fills from the "
+	  "page cache, closing Dirty Pipe (CVE-2022-0847): since f6dd975583bd (5.8) a "
+	  "buffer left a stale PIPE_BUF_FLAG_CAN_MERGE in its ring slot, and a write(2) "
+	  "after splice() appended into the file's cached page.  Stable 5.16.11, 5.15.25 "
+	  "and 5.10.102 have the fix too (those and later releases of their series run "
+	  "without the bug)." },
 	{ "5.18",
 	  "COW fixes part 1: the PMD THP write fault (3bff7e3f1f16) and swap-in "
 	  "(c145e0b47c77, 53a05ad9f21d) reuse a page only when its refcount is 1, closing "

@@ -212,6 +212,7 @@ void pl_world_free(struct world *w)
 	pl_free_tasks(w);
 	for (int i = 0; i < w->nr_pins; i++) {
 		free(w->pins[i]->pages);
+		free(w->pins[i]->pipe);
 		free(w->pins[i]);
 	}
 	free(w->pins);

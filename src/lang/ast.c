@@ -795,8 +795,22 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 	case PL_OP_DMA_WRITE:
 	case PL_OP_UPROBE_REGISTER:
 		ast_print_ref(out, &s->a);
+		if (s->flags & PL_STEP_LEN)
+			fprintf(out, " len %llu", (unsigned long long)s->n);
 		fputc(' ', out);
 		ast_print_value(out, s);
+		break;
+	case PL_OP_READ:
+		ast_print_ref(out, &s->a);
+		if (s->flags & PL_STEP_LEN)
+			fprintf(out, " len %llu", (unsigned long long)s->n);
+		break;
+	case PL_OP_SPLICE:
+		ast_print_ref(out, &s->a);
+		if (s->flags & PL_STEP_LEN)
+			fprintf(out, " len %llu", (unsigned long long)s->n);
+		fputs(" -> ", out);
+		ast_print_ref(out, &s->b);
 		break;
 	case PL_OP_TRUNCATE:
 		ast_print_ref(out, &s->a);

@@ -83,8 +83,9 @@ enum pl_outcome {
  * MADVISE              req   -        mapping              -      arg=enum pl_madv
  * FORK                 req   process  -                    -      inherit[] (checker)
  * EXIT, CLEAR_REFS     req   -        -                    -
- * WRITE                opt   -        mapping|file         -      str (file: actor optional)
- * READ                 opt   -        mapping|file|pipe    -
+ * WRITE                opt   -        mapping|file|pipe    -      str (file: actor optional),
+ *                                                                 pipe: flags&LEN, n=bytes
+ * READ                 opt   -        mapping|file|pipe    -      pipe: flags&LEN, n=bytes
  * TRUNCATE             opt   -        file                 -      n=new size in pages
  * VMSPLICE             req   -        mapping              pipe   (pipe made on first use)
  * CLOSE                opt   -        pipe                 -
@@ -118,6 +119,7 @@ enum pl_outcome {
  * CHECK_INVARIANTS     opt   -        -                    -
  * SHOW                 -     -        [any global name]    -
  * PIPE                 opt   pipe     -                    -
+ * SPLICE               opt   -        file (one page)      pipe   flags&LEN, n=bytes
  *
  * str is NULL when a write or check value is `zero` (flags&ZERO instead).
  * Every step but the declarations may end in `fails [ERRNO]`; checks and
@@ -152,6 +154,7 @@ enum {
 	PL_STEP_STOP	= 1u << 9,
 	/* `check SOURCE == SOURCE`: compare with a second observation (b, src2 ...) */
 	PL_STEP_CMP	= 1u << 10,
+	PL_STEP_LEN	= 1u << 11,	/* `len N` written: n is a byte count (pipes, splice) */
 };
 
 /* mmap backing (step->arg): an index into pl_backings(), or one of these. */

@@ -540,6 +540,33 @@ static void ck_vmsplice(struct checker *ck, struct pl_step *s, int proc)
 		ck_resolve(ck, &s->b, CK_BIT(PL_SYM_PIPE), -1);
 }
 
+/* `write REF [len N] VALUE`, `read REF [len N]`: a byte count only on a pipe. */
+static void ck_rw(struct checker *ck, struct pl_step *s, int proc)
+{
+	unsigned int want = CK_BIT(PL_SYM_MAPPING) | CK_BIT(PL_SYM_FILE);
+	int g = s->a.name ? ck_map_get(&ck->names, CK_GLOBAL, s->a.name) : -1;
+
+	/* (a write names a pipe only once there is one: its errors speak of mappings) */
+	if (s->op == PL_OP_READ || (g >= 0 && ck_sym(ck, g)->kind == PL_SYM_PIPE))
+		want |= CK_BIT(PL_SYM_PIPE);
+	if (ck_resolve(ck, &s->a, want, proc) < 0)
+		return;
+	if (ck_sym(ck, s->a.sym)->kind != PL_SYM_PIPE && (s->flags & PL_STEP_LEN)) {
+		ck_error(ck, s->a.pos, "'len' right after '%s' counts bytes of a pipe; bytes of a "
+			 "%s are written '%s[i]+OFFSET len N'", s->a.name,
+			 pl_sym_kind_name(ck_sym(ck, s->a.sym)->kind), s->a.name);
+	}
+}
+
+/* `splice F[i] [len N] -> PIPE`: bytes of one file page into a pipe made by `pipe`. */
+static void ck_splice(struct checker *ck, struct pl_step *s)
+{
+	if (ck_resolve(ck, &s->a, CK_BIT(PL_SYM_FILE), -1) >= 0 && s->a.lo != s->a.hi)
+		ck_error(ck, s->a.pos, "splice takes one file page, as in '%s[%u]', not %u",
+			 s->a.name, s->a.lo, s->a.hi - s->a.lo + 1);
+	ck_resolve(ck, &s->b, CK_BIT(PL_SYM_PIPE), -1);
+}
+
 static const enum pl_src ck_src_of_kind[PL_SYM_NR] = {
 	[PL_SYM_MAPPING] = PL_SRC_USER, [PL_SYM_PIPE] = PL_SRC_PIPE, [PL_SYM_PIN] = PL_SRC_PIN,
 	[PL_SYM_GUP] = PL_SRC_GUP, [PL_SYM_RING] = PL_SRC_RING, [PL_SYM_MR] = PL_SRC_DMA,
@@ -777,10 +804,11 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		}
 		break;
 	case PL_OP_WRITE:
-		ck_resolve(ck, &s->a, map | file, proc);
-		break;
 	case PL_OP_READ:
-		ck_resolve(ck, &s->a, map | file | CK_BIT(PL_SYM_PIPE), proc);
+		ck_rw(ck, s, proc);
+		break;
+	case PL_OP_SPLICE:
+		ck_splice(ck, s);
 		break;
 	case PL_OP_TRUNCATE:
 		ck->empty_ok = true;	/* a file truncated to nothing may grow again */

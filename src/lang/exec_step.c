@@ -86,9 +86,11 @@ static long x_rw(struct exec *x, const struct pl_step *s, int pid)
 		b.index = s->a.lo;
 		b.nr = x_count(&s->a);
 		break;
-	default:	/* a pipe */
+	default:	/* a pipe: n bytes (a write: the value's, `zero` a page; a read: a page) */
 		b.handle = x_id(x, &s->a);
 		b.nr = 1;
+		b.n = s->flags & PL_STEP_LEN ? s->n : s->op == PL_OP_READ || !b.text ? PAGE_SIZE :
+		      strlen(b.text);
 		break;
 	}
 	return x_call(x, &b, NULL);
@@ -161,9 +163,11 @@ static long x_handle_op(struct exec *x, const struct pl_step *s, int pid)
 		b.index = s->b.lo;
 		break;
 	case PL_OP_IOURING_READ_FIXED:	/* file a -> ring b */
+	case PL_OP_SPLICE:		/* file a -> pipe b, n bytes */
 		b.file = x_id(x, &s->a);
 		b.index = s->a.lo;
 		b.handle = x_id(x, &s->b);
+		b.n = s->flags & PL_STEP_LEN ? s->n : PAGE_SIZE;
 		break;
 	case PL_OP_DMA_WRITE:
 		b.handle = x_id(x, &s->a);
@@ -295,6 +299,7 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 	case PL_OP_IOURING_WRITE_FIXED:
 	case PL_OP_IOURING_READ_FIXED:
 	case PL_OP_DMA_WRITE:
+	case PL_OP_SPLICE:
 		return x_handle_op(x, s, pid);
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:

@@ -397,6 +397,52 @@ static bool parse_args_ref_value(struct parser *p, struct pl_step *s)
 	return parse_ref(p, &s->a, "a name") && parse_value(p, s);
 }
 
+/*
+ * len -> 'len' (NUMBER | NUMBER ('K' | 'M') | NUMBER ('page' | 'pages'))
+ * A byte count, 1 .. max (64K: what a pipe holds); s->n, flags&LEN.
+ */
+static bool parse_len(struct parser *p, struct pl_step *s, uint64_t max)
+{
+	struct pl_token *t;
+	uint64_t n;
+
+	if (!pz_accept_word(p, "len"))
+		return true;
+	t = pz_peek(p);
+	if (t->t != TK_NUM)
+		return pz_expected(p, "a length in bytes (N, NK, or N pages)");
+	pz_next(p);
+	n = t->num;
+	if (!t->sized && (pz_accept_word(p, "pages") || pz_accept_word(p, "page")))
+		n *= PAGE_SIZE;
+	if (n == 0 || n > max)
+		return pz_error_at(p, pz_pos(t), "length must be 1 to %llu bytes, found %llu",
+				   (unsigned long long)max, (unsigned long long)n);
+	s->n = n;
+	s->flags |= PL_STEP_LEN;
+	return true;
+}
+
+/* write -> 'write' ref ['len' LEN] value */
+static bool parse_write(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a name") && parse_len(p, s, 16 * PAGE_SIZE) &&
+	       parse_value(p, s);
+}
+
+/* read -> 'read' ref ['len' LEN] */
+static bool parse_read(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a name") && parse_len(p, s, 16 * PAGE_SIZE);
+}
+
+/* splice -> 'splice' ref ['len' LEN] '->' NAME */
+static bool parse_splice(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a file name") && parse_len(p, s, PAGE_SIZE) &&
+	       pz_expect(p, TK_ARROW, "'->'") && parse_name(p, &s->b, "a pipe name");
+}
+
 /* args -> ref '->' ref */
 static bool parse_args_flow(struct parser *p, struct pl_step *s)
 {

@@ -111,8 +111,10 @@ static void test_release_presets(void)
 		{ "5.10", "v5.9", NULL },	{ "5.10.3", "v5.9", NULL },
 		{ "5.10.4", "5.10.4", "v5.9" },	{ "5.10.9", "v5.11", NULL },
 		{ "5.10.52", "v5.11", NULL },	{ "5.10.53", "5.10.53", "v5.9" },
-		{ "5.10.240", "5.10.240", "v5.9" }, { "5.11", "v5.11", NULL },
-		{ "5.12", "v5.12", NULL },	{ "5.17", "v5.16", NULL },
+		{ "5.10.102", "5.10.102", "v5.9" }, { "5.10.240", "5.10.240", "v5.9" },
+		{ "5.11", "v5.11", NULL },	{ "5.12", "v5.12", NULL },
+		{ "5.16", "v5.16", NULL },	{ "5.16.10", "v5.16", NULL },
+		{ "5.16.11", "v5.17", NULL },	{ "5.17", "v5.17", NULL },
 		{ "5.19.5", "v5.19", NULL },	{ "5.19.6", "5.19.6", "v5.19" },
 		{ "6.1", "v6.1", NULL },	{ "6.1.0-27-amd64", "v6.1", NULL },
 		{ "6.1.27", "v6.1", NULL },	{ "6.1.28", "6.1.28", "v6.1" },
@@ -307,7 +309,7 @@ static void test_preset_monotonic(void)
 {
 	static const char *const reverted[] = {
 		"dirty_cow", "foll_cow", "gup_cow_break_on_read", "legacy_put_without_dirty",
-		"hugetlb_force_write_refused", "collapse_needs_writable",
+		"hugetlb_force_write_refused", "collapse_needs_writable", "dirty_pipe",
 	};
 	const struct pl_preset *p;
 	const struct pl_knob *k;

@@ -8,7 +8,8 @@
  *	  a mkdtemp() dir under /tmp (ext4)      user writes and reads (SIGSEGV -> EFAULT)
  *	pipes: pipe2(); the write end goes to    vmsplice into the pipe it was sent
  *	  the vmsplicing worker per request      io_uring rings: setup, register buffers,
- *	pread/pwrite of files, read of pipes       write_fixed/read_fixed to the file sent
+ *	pread/pwrite of files, read and write      write_fixed/read_fixed to the file sent
+ *	  of pipes, splice of a file into one
  *	deadline for the whole run               fork: clone(CLONE_PARENT) with the new
  *	                                           socket it was sent; exit: _exit()
  *
@@ -478,23 +479,63 @@ static void host_req_bytes(struct w_req *q, const struct pl_bstep *s)
 	q->blen = s->blen;
 }
 
-static long host_pipe_read(struct host *h, int id)
+/* read(2) of up to @len bytes (at most a full pipe, 64K); the text of the first. */
+static long host_pipe_read(struct host *h, int id, size_t len)
 {
 	struct hpipe *pp = host_pipe(h, id);
-	char page[HOST_PAGE];
+	char *data;
 	ssize_t got;
 
 	if (!pp)
 		return -EBADF;
-	got = read(pp->rfd, page, sizeof(page));
+	len = len < 16 * HOST_PAGE ? len : 16 * HOST_PAGE;
+	data = malloc(len);
+	if (!data)
+		return -ENOMEM;
+	got = read(pp->rfd, data, len);
+	if (got > 0) {
+		size_t n = (size_t)got < HOST_TEXT - 1 ? (size_t)got : HOST_TEXT - 1;
+
+		memcpy(h->text, data, n);
+		h->text[n] = 0;
+	}
+	free(data);
 	if (got < 0)
 		return -errno;
-	if (got == 0)
-		return -ENODATA;
-	page[got == HOST_PAGE ? HOST_PAGE - 1 : got] = 0;
-	page[HOST_TEXT - 1] = 0;
-	memcpy(h->text, page, HOST_TEXT);
-	return 0;
+	return got ? 0 : -ENODATA;
+}
+
+/* write(2) of @len bytes (@text, then zeroes) into a pipe; its write end does not block. */
+static long host_pipe_write(struct host *h, const struct pl_bstep *s)
+{
+	struct hpipe *pp = host_pipe(h, s->handle);
+	size_t len = s->n < 16 * HOST_PAGE ? (size_t)s->n : 16 * HOST_PAGE;
+	char *data;
+	long ret;
+
+	if (!pp)
+		return -EBADF;
+	data = calloc(1, len ? len : 1);
+	if (!data)
+		return -ENOMEM;
+	if (s->text)
+		memcpy(data, s->text, strlen(s->text) < len ? strlen(s->text) : len);
+	ret = write(pp->wfd, data, len) < 0 ? -errno : 0;
+	free(data);
+	return ret;
+}
+
+/* splice(2) of @n bytes at the start of file page @index into a pipe. */
+static long host_splice(struct host *h, const struct pl_bstep *s)
+{
+	struct hpipe *pp = host_pipe(h, s->handle);
+	struct hfile *f = host_filep(h, s->file);
+	loff_t off = (loff_t)s->index * HOST_PAGE;
+
+	if (!pp || !f)
+		return -EBADF;
+	return splice(f->fd, &off, pp->wfd, NULL, (size_t)s->n, SPLICE_F_NONBLOCK) < 0 ? -errno
+										     : 0;
 }
 
 static long host_file_rw(struct host *h, const struct pl_bstep *s, bool write)
@@ -746,7 +787,7 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		snprintf(h->text, sizeof(h->text), "%s", p.text);
 		break;
 	case PL_SRC_PIPE:
-		ret = host_pipe_read(h, s->handle);
+		ret = host_pipe_read(h, s->handle, HOST_PAGE);
 		if (ret < 0)
 			return ret;
 		break;
@@ -963,6 +1004,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		if (pipe2(fds, O_CLOEXEC))
 			return -errno;
 		fcntl(fds[0], F_SETFL, O_NONBLOCK);	/* reading an empty pipe: EAGAIN */
+		fcntl(fds[1], F_SETFL, O_NONBLOCK);	/* writing a full one too */
 		h->pipes[h->nr_pipes].rfd = fds[0];
 		h->pipes[h->nr_pipes].wfd = fds[1];
 		r->id = ++h->nr_pipes;
@@ -975,6 +1017,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		close(pp->wfd);
 		pp->rfd = pp->wfd = -1;
 		return 0;
+	case PL_OP_SPLICE:
+		return host_splice(h, s);
 	case PL_OP_MMAP:
 		if (s->mflags & (PL_MAP_PFNMAP | PL_MAP_FIXED))
 			return host_skip(r, SK_PFNMAP);
@@ -1059,7 +1103,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_WRITE:
 	case PL_OP_READ:
 		if (s->op == PL_OP_READ && s->handle)
-			return host_pipe_read(h, s->handle);
+			return host_pipe_read(h, s->handle, (size_t)s->n);
+		if (s->handle)
+			return host_pipe_write(h, s);
 		if (s->file >= 0)
 			return host_file_rw(h, s, s->op == PL_OP_WRITE);
 		q.op = s->op == PL_OP_WRITE ? W_WRITE : W_READ;

@@ -16,6 +16,8 @@
  *	mmap ... madvise	pl_mmap, pl_munmap, pl_mremap, pl_mprotect, pl_madvise
  *	write, read		pl_user_write/read per page; pl_file_write/read; pl_pipe_read
  *	vmsplice, close		pl_vmsplice, pl_pipe_close
+ *	write/read of a pipe	pl_pipe_write, pl_pipe_read_bytes
+ *	splice			pl_splice_file
  *	iouring-*		io_uring_register_buffers, ..._write_fixed, ..._read_fixed
  *	dio-*, complete		pl_dio_submit, pl_dio_complete
  *	rdma-*, dma-write	pl_rdma_reg_mr, pl_rdma_dereg_mr, pl_rdma_dma_write
@@ -743,12 +745,18 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 	case PL_OP_CLEAR_REFS:
 		return pl_clear_refs_soft_dirty(w, s->pid);
 	case PL_OP_WRITE:
+		if (s->handle) {
+			ret = pl_pipe_write(w, s->handle, s->text, (uint32_t)s->n);
+			return ret < 0 ? ret : 0;
+		}
 		return s->file >= 0 ? model_file_rw(m, s, true) : model_user_rw(m, s, true);
 	case PL_OP_READ:
 		if (s->handle) {
 			pl_token tok;
 
-			return pl_pipe_read(w, s->handle, &tok);
+			if (s->n == PAGE_SIZE)
+				return pl_pipe_read(w, s->handle, &tok);
+			return pl_pipe_read_bytes(w, s->handle, (uint32_t)s->n, &tok);
 		}
 		return s->file >= 0 ? model_file_rw(m, s, false) : model_user_rw(m, s, false);
 	case PL_OP_TRUNCATE:
@@ -760,6 +768,9 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return ret < 0 ? ret : 0;
 	case PL_OP_CLOSE:
 		return pl_pipe_close(w, s->handle);
+	case PL_OP_SPLICE:
+		ret = pl_splice_file(w, s->file, s->index, (uint32_t)s->n, s->handle);
+		return ret < 0 ? ret : 0;
 	case PL_OP_IOURING_REGISTER:
 		return model_id_result(io_uring_register_buffers(w, s->pid, s->addr, s->nr), r);
 	case PL_OP_IOURING_UNREGISTER:
