@@ -333,6 +333,7 @@ struct pl_file {
 	bool unlinked;
 	bool secret;		/* a memfd_secret() inode: no GUP at all */
 	bool dax;		/* fsdax (vma_is_fsdax()): no FOLL_LONGTERM */
+	bool rdonly;		/* the scenario's fd is O_RDONLY: no write(2), no shared write map */
 	uint8_t huge_order;	/* hugetlbfs: page order of its folios, 9 or 18; else 0 */
 };
 
@@ -1041,6 +1042,8 @@ struct pl_pinset *pl_pinset_get(const struct world *w, int id);
 int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token initial);
 int pl_file_write(struct world *w, int file, uint32_t index, pl_token tok);	/* write(2) */
 int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out);	/* read(2) */
+/* From now on the file's fd is O_RDONLY: write(2) EBADF, ftruncate EINVAL, no shared writes. */
+int pl_file_set_rdonly(struct world *w, int file);
 pl_token pl_file_disk(const struct world *w, int file, uint32_t index);	/* on-disk contents */
 int pl_file_truncate(struct world *w, int file, uint32_t nr_pages);
 /*

@@ -261,12 +261,25 @@ int pl_file_write(struct world *w, int file, uint32_t index, pl_token tok)
 
 	if (ret)
 		return ret;
+	if (f->rdonly)
+		return -EBADF;	/* vfs_write(): not FMODE_WRITE */
 	folio = filemap_get_folio(w, f, index, true);
 	if (!folio)
 		return -ENOMEM;
 	pl_page_write(w, folio_page(folio, index - folio->page.index), tok, false);
 	/* generic_perform_write(): the write itself dirties the folio, no mkwrite */
 	folio_mark_dirty(w, folio);
+	return 0;
+}
+
+/** pl_file_set_rdonly() - the scenario's fd of @file is O_RDONLY (`file F ... ro`). */
+int pl_file_set_rdonly(struct world *w, int file)
+{
+	struct pl_file *f = pl_file_get(w, file);
+
+	if (!f)
+		return -EBADF;
+	f->rdonly = true;
 	return 0;
 }
 
@@ -366,6 +379,8 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 
 	if (!f)
 		return -EBADF;
+	if (f->rdonly)
+		return -EINVAL;		/* do_sys_ftruncate(): not open for writing */
 	if (nr_pages > PL_FILE_MAX_PAGES)
 		return -EFBIG;
 	nr_pages = file_round_size(f, nr_pages);

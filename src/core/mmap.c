@@ -280,6 +280,10 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		file = -1;
 	else if (!pl_file_get(w, file))
 		return (pl_addr)-EBADF;
+	/* do_mmap(): MAP_SHARED with PROT_WRITE needs an fd open for writing */
+	if (file >= 0 && pl_file_get(w, file)->rdonly && (flags & PL_MAP_SHARED) &&
+	    (prot & PL_PROT_WRITE))
+		return (pl_addr)-EACCES;
 	if (file >= 0 && pl_file_get(w, file)->fs == PL_FS_HUGETLBFS)
 		hfile = pl_file_get(w, file);
 	/* ksys_mmap_pgoff(): MAP_HUGETLB asks for hugetlbfs; another file cannot be */
@@ -323,6 +327,9 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	v.vm_flags |= prot_to_vm_flags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
 	if (flags & PL_MAP_SHARED)
 		v.vm_flags |= VM_SHARED | VM_MAYSHARE;
+	/* do_mmap(): a shared mapping of an fd not open for writing may never write */
+	if (file >= 0 && pl_file_get(w, file)->rdonly && (flags & PL_MAP_SHARED))
+		v.vm_flags &= ~(unsigned)VM_MAYWRITE;
 	if (flags & PL_MAP_LOCKED)
 		v.vm_flags |= VM_LOCKED;
 	if (flags & PL_MAP_SECRET)

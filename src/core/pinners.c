@@ -671,6 +671,8 @@ int pl_dio_submit(struct world *w, int pid, int file, uint32_t index, pl_addr ad
 
 	if (!mm)
 		return -ESRCH;
+	if (write_to_file && pl_file_get(w, file) && pl_file_get(w, file)->rdonly)
+		return -EBADF;	/* an O_DIRECT write(2) on an fd open for reading */
 	if (nr == 0 || nr > PL_PIN_MAX_PAGES)
 		return -EINVAL;
 	ret = file_range_check(w, file, index, (uint32_t)nr);

@@ -349,6 +349,8 @@ const struct pl_word pl_prot_words[] = {
 	{ "r", PL_PROT_READ, "PROT_READ" },
 	{ "ro", PL_PROT_READ, "PROT_READ (same as r; reads better on pins)" },
 	{ "rw", PL_PROT_READ | PL_PROT_WRITE, "PROT_READ|PROT_WRITE" },
+	{ "rx", PL_PROT_READ | PL_PROT_EXEC, "PROT_READ|PROT_EXEC (program text)" },
+	{ "rwx", PL_PROT_READ | PL_PROT_WRITE | PL_PROT_EXEC, "PROT_READ|PROT_WRITE|PROT_EXEC" },
 	{ NULL, 0, NULL },
 };
 
@@ -747,6 +749,8 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 			fputc(' ', out);
 			ast_print_str(out, s->str);
 		}
+		if (s->prot == PL_PROT_READ)
+			fputs(" ro", out);
 		break;
 	case PL_OP_SWAPON:
 	case PL_OP_HUGETLB_POOL:
@@ -837,6 +841,7 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 		break;
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:
+	case PL_OP_PTRACE_POKE:
 		fprintf(out, "%s ", s->target.name);
 		ast_print_ref(out, &s->a);
 		fputc(' ', out);

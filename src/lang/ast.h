@@ -72,7 +72,8 @@ enum pl_outcome {
  * op                   actor def      a                    b      other fields
  * -------------------------------------------------------------------------------------------
  * PROCESS              -     process  -                    -      -
- * FILE                 -     file     -                    -      arg=enum pl_fs, n, str=init
+ * FILE                 -     file     -                    -      arg=enum pl_fs, n, str=init,
+ *                                                                 prot=READ: `ro` (O_RDONLY fd)
  * SWAPON               -     -        -                    -      n=slots
  * HUGETLB_POOL         -     -        -                    -      n=huge pages
  * THP                  -     -        -                    -      arg=enum pl_thp_mode
@@ -105,6 +106,7 @@ enum pl_outcome {
  * PUT                  opt   -        gup                  -
  * PROC_MEM_WRITE       req   -        mapping (of target)  -      target, str
  * PROCESS_VM_WRITEV    req   -        mapping (of target)  -      target, str
+ * PTRACE_POKE          req   -        mapping (of target)  -      target, str
  * UPROBE_REGISTER      opt   -        file                 -      str
  * UPROBE_UNREGISTER    opt   -        file                 -
  * RECLAIM, COLLAPSE,

@@ -845,6 +845,7 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 		break;
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:
+	case PL_OP_PTRACE_POKE:
 		sym = ck_resolve(ck, &s->target, CK_BIT(PL_SYM_PROCESS), -1);
 		if (sym >= 0)
 			ck_resolve(ck, &s->a, map, sym);

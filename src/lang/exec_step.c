@@ -270,6 +270,7 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 		b.arg = s->arg;
 		b.n = s->n;
 		b.text = s->str;
+		b.prot = s->prot;	/* PROT_READ: `ro`, the fd is O_RDONLY */
 		ret = x_call(x, &b, &r);
 		if (ret >= 0)
 			x_define(x, s, r.id);
@@ -303,6 +304,7 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 		return x_handle_op(x, s, pid);
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:
+	case PL_OP_PTRACE_POKE:
 		return x_range_op(x, s, pid, false);
 	case PL_OP_CHECK_VALUE:
 		x_check_value(x, s, pid);

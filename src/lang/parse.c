@@ -456,14 +456,16 @@ static bool parse_process(struct parser *p, struct pl_step *s)
 	return parse_name(p, &s->def, "a process name");
 }
 
-/* file -> 'file' NAME FS size [STRING] */
+/* file -> 'file' NAME FS size [STRING] ['ro']  (ro: the fd is O_RDONLY; prot = READ) */
 static bool parse_file(struct parser *p, struct pl_step *s)
 {
 	if (!parse_name(p, &s->def, "a file name") ||
 	    !parse_word_in(p, pl_fs_words, "filesystem", &s->arg) || !parse_size(p, &s->n, false))
 		return false;
-	if (pz_at(p, TK_STR))
-		return parse_string(p, &s->str, &s->str_pos);
+	if (pz_at(p, TK_STR) && !parse_string(p, &s->str, &s->str_pos))
+		return false;
+	if (pz_accept_word(p, "ro"))
+		s->prot = PL_PROT_READ;
 	return true;
 }
 
@@ -644,7 +646,7 @@ static bool parse_prot_rw(struct parser *p, struct pl_step *s)
 {
 	struct pl_token *t = pz_peek(p);
 
-	if (pz_is_word(t, "none"))
+	if (pz_is_word(t, "none") || pz_is_word(t, "rx") || pz_is_word(t, "rwx"))
 		return pz_expected(p, "'ro' or 'rw'");
 	return parse_word_in(p, pl_prot_words, "protection", &s->prot);
 }

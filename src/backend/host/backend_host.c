@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/io_uring.h>
+#include <linux/perf_event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -71,7 +72,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
 	[SK_THP_OP]	= "no host equivalent: collapse or split of one chosen THP",
 	[SK_UFFD]	= "userfaultfd is not in the host backend yet",
-	[SK_UPROBE]	= "uprobes are not in the host backend yet",
+	[SK_UPROBE]	= "no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: this kernel lacks CONFIG_UPROBE_EVENTS)",
 	[SK_KSM]	= "this kernel has no KSM (/sys/kernel/mm/ksm)",
 	[SK_EVICT]	= "no host equivalent: eviction of one chosen page cache page",
 	[SK_DISK]	= "no host equivalent: reading the disk behind the page cache",
@@ -98,6 +99,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_SECRETMEM]	= "memfd_secret() unavailable (no CONFIG_SECRETMEM, or disabled: secretmem.enable=0)",
 	[SK_DAX]	= "no DAX filesystem here (ext4 on pmem mounted -o dax)",
 	[SK_KPF_KSM]	= "this kernel's /proc/kpageflags sets KPF_KSM on every anonymous page (dee3d0bef2b0, 6.10, until \"fs/proc: fix KPF_KSM reported for all anonymous pages\"): a KSM page cannot be told from another",
+	[SK_UPROBE_VALUE] = "the kernel's breakpoint is int3 (0xcc) at the page's byte 0: the value must be the page's text with its first byte replaced by \\xcc",
+	[SK_UPROBE_PERM] = "perf_event_open() of a uprobe refused: needs root or CAP_PERFMON (kernel.perf_event_paranoid)",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -404,6 +407,19 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 			close(fd);
 			return err;
 		}
+	}
+	if (s->prot == PL_PROT_READ) {
+		/* `file F ... ro`: filled through the O_RDWR fd, used through an O_RDONLY one */
+		char path[64];
+		int ro;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ro = open(path, O_RDONLY | O_CLOEXEC);
+		err = -errno;
+		close(fd);
+		if (ro < 0)
+			return err;
+		f->fd = ro;
 	}
 	h->nr_files++;
 	r->id = h->nr_files;
@@ -951,6 +967,75 @@ static long host_vmsplice(struct host *h, const struct pl_bstep *s, struct pl_br
 	return 0;
 }
 
+/* The uprobe PMU's perf type (the kernel's "uprobe" event source), or -1. */
+static int host_uprobe_type(void)
+{
+	FILE *f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
+	int type = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &type) != 1)
+		type = -1;
+	fclose(f);
+	return type;
+}
+
+/*
+ * uprobe-register F[i] VALUE: a perf_event of the uprobe PMU on byte 0 of
+ * file page i, for every task (pid -1, cpu 0).  Opening it installs int3
+ * into every private, non-writable, exec-able mapping of the page
+ * (uprobe_perf_open() -> uprobe_apply()); closing it takes it out.  The
+ * file is named by /proc/self/fd/N: kern_path() follows the link to the
+ * unlinked O_TMPFILE inode.  VALUE must be what the kernel will write.
+ */
+static long host_uprobe(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct hfile *f = host_filep(h, s->file);
+	struct perf_event_attr a;
+	char path[64], want[HOST_TEXT];
+	int type, fd;
+	long ret;
+
+	if (!f)
+		return -EBADF;
+	if (s->op == PL_OP_UPROBE_UNREGISTER) {
+		for (int i = h->nr_uprobes - 1; i >= 0; i--) {
+			struct huprobe *u = &h->uprobes[i];
+
+			if (u->fd >= 0 && u->file == s->file && u->index == s->index) {
+				close(u->fd);
+				u->fd = -1;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	type = host_uprobe_type();
+	if (type < 0)
+		return host_skip(r, SK_UPROBE);
+	if (h->nr_uprobes == HOST_MAX)
+		return host_skip(r, SK_LIMIT);
+	ret = host_pread(h, f->fd, s->index);
+	if (ret < 0)
+		return ret;
+	snprintf(want, sizeof(want), "\xcc%s", h->text[0] ? h->text + 1 : "");
+	if (!s->text || strcmp(s->text, want))
+		return host_skip(r, SK_UPROBE_VALUE);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), f->fd);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = (uint32_t)type;
+	a.config1 = (uint64_t)(uintptr_t)path;		/* uprobe_path */
+	a.config2 = (uint64_t)s->index * HOST_PAGE;	/* probe_offset */
+	fd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? host_skip(r, SK_UPROBE_PERM) : -errno;
+	h->uprobes[h->nr_uprobes++] = (struct huprobe){ .file = s->file, .index = s->index,
+						       .fd = fd };
+	return 0;
+}
+
 static long host_simple(struct host *h, int pid, struct w_req *q, struct pl_bresult *r)
 {
 	struct w_rep p;
@@ -1172,6 +1257,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		return host_skip(r, SK_RAW_GUP);
 	case PL_OP_PROC_MEM_WRITE:
 		return host_remote(h, s, R_PROC_MEM_WRITE);
+	case PL_OP_PTRACE_POKE:
+		return host_remote(h, s, R_PTRACE_POKE);
 	case PL_OP_PROCESS_VM_WRITEV:
 		return host_remote(h, s, R_VM_WRITEV);
 	case PL_OP_RECLAIM:
@@ -1183,7 +1270,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		return host_skip(r, SK_UFFD);
 	case PL_OP_UPROBE_REGISTER:
 	case PL_OP_UPROBE_UNREGISTER:
-		return host_skip(r, SK_UPROBE);
+		return host_uprobe(h, s, r);
 	case PL_OP_KSM_MERGE:
 		return host_ksm_merge(h, r);
 	case PL_OP_EVICT:
@@ -1250,6 +1337,10 @@ static void host_end(struct pl_backend *be)
 	h->nr_gupt = 0;
 	host_kill_all(h);
 	h->nr_procs = 0;
+	for (int i = 0; i < h->nr_uprobes; i++)
+		if (h->uprobes[i].fd >= 0)
+			close(h->uprobes[i].fd);
+	h->nr_uprobes = 0;
 	for (int i = 0; i < h->nr_files; i++)
 		close(h->files[i].fd);
 	h->nr_files = 0;

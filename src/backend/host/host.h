@@ -45,6 +45,7 @@ enum host_skip {
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
 	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
 	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT, SK_KPF_KSM,
+	SK_UPROBE_VALUE, SK_UPROBE_PERM,
 	SK_NR,
 };
 
@@ -65,7 +66,7 @@ enum w_op {
 };
 
 /* W_REMOTE: q->arg */
-enum { R_PROC_MEM_WRITE, R_VM_WRITEV, R_PROC_MEM_READ, R_VM_READV };
+enum { R_PROC_MEM_WRITE, R_VM_WRITEV, R_PROC_MEM_READ, R_VM_READV, R_PTRACE_POKE };
 
 struct w_req {
 	int op;
@@ -119,6 +120,13 @@ struct hsetting {
 	char orig[32];
 };
 
+/* A uprobe the run registered: a perf_event fd of the uprobe PMU. */
+struct huprobe {
+	int file;		/* file id */
+	uint32_t index;		/* file page; the probe is at its byte 0 */
+	int fd;			/* -1 = unregistered */
+};
+
 struct hring {
 	int owner;		/* scenario pid (index + 1) */
 	int idx;		/* the ring in that worker; -1 = unregistered */
@@ -138,6 +146,8 @@ struct host {
 	int nr_pipes;
 	struct hring rings[HOST_MAX];
 	int nr_rings;
+	struct huprobe uprobes[HOST_MAX];
+	int nr_uprobes;
 	int scratch;		/* memfd for reading ring pages; -1 */
 	int gupt_fd;		/* /sys/kernel/debug/gup_test with PIN_LONGTERM_TEST_*; -1 = none */
 	bool gupt_tried;	/* gupt_fd was looked for */

@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -360,16 +361,51 @@ static void w_remote_range(const struct w_req *q, const char *page, size_t n, ch
 }
 
 /* /proc/PID/mem (FOLL_FORCE) or process_vm_{readv,writev} (no force) of one page's text. */
+/*
+ * PTRACE_POKETEXT, as a debugger writes a breakpoint: seize and stop the
+ * target, write the text (NUL included) a word at a time over what
+ * PTRACE_PEEKTEXT read, detach.  Both are ptrace_access_vm(): FOLL_FORCE.
+ */
+static long w_ptrace_poke(const struct w_req *q)
+{
+	pid_t pid = (pid_t)q->n;
+	size_t len = strnlen(q->text, HOST_TEXT - 1) + 1;
+	long ret = 0;
+	int st;
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL))
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) || waitpid(pid, &st, __WALL) != pid)
+		ret = -errno;
+	for (size_t off = 0; !ret && off < len; off += sizeof(long)) {
+		void *a = (void *)(uintptr_t)(q->addr + off);
+		size_t n = len - off < sizeof(long) ? len - off : sizeof(long);
+		long word;
+
+		errno = 0;
+		word = ptrace(PTRACE_PEEKTEXT, pid, a, NULL);
+		if (errno) {
+			ret = -errno;
+			break;
+		}
+		memcpy(&word, q->text + off, n);
+		if (ptrace(PTRACE_POKETEXT, pid, a, (void *)word))
+			ret = -errno;
+	}
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return ret;
+}
+
 static long w_remote(const struct w_req *q, char *out)
 {
 	struct iovec local, remote = { (void *)(uintptr_t)q->addr, 0 };
 	bool write = q->arg == R_PROC_MEM_WRITE || q->arg == R_VM_WRITEV;
-	char path[64];
+	char path[64], page[HOST_PAGE];
 	ssize_t got;
 	int fd;
 
-	char page[HOST_PAGE];
-
+	if (q->arg == R_PTRACE_POKE)
+		return w_ptrace_poke(q);
 	memset(page, 0, sizeof(page));
 	if (write) {
 		/* the whole page: the text, then zeroes (as a user store) */

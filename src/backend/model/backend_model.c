@@ -598,9 +598,10 @@ static long model_remote_write(struct model *m, const struct pl_bstep *s)
 
 	for (uint32_t i = 0; i < s->nr; i++) {
 		pl_addr a = model_page(s, i);
-		int ret = s->op == PL_OP_PROC_MEM_WRITE
-				  ? pl_proc_mem_write(m->w, s->pid, s->target, a, tok)
-				  : pl_process_vm_writev(m->w, s->pid, s->target, a, tok);
+		/* PTRACE_POKETEXT is ptrace_access_vm(): the FOLL_FORCE write /proc/pid/mem does */
+		int ret = s->op == PL_OP_PROCESS_VM_WRITEV
+				  ? pl_process_vm_writev(m->w, s->pid, s->target, a, tok)
+				  : pl_proc_mem_write(m->w, s->pid, s->target, a, tok);
 
 		if (ret)
 			return ret;
@@ -698,6 +699,8 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return model_id_result(pl_task_create(w), r);
 	case PL_OP_FILE:
 		ret = pl_file_create(w, (enum pl_fs)s->arg, (uint32_t)s->n, model_tok(m, s->text));
+		if (ret > 0 && s->prot == PL_PROT_READ)
+			pl_file_set_rdonly(w, (int)ret);	/* `file F ... ro` */
 		if (ret > 0 && s->huge_order) {
 			int err = pl_file_set_huge_order(w, (int)ret, s->huge_order);
 
@@ -810,6 +813,7 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return model_put(m, s->handle);
 	case PL_OP_PROC_MEM_WRITE:
 	case PL_OP_PROCESS_VM_WRITEV:
+	case PL_OP_PTRACE_POKE:
 		return model_remote_write(m, s);
 	case PL_OP_WRITEBACK:
 		if (s->flags & PL_BSTEP_WHOLE_FILE)
