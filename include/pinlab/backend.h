@@ -109,6 +109,7 @@ enum pl_count {
 /* pl_bstep.flags (the language's PL_STEP_* use the same bits) */
 #define PL_BSTEP_FAST	(1u << 0)	/* pin/gup: the *_fast() entry point */
 #define PL_BSTEP_MOVE	(1u << 1)	/* mremap: MREMAP_MAYMOVE */
+#define PL_BSTEP_DONTUNMAP (1u << 12)	/* mremap: MREMAP_DONTUNMAP (PL_STEP_DONTUNMAP) */
 #define PL_BSTEP_ODP	(1u << 7)	/* rdma-reg: an on-demand-paging MR, no pin */
 /*
  * A byte range inside the one page at addr (write, CHECK_VALUE, dio-*):

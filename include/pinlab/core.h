@@ -455,6 +455,8 @@ struct pl_policy {
 	bool per_vma_lock;		/* 0bff0aaea03e (6.4): faults take the vma lock, not mmap_lock */
 	bool fork_locks_vmas;		/* fb49c455323f (6.5, 6.4.3): dup_mmap() vma_start_write()s the parent */
 	bool dirty_pipe;		/* f6dd975583bd - 9d2231c5d74e: spliced buffers keep stale flags */
+	bool map_fixed_noreplace;	/* a4ff8e8620d3 (4.17): else the flag is ignored: a hint */
+	bool mremap_dontunmap;		/* e346b3813067 (5.7): else MREMAP_DONTUNMAP is EINVAL */
 };
 
 struct pl_preset {
@@ -908,6 +910,7 @@ enum {
 	PL_MAP_MOVABLE	= 1u << 9,	/* model only: faults allocate from ZONE_MOVABLE */
 	PL_MAP_CMA	= 1u << 10,	/* model only: faults allocate from a CMA area */
 	PL_MAP_SECRET	= 1u << 11,	/* MAP_SHARED of a memfd_secret() fd of the length */
+	PL_MAP_FIXED_NOREPLACE = 1u << 12,	/* at the hint, or EEXIST (a4ff8e8620d3, 4.17) */
 };
 
 /* A folio's placement: the zone (or CMA pageblock) its pages come from. */
@@ -925,6 +928,9 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		int file, uint32_t pgoff);
 static inline bool pl_err(pl_addr a) { return (int64_t)a < 0 && (int64_t)a > -4096; }
 int pl_munmap(struct world *w, int pid, pl_addr addr, uint64_t len);
+/* MREMAP_DONTUNMAP: or into @maymove's bool as PL_MREMAP_DONTUNMAP (flags of pl_mremap2) */
+pl_addr pl_mremap2(struct world *w, int pid, pl_addr old, uint64_t old_len, uint64_t new_len,
+		   bool maymove, pl_addr new_addr, bool dontunmap);
 pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint64_t new_len,
 		  bool maymove, pl_addr new_addr);
 int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot);

@@ -309,6 +309,23 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 		align = PMD_SIZE;	/* THP-friendly placement, as thp_get_unmapped_area */
 	}
 	w->cur_pid = pid;
+	if (flags & PL_MAP_FIXED_NOREPLACE) {
+		bool taken = false;
+
+		for (int j = 0; j < mm->nr_vmas; j++)
+			taken |= mm->vmas[j].vm_start < hint + len && mm->vmas[j].vm_end > hint;
+		/*
+		 * do_mmap(): MAP_FIXED_NOREPLACE maps at the hint or fails EEXIST;
+		 * before a4ff8e8620d3 (4.17) the flag was unknown and ignored, so
+		 * the address was a hint: used if free, else somewhere else.
+		 */
+		if (taken && w->policy.map_fixed_noreplace)
+			return (pl_addr)-EEXIST;
+		if (hint & ~PAGE_MASK || ((v.vm_flags & VM_HUGETLB) && (hint & (align - 1))))
+			return (pl_addr)-EINVAL;
+		if (!taken)
+			flags |= PL_MAP_FIXED;
+	}
 	if (flags & PL_MAP_FIXED) {
 		if (hint & ~PAGE_MASK || ((v.vm_flags & VM_HUGETLB) && (hint & (align - 1))))
 			return (pl_addr)-EINVAL;
@@ -424,6 +441,20 @@ static void move_ptes(struct world *w, struct mm_struct *mm, pl_addr old, pl_add
 pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint64_t new_len,
 		  bool maymove, pl_addr new_addr)
 {
+	return pl_mremap2(w, pid, old, old_len, new_len, maymove, new_addr, false);
+}
+
+/*
+ * pl_mremap2() - pl_mremap() with MREMAP_DONTUNMAP (e346b3813067, 5.7): the
+ * pages move, the old range stays mapped and empty (a fault there finds
+ * nothing: a new zero-filled page, or the file's page).  It needs
+ * MREMAP_MAYMOVE and equal lengths.  5.7 - 5.12 refused it outside private
+ * anonymous memory; the model follows 5.13's rule (any mapping but hugetlb
+ * here) in every era that has the flag.
+ */
+pl_addr pl_mremap2(struct world *w, int pid, pl_addr old, uint64_t old_len, uint64_t new_len,
+		   bool maymove, pl_addr new_addr, bool dontunmap)
+{
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *v, copy;
 	int i;
@@ -434,10 +465,14 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	new_len = (new_len + PAGE_SIZE - 1) & PAGE_MASK;
 	if ((old & ~PAGE_MASK) || !new_len || !old_len)
 		return (pl_addr)-EINVAL;
+	if (dontunmap && (!w->policy.mremap_dontunmap || !maymove || old_len != new_len))
+		return (pl_addr)-EINVAL;
 	w->cur_pid = pid;
 	v = vma_lookup(mm, old);
 	if (!v)
 		return (pl_addr)-EFAULT;
+	if (dontunmap && (v->vm_flags & (VM_HUGETLB | VM_PFNMAP)))
+		return (pl_addr)-EINVAL;
 	if (v->vm_flags & VM_HUGETLB &&
 	    ((new_len | old_len | old | new_addr) & (vma_huge_page_size(v) - 1)))
 		return (pl_addr)-EINVAL;
@@ -461,7 +496,7 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	 * size: only the tail is unmapped, holes in it or not (found by
 	 * fuzz-diff; scenarios/seeds/mremap-shrink-over-hole.pin).
 	 */
-	if (new_len <= old_len && !new_addr) {
+	if (new_len <= old_len && !new_addr && !dontunmap) {
 		if (new_len < old_len)
 			pl_munmap(w, pid, old + new_len, old_len - new_len);
 		return old;
@@ -535,7 +570,10 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 	pl_pins_moved(w, mm, old, PL_MIN(old_len, new_len), new_addr);
 	if (new_len < old_len)
 		zap_page_range(w, mm, &mm->vmas[i], old + new_len, old + old_len);
-	vma_remove_at(mm, i);
+	if (!dontunmap)
+		vma_remove_at(mm, i);
+	else
+		copy.id = ++w->next_vma_id;	/* copy_vma(): a vma of its own */
 	copy.vm_start = new_addr;
 	copy.vm_end = new_addr + new_len;
 	vma_insert(w, mm, &copy);

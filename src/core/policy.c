@@ -304,6 +304,19 @@ static const struct pl_knob knobs[] = {
 	     "it.  Debian's changelog lists it under the 5.16.11 update; 5.15.25 and "
 	     "5.10.102 are the disclosure's releases (not found in the stored stable logs); "
 	     "stable 4.9.303 and 4.14.268 took it too, where no flag decided merging yet"),
+	KNOB(map_fixed_noreplace, false, "a4ff8e8620d3",
+	     "MAP_FIXED_NOREPLACE maps at the address or fails EEXIST (before: an unknown flag, "
+	     "ignored, so the address is a hint and the mapping may land elsewhere)", "4.17",
+	     NULL, NULL,
+	     "\"mm: introduce MAP_FIXED_NOREPLACE\" is in the mm merge shortlog for 4.17, and a "
+	     "4.19-era fix (Jann Horn) names it in its Fixes: tag"),
+	KNOB(mremap_dontunmap, false, "e346b3813067",
+	     "MREMAP_DONTUNMAP moves the pages and leaves the old range mapped and empty "
+	     "(before: EINVAL)", "5.7", NULL, NULL,
+	     "\"mm/mremap: add MREMAP_DONTUNMAP to mremap()\" (Brian Geffon, v6 posted Feb "
+	     "2020) is named by later Fixes: tags; the mm pull for 5.7-rc1.  5.7 - 5.12 took "
+	     "only private anonymous vmas; the model allows any vma but hugetlb and PFN maps, "
+	     "as 5.13 and later do (the 5.13 extension is not a knob)"),
 };
 
 #undef KNOB
@@ -461,6 +474,10 @@ static const struct {
 	{ "4.14",
 	  "d2cd9ede6e19: MADV_WIPEONFORK gives a child an empty (zero-filled) copy of an "
 	  "anonymous private range, MADV_KEEPONFORK undoes it; both are EINVAL before." },
+	{ "4.17",
+	  "a4ff8e8620d3: MAP_FIXED_NOREPLACE maps at the given address or fails with EEXIST "
+	  "when something is mapped there.  Before, the flag was unknown and silently "
+	  "ignored: the address was only a hint, and the mapping could land elsewhere." },
 	{ "5.1",
 	  "2b188cc1bb85: io_uring exists, with fixed buffers that stay pinned by FOLL_GET "
 	  "(FOLL_LONGTERM) until unregistered; before, io_uring_setup() is ENOSYS.  "
@@ -473,7 +490,9 @@ static const struct {
 	  "counted exactly for large ones, and long-term users release through "
 	  "unpin_user_pages_dirty_lock().  Reuse still trusts the mapcount.  63b2d4174c4a: "
 	  "userfaultfd write-protects anonymous memory (a PTE bit, kept in swap entries); a "
-	  "write to a protected page is delivered to the monitor." },
+	  "write to a protected page is delivered to the monitor.  e346b3813067: "
+	  "MREMAP_DONTUNMAP moves a range's pages and leaves the range mapped and empty "
+	  "(EINVAL before)." },
 	{ "5.8",
 	  "17839856fd58 (\"COW can break either way\"): FOLL_GET and FOLL_PIN on a COW "
 	  "mapping behave as writes and break COW before a page is returned, which closes "

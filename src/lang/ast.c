@@ -663,6 +663,10 @@ static void ast_print_mmap(FILE *out, const struct pl_step *s)
 		fputs(" secret", out);
 	if (s->mflags & PL_MAP_PFNMAP)
 		fputs(" pfnmap", out);
+	if (s->b.name) {
+		fputs(s->mflags & PL_MAP_FIXED ? " fixed " : " fixed-noreplace ", out);
+		ast_print_ref(out, &s->b);
+	}
 }
 
 static void ast_print_gup_flags(FILE *out, unsigned int flags)
@@ -771,6 +775,12 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 		ast_print_pages(out, s->n);
 		if (s->flags & PL_STEP_MOVE)
 			fputs(" move", out);
+		if (s->b.name) {
+			fputs(" to ", out);
+			ast_print_ref(out, &s->b);
+		}
+		if (s->flags & PL_STEP_DONTUNMAP)
+			fputs(" dontunmap", out);
 		break;
 	case PL_OP_MPROTECT:
 	case PL_OP_RDMA_REG:

@@ -77,9 +77,11 @@ enum pl_outcome {
  * SWAPON               -     -        -                    -      n=slots
  * HUGETLB_POOL         -     -        -                    -      n=huge pages
  * THP                  -     -        -                    -      arg=enum pl_thp_mode
- * MMAP                 req   mapping  file (arg=FILE)      -      n, prot, mflags, arg=backing
+ * MMAP                 req   mapping  file (arg=FILE)      [mapping] n, prot, mflags, arg=backing;
+ *                                                                 b: MAP_FIXED(_NOREPLACE) address
  * MUNMAP               req   -        mapping              -
- * MREMAP               req   [mapping] mapping             -      n, flags&MOVE
+ * MREMAP               req   [mapping] mapping             [mapping] n, flags&MOVE, flags&DONTUNMAP;
+ *                                                                 b: MREMAP_FIXED address
  * MPROTECT             req   -        mapping              -      prot
  * MADVISE              req   -        mapping              -      arg=enum pl_madv
  * FORK                 req   process  -                    -      inherit[] (checker)
@@ -157,6 +159,7 @@ enum {
 	/* `check SOURCE == SOURCE`: compare with a second observation (b, src2 ...) */
 	PL_STEP_CMP	= 1u << 10,
 	PL_STEP_LEN	= 1u << 11,	/* `len N` written: n is a byte count (pipes, splice) */
+	PL_STEP_DONTUNMAP = PL_BSTEP_DONTUNMAP,	/* mremap ... dontunmap */
 };
 
 /* mmap backing (step->arg): an index into pl_backings(), or one of these. */

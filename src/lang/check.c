@@ -508,14 +508,36 @@ static void ck_exit(struct checker *ck, const struct pl_step *s, int proc)
 
 static void ck_mremap(struct checker *ck, struct pl_step *s, int proc)
 {
+	bool dontunmap = s->flags & PL_STEP_DONTUNMAP;
+
 	if (ck_resolve(ck, &s->a, CK_BIT(PL_SYM_MAPPING), proc) < 0)
 		return;
+	if (s->b.name) {
+		if (ck_resolve(ck, &s->b, CK_BIT(PL_SYM_MAPPING), proc) < 0)
+			return;
+		if (!s->def.name) {
+			ck_error(ck, s->b.pos, "a move to '%s' needs a name for the result, as in "
+				 "'P: NAME = mremap %s ... move to %s'", s->b.name, s->a.name,
+				 s->b.name);
+			return;
+		}
+		/* MREMAP_FIXED unmaps what the target range held */
+		if (!ck->fails && s->b.lo == 0 && s->n >= ck->st[s->b.sym].size &&
+		    s->b.sym != s->a.sym)
+			ck_kill(ck, s->b.sym, s);
+	}
+	if (dontunmap && !s->def.name) {
+		ck_error(ck, s->pos, "mremap ... dontunmap needs a name for the moved pages, as in "
+			 "'P: NAME = mremap %s ... move dontunmap'", s->a.name);
+		return;
+	}
 	if (s->def.name) {
 		bool whole = ck_whole(ck, &s->a);
 		int old = s->a.sym;
 
+		/* with MREMAP_DONTUNMAP the old range stays mapped, empty */
 		if (ck_define(ck, PL_SYM_MAPPING, proc, &s->def, (uint32_t)s->n) >= 0 && whole &&
-		    !ck->fails)
+		    !ck->fails && !dontunmap)
 			ck_kill(ck, old, s);
 		return;
 	}
@@ -776,6 +798,12 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 	case PL_OP_MMAP:
 		if (s->arg == PL_BACKING_FILE && ck_resolve(ck, &s->a, file, -1) < 0)
 			break;
+		if (s->b.name && ck_resolve(ck, &s->b, map, proc) < 0)
+			break;
+		/* MAP_FIXED over all of a mapping unmaps it first: its name ends */
+		if (s->b.name && (s->mflags & PL_MAP_FIXED) && !ck->fails && s->b.lo == 0 &&
+		    s->n >= ck->st[s->b.sym].size)
+			ck_kill(ck, s->b.sym, s);
 		if (!ck->fails)
 			ck_define(ck, PL_SYM_MAPPING, proc, &s->def, (uint32_t)s->n);
 		break;

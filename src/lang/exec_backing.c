@@ -240,6 +240,12 @@ long x_mmap(struct exec *x, const struct pl_step *s, int pid)
 			return 0;	/* reported by x_backing_file */
 	}
 	x_mmap_layout(x, s, b, &m, &l);
+	if (s->b.name) {	/* `fixed M[i]`: MAP_FIXED(_NOREPLACE) at that page's address */
+		uint32_t nr;
+
+		x_range(x, &s->b, false, &m.addr, &nr);
+		l.align = 1;
+	}
 	/*
 	 * MADV_HUGEPAGE and MADV_NOHUGEPAGE must come before the first fault:
 	 * populate after them.  (With mTHP enabled on the host, MAP_POPULATE

@@ -49,7 +49,12 @@ static long x_mremap(struct exec *x, const struct pl_step *s, int pid)
 	if (!s->a.indexed && m->whole > m->pages)
 		whole = m->whole - m->pages + pages;
 	b.n = (uint64_t)whole * PAGE_SIZE;
-	b.flags = s->flags & PL_STEP_MOVE;
+	b.flags = s->flags & (PL_STEP_MOVE | PL_STEP_DONTUNMAP);
+	if (s->b.name) {	/* `to M[i]`: MREMAP_FIXED at that page's address */
+		uint32_t nr;
+
+		x_range(x, &s->b, false, &b.new_addr, &nr);
+	}
 	ret = x_call(x, &b, &r);
 	if (ret < 0 || (s->flags & PL_STEP_FAILS))
 		return ret;

@@ -542,6 +542,16 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 			      ((f & (PL_MAP_MOVABLE | PL_MAP_CMA)) &&
 			       (s->mflags & (PL_MAP_MOVABLE | PL_MAP_CMA)));
 			s->mflags |= f;
+		} else if (pz_is_word(t, "fixed") || pz_is_word(t, "fixed-noreplace")) {
+			dup = s->b.name != NULL;
+			if (!dup) {
+				s->mflags |= pz_is_word(t, "fixed") ? PL_MAP_FIXED
+								    : PL_MAP_FIXED_NOREPLACE;
+				pz_next(p);
+				if (!parse_ref(p, &s->b, "a mapping name (the address)"))
+					return false;
+				continue;
+			}
 		} else if (pz_is_word(t, "file") || pz_is_word(t, "backing") || b >= 0) {
 			dup = have_backing;
 			have_backing = true;
@@ -567,13 +577,23 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 	return true;
 }
 
-/* mremap -> 'mremap' ref size ['move'] */
+/* mremap -> 'mremap' ref size ['move' ['to' ref] ['dontunmap']] */
 static bool parse_mremap(struct parser *p, struct pl_step *s)
 {
 	if (!parse_ref(p, &s->a, "a mapping name") || !parse_size(p, &s->n, false))
 		return false;
-	if (pz_accept_word(p, "move"))
-		s->flags |= PL_STEP_MOVE;
+	if (!pz_accept_word(p, "move")) {
+		if (pz_is_word(pz_peek(p), "to") || pz_is_word(pz_peek(p), "dontunmap"))
+			return pz_error_at(p, pz_pos(pz_peek(p)), "'%s' needs 'move' before it "
+					   "(MREMAP_FIXED and MREMAP_DONTUNMAP need MREMAP_MAYMOVE)",
+					   pz_is_word(pz_peek(p), "to") ? "to" : "dontunmap");
+		return true;
+	}
+	s->flags |= PL_STEP_MOVE;
+	if (pz_accept_word(p, "to") && !parse_ref(p, &s->b, "a mapping name (the address)"))
+		return false;
+	if (pz_accept_word(p, "dontunmap"))
+		s->flags |= PL_STEP_DONTUNMAP;
 	return true;
 }
 

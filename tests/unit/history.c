@@ -542,7 +542,7 @@ static const struct hist_case cases[] = {
 	  "v5.8=pass *=leak", run_vmsplice_hugetlb },
 	{ "pinned-fork", "io_uring fixed buffer, fork, parent writes: the pin is COWed away",
 	  "fork() with an iouring fixed buffer ... with base page", "70e806e4e645",
-	  "v4.8..v4.14=refused v5.1..v5.8=stale-pin *=pass", run_pinned_fork },
+	  "v4.8..v4.17=refused v5.1..v5.8=stale-pin *=pass", run_pinned_fork },
 	{ "gup-fast-fork", "GUP-fast pins between fork's pin check and its write-protect",
 	  NULL, "57efa1fe5957",
 	  "v4.8..v5.9=stale-pin *=pass", run_gup_fast_fork },

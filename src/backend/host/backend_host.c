@@ -599,6 +599,8 @@ static int host_mmap_flags(unsigned int m)
 	f |= m & PL_MAP_HUGETLB ? MAP_HUGETLB : 0;
 	f |= m & PL_MAP_LOCKED ? MAP_LOCKED : 0;
 	f |= m & PL_MAP_HUGE_1GB ? (30 << MAP_HUGE_SHIFT) : 0;
+	f |= m & PL_MAP_FIXED ? MAP_FIXED : 0;
+	f |= m & PL_MAP_FIXED_NOREPLACE ? MAP_FIXED_NOREPLACE : 0;
 	return f;
 }
 
@@ -1105,7 +1107,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_SPLICE:
 		return host_splice(h, s);
 	case PL_OP_MMAP:
-		if (s->mflags & (PL_MAP_PFNMAP | PL_MAP_FIXED))
+		if (s->mflags & PL_MAP_PFNMAP)
 			return host_skip(r, SK_PFNMAP);
 		if (s->mflags & (PL_MAP_MOVABLE | PL_MAP_CMA))
 			return host_skip(r, SK_PLACEMENT);
@@ -1113,6 +1115,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		if (s->file >= 0 && !f)
 			return -EBADF;
 		q.op = W_MMAP;
+		q.addr = s->addr;	/* MAP_FIXED(_NOREPLACE): where; else 0 */
 		q.len = s->n;
 		q.prot = s->prot;
 		q.arg = host_mmap_flags(s->mflags);
@@ -1167,7 +1170,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		q.n = s->n;
 		q.new_addr = s->new_addr;
 		q.arg = (s->flags & PL_BSTEP_MOVE ? MREMAP_MAYMOVE : 0) |
-			(s->new_addr ? MREMAP_MAYMOVE | MREMAP_FIXED : 0);
+			(s->new_addr ? MREMAP_MAYMOVE | MREMAP_FIXED : 0) |
+			(s->flags & PL_BSTEP_DONTUNMAP ? MREMAP_MAYMOVE | MREMAP_DONTUNMAP : 0);
 		return host_simple(h, s->pid, &q, r);
 	case PL_OP_CLEAR_REFS:
 		q.op = W_CLEAR_REFS;

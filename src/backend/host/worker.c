@@ -559,7 +559,7 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 
 	switch (q->op) {
 	case W_MMAP:
-		a = mmap(NULL, q->len, q->prot, q->arg, fd, 0);
+		a = mmap((void *)(uintptr_t)q->addr, q->len, q->prot, q->arg, fd, 0);
 		if (a == MAP_FAILED)
 			return -errno;
 		p->addr = (uintptr_t)a;

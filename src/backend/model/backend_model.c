@@ -728,13 +728,15 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		w->cur_pid = s->pid;
 		return model_id_result(pl_pipe_create(w), r);
 	case PL_OP_MMAP:
-		return model_addr_result(pl_mmap(w, s->pid, 0, s->n, s->prot, s->mflags, s->file,
-						 0), r);
+		/* s->addr: the address of MAP_FIXED / MAP_FIXED_NOREPLACE, else 0 */
+		return model_addr_result(pl_mmap(w, s->pid, s->addr, s->n, s->prot, s->mflags,
+						 s->file, 0), r);
 	case PL_OP_MUNMAP:
 		return pl_munmap(w, s->pid, s->addr, len);
 	case PL_OP_MREMAP:
-		return model_addr_result(pl_mremap(w, s->pid, s->addr, len, s->n,
-						   s->flags & PL_BSTEP_MOVE, s->new_addr), r);
+		return model_addr_result(pl_mremap2(w, s->pid, s->addr, len, s->n,
+						    s->flags & PL_BSTEP_MOVE, s->new_addr,
+						    s->flags & PL_BSTEP_DONTUNMAP), r);
 	case PL_OP_MPROTECT:
 		return pl_mprotect(w, s->pid, s->addr, len, s->prot);
 	case PL_OP_MADVISE:
