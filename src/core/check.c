@@ -68,6 +68,8 @@
  */
 #include "check_internal.h"
 
+#include <pthread.h>
+
 #define PL_MAX_VIOLATIONS 1000
 
 /*
@@ -330,12 +332,57 @@ void pl_violation(struct world *w, const char *invariant, int pid, pl_addr addr,
  * are read once more.  Only listed entries are ever non-zero, so a scan
  * costs what is mapped, not the size of the memmap.
  */
-/* Unmap the world's tally (world.c frees the world with it). */
+/*
+ * Tallies outlive their world in a small per-process pool, all zero, so the
+ * next world of a catalog or an explorer search reuses memory the kernel
+ * has already faulted in (a fresh mapping's first touch clears a whole
+ * transparent huge page).
+ */
+#define TALLY_POOL 4
+static pthread_mutex_t tally_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { struct pl_tally *t; size_t cap; } tally_pool[TALLY_POOL];
+
+/* A clean tally of at least @cap entries from the pool, or NULL. */
+static struct pl_tally *tally_pool_take(size_t *cap)
+{
+	struct pl_tally *t = NULL;
+
+	pthread_mutex_lock(&tally_pool_lock);
+	for (int i = 0; i < TALLY_POOL; i++)
+		if (tally_pool[i].t && tally_pool[i].cap >= *cap) {
+			t = tally_pool[i].t;
+			*cap = tally_pool[i].cap;
+			tally_pool[i].t = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&tally_pool_lock);
+	return t;
+}
+
+/* Clear the world's tally (only listed entries are non-zero) and pool or unmap it. */
 void pl_check_tally_free(struct world *w)
 {
-	if (w->check_tally)
-		munmap(w->check_tally, w->check_tally_cap * sizeof(struct pl_tally));
+	struct pl_tally *t = w->check_tally;
+	bool kept = false;
+
 	w->check_tally = NULL;
+	if (!t)
+		return;
+	if (w->check_list_lost)
+		memset(t, 0, w->check_tally_cap * sizeof(*t));
+	else
+		for (size_t i = 0; i < w->check_nr; i++)
+			memset(&t[w->check_list[i]], 0, sizeof(*t));
+	pthread_mutex_lock(&tally_pool_lock);
+	for (int i = 0; i < TALLY_POOL && !kept; i++)
+		if (!tally_pool[i].t) {
+			tally_pool[i].t = t;
+			tally_pool[i].cap = w->check_tally_cap;
+			kept = true;
+		}
+	pthread_mutex_unlock(&tally_pool_lock);
+	if (!kept)
+		munmap(t, w->check_tally_cap * sizeof(*t));
 	w->check_tally_cap = 0;
 }
 
@@ -351,17 +398,20 @@ static bool tally_reset(struct world *w)
 		 * serves it from a heap grown by an earlier world's tally.)
 		 */
 		size_t cap = PL_MAX((size_t)w->next_pfn + 1, 2 * w->check_tally_cap);
-		struct pl_tally *nt = mmap(NULL, cap * sizeof(*nt), PROT_READ | PROT_WRITE,
-					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct pl_tally *nt = tally_pool_take(&cap);
 
-		if (nt == MAP_FAILED)
-			return false;
+		if (!nt) {
+			nt = mmap(NULL, cap * sizeof(*nt), PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (nt == MAP_FAILED)
+				return false;
+		}
 		if (t && w->check_list_lost)
 			memcpy(nt, t, w->check_tally_cap * sizeof(*t));
 		else
 			for (size_t i = 0; i < w->check_nr; i++)
 				nt[w->check_list[i]] = t[w->check_list[i]];
-		pl_check_tally_free(w);
+		pl_check_tally_free(w);	/* check_list still names its non-zero entries */
 		w->check_tally = t = nt;
 		w->check_tally_cap = cap;
 	}
