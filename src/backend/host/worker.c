@@ -198,6 +198,10 @@ static long w_access(const struct w_req *q, uint32_t i, char *out)
 		return sig == SIGBUS ? -EBUSY : -EFAULT;
 	if (q->bytes && (q->boff >= HOST_PAGE || q->nr != 1))
 		return -EINVAL;
+	if (q->op == W_WRITE && q->bytes &&
+	    q->boff + (uint64_t)(q->blen ? q->blen : (q->zero ? 0 : strlen(q->text)) + 1) >
+	    HOST_PAGE)
+		return -EINVAL;	/* the model refuses a store past the page the same way */
 	if (q->op == W_WRITE)
 		w_store_bytes((volatile char *)(uintptr_t)a, q);
 	else if (q->bytes)
