@@ -347,11 +347,15 @@ static void dot_pinset(struct dot *d, const struct pl_pinset *ps)
 		dot_pin_kind(ps->kind), ps->id, ps->pid, ps->nr - first,
 		ps->nr - first == 1 ? "" : "s");
 	for (uint32_t j = first; j < ps->nr && ps->pages; j++) {
-		pl_pfn head = pfn_to_page(d->w, ps->pages[j])->head;
+		pl_pfn head;
 		uint32_t k = j;
 
+		if (ps->pages[j] == PL_PFN_NONE)
+			continue;	/* a pipe's own page (pipe_write()): no folio drawn */
+		head = pfn_to_page(d->w, ps->pages[j])->head;
 		/* one edge per folio run */
-		while (k + 1 < ps->nr && pfn_to_page(d->w, ps->pages[k + 1])->head == head)
+		while (k + 1 < ps->nr && ps->pages[k + 1] != PL_PFN_NONE &&
+		       pfn_to_page(d->w, ps->pages[k + 1])->head == head)
 			k++;
 		dot_want_folio(d, head);
 		fprintf(d->out, "\tg%d -> f%u [style=dashed, label=\"%s x%u\"];\n", ps->id, head,
