@@ -457,6 +457,7 @@ struct pl_policy {
 	bool dirty_pipe;		/* f6dd975583bd - 9d2231c5d74e: spliced buffers keep stale flags */
 	bool map_fixed_noreplace;	/* a4ff8e8620d3 (4.17): else the flag is ignored: a hint */
 	bool mremap_dontunmap;		/* e346b3813067 (5.7): else MREMAP_DONTUNMAP is EINVAL */
+	bool udmabuf_pins;		/* 89c1905d9c14 (6.11): udmabuf long-term pins by memfd_pin_folios() */
 };
 
 struct pl_preset {
@@ -1020,6 +1021,8 @@ int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, boo
 /* ibv_reg_mr(IB_ACCESS_ON_DEMAND): no pin; each device access faults through the mm */
 int pl_rdma_reg_mr_odp(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable);
 int pl_rdma_dereg_mr(struct world *w, int mr);
+/* UDMABUF_CREATE of pages [index, index + nr) of a shmem or hugetlbfs @file; a PL_PIN_RDMA handle */
+int pl_udmabuf_create(struct world *w, int file, uint32_t index, unsigned long nr);
 int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok);	/* device -> memory */
 int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out);	/* memory -> device */
 

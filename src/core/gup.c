@@ -70,6 +70,14 @@ static int try_grab_folio(struct world *w, struct folio *f, unsigned flags, stru
 	return 0;
 }
 
+/* pl_grab_folio(): one GET or PIN on a page-cache folio no mm maps for the taker (udmabuf). */
+void pl_grab_folio(struct world *w, struct folio *f, unsigned flags)
+{
+	struct mm_struct none = { .id = 0 };
+
+	try_grab_folio(w, f, flags, &none);
+}
+
 /* gup_put_folio(): undo one grab. */
 static void gup_put_folio(struct world *w, struct folio *f, unsigned flags)
 {

@@ -220,6 +220,7 @@ bool pl_is_zero_pfn(const struct world *w, pl_pfn pfn);
 struct folio *pl_hugetlb_alloc(struct world *w, unsigned order);
 struct folio *pl_zero_folio(struct world *w);
 /* Record ghost GUP ownership. */
+void pl_grab_folio(struct world *w, struct folio *f, unsigned flags);
 void pl_gup_ghost_add(struct world *w, struct folio *f, unsigned gup_flags, uint32_t mm_id, int n);
 void pl_gup_ghost_sub(struct world *w, struct folio *f, unsigned gup_flags, int n);
 

@@ -897,6 +897,56 @@ static int odp_access(struct world *w, struct pl_pinset *ps, uint32_t page, bool
 	return ret < 0 ? -EFAULT : 0;
 }
 
+/*
+ * udmabuf (drivers/dma-buf/udmabuf.c): UDMABUF_CREATE turns pages of a memfd
+ * into a dma-buf by file offset; no process maps them.  It wants a shmem or
+ * hugetlbfs file (EINVAL otherwise) and the range inside i_size (EINVAL).
+ * From 89c1905d9c14 (6.11) memfd_pin_folios() finds or allocates each folio
+ * in the page cache and pins it FOLL_PIN|FOLL_LONGTERM; folios in ZONE_MOVABLE
+ * or CMA would migrate first, but the model places file pages in normal memory
+ * only, so nothing moves here.  Before, shmem_read_mapping_page() (or the
+ * hugetlb lookup) gave a plain page reference, dropped with put_page(): not
+ * maybe-pinned, so fork, reclaim and migration treat the page as unpinned.
+ * Truncation or a punched hole drops the page-cache entry either way; the
+ * device keeps the old folio.  The handle is an MR: dma-write/dma-read reach
+ * the held pages, udmabuf-close (or rdma-dereg) lets them go.
+ */
+int pl_udmabuf_create(struct world *w, int file, uint32_t index, unsigned long nr)
+{
+	struct pl_file *f = pl_file_get(w, file);
+	unsigned taken = w->policy.udmabuf_pins && w->policy.foll_pin ? FOLL_PIN | FOLL_LONGTERM
+									 : FOLL_GET;
+	struct pl_pinset *ps;
+	pl_pfn *pages;
+	int err;
+
+	if (!f)
+		return -EBADF;
+	if (f->fs != PL_FS_TMPFS && f->fs != PL_FS_HUGETLBFS)
+		return -EINVAL;
+	if (nr == 0 || nr > PL_PIN_MAX_PAGES)
+		return -EINVAL;
+	err = file_range_check(w, file, index, (uint32_t)nr);
+	if (err)
+		return err;
+	pages = pl_zalloc(w, nr * sizeof(*pages));
+	for (unsigned long i = 0; i < nr; i++) {
+		uint32_t idx = index + (uint32_t)i;
+		struct folio *folio = filemap_get_folio(w, f, idx, true);
+
+		if (!folio) {	/* hugetlb pool empty */
+			release_pages(w, pages, i, taken, false);
+			free(pages);
+			return -ENOMEM;
+		}
+		pl_grab_folio(w, folio, taken);
+		pages[i] = page_to_pfn(w, folio_page(folio, idx - folio->page.index));
+	}
+	ps = pinset_new(w, PL_PIN_RDMA, 0, NULL, 0, (uint32_t)nr, taken, pages);
+	ps->file = file;
+	return ps->id;
+}
+
 /** pl_rdma_dereg_mr() - ibv_dereg_mr(): like io_uring's unregister. */
 int pl_rdma_dereg_mr(struct world *w, int mr)
 {

@@ -317,6 +317,18 @@ static const struct pl_knob knobs[] = {
 	     "2020) is named by later Fixes: tags; the mm pull for 5.7-rc1.  5.7 - 5.12 took "
 	     "only private anonymous vmas; the model allows any vma but hugetlb and PFN maps, "
 	     "as 5.13 and later do (the 5.13 extension is not a knob)"),
+	KNOB(udmabuf_pins, false, "89c1905d9c14",
+	     "udmabuf takes FOLL_PIN|FOLL_LONGTERM pins on the memfd's folios "
+	     "(memfd_pin_folios(): maybe-pinned, movable ones migrate first); before, plain "
+	     "page references from shmem_read_mapping_page() (not maybe-pinned)", "6.11", NULL,
+	     NULL,
+	     "verified: 89c1905d9c14 \"mm/gup: introduce memfd_pin_folios() for pinning memfd "
+	     "folios\" is named by mainline Fixes: tags (Steve Sistare's Sep 2024 hugetlb fixes, "
+	     "Cc: stable); the series with \"udmabuf: pin the pages using memfd_pin_folios() "
+	     "API\" was in linux-next at 6.10-rc6 (syzbot reports of next-20240703), so the "
+	     "6.11 merge window; Debian 6.1's udmabuf.c uses shmem_read_mapping_page() and "
+	     "put_page(), Debian 6.12's memfd_pin_folios() and unpin_folio(). udmabuf's own "
+	     "mainline hash was not settled"),
 };
 
 #undef KNOB
@@ -589,6 +601,11 @@ static const struct {
 	  "the folio; it copies the faulting page into a new small page.  Before, the "
 	  "small-folio test (refcount 1) reused the folio when that page was its last mapped "
 	  "one.  Exclusive pages are reused as ever." },
+	{ "6.11",
+	  "89c1905d9c14: udmabuf (UDMABUF_CREATE) long-term pins the memfd's folios with "
+	  "memfd_pin_folios() (FOLL_PIN, maybe-pinned; folios in ZONE_MOVABLE or CMA are "
+	  "migrated first).  Before, it held plain page references from "
+	  "shmem_read_mapping_page(), which no pin check sees." },
 	{ "6.12",
 	  "b1f202060afe: when an anonymous THP is split, subpages that hold only zeros are "
 	  "not kept: their PTEs are pointed at the shared zero page (R/O, special) and the "

@@ -795,6 +795,10 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 	case PL_OP_FILE:
 		ck_define(ck, PL_SYM_FILE, -1, &s->def, (uint32_t)s->n);
 		break;
+	case PL_OP_UDMABUF_CREATE:	/* pages of a file, no mapping: an MR-like handle */
+		if (ck_resolve(ck, &s->a, file, -1) >= 0)
+			ck_handle(ck, s, PL_SYM_MR, &s->a);
+		break;
 	case PL_OP_MMAP:
 		if (s->arg == PL_BACKING_FILE && ck_resolve(ck, &s->a, file, -1) < 0)
 			break;

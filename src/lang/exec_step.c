@@ -270,6 +270,14 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 	}
 	/* the operations of form OWN (pinlab/ops.def) */
 	switch (s->op) {
+	case PL_OP_UDMABUF_CREATE:
+		b.file = x_id(x, &s->a);
+		b.index = s->a.lo;
+		b.nr = x_count(&s->a);
+		ret = x_call(x, &b, &r);
+		if (ret >= 0)
+			x_define(x, s, r.id);
+		return ret;
 	case PL_OP_PROCESS:
 	case PL_OP_FILE:
 		b.arg = s->arg;

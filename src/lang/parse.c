@@ -681,6 +681,12 @@ static bool parse_rdma_reg(struct parser *p, struct pl_step *s)
 	return true;
 }
 
+/* udmabuf-create -> 'udmabuf-create' ref  (pages of a file, by index) */
+static bool parse_udmabuf(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a file name");
+}
+
 /* pin -> 'pin' ref ('ro' | 'rw') ['fast'] */
 static bool parse_pin(struct parser *p, struct pl_step *s)
 {
