@@ -214,6 +214,7 @@ static const struct cli_option {
 	{ CLI_OUTPUT, "--output", 'o', true },
 	{ CLI_TRACE, "--trace", 'v', false },
 	{ CLI_QUIET, "--quiet", 'q', false },
+	{ CLI_JOBS, "--jobs", 'j', true },
 	{ CLI_AT, "--at", 0, true },
 	{ CLI_SWAPFILE, "--allow-swapfile", 0, false },
 	{ CLI_LIST, "--list", 0, false },
@@ -376,6 +377,15 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 	} else if ((allowed & CLI_OUTPUT) && (!strcmp(a, "--output") || !strcmp(a, "-o"))) {
 		if (!(o->output = cli_value(cmd, argc, argv, i)))
 			return PL_EXIT_USAGE;
+	} else if ((allowed & CLI_JOBS) && (!strcmp(a, "--jobs") || !strcmp(a, "-j"))) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < 1 || n > 64)
+			return cli_usage_error(cmd, "--jobs expects a number from 1 to 64, "
+					       "found '%s'", v);
+		o->jobs = (int)n;
 	} else if ((allowed & CLI_QUIET) && !strcmp(a, "--quiet")) {
 		o->quiet = true;
 	} else if ((allowed & CLI_ALL) && !strcmp(a, "--all-presets")) {

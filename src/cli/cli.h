@@ -70,6 +70,7 @@ enum {
 	CLI_PRESETS	= 1u << 13,	/* --presets LIST (commas, A..B ranges) */
 	CLI_OUTPUT	= 1u << 14,	/* -o, --output FILE */
 	CLI_QUIET	= 1u << 15,	/* -q, --quiet */
+	CLI_JOBS	= 1u << 16,	/* -j, --jobs N */
 };
 
 #define CLI_MAX_SETS 32
@@ -97,6 +98,7 @@ struct cli_opts {
 	const char *presets;		/* --presets LIST, checked; NULL: not given */
 	const char *output;		/* -o FILE, NULL: not given */
 	bool quiet;			/* -q: only what did not match, and the summary */
+	int jobs;			/* -j N; 0: not given */
 	char **args;			/* the operands, in order */
 	int nr_args;
 };

@@ -14,8 +14,12 @@
  * Standard output is checked once, at the end: a full disk or a closed pipe
  * (SIGPIPE ignored by the host commands) is exit 3 with the reason, never 0.
  */
+static bool stdout_failed;	/* said already (wrap_run) */
+
 static int main_flush(int ret)
 {
+	if (stdout_failed)
+		return ret;
 	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return ret;
@@ -29,25 +33,52 @@ static int main_flush(int ret)
 #include "pinlab_version.h"
 
 /*
- * The reference tables (presets, knobs, invariants) wrap to the
- * terminal's width, 100 columns when not a terminal (wrap.c); their JSON does
- * not.  A failed write through the filter is a failed write to stdout.
+ * Text output fits the terminal (wrap.c): every command's standard output is
+ * wrapped at its width, 100 columns when not a terminal, unless it is
+ * something other than text -- --format json, ktap or dot, HTML with -o -,
+ * a completion script, the guest's protocol, a fuzz-diff (its .pin text must
+ * stay as written).  A failed write through the filter is a failed write to
+ * stdout.
  */
+static bool wrap_wanted(const struct cli_cmd *c, int argc, char **argv)
+{
+	static const char *const raw[] = { "completion", "guest", "fuzz-diff", "host" };
+
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+		if (!strcmp(c->name, raw[i]))
+			return false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *fmt = NULL, *out = NULL;
+
+		if ((!strcmp(a, "--format") || !strcmp(a, "-f")) && i + 1 < argc)
+			fmt = argv[i + 1];
+		else if (!strncmp(a, "--format=", 9))
+			fmt = a + 9;
+		else if (!strncmp(a, "-f", 2) && a[2])
+			fmt = a + 2;
+		else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && i + 1 < argc)
+			out = argv[i + 1];
+		else if (!strncmp(a, "--output=", 9))
+			out = a + 9;
+		else if (!strncmp(a, "-o", 2) && a[2])
+			out = a + 2;
+		if (fmt && strcmp(fmt, "text") && strcmp(fmt, "table"))
+			return false;
+		if (out && !strcmp(out, "-"))
+			return false;
+	}
+	return true;
+}
+
 static int wrap_run(const struct cli_cmd *c, int argc, char **argv)
 {
-	static const char *const tables[] = { "presets", "knobs", "invariants" };
-	bool wrap = false;
 	int ret;
 
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		wrap |= !strcmp(c->name, tables[i]);
-	for (int i = 1; i < argc && wrap; i++)
-		wrap = strcmp(argv[i], "json") && strcmp(argv[i], "--format=json") &&
-		       strcmp(argv[i], "-fjson");
-	if (!wrap || cli_wrap_stdout())
+	if (!wrap_wanted(c, argc, argv) || cli_wrap_stdout())
 		return c->fn(argc, argv);
 	ret = c->fn(argc, argv);
 	if (cli_wrap_end()) {
+		stdout_failed = true;
 		fputs("pinlab: cannot write standard output: a write failed (a full disk or a "
 		      "closed pipe?)\n", stderr);
 		return PL_EXIT_INTERNAL;

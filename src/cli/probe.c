@@ -246,6 +246,7 @@ static int cmd_probe(int argc, char **argv)
 	}
 	fprintf(stderr, "%s\n", cp.line);
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
+	rp.width = cli_width();
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 

@@ -164,6 +164,7 @@ int cli_run_files(const struct cli_files *files, const struct cli_opts *o, int f
 	pl_trace_hooks(&c.tr, &c.hooks);
 	pl_report_begin(&c.rp, out, (enum pl_format)fmt, color, plan);
 	c.rp.quiet = o->quiet;
+	c.rp.width = out == stdout ? cli_width() : 0;
 	/* the results on a terminal are their own progress; else a line on stderr */
 	cli_progress_begin(&prog, "run", out == stdout && !isatty(STDOUT_FILENO) && !o->trace ?
 			   plan : 0);

@@ -46,7 +46,7 @@ void pl_report_result(struct pl_report *rp, const struct pl_result *r)
 	case PL_FMT_TABLE:
 		if (rp->quiet && (r->match || r->skipped))
 			break;
-		pl_table_write(rp->out, r, rp->color);
+		pl_table_write(rp->out, r, rp->color, rp->width);
 		break;
 	case PL_FMT_KTAP:
 		pl_ktap_write(rp->out, rp->n, r);

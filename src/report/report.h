@@ -45,6 +45,7 @@ struct pl_report {
 	enum pl_format fmt;
 	bool color;			/* ANSI colours (only when out is a tty) */
 	bool quiet;			/* table: only the results that did not match, and the summary */
+	int width;			/* table: a longer line's detail goes below; 0: never */
 	int n;				/* results written */
 	int matched, mismatched, skipped;
 	int passed, failed, xfailed;	/* kselftest totals (KTAP) */
@@ -66,7 +67,7 @@ void pl_report_end(struct pl_report *rp);
 void pl_report_interrupted(struct pl_report *rp, const char *sig);
 
 /* The writers, one per format (table.c, ktap.c, json.c). */
-void pl_table_write(FILE *out, const struct pl_result *r, bool color);
+void pl_table_write(FILE *out, const struct pl_result *r, bool color, int width);
 void pl_ktap_write(FILE *out, int n, const struct pl_result *r);
 void pl_json_write(FILE *out, const struct pl_result *r);
 /* The "version" of every JSON object pinlab prints (docs/pinlab.schema.json). */

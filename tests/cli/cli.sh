@@ -48,7 +48,8 @@ check history-all 0 "$P" history --all-presets --format json
 grep -q '"match": false' "$t/out" && { echo "FAIL history: a mismatch"; fail=1; }
 [ "$(grep -c '"scenario": ' "$t/out")" -ge 150 ] || { echo "FAIL history json count"; fail=1; }
 check trace 0 "$P" history --preset v5.7 --trace cve-2020-29374
-grep -q "reuse.*do_wp_page.*anon_reuse=mapcount" "$t/out" ||
+# (text output is wrapped at 100 columns when not a terminal: join the lines)
+tr '\n' ' ' <"$t/out" | tr -s ' ' | grep -q "reuse.*do_wp_page.*anon_reuse=mapcount" ||
 	{ echo "FAIL trace: no mapcount reuse event"; fail=1; }
 check show 0 "$P" show pinned-fork --preset v5.8
 grep -q "^violation pin-coherence" "$t/out" || { echo "FAIL show: no violation line"; fail=1; }
@@ -56,7 +57,8 @@ grep -q "^violation pin-coherence" "$t/out" || { echo "FAIL show: no violation l
 "$P" history --preset v5.8 --set gup_cow_break_on_read=false cve-2020-29374 >"$t/out"
 grep -q "leak" "$t/out" || { echo "FAIL --set did not reopen the leak"; fail=1; }
 
-# demo: every scenario under ./scenarios x every preset, byte-identical twice
+# demo: every scenario under ./scenarios x the landmark presets, byte-identical
+# twice and with any number of worker processes; --all-presets: every preset
 PA="$(cd "$B" && pwd)/pinlab"
 mkdir -p "$t/demo/scenarios/golden" "$t/empty"
 for g in explain json ktap show-text trace; do
@@ -65,11 +67,29 @@ done
 (cd "$t/demo" && "$PA" demo) >"$t/d1" 2>&1 || { echo "FAIL demo exit status"; fail=1; }
 (cd "$t/demo" && "$PA" demo) >"$t/d2" 2>&1
 cmp -s "$t/d1" "$t/d2" || { echo "FAIL demo output differs between runs"; fail=1; }
-np=$("$P" presets --format json | wc -l)
-grep -Eq "^$((10 * np)) results \(scenario x preset x backing\): [0-9]+ matched, 0 mismatched, [0-9]+ skipped$" "$t/d1" ||
-	{ echo "FAIL demo summary"; tail -3 "$t/d1"; fail=1; }
-grep -Eq "^golden/json +(LEAK:3 +)+pass +LEAK:2 " "$t/d1" ||
+for j in 1 3; do
+	(cd "$t/demo" && "$PA" demo -j $j) >"$t/d2" 2>&1
+	cmp -s "$t/d1" "$t/d2" || { echo "FAIL demo -j $j differs from the default"; fail=1; }
+done
+grep -Eq "^60 results \(scenario x preset x backing\): [0-9]+ matched, 0 mismatched, [0-9]+ skipped$" "$t/d1" ||
+	{ echo "FAIL demo summary (10 runs x 6 presets)"; tail -3 "$t/d1"; fail=1; }
+grep -Eq "^scenario +v4.8 +v5.7 +v5.8 +v5.9 +v5.19 +latest$" "$t/d1" ||
+	{ echo "FAIL demo: the landmark presets"; grep ^scenario "$t/d1"; fail=1; }
+grep -Eq "^golden/json +LEAK:3 +LEAK:3 +pass +LEAK:2 +LEAK:1 +LEAK:1$" "$t/d1" ||
 	{ echo "FAIL demo: json row"; grep json "$t/d1"; fail=1; }
+np=$("$P" presets --format json | wc -l)
+(cd "$t/demo" && "$PA" demo --all-presets -o "$t/all.html") >"$t/d4" 2>&1 ||
+	{ echo "FAIL demo --all-presets exit status"; fail=1; }
+grep -Eq "^$((10 * np)) results \(scenario x preset x backing\): [0-9]+ matched, 0 mismatched, [0-9]+ skipped$" "$t/d4" ||
+	{ echo "FAIL demo --all-presets summary"; tail -3 "$t/d4"; fail=1; }
+grep -q "^HTML report: $t/all.html$" "$t/d4" || { echo "FAIL demo -o: where is it?"; fail=1; }
+# the wide matrix comes in blocks of presets, each with its header, none over 100 columns
+[ "$(grep -c '^scenario ' "$t/d4")" -ge 2 ] || { echo "FAIL demo --all-presets: one block"; fail=1; }
+[ "$(awk '{ if (length > m) m = length } END { print m + 0 }' "$t/d4")" -le 100 ] ||
+	{ echo "FAIL demo --all-presets: a line over 100 columns"; fail=1; }
+for p in $("$P" presets --format json | sed 's/^{"preset": "\([^"]*\)".*/\1/'); do
+	grep -Eq "^scenario .* $p( |$)" "$t/d4" || { echo "FAIL demo --all-presets: no $p"; fail=1; }
+done
 # without ./scenarios: the history matrix
 (cd "$t/empty" && "$PA" demo) >"$t/d3" 2>&1 || { echo "FAIL demo fallback exit"; fail=1; }
 grep -q "^pinlab: no scenarios/ directory here" "$t/d3" || { echo "FAIL demo fallback"; fail=1; }
