@@ -61,7 +61,7 @@ static const char probe_usage[] =
 
 static const char diff_usage[] =
 	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile] [--list]\n"
-	"                   [--kernel K] [--lock-timeout S]\n"
+	"                   [--kernel K] [--lock-timeout S] [-f text|json]\n"
 	"\n"
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
 	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
@@ -78,6 +78,11 @@ static const char diff_usage[] =
 	"                    outcome, and agree, DISAGREE or why the host skipped\n"
 	"  --kernel K        the host is kernel image K booted under qemu (see\n"
 	"                    `pinlab help probe`); default preset: the one K maps to\n"
+	"  -f, --format F    text (default) or json: one object per run (the model's\n"
+	"                    and the host's outcome, the verdict, every observed step\n"
+	"                    with both values), then a summary object with the host\n"
+	"                    profile (then on stderr); `pinlab report --diff FILE`\n"
+	"                    draws it beside the model (docs/report.md)\n"
 	"\n"
 	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
 	"3 internal error, 130 interrupted\n";
@@ -85,7 +90,7 @@ static const char diff_usage[] =
 #define PROBE_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_FORMAT | CLI_SWAPFILE | CLI_KERNEL | \
 		       CLI_HOST | CLI_LIMITS)
 #define DIFF_OPTIONS (CLI_PRESET | CLI_BACKING | CLI_SWAPFILE | CLI_LIST | CLI_KERNEL | CLI_HOST | \
-		      CLI_LIMITS)
+		      CLI_LIMITS | CLI_FORMAT)
 
 /* --preset, or the preset whose kernel range holds this machine's release. */
 static const char *probe_preset(const struct cli_opts *o)
@@ -389,6 +394,12 @@ static void diff_print_one(void *arg, const struct cli_disagree *d)
 		       d->model, d->host);
 }
 
+static void diff_count(void *arg, const struct cli_disagree *d)
+{
+	(void)arg;
+	(void)d;
+}
+
 /* Print the disagreements of one (scenario, backing); true if any. */
 static bool diff_one(const struct cli_file *f, int backing, const struct pl_result *mr,
 		     struct pl_backend *m, const struct pl_result *hr, struct pl_backend *h)
@@ -396,6 +407,53 @@ static bool diff_one(const struct cli_file *f, int backing, const struct pl_resu
 	struct diff_print p = { f->id, pl_backing_info(backing)->name };
 
 	return cli_rec_compare(mr, m, hr, h, diff_print_one, &p) > 0;
+}
+
+/*
+ * diff --format json: one (scenario, backing) as an object, with every step
+ * either side observed (in order, both values, whether they agree), so that
+ * a reader -- `pinlab report --diff` -- can put model and host side by side.
+ */
+static void diff_json_run(const struct cli_file *f, int backing, const char *preset,
+			  const char *kernel, const struct pl_result *mr, struct pl_backend *m,
+			  const struct pl_result *hr, struct pl_backend *h, const char *verdict)
+{
+	int mn, hn, n;
+	const struct pl_obs *mv = pl_observer_obs(m, &mn), *hv = pl_observer_obs(h, &hn);
+	char a[352], b[352];
+
+	n = mn > hn ? mn : hn;
+	printf("{\"command\": \"diff\", \"scenario\": ");
+	pl_json_str(stdout, f->sc->name);
+	printf(", \"id\": ");
+	pl_json_str(stdout, f->id);
+	printf(", \"file\": ");
+	pl_json_str(stdout, f->path);
+	printf(", \"preset\": \"%s\", \"backing\": \"%s\", \"kernel\": ", preset,
+	       pl_backing_info(backing)->name);
+	pl_json_str(stdout, kernel);
+	printf(", \"model\": \"%s\", \"host\": \"%s\", \"verdict\": \"%s\", \"model_detail\": ",
+	       mr->outcome, hr->skipped ? "skip" : hr->outcome, verdict);
+	pl_json_str(stdout, mr->detail);
+	printf(", \"host_detail\": ");
+	pl_json_str(stdout, hr->detail);
+	printf(", \"reason\": ");
+	pl_json_str(stdout, hr->skipped ? hr->reason : "");
+	printf(", \"model_fail_step\": %d, \"host_fail_step\": %d, \"steps\": [",
+	       mr->fail_step, hr->skipped ? 0 : hr->fail_step);
+	for (int i = 0; i < n && !hr->skipped; i++) {
+		const struct pl_obs *x = i < mn ? &mv[i] : NULL, *y = i < hn ? &hv[i] : NULL;
+
+		obs_print(x, a, sizeof(a));
+		obs_print(y, b, sizeof(b));
+		printf("%s{\"step\": %d, \"model\": ", i ? ", " : "", x ? x->step : y->step);
+		pl_json_str(stdout, a);
+		printf(", \"host\": ");
+		pl_json_str(stdout, b);
+		printf(", \"agree\": %s}", x && y && x->step == y->step && pl_obs_same(x, y) ?
+		       "true" : "false");
+	}
+	printf("], \"version\": 1}\n");
 }
 
 static int cmd_diff(int argc, char **argv)
@@ -409,11 +467,20 @@ static int cmd_diff(int argc, char **argv)
 	int ret, runs = 0, agree = 0, disagree = 0, skipped = 0, timedout = 0;
 	int idx[CLI_MAX_BACKINGS];
 	char why[200] = "";
+	bool json = false;
+	struct utsname u;
+	const char *kernel;
+	struct cli_progress prog = { .on = false };
+	long plan = 0;
 
 	memset(&files, 0, sizeof(files));
 	ret = cli_parse("diff", argc, argv, DIFF_OPTIONS, &o);
 	if (!ret && !o.nr_args)
 		ret = cli_usage_error("diff", "expected a PATH (a .pin file or a directory)");
+	if (!ret && o.format && strcmp(o.format, "text") && strcmp(o.format, "table") &&
+	    strcmp(o.format, "json"))
+		ret = cli_usage_error("diff", "unknown format '%s' (expected text or json)", o.format);
+	json = !ret && o.format && !strcmp(o.format, "json");
 	if (!ret)
 		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
 	if (!ret)
@@ -437,7 +504,7 @@ static int cmd_diff(int argc, char **argv)
 		struct pl_backend *hb = cli_host_backend("diff", &o, PROBE_TIMEOUT_MS);
 
 		if (!hb) {
-			if (pl_host_interrupted())
+			if (pl_host_interrupted() && !json)
 				printf("interrupted by %s: 0 runs: 0 agree, 0 disagree, 0 skipped on "
 				       "the host (incomplete)\n", cli_signal_name());
 			ret = PL_EXIT_INTERNAL;	/* said why */
@@ -455,7 +522,17 @@ static int cmd_diff(int argc, char **argv)
 	if (ret)
 		goto done;
 	/* like with like: the model runs with the host's facts */
-	printf("%s\n", cp.line);
+	if (json)
+		fprintf(stderr, "%s\n", cp.line);
+	else
+		printf("%s\n", cp.line);
+	if (kc)
+		kernel = cli_kernel_release(kc);
+	else
+		kernel = uname(&u) ? "unknown" : u.release;
+	for (int i = 0; i < files.n; i++)
+		plan += cli_backings(files.f[i].sc, o.backing_idx, idx);
+	cli_progress_begin(&prog, "diff", plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 
@@ -481,11 +558,22 @@ static int cmd_diff(int argc, char **argv)
 					timedout++;
 				else if (hr.skipped)
 					skipped++;
-				else if ((differ = diff_one(&files.f[i], idx[b], &mr, model, &hr, host)))
-					disagree++;
+				else if (json)
+					differ = cli_rec_compare(&mr, model, &hr, host, diff_count,
+								 NULL) > 0;
 				else
+					differ = diff_one(&files.f[i], idx[b], &mr, model, &hr, host);
+				if (!hr.skipped && differ)
+					disagree++;
+				else if (!hr.skipped)
 					agree++;
-				if (o.list)
+				cli_progress_step(&prog);
+				if (json)
+					diff_json_run(&files.f[i], idx[b], preset, kernel, &mr, model,
+						      &hr, host, !hr.skipped ? differ ? "disagree" :
+						      "agree" : pl_host_skip_is_timeout(hr.reason) ?
+						      "timeout" : "skip");
+				else if (o.list)
 					printf("%-40s %-28s model %-12s host %-12s %s%s\n", files.f[i].id,
 					       pl_backing_info(idx[b])->name, mr.outcome,
 					       hr.skipped ? "skip" : hr.outcome,
@@ -496,16 +584,29 @@ static int cmd_diff(int argc, char **argv)
 			pl_result_free(&hr);
 		}
 	}
+	cli_progress_end(&prog);
+	if (json && (pl_host_interrupted() || !ret)) {
+		printf("{\"command\": \"diff\", \"summary\": true, \"profile\": ");
+		pl_json_str(stdout, cp.line);
+		printf(", \"preset\": \"%s\", \"kernel\": ", preset);
+		pl_json_str(stdout, kernel);
+		printf(", \"runs\": %d, \"agree\": %d, \"disagree\": %d, \"skipped\": %d, "
+		       "\"timed_out\": %d, \"incomplete\": %s, \"version\": 1}\n", runs, agree,
+		       disagree, skipped, timedout, pl_host_interrupted() ? "true" : "false");
+	}
 	if (pl_host_interrupted()) {
-		printf("interrupted by %s: %d run%s: %d agree, %d disagree, %d skipped on the "
-		       "host (incomplete)\n", cli_signal_name(), runs, runs == 1 ? "" : "s", agree,
-		       disagree, skipped);
+		if (!json)
+			printf("interrupted by %s: %d run%s: %d agree, %d disagree, %d skipped on "
+			       "the host (incomplete)\n", cli_signal_name(), runs,
+			       runs == 1 ? "" : "s", agree, disagree, skipped);
 	} else if (!ret) {
-		printf("%d run%s: %d agree, %d disagree, %d skipped on the host", runs,
-		       runs == 1 ? "" : "s", agree, disagree, skipped);
-		if (timedout)	/* not compared: a slower or faster machine decides those */
-			printf(", %d timed out", timedout);
-		putchar('\n');
+		if (!json) {
+			printf("%d run%s: %d agree, %d disagree, %d skipped on the host", runs,
+			       runs == 1 ? "" : "s", agree, disagree, skipped);
+			if (timedout)	/* not compared: a slower or faster machine decides those */
+				printf(", %d timed out", timedout);
+			putchar('\n');
+		}
 		ret = disagree ? PL_EXIT_MISMATCH : PL_EXIT_OK;
 		if (kc && runs && skipped + timedout == runs)
 			ret = probe_all_skipped(kc, o.kernel, why);

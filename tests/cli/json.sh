@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Description: machine-readable everything.  The --format json output of run,
 # probe (when this kernel can run the scenario), check, show, explain, knobs,
-# presets, invariants, history, explore and explore --merge is validated
+# presets, invariants, history, explore, explore --merge and diff (where the
+# host runs scenarios) is validated
 # against docs/pinlab.schema.json by tests/tools/jsonschema.py (python3's
 # standard library): every object carries "version": 1, no key the schema
 # does not name, none it requires missing.  A failing result carries its
@@ -52,6 +53,28 @@ if timeout 120 "$P" probe scenarios/cow/a01-basic-cow-after-fork.pin --backing b
 else
 	echo "# probe: no host result here ($(head -1 "$t/probe.err")); its objects are run's"
 	rm -f "$t/probe.json"
+fi
+# diff: model vs this kernel, validated when the host runs the scenario (else its run skips,
+# and the skip object and the summary are still validated)
+if timeout 300 "$P" diff scenarios/cow/a03-vmsplice-unmap-in-child.pin -p v5.9 -f json \
+	>"$t/diff.json" 2>"$t/diff.err"; [ $? -le 1 ] && [ -s "$t/diff.json" ]; then
+	python3 - "$t/diff.json" <<'PY' || bad "diff --format json contents"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+runs, summ = objs[:-1], objs[-1]
+ok = summ.get("summary") is True and summ["runs"] == len(runs) and len(runs) > 1
+ok = ok and summ["agree"] + summ["disagree"] + summ["skipped"] + summ["timed_out"] == len(runs)
+ok = ok and all(r["preset"] == "v5.9" and r["id"] == "cow/a03-vmsplice-unmap-in-child" for r in runs)
+# compared runs list the check step 8 with both values; skipped ones no step
+ok = ok and all((r["verdict"] == "skip") == (not r["steps"]) or r["verdict"] == "timeout" for r in runs)
+ok = ok and all(any(s["step"] == 8 for s in r["steps"]) for r in runs if r["verdict"] in ("agree", "disagree"))
+ok = ok and all(all(s["agree"] for s in r["steps"]) for r in runs if r["verdict"] == "agree"
+                and r["model"] == r["host"])
+sys.exit(0 if ok else 1)
+PY
+else
+	echo "# diff: no host here ($(head -1 "$t/diff.err"))"
+	rm -f "$t/diff.json"
 fi
 python3 "$V" "$S" "$t"/*.json >"$t/v.out" 2>&1 || { bad "schema:"; sed 's/^/    /' "$t/v.out" | head -20; }
 tail -1 "$t/v.out"
