@@ -327,8 +327,9 @@ static int write_result(const char *path, const struct pl_explore_result *r)
 
 static void print_counts(FILE *out, const struct pl_explore_result *r)
 {
-	fprintf(out, "  schedules %llu (runs %llu: revisited %llu, redundant %llu, foreign %llu), "
-		     "steps %llu, distinct states %llu\n",
+	/* two lines, so that they fit 100 columns with large counts */
+	fprintf(out, "  schedules %llu (runs %llu: revisited %llu, redundant %llu, foreign %llu)\n"
+		     "  steps %llu, distinct states %llu\n",
 		(unsigned long long)r->schedules, (unsigned long long)r->runs,
 		(unsigned long long)r->revisited, (unsigned long long)r->redundant,
 		(unsigned long long)r->foreign, (unsigned long long)r->steps,

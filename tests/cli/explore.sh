@@ -93,7 +93,11 @@ run ksm-v58 0 "$P" explore "$R/6-ksm-exclusive.pin" --preset v5.8 --bound $BOUND
 has ksm-v58 "ok: no failing schedule, expected pass"
 
 # shards: 0/2 + 1/2 merged = one search (schedules and end states)
-count() { sed -n 's/^  schedules \([0-9]*\) .*distinct states \([0-9]*\)$/\1 \2/p' "$t/$1.out"; }
+count() {
+	echo "$(sed -n 's/^  schedules \([0-9]*\) .*/\1/p' "$t/$1.out")" \
+	     "$(sed -n 's/^  steps [0-9]*, distinct states \([0-9]*\)$/\1/p' "$t/$1.out")" |
+		grep -E '^[0-9]+ [0-9]+$'
+}
 for f in 2-gup-fast-fork.pin 6-ksm-exclusive.pin; do
 	n=${f%.pin}
 	run "$n-whole" 0 "$P" explore "$R/$f" --preset v6.2 --bound $BOUND || continue
