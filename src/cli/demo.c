@@ -305,7 +305,7 @@ static int demo_scenarios(const struct cli_opts *opts)
 				r.scenario = sc->name;
 				r.file = files.f[i].path;
 				r.preset = names[p];
-				r.backing = sc->backings[b].name;
+				r.backing = pl_backing_info(sc->backings[b].idx)->name;
 				r.outcome = pl_outcome_name((enum pl_outcome)rec.outcome);
 				r.failure = pl_outcome_name((enum pl_outcome)rec.failure);
 				r.expected = pl_outcome_name((enum pl_outcome)rec.expected);
