@@ -28,7 +28,8 @@ static const char show_usage[] =
 	"steps are numbered from 1 in the order written) under one preset (default:\n"
 	"latest) and one backing (default: the first of its matrix), then print every\n"
 	"process, VMA, page-table entry and folio, the page caches, the pinners and the\n"
-	"invariant violations.  --format dot writes a Graphviz graph instead (processes\n"
+	"invariant violations, marked against the step before: '+' a line the step\n"
+	"added or changed, '-' one it removed.  --format dot writes a Graphviz graph instead (processes\n"
 	"-> VMAs -> PTEs -> folios, and the pages of each PTE-mapped large anon folio:\n"
 	"who maps each, what a write fault would copy; render with 'dot -Tsvg');\n"
 	"--format json one object (docs/pinlab.schema.json) with the state: processes\n"
@@ -227,11 +228,152 @@ out:
 	return ret;
 }
 
+/*
+ * What a step changed, for the text of `show`: the world dumped at the end
+ * of the step before (the last set-up operation for step 1) is kept, and the
+ * final dump is printed as a diff of it with full context -- "+ " a line the
+ * step added or changed, "- " one it removed, two spaces one it left alone.
+ */
+struct show_prev {
+	struct cli_show_to *to;		/* SHOW steps' output, as without this */
+	int want;			/* the step before --at */
+	char *buf;			/* its dump */
+	size_t len;
+	bool oom;
+};
+
+static void show_prev_end(void *arg, const struct pl_exec_point *at,
+			  const struct pl_folio_change *changes, int nr_changes)
+{
+	struct show_prev *p = arg;
+	FILE *m;
+
+	(void)changes;
+	(void)nr_changes;
+	if (at->step != p->want || !at->world)
+		return;
+	free(p->buf);
+	p->buf = NULL;
+	m = open_memstream(&p->buf, &p->len);
+	if (!m) {
+		p->oom = true;
+		return;
+	}
+	pl_dump_world(m, at->world);
+	if (fclose(m)) {
+		p->oom = true;
+		free(p->buf);
+		p->buf = NULL;
+	}
+}
+
+static void show_prev_show(void *arg, struct pl_backend *be, const struct pl_show_req *req)
+{
+	cli_show_hook(((struct show_prev *)arg)->to, be, req);
+}
+
+/* Split text into lines in place; the array of them, NULL when out of memory. */
+static char **show_lines(char *text, int *n)
+{
+	int cap = 1;
+	char **l;
+
+	for (const char *c = text; c && *c; c++)
+		cap += *c == '\n';
+	l = calloc((size_t)cap, sizeof(*l));
+	*n = 0;
+	if (!l)
+		return NULL;
+	for (char *c = text, *nl; c && *c; c = nl + 1) {
+		nl = strchr(c, '\n');
+		l[(*n)++] = c;
+		if (!nl)
+			break;
+		*nl = 0;
+	}
+	return l;
+}
+
+/* The "world: preset P, step N" line differs at every step; it is no change. */
+static bool show_same(const char *a, const char *b)
+{
+	return !strcmp(a, b) || (!strncmp(a, "world: ", 7) && !strncmp(b, "world: ", 7));
+}
+
+/* Print cur as a diff of prev (a longest common subsequence of lines); -1 when out of memory. */
+static int show_diff(char *prev, char *cur)
+{
+	int n, m, ret = -1;
+	char **a = show_lines(prev, &n), **b = show_lines(cur, &m);
+	int *L = NULL;
+
+	if (!a || !b)
+		goto out;
+	/* at most 4M cells: a bigger world is compared line by line in place */
+	if ((long)(n + 1) * (m + 1) <= 4l << 20)
+		L = calloc((size_t)(n + 1) * (size_t)(m + 1), sizeof(*L));
+	if (L) {
+		for (int i = n - 1; i >= 0; i--)
+			for (int j = m - 1; j >= 0; j--)
+				L[i * (m + 1) + j] = show_same(a[i], b[j]) ?
+					L[(i + 1) * (m + 1) + j + 1] + 1 :
+					L[(i + 1) * (m + 1) + j] > L[i * (m + 1) + j + 1] ?
+					L[(i + 1) * (m + 1) + j] : L[i * (m + 1) + j + 1];
+	}
+	for (int i = 0, j = 0; i < n || j < m;) {
+		if (i < n && j < m && show_same(a[i], b[j])) {
+			printf("  %s\n", b[j]);
+			i++;
+			j++;
+		} else if (i < n && (j == m || (L ? L[(i + 1) * (m + 1) + j] >=
+						    L[i * (m + 1) + j + 1] : j >= m))) {
+			printf("- %s\n", a[i++]);
+		} else {
+			printf("+ %s\n", b[j++]);
+			if (!L && i < n)
+				printf("- %s\n", a[i++]);
+		}
+	}
+	ret = 0;
+out:
+	free(L);
+	free(a);
+	free(b);
+	return ret;
+}
+
+/* The final state, marked against the step before; 0 or an exit status. */
+static int show_changes(const struct world *w, struct show_prev *prev, int before)
+{
+	char *cur = NULL, *old = prev->buf ? prev->buf : (char *)"";
+	size_t len = 0;
+	FILE *m = open_memstream(&cur, &len);
+	int ret;
+
+	if (!m)
+		return cli_oom();
+	pl_dump_world(m, w);
+	if (fclose(m)) {
+		free(cur);
+		return cli_oom();
+	}
+	if (before > 0)
+		printf("# '+' added or changed by step %d, '-' removed by it (since step %d)\n",
+		       before + 1, before);
+	else
+		printf("# '+' added or changed by step 1, '-' removed by it (since the set-up)\n");
+	ret = show_diff(old, cur) ? cli_oom() : 0;
+	free(cur);
+	return ret;
+}
+
 static int show_scenario(struct cli_opts *o)
 {
 	struct cli_files files;
 	struct cli_show_to to = { .out = stdout, .prefix = "" };
-	struct pl_exec_hooks hooks = { .show = cli_show_hook, .arg = &to };
+	struct show_prev prev = { .to = &to };
+	struct pl_exec_hooks hooks = { .show = show_prev_show, .step_end = show_prev_end,
+				       .arg = &prev };
 	struct pl_exec_opts eo = { .sets = o->sets, .nr_sets = o->nr_sets,
 				   .max_steps = o->max_steps, .max_pages = o->max_pages,
 				   .max_procs = o->max_procs, .max_ms = o->max_ms,
@@ -263,13 +405,14 @@ static int show_scenario(struct cli_opts *o)
 	}
 	eo.stop_after = o->at;
 	eo.hooks = dot ? NULL : &hooks;
+	prev.want = (o->at ? o->at : sc->nr_steps) - 1;
 	be = pl_model_backend_new();
 	if (!be) {
 		ret = cli_oom();
 		goto out;
 	}
 	ret = show_exec(sc, backing, be, &eo, &r, &files.f[0]);
-	if (!ret && to.oom)
+	if (!ret && (to.oom || prev.oom))
 		ret = cli_oom();
 	if (ret) {
 		pl_result_free(&r);
@@ -291,10 +434,11 @@ static int show_scenario(struct cli_opts *o)
 		if (!o->at)
 			printf("# outcome %s, expected %s%s%s\n", r.outcome, r.expected,
 			       r.detail[0] ? ": " : "", r.detail);
-		pl_dump_world(stdout, pl_model_backend_world(be));
+		ret = show_changes(pl_model_backend_world(be), &prev, prev.want);
 	}
 	pl_result_free(&r);
 out:
+	free(prev.buf);
 	if (be)
 		be->destroy(be);
 	cli_files_free(&files);

@@ -53,6 +53,15 @@ tr '\n' ' ' <"$t/out" | tr -s ' ' | grep -q "reuse.*do_wp_page.*anon_reuse=mapco
 	{ echo "FAIL trace: no mapcount reuse event"; fail=1; }
 check show 0 "$P" show pinned-fork --preset v5.8
 grep -q "^violation pin-coherence" "$t/out" || { echo "FAIL show: no violation line"; fail=1; }
+# show marks what the step changed: fork adds process 2, write-protects the parent's PTEs
+check show-marks 0 "$P" show tests/golden/show-text.pin --preset v6.5 --at 4
+grep -q "^# '+' added or changed by step 4, '-' removed by it (since step 3)$" "$t/out" &&
+	grep -q '^+ process 2$' "$t/out" && grep -q '^  process 1$' "$t/out" &&
+	grep -q '^- .*pte 0x7f0000000000 x2 present write' "$t/out" &&
+	grep -q '^+ .*pte 0x7f0000000000 x2 present ro' "$t/out" ||
+	{ echo "FAIL show: what step 4 changed is not marked"; cat "$t/out"; fail=1; }
+check show-marks-1 0 "$P" show tests/golden/show-text.pin --preset v6.5 --at 1
+grep -q "since the set-up" "$t/out" || { echo "FAIL show --at 1: no mark header"; fail=1; }
 # a knob override changes the outcome: v5.8 without its forced COW break leaks
 "$P" history --preset v5.8 --set gup_cow_break_on_read=false cve-2020-29374 >"$t/out"
 grep -q "leak" "$t/out" || { echo "FAIL --set did not reopen the leak"; fail=1; }
