@@ -337,8 +337,9 @@ int cli_wrap_end(void);
 struct cli_progress {
 	bool on;
 	const char *what;
-	long done, total;
+	long done, total;		/* total < 0: not known ("explore: 1200, 850/s") */
 	double start, last;		/* CLOCK_MONOTONIC seconds */
+	int pid;			/* drawn by this process only, not by forked workers */
 };
 
 void cli_progress_begin(struct cli_progress *p, const char *what, long total);

@@ -352,6 +352,19 @@ static void json_counts(FILE *out, const struct pl_explore_result *r)
 		r->complete ? "true" : "false", r->exhaustive ? "true" : "false");
 }
 
+/*
+ * The progress line of a search (a terminal only): schedules so far and
+ * their rate -- the search's size is not known ahead.  Polled per schedule
+ * through the explorer's stop hook, which is also where SIGINT stops it.
+ */
+static struct cli_progress explore_prog;
+
+static bool explore_stop(void)
+{
+	cli_progress_step(&explore_prog);
+	return cli_interrupted();
+}
+
 /* One (scenario, preset, backing) search.  Returns an exit code; *match set. */
 static int explore_one(const struct cli_file *f, const struct cli_opts *o, const struct xo *x,
 		       int backing, bool *match)
@@ -370,7 +383,9 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 	ret = race_run_init(&rr, "explore", f, backing, &eo);
 	if (ret)
 		return ret;
+	cli_progress_begin(&explore_prog, "explore: schedules", -1);
 	ret = pl_explore(&rr.spec, &x->eo, &r);
+	cli_progress_end(&explore_prog);
 	if (ret == -ENOMEM || pl_exec_race_oom(rr.race)) {
 		pl_explore_result_free(&r);
 		race_run_free(&rr);
@@ -558,7 +573,7 @@ static int cmd_explore(int argc, char **argv)
 	if (ret)
 		goto out;
 	cli_catch_signals();
-	x.eo.stop = cli_interrupted;
+	x.eo.stop = explore_stop;
 	if (o.backing_idx >= 0) {
 		idx[0] = o.backing_idx;
 		nb = 1;

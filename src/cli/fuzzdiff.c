@@ -29,6 +29,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@
 #define FD_TIMEOUT_MS	10000
 
 static const char fd_usage[] =
-	"usage: pinlab fuzz-diff --seed S --count N [--preset P] [--format table|json]\n"
+	"usage: pinlab fuzz-diff --seed S --count N [-p P] [-f table|json]\n"
 	"                        [--keep DIR] [--index I] [--lock-timeout S]\n"
 	"       pinlab fuzz-diff --seed S --count N --emit DIR\n"
 	"       pinlab fuzz-diff --replay FILE... [--preset P]\n"
@@ -60,9 +61,9 @@ static const char fd_usage[] =
 	"  --seed S          the seed (a number); scenario i depends only on (S, i)\n"
 	"  --count N         how many scenarios (0 .. 1000000)\n"
 	"  --index I         only scenario I of the seed (regenerate one alone)\n"
-	"  --preset P        the model's preset (default: the one whose kernel range\n"
-	"                    holds `uname -r`, see 'pinlab presets')\n"
-	"  --format F        table (default): each disagreement, then one summary line;\n"
+	"  -p, --preset P    the model's preset, by name or kernel release (default:\n"
+	"                    the one whose kernel range holds `uname -r`)\n"
+	"  -f, --format F    table (default): each disagreement, then one summary line;\n"
 	"                    json: one object per disagreement, then a summary object\n"
 	"                    {seed, preset, kernel, host, scenarios, steps, disagreements,\n"
 	"                    skipped}\n"
@@ -77,6 +78,8 @@ static const char fd_usage[] =
 	"  --test-shrink     testing: run the shrinker on synthetic predicates and\n"
 	"                    print what it kept\n"
 	"\n"
+	"Options as everywhere: --opt value or --opt=value, -- ends them; a progress\n"
+	"line on stderr when it is a terminal.\n"
 	"Host runs that skip are counted, not compared.  Same seed and count, same\n"
 	"host capabilities (printed in the summary): the same scenarios and output.\n"
 	"\n"
@@ -563,87 +566,147 @@ static int fd_replay(struct fd_ctx *c, const struct fd_opts *o)
 /* ---------------------------------------------------------------------------
  * The command.
  */
+/*
+ * The options, through getopt_long(3) as everywhere in pinlab: "--opt value",
+ * "--opt=value", an unambiguous prefix, -p/-f, "--" ending them; an unknown
+ * one gets "did you mean".  --replay takes the operands as its files.
+ */
+enum { FD_SEED = 256, FD_COUNT, FD_INDEX, FD_KEEP, FD_EMIT, FD_LOCK, FD_HOSTMEM, FD_REPLAY,
+       FD_SHRINK };
+
+static const struct option fd_options[] = {
+	{ "seed", required_argument, NULL, FD_SEED },
+	{ "count", required_argument, NULL, FD_COUNT },
+	{ "index", required_argument, NULL, FD_INDEX },
+	{ "preset", required_argument, NULL, 'p' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "keep", required_argument, NULL, FD_KEEP },
+	{ "emit", required_argument, NULL, FD_EMIT },
+	{ "lock-timeout", required_argument, NULL, FD_LOCK },
+	{ "host-max-memory", required_argument, NULL, FD_HOSTMEM },
+	{ "replay", no_argument, NULL, FD_REPLAY },
+	{ "test-shrink", no_argument, NULL, FD_SHRINK },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int fd_unknown(const char *a)
+{
+	const char *names[sizeof(fd_options) / sizeof(fd_options[0])];
+	char buf[sizeof(names) / sizeof(names[0])][24], word[64];
+	const char *s;
+	int n = 0;
+
+	for (const struct option *op = fd_options; op->name; op++) {
+		snprintf(buf[n], sizeof(buf[n]), "--%s", op->name);
+		names[n] = buf[n];
+		n++;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(a, "="), a);
+	s = cli_suggest(word, names, n);
+	return cli_usage_error("fuzz-diff", "unknown option '%s'%s%s%s", a,
+			       s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+}
+
 static int fd_parse(int argc, char **argv, struct fd_opts *o)
 {
-	bool have_seed = false, have_count = false;
+	bool have_seed = false, have_count = false, replay = false;
+	const char *cmd = "fuzz-diff";
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->index = -1;
 	o->host.lock_timeout = -1;
 	o->keep = "build/fuzz-diff";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	optind = 0;	/* glibc: start over (another command may have parsed) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:f:", fd_options, NULL)) != -1) {
+		const char *v = optarg;
 		char *end;
+		long n;
 
-		if (!strcmp(a, "--test-shrink")) {
-			o->test_shrink = true;
-			continue;
-		}
-		if (!strcmp(a, "--replay")) {
-			o->replay = argv + i + 1;
-			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
-				o->nr_replay++;
-				i++;
-			}
-			if (!o->nr_replay)
-				return cli_usage_error("fuzz-diff", "--replay needs a FILE");
-			continue;
-		}
-		if (a[0] != '-' || a[1] != '-')
-			return cli_usage_error("fuzz-diff", "unexpected argument '%s'", a);
-		if (!v)
-			return cli_usage_error("fuzz-diff", "option '%s' needs a value", a);
-		i++;
 		errno = 0;
-		if (!strcmp(a, "--seed")) {
+		switch (c) {
+		case FD_SEED:
 			o->seed = strtoull(v, &end, 0);
 			if (errno || end == v || *end || v[0] == '-')
-				return cli_usage_error("fuzz-diff", "--seed: not a number: '%s'",
-						       v);
+				return cli_usage_error(cmd, "--seed: not a number: '%s'", v);
 			have_seed = true;
-		} else if (!strcmp(a, "--count") || !strcmp(a, "--index")) {
-			long n = strtol(v, &end, 10);
-
+			break;
+		case FD_COUNT:
+		case FD_INDEX:
+			n = strtol(v, &end, 10);
 			if (errno || end == v || *end || n < 0 || n > 1000000)
-				return cli_usage_error("fuzz-diff",
-						       "%s: expected 0..1000000, got '%s'", a, v);
-			if (a[2] == 'c') {
+				return cli_usage_error(cmd, "%s: expected 0..1000000, got '%s'",
+						       c == FD_COUNT ? "--count" : "--index", v);
+			if (c == FD_COUNT) {
 				o->count = n;
 				have_count = true;
 			} else {
 				o->index = n;
 			}
-		} else if (!strcmp(a, "--preset")) {
-			if (!pl_preset_find(v))
-				return cli_usage_error("fuzz-diff", "unknown preset '%s' (see "
-						       "'pinlab presets')", v);
-			o->preset = pl_preset_find(v)->name;
-		} else if (!strcmp(a, "--format")) {
-			if (strcmp(v, "table") && strcmp(v, "json"))
-				return cli_usage_error("fuzz-diff", "unknown format '%s' "
-						       "(expected table or json)", v);
-			o->json = !strcmp(v, "json");
-		} else if (!strcmp(a, "--keep")) {
-			o->keep = v;
-		} else if (!strcmp(a, "--emit")) {
-			o->emit = v;
-		} else if (!strcmp(a, "--lock-timeout")) {
-			long n = strtol(v, &end, 10);
+			break;
+		case 'p': {
+			char hint[96];
 
-			if (errno || end == v || *end || n < 0 || n > 86400)
-				return cli_usage_error("fuzz-diff", "--lock-timeout expects seconds "
-						       "(0 to 86400), found '%s'", v);
-			o->host.lock_timeout = (int)n;
-		} else {
-			return cli_usage_error("fuzz-diff", "unknown option '%s'", a);
+			if (!cli_preset_find(v))
+				return cli_usage_error(cmd, "unknown preset '%s' (see 'pinlab "
+						       "presets')%s", v,
+						       cli_preset_hint(hint, sizeof(hint), v));
+			o->preset = cli_preset_find(v)->name;
+			break;
 		}
+		case 'f':
+			if (strcmp(v, "table") && strcmp(v, "text") && strcmp(v, "json"))
+				return cli_usage_error(cmd, "unknown format '%s' (expected table "
+						       "or json)", v);
+			o->json = !strcmp(v, "json");
+			break;
+		case FD_KEEP:
+			o->keep = v;
+			break;
+		case FD_EMIT:
+			o->emit = v;
+			break;
+		case FD_LOCK:
+			n = strtol(v, &end, 10);
+			if (errno || end == v || *end || n < 0 || n > 86400)
+				return cli_usage_error(cmd, "--lock-timeout expects seconds (0 to "
+						       "86400), found '%s'", v);
+			o->host.lock_timeout = (int)n;
+			break;
+		case FD_HOSTMEM:
+			if (cli_size(v, &o->host.host_max_memory) || !o->host.host_max_memory)
+				return cli_usage_error(cmd, "--host-max-memory expects a size (a K, "
+						       "M, G or T suffix allowed), found '%s'", v);
+			break;
+		case FD_REPLAY:
+			replay = true;
+			break;
+		case FD_SHRINK:
+			o->test_shrink = true;
+			break;
+		case ':':
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256)
+				return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+			return fd_unknown(argv[optind - 1]);
+		}
+	}
+	if (replay) {
+		o->replay = argv + optind;
+		o->nr_replay = argc - optind;
+		if (!o->nr_replay)
+			return cli_usage_error(cmd, "--replay needs a FILE");
+	} else if (optind < argc) {
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	}
 	if (o->test_shrink || o->nr_replay)
 		return 0;
 	if (!have_seed)
-		return cli_usage_error("fuzz-diff", "--seed S is required");
+		return cli_usage_error(cmd, "--seed S is required");
 	if (!have_count && o->index < 0)
-		return cli_usage_error("fuzz-diff", "--count N (or --index I) is required");
+		return cli_usage_error(cmd, "--count N (or --index I) is required");
 	return 0;
 }
 
@@ -653,6 +716,7 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	struct fd_ctx c;
 	char caps[128];
 	long first, last, scenarios = 0, steps = 0, disagree = 0, skipped = 0;
+	struct cli_progress prog = { .on = false };
 	int ret = fd_parse(argc, argv, &o);
 
 	if (ret)
@@ -713,6 +777,7 @@ static int cmd_fuzz_diff(int argc, char **argv)
 	}
 	first = o.index >= 0 ? o.index : 0;
 	last = o.index >= 0 ? o.index + 1 : o.count;
+	cli_progress_begin(&prog, "fuzz-diff", last - first);
 	for (long i = first; i < last && !ret && !pl_host_interrupted(); i++) {
 		struct fd_scen s;
 		struct fd_dlist dl = { 0 };
@@ -766,7 +831,9 @@ static int cmd_fuzz_diff(int argc, char **argv)
 		}
 		fd_scen_free(&s);
 		fflush(stdout);
+		cli_progress_step(&prog);
 	}
+	cli_progress_end(&prog);
 	if (pl_host_interrupted()) {
 		/* the summary of what ran, marked incomplete; destroy() restores the host */
 		fprintf(stderr, "pinlab: fuzz-diff: interrupted by %s; workers and temp files "

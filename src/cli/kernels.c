@@ -144,9 +144,13 @@ static int cmd_kernels(int argc, char **argv)
 	ck_dirs(&d);
 	n = pl_kimages_find((const char *const *)d.v, d.n, img, CK_MAX_IMAGES);
 	printf("%-26s %-7s %-8s %s\n", "release", "preset", "modules", "image");
-	for (int i = 0; i < n; i++)
-		printf("%-26s %-7s %-8s %s\n", img[i].release, img[i].preset,
-		       img[i].moddir[0] ? "yes" : "no", img[i].path);
+	/* an image path that does not fit beside the row goes below it, indented */
+	for (int i = 0; i < n; i++) {
+		bool below = 44 + strlen(img[i].path) > (size_t)cli_width();
+
+		printf("%-26s %-7s %-*s%s%s\n", img[i].release, img[i].preset, below ? 0 : 8,
+		       img[i].moddir[0] ? "yes" : "no", below ? "\n    " : " ", img[i].path);
+	}
 	if (!n)
 		printf("(no kernel image found: `make kernels` unpacks Debian's 6.1 and 6.12)\n");
 	if (pl_vm_qemu(qemu, sizeof(qemu)))

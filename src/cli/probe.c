@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "backend/host/backend_host.h"
 #include "backend/record/record.h"
@@ -196,6 +197,7 @@ static int cmd_probe(int argc, char **argv)
 	int fmt = PL_FMT_TABLE, plan = 0, ret;
 	int idx[CLI_MAX_BACKINGS];
 	char why[200] = "";
+	struct cli_progress prog = { .on = false };
 
 	if (argc == 2 && !strcmp(argv[1], "--explain-skips"))
 		return probe_explain();
@@ -252,6 +254,9 @@ static int cmd_probe(int argc, char **argv)
 	fprintf(stderr, "%s\n", cp.line);
 	pl_report_begin(&rp, stdout, (enum pl_format)fmt, cli_color(), plan);
 	rp.width = cli_width();
+	/* the results on a terminal are their own progress; else a line on stderr */
+	cli_progress_begin(&prog, kc ? "probe --kernel" : "probe",
+			   isatty(STDOUT_FILENO) ? 0 : plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 
@@ -268,8 +273,10 @@ static int cmd_probe(int argc, char **argv)
 			if (r.skipped && !why[0])
 				snprintf(why, sizeof(why), "%s", r.reason[0] ? r.reason : "skipped");
 			pl_result_free(&r);
+			cli_progress_step(&prog);
 		}
 	}
+	cli_progress_end(&prog);
 	if (pl_host_interrupted()) {
 		pl_report_interrupted(&rp, cli_signal_name());
 	} else if (!ret) {
@@ -532,7 +539,7 @@ static int cmd_diff(int argc, char **argv)
 		kernel = uname(&u) ? "unknown" : u.release;
 	for (int i = 0; i < files.n; i++)
 		plan += cli_backings(files.f[i].sc, o.backing_idx, idx);
-	cli_progress_begin(&prog, "diff", plan);
+	cli_progress_begin(&prog, kc ? "diff --kernel" : "diff", plan);
 	for (int i = 0; i < files.n && !ret && !pl_host_interrupted(); i++) {
 		int nb = cli_backings(files.f[i].sc, o.backing_idx, idx);
 
