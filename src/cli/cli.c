@@ -215,6 +215,7 @@ static const struct cli_option {
 	{ CLI_TRACE, "--trace", 'v', false },
 	{ CLI_QUIET, "--quiet", 'q', false },
 	{ CLI_JOBS, "--jobs", 'j', true },
+	{ CLI_DIFF, "--diff", 0, true },
 	{ CLI_AT, "--at", 0, true },
 	{ CLI_SWAPFILE, "--allow-swapfile", 0, false },
 	{ CLI_LIST, "--list", 0, false },
@@ -386,6 +387,12 @@ static int cli_parse_one(const char *cmd, int argc, char **argv, int *i, unsigne
 			return cli_usage_error(cmd, "--jobs expects a number from 1 to 64, "
 					       "found '%s'", v);
 		o->jobs = (int)n;
+	} else if ((allowed & CLI_DIFF) && !strcmp(a, "--diff")) {
+		if (!(v = cli_value(cmd, argc, argv, i)))
+			return PL_EXIT_USAGE;
+		if (o->nr_diffs == CLI_MAX_DIFFS)
+			return cli_usage_error(cmd, "at most %d --diff files", CLI_MAX_DIFFS);
+		o->diffs[o->nr_diffs++] = v;
 	} else if ((allowed & CLI_QUIET) && !strcmp(a, "--quiet")) {
 		o->quiet = true;
 	} else if ((allowed & CLI_ALL) && !strcmp(a, "--all-presets")) {

@@ -71,7 +71,10 @@ enum {
 	CLI_OUTPUT	= 1u << 14,	/* -o, --output FILE */
 	CLI_QUIET	= 1u << 15,	/* -q, --quiet */
 	CLI_JOBS	= 1u << 16,	/* -j, --jobs N */
+	CLI_DIFF	= 1u << 17,	/* --diff FILE.json (repeatable) */
 };
+
+#define CLI_MAX_DIFFS 4
 
 #define CLI_MAX_SETS 32
 
@@ -99,6 +102,8 @@ struct cli_opts {
 	const char *output;		/* -o FILE, NULL: not given */
 	bool quiet;			/* -q: only what did not match, and the summary */
 	int jobs;			/* -j N; 0: not given */
+	const char *diffs[CLI_MAX_DIFFS];	/* --diff FILE: `pinlab diff -f json` output */
+	int nr_diffs;
 	char **args;			/* the operands, in order */
 	int nr_args;
 };

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,20 +36,268 @@ static const char report_usage[] =
 	"  --backing B         only backing B\n"
 	"  --set knob=value    override one policy knob; repeatable\n"
 	"  -o, --output FILE   where to write the page (- for standard output)\n"
+	"  --diff FILE.json    a host column: the output of `pinlab diff -f json` (this\n"
+	"                      kernel, or --kernel K's guest); each of up to 4 files\n"
+	"                      adds a column \"host RELEASE\" after the presets, the\n"
+	"                      host's outcomes coloured the same way, and each\n"
+	"                      scenario it ran gets the model's and the host's\n"
+	"                      outcome per backing and a timeline under the diff's\n"
+	"                      preset with both sides' observation at every step\n"
 	CLI_LIMITS_HELP
 	"\n"
 	"exit status: 0 every outcome matched its expectation, 1 one did not (the\n"
 	"page is written either way), 2 bad input or usage, 3 internal error\n";
 
 #define REPORT_OPTIONS (CLI_PRESET | CLI_ALL | CLI_PRESETS | CLI_BACKING | CLI_SET | \
-			CLI_OUTPUT | CLI_LIMITS)
+			CLI_OUTPUT | CLI_LIMITS | CLI_DIFF)
+
+/* ---------------------------------------------------------------------------
+ * --diff FILE: `pinlab diff --format json` lines, checked to be JSON (the page
+ * parses them; a broken file must not break it), handed to the page whole,
+ * and the (scenario, preset, backing) of each compared run kept, so that the
+ * scenario's timelines include the run the host was compared on.
+ */
+static const char *js_value(const char *p, int depth);
+
+static const char *js_ws(const char *p)
+{
+	while (p && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+static const char *js_string(const char *p)
+{
+	if (!p || *p != '"')
+		return NULL;
+	for (p++; *p && *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == 'u') {
+			for (int i = 1; i <= 4; i++)
+				if (!isxdigit((unsigned char)p[i]))
+					return NULL;
+			p += 4;
+		} else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+			return NULL;
+		}
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *js_digits(const char *p)
+{
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static const char *js_number(const char *p)
+{
+	p += *p == '-';
+	p = js_digits(p);
+	if (p && *p == '.')
+		p = js_digits(p + 1);
+	if (p && (*p == 'e' || *p == 'E')) {
+		p++;
+		p += *p == '+' || *p == '-';
+		p = js_digits(p);
+	}
+	return p;
+}
+
+/* Past one JSON value (nested at most 32 deep), or NULL if it is not one. */
+static const char *js_value(const char *p, int depth)
+{
+	char close;
+
+	p = js_ws(p);
+	if (depth > 32)
+		return NULL;
+	switch (*p) {
+	case '"':
+		return js_string(p);
+	case '{':
+	case '[':
+		close = *p == '{' ? '}' : ']';
+		p = js_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				p = js_ws(js_string(js_ws(p)));
+				if (!p || *p != ':')
+					return NULL;
+				p++;
+			}
+			p = js_ws(js_value(p, depth + 1));
+			if (!p)
+				return NULL;
+			if (*p == close)
+				return p + 1;
+			if (*p != ',')
+				return NULL;
+			p++;
+		}
+	case 't':
+		return strncmp(p, "true", 4) ? NULL : p + 4;
+	case 'f':
+		return strncmp(p, "false", 5) ? NULL : p + 5;
+	case 'n':
+		return strncmp(p, "null", 4) ? NULL : p + 4;
+	default:
+		return js_number(p);
+	}
+}
+
+/* The string value of top-level key @key of one diff object ("" if none), decoded simply. */
+static void js_get(const char *obj, const char *key, char *out, size_t size)
+{
+	char pat[40];
+	const char *p, *end;
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	out[0] = 0;
+	p = strstr(obj, pat);
+	if (!p)
+		return;
+	p += strlen(pat) - 1;
+	end = js_string(p);
+	for (p++; end && p < end - 1 && n + 1 < size; p++) {
+		if (*p == '\\')
+			p++;
+		out[n++] = *p;
+	}
+	out[n] = 0;
+}
+
+/* A run the host was compared on: its scenario's timelines include it. */
+struct report_pick {
+	char id[256], preset[32], backing[40];
+	bool disagree;
+};
+
+static struct report_pick *report_picks;
+static int report_nr_picks;
+
+static int report_pick_add(const char *obj)
+{
+	struct report_pick p = { .disagree = false };
+	char verdict[16];
+	struct report_pick *n;
+
+	js_get(obj, "verdict", verdict, sizeof(verdict));
+	if (strcmp(verdict, "agree") && strcmp(verdict, "disagree"))
+		return 0;
+	js_get(obj, "id", p.id, sizeof(p.id));
+	js_get(obj, "preset", p.preset, sizeof(p.preset));
+	js_get(obj, "backing", p.backing, sizeof(p.backing));
+	p.disagree = !strcmp(verdict, "disagree");
+	for (int i = 0; i < report_nr_picks; i++) {
+		struct report_pick *q = &report_picks[i];
+
+		if (strcmp(q->id, p.id))
+			continue;
+		if (p.disagree && !q->disagree)
+			*q = p;		/* a disagreement is the one worth drawing */
+		return 0;
+	}
+	n = realloc(report_picks, (size_t)(report_nr_picks + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	report_picks = n;
+	report_picks[report_nr_picks++] = p;
+	return 0;
+}
+
+/* Read one --diff file into the page; 0 or an exit status after a message. */
+static int report_diff(struct pl_html *h, const char *path)
+{
+	FILE *f = fopen(path, "r"), *m;
+	char *line = NULL, *arr = NULL;
+	size_t cap = 0, len = 0;
+	ssize_t n;
+	int nr = 0, lineno = 0, ret = 0;
+
+	if (!f) {
+		cli_path_error(path, strerror(errno));
+		return errno == ENOMEM ? PL_EXIT_INTERNAL : PL_EXIT_USAGE;
+	}
+	m = open_memstream(&arr, &len);
+	if (!m) {
+		fclose(f);
+		return cli_oom();
+	}
+	fputc('[', m);
+	while (!ret && (n = getline(&line, &cap, f)) >= 0) {
+		const char *end;
+
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = 0;
+		if (!n)
+			continue;
+		end = js_ws(js_value(line, 0));
+		if (!end || *end || strncmp(line, "{\"command\": \"diff\", ",
+							   strlen("{\"command\": \"diff\", "))) {
+			fprintf(stderr, "%s:%d:1: error: not a `pinlab diff --format json` object\n",
+				path, lineno);
+			ret = PL_EXIT_USAGE;
+			break;
+		}
+		fprintf(m, "%s%s", nr++ ? ",\n" : "", line);
+		if (report_pick_add(line))
+			ret = cli_oom();
+	}
+	fputc(']', m);
+	if (!ret && ferror(f)) {
+		cli_path_error(path, strerror(errno));
+		ret = PL_EXIT_USAGE;
+	}
+	if (!ret && !nr) {
+		fprintf(stderr, "%s:1:1: error: no `pinlab diff --format json` object in it\n", path);
+		ret = PL_EXIT_USAGE;
+	}
+	if (fclose(m))
+		ret = ret ? ret : cli_oom();
+	if (!ret && pl_html_host(h, arr))
+		ret = cli_oom();
+	free(arr);
+	free(line);
+	fclose(f);
+	return ret;
+}
 
 /* Timelines (pl_html_pick) of the scenario whose results h holds. */
 int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_backend *be,
 		       const struct cli_opts *o)
 {
-	struct pl_html_pick picks[2];
+	struct pl_html_pick picks[3];
 	int n = pl_html_pick(h, picks, 2);
+
+	/* the run a --diff compared the host on, when it is not drawn already */
+	for (int i = 0; i < report_nr_picks; i++) {
+		const struct report_pick *p = &report_picks[i];
+		bool have = false;
+
+		if (strcmp(p->id, f->id) || !pl_preset_find(p->preset))
+			continue;
+		for (int k = 0; k < n; k++)
+			have |= !strcmp(picks[k].preset, p->preset) &&
+				!strcmp(picks[k].backing, p->backing);
+		if (!have) {
+			picks[n].preset = pl_preset_find(p->preset)->name;
+			snprintf(picks[n].backing, sizeof(picks[n].backing), "%s", p->backing);
+			n++;
+		}
+		break;
+	}
 
 	for (int i = 0; i < n; i++) {
 		struct pl_exec_hooks hooks;
@@ -206,6 +455,10 @@ static int cmd_report(int argc, char **argv)
 		ret = cli_oom();
 		goto out;
 	}
+	for (int i = 0; i < o.nr_diffs && !ret; i++)
+		ret = report_diff(h, o.diffs[i]);
+	if (ret)
+		goto out;
 	ret = report_run(&files, &o, presets, np, h, be, &mismatched);
 	if (!ret)
 		ret = cli_html_save(h, o.output);
@@ -217,6 +470,9 @@ out:
 	pl_html_free(h);
 	cli_files_free(&files);
 	cli_opts_free(&o);
+	free(report_picks);
+	report_picks = NULL;
+	report_nr_picks = 0;
 	return ret;
 }
 

@@ -6,6 +6,7 @@
  * document that this file writes into it:
  *
  *	{"version": 1, "title": "...", "presets": ["v4.8", ...],
+ *	 "hosts": [[diff object, ...] per --diff file],	(only with --diff)
  *	 "scenarios": [{"id": "cow/a01-...", "name": "...", "file": "...",
  *	   "cells": [[run, ...] per preset],	run: [backing, outcome, expected,
  *						      match, detail, fail_step]
@@ -72,6 +73,8 @@ struct pl_html {
 		bool failed, passed;
 	} *seen;
 	int nr_seen, cap_seen;
+	char *hosts[8];			/* pl_html_host(): JSON arrays, escaped */
+	int nr_hosts;
 	int oom;
 };
 
@@ -205,6 +208,28 @@ int pl_html_result(struct pl_html *h, const struct pl_result *r)
 	h->seen[h->nr_seen].failed = !r->skipped && h_failed(r->failure);
 	h->seen[h->nr_seen].passed = !r->skipped && !strcmp(r->outcome, "pass");
 	h->nr_seen++;
+	return 0;
+}
+
+int pl_html_host(struct pl_html *h, const char *json)
+{
+	size_t n = 0;
+	char *c;
+
+	if (h->nr_hosts == (int)(sizeof(h->hosts) / sizeof(h->hosts[0])))
+		return -E2BIG;
+	for (const char *s = json; *s; s++)
+		n += strchr("<>&", *s) ? 6 : 1;
+	c = malloc(n + 1);
+	if (!c) {
+		h->oom = 1;
+		return -ENOMEM;
+	}
+	h->hosts[h->nr_hosts++] = c;
+	/* inside strings only (valid JSON has them nowhere else): no "</script>" */
+	for (const char *s = json; *s; s++)
+		c += strchr("<>&", *s) ? sprintf(c, "\\u%04x", *s) : (*c = *s, 1);
+	*c = 0;
 	return 0;
 }
 
@@ -903,6 +928,11 @@ int pl_html_write(struct pl_html *h, FILE *out)
 		fputs(p ? ", " : "", out);
 		h_str(out, h->presets[p]);
 	}
+	if (h->nr_hosts) {	/* only with --diff: without, the page is as it was */
+		fputs("],\n\"hosts\": [", out);
+		for (int i = 0; i < h->nr_hosts; i++)
+			fprintf(out, "%s%s", i ? ",\n" : "\n", h->hosts[i]);
+	}
 	fputs("],\n\"scenarios\": [\n", out);
 	fwrite(h->data_buf, 1, h->data_len, out);
 	fputs("]}", out);
@@ -916,6 +946,8 @@ void pl_html_free(struct pl_html *h)
 		return;
 	h_flush_scenario(h);
 	h_close(&h->data, &h->data_buf);
+	for (int i = 0; i < h->nr_hosts; i++)
+		free(h->hosts[i]);
 	free(h->seen);
 	free(h);
 }

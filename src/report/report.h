@@ -155,6 +155,12 @@ struct pl_html_pick {
 struct pl_html *pl_html_new(const char *title, const char *const *presets, int nr_presets);
 int pl_html_scenario(struct pl_html *h, const char *id, const char *name, const char *file);
 int pl_html_result(struct pl_html *h, const struct pl_result *r);
+/*
+ * A host column: @json, a JSON array of `pinlab diff --format json` objects
+ * (checked by the caller; copied, with <, > and & escaped), drawn beside the
+ * presets and in the timelines of the same (preset, backing).
+ */
+int pl_html_host(struct pl_html *h, const char *json);
 /* The runs of the current scenario worth a timeline: the first failure, then its fix. */
 int pl_html_pick(const struct pl_html *h, struct pl_html_pick *out, int max);
 /*

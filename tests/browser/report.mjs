@@ -1,7 +1,8 @@
 // tests/browser/report.mjs - open pinlab's HTML report in headless Chromium
 // and use it as a reader would, through the DevTools protocol (CDP).
 //
-//   node --experimental-websocket tests/browser/report.mjs CHROMIUM REPORT.html SHOT.png
+//   node --experimental-websocket tests/browser/report.mjs CHROMIUM REPORT.html SHOT.png \
+//	[HOST-REPORT.html HOST-SHOT.png]
 //
 // WebSocket: Node's own (node >= 22, or 20.10+ with --experimental-websocket),
 // else the npm package `ws` (NODE_PATH; .ci/run installs it into
@@ -20,7 +21,7 @@ import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
-const [chromium, report, shot] = process.argv.slice(2);
+const [chromium, report, shot, hostReport, hostShot] = process.argv.slice(2);
 if (!chromium || !report || !shot) {
 	console.error("usage: report.mjs CHROMIUM REPORT.html SHOT.png");
 	process.exit(2);
@@ -219,6 +220,38 @@ await js(`document.querySelector("${tl} .step.fail").scrollIntoView({ block: "ce
 const png = await S("Page.captureScreenshot", { format: "png" });
 writeFileSync(shot, Buffer.from(png.data, "base64"));
 console.log("# screenshot: " + shot);
+
+if (hostReport) {
+	const again = once("Page.loadEventFired");
+	await S("Page.navigate", { url: pathToFileURL(resolve(hostReport)).href });
+	await again;
+	const hosts = await js(`[...document.querySelectorAll("#matrix th.host")].map(t => t.textContent)`);
+	check(hosts.length === 1 && /^host \S+/.test(hosts[0]), `a host column (${hosts.join(", ")})`);
+	const cell = `#matrix tr[data-id="${id}"] td.cell.host`;
+	check(await js(`!!document.querySelector('${cell}')`), `${id} has a host cell`);
+	check(await js(`document.querySelector('${cell}').classList.contains("mismatch")`),
+		"the host cell marks the disagreement with the model");
+	check(await js(`document.querySelectorAll('#matrix tr[data-id="${id}"] td.cell').length ===
+		JSON.parse(document.getElementById("data").textContent).presets.length + 1`),
+		"one cell per preset, then the host's");
+	check(await click(cell), "clicked the host cell");
+	check(await js(`!!document.querySelector("#detail table.hostruns") &&
+		/disagree/.test(document.querySelector("#detail table.hostruns").textContent)`),
+		"the scenario lists model vs host per backing, with the disagreement");
+	const vs = `#detail .timeline[data-preset="v5.7"][data-backing="base"] .step[data-step="8"] table.vs`;
+	check(await js(`!!document.querySelector('${vs}')`),
+		"the v5.7 base timeline shows model and host side by side at step 8");
+	check(await js(`!!document.querySelector('${vs} tr.differ') &&
+		getComputedStyle(document.querySelector('${vs} tr.differ td')).backgroundColor ===
+		"rgb(255, 228, 225)"`), "and marks that step's observations as differing");
+	check(await js(`/"new"/.test(document.querySelector('${vs} tr.differ td').textContent) &&
+		/"old"/.test(document.querySelector('${vs} tr.differ td:last-child').textContent)`),
+		"the model read \"new\" where the host read \"old\"");
+	await js(`document.querySelector('${vs}').scrollIntoView({ block: "center" })`);
+	const png2 = await S("Page.captureScreenshot", { format: "png" });
+	writeFileSync(hostShot, Buffer.from(png2.data, "base64"));
+	console.log("# screenshot: " + hostShot);
+}
 
 const foreign = requests.filter(u => !/^(file|data|about|blob):/.test(u));
 check(foreign.length === 0, `no request leaves the file (${foreign.join(" ")})`);
