@@ -7,8 +7,10 @@
 #   make tsan       ThreadSanitizer build in build-tsan/, and the suite run on it
 #   make coverage   gcov build in build-cov/, the suite run on it, then line and
 #                   branch coverage of src/core/ and src/lang/ (tools/coverage.sh)
-#   make demo       build/pinlab demo, build/demo/demo.html (the HTML report) and
-#                   build/demo/*.dot (*.svg with graphviz)
+#   make demo       build/pinlab demo (the catalog under the landmark presets),
+#                   build/demo/demo.html (the HTML report, with a column for
+#                   this kernel when it runs scenarios) and build/demo/*.dot
+#                   (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
 #   make bench-slurm   explore --shard as a Slurm array on a private one-node
 #                   cluster: speedup of 1 vs 2 tasks, projection for N machines
@@ -298,7 +300,8 @@ DEMO_PICTURES := $(sort $(wildcard scenarios/examples/*.pin)) tests/golden/show-
 
 ifneq ($(CLI_SRCS),)
 # A few catalog scenarios on the model (preset of this kernel) and on this
-# machine's kernel, side by side (`pinlab diff --list`; docs/host.md).
+# machine's kernel (`pinlab diff --format json`, docs/host.md): the host
+# column of demo.html and the table after the matrix.
 DEMO_HOST := scenarios/cow/a01-basic-cow-after-fork.pin \
 	scenarios/cow/a03-vmsplice-unmap-in-child.pin \
 	scenarios/cow/a08-fork-with-iouring-fixed-buffer.pin \
@@ -307,12 +310,19 @@ DEMO_HOST := scenarios/cow/a01-basic-cow-after-fork.pin \
 DEMO_HOST_BACKINGS := base swapped thp-2048k thp-pte-64k hugetlb-2048k memfd
 
 demo: $(B)/pinlab
-	@st=0; mkdir -p $(B)/demo; ./$(B)/pinlab demo -o $(B)/demo/demo.html || st=$$?; \
-	echo; echo "model vs this kernel ($$(uname -r)), pinlab diff --list:"; \
+	@st=0; mkdir -p $(B)/demo; rm -f $(B)/demo/host.json $(B)/demo/host.err; \
+	sw=$$([ "$$(id -u)" = 0 ] && echo --allow-swapfile); \
 	for b in $(DEMO_HOST_BACKINGS); do \
-		./$(B)/pinlab diff --list --backing $$b $(DEMO_HOST) \
-			$$([ "$$(id -u)" = 0 ] && echo --allow-swapfile) | grep -v "runs:"; \
+		./$(B)/pinlab diff --format json --backing $$b $(DEMO_HOST) $$sw \
+			>>$(B)/demo/host.json 2>$(B)/demo/host.err || \
+		{ [ $$? -le 1 ] || { rm -f $(B)/demo/host.json; break; }; }; \
 	done; \
+	if [ -s $(B)/demo/host.json ]; then \
+		./$(B)/pinlab demo -o $(B)/demo/demo.html --diff $(B)/demo/host.json || st=$$?; \
+	else \
+		./$(B)/pinlab demo -o $(B)/demo/demo.html || st=$$?; \
+		echo; echo "model vs this kernel: not run here ($$(tail -n 1 $(B)/demo/host.err))"; \
+	fi; \
 	mkdir -p $(B)/demo; \
 	for f in $(DEMO_PICTURES); do \
 		n=$$(basename $$f .pin); \

@@ -358,6 +358,15 @@ struct pl_html;
 /* The timelines of f, after its results went into h; 0 or an exit status. */
 int cli_html_timelines(struct pl_html *h, const struct cli_file *f, struct pl_backend *be,
 		       const struct cli_opts *o);
+/*
+ * The --diff files of report and demo (`pinlab diff --format json`): checked,
+ * put on the page as host columns, their compared runs added to the
+ * timelines; 0 or an exit status after a message.  _print: their runs as a
+ * text table (demo); _free: forget them.
+ */
+int cli_html_diffs(struct pl_html *h, const struct cli_opts *o);
+void cli_html_diffs_print(void);
+void cli_html_diffs_free(void);
 /* Write the page to path (- = stdout); 0 or an exit status after its message. */
 int cli_html_save(struct pl_html *h, const char *path);
 

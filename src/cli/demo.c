@@ -34,7 +34,8 @@
 #define DEMO_PRESETS_TEXT "v4.8, v5.7, v5.8, v5.9, v5.19, latest"
 
 static const char demo_usage[] =
-	"usage: pinlab demo [-o FILE.html] [-p P | --presets LIST | --all-presets] [-j N]\n"
+	"usage: pinlab demo [-o FILE.html [--diff FILE.json]...]\n"
+	"                   [-p P | --presets LIST | --all-presets] [-j N]\n"
 	"\n"
 	"Run every scenario under ./scenarios (relative to the current directory)\n"
 	"under the landmark era presets (" DEMO_PRESETS_TEXT ")\n"
@@ -52,6 +53,9 @@ static const char demo_usage[] =
 	"  --all-presets       every preset (the whole catalog: ~25000 runs)\n"
 	"  -j, --jobs N        run in N processes (default: one per CPU, at most 8);\n"
 	"                      the output does not depend on N\n"
+	"  --diff FILE.json    with -o: a host column from `pinlab diff -f json`, as\n"
+	"                      'pinlab help report' says; and its runs as a table\n"
+	"                      after the matrix\n"
 	"\n"
 	"exit status: 0 everything matched its expectation, 1 something did not,\n"
 	"2 a scenario is bad, 3 internal error\n";
@@ -274,6 +278,12 @@ static int demo_scenarios(const struct cli_opts *opts)
 		ret = cli_oom();
 		goto out;
 	}
+	if (opts->nr_diffs && !h) {
+		ret = cli_usage_error("demo", "--diff draws a host column: it needs -o FILE.html");
+		goto out;
+	}
+	if (h && (ret = cli_html_diffs(h, opts)))
+		goto out;
 	for (int i = 0; i < files.n; i++)
 		total_runs += (long)np * files.f[i].sc->nr_backings;
 	cli_progress_begin(&prog, "demo", total_runs);
@@ -366,6 +376,7 @@ static int demo_scenarios(const struct cli_opts *opts)
 	}
 	printf("\n%d results (scenario x preset x backing): %d matched, %d mismatched, "
 	       "%d skipped\n", total, matched, mismatched, skipped);
+	cli_html_diffs_print();
 	ret = mismatched ? PL_EXIT_MISMATCH : PL_EXIT_OK;
 	if (h) {
 		int st = cli_html_save(h, opts->output);
@@ -383,6 +394,7 @@ out:
 	if (be)
 		be->destroy(be);
 	pl_html_free(h);
+	cli_html_diffs_free();
 	free(cells);
 	cli_files_free(&files);
 	return ret;
@@ -393,7 +405,7 @@ static int cmd_demo(int argc, char **argv)
 	struct stat st;
 	struct cli_opts o;
 	int ret = cli_parse("demo", argc, argv, CLI_OUTPUT | CLI_PRESET | CLI_PRESETS | CLI_ALL |
-			    CLI_JOBS, &o);
+			    CLI_JOBS | CLI_DIFF, &o);
 
 	if (!ret && o.nr_args)
 		ret = cli_usage_error("demo", "unexpected argument '%s'", o.args[0]);

@@ -46,7 +46,7 @@
 #define FD_TIMEOUT_MS	10000
 
 static const char fd_usage[] =
-	"usage: pinlab fuzz-diff --seed S --count N [-p P] [-f table|json]\n"
+	"usage: pinlab fuzz-diff --seed S --count N [-p P] [--format table|json]\n"
 	"                        [--keep DIR] [--index I] [--lock-timeout S]\n"
 	"       pinlab fuzz-diff --seed S --count N --emit DIR\n"
 	"       pinlab fuzz-diff --replay FILE... [--preset P]\n"
@@ -78,8 +78,9 @@ static const char fd_usage[] =
 	"  --test-shrink     testing: run the shrinker on synthetic predicates and\n"
 	"                    print what it kept\n"
 	"\n"
-	"Options as everywhere: --opt value or --opt=value, -- ends them; a progress\n"
-	"line on stderr when it is a terminal.\n"
+	"Options as everywhere: '--seed 5' or '--seed=5', '-p 6.1' or '-p6.1', an\n"
+	"unambiguous prefix, -- ends them; a progress line on stderr when it is a\n"
+	"terminal.\n"
 	"Host runs that skip are counted, not compared.  Same seed and count, same\n"
 	"host capabilities (printed in the summary): the same scenarios and output.\n"
 	"\n"

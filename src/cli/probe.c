@@ -62,7 +62,7 @@ static const char probe_usage[] =
 
 static const char diff_usage[] =
 	"usage: pinlab diff PATH... [--preset P] [--backing B] [--allow-swapfile] [--list]\n"
-	"                   [--kernel K] [--lock-timeout S] [-f text|json]\n"
+	"                   [--kernel K] [--lock-timeout S] [--format text|json]\n"
 	"\n"
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
 	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
@@ -82,8 +82,8 @@ static const char diff_usage[] =
 	"  -f, --format F    text (default) or json: one object per run (the model's\n"
 	"                    and the host's outcome, the verdict, every observed step\n"
 	"                    with both values), then a summary object with the host\n"
-	"                    profile (then on stderr); `pinlab report --diff FILE`\n"
-	"                    draws it beside the model (docs/report.md)\n"
+	"                    profile (then on stderr); `pinlab report` draws such a\n"
+	"                    file beside the model (docs/report.md)\n"
 	"\n"
 	"exit status: 0 no disagreement, 1 a disagreement, 2 bad input or usage,\n"
 	"3 internal error, 130 interrupted\n";
@@ -581,7 +581,7 @@ static int cmd_diff(int argc, char **argv)
 						      "agree" : pl_host_skip_is_timeout(hr.reason) ?
 						      "timeout" : "skip");
 				else if (o.list)
-					printf("%-40s %-28s model %-12s host %-12s %s%s\n", files.f[i].id,
+					printf("%-40s %-14s model %-9s host %-9s %s%s\n", files.f[i].id,
 					       pl_backing_info(idx[b])->name, mr.outcome,
 					       hr.skipped ? "skip" : hr.outcome,
 					       hr.skipped ? "skipped: " : differ ? "DISAGREE" : "agree",

@@ -37,8 +37,8 @@ static const char report_usage[] =
 	"  --set knob=value    override one policy knob; repeatable\n"
 	"  -o, --output FILE   where to write the page (- for standard output)\n"
 	"  --diff FILE.json    a host column: the output of `pinlab diff -f json` (this\n"
-	"                      kernel, or --kernel K's guest); each of up to 4 files\n"
-	"                      adds a column \"host RELEASE\" after the presets, the\n"
+	"                      kernel, or a guest kernel booted by diff); each of up to 4\n"
+	"                      files adds a column \"host RELEASE\" after the presets, the\n"
 	"                      host's outcomes coloured the same way, and each\n"
 	"                      scenario it ran gets the model's and the host's\n"
 	"                      outcome per backing and a timeline under the diff's\n"
@@ -186,6 +186,35 @@ struct report_pick {
 static struct report_pick *report_picks;
 static int report_nr_picks;
 
+/* Every run of the --diff files, for demo's text table. */
+struct report_row {
+	char id[256], backing[40], model[16], host[16], verdict[12], kernel[80], preset[32];
+};
+
+static struct report_row *report_rows;
+static int report_nr_rows;
+
+static int report_row_add(const char *obj)
+{
+	struct report_row *n, *r;
+
+	if (strstr(obj, "\"summary\": true"))
+		return 0;
+	n = realloc(report_rows, (size_t)(report_nr_rows + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	report_rows = n;
+	r = &report_rows[report_nr_rows++];
+	js_get(obj, "id", r->id, sizeof(r->id));
+	js_get(obj, "backing", r->backing, sizeof(r->backing));
+	js_get(obj, "model", r->model, sizeof(r->model));
+	js_get(obj, "host", r->host, sizeof(r->host));
+	js_get(obj, "verdict", r->verdict, sizeof(r->verdict));
+	js_get(obj, "kernel", r->kernel, sizeof(r->kernel));
+	js_get(obj, "preset", r->preset, sizeof(r->preset));
+	return 0;
+}
+
 static int report_pick_add(const char *obj)
 {
 	struct report_pick p = { .disagree = false };
@@ -214,6 +243,53 @@ static int report_pick_add(const char *obj)
 	report_picks = n;
 	report_picks[report_nr_picks++] = p;
 	return 0;
+}
+
+static int report_diff(struct pl_html *h, const char *path);
+
+int cli_html_diffs(struct pl_html *h, const struct cli_opts *o)
+{
+	int ret = 0;
+
+	for (int i = 0; i < o->nr_diffs && !ret; i++)
+		ret = report_diff(h, o->diffs[i]);
+	return ret;
+}
+
+void cli_html_diffs_free(void)
+{
+	free(report_picks);
+	report_picks = NULL;
+	report_nr_picks = 0;
+	free(report_rows);
+	report_rows = NULL;
+	report_nr_rows = 0;
+}
+
+/*
+ * The runs of the --diff files as a table (demo): one line per (scenario,
+ * backing) with the model's and the host's outcome and the verdict, then
+ * the counts.  Nothing without --diff.
+ */
+void cli_html_diffs_print(void)
+{
+	int agree = 0, disagree = 0, skipped = 0;
+
+	if (!report_nr_rows)
+		return;
+	printf("\nmodel (%s) vs host %s, from pinlab diff --format json:\n",
+	       report_rows[0].preset, report_rows[0].kernel);
+	for (int i = 0; i < report_nr_rows; i++) {
+		const struct report_row *r = &report_rows[i];
+
+		printf("%-40s %-14s model %-9s host %-9s %s\n", r->id, r->backing, r->model,
+		       r->host, r->verdict);
+		agree += !strcmp(r->verdict, "agree");
+		disagree += !strcmp(r->verdict, "disagree");
+		skipped += strcmp(r->verdict, "agree") && strcmp(r->verdict, "disagree");
+	}
+	printf("%d runs: %d agree, %d disagree, %d skipped on the host\n", report_nr_rows, agree,
+	       disagree, skipped);
 }
 
 /* Read one --diff file into the page; 0 or an exit status after a message. */
@@ -252,7 +328,7 @@ static int report_diff(struct pl_html *h, const char *path)
 			break;
 		}
 		fprintf(m, "%s%s", nr++ ? ",\n" : "", line);
-		if (report_pick_add(line))
+		if (report_pick_add(line) || report_row_add(line))
 			ret = cli_oom();
 	}
 	fputc(']', m);
@@ -455,8 +531,7 @@ static int cmd_report(int argc, char **argv)
 		ret = cli_oom();
 		goto out;
 	}
-	for (int i = 0; i < o.nr_diffs && !ret; i++)
-		ret = report_diff(h, o.diffs[i]);
+	ret = cli_html_diffs(h, &o);
 	if (ret)
 		goto out;
 	ret = report_run(&files, &o, presets, np, h, be, &mismatched);
@@ -470,9 +545,7 @@ out:
 	pl_html_free(h);
 	cli_files_free(&files);
 	cli_opts_free(&o);
-	free(report_picks);
-	report_picks = NULL;
-	report_nr_picks = 0;
+	cli_html_diffs_free();
 	return ret;
 }
 

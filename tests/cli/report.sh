@@ -113,6 +113,39 @@ if ! cmp -s "$t/mis.pin" scenarios/examples/vmsplice-unmap-child.pin; then
 	[ $st = 1 ] || bad "report with a mismatch: exit $st, want 1"
 	[ -s "$t/m.html" ] || bad "report with a mismatch wrote no page"
 fi
+# --diff: host columns from `pinlab diff --format json`; the page holds the file's objects,
+# the diffed run's timeline is added; a file that is not diff JSON is a located error
+D=tests/data/report-diff.json
+"$P" report scenarios/examples/vmsplice-unmap-child.pin -p v5.7 --diff "$D" -o "$t/h.html" ||
+	bad "report --diff: exit $?"
+"$P" report scenarios/examples/vmsplice-unmap-child.pin -p v5.7 -o "$t/h0.html"
+python3 - "$t/h.html" "$t/h0.html" "$(wc -l <"$D")" <<'PY' || bad "report --diff: the page's data"
+import json, re, sys
+def data(f):
+    return json.loads(re.search(r'<script id="data" type="application/json">(.*?)</script>',
+                                open(f).read(), re.S).group(1))
+h, h0, n = data(sys.argv[1]), data(sys.argv[2]), int(sys.argv[3])
+ok = len(h["hosts"]) == 1 and len(h["hosts"][0]) == n and "hosts" not in h0
+ok = ok and sum(1 for o in h["hosts"][0] if o.get("summary")) == 1
+tl = h["scenarios"][0]["timelines"]
+ok = ok and any(t["preset"] == "v5.7" and t["backing"] == "base" for t in tl)
+sys.exit(0 if ok else 1)
+PY
+printf '%s\n' '{"command": "diff", "id": [1, 2,}' >"$t/bad.json"
+"$P" report scenarios/examples -p v5.7 --diff "$t/bad.json" -o "$t/b.html" 2>"$t/err"; st=$?
+[ $st = 2 ] && grep -q "bad.json:1:1: error: not a \`pinlab diff --format json\` object" "$t/err" ||
+	bad "report --diff of a broken file: exit $st: $(cat "$t/err")"
+[ -e "$t/b.html" ] && bad "report --diff of a broken file wrote a page"
+"$P" report scenarios/examples -p v5.7 --diff "$t/missing.json" -o "$t/b.html" 2>/dev/null; st=$?
+[ $st = 2 ] || bad "report --diff of a missing file: exit $st, want 2"
+mkdir -p "$t/dm/scenarios" && cp scenarios/examples/*.pin "$t/dm/scenarios/"
+PA="$(cd "$B" && pwd)/pinlab"
+(cd "$t/dm" && "$PA" demo -p v5.7 --diff "$OLDPWD/$D") >/dev/null 2>"$t/err"; st=$?
+[ $st = 2 ] || bad "demo --diff without -o: exit $st, want 2"
+(cd "$t/dm" && "$PA" demo -p v5.7 --diff "$OLDPWD/$D" -o d.html) >"$t/dm.out" || bad "demo --diff: exit $?"
+grep -Eq "^examples/vmsplice-unmap-child +base +model leak +host pass +disagree$" "$t/dm.out" &&
+	grep -q "^3 runs: 1 agree, 2 disagree, 0 skipped on the host$" "$t/dm.out" ||
+	bad "demo --diff: no model vs host table: $(tail -5 "$t/dm.out")"
 if [ -d /dev/full ] || [ -w /dev/full ]; then
 	"$P" report scenarios/examples -o /dev/full 2>/dev/null; st=$?
 	[ $st != 0 ] || bad "report -o /dev/full: exit 0"
