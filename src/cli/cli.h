@@ -327,7 +327,8 @@ int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 /* ---------------------------------------------------------------------------
  * Tables that fit (wrap.c): the terminal's width, 100 when not a terminal.
  * cli_wrap_stdout() wraps every longer line of standard output until
- * cli_wrap_end() (which returns non-zero if a write failed).
+ * cli_wrap_end(), which returns -1 if a write failed and -2 if memory ran
+ * out (cli_wrap_stdout() returns -1 then too).
  */
 int cli_width(void);
 int cli_wrap_stdout(void);

@@ -72,12 +72,19 @@ static bool wrap_wanted(const struct cli_cmd *c, int argc, char **argv)
 
 static int wrap_run(const struct cli_cmd *c, int argc, char **argv)
 {
-	int ret;
+	int ret, end;
 
-	if (!wrap_wanted(c, argc, argv) || cli_wrap_stdout())
+	if (!wrap_wanted(c, argc, argv))
 		return c->fn(argc, argv);
+	if (cli_wrap_stdout())
+		return cli_oom();
 	ret = c->fn(argc, argv);
-	if (cli_wrap_end()) {
+	end = cli_wrap_end();
+	if (end == -2) {	/* the wrapper's line buffer: the command's output is cut */
+		stdout_failed = true;
+		return ret == PL_EXIT_INTERNAL ? ret : cli_oom();
+	}
+	if (end) {
 		stdout_failed = true;
 		fputs("pinlab: cannot write standard output: a write failed (a full disk or a "
 		      "closed pipe?)\n", stderr);

@@ -1,8 +1,9 @@
 /*
  * wrap.c - tables that fit a terminal.  cli_wrap_stdout() puts a filter in
  * front of standard output (fopencookie) that breaks every line longer than
- * the width -- the terminal's (TIOCGWINSZ, else $COLUMNS), or 100 when
- * standard output is not a terminal -- at a space, and indents what follows
+ * the width -- the terminal's (TIOCGWINSZ, else $COLUMNS); when standard
+ * output is not a terminal, $COLUMNS if exported, else 100 -- at a space,
+ * and indents what follows
  * under the start of the line's last column (the text after its last run of
  * three, else two, spaces in the first two thirds of the line), so that a
  * table's free-text column wraps inside itself:
@@ -10,8 +11,8 @@
  *	anon_reuse      5.9  09854ba94c6a  do_wp_page() on a small anon folio:
  *	                                   reuse when mapcount is 1, or only
  *
- * A word longer than the room left is cut.  Used by the commands whose text
- * output is a reference table (presets, knobs, invariants).
+ * A word longer than the room left is cut.  main.c puts it in front of every
+ * command's text output (not JSON, KTAP, DOT, HTML or scripts).
  */
 #include "cli.h"
 
@@ -27,13 +28,16 @@ struct wrap {
 	size_t len, cap;
 };
 
+static bool wrap_oom;		/* a line did not fit in memory: out of memory, not a write error */
+
 int cli_width(void)
 {
 	struct winsize ws;
 	const char *env = getenv("COLUMNS");
 
+	/* not a terminal: $COLUMNS when the caller exported one (a script's choice), else 100 */
 	if (!isatty(STDOUT_FILENO))
-		return 100;
+		return env && atoi(env) >= 40 ? atoi(env) : 100;
 	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 40)
 		return ws.ws_col;
 	if (env && atoi(env) >= 40)
@@ -114,8 +118,10 @@ static ssize_t wrap_write(void *cookie, const char *buf, size_t size)
 			size_t cap = w->cap ? 2 * w->cap : 256;
 			char *n = realloc(w->line, cap);
 
-			if (!n)
+			if (!n) {
+				wrap_oom = true;
 				return -1;
+			}
 			w->line = n;
 			w->cap = cap;
 		}
@@ -145,12 +151,15 @@ int cli_wrap_stdout(void)
 	struct wrap *w = calloc(1, sizeof(*w));
 	FILE *f;
 
-	if (!w)
+	if (!w) {
+		wrap_oom = true;
 		return -1;
+	}
 	w->out = stdout;
 	w->width = cli_width();
 	f = fopencookie(w, "w", io);
 	if (!f) {
+		wrap_oom = true;
 		free(w);
 		return -1;
 	}
@@ -165,8 +174,9 @@ int cli_wrap_end(void)
 
 	if (!wrap_real_stdout)
 		return 0;
-	ret = fclose(stdout);
+	ret = ferror(stdout) ? -1 : 0;
+	ret |= fclose(stdout);
 	stdout = wrap_real_stdout;
 	wrap_real_stdout = NULL;
-	return ret;
+	return wrap_oom ? -2 : ret ? -1 : 0;
 }

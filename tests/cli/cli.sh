@@ -3,6 +3,7 @@
 # deterministic output, JSON shape, and docs generated from the binary being
 # current.  Usage: tests/cli/cli.sh BUILD_DIR
 set -u
+unset COLUMNS	# text output at its default width (100: not a terminal)
 B=${1:?build dir}
 P="$B/pinlab"
 fail=0

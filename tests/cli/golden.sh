@@ -5,6 +5,7 @@
 # for byte.  UPDATE=1 rewrites the .expected files instead of comparing.
 # Usage: tests/cli/golden.sh BUILD_DIR
 set -u
+unset COLUMNS	# text output at its default width (100: not a terminal)
 B=${1:?build dir}
 P="$B/pinlab"
 fail=0 n=0

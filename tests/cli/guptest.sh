@@ -13,6 +13,8 @@
 # transcript code everywhere).
 # Usage: tests/cli/guptest.sh BUILD_DIR
 set -u
+# whole lines to grep: text output wraps at 100 columns unless COLUMNS says otherwise
+export COLUMNS=10000
 B=${1:?build dir}
 P="$B/pinlab"
 fail=0

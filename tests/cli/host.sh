@@ -22,6 +22,8 @@ trap 'rm -rf "$t"' EXIT
 export TMPDIR="$t/tmp"		# pinlab's temp dirs and swapfile: ours alone
 mkdir -p "$TMPDIR"
 export PINLAB_TEST_OWNER="$t"	# inherited by pinlab and its workers
+# whole lines to grep: text output wraps at 100 columns unless COLUMNS says otherwise
+export COLUMNS=10000
 
 A01=scenarios/cow/a01-basic-cow-after-fork.pin
 A03=scenarios/cow/a03-vmsplice-unmap-in-child.pin

@@ -14,6 +14,8 @@
 # plain build; tests/cli/guest-replay.sh covers the transcript code in all.
 # Usage: tests/cli/kernels.sh BUILD_DIR
 set -u
+# whole lines to grep: text output wraps at 100 columns unless COLUMNS says otherwise
+export COLUMNS=10000
 B=${1:?build dir}
 P="$B/pinlab"
 fail=0

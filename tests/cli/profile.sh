@@ -18,6 +18,8 @@ fail=0
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 export TMPDIR="$t"
+# whole lines to grep: text output wraps at 100 columns unless COLUMNS says otherwise
+export COLUMNS=10000
 unset PINLAB_HOST_PROFILE
 PROPS=tests/host/page-properties.pin
 

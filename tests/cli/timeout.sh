@@ -9,6 +9,8 @@
 # Usage: tests/cli/timeout.sh BUILD_DIR
 # Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
+# whole lines to grep: text output wraps at 100 columns unless COLUMNS says otherwise
+export COLUMNS=10000
 B=${1:?build dir}
 P="$B/pinlab"
 exe=$(readlink -f "$P")

@@ -8,6 +8,7 @@
 # and KTAP are never wrapped.
 # Usage: tests/cli/widths.sh BUILD_DIR (from the repository root).
 set -u
+unset COLUMNS	# text output at its default width (100: not a terminal)
 B=${1:?build dir}
 P="$(cd "$B" && pwd)/pinlab"
 fail=0 n=0

@@ -6,6 +6,7 @@
 # wrapped; a write that fails through the wrapper (/dev/full) exits 3.
 # Usage: tests/cli/wrap.sh BUILD_DIR (from the repository root).
 set -u
+unset COLUMNS	# text output at its default width (100: not a terminal)
 B=${1:?build dir}
 P="$(cd "$B" && pwd)/pinlab"
 fail=0
