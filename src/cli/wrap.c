@@ -151,8 +151,18 @@ int cli_wrap_stdout(void)
 	struct wrap *w = calloc(1, sizeof(*w));
 	FILE *f;
 
-	if (!w) {
+	/*
+	 * The line buffer up front, big enough for the lines commands print, so
+	 * that running out of memory shows at the start, not after the command
+	 * has said other things (a longer line still grows it).
+	 */
+	if (w) {
+		w->cap = 1024;
+		w->line = malloc(w->cap);
+	}
+	if (!w || !w->line) {
 		wrap_oom = true;
+		free(w);
 		return -1;
 	}
 	w->out = stdout;
@@ -160,6 +170,7 @@ int cli_wrap_stdout(void)
 	f = fopencookie(w, "w", io);
 	if (!f) {
 		wrap_oom = true;
+		free(w->line);
 		free(w);
 		return -1;
 	}
