@@ -77,26 +77,6 @@ usage "takes no value" run "$F" --trace=yes
 usage "needs a value" run "$F" -p
 usage "unknown option '-x'" run "$F" -x
 
-# fuzz-diff goes through getopt_long too: every spelling the same scenarios
-"$P" fuzz-diff --seed 5 --count 3 --preset v5.9 --emit "$t/fa" >"$t/fa.out" ||
-	bad "fuzz-diff --seed 5 --count 3: exit $?"
-"$P" fuzz-diff --seed=5 --count=3 -p 5.9 --emit="$t/fb" >"$t/fb.out" ||
-	bad "fuzz-diff --seed=5 --count=3 -p 5.9: exit $?"
-diff -r "$t/fa" "$t/fb" >/dev/null || bad "fuzz-diff: --opt=value and -p give other scenarios"
-"$P" fuzz-diff --seed 5 --count 3 -pv5.9 --emit "$t/fc" -- >/dev/null ||
-	bad "fuzz-diff ... -- : exit $?"
-diff -r "$t/fa" "$t/fc" >/dev/null || bad "fuzz-diff: -pV and -- give other scenarios"
-usage "did you mean '--seed'?" fuzz-diff --sed 1 --count 1
-usage "did you mean '--count'?" fuzz-diff --seed 1 --cuont=1
-usage "needs a value" fuzz-diff --seed 1 --count
-usage "unexpected argument 'x'" fuzz-diff --seed 1 --count 1 x
-usage "unexpected argument '--emit'" fuzz-diff --seed 1 --count 1 -- --emit
-usage "did you mean 'v5.7'?" fuzz-diff --seed 1 --count 1 -p v5.77
-"$P" help fuzz-diff >"$t/f1"
-"$P" fuzz-diff --help >"$t/f2"
-"$P" fuzz-diff --seed 1 -h >"$t/f3"
-cmp -s "$t/f1" "$t/f2" && cmp -s "$t/f1" "$t/f3" || bad "help fuzz-diff, --help and -h differ"
-
 # --version, help
 "$P" --version >"$t/ver" || bad "--version: exit $?"
 grep -qE '^pinlab [0-9][0-9.]* \(git ([0-9a-f]{7,}(-dirty)?|unknown)\)$' "$t/ver" ||

@@ -136,4 +136,33 @@ expect 0 agree "$P" fuzz-diff --seed 1 --count 200 --keep "$t/k200" ||
 tail -n 1 "$t/out" | grep -q "^fuzz-diff seed 1: 200 scenarios, [0-9]* steps, 0 disagreements, [0-9]* skipped (preset " ||
 	{ bad "200 scenarios: summary"; tail -n 1 "$t/out"; }
 
+# the options go through getopt_long, as everywhere: every spelling the same scenarios
+# (--emit probes this kernel's capabilities, hence here, in the host lane)
+usage() {	# usage WANT-IN-STDERR ARGS...
+	local want=$1
+	shift
+	"$P" "$@" >/dev/null 2>"$t/err"
+	local st=$?
+	[ $st = 2 ] || bad "$*: exit $st, want 2"
+	grep -qF -- "$want" "$t/err" || bad "$*: stderr lacks \"$want\": $(head -1 "$t/err")"
+}
+"$P" fuzz-diff --seed 5 --count 3 --preset v5.9 --emit "$t/fa" >"$t/fa.out" ||
+	bad "fuzz-diff --seed 5 --count 3: exit $?"
+"$P" fuzz-diff --seed=5 --count=3 -p 5.9 --emit="$t/fb" >"$t/fb.out" ||
+	bad "fuzz-diff --seed=5 --count=3 -p 5.9: exit $?"
+diff -r "$t/fa" "$t/fb" >/dev/null || bad "fuzz-diff: --opt=value and -p give other scenarios"
+"$P" fuzz-diff --seed 5 --count 3 -pv5.9 --emit "$t/fc" -- >/dev/null ||
+	bad "fuzz-diff ... -- : exit $?"
+diff -r "$t/fa" "$t/fc" >/dev/null || bad "fuzz-diff: -pV and -- give other scenarios"
+usage "did you mean '--seed'?" fuzz-diff --sed 1 --count 1
+usage "did you mean '--count'?" fuzz-diff --seed 1 --cuont=1
+usage "needs a value" fuzz-diff --seed 1 --count
+usage "unexpected argument 'x'" fuzz-diff --seed 1 --count 1 x
+usage "unexpected argument '--emit'" fuzz-diff --seed 1 --count 1 -- --emit
+usage "did you mean 'v5.7'?" fuzz-diff --seed 1 --count 1 -p v5.77
+"$P" help fuzz-diff >"$t/f1"
+"$P" fuzz-diff --help >"$t/f2"
+"$P" fuzz-diff --seed 1 -h >"$t/f3"
+cmp -s "$t/f1" "$t/f2" && cmp -s "$t/f1" "$t/f3" || bad "help fuzz-diff, --help and -h differ"
+
 exit $fail

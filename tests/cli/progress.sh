@@ -7,6 +7,7 @@
 # schedules N, R/s"; the results themselves carry none of it.  With standard
 # error not a terminal, nothing at all is written there.
 # Skips (77) without script(1).
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 # Usage: tests/cli/progress.sh BUILD_DIR (from the repository root).
 set -u
 B=${1:?build dir}
