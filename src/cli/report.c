@@ -18,7 +18,8 @@ static const char report_usage[] =
 	"                     [--backing B] [--set knob=value]... -o FILE.html\n"
 	"\n"
 	"Run scenarios (default: ./scenarios) and write one self-contained HTML page\n"
-	"(inline CSS, JavaScript and SVG: it fetches nothing and needs no graphviz):\n"
+	"(inline CSS, JavaScript and SVG: it fetches nothing and needs no graphviz),\n"
+	"then say where (\"HTML report: FILE (N scenarios x M presets)\"):\n"
 	"  - the scenario x preset matrix, each cell coloured by outcome (the failure\n"
 	"    classes over the scenario's backings), filterable by name and outcome,\n"
 	"    with the cells where a case changes from one era to the next marked;\n"
@@ -537,6 +538,11 @@ static int cmd_report(int argc, char **argv)
 	ret = report_run(&files, &o, presets, np, h, be, &mismatched);
 	if (!ret)
 		ret = cli_html_save(h, o.output);
+	/* say where the page went (not when it went to standard output) */
+	if (!ret && strcmp(o.output, "-"))
+		printf("HTML report: %s (%d scenario%s x %d preset%s%s)\n", o.output, files.n,
+		       files.n == 1 ? "" : "s", np, np == 1 ? "" : "s",
+		       o.nr_diffs ? ", with host columns" : "");
 	if (!ret && mismatched)
 		ret = PL_EXIT_MISMATCH;
 out:

@@ -102,7 +102,10 @@ fi
 grep -q -- "-o FILE" "$t/err" || bad "report without -o: $(cat "$t/err")"
 "$P" report scenarios/examples -p v9.9 -o "$t/x.html" 2>/dev/null; st=$?
 [ $st = 2 ] || bad "report -p v9.9: exit $st, want 2"
-"$P" report scenarios/examples --presets v5.7..v5.9 -o "$t/p.html" || bad "--presets range: exit $?"
+"$P" report scenarios/examples --presets v5.7..v5.9 -o "$t/p.html" >"$t/p.out" ||
+	bad "--presets range: exit $?"
+grep -qx "HTML report: $t/p.html (3 scenarios x 3 presets)" "$t/p.out" ||
+	bad "report does not say where the page is: $(cat "$t/p.out")"
 grep -q '"presets": \["v5.7", "v5.8", "v5.9"\]' "$t/p.html" || bad "--presets v5.7..v5.9 is not 3 presets"
 "$P" report scenarios/examples -o "$t/nodir/x.html" 2>"$t/err"; st=$?
 [ $st = 3 ] || bad "report -o into a missing directory: exit $st, want 3 (a write error)"
