@@ -292,6 +292,7 @@ struct mm_struct {
 	uint32_t flags;			/* MMF_* */
 	uint32_t write_protect_seq;	/* seqcount: odd while fork write-protects */
 	uint64_t pinned_vm;		/* pages pinned by RDMA MRs (ib_umem_get()) */
+	uint64_t locked_vm;		/* pages vfio type1 pinned (vfio_lock_acct()); no mlock() here */
 	struct pl_lock mmap_lock;
 	/*
 	 * The per-VMA locks (knob per_vma_lock, 6.4), one lock for all of this
@@ -658,6 +659,7 @@ struct pl_pinset {
 	bool coherent;			/* the era promises the pin tracks the mapping */
 	bool odp;			/* RDMA on-demand paging: no pages held, pages == NULL */
 	uint32_t acct_pages;		/* RDMA: charged to the owner's mm->pinned_vm */
+	bool acct_locked_vm;		/* vfio: acct_pages went to mm->locked_vm instead */
 	bool written;			/* a DMA write went through it */
 	pl_pfn *pages;			/* one pfn per page (per 4 KiB page) */
 	/* O_DIRECT request */
@@ -1022,6 +1024,8 @@ int pl_rdma_reg_mr(struct world *w, int pid, pl_addr addr, unsigned long nr, boo
 int pl_rdma_reg_mr_odp(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable);
 int pl_rdma_dereg_mr(struct world *w, int mr);
 /* UDMABUF_CREATE of pages [index, index + nr) of a shmem or hugetlbfs @file; a PL_PIN_RDMA handle */
+/* VFIO_IOMMU_MAP_DMA (type1): a long-term pin charged to mm->locked_vm; a PL_PIN_RDMA handle */
+int pl_vfio_map_dma(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable);
 int pl_udmabuf_create(struct world *w, int file, uint32_t index, unsigned long nr);
 int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok);	/* device -> memory */
 int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out);	/* memory -> device */

@@ -178,7 +178,9 @@ static void longterm_release(struct world *w, struct pl_pinset *ps)
 	if (ps->acct_pages) {	/* ib_umem_release(): owning_mm->pinned_vm -= npages */
 		struct mm_struct *mm = pl_mm_of(w, ps->pid);
 
-		if (mm && mm->id == ps->mm_id)
+		if (mm && mm->id == ps->mm_id && ps->acct_locked_vm)
+			mm->locked_vm -= ps->acct_pages;	/* vfio_unmap_unpin() */
+		else if (mm && mm->id == ps->mm_id)
 			mm->pinned_vm -= ps->acct_pages;
 		ps->acct_pages = 0;
 	}
@@ -895,6 +897,38 @@ static int odp_access(struct world *w, struct pl_pinset *ps, uint32_t page, bool
 		return -EFAULT;
 	ret = write ? pl_user_write(w, ps->pid, addr, *tok) : pl_user_read(w, ps->pid, addr, tok);
 	return ret < 0 ? -EFAULT : 0;
+}
+
+/*
+ * vfio type1 (drivers/vfio/vfio_iommu_type1.c, read in Debian 6.1 and 6.12):
+ * VFIO_IOMMU_MAP_DMA pins the range with pin_user_pages_remote(FOLL_LONGTERM,
+ * plus FOLL_WRITE for an IOMMU_WRITE mapping) in vaddr_get_pfns(), and
+ * vfio_pin_pages_remote() refuses with ENOMEM once mm->locked_vm plus the
+ * pages pinned so far would pass RLIMIT_MEMLOCK (no CAP_IPC_LOCK), undoing
+ * what it pinned; vfio_lock_acct() then adds them to mm->locked_vm -- the
+ * counter mlock() uses, not RDMA's pinned_vm, so each has its own budget
+ * under one limit.  Unmapping gives them back.  The model charges the whole
+ * range up front: the outcome (all pinned, or ENOMEM and nothing held) is
+ * the same.  Not modelled: mlock() (no step), reserved or PFNMAP pages
+ * (never charged), a second mapping of the same pages charged again.
+ */
+int pl_vfio_map_dma(struct world *w, int pid, pl_addr addr, unsigned long nr, bool writable)
+{
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	struct pl_pinset *ps;
+	int err;
+
+	if (mm && w->memlock_limited && mm->locked_vm + nr > w->memlock_pages)
+		return -ENOMEM;
+	ps = longterm_register(w, PL_PIN_RDMA, pid, addr, nr,
+			       FOLL_LONGTERM | (writable ? FOLL_WRITE : 0), &err);
+	if (!ps)
+		return err;
+	ps->dio_write = !writable;	/* no IOMMU_WRITE: the device only reads */
+	ps->acct_pages = (uint32_t)nr;
+	ps->acct_locked_vm = true;
+	mm->locked_vm += nr;
+	return ps->id;
 }
 
 /*

@@ -787,6 +787,7 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 		break;
 	case PL_OP_MPROTECT:
 	case PL_OP_RDMA_REG:
+	case PL_OP_VFIO_MAP:
 		ast_print_ref(out, &s->a);
 		fprintf(out, " %s", pl_word_name(pl_prot_words, s->prot));
 		if (s->flags & PL_STEP_ODP)

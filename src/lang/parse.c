@@ -681,6 +681,12 @@ static bool parse_rdma_reg(struct parser *p, struct pl_step *s)
 	return true;
 }
 
+/* vfio-map -> 'vfio-map' ref ('ro' | 'rw') */
+static bool parse_vfio_map(struct parser *p, struct pl_step *s)
+{
+	return parse_ref(p, &s->a, "a mapping name") && parse_prot_rw(p, s);
+}
+
 /* udmabuf-create -> 'udmabuf-create' ref  (pages of a file, by index) */
 static bool parse_udmabuf(struct parser *p, struct pl_step *s)
 {

@@ -92,6 +92,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
 	[SK_UFFD_FORK]	= "UFFD_FEATURE_EVENT_FORK: fork waits for a monitor to read the event, and the host backend has no monitor thread",
 	[SK_NO_UFFD]	= "userfaultfd write-protect unavailable (no userfaultfd(2), or UFFD_FEATURE_SIGBUS / MODE_WP refused)",
+	[SK_VFIO]	= "vfio type1: the host backend opens no vfio container (no IOMMU group bound to vfio here)",
 	[SK_UDMABUF]	= "udmabuf: the host backend does not drive /dev/udmabuf (UDMABUF_CREATE); this machine has none",
 	[SK_MEMLOCK_ROOT] = "memlock: the host backend's workers run as root, and CAP_IPC_LOCK bypasses RLIMIT_MEMLOCK",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
@@ -1244,6 +1245,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_UDMABUF_CREATE:
 	case PL_OP_UDMABUF_CLOSE:
 		return host_skip(r, SK_UDMABUF);
+	case PL_OP_VFIO_MAP:
+	case PL_OP_VFIO_UNMAP:
+		return host_skip(r, SK_VFIO);
 	case PL_OP_PIN:
 		if (h->gupt_fd >= 0)
 			return host_gupt_pin(h, s, r);

@@ -806,8 +806,12 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return model_id_result(pl_rdma_reg_mr(w, s->pid, s->addr, s->nr,
 						      s->prot & PL_PROT_WRITE), r);
 	case PL_OP_RDMA_DEREG:
-	case PL_OP_UDMABUF_CLOSE:	/* both release a PL_PIN_RDMA handle */
+	case PL_OP_UDMABUF_CLOSE:	/* these release a PL_PIN_RDMA handle */
+	case PL_OP_VFIO_UNMAP:
 		return pl_rdma_dereg_mr(w, s->handle);
+	case PL_OP_VFIO_MAP:
+		return model_id_result(pl_vfio_map_dma(w, s->pid, s->addr, s->nr,
+						       s->prot & PL_PROT_WRITE), r);
 	case PL_OP_UDMABUF_CREATE:
 		return model_id_result(pl_udmabuf_create(w, s->file, s->index, s->nr), r);
 	case PL_OP_PIN:
