@@ -460,22 +460,20 @@ static int page_mkclean_one(struct world *w, struct mm_struct *mm, struct vm_are
 {
 	struct mkclean_arg *a = arg;
 	struct pl_lock *ptl;
-	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
+	pte_t *ptep;
 	pte_t pte;
 
+	ptep = page_vma_mapped_pte(w, mm, addr, a->pfn, &ptl, &pte);
 	if (!ptep)
 		return 0;
-	pte = pl_ptep_get(w, ptep);
-	if (pte_present(pte) && pte_pfn(pte) == a->pfn) {
-		if (pte_dirty(pte))
-			a->dirty = true;
-		if ((vma->vm_flags & VM_SHARED) && vma_wants_writenotify(w, vma) &&
-		    (pte_write(pte) || pte_dirty(pte))) {
-			pl_set_pte(w, ptep, pte_mkclean(pte_wrprotect(pte)));
-			a->cleaned++;
-		} else if (pte_dirty(pte)) {
-			pl_set_pte(w, ptep, pte_mkclean(pte));
-		}
+	if (pte_dirty(pte))
+		a->dirty = true;
+	if ((vma->vm_flags & VM_SHARED) && vma_wants_writenotify(w, vma) &&
+	    (pte_write(pte) || pte_dirty(pte))) {
+		pl_set_pte(w, ptep, pte_mkclean(pte_wrprotect(pte)));
+		a->cleaned++;
+	} else if (pte_dirty(pte)) {
+		pl_set_pte(w, ptep, pte_mkclean(pte));
 	}
 	pl_spin_unlock(w, ptl);
 	return 0;

@@ -366,3 +366,26 @@ int rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, voi
 {
 	return rmap_walk_vmas(w, false, (uint32_t)file, index, fn, arg);
 }
+
+/*
+ * page_vma_mapped_pte() - the small-page case of page_vma_mapped_walk()
+ * (mm/page_vma_mapped.c): map and lock the PTE at @addr, and keep it only
+ * when it is present and maps @pfn.  The callers are rmap-walk callbacks
+ * (try_to_unmap_one(), page_mkclean_one()) that act under the PTL.
+ */
+pte_t *page_vma_mapped_pte(struct world *w, struct mm_struct *mm, pl_addr addr, pl_pfn pfn,
+			   struct pl_lock **ptlp, pte_t *ptevalp)
+{
+	pte_t *ptep = pte_offset_map_lock(w, mm, addr, ptlp);
+	pte_t pte;
+
+	if (!ptep)
+		return NULL;
+	pte = pl_ptep_get(w, ptep);
+	if (!pte_present(pte) || pte_pfn(pte) != pfn) {
+		pl_spin_unlock(w, *ptlp);
+		return NULL;
+	}
+	*ptevalp = pte;
+	return ptep;
+}

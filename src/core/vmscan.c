@@ -287,6 +287,16 @@ static int split_pmd_one(struct world *w, struct mm_struct *mm, struct vm_area_s
 	return 0;
 }
 
+/* try_to_unmap_one() gives up at @addr (the PTE is as it was): unlock, say why. */
+static int unmap_busy(struct world *w, struct pl_lock *ptl, struct unmap_arg *a, pl_addr addr,
+		      const char *why)
+{
+	pl_spin_unlock(w, ptl);
+	a->busy_addr = addr;
+	a->why = why;
+	return -EBUSY;
+}
+
 /*
  * try_to_unmap_one() for an anon page going to swap: under the PTL, clear
  * the PTE, then give up exclusivity -- which fails while the page may be
@@ -296,26 +306,18 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 				 pl_addr addr, void *arg)
 {
 	struct unmap_arg *a = arg;
-	struct pl_lock *ptl;
-	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
 	struct pl_share_sample early;
+	struct pl_lock *ptl;
 	bool exclusive;
+	pte_t *ptep;
 	pte_t pte, swp;
 
+	ptep = page_vma_mapped_pte(w, mm, addr, page_to_pfn(w, a->page), &ptl, &pte);
 	if (!ptep)
 		return 0;
-	pte = pl_ptep_get(w, ptep);
-	if (!pte_present(pte) || pte_pfn(pte) != page_to_pfn(w, a->page)) {
-		pl_spin_unlock(w, ptl);
-		return 0;
-	}
-	if (vma->vm_flags & VM_LOCKED) {
-		/* mlocked: try_to_unmap gives up, the folio goes back to the LRU */
-		pl_spin_unlock(w, ptl);
-		a->busy_addr = addr;
-		a->why = "VM_LOCKED";
-		return -EBUSY;
-	}
+	/* mlocked: try_to_unmap gives up, the folio goes back to the LRU */
+	if (vma->vm_flags & VM_LOCKED)
+		return unmap_busy(w, ptl, a, addr, "VM_LOCKED");
 	/* before 088b8aa537c2 the pin check may see the pins from before the clear */
 	pl_share_sample_take(w, a->folio, &early);
 	pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
@@ -324,10 +326,7 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 	if (exclusive && folio_try_share_anon_rmap_sampled(w, a->folio, a->page, &early)) {
 		/* pinned exclusive page: it must stay mapped (invariant 20) */
 		pl_set_pte(w, ptep, pte);
-		pl_spin_unlock(w, ptl);
-		a->busy_addr = addr;
-		a->why = "maybe pinned: folio_try_share_anon_rmap failed";
-		return -EBUSY;
+		return unmap_busy(w, ptl, a, addr, "maybe pinned: folio_try_share_anon_rmap failed");
 	}
 	if (pte_dirty(pte))
 		folio_mark_dirty(w, a->folio);
@@ -387,22 +386,14 @@ static int try_to_unmap_file_one(struct world *w, struct mm_struct *mm, struct v
 {
 	struct unmap_arg *a = arg;
 	struct pl_lock *ptl;
-	pte_t *ptep = pte_offset_map_lock(w, mm, addr, &ptl);
+	pte_t *ptep;
 	pte_t pte;
 
+	ptep = page_vma_mapped_pte(w, mm, addr, page_to_pfn(w, a->page), &ptl, &pte);
 	if (!ptep)
 		return 0;
-	pte = pl_ptep_get(w, ptep);
-	if (!pte_present(pte) || pte_pfn(pte) != page_to_pfn(w, a->page)) {
-		pl_spin_unlock(w, ptl);
-		return 0;
-	}
-	if (vma->vm_flags & VM_LOCKED) {
-		pl_spin_unlock(w, ptl);
-		a->busy_addr = addr;
-		a->why = "VM_LOCKED";
-		return -EBUSY;
-	}
+	if (vma->vm_flags & VM_LOCKED)
+		return unmap_busy(w, ptl, a, addr, "VM_LOCKED");
 	/* zap_pte(): PTE dirty -> folio dirty, rmap and the mapping's reference go */
 	zap_pte(w, mm, vma, addr, ptep);
 	pl_spin_unlock(w, ptl);
