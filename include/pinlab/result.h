@@ -64,6 +64,29 @@ struct pl_result {
 
 void pl_result_free(struct pl_result *r);
 
+/*
+ * pl_utf8_len() - the length of the valid UTF-8 sequence of 2 to 4 bytes at
+ * @p (which ends before @end), or 0 when the bytes there are not one: a stray
+ * continuation byte, a truncated sequence, an overlong form, a surrogate or
+ * a code point beyond U+10FFFF.  A result's text is bytes (a file name is any
+ * bytes); the writers that must show it as UTF-8 (JSON, diagnostics, paths)
+ * decide with this which bytes pass through as they are.
+ */
+static inline int pl_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (!n || end - p < n || p[0] > 0xf4)
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;	/* overlong, surrogate, beyond U+10FFFF */
+	return n;
+}
+
 /* ---------------------------------------------------------------------------
  * A run as it happens: the executor calls these hooks (struct pl_exec_opts)
  * around every step, for --trace, explain and `show` (src/report/).

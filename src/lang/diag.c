@@ -2,6 +2,7 @@
  * diag.c - collecting and formatting diagnostics.  See diag.h.
  */
 #include "lang/diag.h"
+#include "pinlab/result.h"	/* pl_utf8_len() */
 
 #include <stdarg.h>
 #include <string.h>
@@ -81,22 +82,6 @@ static const char *diag_line_start(const struct pl_diag_list *dl, int line, size
 	return p;
 }
 
-/* Length of a valid UTF-8 sequence of 2..4 bytes at p, else 0. */
-static int diag_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-
-	if (!n || end - p < n || p[0] > 0xf4)
-		return 0;
-	for (int i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;	/* overlong, surrogate, beyond U+10FFFF */
-	return n;
-}
-
 /*
  * The source line and under it a caret at column col.  At most DIAG_SHOW_MAX
  * bytes are shown, a window around the column if the line is long; bytes
@@ -131,7 +116,7 @@ static void diag_show_caret(const struct pl_diag_list *dl, const struct pl_diag 
 		to--;
 	fputs(from ? "... " : "", out);
 	for (i = from; i < to;) {
-		int n = s[i] >= 0x80 ? diag_utf8_len(s + i, s + to) : 1;
+		int n = s[i] >= 0x80 ? pl_utf8_len(s + i, s + to) : 1;
 
 		if (n > 1)
 			fwrite(s + i, 1, (size_t)n, out);
@@ -142,7 +127,7 @@ static void diag_show_caret(const struct pl_diag_list *dl, const struct pl_diag 
 	fputs(to < len ? " ...\n" : "\n", out);
 	fputs(from ? "    " : "", out);
 	for (i = from; i < at && i < to;) {
-		int n = s[i] >= 0x80 ? diag_utf8_len(s + i, s + to) : 1;
+		int n = s[i] >= 0x80 ? pl_utf8_len(s + i, s + to) : 1;
 
 		fputc(s[i] == '\t' ? '\t' : ' ', out);
 		i += n ? (size_t)n : 1;
@@ -164,7 +149,7 @@ bool pl_path_is_plain(const char *path)
 	if (s == end)
 		return false;
 	while (s < end) {
-		int n = *s >= 0x80 ? diag_utf8_len(s, end) : 1;
+		int n = *s >= 0x80 ? pl_utf8_len(s, end) : 1;
 
 		if (!n || (n == 1 && (*s <= 0x20 || *s == 0x7f || *s == '"' || *s == '\\' ||
 				      *s == '\'')))
@@ -184,7 +169,7 @@ void pl_path_put(FILE *out, const char *path)
 	}
 	fputc('"', out);
 	while (s < end) {
-		int n = *s >= 0x80 ? diag_utf8_len(s, end) : 1;
+		int n = *s >= 0x80 ? pl_utf8_len(s, end) : 1;
 
 		if (n > 1)
 			fwrite(s, 1, (size_t)n, out);

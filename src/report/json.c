@@ -18,21 +18,7 @@
  */
 #include "report/report.h"
 
-/* Length of a valid UTF-8 sequence of 2..4 bytes at p (NUL-terminated), else 0. */
-static int json_utf8_len(const unsigned char *p)
-{
-	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-
-	if (!n || p[0] > 0xf4)
-		return 0;
-	for (int i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;	/* overlong, surrogate, beyond U+10FFFF */
-	return n;
-}
+#include <string.h>
 
 /*
  * A JSON string.  JSON text is UTF-8, so a byte that is not part of valid
@@ -41,10 +27,12 @@ static int json_utf8_len(const unsigned char *p)
  */
 static void json_str(FILE *out, const char *s, bool html)
 {
+	const unsigned char *end = (const unsigned char *)s + strlen(s);
+
 	fputc('"', out);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		int n = ch >= 0x80 ? json_utf8_len((const unsigned char *)s) : 1;
+		int n = ch >= 0x80 ? pl_utf8_len((const unsigned char *)s, end) : 1;
 
 		if (n > 1) {
 			fwrite(s, 1, (size_t)n, out);
