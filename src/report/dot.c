@@ -162,17 +162,13 @@ static void dot_vma(struct dot *d, struct mm_struct *mm, int pid, int i)
 	struct dot_run run = { 0 };
 	struct pl_leaf_iter it;
 	struct pl_leaf l;
-	char id[32];
+	char id[32], mode[64];
 	int nr_runs = 0;
 
 	snprintf(id, sizeof(id), "p%dv%d", pid, i);
-	fprintf(d->out, "\t%s [label=\"vma 0x%llx-0x%llx\\n%c%c%c %s%s%s%s\"];\n", id,
-		(unsigned long long)v->vm_start, (unsigned long long)v->vm_end,
-		(v->vm_flags & VM_READ) ? 'r' : '-', (v->vm_flags & VM_WRITE) ? 'w' : '-',
-		(v->vm_flags & VM_EXEC) ? 'x' : '-',
-		(v->vm_flags & VM_SHARED) ? "shared" : "private",
-		(v->vm_flags & VM_HUGETLB) ? " hugetlb" : "",
-		(v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
+	pl_dump_vma_mode(mode, sizeof(mode), v, false);
+	fprintf(d->out, "\t%s [label=\"vma 0x%llx-0x%llx\\n%s%s\"];\n", id,
+		(unsigned long long)v->vm_start, (unsigned long long)v->vm_end, mode,
 		v->file >= 0 ? " file" : "");
 	fprintf(d->out, "\tp%d -> %s;\n", pid, id);
 	if (v->file >= 0)

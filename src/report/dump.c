@@ -138,6 +138,18 @@ static void dump_entry_add(FILE *out, struct dump_ent *r, const struct dump_ent 
 	*r = *e;
 }
 
+void pl_dump_vma_mode(char *buf, size_t len, const struct vm_area_struct *v, bool every)
+{
+	snprintf(buf, len, "%c%c%c %s%s%s%s%s",
+		 (v->vm_flags & VM_READ) ? 'r' : '-', (v->vm_flags & VM_WRITE) ? 'w' : '-',
+		 (v->vm_flags & VM_EXEC) ? 'x' : '-',
+		 (v->vm_flags & VM_SHARED) ? "shared" : "private",
+		 (v->vm_flags & VM_HUGETLB) ? " hugetlb" : "",
+		 (v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
+		 every && (v->vm_flags & VM_WIPEONFORK) ? " wipeonfork" : "",
+		 every && (v->vm_flags & VM_HUGEPAGE) ? " hugepage" : "");
+}
+
 static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 {
 	fprintf(out, "  mm %u%s write_protect_seq %u\n", mm->id,
@@ -147,16 +159,12 @@ static void dump_mm(FILE *out, const struct world *w, struct mm_struct *mm)
 		struct dump_ent run = { .n = 0 }, e;
 		struct pl_leaf_iter it;
 		struct pl_leaf l;
+		char mode[64];
 
-		fprintf(out, "    vma 0x%llx-0x%llx %c%c%c%s%s%s%s%s file %d pgoff %u\n",
-			(unsigned long long)v->vm_start, (unsigned long long)v->vm_end,
-			(v->vm_flags & VM_READ) ? 'r' : '-', (v->vm_flags & VM_WRITE) ? 'w' : '-',
-			(v->vm_flags & VM_EXEC) ? 'x' : '-',
-			(v->vm_flags & VM_SHARED) ? " shared" : " private",
-			(v->vm_flags & VM_HUGETLB) ? " hugetlb" : "",
-			(v->vm_flags & VM_DONTCOPY) ? " dontfork" : "",
-			(v->vm_flags & VM_WIPEONFORK) ? " wipeonfork" : "",
-			(v->vm_flags & VM_HUGEPAGE) ? " hugepage" : "", v->file, v->vm_pgoff);
+		pl_dump_vma_mode(mode, sizeof(mode), v, true);
+		fprintf(out, "    vma 0x%llx-0x%llx %s file %d pgoff %u\n",
+			(unsigned long long)v->vm_start, (unsigned long long)v->vm_end, mode,
+			v->file, v->vm_pgoff);
 		pl_for_each_leaf(it, l, mm, v) {
 			dump_entry_parts(w, l.addr, l.entry, pl_leaf_level_name(l.level), &e);
 			dump_entry_add(out, &run, &e);

@@ -16,6 +16,11 @@ void pl_dump_file(FILE *out, const struct world *w, int id);
 void pl_dump_pinset(FILE *out, const struct world *w, int id);
 /* Each PTE-mapped large anon folio page by page: who maps it, exclusivity, MM ids. */
 void pl_dump_large_folios(FILE *out, const struct world *w);
+/*
+ * A VMA's mode as show writes it: "rw- private hugetlb dontfork" (with
+ * @every also " wipeonfork" and " hugepage"); @len of 64 holds any.
+ */
+void pl_dump_vma_mode(char *buf, size_t len, const struct vm_area_struct *v, bool every);
 /* The ids of the mms mapping @pfn by a present PTE, at most @max; returns how many. */
 int pl_dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max);
 
