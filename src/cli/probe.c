@@ -184,6 +184,35 @@ static int probe_all_skipped(const struct cli_kernel *kc, const char *k, const c
 	return PL_EXIT_INTERNAL;
 }
 
+/*
+ * probe and diff start alike: probe_parse() reads argv and wants a PATH
+ * (@files is set up even on failure, for cli_files_free()); after the
+ * command's own --format check, probe_load() loads the scenarios and checks
+ * that this machine (or --kernel's guest) has the memory they ask for.
+ */
+static int probe_parse(const char *cmd, int argc, char **argv, unsigned int allowed,
+		       struct cli_opts *o, struct cli_files *files)
+{
+	int ret;
+
+	memset(files, 0, sizeof(*files));
+	ret = cli_parse(cmd, argc, argv, allowed, o);
+	if (!ret && !o->nr_args)
+		ret = cli_usage_error(cmd, "expected a PATH (a .pin file or a directory)");
+	return ret;
+}
+
+static int probe_load(struct cli_opts *o, struct cli_files *files)
+{
+	int ret = cli_load_opts(o->args, o->nr_args, files, o);
+
+	if (!ret)
+		ret = cli_host_check_memory(files, o);
+	if (!ret && o->kernel)
+		ret = cli_guest_memory(o);
+	return ret;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -201,19 +230,12 @@ static int cmd_probe(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "--explain-skips"))
 		return probe_explain();
-	memset(&files, 0, sizeof(files));
-	ret = cli_parse("probe", argc, argv, PROBE_OPTIONS, &o);
-	if (!ret && !o.nr_args)
-		ret = cli_usage_error("probe", "expected a PATH (a .pin file or a directory)");
+	ret = probe_parse("probe", argc, argv, PROBE_OPTIONS, &o, &files);
 	if (!ret && o.format && (fmt = pl_format_find(o.format)) < 0)
 		ret = cli_usage_error("probe", "unknown format '%s' (expected table, ktap or json)",
 				      o.format);
 	if (!ret)
-		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
-	if (!ret)
-		ret = cli_host_check_memory(&files, &o);
-	if (!ret && o.kernel)
-		ret = cli_guest_memory(&o);
+		ret = probe_load(&o, &files);
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);
@@ -480,20 +502,13 @@ static int cmd_diff(int argc, char **argv)
 	struct cli_progress prog = { .on = false };
 	long plan = 0;
 
-	memset(&files, 0, sizeof(files));
-	ret = cli_parse("diff", argc, argv, DIFF_OPTIONS, &o);
-	if (!ret && !o.nr_args)
-		ret = cli_usage_error("diff", "expected a PATH (a .pin file or a directory)");
+	ret = probe_parse("diff", argc, argv, DIFF_OPTIONS, &o, &files);
 	if (!ret && o.format && strcmp(o.format, "text") && strcmp(o.format, "table") &&
 	    strcmp(o.format, "json"))
 		ret = cli_usage_error("diff", "unknown format '%s' (expected text or json)", o.format);
 	json = !ret && o.format && !strcmp(o.format, "json");
 	if (!ret)
-		ret = cli_load_opts(o.args, o.nr_args, &files, &o);
-	if (!ret)
-		ret = cli_host_check_memory(&files, &o);
-	if (!ret && o.kernel)
-		ret = cli_guest_memory(&o);
+		ret = probe_load(&o, &files);
 	if (ret)
 		goto out;
 	preset = probe_preset(&o);
