@@ -457,10 +457,24 @@ static bool fd_pred_contains(void *arg, int *set, int *n)
 	return found == want[3];
 }
 
+/* ddmin over 0..39 with fd_pred_contains(@arg); print what it kept and how many tests it ran. */
+static void fd_test_ddmin(int *arg, const char *want)
+{
+	int set[40], n;
+
+	for (int i = 0; i < 40; i++)
+		set[i] = i;
+	n = fd_ddmin(set, 40, fd_pred_contains, arg);
+	printf("ddmin 0..39 for {%s}:", want);
+	for (int i = 0; i < n; i++)
+		printf(" %d", set[i]);
+	printf(" (%d tests)\n", arg[4]);
+}
+
 static int fd_test_shrink(struct fd_ctx *c)
 {
 	/* 1. ddmin on numbers: the smallest set holding 3, 17 and 29 */
-	int set[40], arg[5] = { 3, 17, 29, 3, 0 }, n;
+	int arg[5] = { 3, 17, 29, 3, 0 }, n;
 	/* 2. a scenario whose failing check needs P, m1, the fork and C1's write */
 	static const char *const lines[] = {
 		"process P", "file F1 tmpfs 2 pages \"f1\"",
@@ -484,22 +498,10 @@ static int fd_test_shrink(struct fd_ctx *c)
 	size_t len;
 	char *text;
 
-	for (int i = 0; i < 40; i++)
-		set[i] = i;
-	n = fd_ddmin(set, 40, fd_pred_contains, arg);
-	printf("ddmin 0..39 for {3 17 29}:");
-	for (int i = 0; i < n; i++)
-		printf(" %d", set[i]);
-	printf(" (%d tests)\n", arg[4]);
+	fd_test_ddmin(arg, "3 17 29");
 	arg[3] = 1;
 	arg[4] = 0;
-	for (int i = 0; i < 40; i++)
-		set[i] = i;
-	n = fd_ddmin(set, 40, fd_pred_contains, arg);
-	printf("ddmin 0..39 for {3}:");
-	for (int i = 0; i < n; i++)
-		printf(" %d", set[i]);
-	printf(" (%d tests)\n", arg[4]);
+	fd_test_ddmin(arg, "3");
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		struct fd_line *l = fd_add(&s, "%s", lines[i]);
