@@ -62,6 +62,13 @@ static const char *info_short(const char *v)
 		   ? "mapc" : !strcmp(v, "refcount") ? "refc" : v;
 }
 
+/* One "KEY": "VALUE" member of a JSON line; @first opens the object. */
+static void info_json_str(bool first, const char *key, const char *val)
+{
+	printf("%s\"%s\": ", first ? "{" : ", ", key);
+	pl_json_str(stdout, val);
+}
+
 static int cmd_presets(int argc, char **argv)
 {
 	bool json = false;
@@ -76,12 +83,9 @@ static int cmd_presets(int argc, char **argv)
 			printf("%-7s %-24s %s\n", p[i].name, p[i].kernels, p[i].summary);
 			continue;
 		}
-		printf("{\"preset\": ");
-		pl_json_str(stdout, p[i].name);
-		printf(", \"kernels\": ");
-		pl_json_str(stdout, p[i].kernels);
-		printf(", \"summary\": ");
-		pl_json_str(stdout, p[i].summary);
+		info_json_str(true, "preset", p[i].name);
+		info_json_str(false, "kernels", p[i].kernels);
+		info_json_str(false, "summary", p[i].summary);
 		printf(", \"knobs\": {");
 		for (int j = 0; j < nk; j++) {
 			printf("%s", j ? ", " : "");
@@ -218,20 +222,13 @@ static int cmd_knobs(int argc, char **argv)
 			       k[j].source);
 			continue;
 		}
-		printf("{\"knob\": ");
-		pl_json_str(stdout, k[j].name);
-		printf(", \"first\": ");
-		pl_json_str(stdout, k[j].first ? k[j].first : PL_RELEASE_OLDEST);
-		printf(", \"last\": ");
-		pl_json_str(stdout, k[j].last ? k[j].last : PL_RELEASE_NEWEST);
-		printf(", \"stable\": ");
-		pl_json_str(stdout, k[j].stable ? k[j].stable : "");
-		printf(", \"commit\": ");
-		pl_json_str(stdout, k[j].commit);
-		printf(", \"rule\": ");
-		pl_json_str(stdout, k[j].doc);
-		printf(", \"source\": ");
-		pl_json_str(stdout, k[j].source);
+		info_json_str(true, "knob", k[j].name);
+		info_json_str(false, "first", k[j].first ? k[j].first : PL_RELEASE_OLDEST);
+		info_json_str(false, "last", k[j].last ? k[j].last : PL_RELEASE_NEWEST);
+		info_json_str(false, "stable", k[j].stable ? k[j].stable : "");
+		info_json_str(false, "commit", k[j].commit);
+		info_json_str(false, "rule", k[j].doc);
+		info_json_str(false, "source", k[j].source);
 		printf(", \"version\": %d}\n", PL_JSON_VERSION);
 	}
 	if (!json)
@@ -253,14 +250,10 @@ static int cmd_invariants(int argc, char **argv)
 			       pl_class_name(inv[i].cls), inv[i].rule, "", inv[i].kernel);
 			continue;
 		}
-		printf("{\"invariant\": ");
-		pl_json_str(stdout, inv[i].name);
-		printf(", \"class\": ");
-		pl_json_str(stdout, pl_class_name(inv[i].cls));
-		printf(", \"rule\": ");
-		pl_json_str(stdout, inv[i].rule);
-		printf(", \"kernel\": ");
-		pl_json_str(stdout, inv[i].kernel);
+		info_json_str(true, "invariant", inv[i].name);
+		info_json_str(false, "class", pl_class_name(inv[i].cls));
+		info_json_str(false, "rule", inv[i].rule);
+		info_json_str(false, "kernel", inv[i].kernel);
 		printf(", \"version\": %d}\n", PL_JSON_VERSION);
 	}
 	return PL_EXIT_OK;
