@@ -269,7 +269,6 @@ static bool dot_page_state_eq(const struct dot_page_state *a, const struct dot_p
 static void dot_large_folio_pages(struct dot *d, const struct folio *f)
 {
 	FILE *out = d->out;
-	const struct page *h = &f->page;
 	unsigned int nr = folio_nr_pages(f);
 	const char *why;
 	bool reuse = pl_wp_large_anon_would_reuse(d->w, f, &why);
@@ -308,14 +307,8 @@ static void dot_large_folio_pages(struct dot *d, const struct folio *f)
 		i = k + 1;
 	}
 	fputs("\t\t<tr><td colspan=\"3\">mm ids:", out);
-	for (int i = 0; i < 2; i++)
-		if (h->_mm_id[i])
-			fprintf(out, "%s slot %d mm %u (%d maps)", i ? "," : "", i, h->_mm_id[i],
-				h->_mm_id_mapcount[i]);
-		else
-			fprintf(out, "%s slot %d free", i ? "," : "", i);
-	fprintf(out, ", %s</td></tr>\n", folio_test_large_maybe_mapped_shared(f) ?
-		"maybe mapped shared" : "mapped by one mm");
+	pl_dump_mm_ids(out, f);
+	fputs("</td></tr>\n", out);
 	fprintf(out, "\t\t<tr><td colspan=\"3\">write fault on a page not exclusive: %s<br/>(",
 		reuse ? "reuse the folio" : "copy that page");
 	dot_html_esc(out, why);

@@ -292,6 +292,20 @@ int pl_dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int ma
 	return n;
 }
 
+void pl_dump_mm_ids(FILE *out, const struct folio *f)
+{
+	const struct page *h = &f->page;
+
+	for (int i = 0; i < 2; i++)
+		if (h->_mm_id[i])
+			fprintf(out, "%s slot %d mm %u (%d maps)", i ? "," : "", i, h->_mm_id[i],
+				h->_mm_id_mapcount[i]);
+		else
+			fprintf(out, "%s slot %d free", i ? "," : "", i);
+	fputs(folio_test_large_maybe_mapped_shared(f) ? ", maybe mapped shared"
+						       : ", mapped by one mm", out);
+}
+
 static void dump_large_folio(FILE *out, const struct world *w, const struct folio *f)
 {
 	const struct page *h = &f->page;
@@ -302,14 +316,8 @@ static void dump_large_folio(FILE *out, const struct world *w, const struct foli
 		folio_pfn(f), h->order, (unsigned long)(folio_size(f) >> 10), h->_refcount,
 		folio_mapcount(f), h->_pincount);
 	fprintf(out, "  mm ids:");
-	for (int i = 0; i < 2; i++)
-		if (h->_mm_id[i])
-			fprintf(out, "%s slot %d mm %u (%d maps)", i ? "," : "", i, h->_mm_id[i],
-				h->_mm_id_mapcount[i]);
-		else
-			fprintf(out, "%s slot %d free", i ? "," : "", i);
-	fprintf(out, "%s\n", folio_test_large_maybe_mapped_shared(f) ? ", maybe mapped shared"
-								     : ", mapped by one mm");
+	pl_dump_mm_ids(out, f);
+	fputc('\n', out);
 	for (unsigned i = 0; i < folio_nr_pages(f); i++) {
 		const struct page *p = folio_page((struct folio *)f, i);
 		uint32_t ids[DUMP_MAX_MMS];

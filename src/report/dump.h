@@ -21,6 +21,11 @@ void pl_dump_large_folios(FILE *out, const struct world *w);
  * @every also " wipeonfork" and " hugepage"); @len of 64 holds any.
  */
 void pl_dump_vma_mode(char *buf, size_t len, const struct vm_area_struct *v, bool every);
+/*
+ * A large folio's two MM id slots and its "maybe mapped shared" bit, on the
+ * current line: " slot 0 mm 1 (2 maps), slot 1 free, mapped by one mm".
+ */
+void pl_dump_mm_ids(FILE *out, const struct folio *f);
 /* The ids of the mms mapping @pfn by a present PTE, at most @max; returns how many. */
 int pl_dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int max);
 
