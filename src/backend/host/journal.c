@@ -155,7 +155,7 @@ int pl_hj_clean(struct pl_hjournal *j)
 /* ---------------------------------------------------------------------------
  * Replay.
  */
-static int hj_sysfs_write(const char *path, const char *val)
+int pl_hj_sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	int err = 0;
@@ -345,7 +345,7 @@ static int hj_replay(struct pl_hjournal *j, FILE *msg)
 
 		if (strcmp(r->kind, "set") || !r->path || !r->val)
 			continue;
-		err = hj_sysfs_write(r->path, r->val);
+		err = pl_hj_sysfs_write(r->path, r->val);
 		if (msg && err)
 			fprintf(msg, "pinlab: could not restore %s to '%s': %s\n", r->path, r->val,
 				strerror(-err));

@@ -70,6 +70,14 @@ void pl_hj_close(struct pl_hjournal *j);
 /* The name a host memfd of this pinlab carries, so a replay can find leftovers. */
 void pl_hj_memfd_name(char *buf, size_t len, const char *what);
 
+/*
+ * Write @val to the sysfs or procfs file @path: 0 or -errno.  The one writer
+ * of the files a run changes (settings.c) and of the journal's replay of
+ * them; O_NOFOLLOW, since a replayed path comes from a file on disk and
+ * none of these files is a symlink.
+ */
+int pl_hj_sysfs_write(const char *path, const char *val);
+
 /* Block SIGINT and SIGTERM (the old mask into @old): clean-up a signal must not cut short. */
 void pl_hj_block_signals(sigset_t *old);
 

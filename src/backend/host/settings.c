@@ -59,19 +59,6 @@ static int sysfs_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* "always [madvise] never" -> "madvise"; a plain value stays as it is. */
 static void sysfs_selected(char *buf)
 {
@@ -111,7 +98,7 @@ static long host_setting(struct host *h, const char *path, const char *val,
 			return err;
 		h->nr_set++;
 	}
-	err = sysfs_write(path, val);
+	err = pl_hj_sysfs_write(path, val);
 	pl_hj_point(&h->j);
 	return err;
 }
@@ -126,7 +113,7 @@ void host_restore_settings(struct host *h)
 	pl_hj_block_signals(&old);
 	while (h->nr_set > 0) {
 		struct hsetting *e = &h->set[--h->nr_set];
-		int err = sysfs_write(e->path, e->orig);
+		int err = pl_hj_sysfs_write(e->path, e->orig);
 
 		if (err)
 			fprintf(stderr, "pinlab: could not restore %s to '%s': %s\n", e->path,
@@ -245,7 +232,7 @@ long host_pool(struct host *h, unsigned int order, uint64_t n, struct pl_bresult
 		if (try == 19)
 			*max = strtoull(got, NULL, 10) ? strtoull(got, NULL, 10) : 1;
 		if (try == 0)
-			sysfs_write("/proc/sys/vm/compact_memory", "1");
+			pl_hj_sysfs_write("/proc/sys/vm/compact_memory", "1");
 		else
 			nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000000 }, NULL);
 	}
