@@ -7,6 +7,7 @@
 # a failed close); a finished --out file is whole; a host command whose
 # output pipe is closed exits 3, not by SIGPIPE.
 # Usage: tests/cli/output.sh BUILD_DIR
+# Lane: host (fuzz-diff --emit and a probe into a closed pipe take the host lock)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"
