@@ -86,16 +86,10 @@ static void obs_destroy(struct pl_backend *be)
 
 struct pl_backend *pl_observer_new(struct pl_backend *in, bool all_steps)
 {
-	struct observer *c;
+	struct observer *c = (struct observer *)pl_wrapper_new(in, sizeof(*c));
 
-	if (!in)
+	if (!c)
 		return NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		in->destroy(in);
-		return NULL;
-	}
-	pl_wrapper_init(&c->w, in);
 	c->all_steps = all_steps;
 	c->w.be.begin = obs_begin;
 	c->w.be.step = obs_step;

@@ -25,10 +25,12 @@ struct pl_wrapper {
 };
 
 /*
- * Fill w->be to forward every member to @in; destroy() destroys @in and
- * frees @w, which must be the first member of what the wrapper calloc()ed.
+ * A new wrapper of @in: calloc(1, @size), @size being that of the wrapper's
+ * own struct, whose first member is the struct pl_wrapper; w->be forwards
+ * every member to @in, and destroy() destroys @in and frees the whole.
+ * NULL when @in is NULL, or out of memory (then @in is destroyed).
  */
-void pl_wrapper_init(struct pl_wrapper *w, struct pl_backend *in);
+struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size);
 
 /* ---------------------------------------------------------------------------
  * The observer (observe.c).

@@ -121,16 +121,10 @@ static bool rec_has(struct pl_backend *be, const char *feature)
 
 struct pl_backend *pl_recorder_new(struct pl_backend *in, FILE *out)
 {
-	struct recorder *r;
+	struct recorder *r = (struct recorder *)pl_wrapper_new(in, sizeof(*r));
 
-	if (!in)
+	if (!r)
 		return NULL;
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		in->destroy(in);
-		return NULL;
-	}
-	pl_wrapper_init(&r->w, in);
 	r->out = out;
 	r->w.be.begin = rec_begin;
 	r->w.be.step = rec_step;

@@ -64,8 +64,17 @@ static void wrap_destroy(struct pl_backend *be)
 	free(w);
 }
 
-void pl_wrapper_init(struct pl_wrapper *w, struct pl_backend *in)
+struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size)
 {
+	struct pl_wrapper *w;
+
+	if (!in)
+		return NULL;
+	w = calloc(1, size);
+	if (!w) {
+		in->destroy(in);
+		return NULL;
+	}
 	w->in = in;
 	w->be.name = in->name;
 	w->be.priv = w;
@@ -77,4 +86,5 @@ void pl_wrapper_init(struct pl_wrapper *w, struct pl_backend *in)
 	w->be.violation = in->violation ? wrap_violation : NULL;
 	w->be.end = wrap_end;
 	w->be.destroy = wrap_destroy;
+	return w;
 }
