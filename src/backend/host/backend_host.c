@@ -64,13 +64,13 @@
 static const char *const host_skips[SK_NR] = {
 	[SK_GUP_FAST]	= "no host equivalent: explicit GUP-fast choice",
 	[SK_GUP_TEST]	= "R/O long-term pin: no user API but gup_test (/sys/kernel/debug/gup_test, CONFIG_GUP_TEST, 6.2+), which this kernel lacks",
-	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() reference",
+	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() (FOLL_GET) reference held across steps; gup_test's GUP_BASIC_TEST and GUP_FAST_BENCHMARK take and put theirs within one ioctl, and its one held reference is a FOLL_PIN pin",
 	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
 	[SK_DIO]	= "an O_DIRECT request held open across steps needs I/O the host can hold in flight: a device-mapper device to suspend (CONFIG_BLK_DEV_DM) or a FUSE server in pinlab (not written); a real request completes when the device is done",
-	[SK_RDMA]	= "no RDMA device",
+	[SK_RDMA]	= "no RDMA device, and no gup_test to take ib_umem_get()'s pin in its place",
 	[SK_KPAGEFLAGS]	= "page flags need /proc/kpageflags and PFNs in pagemap (root)",
 	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
-	[SK_THP_OP]	= "no host equivalent: collapse or split of one chosen THP",
+	[SK_THP_OP]	= "no host equivalent: splitting the PMD mapping of one chosen THP and nothing else",
 	[SK_UFFD]	= "userfaultfd is not in the host backend yet",
 	[SK_UPROBE]	= "no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: this kernel lacks CONFIG_UPROBE_EVENTS)",
 	[SK_KSM]	= "this kernel has no KSM (/sys/kernel/mm/ksm)",
@@ -79,7 +79,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_NO_EXT4]	= "no ext4 filesystem for temporary files ($TMPDIR, else /tmp)",
 	[SK_BIG_FILE]	= "a filled file of more than 4096 pages",
 	[SK_PROP]	= "page state not observable from userspace (PG_anon_exclusive, PTE write bit, pins)",
-	[SK_COUNT]	= "no host equivalent: refcount, mapcount and pincount are not observable",
+	[SK_COUNT]	= "no host equivalent: refcount and pincount are not observable (only dump_page() prints them, into the kernel log, with the looker's own reference and any per-CPU LRU batch reference counted in)",
 	[SK_IOURING]	= "io_uring unavailable (disabled, or not supported by this kernel)",
 	[SK_MEMLOCK]	= "io_uring buffer registration refused: RLIMIT_MEMLOCK too low or not root",
 	[SK_PFNMAP]	= "no host equivalent: a driver's PFN mapping",
@@ -103,6 +103,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_KPF_KSM]	= "this kernel's /proc/kpageflags sets KPF_KSM on every anonymous page (dee3d0bef2b0, 6.10, until \"fs/proc: fix KPF_KSM reported for all anonymous pages\"): a KSM page cannot be told from another",
 	[SK_UPROBE_VALUE] = "the kernel's breakpoint is int3 (0xcc) at the page's byte 0: the value must be the page's text with its first byte replaced by \\xcc",
 	[SK_UPROBE_PERM] = "perf_event_open() of a uprobe refused: needs root or CAP_PERFMON (kernel.perf_event_paranoid)",
+	[SK_DMA_WRITE]	= "no RDMA device: a device write through a pinned page (gup_test reads through its pin, never writes)",
+	[SK_COLLAPSE_RO] = "MADV_COLLAPSE refused the range with EINVAL (from 6.1 a range with no writable PTE is SCAN_PAGE_RO; before 6.1 no MADV_COLLAPSE): the model's collapse is khugepaged's without that rule; cow.c skips this case too",
 };
 
 const char *const *pl_host_skip_reasons(int *nr)
@@ -835,8 +837,13 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		break;
 	case PL_SRC_GUP:
 		return host_skip(r, SK_RAW_GUP);
-	case PL_SRC_DMA:
-		return host_skip(r, SK_RDMA);
+	case PL_SRC_DMA:	/* what the device would read: gup_test's READ of the MR's pin */
+		if (h->gupt_fd < 0)
+			return host_skip(r, SK_RDMA);
+		ret = host_gupt_read(h, s->handle, s->page);
+		if (ret < 0)
+			return ret;
+		break;
 	case PL_SRC_DISK:
 		return host_skip(r, SK_DISK);
 	case PL_SRC_PROC_MEM:
@@ -849,6 +856,37 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		return -EINVAL;
 	}
 	r->text = h->text;
+	return 0;
+}
+
+/*
+ * collapse: the model's collapse is khugepaged's collapse_huge_page() of one
+ * PMD range (a copy into a new THP, refused while a page has references
+ * other than its mappings).  MADV_COLLAPSE (6.1, 7d8faaf15545) runs the same
+ * collapse synchronously on the range asked for, so it stands in, once per
+ * PMD range the pages touch, as the model does.  Its one extra rule: a range
+ * with no writable PTE is SCAN_PAGE_RO, reported as EINVAL, where the model
+ * collapses (khugepaged would just leave the range alone); and a kernel
+ * without MADV_COLLAPSE says EINVAL too.  Either way that run skips with
+ * the reason, as the kernel's own cow.c skips it ("MADV_COLLAPSE failed").
+ */
+#define HOST_PMD_SIZE	(2UL << 20)	/* x86-64 */
+
+static long host_collapse(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	uint64_t end = s->addr + (uint64_t)s->nr * HOST_PAGE;
+
+	for (uint64_t a = s->addr & ~(uint64_t)(HOST_PMD_SIZE - 1); a < end; a += HOST_PMD_SIZE) {
+		struct w_req q = { .op = W_MADVISE, .addr = a, .len = HOST_PMD_SIZE,
+				   .arg = host_madv[PL_MADV_COLLAPSE] };
+		struct w_rep p;
+		long ret = host_call(h, s->pid, &q, -1, &p);
+
+		if (ret == -EINVAL)
+			return host_skip(r, SK_COLLAPSE_RO);
+		if (ret < 0)
+			return ret;
+	}
 	return 0;
 }
 
@@ -1239,9 +1277,26 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_COMPLETE:
 		return host_skip(r, SK_DIO);
 	case PL_OP_RDMA_REG:
+		/*
+		 * ibv_reg_mr()'s ib_umem_get() is pin_user_pages_fast(FOLL_LONGTERM,
+		 * plus FOLL_WRITE for a writable MR): gup_test's START with the
+		 * same flags takes exactly that pin.  Reads through the MR are its
+		 * READ; a device write has no stand-in (SK_DMA_WRITE).
+		 */
+		if (h->gupt_fd < 0)
+			return host_skip(r, SK_RDMA);
+		{
+			struct pl_bstep fast = *s;
+
+			fast.flags |= PL_BSTEP_FAST;
+			return host_gupt_pin(h, &fast, r);
+		}
 	case PL_OP_RDMA_DEREG:
+		if (h->gupt_fd < 0)
+			return host_skip(r, SK_RDMA);
+		return host_gupt_unpin(h, s->handle);
 	case PL_OP_DMA_WRITE:
-		return host_skip(r, SK_RDMA);
+		return host_skip(r, h->gupt_fd < 0 ? SK_RDMA : SK_DMA_WRITE);
 	case PL_OP_UDMABUF_CREATE:
 	case PL_OP_UDMABUF_CLOSE:
 		return host_skip(r, SK_UDMABUF);
@@ -1276,6 +1331,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_RECLAIM:
 		return host_skip(r, SK_RECLAIM);
 	case PL_OP_COLLAPSE:
+		return host_collapse(h, s, r);
 	case PL_OP_SPLIT:
 		return host_skip(r, SK_THP_OP);
 	case PL_OP_UFFD_CONTINUE:
