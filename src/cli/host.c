@@ -118,18 +118,31 @@ static void host_size_str(char *buf, size_t len, uint64_t b)
  * locked mappings, files (every page of tmpfs and hugetlbfs is memory).
  * The first step past @max is a located error.
  */
-static int host_check_file(const struct cli_file *f, uint64_t max, const char *why)
+static int host_check_file(const struct cli_file *f, int backing, uint64_t max, const char *why)
 {
 	const struct pl_scenario *sc = f->sc;
-	uint64_t huge = 2ull << 20, sum = 0;
+	uint64_t huge = 2ull << 20, sum = 0, pool;
+	int line, col;
+	char a[32], m[32];
 
 	for (int b = 0; b < sc->nr_backings; b++)
 		if (strstr(pl_backing_info(sc->backings[b].idx)->name, "1048576k"))
 			huge = 1ull << 30;
+	/* the matrix's hugetlb pool, set up before step 1 and held all the run */
+	pool = pl_exec_pool_bytes(sc, backing, &line, &col);
+	if (pool > max) {
+		host_size_str(a, sizeof(a), pool);
+		host_size_str(m, sizeof(m), max);
+		pl_path_put(stderr, f->path);
+		fprintf(stderr, ":%d:%d: error: with backing %s the host would hold %s of hugetlb "
+			"pool for this mapping (two pages per mapping plus spares), over the limit "
+			"of %s (%s)\n", line, col, pl_backing_info(backing)->name, a, m, why);
+		return PL_EXIT_USAGE;
+	}
+	sum = pool;
 	for (int i = 0; i < sc->nr_steps; i++) {
 		const struct pl_step *s = &sc->steps[i];
 		uint64_t need = 0, bytes = s->n > (~0ull >> 31) ? ~0ull >> 1 : s->n * 4096;
-		char a[32], m[32];
 
 		if (s->op == PL_OP_HUGETLB_POOL)
 			need = s->n > (~0ull >> 31) ? ~0ull >> 1 : s->n * huge;
@@ -147,8 +160,9 @@ static int host_check_file(const struct cli_file *f, uint64_t max, const char *w
 		host_size_str(m, sizeof(m), max);
 		pl_path_put(stderr, f->path);
 		fprintf(stderr, ":%d:%d: error: the host would hold %s of memory for this scenario "
-			"by this step, over the limit of %s (%s)\n", s->pos.line, s->pos.col, a, m,
-			why);
+			"by this step%s%s%s, over the limit of %s (%s)\n", s->pos.line, s->pos.col, a,
+			pool ? " (with the hugetlb pool of backing " : "",
+			pool ? pl_backing_info(backing)->name : "", pool ? ")" : "", m, why);
 		return PL_EXIT_USAGE;
 	}
 	return 0;
@@ -162,9 +176,16 @@ int cli_host_check_memory(const struct cli_files *files, const struct cli_opts *
 
 	if (!max)
 		return 0;	/* no /proc/meminfo: nothing to go by */
-	for (int i = 0; i < files->n; i++)
-		if (host_check_file(&files->f[i], max, why))
-			ret = PL_EXIT_USAGE;
+	for (int i = 0; i < files->n; i++) {
+		int idx[CLI_MAX_BACKINGS];
+		int nb = cli_backings(files->f[i].sc, o->backing_idx, idx);
+
+		for (int b = 0; b < nb; b++)
+			if (host_check_file(&files->f[i], idx[b], max, why)) {
+				ret = PL_EXIT_USAGE;
+				break;	/* one error per file */
+			}
+	}
 	return ret;
 }
 

@@ -206,10 +206,11 @@ static int probe_load(struct cli_opts *o, struct cli_files *files)
 {
 	int ret = cli_load_opts(o->args, o->nr_args, files, o);
 
-	if (!ret)
-		ret = cli_host_check_memory(files, o);
+	/* a guest's own size first: the scenarios' pools then live in it */
 	if (!ret && o->kernel)
 		ret = cli_guest_memory(o);
+	if (!ret)
+		ret = cli_host_check_memory(files, o);
 	return ret;
 }
 

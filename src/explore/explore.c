@@ -57,6 +57,11 @@
  */
 #include "explore/explore_internal.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+
 const char *pl_verdict_name(enum pl_verdict v)
 {
 	static const char *const names[] = {
@@ -351,17 +356,58 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 
 /* ---------------------------------------------------------------------------
  * Worker processes (jobs): each takes one shard, results merged here.
+ *
+ * Signals: a SIGINT or SIGTERM sent to this process alone (not to the whole
+ * process group, as a terminal's ^C is) must stop the workers too.  The
+ * parent polls o->stop while it collects their results and, once it is true,
+ * sends SIGTERM to every worker still running; a worker inherited the
+ * caller's handler, so its own o->stop turns true, its search stops between
+ * schedules and it writes what it has (incomplete), which is merged as
+ * usual.  A worker whose parent dies first gets SIGKILL (PR_SET_PDEATHSIG):
+ * nobody would read its result.
  */
+struct job_out {
+	char *buf;
+	size_t len, cap;
+};
+
+static int job_slurp(int fd, struct job_out *o)
+{
+	if (o->cap - o->len < 4096) {
+		size_t cap = o->cap ? o->cap * 2 : 65536;
+		char *b = realloc(o->buf, cap);
+
+		if (!b)
+			return -ENOMEM;
+		o->buf = b;
+		o->cap = cap;
+	}
+	for (;;) {
+		ssize_t n = read(fd, o->buf + o->len, o->cap - o->len);
+
+		if (n > 0)
+			o->len += (size_t)n;
+		if (n >= 0)
+			return n > 0;	/* 0: end of file */
+		if (errno != EINTR)
+			return -EIO;
+	}
+}
+
 static int search_jobs(const struct pl_explore_spec *spec, const struct pl_explore_opts *o,
 		       struct pl_explore_result *res)
 {
 	int J = o->jobs, N = o->shard_n > 1 ? o->shard_n : 1, K = o->shard_n > 1 ? o->shard_k : 0;
+	pid_t parent = getpid();
 	pid_t pids[256];
 	int fds[256];
-	int err = 0;
+	struct job_out outs[256];
+	bool forwarded = false;
+	int err = 0, open_fds = 0;
 
 	if (J > 256)
 		J = 256;
+	memset(outs, 0, sizeof(outs));
 	fflush(NULL);
 	for (int j = 0; j < J; j++) {
 		int p[2];
@@ -385,6 +431,8 @@ static int search_jobs(const struct pl_explore_spec *spec, const struct pl_explo
 			FILE *f;
 			int st;
 
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+				_exit(1);
 			close(p[0]);
 			for (int i = 0; i < j; i++)
 				if (fds[i] >= 0)
@@ -403,29 +451,71 @@ static int search_jobs(const struct pl_explore_spec *spec, const struct pl_explo
 		}
 		close(p[1]);
 		fds[j] = p[0];
+		open_fds++;
+	}
+	/* collect every worker's output as it comes, so that none blocks on a full pipe */
+	while (open_fds > 0) {
+		struct pollfd pfd[256];
+		int idx[256], n = 0, r;
+
+		if (!forwarded && o->stop && o->stop()) {
+			forwarded = true;
+			for (int j = 0; j < J; j++)
+				if (pids[j] > 0 && fds[j] >= 0)
+					kill(pids[j], SIGTERM);
+		}
+		for (int j = 0; j < J; j++) {
+			if (fds[j] < 0)
+				continue;
+			pfd[n].fd = fds[j];
+			pfd[n].events = POLLIN;
+			idx[n++] = j;
+		}
+		r = poll(pfd, (nfds_t)n, forwarded || !o->stop ? -1 : 100);
+		if (r < 0 && errno != EINTR) {
+			err = -EIO;
+			break;
+		}
+		for (int i = 0; r > 0 && i < n; i++) {
+			int j = idx[i], got;
+
+			if (!pfd[i].revents)
+				continue;
+			got = job_slurp(fds[j], &outs[j]);
+			if (got <= 0) {
+				if (got < 0)
+					err = got;
+				close(fds[j]);
+				fds[j] = -1;
+				open_fds--;
+			}
+		}
 	}
 	for (int j = 0; j < J; j++) {
 		struct pl_explore_result cr;
 		char e[128];
-		FILE *f;
+		FILE *f = NULL;
 		int status = 0;
 
-		if (fds[j] < 0)
+		if (fds[j] >= 0)
+			close(fds[j]);
+		if (pids[j] <= 0)
 			continue;
-		f = fdopen(fds[j], "r");
-		if (!f || pl_explore_result_read(f, &cr, e, sizeof(e))) {
+		if (!err && outs[j].len)
+			f = fmemopen(outs[j].buf, outs[j].len, "r");
+		if (!err && (!f || pl_explore_result_read(f, &cr, e, sizeof(e)))) {
 			err = -EIO;
-		} else {
+		} else if (!err) {
 			if (pl_explore_merge(res, &cr))
 				err = -ENOMEM;
 			pl_explore_result_free(&cr);
 		}
 		if (f)
 			fclose(f);
-		else
-			close(fds[j]);
-		if (pids[j] > 0 && (waitpid(pids[j], &status, 0) < 0 || !WIFEXITED(status) ||
-				    WEXITSTATUS(status)))
+		free(outs[j].buf);
+		while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			err = -EIO;
 	}
 	return err;

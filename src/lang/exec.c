@@ -76,6 +76,45 @@ static void x_scan(struct exec *x, struct x_needs *need)
 	}
 }
 
+/*
+ * The hugetlb pool the matrix set-up asks for: two pages per mapping (one to
+ * COW or unshare into) plus spares; one spare of 1 GiB, as few machines can
+ * find four 1 GiB-aligned free ranges at run time.  @g: 1 for 1 GiB pages.
+ */
+static uint64_t x_pool_pages(int g, int maps)
+{
+	return 2 * (uint64_t)maps + (g ? 1 : 4);
+}
+
+uint64_t pl_exec_pool_bytes(const struct pl_scenario *sc, int backing, int *line, int *col)
+{
+	int maps[2] = { 0, 0 };
+	uint64_t bytes = 0;
+
+	*line = *col = 0;
+	for (int i = 0; i < sc->nr_steps; i++) {
+		const struct pl_step *s = &sc->steps[i];
+		const struct pl_backing *b;
+
+		if (s->op == PL_OP_HUGETLB_POOL)
+			return 0;	/* the scenario sizes the pool itself */
+		if (s->op != PL_OP_MMAP || s->arg == PL_BACKING_FILE)
+			continue;
+		b = x_bk(s->arg == PL_BACKING_MATRIX ? backing : s->arg);
+		if (b->kind != PL_BK_HUGETLB && b->kind != PL_BK_MEMFD_HUGETLB)
+			continue;
+		if (!*line) {
+			*line = s->pos.line;
+			*col = s->pos.col;
+		}
+		maps[b->kb == 1048576]++;
+	}
+	for (int g = 0; g < 2; g++)
+		if (maps[g])
+			bytes += x_pool_pages(g, maps[g]) << (g ? 30 : 21);
+	return bytes;
+}
+
 /* Matrix set-up before step 1: mTHP size, swap device, hugetlb pools. */
 static void x_setup_world(struct exec *x)
 {
@@ -98,11 +137,9 @@ static void x_setup_world(struct exec *x)
 	for (int g = 0; g < 2 && !need.pool; g++) {
 		if (!need.maps[g])
 			continue;
-		/* two per mapping (one to COW or unshare into) plus spares: one of 1 GiB, as few
-		 * machines can find four 1 GiB-aligned free ranges at run time */
 		b = x_bstep(x, PL_BOP_POOL, 0);
 		b.arg = g ? HPAGE_PUD_ORDER : HPAGE_PMD_ORDER;
-		b.n = 2 * need.maps[g] + (g ? 1 : 4);
+		b.n = x_pool_pages(g, need.maps[g]);
 		x_setup(x, &b, NULL, "hugepages-%skB/nr_hugepages = %llu",
 			g ? "1048576" : "2048", (unsigned long long)b.n);
 	}

@@ -81,6 +81,13 @@ struct pl_exec_opts {
 int pl_exec_run(const struct pl_scenario *sc, int backing, struct pl_backend *be,
 		const struct pl_exec_opts *opts, struct pl_result *res);
 
+/*
+ * The bytes of hugetlb pool that the matrix set-up of (@sc, @backing) asks the
+ * backend for before step 1 (0 when the scenario has its own `hugetlb-pool`
+ * step, or maps no hugetlb memory); *line, *col: the first hugetlb mapping.
+ */
+uint64_t pl_exec_pool_bytes(const struct pl_scenario *sc, int backing, int *line, int *col);
+
 /* The expectation of (preset, backing) for any backing, in or out of the matrix. */
 const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char *preset,
 				       int backing);

@@ -4,6 +4,7 @@
 # than --host-max-memory (default: half of MemAvailable) is refused before
 # anything runs, with FILE:LINE:COL of the step that crosses it (exit 2), by
 # probe and diff alike, and a --kernel guest may not get more than the limit.
+# The hugetlb pools that the backing matrix sets up before step 1 count too.
 # Lane: host (tests/run.sh runs one such script at a time on the machine)
 # Usage: tests/cli/hostmem.sh BUILD_DIR
 set -u
@@ -45,6 +46,17 @@ if [ "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)" -lt 408944640 ]; the
 fi
 expect 2 "a guest needs 256 MiB at least" "$P" probe --kernel 6.1 "$A01" --host-max-memory 100M
 expect 2 "--host-max-memory expects a size" "$P" probe "$A01" --host-max-memory lots
+# the backing matrix's own pools count: a01 with 1 GiB hugetlb asks for three
+# 1 GiB pages (two per mapping plus a spare) before step 1, its 2 MiB row for
+# 2 * 1 + 4 = 6 pages (12 MiB); nothing of it may reach the machine
+L=$(grep -n "^P: mem = mmap" "$A01" | head -1 | cut -d: -f1)
+expect 2 "a01-basic-cow-after-fork.pin:$L:1: error: with backing hugetlb-1048576k the host would hold 3.0 GiB of hugetlb pool .*over the limit of 2.0 GiB (--host-max-memory)" \
+	"$P" probe "$A01" --backing hugetlb-1048576k --host-max-memory 2G --lock-timeout 900
+expect 2 "a01-basic-cow-after-fork.pin:$L:1: error: with backing hugetlb-2048k the host would hold 12.0 MiB of hugetlb pool" \
+	"$P" diff "$A01" --backing hugetlb-2048k --host-max-memory 10M --lock-timeout 900
+# the whole matrix of a01 (no --backing): refused at its 1 GiB row
+expect 2 "with backing hugetlb-1048576k the host would hold 3.0 GiB" \
+	"$P" probe "$A01" --host-max-memory 2G --lock-timeout 900
 # within the limit: runs
 "$P" probe "$A01" --backing base --host-max-memory 1G --lock-timeout 900 >"$t/out" 2>"$t/err" ||
 	{ bad "a01 within 1G: exit $?"; cat "$t/err"; }

@@ -80,6 +80,61 @@ interrupt INT cpu "$P" explore scenarios/races/6-ksm-exclusive.pin --bound 8 --f
 json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] ||
 	{ bad "explore json SIGINT: not parsed or not marked"; cat "$t/out"; }
 
+# explore --jobs: the signal goes to the parent alone (kill PID, not the
+# process group, as a supervisor or `timeout` does).  Its workers must stop
+# too: the parent forwards it, they write what they have, and the merged,
+# incomplete counts come out.  Then SIGKILL of the parent alone: the workers
+# die with it (PR_SET_PDEATHSIG) instead of searching on for nobody.
+jobs_kids() {	# the worker PIDs of $pid, once both are running
+	local k
+	for i in $(seq 3000); do
+		k=$(pgrep -P "$pid" | tr '\n' ' ')
+		[ "$(echo $k | wc -w)" -ge 2 ] && { echo "$k"; return; }
+		kill -0 "$pid" 2>/dev/null || return
+		sleep 0.01
+	done
+}
+gone() {	# gone TRIES PID...: true once none exists (or is a zombie), 10 ms a try
+	local tries=$1
+	shift
+	local pids=$*
+	for i in $(seq "$tries"); do
+		local left=0
+		for k in $pids; do
+			[ -e /proc/$k ] && [ "$(awk '{ print $3 }' /proc/$k/stat 2>/dev/null)" != Z ] && left=1
+		done
+		[ $left -eq 0 ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+for sig in INT TERM; do
+	"$P" explore scenarios/races/6-ksm-exclusive.pin --bound 8 --jobs 2 --format json \
+		>"$t/out" 2>"$t/err" &
+	pid=$!
+	kids=$(jobs_kids)
+	kill -$sig "$pid"
+	# a parent that waits for workers which never heard of the signal would
+	# hang here: give up after a minute (a hang guard, not a time limit)
+	gone 6000 "$pid" || { bad "explore --jobs SIG$sig: the parent did not stop"; kill -9 "$pid" $kids; }
+	wait "$pid"
+	st=$?
+	pid=
+	want=$([ $sig = INT ] && echo 130 || echo 143)
+	[ $st -eq "$want" ] || { bad "explore --jobs SIG$sig to the parent: exit $st (expected $want)"; tail -3 "$t/err"; }
+	json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] &&
+		[ "$(json_last "$t/out" .signal)" = SIG$sig ] ||
+		{ bad "explore --jobs SIG$sig: not parsed or not marked"; cat "$t/out"; }
+	[ -n "$kids" ] && gone 3000 $kids || bad "explore --jobs SIG$sig: workers ($kids) left running"
+done
+"$P" explore scenarios/races/6-ksm-exclusive.pin --bound 8 --jobs 2 --format json >/dev/null 2>&1 &
+pid=$!
+kids=$(jobs_kids)
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+pid=
+[ -n "$kids" ] && gone 3000 $kids || { bad "explore --jobs, parent SIGKILLed: workers ($kids) left running"; kill -9 $kids 2>/dev/null; }
+
 # host commands: the host is restored too (values compared holding the host
 # lock, so that another pinlab's run in between is not taken for ours)
 locked_snapshot() {
