@@ -30,10 +30,15 @@ bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(tmp.msg, sizeof(tmp.msg), fmt, ap);
 	va_end(ap);
-	/* the rounds of a `repeat` block are checked each: say it once */
+	/*
+	 * One error per cause: the same message on the same line again says
+	 * nothing new -- the rounds of a `repeat` block are checked each; a name
+	 * listed twice in one `backing` line, both unknown; a third copy of a
+	 * backing, a duplicate of each earlier one; an undefined mapping used
+	 * twice in one step (tests/cli/diagdup.sh searches for these).
+	 */
 	for (int i = 0; i < dl->n; i++)
-		if (dl->d[i].line == tmp.line && dl->d[i].col == tmp.col &&
-		    !strcmp(dl->d[i].msg, tmp.msg))
+		if (dl->d[i].line == tmp.line && !strcmp(dl->d[i].msg, tmp.msg))
 			return true;
 	if (dl->n == PL_DIAG_MAX) {
 		dl->overflow = true;
