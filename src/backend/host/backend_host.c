@@ -840,7 +840,7 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 	case PL_SRC_DMA:	/* what the device would read: gup_test's READ of the MR's pin */
 		if (h->gupt_fd < 0)
 			return host_skip(r, SK_RDMA);
-		ret = host_gupt_read(h, s->handle, s->page);
+		ret = host_gupt_read(h, s->handle, s->page, s);
 		if (ret < 0)
 			return ret;
 		break;
