@@ -199,8 +199,15 @@ static int ck_run_limit_ms(FILE *out, long ref_us)
 	return ms;
 }
 
+/*
+ * in_guest: the runner is a qemu guest's init, a throw-away machine with
+ * nothing to lock or journal.  Under --kernel running it runs on this
+ * machine, so it locks the host and journals its changes like probe does:
+ * without that, a run changed the real machine's hugetlb pools and THP
+ * settings with no lock and nothing to restore them after a crash.
+ */
 static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, int nr,
-		      int first, long ref_us)
+		      int first, long ref_us, bool in_guest)
 {
 	struct cli_files files;
 	struct pl_backend *be, *hb;
@@ -213,7 +220,7 @@ static int ck_run_job(FILE *out, const char *preset, int backing, char **paths, 
 		return PL_EXIT_USAGE;
 	}
 	hb = pl_host_backend_new(ck_run_limit_ms(out, ref_us));
-	if (hb)	/* a throw-away guest: nothing to lock or journal */
+	if (hb && in_guest)
 		pl_host_lock_options(hb, false, 0);
 	if (hb) {
 		struct pl_host_profile hp;
@@ -295,7 +302,7 @@ static int cmd_guest(int argc, char **argv)
 		}
 	}
 	fclose(job);
-	ret = ck_run_job(out, preset, backing, paths, nr, first, ref_us);
+	ret = ck_run_job(out, preset, backing, paths, nr, first, ref_us, true);
 	for (int i = 0; i < nr; i++)
 		free(paths[i]);
 	free(paths);
@@ -401,7 +408,7 @@ static int ck_run_here(struct cli_kernel *kc, const struct cli_files *files, int
 
 			close(p[0]);
 			w = fdopen(p[1], "w");
-			_exit(w ? ck_run_job(w, kc->preset, backing, paths, files->n, 0, 0) : 3);
+			_exit(w ? ck_run_job(w, kc->preset, backing, paths, files->n, 0, 0, false) : 3);
 		}
 		close(p[1]);
 		for (;;) {
