@@ -606,8 +606,8 @@ static void trace_event(struct world *w, const struct pl_event *ev, void *arg)
 }
 
 static const char *const op_names[16] = {
-	"mmap", "mmap", "write", "write", "read", "exit/fork/pool", "munmap/mremap/mprotect/"
-	"madvise/clear-refs/uffd", "gup", "put", "pipe", "io_uring", "dio", "rdma", "gup_test",
+	"mmap", "mmap", "write", "write", "read", "exit/fork/pool",
+	("munmap/mremap/mprotect/" "madvise/clear-refs/uffd"), "gup", "put", "pipe", "io_uring", "dio", "rdma", "gup_test",
 	"remote", "file/reclaim",
 };
 

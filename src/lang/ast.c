@@ -12,6 +12,7 @@
 #include "lang/ast.h"
 
 #include "pinlab/core.h"
+#include "pinlab/result.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -595,19 +596,31 @@ enum pl_outcome pl_expected_outcome(const struct pl_scenario *sc, const char *pr
 /* ---------------------------------------------------------------------------
  * Canonical printer: what the parser read, in the shortest spelling.
  */
+/*
+ * A string's bytes are whatever its escapes made them (`"\xccode"` is an
+ * int3 opcode), but a .pin file must be UTF-8: a valid UTF-8 sequence is
+ * printed as it is, any other byte from 0x80 up as \xNN, so the canonical
+ * form always loads again (fuzz_front found "\xcc" printed raw).
+ */
 static void ast_print_str(FILE *out, const char *s)
 {
+	const unsigned char *end = (const unsigned char *)s + strlen(s);
+
 	fputc('"', out);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		int n = c >= 0x80 ? pl_utf8_len((const unsigned char *)s, end) : 0;
 
-		if (c == '"' || c == '\\')
+		if (n) {
+			fwrite(s, 1, (size_t)n, out);
+			s += n - 1;
+		} else if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", out);
 		else if (c == '\t')
 			fputs("\\t", out);
-		else if (c < 0x20 || c == 0x7f)
+		else if (c < 0x20 || c >= 0x7f)
 			fprintf(out, "\\x%02x", c);
 		else
 			fputc(c, out);
