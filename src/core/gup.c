@@ -200,7 +200,18 @@ static bool can_follow_write_pte(struct world *w, pte_t pte, struct page *page,
 			return false;
 		if (!(vma->vm_flags & VM_MAYWRITE) || (vma->vm_flags & VM_WRITE))
 			return false;
-		if (!page || !folio_test_anon(page_folio(w, page)) || !PageAnonExclusive(page))
+		struct folio *f = page ? page_folio(w, page) : NULL;
+
+		/*
+		 * A hugetlb folio keeps PageAnonExclusive on its head page only
+		 * (the kernel's PageAnonExclusive() refuses a hugetlb tail), as
+		 * gup_must_unshare() reads it.  Testing the tail here made a
+		 * forced write into a R/O private hugetlb vma at an address past
+		 * the folio's first 4 KiB fault and retry forever from 6.14,
+		 * where hugetlb_force_write_refused ends (found by fuzz_core).
+		 */
+		if (!f || !folio_test_anon(f) ||
+		    !PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : page))
 			return false;
 		if ((vma->vm_flags & VM_SOFTDIRTY) && !pte_soft_dirty(pte))
 			return false;
