@@ -432,7 +432,6 @@ struct pl_policy {
 	bool uprobes_write_in_place;	/* 2025 uprobes rewrite: no __replace_page */
 	bool gup_fast_recheck_pte;	/* always on in Linux; off models seed 001's bug */
 	bool dio_uses_pin;		/* O_DIRECT takes FOLL_PIN instead of FOLL_GET */
-	bool legacy_put_without_dirty;	/* GET-era long-term users release with put_page only */
 	bool iouring_file_buffers;	/* v6.5: io_uring leaves file-backed buffers to GUP */
 	bool huge_zero_wp_thp;		/* ~v6.13: write fault on the huge zero page maps a new THP */
 	uint8_t large_anon_reuse;	/* enum pl_large_reuse_rule */

@@ -9,7 +9,7 @@
  *   user               takes                                   releases
  *   -----------------  --------------------------------------  ---------------------------------
  *   vmsplice           GUP-fast, FOLL_GET, no FOLL_WRITE       put_page() per pipe buffer read
- *   io_uring buffers   FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE       unpin_user_pages_dirty_lock()
+ *   io_uring buffers   FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE       unpin_user_page(), never dirties
  *   O_DIRECT           GUP-fast GET (PIN: knob dio_uses_pin)   after the transfer; dirty if the
  *                      FOLL_WRITE when reading a file            device wrote memory
  *   RDMA / vfio        FOLL_PIN|FOLL_LONGTERM[|FOLL_WRITE]     unpin_user_pages_dirty_lock()
@@ -22,9 +22,9 @@
  * Before FOLL_PIN existed (knob foll_pin=false) the GUP layer turns a pin
  * into a GET and an unpin into a put_page(); the pinset records what was
  * really taken (FOLL_PIN or FOLL_GET in ->gup_flags), so release always
- * matches.  GET-era long-term users (knob legacy_put_without_dirty) let go
- * with put_page() and never dirty the page: a device write then lives only
- * in memory, and reclaim may drop it (seed 003, invariant lost-write).
+ * matches.  RDMA dirties what it let the device write on release, in every
+ * era (put_page() after set_page_dirty_lock() before FOLL_PIN); io_uring
+ * never dirties its fixed buffers, in any era (longterm_release()).
  *
  * A pinset is the handle (1-based index into w->pins).  pages[] holds one
  * pfn per 4 KiB page.  A pipe is a pinset whose buffers are pages[consumed,
@@ -168,10 +168,19 @@ static int file_range_check(const struct world *w, int file, uint32_t index, uin
 	return 0;
 }
 
-/* The release a long-term user performs when it lets go (unregister, dereg, exit). */
+/*
+ * The release a long-term user performs when it lets go (unregister, dereg,
+ * exit).  RDMA dirties what the device may have written, in every release:
+ * ib_umem_release() -> __ib_umem_release(..., 1) calls set_page_dirty_lock()
+ * on a writable MR's pages before put_page() in 4.8 (read in a 4.8 tree) and
+ * unpin_user_page_range_dirty_lock(..., writable) in Debian 6.1 and 6.12.
+ * io_uring never does: io_buffer_unmap() drops fixed buffers with
+ * unpin_user_page() (Debian 6.1) or unpin_user_folio() (Debian 6.12), and a
+ * READ_FIXED copies into them through a bvec iterator, which dirties nothing.
+ */
 static void longterm_release(struct world *w, struct pl_pinset *ps)
 {
-	bool dirty = ps->written && !w->policy.legacy_put_without_dirty;
+	bool dirty = ps->written && ps->kind == PL_PIN_RDMA;
 
 	if (!ps->odp)	/* an ODP MR holds nothing: only its notifier goes */
 		release_pages(w, ps->pages, ps->nr, ps->gup_flags, dirty);
@@ -596,8 +605,8 @@ int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned l
 }
 
 /**
- * io_uring_unregister_buffers() - unpin, dirtying the pages if the device
- * wrote them (GET-era users: put_page, no dirtying).
+ * io_uring_unregister_buffers() - unpin (put_page() before FOLL_PIN), without
+ * dirtying the pages, in every release (see longterm_release()).
  */
 int io_uring_unregister_buffers(struct world *w, int buf)
 {
@@ -656,7 +665,7 @@ int io_uring_read_fixed(struct world *w, int buf, int file, uint32_t index)
  *
  * Short-term references (not coherent: the kernel promises nothing if the
  * mapping changes while I/O is in flight).  The device writes memory on a
- * read(2), hence FOLL_WRITE.  Before ~v6.5 the block layer took FOLL_GET;
+ * read(2), hence FOLL_WRITE.  Before 6.5 (a7e689dd1c06) the block layer took FOLL_GET;
  * knob dio_uses_pin switches to FOLL_PIN.
  * Return: the request handle, or -errno.
  */

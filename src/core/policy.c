@@ -88,8 +88,10 @@ static const struct pl_knob knobs[] = {
 	     "(kernel.org post-receive log), between 5.9-rc6 and 5.9-rc7; no 5.8.y entry"),
 	KNOB(fork_copy_pinned_hugetlb, false, "4eae4efa2c29",
 	     "fork copies maybe-pinned hugetlb pages for the child", "5.12", NULL, NULL,
-	     "v4 posted 8 Feb 2021, after the 5.11 merge window; linux-next places it with "
-	     "5.12-rc3's fixes; no 5.11.y stable entry"),
+	     "verified: v5 posted 17 Feb 2021, after 5.11 was tagged (14 Feb); kernel.org's "
+	     "post-receive revlist of 31 Mar 2021 (tnguy/next-queue rebased on mainline) lists "
+	     "4eae4efa2c29 in akpm's batch among the 5.12-rc3 merges (sound-5.12-rc3, "
+	     "usb-5.12-rc3), so 5.12-rc3; no 5.11.y stable entry"),
 	KNOB(write_protect_seq, false, "57efa1fe5957",
 	     "FOLL_PIN GUP-fast backs off when fork write-protected the mm meanwhile",
 	     "5.11", NULL, "5.10.4",
@@ -138,23 +140,28 @@ static const struct pl_knob knobs[] = {
 	     "6.16", NULL, NULL,
 	     "verified: the 3-patch series \"kernel/events/uprobes: uprobe_write_opcode() "
 	     "rewrite\" is in akpm's \"[GIT PULL] MM updates for 6.16-rc1\" (tag "
-	     "mm-stable-2025-05-31-14-50); its mainline hash was not looked up; Debian 6.12 "
-	     "still has __replace_page()"),
+	     "mm-stable-2025-05-31-14-50); Debian 6.12 still has __replace_page().  Its "
+	     "mainline hash is not established: the stored post-receive logs carry only "
+	     "mm-unstable/mm-everything hashes of it (84b0ec81e1a1, b5cc37664980, ...), "
+	     "and no mainline Fixes: tag names it"),
 	KNOB(gup_fast_recheck_pte, false, "2667f50e8b81",
 	     "GUP-fast re-reads the PTE after taking its reference and backs off if it moved",
 	     NULL, NULL, NULL,
 	     "in the generic GUP-fast since 3.19; x86 used its own IRQs-off walker without "
-	     "the re-check until e585513b76f7 (4.13), which the model does not follow"),
+	     "the re-check until e585513b76f7 (4.13, named by a 4.13.y stable Fixes: tag). "
+	     "Verified in a 4.8 tree (WindRiver-Labs/kernel-4.8.x): arch/x86/mm/gup.c "
+	     "takes the reference with IRQs off and never re-reads the PTE, so the "
+	     "TLB-flush IPI of the unmapper waits for it.  The model has no IPI; keeping the "
+	     "re-check on in 4.8 - 4.12 gives the outcome the IPI gives on x86"),
 	KNOB(dio_uses_pin, false, "a7e689dd1c06",
-	     "O_DIRECT takes FOLL_PIN references instead of FOLL_GET", "6.3", NULL, NULL,
-	     "block tree for-6.3/iov-extract (bio_iov_iter_get_pages, used by iomap "
-	     "filesystems); Debian 6.1 calls iov_iter_get_pages2(), Debian 6.12 "
-	     "iov_iter_extract_pages(); fs/direct-io.c followed in 6.5"),
-	KNOB(legacy_put_without_dirty, false, "3faa52c03f44",
-	     "long-term FOLL_GET users release with put_page() and may not dirty the page",
-	     NULL, "5.6", NULL,
-	     "the model ties it to FOLL_PIN's counting (5.7): from then the long-term "
-	     "users it models release through unpin_user_pages_dirty_lock()"),
+	     "O_DIRECT takes FOLL_PIN references instead of FOLL_GET", "6.5", NULL, NULL,
+	     "verified: kernel.org's post-receive log of axboe/linux-block (24 May 2023) "
+	     "lists a7e689dd1c06 as new on for-6.5/block (with fd363244e883, e51bab4e2058, "
+	     "403b6fb8dac1), not on the 6.4-rc base, so 6.5-rc1.  The for-6.3/iov-extract "
+	     "branch of Feb 2023 carried earlier versions under other hashes (920756a3306a) "
+	     "that mainline never took; was 6.3 here before.  Debian 6.1 calls "
+	     "iov_iter_get_pages2(), Debian 6.12 iov_iter_extract_pages(); fs/direct-io.c "
+	     "followed in the same 6.5 series"),
 	KNOB(iouring_file_buffers, false, "34ed8d0dcd69",
 	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)",
 	     "6.5", NULL, NULL,
@@ -163,8 +170,11 @@ static const struct pl_knob knobs[] = {
 	KNOB(huge_zero_wp_thp, false, "1ced09e0331f",
 	     "a write fault on the huge zero page maps a new zeroed THP, no PMD split",
 	     "6.13", NULL, NULL,
-	     "v4 posted 16 Sep 2024, after the 6.12 merge window opened; Debian 6.12's "
-	     "do_huge_pmd_wp_page() still falls back to a split for the huge zero PMD"),
+	     "verified: Dev Jain's \"mm: allocate THP on hugezeropage wp-fault\" is in akpm's "
+	     "\"[GIT PULL] MM updates for 6.13-rc1\" (tag mm-stable-2024-11-18-19-27), which "
+	     "the pr-tracker bot reports merged as 5c00ff742bf5 on 23 Nov 2024, after 6.12 "
+	     "was tagged; Debian 6.12's do_huge_pmd_wp_page() still falls back to a split "
+	     "for the huge zero PMD"),
 	KNOBS(large_anon_reuse, true, "cd197c3a2040 1da190f4d0a6",
 	      "do_wp_page() on a PTE-mapped large anon folio: refcount (the small test), "
 	      "never (copy the page, v6.9), mm_id (reuse if all refs are this mm's maps, v6.15)",
@@ -199,7 +209,10 @@ static const struct pl_knob knobs[] = {
 	     "mm/madvise.c (kernel mirror at the v5.13 tag) has no MADV_POPULATE_*"),
 	KNOB(hugetlb_mremap, false, "550a7d60bd5e",
 	     "mremap() moves hugetlb mappings (before: EINVAL); growing one stays EINVAL", "5.16", NULL,
-	     NULL, "verified: Mina Almasry's patch (Link 13 Oct 2021, after 5.15-rc5) went "
+	     NULL, "verified: kernel.org's post-receive revlist of acme/linux perf/core (14 "
+	     "Nov 2021, rebased on the 5.16 merge window) lists 550a7d60bd5e beside "
+	     "8531fc6f52f5 (hugetlb demote, 5.16) and the for-5.16 merges; Mina Almasry's "
+	     "patch (Link 13 Oct 2021, after 5.15-rc5) went "
 	     "through akpm's tree, and 90e7e7f5ef3f (5.18) calls it \"recently added\"; the "
 	     "5.16 merge window is the first after it; Debian 6.1 has move_hugetlb_page_tables()"),
 	KNOB(hugetlb_madv_dontneed, false, "90e7e7f5ef3f",
@@ -260,12 +273,14 @@ static const struct pl_knob knobs[] = {
 	KNOB(gup_fast_recheck_pmd, false, "70cbc3cc78a9",
 	     "GUP-fast re-reads the PMD after taking its reference and backs off if a THP "
 	     "collapse cleared it (before: only the PTE, which collapse clears last)",
-	     "6.0", NULL, NULL,
+	     "6.0", NULL, "5.10.148 5.15.73",
 	     "verified: Linus merged it with tag mm-hotfixes-stable-2022-09-26 beside "
 	     "x86_urgent_for_v6.0-rc8 (kernel.org post-receive log, 27 Sep 2022), so 6.0, not "
-	     "6.1; Debian 6.1's gup_pte_range() has the pmd test. Backports for 5.10.y and "
-	     "5.15.y were posted on 3 Oct 2022 (stable list); which stable releases took them "
-	     "was not settled, so 5.10.y and 5.15.y keep the older rule here. The race needs "
+	     "6.1; Debian 6.1's gup_pte_range() has the pmd test. Stable: Greg's \"5.10.148 "
+	     "review\" (5.10.148-rc1, released 15 Oct 2022) lists Yang Shi's patch, and "
+	     "kernel.org's post-receive log of linux-stable (15 Oct 2022, linux-rolling-lts) "
+	     "lists 46c22e7b094f before \"Linux 5.15.73\"; the stable-queue bot's 5.19 queue "
+	     "of 7 Oct 2022 does not have it (5.19.y not checked further). The race needs "
 	     "an architecture whose TLB flush sends no IPI (RCU GUP-fast, 2667f50e8b81); the "
 	     "model does not model the IPI"),
 	KNOB(collapse_needs_writable, false, "SCAN_PAGE_RO",
@@ -274,9 +289,13 @@ static const struct pl_knob knobs[] = {
 	     "read in Debian 6.1 and 6.12 (hpage_collapse_scan_pmd(), "
 	     "__collapse_huge_page_isolate(), not tied to cc->is_khugepaged); removed by Dev "
 	     "Jain's \"mm: Enable khugepaged to operate on non-writable VMAs\" (RFC posted 1 "
-	     "Sep 2025, during 6.17-rc4, so after the 6.17 merge window); measured here: this "
+	     "Sep 2025); verified: its merged form, \"mm: enable khugepaged anonymous "
+	     "collapse on non-writable regions\" with \"mm: drop all references of writable "
+	     "and SCAN_PAGE_RO\", is in akpm's \"[GIT PULL] MM updates for 6.18-rc1\" (1 Oct "
+	     "2025), so 6.17 is the last release with the rule; measured here: this "
 	     "machine's 6.18.44 collapses such a range into a new THP (MADV_COLLAPSE returns "
-	     "0, the pfn changes, the child keeps its data). Its mainline hash was not found"),
+	     "0, the pfn changes, the child keeps its data). Its mainline hash was not "
+	     "found (the stored post-receive logs show only mm-unstable/mm-new hashes)"),
 	KNOB(per_vma_lock, false, "0bff0aaea03e",
 	     "a page fault takes only its vma's lock (lock_vma_under_rcu()), not mmap_lock; "
 	     "vma changes vma_start_write() the vmas they touch", "6.4", NULL, NULL,
@@ -579,10 +598,6 @@ static const struct {
 	  "84209e87c696 with 8d6a0ac09a16: a read-only long-term pin in a private mapping "
 	  "first replaces a page-cache or zero page by an exclusive anonymous copy, so the "
 	  "pin follows later writes." },
-	{ "6.3",
-	  "a7e689dd1c06: O_DIRECT through bio_iov_iter_get_pages() (iomap filesystems, "
-	  "block devices) holds FOLL_PIN instead of FOLL_GET, so fork copies the pages it "
-	  "reads into and reclaim leaves them alone." },
 	{ "6.4",
 	  "d824ec2a1546: once reclaim has unmapped a folio, a maybe-pinned one is put back "
 	  "on the active list instead of being written out: a pinned shmem page is no "
@@ -594,7 +609,10 @@ static const struct {
 	  "path) and a6e79df92e4a (GUP-fast) refuse a writable FOLL_LONGTERM pin of a file "
 	  "mapping that needs dirty tracking, such as MAP_SHARED on ext4.  34ed8d0dcd69: "
 	  "io_uring stops refusing fixed buffers in file mappings other than shmem and "
-	  "hugetlbfs (EOPNOTSUPP before) and leaves the check to GUP." },
+	  "hugetlbfs (EOPNOTSUPP before) and leaves the check to GUP.  a7e689dd1c06: "
+	  "O_DIRECT through bio_iov_iter_get_pages() (iomap filesystems, block devices) "
+	  "holds FOLL_PIN instead of FOLL_GET, so fork copies the pages it reads into and "
+	  "reclaim leaves them alone." },
 	{ "6.9",
 	  "cd197c3a2040: a write fault on a page of a PTE-mapped large anonymous folio "
 	  "(mTHP, or a THP whose PMD was split) that is not PG_anon_exclusive never reuses "
@@ -926,7 +944,6 @@ static const struct {
 	{ "foll_cow", "5535be309971" },
 	{ "gup_cow_break_on_read", "a308c71bf1e6" },
 	{ "hugetlb_force_write_refused", "mm/hugetlb: support FOLL_FORCE|FOLL_WRITE" },
-	{ "legacy_put_without_dirty", "3faa52c03f44" },
 };
 
 /** pl_knob_change_commit() - the commit behind a change of @k: its removal or its arrival. */

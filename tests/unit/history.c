@@ -564,7 +564,7 @@ static const struct hist_case cases[] = {
 	{ "longterm-file-write", "writable long-term pin of a MAP_SHARED ext4 page vs writeback",
 	  "R/W longterm GUP pin in MAP_SHARED file mapping ... with tmpfile",
 	  "8ac268436e6d, a6e79df92e4a",
-	  "v4.8..v5.4=lost-write v5.7..v6.4=invariant *=pass", run_longterm_file_write },
+	  "v4.8..v6.4=invariant *=pass", run_longterm_file_write },
 	{ "swapout-pinned", "seed 003: a pinned page is swapped out, swapped in R/O, COWed",
 	  "R/O-mapping a page registered as iouring fixed buffer ... with swapped out base page",
 	  "feb889fb40fa",

@@ -162,7 +162,8 @@ static void test_io_uring_fixed_buffers(void)
 	T_EQ(pl_check_world(w), 0);
 	T_EQ(io_uring_unregister_buffers(w, buf), 0);
 	T_EQ(f->page._refcount, 1);
-	T_ASSERT(folio_test_dirty(f));
+	/* io_buffer_unmap() dirties nothing (Debian 6.1 and 6.12) */
+	T_ASSERT(!folio_test_dirty(f));
 	T_EQ(io_uring_unregister_buffers(w, buf), -EBADF);
 	T_EQ(pl_check_world(w), 0);
 	pl_world_free(w);
@@ -300,10 +301,11 @@ static void test_evict_clean_page(void)
 
 /*
  * Seed 003 in the GET era: a DMA write through an RDMA registration of a
- * MAP_SHARED ext4 page, released with put_page() and no dirtying; the
- * clean page is evicted and the write is gone.
+ * MAP_SHARED ext4 page after writeback cleaned it.  4.8's ib_umem_release()
+ * already called set_page_dirty_lock() before put_page(), so the page is
+ * dirty after deregistration and eviction waits for writeback: no lost write.
  */
-static void test_lost_write_legacy_put(void)
+static void test_rdma_release_dirties_get_era(void)
 {
 	struct world *w = new_world("v4.8");
 	int p = pl_task_create(w), mr;
@@ -317,12 +319,14 @@ static void test_lost_write_legacy_put(void)
 	T_REQUIRE(mr > 0);
 	T_EQ(pl_writeback(w, file, 0), 0);		/* clean, write-protected, pin still held */
 	T_EQ(pl_rdma_dma_write(w, mr, 0, pl_token_intern(w, "dma")), 0);
-	T_EQ(pl_rdma_dereg_mr(w, mr), 0);		/* put_page, no set_page_dirty */
-	T_ASSERT(!folio_test_dirty(folio_at(w, p, a)));
+	T_EQ(pl_rdma_dereg_mr(w, mr), 0);		/* set_page_dirty_lock + put_page */
+	T_ASSERT(folio_test_dirty(folio_at(w, p, a)));
 	T_EQ(pl_munmap(w, p, a, PAGE_SIZE), 0);
+	T_EQ(pl_evict(w, file, 0), -EBUSY);
+	T_EQ(pl_writeback(w, file, 0), 0);
 	T_EQ(pl_evict(w, file, 0), 0);
-	T_EQ(nr_violations(w, "lost-write"), 1);
-	T_STREQ(file_rd(w, file, 0), "a");
+	T_EQ(nr_violations(w, "lost-write"), 0);
+	T_STREQ(file_rd(w, file, 0), "dma");
 	pl_world_free(w);
 }
 
@@ -547,7 +551,7 @@ int main(void)
 	T_RUN(test_reclaim_skips_pinned);
 	T_RUN(test_writeback_shared_ext4);
 	T_RUN(test_evict_clean_page);
-	T_RUN(test_lost_write_legacy_put);
+	T_RUN(test_rdma_release_dirties_get_era);
 	T_RUN(test_no_lost_write_with_pin);
 	T_RUN(test_ksm_merge_two_processes);
 	T_RUN(test_uprobe_replace_page);
