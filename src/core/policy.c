@@ -79,8 +79,10 @@ static const struct pl_knob knobs[] = {
 	KNOB(foll_pin, false, "3faa52c03f44",
 	     "FOLL_PIN is counted: a pin adds 1024 (small) or counts in _pincount (large)",
 	     "5.7", NULL, NULL,
-	     "3faa52c03f44 \"mm/gup: track FOLL_PIN pages\" in 5.7-rc1; eddb1c228f79 "
-	     "(5.6) only added the flag, and 5.6's pin_user_pages() took plain references"),
+	     "verified: Alex Williamson's vfio regression report of 24 Apr 2020 (the 5.7-rc "
+	     "cycle; 5.6 was tagged 29 Mar) bisects to 3faa52c03f44 \"mm/gup: track FOLL_PIN "
+	     "pages\", so 5.7-rc1; eddb1c228f79 (5.6) only added the flag, and 5.6's "
+	     "pin_user_pages() took plain references"),
 	KNOB(fork_copy_pinned, false, "70e806e4e645 008cfe4418b3",
 	     "fork copies maybe-pinned anon pages for the child in mms that have pinned",
 	     "5.9", NULL, NULL,
@@ -134,7 +136,10 @@ static const struct pl_knob knobs[] = {
 	KNOB(longterm_file_write_refused, false, "8ac268436e6d a6e79df92e4a",
 	     "no writable FOLL_LONGTERM pin of a file mapping that needs dirty tracking",
 	     "6.5", NULL, NULL,
-	     "6.5-rc1; Debian 6.12 has writable_file_mapping_allowed(), Debian 6.1 not"),
+	     "verified: kernel.org's post-receive log of 28 Jun 2023 (groeck/linux-staging "
+	     "master following mainline, three days after 6.4 was tagged) lists both among "
+	     "the 6.5 merge window's mm batch (with cachestat, 34ed8d0dcd69), so 6.5-rc1; "
+	     "Debian 6.12 has writable_file_mapping_allowed(), Debian 6.1 not"),
 	KNOB(uprobes_write_in_place, false, "uprobe_write_opcode() rewrite",
 	     "uprobes writes the breakpoint into an exclusive anon page, no __replace_page",
 	     "6.16", NULL, NULL,
@@ -165,8 +170,9 @@ static const struct pl_knob knobs[] = {
 	KNOB(iouring_file_buffers, false, "34ed8d0dcd69",
 	     "io_uring takes fixed buffers in any file mapping (before: shmem and hugetlbfs only)",
 	     "6.5", NULL, NULL,
-	     "with the GUP vmas-removal series in 6.5-rc1; Debian 6.1's io_pin_pages() "
-	     "refuses with EOPNOTSUPP, Debian 6.12's leaves it to GUP"),
+	     "verified: with the GUP vmas-removal series in the 6.5 merge window (the same "
+	     "28 Jun 2023 post-receive log as 8ac268436e6d, after 54d020692b34); Debian "
+	     "6.1's io_pin_pages() refuses with EOPNOTSUPP, Debian 6.12's leaves it to GUP"),
 	KNOB(huge_zero_wp_thp, false, "1ced09e0331f",
 	     "a write fault on the huge zero page maps a new zeroed THP, no PMD split",
 	     "6.13", NULL, NULL,
@@ -179,9 +185,13 @@ static const struct pl_knob knobs[] = {
 	      "do_wp_page() on a PTE-mapped large anon folio: refcount (the small test), "
 	      "never (copy the page, v6.9), mm_id (reuse if all refs are this mm's maps, v6.15)",
 	      "6.9", NULL, NULL,
+	      "verified: cd197c3a2040 (\"mm: prohibit the last subpage from reusing the "
+	      "entire large folio\") follows \"Merge tag 'thermal-6.9-rc1'\" in kernel.org's "
+	      "post-receive logs of mainline, so 6.9-rc1; 1da190f4d0a6 (\"mm: Copy-on-Write "
+	      "(COW) reuse support for PTE-mapped THP\", with 6af8cb80d3a9) was pushed to "
+	      "akpm's mm-stable on 18 Mar 2025, before 6.14 was tagged (24 Mar), so 6.15-rc1. "
 	      "Debian 6.1 has the small-folio test only; Debian 6.12's "
-	      "wp_can_reuse_anon_folio() refuses every large folio (cd197c3a2040, 6.9); "
-	      "the MM-id reuse (1da190f4d0a6 with 6af8cb80d3a9) is 6.15", "6.9 6.15"),
+	      "wp_can_reuse_anon_folio() refuses every large folio", "6.9 6.15"),
 	KNOB(io_uring, false, "2b188cc1bb85",
 	     "io_uring exists (before: io_uring_setup() and _register() fail with ENOSYS)",
 	     "5.1", NULL, NULL,
@@ -228,8 +238,11 @@ static const struct pl_knob knobs[] = {
 	KNOB(thp_split_zero_remap, false, "b1f202060afe",
 	     "splitting an anon THP maps its zero-filled subpages to the shared zero page",
 	     "6.12", NULL, NULL,
-	     "\"mm: remap unused subpages to shared zeropage when splitting isolated thp\" "
-	     "(with dafff3f4c850, split underused THPs); Debian 6.12's __split_huge_page() "
+	     "verified: \"mm: remap unused subpages to shared zeropage when splitting "
+	     "isolated thp\" is part of Yu Zhao's and Usama Arif's \"mm: split underused "
+	     "THPs\" (with dafff3f4c850; v5 posted 30 Aug 2024), which akpm's \"[GIT PULL] "
+	     "MM updates for 6.12-rc1\" (20 Sep 2024) lists, so 6.12-rc1; Debian 6.12's "
+	     "__split_huge_page() "
 	     "remaps with RMP_USE_SHARED_ZEROPAGE and 6.12.54 fixes it, Debian 6.1 has "
 	     "neither"),
 	KNOB(hugetlb_force_write_refused, false, "1d8d14641fd9 f347454d0341",
@@ -238,8 +251,10 @@ static const struct pl_knob knobs[] = {
 	     "1d8d14641fd9's hugetlb_wp() sanity check (6.0) made such a fault fail, and "
 	     "f347454d0341 (6.2, stable 6.1.2) refuses it in check_vma_flags(); Debian 6.1 "
 	     "and 6.12 have that check; \"mm/hugetlb: support FOLL_FORCE|FOLL_WRITE\" "
-	     "(Guillaume Morin, Dec 2024) lifts it in 6.14, queued beside 6.14's mseal and "
-	     "memfd-seal cleanups in linux-next"),
+	     "(Guillaume Morin, v4 Dec 2024) lifts it in 6.14: kernel.org's post-receive log "
+	     "of akpm/mm (13 Dec 2024, during 6.13-rc2) has it on mm-unstable, not "
+	     "mm-hotfixes, beside 6.14's mseal and memfd-seal cleanups, and 6.13 was tagged "
+	     "19 Jan 2025 (its mainline hash was not established)"),
 	KNOB(memfd_secret, false, "1507f51255c9",
 	     "memfd_secret() exists (before: ENOSYS), and no GUP may reach its memory "
 	     "(check_vma_flags() -> vma_is_secretmem(): EFAULT)", "5.14", NULL, NULL,
