@@ -283,11 +283,7 @@ bool violation_add(struct world *w, const struct pl_invariant *inv, int pid, pl_
 	}
 	if (w->nr_violations >= PL_MAX_VIOLATIONS)
 		return false;
-	if (w->nr_violations == w->cap_violations) {
-		w->cap_violations = w->cap_violations ? 2 * w->cap_violations : 16;
-		w->violations = pl_realloc_array(w, w->violations, (size_t)w->cap_violations,
-						 sizeof(*w->violations));
-	}
+	PL_ARRAY_PUSH_ROOM(w, w->violations, w->nr_violations, w->cap_violations, 16);
 	v = &w->violations[w->nr_violations++];
 	memset(v, 0, sizeof(*v));
 	v->inv = inv;

@@ -120,12 +120,8 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 		return -EINVAL;
 	if (nr_pages > PL_FILE_MAX_PAGES)
 		return -EFBIG;
-	if (w->nr_files == w->cap_files) {
-		w->cap_files = w->cap_files ? 2 * w->cap_files : 4;
-		w->files = pl_realloc_array(w, w->files, (size_t)w->cap_files, sizeof(*w->files));
-	}
-	f = pl_zalloc(w, sizeof(*f));
-	f->id = w->nr_files + 1;
+	f = PL_TABLE_ADD(w, w->files, w->nr_files, w->cap_files, 4);
+	f->id = w->nr_files;
 	f->fs = fs;
 	f->dax = dax;
 	if (file_is_huge(f))
@@ -134,7 +130,6 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 	file_reserve(w, f, f->nr_pages ? f->nr_pages : 1);
 	for (uint32_t i = 0; initial != PL_TOKEN_ZERO && i < f->nr_pages; i++)
 		f->disk[i] = initial;
-	w->files[w->nr_files++] = f;
 	return f->id;
 }
 

@@ -26,6 +26,20 @@ _Noreturn void pl_bug(const char *file, int line, const char *what);
 _Noreturn void pl_oom(struct world *w);
 void *pl_zalloc(struct world *w, size_t n);
 void *pl_realloc_array(struct world *w, void *p, size_t nmemb, size_t size);
+void *pl_array_grow(struct world *w, void *p, int nr, int *cap, int first, size_t size);
+/*
+ * PL_ARRAY_PUSH_ROOM(): make room for element @nr of the growable array @v
+ * whose capacity is the int @cap: the first growth gives @first, then it doubles.
+ */
+#define PL_ARRAY_PUSH_ROOM(w, v, nr, cap, first) \
+	((v) = pl_array_grow((w), (v), (nr), &(cap), (first), sizeof(*(v))))
+/*
+ * PL_TABLE_ADD(): append a new zeroed object to @v, a growable array of
+ * pointers to objects.  Evaluates to the object, whose 1-based id is @nr
+ * after it.
+ */
+#define PL_TABLE_ADD(w, v, nr, cap, first) \
+	(PL_ARRAY_PUSH_ROOM(w, v, nr, cap, first), (v)[(nr)++] = pl_zalloc((w), sizeof(**(v))))
 
 /* ---------------------------------------------------------------------------
  * Sync layer.  See core.h.  Every function below is the single place a

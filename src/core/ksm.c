@@ -48,10 +48,7 @@ struct ksm_scan {
 static void ksm_push(struct world *w, struct ksm_rmap_item **v, int *nr, int *cap,
 		     const struct ksm_rmap_item *it)
 {
-	if (*nr == *cap) {
-		*cap = *cap ? 2 * *cap : 64;
-		*v = pl_realloc_array(w, *v, (size_t)*cap, sizeof(**v));
-	}
+	PL_ARRAY_PUSH_ROOM(w, *v, *nr, *cap, 64);
 	(*v)[(*nr)++] = *it;
 }
 

@@ -47,10 +47,7 @@ struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
 {
 	int i = 0;
 
-	if (mm->nr_vmas == mm->cap_vmas) {
-		mm->cap_vmas = mm->cap_vmas ? 2 * mm->cap_vmas : 8;
-		mm->vmas = pl_realloc_array(w, mm->vmas, (size_t)mm->cap_vmas, sizeof(*mm->vmas));
-	}
+	PL_ARRAY_PUSH_ROOM(w, mm->vmas, mm->nr_vmas, mm->cap_vmas, 8);
 	while (i < mm->nr_vmas && mm->vmas[i].vm_start < v->vm_start)
 		i++;
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (size_t)(mm->nr_vmas - i) * sizeof(*v));

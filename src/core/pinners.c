@@ -61,6 +61,16 @@ static struct pl_pinset *pinset_lookup(const struct world *w, int id, enum pl_pi
 	return ps;
 }
 
+/* Page @page of a live handle of @kind: 0 with *@psp, -EBADF (no such handle) or -EINVAL. */
+static int pinset_lookup_page(const struct world *w, int id, enum pl_pin_kind kind, uint32_t page,
+			      struct pl_pinset **psp)
+{
+	*psp = pinset_lookup(w, id, kind);
+	if (!*psp)
+		return -EBADF;
+	return page < (*psp)->nr ? 0 : -EINVAL;
+}
+
 /* Record a new handle; it owns @pages. */
 static struct pl_pinset *pinset_new(struct world *w, enum pl_pin_kind kind, int pid,
 				    struct mm_struct *mm, pl_addr addr, uint32_t nr,
@@ -68,12 +78,8 @@ static struct pl_pinset *pinset_new(struct world *w, enum pl_pin_kind kind, int 
 {
 	struct pl_pinset *ps;
 
-	if (w->nr_pins == w->cap_pins) {
-		w->cap_pins = w->cap_pins ? 2 * w->cap_pins : 8;
-		w->pins = pl_realloc_array(w, w->pins, (size_t)w->cap_pins, sizeof(*w->pins));
-	}
-	ps = pl_zalloc(w, sizeof(*ps));
-	ps->id = w->nr_pins + 1;
+	ps = PL_TABLE_ADD(w, w->pins, w->nr_pins, w->cap_pins, 8);
+	ps->id = w->nr_pins;
 	ps->kind = kind;
 	ps->active = true;
 	ps->pid = pid;
@@ -83,7 +89,6 @@ static struct pl_pinset *pinset_new(struct world *w, enum pl_pin_kind kind, int 
 	ps->gup_flags = gup_flags;
 	ps->pages = pages;
 	ps->file = -1;
-	w->pins[w->nr_pins++] = ps;
 	return ps;
 }
 
@@ -343,6 +348,22 @@ static uint32_t pipe_consume(struct world *w, struct pl_pinset *ps, uint32_t len
 	return got;
 }
 
+/*
+ * pipe_readable() - the pipe behind @pipe with a buffer to read into @out.
+ * Return: 0 with *@psp, -EBADF, -EFAULT (no @out), -EAGAIN (empty: the
+ * O_NONBLOCK read of an empty pipe).
+ */
+static int pipe_readable(const struct world *w, int pipe, const pl_token *out,
+			 struct pl_pinset **psp)
+{
+	*psp = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	if (!*psp)
+		return -EBADF;
+	if (!out)
+		return -EFAULT;
+	return (*psp)->consumed < (*psp)->nr ? 0 : -EAGAIN;
+}
+
 /**
  * pl_pipe_read_bytes() - read(2) of up to @len bytes: what they hold *now*,
  * as one value (the bytes up to the first NUL of the first page's worth).
@@ -350,16 +371,13 @@ static uint32_t pipe_consume(struct world *w, struct pl_pinset *ps, uint32_t len
  */
 int pl_pipe_read_bytes(struct world *w, int pipe, uint32_t len, pl_token *out)
 {
-	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	struct pl_pinset *ps;
 	char data[PAGE_SIZE + 1];
 	uint32_t got;
+	int ret = pipe_readable(w, pipe, out, &ps);
 
-	if (!ps)
-		return -EBADF;
-	if (!out)
-		return -EFAULT;
-	if (ps->consumed >= ps->nr)
-		return -EAGAIN;
+	if (ret)
+		return ret;
 	memset(data, 0, sizeof(data));
 	got = pipe_consume(w, ps, len, data);
 	data[PL_MIN(got, (uint32_t)PAGE_SIZE)] = 0;
@@ -375,16 +393,13 @@ int pl_pipe_read_bytes(struct world *w, int pipe, uint32_t len, pl_token *out)
  */
 int pl_pipe_read(struct world *w, int pipe, pl_token *out)
 {
-	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	struct pl_pinset *ps;
 	const struct pl_pipe_buf *b;
 	pl_pfn pfn;
+	int ret = pipe_readable(w, pipe, out, &ps);
 
-	if (!ps)
-		return -EBADF;
-	if (!out)
-		return -EFAULT;
-	if (ps->consumed >= ps->nr)
-		return -EAGAIN;
+	if (ret)
+		return ret;
 	b = &ps->pipe->buf[ps->consumed];
 	pfn = ps->pages[ps->consumed];
 	if (b->offset || b->len != PAGE_SIZE || pfn == PL_PFN_NONE)
@@ -613,47 +628,54 @@ int io_uring_unregister_buffers(struct world *w, int buf)
 	return longterm_unregister(w, buf, PL_PIN_IOURING);
 }
 
-/** io_uring_write_fixed() - the device reads the buffer into file pages [@index, ...). */
-int io_uring_write_fixed(struct world *w, int buf, int file, uint32_t index)
+/*
+ * io_import_fixed() - the registered buffer @buf for a transfer with file
+ * pages [@index, @index + its pages).  Return: 0 with *@psp, -EBADF, or the
+ * file's -errno.
+ */
+static int io_import_fixed(const struct world *w, int buf, int file, uint32_t index,
+			   struct pl_pinset **psp)
 {
-	struct pl_pinset *ps = pinset_lookup(w, buf, PL_PIN_IOURING);
-	int ret;
-
-	if (!ps)
+	*psp = pinset_lookup(w, buf, PL_PIN_IOURING);
+	if (!*psp)
 		return -EBADF;
-	ret = file_range_check(w, file, index, ps->nr);
-	if (ret)
-		return ret;
-	for (uint32_t i = 0; i < ps->nr; i++) {
-		ret = pl_file_write(w, file, index + i, dma_read_page(w, ps->pages[i]));
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return file_range_check(w, file, index, (*psp)->nr);
 }
 
-/** io_uring_read_fixed() - the device writes file pages [@index, ...) into the buffer. */
-int io_uring_read_fixed(struct world *w, int buf, int file, uint32_t index)
+/*
+ * io_uring_rw_fixed() - IORING_OP_WRITE_FIXED (@write: the device reads the
+ * buffer into file pages [@index, ...)) or IORING_OP_READ_FIXED (the device
+ * writes those file pages into the buffer).
+ */
+static int io_uring_rw_fixed(struct world *w, int buf, int file, uint32_t index, bool write)
 {
-	struct pl_pinset *ps = pinset_lookup(w, buf, PL_PIN_IOURING);
-	int ret;
+	struct pl_pinset *ps;
+	int ret = io_import_fixed(w, buf, file, index, &ps);
 
-	if (!ps)
-		return -EBADF;
-	ret = file_range_check(w, file, index, ps->nr);
-	if (ret)
-		return ret;
-	for (uint32_t i = 0; i < ps->nr; i++) {
+	for (uint32_t i = 0; !ret && i < ps->nr; i++) {
 		pl_token tok;
 
+		if (write) {
+			ret = pl_file_write(w, file, index + i, dma_read_page(w, ps->pages[i]));
+			continue;
+		}
 		ret = pl_file_read(w, file, index + i, &tok);
 		if (!ret)
 			ret = dma_write_page(w, ps->pages[i], tok);
-		if (ret)
-			return ret;
-		ps->written = true;
+		if (!ret)
+			ps->written = true;
 	}
-	return 0;
+	return ret;
+}
+
+int io_uring_write_fixed(struct world *w, int buf, int file, uint32_t index)
+{
+	return io_uring_rw_fixed(w, buf, file, index, true);
+}
+
+int io_uring_read_fixed(struct world *w, int buf, int file, uint32_t index)
+{
+	return io_uring_rw_fixed(w, buf, file, index, false);
 }
 
 /* ---------------------------------------------------------------------------
@@ -999,13 +1021,11 @@ int pl_rdma_dereg_mr(struct world *w, int mr)
 /** pl_rdma_dma_write() - an RDMA WRITE lands in page @page.  -EACCES on a R/O MR. */
 int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok)
 {
-	struct pl_pinset *ps = pinset_lookup(w, mr, PL_PIN_RDMA);
-	int ret;
+	struct pl_pinset *ps;
+	int ret = pinset_lookup_page(w, mr, PL_PIN_RDMA, page, &ps);
 
-	if (!ps)
-		return -EBADF;
-	if (page >= ps->nr)
-		return -EINVAL;
+	if (ret)
+		return ret;
 	if (ps->dio_write)
 		return -EACCES;
 	if (ps->odp)
@@ -1016,21 +1036,30 @@ int pl_rdma_dma_write(struct world *w, int mr, uint32_t page, pl_token tok)
 	return ret;
 }
 
-/** pl_rdma_dma_read() - an RDMA READ (or send) of page @page. */
-int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out)
+/*
+ * pinset_dma_read() - the device reads page @page of handle @h of @kind
+ * (through the owner's page tables for an ODP MR).  -EFAULT: no @out.
+ */
+static int pinset_dma_read(struct world *w, int h, enum pl_pin_kind kind, uint32_t page,
+			   pl_token *out)
 {
-	struct pl_pinset *ps = pinset_lookup(w, mr, PL_PIN_RDMA);
+	struct pl_pinset *ps;
+	int ret = pinset_lookup_page(w, h, kind, page, &ps);
 
-	if (!ps)
-		return -EBADF;
-	if (page >= ps->nr)
-		return -EINVAL;
+	if (ret)
+		return ret;
 	if (!out)
 		return -EFAULT;
 	if (ps->odp)
 		return odp_access(w, ps, page, false, out);
 	*out = dma_read_page(w, ps->pages[page]);
 	return 0;
+}
+
+/** pl_rdma_dma_read() - an RDMA READ (or send) of page @page. */
+int pl_rdma_dma_read(struct world *w, int mr, uint32_t page, pl_token *out)
+{
+	return pinset_dma_read(w, mr, PL_PIN_RDMA, page, out);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1055,18 +1084,10 @@ int pl_gup_test_pin(struct world *w, int pid, pl_addr addr, unsigned long nr, bo
 	return ps->id;
 }
 
+/* PIN_LONGTERM_TEST_READ: copy_to_user() from the pinned page */
 int pl_gup_test_read(struct world *w, int h, uint32_t page, pl_token *out)
 {
-	struct pl_pinset *ps = pinset_lookup(w, h, PL_PIN_GUP_TEST);
-
-	if (!ps)
-		return -EBADF;
-	if (page >= ps->nr)
-		return -EINVAL;
-	if (!out)
-		return -EFAULT;
-	*out = dma_read_page(w, ps->pages[page]);
-	return 0;
+	return pinset_dma_read(w, h, PL_PIN_GUP_TEST, page, out);
 }
 
 int pl_gup_test_unpin(struct world *w, int h)
@@ -1084,14 +1105,28 @@ int pl_gup_test_unpin(struct world *w, int h)
  * /proc/pid/mem, ptrace (mm/memory.c: __access_remote_vm) and
  * process_vm_readv/writev (mm/process_vm_access.c).
  */
-static int remote_check(const struct world *w, int pid, int target, struct mm_struct **mmp)
+
+/*
+ * remote_page_get() - the page at @addr of @target's mm, for an access by
+ * @pid: one page, as access_remote_vm() takes it for /proc/pid/mem and
+ * ptrace (get_user_pages(), FOLL_GET) or, with @pin, as
+ * process_vm_rw_pages() does (pin_user_pages()).
+ * Return: 0 with *@pfn; -ESRCH (no such task, or no mm); when GUP gives
+ * nothing, -EIO (mem_rw()'s answer) or, with @pin, -EFAULT.
+ */
+static int remote_page_get(struct world *w, int pid, int target, pl_addr addr, unsigned flags,
+			   bool pin, pl_pfn *pfn)
 {
 	struct task_struct *t = pl_task(w, pid);
+	struct mm_struct *mm = pl_mm_of(w, target);
 
-	if (!t || t->exited)
+	if (!t || t->exited || !mm)
 		return -ESRCH;
-	*mmp = pl_mm_of(w, target);
-	return *mmp ? 0 : -ESRCH;
+	w->cur_pid = pid;
+	addr &= PAGE_MASK;
+	if (pin)
+		return pin_user_pages(w, mm, addr, 1, flags, pfn) == 1 ? 0 : -EFAULT;
+	return get_user_pages(w, mm, addr, 1, flags, pfn) == 1 ? 0 : -EIO;
 }
 
 /**
@@ -1105,15 +1140,11 @@ static int remote_check(const struct world *w, int pid, int target, struct mm_st
 int pl_proc_mem_write(struct world *w, int pid, int target, pl_addr addr, pl_token tok)
 {
 	unsigned flags = FOLL_FORCE | FOLL_WRITE | (pid != target ? FOLL_REMOTE : 0);
-	struct mm_struct *mm;
 	pl_pfn pfn;
-	int ret = remote_check(w, pid, target, &mm);
+	int ret = remote_page_get(w, pid, target, addr, flags, false, &pfn);
 
 	if (ret)
 		return ret;
-	w->cur_pid = pid;
-	if (get_user_pages(w, mm, addr & PAGE_MASK, 1, flags, &pfn) != 1)
-		return -EIO;
 	/* copy_to_user_page() through the kernel mapping, then folio_mark_dirty_lock() */
 	ret = dma_write_page(w, pfn, tok);
 	if (!ret)
@@ -1122,21 +1153,15 @@ int pl_proc_mem_write(struct world *w, int pid, int target, pl_addr addr, pl_tok
 	return ret ? -EIO : 0;
 }
 
-/** pl_proc_mem_read() - pread(2) of /proc/@target/mem: FOLL_FORCE, R/O GET. */
+/** pl_proc_mem_read() - pread(2) of /proc/@target/mem: FOLL_FORCE, R/O GET.  -EFAULT: no @out. */
 int pl_proc_mem_read(struct world *w, int pid, int target, pl_addr addr, pl_token *out)
 {
 	unsigned flags = FOLL_FORCE | (pid != target ? FOLL_REMOTE : 0);
-	struct mm_struct *mm;
 	pl_pfn pfn;
-	int ret = remote_check(w, pid, target, &mm);
+	int ret = out ? remote_page_get(w, pid, target, addr, flags, false, &pfn) : -EFAULT;
 
 	if (ret)
 		return ret;
-	if (!out)
-		return -EFAULT;
-	w->cur_pid = pid;
-	if (get_user_pages(w, mm, addr & PAGE_MASK, 1, flags, &pfn) != 1)
-		return -EIO;
 	*out = dma_read_page(w, pfn);
 	put_page(w, pfn);
 	return 0;
@@ -1145,34 +1170,24 @@ int pl_proc_mem_read(struct world *w, int pid, int target, pl_addr addr, pl_toke
 /** pl_process_vm_writev() - one page into @target; no FOLL_FORCE.  -EFAULT if unmapped/R/O. */
 int pl_process_vm_writev(struct world *w, int pid, int target, pl_addr addr, pl_token tok)
 {
-	struct mm_struct *mm;
 	pl_pfn pfn;
-	int ret = remote_check(w, pid, target, &mm);
+	int ret = remote_page_get(w, pid, target, addr, FOLL_WRITE | FOLL_REMOTE, true, &pfn);
 
 	if (ret)
 		return ret;
-	w->cur_pid = pid;
-	if (pin_user_pages(w, mm, addr & PAGE_MASK, 1, FOLL_WRITE | FOLL_REMOTE, &pfn) != 1)
-		return -EFAULT;
 	ret = dma_write_page(w, pfn, tok);
 	unpin_user_pages_dirty_lock(w, &pfn, 1, ret == 0);
 	return ret;
 }
 
-/** pl_process_vm_readv() - one page from @target. */
+/** pl_process_vm_readv() - one page from @target.  -EFAULT: no @out, or nothing mapped. */
 int pl_process_vm_readv(struct world *w, int pid, int target, pl_addr addr, pl_token *out)
 {
-	struct mm_struct *mm;
 	pl_pfn pfn;
-	int ret = remote_check(w, pid, target, &mm);
+	int ret = out ? remote_page_get(w, pid, target, addr, FOLL_REMOTE, true, &pfn) : -EFAULT;
 
 	if (ret)
 		return ret;
-	if (!out)
-		return -EFAULT;
-	w->cur_pid = pid;
-	if (pin_user_pages(w, mm, addr & PAGE_MASK, 1, FOLL_REMOTE, &pfn) != 1)
-		return -EFAULT;
 	*out = dma_read_page(w, pfn);
 	unpin_user_pages(w, &pfn, 1);
 	return 0;

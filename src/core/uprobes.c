@@ -38,10 +38,7 @@ static int uprobe_collect(struct world *w, struct mm_struct *mm, struct vm_area_
 
 	if (!is_cow_mapping(vma->vm_flags) || (vma->vm_flags & VM_HUGETLB))
 		return 0;
-	if (t->nr == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 8;
-		t->v = pl_realloc_array(w, t->v, (size_t)t->cap, sizeof(*t->v));
-	}
+	PL_ARRAY_PUSH_ROOM(w, t->v, t->nr, t->cap, 8);
 	t->v[t->nr].pid = pl_mm_pid(w, mm);
 	t->v[t->nr].addr = addr;
 	t->nr++;

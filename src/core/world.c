@@ -62,6 +62,15 @@ void *pl_realloc_array(struct world *w, void *p, size_t nmemb, size_t size)
 	return q;
 }
 
+/* @p itself while @nr < *@cap; else *@cap grows (to @first, then twice) and @p moves. */
+void *pl_array_grow(struct world *w, void *p, int nr, int *cap, int first, size_t size)
+{
+	if (nr < *cap)
+		return p;
+	*cap = *cap ? 2 * *cap : first;
+	return pl_realloc_array(w, p, (size_t)*cap, size);
+}
+
 static void pl_reserve_special_pages(struct world *w)
 {
 	struct folio *f;
@@ -392,15 +401,10 @@ static int pl_task_add(struct world *w, struct mm_struct *mm, int parent)
 {
 	struct task_struct *t;
 
-	if (w->nr_tasks == w->cap_tasks) {
-		w->cap_tasks = w->cap_tasks ? 2 * w->cap_tasks : 8;
-		w->tasks = pl_realloc_array(w, w->tasks, w->cap_tasks, sizeof(*w->tasks));
-	}
-	t = pl_zalloc(w, sizeof(*t));
-	t->pid = w->nr_tasks + 1;
+	t = PL_TABLE_ADD(w, w->tasks, w->nr_tasks, w->cap_tasks, 8);
+	t->pid = w->nr_tasks;
 	t->parent = parent;
 	t->mm = mm;
-	w->tasks[w->nr_tasks++] = t;
 	return t->pid;
 }
 
