@@ -821,6 +821,19 @@ uint32_t pl_token_len(const struct world *w, pl_token t);
  * not fit in cap bytes ends in "..." (cap >= 8).  Return: its length.
  */
 size_t pl_bytes_show(const void *bytes, uint32_t n, char *out, size_t cap);
+/*
+ * hex_to_bin() - the value of one hex digit, or -1: how the readers of an
+ * \xHH escape (the scenario lexer, the transcript) decode it.  Named after
+ * lib/hexdump.c's function of the same job.
+ */
+static inline int hex_to_bin(unsigned char ch)
+{
+	unsigned char lc = ch | 0x20;	/* ASCII: 'A'..'F' -> 'a'..'f' */
+
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	return lc >= 'a' && lc <= 'f' ? lc - 'a' + 10 : -1;
+}
 /* Every backend renders a byte range into this much (the host's reply text). */
 #define PL_BYTES_SHOW_MAX 256
 /* Fill n bytes with @pattern repeated (NULL or "": zeroes), as `write M[i]+OFF len N`. */

@@ -340,17 +340,6 @@ static bool lex_number(struct lex_line *L)
 	return true;
 }
 
-static int lex_hexval(int c)
-{
-	if (lex_is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* string -> '"' { char | '\\' ( '\\' | '"' | 'n' | 't' | 'x' hex hex ) } '"' */
 static bool lex_string(struct lex_line *L, size_t *bufpos)
 {
@@ -378,8 +367,8 @@ static bool lex_string(struct lex_line *L, size_t *bufpos)
 			} else if (e == 't') {
 				*o++ = '\t';
 			} else if (e == 'x' && L->end - L->p >= 4 &&
-				   (h1 = lex_hexval(L->p[2])) >= 0 &&
-				   (h2 = lex_hexval(L->p[3])) >= 0 && (h1 || h2)) {
+				   (h1 = hex_to_bin(L->p[2])) >= 0 &&
+				   (h2 = hex_to_bin(L->p[3])) >= 0 && (h1 || h2)) {
 				*o++ = (char)(h1 * 16 + h2);
 				lex_skip(L, 2);
 			} else {

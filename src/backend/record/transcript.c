@@ -37,17 +37,6 @@ static void put_text(FILE *out, const char *s)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode a text field in place; NULL for "~". */
 static char *get_text(char *s)
 {
@@ -56,8 +45,11 @@ static char *get_text(char *s)
 	if (!strcmp(s, "~"))
 		return NULL;
 	while (*s) {
-		if (s[0] == '\\' && s[1] == 'x' && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
-			*o++ = (char)(hexval(s[2]) << 4 | hexval(s[3]));
+		int hi = s[0] == '\\' && s[1] == 'x' ? hex_to_bin((unsigned char)s[2]) : -1;
+		int lo = hi >= 0 ? hex_to_bin((unsigned char)s[3]) : -1;
+
+		if (lo >= 0) {
+			*o++ = (char)(hi << 4 | lo);
 			s += 4;
 		} else {
 			*o++ = *s++;
