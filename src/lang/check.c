@@ -145,20 +145,9 @@ static bool ck_map_put(struct checker *ck, struct ck_map *m, int owner, const ch
 /* ---------------------------------------------------------------------------
  * Errors.
  */
-static bool ck_error(struct checker *ck, struct pl_pos pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool ck_error(struct checker *ck, struct pl_pos pos, const char *fmt, ...)
-{
-	char msg[PL_DIAG_MSG];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pl_diag_add(ck->diags, pos.line, pos.col, "%s", msg);
-	return false;
-}
+/* Record an error at @pos; false, so that `return ck_error(...)` fails the check. */
+#define ck_error(ck, pos, ...) \
+	pl_diag_error((ck)->diags, (pos).line, (pos).col, __VA_ARGS__)
 
 static const char *ck_article(enum pl_sym_kind k)
 {

@@ -18,18 +18,15 @@ void pl_diag_init(struct pl_diag_list *dl, const char *path, const char *text, s
 	dl->len = len;
 }
 
-bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
+static bool diag_vadd(struct pl_diag_list *dl, int line, int col, const char *fmt, va_list ap)
 {
 	struct pl_diag *d, tmp;
-	va_list ap;
 
 	if (dl->overflow)
 		return false;
 	tmp.line = line > 0 ? line : 1;
 	tmp.col = col > 0 ? col : 1;
-	va_start(ap, fmt);
 	vsnprintf(tmp.msg, sizeof(tmp.msg), fmt, ap);
-	va_end(ap);
 	/*
 	 * One error per cause: the same message on the same line again says
 	 * nothing new -- the rounds of a `repeat` block are checked each; a name
@@ -50,6 +47,27 @@ bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ..
 	d = &dl->d[dl->n++];
 	*d = tmp;
 	return true;
+}
+
+bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	bool room;
+
+	va_start(ap, fmt);
+	room = diag_vadd(dl, line, col, fmt, ap);
+	va_end(ap);
+	return room;
+}
+
+bool pl_diag_error(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(dl, line, col, fmt, ap);
+	va_end(ap);
+	return false;
 }
 
 void pl_diag_sort(struct pl_diag_list *dl)

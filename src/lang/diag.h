@@ -55,6 +55,13 @@ void pl_diag_init(struct pl_diag_list *dl, const char *path, const char *text, s
 bool pl_diag_add(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * pl_diag_error() - pl_diag_add() for a step that fails there: always
+ * false, so that a parser or checker says `return pl_diag_error(...)`.
+ */
+bool pl_diag_error(struct pl_diag_list *dl, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static inline bool pl_diag_full(const struct pl_diag_list *dl)
 {
 	return dl->overflow;

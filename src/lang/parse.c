@@ -114,20 +114,9 @@ static struct pl_pos pz_pos(const struct pl_token *t)
 /* ---------------------------------------------------------------------------
  * Errors.
  */
-static bool pz_error_at(struct parser *p, struct pl_pos pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool pz_error_at(struct parser *p, struct pl_pos pos, const char *fmt, ...)
-{
-	char msg[PL_DIAG_MSG];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pl_diag_add(p->diags, pos.line, pos.col, "%s", msg);
-	return false;
-}
+/* Record an error at @pos; false, so that `return pz_error_at(...)` fails the parse. */
+#define pz_error_at(p, pos, ...) \
+	pl_diag_error((p)->diags, (pos).line, (pos).col, __VA_ARGS__)
 
 /* "expected WHAT, found TOKEN" at the current token. */
 static bool pz_expected(struct parser *p, const char *what)
