@@ -509,7 +509,8 @@ static const struct {
 	  "reach the page cache (CVE-2016-5195; fixed in 4.8.3, so 4.8.3 and later 4.8.y "
 	  "releases take v4.9's rules).  fork() shares every anonymous page, referenced by "
 	  "GUP or not.  There is no FOLL_PIN: long-term users hold FOLL_GET references and "
-	  "drop them with put_page(), often without dirtying the page." },
+	  "drop them with put_page() (RDMA after set_page_dirty_lock() on a writable "
+	  "region, as in every later release)." },
 	{ "4.9",
 	  "19be0eaffa3a closes Dirty COW: GUP keeps FOLL_WRITE after the COW fault and sets "
 	  "the internal FOLL_COW, which accepts a read-only PTE only together with "
@@ -534,7 +535,8 @@ static const struct {
 	{ "5.7",
 	  "3faa52c03f44 counts FOLL_PIN: a pin adds 1024 to a small folio's refcount and is "
 	  "counted exactly for large ones, and long-term users release through "
-	  "unpin_user_pages_dirty_lock().  Reuse still trusts the mapcount.  63b2d4174c4a: "
+	  "unpin_user_page*() (RDMA dirtying what it may have written, io_uring nothing).  "
+	  "Reuse still trusts the mapcount.  63b2d4174c4a: "
 	  "userfaultfd write-protects anonymous memory (a PTE bit, kept in swap entries); a "
 	  "write to a protected page is delivered to the monitor.  e346b3813067: "
 	  "MREMAP_DONTUNMAP moves a range's pages and leaves the range mapped and empty "
