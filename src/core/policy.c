@@ -131,8 +131,11 @@ static const struct pl_knob knobs[] = {
 	     "no 6.1.y entry; 6.2-rc1"),
 	KNOB(zero_page_never_pinned, false, "c8070b787519",
 	     "pinning the zero page changes no reference counts", "6.5", NULL, "6.1.130",
-	     "6.5-rc1 (with the direct-io.c pinning series); Debian changelog: in stable "
-	     "6.1.130, and Debian 6.1's try_grab_folio() skips the zero page"),
+	     "verified: merged with the direct-io.c pinning series (1101fb8f89e5, "
+	     "1ccf164ec866) on for-6.5/block, and the regzbot report on its 6.1.y backport "
+	     "(476c1dfefab8, Apr 2025) calls c8070b787519 \"from 6.5-rc1\"; Debian "
+	     "changelog: in stable 6.1.130, and Debian 6.1's try_grab_folio() skips the zero "
+	     "page"),
 	KNOB(longterm_file_write_refused, false, "8ac268436e6d a6e79df92e4a",
 	     "no writable FOLL_LONGTERM pin of a file mapping that needs dirty tracking",
 	     "6.5", NULL, NULL,
@@ -335,8 +338,10 @@ static const struct pl_knob knobs[] = {
 	     "buffer flag, which copy_page_to_iter_pipe() and push_pipe() never set "
 	     "(uninitialised since 241699cd72a8, 4.9); 9d2231c5d74e (\"lib/iov_iter: "
 	     "initialize flags in new pipe_buffer\", mainline shortlog of 5.17-rc6) fixed "
-	     "it.  Debian's changelog lists it under the 5.16.11 update; 5.15.25 and "
-	     "5.10.102 are the disclosure's releases (not found in the stored stable logs); "
+	     "it.  Debian's changelog lists it under the 5.16.11 update; verified: Greg's "
+	     "\"Linux 5.10.102\" announcement lists Max Kellermann's patch (5.10.102-rc1 did "
+	     "not have it yet), and kernel.org's post-receive log of linux-stable lists "
+	     "114e9f141822 before \"Linux 5.15.25\"; "
 	     "stable 4.9.303 and 4.14.268 took it too, where no flag decided merging yet"),
 	KNOB(map_fixed_noreplace, false, "a4ff8e8620d3",
 	     "MAP_FIXED_NOREPLACE maps at the address or fails EEXIST (before: an unknown flag, "
