@@ -60,6 +60,7 @@ typedef uint64_t pud_t;
 #define PL_PFN_NONE   0u	/* pfn 0 is never handed out; the zero page is pfn 1 */
 
 struct world;
+struct pl_chk_mm;
 
 /* ---------------------------------------------------------------------------
  * Page-table entries.  One 64-bit layout for PTEs, PMD and PUD leaves:
@@ -303,6 +304,15 @@ struct mm_struct {
 	pl_addr mmap_base;		/* next address mmap hands out */
 	uint64_t nr_ptes;		/* page-table pages, for memory accounting */
 	uint64_t chk_scan;		/* the checker's scan that last walked it (check.c) */
+	/*
+	 * The incremental checker (check.c): every page-table and VMA access
+	 * marks the mm (pl_chk_mm_mark(), internal.h); the next scan walks only
+	 * the marked mms and keeps what the others added to its running totals.
+	 */
+	struct world *world;		/* the world it lives in */
+	int chk_pid;			/* the task it belongs to */
+	uint32_t chk_slot;		/* 1 + its index in world->chk_dirty; 0: not marked */
+	struct pl_chk_mm *chk;		/* what its last walk added and reported */
 };
 
 struct task_struct {
@@ -774,6 +784,26 @@ struct world {
 	uint32_t check_runs[8][2];	/* [start, end) of a run of free blocks */
 	uint32_t check_nr_runs;
 	struct pl_policy check_policy;
+	/*
+	 * The incremental checker's state (check_inc.c): the mms marked since
+	 * the last scan, the records of the mms freed since then (subtracted
+	 * from the running totals next scan), the mms whose last walk found a
+	 * violation (re-reported each scan, as a walk would), the swap-slot
+	 * totals, and chk_folio_gen, bumped whenever a page's mapping-relevant
+	 * state changes (flags, mapping, order, a free): then every mm is walked.
+	 */
+	struct mm_struct **chk_dirty;
+	uint32_t chk_nr_dirty, chk_cap_dirty;
+	struct mm_struct **chk_viol;
+	uint32_t chk_nr_viol, chk_cap_viol;
+	uint64_t *chk_gone;
+	size_t chk_nr_gone, chk_cap_gone;
+	uint32_t *chk_swap;		/* 2 per slot: swap PTEs naming it, of them exclusive */
+	uint32_t chk_swap_n;		/* slots chk_swap holds */
+	uint64_t chk_folio_gen, chk_walk_gen;
+	bool chk_lost;			/* a list could not grow: walk every mm next scan */
+	bool chk_walked;		/* the running totals hold every live mm */
+	bool chk_stale;			/* a walk saw a mapping of a free page or pfn */
 };
 
 /* ---------------------------------------------------------------------------

@@ -296,6 +296,24 @@ bool violation_add(struct world *w, const struct pl_invariant *inv, int pid, pl_
 	return true;
 }
 
+static bool violation_addf(struct world *w, const struct pl_invariant *inv, int pid,
+			   pl_addr addr, pl_pfn pfn, const char *fmt, ...)
+{
+	va_list ap;
+	bool added;
+
+	va_start(ap, fmt);
+	added = violation_add(w, inv, pid, addr, pfn, fmt, ap);
+	va_end(ap);
+	return added;
+}
+
+/* Record a violation already formatted (v->step is ignored: it is now). */
+bool chk_violation_put(struct world *w, const struct pl_violation *v)
+{
+	return violation_addf(w, v->inv, v->pid, v->addr, v->pfn, "%s", v->detail);
+}
+
 /**
  * pl_violation() - record an event invariant broken right now.
  * @invariant: a name from the table; anything else is a pinlab bug
@@ -382,7 +400,11 @@ void pl_check_tally_free(struct world *w)
 	w->check_tally_cap = 0;
 }
 
-static bool tally_reset(struct world *w)
+/*
+ * @full: clear every entry, as before a walk of every mm; else keep what
+ * the mms added (the running totals, check_inc.c) and clear the rest.
+ */
+static bool tally_reset(struct world *w, bool full)
 {
 	struct pl_tally *t = w->check_tally;
 	size_t keep = 0;
@@ -421,19 +443,26 @@ static bool tally_reset(struct world *w)
 		uint32_t pfn = w->check_list[i];
 		struct pl_tally *e = &t[pfn];
 		bool used = e->ptes || e->wptes || e->pmds || e->wpmds || e->held || e->fptes ||
-			    e->flags;
+			    e->dmaps || e->flags;
 
-		memset(e, 0, sizeof(*e));
+		if (full) {
+			memset(e, 0, sizeof(*e));
+		} else {
+			e->held = 0;
+			e->flags = 0;
+		}
 		if (used) {
 			e->listed = 1;
 			w->check_list[keep++] = pfn;
+		} else {
+			e->listed = 0;
 		}
 	}
 	w->check_nr = keep;
 	return true;
 }
 
-static bool chk_begin(struct chk *c, struct world *w, bool report)
+static bool chk_begin(struct chk *c, struct world *w, bool report, bool full)
 {
 	memset(c, 0, sizeof(*c));
 	c->w = w;
@@ -444,43 +473,52 @@ static bool chk_begin(struct chk *c, struct world *w, bool report)
 	 * own, so it leaves the checker's record of the last scan alone.
 	 */
 	c->sparse = report;
-	if (report) {
-		if (!tally_reset(w))
-			return false;
-		c->t = w->check_tally;
-	} else {
+	if (!report) {
 		c->t = calloc((size_t)w->next_pfn + 1, sizeof(*c->t));
+		c->swap_ptes = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_ptes));
+		c->swap_excl = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_excl));
+		return c->t && c->swap_ptes && c->swap_excl;
 	}
-	c->swap_ptes = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_ptes));
-	c->swap_excl = calloc(w->nr_swap ? w->nr_swap : 1, sizeof(*c->swap_excl));
-	return c->t && c->swap_ptes && c->swap_excl;
+	if (!tally_reset(w, full))
+		return false;
+	c->t = w->check_tally;
+	/* the swap-slot totals: kept with the tally, cleared with it */
+	if (full || w->chk_swap_n != w->nr_swap || !w->chk_swap) {
+		uint32_t n = w->nr_swap ? w->nr_swap : 1;
+		uint32_t *s = w->chk_swap_n >= n ? w->chk_swap : calloc(2 * (size_t)n, sizeof(*s));
+
+		if (!s)
+			return false;
+		if (s != w->chk_swap) {
+			free(w->chk_swap);
+			w->chk_swap = s;
+		}
+		memset(s, 0, 2 * (size_t)n * sizeof(*s));
+		w->chk_swap_n = w->nr_swap;
+	}
+	c->swap_ptes = w->chk_swap;
+	c->swap_excl = w->chk_swap + (w->nr_swap ? w->nr_swap : 1);
+	return true;
 }
 
 static void chk_end(struct chk *c)
 {
-	if (!c->sparse)
-		free(c->t);	/* else it belongs to the world (check_tally) */
+	if (c->sparse)
+		return;		/* the tally and swap counts belong to the world */
+	free(c->t);
 	free(c->swap_ptes);
 	free(c->swap_excl);
 }
 
-/* Tally every mapping, cache slot and pinner reference in the world. */
-static void chk_collect(struct chk *c)
+/*
+ * Tally every mapping, cache slot and pinner reference in the world: the
+ * mms' mappings from scratch (@full) or only what changed (check_inc.c).
+ */
+static void chk_collect(struct chk *c, bool full)
 {
 	struct world *w = c->w;
 
-	/* an mm shared by two tasks is walked once, for the first of them */
-	w->check_scan++;
-	for (int i = 0; i < w->nr_tasks; i++) {
-		struct task_struct *t = w->tasks[i];
-
-		if (!t || t->exited || !t->mm || t->mm->chk_scan == w->check_scan)
-			continue;
-		t->mm->chk_scan = w->check_scan;
-		chk_mm(c, t->mm, t->pid);
-	}
-	c->mm = NULL;
-	c->pid = 0;
+	chk_collect_mms(c, full);
 	for (int i = 0; i < w->nr_files; i++)
 		if (w->files && w->files[i])
 			chk_file(c, w->files[i]);
@@ -497,20 +535,25 @@ static void chk_collect(struct chk *c)
  */
 int pl_check_world(struct world *w)
 {
-	bool policy_changed;
+	bool policy_changed, full;
 	struct chk c;
 
-	if (!chk_begin(&c, w, true)) {
+	policy_changed = !w->check_policy_valid ||
+			 memcmp(&w->check_policy, &w->policy, sizeof(w->policy)) != 0;
+	/* every mm from scratch, or only the marked ones (check_inc.c) */
+	full = w->check_full || w->check_list_lost || policy_changed || !w->chk_walked ||
+	       w->chk_lost || w->chk_stale || w->chk_folio_gen != w->chk_walk_gen ||
+	       w->chk_swap_n != w->nr_swap;
+	if (!chk_begin(&c, w, true, full)) {
 		chk_end(&c);
 		/* an unchecked world must not pass for a checked one: the run fails */
 		w->oom = 1;
+		w->chk_walked = false;
 		return 0;
 	}
-	policy_changed = !w->check_policy_valid ||
-			 memcmp(&w->check_policy, &w->policy, sizeof(w->policy)) != 0;
 	w->check_policy = w->policy;
 	w->check_policy_valid = true;
-	chk_collect(&c);
+	chk_collect(&c, full);
 	chk_swap(&c);
 	chk_memmap(&c, policy_changed);
 	for (int i = 0; i < w->nr_pins; i++)
@@ -554,8 +597,8 @@ uint64_t pl_expected_refcount(struct world *w, pl_pfn head, int *mapcount_out)
 	h = chk_head(w, head, &hp);
 	if (!h || hp != head)
 		return 0;
-	if (chk_begin(&c, w, false)) {
-		chk_collect(&c);
+	if (chk_begin(&c, w, false, true)) {
+		chk_collect(&c, true);
 		exp = folio_expected(&c, head, h, &maps);
 	}
 	chk_end(&c);

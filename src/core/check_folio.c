@@ -258,7 +258,7 @@ static void chk_gup_written(struct chk *c, pl_pfn head, const struct page *h)
 	unsigned nr = 1u << h->order;
 
 	if (!(h->flags & PG_gup_written) || (h->flags & (PG_dirty | PG_writeback)) ||
-	    h->gup_gets || h->gup_pins || (c->t[head].flags & TALLY_DIRTY_MAP))
+	    h->gup_gets || h->gup_pins || c->t[head].dmaps)
 		return;
 	for (unsigned i = 0; i < nr; i++) {
 		pl_token backing;

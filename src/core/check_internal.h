@@ -11,6 +11,8 @@
  *	check_refs.c	the other holders of references: page caches,
  *			pinners, swap slots and the swap cache
  *	check_folio.c	per folio: counts, exclusivity, links, the memmap walk
+ *	check_inc.c	the incremental scan: which mms to walk, what each walk
+ *			added to the running totals and reported
  *
  * Each invariant's precise statement is a comment where it is checked.
  */
@@ -24,7 +26,6 @@
 #include <sys/mman.h>
 
 enum {
-	TALLY_DIRTY_MAP	= 1u << 0,	/* head: some PTE/PMD mapping the folio is dirty */
 	TALLY_IN_CACHE	= 1u << 1,	/* head: some page-cache slot names the folio */
 };
 
@@ -35,6 +36,7 @@ struct pl_tally {
 	uint32_t wpmds;		/* ... of them writable */
 	uint32_t held;		/* head: pages active pinners list in this folio */
 	uint32_t fptes;		/* head: PTEs mapping any page of the folio */
+	uint32_t dmaps;		/* head: dirty PTEs and PMD/PUD leaves mapping the folio */
 	uint8_t flags;		/* TALLY_* */
 	uint8_t listed;		/* the pfn is on w->check_list */
 };
@@ -60,12 +62,33 @@ struct chk {
 	/* the mm being walked */
 	struct mm_struct *mm;
 	int pid;
+	/* the record of the mm being walked (check_inc.c), or NULL */
+	struct pl_chk_mm *rec;
+};
+
+/*
+ * What one walk of an mm added to the running totals, one record per tally
+ * entry written (pfn << 8 | CHK_R_*; a swap slot for CHK_R_SWAP*), and the
+ * violations it reported, to be reported again while the mm stays unmarked.
+ */
+enum {
+	CHK_R_PTE = 1, CHK_R_WPTE = 2, CHK_R_FPTE = 4, CHK_R_DMAP = 8,
+	CHK_R_PMD = 16, CHK_R_WPMD = 32, CHK_R_SWAP = 64, CHK_R_SWAPX = 128,
+};
+struct pl_chk_mm {
+	uint64_t *rec;
+	size_t nrec, caprec;
+	struct pl_violation *viol;
+	uint32_t nviol, capviol;
+	bool listed;		/* on world->chk_viol */
 };
 
 /* check.c */
 __attribute__((format(printf, 6, 0)))
 bool violation_add(struct world *w, const struct pl_invariant *inv, int pid, pl_addr addr,
 		   pl_pfn pfn, const char *fmt, va_list ap);
+
+bool chk_violation_put(struct world *w, const struct pl_violation *v);
 
 /* check_tally.c */
 __attribute__((format(printf, 6, 7)))
@@ -81,6 +104,11 @@ bool vma_is_rawpfn(const struct vm_area_struct *vma);
 
 /* check_mm.c */
 void chk_mm(struct chk *c, struct mm_struct *mm, int pid);
+
+/* check_inc.c */
+void chk_add(struct chk *c, pl_pfn pfn, unsigned bits);
+void chk_collect_mms(struct chk *c, bool full);
+void chk_capture(struct chk *c, const struct pl_violation *v);
 
 /* check_refs.c */
 void chk_file(struct chk *c, const struct pl_file *f);

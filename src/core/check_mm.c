@@ -184,9 +184,7 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 				   "swap PTE names slot %u of %u", slot, w->nr_swap);
 			return;
 		}
-		c->swap_ptes[slot]++;
-		if (pte_swp_exclusive(pte))
-			c->swap_excl[slot]++;
+		chk_add(c, slot, CHK_R_SWAP | (pte_swp_exclusive(pte) ? CHK_R_SWAPX : 0));
 		/* swp-exclusive-unmapped (stated in chk_swap()) */
 		if (pte_swp_exclusive(pte) && !w->policy.swp_exclusive)
 			chk_report(c, "swp-exclusive-unmapped", c->pid, addr, 0,
@@ -231,12 +229,13 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 	if (h->_refcount == 0)
 		chk_report(c, "no-free-mapped", c->pid, addr, pfn,
 			   "PTE maps a folio with refcount 0");
-	tally(c, pfn)->ptes++;
-	if (pte_write(pte))
-		tally(c, pfn)->wptes++;
-	tally(c, head)->fptes++;
-	if (pte_dirty(pte))
-		tally(c, head)->flags |= TALLY_DIRTY_MAP;
+	if (pfn == head) {
+		chk_add(c, pfn, CHK_R_PTE | CHK_R_FPTE | (pte_write(pte) ? CHK_R_WPTE : 0) |
+			(pte_dirty(pte) ? CHK_R_DMAP : 0));
+	} else {
+		chk_add(c, pfn, CHK_R_PTE | (pte_write(pte) ? CHK_R_WPTE : 0));
+		chk_add(c, head, CHK_R_FPTE | (pte_dirty(pte) ? CHK_R_DMAP : 0));
+	}
 	if (vma)
 		chk_mapping(c, vma, addr, pte, h, head, pfn, "PTE");
 }
@@ -298,11 +297,8 @@ static void chk_pmd(struct chk *c, pl_addr addr, pmd_t pmd, bool pud)
 			   !(h->flags & PG_hugetlb)))
 		chk_report(c, "pmd-maps-pmd-folio", c->pid, addr, pfn,
 			   "PUD leaf outside a 1 GiB hugetlb vma, or of a non-hugetlb folio");
-	tally(c, head)->pmds++;
-	if (pte_write(pmd))
-		tally(c, head)->wpmds++;
-	if (pte_dirty(pmd))
-		tally(c, head)->flags |= TALLY_DIRTY_MAP;
+	chk_add(c, head, CHK_R_PMD | (pte_write(pmd) ? CHK_R_WPMD : 0) |
+		(pte_dirty(pmd) ? CHK_R_DMAP : 0));
 	if (vma && pfn == head && h->order == order)
 		chk_mapping(c, vma, addr, pmd, h, head, pfn, lvl);
 }

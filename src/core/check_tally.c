@@ -13,18 +13,26 @@ __attribute__((format(printf, 6, 7)))
 void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, pl_pfn pfn,
 		const char *fmt, ...)
 {
-	const struct pl_invariant *inv;
+	struct pl_violation v;
 	va_list ap;
 
 	c->hits++;
 	if (!c->report)
 		return;
-	inv = pl_invariant_find(name);
-	PL_BUG_ON(!inv);
+	memset(&v, 0, sizeof(v));
+	v.inv = pl_invariant_find(name);
+	PL_BUG_ON(!v.inv);
+	v.pid = pid;
+	v.addr = addr;
+	v.pfn = pfn;
 	va_start(ap, fmt);
-	if (violation_add(c->w, inv, pid, addr, pfn, fmt, ap))
-		c->found++;
+	vsnprintf(v.detail, sizeof(v.detail), fmt, ap);
 	va_end(ap);
+	if (chk_violation_put(c->w, &v))
+		c->found++;
+	/* a walk of an mm keeps what it reported, to report it again unwalked */
+	if (c->rec)
+		chk_capture(c, &v);
 }
 
 /*

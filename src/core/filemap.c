@@ -179,6 +179,7 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 			folio_page(folio, i)->token = file->disk[base + i];
 		file->cache[base + i] = folio_pfn(folio);
 	}
+	pl_chk_folio_changed(w);
 	folio->page.mapping = (uint32_t)file->id + 1;
 	folio->page.index = base;
 	return folio;
@@ -226,6 +227,7 @@ void filemap_remove_folio(struct world *w, struct pl_file *file, struct folio *f
 		if (idx < file->cap && file->cache[idx] == pfn)
 			file->cache[idx] = PL_PFN_NONE;
 	}
+	pl_chk_folio_changed(w);
 	folio->page.mapping = 0;
 	pl_page_flags_clear(w, &folio->page, PG_dirty);
 	folio_put_refs(w, folio, (int)pl_filemap_cache_refs(folio));

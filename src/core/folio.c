@@ -330,6 +330,9 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 	}
 	w->nr_alloc_pages += nr;
 	w->memmap_gen++;
+	/* a walk saw a mapping of a free pfn: the pfn's new folio changes what it reads */
+	if (w->chk_stale)
+		pl_chk_folio_changed(w);
 	return pfn;
 }
 
@@ -377,6 +380,7 @@ static void free_folio(struct world *w, struct folio *f)
 	w->free_list[order] = pfn;
 	w->nr_alloc_pages -= nr;
 	w->memmap_gen++;
+	pl_chk_folio_changed(w);
 	/* free_huge_folio(): back to the pool of its own size */
 	if (hugetlb && order == HPAGE_PUD_ORDER)
 		w->hugetlb_1g_free++;

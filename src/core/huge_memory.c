@@ -224,6 +224,7 @@ int split_folio(struct world *w, struct folio *f)
 	if ((int)folio_ref_count(w, f) != folio_mapcount(f))
 		return -EBUSY;
 	flags = f->page.flags & (PG_anon | PG_dirty | PG_lru);
+	pl_chk_folio_changed(w);	/* new heads, orders, flags */
 	folio_clear_mm_ids(f);
 	for (unsigned i = 0; i < nr; i++) {
 		struct page *p = folio_page(f, i);

@@ -139,18 +139,48 @@ static inline void pl_page_changed(const struct world *w, struct page *p, uint32
 	else if (f & (PG_anon | PG_ksm))
 		p->chk_dirty = 1;
 }
+/*
+ * The page flags the checker's walk of a mapping reads (check_mm.c): a
+ * change of one of them, of a folio's mapping, index or order, or a free,
+ * bumps w->chk_folio_gen, and the next scan walks every mm again.
+ */
+#define PL_CHK_MAP_FLAGS (PG_dirty | PG_anon | PG_ksm | PG_hugetlb | PG_anon_exclusive | \
+			  PG_zero | PG_head | PG_tail | PG_free)
+static inline void pl_chk_folio_changed(struct world *w)
+{
+	w->chk_folio_gen++;
+}
+/*
+ * pl_chk_mm_mark(): the mm's page tables or VMAs may change (every table
+ * lookup and VMA lookup calls it), so the next scan walks it again.
+ */
+void pl_chk_mm_mark_slow(struct mm_struct *mm);	/* check_inc.c */
+static inline void pl_chk_mm_mark(struct mm_struct *mm)
+{
+	if (mm && !mm->chk_slot)
+		pl_chk_mm_mark_slow(mm);
+}
+void pl_chk_mm_gone(struct world *w, struct mm_struct *mm);	/* check_inc.c */
+void pl_chk_inc_free(struct world *w);				/* check_inc.c */
+
 static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f)
 {
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
-	if ((p->flags & f) != f)
+	if ((p->flags & f) != f) {
 		pl_page_changed(w, p, f & ~p->flags);
+		if (f & ~p->flags & PL_CHK_MAP_FLAGS)
+			pl_chk_folio_changed(w);
+	}
 	p->flags |= f;
 }
 static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t f)
 {
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
-	if (p->flags & f)
+	if (p->flags & f) {
 		pl_page_changed(w, p, f & p->flags);
+		if (f & p->flags & PL_CHK_MAP_FLAGS)
+			pl_chk_folio_changed(w);
+	}
 	p->flags &= ~f;
 }
 static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t d)

@@ -163,6 +163,7 @@ static void migrate_move_state(struct world *w, struct folio *old, struct folio 
 		n->flags |= o->flags & PG_gup_written;
 	}
 	new->page.flags |= old->page.flags & keep;
+	pl_chk_folio_changed(w);
 	new->page.mapping = old->page.mapping;
 	new->page.index = old->page.index;
 	if (folio_test_swapcache(old)) {
@@ -181,6 +182,7 @@ static void migrate_move_state(struct world *w, struct folio *old, struct folio 
 				file->cache[old->page.index + i] = folio_pfn(new);
 		folio_ref_add(w, new, refs);		/* the page cache's references */
 		folio_put_refs(w, old, refs);
+		pl_chk_folio_changed(w);
 		old->page.mapping = 0;
 	}
 	old->page.flags &= ~(PG_dirty | PG_anon);
@@ -256,6 +258,7 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 	for (unsigned i = 0; i < folio_nr_pages(f); i++)
 		folio_page(new, i)->token = folio_page(f, i)->token;
 	new->page.flags |= f->page.flags & (PG_anon | PG_dirty | PG_anon_exclusive);
+	pl_chk_folio_changed(w);
 	new->page.mapping = f->page.mapping;
 	new->page.index = f->page.index;
 	new->page._entire_mapcount = (int32_t)leaves;
@@ -268,6 +271,7 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 				if (file->cache[f->page.index + i] == folio_pfn(f))
 					file->cache[f->page.index + i] = folio_pfn(new);
 		folio_ref_add(w, new, (int)cache);
+		pl_chk_folio_changed(w);
 		f->page.mapping = 0;
 	}
 	f->page._entire_mapcount = 0;

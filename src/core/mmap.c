@@ -18,6 +18,7 @@ int vma_index(struct mm_struct *mm, pl_addr addr)
 {
 	int lo = 0, hi = mm->nr_vmas - 1;
 
+	pl_chk_mm_mark(mm);	/* the caller may change the vma it finds */
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
 		struct vm_area_struct *v = &mm->vmas[mid];
@@ -47,6 +48,7 @@ struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
 {
 	int i = 0;
 
+	pl_chk_mm_mark(mm);
 	PL_ARRAY_PUSH_ROOM(w, mm->vmas, mm->nr_vmas, mm->cap_vmas, 8);
 	while (i < mm->nr_vmas && mm->vmas[i].vm_start < v->vm_start)
 		i++;
@@ -59,6 +61,7 @@ struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
 
 void vma_remove_at(struct mm_struct *mm, int idx)
 {
+	pl_chk_mm_mark(mm);
 	memmove(&mm->vmas[idx], &mm->vmas[idx + 1],
 		(size_t)(mm->nr_vmas - idx - 1) * sizeof(*mm->vmas));
 	mm->nr_vmas--;
@@ -1163,6 +1166,7 @@ void pl_mm_free(struct world *w, struct mm_struct *mm)
 	for (int i = mm->nr_vmas - 1; i >= 0; i--)
 		unmap_vma_range(w, mm, i);
 	pl_free_pgtables(w, mm);
+	pl_chk_mm_gone(w, mm);
 	free(mm->vmas);
 	free(mm);
 }

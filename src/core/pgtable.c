@@ -30,8 +30,14 @@ static inline unsigned pud_index(pl_addr a) { return (a >> 30) & 511; }
 static inline unsigned pmd_index(pl_addr a) { return (a >> 21) & 511; }
 static inline unsigned pte_index(pl_addr a) { return (a >> 12) & 511; }
 
+/*
+ * Every lookup and allocation starts at one of these two: both mark the mm
+ * for the checker's next scan (pl_chk_mm_mark()), reads included, since a
+ * caller may write through the pointer it gets.
+ */
 static struct pl_dir *pud_dir_lookup(struct mm_struct *mm, pl_addr addr)
 {
+	pl_chk_mm_mark(mm);
 	if (!mm || !mm->pgd)
 		return NULL;
 	return mm->pgd->next[pgd_index(addr)];
@@ -51,6 +57,7 @@ static struct pl_dir *pud_dir_alloc(struct world *w, struct mm_struct *mm, pl_ad
 {
 	struct pl_dir **pudp = (struct pl_dir **)&mm->pgd->next[pgd_index(addr)];
 
+	pl_chk_mm_mark(mm);
 	pl_table_mark(mm->pgd->used, pgd_index(addr));
 	if (!*pudp) {
 		*pudp = pl_zalloc(w, sizeof(struct pl_dir));

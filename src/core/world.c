@@ -218,6 +218,7 @@ void pl_world_free(struct world *w)
 	w->on_event = NULL;	/* teardown is not part of the run */
 	w->hooks.yield = NULL;
 	w->hooks.sync = NULL;
+	w->chk_walked = false;	/* nothing to subtract from: the tally goes too */
 	pl_free_tasks(w);
 	for (int i = 0; i < w->nr_pins; i++) {
 		free(w->pins[i]->pages);
@@ -244,6 +245,7 @@ void pl_world_free(struct world *w)
 	free(w->rcu_tables);
 	free(w->violations);
 	pl_check_tally_free(w);
+	pl_chk_inc_free(w);
 	free(w->check_list);
 	free(w);
 }
@@ -366,8 +368,10 @@ struct task_struct *pl_task(const struct world *w, int pid)
 struct mm_struct *pl_mm_of(const struct world *w, int pid)
 {
 	struct task_struct *t = pl_task(w, pid);
+	struct mm_struct *mm = t && !t->exited ? t->mm : NULL;
 
-	return t && !t->exited ? t->mm : NULL;
+	pl_chk_mm_mark(mm);	/* an operation on the process: the checker walks it */
+	return mm;
 }
 
 struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct *mm)
@@ -390,10 +394,12 @@ static struct mm_struct *pl_mm_new(struct world *w)
 	struct mm_struct *mm = pl_zalloc(w, sizeof(*mm));
 
 	mm->id = ++w->next_mm_id;
+	mm->world = w;
 	mm->pgd = pl_zalloc(w, sizeof(struct pl_dir));
 	mm->mmap_base = 0x7f0000000000ULL;
 	mm->mmap_lock.id = ++w->next_lock_id;
 	mm->nr_ptes = 1;
+	pl_chk_mm_mark(mm);
 	return mm;
 }
 
@@ -405,6 +411,8 @@ static int pl_task_add(struct world *w, struct mm_struct *mm, int parent)
 	t->pid = w->nr_tasks;
 	t->parent = parent;
 	t->mm = mm;
+	if (mm && !mm->chk_pid)
+		mm->chk_pid = t->pid;
 	return t->pid;
 }
 
