@@ -777,10 +777,10 @@ struct world {
 	uint64_t check_scan;		/* scans so far: stamps the mms a scan walked */
 	/*
 	 * memmap_gen counts allocations and frees of pfns (folio.c).  A scan
-	 * records the long runs of free blocks it walked; while memmap_gen
-	 * stays the same, the next scan jumps over them (check.c).
+	 * records the long runs of free blocks it walked; later scans jump
+	 * over them until pl_alloc_pages() hands out a pfn inside (check.c).
 	 */
-	uint64_t memmap_gen, check_runs_gen;
+	uint64_t memmap_gen;
 	uint32_t check_runs[8][2];	/* [start, end) of a run of free blocks */
 	uint32_t check_nr_runs;
 	struct pl_policy check_policy;

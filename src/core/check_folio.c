@@ -424,8 +424,12 @@ void chk_memmap(struct chk *c, bool policy_changed)
 	struct world *w = c->w;
 	const uint32_t *l = w->check_list;
 	size_t n = w->check_list_lost ? 0 : w->check_nr, k = 0;
-	/* the runs of free blocks recorded by the last scan still hold? */
-	bool memo = w->check_runs_gen == w->memmap_gen + 1 && !w->check_full;
+	/*
+	 * The runs of free blocks earlier scans recorded: pl_alloc_pages()
+	 * drops a run when it hands out a pfn inside it, and a free adds no
+	 * used pfn to a run, so each still holds only free blocks.
+	 */
+	bool memo = !w->check_full;
 	pl_pfn pfn = 1;
 
 	if (!memo)
@@ -475,7 +479,7 @@ void chk_memmap(struct chk *c, bool policy_changed)
 				p = &base[pfn & (HPAGE_PUD_NR - 1)];
 				blocks++;
 			} while (p->flags & PG_free);
-			if (!memo && blocks >= 16 && w->check_nr_runs < PL_ARRAY_SIZE(w->check_runs)) {
+			if (memo && blocks >= 16 && w->check_nr_runs < PL_ARRAY_SIZE(w->check_runs)) {
 				w->check_runs[w->check_nr_runs][0] = start;
 				w->check_runs[w->check_nr_runs][1] = pfn;
 				w->check_nr_runs++;
@@ -508,5 +512,4 @@ void chk_memmap(struct chk *c, bool policy_changed)
 			p->chk_dirty = 0;
 		pfn += nr;
 	}
-	w->check_runs_gen = w->memmap_gen + 1;	/* + 1: a new world's 0 is never valid */
 }

@@ -254,7 +254,9 @@ static void memmap_mark(struct world *w, pl_pfn pfn, unsigned nr)
  */
 static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
 {
-	for (pl_pfn p = from; p < to;) {
+	unsigned blocks = 0;
+
+	for (pl_pfn p = from; p < to; blocks++) {
 		unsigned order = 0;
 		struct page *pg;
 
@@ -268,6 +270,16 @@ static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
 		pg->index = w->free_list[order];
 		w->free_list[order] = p;
 		p += 1u << order;
+	}
+	/*
+	 * A long gap (510 blocks below the huge zero page of every new world)
+	 * is a run of free blocks the checker's memmap walk may jump over from
+	 * its first scan on (check_folio.c), as if a scan had recorded it.
+	 */
+	if (blocks >= 16 && w->check_nr_runs < PL_ARRAY_SIZE(w->check_runs)) {
+		w->check_runs[w->check_nr_runs][0] = from;
+		w->check_runs[w->check_nr_runs][1] = to;
+		w->check_nr_runs++;
 	}
 }
 
@@ -330,6 +342,14 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 	}
 	w->nr_alloc_pages += nr;
 	w->memmap_gen++;
+	/* the checker's runs of free blocks (check_folio.c) that held these pfns end */
+	for (uint32_t r = 0; r < w->check_nr_runs; r++)
+		if (pfn < w->check_runs[r][1] && (uint64_t)pfn + nr > w->check_runs[r][0]) {
+			w->check_runs[r][0] = w->check_runs[w->check_nr_runs - 1][0];
+			w->check_runs[r][1] = w->check_runs[w->check_nr_runs - 1][1];
+			w->check_nr_runs--;
+			r--;
+		}
 	/* a walk saw a mapping of a free pfn: the pfn's new folio changes what it reads */
 	if (w->chk_stale)
 		pl_chk_folio_changed(w);
