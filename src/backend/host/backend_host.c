@@ -36,6 +36,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <linux/perf_event.h>
 #include <poll.h>
@@ -66,7 +68,6 @@ static const char *const host_skips[SK_NR] = {
 	[SK_GUP_TEST]	= "R/O long-term pin: no user API but gup_test (/sys/kernel/debug/gup_test, CONFIG_GUP_TEST, 6.2+), which this kernel lacks",
 	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() (FOLL_GET) reference held across steps; gup_test's GUP_BASIC_TEST and GUP_FAST_BENCHMARK take and put theirs within one ioctl, and its one held reference is a FOLL_PIN pin",
 	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
-	[SK_DIO]	= "an O_DIRECT request held open across steps needs I/O the host can hold in flight: a device-mapper device to suspend (CONFIG_BLK_DEV_DM) or a FUSE server in pinlab (not written); a real request completes when the device is done",
 	[SK_RDMA]	= "no RDMA device, and no gup_test to take ib_umem_get()'s pin in its place",
 	[SK_KPAGEFLAGS]	= "page flags need /proc/kpageflags and PFNs in pagemap (root)",
 	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
@@ -104,6 +105,11 @@ static const char *const host_skips[SK_NR] = {
 	[SK_UPROBE_VALUE] = "the kernel's breakpoint is int3 (0xcc) at the page's byte 0: the value must be the page's text with its first byte replaced by \\xcc",
 	[SK_UPROBE_PERM] = "perf_event_open() of a uprobe refused: needs root or CAP_PERFMON (kernel.perf_event_paranoid)",
 	[SK_DMA_WRITE]	= "no RDMA device: a device write through a pinned page (gup_test reads through its pin, never writes)",
+	[SK_DIO_FS]	= "an O_DIRECT request held in flight: the host backend holds it on an ext4 file only (the file is on tmpfs or hugetlbfs here)",
+	[SK_DIO_EXTENT]	= "an O_DIRECT request held in flight: the sector after the request must be in the same ext4 extent as the request (one bio), and it is not here (a hole, an unwritten extent, or a new extent)",
+	[SK_DIO_UNHELD]	= "an O_DIRECT request held in flight: the kernel did not block in GUP of the held page (it finished, or blocked elsewhere: no one-bio O_DIRECT on this filesystem)",
+	[SK_DIO_LOCK]	= "an O_DIRECT request held in flight holds its file's inode lock (ext4_dio_read_iter() and ext4_dio_write_iter() keep it until the I/O is done): no write or truncate of that file until it completes",
+	[SK_DIO_UFFD]	= "an O_DIRECT request held in flight needs userfaultfd (MISSING mode) to hold it, which this kernel refuses",
 	[SK_COLLAPSE_RO] = "MADV_COLLAPSE refused the range with EINVAL (from 6.1 a range with no writable PTE is SCAN_PAGE_RO; before 6.1 no MADV_COLLAPSE): the model's collapse is khugepaged's without that rule; cow.c skips this case too",
 };
 
@@ -1009,6 +1015,171 @@ static long host_vmsplice(struct host *h, const struct pl_bstep *s, struct pl_br
 	return 0;
 }
 
+/* ---------------------------------------------------------------------------
+ * O_DIRECT held in flight (worker.c, w_dio_start(), says how).
+ */
+/* A request still held on file @file: its inode lock is taken (SK_DIO_LOCK). */
+static bool host_dio_on(const struct host *h, int file)
+{
+	for (int i = 0; i < h->nr_dios; i++)
+		if (h->dios[i].pid && h->dios[i].file == file)
+			return true;
+	return false;
+}
+
+/* The held page's length: the file's O_DIRECT alignment (statx STATX_DIOALIGN, 6.1), 512 at least. */
+static size_t host_dio_align(int fd)
+{
+	struct statx stx;
+
+	memset(&stx, 0, sizeof(stx));
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) || !(stx.stx_mask & STATX_DIOALIGN) ||
+	    stx.stx_dio_offset_align < 512)
+		return 512;
+	return stx.stx_dio_offset_align > HOST_PAGE ? HOST_PAGE : stx.stx_dio_offset_align;
+}
+
+/*
+ * [off, end) of the file lies in one written extent (FIEMAP, flushed first):
+ * ext4_iomap_begin() then maps it at once, and iomap_dio_bio_iter() builds
+ * one bio for the whole request.
+ */
+static bool host_dio_one_extent(int fd, off_t off, off_t end)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[2];
+	} u;
+	const struct fiemap_extent *e = &u.ext[0];
+
+	memset(&u, 0, sizeof(u));
+	u.fm.fm_start = (uint64_t)off;
+	u.fm.fm_length = (uint64_t)(end - off);
+	u.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	u.fm.fm_extent_count = 2;
+	if (ioctl(fd, FS_IOC_FIEMAP, &u.fm) || u.fm.fm_mapped_extents != 1)
+		return false;
+	return e->fe_logical <= (uint64_t)off && e->fe_logical + e->fe_length >= (uint64_t)end &&
+	       !(e->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
+				FIEMAP_EXTENT_UNWRITTEN | FIEMAP_EXTENT_NOT_ALIGNED |
+				FIEMAP_EXTENT_DATA_INLINE | FIEMAP_EXTENT_ENCODED));
+}
+
+static void host_dio_restore(struct hdio *d)
+{
+	if (d->rw_fd < 0)
+		return;
+	if (d->restore >= 0 && ftruncate(d->rw_fd, d->restore))
+		d->restore = -1;	/* (the run goes on with the longer file; it is unlinked) */
+	close(d->rw_fd);
+	d->rw_fd = -1;
+}
+
+/*
+ * dio-read / dio-write: the request, from the buffer (or its byte range)
+ * and file offset the step names, then the worker's held page over the
+ * file's next sector(s).  When the request ends at the end of the file, the
+ * file gets those sectors (zeroes) until the request completes.
+ */
+static long host_dio(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	static const char zero[HOST_PAGE];
+	struct hfile *f = host_filep(h, s->file);
+	bool bytes = s->flags & PL_BSTEP_BYTES;
+	struct hdio *d;
+	struct w_req q;
+	struct w_rep p;
+	struct stat st;
+	char path[64];
+	off_t off, len, end;
+	size_t held;
+	long ret;
+	int fd;
+
+	if (!f)
+		return -EBADF;
+	if (f->fs != PL_FS_EXT4)
+		return host_skip(r, SK_DIO_FS);
+	if (h->nr_dios == HOST_MAX)
+		return host_skip(r, SK_LIMIT);
+	if (host_dio_on(h, s->file) && s->op == PL_OP_DIO_WRITE)
+		return host_skip(r, SK_DIO_LOCK);
+	d = &h->dios[h->nr_dios];
+	memset(d, 0, sizeof(*d));
+	d->file = s->file;
+	d->rw_fd = -1;
+	d->restore = -1;
+	off = (off_t)s->index * HOST_PAGE + (bytes ? s->file_off : 0);
+	len = bytes ? (off_t)s->blen : (off_t)s->nr * HOST_PAGE;
+	held = host_dio_align(f->fd);
+	end = off + len + (off_t)held;
+	if (fstat(f->fd, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	if (end > st.st_size && off < st.st_size) {
+		off_t to = (end + HOST_PAGE - 1) / HOST_PAGE * HOST_PAGE;
+
+		d->rw_fd = open(path, O_RDWR | O_CLOEXEC);
+		if (d->rw_fd < 0)
+			return -errno;
+		d->restore = st.st_size;
+		for (off_t at = st.st_size; at < to; at += HOST_PAGE)
+			if (pwrite(d->rw_fd, zero, sizeof(zero), at) != sizeof(zero)) {
+				ret = -errno;
+				host_dio_restore(d);
+				return ret;
+			}
+	}
+	if (off < st.st_size && !host_dio_one_extent(f->fd, off, end)) {
+		host_dio_restore(d);
+		return host_skip(r, SK_DIO_EXTENT);
+	}
+	fd = open(path, (fcntl(f->fd, F_GETFL) & O_ACCMODE) | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		host_dio_restore(d);
+		return ret == -EINVAL ? host_skip(r, SK_DIO_FS) : ret;
+	}
+	memset(&q, 0, sizeof(q));
+	q.op = W_DIO;
+	q.write = s->op == PL_OP_DIO_WRITE;
+	q.addr = s->addr;
+	q.nr = s->nr;
+	q.n = (uint64_t)off;
+	q.len = held;
+	q.arg = host_ms_left(h) < 5000 ? host_ms_left(h) : 5000;
+	host_req_bytes(&q, s);
+	ret = host_call(h, s->pid, &q, fd, &p);
+	close(fd);
+	if (ret < 0 || ret == W_DIO_UNHELD) {
+		host_dio_restore(d);
+		if (ret == W_DIO_UNHELD)
+			return host_skip(r, SK_DIO_UNHELD);
+		return ret == -ENOSYS ? host_skip(r, SK_DIO_UFFD) : ret;
+	}
+	d->pid = s->pid;
+	d->slot = (int)ret;
+	r->id = ++h->nr_dios;
+	return 0;
+}
+
+/* complete REQ: the held page is filled, the request goes on to the device and returns. */
+static long host_dio_complete(struct host *h, int id)
+{
+	struct hdio *d = id >= 1 && id <= h->nr_dios ? &h->dios[id - 1] : NULL;
+	struct w_req q = { .op = W_DIO_DONE };
+	struct w_rep p;
+	long ret;
+
+	if (!d || !d->pid)
+		return -EBADF;
+	q.arg = d->slot;
+	ret = host_call(h, d->pid, &q, -1, &p);
+	d->pid = 0;
+	host_dio_restore(d);
+	return ret;
+}
+
 /* The uprobe PMU's perf type (the kernel's "uprobe" event source), or -1. */
 static int host_uprobe_type(void)
 {
@@ -1235,6 +1406,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 			return host_pipe_read(h, s->handle, (size_t)s->n);
 		if (s->handle)
 			return host_pipe_write(h, s);
+		if (s->file >= 0 && s->op == PL_OP_WRITE && host_dio_on(h, s->file))
+			return host_skip(r, SK_DIO_LOCK);
 		if (s->file >= 0)
 			return host_file_rw(h, s, s->op == PL_OP_WRITE);
 		q.op = s->op == PL_OP_WRITE ? W_WRITE : W_READ;
@@ -1249,6 +1422,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		f = host_filep(h, s->file);
 		if (!f)
 			return -EBADF;
+		if (host_dio_on(h, s->file))
+			return host_skip(r, SK_DIO_LOCK);
 		return ftruncate(f->fd, (off_t)s->n * HOST_PAGE) ? -errno : 0;
 	case PL_OP_WRITEBACK:
 		f = host_filep(h, s->file);
@@ -1274,8 +1449,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 				    0, 0);	/* the whole buffer */
 	case PL_OP_DIO_READ:
 	case PL_OP_DIO_WRITE:
+		return host_dio(h, s, r);
 	case PL_OP_COMPLETE:
-		return host_skip(r, SK_DIO);
+		return host_dio_complete(h, s->handle);
 	case PL_OP_RDMA_REG:
 		/*
 		 * ibv_reg_mr()'s ib_umem_get() is pin_user_pages_fast(FOLL_LONGTERM,
@@ -1405,6 +1581,9 @@ static void host_end(struct pl_backend *be)
 	h->nr_gupt = 0;
 	host_kill_all(h);
 	h->nr_procs = 0;
+	for (int i = 0; i < h->nr_dios; i++)
+		host_dio_restore(&h->dios[i]);
+	h->nr_dios = 0;
 	for (int i = 0; i < h->nr_uprobes; i++)
 		if (h->uprobes[i].fd >= 0)
 			close(h->uprobes[i].fd);

@@ -31,6 +31,7 @@
 #define HOST_MAX	64	/* processes, files, pipes, rings per run */
 #define HOST_RINGS	16	/* rings per worker */
 #define HOST_THREADS	8	/* scenario threads per worker */
+#define HOST_DIO	4	/* O_DIRECT requests held in flight per worker */
 #define HOST_SETTINGS	24	/* sysfs files changed in one run */
 #define HOST_SWAP_PAGES	16384	/* the temporary swapfile: 64 MiB */
 #define EXT4_MAGIC	0xEF53
@@ -39,7 +40,7 @@
  * Skip reasons: the executor reports a run that hits one as `skip`.
  */
 enum host_skip {
-	SK_GUP_FAST, SK_GUP_TEST, SK_RAW_GUP, SK_NO_SWAP, SK_DIO, SK_RDMA,
+	SK_GUP_FAST, SK_GUP_TEST, SK_RAW_GUP, SK_NO_SWAP, SK_RDMA,
 	SK_KPAGEFLAGS, SK_RECLAIM, SK_THP_OP, SK_UFFD, SK_UPROBE, SK_KSM, SK_EVICT, SK_DISK,
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
@@ -47,6 +48,7 @@ enum host_skip {
 	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT, SK_KPF_KSM,
 	SK_UPROBE_VALUE, SK_UPROBE_PERM, SK_UDMABUF, SK_VFIO,
 	SK_DMA_WRITE, SK_COLLAPSE_RO,
+	SK_DIO_FS, SK_DIO_EXTENT, SK_DIO_UNHELD, SK_DIO_LOCK, SK_DIO_UFFD,
 	SK_NR,
 };
 
@@ -63,7 +65,7 @@ extern volatile sig_atomic_t host_sig;
 enum w_op {
 	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
 	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
-	W_GUPT_PIN, W_UFFD_WP,
+	W_GUPT_PIN, W_UFFD_WP, W_DIO, W_DIO_DONE,
 };
 
 /* W_REMOTE: q->arg */
@@ -82,6 +84,15 @@ struct w_req {
 	uint32_t boff, blen;
 	char text[HOST_TEXT];
 };
+
+/*
+ * W_DIO: an O_DIRECT preadv/pwritev (q->write) through the fd sent, of the
+ * buffer [addr, addr + nr pages) or its byte range, at file byte q->n,
+ * then q->len bytes into a held page (worker.c); q->arg: how long to wait
+ * for the request to block, in ms.  Reply: the request's slot, or -errno,
+ * or W_DIO_UNHELD.  W_DIO_DONE of slot q->arg: the transfer's result.
+ */
+#define W_DIO_UNHELD	(-4094L)
 
 struct w_rep {
 	long ret;		/* 0, a count or an id; or -errno */
@@ -128,6 +139,15 @@ struct huprobe {
 	int fd;			/* -1 = unregistered */
 };
 
+/* An O_DIRECT request held in flight in a worker (worker.c, w_dio_start()). */
+struct hdio {
+	int pid;		/* the process whose worker holds it; 0 = completed */
+	int slot;		/* the worker's slot */
+	int file;		/* file id */
+	int rw_fd;		/* restoring the file's size: an O_RDWR fd of it, or -1 */
+	off_t restore;		/* the size before the held range was added to the file */
+};
+
 struct hring {
 	int owner;		/* scenario pid (index + 1) */
 	int idx;		/* the ring in that worker; -1 = unregistered */
@@ -149,6 +169,8 @@ struct host {
 	int nr_rings;
 	struct huprobe uprobes[HOST_MAX];
 	int nr_uprobes;
+	struct hdio dios[HOST_MAX];
+	int nr_dios;
 	int scratch;		/* memfd for reading ring pages; -1 */
 	int gupt_fd;		/* /sys/kernel/debug/gup_test with PIN_LONGTERM_TEST_*; -1 = none */
 	bool gupt_tried;	/* gupt_fd was looked for */

@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -122,11 +123,31 @@ struct w_thread {
 	long ret;
 };
 
+/* An O_DIRECT request held in flight (w_dio_start()). */
+struct w_dio {
+	bool busy;
+	pthread_t tid;
+	int fd;			/* our dup of the O_DIRECT fd */
+	int efd;		/* the worker's eventfd: the syscall returned */
+	bool write;
+	struct iovec iov[2];	/* the buffer, then the held page */
+	off_t off;
+	size_t want;
+	long ret;		/* the syscall's result, set by its thread */
+};
+
 struct w_state {
 	pid_t pinlab;		/* the pinlab process: every worker's parent (CLONE_PARENT) */
 	struct w_ring rings[HOST_RINGS];
 	struct w_thread threads[HOST_THREADS];
+	struct w_dio dio[HOST_DIO];
+	char *dio_pages;	/* HOST_DIO pages between two PROT_NONE guards; NULL = none */
+	int dio_ufd, dio_efd;	/* this worker's userfaultfd (MISSING on dio_pages), eventfd */
+	pid_t dio_owner;	/* the worker they were made in: a forked worker makes its own */
 };
+
+/* A write's held page: the file's bytes under it, written back unchanged. */
+static char w_dio_keep[HOST_DIO][HOST_PAGE] __attribute__((aligned(HOST_PAGE)));
 
 static sigjmp_buf host_segv_env;
 
@@ -508,6 +529,176 @@ static long w_uffd_wp(const struct w_req *q)
 	return ioctl(ufd, UFFDIO_WRITEPROTECT, &wp) < 0 ? -errno : 0;
 }
 
+/*
+ * O_DIRECT held in flight.  A real request completes when the device is
+ * done, so the worker holds it where the kernel lets userspace hold it:
+ * inside GUP.  The request is a preadv/pwritev of two segments, the
+ * scenario's buffer, then one held page of this worker that is
+ * registered userfaultfd MISSING and empty.  The block layer takes the
+ * pages of a bio one iovec segment at a time (bio_iov_iter_get_pages()
+ * loops on __bio_iov_iter_get_pages(), whose iov_iter_get_pages2() in 6.1
+ * and iov_iter_extract_pages() in 6.12 take the first segment's pages:
+ * get_user_pages_fast(), FOLL_GET, before a7e689dd1c06 (6.3),
+ * pin_user_pages_fast(), FOLL_PIN, from it).  So the buffer's pages are
+ * referenced (6.1) or pinned (6.3+) first, then GUP of the held page
+ * faults into handle_userfault(), which drops mmap_lock and sleeps: the
+ * buffer's pages are held, the bio not yet submitted (iomap_dio_bio_iter()
+ * submits it after bio_iov_iter_get_pages() returns), and the process's
+ * other steps (fork, stores, madvise) run.  `complete` fills the held page
+ * (UFFDIO_COPY), GUP goes on, the bio is submitted, the device moves the
+ * data between the file and the pages taken before: the pages the request
+ * was given, as for a request the device was holding.  The controller
+ * (backend_host.c) makes sure the held page's file range follows the
+ * buffer's in the same extent, so the whole request is one bio.
+ */
+static void *w_dio_main(void *arg)
+{
+	struct w_dio *d = arg;
+	uint64_t one = 1;
+	ssize_t got;
+
+	got = d->write ? pwritev(d->fd, d->iov, 2, d->off) : preadv(d->fd, d->iov, 2, d->off);
+	d->ret = got < 0 ? -errno : (long)got;
+	if (write(d->efd, &one, sizeof(one)) < 0)
+		d->ret = -EIO;
+	return NULL;
+}
+
+/* This worker's userfaultfd over its held pages: 0, or -ENOSYS when it cannot have one. */
+static long w_dio_uffd(struct w_state *st)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)st->dio_pages, .len = HOST_DIO * HOST_PAGE },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+
+	if (st->dio_owner == getpid())
+		return 0;
+	if (!st->dio_pages)
+		return -ENOSYS;
+	st->dio_ufd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (st->dio_ufd < 0)
+		return -ENOSYS;
+	st->dio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (st->dio_efd < 0 || ioctl(st->dio_ufd, UFFDIO_API, &api) < 0 ||
+	    ioctl(st->dio_ufd, UFFDIO_REGISTER, &reg) < 0) {
+		close(st->dio_ufd);
+		if (st->dio_efd >= 0)
+			close(st->dio_efd);
+		st->dio_ufd = st->dio_efd = -1;
+		return -ENOSYS;
+	}
+	st->dio_owner = getpid();
+	return 0;
+}
+
+/*
+ * Start the request and wait (q->arg ms at most) until GUP blocks on the
+ * held page.  The slot, -errno when the kernel refused the request before
+ * that (GUP of the buffer failed, misaligned), W_DIO_UNHELD when it
+ * finished or did not block in time.
+ */
+static long w_dio_start(struct w_state *st, const struct w_req *q, int fd)
+{
+	struct w_dio *d = NULL;
+	char *held;
+	long ret;
+	int i;
+
+	for (i = 0; i < HOST_DIO && !d; i++)
+		if (!st->dio[i].busy)
+			d = &st->dio[i];
+	if (!d)
+		return -EAGAIN;
+	i--;
+	ret = w_dio_uffd(st);
+	if (ret)
+		return ret;
+	if (q->len == 0 || q->len > HOST_PAGE || (q->bytes && q->boff + (uint64_t)q->blen > HOST_PAGE))
+		return -EINVAL;
+	held = st->dio_pages + (size_t)i * HOST_PAGE;
+	if (madvise(held, HOST_PAGE, MADV_DONTNEED))	/* empty again: the next touch is MISSING */
+		return -errno;
+	memset(d, 0, sizeof(*d));
+	d->write = q->write;
+	d->iov[0].iov_base = (void *)(uintptr_t)(q->addr + (q->bytes ? q->boff : 0));
+	d->iov[0].iov_len = q->bytes ? q->blen : (size_t)q->nr * HOST_PAGE;
+	d->iov[1].iov_base = held;
+	d->iov[1].iov_len = q->len;
+	d->off = (off_t)q->n;
+	d->want = d->iov[0].iov_len + q->len;
+	d->efd = st->dio_efd;
+	memset(w_dio_keep[i], 0, HOST_PAGE);
+	d->fd = dup(fd);
+	if (d->fd < 0)
+		return -errno;
+	if (d->write && pread(d->fd, w_dio_keep[i], q->len, d->off + (off_t)d->iov[0].iov_len) !=
+	    (ssize_t)q->len) {
+		close(d->fd);
+		return -EIO;
+	}
+	{
+		uint64_t v;
+
+		while (read(st->dio_efd, &v, sizeof(v)) > 0)
+			;
+	}
+	if (pthread_create(&d->tid, NULL, w_dio_main, d)) {
+		close(d->fd);
+		return -EAGAIN;
+	}
+	d->busy = true;
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = st->dio_ufd, .events = POLLIN },
+			{ .fd = st->dio_efd, .events = POLLIN },
+		};
+		struct uffd_msg msg;
+		int got = poll(pfd, 2, q->arg);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return W_DIO_UNHELD;	/* stuck elsewhere: the slot stays busy */
+		if (pfd[0].revents & POLLIN) {
+			if (read(st->dio_ufd, &msg, sizeof(msg)) == sizeof(msg) &&
+			    msg.event == UFFD_EVENT_PAGEFAULT &&
+			    (msg.arg.pagefault.address & ~(uint64_t)(HOST_PAGE - 1)) ==
+			    (uintptr_t)held)
+				return i;
+			continue;
+		}
+		/* the syscall returned without blocking on the held page */
+		pthread_join(d->tid, NULL);
+		close(d->fd);
+		d->busy = false;
+		return d->ret < 0 ? d->ret : W_DIO_UNHELD;
+	}
+}
+
+/* `complete`: fill the held page, let the request finish; 0 or -errno. */
+static long w_dio_done(struct w_state *st, int slot)
+{
+	struct w_dio *d = slot >= 0 && slot < HOST_DIO ? &st->dio[slot] : NULL;
+	struct uffdio_copy c;
+	long ret;
+
+	if (!d || !d->busy || st->dio_owner != getpid())
+		return -EBADF;
+	memset(&c, 0, sizeof(c));
+	c.dst = (uintptr_t)d->iov[1].iov_base;
+	c.src = (uintptr_t)w_dio_keep[slot];
+	c.len = HOST_PAGE;
+	if (ioctl(st->dio_ufd, UFFDIO_COPY, &c) < 0 && errno != EEXIST)
+		return -errno;
+	pthread_join(d->tid, NULL);
+	close(d->fd);
+	d->busy = false;
+	ret = d->ret < 0 ? d->ret : (size_t)d->ret == d->want ? 0 : -EIO;
+	return ret;
+}
+
 static void worker_main(int sock, struct w_state *st) __attribute__((noreturn));
 
 /* The start of a new worker: its socket at fd 3, dies with pinlab. */
@@ -525,7 +716,25 @@ static void worker_start(int sock, struct w_state *st, bool from_pinlab)
 		syscall(__NR_close_range, 4, ~0u, 0);
 		for (int i = 0; i < HOST_RINGS; i++)
 			w_ring_create(&st->rings[i]);
+		/* the held pages of O_DIRECT requests, made now for the same reason as the rings */
+		st->dio_pages = mmap(NULL, (HOST_DIO + 2) * HOST_PAGE, PROT_NONE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (st->dio_pages == MAP_FAILED ||
+		    mprotect(st->dio_pages + HOST_PAGE, HOST_DIO * HOST_PAGE,
+			     PROT_READ | PROT_WRITE))
+			st->dio_pages = NULL;
+		else
+			st->dio_pages += HOST_PAGE;
+		st->dio_ufd = st->dio_efd = -1;
+	} else if (st->dio_owner) {
+		/* the parent's userfaultfd and requests are not this worker's */
+		close(st->dio_ufd);
+		close(st->dio_efd);
+		st->dio_ufd = st->dio_efd = -1;
+		st->dio_owner = 0;
 	}
+	for (int i = 0; i < HOST_DIO; i++)
+		st->dio[i].busy = false;
 	/*
 	 * Dies with pinlab; if pinlab died before the prctl, at once.  The name
 	 * lets a journal replay find a worker that outlived a killed pinlab.
@@ -629,6 +838,10 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		return w_clear_refs();
 	case W_UFFD_WP:
 		return w_uffd_wp(q);
+	case W_DIO:
+		return w_dio_start(st, q, fd);
+	case W_DIO_DONE:
+		return w_dio_done(st, q->arg);
 	case W_GUPT_PIN: {	/* fd: gup_test; the pin is taken in this mm */
 		struct pl_gupt_pin arg = {
 			.addr = q->addr, .size = (uint64_t)q->nr * HOST_PAGE,
