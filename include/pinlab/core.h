@@ -1035,6 +1035,9 @@ void set_page_dirty_lock(struct world *w, pl_pfn pfn);
  */
 int pl_pipe_create(struct world *w);
 long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long nr);
+/* vmsplice(2) of one iovec of @len bytes at byte @off of the page at @addr: one buffer. */
+long pl_vmsplice_bytes(struct world *w, int pid, int pipe, pl_addr addr, uint32_t off,
+		       uint32_t len);
 /* read(2) of a pipe: next buffer's contents; releases its reference. -EAGAIN if empty. */
 int pl_pipe_read(struct world *w, int pipe, pl_token *out);
 int pl_pipe_close(struct world *w, int pipe);
@@ -1080,6 +1083,9 @@ int pl_gup_test_unpin(struct world *w, int h);
 /* /proc/pid/mem and ptrace(POKEDATA): FOLL_FORCE (remote when pid != target). */
 int pl_proc_mem_write(struct world *w, int pid, int target, pl_addr addr, pl_token tok);
 int pl_proc_mem_read(struct world *w, int pid, int target, pl_addr addr, pl_token *out);
+/* PTRACE_POKETEXT: the same forced write of only @len bytes at the page's start. */
+int pl_ptrace_poke(struct world *w, int pid, int target, pl_addr addr, const void *bytes,
+		   uint32_t len);
 /* process_vm_writev / readv: remote GUP without FOLL_FORCE. */
 int pl_process_vm_writev(struct world *w, int pid, int target, pl_addr addr, pl_token tok);
 int pl_process_vm_readv(struct world *w, int pid, int target, pl_addr addr, pl_token *out);

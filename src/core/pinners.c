@@ -318,6 +318,41 @@ long pl_vmsplice(struct world *w, int pid, int pipe, pl_addr addr, unsigned long
 	return got;
 }
 
+/**
+ * pl_vmsplice_bytes() - vmsplice(2) of the iovec [@addr + @off, + @len),
+ * inside one page.  iter_to_pipe() takes the page with the same FOLL_GET
+ * reference as for whole pages (iov_iter_get_pages2(), 6.1 and 6.12) and
+ * queues one buffer holding
+ * bytes [@off, @off + @len) of it, with no PIPE_BUF_FLAG_CAN_MERGE.
+ * Return: 1 (the buffers queued), -EINVAL (not inside the page), -EAGAIN
+ * (full), -EBADF, -ESRCH, -EFAULT.
+ */
+long pl_vmsplice_bytes(struct world *w, int pid, int pipe, pl_addr addr, uint32_t off,
+		       uint32_t len)
+{
+	struct pl_pinset *ps = pinset_lookup(w, pipe, PL_PIN_PIPE);
+	struct mm_struct *mm = pl_mm_of(w, pid);
+	long got;
+
+	if (!ps)
+		return -EBADF;
+	if (!mm)
+		return -ESRCH;
+	if (!len || off >= PAGE_SIZE || len > PAGE_SIZE - off)
+		return -EINVAL;
+	w->cur_pid = pid;
+	pipe_compact(ps);
+	if (ps->nr >= PIPE_DEF_BUFFERS)
+		return -EAGAIN;
+	got = get_user_pages_fast(w, mm, addr & PAGE_MASK, 1, 0, ps->pages + ps->nr);
+	if (got <= 0)
+		return got ? got : -EFAULT;
+	pipe_push(ps, off, len, PL_TOKEN_ZERO, 0);
+	ps->mm_id = mm->id;
+	ps->addr = addr;
+	return 1;
+}
+
 /*
  * Consume @len bytes from the front of the pipe; the first PAGE_SIZE of
  * them go to @data.  A buffer read to its end gives its reference back
@@ -1129,8 +1164,28 @@ static int remote_page_get(struct world *w, int pid, int target, pl_addr addr, u
 	return get_user_pages(w, mm, addr, 1, flags, pfn) == 1 ? 0 : -EIO;
 }
 
+/* The forced write of /proc/pid/mem and ptrace: @tok, or @len @bytes over the page. */
+static int force_write(struct world *w, int pid, int target, pl_addr addr, pl_token tok,
+		       const void *bytes, uint32_t len)
+{
+	unsigned flags = FOLL_FORCE | FOLL_WRITE | (pid != target ? FOLL_REMOTE : 0);
+	pl_pfn pfn;
+	int ret = remote_page_get(w, pid, target, addr, flags, false, &pfn);
+
+	if (ret)
+		return ret;
+	if (bytes)	/* only those bytes: the rest of the page is what it held */
+		tok = pl_token_patch(w, dma_read_page(w, pfn), 0, bytes, len);
+	/* copy_to_user_page() through the kernel mapping, then folio_mark_dirty_lock() */
+	ret = dma_write_page(w, pfn, tok);
+	if (!ret)
+		set_page_dirty_lock(w, pfn);
+	put_page(w, pfn);
+	return ret ? -EIO : 0;
+}
+
 /**
- * pl_proc_mem_write() - pwrite(2) of /proc/@target/mem (or PTRACE_POKEDATA) by @pid.
+ * pl_proc_mem_write() - pwrite(2) of /proc/@target/mem by @pid.
  *
  * FOLL_FORCE writes even where the mapping is read-only, in COW mappings
  * only: the forced write fault gives the target a private anon copy, never
@@ -1139,18 +1194,23 @@ static int remote_page_get(struct world *w, int pid, int target, pl_addr addr, u
  */
 int pl_proc_mem_write(struct world *w, int pid, int target, pl_addr addr, pl_token tok)
 {
-	unsigned flags = FOLL_FORCE | FOLL_WRITE | (pid != target ? FOLL_REMOTE : 0);
-	pl_pfn pfn;
-	int ret = remote_page_get(w, pid, target, addr, flags, false, &pfn);
+	return force_write(w, pid, target, addr, tok, NULL, 0);
+}
 
-	if (ret)
-		return ret;
-	/* copy_to_user_page() through the kernel mapping, then folio_mark_dirty_lock() */
-	ret = dma_write_page(w, pfn, tok);
-	if (!ret)
-		set_page_dirty_lock(w, pfn);
-	put_page(w, pfn);
-	return ret ? -EIO : 0;
+/**
+ * pl_ptrace_poke() - PTRACE_POKETEXT of @len bytes at the start of the page
+ * at @addr, by @pid.  ptrace_access_vm() is the same FOLL_FORCE remote write
+ * as /proc/pid/mem (both reach __access_remote_vm()), but a debugger pokes a
+ * word at a time over what PTRACE_PEEKTEXT read: only those @len bytes of
+ * the page change.
+ * Return: 0, -ESRCH, or -EIO when nothing could be written.
+ */
+int pl_ptrace_poke(struct world *w, int pid, int target, pl_addr addr, const void *bytes,
+		   uint32_t len)
+{
+	if (!len || len > PAGE_SIZE)
+		return -EINVAL;
+	return force_write(w, pid, target, addr, PL_TOKEN_ZERO, bytes, len);
 }
 
 /** pl_proc_mem_read() - pread(2) of /proc/@target/mem: FOLL_FORCE, R/O GET.  -EFAULT: no @out. */

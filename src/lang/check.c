@@ -662,7 +662,8 @@ static void ck_bytes(struct checker *ck, struct pl_step *s, struct pl_ref *r, bo
 		return;
 	if (!ok) {
 		ck_error(ck, r->off_pos, "a byte range ('+OFF') does not apply to %s '%s' here: "
-			 "only to writes to and reads of a mapping, value checks and O_DIRECT",
+			 "only to writes to and reads of a mapping, value checks, O_DIRECT and "
+			 "vmsplice",
 			 pl_sym_kind_name(ck_sym(ck, r->sym)->kind), r->name);
 		return;
 	}
@@ -706,6 +707,13 @@ static void ck_step_bytes(struct checker *ck, struct pl_step *s)
 		if (s->b.bytes && !s->a.has_len && s->a.sym >= 0 && s->b.sym >= 0)
 			ck_error(ck, s->b.off_pos, "a byte offset in the file needs a byte range "
 				 "in memory ('%s[N]+OFF len LEN')", s->a.name);
+		break;
+	case PL_OP_VMSPLICE:	/* memory -> pipe: an iovec of bytes inside one page */
+		ck_bytes(ck, s, &s->a, true, true);
+		ck_bytes(ck, s, &s->b, false, false);
+		if (s->a.bytes && !s->a.has_len && s->a.sym >= 0)
+			ck_error(ck, s->a.off_pos, "a vmsplice byte range needs its length: "
+				 "'%s[N]+OFF len LEN'", s->a.name);
 		break;
 	default:
 		ck_bytes(ck, s, &s->a, false, false);

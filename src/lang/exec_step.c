@@ -115,6 +115,7 @@ static long x_vmsplice(struct exec *x, const struct pl_step *s, int pid)
 		x->sym[s->b.sym].id = r.id;
 	}
 	x_range(x, &s->a, false, &b.addr, &b.nr);
+	x_bytes(&b, &s->a);
 	b.handle = x_id(x, &s->b);
 	return x_call(x, &b, NULL);
 }

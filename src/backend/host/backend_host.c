@@ -794,6 +794,12 @@ static long host_remote(struct host *h, const struct pl_bstep *s, int kind)
 		snprintf(q.text, sizeof(q.text), "%s", s->text);
 	host_req_bytes(&q, s);
 	ret = host_call(h, s->pid, &q, -1, &p);
+	/* a write covers every page of the range, as the model's does; a read is one page */
+	for (uint32_t i = 1; ret >= 0 && kind != R_PROC_MEM_READ && kind != R_VM_READV && i < s->nr;
+	     i++) {
+		q.addr = s->addr + (uint64_t)i * HOST_PAGE;
+		ret = host_call(h, s->pid, &q, -1, &p);
+	}
 	if (ret >= 0)
 		snprintf(h->text, sizeof(h->text), "%s", p.text);
 	return ret < 0 ? ret : 0;
@@ -1008,6 +1014,7 @@ static long host_vmsplice(struct host *h, const struct pl_bstep *s, struct pl_br
 
 	if (!pp)
 		return -EBADF;
+	host_req_bytes(&q, s);
 	ret = host_call(h, s->pid, &q, pp->wfd, &p);
 	if (ret < 0)
 		return ret;

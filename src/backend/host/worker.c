@@ -615,10 +615,12 @@ static long w_dio_start(struct w_state *st, const struct w_req *q, int fd)
 	ret = w_dio_uffd(st);
 	if (ret)
 		return ret;
-	if (q->len == 0 || q->len > HOST_PAGE || (q->bytes && q->boff + (uint64_t)q->blen > HOST_PAGE))
+	if (q->len == 0 || q->len > HOST_PAGE ||
+	    (q->bytes && q->boff + (uint64_t)q->blen > HOST_PAGE))
 		return -EINVAL;
 	held = st->dio_pages + (size_t)i * HOST_PAGE;
-	if (madvise(held, HOST_PAGE, MADV_DONTNEED))	/* empty again: the next touch is MISSING */
+	/* empty again: the next touch is MISSING */
+	if (madvise(held, HOST_PAGE, MADV_DONTNEED))
 		return -errno;
 	memset(d, 0, sizeof(*d));
 	d->write = q->write;
@@ -802,13 +804,15 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		if (ret == 0)
 			worker_start(fd, st, false);
 		return ret;
-	case W_VMSPLICE:
-		iov.iov_base = (void *)(uintptr_t)q->addr;
-		iov.iov_len = (size_t)q->nr * HOST_PAGE;
+	case W_VMSPLICE:	/* the pages, or the byte range: one buffer */
+		iov.iov_base = (void *)(uintptr_t)(q->addr + (q->bytes ? q->boff : 0));
+		iov.iov_len = q->bytes ? q->blen : (size_t)q->nr * HOST_PAGE;
+		if (q->bytes && (!q->blen || q->boff >= HOST_PAGE || q->blen > HOST_PAGE - q->boff))
+			return -EINVAL;
 		ret = vmsplice(fd, &iov, 1, SPLICE_F_NONBLOCK);
 		if (ret < 0)
 			return -errno;
-		p->val = (uint64_t)ret / HOST_PAGE;
+		p->val = q->bytes ? 1 : (uint64_t)ret / HOST_PAGE;
 		return 0;
 	case W_RING_REG:	/* the controller chose the instance: each is used once a run */
 		if (q->arg < 0 || q->arg >= HOST_RINGS)

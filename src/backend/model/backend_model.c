@@ -602,10 +602,16 @@ static long model_remote_write(struct model *m, const struct pl_bstep *s)
 
 	for (uint32_t i = 0; i < s->nr; i++) {
 		pl_addr a = model_page(s, i);
-		/* PTRACE_POKETEXT is ptrace_access_vm(): the FOLL_FORCE write /proc/pid/mem does */
-		int ret = s->op == PL_OP_PROCESS_VM_WRITEV
-				  ? pl_process_vm_writev(m->w, s->pid, s->target, a, tok)
-				  : pl_proc_mem_write(m->w, s->pid, s->target, a, tok);
+		int ret;
+
+		/* PTRACE_POKETEXT: the value and its NUL, a word at a time, the rest kept */
+		if (s->op == PL_OP_PTRACE_POKE)
+			ret = pl_ptrace_poke(m->w, s->pid, s->target, a, s->text ? s->text : "",
+					     (uint32_t)(s->text ? strlen(s->text) : 0) + 1);
+		else if (s->op == PL_OP_PROCESS_VM_WRITEV)
+			ret = pl_process_vm_writev(m->w, s->pid, s->target, a, tok);
+		else
+			ret = pl_proc_mem_write(m->w, s->pid, s->target, a, tok);
 
 		if (ret)
 			return ret;
@@ -771,7 +777,10 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 	case PL_OP_TRUNCATE:
 		return pl_file_truncate(w, s->file, (uint32_t)s->n);
 	case PL_OP_VMSPLICE:
-		ret = pl_vmsplice(w, s->pid, s->handle, s->addr, s->nr);
+		if (s->flags & PL_BSTEP_BYTES)
+			ret = pl_vmsplice_bytes(w, s->pid, s->handle, s->addr, s->boff, s->blen);
+		else
+			ret = pl_vmsplice(w, s->pid, s->handle, s->addr, s->nr);
 		if (ret >= 0)
 			r->count = ret;
 		return ret < 0 ? ret : 0;
