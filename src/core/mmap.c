@@ -465,6 +465,14 @@ pl_addr pl_mremap2(struct world *w, int pid, pl_addr old, uint64_t old_len, uint
 	new_len = (new_len + PAGE_SIZE - 1) & PAGE_MASK;
 	if ((old & ~PAGE_MASK) || !new_len || !old_len)
 		return (pl_addr)-EINVAL;
+	/*
+	 * mremap_to(): MREMAP_FIXED onto a range that overlaps the old one is
+	 * EINVAL before the old vma is even looked up (mm/mremap.c, the same in
+	 * 6.1 and 6.12).  Without it the model unmapped the old range as the
+	 * target and moved from nothing.
+	 */
+	if (new_addr && old + old_len > new_addr && new_addr + new_len > old)
+		return (pl_addr)-EINVAL;
 	if (dontunmap && (!w->policy.mremap_dontunmap || !maymove || old_len != new_len))
 		return (pl_addr)-EINVAL;
 	w->cur_pid = pid;

@@ -74,6 +74,7 @@ struct checker {
 	int group, thread;		/* of that step */
 	bool fails;			/* that step expects to fail */
 	bool empty_ok;			/* a whole-object reference may have no pages */
+	bool placing;			/* an address only (`fixed`, `to`): unmapped names too */
 	bool oom;
 };
 
@@ -410,7 +411,8 @@ static int ck_resolve(struct checker *ck, struct pl_ref *r, unsigned int want, i
 			 r->name);
 		return -1;
 	}
-	if (ck_dead(ck, sym) && !ck->fails) {
+	if (ck_dead(ck, sym) && !ck->fails && !(ck->placing && y->kind == PL_SYM_MAPPING &&
+						   ck->st[sym].dead_op != PL_OP_EXIT)) {
 		ck_error(ck, r->pos, "%s '%s' is used after '%s' at line %d",
 			 pl_sym_kind_name(y->kind), r->name, pl_op_name(ck->st[sym].dead_op),
 			 ck->st[sym].dead_pos.line);
@@ -502,7 +504,12 @@ static void ck_mremap(struct checker *ck, struct pl_step *s, int proc)
 	if (ck_resolve(ck, &s->a, CK_BIT(PL_SYM_MAPPING), proc) < 0)
 		return;
 	if (s->b.name) {
-		if (ck_resolve(ck, &s->b, CK_BIT(PL_SYM_MAPPING), proc) < 0)
+		int to;
+
+		ck->placing = true;	/* an unmapped name still gives its address */
+		to = ck_resolve(ck, &s->b, CK_BIT(PL_SYM_MAPPING), proc);
+		ck->placing = false;
+		if (to < 0)
 			return;
 		if (!s->def.name) {
 			ck_error(ck, s->b.pos, "a move to '%s' needs a name for the result, as in "
@@ -512,7 +519,7 @@ static void ck_mremap(struct checker *ck, struct pl_step *s, int proc)
 		}
 		/* MREMAP_FIXED unmaps what the target range held */
 		if (!ck->fails && s->b.lo == 0 && s->n >= ck->st[s->b.sym].size &&
-		    s->b.sym != s->a.sym)
+		    s->b.sym != s->a.sym && !ck->st[s->b.sym].dead)
 			ck_kill(ck, s->b.sym, s);
 	}
 	if (dontunmap && !s->def.name) {
@@ -799,11 +806,16 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 	case PL_OP_MMAP:
 		if (s->arg == PL_BACKING_FILE && ck_resolve(ck, &s->a, file, -1) < 0)
 			break;
-		if (s->b.name && ck_resolve(ck, &s->b, map, proc) < 0)
-			break;
+		if (s->b.name) {	/* an unmapped name still gives its address */
+			ck->placing = true;
+			sym = ck_resolve(ck, &s->b, map, proc);
+			ck->placing = false;
+			if (sym < 0)
+				break;
+		}
 		/* MAP_FIXED over all of a mapping unmaps it first: its name ends */
 		if (s->b.name && (s->mflags & PL_MAP_FIXED) && !ck->fails && s->b.lo == 0 &&
-		    s->n >= ck->st[s->b.sym].size)
+		    s->n >= ck->st[s->b.sym].size && !ck->st[s->b.sym].dead)
 			ck_kill(ck, s->b.sym, s);
 		if (!ck->fails)
 			ck_define(ck, PL_SYM_MAPPING, proc, &s->def, (uint32_t)s->n);
