@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Description: the host backend (`pinlab probe`, `pinlab diff`) on the running
 # kernel: cow a01 and a03 pass on base, the model agrees, an io_uring scenario
-# passes or skips with a reason; the whole host-runnable catalog (cow/,
+# passes or skips with a reason, O_DIRECT requests held in flight run; the whole host-runnable catalog (cow/,
 # gup_longterm/, seeds/) agrees with the model under the preset of this
 # kernel; and nothing is left behind (no worker processes, no temp dirs, no
 # swapfile, every THP/mTHP/hugetlb sysfs value as before), also after
@@ -120,6 +120,15 @@ if [ "$(id -u)" -eq 0 ]; then
 	for row in swapped thp-pte-64k thp-2048k hugetlb-2048k; do
 		grep -q "^cow/a01-basic-cow-after-fork  *$row  *model pass  *host pass  *agree$" \
 			"$t/out" || bad "diff as root: cow/a01 $row did not run and agree"
+	done
+fi
+# O_DIRECT requests held in flight (backend_host.c, worker.c): on ext4 temp
+# files they run and agree, unless this kernel has no userfaultfd to hold them
+if [ "$(stat -f -c %t "$TMPDIR")" = ef53 ]; then
+	for s in seeds/003-odirect-clear-refs seeds/003-odirect-swapout; do
+		grep -q "^$s  *base  *model pass  *host pass  *agree$" "$t/out" ||
+			grep -q "^$s  *base .*skipped: .*needs userfaultfd\|^$s  *base .*skipped: no swap" \
+				"$t/out" || bad "diff: $s (O_DIRECT held in flight) did not run and agree"
 	done
 fi
 settled "$sys_before" || { bad "system settings not restored after diff"; sysstate; }

@@ -538,9 +538,9 @@ static long w_uffd_wp(const struct w_req *q)
  * pages of a bio one iovec segment at a time (bio_iov_iter_get_pages()
  * loops on __bio_iov_iter_get_pages(), whose iov_iter_get_pages2() in 6.1
  * and iov_iter_extract_pages() in 6.12 take the first segment's pages:
- * get_user_pages_fast(), FOLL_GET, before a7e689dd1c06 (6.3),
+ * get_user_pages_fast(), FOLL_GET, before a7e689dd1c06 (6.5),
  * pin_user_pages_fast(), FOLL_PIN, from it).  So the buffer's pages are
- * referenced (6.1) or pinned (6.3+) first, then GUP of the held page
+ * referenced (6.1) or pinned (6.5+) first, then GUP of the held page
  * faults into handle_userfault(), which drops mmap_lock and sleeps: the
  * buffer's pages are held, the bio not yet submitted (iomap_dio_bio_iter()
  * submits it after bio_iov_iter_get_pages() returns), and the process's
