@@ -4,11 +4,12 @@
 # passes or skips with a reason; the whole host-runnable catalog (cow/,
 # gup_longterm/, seeds/) agrees with the model under the preset of this
 # kernel, O_DIRECT requests held in flight among it; and nothing is left
-# behind (no worker processes, no temp dirs, no swapfile, every THP/mTHP/hugetlb sysfs value as before), also after
-# SIGINT.  The test looks only at what it started: pinlab's temp files go to
-# a TMPDIR of its own (which must end up empty), and its processes carry
-# PINLAB_TEST_OWNER in their environment, so another copy of this test (a
-# second `make test`, the ASan build's run beside this one) is not counted.
+# behind (no worker processes, no temp dirs, no swapfile, every THP/mTHP/
+# hugetlb sysfs value as before), also after SIGINT.  The test looks only at
+# what it started: pinlab's temp files go to a TMPDIR of its own (which must
+# end up empty), and its processes carry PINLAB_TEST_OWNER in their
+# environment, so another copy of this test (a second `make test`, the ASan
+# build's run beside this one) is not counted.
 # Exit 77 if nothing could run.
 # Usage: tests/cli/host.sh BUILD_DIR
 # Lane: host (tests/run.sh runs one such script at a time on the machine)
