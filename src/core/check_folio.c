@@ -411,11 +411,16 @@ static int cmp_pfn(const void *a, const void *b)
  * every page counts as mapped twice, and exclusive-single-map reads each
  * page's own bit; a hugetlb folio keeps it in the head, and for the other
  * rules an unmapped tail breaks one only where the head does first).
+ * No per-page rule of the (huge) zero page depends on the policy, so a
+ * policy change -- every new world's first scan -- does not make a scan
+ * read its 512 tails: like any new folio's, they were written whole when it
+ * was made, and a later write to one marks the head (pl_page_changed()).
  */
 static bool chk_pages_all(const struct chk *c, bool policy_changed, pl_pfn pfn,
 			  const struct page *p)
 {
-	return c->w->check_full || c->w->check_list_lost || policy_changed || p->chk_dirty ||
+	return c->w->check_full || c->w->check_list_lost ||
+	       (policy_changed && !(p->flags & PG_zero)) || p->chk_dirty ||
 	       (c->t[pfn].pmds >= 2 && !(p->flags & PG_hugetlb));
 }
 

@@ -342,14 +342,30 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 	}
 	w->nr_alloc_pages += nr;
 	w->memmap_gen++;
-	/* the checker's runs of free blocks (check_folio.c) that held these pfns end */
-	for (uint32_t r = 0; r < w->check_nr_runs; r++)
-		if (pfn < w->check_runs[r][1] && (uint64_t)pfn + nr > w->check_runs[r][0]) {
-			w->check_runs[r][0] = w->check_runs[w->check_nr_runs - 1][0];
-			w->check_runs[r][1] = w->check_runs[w->check_nr_runs - 1][1];
+	/*
+	 * Each of the checker's runs of free blocks (check_folio.c) that held
+	 * this block, a whole block of it, is cut in two around it: what is
+	 * left on either side is still free blocks only.  (Runs may overlap.)
+	 */
+	for (uint32_t r = 0; r < w->check_nr_runs; r++) {
+		uint32_t *run = w->check_runs[r], end = run[1];
+
+		if (pfn >= end || (uint64_t)pfn + nr <= run[0])
+			continue;
+		run[1] = pfn;
+		if ((uint64_t)pfn + nr < end && w->check_nr_runs < PL_ARRAY_SIZE(w->check_runs)) {
+			w->check_runs[w->check_nr_runs][0] = pfn + nr;
+			w->check_runs[w->check_nr_runs][1] = end;
+			w->check_nr_runs++;
+		}
+		if (run[1] <= run[0]) {
+			/* empty: the last run takes its place and is looked at next */
+			run[0] = w->check_runs[w->check_nr_runs - 1][0];
+			run[1] = w->check_runs[w->check_nr_runs - 1][1];
 			w->check_nr_runs--;
 			r--;
 		}
+	}
 	/* a walk saw a mapping of a free pfn: the pfn's new folio changes what it reads */
 	if (w->chk_stale)
 		pl_chk_folio_changed(w);
