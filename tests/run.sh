@@ -21,6 +21,10 @@
 # "N passed, N failed[, N skipped]", and writes "PASSED FAILED SKIPPED" to
 # BUILD_DIR/test-counts for `make test` to sum.  Exits 1 if anything failed.
 #
+# PINLAB_TEST_ONLY="KIND/NAME ..." (e.g. "cli/host unit/core_mm") runs only
+# those tests; the others are not run and not counted (tests/cli/twosuites.sh
+# runs two suites of the host tests at once that way).
+#
 # tests/run.sh --total BUILD_DIR... prints the same summary line summed over
 # earlier runs' test-counts (a missing file counts as one failure) and exits
 # 1 if anything failed.
@@ -101,13 +105,24 @@ shopt -s nullglob
 echo "# tests/run.sh $build"
 
 # The tests, in report order: "KIND NAME" (unit programs, then CLI scripts).
+only=${PINLAB_TEST_ONLY:-}
+# chosen KIND NAME: in PINLAB_TEST_ONLY, or no PINLAB_TEST_ONLY
+chosen() {
+	[ -z "$only" ] || [[ " $only " == *" $1/$2 "* ]]
+}
 tests=()
 for src in tests/unit/*.c; do
-	tests+=("unit $(basename "$src" .c)")
+	chosen unit "$(basename "$src" .c)" && tests+=("unit $(basename "$src" .c)")
 done
 for script in tests/cli/*.sh; do
-	tests+=("cli $(basename "$script" .sh)")
+	chosen cli "$(basename "$script" .sh)" && tests+=("cli $(basename "$script" .sh)")
 done
+if [ -n "$only" ]; then
+	for want in $only; do
+		[ -e "tests/${want%%/*}/${want#*/}.c" ] || [ -e "tests/${want%%/*}/${want#*/}.sh" ] ||
+			{ echo "tests/run.sh: PINLAB_TEST_ONLY: no test $want" >&2; exit 2; }
+	done
+fi
 
 # Start order: longest first by the last run's times (unknown ones first:
 # new tests are not known to be short), then report order.
@@ -182,6 +197,12 @@ for entry in "${tests[@]}"; do
 	result "$kind/$name" "$log" "$st"
 	rm -f "$log.rc" "$log.sec"
 done
+# a partial run (PINLAB_TEST_ONLY) keeps the times of the tests it did not run
+if [ -n "$only" ] && [ -f "$build/test-times" ]; then
+	awk 'NR == FNR { seen[$1] = 1; print; next } !($1 in seen)' \
+		"$build/test-times.new" "$build/test-times" >"$build/test-times.all" &&
+		mv "$build/test-times.all" "$build/test-times.new"
+fi
 mv "$build/test-times.new" "$build/test-times"
 
 echo "# ${#tests[@]} tests, $jobs at a time: ${wall} s wall, ${sum} s summed"

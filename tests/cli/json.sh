@@ -9,8 +9,12 @@
 # detail (the step, the check, what was seen), fail_step and the invariants;
 # explain's steps carry the knob and commit of each decision; show's state
 # names processes as the scenario does.  The validator itself rejects a
-# wrong object.  Skips (77) without python3.
+# wrong object.  Skips (77) without python3.  In the host lane: its diff runs
+# a03 under every backing on this kernel, which sets THP/mTHP modes and hugetlb
+# pools for the time of each run (another suite's host test reading them
+# then would see them changed).
 # Usage: tests/cli/json.sh BUILD_DIR (from the repository root).
+# Lane: host (tests/run.sh runs one such script at a time on the machine)
 set -u
 B=${1:?build dir}
 P="$B/pinlab"
