@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Description: SIGINT/SIGTERM in the middle of `run`, `probe`, `diff` and
-# `explore` (docs/pinlab.1, "Signals"): what was gathered is printed and
-# still parses (JSON lines with a last {"incomplete": true, "signal": ...};
-# KTAP ending in "Bail out!"), the exit status is 128 + the signal (130,
-# 143), and after a host command every sysfs value is as before.  The
+# Description: SIGINT/SIGTERM in the middle of `run`, `probe`, `diff`,
+# `fuzz-diff` and `explore` (docs/pinlab.1, "Signals"): what was gathered is
+# printed and still parses (JSON lines with a last {"incomplete": true,
+# "signal": ...}; KTAP ending in "Bail out!"), the exit status is 128 + the
+# signal (130, 143), and after a host command every sysfs value is as before,
+# and no temp file is left (fuzz-diff).  The
 # signal is sent once the first result is out, to a run far from done.
 # Lane: host (tests/run.sh runs one such script at a time on the machine)
 # Usage: tests/cli/signals.sh BUILD_DIR
@@ -31,7 +32,8 @@ else
 fi
 
 # interrupt SIG LINES CMD...: start CMD (stdout in $t/out), send SIG once
-# $t/out has LINES lines (cpu: once CMD has used 0.5 s of CPU), wait; sets st.
+# $t/out has LINES lines (cpu: once CMD has used 0.5 s of CPU; err: once CMD
+# has written a line to stderr and then used 0.2 s of CPU), wait; sets st.
 interrupt() {
 	local sig=$1 lines=$2
 	shift 2
@@ -41,6 +43,10 @@ interrupt() {
 		if [ "$lines" = cpu ]; then
 			# no output until the end: half a second of its CPU time
 			[ "$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo 999)" -ge 50 ] &&
+				break
+		elif [ "$lines" = err ]; then
+			[ -s "$t/err" ] &&
+				[ "$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo 999)" -ge 20 ] &&
 				break
 		else
 			[ "$(wc -l <"$t/out")" -ge "$lines" ] && break
@@ -161,6 +167,17 @@ if [ "$(id -u)" -eq 0 ] && [ -w /sys/kernel/mm/transparent_hugepage/enabled ] &&
 	[ $st -eq 143 ] && grep -q "^interrupted by SIGTERM: .* (incomplete)$" "$t/out" ||
 		{ bad "diff SIGTERM: exit $st"; tail -2 "$t/out"; }
 	[ "$(locked_snapshot)" = "$before" ] || bad "diff SIGTERM: sysfs not restored"
+	# fuzz-diff: SIGINT once the host profile is out (the scenarios have
+	# begun) and far from the last of them: the summary object, marked
+	# incomplete, parses; the temp files of its runs are gone
+	mkdir -p "$t/tmp"
+	TMPDIR="$t/tmp" interrupt INT err "$P" fuzz-diff --seed 3 --count 1000000 --format json
+	[ $st -eq 130 ] || { bad "fuzz-diff SIGINT: exit $st (expected 130)"; tail -3 "$t/err"; }
+	json_ok "$t/out" && [ "$(json_last "$t/out" .incomplete)" = true ] &&
+		[ "$(json_last "$t/out" .signal)" = SIGINT ] ||
+		{ bad "fuzz-diff json SIGINT: not parsed or not marked"; tail -2 "$t/out"; }
+	[ "$(locked_snapshot)" = "$before" ] || bad "fuzz-diff SIGINT: sysfs not restored"
+	[ -z "$(ls -A "$t/tmp")" ] || bad "fuzz-diff SIGINT: left $(ls -A "$t/tmp" | head -3)"
 else
 	echo "# not root: the host part not tried"
 fi
