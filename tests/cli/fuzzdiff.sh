@@ -4,7 +4,8 @@
 # --index regenerates one alone; the shrinker (ddmin plus the closure over
 # names) finds the known minimum of synthetic predicates; the same seed gives
 # byte-identical output and --keep files, every kept file still disagrees
-# when replayed and is well formed; the JSON summary has its fields; and 200
+# when replayed and is well formed, a symlink where a kept file goes is not
+# written through; the JSON summary has its fields; and 200
 # random scenarios show no disagreement between the model (preset of this
 # kernel) and this kernel.  Exit 77 if the host backend cannot run here.
 # Usage: tests/cli/fuzzdiff.sh BUILD_DIR
@@ -114,6 +115,20 @@ if [ "$nkeep" -ge 1 ]; then
 	# shrunk: every kept scenario is smaller than the one it came from
 	grep -h "shrunk from" "$t/det1" | awk '{ if ($(NF-2) + 0 >= $(NF-4) + 0) exit 1 }' ||
 		bad "a kept scenario did not shrink"
+	# --keep where the file to keep is a symlink (issue 21: written through it,
+	# then closed twice, abort): refused with the reason, the target as it was
+	first=$(ls "$t/keep1" | head -1)
+	idx=${first#s7-}
+	idx=${idx%.pin}
+	mkdir "$t/keepl"
+	echo victim >"$t/victim"
+	ln -s "$t/victim" "$t/keepl/$first"
+	"$P" fuzz-diff --seed 7 --count 40 --index "$idx" --preset v5.7 --keep "$t/keepl" \
+		>/dev/null 2>"$t/err"
+	st=$?
+	[ $st -eq 2 ] || [ $st -eq 3 ] || { bad "--keep onto a symlink: exit $st"; cat "$t/err"; }
+	grep -q "symbolic link" "$t/err" || { bad "--keep onto a symlink: no reason"; cat "$t/err"; }
+	[ "$(cat "$t/victim")" = victim ] || bad "fuzz-diff --keep wrote through a symlink"
 fi
 
 # 5. JSON: one object per disagreement, then the summary object
