@@ -13,6 +13,9 @@
 # process started under either suite's TMPDIR may be left, both TMPDIRs must
 # end up empty, and every THP/mTHP mode, hugetlb pool, KSM knob, swap area
 # and the host journal must be as before (read under pinlab's host lock).
+# Whenever neither suite is in the lane, the THP/mTHP modes, KSM and swap
+# must read as before too: a test outside the lane must not change them
+# (json.sh's diff did, under every backing, until it joined the lane).
 # This script itself runs in the host lane, so no other suite's host tests
 # change the machine between the two snapshots.  The plain build only: make
 # test already runs the plain and the ASan suite at once, and doubling the
@@ -105,6 +108,33 @@ for s in a b; do
 	[ -f "$B/test-times" ] && cp "$B/test-times" "$t/$s/$name/"
 done
 
+# Outside the lane nothing may change the machine: while neither suite holds
+# it (flock -n gets it), the THP/mTHP modes, KSM's run and the swap areas
+# must read as before, every tenth of a second.  (Hugetlb pools are left
+# out: io_uring's buffer pages come back from a workqueue a little after
+# a run, so a pool may still be shrinking when the lane is free.)
+modes() { grep -v -e nr_hugepages -e '^journal:'; }
+modes_before=$(modes <<<"$before")
+watch() {
+	local n=0 bad_n=0 now
+	while [ ! -e "$t/stop" ]; do
+		if now=$(flock -n "$t/lane" bash -c "$(declare -f readstate); readstate" 2>/dev/null)
+		then
+			n=$((n + 1))
+			now=$(modes <<<"$now")
+			if [ "$now" != "$modes_before" ]; then
+				bad_n=$((bad_n + 1))
+				[ -s "$t/outside" ] ||
+					diff <(echo "$modes_before") <(echo "$now") >"$t/outside"
+			fi
+		fi
+		sleep 0.1
+	done
+	echo "$n $bad_n" >"$t/watched"
+}
+watch &
+watcher=$!
+
 pids=()
 for s in a b; do
 	TMPDIR="$t/$s/tmp" PINLAB_TEST_LANE="$t/lane" PINLAB_TEST_ONLY="$TESTS" \
@@ -116,6 +146,14 @@ for i in 0 1; do
 	wait "${pids[$i]}"
 	st+=($?)
 done
+: >"$t/stop"
+wait "$watcher"
+read -r samples changed <"$t/watched" || samples=0 changed=0
+echo "# outside the lane: $samples readings, $changed not as before"
+if [ "$changed" -gt 0 ]; then
+	bad "the machine changed while no host-lane test ran (a test outside the lane changes it)"
+	sed 's/^/    /' "$t/outside"
+fi
 
 total_pass=0
 for i in 0 1; do
@@ -130,6 +168,11 @@ for i in 0 1; do
 	else
 		grep -E '^(ok|skip) - ' "$t/$s/out" | sed 's/^/#   /'
 	fi
+	# each test's seconds (run.sh's test-times), for the cost of this test
+	for w in $TESTS; do
+		awk -v k="${w/\//-}" '$1 == k { printf "%s %ss ", $1, $2 }' "$t/$s/$name/test-times"
+	done 2>/dev/null | sed 's/^/#   times: /; s/ $//'
+	echo
 done
 
 # nothing left of either
