@@ -461,13 +461,13 @@ struct pl_policy {
 	bool uffd_wp;			/* 63b2d4174c4a (5.7): userfaultfd write-protect mode */
 	bool uffd_wp_fork_fixed;	/* 8f34f1eac382 (5.14): fork keys uffd-wp on the child's vma */
 	bool gup_fast_recheck_pmd;	/* 70cbc3cc78a9 (6.0): GUP-fast re-checks the PMD, too */
-	bool collapse_needs_writable;	/* SCAN_PAGE_RO, until 6.17: no collapse without a writable PTE */
+	bool collapse_needs_writable;	/* 10359213d05a, until 6.17: no collapse w/o a writable PTE */
 	bool per_vma_lock;		/* 0bff0aaea03e (6.4): faults take the vma lock, not mmap_lock */
 	bool fork_locks_vmas;		/* fb49c455323f (6.5, 6.4.3): dup_mmap() vma_start_write()s the parent */
 	bool dirty_pipe;		/* f6dd975583bd - 9d2231c5d74e: spliced buffers keep stale flags */
 	bool map_fixed_noreplace;	/* a4ff8e8620d3 (4.17): else the flag is ignored: a hint */
 	bool mremap_dontunmap;		/* e346b3813067 (5.7): else MREMAP_DONTUNMAP is EINVAL */
-	bool udmabuf_pins;		/* 89c1905d9c14 (6.11): udmabuf long-term pins by memfd_pin_folios() */
+	bool udmabuf_pins;		/* c6a3194c05e7 (6.11): udmabuf long-term pins by memfd_pin_folios() */
 };
 
 struct pl_preset {

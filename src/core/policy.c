@@ -64,7 +64,10 @@ static const struct pl_knob knobs[] = {
 	KNOB(dirty_cow, false, "19be0eaffa3a",
 	     "true: after a COW fault GUP drops FOLL_WRITE and retries as a read (the bug "
 	     "19be0eaffa3a fixed)", NULL, "4.8", "4.8.3",
-	     "CVE-2016-5195: fixed in 4.9-rc1 and in the 4.8.3 stable release"),
+	     "CVE-2016-5195: 19be0eaffa3a (committed 13 Oct 2016, 4.9-rc1) fixed it; verified "
+	     "4.8.3: the 4.8.y history in a stored vendor kernel changelog (an open-power "
+	     "host-os kernel.spec, \"Merge tag v4.8.3\") lists the backport (89eeba1) as the "
+	     "last patch under \"Linux 4.8.3\" (1888926), after \"Linux 4.8.2\" (cb5d016)"),
 	KNOB(foll_cow, false, "19be0eaffa3a",
 	     "FOLL_FORCE may follow a read-only PTE after a COW fault if the PTE is dirty",
 	     "4.9", "5.19", "4.8.3 5.19.6",
@@ -143,15 +146,17 @@ static const struct pl_knob knobs[] = {
 	     "master following mainline, three days after 6.4 was tagged) lists both among "
 	     "the 6.5 merge window's mm batch (with cachestat, 34ed8d0dcd69), so 6.5-rc1; "
 	     "Debian 6.12 has writable_file_mapping_allowed(), Debian 6.1 not"),
-	KNOB(uprobes_write_in_place, false, "uprobe_write_opcode() rewrite",
+	KNOB(uprobes_write_in_place, false, "6e3092d788be",
 	     "uprobes writes the breakpoint into an exclusive anon page, no __replace_page",
 	     "6.16", NULL, NULL,
-	     "verified: the 3-patch series \"kernel/events/uprobes: uprobe_write_opcode() "
-	     "rewrite\" is in akpm's \"[GIT PULL] MM updates for 6.16-rc1\" (tag "
-	     "mm-stable-2025-05-31-14-50); Debian 6.12 still has __replace_page().  Its "
-	     "mainline hash is not established: the stored post-receive logs carry only "
-	     "mm-unstable/mm-everything hashes of it (84b0ec81e1a1, b5cc37664980, ...), "
-	     "and no mainline Fixes: tag names it"),
+	     "verified: 6e3092d788be (\"kernel/events/uprobes: uprobe_write_opcode() "
+	     "rewrite\") is the mainline hash: kernel.org's post-receive logs of two trees "
+	     "that pulled mainline after the 6.16 mm merge (sj/linux master, 1 Jun 2025; "
+	     "tj/cgroup for-next, 3 Jun 2025) list it with the mm-stable batch, and David "
+	     "Hildenbrand names the rework by that hash on lkml (11 Jul 2025).  It is in "
+	     "akpm's \"[GIT PULL] MM updates for 6.16-rc1\" (mm-stable-2025-05-31-14-50), "
+	     "after 6.15 (25 May 2025): 6.16-rc1.  84b0ec81e1a1 and b5cc37664980 were "
+	     "mm-unstable hashes of it; Debian 6.12 still has __replace_page()"),
 	KNOB(gup_fast_recheck_pte, false, "2667f50e8b81",
 	     "GUP-fast re-reads the PTE after taking its reference and backs off if it moved",
 	     NULL, NULL, NULL,
@@ -253,11 +258,11 @@ static const struct pl_knob knobs[] = {
 	     "fails (EIO from mem_rw())", "6.0", "6.13", NULL,
 	     "1d8d14641fd9's hugetlb_wp() sanity check (6.0) made such a fault fail, and "
 	     "f347454d0341 (6.2, stable 6.1.2) refuses it in check_vma_flags(); Debian 6.1 "
-	     "and 6.12 have that check; \"mm/hugetlb: support FOLL_FORCE|FOLL_WRITE\" "
-	     "(Guillaume Morin, v4 Dec 2024) lifts it in 6.14: kernel.org's post-receive log "
-	     "of akpm/mm (13 Dec 2024, during 6.13-rc2) has it on mm-unstable, not "
-	     "mm-hotfixes, beside 6.14's mseal and memfd-seal cleanups, and 6.13 was tagged "
-	     "19 Jan 2025 (its mainline hash was not established)"),
+	     "and 6.12 have that check; verified: 052ccfbcc6cd (\"mm/hugetlb: support "
+	     "FOLL_FORCE|FOLL_WRITE\", Guillaume Morin, v4 Dec 2024) lifts it: kernel.org's "
+	     "post-receive log of torvalds/linux master of 27 Jan 2025 (the 6.14 merge "
+	     "window; 6.13 was tagged 19 Jan 2025) lists it in the mm-stable batch, after "
+	     "\"mm: perform all memfd seal checks in a single place\", so 6.14-rc1"),
 	KNOB(memfd_secret, false, "1507f51255c9",
 	     "memfd_secret() exists (before: ENOSYS), and no GUP may reach its memory "
 	     "(check_vma_flags() -> vma_is_secretmem(): EFAULT)", "5.14", NULL, NULL,
@@ -283,11 +288,13 @@ static const struct pl_knob knobs[] = {
 	KNOB(uffd_wp_fork_fixed, false, "8f34f1eac382",
 	     "fork keeps uffd-wp only where the child's vma is armed (UFFD_FEATURE_EVENT_FORK), "
 	     "on swap entries too, and on the copy of a maybe-pinned page (before: keyed on the "
-	     "parent's vma, and the copy lost it)", "5.14", NULL, "5.10.53",
+	     "parent's vma, and the copy lost it)", "5.14", NULL, "5.10.53 5.13.5",
 	     "\"mm/userfaultfd: fix uffd-wp special cases for fork()\" is in mainline between 5.13 "
 	     "and 5.14-rc1 (its stable thread); a bisect in that thread finds its 5.10.y backport "
-	     "between 5.10.52 and 5.10.53; a 5.13.y backport was requested (not checked which "
-	     "5.13.y took it), 5.12.y was end of life"),
+	     "between 5.10.52 and 5.10.53; verified 5.13.5: the stable-queue bot's queue/5.13 "
+	     "(linux-stable-rc, 22 Jul 2021) and Greg's 5.13.5-rc1 review list it, and "
+	     "kernel.org's post-receive log of linux-5.13.y (25 Jul 2021) lists ac1714556003 "
+	     "before \"Linux 5.13.5\" (25423f4bd9a9); 5.12.y was end of life"),
 	KNOB(gup_fast_recheck_pmd, false, "70cbc3cc78a9",
 	     "GUP-fast re-reads the PMD after taking its reference and backs off if a THP "
 	     "collapse cleared it (before: only the PTE, which collapse clears last)",
@@ -301,19 +308,23 @@ static const struct pl_knob knobs[] = {
 	     "of 7 Oct 2022 does not have it (5.19.y not checked further). The race needs "
 	     "an architecture whose TLB flush sends no IPI (RCU GUP-fast, 2667f50e8b81); the "
 	     "model does not model the IPI"),
-	KNOB(collapse_needs_writable, false, "SCAN_PAGE_RO",
+	KNOB(collapse_needs_writable, false, "10359213d05a",
 	     "khugepaged and MADV_COLLAPSE refuse a PMD range with no writable PTE "
 	     "(SCAN_PAGE_RO; MADV_COLLAPSE: EINVAL)", NULL, "6.17", NULL,
-	     "read in Debian 6.1 and 6.12 (hpage_collapse_scan_pmd(), "
-	     "__collapse_huge_page_isolate(), not tied to cc->is_khugepaged); removed by Dev "
-	     "Jain's \"mm: Enable khugepaged to operate on non-writable VMAs\" (RFC posted 1 "
-	     "Sep 2025); verified: its merged form, \"mm: enable khugepaged anonymous "
-	     "collapse on non-writable regions\" with \"mm: drop all references of writable "
-	     "and SCAN_PAGE_RO\", is in akpm's \"[GIT PULL] MM updates for 6.18-rc1\" (1 Oct "
-	     "2025), so 6.17 is the last release with the rule; measured here: this "
-	     "machine's 6.18.44 collapses such a range into a new THP (MADV_COLLAPSE returns "
-	     "0, the pfn changes, the child keeps its data). Its mainline hash was not "
-	     "found (the stored post-receive logs show only mm-unstable/mm-new hashes)"),
+	     "verified: the rule in this form (at least one writable PTE) is 10359213d05a "
+	     "(\"mm: incorporate read-only pages into transparent huge pages\", committed 11 "
+	     "Feb 2015), which an lkml bisection \"from v3.19 to v4.0\" names first bad: "
+	     "4.0 (before, every PTE had to be writable); the result got the name "
+	     "SCAN_PAGE_RO with the khugepaged tracepoints, 7d2eba0557c1 (committed 14 Jan "
+	     "2016, 4.5).  Both predate 4.8, so the rule is on from 4.8.  Read in Debian 6.1 "
+	     "and 6.12 (hpage_collapse_scan_pmd(), __collapse_huge_page_isolate(), not tied "
+	     "to cc->is_khugepaged).  Removed by Dev Jain's 62b98015d988 (\"mm: enable "
+	     "khugepaged anonymous collapse on non-writable regions\") and 473b73222f3d "
+	     "(\"mm: drop all references of writable and SCAN_PAGE_RO\"): kernel.org's "
+	     "post-receive log of torvalds/linux master of 3 Oct 2025 (6.17 was tagged 28 "
+	     "Sep 2025) lists both, so 6.18-rc1 and 6.17 is the last release with the rule; "
+	     "measured here: this machine's 6.18.44 collapses such a range into a new THP "
+	     "(MADV_COLLAPSE returns 0, the pfn changes, the child keeps its data)"),
 	KNOB(per_vma_lock, false, "0bff0aaea03e",
 	     "a page fault takes only its vma's lock (lock_vma_under_rcu()), not mmap_lock; "
 	     "vma changes vma_start_write() the vmas they touch", "6.4", NULL, NULL,
@@ -356,18 +367,21 @@ static const struct pl_knob knobs[] = {
 	     "2020) is named by later Fixes: tags; the mm pull for 5.7-rc1.  5.7 - 5.12 took "
 	     "only private anonymous vmas; the model allows any vma but hugetlb and PFN maps, "
 	     "as 5.13 and later do (the 5.13 extension is not a knob)"),
-	KNOB(udmabuf_pins, false, "89c1905d9c14",
+	KNOB(udmabuf_pins, false, "c6a3194c05e7 89c1905d9c14",
 	     "udmabuf takes FOLL_PIN|FOLL_LONGTERM pins on the memfd's folios "
 	     "(memfd_pin_folios(): maybe-pinned, movable ones migrate first); before, plain "
 	     "page references from shmem_read_mapping_page() (not maybe-pinned)", "6.11", NULL,
 	     NULL,
-	     "verified: 89c1905d9c14 \"mm/gup: introduce memfd_pin_folios() for pinning memfd "
-	     "folios\" is named by mainline Fixes: tags (Steve Sistare's Sep 2024 hugetlb fixes, "
-	     "Cc: stable); the series with \"udmabuf: pin the pages using memfd_pin_folios() "
-	     "API\" was in linux-next at 6.10-rc6 (syzbot reports of next-20240703), so the "
-	     "6.11 merge window; Debian 6.1's udmabuf.c uses shmem_read_mapping_page() and "
-	     "put_page(), Debian 6.12's memfd_pin_folios() and unpin_folio(). udmabuf's own "
-	     "mainline hash was not settled"),
+	     "verified: udmabuf's switch is its own commit, c6a3194c05e7 (\"udmabuf: pin the "
+	     "pages using memfd_pin_folios() API\"), which a syzbot bisection on the upstream "
+	     "tree (started in the 6.14 merge window) names; 89c1905d9c14 (\"mm/gup: "
+	     "introduce memfd_pin_folios() for pinning memfd folios\", named by later Fixes: "
+	     "tags) only adds the helper.  A "
+	     "kernel.org post-receive log of a tree that pulled mainline in the 6.11 merge "
+	     "window (jic23/iio testing, 27 Jul 2024) lists both in that order, and the "
+	     "series was in linux-next at 6.10-rc6: 6.11-rc1.  Debian 6.1's udmabuf.c uses "
+	     "shmem_read_mapping_page() and put_page(), Debian 6.12's memfd_pin_folios() and "
+	     "unpin_folio()"),
 };
 
 #undef KNOB
@@ -965,7 +979,8 @@ static const struct {
 	{ "dirty_cow", "19be0eaffa3a" },
 	{ "foll_cow", "5535be309971" },
 	{ "gup_cow_break_on_read", "a308c71bf1e6" },
-	{ "hugetlb_force_write_refused", "mm/hugetlb: support FOLL_FORCE|FOLL_WRITE" },
+	{ "hugetlb_force_write_refused", "052ccfbcc6cd" },
+	{ "collapse_needs_writable", "62b98015d988 473b73222f3d" },
 };
 
 /** pl_knob_change_commit() - the commit behind a change of @k: its removal or its arrival. */
