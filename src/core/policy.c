@@ -155,7 +155,7 @@ static const struct pl_knob knobs[] = {
 	     "tj/cgroup for-next, 3 Jun 2025) list it with the mm-stable batch, and David "
 	     "Hildenbrand names the rework by that hash on lkml (11 Jul 2025).  It is in "
 	     "akpm's \"[GIT PULL] MM updates for 6.16-rc1\" (mm-stable-2025-05-31-14-50), "
-	     "after 6.15 (25 May 2025): 6.16-rc1.  84b0ec81e1a1 and b5cc37664980 were "
+	     "after 6.15 (25 May 2025): 6.16-rc1; 84b0ec81e1a1 and b5cc37664980 were "
 	     "mm-unstable hashes of it; Debian 6.12 still has __replace_page()"),
 	KNOB(gup_fast_recheck_pte, false, "2667f50e8b81",
 	     "GUP-fast re-reads the PTE after taking its reference and backs off if it moved",
@@ -298,14 +298,15 @@ static const struct pl_knob knobs[] = {
 	KNOB(gup_fast_recheck_pmd, false, "70cbc3cc78a9",
 	     "GUP-fast re-reads the PMD after taking its reference and backs off if a THP "
 	     "collapse cleared it (before: only the PTE, which collapse clears last)",
-	     "6.0", NULL, "5.10.148 5.15.73",
+	     "6.0", NULL, "5.10.148 5.15.73 5.19.14",
 	     "verified: Linus merged it with tag mm-hotfixes-stable-2022-09-26 beside "
 	     "x86_urgent_for_v6.0-rc8 (kernel.org post-receive log, 27 Sep 2022), so 6.0, not "
 	     "6.1; Debian 6.1's gup_pte_range() has the pmd test. Stable: Greg's \"5.10.148 "
 	     "review\" (5.10.148-rc1, released 15 Oct 2022) lists Yang Shi's patch, and "
 	     "kernel.org's post-receive log of linux-stable (15 Oct 2022, linux-rolling-lts) "
-	     "lists 46c22e7b094f before \"Linux 5.15.73\"; the stable-queue bot's 5.19 queue "
-	     "of 7 Oct 2022 does not have it (5.19.y not checked further). The race needs "
+	     "lists 46c22e7b094f before \"Linux 5.15.73\"; verified: Greg's \"Linux 5.19.14\" "
+	     "announcement (5 Oct 2022) lists Yang Shi's patch (mm/gup.c), so 5.19.14 "
+	     "(the bot's queue/5.19 push of 7 Oct 2022 lists only what it added). The race needs "
 	     "an architecture whose TLB flush sends no IPI (RCU GUP-fast, 2667f50e8b81); the "
 	     "model does not model the IPI"),
 	KNOB(collapse_needs_writable, false, "10359213d05a",

@@ -256,6 +256,8 @@ static void test_preset_history(void)
 		{ "5.10.148", "gup_fast_recheck_pmd", "true" },
 		{ "5.15.72", "gup_fast_recheck_pmd", "false" },
 		{ "5.15.73", "gup_fast_recheck_pmd", "true" },
+		{ "5.19.13", "gup_fast_recheck_pmd", "false" },
+		{ "5.19.14", "gup_fast_recheck_pmd", "true" },
 		{ "v6.5", "huge_zero_wp_thp", "false" },
 		{ "v6.13", "huge_zero_wp_thp", "true" },
 		{ "v6.13", "uprobes_write_in_place", "false" },
