@@ -67,7 +67,9 @@ static const struct pl_knob knobs[] = {
 	     "CVE-2016-5195: 19be0eaffa3a (committed 13 Oct 2016, 4.9-rc1) fixed it; verified "
 	     "4.8.3: the 4.8.y history in a stored vendor kernel changelog (an open-power "
 	     "host-os kernel.spec, \"Merge tag v4.8.3\") lists the backport (89eeba1) as the "
-	     "last patch under \"Linux 4.8.3\" (1888926), after \"Linux 4.8.2\" (cb5d016)"),
+	     "last patch under \"Linux 4.8.3\" (1888926), after \"Linux 4.8.2\" (cb5d016), "
+	     "and linuxkit's \"Update Linux kernel to 4.8.3\" (PR 624, 21 Oct 2016) gives "
+	     "\"Fix Dirty COW\" as its reason"),
 	KNOB(foll_cow, false, "19be0eaffa3a",
 	     "FOLL_FORCE may follow a read-only PTE after a COW fault if the PTE is dirty",
 	     "4.9", "5.19", "4.8.3 5.19.6",
