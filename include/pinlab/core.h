@@ -230,6 +230,13 @@ struct pl_dir {
 	void *next[PTRS_PER_TABLE];
 	struct pl_lock ptl;		/* pmd lock (pmd level), pud lock (pud level) */
 	uint64_t used[PTRS_PER_TABLE / 64];
+	/*
+	 * pmd level only: how many mms besides the first map this table
+	 * through their pud slot (hugetlb PMD sharing, pt_share_count), and
+	 * the checker's scan that last walked it (a shared table is tallied once).
+	 */
+	uint32_t pt_share_count;
+	uint64_t chk_scan;
 };
 
 static inline void pl_table_mark(uint64_t *used, unsigned i)
@@ -468,6 +475,7 @@ struct pl_policy {
 	bool map_fixed_noreplace;	/* a4ff8e8620d3 (4.17): else the flag is ignored: a hint */
 	bool mremap_dontunmap;		/* e346b3813067 (5.7): else MREMAP_DONTUNMAP is EINVAL */
 	bool udmabuf_pins;		/* c6a3194c05e7 (6.11): udmabuf long-term pins by memfd_pin_folios() */
+	bool hugetlb_pmd_share;		/* 39dde65c9940 (2.6.20): shared hugetlb pmd tables */
 };
 
 struct pl_preset {
@@ -956,6 +964,7 @@ enum {
 	PL_MAP_CMA	= 1u << 10,	/* model only: faults allocate from a CMA area */
 	PL_MAP_SECRET	= 1u << 11,	/* MAP_SHARED of a memfd_secret() fd of the length */
 	PL_MAP_FIXED_NOREPLACE = 1u << 12,	/* at the hint, or EEXIST (a4ff8e8620d3, 4.17) */
+	PL_MAP_PUD_ALIGNED = 1u << 13,	/* placed on a 1 GiB boundary (userspace over-maps) */
 };
 
 /* A folio's placement: the zone (or CMA pageblock) its pages come from. */

@@ -117,6 +117,10 @@ static const struct pl_invariant invariants[] = {
 	{ "no-free-mapped", PL_CLASS_STRUCT,
 	  "no PTE or PMD maps a free page or a folio whose refcount is 0",
 	  "mm/mmu_gather.c: pages are freed only after unmap and TLB flush" },
+	{ "pmd-share-aligned", PL_CLASS_STRUCT,
+	  "a pmd table shared between mms lies under a MAP_SHARED 2 MiB hugetlb vma covering "
+	  "its whole 1 GiB range in each",
+	  "mm/hugetlb.c want_pmd_share(), huge_pmd_share(), hugetlb_split()" },
 	{ "pmd-maps-pmd-folio", PL_CLASS_STRUCT,
 	  "a PMD (PUD) leaf maps a whole order-9 (order-18) folio from its head, inside one vma",
 	  "mm/huge_memory.c do_huge_pmd_anonymous_page(); mm/hugetlb.c" },

@@ -353,6 +353,25 @@ void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 				chk_pmd(c, pud_base, pe, true);
 			if (!pmd)
 				continue;
+			if (pmd->pt_share_count) {
+				const struct vm_area_struct *v = chk_vma(mm, pud_base);
+
+				/*
+				 * pmd-share-aligned: a pmd table hangs under
+				 * several pud slots only where each mm has one
+				 * MAP_SHARED 2 MiB hugetlb vma over the whole
+				 * PUD range (want_pmd_share(), hugetlb_split()).
+				 */
+				if (!v || !pl_want_pmd_share(c->w, v, pud_base))
+					chk_report(c, "pmd-share-aligned", pid, pud_base, 0,
+						   "a shared pmd table under %s",
+						   v ? "a vma that may not share it"
+						     : "no vma");
+				/* its entries count once, for the first mm that walks it */
+				if (pmd->chk_scan == c->w->check_scan)
+					continue;
+				((struct pl_dir *)pmd)->chk_scan = c->w->check_scan;
+			}
 			for (unsigned k = next_slot(c, pmd->used, 0); k < PTRS_PER_TABLE;
 			     k = next_slot(c, pmd->used, k + 1)) {
 				pl_addr base = ((pl_addr)i << 39) | ((pl_addr)j << 30) |

@@ -485,6 +485,8 @@ unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_str
 		ptl = pl_pud_lockptr(mm, base);
 	} else {
 		PL_BUG_ON(vma->hugetlb_order != HPAGE_PMD_ORDER);
+		/* huge_pte_alloc(): an empty pud slot may take another mm's table */
+		pl_huge_pmd_share(w, mm, vma, base);
 		pmdp = pl_pmd_alloc(w, mm, base);
 		ptl = pl_pmd_lockptr(mm, base);
 		/* a hugetlb vma never has PTE tables; drop one a former mapping left */

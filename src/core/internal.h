@@ -286,6 +286,13 @@ struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr);
 pud_t *pl_pud_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 struct pl_lock *pl_pud_lockptr(struct mm_struct *mm, pl_addr addr);
 bool pl_pud_free_empty_pmd(struct world *w, struct mm_struct *mm, pl_addr addr);
+/* hugetlb PMD sharing (pgtable.c) */
+bool pl_want_pmd_share(const struct world *w, const struct vm_area_struct *vma, pl_addr addr);
+bool pl_huge_pmd_share(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		       pl_addr addr);
+bool pl_pmd_table_shared(struct mm_struct *mm, pl_addr addr);
+bool pl_huge_pmd_unshare(struct world *w, struct mm_struct *mm, pl_addr addr);
+void pl_hugetlb_unshare_range(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end);
 void pl_free_pgtables(struct world *w, struct mm_struct *mm);
 /* Install a fresh PTE table for addr's PMD slot (after a PMD leaf split). */
 struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);

@@ -240,6 +240,9 @@ void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct
 {
 	pl_addr range[2] = { start, end };
 
+	/* __unmap_hugepage_range(): a shared pmd table is unshared, not zapped */
+	if (vma->vm_flags & VM_HUGETLB)
+		pl_hugetlb_unshare_range(w, mm, start, end);
 	pl_walk_range(w, mm, vma, start, end, zap_pmd_cb, zap_pte_cb, range);
 }
 

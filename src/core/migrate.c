@@ -234,6 +234,15 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 					if (!leaf || !pte_present(*leaf) ||
 					    pte_pfn(*leaf) != folio_pfn(f))
 						continue;
+					/*
+					 * try_to_migrate_one(): a file folio mapped
+					 * through a shared pmd table is unmapped from
+					 * this vma by unsharing it; the last mm that
+					 * holds the table keeps the entry and migrates.
+					 */
+					if (pass == 0 && step == PMD_SIZE &&
+					    pl_huge_pmd_unshare(w, mm, a))
+						continue;
 					if (pass == 0) {
 						leaves++;
 						continue;

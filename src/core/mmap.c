@@ -80,6 +80,16 @@ int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr)
 	    (addr & (vma_huge_page_size(&mm->vmas[i]) - 1)))
 		return -EINVAL;
 	split_huge_pmds_range(w, mm, &mm->vmas[i], addr, addr);
+	/*
+	 * hugetlb_split() (081056dc00a2, 6.16; b30c14cd6102, 6.2, before it did
+	 * the same from ->may_split()): a split inside a PUD range the vma
+	 * covers whole unshares that range's pmd table, since PMD sharing needs
+	 * the whole range in one vma.
+	 */
+	if ((mm->vmas[i].vm_flags & VM_HUGETLB) && (addr & ~PUD_MASK) &&
+	    (addr & PUD_MASK) >= mm->vmas[i].vm_start &&
+	    (addr & PUD_MASK) + PUD_SIZE <= mm->vmas[i].vm_end)
+		pl_huge_pmd_unshare(w, mm, addr);
 	upper = mm->vmas[i];
 	upper.vm_start = addr;
 	upper.vm_pgoff += (uint32_t)((addr - mm->vmas[i].vm_start) >> PAGE_SHIFT);
@@ -308,6 +318,13 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	} else if (len >= PMD_SIZE) {
 		align = PMD_SIZE;	/* THP-friendly placement, as thp_get_unmapped_area */
 	}
+	/*
+	 * pud-aligned: no mmap flag asks for a 1 GiB boundary; a program that
+	 * wants one (to share hugetlb pmd tables) maps more and places the
+	 * mapping with MAP_FIXED inside, which the host backend does.
+	 */
+	if (flags & PL_MAP_PUD_ALIGNED)
+		align = PUD_SIZE;
 	w->cur_pid = pid;
 	if (flags & PL_MAP_FIXED_NOREPLACE) {
 		bool taken = false;
@@ -569,6 +586,9 @@ pl_addr pl_mremap2(struct world *w, int pid, pl_addr old, uint64_t old_len, uint
 	if ((new_addr ^ old) & ~PMD_MASK)
 		for (pl_addr a = old & PMD_MASK; a < old + old_len; a += PMD_SIZE)
 			__split_huge_pmd(w, mm, &mm->vmas[i], a);
+	/* move_hugetlb_page_tables(): a shared pmd table is unshared, not moved */
+	if (copy.vm_flags & VM_HUGETLB)
+		pl_hugetlb_unshare_range(w, mm, old, old + PL_MIN(old_len, new_len));
 	move_ptes(w, mm, old, new_addr, PL_MIN(old_len, new_len));
 	/*
 	 * A pin of the moved pages follows them to their new address (found by
@@ -692,6 +712,9 @@ int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot)
 		}
 		v->vm_flags = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) |
 			      prot_to_vm_flags(prot);
+		/* hugetlb_change_protection(): a shared pmd table is unshared first */
+		if (v->vm_flags & VM_HUGETLB)
+			pl_hugetlb_unshare_range(w, mm, v->vm_start, v->vm_end);
 		pl_walk_range(w, mm, v, v->vm_start, v->vm_end, change_prot_pmd, change_prot_pte,
 			      NULL);
 	}

@@ -167,6 +167,132 @@ bool pl_pud_free_empty_pmd(struct world *w, struct mm_struct *mm, pl_addr addr)
 	return true;
 }
 
+/* ---------------------------------------------------------------------------
+ * hugetlb PMD sharing (39dde65c9940, 2.6.20; Debian 6.1 and 6.12 mm/hugetlb.c).
+ *
+ * A pmd table that maps 2 MiB hugetlb pages of a file over a whole 1 GiB
+ * (PUD_SIZE) aligned range may hang under the pud slots of several mms that
+ * map the same file offsets at the same offset within that range, with the
+ * same vm_flags (VM_LOCKED aside): the second mm's hugetlb fault finds the
+ * first one's table through the file's i_mmap (huge_pmd_share()) instead of
+ * allocating its own.  Its entries, and so the folios' mapcounts, count once
+ * however many mms walk it; pt_share_count counts the extra mms (an
+ * independent counter since 59d9094df3d7, 6.13; the table page's refcount
+ * before, which a transient reference could fake: CVE-2024-57883).  Any
+ * change to one mm's view of the range -- munmap, MADV_DONTNEED, mprotect,
+ * mremap, a vma split inside it, exit, migration's rmap walk -- first takes
+ * the table out of that mm's pud slot (huge_pmd_unshare()): the mm then maps
+ * nothing there and refaults, the other mms keep the pages mapped.
+ */
+static bool pmd_share_flags_match(const struct vm_area_struct *a, const struct vm_area_struct *b)
+{
+	const uint32_t ignore = VM_LOCKED | VM_UFFD_EVENT_FORK;
+
+	return (a->vm_flags & ~ignore) == (b->vm_flags & ~ignore);
+}
+
+/*
+ * want_pmd_share(): a MAP_SHARED (VM_MAYSHARE) 2 MiB hugetlb vma, not
+ * registered for uffd-wp (uffd_disable_huge_pmd_share()), covering the whole
+ * PUD_SIZE-aligned range around addr.
+ */
+bool pl_want_pmd_share(const struct world *w, const struct vm_area_struct *vma, pl_addr addr)
+{
+	pl_addr start = addr & PUD_MASK;
+
+	return w->policy.hugetlb_pmd_share && (vma->vm_flags & VM_HUGETLB) &&
+	       vma->hugetlb_order == HPAGE_PMD_ORDER && (vma->vm_flags & VM_MAYSHARE) &&
+	       !(vma->vm_flags & VM_UFFD_WP) && vma->file >= 0 && vma->vm_start <= start &&
+	       start + PUD_SIZE <= vma->vm_end;
+}
+
+/*
+ * huge_pmd_share(): before mm gets a pmd table at addr, look for a vma of
+ * another mm (or another vma of this one) that maps the same file page at
+ * the same offset inside a whole PUD range of its own (page_table_shareable())
+ * and already has a table there; hang that table under mm's pud slot.
+ * Returns true when it did.
+ */
+bool pl_huge_pmd_share(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		       pl_addr addr)
+{
+	uint32_t idx = vma->vm_pgoff + (uint32_t)((addr - vma->vm_start) >> PAGE_SHIFT);
+	struct pl_dir *pud;
+
+	if (!pl_want_pmd_share(w, vma, addr) || pmd_dir_lookup(mm, addr))
+		return false;
+	for (int t = 0; t < w->nr_tasks; t++) {
+		struct mm_struct *smm = w->tasks[t] ? w->tasks[t]->mm : NULL;
+
+		if (!smm || !smm->pgd)
+			continue;
+		for (int i = 0; i < smm->nr_vmas; i++) {
+			struct vm_area_struct *sv = &smm->vmas[i];
+			struct pl_dir *spmd;
+			pl_addr saddr;
+
+			if (sv == vma || sv->file != vma->file || !(sv->vm_flags & VM_HUGETLB) ||
+			    idx < sv->vm_pgoff ||
+			    idx - sv->vm_pgoff >= (sv->vm_end - sv->vm_start) >> PAGE_SHIFT)
+				continue;
+			saddr = sv->vm_start + ((pl_addr)(idx - sv->vm_pgoff) << PAGE_SHIFT);
+			if (pmd_index(saddr) != pmd_index(addr) ||
+			    (saddr & ~PUD_MASK) != (addr & ~PUD_MASK) ||
+			    !pmd_share_flags_match(sv, vma) || !pl_want_pmd_share(w, sv, saddr))
+				continue;
+			spmd = pmd_dir_lookup(smm, saddr);
+			if (!spmd)
+				continue;
+			pud = pud_dir_alloc(w, mm, addr);
+			pud->next[pud_index(addr)] = spmd;
+			pl_table_mark(pud->used, pud_index(addr));
+			spmd->pt_share_count++;
+			mm->nr_ptes += 2;
+			pl_event_emit(w, PL_EV_NOTE, "huge_pmd_share", "hugetlb_pmd_share (39dde65c9940)",
+				      addr & PUD_MASK, 0, 0, "the pmd table of another mapping of the "
+				      "file is shared");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Is the pmd table at addr of mm hung under more than one pud slot? */
+bool pl_pmd_table_shared(struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
+
+	return pmd && pmd->pt_share_count;
+}
+
+/*
+ * huge_pmd_unshare(): if mm's pmd table at addr is shared, take it out of
+ * mm's pud slot (the other mms keep it and its mappings).  Returns true when
+ * it did: the whole PUD range then maps nothing in mm.
+ */
+bool pl_huge_pmd_unshare(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	struct pl_dir *pud = pud_dir_lookup(mm, addr);
+	struct pl_dir *pmd = pud ? pud->next[pud_index(addr)] : NULL;
+
+	if (!pmd || !pmd->pt_share_count)
+		return false;
+	pl_sync(w, PL_SYNC_WRITE_ONCE, &pud->e[pud_index(addr)]);	/* pud_clear() */
+	pud->next[pud_index(addr)] = NULL;
+	pmd->pt_share_count--;
+	mm->nr_ptes -= 2;
+	pl_event_emit(w, PL_EV_NOTE, "huge_pmd_unshare", NULL, addr & PUD_MASK, 0, 0,
+		      "the shared pmd table leaves this mm; the others keep it");
+	return true;
+}
+
+/* Unshare every shared pmd table that [start, end) touches (hugetlb_unshare_pmds()). */
+void pl_hugetlb_unshare_range(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end)
+{
+	for (pl_addr a = start & PUD_MASK; a < end; a += PUD_SIZE)
+		pl_huge_pmd_unshare(w, mm, a);
+}
+
 struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
@@ -359,6 +485,10 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 
 			if (!pmd)
 				continue;
+			if (pmd->pt_share_count) {	/* another mm still hangs it */
+				pmd->pt_share_count--;
+				continue;
+			}
 			for (unsigned k = next_used(pmd->used, 0); k < PTRS_PER_TABLE;
 			     k = next_used(pmd->used, k + 1))
 				free(pmd->next[k]);

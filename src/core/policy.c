@@ -385,6 +385,17 @@ static const struct pl_knob knobs[] = {
 	     "series was in linux-next at 6.10-rc6: 6.11-rc1.  Debian 6.1's udmabuf.c uses "
 	     "shmem_read_mapping_page() and put_page(), Debian 6.12's memfd_pin_folios() and "
 	     "unpin_folio()"),
+	KNOB(hugetlb_pmd_share, false, "39dde65c9940",
+	     "a MAP_SHARED 2 MiB hugetlb vma covering a whole 1 GiB-aligned range shares the "
+	     "pmd table of another mm mapping the same file there (huge_pmd_share()); "
+	     "munmap, mprotect, mremap and a vma split unshare it (huge_pmd_unshare()); off: "
+	     "a kernel without CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING", NULL, NULL, NULL,
+	     "verified: 39dde65c9940 \"[PATCH] shared page table for hugetlb page\" (Ken Chen, "
+	     "6 Dec 2006, the 2.6.20 merge window) is the Fixes: target of 59d9094df3d7, "
+	     "1013af4f585f and 081056dc00a2; on in every preset (x86-64 selects it); Debian "
+	     "6.1 (CONFIG_ARCH_WANT_HUGE_PMD_SHARE) and 6.12 "
+	     "(CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING) have huge_pmd_share(), want_pmd_share() "
+	     "and hugetlb_split()"),
 };
 
 #undef KNOB

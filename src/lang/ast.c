@@ -679,6 +679,8 @@ static void ast_print_mmap(FILE *out, const struct pl_step *s)
 		fputs(" secret", out);
 	if (s->mflags & PL_MAP_PFNMAP)
 		fputs(" pfnmap", out);
+	if (s->mflags & PL_MAP_PUD_ALIGNED)
+		fputs(" pud-aligned", out);
 	if (s->b.name) {
 		fputs(s->mflags & PL_MAP_FIXED ? " fixed " : " fixed-noreplace ", out);
 		ast_print_ref(out, &s->b);

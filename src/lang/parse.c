@@ -484,7 +484,7 @@ static bool parse_thp(struct parser *p, struct pl_step *s)
 
 /*
  * mmap -> 'mmap' size { mmap_opt }
- * mmap_opt -> PROT | 'private' | 'shared' | 'populate' | 'locked'
+ * mmap_opt -> PROT | 'private' | 'shared' | 'populate' | 'locked' | 'pud-aligned'
  *	     | BACKING | 'file' NAME | 'backing'
  */
 static bool parse_mmap(struct parser *p, struct pl_step *s)
@@ -514,10 +514,13 @@ static bool parse_mmap(struct parser *p, struct pl_step *s)
 			s->mflags |= pz_is_word(t, "shared") ? PL_MAP_SHARED : PL_MAP_PRIVATE;
 		} else if (pz_is_word(t, "populate") || pz_is_word(t, "locked") ||
 			   pz_is_word(t, "movable") || pz_is_word(t, "cma") ||
-			   pz_is_word(t, "secret") || pz_is_word(t, "pfnmap")) {
+			   pz_is_word(t, "secret") || pz_is_word(t, "pfnmap") ||
+			   pz_is_word(t, "pud-aligned")) {
 			unsigned int f = PL_MAP_LOCKED;
 
-			if (pz_is_word(t, "populate"))
+			if (pz_is_word(t, "pud-aligned"))
+				f = PL_MAP_PUD_ALIGNED;
+			else if (pz_is_word(t, "populate"))
 				f = PL_MAP_POPULATE;
 			else if (pz_is_word(t, "secret"))
 				f = PL_MAP_SECRET;

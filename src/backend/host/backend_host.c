@@ -1337,6 +1337,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		q.len = s->n;
 		q.prot = s->prot;
 		q.arg = host_mmap_flags(s->mflags);
+		/* pud-aligned: the worker places it on a 1 GiB boundary */
+		q.n = (s->mflags & PL_MAP_PUD_ALIGNED) && !s->addr ? 1ull << 30 : 0;
 		{
 			struct w_rep p;
 			int sfd = -1;

@@ -774,6 +774,33 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 
 	switch (q->op) {
 	case W_MMAP:
+		if (q->n) {
+			/*
+			 * An aligned placement, as programs make one: reserve
+			 * len + align of PROT_NONE, map MAP_FIXED at the first
+			 * aligned address inside, give the rest back.
+			 */
+			uintptr_t r, at;
+
+			a = mmap(NULL, q->len + q->n, PROT_NONE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (a == MAP_FAILED)
+				return -errno;
+			r = (uintptr_t)a;
+			at = (r + q->n - 1) & ~(uintptr_t)(q->n - 1);
+			a = mmap((void *)at, q->len, q->prot, q->arg | MAP_FIXED, fd, 0);
+			if (a == MAP_FAILED) {
+				ret = -errno;
+				munmap((void *)r, q->len + q->n);
+				return ret;
+			}
+			if (at > r)
+				munmap((void *)r, at - r);
+			if (r + q->len + q->n > at + q->len)
+				munmap((void *)(at + q->len), r + q->len + q->n - (at + q->len));
+			p->addr = at;
+			return 0;
+		}
 		a = mmap((void *)(uintptr_t)q->addr, q->len, q->prot, q->arg, fd, 0);
 		if (a == MAP_FAILED)
 			return -errno;
