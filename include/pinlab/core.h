@@ -812,6 +812,15 @@ struct world {
 	bool chk_lost;			/* a list could not grow: walk every mm next scan */
 	bool chk_walked;		/* the running totals hold every live mm */
 	bool chk_stale;			/* a walk saw a mapping of a free page or pfn */
+	/*
+	 * hugetlb PMD sharing: pud slots that hang another mm's pmd table now,
+	 * and whether that changed since the last scan from scratch.  A shared
+	 * table's entries are tallied once, for whichever mm a scan walks
+	 * first, so such scans always walk every mm (check_inc.c records
+	 * what one mm's walk added, which sharing makes order-dependent).
+	 */
+	uint32_t nr_pmd_shares;
+	bool pmd_share_changed;
 };
 
 /* ---------------------------------------------------------------------------

@@ -547,7 +547,7 @@ int pl_check_world(struct world *w)
 	/* every mm from scratch, or only the marked ones (check_inc.c) */
 	full = w->check_full || w->check_list_lost || policy_changed || !w->chk_walked ||
 	       w->chk_lost || w->chk_stale || w->chk_folio_gen != w->chk_walk_gen ||
-	       w->chk_swap_n != w->nr_swap;
+	       w->chk_swap_n != w->nr_swap || w->nr_pmd_shares || w->pmd_share_changed;
 	if (!chk_begin(&c, w, true, full)) {
 		chk_end(&c);
 		/* an unchecked world must not pass for a checked one: the run fails */
@@ -558,6 +558,8 @@ int pl_check_world(struct world *w)
 	w->check_policy = w->policy;
 	w->check_policy_valid = true;
 	chk_collect(&c, full);
+	if (full)
+		w->pmd_share_changed = false;
 	chk_swap(&c);
 	chk_memmap(&c, policy_changed);
 	for (int i = 0; i < w->nr_pins; i++)

@@ -248,6 +248,8 @@ bool pl_huge_pmd_share(struct world *w, struct mm_struct *mm, struct vm_area_str
 			pl_table_mark(pud->used, pud_index(addr));
 			spmd->pt_share_count++;
 			mm->nr_ptes += 2;
+			w->nr_pmd_shares++;
+			w->pmd_share_changed = true;
 			pl_event_emit(w, PL_EV_NOTE, "huge_pmd_share", "hugetlb_pmd_share (39dde65c9940)",
 				      addr & PUD_MASK, 0, 0, "the pmd table of another mapping of the "
 				      "file is shared");
@@ -281,6 +283,8 @@ bool pl_huge_pmd_unshare(struct world *w, struct mm_struct *mm, pl_addr addr)
 	pud->next[pud_index(addr)] = NULL;
 	pmd->pt_share_count--;
 	mm->nr_ptes -= 2;
+	w->nr_pmd_shares--;
+	w->pmd_share_changed = true;
 	pl_event_emit(w, PL_EV_NOTE, "huge_pmd_unshare", NULL, addr & PUD_MASK, 0, 0,
 		      "the shared pmd table leaves this mm; the others keep it");
 	return true;
@@ -487,6 +491,8 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 				continue;
 			if (pmd->pt_share_count) {	/* another mm still hangs it */
 				pmd->pt_share_count--;
+				w->nr_pmd_shares--;
+				w->pmd_share_changed = true;
 				continue;
 			}
 			for (unsigned k = next_used(pmd->used, 0); k < PTRS_PER_TABLE;
