@@ -12,6 +12,7 @@
 #                   this kernel when it runs scenarios) and build/demo/*.dot
 #                   (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
+#   make bench-scale   the model alone at 1-64 GiB: CPU and bytes per page
 #   make bench-slurm   explore --shard as a Slurm array on a private one-node
 #                   cluster: speedup of 1 vs 2 tasks, projection for N machines
 #                   (bench/slurm.sh; needs root, slurm-wlm and munge)
@@ -98,7 +99,7 @@ FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen ope
 		  opendir mmap
 FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
-.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-slurm clean \
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm clean \
 	check-layers static kernels fuzz gup-test-kernel kselftest-compare
 
 all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
@@ -204,7 +205,7 @@ FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_LINK_SRCS := $(LIB_SRCS)
 # clang warns about a few things gcc does not; those are gcc's -Werror business
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-error \
-	      -fno-sanitize-recover=all
+	      -fno-sanitize-recover=all -fsanitize-coverage-ignorelist=fuzz/cov-ignore.txt
 # replay-progs BUILD
 replay-progs = $(patsubst %,$(1)/fuzz/replay-%,$(FUZZ_NAMES))
 
@@ -222,6 +223,8 @@ endef
 $(eval $(call fuzz_replay,$(B),))
 $(eval $(call fuzz_replay,$(A),$(ASAN_FLAGS)))
 $(eval $(call variant,$(F),$(FUZZ_FLAGS)))
+# which code gets no coverage callbacks (the checker): a change rebuilds it all
+$(call objs,$(F),$(FUZZ_LINK_SRCS) $(CORE_SRCS) $(wildcard fuzz/*.c)): fuzz/cov-ignore.txt
 $(F)/%: CC := $(FUZZ_CC)
 
 $(patsubst %,$(F)/%,$(FUZZ_NAMES)): $(F)/%: $(F)/obj/fuzz/%.o \
@@ -358,6 +361,10 @@ bench: $(B)/pinlab-bench $(B)/pinlab
 	bash bench/explore.sh $(B)
 	bash bench/kernels.sh $(B)
 
+# the model alone at 1, 4, 16 and 64 GiB: CPU per page and bytes per page
+bench-scale: $(B)/pinlab-bench
+	./$(B)/pinlab-bench scale
+
 bench-slurm: $(B)/pinlab
 	bash bench/slurm.sh $(B)
 
@@ -413,7 +420,7 @@ uninstall:
 		"$(DESTDIR)$(ZSHCOMPDIR)/_pinlab"
 	rm -rf "$(DESTDIR)$(DOCDIR)"
 
-.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-slurm clean \
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm clean \
 	check-layers static kernels fuzz distclean completion install uninstall
 
 # ---------------------------------------------------------------------------

@@ -5,44 +5,63 @@
  * core API on a modelled world (preset "latest"), and on this machine's
  * kernel (bench/host_ops.c).  One line per benchmark:
  *
- *	bench fork-1GiB model=<ns> kernel=<ns> ratio=<model/kernel> spread=...
- *	bench pin-unpin-1GiB model=<ns> kernel=<ns> ratio=<r>
- *	bench cow-fault-per-page model=<ns> kernel=<ns> ratio=<r>
- *	bench vmsplice-1GiB model=<ns> kernel=<ns> ratio=<r>
- *	bench bytes-per-page model=<n>
- *	bench fork-mthp64k-1GiB model=<ns> kernel=<ns> ratio=<r> ...
- *	bench pin-unpin-mthp64k-1GiB model=<ns> kernel=<ns> ratio=<r> ...
- *	bench cow-fault-mthp64k-per-page model=<ns> kernel=<ns> ratio=<r> ...
+ *	bench NAME model=<ns> kernel=<ns> ratio=<model/kernel> spread=model:MIN-MAX,kernel:MIN-MAX
+ *
+ * The rows, first on base pages (MADV_NOHUGEPAGE on the kernel side):
  *
  *   fork          fork of a process with the whole range populated, until the
  *                 child has exited (pl_fork + pl_exit / fork + waitpid)
+ *   fork-parent   the parent's fork alone (pl_fork / fork() until it returns
+ *                 in the parent), the child left alive
  *   pin-unpin     FOLL_WRITE | FOLL_LONGTERM pin of every page, then unpin
  *                 (pin_user_pages + unpin_user_pages / io_uring buffer
  *                 register + unregister)
  *   cow-fault     after fork, with the child alive, the parent writes every
- *                 page; nanoseconds per page
+ *                 page; nanoseconds per 4 KiB page of the range
+ *   reuse         after fork and the child's exit, the parent writes every
+ *                 page: a write fault that reuses the page in place
  *   vmsplice      every page into a pipe of 16 buffers, 16 pages at a time,
  *                 each chunk drained without copying (pl_vmsplice +
  *                 pl_pipe_read / vmsplice(2) + splice(2) to /dev/null): FOLL_GET
  *                 via GUP-fast and put_page
- *   bytes-per-page  pl_world_bytes() of the populated world / pages
- *   *-mthp64k     the same three on 64 kB mTHP: the memory is populated with
- *                 PTE-mapped 64 kB anon folios (model: mthp_always order 4;
- *                 kernel: hugepages-64kB/enabled=always through the host
- *                 journal, restored after the rows, see host_ops.h).  fork
- *                 shares each folio (copy_present_ptes() batches a folio since
- *                 f8d937761d65), the parent's write copies one 4 kB page of a
- *                 folio the child still maps (do_wp_page(), no large reuse
- *                 while the child maps it), pin-unpin pins every page
- *                 (_pincount per folio).  Not root or no mTHP: kernel=skip.
+ *   bytes-per-page[-after-fork]  pl_world_bytes() of the populated world
+ *                 (with a forked child mapping it all) / pages of the range
+ *
+ * then the same on other memory (host_ops.h, enum kbench_mem):
+ *
+ *   *-mthp64k     fork, pin-unpin, cow-fault on PTE-mapped 64 kB anon folios
+ *                 (model: mthp_always order 4; kernel: hugepages-64kB/enabled
+ *                 = always through the host journal, restored after the rows).
+ *                 fork shares each folio (copy_present_ptes() batches a folio
+ *                 since f8d937761d65), the parent's write copies one 4 kB page
+ *                 of a folio the child still maps.
+ *   *-thp         PMD THP (MADV_HUGEPAGE in a 2 MiB aligned range, both
+ *                 sides): fork, fork-parent, pin-unpin, cow-fault (every 4 KiB
+ *                 page: the PMD is split on the first write and each page
+ *                 copied on its own fault), reuse and huge-zero-read (one
+ *                 write / read per 2 MiB, one fault each in the kernel: the
+ *                 whole folio reused, the huge zero page mapped), and
+ *                 bytes-per-page-thp[-after-fork]
+ *   *-hugetlb     2 MiB hugetlb (MAP_HUGETLB; the kernel's pool set through
+ *                 the host journal to twice the range and put back): fork,
+ *                 fork-parent, pin-unpin, cow-fault and reuse (one write per
+ *                 2 MiB page, the fault copies or reuses the whole page)
+ *
+ * The per-page rows divide by the 4 KiB pages of the range whatever the
+ * stride of the writes.  Not root, no mTHP, THP "never", no hugetlb: that
+ * kind's rows print kernel=skip (the reason on stderr).
  *
  * The size is 1 GiB of 4 KiB pages; PINLAB_BENCH_MB overrides it, and the
  * names follow (fork-256MiB).  Each side runs once to warm up, then
  * PINLAB_BENCH_REPS times (default 5), model and kernel in turn; a line gives
  * the medians, the ratio of the medians and spread=model:MIN-MAX,kernel:MIN-MAX.
+ * PINLAB_BENCH_ONLY=WORD[,WORD] runs only the rows whose name contains one.
  * A kernel measurement that cannot be made (no io_uring, say) prints
  * kernel=skip ratio=skip, the reason on stderr.  Exit status 1 if a model
  * measurement failed.
+ *
+ * `pinlab-bench scale` (`make bench-scale`): the model alone at 1, 4, 16 and
+ * 64 GiB, user and system CPU ns per page and bytes per page (scale()).
  */
 #include "host_ops.h"
 
@@ -54,6 +73,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #define BENCH_DEFAULT_MB 1024UL
 #define BENCH_MAX_MB	 (1UL << 20)	/* 1 TiB: a typo guard, not a limit of the model */
@@ -64,6 +84,28 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* User and system CPU time of the last model measurement (`make bench-scale`). */
+static struct rusage ru_start, ru_stop;
+
+static int64_t tv_ns(struct timeval tv)
+{
+	return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+static int64_t clock_start(void)
+{
+	getrusage(RUSAGE_SELF, &ru_start);
+	return now_ns();
+}
+
+static int64_t clock_stop(void)
+{
+	int64_t t = now_ns();
+
+	getrusage(RUSAGE_SELF, &ru_stop);
+	return t;
 }
 
 /* ---------------------------------------------------------------------------
@@ -80,13 +122,46 @@ struct model {
  * A world holding one process with @bytes of private anonymous memory, every
  * page populated for write: the state the kernel side starts from too.
  */
-/* The *-mthp64k rows: model_setup() populates with 64 kB folios (order 4). */
-static bool bench_mthp;
+/* What the rows' memory is made of (host_ops.h), on both sides. */
+static enum kbench_mem bench_mode = KBENCH_BASE;
 #define BENCH_MTHP_ORDER 4
 
-static int model_setup(struct model *m, const char *what, size_t bytes)
+static bool model_check_folios(struct model *m, const char *what)
+{
+	struct mm_struct *mm = pl_task(m->w, m->pid)->mm;
+	pte_t *ptep;
+	pmd_t *pmdp;
+
+	switch (bench_mode) {
+	case KBENCH_BASE:
+		return true;
+	case KBENCH_MTHP64K:
+		ptep = pl_pte_lookup(mm, m->addr);
+		if (ptep && pte_present(*ptep) &&
+		    pfn_to_page(m->w, pte_pfn(*ptep))->order == BENCH_MTHP_ORDER)
+			return true;
+		fprintf(stderr, "bench: %s: model: the range did not get 64 kB folios\n", what);
+		return false;
+	case KBENCH_THP:
+	case KBENCH_HUGETLB:
+		pmdp = pl_pmd_lookup(mm, m->addr);
+		if (pmdp && pmd_leaf(*pmdp))
+			return true;
+		fprintf(stderr, "bench: %s: model: the range is not PMD-mapped\n", what);
+		return false;
+	}
+	return false;
+}
+
+/*
+ * A world holding one process with @bytes of private anonymous memory, every
+ * page populated for write unless !populate: the state the kernel side
+ * starts from too.
+ */
+static int model_setup_mem(struct model *m, const char *what, size_t bytes, bool populate)
 {
 	const struct pl_preset *preset = pl_preset_find("latest");
+	unsigned flags = PL_MAP_PRIVATE | PL_MAP_ANONYMOUS;
 	int ret;
 
 	memset(m, 0, sizeof(*m));
@@ -103,10 +178,27 @@ static int model_setup(struct model *m, const char *what, size_t bytes)
 	/* Base pages, like the kernel side's MADV_NOHUGEPAGE; no per-step checking. */
 	m->w->thp = THP_NEVER;
 	m->w->checked = false;
-	if (bench_mthp) {
+	switch (bench_mode) {
+	case KBENCH_BASE:
+		break;
+	case KBENCH_MTHP64K:
 		/* PMD THP only on MADV_HUGEPAGE (not given), 64 kB mTHP always */
 		m->w->thp = THP_MADVISE;
 		m->w->mthp_always = 1u << BENCH_MTHP_ORDER;
+		break;
+	case KBENCH_THP:
+		m->w->thp = THP_MADVISE;	/* the host's setting; the range asks */
+		m->w->huge_zero_page = true;
+		break;
+	case KBENCH_HUGETLB:
+		/* as the kernel side: twice the range, a COW copies every page */
+		ret = pl_hugetlb_set_pool(m->w, (uint32_t)(bytes / PMD_SIZE * 2));
+		if (ret < 0) {
+			fprintf(stderr, "bench: %s: model: hugetlb pool: %s\n", what, strerror(-ret));
+			goto free_world;
+		}
+		flags |= PL_MAP_HUGETLB;
+		break;
 	}
 
 	m->pid = pl_task_create(m->w);
@@ -114,34 +206,39 @@ static int model_setup(struct model *m, const char *what, size_t bytes)
 		fprintf(stderr, "bench: %s: model: pl_task_create: %d\n", what, m->pid);
 		goto free_world;
 	}
-	m->addr = pl_mmap(m->w, m->pid, 0, bytes, PL_PROT_READ | PL_PROT_WRITE,
-			  PL_MAP_PRIVATE | PL_MAP_ANONYMOUS, -1, 0);
+	m->addr = pl_mmap(m->w, m->pid, 0, bytes, PL_PROT_READ | PL_PROT_WRITE, flags, -1, 0);
 	if (pl_err(m->addr)) {
 		fprintf(stderr, "bench: %s: model: pl_mmap: %s\n", what,
 			strerror(-(int)(int64_t)m->addr));
 		goto free_world;
 	}
+	if (bench_mode == KBENCH_THP) {
+		ret = pl_madvise(m->w, m->pid, m->addr, bytes, PL_MADV_HUGEPAGE);
+		if (ret < 0) {
+			fprintf(stderr, "bench: %s: model: MADV_HUGEPAGE: %s\n", what, strerror(-ret));
+			goto free_world;
+		}
+	}
+	if (!populate)
+		return 0;
 	ret = pl_madvise(m->w, m->pid, m->addr, bytes, PL_MADV_POPULATE_WRITE);
 	if (ret < 0) {
 		fprintf(stderr, "bench: %s: model: MADV_POPULATE_WRITE: %s\n", what, strerror(-ret));
 		goto free_world;
 	}
-	if (bench_mthp) {
-		pte_t *ptep = pl_pte_lookup(pl_task(m->w, m->pid)->mm, m->addr);
-
-		if (!ptep || !pte_present(*ptep) ||
-		    pfn_to_page(m->w, pte_pfn(*ptep))->order != BENCH_MTHP_ORDER) {
-			fprintf(stderr, "bench: %s: model: the range did not get 64 kB folios\n",
-				what);
-			goto free_world;
-		}
-	}
+	if (!model_check_folios(m, what))
+		goto free_world;
 	return 0;
 
 free_world:
 	pl_world_free(m->w);
 	m->w = NULL;
 	return -1;
+}
+
+static int model_setup(struct model *m, const char *what, size_t bytes)
+{
+	return model_setup_mem(m, what, bytes, true);
 }
 
 static void model_teardown(struct model *m)
@@ -158,7 +255,7 @@ static int64_t model_fork_ns(size_t bytes)
 
 	if (model_setup(&m, "fork", bytes) < 0)
 		return -1;
-	t0 = now_ns();
+	t0 = clock_start();
 	child = pl_fork(m.w, m.pid);
 	if (child < 0) {
 		fprintf(stderr, "bench: fork: model: pl_fork: %s\n", strerror(-child));
@@ -167,7 +264,7 @@ static int64_t model_fork_ns(size_t bytes)
 	}
 	/* The kernel side's clock stops after the child's exit_mmap(); so does this one. */
 	ret = pl_exit(m.w, child);
-	t1 = now_ns();
+	t1 = clock_stop();
 	model_teardown(&m);
 	if (ret < 0) {
 		fprintf(stderr, "bench: fork: model: pl_exit: %s\n", strerror(-ret));
@@ -193,7 +290,7 @@ static int64_t model_pin_unpin_ns(size_t bytes)
 		goto teardown;
 	}
 
-	t0 = now_ns();
+	t0 = clock_start();
 	/* Like __gup_longterm_locked()'s callers: keep going until every page is pinned. */
 	while (done < m.nr_pages) {
 		long r = pin_user_pages(m.w, mm, m.addr + done * PAGE_SIZE, m.nr_pages - done,
@@ -208,7 +305,7 @@ static int64_t model_pin_unpin_ns(size_t bytes)
 		done += (unsigned long)r;
 	}
 	unpin_user_pages(m.w, pages, done);
-	t1 = now_ns();
+	t1 = clock_stop();
 	ret = t1 - t0;
 
 free_pages:
@@ -221,6 +318,7 @@ teardown:
 /* Returns the time for all the writes; the caller divides by the page count. */
 static int64_t model_cow_fault_ns(size_t bytes)
 {
+	unsigned long stride = kbench_stride(bench_mode, true);
 	struct model m;
 	int64_t t0, t1, ret = -1;
 	pl_token tok;
@@ -235,19 +333,107 @@ static int64_t model_cow_fault_ns(size_t bytes)
 	}
 	tok = pl_token_intern(m.w, "bench");
 
-	t0 = now_ns();
-	for (unsigned long i = 0; i < m.nr_pages; i++) {
-		r = pl_user_write(m.w, m.pid, m.addr + i * PAGE_SIZE, tok);
+	t0 = clock_start();
+	for (unsigned long off = 0; off < m.nr_pages * PAGE_SIZE; off += stride) {
+		r = pl_user_write(m.w, m.pid, m.addr + off, tok);
 		if (r < 0) {
-			fprintf(stderr, "bench: cow-fault: model: pl_user_write at page %lu: %s\n", i,
+			fprintf(stderr, "bench: cow-fault: model: pl_user_write at %#lx: %s\n", off,
 				strerror(-r));
 			goto teardown;
 		}
 	}
-	t1 = now_ns();
+	t1 = clock_stop();
 	ret = t1 - t0;
 	pl_exit(m.w, child);
 
+teardown:
+	model_teardown(&m);
+	return ret;
+}
+
+/* The parent's fork() alone: pl_fork(), the child left alive. */
+static int64_t model_fork_parent_ns(size_t bytes)
+{
+	struct model m;
+	int64_t t0, t1;
+	int child;
+
+	if (model_setup(&m, "fork-parent", bytes) < 0)
+		return -1;
+	t0 = clock_start();
+	child = pl_fork(m.w, m.pid);
+	t1 = clock_stop();
+	model_teardown(&m);
+	if (child < 0) {
+		fprintf(stderr, "bench: fork-parent: model: pl_fork: %s\n", strerror(-child));
+		return -1;
+	}
+	return t1 - t0;
+}
+
+/* Fork, the child exits, the parent writes every page (every folio): reuse in place. */
+static int64_t model_reuse_ns(size_t bytes)
+{
+	unsigned long stride = kbench_stride(bench_mode, false);
+	struct model m;
+	int64_t t0, t1, ret = -1;
+	pl_token tok;
+	int child, r;
+
+	if (model_setup(&m, "reuse", bytes) < 0)
+		return -1;
+	child = pl_fork(m.w, m.pid);
+	if (child < 0 || (r = pl_exit(m.w, child)) < 0) {
+		fprintf(stderr, "bench: reuse: model: fork or exit failed\n");
+		goto teardown;
+	}
+	tok = pl_token_intern(m.w, "bench");
+	t0 = clock_start();
+	for (unsigned long off = 0; off < m.nr_pages * PAGE_SIZE; off += stride) {
+		r = pl_user_write(m.w, m.pid, m.addr + off, tok);
+		if (r < 0) {
+			fprintf(stderr, "bench: reuse: model: pl_user_write at %#lx: %s\n", off,
+				strerror(-r));
+			goto teardown;
+		}
+	}
+	t1 = clock_stop();
+	ret = t1 - t0;
+teardown:
+	model_teardown(&m);
+	return ret;
+}
+
+/* Read faults of an untouched range: the (huge) zero page. */
+static int64_t model_zero_read_ns(size_t bytes)
+{
+	unsigned long stride = kbench_stride(bench_mode, false);
+	struct model m;
+	int64_t t0, t1, ret = -1;
+	pl_token tok;
+	int r;
+
+	if (model_setup_mem(&m, "zero-read", bytes, false) < 0)
+		return -1;
+	t0 = clock_start();
+	for (unsigned long off = 0; off < m.nr_pages * PAGE_SIZE; off += stride) {
+		r = pl_user_read(m.w, m.pid, m.addr + off, &tok);
+		if (r < 0 || tok != PL_TOKEN_ZERO) {
+			fprintf(stderr, "bench: zero-read: model: pl_user_read at %#lx: %s\n", off,
+				r < 0 ? strerror(-r) : "not zero");
+			goto teardown;
+		}
+	}
+	t1 = clock_stop();
+	ret = t1 - t0;
+	if (bench_mode == KBENCH_THP) {
+		pmd_t *pmdp = pl_pmd_lookup(pl_task(m.w, m.pid)->mm, m.addr);
+
+		if (!pmdp || !pmd_leaf(*pmdp)) {
+			fprintf(stderr, "bench: zero-read: model: no huge zero page mapped\n");
+			ret = -1;
+		}
+	}
 teardown:
 	model_teardown(&m);
 	return ret;
@@ -267,7 +453,7 @@ static int64_t model_vmsplice_ns(size_t bytes)
 		fprintf(stderr, "bench: vmsplice: model: pl_pipe_create: %s\n", strerror(-pipe));
 		goto teardown;
 	}
-	t0 = now_ns();
+	t0 = clock_start();
 	for (unsigned long i = 0; i < m.nr_pages; i += 16) {
 		long got = pl_vmsplice(m.w, m.pid, pipe, m.addr + i * PAGE_SIZE,
 				       m.nr_pages - i < 16 ? m.nr_pages - i : 16);
@@ -283,7 +469,7 @@ static int64_t model_vmsplice_ns(size_t bytes)
 				goto teardown;
 			}
 	}
-	t1 = now_ns();
+	t1 = clock_stop();
 	ret = t1 - t0;
 	pl_pipe_close(m.w, pipe);
 teardown:
@@ -291,35 +477,39 @@ teardown:
 	return ret;
 }
 
-static int64_t model_bytes_per_page(size_t bytes)
+/*
+ * Model memory per modelled 4 KiB page: pl_world_bytes() of the populated
+ * world over its pages; after_fork: with a child that maps every page too,
+ * still over the pages of one copy (what the kernel's memory holds).
+ */
+static int64_t model_bytes_per_page(size_t bytes, bool after_fork)
 {
 	struct model m;
 	int64_t ret;
 
 	if (model_setup(&m, "bytes-per-page", bytes) < 0)
 		return -1;
+	if (after_fork && pl_fork(m.w, m.pid) < 0) {
+		model_teardown(&m);
+		return -1;
+	}
 	ret = (int64_t)(pl_world_bytes(m.w) / m.nr_pages);
 	model_teardown(&m);
 	return ret;
 }
 
-/* The kernel side of the mTHP rows: only when 64 kB mTHP could be enabled. */
-static bool kernel_mthp_ok;
+/* The kernel side of the rows of a mode: only when the mode could be set up. */
+static bool kernel_mode_ok = true;
 
-static int64_t kernel_fork_mthp_ns(size_t bytes)
-{
-	return kernel_mthp_ok ? kernel_fork_ns(bytes) : -1;
-}
-
-static int64_t kernel_pin_unpin_mthp_ns(size_t bytes)
-{
-	return kernel_mthp_ok ? kernel_pin_unpin_ns(bytes) : -1;
-}
-
-static int64_t kernel_cow_fault_mthp_ns(size_t bytes)
-{
-	return kernel_mthp_ok ? kernel_cow_fault_ns(bytes) : -1;
-}
+#define KERNEL_GATED(fn) \
+	static int64_t gated_##fn(size_t bytes) { return kernel_mode_ok ? fn(bytes) : -1; }
+KERNEL_GATED(kernel_fork_ns)
+KERNEL_GATED(kernel_fork_parent_ns)
+KERNEL_GATED(kernel_pin_unpin_ns)
+KERNEL_GATED(kernel_cow_fault_ns)
+KERNEL_GATED(kernel_reuse_ns)
+KERNEL_GATED(kernel_zero_read_ns)
+KERNEL_GATED(kernel_vmsplice_ns)
 
 /* ---------------------------------------------------------------------------
  * Driver.
@@ -388,17 +578,19 @@ static void measure(const struct bench_cfg *cfg, bench_fn model_fn, bench_fn ker
 static bool report(const struct bench_cfg *cfg, const char *name, bench_fn model_fn,
 		   bench_fn kernel_fn, bool per_page)
 {
-	int64_t div = per_page ? (int64_t)cfg->nr_pages : 1;
+	double div = per_page ? (double)cfg->nr_pages : 1;
+	/* per page: one decimal, a THP row's write per 2 MiB is a fraction of a ns */
+	int prec = per_page ? 1 : 0;
 	struct sample model, kernel;
 
 	measure(cfg, model_fn, kernel_fn, &model, &kernel);
 	printf("bench %s", name);
 	if (model.med >= 0)
-		printf(" model=%" PRId64, model.med / div);
+		printf(" model=%.*f", prec, (double)model.med / div);
 	else
 		printf(" model=fail");
 	if (kernel.med >= 0)
-		printf(" kernel=%" PRId64, kernel.med / div);
+		printf(" kernel=%.*f", prec, (double)kernel.med / div);
 	else
 		printf(" kernel=skip");
 	if (model.med >= 0 && kernel.med > 0)
@@ -407,12 +599,12 @@ static bool report(const struct bench_cfg *cfg, const char *name, bench_fn model
 		printf(" ratio=skip");
 	printf(" spread=model:");
 	if (model.med >= 0)
-		printf("%" PRId64 "-%" PRId64, model.min / div, model.max / div);
+		printf("%.*f-%.*f", prec, (double)model.min / div, prec, (double)model.max / div);
 	else
 		printf("fail");
 	printf(",kernel:");
 	if (kernel.med >= 0)
-		printf("%" PRId64 "-%" PRId64, kernel.min / div, kernel.max / div);
+		printf("%.*f-%.*f", prec, (double)kernel.min / div, prec, (double)kernel.max / div);
 	else
 		printf("skip");
 	printf("\n");
@@ -440,64 +632,268 @@ static int parse_env_ulong(const char *var, unsigned long dflt, unsigned long ma
 	return 0;
 }
 
-int main(void)
+/* PINLAB_BENCH_ONLY=WORD[,WORD...]: only the rows whose name contains one of them. */
+static bool row_wanted(const char *name)
+{
+	const char *only = getenv("PINLAB_BENCH_ONLY"), *p;
+
+	if (!only || !*only)
+		return true;
+	for (p = only; *p;) {
+		size_t n = strcspn(p, ",");
+		char word[64];
+
+		if (n && n < sizeof(word)) {
+			memcpy(word, p, n);
+			word[n] = 0;
+			if (strstr(name, word))
+				return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* One row of the table below: NAME (the mode's tag and size are put in). */
+struct row {
+	const char *name;	/* then the mode's tag ("-thp"), then "-1GiB" or "-per-page" */
+	bench_fn model, kernel;
+	bool per_page;
+};
+
+static const struct row base_rows[] = {
+	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
+	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false },
+	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
+	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
+	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true },
+	{ "vmsplice", model_vmsplice_ns, gated_kernel_vmsplice_ns, false },
+	{ NULL, NULL, NULL, false }
+};
+
+static const struct row mthp_rows[] = {
+	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
+	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
+	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
+	{ NULL, NULL, NULL, false }
+};
+
+static const struct row thp_rows[] = {
+	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
+	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false },
+	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
+	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
+	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true },
+	{ "huge-zero-read", model_zero_read_ns, gated_kernel_zero_read_ns, true },
+	{ NULL, NULL, NULL, false }
+};
+
+static const struct row hugetlb_rows[] = {
+	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
+	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false },
+	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
+	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
+	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true },
+	{ NULL, NULL, NULL, false }
+};
+
+static void bytes_row(const struct bench_cfg *cfg, const char *name, bool after_fork, bool *ok)
+{
+	int64_t bpp;
+
+	if (!row_wanted(name))
+		return;
+	bpp = model_bytes_per_page(cfg->bytes, after_fork);
+	if (bpp >= 0)
+		printf("bench %s model=%" PRId64 "\n", name, bpp);
+	else
+		printf("bench %s model=fail\n", name);
+	fflush(stdout);
+	*ok &= bpp >= 0;
+}
+
+static void row_name(char *buf, size_t len, const struct row *r, const char *tag,
+		     const char *size)
+{
+	snprintf(buf, len, "%s%s-%s", r->name, tag, r->per_page ? "per-page" : size);
+}
+
+static bool run_rows(const struct bench_cfg *cfg, const struct row *rows, const char *tag)
+{
+	bool ok = true;
+	char name[96];
+
+	for (const struct row *r = rows; r->name; r++) {
+		row_name(name, sizeof(name), r, tag, cfg->size_name);
+		if (row_wanted(name))
+			ok &= report(cfg, name, r->model, r->kernel, r->per_page);
+	}
+	return ok;
+}
+
+/* Does any row of the table, under this tag, pass PINLAB_BENCH_ONLY? */
+static bool any_wanted(const struct bench_cfg *cfg, const struct row *rows, const char *tag)
+{
+	char name[96];
+
+	for (const struct row *r = rows; r->name; r++) {
+		row_name(name, sizeof(name), r, tag, cfg->size_name);
+		if (row_wanted(name))
+			return true;
+	}
+	return false;
+}
+
+static void set_size(struct bench_cfg *cfg, unsigned long mb)
+{
+	cfg->bytes = (size_t)mb << 20;
+	cfg->nr_pages = (unsigned long)(cfg->bytes / PAGE_SIZE);
+	if (mb % 1024 == 0)
+		snprintf(cfg->size_name, sizeof(cfg->size_name), "%luGiB", mb / 1024);
+	else
+		snprintf(cfg->size_name, sizeof(cfg->size_name), "%luMiB", mb);
+}
+
+/*
+ * `make bench-scale` (pinlab-bench scale): the model alone at 1, 4, 16 and
+ * 64 GiB (PINLAB_BENCH_SCALE_GB=1,4,... overrides), base pages and PMD THP:
+ * per row the median of the runs' user and system CPU time per 4 KiB page
+ * (getrusage() around the timed part) and the bytes of model memory per
+ * page.  Cost is flat when the per-page figures do not grow with the size.
+ */
+static const struct row scale_rows[] = {
+	{ "fork", model_fork_ns, NULL, true },
+	{ "pin-unpin", model_pin_unpin_ns, NULL, true },
+	{ "cow-fault", model_cow_fault_ns, NULL, true },
+	{ NULL, NULL, NULL, false }
+};
+
+static bool scale(int reps)
+{
+	const char *list = getenv("PINLAB_BENCH_SCALE_GB");
+	static const unsigned long dflt[] = { 1, 4, 16, 64 };
+	unsigned long gbs[16];
+	int n = 0;
+	bool ok = true;
+
+	if (list && *list) {
+		for (const char *p = list; *p && n < 16;) {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+
+			if (end == p || v == 0 || v > 1024 || (*end && *end != ',')) {
+				fprintf(stderr, "bench: PINLAB_BENCH_SCALE_GB=%s: expected GiB,GiB...\n",
+					list);
+				return false;
+			}
+			gbs[n++] = v;
+			p = *end ? end + 1 : end;
+		}
+	} else {
+		memcpy(gbs, dflt, sizeof(dflt));
+		n = 4;
+	}
+	printf("# pinlab-bench scale: the model alone, median of %d runs (one warm-up) per row;\n"
+	       "# user and sys: CPU ns per 4 KiB page of the timed part\n", reps);
+	for (int mode = 0; mode < 2; mode++) {
+		bench_mode = mode ? KBENCH_THP : KBENCH_BASE;
+		for (int i = 0; i < n; i++) {
+			struct bench_cfg cfg;
+			int64_t bpp;
+
+			cfg.reps = reps;
+			set_size(&cfg, gbs[i] * 1024);
+			for (const struct row *r = scale_rows; r->name; r++) {
+				int64_t user[BENCH_MAX_REPS], sys[BENCH_MAX_REPS];
+				struct sample su, ss;
+				char name[96];
+
+				row_name(name, sizeof(name), r, mode ? "-thp" : "", "");
+				if (!row_wanted(name))
+					continue;
+				r->model(cfg.bytes);
+				for (int k = 0; k < reps; k++) {
+					if (r->model(cfg.bytes) < 0) {
+						user[k] = sys[k] = -1;
+						continue;
+					}
+					user[k] = tv_ns(ru_stop.ru_utime) - tv_ns(ru_start.ru_utime);
+					sys[k] = tv_ns(ru_stop.ru_stime) - tv_ns(ru_start.ru_stime);
+				}
+				su = summarise(user, reps);
+				ss = summarise(sys, reps);
+				if (su.med < 0) {
+					printf("bench-scale %s %s fail\n", name, cfg.size_name);
+					ok = false;
+					continue;
+				}
+				printf("bench-scale %s size=%s user=%.1f sys=%.1f "
+				       "spread=user:%.1f-%.1f,sys:%.1f-%.1f\n", name, cfg.size_name,
+				       (double)su.med / cfg.nr_pages, (double)ss.med / cfg.nr_pages,
+				       (double)su.min / cfg.nr_pages, (double)su.max / cfg.nr_pages,
+				       (double)ss.min / cfg.nr_pages, (double)ss.max / cfg.nr_pages);
+				fflush(stdout);
+			}
+			bpp = model_bytes_per_page(cfg.bytes, false);
+			printf("bench-scale bytes-per-page%s size=%s model=%" PRId64, mode ? "-thp" : "",
+			       cfg.size_name, bpp);
+			bpp = model_bytes_per_page(cfg.bytes, true);
+			printf(" after-fork=%" PRId64 "\n", bpp);
+			fflush(stdout);
+		}
+	}
+	return ok;
+}
+
+int main(int argc, char **argv)
 {
 	struct bench_cfg cfg;
 	unsigned long mb, reps;
-	char name[64];
 	bool ok = true;
 
-	if (parse_env_ulong("PINLAB_BENCH_MB", BENCH_DEFAULT_MB, BENCH_MAX_MB, &mb) < 0 ||
-	    parse_env_ulong("PINLAB_BENCH_REPS", 5, BENCH_MAX_REPS, &reps) < 0)
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "scale"))) {
+		fprintf(stderr, "usage: pinlab-bench [scale]\n");
 		return 2;
-	cfg.bytes = (size_t)mb << 20;
-	cfg.nr_pages = (unsigned long)(cfg.bytes / PAGE_SIZE);
+	}
+	if (parse_env_ulong("PINLAB_BENCH_MB", BENCH_DEFAULT_MB, BENCH_MAX_MB, &mb) < 0 ||
+	    parse_env_ulong("PINLAB_BENCH_REPS", argc == 2 ? 3 : 5, BENCH_MAX_REPS, &reps) < 0)
+		return 2;
+	if (argc == 2)
+		return scale((int)reps) ? 0 : 1;
+	set_size(&cfg, mb);
 	cfg.reps = (int)reps;
-	if (mb % 1024 == 0)
-		snprintf(cfg.size_name, sizeof(cfg.size_name), "%luGiB", mb / 1024);
-	else
-		snprintf(cfg.size_name, sizeof(cfg.size_name), "%luMiB", mb);
 
 	printf("# pinlab-bench: %s of 4 KiB pages (%lu pages), preset latest, one warm-up run\n"
 	       "# then %d runs a side in turn; medians, ratio of medians, spread min-max\n",
 	       cfg.size_name, cfg.nr_pages, cfg.reps);
 	fflush(stdout);
 
-	snprintf(name, sizeof(name), "fork-%s", cfg.size_name);
-	ok &= report(&cfg, name, model_fork_ns, kernel_fork_ns, false);
-
-	snprintf(name, sizeof(name), "pin-unpin-%s", cfg.size_name);
-	ok &= report(&cfg, name, model_pin_unpin_ns, kernel_pin_unpin_ns, false);
-
-	ok &= report(&cfg, "cow-fault-per-page", model_cow_fault_ns, kernel_cow_fault_ns, true);
-
-	snprintf(name, sizeof(name), "vmsplice-%s", cfg.size_name);
-	ok &= report(&cfg, name, model_vmsplice_ns, kernel_vmsplice_ns, false);
-
-	{
-		int64_t bpp = model_bytes_per_page(cfg.bytes);
-
-		if (bpp >= 0)
-			printf("bench bytes-per-page model=%" PRId64 "\n", bpp);
-		else
-			printf("bench bytes-per-page model=fail\n");
-		ok &= bpp >= 0;
-	}
+	ok &= run_rows(&cfg, base_rows, "");
+	bytes_row(&cfg, "bytes-per-page", false, &ok);
+	bytes_row(&cfg, "bytes-per-page-after-fork", true, &ok);
 
 	/* 64 kB mTHP: both sides switch, the kernel's sysfs is put back after */
-	bench_mthp = true;
-	kernel_mthp_ok = kernel_mthp_enable() == 0;
+	if (any_wanted(&cfg, mthp_rows, "-mthp64k")) {
+		bench_mode = KBENCH_MTHP64K;
+		kernel_mode_ok = kernel_mthp_enable() == 0;
+		ok &= run_rows(&cfg, mthp_rows, "-mthp64k");
+		kernel_mem_base();
+	}
 
-	snprintf(name, sizeof(name), "fork-mthp64k-%s", cfg.size_name);
-	ok &= report(&cfg, name, model_fork_ns, kernel_fork_mthp_ns, false);
+	/* PMD THP: MADV_HUGEPAGE on both sides, nothing of the machine changed */
+	bench_mode = KBENCH_THP;
+	kernel_mode_ok = kernel_thp_enable() == 0;
+	ok &= run_rows(&cfg, thp_rows, "-thp");
+	bytes_row(&cfg, "bytes-per-page-thp", false, &ok);
+	bytes_row(&cfg, "bytes-per-page-thp-after-fork", true, &ok);
+	kernel_mem_base();
 
-	snprintf(name, sizeof(name), "pin-unpin-mthp64k-%s", cfg.size_name);
-	ok &= report(&cfg, name, model_pin_unpin_ns, kernel_pin_unpin_mthp_ns, false);
-
-	ok &= report(&cfg, "cow-fault-mthp64k-per-page", model_cow_fault_ns,
-		     kernel_cow_fault_mthp_ns, true);
-
-	if (kernel_mthp_ok)
-		kernel_mthp_restore();
+	/* 2 MiB hugetlb: the pool is set through the host journal and put back */
+	if (any_wanted(&cfg, hugetlb_rows, "-hugetlb")) {
+		bench_mode = KBENCH_HUGETLB;
+		kernel_mode_ok = kernel_hugetlb_enable(cfg.bytes) == 0;
+		ok &= run_rows(&cfg, hugetlb_rows, "-hugetlb");
+		kernel_mem_base();
+	}
 	return ok ? 0 : 1;
 }

@@ -76,14 +76,35 @@ static void touch_pages(char *p, size_t len, char val)
 		v[off] = val;
 }
 
+/* Write (or read) one byte every @stride bytes. */
+static void touch_stride(char *p, size_t len, size_t stride, char val)
+{
+	volatile char *v = p;
+
+	for (size_t off = 0; off < len; off += stride)
+		v[off] = val;
+}
+
+static char read_stride(const char *p, size_t len, size_t stride)
+{
+	const volatile char *v = p;
+	char sum = 0;
+
+	for (size_t off = 0; off < len; off += stride)
+		sum = (char)(sum + v[off]);
+	return sum;
+}
+
 /* ---------------------------------------------------------------------------
  * 64 kB mTHP mode.
  */
 #define KBENCH_THP_DIR	  "/sys/kernel/mm/transparent_hugepage"
 #define KBENCH_MTHP_KB	  64u
 #define KBENCH_MTHP_BYTES ((size_t)KBENCH_MTHP_KB << 10)
+#define KBENCH_PMD	  ((size_t)2 << 20)
 
-static bool mthp_on;
+static enum kbench_mem mem_mode = KBENCH_BASE;
+static bool journal_open;
 static struct pl_hjournal mthp_journal;
 static struct {
 	char path[128], orig[32];
@@ -152,34 +173,46 @@ void kernel_mthp_restore(void)
 			fprintf(stderr, "bench: could not restore %s to '%s': %s\n",
 				mthp_saved[i].path, mthp_saved[i].orig, strerror(errno));
 	}
-	if (pl_hj_active(&mthp_journal)) {
+	if (journal_open && pl_hj_active(&mthp_journal)) {
 		pl_hj_clean(&mthp_journal);
 		pl_hj_close(&mthp_journal);
 	}
-	mthp_on = false;
+	journal_open = false;
+	mem_mode = KBENCH_BASE;
+}
+
+/* Take the host lock and start a journal (root only); 0 or -1 with the reason printed. */
+static int journal_start(const char *what)
+{
+	char err[256] = "";
+	int ret;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench: %s: not root, cannot change the machine's settings\n", what);
+		return -1;
+	}
+	pl_hj_init(&mthp_journal);
+	ret = pl_hj_open(&mthp_journal, 60, NULL, stderr, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "bench: %s: host lock: %s\n", what, err[0] ? err : strerror(-ret));
+		return -1;
+	}
+	journal_open = true;
+	return 0;
 }
 
 int kernel_mthp_enable(void)
 {
 	static const unsigned sizes[] = { 16, 32, 128, 256, 512, 1024, 2048 };
-	char path[128], err[256] = "";
-	int ret;
+	char path[128];
 
 	snprintf(path, sizeof(path), KBENCH_THP_DIR "/hugepages-%ukB/enabled", KBENCH_MTHP_KB);
 	if (access(path, F_OK)) {
 		fprintf(stderr, "bench: mthp-64k: no %s (kernel without mTHP, before 6.8)\n", path);
 		return -1;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "bench: mthp-64k: not root, cannot enable 64 kB mTHP\n");
+	if (journal_start("mthp-64k") < 0)
 		return -1;
-	}
-	pl_hj_init(&mthp_journal);
-	ret = pl_hj_open(&mthp_journal, 60, NULL, stderr, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "bench: mthp-64k: host lock: %s\n", err[0] ? err : strerror(-ret));
-		return -1;
-	}
 	if (mthp_set(path, "always") < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -187,12 +220,57 @@ int kernel_mthp_enable(void)
 		if (!access(path, F_OK) && mthp_set(path, "never") < 0)
 			goto fail;
 	}
-	mthp_on = true;
+	mem_mode = KBENCH_MTHP64K;
 	return 0;
 fail:
 	fprintf(stderr, "bench: mthp-64k: cannot set %s: %s\n", path, strerror(errno));
 	kernel_mthp_restore();
 	return -1;
+}
+
+/*
+ * PMD THP needs no change of the machine when transparent_hugepage/enabled
+ * is "madvise" or "always": the mappings ask with MADV_HUGEPAGE.  The huge
+ * zero page needs use_zero_page=1 (the default).
+ */
+int kernel_thp_enable(void)
+{
+	char buf[64];
+
+	if (sysfs_get(KBENCH_THP_DIR "/enabled", buf, sizeof(buf)) < 0 ||
+	    !strcmp(buf, "never")) {
+		fprintf(stderr, "bench: thp: transparent_hugepage/enabled is not madvise or always\n");
+		return -1;
+	}
+	mem_mode = KBENCH_THP;
+	return 0;
+}
+
+int kernel_hugetlb_enable(size_t bytes)
+{
+	char path[] = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", want[32], got[32];
+	unsigned long nr = (unsigned long)(round_to_pages(bytes) / KBENCH_PMD) * 2;
+
+	if (access(path, F_OK)) {
+		fprintf(stderr, "bench: hugetlb: no %s\n", path);
+		return -1;
+	}
+	if (journal_start("hugetlb") < 0)
+		return -1;
+	snprintf(want, sizeof(want), "%lu", nr);
+	if (mthp_set(path, want) < 0 || sysfs_get(path, got, sizeof(got)) < 0 ||
+	    strtoul(got, NULL, 10) < nr) {
+		fprintf(stderr, "bench: hugetlb: could not reserve %lu 2 MiB pages\n", nr);
+		kernel_mthp_restore();
+		return -1;
+	}
+	mem_mode = KBENCH_HUGETLB;
+	return 0;
+}
+
+void kernel_mem_base(void)
+{
+	kernel_mthp_restore();
 }
 
 static unsigned long mthp_fault_allocs(void)
@@ -205,47 +283,92 @@ static unsigned long mthp_fault_allocs(void)
 	return strtoul(buf, NULL, 10);
 }
 
-/*
- * An anonymous private mapping of len bytes, every page populated: base
- * pages (MADV_NOHUGEPAGE), or in mTHP mode 64 kB folios in a 64 kB aligned
- * range.  NULL (reason on stderr) on failure.
- */
-static char *map_populated(const char *what, size_t len)
+/* This process's AnonHugePages in kB (/proc/self/smaps_rollup), or 0. */
+static unsigned long anon_huge_kb(void)
 {
-	size_t extra = mthp_on ? KBENCH_MTHP_BYTES : 0;
-	char *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-	unsigned long before;
+	FILE *f = fopen("/proc/self/smaps_rollup", "re");
+	char line[128];
+	unsigned long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * An anonymous private mapping of len bytes, every page populated for write
+ * unless !populate: base pages (MADV_NOHUGEPAGE); in mTHP mode 64 kB folios
+ * in a 64 kB aligned range; in THP mode PMD-mapped 2 MiB folios
+ * (MADV_HUGEPAGE, 2 MiB aligned; checked in smaps_rollup's AnonHugePages);
+ * in hugetlb mode MAP_HUGETLB 2 MiB pages.  NULL (reason on stderr) on
+ * failure.
+ */
+static char *map_mem(const char *what, size_t len, bool populate)
+{
+	size_t align = mem_mode == KBENCH_MTHP64K ? KBENCH_MTHP_BYTES :
+		       mem_mode == KBENCH_THP	  ? KBENCH_PMD : 0;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (mem_mode == KBENCH_HUGETLB ? MAP_HUGETLB : 0);
+	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE, flags, -1, 0);
+	unsigned long before = 0, huge_before = 0;
 
 	if (p == MAP_FAILED) {
 		fprintf(stderr, "bench: %s: mmap of %zu bytes: %s\n", what, len, strerror(errno));
 		return NULL;
 	}
-	if (!mthp_on) {
-		/* Best effort: without THP support there is nothing to turn off. */
-		(void)madvise(p, len, MADV_NOHUGEPAGE);
-		touch_pages(p, len, 1);
-		return p;
-	}
-	/* trim to a 64 kB aligned range of len bytes */
-	{
-		uintptr_t a = (uintptr_t)p, al = (a + KBENCH_MTHP_BYTES - 1) & ~(KBENCH_MTHP_BYTES - 1);
+	if (align) {
+		/* trim to an aligned range of len bytes */
+		uintptr_t a = (uintptr_t)p, al = (a + align - 1) & ~(uintptr_t)(align - 1);
 
 		if (al > a)
 			munmap(p, al - a);
-		if (al + len < a + len + extra)
-			munmap((char *)al + len, a + len + extra - (al + len));
+		if (al + len < a + len + align)
+			munmap((char *)al + len, a + len + align - (al + len));
 		p = (char *)al;
 	}
-	before = mthp_fault_allocs();
+	switch (mem_mode) {
+	case KBENCH_BASE:
+		/* Best effort: without THP support there is nothing to turn off. */
+		(void)madvise(p, len, MADV_NOHUGEPAGE);
+		break;
+	case KBENCH_THP:
+		if (madvise(p, len, MADV_HUGEPAGE)) {
+			fprintf(stderr, "bench: %s: MADV_HUGEPAGE: %s\n", what, strerror(errno));
+			munmap(p, len);
+			return NULL;
+		}
+		huge_before = anon_huge_kb();
+		break;
+	case KBENCH_MTHP64K:
+		before = mthp_fault_allocs();
+		break;
+	case KBENCH_HUGETLB:
+		break;
+	}
+	if (!populate)
+		return p;
 	touch_pages(p, len, 1);
-	if (mthp_fault_allocs() - before < len / KBENCH_MTHP_BYTES) {
+	if (mem_mode == KBENCH_MTHP64K && mthp_fault_allocs() - before < len / KBENCH_MTHP_BYTES) {
 		fprintf(stderr, "bench: %s: populating %zu bytes made %lu 64 kB folios, not %zu\n",
 			what, len, mthp_fault_allocs() - before, len / KBENCH_MTHP_BYTES);
 		munmap(p, len);
 		return NULL;
 	}
+	if (mem_mode == KBENCH_THP && (anon_huge_kb() - huge_before) * 1024 < len) {
+		fprintf(stderr, "bench: %s: populating %zu bytes made %lu kB of THPs\n", what, len,
+			anon_huge_kb() - huge_before);
+		munmap(p, len);
+		return NULL;
+	}
 	return p;
+}
+
+static char *map_populated(const char *what, size_t len)
+{
+	return map_mem(what, len, true);
 }
 
 /* Reap pid; returns 0 if it exited with status 0. */
@@ -434,7 +557,7 @@ int64_t kernel_cow_fault_ns(size_t bytes)
 	}
 
 	t0 = now_ns();
-	touch_pages(p, len, 2);
+	touch_stride(p, len, kbench_stride(mem_mode, true), 2);
 	t1 = now_ns();
 
 	close(pipefd[1]);		/* releases the child */
@@ -497,4 +620,117 @@ close:
 unmap:
 	munmap(p, len);
 	return ret;
+}
+
+/* A child blocked on a pipe until *wfd is closed; -1 on failure. */
+static pid_t fork_blocked(const char *what, int *wfd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "bench: %s: pipe: %s\n", what, strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(pipefd[0]);
+	if (pid < 0) {
+		fprintf(stderr, "bench: %s: fork: %s\n", what, strerror(errno));
+		close(pipefd[1]);
+		return -1;
+	}
+	*wfd = pipefd[1];
+	return pid;
+}
+
+int64_t kernel_fork_parent_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	char *p = map_populated("fork-parent", len);
+	int64_t t0, t1, ret = -1;
+	int pipefd[2];
+	pid_t pid;
+
+	if (!p)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "bench: fork-parent: pipe: %s\n", strerror(errno));
+		goto unmap;
+	}
+	t0 = now_ns();
+	pid = fork();
+	t1 = now_ns();
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(pipefd[0]);
+	if (pid < 0) {
+		fprintf(stderr, "bench: fork-parent: fork: %s\n", strerror(errno));
+		close(pipefd[1]);
+		goto unmap;
+	}
+	close(pipefd[1]);
+	if (reap("fork-parent", pid) == 0)
+		ret = t1 - t0;
+unmap:
+	munmap(p, len);
+	return ret;
+}
+
+int64_t kernel_reuse_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	char *p = map_populated("reuse", len);
+	int64_t t0, t1, ret = -1;
+	pid_t pid;
+	int wfd;
+
+	if (!p)
+		return -1;
+	pid = fork_blocked("reuse", &wfd);
+	if (pid < 0)
+		goto unmap;
+	close(wfd);
+	if (reap("reuse", pid) < 0)
+		goto unmap;
+	t0 = now_ns();
+	touch_stride(p, len, kbench_stride(mem_mode, false), 3);
+	t1 = now_ns();
+	ret = t1 - t0;
+unmap:
+	munmap(p, len);
+	return ret;
+}
+
+int64_t kernel_zero_read_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	char *p = map_mem("zero-read", len, false);
+	int64_t t0, t1;
+	char sum;
+
+	if (!p)
+		return -1;
+	t0 = now_ns();
+	sum = read_stride(p, len, kbench_stride(mem_mode, false));
+	t1 = now_ns();
+	munmap(p, len);
+	if (sum) {
+		fprintf(stderr, "bench: zero-read: read a non-zero byte\n");
+		return -1;
+	}
+	return t1 - t0;
 }

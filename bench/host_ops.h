@@ -21,6 +21,28 @@
 /* 4 KiB: the page size the benchmark touches, whatever the model calls it. */
 #define KBENCH_PAGE 4096UL
 
+/*
+ * What the memory of the rows is made of, on both sides: base pages, 64 kB
+ * mTHP (PTE-mapped), PMD THP (2 MiB, MADV_HUGEPAGE), 2 MiB hugetlb.
+ */
+enum kbench_mem { KBENCH_BASE, KBENCH_MTHP64K, KBENCH_THP, KBENCH_HUGETLB };
+
+/*
+ * How far apart the writes (or reads) of a fault row are, the same on both
+ * sides.  A COW row writes every 4 KiB page, each a fault in the kernel
+ * (a PMD THP shared with a child is split on the first write and every page
+ * copied on its own: do_huge_pmd_wp_page() falls back), except hugetlb,
+ * which copies a whole 2 MiB page per fault.  The reuse and huge-zero-read
+ * rows touch one byte per folio that the kernel maps with one fault: every
+ * 2 MiB on THP and hugetlb, every 4 KiB otherwise.
+ */
+static inline size_t kbench_stride(enum kbench_mem mode, int cow)
+{
+	if (mode == KBENCH_HUGETLB || (mode == KBENCH_THP && !cow))
+		return (size_t)2 << 20;
+	return KBENCH_PAGE;
+}
+
 /**
  * kernel_fork_ns() - time fork() of a process with @bytes of populated anon memory
  * @bytes: size of the private anonymous mapping
@@ -89,5 +111,51 @@ int64_t kernel_vmsplice_ns(size_t bytes);
  */
 int kernel_mthp_enable(void);
 void kernel_mthp_restore(void);
+
+/*
+ * The THP rows: PMD-mapped 2 MiB folios by MADV_HUGEPAGE in a 2 MiB aligned
+ * range (needs transparent_hugepage/enabled madvise or always; the
+ * machine is not changed).  The hugetlb rows: as root, through the host
+ * journal, nr_hugepages of hugepages-2048kB is set to twice the pages of
+ * @bytes (a COW copies every page), and MAP_HUGETLB mappings.
+ * kernel_mem_base() goes back to base pages and puts every setting back.
+ * Return: 0, or -1 with the reason on stderr.
+ */
+int kernel_thp_enable(void);
+int kernel_hugetlb_enable(size_t bytes);
+void kernel_mem_base(void);
+
+/**
+ * kernel_fork_parent_ns() - time the parent's side of fork() alone
+ * @bytes: size of the private anonymous mapping
+ *
+ * From fork() to its return in the parent (copy_page_range() of every
+ * mapping); the child blocks until the parent has read the clock.
+ * Return: nanoseconds, or -1.
+ */
+int64_t kernel_fork_parent_ns(size_t bytes);
+
+/**
+ * kernel_reuse_ns() - time write faults on pages a child no longer maps
+ * @bytes: size of the private anonymous mapping
+ *
+ * Fork, the child exits at once and is reaped, then the parent writes one
+ * byte every kbench_stride(mode, 0) bytes: each write is a write fault on
+ * a R/O PTE (or PMD) whose folio is the parent's alone, reused in place
+ * (wp_can_reuse_anon_folio(), do_huge_pmd_wp_page()).
+ * Return: nanoseconds for all the writes, or -1.
+ */
+int64_t kernel_reuse_ns(size_t bytes);
+
+/**
+ * kernel_zero_read_ns() - time the read faults of an untouched mapping
+ * @bytes: size of the private anonymous mapping
+ *
+ * One read every kbench_stride(mode, 0) bytes of a fresh mapping: in THP
+ * mode each maps the huge zero page with one PMD (do_huge_pmd_anonymous_page()
+ * with use_zero_page), otherwise the shared zero page with one PTE.
+ * Return: nanoseconds for all the reads, or -1.
+ */
+int64_t kernel_zero_read_ns(size_t bytes);
 
 #endif /* PINLAB_BENCH_KERNEL_H */
