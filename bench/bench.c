@@ -55,7 +55,8 @@
  * names follow (fork-256MiB).  Each side runs once to warm up, then
  * PINLAB_BENCH_REPS times (default 5), model and kernel in turn; a line gives
  * the medians, the ratio of the medians and spread=model:MIN-MAX,kernel:MIN-MAX.
- * PINLAB_BENCH_ONLY=WORD[,WORD] runs only the rows whose name contains one.
+ * PINLAB_BENCH_ONLY=WORD[,WORD] runs only the rows whose name contains one;
+ * PINLAB_BENCH_MODEL_ONLY=1 skips every kernel side (to profile the model).
  * A kernel measurement that cannot be made (no io_uring, say) prints
  * kernel=skip ratio=skip, the reason on stderr.  Exit status 1 if a model
  * measurement failed.
@@ -501,8 +502,12 @@ static int64_t model_bytes_per_page(size_t bytes, bool after_fork)
 /* The kernel side of the rows of a mode: only when the mode could be set up. */
 static bool kernel_mode_ok = true;
 
+/* PINLAB_BENCH_MODEL_ONLY=1: no kernel side at all (profiling the model). */
+static bool model_only;
+
 #define KERNEL_GATED(fn) \
-	static int64_t gated_##fn(size_t bytes) { return kernel_mode_ok ? fn(bytes) : -1; }
+	static int64_t gated_##fn(size_t bytes) \
+	{ return kernel_mode_ok && !model_only ? fn(bytes) : -1; }
 KERNEL_GATED(kernel_fork_ns)
 KERNEL_GATED(kernel_fork_parent_ns)
 KERNEL_GATED(kernel_pin_unpin_ns)
@@ -862,6 +867,8 @@ int main(int argc, char **argv)
 		return scale((int)reps) ? 0 : 1;
 	set_size(&cfg, mb);
 	cfg.reps = (int)reps;
+	model_only = getenv("PINLAB_BENCH_MODEL_ONLY") &&
+		     !strcmp(getenv("PINLAB_BENCH_MODEL_ONLY"), "1");
 
 	printf("# pinlab-bench: %s of 4 KiB pages (%lu pages), preset latest, one warm-up run\n"
 	       "# then %d runs a side in turn; medians, ratio of medians, spread min-max\n",
@@ -875,14 +882,14 @@ int main(int argc, char **argv)
 	/* 64 kB mTHP: both sides switch, the kernel's sysfs is put back after */
 	if (any_wanted(&cfg, mthp_rows, "-mthp64k")) {
 		bench_mode = KBENCH_MTHP64K;
-		kernel_mode_ok = kernel_mthp_enable() == 0;
+		kernel_mode_ok = !model_only && kernel_mthp_enable() == 0;
 		ok &= run_rows(&cfg, mthp_rows, "-mthp64k");
 		kernel_mem_base();
 	}
 
 	/* PMD THP: MADV_HUGEPAGE on both sides, nothing of the machine changed */
 	bench_mode = KBENCH_THP;
-	kernel_mode_ok = kernel_thp_enable() == 0;
+	kernel_mode_ok = !model_only && kernel_thp_enable() == 0;
 	ok &= run_rows(&cfg, thp_rows, "-thp");
 	bytes_row(&cfg, "bytes-per-page-thp", false, &ok);
 	bytes_row(&cfg, "bytes-per-page-thp-after-fork", true, &ok);
@@ -891,7 +898,7 @@ int main(int argc, char **argv)
 	/* 2 MiB hugetlb: the pool is set through the host journal and put back */
 	if (any_wanted(&cfg, hugetlb_rows, "-hugetlb")) {
 		bench_mode = KBENCH_HUGETLB;
-		kernel_mode_ok = kernel_hugetlb_enable(cfg.bytes) == 0;
+		kernel_mode_ok = !model_only && kernel_hugetlb_enable(cfg.bytes) == 0;
 		ok &= run_rows(&cfg, hugetlb_rows, "-hugetlb");
 		kernel_mem_base();
 	}

@@ -70,6 +70,47 @@ static int try_grab_folio(struct world *w, struct folio *f, unsigned flags, stru
 	return 0;
 }
 
+/*
+ * try_grab_folio() of @n subpages of one folio at once, as __get_user_pages()
+ * does for the rest of a huge leaf (the kernel grabs page_increm - 1 more
+ * references in one call since 57edfcfd3419, v6.1).  Only on the path no
+ * explorer watches (gup_batch_ok()): the counters end the same as after @n
+ * single grabs.
+ */
+static void try_grab_folio_refs(struct world *w, struct folio *f, unsigned flags,
+				struct mm_struct *mm, int n)
+{
+	if (flags & FOLL_PIN) {
+		if (folio_test_zero(f) && w->policy.zero_page_never_pinned)
+			return;
+		if (folio_has_pincount(f)) {
+			folio_ref_add(w, f, n);
+			pl_atomic_add_int(w, &f->page._pincount, n);
+		} else {
+			folio_ref_add(w, f, GUP_PIN_COUNTING_BIAS * n);
+		}
+	} else if (flags & FOLL_GET) {
+		folio_ref_add(w, f, n);
+	} else {
+		return;
+	}
+	pl_gup_ghost_add(w, f, flags, mm->id, n);
+}
+
+/*
+ * May GUP take the pages of a huge leaf, or release the pages of a folio,
+ * in one step rather than page by page?  Only when nothing watches the
+ * steps in between: no explorer (its sync and yield hooks see every lock
+ * and atomic) and no event listener.  The state at the end is the same.
+ * The ghost counters are 16 bits: a batch that would wrap them goes page by
+ * page, so that the holder bookkeeping stays as it was.
+ */
+static bool gup_batch_ok(const struct world *w, const struct folio *f, unsigned n)
+{
+	return !w->hooks.sync && !w->hooks.yield && !w->on_event &&
+	       (unsigned)f->page.gup_pins + f->page.gup_gets + n < 0x10000u;
+}
+
 /* pl_grab_folio(): one GET or PIN on a page-cache folio no mm maps for the taker (udmabuf). */
 void pl_grab_folio(struct world *w, struct folio *f, unsigned flags)
 {
@@ -94,6 +135,26 @@ static void gup_put_folio(struct world *w, struct folio *f, unsigned flags)
 	} else if (flags & FOLL_GET) {
 		pl_gup_ghost_sub(w, f, flags, 1);
 		folio_put(w, f);
+	}
+}
+
+/*
+ * gup_put_folio() @n times on one folio that holds at least @n of these
+ * references beside the one that keeps it mapped (not the zero folio).
+ */
+static void gup_put_folio_refs(struct world *w, struct folio *f, unsigned flags, int n)
+{
+	if (flags & FOLL_PIN) {
+		pl_gup_ghost_sub(w, f, flags, n);
+		if (folio_has_pincount(f)) {
+			pl_atomic_add_int(w, &f->page._pincount, -n);
+			folio_put_refs(w, f, n);
+		} else {
+			folio_put_refs(w, f, GUP_PIN_COUNTING_BIAS * n);
+		}
+	} else if (flags & FOLL_GET) {
+		pl_gup_ghost_sub(w, f, flags, n);
+		folio_put_refs(w, f, n);
 	}
 }
 
@@ -281,7 +342,8 @@ static void check_longterm_file(struct world *w, struct mm_struct *mm, pl_addr a
  * a struct page).
  */
 static struct page *follow_page_mask(struct world *w, struct mm_struct *mm,
-				     struct vm_area_struct *vma, pl_addr addr, unsigned flags)
+				     struct vm_area_struct *vma, pl_addr addr, unsigned flags,
+				     unsigned long *leaf_left)
 {
 	pud_t *pudp = pl_pud_lookup(mm, addr);
 	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
@@ -343,6 +405,13 @@ locked:
 	}
 	f = page_folio(w, page);
 	try_grab_folio(w, f, flags, mm);
+	/*
+	 * The pages after addr in a writable huge leaf: each would pass the
+	 * same checks (a writable leaf needs neither can_follow_write_pte()'s
+	 * exclusive test nor an unshare), ctx.page_mask in the kernel.
+	 */
+	if (huge && pte_write(pte) && !pte_special(pte))
+		*leaf_left = (unsigned long)((~addr & leaf_mask) >> PAGE_SHIFT);
 	if (flags & FOLL_TOUCH) {
 		if ((flags & FOLL_WRITE) && !pte_dirty(pte) && !folio_test_zero(f)) {
 			pl_set_pte(w, ptep, pte_mkdirty(pte));
@@ -409,6 +478,36 @@ static void gup_release_pages(struct world *w, pl_pfn *pages, long n, unsigned f
 		gup_put_folio(w, pfn_folio(w, pages[i]), flags);
 }
 
+/* What __get_user_pages() checks of each page it took. */
+static void gup_after_grab(struct world *w, struct mm_struct *mm, pl_addr addr,
+			   struct page *page, unsigned foll_flags)
+{
+	struct folio *f;
+
+	if (!(foll_flags & (FOLL_GET | FOLL_PIN)))
+		return;
+	f = page_folio(w, page);
+	check_longterm_file(w, mm, addr, f, foll_flags);
+	if ((foll_flags & FOLL_PIN) && folio_test_anon(f) && !(foll_flags & FOLL_WRITE) &&
+	    w->policy.gup_unshare &&
+	    !PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : page))
+		pl_violation(w, "pin-on-nonexclusive", pl_mm_pid(w, mm), addr,
+			     page_to_pfn(w, page), "R/O pin of a shared anon page");
+}
+
+/* Can gup_after_grab() report anything for a page of @f? */
+static bool gup_after_grab_may_report(const struct world *w, const struct folio *f,
+				      unsigned foll_flags)
+{
+	if (!(foll_flags & (FOLL_GET | FOLL_PIN)))
+		return false;
+	if (folio_test_anon(f))
+		return (foll_flags & FOLL_PIN) && !(foll_flags & FOLL_WRITE) &&
+		       w->policy.gup_unshare;
+	return (foll_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE) &&
+	       f->page.mapping;
+}
+
 /* __get_user_pages(): the slow path, mmap_lock held for reading. */
 static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr start,
 			     unsigned long nr, unsigned flags, pl_pfn *pages)
@@ -419,6 +518,7 @@ static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr star
 		pl_addr addr = start + i * PAGE_SIZE;
 		struct vm_area_struct *vma = vma_lookup(mm, addr);
 		unsigned foll_flags = flags;
+		unsigned long leaf_left = 0;
 		struct page *page;
 		int err, tries = 0;
 
@@ -446,7 +546,8 @@ static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr star
 				      "write first");
 		}
 retry:
-		page = follow_page_mask(w, mm, vma, addr, foll_flags);
+		leaf_left = 0;
+		page = follow_page_mask(w, mm, vma, addr, foll_flags, &leaf_left);
 		if (page == GUP_EEXIST) {
 			err = -EFAULT;
 			goto fail;
@@ -474,14 +575,30 @@ retry:
 		}
 		if (pages)
 			pages[i] = page_to_pfn(w, page);
-		if (foll_flags & (FOLL_GET | FOLL_PIN))
-			check_longterm_file(w, mm, addr, page_folio(w, page), foll_flags);
-		if ((foll_flags & FOLL_PIN) && folio_test_anon(page_folio(w, page)) &&
-		    !(foll_flags & FOLL_WRITE) && w->policy.gup_unshare &&
-		    !PageAnonExclusive(folio_test_hugetlb(page_folio(w, page)) ?
-					       &page_folio(w, page)->page : page))
-			pl_violation(w, "pin-on-nonexclusive", pl_mm_pid(w, mm), addr,
-				     page_to_pfn(w, page), "R/O pin of a shared anon page");
+		gup_after_grab(w, mm, addr, page, foll_flags);
+		/*
+		 * The rest of a writable huge leaf in one grab (the kernel's
+		 * page_increm), when nothing watches the steps in between: the
+		 * pages the per-page loop would have taken, with the same
+		 * per-page checks after, in the same order.
+		 */
+		if (leaf_left && i + 1 < nr) {
+			struct folio *f = page_folio(w, page);
+			unsigned long more = PL_MIN(leaf_left, nr - i - 1);
+			pl_pfn pfn = page_to_pfn(w, page);
+
+			if (!gup_batch_ok(w, f, (unsigned)PL_MIN(more, 0x10000UL)))
+				continue;
+			try_grab_folio_refs(w, f, foll_flags, mm, (int)more);
+			if (pages)
+				for (unsigned long k = 1; k <= more; k++)
+					pages[i + k] = pfn + (pl_pfn)k;
+			for (unsigned long k = 1; gup_after_grab_may_report(w, f, foll_flags) &&
+			     k <= more; k++)
+				gup_after_grab(w, mm, addr + k * PAGE_SIZE,
+					       pfn_to_page(w, pfn + (pl_pfn)k), foll_flags);
+			i += more;
+		}
 		continue;
 fail:
 		if (i)
@@ -865,10 +982,31 @@ void unpin_user_page(struct world *w, pl_pfn pfn)
 	pl_event_emit(w, PL_EV_UNPIN, "unpin_user_page", NULL, 0, pfn, 0, NULL);
 }
 
+/*
+ * unpin_user_pages(): the kernel drops the references of each run of
+ * entries in one folio at once (gup_folio_range_next()); the model does
+ * so when nothing watches the steps (gup_batch_ok()), else page by page.
+ */
 void unpin_user_pages(struct world *w, const pl_pfn *pages, unsigned long n)
 {
-	for (unsigned long i = 0; i < n; i++)
-		unpin_user_page(w, pages[i]);
+	unsigned flags = w->policy.foll_pin ? FOLL_PIN : FOLL_GET;
+
+	for (unsigned long i = 0; i < n;) {
+		struct folio *f = pfn_folio(w, pages[i]);
+		unsigned long run = 1;
+
+		while (i + run < n && run < 0x8000 && pages[i + run] >= folio_pfn(f) &&
+		       pages[i + run] - folio_pfn(f) < folio_nr_pages(f))
+			run++;
+		/* page by page where the ghost counters could not cover the run */
+		if (run == 1 || !gup_batch_ok(w, f, 0) || folio_test_zero(f) ||
+		    (flags & FOLL_PIN ? f->page.gup_pins : f->page.gup_gets) < run) {
+			unpin_user_page(w, pages[i++]);
+			continue;
+		}
+		gup_put_folio_refs(w, f, flags, (int)run);
+		i += run;
+	}
 }
 
 /*
