@@ -900,10 +900,16 @@ void pl_event_emit(struct world *w, enum pl_event_kind kind, const char *func, c
 /* ---------------------------------------------------------------------------
  * Folios (folio.c).
  */
-struct page *pfn_to_page(const struct world *w, pl_pfn pfn);
-pl_pfn page_to_pfn(const struct world *w, const struct page *page);
-struct folio *page_folio(const struct world *w, const struct page *page);
-struct folio *pfn_folio(const struct world *w, pl_pfn pfn);
+/*
+ * pfn_to_page() and friends are inline (they run per PTE in fork, zap and
+ * GUP); what is not a plain array index -- a bad pfn (PL_BUG), a page in a
+ * 1 GiB folio's group not yet written -- goes to pl_pfn_to_page_slow().
+ */
+struct page *pl_pfn_to_page_slow(const struct world *w, pl_pfn pfn);
+static inline struct page *pfn_to_page(const struct world *w, pl_pfn pfn);
+static inline pl_pfn page_to_pfn(const struct world *w, const struct page *page);
+static inline struct folio *page_folio(const struct world *w, const struct page *page);
+static inline struct folio *pfn_folio(const struct world *w, pl_pfn pfn);
 static inline pl_pfn folio_pfn(const struct folio *f) { return f->page.head; }
 /*
  * A 1 GiB folio's struct pages are written in groups of PL_PAGE_GROUP, the
@@ -923,6 +929,34 @@ static inline struct page *folio_page(struct folio *f, unsigned i)
 	    !pl_folio_group_filled(f, i))
 		pl_folio_group_fill(&f->page, i);
 	return &f->page + i;
+}
+static inline struct page *pfn_to_page(const struct world *w, pl_pfn pfn)
+{
+	/* the memmap's chunks are 1 GiB (folio.c, PL_MEMMAP_CHUNK_SHIFT) */
+	uint32_t c = pfn >> HPAGE_PUD_ORDER, off = pfn & (HPAGE_PUD_NR - 1);
+	struct page *base;
+
+	if (__builtin_expect(pfn == PL_PFN_NONE || c >= w->nr_chunks, 0))
+		return pl_pfn_to_page_slow(w, pfn);
+	base = w->memmap[c];
+	if (off >= PL_PAGE_GROUP && base->order == HPAGE_PUD_ORDER)
+		return pl_pfn_to_page_slow(w, pfn);
+	return &base[off];
+}
+static inline pl_pfn page_to_pfn(const struct world *w, const struct page *page)
+{
+	/* Each page knows its head; tails are at a fixed distance from it. */
+	const struct page *head = pfn_to_page(w, page->head);
+
+	return page->head + (pl_pfn)(page - head);
+}
+static inline struct folio *page_folio(const struct world *w, const struct page *page)
+{
+	return (struct folio *)pfn_to_page(w, page->head);
+}
+static inline struct folio *pfn_folio(const struct world *w, pl_pfn pfn)
+{
+	return page_folio(w, pfn_to_page(w, pfn));
 }
 /* Does a loop over the pages of @f need page i, or is its group default tails? */
 static inline bool folio_page_present(const struct folio *f, unsigned i)

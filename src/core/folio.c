@@ -96,7 +96,8 @@ void pl_folio_group_fill(struct page *h, unsigned i)
 	group_mark(h, g);
 }
 
-struct page *pfn_to_page(const struct world *w, pl_pfn pfn)
+/* pfn_to_page() (core.h) for a bad pfn or a page of a 1 GiB chunk's groups. */
+struct page *pl_pfn_to_page_slow(const struct world *w, pl_pfn pfn)
 {
 	uint32_t c = pfn >> PL_MEMMAP_CHUNK_SHIFT, off = pfn & (PL_MEMMAP_CHUNK - 1);
 	struct page *base;
@@ -107,24 +108,6 @@ struct page *pfn_to_page(const struct world *w, pl_pfn pfn)
 	    !pl_folio_group_filled((struct folio *)base, off))
 		pl_folio_group_fill(base, off);
 	return &base[off];
-}
-
-pl_pfn page_to_pfn(const struct world *w, const struct page *page)
-{
-	/* Each page knows its head; tails are at a fixed distance from it. */
-	const struct page *head = pfn_to_page(w, page->head);
-
-	return page->head + (pl_pfn)(page - head);
-}
-
-struct folio *page_folio(const struct world *w, const struct page *page)
-{
-	return (struct folio *)pfn_to_page(w, page->head);
-}
-
-struct folio *pfn_folio(const struct world *w, pl_pfn pfn)
-{
-	return page_folio(w, pfn_to_page(w, pfn));
 }
 
 bool pl_is_zero_pfn(const struct world *w, pl_pfn pfn)

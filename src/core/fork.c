@@ -30,7 +30,31 @@ struct fork_ctx {
 	struct vm_area_struct *dst_vma;
 	pte_t src_pte;			/* the parent's entry being copied */
 	int err;
+	/* the child's PTE table of the PMD range being copied: one walk per range */
+	struct pl_ptetab *dst_tab;
+	pl_addr dst_tab_addr;		/* its range's start; 1 = none */
 };
+
+/*
+ * pte_alloc() of the child's slot for addr, the table walked once per PMD
+ * range (copy_pte_range() allocates the destination table once).  Only fork
+ * fills the child's tables while it copies, so a table found stays; the
+ * slot is marked used as pl_pte_alloc() marks it.
+ */
+static pte_t *fork_dst_pte(struct world *w, struct fork_ctx *c, pl_addr addr)
+{
+	unsigned i = (unsigned)((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1));
+	pte_t *ptep;
+
+	if (c->dst_tab && c->dst_tab_addr == (addr & PMD_MASK)) {
+		pl_table_mark(c->dst_tab->used, i);
+		return &c->dst_tab->pte[i];
+	}
+	ptep = pl_pte_alloc(w, c->dst, addr);
+	c->dst_tab = ptep ? pl_ptetab_lookup(c->dst, addr) : NULL;
+	c->dst_tab_addr = addr & PMD_MASK;
+	return ptep;
+}
 
 /*
  * The uffd-wp bit of a child's entry.  From 8f34f1eac382 (knob
@@ -225,7 +249,7 @@ static int copy_one_pte(struct world *w, struct mm_struct *mm, struct vm_area_st
 {
 	struct fork_ctx *c = arg;
 	pte_t pte = pl_ptep_get(w, src_ptep);
-	pte_t *dst_ptep = pl_pte_alloc(w, c->dst, addr);
+	pte_t *dst_ptep = fork_dst_pte(w, c, addr);
 
 	(void)mm;
 	PL_BUG_ON(!dst_ptep);

@@ -623,10 +623,17 @@ static long check_and_migrate_movable_folios(struct world *w, pl_pfn *pages, lon
 	int ntodo = 0;
 	long err = -EAGAIN;
 
+	struct folio *prev = NULL;
+
 	for (long i = 0; i < n; i++) {
-		struct folio *f = pfn_folio(w, pages[i]);
+		struct folio *f;
 		bool dup = false;
 
+		/* the next entry of the folio just looked at (the kernel skips it too) */
+		if (prev && pages[i] >= folio_pfn(prev) &&
+		    pages[i] - folio_pfn(prev) < folio_nr_pages(prev))
+			continue;
+		f = prev = pfn_folio(w, pages[i]);
 		if (folio_is_longterm_pinnable(f))
 			continue;
 		for (int k = 0; k < ntodo && !dup; k++)
