@@ -9,7 +9,8 @@
  * from the transcript (src/backend/record/transcript.c).  A guest that dies or hangs
  * loses the run it was in (its unanswered steps fail with ECHILD or
  * ETIMEDOUT, its console tail goes to stderr) and is booted again for the
- * runs after it, at most CK_BOOTS times.  No qemu, no image, no static
+ * runs after it, at most CK_BOOTS times.  A kernel that never reached the
+ * guest's init skips every run left, the one it was started for included.  No qemu, no image, no static
  * pinlab: every run is skipped with the reason, as probe skips.
  */
 #include "cli.h"
@@ -523,11 +524,19 @@ static int ck_boot(struct cli_kernel *kc, const struct pl_kimage *img, const cha
 				img->release, res.why, files->f[kc->run_file[lost]].id,
 				pl_backing_info(kc->run_backing[lost])->name);
 			ck_tail(res.console);
-			snprintf(why, sizeof(why), "%s", res.why);
-			pl_transcript_lost(kc->t, lost,
-					   res.end == PL_VM_HUNG ? ETIMEDOUT : ECHILD, why);
-			if (!booted) {
-				snprintf(why, sizeof(why), "not run: the guest kernel did not boot");
+			if (booted) {
+				snprintf(why, sizeof(why), "%s", res.why);
+				pl_transcript_lost(kc->t, lost,
+						   res.end == PL_VM_HUNG ? ETIMEDOUT : ECHILD, why);
+			} else {
+				/*
+				 * No init ran: the kernel said nothing about any
+				 * scenario, so the run it was "in" is not run either
+				 * (a TCG boot too slow for the kernel's own checks
+				 * is not a disagreement).
+				 */
+				snprintf(why, sizeof(why), "not run: the guest kernel did not boot (%s)",
+					 res.why);
 				pl_transcript_skip_rest(kc->t, why);
 			}
 			first = lost + 1;
