@@ -810,6 +810,13 @@ static void tl_step_end(void *arg, const struct pl_exec_point *at,
 	h_snapshot(t, at);
 }
 
+static const struct pl_exec_hooks tl_hooks = {
+	.step_begin = tl_step_begin,
+	.event = tl_event,
+	.step_end = tl_step_end,
+	.want_folios = true,
+};
+
 struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, const char *preset, const char *backing,
 				    struct pl_exec_hooks *hooks)
 {
@@ -829,12 +836,8 @@ struct pl_html_tl *pl_html_tl_begin(struct pl_html *h, const char *preset, const
 		h->oom = 1;
 		return NULL;
 	}
-	memset(hooks, 0, sizeof(*hooks));
-	hooks->step_begin = tl_step_begin;
-	hooks->event = tl_event;
-	hooks->step_end = tl_step_end;
+	*hooks = tl_hooks;
 	hooks->arg = t;
-	hooks->want_folios = true;
 	return t;
 }
 

@@ -137,13 +137,16 @@ static void tr_show(void *arg, struct pl_backend *be, const struct pl_show_req *
 		t->show(t->show_arg, be, req);
 }
 
+static const struct pl_exec_hooks tr_hooks = {
+	.step_begin = tr_step_begin,
+	.event = tr_event,
+	.step_end = tr_step_end,
+	.show = tr_show,
+	.want_folios = true,
+};
+
 void pl_trace_hooks(struct pl_trace *t, struct pl_exec_hooks *h)
 {
-	memset(h, 0, sizeof(*h));
-	h->step_begin = tr_step_begin;
-	h->event = tr_event;
-	h->step_end = tr_step_end;
-	h->show = tr_show;
+	*h = tr_hooks;
 	h->arg = t;
-	h->want_folios = true;
 }

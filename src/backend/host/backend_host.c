@@ -1699,6 +1699,15 @@ void pl_host_lock_options(struct pl_backend *be, bool journal, int lock_timeout_
 	host_of(be)->lock_timeout_s = lock_timeout_s;
 }
 
+static const struct pl_backend host_backend_ops = {
+	.name = "host",
+	.begin = host_begin,
+	.step = host_step,
+	.has = host_has,
+	.end = host_end,
+	.destroy = host_destroy,
+};
+
 struct pl_backend *pl_host_backend_new(int timeout_ms)
 {
 	struct host *h = calloc(1, sizeof(*h));
@@ -1711,13 +1720,8 @@ struct pl_backend *pl_host_backend_new(int timeout_ms)
 	h->lock_timeout_s = PL_HJ_LOCK_TIMEOUT_S;
 	pl_hj_init(&h->j);
 	h->gupt_fd = -1;
-	h->be.name = "host";
+	h->be = host_backend_ops;
 	h->be.priv = h;
-	h->be.begin = host_begin;
-	h->be.step = host_step;
-	h->be.has = host_has;
-	h->be.end = host_end;
-	h->be.destroy = host_destroy;
 	return &h->be;
 }
 

@@ -907,6 +907,22 @@ static int model_folios(struct pl_backend *be, struct pl_folio_state *out, int m
 	return w ? pl_folio_states(w, out, max) : 0;
 }
 
+static const struct pl_backend model_backend_ops = {
+	.name = "model",
+	.begin = model_begin,
+	.step = model_step,
+	.has = model_has,
+	.check = model_check,
+	.nr_violations = model_nr_violations,
+	.violation = model_violation,
+	.folios = model_folios,
+	.on_event = model_on_event,
+	.end = model_end,
+	.world = pl_model_backend_world,
+	.disown = model_disown,
+	.destroy = model_destroy,
+};
+
 struct pl_backend *pl_model_backend_new(void)
 {
 	struct model *m = calloc(1, sizeof(*m));
@@ -914,19 +930,7 @@ struct pl_backend *pl_model_backend_new(void)
 	if (!m)
 		return NULL;
 	m->has_1g = -1;
-	m->be.name = "model";
+	m->be = model_backend_ops;
 	m->be.priv = m;
-	m->be.begin = model_begin;
-	m->be.step = model_step;
-	m->be.has = model_has;
-	m->be.check = model_check;
-	m->be.nr_violations = model_nr_violations;
-	m->be.violation = model_violation;
-	m->be.folios = model_folios;
-	m->be.on_event = model_on_event;
-	m->be.end = model_end;
-	m->be.world = pl_model_backend_world;
-	m->be.disown = model_disown;
-	m->be.destroy = model_destroy;
 	return &m->be;
 }

@@ -84,16 +84,19 @@ static void obs_destroy(struct pl_backend *be)
 	free(c);
 }
 
+static const struct pl_backend obs_ops = {
+	.begin = obs_begin,
+	.step = obs_step,
+	.destroy = obs_destroy,
+};
+
 struct pl_backend *pl_observer_new(struct pl_backend *in, bool all_steps)
 {
-	struct observer *c = (struct observer *)pl_wrapper_new(in, sizeof(*c));
+	struct observer *c = (struct observer *)pl_wrapper_new(in, sizeof(*c), &obs_ops);
 
 	if (!c)
 		return NULL;
 	c->all_steps = all_steps;
-	c->w.be.begin = obs_begin;
-	c->w.be.step = obs_step;
-	c->w.be.destroy = obs_destroy;
 	return &c->w.be;
 }
 

@@ -28,9 +28,12 @@ struct pl_wrapper {
  * A new wrapper of @in: calloc(1, @size), @size being that of the wrapper's
  * own struct, whose first member is the struct pl_wrapper; w->be forwards
  * every member to @in, and destroy() destroys @in and frees the whole.
+ * @ops: the wrapper's own begin, step, has and destroy, where not NULL,
+ * replace the forwarding ones (its other members are not looked at).
  * NULL when @in is NULL, or out of memory (then @in is destroyed).
  */
-struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size);
+struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size,
+				  const struct pl_backend *ops);
 
 /* ---------------------------------------------------------------------------
  * The observer (observe.c).

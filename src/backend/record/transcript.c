@@ -111,16 +111,19 @@ static bool rec_has(struct pl_backend *be, const char *feature)
 	return yes;
 }
 
+static const struct pl_backend rec_ops = {
+	.begin = rec_begin,
+	.step = rec_step,
+	.has = rec_has,
+};
+
 struct pl_backend *pl_recorder_new(struct pl_backend *in, FILE *out)
 {
-	struct recorder *r = (struct recorder *)pl_wrapper_new(in, sizeof(*r));
+	struct recorder *r = (struct recorder *)pl_wrapper_new(in, sizeof(*r), &rec_ops);
 
 	if (!r)
 		return NULL;
 	r->out = out;
-	r->w.be.begin = rec_begin;
-	r->w.be.step = rec_step;
-	r->w.be.has = rec_has;
 	return &r->w.be;
 }
 
@@ -535,6 +538,16 @@ static void replay_destroy(struct pl_backend *be)
 	free(be->priv);
 }
 
+/* It answers for the host backend that recorded the transcript, under its name. */
+static const struct pl_backend replay_backend_ops = {
+	.name = "host",
+	.begin = replay_begin,
+	.step = replay_step,
+	.has = replay_has,
+	.end = replay_end,
+	.destroy = replay_destroy,
+};
+
 struct pl_backend *pl_replay_new(struct pl_transcript *t)
 {
 	struct replay *r = calloc(1, sizeof(*r));
@@ -545,12 +558,7 @@ struct pl_backend *pl_replay_new(struct pl_transcript *t)
 	t->cur = 0;
 	t->pos = 0;
 	t->ends = 0;
-	r->be.name = "host";
+	r->be = replay_backend_ops;
 	r->be.priv = r;
-	r->be.begin = replay_begin;
-	r->be.step = replay_step;
-	r->be.has = replay_has;
-	r->be.end = replay_end;
-	r->be.destroy = replay_destroy;
 	return &r->be;
 }

@@ -64,7 +64,7 @@ static void wrap_destroy(struct pl_backend *be)
 	free(w);
 }
 
-struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size)
+struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size, const struct pl_backend *ops)
 {
 	struct pl_wrapper *w;
 
@@ -86,5 +86,13 @@ struct pl_wrapper *pl_wrapper_new(struct pl_backend *in, size_t size)
 	w->be.violation = in->violation ? wrap_violation : NULL;
 	w->be.end = wrap_end;
 	w->be.destroy = wrap_destroy;
+	if (ops->begin)
+		w->be.begin = ops->begin;
+	if (ops->step)
+		w->be.step = ops->step;
+	if (ops->has)
+		w->be.has = ops->has;
+	if (ops->destroy)
+		w->be.destroy = ops->destroy;
 	return w;
 }
