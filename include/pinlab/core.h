@@ -1032,6 +1032,9 @@ pl_addr pl_mremap(struct world *w, int pid, pl_addr old, uint64_t old_len, uint6
 		  bool maymove, pl_addr new_addr);
 int pl_mprotect(struct world *w, int pid, pl_addr addr, uint64_t len, int prot);
 int pl_madvise(struct world *w, int pid, pl_addr addr, uint64_t len, enum pl_madv advice);
+/* mlock(2) / munlock(2) of [addr, addr + len) (src/core/mlock.c) */
+int pl_mlock(struct world *w, int pid, pl_addr addr, uint64_t len);
+int pl_munlock(struct world *w, int pid, pl_addr addr, uint64_t len);
 int pl_fork(struct world *w, int pid);		/* returns the child pid or -errno */
 int pl_exit(struct world *w, int pid);
 /* /proc/pid/clear_refs "4": write-protect everything for soft-dirty tracking */

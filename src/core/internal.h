@@ -387,6 +387,12 @@ bool folio_free_swap(struct world *w, struct folio *f);
 void pl_swap_put_cache(struct world *w, uint32_t slot);
 struct mm_struct *pl_mm_of(const struct world *w, int pid);
 int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr);
+/* The end of the mapped stretch that starts at @start (@start if unmapped), at most @end. */
+pl_addr mapped_until(struct mm_struct *mm, pl_addr start, pl_addr end);
+typedef int (*vma_flags_check_fn)(const struct world *w, const struct vm_area_struct *v,
+				  uint32_t set);
+int vma_modify_flags_range(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end,
+			   uint32_t set, uint32_t clear, vma_flags_check_fn check);
 int vma_index(struct mm_struct *mm, pl_addr addr);
 void vma_remove_at(struct mm_struct *mm, int idx);
 struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,

@@ -148,7 +148,7 @@ static int vma_isolate(struct world *w, struct mm_struct *mm, pl_addr start, pl_
 }
 
 /* The end of the mapped stretch that starts at @start (@start if unmapped), at most @end. */
-static pl_addr mapped_until(struct mm_struct *mm, pl_addr start, pl_addr end)
+pl_addr mapped_until(struct mm_struct *mm, pl_addr start, pl_addr end)
 {
 	pl_addr a = start;
 
@@ -757,8 +757,15 @@ const char *pl_madv_name(enum pl_madv m)
 	return (unsigned)m < PL_ARRAY_SIZE(names) ? names[m] : "MADV_?";
 }
 
-static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end,
-			     uint32_t set, uint32_t clear)
+/*
+ * vma_modify_flags_range() - set @set and clear @clear on each vma of
+ * [@start, @end), split at both ends first and merged again after, under
+ * the mmap write lock (madvise_update_vma(), mlock_fixup()).  @check (NULL:
+ * none) rules on each vma: 0 change it, 1 leave it as it is, -errno stop
+ * there (the vmas before it keep their change, as in the kernel).
+ */
+int vma_modify_flags_range(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end,
+			   uint32_t set, uint32_t clear, vma_flags_check_fn check)
 {
 	int ret;
 
@@ -766,23 +773,38 @@ static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr star
 	ret = vma_isolate(w, mm, start, end);
 	for (int i = 0; !ret && i < mm->nr_vmas; i++) {
 		struct vm_area_struct *v = &mm->vmas[i];
+		int verdict;
 
 		if (v->vm_start < start || v->vm_end > end)
 			continue;
-		/*
-		 * anonymous private memory only: a MAP_HUGETLB mapping has a
-		 * hugetlbfs file behind it, so it is EINVAL in every release
-		 */
-		if ((set & VM_WIPEONFORK) &&
-		    (v->vm_flags & (VM_SHARED | VM_HUGETLB) || v->file >= 0)) {
-			ret = -EINVAL;
-			break;
-		}
-		v->vm_flags = (v->vm_flags | set) & ~clear;
+		verdict = check ? check(w, v, set) : 0;
+		if (verdict < 0)
+			ret = verdict;
+		else if (!verdict)
+			v->vm_flags = (v->vm_flags | set) & ~clear;
 	}
 	vma_merge_all(mm);
 	pl_mmap_write_unlock(w, mm);
 	return ret;
+}
+
+/*
+ * MADV_WIPEONFORK: anonymous private memory only; a MAP_HUGETLB mapping has
+ * a hugetlbfs file behind it, so it is EINVAL in every release.
+ */
+static int madvise_flags_check(const struct world *w, const struct vm_area_struct *v,
+			       uint32_t set)
+{
+	(void)w;
+	if ((set & VM_WIPEONFORK) && (v->vm_flags & (VM_SHARED | VM_HUGETLB) || v->file >= 0))
+		return -EINVAL;
+	return 0;
+}
+
+static int madvise_set_flags(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end,
+			     uint32_t set, uint32_t clear)
+{
+	return vma_modify_flags_range(w, mm, start, end, set, clear, madvise_flags_check);
 }
 
 /* Is some page of @f mapped more than once (by a PMD or PTEs)?  folio_maybe_mapped_shared(). */

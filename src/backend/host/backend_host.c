@@ -1383,6 +1383,13 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		q.len = len;
 		q.arg = host_madv[s->arg];
 		return host_simple(h, s->pid, &q, r);
+	case PL_OP_MLOCK:
+	case PL_OP_MUNLOCK:
+		q.op = W_RANGE_SYSCALL;
+		q.arg = s->op == PL_OP_MLOCK ? SYS_mlock : SYS_munlock;
+		q.addr = s->addr;
+		q.len = len;
+		return host_simple(h, s->pid, &q, r);
 	case PL_OP_MREMAP:
 		q.op = W_MREMAP;
 		q.addr = s->addr;

@@ -66,6 +66,7 @@ enum w_op {
 	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
 	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
 	W_GUPT_PIN, W_UFFD_WP, W_DIO, W_DIO_DONE,
+	W_RANGE_SYSCALL,	/* syscall(arg, addr, len): a range call answered by errno only */
 };
 
 /* W_REMOTE: q->arg */
@@ -74,7 +75,8 @@ enum { R_PROC_MEM_WRITE, R_VM_WRITEV, R_PROC_MEM_READ, R_VM_READV, R_PTRACE_POKE
 struct w_req {
 	int op;
 	int thread;		/* the scenario thread to do it in, 1-based; 0 = the worker's main */
-	int arg;		/* mmap flags, madvise advice, mprotect prot, ring index */
+	int arg;		/* mmap flags, madvise advice, mprotect prot, ring index,
+				 * W_RANGE_SYSCALL's syscall number */
 	int prot;
 	int write;		/* W_RING_RW: write_fixed (1) or read_fixed (0); W_GUPT_PIN: R/W */
 	uint64_t addr, len, n, new_addr;

@@ -812,6 +812,8 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 		return w_err(mprotect((void *)(uintptr_t)q->addr, q->len, q->prot));
 	case W_MADVISE:
 		return w_err(madvise((void *)(uintptr_t)q->addr, q->len, q->arg));
+	case W_RANGE_SYSCALL:
+		return w_err(syscall(q->arg, (unsigned long)q->addr, (size_t)q->len));
 	case W_MREMAP:
 		a = mremap((void *)(uintptr_t)q->addr, q->len, q->n, q->arg,
 			   (void *)(uintptr_t)q->new_addr);

@@ -14,6 +14,7 @@
  *	--------------------	-------------------------------------------------------
  *	process, fork, exit	pl_task_create, pl_fork, pl_exit
  *	mmap ... madvise	pl_mmap, pl_munmap, pl_mremap, pl_mprotect, pl_madvise
+ *	mlock, munlock		pl_mlock, pl_munlock
  *	write, read		pl_user_write/read per page; pl_file_write/read; pl_pipe_read
  *	vmsplice, close		pl_vmsplice, pl_pipe_close
  *	write/read of a pipe	pl_pipe_write, pl_pipe_read_bytes
@@ -751,6 +752,10 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return pl_mprotect(w, s->pid, s->addr, len, s->prot);
 	case PL_OP_MADVISE:
 		return pl_madvise(w, s->pid, s->addr, len, (enum pl_madv)s->arg);
+	case PL_OP_MLOCK:
+		return pl_mlock(w, s->pid, s->addr, len);
+	case PL_OP_MUNLOCK:
+		return pl_munlock(w, s->pid, s->addr, len);
 	case PL_OP_FORK:
 		return model_id_result(pl_fork(w, s->pid), r);
 	case PL_OP_EXIT:
