@@ -364,6 +364,8 @@ int pl_fork(struct world *w, int pid)
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
 		nv = *v;
+		/* dup_mmap(): mlock is not inherited (6.1 and 6.12 kernel/fork.c) */
+		nv.vm_flags &= ~(uint32_t)VM_LOCKED;
 		/* dup_userfaultfd(): without EVENT_FORK the child is not registered */
 		if (!(nv.vm_flags & VM_UFFD_EVENT_FORK))
 			nv.vm_flags &= ~(uint32_t)VM_UFFD_WP;

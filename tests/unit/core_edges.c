@@ -575,8 +575,10 @@ static void test_reclaim_mlocked_elsewhere(void)
 	T_EQ(pl_user_write(w, p, a, tok(w, "locked")), 0);
 	c = pl_fork(w, p);
 	folio = folio_at(w, p, a);
-	/* the child mlocks its copy of the mapping (mlock sets VM_LOCKED) */
-	vma_lookup(pl_task(w, c)->mm, a)->vm_flags |= VM_LOCKED;
+	/* the child mlocks its copy of the mapping: VM_LOCKED, read-only populate */
+	T_EQ(pl_mprotect(w, c, a, PAGE_SIZE, PL_PROT_READ), 0);
+	T_EQ(pl_mlock(w, c, a, PAGE_SIZE), 0);
+	T_ASSERT(vma_lookup(pl_task(w, c)->mm, a)->vm_flags & VM_LOCKED);
 	/*
 	 * Reclaim from the parent: try_to_unmap stops at the VM_LOCKED vma,
 	 * so the folio stays mapped there (and in the swap cache).
@@ -601,6 +603,44 @@ static void test_reclaim_mlocked_elsewhere(void)
 	T_STREQ(rd(w, c, fm), "file");
 	T_EQ(pl_reclaim(w, p, fm), -EBUSY);
 	T_ASSERT(pte_present(pte_at(w, c, fm)));
+	clean(w);
+	pl_world_free(w);
+}
+
+/* mlock(2)/munlock(2): holes, PROT_NONE, fork, and the COW its populate breaks. */
+static void test_mlock_edges(void)
+{
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w), c;
+	pl_addr a = anon(w, p, 2), none;
+	struct mm_struct *mm = pl_task(w, p)->mm;
+
+	T_EQ(pl_mlock(w, 99, a, PAGE_SIZE), -ESRCH);
+	T_EQ(pl_mlock(w, p, a, 0), 0);
+	T_ASSERT(!(vma_lookup(mm, a)->vm_flags & VM_LOCKED));
+	/* a hole: the mapped part before it is locked, then ENOMEM */
+	T_EQ(pl_mlock(w, p, a, 64 * PAGE_SIZE), -ENOMEM);
+	T_ASSERT(vma_lookup(mm, a + PAGE_SIZE)->vm_flags & VM_LOCKED);
+	T_ASSERT(!pte_present(pte_at(w, p, a + PAGE_SIZE)));	/* no populate after the error */
+	/* an address inside a page covers the whole page */
+	T_EQ(pl_munlock(w, p, a + PAGE_SIZE + 100, 1), 0);
+	T_ASSERT(vma_lookup(mm, a)->vm_flags & VM_LOCKED);
+	T_ASSERT(!(vma_lookup(mm, a + PAGE_SIZE)->vm_flags & VM_LOCKED));
+	/* PROT_NONE: the populate is EFAULT, which mlock(2) reports as ENOMEM */
+	none = pl_mmap(w, p, 0, PAGE_SIZE, PL_PROT_NONE, PL_MAP_PRIVATE | PL_MAP_ANONYMOUS, -1, 0);
+	T_REQUIRE(!pl_err(none));
+	T_EQ(pl_mlock(w, p, none, PAGE_SIZE), -ENOMEM);
+	T_ASSERT(vma_lookup(mm, none)->vm_flags & VM_LOCKED);
+	/* fork: mlock is not inherited; the child's mlock breaks COW at once */
+	T_EQ(pl_user_write(w, p, a, tok(w, "old")), 0);
+	c = pl_fork(w, p);
+	T_ASSERT(!(vma_lookup(pl_task(w, c)->mm, a)->vm_flags & VM_LOCKED));
+	T_EQ(folio_at(w, c, a), folio_at(w, p, a));
+	T_EQ(pl_mlock(w, c, a, PAGE_SIZE), 0);
+	T_ASSERT(folio_at(w, c, a) != folio_at(w, p, a));
+	T_STREQ(rd(w, c, a), "old");
+	T_EQ(pl_user_write(w, p, a, tok(w, "new")), 0);
+	T_STREQ(rd(w, c, a), "old");
 	clean(w);
 	pl_world_free(w);
 }
@@ -968,6 +1008,7 @@ int main(void)
 	T_RUN(test_dio_write_to_ext4);
 	T_RUN(test_exit_releases_pins_and_waits_for_io);
 	T_RUN(test_reclaim_mlocked_elsewhere);
+	T_RUN(test_mlock_edges);
 	T_RUN(test_swap_full_and_wrap);
 	T_RUN(test_reclaim_swapcache);
 	T_RUN(test_truncate);
