@@ -3,6 +3,12 @@
  * process, forked by pinlab (or cloned by another worker for `fork`); it
  * reads requests from its socket, does each as real system calls in its
  * own address space (or in one of its scenario threads), and replies.
+ *
+ * Over 900 lines: one case per request of enum w_op in worker_do(), each a
+ * few system calls, beside the small helpers they share (byte access under
+ * a SIGSEGV guard, the io_uring ring, pagemap, the scenario threads); the
+ * O_DIRECT-in-flight requests (w_dio_*: a userfaultfd-held iovec and its
+ * thread) are the part to move to a file of their own when it grows.
  */
 #include "backend/host/host.h"
 
