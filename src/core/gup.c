@@ -31,6 +31,12 @@
  * above a PTE is younger (70cbc3cc78a9, 6.0, knob gup_fast_recheck_pmd):
  * before it a THP collapse could copy a page GUP-fast had just grabbed.  FOLL_PIN GUP-fast also
  * backs off while fork write-protects the mm (write_protect_seq, 57efa1fe5957).
+ *
+ * Over 900 lines: the slow path, GUP-fast and release share the grab and
+ * the flag rules, as they share mm/gup.c in the kernel; the batched paths
+ * (a huge leaf in one grab, a folio's run unpinned at once) sit beside the
+ * page-at-a-time ones they must match.  GUP-fast is the section to move to
+ * a file of its own next.
  */
 #include "internal.h"
 
