@@ -238,21 +238,25 @@ static void memmap_mark(struct world *w, pl_pfn pfn, unsigned nr)
 static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
 {
 	unsigned blocks = 0;
+	struct page *pg = NULL;
 
 	for (pl_pfn p = from; p < to; blocks++) {
 		unsigned order = 0;
-		struct page *pg;
 
 		if (!(p & (HPAGE_PMD_NR - 1)) && (uint64_t)p + HPAGE_PMD_NR <= to)
 			order = HPAGE_PMD_ORDER;
-		pg = pfn_to_page(w, p);
-		memmap_mark(w, p, 1);
+		/* a group of 512 struct pages is contiguous: look it up and mark it once */
+		if (!pg || !(p & (PL_PAGE_GROUP - 1))) {
+			pg = pfn_to_page(w, p);
+			memmap_mark(w, p, 1);
+		}
 		pg->flags = PG_free;
 		pg->head = p;
 		pg->order = (uint8_t)order;
 		pg->index = w->free_list[order];
 		w->free_list[order] = p;
 		p += 1u << order;
+		pg += 1u << order;
 	}
 	/*
 	 * A long gap (510 blocks below the huge zero page of every new world)
