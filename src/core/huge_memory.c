@@ -320,8 +320,7 @@ unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_ar
 		pl_violation(w, "missed-cow", pl_mm_pid(w, mm), addr, folio_pfn(f),
 			     "reused THP with GUP references held by another process");
 	if (w->policy.anon_exclusive)
-		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
-			pl_page_flags_set(w, folio_page(f, i), PG_anon_exclusive);
+		pl_folio_pages_flags(w, f, 0, HPAGE_PMD_NR, PG_anon_exclusive, true);
 	if (!unshare) {
 		pmd_t entry = pte_mkyoung(pte_mkdirty(orig));
 

@@ -183,6 +183,36 @@ static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t
 	}
 	p->flags &= ~f;
 }
+/*
+ * pl_page_flags_set() / _clear() of @f on pages [first, first + n) of one
+ * folio (no 1 GiB folio's unwritten group among them).  With no sync hook
+ * (no explorer watching each store) the stores go in one loop and the
+ * head's chk_dirty is set once; the pages end as after the per-page calls.
+ */
+static inline void pl_folio_pages_flags(struct world *w, struct folio *fo, unsigned first,
+					unsigned n, uint32_t f, bool set)
+{
+	struct page *h = &fo->page, *p = h + first;
+	bool tail_changed = false;
+
+	if (w->hooks.sync || (f & (PG_anon | PG_ksm))) {
+		for (unsigned i = 0; i < n; i++) {
+			if (set)
+				pl_page_flags_set(w, p + i, f);
+			else
+				pl_page_flags_clear(w, p + i, f);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t old = p[i].flags;
+
+		p[i].flags = set ? old | f : old & ~f;
+		tail_changed |= p[i].flags != old && (old & PG_tail);
+	}
+	if (tail_changed)
+		h->chk_dirty = 1;
+}
 static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t d)
 {
 	pl_atomic_add_int(w, &p->_mapcount, d);

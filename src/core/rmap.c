@@ -211,8 +211,7 @@ int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, 
 
 			if (!folio_page_present(f, g))
 				continue;	/* default tails: not exclusive */
-			for (unsigned i = g; i < end; i++)
-				pl_page_flags_clear(w, folio_page(f, i), PG_anon_exclusive);
+			pl_folio_pages_flags(w, f, g, end - g, PG_anon_exclusive, false);
 		}
 		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
 	} else {
