@@ -475,6 +475,7 @@ struct pl_policy {
 	bool map_fixed_noreplace;	/* a4ff8e8620d3 (4.17): else the flag is ignored: a hint */
 	bool mremap_dontunmap;		/* e346b3813067 (5.7): else MREMAP_DONTUNMAP is EINVAL */
 	bool udmabuf_pins;		/* c6a3194c05e7 (6.11): udmabuf long-term pins by memfd_pin_folios() */
+	bool iouring_huge_acct;		/* de2939388be5 (5.10): a huge page is charged whole, once */
 	bool hugetlb_pmd_share;		/* 39dde65c9940 (2.6.20): shared hugetlb pmd tables */
 };
 
@@ -677,6 +678,7 @@ struct pl_pinset {
 	bool odp;			/* RDMA on-demand paging: no pages held, pages == NULL */
 	uint32_t acct_pages;		/* RDMA: charged to the owner's mm->pinned_vm */
 	bool acct_locked_vm;		/* vfio: acct_pages went to mm->locked_vm instead */
+	bool acct_user;			/* io_uring: acct_pages went to the user's locked_vm */
 	bool written;			/* a DMA write went through it */
 	pl_pfn *pages;			/* one pfn per page (per 4 KiB page) */
 	/* O_DIRECT request */
@@ -744,6 +746,7 @@ struct world {
 	/* `memlock`: RLIMIT_MEMLOCK in pages for every process, none with CAP_IPC_LOCK */
 	bool memlock_limited;
 	uint64_t memlock_pages;
+	uint64_t user_locked_vm;	/* user->locked_vm of the scenario's one user (io_uring) */
 	/* pinners */
 	struct pl_pinset **pins;
 	int nr_pins, cap_pins;

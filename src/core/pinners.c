@@ -192,7 +192,9 @@ static void longterm_release(struct world *w, struct pl_pinset *ps)
 	if (ps->acct_pages) {	/* ib_umem_release(): owning_mm->pinned_vm -= npages */
 		struct mm_struct *mm = pl_mm_of(w, ps->pid);
 
-		if (mm && mm->id == ps->mm_id && ps->acct_locked_vm)
+		if (ps->acct_user)
+			w->user_locked_vm -= ps->acct_pages;	/* io_unaccount_mem() */
+		else if (mm && mm->id == ps->mm_id && ps->acct_locked_vm)
 			mm->locked_vm -= ps->acct_pages;	/* vfio_unmap_unpin() */
 		else if (mm && mm->id == ps->mm_id)
 			mm->pinned_vm -= ps->acct_pages;
@@ -625,6 +627,48 @@ static bool iouring_buffer_in_file(struct world *w, int pid, pl_addr addr, unsig
 	return file;
 }
 
+/*
+ * io_buffer_account_pin(): the pages a new buffer charges to the user's
+ * locked_vm.  From de2939388be5 (5.10, knob iouring_huge_acct) a page of a
+ * large folio charges its whole folio, once: not again for a later page of
+ * the same folio in this buffer, nor when a buffer the ring registered
+ * before holds a page of it (headpage_already_acct(); the model takes a
+ * process's buffers for one ring).  Before, every 4 KiB page counted.
+ * Read in Debian 6.1 and 6.12 io_uring/rsrc.c (the same rule).  Unregister
+ * gives back what the buffer charged.
+ */
+static uint32_t iouring_acct_pages(struct world *w, const struct pl_pinset *ps)
+{
+	const pl_pfn *pages = ps->pages;
+	uint32_t acct = 0;
+
+	if (!w->policy.iouring_huge_acct)
+		return ps->nr;
+	for (uint32_t i = 0; i < ps->nr; i++) {
+		struct folio *f = page_folio(w, pfn_to_page(w, pages[i]));
+		bool seen = false;
+
+		if (!folio_test_large(f)) {
+			acct++;
+			continue;
+		}
+		for (uint32_t j = 0; j < i && !seen; j++)
+			seen = page_folio(w, pfn_to_page(w, pages[j])) == f;
+		for (int k = 0; k < w->nr_pins && !seen; k++) {
+			const struct pl_pinset *o = w->pins[k];
+
+			if (!o || o == ps || !o->active || o->kind != PL_PIN_IOURING ||
+			    o->pid != ps->pid || !o->pages)
+				continue;
+			for (uint32_t j = 0; j < o->nr && !seen; j++)
+				seen = page_folio(w, pfn_to_page(w, o->pages[j])) == f;
+		}
+		if (!seen)
+			acct += folio_nr_pages(f);
+	}
+	return acct;
+}
+
 /**
  * io_uring_register_buffers() - IORING_REGISTER_BUFFERS of @nr pages at @addr.
  * Long-term writable pins; 8ac268436e6d refuses dirty-tracked shared file
@@ -651,7 +695,29 @@ int io_uring_register_buffers(struct world *w, int pid, pl_addr addr, unsigned l
 		return -EOPNOTSUPP;
 	}
 	ps = longterm_register(w, PL_PIN_IOURING, pid, addr, nr, FOLL_WRITE | FOLL_LONGTERM, &err);
-	return ps ? ps->id : err;
+	if (!ps)
+		return err;
+	/*
+	 * io_account_mem(): without CAP_IPC_LOCK (`memlock`) the charge goes to
+	 * user->locked_vm, shared by the user's processes, ENOMEM past
+	 * RLIMIT_MEMLOCK; the pages were pinned first and are let go again.
+	 */
+	if (w->memlock_limited) {
+		uint32_t acct = iouring_acct_pages(w, ps);
+
+		if (w->user_locked_vm + acct > w->memlock_pages) {
+			longterm_release(w, ps);
+			pl_event_emit(w, PL_EV_GUP_REFUSE, "io_account_mem", "RLIMIT_MEMLOCK", addr,
+				      0, 0, "%u pages to charge, %llu of %llu charged: ENOMEM",
+				      acct, (unsigned long long)w->user_locked_vm,
+				      (unsigned long long)w->memlock_pages);
+			return -ENOMEM;
+		}
+		ps->acct_pages = acct;
+		ps->acct_user = true;
+		w->user_locked_vm += acct;
+	}
+	return ps->id;
 }
 
 /**

@@ -385,6 +385,15 @@ static const struct pl_knob knobs[] = {
 	     "series was in linux-next at 6.10-rc6: 6.11-rc1.  Debian 6.1's udmabuf.c uses "
 	     "shmem_read_mapping_page() and put_page(), Debian 6.12's memfd_pin_folios() and "
 	     "unpin_folio()"),
+	KNOB(iouring_huge_acct, false, "de2939388be5",
+	     "io_uring charges a registered buffer's compound pages whole, once per head "
+	     "page across the ring's buffers (headpage_already_acct()); before, every 4 KiB "
+	     "page it pins, against RLIMIT_MEMLOCK (user->locked_vm)", "5.10", NULL, NULL,
+	     "verified: Jens Axboe's commit of 17 Sep 2020 is in his \"io_uring updates for "
+	     "5.10\" pull (its shortlog lists \"io_uring: improve registered buffer accounting "
+	     "for huge pages\"), and a Jan 2026 stable patch names it in Fixes:; Debian 6.1 "
+	     "and 6.12 io_uring/rsrc.c have io_buffer_account_pin() and "
+	     "headpage_already_acct()"),
 	KNOB(hugetlb_pmd_share, false, "39dde65c9940",
 	     "a MAP_SHARED 2 MiB hugetlb vma covering a whole 1 GiB-aligned range shares the "
 	     "pmd table of another mm mapping the same file there (huge_pmd_share()); "
@@ -591,6 +600,10 @@ static const struct {
 	  "still pin a page while fork write-protects it, and THP and swap-in still reuse "
 	  "by mapcount.  Stable 5.10.4 took 57efa1fe5957 and 5.10.9 the two v5.11 fixes "
 	  "below (5.10.9 and later run v5.11's rules)." },
+	{ "5.10",
+	  "de2939388be5: io_uring charges a registered buffer's huge pages to RLIMIT_MEMLOCK "
+	  "whole, once per head page across the ring's buffers, instead of one per 4 KiB "
+	  "page.  The COW and pin rules are v5.9's." },
 	{ "5.11",
 	  "57efa1fe5957: fork holds the mm->write_protect_seq seqcount while it "
 	  "write-protects a COW vma, and FOLL_PIN GUP-fast gives up if the count was odd or "

@@ -309,9 +309,9 @@ static void test_vmsplice_tree(void)
 	T_EQ(sc->nr_expects, 4);
 	T_EQ(sc->expects[0].preset_mask, lf_mask(sc, "v4.8 v4.9 v4.14 v4.17 v5.1 v5.4 v5.7"));
 	T_EQ(sc->expects[1].preset_mask,
-	     lf_mask(sc, "v5.8 v5.9 v5.11 v5.12 v5.14 v5.16 v5.17 v5.18 v5.19 v6.0 v6.1 v6.2 "
+	     lf_mask(sc, "v5.8 v5.9 v5.10 v5.11 v5.12 v5.14 v5.16 v5.17 v5.18 v5.19 v6.0 v6.1 v6.2 "
 		     "v6.4 v6.5 v6.9 v6.11 v6.12 v6.13 v6.14 v6.15 v6.16 latest"));
-	T_EQ(sc->expects[2].preset_mask, lf_mask(sc, "v5.9 v5.11 v5.12 v5.14 v5.16 v5.17"));
+	T_EQ(sc->expects[2].preset_mask, lf_mask(sc, "v5.9 v5.10 v5.11 v5.12 v5.14 v5.16 v5.17"));
 	T_EQ(sc->expects[2].backing_mask, 2);
 	T_STREQ(sc->expects[2].because, "mapcount");
 	T_EQ(sc->expects[3].backing_mask, 4);
@@ -490,7 +490,8 @@ static void test_every_statement(void)
 	T_EQ(sc->nr_backings, 4);
 	/* latest is a preset of its own: "v6.5" does not name it */
 	T_EQ(sc->expects[1].preset_mask,
-	     lf_mask(sc, "v5.8 v5.9 v5.11 v5.12 v5.14 v5.16 v5.17 v5.18 v5.19 v6.0 v6.1 v6.5"));
+	     lf_mask(sc, "v5.8 v5.9 v5.10 v5.11 v5.12 v5.14 v5.16 v5.17 v5.18 v5.19 v6.0 v6.1 "
+			 "v6.5"));
 	T_EQ(sc->expects[1].backing_mask, 6);
 	T_EQ(sc->expects[2].preset_mask, lf_mask(sc, "latest"));
 	T_EQ(pl_expected_outcome(sc, "v6.5", 1), PL_OUT_STALE_PIN);
