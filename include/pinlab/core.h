@@ -713,6 +713,7 @@ struct world {
 	uint64_t nr_free_pages, nr_alloc_pages;
 	uint64_t max_pages;		/* modelled-memory limit; 0 = none */
 	bool max_pages_hit;		/* an allocation was refused for max_pages */
+	bool reclaim_direct;		/* pl_reclaim() for MADV_PAGEOUT: not kswapd */
 	pl_pfn zero_pfn, huge_zero_pfn;
 	/* processes */
 	struct task_struct **tasks;

@@ -734,7 +734,11 @@ static int madvise_pageout(struct world *w, int pid, pl_addr start, pl_addr end)
 
 		if ((ptep && pte_present(*ptep) && !pte_special(*ptep)) ||
 		    (pmdp && pmd_leaf(*pmdp) && !pte_special(*pmdp))) {
-			int r = pl_reclaim(w, pid, a);
+			int r;
+
+			w->reclaim_direct = true;	/* the caller's reclaim, not kswapd's */
+			r = pl_reclaim(w, pid, a);
+			w->reclaim_direct = false;
 
 			if (r == -ENOMEM)
 				ret = r;	/* no swap: nothing more to do */

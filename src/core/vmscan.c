@@ -521,6 +521,16 @@ static int shrink_file_folio(struct world *w, struct folio *f, struct page *page
 			      index);
 		return 0;
 	}
+	/*
+	 * shrink_folio_list(): "Only kswapd can writeback filesystem folios"
+	 * (6.1 and 6.12 alike, and long before): reclaim in the caller's
+	 * context, MADV_PAGEOUT's, leaves a dirty ext4 folio unmapped and dirty
+	 * in the page cache (activate_locked) for the flusher.  `reclaim` is
+	 * kswapd's and writes it.  Seen with `pinlab diff --kernel 6.1` once
+	 * the host could read the disk (seeds/003-reclaim-writeback-pinned-file).
+	 */
+	if (w->reclaim_direct && file->fs == PL_FS_EXT4 && folio_test_dirty(f))
+		return 0;
 	if (folio_maybe_dma_pinned(f) && folio_test_dirty(f))
 		pl_event_emit(w, PL_EV_SWAPOUT, "pageout", rule_skip_unmapped(w), 0, folio_pfn(f),
 			      folio_pfn(f), "file %d page %u written out while it may be DMA-pinned",
