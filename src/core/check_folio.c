@@ -424,6 +424,42 @@ static bool chk_pages_all(const struct chk *c, bool policy_changed, pl_pfn pfn,
 	       (c->t[pfn].pmds >= 2 && !(p->flags & PG_hugetlb));
 }
 
+/*
+ * Sort the check list.  Entries kept from the last scan are still in its
+ * order (tally_reset() compacts in place), and this scan appends the pfns it
+ * newly tallied: sort only that tail and merge it in.
+ */
+static void sort_check_list(uint32_t *l, size_t n)
+{
+	size_t k = 1, i = 0, j, o = 0;
+	uint32_t *tail;
+
+	while (k < n && l[k - 1] < l[k])
+		k++;
+	if (k >= n)
+		return;
+	qsort(l + k, n - k, sizeof(*l), cmp_pfn);
+	if (l[k - 1] < l[k])
+		return;
+	tail = malloc((n - k) * sizeof(*l));
+	if (!tail) {
+		qsort(l, n, sizeof(*l), cmp_pfn);
+		return;
+	}
+	memcpy(tail, l + k, (n - k) * sizeof(*l));
+	/* merge from the back, so the prefix is read before it is overwritten */
+	i = k;
+	j = n - k;
+	o = n;
+	while (j > 0) {
+		if (i > 0 && l[i - 1] > tail[j - 1])
+			l[--o] = l[--i];
+		else
+			l[--o] = tail[--j];
+	}
+	free(tail);
+}
+
 void chk_memmap(struct chk *c, bool policy_changed)
 {
 	struct world *w = c->w;
@@ -440,7 +476,7 @@ void chk_memmap(struct chk *c, bool policy_changed)
 	if (!memo)
 		w->check_nr_runs = 0;
 	if (n)
-		qsort(w->check_list, n, sizeof(*w->check_list), cmp_pfn);
+		sort_check_list(w->check_list, n);
 	while (pfn < w->next_pfn) {
 		struct page *p = pfn_to_page(w, pfn);
 		uint64_t hits = c->hits;
