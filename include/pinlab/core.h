@@ -351,6 +351,7 @@ struct pl_file {
 	bool unlinked;
 	bool secret;		/* a memfd_secret() inode: no GUP at all */
 	bool dax;		/* fsdax (vma_is_fsdax()): no FOLL_LONGTERM */
+	uint8_t seals;		/* PL_SEAL_*: memfd seals (F_ADD_SEALS) */
 	bool rdonly;		/* the scenario's fd is O_RDONLY: no write(2), no shared write map */
 	uint8_t huge_order;	/* hugetlbfs: page order of its folios, 9 or 18; else 0 */
 };
@@ -1166,6 +1167,10 @@ int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out);	/* r
 int pl_file_set_rdonly(struct world *w, int file);
 pl_token pl_file_disk(const struct world *w, int file, uint32_t index);	/* on-disk contents */
 int pl_file_truncate(struct world *w, int file, uint32_t nr_pages);
+/* memfd seals (F_SEAL_*): what `seal F ...` adds */
+enum { PL_SEAL_SHRINK = 1, PL_SEAL_GROW = 2, PL_SEAL_WRITE = 4, PL_SEAL_FUTURE_WRITE = 8 };
+/* fcntl(F_ADD_SEALS) on a tmpfs or hugetlbfs file (a memfd); EINVAL for another */
+int pl_file_add_seals(struct world *w, int file, unsigned seals);
 /*
  * memfd_create(MFD_HUGETLB | MFD_HUGE_1GB): a hugetlbfs file's page order (9
  * or 18), before any page is cached or mapped; i_size rounds up to it.

@@ -367,6 +367,27 @@ pl_token pl_file_disk(const struct world *w, int file, uint32_t index)
  * lives on, orphaned, until released.  Growing adds zero-filled pages (a
  * hole).
  */
+/*
+ * pl_file_add_seals() - fcntl(F_ADD_SEALS) on a memfd (mm/memfd.c
+ * memfd_add_seals(); the scenario's tmpfs and hugetlbfs files are memfds
+ * made with MFD_ALLOW_SEALING).  Seals only add up.  F_SEAL_SHRINK and
+ * F_SEAL_GROW make a truncate that shrinks or grows the file EPERM; udmabuf
+ * wants F_SEAL_SHRINK and refuses F_SEAL_WRITE and F_SEAL_FUTURE_WRITE.
+ * Not modelled: what F_SEAL_WRITE / F_SEAL_FUTURE_WRITE forbid themselves
+ * (write(2), new writable shared mappings; EBUSY while one exists).
+ */
+int pl_file_add_seals(struct world *w, int file, unsigned seals)
+{
+	struct pl_file *f = pl_file_get(w, file);
+
+	if (!f)
+		return -EBADF;
+	if (f->fs != PL_FS_TMPFS && f->fs != PL_FS_HUGETLBFS)
+		return -EINVAL;		/* memfd_fcntl(): not a memfd */
+	f->seals |= (uint8_t)seals;
+	return 0;
+}
+
 int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 {
 	struct pl_file *f = pl_file_get(w, file);
@@ -382,6 +403,10 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 		return -EFBIG;
 	nr_pages = file_round_size(f, nr_pages);
 	old = f->nr_pages;
+	/* shmem_setattr(), hugetlbfs_setattr(): a sealed size change is EPERM */
+	if ((nr_pages < old && (f->seals & PL_SEAL_SHRINK)) ||
+	    (nr_pages > old && (f->seals & PL_SEAL_GROW)))
+		return -EPERM;
 	if (nr_pages >= old) {
 		file_reserve(w, f, nr_pages ? nr_pages : 1);
 		for (uint32_t i = old; i < nr_pages; i++)

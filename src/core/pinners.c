@@ -1090,6 +1090,14 @@ int pl_udmabuf_create(struct world *w, int file, uint32_t index, unsigned long n
 		return -EBADF;
 	if (f->fs != PL_FS_TMPFS && f->fs != PL_FS_HUGETLBFS)
 		return -EINVAL;
+	/*
+	 * udmabuf_create(): the memfd must carry F_SEAL_SHRINK (its pages cannot
+	 * be truncated away under the device) and neither F_SEAL_WRITE nor
+	 * F_SEAL_FUTURE_WRITE (SEALS_WANTED / SEALS_DENIED, the same in Debian
+	 * 6.1 and 6.12): EINVAL otherwise.
+	 */
+	if (!(f->seals & PL_SEAL_SHRINK) || (f->seals & (PL_SEAL_WRITE | PL_SEAL_FUTURE_WRITE)))
+		return -EINVAL;
 	if (nr == 0 || nr > PL_PIN_MAX_PAGES)
 		return -EINVAL;
 	err = file_range_check(w, file, index, (uint32_t)nr);

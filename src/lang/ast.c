@@ -384,6 +384,14 @@ const struct pl_word pl_fs_words[] = {
 	{ NULL, 0, NULL },
 };
 
+const struct pl_word pl_seal_words[] = {
+	{ "shrink", PL_SEAL_SHRINK, "F_SEAL_SHRINK: the file may not shrink" },
+	{ "grow", PL_SEAL_GROW, "F_SEAL_GROW: the file may not grow" },
+	{ "write", PL_SEAL_WRITE, "F_SEAL_WRITE: no more writes" },
+	{ "future-write", PL_SEAL_FUTURE_WRITE, "F_SEAL_FUTURE_WRITE: no new writers" },
+	{ NULL, 0, NULL },
+};
+
 const struct pl_word pl_thp_words[] = {
 	{ "never", THP_NEVER, "transparent_hugepage/enabled = never" },
 	{ "madvise", THP_MADVISE, "only MADV_HUGEPAGE regions" },
@@ -783,6 +791,11 @@ static void ast_print_args(FILE *out, const struct pl_step *s)
 		break;
 	case PL_OP_THP:
 		fputs(pl_word_name(pl_thp_words, s->arg), out);
+		break;
+	case PL_OP_SEAL:
+		ast_print_ref(out, &s->a);
+		fputc(' ', out);
+		fputs(pl_word_name(pl_seal_words, s->arg), out);
 		break;
 	case PL_OP_MMAP:
 		ast_print_mmap(out, s);

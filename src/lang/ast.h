@@ -404,6 +404,7 @@ extern const struct pl_word pl_prot_words[];
 extern const struct pl_word pl_madv_words[];
 extern const struct pl_word pl_fs_words[];
 extern const struct pl_word pl_thp_words[];
+extern const struct pl_word pl_seal_words[];
 extern const struct pl_word pl_errno_words[];
 extern const struct pl_word pl_foll_words[];
 extern const struct pl_word pl_prop_words[];

@@ -851,6 +851,9 @@ static void ck_step(struct checker *ck, struct pl_step *s)
 	case PL_OP_SPLICE:
 		ck_splice(ck, s);
 		break;
+	case PL_OP_SEAL:
+		ck_resolve(ck, &s->a, file, -1);
+		break;
 	case PL_OP_TRUNCATE:
 		ck->empty_ok = true;	/* a file truncated to nothing may grow again */
 		sym = ck_resolve(ck, &s->a, file, -1);

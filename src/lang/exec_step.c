@@ -197,6 +197,7 @@ static long x_file_op(struct exec *x, const struct pl_step *s, int pid)
 	b.index = s->a.lo;
 	b.nr = x_count(&s->a);
 	b.n = s->n;
+	b.arg = s->arg;
 	b.text = s->flags & PL_STEP_ZERO ? NULL : s->str;
 	if (s->op == PL_OP_WRITEBACK && !s->a.indexed)
 		b.flags |= PL_BSTEP_WHOLE_FILE;
@@ -305,6 +306,7 @@ static long x_dispatch(struct exec *x, const struct pl_step *s, int pid)
 	case PL_OP_READ:
 		return x_rw(x, s, pid);
 	case PL_OP_TRUNCATE:
+	case PL_OP_SEAL:
 		return x_file_op(x, s, pid);
 	case PL_OP_VMSPLICE:
 		return x_vmsplice(x, s, pid);

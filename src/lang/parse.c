@@ -679,6 +679,13 @@ static bool parse_vfio_map(struct parser *p, struct pl_step *s)
 	return parse_ref(p, &s->a, "a mapping name") && parse_prot_rw(p, s);
 }
 
+/* seal -> 'seal' NAME ('shrink' | 'grow' | 'write' | 'future-write')  (F_ADD_SEALS) */
+static bool parse_seal(struct parser *p, struct pl_step *s)
+{
+	return parse_name(p, &s->a, "a file name") &&
+	       parse_word_in(p, pl_seal_words, "seal", &s->arg);
+}
+
 /* udmabuf-create -> 'udmabuf-create' ref  (pages of a file, by index) */
 static bool parse_udmabuf(struct parser *p, struct pl_step *s)
 {

@@ -390,7 +390,7 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 								       : -errno;
 	} else if (s->arg == PL_FS_HUGETLBFS) {
 		/* memfd_create(MFD_HUGETLB) is a file on the kernel's internal hugetlbfs */
-		unsigned int flags = MFD_CLOEXEC | MFD_HUGETLB;
+		unsigned int flags = MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING;
 
 		flags |= (s->huge_order == 18 ? 30u : 21u) << MAP_HUGE_SHIFT;	/* == MFD_HUGE_SHIFT */
 		pl_hj_memfd_name(name, sizeof(name), "hugetlb");
@@ -399,7 +399,7 @@ static long host_file(struct host *h, const struct pl_bstep *s, struct pl_bresul
 			return errno == EINVAL ? host_skip(r, SK_NO_SETTING) : -errno;
 	} else {
 		pl_hj_memfd_name(name, sizeof(name), "file");
-		fd = memfd_create(name, MFD_CLOEXEC);
+		fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);	/* `seal` */
 		if (fd < 0)
 			return -errno;
 	}
@@ -1527,6 +1527,20 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		if (s->text)
 			snprintf(q.text, sizeof(q.text), "%s", s->text);
 		return host_simple(h, s->pid, &q, r);
+	case PL_OP_SEAL: {
+		/* fcntl(F_ADD_SEALS) on the scenario's memfd (made MFD_ALLOW_SEALING) */
+		static const int seal_bits[] = { [PL_SEAL_SHRINK] = 0x0002, [PL_SEAL_GROW] = 0x0004,
+						 [PL_SEAL_WRITE] = 0x0008,
+						 [PL_SEAL_FUTURE_WRITE] = 0x0010 };
+
+		f = host_filep(h, s->file);
+		if (!f)
+			return -EBADF;
+		if (s->arg <= 0 || s->arg >= (int)(sizeof(seal_bits) / sizeof(seal_bits[0])) ||
+		    !seal_bits[s->arg])
+			return -EINVAL;
+		return fcntl(f->fd, 1033 /* F_ADD_SEALS */, seal_bits[s->arg]) < 0 ? -errno : 0;
+	}
 	case PL_OP_TRUNCATE:
 		f = host_filep(h, s->file);
 		if (!f)

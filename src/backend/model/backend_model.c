@@ -781,6 +781,8 @@ static long model_step(struct pl_backend *be, const struct pl_bstep *s, struct p
 		return s->file >= 0 ? model_file_rw(m, s, false) : model_user_rw(m, s, false);
 	case PL_OP_TRUNCATE:
 		return pl_file_truncate(w, s->file, (uint32_t)s->n);
+	case PL_OP_SEAL:
+		return pl_file_add_seals(w, s->file, (unsigned)s->arg);
 	case PL_OP_VMSPLICE:
 		if (s->flags & PL_BSTEP_BYTES)
 			ret = pl_vmsplice_bytes(w, s->pid, s->handle, s->addr, s->boff, s->blen);
