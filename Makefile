@@ -255,7 +255,7 @@ unit-tests: $(call unit-progs,$(B))
 # PINLAB_TEST_JOBS (default: the CPUs) tests at once: every test looks only
 # at what it started, and host runs serialise on the host lock.
 test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
-		$(call variant-targets,$(A)) $(call unit-progs,$(A)) \
+		$(B)/pinlab-bench $(call variant-targets,$(A)) $(call unit-progs,$(A)) \
 		$(call replay-progs,$(B)) $(call replay-progs,$(A))
 	@rm -f $(B)/test-counts $(A)/test-counts
 	@./tests/run.sh $(A) >$(A)/test-output 2>&1 & asan=$$!; \
@@ -268,7 +268,7 @@ test: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pin
 	./tests/run.sh --total $(B) $(A)
 
 test-plain: check-layers $(call variant-targets,$(B)) $(call unit-progs,$(B)) $(B)/pinlab-static \
-		$(call replay-progs,$(B))
+		$(B)/pinlab-bench $(call replay-progs,$(B))
 	@./tests/run.sh $(B)
 
 test-asan: check-layers $(call variant-targets,$(A)) $(call unit-progs,$(A)) \
