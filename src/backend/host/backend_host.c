@@ -67,9 +67,9 @@
 static const char *const host_skips[SK_NR] = {
 	[SK_GUP_FAST]	= "no host equivalent: explicit GUP-fast choice",
 	[SK_GUP_TEST]	= "R/O long-term pin: no user API but gup_test (/sys/kernel/debug/gup_test, CONFIG_GUP_TEST, 6.2+), which this kernel lacks",
-	[SK_RAW_GUP]	= "no host equivalent: a raw get_user_pages() (FOLL_GET) reference held across steps; gup_test's GUP_BASIC_TEST and GUP_FAST_BENCHMARK take and put theirs within one ioctl, and its one held reference is a FOLL_PIN pin",
+	[SK_RAW_GUP]	= "no host equivalent: a FOLL_GET reference held across steps that is not a read get_user_pages[_fast]() (vmsplice() holds those): FOLL_WRITE, FOLL_FAST_ONLY or other flags; gup_test gets and puts within one ioctl",
 	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
-	[SK_RDMA]	= "no RDMA device, and no gup_test to take ib_umem_get()'s pin in its place",
+	[SK_RDMA]	= "a read-only RDMA MR: no RDMA device, and no gup_test to take ib_umem_get()'s R/O long-term pin in its place",
 	[SK_KPAGEFLAGS]	= "page flags need /proc/kpageflags and PFNs in pagemap (root)",
 	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
 	[SK_THP_OP]	= "no host equivalent: splitting the PMD mapping of one chosen THP and nothing else",
@@ -105,7 +105,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_KPF_KSM]	= "this kernel's /proc/kpageflags sets KPF_KSM on every anonymous page (dee3d0bef2b0, 6.10, until \"fs/proc: fix KPF_KSM reported for all anonymous pages\"): a KSM page cannot be told from another",
 	[SK_UPROBE_VALUE] = "the kernel's breakpoint is int3 (0xcc) at the page's byte 0: the value must be the page's text with its first byte replaced by \\xcc",
 	[SK_UPROBE_PERM] = "perf_event_open() of a uprobe refused: needs root or CAP_PERFMON (kernel.perf_event_paranoid)",
-	[SK_DMA_WRITE]	= "no RDMA device: a device write through a pinned page (gup_test reads through its pin, never writes)",
+	[SK_DMA_WRITE]	= "no RDMA device: a device write through a read-only MR (its stand-in, gup_test's pin, is only read through)",
+	[SK_ODP]	= "no host equivalent: an on-demand-paging MR mirrors the page tables through an MMU notifier and takes no pin (needs an ODP-capable RDMA device)",
 	[SK_DIO_FS]	= "an O_DIRECT request held in flight: the host backend holds it on an ext4 file only (the file is on tmpfs or hugetlbfs here)",
 	[SK_DIO_EXTENT]	= "an O_DIRECT request held in flight: the sector after the request must be in the same ext4 extent as the request (one bio), and it is not here (a hole, an unwritten extent, or a new extent)",
 	[SK_DIO_UNHELD]	= "an O_DIRECT request held in flight: the kernel did not block in GUP of the held page (it finished, or blocked elsewhere: no one-bio O_DIRECT on this filesystem)",
@@ -773,19 +774,25 @@ static long host_ring_op(struct host *h, const struct pl_bstep *s, int op, bool 
 	return ret < 0 ? ret : 0;
 }
 
+/* The run's scratch memfd (h->scratch), made on first use: 0 or -errno. */
+static long host_scratch(struct host *h)
+{
+	char name[48];
+
+	if (h->scratch >= 0)
+		return 0;
+	pl_hj_memfd_name(name, sizeof(name), "scratch");
+	h->scratch = memfd_create(name, MFD_CLOEXEC);
+	return h->scratch < 0 ? -errno : 0;
+}
+
 /* What the ring's device sees in buffer page @page: write it to a memfd, read that. */
 static long host_ring_read(struct host *h, const struct pl_bstep *s)
 {
-	long ret;
+	long ret = host_scratch(h);
 
-	if (h->scratch < 0) {
-		char name[48];
-
-		pl_hj_memfd_name(name, sizeof(name), "scratch");
-		h->scratch = memfd_create(name, MFD_CLOEXEC);
-		if (h->scratch < 0)
-			return -errno;
-	}
+	if (ret < 0)
+		return ret;
 	ret = host_ring_op(h, &(struct pl_bstep){ .handle = s->handle, .index = 0 }, W_RING_RW,
 			   true, h->scratch, s->page, 1);
 	if (ret < 0)
@@ -794,6 +801,239 @@ static long host_ring_read(struct host *h, const struct pl_bstep *s)
 		return host_pread_bytes(h, h->scratch, &(struct pl_bstep){
 			.flags = s->flags, .boff = s->boff, .blen = s->blen, .index = 0 });
 	return host_pread(h, h->scratch, 0);
+}
+
+/*
+ * gup M[i..] FOLL_GET [fast] [times N]: a read get_user_pages() reference
+ * held across steps.  No user API hands one out, and gup_test gets and puts
+ * within one ioctl (GUP_BASIC_TEST; 6.12's mm/gup_test.c), but vmsplice()
+ * holds exactly that: iter_to_pipe() takes the pages with
+ * iov_iter_get_pages2(), which is get_user_pages_fast(gup_flags 0) for a
+ * source iterator (lib/iov_iter.c, 6.0 on; iov_iter_get_pages() before),
+ * and the pipe keeps the references until its buffers are released.  So the
+ * actor vmsplices the range into a pipe of the run's own, N times, and the
+ * pipe is the reference: `check g[i]` reads a tee() copy of it (the
+ * references stay), `put g` closes it.
+ *
+ * GUP-fast then the slow walk, as get_user_pages_fast() does: for a read
+ * FOLL_GET reference that is what get_user_pages() returns as well, since
+ * only FOLL_PIN unshares (gup_must_unshare(), mm/internal.h) and GUP-fast
+ * takes only a page the slow walk would find without a fault.  Not so for
+ * FOLL_FAST_ONLY (which fails where vmsplice falls back), FOLL_WRITE (a
+ * write reference: vmsplice reads) or FOLL_PIN: those still skip.
+ */
+static long host_gup(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	uint64_t times = s->n ? s->n : 1, total = (uint64_t)s->nr * times;
+	struct w_req q = { .op = W_VMSPLICE, .addr = s->addr, .nr = s->nr };
+	struct hgup *g;
+	struct w_rep p;
+	int fds[2];
+	long ret = 0;
+
+	if (s->gup_flags != FOLL_GET)
+		return host_skip(r, SK_RAW_GUP);
+	if (h->nr_gups == HOST_MAX || !s->nr || total > HOST_GUP_PAGES)
+		return host_skip(r, SK_LIMIT);
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	/* one buffer a page: room for all of them (past pipe-max-size needs root) */
+	if (fcntl(fds[1], F_SETPIPE_SZ, (int)(total * HOST_PAGE)) < 0) {
+		ret = errno == EPERM ? host_skip(r, SK_LIMIT) : -errno;
+		goto fail;
+	}
+	for (uint64_t t = 0; t < times; t++) {
+		ret = host_call(h, s->pid, &q, fds[1], &p);
+		if (ret < 0)
+			goto fail;
+		if (p.val != s->nr) {	/* a short count fails the call, as model_gup() has it */
+			ret = -EFAULT;
+			goto fail;
+		}
+	}
+	g = &h->gups[h->nr_gups];
+	g->rfd = fds[0];
+	g->wfd = fds[1];
+	g->nr = (uint32_t)total;
+	r->id = ++h->nr_gups;
+	return 0;
+fail:
+	close(fds[0]);
+	close(fds[1]);
+	return ret;
+}
+
+static struct hgup *host_gupp(struct host *h, int id)
+{
+	if (id < 1 || id > h->nr_gups || h->gups[id - 1].rfd < 0)
+		return NULL;
+	return &h->gups[id - 1];
+}
+
+static long host_put(struct host *h, int id)
+{
+	struct hgup *g = host_gupp(h, id);
+
+	if (!g)
+		return -EBADF;
+	close(g->rfd);
+	close(g->wfd);
+	g->rfd = g->wfd = -1;
+	return 0;
+}
+
+/* What page @s->page of reference @s->handle holds: the page of a tee() copy. */
+static long host_gup_read(struct host *h, const struct pl_bstep *s)
+{
+	struct hgup *g = host_gupp(h, s->handle);
+	size_t want, got = 0;
+	char *buf = NULL;
+	int fds[2];
+	long ret = 0;
+
+	if (!g || s->page >= g->nr)
+		return -EBADF;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	want = ((size_t)s->page + 1) * HOST_PAGE;
+	if (fcntl(fds[1], F_SETPIPE_SZ, (int)((size_t)g->nr * HOST_PAGE)) < 0 ||
+	    tee(g->rfd, fds[1], (size_t)g->nr * HOST_PAGE, SPLICE_F_NONBLOCK) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	buf = malloc(want);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (got < want) {
+		ssize_t n = read(fds[0], buf + got, want - got);
+
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -ENODATA;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	if ((s->flags & PL_BSTEP_BYTES) && s->boff < HOST_PAGE)
+		host_bytes_view(h, buf + (size_t)s->page * HOST_PAGE, s);
+	else
+		snprintf(h->text, sizeof(h->text), "%.*s", HOST_TEXT - 1,
+			 buf + (size_t)s->page * HOST_PAGE);
+out:
+	free(buf);
+	close(fds[0]);
+	close(fds[1]);
+	return ret;
+}
+
+/*
+ * RDMA MRs.  ibv_reg_mr()'s ib_umem_get() is pin_user_pages_fast(
+ * FOLL_LONGTERM, plus FOLL_WRITE for a writable MR) (drivers/infiniband/
+ * core/umem.c in 6.12).  io_uring's buffer registration makes the same call
+ * with FOLL_WRITE | FOLL_LONGTERM (io_pin_pages(), io_uring/memmap.c in
+ * 6.12), so it is a R/W MR: the device's reads are WRITE_FIXED from the
+ * buffer to a memfd, its writes READ_FIXED from a memfd into the buffer,
+ * through the pinned pages and not the process's page tables, as a device's
+ * DMA.  A R/O MR is gup_test's START without PIN_LONGTERM_TEST_FLAG_USE_WRITE
+ * (no other user API takes a R/O long-term pin): its reads are READ, and it
+ * has no writes.  One difference stays: ib_umem_release() marks a writable
+ * MR's pages dirty when it unpins them and io_uring does not; a `check disk`
+ * of a file page after rdma-dereg would see it, and that check skips anyway.
+ * An on-demand-paging MR takes no pin at all (an MMU-notifier mirror) and
+ * has no stand-in.
+ */
+static struct hmr *host_mr(struct host *h, int id)
+{
+	return id >= 1 && id <= h->nr_mrs ? &h->mrs[id - 1] : NULL;
+}
+
+static long host_rdma_reg(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct pl_bstep fast = *s;
+	struct hmr *mr;
+	long ret;
+
+	if (s->flags & PL_BSTEP_ODP)
+		return host_skip(r, SK_ODP);
+	if (h->nr_mrs == HOST_MAX)
+		return host_skip(r, SK_LIMIT);
+	mr = &h->mrs[h->nr_mrs];
+	if (s->prot & PL_PROT_WRITE) {
+		ret = host_ring_register(h, s, r);
+		if (ret == -EOPNOTSUPP)
+			return host_skip(r, SK_PIN_FILE);
+		if (ret < 0)
+			return ret;
+		*mr = (struct hmr){ .ring = r->id };
+	} else {
+		if (h->gupt_fd < 0)
+			return host_skip(r, SK_RDMA);
+		fast.flags |= PL_BSTEP_FAST;
+		ret = host_gupt_pin(h, &fast, r);
+		if (ret < 0)
+			return ret;
+		*mr = (struct hmr){ .gupt = r->id };
+	}
+	r->id = ++h->nr_mrs;
+	return 0;
+}
+
+static long host_rdma_dereg(struct host *h, const struct pl_bstep *s)
+{
+	struct hmr *mr = host_mr(h, s->handle);
+	long ret;
+
+	if (!mr || (!mr->ring && !mr->gupt))
+		return -EBADF;
+	if (mr->ring)
+		ret = host_ring_op(h, &(struct pl_bstep){ .handle = mr->ring }, W_RING_UNREG, false,
+				   -1, 0, 0);
+	else
+		ret = host_gupt_unpin(h, mr->gupt);
+	if (!ret)
+		*mr = (struct hmr){ 0 };
+	return ret;
+}
+
+/* dma-write MR[i..] VALUE: a READ_FIXED of a memfd holding VALUE in each page. */
+static long host_dma_write(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct hmr *mr = host_mr(h, s->handle);
+	char page[HOST_PAGE];
+	long ret;
+
+	if (!mr || (!mr->ring && !mr->gupt))
+		return -EBADF;
+	if (!mr->ring)
+		return host_skip(r, SK_DMA_WRITE);
+	ret = host_scratch(h);
+	if (ret < 0)
+		return ret;
+	memset(page, 0, sizeof(page));
+	if (s->text)
+		memcpy(page, s->text, strnlen(s->text, HOST_PAGE - 1));
+	for (uint32_t i = 0; i < s->nr; i++)
+		if (pwrite(h->scratch, page, sizeof(page), (off_t)i * HOST_PAGE) != sizeof(page))
+			return -EIO;
+	return host_ring_op(h, &(struct pl_bstep){ .handle = mr->ring, .index = 0 }, W_RING_RW,
+			    false, h->scratch, s->page, s->nr ? s->nr : 1);
+}
+
+/* check dma-read MR[i]: what the device reads through the pin. */
+static long host_dma_read(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct hmr *mr = host_mr(h, s->handle);
+	struct pl_bstep t = *s;
+
+	if (!mr || (!mr->ring && !mr->gupt))
+		return -EBADF;
+	(void)r;
+	if (mr->ring) {
+		t.handle = mr->ring;
+		return host_ring_read(h, &t);
+	}
+	return host_gupt_read(h, mr->gupt, s->page, s);
 }
 
 /* proc-mem-write / process-vm-writev (and their reads): the actor on the target. */
@@ -935,12 +1175,13 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		if (ret < 0)
 			return ret;
 		break;
-	case PL_SRC_GUP:
-		return host_skip(r, SK_RAW_GUP);
-	case PL_SRC_DMA:	/* what the device would read: gup_test's READ of the MR's pin */
-		if (h->gupt_fd < 0)
-			return host_skip(r, SK_RDMA);
-		ret = host_gupt_read(h, s->handle, s->page, s);
+	case PL_SRC_GUP:	/* a tee() copy of the pipe that holds the references */
+		ret = host_gup_read(h, s);
+		if (ret < 0)
+			return ret;
+		break;
+	case PL_SRC_DMA:	/* what the device would read through the MR's pin */
+		ret = host_dma_read(h, s, r);
 		if (ret < 0)
 			return ret;
 		break;
@@ -1576,26 +1817,11 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_COMPLETE:
 		return host_dio_complete(h, s->handle);
 	case PL_OP_RDMA_REG:
-		/*
-		 * ibv_reg_mr()'s ib_umem_get() is pin_user_pages_fast(FOLL_LONGTERM,
-		 * plus FOLL_WRITE for a writable MR): gup_test's START with the
-		 * same flags takes exactly that pin.  Reads through the MR are its
-		 * READ; a device write has no stand-in (SK_DMA_WRITE).
-		 */
-		if (h->gupt_fd < 0)
-			return host_skip(r, SK_RDMA);
-		{
-			struct pl_bstep fast = *s;
-
-			fast.flags |= PL_BSTEP_FAST;
-			return host_gupt_pin(h, &fast, r);
-		}
+		return host_rdma_reg(h, s, r);
 	case PL_OP_RDMA_DEREG:
-		if (h->gupt_fd < 0)
-			return host_skip(r, SK_RDMA);
-		return host_gupt_unpin(h, s->handle);
+		return host_rdma_dereg(h, s);
 	case PL_OP_DMA_WRITE:
-		return host_skip(r, h->gupt_fd < 0 ? SK_RDMA : SK_DMA_WRITE);
+		return host_dma_write(h, s, r);
 	case PL_OP_UDMABUF_CREATE:
 	case PL_OP_UDMABUF_CLOSE:
 		return host_skip(r, SK_UDMABUF);
@@ -1619,8 +1845,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 			return host_gupt_unpin(h, s->handle);
 		return host_ring_op(h, s, W_RING_UNREG, false, -1, 0, 0);
 	case PL_OP_GUP:
+		return host_gup(h, s, r);
 	case PL_OP_PUT:
-		return host_skip(r, SK_RAW_GUP);
+		return host_put(h, s->handle);
 	case PL_OP_PROC_MEM_WRITE:
 		return host_remote(h, s, R_PROC_MEM_WRITE);
 	case PL_OP_PTRACE_POKE:
@@ -1721,6 +1948,13 @@ static void host_end(struct pl_backend *be)
 			close(h->pipes[i].wfd);
 		}
 	h->nr_pipes = 0;
+	for (int i = 0; i < h->nr_gups; i++)
+		if (h->gups[i].rfd >= 0) {
+			close(h->gups[i].rfd);
+			close(h->gups[i].wfd);
+		}
+	h->nr_gups = 0;
+	h->nr_mrs = 0;
 	h->nr_rings = 0;
 	if (h->scratch >= 0)
 		close(h->scratch);

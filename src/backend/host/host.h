@@ -29,6 +29,7 @@
 #define HOST_PAGE	4096
 #define HOST_TEXT	256
 #define HOST_MAX	64	/* processes, files, pipes, rings per run */
+#define HOST_GUP_PAGES	1024	/* pages one `gup` may hold (nr x times): its pipe's buffers */
 #define HOST_RINGS	16	/* rings per worker */
 #define HOST_THREADS	8	/* scenario threads per worker */
 #define HOST_DIO	4	/* O_DIRECT requests held in flight per worker */
@@ -47,7 +48,7 @@ enum host_skip {
 	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
 	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT, SK_KPF_KSM,
 	SK_UPROBE_VALUE, SK_UPROBE_PERM, SK_UDMABUF, SK_VFIO,
-	SK_DMA_WRITE, SK_COLLAPSE_RO,
+	SK_DMA_WRITE, SK_COLLAPSE_RO, SK_ODP,
 	SK_DIO_FS, SK_DIO_EXTENT, SK_DIO_UNHELD, SK_DIO_LOCK, SK_DIO_UFFD,
 	SK_NR,
 };
@@ -128,6 +129,15 @@ struct hpipe {
 	int rfd, wfd;
 };
 
+/*
+ * A read FOLL_GET reference held across steps (gup ... FOLL_GET): the pages
+ * vmsplice() put into a pipe of our own; closing it puts them.
+ */
+struct hgup {
+	int rfd, wfd;		/* -1 = put */
+	uint32_t nr;		/* pages held (nr x times) */
+};
+
 /* A sysfs file the run changed, and what it held before. */
 struct hsetting {
 	char path[112];
@@ -150,6 +160,17 @@ struct hdio {
 	off_t restore;		/* the size before the held range was added to the file */
 };
 
+/*
+ * An RDMA MR (rdma-reg): ib_umem_get()'s pin, taken by a stand-in.  A R/W
+ * MR is an io_uring buffer (the same pin_user_pages_fast(FOLL_WRITE |
+ * FOLL_LONGTERM) call; a device write is a READ_FIXED into it), a R/O one
+ * gup_test's START.
+ */
+struct hmr {
+	int ring;		/* its ring's handle; 0 = none */
+	int gupt;		/* its gup_test pin's handle; 0 = none */
+};
+
 struct hring {
 	int owner;		/* scenario pid (index + 1) */
 	int idx;		/* the ring in that worker; -1 = unregistered */
@@ -167,6 +188,10 @@ struct host {
 	int nr_files;
 	struct hpipe pipes[HOST_MAX];
 	int nr_pipes;
+	struct hgup gups[HOST_MAX];
+	int nr_gups;
+	struct hmr mrs[HOST_MAX];
+	int nr_mrs;
 	struct hring rings[HOST_MAX];
 	int nr_rings;
 	struct huprobe uprobes[HOST_MAX];
