@@ -106,6 +106,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_UPROBE_VALUE] = "the kernel's breakpoint is int3 (0xcc) at the page's byte 0: the value must be the page's text with its first byte replaced by \\xcc",
 	[SK_UPROBE_PERM] = "perf_event_open() of a uprobe refused: needs root or CAP_PERFMON (kernel.perf_event_paranoid)",
 	[SK_DMA_WRITE]	= "no RDMA device: a device write through a read-only MR (its stand-in, gup_test's pin, is only read through)",
+	[SK_NO_SOFT_DIRTY] = "this kernel keeps no soft-dirty bits (CONFIG_MEM_SOFT_DIRTY unset: pagemap's bit 55 stays clear after a write)",
 	[SK_ODP]	= "no host equivalent: an on-demand-paging MR mirrors the page tables through an MMU notifier and takes no pin (needs an ODP-capable RDMA device)",
 	[SK_DIO_FS]	= "an O_DIRECT request held in flight: the host backend holds it on an ext4 file only (the file is on tmpfs or hugetlbfs here)",
 	[SK_DIO_EXTENT]	= "an O_DIRECT request held in flight: the sector after the request must be in the same ext4 extent as the request (one bio), and it is not here (a hole, an unwritten extent, or a new extent)",
@@ -1314,6 +1315,8 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 		r->prop = p.val >> 62 & 1;
 		break;
 	case PL_PROP_SOFT_DIRTY:
+		if (!pl_host_soft_dirty())
+			return host_skip(r, SK_NO_SOFT_DIRTY);
 		r->prop = p.val >> 55 & 1;
 		break;
 	case PL_PROP_UFFD_WP:

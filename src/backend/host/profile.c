@@ -120,6 +120,29 @@ bool pl_host_kpf_ksm_anon(void)
 	return known;
 }
 
+/*
+ * Whether this kernel keeps soft-dirty bits: a page just written in a new
+ * mapping has pagemap bit 55 (PM_SOFT_DIRTY) set where CONFIG_MEM_SOFT_DIRTY
+ * is on (the new VMA is VM_SOFTDIRTY and the write fault dirties the PTE),
+ * and never where it is off (the bit reads 0 whatever happens).
+ */
+bool pl_host_soft_dirty(void)
+{
+	static int known = -1;
+	char *m;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	m = mmap(NULL, PF_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	*(volatile char *)m = 1;
+	known = (int)(pf_pagemap(m) >> 55 & 1);
+	munmap(m, PF_PAGE);
+	return known;
+}
+
 /* The [selected] word of a sysfs mode file into @out; false if none. */
 static bool pf_mode(const char *path, char *out, size_t len)
 {

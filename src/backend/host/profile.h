@@ -80,6 +80,8 @@ long pl_host_speed_us(void);
  * (root: PFNs); false when it cannot be told.
  */
 bool pl_host_kpf_ksm_anon(void);
+/* This kernel sets soft-dirty bits (CONFIG_MEM_SOFT_DIRTY); probed once. */
+bool pl_host_soft_dirty(void);
 
 /* An active swap device or file (a line in /proc/swaps after its header). */
 bool pl_host_has_swap(void);
