@@ -107,6 +107,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_UPROBE_PERM] = "perf_event_open() of a uprobe refused: needs root or CAP_PERFMON (kernel.perf_event_paranoid)",
 	[SK_DMA_WRITE]	= "no RDMA device: a device write through a read-only MR (its stand-in, gup_test's pin, is only read through)",
 	[SK_NO_SOFT_DIRTY] = "this kernel keeps no soft-dirty bits (CONFIG_MEM_SOFT_DIRTY unset: pagemap's bit 55 stays clear after a write)",
+	[SK_GIGA_GROW]	= "this kernel cannot grow the 1 GiB hugetlb pool at run time (no CONFIG_CONTIG_ALLOC: only pages reserved at boot, hugepagesz=1G hugepages=N, and a freed one never comes back), and the run needs a pool of another size",
 	[SK_ODP]	= "no host equivalent: an on-demand-paging MR mirrors the page tables through an MMU notifier and takes no pin (needs an ODP-capable RDMA device)",
 	[SK_DIO_FS]	= "an O_DIRECT request held in flight: the host backend holds it on an ext4 file only (the file is on tmpfs or hugetlbfs here)",
 	[SK_DIO_EXTENT]	= "an O_DIRECT request held in flight: the sector after the request must be in the same ext4 extent as the request (one bio), and it is not here (a hole, an unwritten extent, or a new extent)",

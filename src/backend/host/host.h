@@ -48,7 +48,7 @@ enum host_skip {
 	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
 	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT, SK_KPF_KSM,
 	SK_UPROBE_VALUE, SK_UPROBE_PERM, SK_UDMABUF, SK_VFIO,
-	SK_DMA_WRITE, SK_COLLAPSE_RO, SK_ODP, SK_NO_SOFT_DIRTY,
+	SK_DMA_WRITE, SK_COLLAPSE_RO, SK_ODP, SK_NO_SOFT_DIRTY, SK_GIGA_GROW,
 	SK_DIO_FS, SK_DIO_EXTENT, SK_DIO_UNHELD, SK_DIO_LOCK, SK_DIO_UFFD,
 	SK_NR,
 };
@@ -208,6 +208,7 @@ struct host {
 	int nr_set;
 	uint64_t pool_max[2];	/* hugetlb pages of 2 MiB, 1 GiB the kernel found at most; 0 = any */
 	int pud_fork;		/* 1 GiB pages survive fork: 1 yes, -1 no, 0 not tried */
+	int giga_grow;		/* the 1 GiB pool can grow at run time: 1 yes, -1 no, 0 not tried */
 	bool allow_swapfile;
 	bool journal;		/* take the host lock and journal changes (not in a guest) */
 	int lock_timeout_s;

@@ -195,6 +195,38 @@ static bool host_pud_fork_works(void)
  * fail to find contiguous memory for all of them (1 GiB pages at run time):
  * that is a skip, not a failure.
  */
+/*
+ * 1 GiB pages: without CONFIG_CONTIG_ALLOC a kernel cannot allocate them at
+ * run time; set_max_huge_pages() then refuses any count above the pages it
+ * has with EINVAL and only lets the pool shrink (mm/hugetlb.c in 6.12), and
+ * a page given back never returns.  So on such a kernel only a run needing
+ * exactly the pages reserved at boot can run: growing is refused, and
+ * shrinking would leave the pool smaller for every later run, and end()
+ * could not put it back.  Whether the pool grows is found once, when a run
+ * first needs another size, by asking for one page more (end() puts the
+ * count back where it can).  0 to go on, or a skip.
+ */
+static long host_giga_pool(struct host *h, const char *path, uint64_t n, struct pl_bresult *r)
+{
+	char cur[32], more[32];
+	uint64_t have;
+	long ret;
+
+	if (sysfs_read(path, cur, sizeof(cur)))
+		return 0;	/* host_setting() says why */
+	have = strtoull(cur, NULL, 10);
+	if (n == have || h->giga_grow > 0)
+		return 0;
+	if (!h->giga_grow) {
+		snprintf(more, sizeof(more), "%llu", (unsigned long long)have + 1);
+		ret = host_setting(h, path, more, r);
+		if (ret && ret != -EINVAL)
+			return ret;
+		h->giga_grow = ret ? -1 : 1;
+	}
+	return h->giga_grow > 0 ? 0 : host_skip(r, SK_GIGA_GROW);
+}
+
 long host_pool(struct host *h, unsigned int order, uint64_t n, struct pl_bresult *r)
 {
 	char path[112], val[32];
@@ -211,6 +243,11 @@ long host_pool(struct host *h, unsigned int order, uint64_t n, struct pl_bresult
 		return host_skip(r, SK_POOL);
 	snprintf(free_path, sizeof(free_path),
 		 "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages", 4ul << order);
+	if (order == 18) {
+		ret = host_giga_pool(h, path, n, r);
+		if (ret)
+			return ret;
+	}
 	/*
 	 * Pages of the last run may come back late (io_uring drops its buffer
 	 * pins from a workqueue), and huge ranges may need compaction first:
