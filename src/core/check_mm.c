@@ -310,16 +310,7 @@ static void chk_pmd(struct chk *c, pl_addr addr, pmd_t pmd, bool pud)
  */
 static unsigned next_slot(const struct chk *c, const uint64_t *used, unsigned i)
 {
-	if (c->w->check_full)
-		return i;
-	while (i < PTRS_PER_TABLE) {
-		uint64_t m = used[i / 64] >> (i % 64);
-
-		if (m)
-			return i + (unsigned)__builtin_ctzll(m);
-		i = (i | 63) + 1;
-	}
-	return PTRS_PER_TABLE;
+	return c->w->check_full ? i : pl_dir_next_used(used, i);
 }
 
 /* Walk every table of one mm directly, so entries outside vmas are seen too. */

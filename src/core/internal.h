@@ -417,6 +417,22 @@ bool folio_free_swap(struct world *w, struct folio *f);
 void pl_swap_put_cache(struct world *w, uint32_t slot);
 struct mm_struct *pl_mm_of(const struct world *w, int pid);
 int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr);
+/*
+ * The next slot from @i on that a table ever handed out (struct pl_dir
+ * ->used, never cleared): a table hangs only under such a slot, so freeing
+ * (pgtable.c) and the checker's walks read those alone, not all 512.
+ */
+static inline unsigned pl_dir_next_used(const uint64_t *used, unsigned i)
+{
+	while (i < PTRS_PER_TABLE) {
+		uint64_t m = used[i / 64] >> (i % 64);
+
+		if (m)
+			return i + (unsigned)__builtin_ctzll(m);
+		i = (i | 63) + 1;
+	}
+	return PTRS_PER_TABLE;
+}
 /* The end of the mapped stretch that starts at @start (@start if unmapped), at most @end. */
 pl_addr mapped_until(struct mm_struct *mm, pl_addr start, pl_addr end);
 typedef int (*vma_flags_check_fn)(const struct world *w, const struct vm_area_struct *v,

@@ -453,23 +453,6 @@ struct pl_lock *pl_pmd_lockptr(struct mm_struct *mm, pl_addr addr)
 	return pmd ? &pmd->ptl : NULL;
 }
 
-/*
- * The next slot from i on that was ever handed out (struct pl_dir ->used,
- * never cleared): a table hangs only under such a slot, so freeing reads
- * those alone, not all 512 of each table.
- */
-static unsigned next_used(const uint64_t *used, unsigned i)
-{
-	while (i < PTRS_PER_TABLE) {
-		uint64_t m = used[i / 64] >> (i % 64);
-
-		if (m)
-			return i + (unsigned)__builtin_ctzll(m);
-		i = (i | 63) + 1;
-	}
-	return PTRS_PER_TABLE;
-}
-
 void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 {
 	struct pl_dir *pgd = mm->pgd;
@@ -477,14 +460,14 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 	(void)w;
 	if (!pgd)
 		return;
-	for (unsigned i = next_used(pgd->used, 0); i < PTRS_PER_TABLE;
-	     i = next_used(pgd->used, i + 1)) {
+	for (unsigned i = pl_dir_next_used(pgd->used, 0); i < PTRS_PER_TABLE;
+	     i = pl_dir_next_used(pgd->used, i + 1)) {
 		struct pl_dir *pud = pgd->next[i];
 
 		if (!pud)
 			continue;
-		for (unsigned j = next_used(pud->used, 0); j < PTRS_PER_TABLE;
-		     j = next_used(pud->used, j + 1)) {
+		for (unsigned j = pl_dir_next_used(pud->used, 0); j < PTRS_PER_TABLE;
+		     j = pl_dir_next_used(pud->used, j + 1)) {
 			struct pl_dir *pmd = pud->next[j];
 
 			if (!pmd)
@@ -495,8 +478,8 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 				w->pmd_share_changed = true;
 				continue;
 			}
-			for (unsigned k = next_used(pmd->used, 0); k < PTRS_PER_TABLE;
-			     k = next_used(pmd->used, k + 1))
+			for (unsigned k = pl_dir_next_used(pmd->used, 0); k < PTRS_PER_TABLE;
+			     k = pl_dir_next_used(pmd->used, k + 1))
 				free(pmd->next[k]);
 			free(pmd);
 		}
