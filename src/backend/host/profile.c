@@ -93,31 +93,54 @@ out:
 	return ret;
 }
 
-bool pl_host_kpf_ksm_anon(void)
+/*
+ * pf_probe_once() - run @probe once on a fresh private anonymous page,
+ * written once so that it is present; its answer is kept in *@known (-1:
+ * not asked yet), and false stands when the page cannot be mapped.
+ */
+static bool pf_probe_once(int *known, int (*probe)(const char *page))
 {
-	static int known = -1;
 	char *m;
-	uint64_t e, flags = 0;
-	int fd;
 
-	if (known >= 0)
-		return known;
-	known = 0;
+	if (*known >= 0)
+		return *known;
+	*known = 0;
 	m = mmap(NULL, PF_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return false;
 	madvise(m, PF_PAGE, MADV_NOHUGEPAGE);
 	*(volatile char *)m = 1;
-	e = pf_pagemap(m);
-	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	*known = probe(m);
+	munmap(m, PF_PAGE);
+	return *known;
+}
+
+/* KPF_KSM of the page's pfn in /proc/kpageflags (root only: pfns are hidden otherwise). */
+static int kpf_ksm_probe(const char *page)
+{
+	uint64_t e = pf_pagemap(page), flags = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	int ksm = 0;
+
 	if (fd >= 0 && (e & PM_PRESENT) && (e & PF_PFN_MASK) &&
 	    pread(fd, &flags, sizeof(flags), (off_t)((e & PF_PFN_MASK) * sizeof(flags))) ==
 	    (ssize_t)sizeof(flags))
-		known = (int)(flags >> PF_KPF_KSM & 1);
+		ksm = (int)(flags >> PF_KPF_KSM & 1);
 	if (fd >= 0)
 		close(fd);
-	munmap(m, PF_PAGE);
-	return known;
+	return ksm;
+}
+
+bool pl_host_kpf_ksm_anon(void)
+{
+	static int known = -1;
+
+	return pf_probe_once(&known, kpf_ksm_probe);
+}
+
+static int soft_dirty_probe(const char *page)
+{
+	return (int)(pf_pagemap(page) >> 55 & 1);
 }
 
 /*
@@ -129,18 +152,8 @@ bool pl_host_kpf_ksm_anon(void)
 bool pl_host_soft_dirty(void)
 {
 	static int known = -1;
-	char *m;
 
-	if (known >= 0)
-		return known;
-	known = 0;
-	m = mmap(NULL, PF_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return false;
-	*(volatile char *)m = 1;
-	known = (int)(pf_pagemap(m) >> 55 & 1);
-	munmap(m, PF_PAGE);
-	return known;
+	return pf_probe_once(&known, soft_dirty_probe);
 }
 
 /* The [selected] word of a sysfs mode file into @out; false if none. */
