@@ -205,7 +205,17 @@ int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, 
 
 	if (maybe_pinned && (!w->policy.anon_exclusive || PageAnonExclusive(excl)))
 		return -EBUSY;
-	if (pmd) {
+	if (pmd && folio_test_hugetlb(f) && !w->hooks.sync) {
+		/*
+		 * hugetlb_try_dup_anon_rmap(): the bit lives in the head only
+		 * (folio_add_new_anon_rmap() sets no tail's), so only the head's
+		 * is cleared, not 512 or 262,144 pages walked for nothing.  Under
+		 * the explorer (a sync hook) the walk stays, so its schedules
+		 * see the same stores as before.
+		 */
+		pl_page_flags_clear(w, &f->page, PG_anon_exclusive);
+		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+	} else if (pmd) {
 		for (unsigned g = 0; g < folio_nr_pages(f); g += PL_PAGE_GROUP) {
 			unsigned end = PL_MIN(folio_nr_pages(f), g + PL_PAGE_GROUP);
 
