@@ -77,7 +77,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_UPROBE]	= "no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: this kernel lacks CONFIG_UPROBE_EVENTS)",
 	[SK_KSM]	= "this kernel has no KSM (/sys/kernel/mm/ksm)",
 	[SK_EVICT]	= "no host equivalent: eviction of one chosen page cache page",
-	[SK_DISK]	= "reading the disk behind the page cache: only for ext4 files, as root (the block device read with O_DIRECT)",
+	[SK_DISK]	= "reading the disk behind the page cache: only for ext4 files (FIEMAP, then the block device)",
+	[SK_DISK_DEV]	= "reading the disk behind the page cache: this machine refuses to open the filesystem's block device (EPERM or EACCES, even as root: a device cgroup or LSM, or not root)",
 	[SK_NO_EXT4]	= "no ext4 filesystem for temporary files ($TMPDIR, else /tmp)",
 	[SK_BIG_FILE]	= "a filled file of more than 4096 pages",
 	[SK_PROP]	= "page state not observable from userspace (PG_anon_exclusive, PTE write bit, pins)",
@@ -1071,7 +1072,7 @@ static long host_remote(struct host *h, const struct pl_bstep *s, int kind)
  * O_DIRECT (past the device's own cache too).  A page with no written block
  * (a hole, an unwritten extent, a delayed allocation never written back)
  * reads as zeroes, as the model's disk[] does.  -EPERM: not here (a file
- * that is not ext4, no access to the device).
+ * that is not ext4, no FIEMAP); -EACCES: the device may not be opened.
  */
 static long host_disk_read(struct host *h, const struct pl_bstep *s)
 {
@@ -1118,7 +1119,7 @@ static long host_disk_read(struct host *h, const struct pl_bstep *s)
 			fclose(ue);
 		fd = dev[0] ? open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC) : -1;
 		if (fd < 0)
-			return -EPERM;
+			return dev[0] && (errno == EPERM || errno == EACCES) ? -EACCES : -EPERM;
 		if (pread(fd, page, HOST_PAGE, (off_t)(e->fe_physical + off - e->fe_logical)) !=
 		    HOST_PAGE) {
 			close(fd);
@@ -1189,8 +1190,8 @@ static long host_check_value(struct host *h, const struct pl_bstep *s, struct pl
 		break;
 	case PL_SRC_DISK:
 		ret = host_disk_read(h, s);
-		if (ret == -EPERM)
-			return host_skip(r, SK_DISK);
+		if (ret == -EPERM || ret == -EACCES)
+			return host_skip(r, ret == -EPERM ? SK_DISK : SK_DISK_DEV);
 		if (ret < 0)
 			return ret;
 		break;
