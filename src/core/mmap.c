@@ -911,9 +911,27 @@ static int madvise_mapped(struct world *w, int pid, struct mm_struct *mm, pl_add
 	case PL_MADV_UNMERGEABLE:
 		return madvise_set_flags(w, mm, addr, end, 0, VM_MERGEABLE);
 	case PL_MADV_PAGEOUT:
-		return madvise_pageout(w, pid, addr, end);
 	case PL_MADV_COLD:
-		madvise_cold(w, mm, addr, end);
+		/*
+		 * madvise_cold() and madvise_pageout() ask can_madv_lru_vma()
+		 * first: a locked, PFN-mapped or hugetlb vma is EINVAL, and the
+		 * walk stops there, the vmas before it already advised (since
+		 * 9c276cc65a58, 5.4, the release both advices came with; read in
+		 * Debian 6.1 and 6.12 mm/madvise.c).  Found by the host:
+		 * scenarios/pinners/08 on a VM_LOCKED range.
+		 */
+		for (pl_addr a = addr; a < end;) {
+			struct vm_area_struct *v = vma_lookup(mm, a);
+			pl_addr e = PL_MIN(end, v->vm_end);
+
+			if (v->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+				return -EINVAL;
+			if (advice == PL_MADV_PAGEOUT)
+				madvise_pageout(w, pid, a, e);
+			else
+				madvise_cold(w, mm, a, e);
+			a = e;
+		}
 		return 0;
 	case PL_MADV_POPULATE_READ:
 	case PL_MADV_POPULATE_WRITE:
