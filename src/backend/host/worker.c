@@ -721,6 +721,26 @@ static void worker_start(int sock, struct w_state *st, bool from_pinlab)
 		close(sock);
 	}
 	if (from_pinlab) {	/* pinlab's fds are not the scenario's */
+		int cpu = sched_getcpu();
+
+		/*
+		 * One CPU for the worker, its threads and the workers forked
+		 * from it (they inherit the mask).  A folio just faulted in
+		 * waits in that CPU's lru_add batch until it is drained, and
+		 * MADV_PAGEOUT drains only the caller's CPU before it isolates
+		 * the folio (lru_add_drain() in madvise_pageout(), Debian 6.1
+		 * and 6.12 mm/madvise.c): a worker that moved CPU between its
+		 * write and its pageout found the page still mapped
+		 * (uffd/02-wp-survives-swap, once in three runs under
+		 * --kernel 6.12).  Steps run one at a time anyway.
+		 */
+		if (cpu >= 0) {
+			cpu_set_t one;
+
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+		}
 		syscall(__NR_close_range, 4, ~0u, 0);
 		for (int i = 0; i < HOST_RINGS; i++)
 			w_ring_create(&st->rings[i]);
