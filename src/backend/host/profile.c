@@ -174,7 +174,12 @@ static bool pf_mode(const char *path, char *out, size_t len)
 	return true;
 }
 
-/* bit n for each DIR/hugepages-<4 << n>kB; @on: those whose enabled is not "never". */
+/*
+ * bit n for each DIR/hugepages-<4 << n>kB that anonymous memory can use (it
+ * has an `enabled` file; 6.18 also lists hugepages-8kB with shmem_enabled
+ * alone, a page-cache order anon mTHP never takes); @on: those whose enabled
+ * is not "never".
+ */
 static uint32_t pf_sizes(const char *dir, uint32_t *on)
 {
 	DIR *d = opendir(dir);
@@ -196,8 +201,10 @@ static uint32_t pf_sizes(const char *dir, uint32_t *on)
 			n++;
 		if ((4UL << n) != kb)
 			continue;
-		sizes |= 1u << n;
 		snprintf(path, sizeof(path), "%s/%s/enabled", dir, de->d_name);
+		if (access(path, F_OK))
+			continue;
+		sizes |= 1u << n;
 		if (on && pf_mode(path, mode, sizeof(mode)) && strcmp(mode, "never"))
 			*on |= 1u << n;
 	}

@@ -29,7 +29,7 @@ struct pl_host_profile {
 				 * -1: could not be told (then upstream is assumed) */
 	int huge_zero_page;	/* the same for a THP read fault and the huge zero page */
 	char thp[8];		/* transparent_hugepage/enabled: always, madvise, never; "" none */
-	uint32_t mthp_sizes;	/* bit n: hugepages-<4 << n>kB exists (mTHP and PMD sizes) */
+	uint32_t mthp_sizes;	/* bit n: anon can use hugepages-<4 << n>kB (mTHP and PMD sizes) */
 	uint32_t mthp_on;	/* bit n: that size is not "never" */
 	uint32_t hugetlb_sizes;	/* bit n: /sys/kernel/mm/hugepages/hugepages-<4 << n>kB */
 	bool gup_test;		/* /sys/kernel/debug/gup_test */
