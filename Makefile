@@ -108,7 +108,9 @@ all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
 # objects, linked statically so that the initramfs needs no libc.
 static: $(B)/pinlab-static
 
-$(B)/pinlab-static: $(call objs,$(B),$(APP_SRCS)) $(B)/libpinlab-core.a
+# Linked after build/pinlab (order-only): `--kernel` refuses a pinlab-static
+# older than the pinlab beside it, a guest that would run another build.
+$(B)/pinlab-static: $(call objs,$(B),$(APP_SRCS)) $(B)/libpinlab-core.a | $(B)/pinlab
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -static -o $@ $(filter %.o,$^) \
 		$(B)/libpinlab-core.a $(LDLIBS)

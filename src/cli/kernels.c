@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,6 +112,23 @@ static bool ck_static(char *out, size_t len)
 	if ((size_t)snprintf(out, len, "%s/pinlab-static", exe) >= len)
 		return false;
 	return !access(out, R_OK);
+}
+
+/*
+ * Is the pinlab-static beside this binary older than it?  Then the guest
+ * would run another build's model and language: a scenario that uses a
+ * newer operation stops the guest's runner with a parse error, which diff
+ * would count against the host.  `make` relinks both; PINLAB_STATIC names a
+ * static pinlab on purpose and is not checked.
+ */
+static bool ck_static_stale(const char *st)
+{
+	struct stat a, b;
+
+	if (getenv("PINLAB_STATIC") || stat("/proc/self/exe", &a) || stat(st, &b))
+		return false;
+	return b.st_mtim.tv_sec < a.st_mtim.tv_sec ||
+	       (b.st_mtim.tv_sec == a.st_mtim.tv_sec && b.st_mtim.tv_nsec < a.st_mtim.tv_nsec);
 }
 
 /* ---------------------------------------------------------------------------
@@ -603,6 +621,12 @@ struct cli_kernel *cli_kernel_start(const char *k, const struct cli_files *files
 	if (!ck_static(init, sizeof(init))) {
 		snprintf(why, sizeof(why), "no static pinlab for the guest (%.200s; `make` builds it)",
 			 init[0] ? init : "pinlab-static");
+		goto skip;
+	}
+	if (ck_static_stale(init)) {
+		snprintf(why, sizeof(why),
+			 "%.200s is older than this pinlab, so the guest would run another build "
+			 "(`make` relinks it)", init);
 		goto skip;
 	}
 	if (ck_boot(kc, &img, init, files, backing) < 0)

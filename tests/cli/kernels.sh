@@ -6,8 +6,9 @@
 # Also: `pinlab kernels` maps the versions to their presets; no qemu or no
 # image is a skip with the reason, exit 3; probe's JSON names the guest's
 # release; a guest kernel that panics or hangs before init skips every run
-# with the reason (exit 3, never a disagreement), and a SIGINT during the
-# boot exits 130; none leaves a qemu running or a temp file behind.
+# with the reason (exit 3, never a disagreement), and so does a pinlab-static
+# older than the pinlab beside it; a SIGINT during the boot exits 130; none
+# leaves a qemu running or a temp file behind.
 #
 # Exit 77 (with the reason) without qemu or without the images (.ci/run
 # installs qemu-system-x86 and runs `make kernels`), and in sanitizer
@@ -107,6 +108,24 @@ fi
 [ -z "$rel612" ] || awk -v r="$rel612" '$1 == r && $2 ~ /^(v6\.(9|1[0-2])|6\.12\.[0-9]+)$/ { f = 1 }
 	END { exit !f }' "$t/kernels" ||
 	bad "kernels: $rel612 is not a 6.12 preset"
+
+# --- a pinlab-static older than the pinlab beside it (a `make build/pinlab`
+# that did not relink it): the guest would run another build, whose parse
+# errors diff once counted as disagreements.  Every run skipped with the
+# reason, exit 3, before anything boots.
+if [ -n "$rel612" ]; then
+	mkdir "$t/stale"
+	cp "$P" "$B/pinlab-static" "$t/stale/"
+	touch -d '2000-01-01' "$t/stale/pinlab-static"
+	"$t/stale/pinlab" diff --kernel 6.12 "$A01" --backing base >"$t/out" 2>"$t/err"
+	st=$?
+	if [ $st -ne 3 ] || ! grep -q "^1 run: 0 agree, 0 disagree, 1 skipped on the host$" "$t/out" ||
+	   [ "$(grep -c 'pinlab-static is older than this pinlab' "$t/err")" -ne 1 ]; then
+		bad "stale pinlab-static: exit $st"; cat "$t/out" "$t/err" | head -5
+	fi
+	rm -rf "$t/stale"
+	clean "stale pinlab-static"
+fi
 
 # --- the acceptance: no disagreement on either kernel
 for k in 6.1 6.12; do
