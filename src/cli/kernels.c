@@ -6,10 +6,11 @@
  * (scenario, backing) of the call (src/guest/vm.c), the guest running them
  * on its host backend and writing every backend call to a transcript; then
  * they run exactly as without --kernel, on a replay backend that answers
- * from the transcript (src/backend/record/transcript.c).  A guest that dies or hangs
- * loses the run it was in (its unanswered steps fail with ECHILD or
- * ETIMEDOUT, its console tail goes to stderr) and is booted again for the
- * runs after it, at most CK_BOOTS times.  A kernel that never reached the
+ * from the transcript (src/backend/record/transcript.c).  A guest that dies
+ * loses the run it was in (its unanswered steps fail with ECHILD); one that
+ * hangs makes it a timeout (the first unanswered step skips with the host's
+ * timeout reason, counted apart); either way the console tail goes to stderr
+ * and the guest is booted again for the runs after it, at most CK_BOOTS times.  A kernel that never reached the
  * guest's init skips every run left, the one it was started for included.  No qemu, no image, no static
  * pinlab: every run is skipped with the reason, as probe skips.
  */
@@ -542,10 +543,18 @@ static int ck_boot(struct cli_kernel *kc, const struct pl_kimage *img, const cha
 				img->release, res.why, files->f[kc->run_file[lost]].id,
 				pl_backing_info(kc->run_backing[lost])->name);
 			ck_tail(res.console);
-			if (booted) {
+			if (booted && res.end == PL_VM_HUNG) {
+				/*
+				 * No output for the idle limit: a guest too slow for
+				 * the run, as the host's own deadline is, so the run
+				 * is a timeout (counted apart), not a failed step
+				 * whose missing answers diff would hold against the
+				 * kernel.
+				 */
+				pl_transcript_skip_run(kc->t, lost, pl_host_timeout_reason());
+			} else if (booted) {
 				snprintf(why, sizeof(why), "%s", res.why);
-				pl_transcript_lost(kc->t, lost,
-						   res.end == PL_VM_HUNG ? ETIMEDOUT : ECHILD, why);
+				pl_transcript_lost(kc->t, lost, ECHILD, why);
 			} else {
 				/*
 				 * No init ran: the kernel said nothing about any

@@ -1909,6 +1909,11 @@ bool pl_host_skip_is_timeout(const char *reason)
 	return reason && !strcmp(reason, host_skips[SK_TIMEOUT]);
 }
 
+const char *pl_host_timeout_reason(void)
+{
+	return host_skips[SK_TIMEOUT];
+}
+
 /*
  * $PINLAB_HOST_TIMEOUT_MS replaces every run's limit; 0 means the time is
  * up at once, so every run times out at its first call (tests of the

@@ -61,6 +61,8 @@ int pl_host_backend_profile(struct pl_backend *be, struct pl_host_profile *p, ch
  * not a disagreement.
  */
 bool pl_host_skip_is_timeout(const char *reason);
+/* the reason of a run that reached its time limit (a skip diff counts apart) */
+const char *pl_host_timeout_reason(void);
 
 /* The distinct skip reasons, for `pinlab probe --explain-skips`. */
 const char *const *pl_host_skip_reasons(int *nr);

@@ -106,6 +106,7 @@ long pl_transcript_usec(const struct pl_transcript *t, int k);
  * during it, or never reached it.  @errno_ is what its unanswered calls get.
  */
 void pl_transcript_lost(struct pl_transcript *t, int k, int errno_, const char *why);
+void pl_transcript_skip_run(struct pl_transcript *t, int k, const char *why);
 /* Every run not complete and not lost: skipped with @why (no qemu, no image ...). */
 void pl_transcript_skip_rest(struct pl_transcript *t, const char *why);
 

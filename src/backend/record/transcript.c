@@ -246,6 +246,20 @@ void pl_transcript_lost(struct pl_transcript *t, int k, int errno_, const char *
 	t->runs[k].why = keep_why(t, why);
 }
 
+/*
+ * Run @k stopped where its answers end, and its outcome is not to be
+ * compared (the guest hung: a slower machine, not the kernel, decided it).
+ * The steps it answered replay; the first one it did not is a skip with
+ * @why.
+ */
+void pl_transcript_skip_run(struct pl_transcript *t, int k, const char *why)
+{
+	if (k < 0 || k >= t->nr_runs || t->runs[k].state == RUN_DONE)
+		return;
+	t->runs[k].state = RUN_SKIP;
+	t->runs[k].why = keep_why(t, why);
+}
+
 void pl_transcript_skip_rest(struct pl_transcript *t, const char *why)
 {
 	const char *w = NULL;
