@@ -19,7 +19,24 @@ P="$B/pinlab"
 exe=$(readlink -f "$P")
 fail=0 ran=0
 t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
+# Stopped from outside (a signal to this script or to its process group),
+# the pinlab we started may still be putting the host back (swapoff of its
+# swapfile, which the kernel refuses to unlink while active): ask our own
+# processes to stop, wait for them, and only then remove our directory.
+cleanup() {
+	local i p
+	for i in $(seq 100); do
+		p=$(ours)
+		[ -n "$p" ] || break
+		# shellcheck disable=SC2086
+		[ "$i" -eq 1 ] && kill -TERM $p 2>/dev/null
+		sleep 0.1
+	done
+	rm -rf "$t"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 export TMPDIR="$t/tmp"		# pinlab's temp dirs and swapfile: ours alone
 mkdir -p "$TMPDIR"
 export PINLAB_TEST_OWNER="$t"	# inherited by pinlab and its workers
