@@ -63,6 +63,10 @@
  *
  * `pinlab-bench scale` (`make bench-scale`): the model alone at 1, 4, 16 and
  * 64 GiB, user and system CPU ns per page and bytes per page (scale()).
+ *
+ * Adding a row: its model and kernel functions and one line of rows[] that
+ * names the kinds of memory it runs on; a new kind of memory is one line of
+ * mem_passes[] and one case of kernel_mem_enable() (host_ops.c).
  */
 #include "host_ops.h"
 
@@ -248,30 +252,36 @@ static void model_teardown(struct model *m)
 	m->w = NULL;
 }
 
-static int64_t model_fork_ns(size_t bytes)
+/*
+ * pl_fork() of the populated range; with @child_exit the clock stops after
+ * the child's pl_exit() too (the kernel side's stops after its exit_mmap()),
+ * otherwise the child is left alive: the parent's fork alone.
+ */
+static int64_t model_fork_time(size_t bytes, const char *what, bool child_exit)
 {
 	struct model m;
 	int64_t t0, t1;
-	int child, ret;
+	int child, ret = 0;
 
-	if (model_setup(&m, "fork", bytes) < 0)
+	if (model_setup(&m, what, bytes) < 0)
 		return -1;
 	t0 = clock_start();
 	child = pl_fork(m.w, m.pid);
-	if (child < 0) {
-		fprintf(stderr, "bench: fork: model: pl_fork: %s\n", strerror(-child));
-		model_teardown(&m);
-		return -1;
-	}
-	/* The kernel side's clock stops after the child's exit_mmap(); so does this one. */
-	ret = pl_exit(m.w, child);
+	if (child >= 0 && child_exit)
+		ret = pl_exit(m.w, child);
 	t1 = clock_stop();
 	model_teardown(&m);
-	if (ret < 0) {
-		fprintf(stderr, "bench: fork: model: pl_exit: %s\n", strerror(-ret));
+	if (child < 0 || ret < 0) {
+		fprintf(stderr, "bench: %s: model: %s: %s\n", what, child < 0 ? "pl_fork" : "pl_exit",
+			strerror(child < 0 ? -child : -ret));
 		return -1;
 	}
 	return t1 - t0;
+}
+
+static int64_t model_fork_ns(size_t bytes)
+{
+	return model_fork_time(bytes, "fork", true);
 }
 
 static int64_t model_pin_unpin_ns(size_t bytes)
@@ -316,94 +326,60 @@ teardown:
 	return ret;
 }
 
-/* Returns the time for all the writes; the caller divides by the page count. */
-static int64_t model_cow_fault_ns(size_t bytes)
-{
-	unsigned long stride = kbench_stride(bench_mode, true);
-	struct model m;
-	int64_t t0, t1, ret = -1;
-	pl_token tok;
-	int child, r;
-
-	if (model_setup(&m, "cow-fault", bytes) < 0)
-		return -1;
-	child = pl_fork(m.w, m.pid);
-	if (child < 0) {
-		fprintf(stderr, "bench: cow-fault: model: pl_fork: %s\n", strerror(-child));
-		goto teardown;
-	}
-	tok = pl_token_intern(m.w, "bench");
-
-	t0 = clock_start();
-	for (unsigned long off = 0; off < m.nr_pages * PAGE_SIZE; off += stride) {
-		r = pl_user_write(m.w, m.pid, m.addr + off, tok);
-		if (r < 0) {
-			fprintf(stderr, "bench: cow-fault: model: pl_user_write at %#lx: %s\n", off,
-				strerror(-r));
-			goto teardown;
-		}
-	}
-	t1 = clock_stop();
-	ret = t1 - t0;
-	pl_exit(m.w, child);
-
-teardown:
-	model_teardown(&m);
-	return ret;
-}
-
 /* The parent's fork() alone: pl_fork(), the child left alive. */
 static int64_t model_fork_parent_ns(size_t bytes)
 {
-	struct model m;
-	int64_t t0, t1;
-	int child;
-
-	if (model_setup(&m, "fork-parent", bytes) < 0)
-		return -1;
-	t0 = clock_start();
-	child = pl_fork(m.w, m.pid);
-	t1 = clock_stop();
-	model_teardown(&m);
-	if (child < 0) {
-		fprintf(stderr, "bench: fork-parent: model: pl_fork: %s\n", strerror(-child));
-		return -1;
-	}
-	return t1 - t0;
+	return model_fork_time(bytes, "fork-parent", false);
 }
 
-/* Fork, the child exits, the parent writes every page (every folio): reuse in place. */
-static int64_t model_reuse_ns(size_t bytes)
+/*
+ * Fork, then the parent writes once every kbench_stride() bytes of the range
+ * (every page, or every folio when @child_exit), the child alive (each write
+ * a COW copy) or, @child_exit, gone first (each reuses in place).
+ * Returns the time for all the writes; the caller divides by the page count.
+ */
+static int64_t model_fork_write(size_t bytes, const char *what, bool child_exit)
 {
-	unsigned long stride = kbench_stride(bench_mode, false);
+	unsigned long stride = kbench_stride(bench_mode, !child_exit);
+	int64_t t0, ret = -1;
 	struct model m;
-	int64_t t0, t1, ret = -1;
 	pl_token tok;
-	int child, r;
+	int child;
 
-	if (model_setup(&m, "reuse", bytes) < 0)
+	if (model_setup(&m, what, bytes) < 0)
 		return -1;
 	child = pl_fork(m.w, m.pid);
-	if (child < 0 || (r = pl_exit(m.w, child)) < 0) {
-		fprintf(stderr, "bench: reuse: model: fork or exit failed\n");
+	if (child < 0 || (child_exit && pl_exit(m.w, child) < 0)) {
+		fprintf(stderr, "bench: %s: model: fork or exit failed\n", what);
 		goto teardown;
 	}
 	tok = pl_token_intern(m.w, "bench");
 	t0 = clock_start();
 	for (unsigned long off = 0; off < m.nr_pages * PAGE_SIZE; off += stride) {
-		r = pl_user_write(m.w, m.pid, m.addr + off, tok);
+		int r = pl_user_write(m.w, m.pid, m.addr + off, tok);
+
 		if (r < 0) {
-			fprintf(stderr, "bench: reuse: model: pl_user_write at %#lx: %s\n", off,
+			fprintf(stderr, "bench: %s: model: pl_user_write at %#lx: %s\n", what, off,
 				strerror(-r));
 			goto teardown;
 		}
 	}
-	t1 = clock_stop();
-	ret = t1 - t0;
+	ret = clock_stop() - t0;
 teardown:
 	model_teardown(&m);
 	return ret;
 }
+
+static int64_t model_cow_fault_ns(size_t bytes)
+{
+	return model_fork_write(bytes, "cow-fault", false);
+}
+
+static int64_t model_reuse_ns(size_t bytes)
+{
+	return model_fork_write(bytes, "reuse", true);
+}
+
 
 /* Read faults of an untouched range: the (huge) zero page. */
 static int64_t model_zero_read_ns(size_t bytes)
@@ -659,94 +635,98 @@ static bool row_wanted(const char *name)
 	return false;
 }
 
-/* One row of the table below: NAME (the mode's tag and size are put in). */
+/* A bit per kind of memory (enum kbench_mem) a row runs on; SCALE: `pinlab-bench scale` too. */
+#define ON(mem)		(1u << (mem))
+#define ON_ALL		(ON(KBENCH_BASE) | ON(KBENCH_MTHP64K) | ON(KBENCH_THP) | ON(KBENCH_HUGETLB))
+#define ON_NOT_MTHP	(ON_ALL & ~ON(KBENCH_MTHP64K))
+#define SCALE		(1u << 8)
+
+/*
+ * The rows: NAME, then the memory's tag ("-thp"), then "-1GiB" or "-per-page".
+ * Each kind of memory (mem_passes[] below) runs the rows that name it, in
+ * this order; a new row is one line here.
+ */
 struct row {
-	const char *name;	/* then the mode's tag ("-thp"), then "-1GiB" or "-per-page" */
+	const char *name;
 	bench_fn model, kernel;
 	bool per_page;
+	unsigned on;		/* ON() of each kind of memory, SCALE */
 };
 
-static const struct row base_rows[] = {
-	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
-	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false },
-	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
-	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
-	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true },
-	{ "vmsplice", model_vmsplice_ns, gated_kernel_vmsplice_ns, false },
-	{ NULL, NULL, NULL, false }
+static const struct row rows[] = {
+	{ "fork", model_fork_ns, gated_kernel_fork_ns, false, ON_ALL | SCALE },
+	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false, ON_NOT_MTHP },
+	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false, ON_ALL | SCALE },
+	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true, ON_ALL | SCALE },
+	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true, ON_NOT_MTHP },
+	{ "vmsplice", model_vmsplice_ns, gated_kernel_vmsplice_ns, false, ON(KBENCH_BASE) },
+	{ "huge-zero-read", model_zero_read_ns, gated_kernel_zero_read_ns, true, ON(KBENCH_THP) },
+	{ NULL, NULL, NULL, false, 0 }
 };
 
-static const struct row mthp_rows[] = {
-	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
-	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
-	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
-	{ NULL, NULL, NULL, false }
+/*
+ * The kinds of memory in the order they run: TAG goes into the row names;
+ * BYTES_ROWS: bytes-per-page TAG [-after-fork] follow the timed rows.  A
+ * kind whose rows PINLAB_BENCH_ONLY all leaves out is not switched on.
+ */
+static const struct mem_pass {
+	enum kbench_mem mem;
+	const char *tag;
+	bool bytes_rows;
+} mem_passes[] = {
+	{ KBENCH_BASE, "", true },
+	{ KBENCH_MTHP64K, "-mthp64k", false },	/* sysfs set, then put back */
+	{ KBENCH_THP, "-thp", true },		/* MADV_HUGEPAGE, nothing changed */
+	{ KBENCH_HUGETLB, "-hugetlb", false },	/* the pool set, then put back */
 };
 
-static const struct row thp_rows[] = {
-	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
-	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false },
-	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
-	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
-	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true },
-	{ "huge-zero-read", model_zero_read_ns, gated_kernel_zero_read_ns, true },
-	{ NULL, NULL, NULL, false }
-};
-
-static const struct row hugetlb_rows[] = {
-	{ "fork", model_fork_ns, gated_kernel_fork_ns, false },
-	{ "fork-parent", model_fork_parent_ns, gated_kernel_fork_parent_ns, false },
-	{ "pin-unpin", model_pin_unpin_ns, gated_kernel_pin_unpin_ns, false },
-	{ "cow-fault", model_cow_fault_ns, gated_kernel_cow_fault_ns, true },
-	{ "reuse", model_reuse_ns, gated_kernel_reuse_ns, true },
-	{ NULL, NULL, NULL, false }
-};
-
-static void bytes_row(const struct bench_cfg *cfg, const char *name, bool after_fork, bool *ok)
+static bool bytes_row(const struct bench_cfg *cfg, const char *name, bool after_fork)
 {
-	int64_t bpp;
+	int64_t bpp = model_bytes_per_page(cfg->bytes, after_fork);
 
-	if (!row_wanted(name))
-		return;
-	bpp = model_bytes_per_page(cfg->bytes, after_fork);
 	if (bpp >= 0)
 		printf("bench %s model=%" PRId64 "\n", name, bpp);
 	else
 		printf("bench %s model=fail\n", name);
 	fflush(stdout);
-	*ok &= bpp >= 0;
+	return bpp >= 0;
 }
 
-static void row_name(char *buf, size_t len, const struct row *r, const char *tag,
-		     const char *size)
+static void row_name(char *buf, size_t len, const char *name, const char *tag, const char *size)
 {
-	snprintf(buf, len, "%s%s-%s", r->name, tag, r->per_page ? "per-page" : size);
+	snprintf(buf, len, "%s%s-%s", name, tag, size);
 }
 
-static bool run_rows(const struct bench_cfg *cfg, const struct row *rows, const char *tag)
-{
-	bool ok = true;
-	char name[96];
-
-	for (const struct row *r = rows; r->name; r++) {
-		row_name(name, sizeof(name), r, tag, cfg->size_name);
-		if (row_wanted(name))
-			ok &= report(cfg, name, r->model, r->kernel, r->per_page);
-	}
-	return ok;
-}
-
-/* Does any row of the table, under this tag, pass PINLAB_BENCH_ONLY? */
-static bool any_wanted(const struct bench_cfg *cfg, const struct row *rows, const char *tag)
+/*
+ * The rows of one kind of memory that PINLAB_BENCH_ONLY keeps: run them
+ * (clearing *ok if a model measurement fails), or with !ok only count them.
+ */
+static int pass_rows(const struct bench_cfg *cfg, const struct mem_pass *mp, bool *ok)
 {
 	char name[96];
+	int kept = 0;
 
 	for (const struct row *r = rows; r->name; r++) {
-		row_name(name, sizeof(name), r, tag, cfg->size_name);
-		if (row_wanted(name))
-			return true;
+		if (!(r->on & ON(mp->mem)))
+			continue;
+		row_name(name, sizeof(name), r->name, mp->tag,
+			 r->per_page ? "per-page" : cfg->size_name);
+		if (!row_wanted(name))
+			continue;
+		kept++;
+		if (ok)
+			*ok &= report(cfg, name, r->model, r->kernel, r->per_page);
 	}
-	return false;
+	for (int after_fork = 0; mp->bytes_rows && after_fork < 2; after_fork++) {
+		snprintf(name, sizeof(name), "bytes-per-page%s%s", mp->tag,
+			 after_fork ? "-after-fork" : "");
+		if (!row_wanted(name))
+			continue;
+		kept++;
+		if (ok)
+			*ok &= bytes_row(cfg, name, after_fork);
+	}
+	return kept;
 }
 
 static void set_size(struct bench_cfg *cfg, unsigned long mb)
@@ -766,13 +746,6 @@ static void set_size(struct bench_cfg *cfg, unsigned long mb)
  * (getrusage() around the timed part) and the bytes of model memory per
  * page.  Cost is flat when the per-page figures do not grow with the size.
  */
-static const struct row scale_rows[] = {
-	{ "fork", model_fork_ns, NULL, true },
-	{ "pin-unpin", model_pin_unpin_ns, NULL, true },
-	{ "cow-fault", model_cow_fault_ns, NULL, true },
-	{ NULL, NULL, NULL, false }
-};
-
 static bool scale(int reps)
 {
 	const char *list = getenv("PINLAB_BENCH_SCALE_GB");
@@ -808,12 +781,14 @@ static bool scale(int reps)
 
 			cfg.reps = reps;
 			set_size(&cfg, gbs[i] * 1024);
-			for (const struct row *r = scale_rows; r->name; r++) {
+			for (const struct row *r = rows; r->name; r++) {
 				int64_t user[BENCH_MAX_REPS], sys[BENCH_MAX_REPS];
 				struct sample su, ss;
 				char name[96];
 
-				row_name(name, sizeof(name), r, mode ? "-thp" : "", "");
+				if (!(r->on & SCALE))
+					continue;
+				row_name(name, sizeof(name), r->name, mode ? "-thp" : "", "per-page");
 				if (!row_wanted(name))
 					continue;
 				r->model(cfg.bytes);
@@ -875,31 +850,14 @@ int main(int argc, char **argv)
 	       cfg.size_name, cfg.nr_pages, cfg.reps);
 	fflush(stdout);
 
-	ok &= run_rows(&cfg, base_rows, "");
-	bytes_row(&cfg, "bytes-per-page", false, &ok);
-	bytes_row(&cfg, "bytes-per-page-after-fork", true, &ok);
+	for (size_t i = 0; i < sizeof(mem_passes) / sizeof(mem_passes[0]); i++) {
+		const struct mem_pass *mp = &mem_passes[i];
 
-	/* 64 kB mTHP: both sides switch, the kernel's sysfs is put back after */
-	if (any_wanted(&cfg, mthp_rows, "-mthp64k")) {
-		bench_mode = KBENCH_MTHP64K;
-		kernel_mode_ok = !model_only && kernel_mthp_enable() == 0;
-		ok &= run_rows(&cfg, mthp_rows, "-mthp64k");
-		kernel_mem_base();
-	}
-
-	/* PMD THP: MADV_HUGEPAGE on both sides, nothing of the machine changed */
-	bench_mode = KBENCH_THP;
-	kernel_mode_ok = !model_only && kernel_thp_enable() == 0;
-	ok &= run_rows(&cfg, thp_rows, "-thp");
-	bytes_row(&cfg, "bytes-per-page-thp", false, &ok);
-	bytes_row(&cfg, "bytes-per-page-thp-after-fork", true, &ok);
-	kernel_mem_base();
-
-	/* 2 MiB hugetlb: the pool is set through the host journal and put back */
-	if (any_wanted(&cfg, hugetlb_rows, "-hugetlb")) {
-		bench_mode = KBENCH_HUGETLB;
-		kernel_mode_ok = !model_only && kernel_hugetlb_enable(cfg.bytes) == 0;
-		ok &= run_rows(&cfg, hugetlb_rows, "-hugetlb");
+		if (!pass_rows(&cfg, mp, NULL))
+			continue;
+		bench_mode = mp->mem;
+		kernel_mode_ok = !model_only && kernel_mem_enable(mp->mem, cfg.bytes) == 0;
+		pass_rows(&cfg, mp, &ok);
 		kernel_mem_base();
 	}
 	return ok ? 0 : 1;

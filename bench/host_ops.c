@@ -17,7 +17,7 @@
  * Mappings are MADV_NOHUGEPAGE: with THP the kernel would handle 512 pages
  * per fault or per PMD copy and the comparison with the model's base pages
  * would be meaningless.  Populating happens before the clock starts.  The
- * exception is the 64 kB mTHP rows (kernel_mthp_enable()): there both sides
+ * exception is the 64 kB mTHP rows (kernel_mem_enable()): there both sides
  * use 64 kB anon folios, PTE-mapped, and the mapping is 64 kB aligned.
  */
 #include "host_ops.h"
@@ -164,7 +164,7 @@ static int mthp_set(const char *path, const char *val)
 	return sysfs_put(path, val);
 }
 
-void kernel_mthp_restore(void)
+static void kernel_mthp_restore(void)
 {
 	while (mthp_nr_saved > 0) {
 		int i = --mthp_nr_saved;
@@ -201,7 +201,7 @@ static int journal_start(const char *what)
 	return 0;
 }
 
-int kernel_mthp_enable(void)
+static int kernel_mthp_enable(void)
 {
 	static const unsigned sizes[] = { 16, 32, 128, 256, 512, 1024, 2048 };
 	char path[128];
@@ -233,7 +233,7 @@ fail:
  * is "madvise" or "always": the mappings ask with MADV_HUGEPAGE.  The huge
  * zero page needs use_zero_page=1 (the default).
  */
-int kernel_thp_enable(void)
+static int kernel_thp_enable(void)
 {
 	char buf[64];
 
@@ -246,7 +246,7 @@ int kernel_thp_enable(void)
 	return 0;
 }
 
-int kernel_hugetlb_enable(size_t bytes)
+static int kernel_hugetlb_enable(size_t bytes)
 {
 	char path[] = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", want[32], got[32];
 	unsigned long nr = (unsigned long)(round_to_pages(bytes) / KBENCH_PMD) * 2;
@@ -266,6 +266,21 @@ int kernel_hugetlb_enable(size_t bytes)
 	}
 	mem_mode = KBENCH_HUGETLB;
 	return 0;
+}
+
+int kernel_mem_enable(enum kbench_mem mem, size_t bytes)
+{
+	switch (mem) {
+	case KBENCH_BASE:
+		return 0;
+	case KBENCH_MTHP64K:
+		return kernel_mthp_enable();
+	case KBENCH_THP:
+		return kernel_thp_enable();
+	case KBENCH_HUGETLB:
+		return kernel_hugetlb_enable(bytes);
+	}
+	return -1;
 }
 
 void kernel_mem_base(void)
@@ -523,25 +538,26 @@ int64_t kernel_pin_unpin_ns(size_t bytes)
 
 #endif
 
-int64_t kernel_cow_fault_ns(size_t bytes)
+/*
+ * A child blocked on a pipe until *wfd is closed (it keeps every page
+ * mapped until then); -1 on failure.  With @fork_ns, the time fork() took
+ * in the parent goes there.
+ */
+static pid_t fork_blocked(const char *what, int *wfd, int64_t *fork_ns)
 {
-	size_t len = round_to_pages(bytes);
-	int64_t t0, t1, ret = -1;
+	int64_t t0;
 	int pipefd[2];
 	pid_t pid;
-	char *p;
 
-	p = map_populated("cow-fault", len);
-	if (!p)
-		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "bench: cow-fault: pipe: %s\n", strerror(errno));
-		goto unmap;
+		fprintf(stderr, "bench: %s: pipe: %s\n", what, strerror(errno));
+		return -1;
 	}
-
+	t0 = now_ns();
 	pid = fork();
+	if (fork_ns)
+		*fork_ns = now_ns() - t0;
 	if (pid == 0) {
-		/* Keep every page mapped until the parent is done: wait for EOF. */
 		char c;
 
 		close(pipefd[1]);
@@ -551,16 +567,34 @@ int64_t kernel_cow_fault_ns(size_t bytes)
 	}
 	close(pipefd[0]);
 	if (pid < 0) {
-		fprintf(stderr, "bench: cow-fault: fork: %s\n", strerror(errno));
+		fprintf(stderr, "bench: %s: fork: %s\n", what, strerror(errno));
 		close(pipefd[1]);
-		goto unmap;
+		return -1;
 	}
+	*wfd = pipefd[1];
+	return pid;
+}
+
+int64_t kernel_cow_fault_ns(size_t bytes)
+{
+	size_t len = round_to_pages(bytes);
+	int64_t t0, t1, ret = -1;
+	pid_t pid;
+	int wfd;
+	char *p;
+
+	p = map_populated("cow-fault", len);
+	if (!p)
+		return -1;
+	pid = fork_blocked("cow-fault", &wfd, NULL);
+	if (pid < 0)
+		goto unmap;
 
 	t0 = now_ns();
 	touch_stride(p, len, kbench_stride(mem_mode, true), 2);
 	t1 = now_ns();
 
-	close(pipefd[1]);		/* releases the child */
+	close(wfd);		/* releases the child */
 	if (reap("cow-fault", pid) == 0)
 		ret = t1 - t0;
 unmap:
@@ -622,70 +656,29 @@ unmap:
 	return ret;
 }
 
-/* A child blocked on a pipe until *wfd is closed; -1 on failure. */
-static pid_t fork_blocked(const char *what, int *wfd)
+/* fork_blocked(), then the child let go at once and reaped: 0, or -1. */
+static int fork_reaped(const char *what, int64_t *fork_ns)
 {
-	int pipefd[2];
 	pid_t pid;
+	int wfd;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "bench: %s: pipe: %s\n", what, strerror(errno));
+	pid = fork_blocked(what, &wfd, fork_ns);
+	if (pid < 0)
 		return -1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		char c;
-
-		close(pipefd[1]);
-		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(pipefd[0]);
-	if (pid < 0) {
-		fprintf(stderr, "bench: %s: fork: %s\n", what, strerror(errno));
-		close(pipefd[1]);
-		return -1;
-	}
-	*wfd = pipefd[1];
-	return pid;
+	close(wfd);
+	return reap(what, pid);
 }
 
 int64_t kernel_fork_parent_ns(size_t bytes)
 {
 	size_t len = round_to_pages(bytes);
 	char *p = map_populated("fork-parent", len);
-	int64_t t0, t1, ret = -1;
-	int pipefd[2];
-	pid_t pid;
+	int64_t ret = -1, fork_ns;
 
 	if (!p)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "bench: fork-parent: pipe: %s\n", strerror(errno));
-		goto unmap;
-	}
-	t0 = now_ns();
-	pid = fork();
-	t1 = now_ns();
-	if (pid == 0) {
-		char c;
-
-		close(pipefd[1]);
-		while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(pipefd[0]);
-	if (pid < 0) {
-		fprintf(stderr, "bench: fork-parent: fork: %s\n", strerror(errno));
-		close(pipefd[1]);
-		goto unmap;
-	}
-	close(pipefd[1]);
-	if (reap("fork-parent", pid) == 0)
-		ret = t1 - t0;
-unmap:
+	if (fork_reaped("fork-parent", &fork_ns) == 0)
+		ret = fork_ns;
 	munmap(p, len);
 	return ret;
 }
@@ -695,22 +688,15 @@ int64_t kernel_reuse_ns(size_t bytes)
 	size_t len = round_to_pages(bytes);
 	char *p = map_populated("reuse", len);
 	int64_t t0, t1, ret = -1;
-	pid_t pid;
-	int wfd;
 
 	if (!p)
 		return -1;
-	pid = fork_blocked("reuse", &wfd);
-	if (pid < 0)
-		goto unmap;
-	close(wfd);
-	if (reap("reuse", pid) < 0)
-		goto unmap;
-	t0 = now_ns();
-	touch_stride(p, len, kbench_stride(mem_mode, false), 3);
-	t1 = now_ns();
-	ret = t1 - t0;
-unmap:
+	if (fork_reaped("reuse", NULL) == 0) {
+		t0 = now_ns();
+		touch_stride(p, len, kbench_stride(mem_mode, false), 3);
+		t1 = now_ns();
+		ret = t1 - t0;
+	}
 	munmap(p, len);
 	return ret;
 }

@@ -94,8 +94,12 @@ int64_t kernel_cow_fault_ns(size_t bytes);
  */
 int64_t kernel_vmsplice_ns(size_t bytes);
 
-/*
- * The 64 kB mTHP rows.  kernel_mthp_enable() makes every later measurement
+/**
+ * kernel_mem_enable() - measure on another kind of memory from now on
+ * @mem: the kind (KBENCH_BASE changes nothing)
+ * @bytes: the rows' size (the hugetlb pool is sized from it)
+ *
+ * The 64 kB mTHP rows: KBENCH_MTHP64K makes every later measurement
  * map its memory with 64 kB large anonymous folios: as root, through the
  * host journal of src/backend/host/journal.h (the host lock, and the
  * original of each sysfs file on disk before it changes, so a killed bench
@@ -104,25 +108,19 @@ int64_t kernel_vmsplice_ns(size_t bytes);
  * every other size to "never", and the mappings are 64 kB aligned and not
  * MADV_NOHUGEPAGE.  Each populate then checks the size's anon_fault_alloc
  * counter: a mapping that did not get 64 kB folios fails the measurement.
- * kernel_mthp_restore() writes every file back and drops the lock.
+ * kernel_mem_base() writes every file back and drops the lock.
  *
- * Return: 0, or -1 with the reason on stderr (not root, no mTHP sysfs,
- * host lock busy); the rows then print kernel=skip.
- */
-int kernel_mthp_enable(void);
-void kernel_mthp_restore(void);
-
-/*
  * The THP rows: PMD-mapped 2 MiB folios by MADV_HUGEPAGE in a 2 MiB aligned
  * range (needs transparent_hugepage/enabled madvise or always; the
  * machine is not changed).  The hugetlb rows: as root, through the host
  * journal, nr_hugepages of hugepages-2048kB is set to twice the pages of
  * @bytes (a COW copies every page), and MAP_HUGETLB mappings.
  * kernel_mem_base() goes back to base pages and puts every setting back.
- * Return: 0, or -1 with the reason on stderr.
+ *
+ * Return: 0, or -1 with the reason on stderr (not root, no mTHP sysfs, THP
+ * "never", host lock busy, pool not grown); the rows then print kernel=skip.
  */
-int kernel_thp_enable(void);
-int kernel_hugetlb_enable(size_t bytes);
+int kernel_mem_enable(enum kbench_mem mem, size_t bytes);
 void kernel_mem_base(void);
 
 /**
