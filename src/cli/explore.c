@@ -479,6 +479,20 @@ static int explore_one(const struct cli_file *f, const struct cli_opts *o, const
 	return ret;
 }
 
+/*
+ * @path could not be opened or read: out of memory is exit 3, anything else a
+ * usage error naming the file and @why (NULL: errno's text).
+ */
+static int read_failed(const char *path, const char *why)
+{
+	int err = errno;
+
+	if (err == ENOMEM)
+		return cli_oom();
+	cli_path_error(path, why ? why : strerror(err));
+	return PL_EXIT_USAGE;
+}
+
 static int explore_merge(const struct cli_opts *o, const struct xo *x)
 {
 	struct pl_explore_result into, part;
@@ -492,9 +506,7 @@ static int explore_merge(const struct cli_opts *o, const struct xo *x)
 		FILE *f = fopen(o->args[i], "r");
 
 		if (!f) {
-			ret = errno == ENOMEM ? cli_oom() : PL_EXIT_USAGE;
-			if (ret == PL_EXIT_USAGE)
-				cli_path_error(o->args[i], strerror(errno));
+			ret = read_failed(o->args[i], NULL);
 			break;
 		}
 		if (pl_explore_result_read(f, &part, err, sizeof(err))) {
@@ -598,89 +610,95 @@ out:
 	return ret;
 }
 
-static int cmd_replay(int argc, char **argv)
+/* The schedule file of `pinlab replay`, or NULL with *ret set. */
+static struct pl_sched *replay_read_sched(const char *path, int *ret)
 {
-	struct cli_opts o;
-	struct cli_files files;
-	struct race_run rr;
-	struct pl_sched *s = NULL;
-	const char *preset, *detail = "", *found = NULL;
+	struct pl_sched *s;
 	char err[160];
-	enum pl_verdict v;
-	FILE *f;
-	int ret = cli_parse("replay", argc, argv, REPLAY_OPTIONS, &o);
+	FILE *f = fopen(path, "r");
 
-	memset(&files, 0, sizeof(files));
-	if (!ret)
-		ret = load_one("replay", &o, &files, 2);
-	if (ret)
-		goto out;
-	f = fopen(o.args[1], "r");
 	if (!f) {
-		ret = errno == ENOMEM ? cli_oom() : PL_EXIT_USAGE;
-		if (ret == PL_EXIT_USAGE)
-			cli_path_error(o.args[1], strerror(errno));
-		goto out;
+		*ret = read_failed(path, NULL);
+		return NULL;
 	}
 	s = pl_sched_read(f, err, sizeof(err));
 	fclose(f);
-	if (!s) {
-		ret = errno == ENOMEM ? cli_oom() : PL_EXIT_USAGE;
-		if (ret == PL_EXIT_USAGE)
-			cli_path_error(o.args[1], err);
-		goto out;
-	}
-	preset = o.preset ? pl_preset_find(o.preset)->name : "latest";
-	{
-		struct pl_exec_opts eo = { .preset = preset, .sets = o.sets,
-					   .nr_sets = o.nr_sets, .max_steps = o.max_steps,
-					   .max_pages = o.max_pages, .max_procs = o.max_procs,
-					   .max_ms = o.max_ms, .stop = cli_interrupted };
-		int backing = o.backing_idx >= 0 ? o.backing_idx : files.f[0].sc->backings[0].idx;
+	if (!s)
+		*ret = read_failed(path, err);
+	return s;
+}
 
-		ret = race_run_init(&rr, "replay", &files.f[0], backing, &eo);
-		if (ret)
-			goto out;
-		if (s->nr_threads && s->nr_threads != rr.spec.nr_threads) {
-			fprintf(stderr, "%s: the schedule has %d threads, the scenario %d\n",
-				o.args[1], s->nr_threads, rr.spec.nr_threads);
-			race_run_free(&rr);
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
-		printf("replay %s %s [%s %s]:", files.f[0].id, o.args[1], preset,
-		       pl_backing_info(backing)->name);
-		for (int t = 0; t < rr.spec.nr_threads; t++)
-			printf(" T%d %s%s", t, rr.spec.thread_name[t],
-			       t + 1 < rr.spec.nr_threads ? "," : "");
-		printf("\n");
-		errno = 0;
-		v = pl_explore_print(stdout, &rr.spec, s, o.trace ? PL_PRINT_ALL_STEPS : 0);
-		if (pl_exec_race_oom(rr.race) || (v == PL_VERDICT_ERROR && errno == ENOMEM)) {
-			ret = cli_oom();
-		} else if (pl_exec_race_limit(rr.race)) {
-			ret = cli_limit(&files.f[0], preset, backing, pl_exec_race_limit(rr.race));
-		} else if (v == PL_VERDICT_INFEASIBLE || v == PL_VERDICT_ERROR) {
-			fprintf(stderr, "pinlab: replay: %s does not fit %s: %s\n", o.args[1],
-				files.f[0].path, pl_verdict_name(v));
-			ret = PL_EXIT_USAGE;
-		} else {
-			enum pl_outcome out = pl_exec_race_outcome(rr.race, &detail);
-			bool match;
+/* Run scenario @file under schedule @s (read from @sched_path) and say whether it matched. */
+static int replay_run(const struct cli_opts *o, const struct cli_file *file,
+		      const char *sched_path, struct pl_sched *s, const char *preset)
+{
+	struct pl_exec_opts eo = { .preset = preset, .sets = o->sets,
+				   .nr_sets = o->nr_sets, .max_steps = o->max_steps,
+				   .max_pages = o->max_pages, .max_procs = o->max_procs,
+				   .max_ms = o->max_ms, .stop = cli_interrupted };
+	int backing = o->backing_idx >= 0 ? o->backing_idx : file->sc->backings[0].idx;
+	const char *detail = "", *found = NULL;
+	struct race_run rr;
+	enum pl_verdict v;
+	int ret;
 
-			if (out != PL_OUT_PASS)
-				found = pl_outcome_name(out);
-			if (v == PL_VERDICT_DEADLOCK) {
-				found = pl_verdict_name(v);
-				detail = found;
-			}
-			match = race_match(rr.race, found);
-			printf("outcome: %s\n", found ? detail : "pass");
-			ret = match ? PL_EXIT_OK : PL_EXIT_MISMATCH;
-		}
+	ret = race_run_init(&rr, "replay", file, backing, &eo);
+	if (ret)
+		return ret;
+	if (s->nr_threads && s->nr_threads != rr.spec.nr_threads) {
+		fprintf(stderr, "%s: the schedule has %d threads, the scenario %d\n",
+			sched_path, s->nr_threads, rr.spec.nr_threads);
 		race_run_free(&rr);
+		return PL_EXIT_USAGE;
 	}
-out:
+	printf("replay %s %s [%s %s]:", file->id, sched_path, preset,
+	       pl_backing_info(backing)->name);
+	for (int t = 0; t < rr.spec.nr_threads; t++)
+		printf(" T%d %s%s", t, rr.spec.thread_name[t],
+		       t + 1 < rr.spec.nr_threads ? "," : "");
+	printf("\n");
+	errno = 0;
+	v = pl_explore_print(stdout, &rr.spec, s, o->trace ? PL_PRINT_ALL_STEPS : 0);
+	if (pl_exec_race_oom(rr.race) || (v == PL_VERDICT_ERROR && errno == ENOMEM)) {
+		ret = cli_oom();
+	} else if (pl_exec_race_limit(rr.race)) {
+		ret = cli_limit(file, preset, backing, pl_exec_race_limit(rr.race));
+	} else if (v == PL_VERDICT_INFEASIBLE || v == PL_VERDICT_ERROR) {
+		fprintf(stderr, "pinlab: replay: %s does not fit %s: %s\n", sched_path,
+			file->path, pl_verdict_name(v));
+		ret = PL_EXIT_USAGE;
+	} else {
+		enum pl_outcome out = pl_exec_race_outcome(rr.race, &detail);
+		bool match;
+
+		if (out != PL_OUT_PASS)
+			found = pl_outcome_name(out);
+		if (v == PL_VERDICT_DEADLOCK) {
+			found = pl_verdict_name(v);
+			detail = found;
+		}
+		match = race_match(rr.race, found);
+		printf("outcome: %s\n", found ? detail : "pass");
+		ret = match ? PL_EXIT_OK : PL_EXIT_MISMATCH;
+	}
+	race_run_free(&rr);
+	return ret;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files files = { 0 };
+	struct pl_sched *s = NULL;
+	int ret = cli_parse("replay", argc, argv, REPLAY_OPTIONS, &o);
+
+	if (!ret)
+		ret = load_one("replay", &o, &files, 2);
+	if (!ret)
+		s = replay_read_sched(o.args[1], &ret);
+	if (s)
+		ret = replay_run(&o, &files.f[0], o.args[1], s,
+				 o.preset ? pl_preset_find(o.preset)->name : "latest");
 	fflush(stdout);
 	pl_sched_free(s);
 	cli_files_free(&files);
