@@ -481,23 +481,22 @@ static int page_mkclean_one(struct world *w, struct mm_struct *mm, struct vm_are
 			    pl_addr addr, void *arg)
 {
 	struct mkclean_arg *a = arg;
-	struct pl_lock *ptl;
-	pte_t *ptep;
+	struct page_vma_mapped_walk pvmw = { .pfn = a->pfn, .mm = mm, .address = addr };
 	pte_t pte;
 
-	ptep = page_vma_mapped_pte(w, mm, addr, a->pfn, &ptl, &pte);
-	if (!ptep)
+	if (!page_vma_mapped_walk(w, &pvmw))
 		return 0;
+	pte = pvmw.pteval;
 	if (pte_dirty(pte))
 		a->dirty = true;
 	if ((vma->vm_flags & VM_SHARED) && vma_wants_writenotify(w, vma) &&
 	    (pte_write(pte) || pte_dirty(pte))) {
-		pl_set_pte(w, ptep, pte_mkclean(pte_wrprotect(pte)));
+		pl_set_pte(w, pvmw.pte, pte_mkclean(pte_wrprotect(pte)));
 		a->cleaned++;
 	} else if (pte_dirty(pte)) {
-		pl_set_pte(w, ptep, pte_mkclean(pte));
+		pl_set_pte(w, pvmw.pte, pte_mkclean(pte));
 	}
-	pl_spin_unlock(w, ptl);
+	page_vma_mapped_walk_done(w, &pvmw);
 	return 0;
 }
 

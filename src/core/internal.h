@@ -478,14 +478,26 @@ struct mm_struct *pl_next_mm(const struct world *w, int *pos);
 int rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, void *arg);
 int rmap_walk_anon(struct world *w, uint32_t anon_vma, uint32_t index, pl_rmap_fn fn, void *arg);
 /*
- * page_vma_mapped_pte(): page_vma_mapped_walk() for one address of an rmap
- * walk's callback: the PTE at @addr with its PTL taken (*@ptlp) and its
- * value in *@ptevalp when it is present and maps page @pfn; else NULL with
- * nothing taken.  pl_spin_unlock(w, *ptlp) ends it, as
- * page_vma_mapped_walk_done() does.
+ * page_vma_mapped_walk(): the small-page case of the kernel's walk
+ * (mm/page_vma_mapped.c), for one address of an rmap walk's callback.  The
+ * caller fills .pfn, .mm and .address; it returns true when the PTE there is
+ * present and maps page .pfn, with .pte mapped, .ptl taken and .pteval the
+ * value read under it; else false with nothing taken.
+ * page_vma_mapped_walk_done() drops the PTL, as the kernel's does.
  */
-pte_t *page_vma_mapped_pte(struct world *w, struct mm_struct *mm, pl_addr addr, pl_pfn pfn,
-			   struct pl_lock **ptlp, pte_t *ptevalp);
+struct page_vma_mapped_walk {
+	pl_pfn pfn;
+	struct mm_struct *mm;
+	pl_addr address;
+	pte_t *pte;
+	pte_t pteval;
+	struct pl_lock *ptl;
+};
+bool page_vma_mapped_walk(struct world *w, struct page_vma_mapped_walk *pvmw);
+static inline void page_vma_mapped_walk_done(struct world *w, struct page_vma_mapped_walk *pvmw)
+{
+	pl_spin_unlock(w, pvmw->ptl);
+}
 /* Page-cache references a cached folio holds: 1 for hugetlb (head), else nr pages. */
 unsigned pl_filemap_cache_refs(const struct folio *f);
 /*

@@ -378,24 +378,25 @@ int rmap_walk_file(struct world *w, int file, uint32_t index, pl_rmap_fn fn, voi
 }
 
 /*
- * page_vma_mapped_pte() - the small-page case of page_vma_mapped_walk()
- * (mm/page_vma_mapped.c): map and lock the PTE at @addr, and keep it only
- * when it is present and maps @pfn.  The callers are rmap-walk callbacks
- * (try_to_unmap_one(), page_mkclean_one()) that act under the PTL.
+ * page_vma_mapped_walk() - the small-page case of the kernel's
+ * page_vma_mapped_walk() (mm/page_vma_mapped.c): map and lock the PTE at
+ * pvmw->address, and keep it only when it is present and maps pvmw->pfn.
+ * The callers are rmap-walk callbacks (try_to_unmap_one(),
+ * page_mkclean_one()) that act under the PTL.
  */
-pte_t *page_vma_mapped_pte(struct world *w, struct mm_struct *mm, pl_addr addr, pl_pfn pfn,
-			   struct pl_lock **ptlp, pte_t *ptevalp)
+bool page_vma_mapped_walk(struct world *w, struct page_vma_mapped_walk *pvmw)
 {
-	pte_t *ptep = pte_offset_map_lock(w, mm, addr, ptlp);
+	pte_t *ptep = pte_offset_map_lock(w, pvmw->mm, pvmw->address, &pvmw->ptl);
 	pte_t pte;
 
 	if (!ptep)
-		return NULL;
+		return false;
 	pte = pl_ptep_get(w, ptep);
-	if (!pte_present(pte) || pte_pfn(pte) != pfn) {
-		pl_spin_unlock(w, *ptlp);
-		return NULL;
+	if (!pte_present(pte) || pte_pfn(pte) != pvmw->pfn) {
+		pl_spin_unlock(w, pvmw->ptl);
+		return false;
 	}
-	*ptevalp = pte;
-	return ptep;
+	pvmw->pte = ptep;
+	pvmw->pteval = pte;
+	return true;
 }

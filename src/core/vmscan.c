@@ -287,46 +287,37 @@ static int split_pmd_one(struct world *w, struct mm_struct *mm, struct vm_area_s
 	return 0;
 }
 
-/* try_to_unmap_one() gives up at @addr (the PTE is as it was): unlock, say why. */
-static int unmap_busy(struct world *w, struct pl_lock *ptl, struct unmap_arg *a, pl_addr addr,
+/* try_to_unmap_one() gives up at pvmw's address (the PTE is as it was): unlock, say why. */
+static int unmap_busy(struct world *w, struct page_vma_mapped_walk *pvmw, struct unmap_arg *a,
 		      const char *why)
 {
-	pl_spin_unlock(w, ptl);
-	a->busy_addr = addr;
+	page_vma_mapped_walk_done(w, pvmw);
+	a->busy_addr = pvmw->address;
 	a->why = why;
 	return -EBUSY;
 }
 
 /*
- * try_to_unmap_one() for an anon page going to swap: under the PTL, clear
- * the PTE, then give up exclusivity -- which fails while the page may be
- * pinned -- and only then install the swap entry.
+ * An anon page going to swap: under the PTL, clear the PTE, then give up
+ * exclusivity -- which fails while the page may be pinned -- and only then
+ * install the swap entry.
  */
-static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
-				 pl_addr addr, void *arg)
+static int try_to_unmap_anon_pte(struct world *w, struct vm_area_struct *vma,
+				 struct page_vma_mapped_walk *pvmw, struct unmap_arg *a)
 {
-	struct unmap_arg *a = arg;
 	struct pl_share_sample early;
-	struct pl_lock *ptl;
+	pte_t pte = pvmw->pteval, swp;
 	bool exclusive;
-	pte_t *ptep;
-	pte_t pte, swp;
 
-	ptep = page_vma_mapped_pte(w, mm, addr, page_to_pfn(w, a->page), &ptl, &pte);
-	if (!ptep)
-		return 0;
-	/* mlocked: try_to_unmap gives up, the folio goes back to the LRU */
-	if (vma->vm_flags & VM_LOCKED)
-		return unmap_busy(w, ptl, a, addr, "VM_LOCKED");
 	/* before 088b8aa537c2 the pin check may see the pins from before the clear */
 	pl_share_sample_take(w, a->folio, &early);
-	pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
+	pl_set_pte(w, pvmw->pte, 0);		/* ptep_clear_flush() */
 	pl_yield(w, YIELD_UNMAP_BEFORE_PIN_CHECK);
 	exclusive = PageAnonExclusive(a->page);
 	if (exclusive && folio_try_share_anon_rmap_sampled(w, a->folio, a->page, &early)) {
 		/* pinned exclusive page: it must stay mapped (invariant 20) */
-		pl_set_pte(w, ptep, pte);
-		return unmap_busy(w, ptl, a, addr, "maybe pinned: folio_try_share_anon_rmap failed");
+		pl_set_pte(w, pvmw->pte, pte);
+		return unmap_busy(w, pvmw, a, "maybe pinned: folio_try_share_anon_rmap failed");
 	}
 	if (pte_dirty(pte))
 		folio_mark_dirty(w, a->folio);
@@ -334,10 +325,37 @@ static int try_to_unmap_anon_one(struct world *w, struct mm_struct *mm, struct v
 	/* 1493a1913e34: the swap PTE remembers that the page was exclusive */
 	swp = swp_entry_to_pte(a->slot, exclusive && w->policy.swp_exclusive) |
 	      (pte & (_PAGE_SOFT_DIRTY | _PAGE_UFFD_WP));
-	pl_set_pte(w, ptep, swp);
+	pl_set_pte(w, pvmw->pte, swp);
 	folio_remove_rmap_pte(w, a->folio, a->page, vma);
-	pl_spin_unlock(w, ptl);
+	page_vma_mapped_walk_done(w, pvmw);
 	folio_put(w, a->folio);		/* the mapping's reference */
+	a->unmapped++;
+	return 0;
+}
+
+/*
+ * try_to_unmap_one() (mm/rmap.c): the page's PTE at @addr, under the PTL.
+ * An anon page gets a swap entry in its place (try_to_unmap_anon_pte()); a
+ * page-cache page's PTE just goes, the next access refaults.
+ */
+static int try_to_unmap_one(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			    pl_addr addr, void *arg)
+{
+	struct unmap_arg *a = arg;
+	struct page_vma_mapped_walk pvmw = {
+		.pfn = page_to_pfn(w, a->page), .mm = mm, .address = addr,
+	};
+
+	if (!page_vma_mapped_walk(w, &pvmw))
+		return 0;
+	/* mlocked: try_to_unmap gives up, the folio goes back to the LRU */
+	if (vma->vm_flags & VM_LOCKED)
+		return unmap_busy(w, &pvmw, a, "VM_LOCKED");
+	if (folio_test_anon(a->folio))
+		return try_to_unmap_anon_pte(w, vma, &pvmw, a);
+	/* zap_pte(): PTE dirty -> folio dirty, rmap and the mapping's reference go */
+	zap_pte(w, mm, vma, addr, pvmw.pte);
+	page_vma_mapped_walk_done(w, &pvmw);
 	a->unmapped++;
 	return 0;
 }
@@ -355,7 +373,7 @@ static int unmap_anon_scan_pte(struct world *w, struct mm_struct *mm, struct vm_
 
 	if (!pte_present(pte) || pte_pfn(pte) != page_to_pfn(w, a->page))
 		return 0;
-	return try_to_unmap_anon_one(w, mm, vma, addr, arg);
+	return try_to_unmap_one(w, mm, vma, addr, arg);
 }
 
 static int rmap_walk_anon_scan(struct world *w, struct unmap_arg *a)
@@ -377,27 +395,6 @@ static int rmap_walk_anon_scan(struct world *w, struct unmap_arg *a)
 				return ret;
 		}
 	}
-	return 0;
-}
-
-/* try_to_unmap_one() for a page-cache page: the PTE goes, the next access refaults. */
-static int try_to_unmap_file_one(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
-				 pl_addr addr, void *arg)
-{
-	struct unmap_arg *a = arg;
-	struct pl_lock *ptl;
-	pte_t *ptep;
-	pte_t pte;
-
-	ptep = page_vma_mapped_pte(w, mm, addr, page_to_pfn(w, a->page), &ptl, &pte);
-	if (!ptep)
-		return 0;
-	if (vma->vm_flags & VM_LOCKED)
-		return unmap_busy(w, ptl, a, addr, "VM_LOCKED");
-	/* zap_pte(): PTE dirty -> folio dirty, rmap and the mapping's reference go */
-	zap_pte(w, mm, vma, addr, ptep);
-	pl_spin_unlock(w, ptl);
-	a->unmapped++;
 	return 0;
 }
 
@@ -445,7 +442,7 @@ static int shrink_anon_folio(struct world *w, struct folio *f, struct page *page
 		folio_mark_dirty(w, f);
 	}
 	a.slot = f->page.swap;
-	ret = rmap_walk_anon(w, f->page.mapping, f->page.index, try_to_unmap_anon_one, &a);
+	ret = rmap_walk_anon(w, f->page.mapping, f->page.index, try_to_unmap_one, &a);
 	if (!ret && folio_mapcount(f) > 0)
 		ret = rmap_walk_anon_scan(w, &a);
 	if (ret || folio_mapcount(f) > 0) {
@@ -500,7 +497,7 @@ static int shrink_file_folio(struct world *w, struct folio *f, struct page *page
 		return -EBUSY;
 	if (!folio_trylock(w, f))
 		return -EBUSY;
-	ret = rmap_walk_file(w, file->id, index, try_to_unmap_file_one, &a);
+	ret = rmap_walk_file(w, file->id, index, try_to_unmap_one, &a);
 	folio_unlock(w, f);
 	if (ret || folio_mapcount(f) > 0)
 		return -EBUSY;
