@@ -521,17 +521,17 @@ unsigned hugetlb_fault(struct world *w, struct mm_struct *mm, struct vm_area_str
  */
 static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writable)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
 	pl_addr base = addr & PMD_MASK;
 	struct vm_area_struct *vma;
+	struct mm_struct *mm;
 	struct pl_ptetab *t;
 	struct folio *nf;
 	pmd_t *pmdp;
 	bool writable = false;
+	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
 
-	if (!mm)
-		return -ESRCH;
-	vma = vma_lookup(mm, addr);
+	if (ret)
+		return ret;
 	if (!vma || !pl_vma_is_anon(vma) || base < vma->vm_start || base + PMD_SIZE > vma->vm_end)
 		return -EINVAL;
 	pmdp = pl_pmd_lookup(mm, base);
@@ -633,12 +633,12 @@ int pl_madvise_collapse(struct world *w, int pid, pl_addr addr)
 
 int pl_thp_split(struct world *w, int pid, pl_addr addr)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
 
-	if (!mm)
-		return -ESRCH;
-	vma = vma_lookup(mm, addr);
+	if (ret)
+		return ret;
 	if (!vma)
 		return -EINVAL;
 	return __split_huge_pmd(w, mm, vma, addr);

@@ -1191,19 +1191,40 @@ int pl_uffd_writeprotect(struct world *w, int pid, pl_addr addr, uint64_t len, b
  * (CVE-2022-2590).  The model maps it dirty in every era; whether that is
  * harmful is GUP's rule (knob foll_cow vs foll_force_needs_exclusive).
  */
+/*
+ * mfill_atomic_install_pte() (mm/userfaultfd.c): map @page of page-cache
+ * folio @f at @addr, only into an empty PTE, under the PTL.
+ */
+static int mfill_atomic_install_pte(struct world *w, struct mm_struct *mm,
+				    struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
+				    struct folio *f, struct page *page)
+{
+	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+
+	pl_spin_lock(w, ptl);
+	if (!pte_none(pl_ptep_get(w, ptep))) {
+		pl_spin_unlock(w, ptl);
+		return -EEXIST;
+	}
+	folio_get(w, f);
+	folio_add_file_rmap_pte(w, f, page, vma);
+	pl_set_pte(w, ptep, pte_mkdirty(pl_mk_pte(vma, page_to_pfn(w, page), false)));
+	pl_spin_unlock(w, ptl);
+	return 0;
+}
+
 int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
+	struct mm_struct *mm;
 	struct pl_file *file;
-	struct pl_lock *ptl;
 	struct folio *f;
 	pte_t *ptep;
 	uint32_t idx;
+	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
 
-	if (!mm)
-		return -ESRCH;
-	vma = vma_lookup(mm, addr);
+	if (ret)
+		return ret;
 	if (!vma || vma->file < 0)
 		return -EINVAL;
 	file = pl_file_get(w, vma->file);
@@ -1212,25 +1233,14 @@ int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
 	idx = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
 	if (idx >= file->nr_pages)
 		return -EFAULT;
-	ptep = pl_pte_alloc(w, mm, addr & PAGE_MASK);
+	addr &= PAGE_MASK;
+	ptep = pl_pte_alloc(w, mm, addr);
 	if (!ptep)
 		return -EEXIST;
 	f = filemap_get_folio(w, file, idx, true);
 	if (!f)
 		return -ENOMEM;
-	/* mfill_atomic_install_pte(): only into an empty PTE, under the PTL */
-	ptl = pl_pte_lockptr(mm, addr & PAGE_MASK);
-	pl_spin_lock(w, ptl);
-	if (!pte_none(pl_ptep_get(w, ptep))) {
-		pl_spin_unlock(w, ptl);
-		return -EEXIST;
-	}
-	folio_get(w, f);
-	folio_add_file_rmap_pte(w, f, folio_page(f, idx - f->page.index), vma);
-	pl_set_pte(w, ptep, pte_mkdirty(pl_mk_pte(vma, page_to_pfn(w, folio_page(f, idx -
-								      f->page.index)), false)));
-	pl_spin_unlock(w, ptl);
-	return 0;
+	return mfill_atomic_install_pte(w, mm, vma, addr, ptep, f, folio_page(f, idx - f->page.index));
 }
 
 /* ---------------------------------------------------------------------------

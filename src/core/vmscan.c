@@ -600,18 +600,17 @@ static int reclaim_lookup(struct world *w, struct mm_struct *mm, struct vm_area_
  */
 int pl_reclaim(struct world *w, int pid, pl_addr addr)
 {
-	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
+	struct mm_struct *mm;
 	struct folio *f;
 	struct page *page;
-	int ret;
+	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
 
-	if (!mm)
-		return -ESRCH;
-	addr &= PAGE_MASK;
-	vma = vma_lookup(mm, addr);
+	if (ret)
+		return ret;
 	if (!vma)
 		return -EFAULT;
+	addr &= PAGE_MASK;
 	w->cur_pid = pid;
 	if (vma->vm_flags & (VM_LOCKED | VM_HUGETLB | VM_IO | VM_PFNMAP))
 		return -EBUSY;
