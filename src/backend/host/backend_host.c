@@ -73,7 +73,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_KPAGEFLAGS]	= "page flags need /proc/kpageflags and PFNs in pagemap (root)",
 	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
 	[SK_THP_OP]	= "no host equivalent: splitting the PMD mapping of one chosen THP and nothing else",
-	[SK_UFFD]	= "userfaultfd is not in the host backend yet",
+	[SK_UFFD]	= "uffd-continue: this kernel has no userfaultfd minor faults on shmem (UFFD_FEATURE_MINOR_SHMEM, c949b097ef2e, 5.14, and CONFIG_HAVE_ARCH_USERFAULTFD_MINOR), or no userfaultfd(2)",
 	[SK_UPROBE]	= "no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: this kernel lacks CONFIG_UPROBE_EVENTS)",
 	[SK_KSM]	= "this kernel has no KSM (/sys/kernel/mm/ksm)",
 	[SK_EVICT]	= "no host equivalent: eviction of one chosen page cache page",
@@ -93,7 +93,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_SWAPFILE]	= "could not set up a temporary swapfile in $TMPDIR or /tmp (not ext4, or swapon refused)",
 	[SK_PUD_FORK]	= "this kernel loses 1 GiB hugetlb pages across fork (self-test failed; docs/host.md)",
 	[SK_PIN_FILE]	= "io_uring, the host's long-term pin, refuses file-backed buffers on this kernel (before ~6.5)",
-	[SK_UFFD_FORK]	= "UFFD_FEATURE_EVENT_FORK: fork waits for a monitor to read the event, and the host backend has no monitor thread",
+	[SK_UFFD_FORK]	= "uffd-writeprotect fork-event: this kernel refuses UFFD_FEATURE_EVENT_FORK with UFFD_FEATURE_SIGBUS (CAP_SYS_PTRACE is needed since 3c1c24d91ffd, 5.5), or has no userfaultfd(2)",
 	[SK_NO_UFFD]	= "userfaultfd write-protect unavailable (no userfaultfd(2), or UFFD_FEATURE_SIGBUS / MODE_WP refused)",
 	[SK_VFIO]	= "vfio type1: the host backend opens no vfio container (no IOMMU group bound to vfio here)",
 	[SK_UDMABUF]	= "udmabuf: the host backend does not drive /dev/udmabuf (UDMABUF_CREATE); this machine has none",
@@ -1605,6 +1605,22 @@ static long host_simple(struct host *h, int pid, struct w_req *q, struct pl_bres
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * uffd-continue: UFFDIO_CONTINUE page by page, each under a minor-mode
+ * registration the worker makes and drops around it (worker.c).
+ */
+static long host_uffd_continue(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = { .op = W_UFFD_CONTINUE };
+	long ret = 0;
+
+	for (uint32_t i = 0; i < s->nr && !ret; i++) {
+		q.addr = s->addr + (uint64_t)i * HOST_PAGE;
+		ret = host_simple(h, s->pid, &q, r);
+	}
+	return ret == -ENOSYS ? host_skip(r, SK_UFFD) : ret;
+}
+
 static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	struct host *h = host_of(be);
@@ -1745,15 +1761,15 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_UFFD_WRITEPROTECT: {
 		long ret;
 
-		if (s->arg & 2)
-			return host_skip(r, SK_UFFD_FORK);
 		q.op = W_UFFD_WP;
 		q.addr = s->addr;
 		q.len = len;
-		q.arg = s->arg & 1;
+		q.arg = s->arg & 3;	/* on, fork-event */
 		ret = host_simple(h, s->pid, &q, r);
 		/* the worker says -ENOSYS when it could not set up a uffd at all */
-		return ret == -ENOSYS ? host_skip(r, SK_NO_UFFD) : ret;
+		if (ret == -ENOSYS)
+			return host_skip(r, s->arg & 2 ? SK_UFFD_FORK : SK_NO_UFFD);
+		return ret;
 	}
 	case PL_OP_WRITE:
 	case PL_OP_READ:
@@ -1866,7 +1882,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_SPLIT:
 		return host_skip(r, SK_THP_OP);
 	case PL_OP_UFFD_CONTINUE:
-		return host_skip(r, SK_UFFD);
+		return host_uffd_continue(h, s, r);
 	case PL_OP_UPROBE_REGISTER:
 	case PL_OP_UPROBE_UNREGISTER:
 		return host_uprobe(h, s, r);

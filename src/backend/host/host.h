@@ -66,7 +66,7 @@ extern volatile sig_atomic_t host_sig;
 enum w_op {
 	W_MMAP, W_MUNMAP, W_MPROTECT, W_MADVISE, W_MREMAP, W_WRITE, W_READ, W_FORK, W_EXIT,
 	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
-	W_GUPT_PIN, W_UFFD_WP, W_DIO, W_DIO_DONE,
+	W_GUPT_PIN, W_UFFD_WP, W_DIO, W_DIO_DONE, W_UFFD_CONTINUE,
 	W_RANGE_SYSCALL,	/* syscall(arg, addr, len): a range call answered by errno only */
 };
 

@@ -4,11 +4,12 @@
  * reads requests from its socket, does each as real system calls in its
  * own address space (or in one of its scenario threads), and replies.
  *
- * Over 900 lines: one case per request of enum w_op in worker_do(), each a
- * few system calls, beside the small helpers they share (byte access under
- * a SIGSEGV guard, the io_uring ring, pagemap, the scenario threads); the
- * O_DIRECT-in-flight requests (w_dio_*: a userfaultfd-held iovec and its
- * thread) are the part to move to a file of their own when it grows.
+ * Over 1,100 lines: one case per request of enum w_op in worker_do(), each
+ * a few system calls, beside the small helpers they share (byte access
+ * under a SIGSEGV guard, the io_uring ring, pagemap, the scenario threads);
+ * the userfaultfd parts (w_uffd_*, the fork-event monitor of w_fork(), and
+ * the O_DIRECT-in-flight requests, w_dio_*: a userfaultfd-held iovec and
+ * its thread) are the ones to move to a file of their own when it grows.
  */
 #include "backend/host/host.h"
 
@@ -150,6 +151,7 @@ struct w_state {
 	char *dio_pages;	/* HOST_DIO pages between two PROT_NONE guards; NULL = none */
 	int dio_ufd, dio_efd;	/* this worker's userfaultfd (MISSING on dio_pages), eventfd */
 	pid_t dio_owner;	/* the worker they were made in: a forked worker makes its own */
+	int wp_ufd, wp_ev_ufd;	/* uffd-wp contexts: plain, and with EVENT_FORK (w_uffd_wp()) */
 };
 
 /* A write's held page: the file's bytes under it, written back unchanged. */
@@ -489,50 +491,219 @@ static long w_clear_refs(void)
 }
 
 /*
- * userfaultfd write-protect of [addr, addr+len): the worker's own uffd,
- * made on first use with UFFD_FEATURE_SIGBUS (a write to a protected page is
- * SIGBUS, which w_access() reports as -EBUSY: nothing has to read the uffd),
- * then UFFDIO_REGISTER(MODE_WP) when protecting and UFFDIO_WRITEPROTECT.  A
- * forked worker makes its own (the parent's context does not cover it
- * without UFFD_FEATURE_EVENT_FORK).  -ENOSYS: no usable userfaultfd here.
+ * userfaultfd write-protect of [addr, addr+len).  A worker has up to two
+ * contexts of its own, made on first use with UFFD_FEATURE_SIGBUS (a write
+ * to a protected page is SIGBUS, which w_access() reports as -EBUSY: no
+ * fault message to read): wp_ufd, and wp_ev_ufd with UFFD_FEATURE_EVENT_FORK
+ * too (`fork-event`), whose registrations fork hands to the child under a
+ * context of its own (w_fork()).  UFFDIO_REGISTER(MODE_WP) when protecting,
+ * then UFFDIO_WRITEPROTECT.  -ENOSYS: no usable userfaultfd here.
  */
-static long w_uffd_wp(const struct w_req *q)
+static int w_uffd_make(uint64_t features)
 {
-	static int ufd = -1;
-	static pid_t owner;
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int ufd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (ufd < 0)
+		return -ENOSYS;
+	if (ioctl(ufd, UFFDIO_API, &api) < 0 || !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
+		close(ufd);
+		return -ENOSYS;
+	}
+	return ufd;
+}
+
+static long w_uffd_wp(struct w_state *st, const struct w_req *q)
+{
+	bool protect = q->arg & 1, event = q->arg & 2;
+	int *slot = event ? &st->wp_ev_ufd : &st->wp_ufd;
 	struct uffdio_writeprotect wp = {
 		.range = { .start = q->addr, .len = q->len },
-		.mode = q->arg ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
 	};
+	struct uffdio_register reg = {
+		.range = { .start = q->addr, .len = q->len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	int ufd;
 
-	if (ufd >= 0 && owner != getpid()) {
-		close(ufd);
-		ufd = -1;
-	}
-	if (ufd < 0) {
-		struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_SIGBUS };
-
-		ufd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (!protect) {
+		/*
+		 * Either context will do: mwriteprotect_range() checks that the
+		 * vmas are registered for WP, not by which context (Debian 6.1
+		 * and 6.12 mm/userfaultfd.c).
+		 */
+		ufd = st->wp_ev_ufd >= 0 ? st->wp_ev_ufd : st->wp_ufd;
 		if (ufd < 0)
-			return -ENOSYS;
-		if (ioctl(ufd, UFFDIO_API, &api) < 0 ||
-		    !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
-			close(ufd);
-			ufd = -1;
-			return -ENOSYS;
-		}
-		owner = getpid();
+			return -ENOENT;	/* nothing registered: as for a range outside it */
+		return ioctl(ufd, UFFDIO_WRITEPROTECT, &wp) < 0 ? -errno : 0;
 	}
-	if (q->arg) {
-		struct uffdio_register reg = {
-			.range = { .start = q->addr, .len = q->len },
-			.mode = UFFDIO_REGISTER_MODE_WP,
-		};
+	if (*slot < 0) {
+		*slot = w_uffd_make(UFFD_FEATURE_SIGBUS | (event ? UFFD_FEATURE_EVENT_FORK : 0));
+		if (*slot < 0) {
+			long err = *slot;
 
+			*slot = -1;
+			return err;
+		}
+	}
+	ufd = *slot;
+	if (ioctl(ufd, UFFDIO_REGISTER, &reg) < 0) {
+		/*
+		 * Registered already by the other context (EBUSY): without
+		 * `fork-event` the model keeps a range's fork-event
+		 * registration, so protect it there.
+		 */
+		if (errno != EBUSY || event || st->wp_ev_ufd < 0)
+			return -errno;
+		ufd = st->wp_ev_ufd;
 		if (ioctl(ufd, UFFDIO_REGISTER, &reg) < 0)
 			return -errno;
 	}
 	return ioctl(ufd, UFFDIO_WRITEPROTECT, &wp) < 0 ? -errno : 0;
+}
+
+/*
+ * UFFDIO_CONTINUE of one page of a private (or shared) mapping of a tmpfs
+ * file: map the page-cache page into the empty PTE.  The language has no
+ * registration step, so the worker makes a context with
+ * UFFD_FEATURE_MINOR_SHMEM (c949b097ef2e, 5.14), registers the page
+ * UFFDIO_REGISTER_MODE_MINOR, continues, and closes the context, which
+ * unregisters it (userfaultfd_release()): later faults there are ordinary
+ * again, as in the model.  -ENOSYS: the kernel has no minor-fault mode for
+ * shmem (before 5.14, or without CONFIG_HAVE_ARCH_USERFAULTFD_MINOR, which
+ * UFFDIO_API then leaves out of its features: Debian 6.1 and 6.12
+ * fs/userfaultfd.c).
+ */
+static long w_uffd_continue(const struct w_req *q)
+{
+	uint64_t page = q->addr & ~(uint64_t)(HOST_PAGE - 1);
+	struct uffdio_register reg = {
+		.range = { .start = page, .len = HOST_PAGE },
+		.mode = UFFDIO_REGISTER_MODE_MINOR,
+	};
+	struct uffdio_continue c = { .range = { .start = page, .len = HOST_PAGE } };
+	int ufd = w_uffd_make(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM);
+	long ret;
+
+	if (ufd < 0)
+		return ufd;
+	if (ioctl(ufd, UFFDIO_REGISTER, &reg) < 0)
+		ret = -errno;	/* EINVAL: not shmem (vma_can_userfault()), as the model says */
+	else if (!(reg.ioctls & (1ULL << _UFFDIO_CONTINUE)))
+		ret = -ENOSYS;
+	else
+		ret = ioctl(ufd, UFFDIO_CONTINUE, &c) < 0 ? -errno : 0;
+	close(ufd);
+	return ret;
+}
+
+/*
+ * fork of a worker with a UFFD_FEATURE_EVENT_FORK context.  dup_mmap()
+ * gives the child's registered vmas a new context, then
+ * dup_userfaultfd_complete() queues UFFD_EVENT_FORK on the parent's and
+ * waits (TASK_KILLABLE) until a reader has read it: the read installs the
+ * new context as a descriptor of the reader (resolve_userfault_fork()),
+ * and only then does fork return (Debian 6.1 and 6.12 fs/userfaultfd.c,
+ * kernel/fork.c).  So a monitor thread of the parent waits for the event
+ * while the forking thread is in clone; the parent passes the child's
+ * context on over a socket pair made for the fork and closes its copy;
+ * the child adopts it as its wp_ev_ufd.  The monitor stops on an eventfd
+ * when clone failed without an event (6.12's dup_userfaultfd_fail() sends
+ * none; 6.1 sends it anyway, and the new context is closed).
+ */
+struct w_forkmon {
+	int ufd, stop;		/* the parent's EVENT_FORK context; eventfd: give up */
+	int child_ufd;		/* the child's context read from the event, or -1 */
+};
+
+static void *w_forkmon_main(void *arg)
+{
+	struct w_forkmon *m = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = m->ufd, .events = POLLIN },
+			{ .fd = m->stop, .events = POLLIN },
+		};
+		struct uffd_msg msg;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if (read(m->ufd, &msg, sizeof(msg)) == sizeof(msg) &&
+			    msg.event == UFFD_EVENT_FORK) {
+				m->child_ufd = (int)msg.arg.fork.ufd;
+				return NULL;
+			}
+			continue;
+		}
+		if (pfd[1].revents & POLLIN)
+			return NULL;
+	}
+}
+
+static void worker_start(int sock, struct w_state *st, bool from_pinlab, int ev_ufd)
+	__attribute__((noreturn));
+
+static long w_fork(struct w_state *st, int fd)
+{
+	struct w_forkmon m = { .ufd = st->wp_ev_ufd, .stop = -1, .child_ufd = -1 };
+	uint64_t one = 1;
+	pthread_t tid;
+	int sp[2];
+	char c = 0;
+	long ret;
+
+	if (st->wp_ev_ufd < 0) {
+		ret = syscall(__NR_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+		if (ret < 0)
+			return -errno;
+		if (ret == 0)
+			worker_start(fd, st, false, -1);
+		return ret;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
+		return -errno;
+	m.stop = eventfd(0, EFD_CLOEXEC);
+	if (m.stop < 0 || pthread_create(&tid, NULL, w_forkmon_main, &m)) {
+		ret = m.stop < 0 ? -errno : -EAGAIN;
+		if (m.stop >= 0)
+			close(m.stop);
+		close(sp[0]);
+		close(sp[1]);
+		return ret;
+	}
+	ret = syscall(__NR_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (ret == 0) {
+		int got = -1;
+
+		/* the child: only this thread; the parent sends its context or closes */
+		close(sp[0]);
+		close(m.stop);
+		if (recv_msg(sp[1], &c, 1, &got))
+			got = -1;
+		close(sp[1]);
+		worker_start(fd, st, false, got);
+	}
+	if (ret < 0)
+		ret = -errno;
+	/* the monitor has read the event, or stops now */
+	while (write(m.stop, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	pthread_join(tid, NULL);
+	close(m.stop);
+	close(sp[1]);
+	/* a child gone already reads EOF, or nothing: pinlab reaps it */
+	if (ret > 0)
+		send_msg(sp[0], &c, 1, m.child_ufd);
+	close(sp[0]);
+	if (m.child_ufd >= 0)
+		close(m.child_ufd);
+	return ret;
 }
 
 /*
@@ -709,10 +880,12 @@ static long w_dio_done(struct w_state *st, int slot)
 
 static void worker_main(int sock, struct w_state *st) __attribute__((noreturn));
 
-/* The start of a new worker: its socket at fd 3, dies with pinlab. */
-static void worker_start(int sock, struct w_state *st, bool from_pinlab)
-	__attribute__((noreturn));
-static void worker_start(int sock, struct w_state *st, bool from_pinlab)
+/*
+ * The start of a new worker: its socket at fd 3, dies with pinlab.  A
+ * forked worker's uffd-wp context is @ev_ufd, the one fork gave it (or -1):
+ * the parent's are not its own.
+ */
+static void worker_start(int sock, struct w_state *st, bool from_pinlab, int ev_ufd)
 {
 	struct sigaction sa;
 
@@ -754,12 +927,21 @@ static void worker_start(int sock, struct w_state *st, bool from_pinlab)
 		else
 			st->dio_pages += HOST_PAGE;
 		st->dio_ufd = st->dio_efd = -1;
+		st->wp_ufd = st->wp_ev_ufd = -1;
 	} else if (st->dio_owner) {
 		/* the parent's userfaultfd and requests are not this worker's */
 		close(st->dio_ufd);
 		close(st->dio_efd);
 		st->dio_ufd = st->dio_efd = -1;
 		st->dio_owner = 0;
+	}
+	if (!from_pinlab) {
+		if (st->wp_ufd >= 0)
+			close(st->wp_ufd);
+		if (st->wp_ev_ufd >= 0)
+			close(st->wp_ev_ufd);
+		st->wp_ufd = -1;
+		st->wp_ev_ufd = ev_ufd;
 	}
 	for (int i = 0; i < HOST_DIO; i++)
 		st->dio[i].busy = false;
@@ -853,12 +1035,7 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 			ret = w_access(q, i, p->text);
 		return ret;
 	case W_FORK:
-		ret = syscall(__NR_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
-		if (ret < 0)
-			return -errno;
-		if (ret == 0)
-			worker_start(fd, st, false);
-		return ret;
+		return w_fork(st, fd);
 	case W_VMSPLICE:	/* the pages, or the byte range: one buffer */
 		iov.iov_base = (void *)(uintptr_t)(q->addr + (q->bytes ? q->boff : 0));
 		iov.iov_len = q->bytes ? q->blen : (size_t)q->nr * HOST_PAGE;
@@ -896,7 +1073,9 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 	case W_CLEAR_REFS:
 		return w_clear_refs();
 	case W_UFFD_WP:
-		return w_uffd_wp(q);
+		return w_uffd_wp(st, q);
+	case W_UFFD_CONTINUE:
+		return w_uffd_continue(q);
 	case W_DIO:
 		return w_dio_start(st, q, fd);
 	case W_DIO_DONE:
@@ -998,5 +1177,5 @@ void host_worker_run(int sock, pid_t pinlab)
 
 	memset(&st, 0, sizeof(st));
 	st.pinlab = pinlab;
-	worker_start(sock, &st, true);
+	worker_start(sock, &st, true, -1);
 }
