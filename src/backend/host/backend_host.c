@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fiemap.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <linux/perf_event.h>
@@ -53,6 +54,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -97,7 +99,12 @@ static const char *const host_skips[SK_NR] = {
 	[SK_NO_UFFD]	= "userfaultfd write-protect unavailable (no userfaultfd(2), or UFFD_FEATURE_SIGBUS / MODE_WP refused)",
 	[SK_VFIO]	= "vfio type1: the host backend opens no vfio container (no IOMMU group bound to vfio here)",
 	[SK_UDMABUF]	= "udmabuf: the host backend does not drive /dev/udmabuf (UDMABUF_CREATE); this machine has none",
-	[SK_MEMLOCK_ROOT] = "memlock: the host backend's workers run as root, and CAP_IPC_LOCK bypasses RLIMIT_MEMLOCK",
+	[SK_MEMLOCK_LATE] = "memlock after the first process: the host backend limits its workers when it starts them (io_uring checks CAP_IPC_LOCK when a ring is made)",
+	[SK_MEMLOCK_STANDIN] = "memlock: the host's stand-in for this pin (an io_uring buffer for a R/W MR or pin, gup_test for a R/O one) is charged to RLIMIT_MEMLOCK by another rule than the pinner it stands for (no RDMA device or gup_test charge here)",
+	[SK_MEMLOCK_RINGS] = "memlock with a second process on a kernel that charges io_uring ring memory to RLIMIT_MEMLOCK (io_create_region(), after 6.12): every worker pinlab starts makes its own rings first, and the host backend can discount only the first worker's",
+	[SK_MEMLOCK_SET] = "memlock: the scenario's RLIMIT_MEMLOCK, plus what the host backend's own io_uring rings are charged, is over the hard limit pinlab inherited",
+	[SK_MEMLOCK_ONE_RING] = "memlock: a second io_uring buffer in one process; the host backend registers each buffer in a ring of its own, and a huge page already charged for a buffer of the same ring is not charged again (headpage_already_acct(), 6.1 and 6.12), which the model applies to all of a process's buffers",
+	[SK_MEMLOCK_MLOCK] = "memlock: the kernel also charges mlock(), MAP_LOCKED and memfd_secret() mappings to RLIMIT_MEMLOCK without CAP_IPC_LOCK, which the model does not (docs/model.md)",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
 	[SK_TIMEOUT]	= "timed out: the run did not finish within its time limit (a slow machine or guest; counted apart, not compared)",
@@ -278,11 +285,54 @@ static int host_new_proc(struct host *h, int *idx, int *theirs)
 	return 0;
 }
 
+/*
+ * `memlock N`: every process is an ordinary user's, RLIMIT_MEMLOCK N pages
+ * and no CAP_IPC_LOCK, which otherwise lifts the limit: can_do_mlock() and
+ * mlock's checks (mm/mlock.c), ib_umem_get() (drivers/infiniband/core/
+ * umem.c), and io_uring, which charges a ring's buffers to its creator's
+ * user->locked_vm only if ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK)
+ * failed when io_uring_create() made the ring, against RLIMIT_MEMLOCK read
+ * at registration (__io_account_mem(), io_uring/rsrc.c) -- all read in
+ * Debian's 6.1.192 and 6.12.118 sources.  pinlab runs as root, so the new
+ * worker (pinlab's fork child, before it makes its rings) drops
+ * CAP_IPC_LOCK from its effective, permitted and inheritable sets with
+ * capset(2); then W_MEMLOCK sets its RLIMIT_MEMLOCK (soft limit; workers
+ * forked from it inherit both).  The uid stays 0: the charge goes to root's
+ * user_struct, which no root process with CAP_IPC_LOCK adds to.
+ *
+ * Later kernels also charge a ring's own memory there (io_create_region()
+ * in io_uring/memmap.c, mainline at 086714bbb96f; not in 6.12.118), so the
+ * 16 rings every worker makes at its start would eat the scenario's budget.
+ * The first worker measures what uid 0 has charged once its rings exist
+ * (W_MEMLOCK, worker.c) and its limit is the scenario's plus that; a later
+ * worker pinlab starts adds rings of its own the first's limit does not
+ * cover, so where rings are charged a second `process` skips.
+ */
+static int host_unprivileged(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
+	int w = CAP_IPC_LOCK / 32;
+
+	if (syscall(SYS_capget, &hdr, d))
+		return -errno;
+	d[w].effective &= ~bit;
+	d[w].permitted &= ~bit;
+	d[w].inheritable &= ~bit;
+	if (syscall(SYS_capset, &hdr, d))
+		return -errno;
+	return 0;
+}
+
 static long host_process(struct host *h, struct pl_bresult *r)
 {
-	int idx, theirs, err = host_new_proc(h, &idx, &theirs);
+	int idx, theirs, err;
 	pid_t pid, me;
 
+	if (h->memlock && h->memlock_workers && h->memlock_base)
+		return host_skip(r, SK_MEMLOCK_RINGS);
+	err = host_new_proc(h, &idx, &theirs);
 	if (err)
 		return err;
 	fflush(NULL);
@@ -292,11 +342,27 @@ static long host_process(struct host *h, struct pl_bresult *r)
 		close(theirs);
 		return -errno;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (h->memlock && host_unprivileged())
+			_exit(126);	/* pinlab's first call on it fails with EPIPE */
 		host_worker_run(theirs, me);
+	}
 	close(theirs);
 	h->procs[idx].pid = pid;
 	r->id = idx + 1;
+	if (h->memlock) {
+		struct w_req q = { .op = W_MEMLOCK, .n = h->memlock_pages,
+				   .arg = !h->memlock_workers, .addr = h->memlock_base };
+		struct w_rep p;
+		long ret = host_call(h, r->id, &q, -1, &p);
+
+		if (ret == -EINVAL)
+			return host_skip(r, SK_MEMLOCK_SET);
+		if (ret < 0)
+			return ret;
+		if (!h->memlock_workers++)
+			h->memlock_base = p.val;
+	}
 	return 0;
 }
 
@@ -653,10 +719,14 @@ static long host_ring_register(struct host *h, const struct pl_bstep *s, struct 
 
 	if (h->nr_rings == HOST_RINGS)	/* the instances every worker made at its start */
 		return host_skip(r, SK_LIMIT);
+	for (int i = 0; h->memlock && i < h->nr_rings; i++)
+		if (h->rings[i].owner == s->pid && h->rings[i].idx >= 0)
+			return host_skip(r, SK_MEMLOCK_ONE_RING);
 	ret = host_call(h, s->pid, &q, -1, &p);
 	if (ret == -ENOSYS)
 		return host_skip(r, SK_IOURING);
-	if (ret == -ENOMEM && !h->dead)
+	/* under `memlock`, ENOMEM past RLIMIT_MEMLOCK is the answer to compare */
+	if (ret == -ENOMEM && !h->dead && !h->memlock)
 		return host_skip(r, SK_MEMLOCK);
 	if (ret < 0)
 		return ret;
@@ -824,51 +894,105 @@ static long host_ring_read(struct host *h, const struct pl_bstep *s)
  * takes only a page the slow walk would find without a fault.  Not so for
  * FOLL_FAST_ONLY (which fails where vmsplice falls back), FOLL_WRITE (a
  * write reference: vmsplice reads) or FOLL_PIN: those still skip.
+ *
+ * One pipe holds a buffer a page, and growing it past pipe-max-size
+ * (/proc/sys/fs/pipe-max-size, 1 MiB: 256 pages by default) needs
+ * CAP_SYS_RESOURCE (pipe_set_size(), fs/pipe.c in Debian 6.1 and 6.12),
+ * which even root may lack (a container's bounding set: this VM's has
+ * none).  So the references go into as many pipes as it takes, each filled
+ * to the size it could get before the next is made: page k of the
+ * reference is page k % per of pipe k / per.
  */
+static void host_gup_close(struct hgup *g)
+{
+	for (uint32_t i = 0; g->fds && i < 2 * g->nr_pipes; i++)
+		close(g->fds[i]);
+	free(g->fds);
+	g->fds = NULL;
+	g->nr_pipes = 0;
+}
+
+/*
+ * A new pipe of @g of g->per pages; for the first, g->per halves until the
+ * kernel allows the size (the later pipes are as large as the first).
+ */
+static long host_gup_pipe(struct hgup *g, struct pl_bresult *r)
+{
+	int fds[2], *more;
+
+	if (g->nr_pipes == HOST_GUP_PIPES)
+		return host_skip(r, SK_LIMIT);
+	more = realloc(g->fds, sizeof(int) * 2 * (g->nr_pipes + 1));
+	if (!more)
+		return -ENOMEM;
+	g->fds = more;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	while (fcntl(fds[1], F_SETPIPE_SZ, (int)((size_t)g->per * HOST_PAGE)) < 0) {
+		/* 16 pages: the size of a new pipe, which shrinking never refuses */
+		if (errno != EPERM || g->nr_pipes || g->per <= 16) {
+			long ret = errno == EPERM ? host_skip(r, SK_LIMIT) : -errno;
+
+			close(fds[0]);
+			close(fds[1]);
+			return ret;
+		}
+		g->per /= 2;
+	}
+	g->fds[2 * g->nr_pipes] = fds[0];
+	g->fds[2 * g->nr_pipes + 1] = fds[1];
+	g->nr_pipes++;
+	return 0;
+}
+
 static long host_gup(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	uint64_t times = s->n ? s->n : 1, total = (uint64_t)s->nr * times;
-	struct w_req q = { .op = W_VMSPLICE, .addr = s->addr, .nr = s->nr };
-	struct hgup *g;
-	struct w_rep p;
-	int fds[2];
+	struct hgup g = { .per = (uint32_t)total };
+	uint32_t fill = 0;	/* pages in the newest pipe */
 	long ret = 0;
 
 	if (s->gup_flags != FOLL_GET)
 		return host_skip(r, SK_RAW_GUP);
 	if (h->nr_gups == HOST_MAX || !s->nr || total > HOST_GUP_PAGES)
 		return host_skip(r, SK_LIMIT);
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
-		return -errno;
-	/* one buffer a page: room for all of them (past pipe-max-size needs root) */
-	if (fcntl(fds[1], F_SETPIPE_SZ, (int)(total * HOST_PAGE)) < 0) {
-		ret = errno == EPERM ? host_skip(r, SK_LIMIT) : -errno;
-		goto fail;
-	}
-	for (uint64_t t = 0; t < times; t++) {
-		ret = host_call(h, s->pid, &q, fds[1], &p);
-		if (ret < 0)
-			goto fail;
-		if (p.val != s->nr) {	/* a short count fails the call, as model_gup() has it */
-			ret = -EFAULT;
-			goto fail;
+	ret = host_gup_pipe(&g, r);
+	for (uint64_t t = 0; t < times && !ret; t++) {
+		for (uint32_t done = 0; done < s->nr && !ret; ) {
+			struct w_req q = { .op = W_VMSPLICE };
+			struct w_rep p;
+			uint32_t k = s->nr - done;
+
+			if (fill == g.per) {
+				ret = host_gup_pipe(&g, r);
+				fill = 0;
+				continue;
+			}
+			if (k > g.per - fill)
+				k = g.per - fill;
+			q.addr = s->addr + (uint64_t)done * HOST_PAGE;
+			q.nr = k;
+			ret = host_call(h, s->pid, &q, g.fds[2 * g.nr_pipes - 1], &p);
+			/* a short count fails the call, as model_gup() has it */
+			if (!ret && p.val != k)
+				ret = -EFAULT;
+			done += k;
+			fill += k;
 		}
 	}
-	g = &h->gups[h->nr_gups];
-	g->rfd = fds[0];
-	g->wfd = fds[1];
-	g->nr = (uint32_t)total;
+	if (ret < 0) {
+		host_gup_close(&g);
+		return ret;
+	}
+	g.nr = (uint32_t)total;
+	h->gups[h->nr_gups] = g;
 	r->id = ++h->nr_gups;
 	return 0;
-fail:
-	close(fds[0]);
-	close(fds[1]);
-	return ret;
 }
 
 static struct hgup *host_gupp(struct host *h, int id)
 {
-	if (id < 1 || id > h->nr_gups || h->gups[id - 1].rfd < 0)
+	if (id < 1 || id > h->nr_gups || !h->gups[id - 1].fds)
 		return NULL;
 	return &h->gups[id - 1];
 }
@@ -879,9 +1003,7 @@ static long host_put(struct host *h, int id)
 
 	if (!g)
 		return -EBADF;
-	close(g->rfd);
-	close(g->wfd);
-	g->rfd = g->wfd = -1;
+	host_gup_close(g);
 	return 0;
 }
 
@@ -889,6 +1011,7 @@ static long host_put(struct host *h, int id)
 static long host_gup_read(struct host *h, const struct pl_bstep *s)
 {
 	struct hgup *g = host_gupp(h, s->handle);
+	uint32_t pipe, slot, held;
 	size_t want, got = 0;
 	char *buf = NULL;
 	int fds[2];
@@ -896,11 +1019,14 @@ static long host_gup_read(struct host *h, const struct pl_bstep *s)
 
 	if (!g || s->page >= g->nr)
 		return -EBADF;
+	pipe = s->page / g->per;
+	slot = s->page % g->per;
+	held = pipe + 1 < g->nr_pipes ? g->per : g->nr - pipe * g->per;
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
 		return -errno;
-	want = ((size_t)s->page + 1) * HOST_PAGE;
-	if (fcntl(fds[1], F_SETPIPE_SZ, (int)((size_t)g->nr * HOST_PAGE)) < 0 ||
-	    tee(g->rfd, fds[1], (size_t)g->nr * HOST_PAGE, SPLICE_F_NONBLOCK) < 0) {
+	want = ((size_t)slot + 1) * HOST_PAGE;
+	if (fcntl(fds[1], F_SETPIPE_SZ, (int)((size_t)held * HOST_PAGE)) < 0 ||
+	    tee(g->fds[2 * pipe], fds[1], (size_t)held * HOST_PAGE, SPLICE_F_NONBLOCK) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -919,10 +1045,10 @@ static long host_gup_read(struct host *h, const struct pl_bstep *s)
 		got += (size_t)n;
 	}
 	if ((s->flags & PL_BSTEP_BYTES) && s->boff < HOST_PAGE)
-		host_bytes_view(h, buf + (size_t)s->page * HOST_PAGE, s);
+		host_bytes_view(h, buf + (size_t)slot * HOST_PAGE, s);
 	else
 		snprintf(h->text, sizeof(h->text), "%.*s", HOST_TEXT - 1,
-			 buf + (size_t)s->page * HOST_PAGE);
+			 buf + (size_t)slot * HOST_PAGE);
 out:
 	free(buf);
 	close(fds[0]);
@@ -1651,7 +1777,11 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_HUGETLB_POOL:
 		return host_pool(h, 9, s->n, r);
 	case PL_OP_MEMLOCK:
-		return host_skip(r, SK_MEMLOCK_ROOT);
+		if (h->nr_procs)
+			return host_skip(r, SK_MEMLOCK_LATE);
+		h->memlock = true;
+		h->memlock_pages = s->n;
+		return 0;
 	case PL_OP_THP:
 		return host_thp_mode(h, s->arg, r);
 	case PL_BOP_MTHP:
@@ -1684,6 +1814,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 			return host_skip(r, SK_PFNMAP);
 		if (s->mflags & (PL_MAP_MOVABLE | PL_MAP_CMA))
 			return host_skip(r, SK_PLACEMENT);
+		if (h->memlock && (s->mflags & (PL_MAP_LOCKED | PL_MAP_SECRET)))
+			return host_skip(r, SK_MEMLOCK_MLOCK);
 		f = s->file >= 0 ? host_filep(h, s->file) : NULL;
 		if (s->file >= 0 && !f)
 			return -EBADF;
@@ -1740,6 +1872,8 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		return host_simple(h, s->pid, &q, r);
 	case PL_OP_MLOCK:
 	case PL_OP_MUNLOCK:
+		if (h->memlock && s->op == PL_OP_MLOCK)
+			return host_skip(r, SK_MEMLOCK_MLOCK);
 		q.op = W_RANGE_SYSCALL;
 		q.arg = s->op == PL_OP_MLOCK ? SYS_mlock : SYS_munlock;
 		q.addr = s->addr;
@@ -1838,6 +1972,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_COMPLETE:
 		return host_dio_complete(h, s->handle);
 	case PL_OP_RDMA_REG:
+		/* ib_umem_get() charges mm->pinned_vm, io_uring the user's locked_vm */
+		if (h->memlock && !(s->flags & PL_BSTEP_ODP))
+			return host_skip(r, SK_MEMLOCK_STANDIN);
 		return host_rdma_reg(h, s, r);
 	case PL_OP_RDMA_DEREG:
 		return host_rdma_dereg(h, s);
@@ -1860,6 +1997,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 		 */
 		if (!(s->prot & PL_PROT_WRITE))
 			return host_skip(r, SK_GUP_TEST);
+		/* pin_user_pages() charges nothing; io_uring charges locked_vm */
+		if (h->memlock)
+			return host_skip(r, SK_MEMLOCK_STANDIN);
 		return host_pin(h, s, r);
 	case PL_OP_UNPIN:
 		if (h->gupt_fd >= 0)
@@ -1975,13 +2115,14 @@ static void host_end(struct pl_backend *be)
 		}
 	h->nr_pipes = 0;
 	for (int i = 0; i < h->nr_gups; i++)
-		if (h->gups[i].rfd >= 0) {
-			close(h->gups[i].rfd);
-			close(h->gups[i].wfd);
-		}
+		host_gup_close(&h->gups[i]);
 	h->nr_gups = 0;
 	h->nr_mrs = 0;
 	h->nr_rings = 0;
+	h->memlock = false;
+	h->memlock_pages = 0;
+	h->memlock_base = 0;
+	h->memlock_workers = 0;
 	if (h->scratch >= 0)
 		close(h->scratch);
 	h->scratch = -1;

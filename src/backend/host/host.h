@@ -29,7 +29,8 @@
 #define HOST_PAGE	4096
 #define HOST_TEXT	256
 #define HOST_MAX	64	/* processes, files, pipes, rings per run */
-#define HOST_GUP_PAGES	1024	/* pages one `gup` may hold (nr x times): its pipe's buffers */
+#define HOST_GUP_PAGES	16384	/* pages one `gup` may hold (nr x times): its pipes' buffers */
+#define HOST_GUP_PIPES	1024	/* pipes one `gup` may use (pipe-max-size each, at least 16 pages) */
 #define HOST_RINGS	16	/* rings per worker */
 #define HOST_THREADS	8	/* scenario threads per worker */
 #define HOST_DIO	4	/* O_DIRECT requests held in flight per worker */
@@ -46,10 +47,12 @@ enum host_skip {
 	SK_NO_EXT4, SK_BIG_FILE, SK_PROP, SK_COUNT, SK_IOURING, SK_MEMLOCK,
 	SK_PFNMAP, SK_LIMIT, SK_NOT_ROOT, SK_NO_SETTING, SK_POOL, SK_SWAPFILE, SK_PUD_FORK,
 	SK_PIN_FILE, SK_PLACEMENT, SK_GUPT_ONE, SK_TIMEOUT, SK_SECRETMEM, SK_DAX,
-	SK_UFFD_FORK, SK_NO_UFFD, SK_MEMLOCK_ROOT, SK_KPF_KSM,
+	SK_UFFD_FORK, SK_NO_UFFD, SK_KPF_KSM,
 	SK_UPROBE_VALUE, SK_UPROBE_PERM, SK_UDMABUF, SK_VFIO,
 	SK_DMA_WRITE, SK_COLLAPSE_RO, SK_ODP, SK_NO_SOFT_DIRTY, SK_GIGA_GROW,
 	SK_DIO_FS, SK_DIO_EXTENT, SK_DIO_UNHELD, SK_DIO_LOCK, SK_DIO_UFFD, SK_DISK_DEV,
+	SK_MEMLOCK_LATE, SK_MEMLOCK_STANDIN, SK_MEMLOCK_MLOCK, SK_MEMLOCK_RINGS, SK_MEMLOCK_SET,
+	SK_MEMLOCK_ONE_RING,
 	SK_NR,
 };
 
@@ -68,6 +71,7 @@ enum w_op {
 	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
 	W_GUPT_PIN, W_UFFD_WP, W_DIO, W_DIO_DONE, W_UFFD_CONTINUE,
 	W_RANGE_SYSCALL,	/* syscall(arg, addr, len): a range call answered by errno only */
+	W_MEMLOCK,		/* RLIMIT_MEMLOCK: n pages past what uid 0 has charged (worker.c) */
 };
 
 /* W_REMOTE: q->arg */
@@ -131,10 +135,12 @@ struct hpipe {
 
 /*
  * A read FOLL_GET reference held across steps (gup ... FOLL_GET): the pages
- * vmsplice() put into a pipe of our own; closing it puts them.
+ * vmsplice() put into pipes of our own; closing them puts them.
  */
 struct hgup {
-	int rfd, wfd;		/* -1 = put */
+	int *fds;		/* nr_pipes pairs (read end, write end); NULL = put */
+	uint32_t nr_pipes;
+	uint32_t per;		/* pages each pipe holds: page k is in pipe k / per */
 	uint32_t nr;		/* pages held (nr x times) */
 };
 
@@ -216,6 +222,10 @@ struct host {
 	char swapfile[PATH_MAX];	/* our swapfile, swapon'd; "" = none (removed by destroy()) */
 	char text[HOST_TEXT];	/* a reply's text, valid until the next step */
 	int cur_thread;		/* the step's scenario thread (w_req.thread) */
+	bool memlock;		/* `memlock`: workers without CAP_IPC_LOCK, RLIMIT_MEMLOCK ... */
+	uint64_t memlock_pages;	/* ... of this many pages */
+	uint64_t memlock_base;	/* pages uid 0 had charged when the first worker started */
+	int memlock_workers;	/* workers pinlab started under `memlock` */
 };
 
 static inline struct host *host_of(struct pl_backend *be)
