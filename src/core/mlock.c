@@ -9,8 +9,8 @@
  * is a FOLL_FORCE read.  Checked in Debian's 6.1 and 6.12 sources (mm/gup.c,
  * mm/mlock.c).  A VM_LOCKED vma keeps its pages from reclaim (vmscan.c).
  *
- * Not modelled: RLIMIT_MEMLOCK and mm->locked_vm for mlock (the host's
- * workers run as root, with CAP_IPC_LOCK; `memlock` limits the pinners),
+ * Not modelled: RLIMIT_MEMLOCK and mm->locked_vm for mlock (`memlock`
+ * limits the pinners; under it the host backend skips mlock steps),
  * mlock2(MLOCK_ONFAULT), mlockall(), and the LRU side (unevictable list).
  */
 #include "internal.h"

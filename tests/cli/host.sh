@@ -3,7 +3,8 @@
 # kernel: cow a01 and a03 pass on base, the model agrees, an io_uring scenario
 # passes or skips with a reason; the whole host-runnable catalog (cow/,
 # gup_longterm/, seeds/) agrees with the model under the preset of this
-# kernel, O_DIRECT requests held in flight among it; and nothing is left
+# kernel, O_DIRECT requests held in flight among it; 1,000 FOLL_GET
+# references in pipes and `memlock` (transient/, pinners/10); and nothing is left
 # behind (no worker processes, no temp dirs, no swapfile, every THP/mTHP/
 # hugetlb sysfs value as before), also after SIGINT.  The test looks only at
 # what it started: pinlab's temp files go to a TMPDIR of its own (which must
@@ -151,6 +152,26 @@ if [ "$(stat -f -c %t "$TMPDIR")" = ef53 ]; then
 	done
 fi
 settled "$sys_before" || { bad "system settings not restored after diff"; sysstate; }
+# transient/02 and 03: 1,022 and 1,021 read FOLL_GET references of one page,
+# held in pipes (several: past pipe-max-size a pipe needs CAP_SYS_RESOURCE),
+# then fork, which shares or copies the page by its refcount; pinners/10:
+# `memlock` workers without CAP_IPC_LOCK, io_uring's charge per user enforced.
+# As root they run and agree, unless this kernel has no io_uring.
+if [ "$(id -u)" -eq 0 ]; then
+	"$P" diff --list scenarios/transient/02-false-positive-shared-fork.pin \
+		scenarios/transient/03-race-transient-reference-vs-fork.pin \
+		scenarios/pinners/10-iouring-memlock-per-user.pin >"$t/out" 2>"$t/err"
+	st=$?
+	echo "transient/memlock diff: $(tail -n 1 "$t/out")"
+	[ $st -eq 0 ] || { bad "diff transient/memlock: exit $st"; sed 's/^/    /' "$t/out" "$t/err" | head; }
+	for s in transient/02-false-positive-shared-fork \
+		 transient/03-race-transient-reference-vs-fork pinners/10-iouring-memlock-per-user; do
+		grep -q "^$s  *base  *model pass  *host pass  *agree$" "$t/out" ||
+			grep -q "^$s  *base .*skipped: io_uring unavailable" "$t/out" ||
+			bad "diff: $s did not run and agree"
+	done
+	settled "$sys_before" || { bad "system settings not restored after transient/memlock"; sysstate; }
+fi
 # The page properties the backend reads from pagemap/kpageflags agree with
 # the model (tests/host/*.pin); as root every run must really run.  The
 # model alone passes them too.
