@@ -528,11 +528,11 @@ static int thp_collapse(struct world *w, int pid, pl_addr addr, bool need_writab
 	struct folio *nf;
 	pmd_t *pmdp;
 	bool writable = false;
-	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
+	int ret = pl_find_task_vma(w, pid, addr, -EINVAL, &mm, &vma);
 
 	if (ret)
 		return ret;
-	if (!vma || !pl_vma_is_anon(vma) || base < vma->vm_start || base + PMD_SIZE > vma->vm_end)
+	if (!pl_vma_is_anon(vma) || base < vma->vm_start || base + PMD_SIZE > vma->vm_end)
 		return -EINVAL;
 	pmdp = pl_pmd_lookup(mm, base);
 	if (pmdp && pmd_leaf(*pmdp))
@@ -635,11 +635,7 @@ int pl_thp_split(struct world *w, int pid, pl_addr addr)
 {
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
-	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
+	int ret = pl_find_task_vma(w, pid, addr, -EINVAL, &mm, &vma);
 
-	if (ret)
-		return ret;
-	if (!vma)
-		return -EINVAL;
-	return __split_huge_pmd(w, mm, vma, addr);
+	return ret ? ret : __split_huge_pmd(w, mm, vma, addr);
 }

@@ -416,9 +416,13 @@ void swap_free(struct world *w, uint32_t slot);
 bool folio_free_swap(struct world *w, struct folio *f);
 void pl_swap_put_cache(struct world *w, uint32_t slot);
 struct mm_struct *pl_mm_of(const struct world *w, int pid);
-/* Task @pid's mm and the vma covering @addr (NULL if none): 0, or -ESRCH (no live task). */
-int pl_mm_vma(const struct world *w, int pid, pl_addr addr, struct mm_struct **mmp,
-	      struct vm_area_struct **vmap);
+/*
+ * pl_find_task_vma(): task @pid's mm and the vma covering @addr in it.
+ * Return: 0, -ESRCH when there is no live task @pid, @novma when no vma
+ * covers @addr.
+ */
+int pl_find_task_vma(const struct world *w, int pid, pl_addr addr, int novma,
+		     struct mm_struct **mmp, struct vm_area_struct **vmap);
 int vma_split(struct world *w, struct mm_struct *mm, pl_addr addr);
 /*
  * The next slot from @i on that a table ever handed out (struct pl_dir

@@ -1221,11 +1221,11 @@ int pl_uffdio_continue(struct world *w, int pid, pl_addr addr)
 	struct folio *f;
 	pte_t *ptep;
 	uint32_t idx;
-	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
+	int ret = pl_find_task_vma(w, pid, addr, -EINVAL, &mm, &vma);
 
 	if (ret)
 		return ret;
-	if (!vma || vma->file < 0)
+	if (vma->file < 0)
 		return -EINVAL;
 	file = pl_file_get(w, vma->file);
 	if (!file || file->fs != PL_FS_TMPFS)

@@ -604,12 +604,10 @@ int pl_reclaim(struct world *w, int pid, pl_addr addr)
 	struct mm_struct *mm;
 	struct folio *f;
 	struct page *page;
-	int ret = pl_mm_vma(w, pid, addr, &mm, &vma);
+	int ret = pl_find_task_vma(w, pid, addr, -EFAULT, &mm, &vma);
 
 	if (ret)
 		return ret;
-	if (!vma)
-		return -EFAULT;
 	addr &= PAGE_MASK;
 	w->cur_pid = pid;
 	if (vma->vm_flags & (VM_LOCKED | VM_HUGETLB | VM_IO | VM_PFNMAP))

@@ -374,14 +374,14 @@ struct mm_struct *pl_mm_of(const struct world *w, int pid)
 	return mm;
 }
 
-int pl_mm_vma(const struct world *w, int pid, pl_addr addr, struct mm_struct **mmp,
-	      struct vm_area_struct **vmap)
+int pl_find_task_vma(const struct world *w, int pid, pl_addr addr, int novma,
+		     struct mm_struct **mmp, struct vm_area_struct **vmap)
 {
 	*mmp = pl_mm_of(w, pid);
 	if (!*mmp)
 		return -ESRCH;
 	*vmap = vma_lookup(*mmp, addr);
-	return 0;
+	return *vmap ? 0 : novma;
 }
 
 struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct *mm)
