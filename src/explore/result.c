@@ -15,6 +15,37 @@ void pl_explore_result_free(struct pl_explore_result *res)
 
 #define BOUND_NONE (-2)	/* pl_explore_result_init(): no shard merged yet */
 
+/*
+ * The counters of a result, in the order of its text form ("KEY N" lines):
+ * those of two shards add up when they merge.
+ */
+static const struct result_counter {
+	const char *key;
+	size_t off;
+} result_counters[] = {
+	{ "runs", offsetof(struct pl_explore_result, runs) },
+	{ "schedules", offsetof(struct pl_explore_result, schedules) },
+	{ "redundant", offsetof(struct pl_explore_result, redundant) },
+	{ "revisited", offsetof(struct pl_explore_result, revisited) },
+	{ "foreign", offsetof(struct pl_explore_result, foreign) },
+	{ "livelocks", offsetof(struct pl_explore_result, livelocks) },
+	{ "deadlocks", offsetof(struct pl_explore_result, deadlocks) },
+	{ "failures", offsetof(struct pl_explore_result, failures) },
+	{ "steps", offsetof(struct pl_explore_result, steps) },
+	{ "minimise-replays", offsetof(struct pl_explore_result, minimise_replays) },
+};
+#define NR_RESULT_COUNTERS (sizeof(result_counters) / sizeof(result_counters[0]))
+
+static uint64_t *result_counter(struct pl_explore_result *r, size_t i)
+{
+	return (uint64_t *)((char *)r + result_counters[i].off);
+}
+
+static uint64_t result_counter_get(const struct pl_explore_result *r, size_t i)
+{
+	return *(const uint64_t *)((const char *)r + result_counters[i].off);
+}
+
 void pl_explore_result_init(struct pl_explore_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -25,16 +56,8 @@ void pl_explore_result_init(struct pl_explore_result *res)
 
 int pl_explore_merge(struct pl_explore_result *into, const struct pl_explore_result *from)
 {
-	into->schedules += from->schedules;
-	into->runs += from->runs;
-	into->redundant += from->redundant;
-	into->revisited += from->revisited;
-	into->foreign += from->foreign;
-	into->livelocks += from->livelocks;
-	into->deadlocks += from->deadlocks;
-	into->failures += from->failures;
-	into->steps += from->steps;
-	into->minimise_replays += from->minimise_replays;
+	for (size_t i = 0; i < NR_RESULT_COUNTERS; i++)
+		*result_counter(into, i) += result_counter_get(from, i);
 	if (into->bound == BOUND_NONE || from->bound > into->bound)
 		into->bound = from->bound;
 	into->complete = into->complete && from->complete;
@@ -144,12 +167,8 @@ int pl_explore_result_write(FILE *f, const struct pl_explore_result *r)
 	size_t n = 0;
 
 	fprintf(f, "# pinlab explore result v1\n");
-	fprintf(f, "runs %" PRIu64 "\nschedules %" PRIu64 "\nredundant %" PRIu64
-		   "\nrevisited %" PRIu64 "\nforeign %" PRIu64 "\nlivelocks %" PRIu64
-		   "\ndeadlocks %" PRIu64 "\nfailures %" PRIu64 "\nsteps %" PRIu64
-		   "\nminimise-replays %" PRIu64 "\n",
-		r->runs, r->schedules, r->redundant, r->revisited, r->foreign, r->livelocks,
-		r->deadlocks, r->failures, r->steps, r->minimise_replays);
+	for (size_t i = 0; i < NR_RESULT_COUNTERS; i++)
+		fprintf(f, "%s %" PRIu64 "\n", result_counters[i].key, result_counter_get(r, i));
 	fprintf(f, "bound %d\ncomplete %d\nexhaustive %d\nerror %d\nseconds %.6f\n", r->bound,
 		r->complete, r->exhaustive, r->error, r->seconds);
 	if (r->distinct_states) {
@@ -192,6 +211,7 @@ int pl_explore_result_read(FILE *f, struct pl_explore_result *r, char *err, size
 	while (fgets(line, sizeof(line), f)) {
 		char key[32];
 		uint64_t v = 0;
+		size_t c;
 		int iv = 0;
 
 		lineno++;
@@ -230,26 +250,11 @@ int pl_explore_result_read(FILE *f, struct pl_explore_result *r, char *err, size
 		if (sscanf(line, "%31s %" SCNu64, key, &v) != 2)
 			goto bad;
 		iv = (int)v;
-		if (!strcmp(key, "runs"))
-			r->runs = v;
-		else if (!strcmp(key, "schedules"))
-			r->schedules = v;
-		else if (!strcmp(key, "redundant"))
-			r->redundant = v;
-		else if (!strcmp(key, "revisited"))
-			r->revisited = v;
-		else if (!strcmp(key, "foreign"))
-			r->foreign = v;
-		else if (!strcmp(key, "livelocks"))
-			r->livelocks = v;
-		else if (!strcmp(key, "deadlocks"))
-			r->deadlocks = v;
-		else if (!strcmp(key, "failures"))
-			r->failures = v;
-		else if (!strcmp(key, "steps"))
-			r->steps = v;
-		else if (!strcmp(key, "minimise-replays"))
-			r->minimise_replays = v;
+		for (c = 0; c < NR_RESULT_COUNTERS; c++)
+			if (!strcmp(key, result_counters[c].key))
+				break;
+		if (c < NR_RESULT_COUNTERS)
+			*result_counter(r, c) = v;
 		else if (!strcmp(key, "bound"))
 			r->bound = iv;
 		else if (!strcmp(key, "complete"))
