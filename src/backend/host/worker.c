@@ -629,28 +629,77 @@ static long w_uffd_wp(struct w_state *st, const struct w_req *q)
 }
 
 /*
+ * The vma holding @addr, from /proc/self/maps: [*start, *end).  0, or
+ * -EFAULT when nothing is mapped there.
+ */
+static long w_vma_range(uint64_t addr, uint64_t *start, uint64_t *end)
+{
+	char buf[4096];
+	size_t have = 0;
+	long ret = -EFAULT;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *line = buf, *nl;
+
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		buf[have] = 0;
+		while ((nl = strchr(line, '\n'))) {
+			unsigned long long a, b;
+
+			*nl = 0;
+			if (sscanf(line, "%llx-%llx", &a, &b) == 2 && addr >= a && addr < b) {
+				*start = a;
+				*end = b;
+				ret = 0;
+				goto out;
+			}
+			line = nl + 1;
+		}
+		have = strlen(line);
+		memmove(buf, line, have);
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+/*
  * UFFDIO_CONTINUE of one page of a private (or shared) mapping of a tmpfs
  * file: map the page-cache page into the empty PTE.  The language has no
  * registration step, so the worker makes a context with
- * UFFD_FEATURE_MINOR_SHMEM (c949b097ef2e, 5.14), registers the page
- * UFFDIO_REGISTER_MODE_MINOR, continues, and closes the context, which
- * unregisters it (userfaultfd_release()): later faults there are ordinary
- * again, as in the model.  -ENOSYS: the kernel has no minor-fault mode for
- * shmem (before 5.14, or without CONFIG_HAVE_ARCH_USERFAULTFD_MINOR, which
- * UFFDIO_API then leaves out of its features: Debian 6.1 and 6.12
- * fs/userfaultfd.c).
+ * UFFD_FEATURE_MINOR_SHMEM (c949b097ef2e, 5.14), registers the page's
+ * whole vma UFFDIO_REGISTER_MODE_MINOR, continues, and closes the context,
+ * which unregisters it (userfaultfd_release()): later faults there are
+ * ordinary again, as in the model.  The whole vma, as a monitor registers
+ * the area it serves: registering only the page would split the vma, and
+ * 6.1 and 6.12 do not merge it back on release once UFFDIO_CONTINUE gave
+ * the private page's part an anon_vma (vma_merge() wants the other part's
+ * anon_vma_chain to be singular), where the model has one mapping: a later
+ * `mremap` of the whole mapping failed.  -ENOSYS: the kernel has no
+ * minor-fault mode for shmem (before 5.14, or without
+ * CONFIG_HAVE_ARCH_USERFAULTFD_MINOR, which UFFDIO_API then leaves out of
+ * its features: Debian 6.1 and 6.12 fs/userfaultfd.c).
  */
 static long w_uffd_continue(const struct w_req *q)
 {
 	uint64_t page = q->addr & ~(uint64_t)(HOST_PAGE - 1);
-	struct uffdio_register reg = {
-		.range = { .start = page, .len = HOST_PAGE },
-		.mode = UFFDIO_REGISTER_MODE_MINOR,
-	};
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MINOR };
 	struct uffdio_continue c = { .range = { .start = page, .len = HOST_PAGE } };
-	int ufd = w_uffd_make(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM);
-	long ret;
+	uint64_t start, end;
+	long ret = w_vma_range(page, &start, &end);
+	int ufd;
 
+	if (ret)
+		return ret;
+	reg.range.start = start;
+	reg.range.len = end - start;
+	ufd = w_uffd_make(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM);
 	if (ufd < 0)
 		return ufd;
 	if (ioctl(ufd, UFFDIO_REGISTER, &reg) < 0)
