@@ -301,6 +301,27 @@ static bool alloc_anon_folio_mthp(struct world *w, struct mm_struct *mm,
 	return false;
 }
 
+/*
+ * The end of do_anonymous_page() and do_cow_fault(): under the PTL, map the
+ * new anon folio @f by @entry unless the PTE was filled meanwhile (a fault
+ * that ran first won: @f is dropped).  The allocation's reference becomes
+ * the mapping's.  Return: true if @f was mapped.
+ */
+static bool set_pte_new_anon(struct world *w, struct vm_area_struct *vma, pl_addr addr,
+			     pte_t *ptep, struct pl_lock *ptl, struct folio *f, pte_t entry)
+{
+	pl_spin_lock(w, ptl);
+	if (!pte_none(pl_ptep_get(w, ptep))) {
+		pl_spin_unlock(w, ptl);
+		folio_put(w, f);
+		return false;
+	}
+	folio_add_new_anon_rmap(w, f, vma, addr, true, false);
+	pl_set_pte(w, ptep, entry);
+	pl_spin_unlock(w, ptl);
+	return true;
+}
+
 static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 				  struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
 				  unsigned flags)
@@ -332,16 +353,7 @@ static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 	entry = pl_mk_pte(vma, folio_pfn(f), true);
 	if (vma->vm_flags & VM_WRITE)
 		entry = pte_mkdirty(entry);
-	pl_spin_lock(w, ptl);
-	if (!pte_none(pl_ptep_get(w, ptep))) {
-		pl_spin_unlock(w, ptl);
-		folio_put(w, f);
-		return 0;
-	}
-	/* the allocation reference becomes the mapping's reference */
-	folio_add_new_anon_rmap(w, f, vma, addr, true, false);
-	pl_set_pte(w, ptep, entry);
-	pl_spin_unlock(w, ptl);
+	set_pte_new_anon(w, vma, addr, ptep, ptl, f, entry);
 	return 0;
 }
 
@@ -401,15 +413,8 @@ static unsigned do_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
 			return VM_FAULT_OOM;
 		folio_page(copy, 0)->token = folio_page(f, idx - f->page.index)->token;
 		entry = pte_mkdirty(pl_mk_pte(vma, folio_pfn(copy), true));
-		pl_spin_lock(w, ptl);
-		if (!pte_none(pl_ptep_get(w, ptep))) {
-			pl_spin_unlock(w, ptl);
-			folio_put(w, copy);
+		if (!set_pte_new_anon(w, vma, addr, ptep, ptl, copy, entry))
 			return 0;
-		}
-		folio_add_new_anon_rmap(w, copy, vma, addr, true, false);
-		pl_set_pte(w, ptep, entry);
-		pl_spin_unlock(w, ptl);
 		pl_event_emit(w, PL_EV_COW, "do_cow_fault", "private file write", addr,
 			      page_to_pfn(w, folio_page(f, idx - f->page.index)), folio_pfn(copy),
 			      "page cache -> anon copy");
