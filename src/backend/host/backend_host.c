@@ -297,26 +297,37 @@ static int host_new_proc(struct host *h, int *idx, int *theirs)
  * worker (pinlab's fork child, before it makes its rings) drops
  * CAP_IPC_LOCK from its effective, permitted and inheritable sets with
  * capset(2); then W_MEMLOCK sets its RLIMIT_MEMLOCK (soft limit; workers
- * forked from it inherit both).  The uid stays 0: the charge goes to root's
- * user_struct, which no root process with CAP_IPC_LOCK adds to.
+ * forked from it inherit both).  The charge goes to the ring creator's
+ * user_struct, and a ring's charges are given back only when its exit work
+ * runs, some time after its last process died: so the workers of each
+ * `memlock` run take a uid of their own (h->memlock_uid; the other
+ * capabilities are kept across setresuid() with PR_SET_KEEPCAPS), whose
+ * locked_vm no earlier run's rings still hold (seen: pinners/10 after 07 in
+ * one diff found 07's charge gone half way).
  *
  * Later kernels also charge a ring's own memory there (io_create_region()
  * in io_uring/memmap.c, mainline at 086714bbb96f; not in 6.12.118), so the
  * 16 rings every worker makes at its start would eat the scenario's budget.
- * The first worker measures what uid 0 has charged once its rings exist
+ * The first worker measures what its uid has charged once its rings exist
  * (W_MEMLOCK, worker.c) and its limit is the scenario's plus that; a later
  * worker pinlab starts adds rings of its own the first's limit does not
  * cover, so where rings are charged a second `process` skips.
  */
-static int host_unprivileged(void)
+static int host_unprivileged(uid_t uid)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
 	int w = CAP_IPC_LOCK / 32;
 
+	/* keep the permitted set across the uid change; effective comes back below */
+	if (prctl(PR_SET_KEEPCAPS, 1) || setresuid(uid, uid, uid))
+		return -errno;
+	prctl(PR_SET_DUMPABLE, 1);	/* a uid change cleared it: /proc/PID stays ours */
 	if (syscall(SYS_capget, &hdr, d))
 		return -errno;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		d[i].effective = d[i].permitted;
 	d[w].effective &= ~bit;
 	d[w].permitted &= ~bit;
 	d[w].inheritable &= ~bit;
@@ -343,7 +354,7 @@ static long host_process(struct host *h, struct pl_bresult *r)
 		return -errno;
 	}
 	if (pid == 0) {
-		if (h->memlock && host_unprivileged())
+		if (h->memlock && host_unprivileged(h->memlock_uid))
 			_exit(126);	/* pinlab's first call on it fails with EPIPE */
 		host_worker_run(theirs, me);
 	}
@@ -1779,6 +1790,9 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_MEMLOCK:
 		if (h->nr_procs)
 			return host_skip(r, SK_MEMLOCK_LATE);
+		/* a uid no one uses, new for each run of this pinlab (256 runs apart) */
+		h->memlock_uid = 0x40000000u + ((uid_t)(getpid() & 0xfffff) << 8) +
+				 (h->memlock_runs++ & 0xff);
 		h->memlock = true;
 		h->memlock_pages = s->n;
 		return 0;

@@ -71,7 +71,7 @@ enum w_op {
 	W_VMSPLICE, W_RING_REG, W_RING_UNREG, W_RING_RW, W_PAGEMAP, W_CLEAR_REFS, W_REMOTE,
 	W_GUPT_PIN, W_UFFD_WP, W_DIO, W_DIO_DONE, W_UFFD_CONTINUE,
 	W_RANGE_SYSCALL,	/* syscall(arg, addr, len): a range call answered by errno only */
-	W_MEMLOCK,		/* RLIMIT_MEMLOCK: n pages past what uid 0 has charged (worker.c) */
+	W_MEMLOCK,		/* RLIMIT_MEMLOCK: n pages past what its uid has charged (worker.c) */
 };
 
 /* W_REMOTE: q->arg */
@@ -224,8 +224,10 @@ struct host {
 	int cur_thread;		/* the step's scenario thread (w_req.thread) */
 	bool memlock;		/* `memlock`: workers without CAP_IPC_LOCK, RLIMIT_MEMLOCK ... */
 	uint64_t memlock_pages;	/* ... of this many pages */
-	uint64_t memlock_base;	/* pages uid 0 had charged when the first worker started */
+	uint64_t memlock_base;	/* pages its uid had charged when the first worker started */
 	int memlock_workers;	/* workers pinlab started under `memlock` */
+	uid_t memlock_uid;	/* their uid: io_uring charges that user_struct */
+	unsigned int memlock_runs;	/* `memlock` runs so far: picks the next uid */
 };
 
 static inline struct host *host_of(struct pl_backend *be)

@@ -307,7 +307,7 @@ static long w_memlock_limit(uint64_t pages)
 }
 
 /*
- * W_MEMLOCK's measure: the pages uid 0's user->locked_vm holds now (our
+ * W_MEMLOCK's measure: the pages our uid's user->locked_vm holds now (our
  * rings, where the kernel charges them), without CAP_IPC_LOCK.  Registering
  * one page passes __io_account_mem() iff locked_vm + 1 <= the soft limit,
  * so the least limit that lets it is locked_vm + 1: a binary search over
