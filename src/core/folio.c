@@ -155,28 +155,141 @@ static struct page *pl_memmap_chunk_alloc(void)
 	return p == MAP_FAILED ? NULL : (struct page *)((char *)p + PL_CHUNK_HDR);
 }
 
-/* Give a chunk back: zero what was written, keep it for the next world. */
-void pl_memmap_chunk_release(struct page *chunk)
+/*
+ * The start of every world.  pl_world_new() reserves the same first 1,024
+ * pfns in every world: pfn 0 unused, the zero page, the 510 free blocks of
+ * the alignment gap and the huge zero page -- about 1,000 struct pages and
+ * a walk of the gap, more than the whole run of a small explorer schedule
+ * costs.  The first world of the process keeps a copy of those two groups
+ * and of the allocator's state after them (the template); a world's chunk 0
+ * goes back to a pool of its own with the template written in again
+ * instead of zeroes, so the next world takes it as it is and writes no
+ * struct page to start (pl_memmap_template_load()).  Same memmap, same free
+ * lists, same pfns: nothing a run shows can tell the two starts apart.
+ */
+#define PL_TMPL_GROUPS 2u
+#define PL_TMPL_PAGES (PL_TMPL_GROUPS * PL_PAGE_GROUP)
+static struct {
+	struct page *pages;		/* NULL: no template (yet) */
+	pl_pfn next_pfn, zero_pfn, huge_zero_pfn;
+	pl_pfn free_list[HPAGE_PUD_ORDER + 1];
+	uint32_t check_runs[PL_ARRAY_SIZE(((struct world *)0)->check_runs)][2];
+	uint32_t check_nr_runs;
+	uint64_t memmap_gen;
+} tmpl;
+static struct page *tmpl_pool[PL_CHUNK_POOL];
+static unsigned tmpl_pool_nr;
+
+/* After pl_world_new() reserved its pages the usual way: keep them as the template. */
+void pl_memmap_template_save(const struct world *w)
+{
+	struct page *copy;
+
+	pthread_mutex_lock(&chunk_pool_lock);
+	if (tmpl.pages || w->nr_chunks != 1 || w->next_pfn != PL_TMPL_PAGES ||
+	    w->nr_alloc_pages) {
+		pthread_mutex_unlock(&chunk_pool_lock);
+		return;
+	}
+	pthread_mutex_unlock(&chunk_pool_lock);
+	/* without the memory for a copy every world starts the usual way */
+	copy = malloc(PL_TMPL_PAGES * sizeof(*copy));
+	if (!copy)
+		return;
+	memcpy(copy, w->memmap[0], PL_TMPL_PAGES * sizeof(*copy));
+	pthread_mutex_lock(&chunk_pool_lock);
+	if (tmpl.pages) {
+		pthread_mutex_unlock(&chunk_pool_lock);
+		free(copy);
+		return;
+	}
+	tmpl.next_pfn = w->next_pfn;
+	tmpl.zero_pfn = w->zero_pfn;
+	tmpl.huge_zero_pfn = w->huge_zero_pfn;
+	memcpy(tmpl.free_list, w->free_list, sizeof(tmpl.free_list));
+	memcpy(tmpl.check_runs, w->check_runs, sizeof(tmpl.check_runs));
+	tmpl.check_nr_runs = w->check_nr_runs;
+	tmpl.memmap_gen = w->memmap_gen;
+	tmpl.pages = copy;
+	pthread_mutex_unlock(&chunk_pool_lock);
+}
+
+/*
+ * A new world's first pages from a chunk that holds the template: true if
+ * one was in the pool (the world then has its chunk 0, zero pages and free
+ * lists); false, nothing changed, and pl_world_new() reserves the pages.
+ */
+bool pl_memmap_template_load(struct world *w)
+{
+	struct page **m = malloc(16 * sizeof(*m));
+	struct page *chunk = NULL;
+
+	if (!m)
+		return false;
+	pthread_mutex_lock(&chunk_pool_lock);
+	if (tmpl_pool_nr)
+		chunk = tmpl_pool[--tmpl_pool_nr];
+	if (chunk) {
+		w->next_pfn = tmpl.next_pfn;
+		w->zero_pfn = tmpl.zero_pfn;
+		w->huge_zero_pfn = tmpl.huge_zero_pfn;
+		memcpy(w->free_list, tmpl.free_list, sizeof(tmpl.free_list));
+		memcpy(w->check_runs, tmpl.check_runs, sizeof(tmpl.check_runs));
+		w->check_nr_runs = tmpl.check_nr_runs;
+		w->memmap_gen = tmpl.memmap_gen;
+	}
+	pthread_mutex_unlock(&chunk_pool_lock);
+	if (!chunk) {
+		free(m);
+		return false;
+	}
+	m[0] = chunk;
+	w->memmap = m;
+	w->nr_chunks = 1;
+	w->cap_chunks = 16;	/* as memmap_grow() sizes it first */
+	return true;
+}
+
+/*
+ * Give a chunk back: zero what was written, keep it for the next world.
+ * A world's chunk 0 (@first) gets the template instead of zeroes in its
+ * first groups, for pl_memmap_template_load().
+ */
+void pl_memmap_chunk_release(struct page *chunk, bool first)
 {
 	struct pl_chunk_hdr *hdr = chunk_hdr(chunk);
-	unsigned nr = 0;
+	unsigned nr = 0, g0 = 0;
 	bool kept = false;
 
 	for (unsigned i = 0; i < PL_GROUPS / 64; i++)
 		nr += (unsigned)__builtin_popcountll(hdr->filled[i]);
-	if (nr <= PL_GROUPS / 8) {
-		for (unsigned g = 0; g < PL_GROUPS; g++)
-			if ((hdr->filled[g / 64] >> (g % 64)) & 1)
-				memset(chunk + (size_t)g * PL_PAGE_GROUP, 0,
-				       PL_PAGE_GROUP * sizeof(*chunk));
-		memset(hdr, 0, sizeof(*hdr));
-		pthread_mutex_lock(&chunk_pool_lock);
-		if (chunk_pool_nr < PL_CHUNK_POOL) {
-			chunk_pool[chunk_pool_nr++] = chunk;
-			kept = true;
-		}
-		pthread_mutex_unlock(&chunk_pool_lock);
+	if (nr > PL_GROUPS / 8) {
+		munmap(hdr, chunk_map_bytes());
+		return;
 	}
+	pthread_mutex_lock(&chunk_pool_lock);
+	if (first && tmpl.pages && tmpl_pool_nr < PL_CHUNK_POOL)
+		g0 = PL_TMPL_GROUPS;
+	pthread_mutex_unlock(&chunk_pool_lock);
+	for (unsigned g = g0; g < PL_GROUPS; g++)
+		if ((hdr->filled[g / 64] >> (g % 64)) & 1)
+			memset(chunk + (size_t)g * PL_PAGE_GROUP, 0, PL_PAGE_GROUP * sizeof(*chunk));
+	memset(hdr, 0, sizeof(*hdr));
+	if (g0) {
+		/* tmpl.pages never changes once set */
+		memcpy(chunk, tmpl.pages, PL_TMPL_PAGES * sizeof(*chunk));
+		for (unsigned g = 0; g < PL_TMPL_GROUPS; g++)
+			group_mark(chunk, g);
+	}
+	pthread_mutex_lock(&chunk_pool_lock);
+	if (g0 && tmpl_pool_nr < PL_CHUNK_POOL) {
+		tmpl_pool[tmpl_pool_nr++] = chunk;
+		kept = true;
+	} else if (!g0 && chunk_pool_nr < PL_CHUNK_POOL) {
+		chunk_pool[chunk_pool_nr++] = chunk;
+		kept = true;
+	}
+	pthread_mutex_unlock(&chunk_pool_lock);
 	if (!kept)
 		munmap(hdr, chunk_map_bytes());
 }

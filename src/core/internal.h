@@ -223,7 +223,9 @@ static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t
  * Folio helpers (folio.c).
  */
 size_t pl_memmap_chunk_bytes(void);
-void pl_memmap_chunk_release(struct page *chunk);
+void pl_memmap_chunk_release(struct page *chunk, bool first);
+void pl_memmap_template_save(const struct world *w);
+bool pl_memmap_template_load(struct world *w);
 pl_pfn pl_alloc_pages(struct world *w, unsigned order);		/* PL_PFN_NONE on OOM */
 struct folio *folio_alloc(struct world *w, unsigned order);	/* refcount 1 */
 void folio_get(struct world *w, struct folio *f);

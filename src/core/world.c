@@ -76,6 +76,9 @@ static void pl_reserve_special_pages(struct world *w)
 	struct folio *f;
 	pl_pfn pfn;
 
+	/* the same pages as every world before this one: see folio.c */
+	if (pl_memmap_template_load(w))
+		return;
 	/* pfn 0 stays unused so that 0 can mean "no page". */
 	w->next_pfn = 1;
 	/* the shared zero page (ZERO_PAGE(0)) */
@@ -95,6 +98,7 @@ static void pl_reserve_special_pages(struct world *w)
 	f->page._refcount = 1;
 	w->huge_zero_pfn = pfn;
 	w->nr_alloc_pages = 0;	/* reserved pages are not "model memory in use" */
+	pl_memmap_template_save(w);
 }
 
 /**
@@ -234,7 +238,7 @@ void pl_world_free(struct world *w)
 	free(w->files);
 	free(w->swap);
 	for (uint32_t i = 0; i < w->nr_chunks; i++)
-		pl_memmap_chunk_release(w->memmap[i]);
+		pl_memmap_chunk_release(w->memmap[i], i == 0);
 	free(w->memmap);
 	for (uint32_t i = 0; i < w->nr_tokens; i++)
 		free(w->tokens[i]);

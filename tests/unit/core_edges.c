@@ -992,6 +992,68 @@ static void test_hugetlb_write_reuses_sole_mapping(void)
 	pl_world_free(w);
 }
 
+/*
+ * Every world starts the same: its first 1,024 pfns (the zero page, the free
+ * alignment gap, the huge zero page) and the allocator's state after them,
+ * whether pl_world_new() wrote them or took a chunk that a freed world left
+ * with the template in it (folio.c).  Ten worlds alive at once: the pool
+ * holds at most 8 chunks, so some start the usual way; and again after a
+ * world that took pages from the gap, forked and wrote was freed.
+ */
+#define START_PAGES 1024
+struct world_start {
+	struct page pages[START_PAGES];
+	pl_pfn next_pfn, zero_pfn, huge_zero_pfn;
+	pl_pfn free_list[HPAGE_PUD_ORDER + 1];
+	uint32_t check_runs[8][2], check_nr_runs;
+	uint64_t memmap_gen, nr_alloc_pages;
+};
+
+static void world_start(const struct world *w, struct world_start *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (pl_pfn pfn = 1; pfn < START_PAGES; pfn++)
+		s->pages[pfn] = *pfn_to_page(w, pfn);
+	s->next_pfn = w->next_pfn;
+	s->zero_pfn = w->zero_pfn;
+	s->huge_zero_pfn = w->huge_zero_pfn;
+	memcpy(s->free_list, w->free_list, sizeof(s->free_list));
+	memcpy(s->check_runs, w->check_runs, sizeof(s->check_runs));
+	s->check_nr_runs = w->check_nr_runs;
+	s->memmap_gen = w->memmap_gen;
+	s->nr_alloc_pages = w->nr_alloc_pages;
+}
+
+static void test_every_world_starts_the_same(void)
+{
+	static struct world_start first, other;
+	struct world *ws[10];
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 10; i++) {
+			ws[i] = new_world("latest");
+			T_REQUIRE(ws[i] != NULL);
+			world_start(ws[i], i || round ? &other : &first);
+			if (i || round)
+				T_ASSERT(!memcmp(&first, &other, sizeof(first)));
+		}
+		/* dirty them all: gap pages taken, mapped, forked, written, freed */
+		for (int i = 0; i < 10; i++) {
+			struct world *w = ws[i];
+			int p = pl_task_create(w), c;
+			pl_addr a = anon(w, p, 4);
+
+			T_EQ(pl_user_write(w, p, a, tok(w, "x")), 0);
+			T_EQ(pl_user_write(w, p, a + PAGE_SIZE, tok(w, "y")), 0);
+			c = pl_fork(w, p);
+			T_GT(c, 0);
+			T_EQ(pl_user_write(w, c, a, tok(w, "z")), 0);
+			T_NE(w->next_pfn == first.next_pfn && w->free_list[0] == first.free_list[0], 1);
+			pl_world_free(w);
+		}
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_mmap_errors);
@@ -1020,5 +1082,6 @@ int main(void)
 	T_RUN(test_uprobe_replace_page);
 	T_RUN(test_uprobe_write_in_place);
 	T_RUN(test_hugetlb_write_reuses_sole_mapping);
+	T_RUN(test_every_world_starts_the_same);
 	return T_DONE();
 }
