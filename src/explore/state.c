@@ -272,6 +272,21 @@ uint64_t pl_explore_state_hash(const struct world *w)
 		unsigned nr = 1;
 
 		if (p->flags & PG_free) {
+			bool run = false;
+
+			/*
+			 * A run of free blocks the core knows of (the alignment
+			 * gap below the huge zero page: 510 blocks in every new
+			 * world) holds nothing to hash: jump over it whole.
+			 */
+			for (uint32_t r = 0; r < w->check_nr_runs; r++)
+				if (w->check_runs[r][0] == pfn && w->check_runs[r][1] > pfn) {
+					pfn = w->check_runs[r][1];
+					run = true;
+					break;
+				}
+			if (run)
+				continue;
 			nr = 1u << p->order;
 		} else if (p->head == pfn) {
 			nr = 1u << p->order;
