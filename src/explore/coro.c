@@ -9,9 +9,94 @@
 /* ---------------------------------------------------------------------------
  * Coroutines.
  */
-static void switch_to(struct xeng *x, ucontext_t *from, int next, bool dying)
+static void thread_main(struct xeng *x);
+
+#ifdef X_FAST_SWITCH
+/*
+ * x_ctx_swap(from, to): push the System V callee-saved registers on the
+ * running stack, store the stack pointer in from->sp, load to->sp, pop the
+ * registers saved there and return into that context.  x_ctx_start is where
+ * a new context first returns to: it calls %r13(%r12) -- thread_main(x) --
+ * on the new stack, which never returns.
+ */
+void x_ctx_swap(struct xctx *from, struct xctx *to);
+void x_ctx_start(void);
+__asm__(".text\n"
+	".p2align 4\n"
+	".type x_ctx_swap, @function\n"
+	"x_ctx_swap:\n"
+	"	pushq %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	movq %rsp, (%rdi)\n"
+	"	movq (%rsi), %rsp\n"
+	"	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
+	"	popq %rbp\n"
+	"	ret\n"
+	".size x_ctx_swap, .-x_ctx_swap\n"
+	".p2align 4\n"
+	".type x_ctx_start, @function\n"
+	"x_ctx_start:\n"
+	"	movq %r12, %rdi\n"
+	"	callq *%r13\n"
+	"	ud2\n"
+	".size x_ctx_start, .-x_ctx_start\n");
+
+/* A context that starts thread_main(x) on the stack [base, base + size). */
+static void ctx_make(struct xctx *c, char *base, size_t size, struct xeng *x)
 {
-	ucontext_t *to;
+	uintptr_t top = ((uintptr_t)base + size) & ~(uintptr_t)15;
+	uint64_t *sp = (uint64_t *)top - 7;
+
+	/* popped by x_ctx_swap: r15, r14, r13, r12, rbx, rbp; then its return address */
+	sp[0] = 0;
+	sp[1] = 0;
+	sp[2] = (uint64_t)(uintptr_t)thread_main;
+	sp[3] = (uint64_t)(uintptr_t)x;
+	sp[4] = 0;
+	sp[5] = 0;
+	sp[6] = (uint64_t)(uintptr_t)x_ctx_start;	/* %rsp is 16-aligned after its ret */
+	c->sp = sp;
+}
+
+static void ctx_swap(struct xctx *from, struct xctx *to)
+{
+	x_ctx_swap(from, to);
+}
+#else
+static void trampoline(unsigned int hi, unsigned int lo)
+{
+	thread_main((struct xeng *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo));
+}
+
+static void ctx_make(struct xctx *c, char *base, size_t size, struct xeng *x)
+{
+	uintptr_t self = (uintptr_t)x;
+
+	getcontext(&c->uc);
+	c->uc.uc_stack.ss_sp = base;
+	c->uc.uc_stack.ss_size = size;
+	c->uc.uc_link = NULL;
+	makecontext(&c->uc, (void (*)(void))trampoline, 2,
+		    (unsigned int)((uint64_t)self >> 32), (unsigned int)(self & 0xffffffffu));
+}
+
+static void ctx_swap(struct xctx *from, struct xctx *to)
+{
+	swapcontext(&from->uc, &to->uc);
+}
+#endif
+
+static void switch_to(struct xeng *x, struct xctx *from, int next, bool dying)
+{
+	struct xctx *to;
 #ifdef PL_X_ASAN
 	void *fake = NULL;
 	const void *old_bottom = NULL;
@@ -43,7 +128,7 @@ static void switch_to(struct xeng *x, ucontext_t *from, int next, bool dying)
 	__tsan_switch_to_fiber(next >= 0 ? x->th[next].fiber : x->main_fiber, 0);
 #endif
 	(void)dying;
-	swapcontext(from, to);
+	ctx_swap(from, to);
 #ifdef PL_X_ASAN
 	__sanitizer_finish_switch_fiber(fake, &old_bottom, &old_size);
 	if (x->from_main) {
@@ -114,9 +199,9 @@ static void x_yield(struct world *w, enum pl_yield_point where, void *arg)
 	x_point(x);
 }
 
-static void trampoline(unsigned int hi, unsigned int lo)
+/* A thread's coroutine: runs its model thread, then hands over for good. */
+static void thread_main(struct xeng *x)
 {
-	struct xeng *x = (struct xeng *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
 	int me = x->cur;
 	int next;
 
@@ -198,7 +283,6 @@ bool spec_ok(const struct pl_explore_spec *spec)
 bool run_once(struct xeng *x)
 {
 	const struct pl_explore_spec *sp = x->spec;
-	uintptr_t self = (uintptr_t)x;
 	struct world *w;
 	int first;
 
@@ -230,12 +314,7 @@ bool run_once(struct xeng *x)
 	for (int t = 0; t < x->nt; t++) {
 		struct xthread *th = &x->th[t];
 
-		getcontext(&th->ctx);
-		th->ctx.uc_stack.ss_sp = th->stack;
-		th->ctx.uc_stack.ss_size = x->stack_size;
-		th->ctx.uc_link = NULL;
-		makecontext(&th->ctx, (void (*)(void))trampoline, 2,
-			    (unsigned int)((uint64_t)self >> 32), (unsigned int)(self & 0xffffffffu));
+		ctx_make(&th->ctx, th->stack, x->stack_size, x);
 		th->pend.op = XK_START;
 		th->pend.where = 0;
 		th->pend.obj = NULL;
