@@ -131,23 +131,29 @@ static struct pl_sched *sched_without(const struct pl_sched *s, int skip)
 
 /*
  * Try cand; if it fails the same way and is smaller than *best, it (in its
- * normal form) becomes *best.  true if it did.
+ * normal form) becomes *best.  true if it did.  A schedule that could not
+ * be allocated sets *oom: the minimised result would depend on where memory
+ * ran out, so the search ends as out of memory instead.
  */
 static bool minimise_try(struct xeng *x, struct pl_sched *cand, struct pl_sched **best,
 			 enum pl_verdict want, bool world_check, char *why, size_t len,
-			 uint64_t *replays)
+			 uint64_t *replays, bool *oom)
 {
 	char w2[256];
 	enum pl_verdict v;
 	struct pl_sched *norm;
 	bool better = false;
 
-	if (!cand)
+	if (!cand) {
+		*oom = true;
 		return false;
+	}
 	(*replays)++;
 	v = eng_replay(x, cand, world_check, w2, sizeof(w2), false);
 	if (v == want) {
 		norm = sched_from_run(x);
+		if (!norm)
+			*oom = true;
 		if (norm && sched_cmp(norm, *best) < 0) {
 			pl_sched_free(*best);
 			*best = norm;
@@ -166,34 +172,34 @@ static bool minimise_try(struct xeng *x, struct pl_sched *cand, struct pl_sched 
  * switch comes sooner), while the schedule still fails the same way and
  * gets smaller (sched_cmp).  Each try is one replay.
  */
-static void minimise(struct xeng *x, struct pl_explore_result *res, uint32_t budget,
-		     bool world_check)
+static int minimise(struct xeng *x, struct pl_explore_result *res, uint32_t budget,
+		    bool world_check)
 {
 	struct pl_sched *best = res->fail;
-	bool improved = true;
+	bool improved = true, oom = false;
 
 	if (!best)
-		return;
-	while (improved && res->minimise_replays < budget) {
+		return 0;
+	while (improved && !oom && res->minimise_replays < budget) {
 		improved = false;
-		for (int i = 0; i < best->nr_runs && !improved; i++) {
+		for (int i = 0; i < best->nr_runs && !improved && !oom; i++) {
 			improved = minimise_try(x, sched_without(best, i), &best, res->verdict,
 						world_check, res->why, sizeof(res->why),
-						&res->minimise_replays);
-			for (uint32_t c = 1; !improved && c < best->runs[i].steps &&
+						&res->minimise_replays, &oom);
+			for (uint32_t c = 1; !improved && !oom && c < best->runs[i].steps &&
 					     res->minimise_replays < budget; c++) {
 				struct pl_sched *cand = pl_sched_dup(best);
 
-				if (!cand)
-					break;
-				cand->runs[i].steps = c;
+				if (cand)
+					cand->runs[i].steps = c;
 				improved = minimise_try(x, cand, &best, res->verdict, world_check,
 							res->why, sizeof(res->why),
-							&res->minimise_replays);
+							&res->minimise_replays, &oom);
 			}
 		}
 	}
 	res->fail = best;
+	return oom ? -ENOMEM : 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -320,8 +326,16 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 						 spec->broken(spec->arg));
 					stop = true;
 				} else if (pl_verdict_failed(v)) {
+					struct pl_sched *fs = sched_from_run(&x);
+
+					if (!fs) {
+						/* a failure without its schedule is no result */
+						world_drop(&x);
+						eng_fini(&x);
+						return -ENOMEM;
+					}
 					res->failures++;
-					record_failure(res, sched_from_run(&x), v, why);
+					record_failure(res, fs, v, why);
 					if (!o->all)
 						stop = true;
 				}
@@ -347,9 +361,12 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 			break;
 		}
 	}
-	if (res->fail && !o->no_minimise && !res->error && !(o->stop && o->stop()))
-		minimise(&x, res, o->minimise_budget ? o->minimise_budget : X_MINIMISE_DEFAULT,
-			 world_check);
+	if (res->fail && !o->no_minimise && !res->error && !(o->stop && o->stop()) &&
+	    minimise(&x, res, o->minimise_budget ? o->minimise_budget : X_MINIMISE_DEFAULT,
+		     world_check)) {
+		eng_fini(&x);
+		return -ENOMEM;
+	}
 	eng_fini(&x);
 	return 0;
 }
