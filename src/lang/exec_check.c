@@ -75,13 +75,34 @@ static void x_where(char *where, size_t len, const struct pl_step *s, enum pl_sr
 	(void)s;
 }
 
+/*
+ * One read of a check (CHECK_VALUE step @b) into @out; a failed read fails
+ * the check, naming the source @ref it read.  Return: false if it failed.
+ */
+static bool x_check_read(struct exec *x, const struct pl_step *s, struct pl_bstep *b,
+			 enum pl_src src, const struct pl_ref *ref, char *out, size_t len)
+{
+	struct pl_bresult r;
+	char e[32];
+	long ret = x_call(x, b, &r);
+
+	if (ret < 0) {
+		x_check_failed(x, x_cls(s), "the read %s %s failed: %s",
+			       src == PL_SRC_PIPE ? "from" : "of", ref->name,
+			       pl_errno_name((int)-ret, e, sizeof(e)));
+		return false;
+	}
+	snprintf(out, len, "%s", r.text ? r.text : "");
+	return true;
+}
+
 void x_check_value(struct exec *x, const struct pl_step *s, int pid)
 {
 	const char *want = s->flags & PL_STEP_ZERO ? "" : s->str;
 	bool ne = s->flags & PL_STEP_NE, cmp = s->flags & PL_STEP_CMP;
 	struct pl_bstep b = x_bstep(x, PL_OP_CHECK_VALUE, pid);
 	struct pl_bstep b2 = x_bstep(x, PL_OP_CHECK_VALUE, pid);
-	char e[32], other[PAGE_SIZE + 1], pattern[PL_BYTES_SHOW_MAX], seen[PAGE_SIZE + 1];
+	char other[PAGE_SIZE + 1], pattern[PL_BYTES_SHOW_MAX], seen[PAGE_SIZE + 1];
 	uint32_t nr;
 
 	nr = x_source(x, &b, s->src, &s->target, &s->a);
@@ -98,28 +119,14 @@ void x_check_value(struct exec *x, const struct pl_step *s, int pid)
 		want = pattern;
 	}
 	for (uint32_t i = 0; i < nr; i++) {
-		struct pl_bresult r;
 		uint32_t at = s->a.lo + i;
-		long ret;
 		bool same;
 
-		ret = x_call(x, &b, &r);
-		if (ret < 0) {
-			x_check_failed(x, x_cls(s), "the read %s %s failed: %s",
-				       s->src == PL_SRC_PIPE ? "from" : "of", s->a.name,
-				       pl_errno_name((int)-ret, e, sizeof(e)));
+		if (!x_check_read(x, s, &b, s->src, &s->a, seen, sizeof(seen)))
 			return;
-		}
-		snprintf(seen, sizeof(seen), "%s", r.text ? r.text : "");
 		if (cmp) {
-			ret = x_call(x, &b2, &r);
-			if (ret < 0) {
-				x_check_failed(x, x_cls(s), "the read %s %s failed: %s",
-					       s->src2 == PL_SRC_PIPE ? "from" : "of", s->b.name,
-					       pl_errno_name((int)-ret, e, sizeof(e)));
+			if (!x_check_read(x, s, &b2, s->src2, &s->b, other, sizeof(other)))
 				return;
-			}
-			snprintf(other, sizeof(other), "%s", r.text ? r.text : "");
 			want = other;
 		}
 		same = !strcmp(seen, want);
