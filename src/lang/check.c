@@ -658,6 +658,14 @@ static void ck_check_value(struct checker *ck, struct pl_step *s, int proc)
 			 "'+OFF len N' on both, or on neither");
 }
 
+/* O_DIRECT: a byte offset in the file (@file) needs a byte range in memory (@mem). */
+static void ck_dio_bytes(struct checker *ck, const struct pl_ref *file, const struct pl_ref *mem)
+{
+	if (file->bytes && !mem->has_len && file->sym >= 0 && mem->sym >= 0)
+		ck_error(ck, file->off_pos, "a byte offset in the file needs a byte range "
+			 "in memory ('%s[N]+OFF len LEN')", mem->name);
+}
+
 /*
  * Byte ranges (`M[i]+OFF [len N]`): one page, and only where bytes are
  * read or written: user stores, value checks, O_DIRECT.
@@ -704,16 +712,12 @@ static void ck_step_bytes(struct checker *ck, struct pl_step *s)
 	case PL_OP_DIO_READ:	/* file -> memory */
 		ck_bytes(ck, s, &s->a, true, false);
 		ck_bytes(ck, s, &s->b, true, true);
-		if (s->a.bytes && !s->b.has_len && s->a.sym >= 0 && s->b.sym >= 0)
-			ck_error(ck, s->a.off_pos, "a byte offset in the file needs a byte range "
-				 "in memory ('%s[N]+OFF len LEN')", s->b.name);
+		ck_dio_bytes(ck, &s->a, &s->b);
 		break;
 	case PL_OP_DIO_WRITE:	/* memory -> file */
 		ck_bytes(ck, s, &s->a, true, true);
 		ck_bytes(ck, s, &s->b, true, false);
-		if (s->b.bytes && !s->a.has_len && s->a.sym >= 0 && s->b.sym >= 0)
-			ck_error(ck, s->b.off_pos, "a byte offset in the file needs a byte range "
-				 "in memory ('%s[N]+OFF len LEN')", s->a.name);
+		ck_dio_bytes(ck, &s->b, &s->a);
 		break;
 	case PL_OP_VMSPLICE:	/* memory -> pipe: an iovec of bytes inside one page */
 		ck_bytes(ck, s, &s->a, true, true);
