@@ -156,6 +156,23 @@ enum pageflags {
 	PG_gup_written	= 1u << 15,	/* ghost: written through a GUP ref, not yet marked dirty */
 	PG_mm_shared	= 1u << 16,	/* head: FOLIO_MM_IDS_SHARED_BIT, "maybe mapped shared" */
 	PG_cma		= 1u << 17,	/* placed in a CMA area (MIGRATE_CMA): not long-term pinnable */
+	/*
+	 * Head of a PMD-size anon THP: the head's PG_anon_exclusive stands for
+	 * every page of the folio, the tails' own bits are stale.  The kernel
+	 * keeps the bit of a PMD-mapped THP on the head page only: the PMD-level
+	 * rmap calls set, test and clear the head's (Debian 6.12:
+	 * __folio_add_anon_rmap() and folio_add_new_anon_rmap() at
+	 * RMAP_LEVEL_PMD, __folio_try_dup_anon_rmap(), do_huge_pmd_wp_page();
+	 * 6.1: __page_set_anon_rmap() and page_try_dup_anon_rmap() on the
+	 * compound head), and __split_huge_pmd_locked() hands the head's bit
+	 * to every PTE it makes.  The model sets this bit where those PMD-level
+	 * calls write the head (pl_folio_anon_exclusive_pmd()), and copies the
+	 * head's bit out to every page before any one page's bit is written
+	 * (pl_folio_anon_exclusive_expand()), so every page reads as before:
+	 * read a page's bit with pl_page_anon_exclusive().  Not kernel state:
+	 * views and hashes leave it out (PL_PG_MODEL_ONLY).
+	 */
+	PG_excl_head	= 1u << 18,
 };
 
 struct page {
@@ -165,7 +182,17 @@ struct page {
 	pl_pfn head;			/* pfn of the folio head (self for a head) */
 	/* folio fields: head page only */
 	uint32_t _refcount;
-	int32_t _entire_mapcount;	/* PMD/PUD mappings of a large folio */
+	union {
+		int32_t _entire_mapcount;	/* head: PMD/PUD mappings of a large folio */
+		/*
+		 * page[1] of a large folio: every PTE and PMD/PUD mapping of the
+		 * folio, kept as the rmap calls add and remove them, as the
+		 * kernel keeps folio->_large_mapcount in the first tail page
+		 * since 05c5323b2a34 (v6.11; Debian 6.12 mm_types.h).  Read it
+		 * through folio_large_mapcount().
+		 */
+		int32_t _large_mapcount;
+	};
 	int32_t _pincount;		/* large folios: exact number of FOLL_PIN pins */
 	uint32_t mapping;		/* anon: anon_vma id; file: file id + 1; 0 = none */
 	uint32_t index;			/* page offset in the file, or linear anon index */
@@ -978,14 +1005,61 @@ static inline bool folio_test_hugetlb(const struct folio *f) { return (f->page.f
 static inline bool folio_test_dirty(const struct folio *f) { return (f->page.flags & PG_dirty) != 0; }
 static inline bool folio_test_swapcache(const struct folio *f) { return (f->page.flags & PG_swapcache) != 0; }
 static inline bool folio_test_zero(const struct folio *f) { return (f->page.flags & PG_zero) != 0; }
+/* The raw bit of this struct page; pl_page_anon_exclusive() is what the page has. */
 static inline bool PageAnonExclusive(const struct page *p) { return (p->flags & PG_anon_exclusive) != 0; }
+#define PL_PG_MODEL_ONLY PG_excl_head
+/*
+ * The struct page whose PG_anon_exclusive is page p's: the head for a
+ * hugetlb folio (include/linux/page-flags.h PageAnonExclusive()) and for a
+ * THP with PG_excl_head, else p itself.
+ */
+static inline const struct page *pl_anon_exclusive_page(const struct world *w,
+							 const struct page *p)
+{
+	const struct page *h;
+
+	if (!(p->flags & PG_tail))
+		return p;
+	h = pfn_to_page(w, p->head);
+	return (h->flags & (PG_hugetlb | PG_excl_head)) ? h : p;
+}
+static inline bool pl_page_anon_exclusive(const struct world *w, const struct page *p)
+{
+	return PageAnonExclusive(pl_anon_exclusive_page(w, p));
+}
+/*
+ * The bit the model keeps for page p, whatever the kernel's readers make of
+ * it: the head's for a THP with PG_excl_head, else p's own (a hugetlb
+ * tail's is never set).  What views, reports and the checker show per page.
+ */
+static inline bool pl_page_anon_exclusive_bit(const struct world *w, const struct page *p)
+{
+	const struct page *h;
+
+	if (!(p->flags & PG_tail))
+		return PageAnonExclusive(p);
+	h = pfn_to_page(w, p->head);
+	return PageAnonExclusive((h->flags & PG_excl_head) ? h : p);
+}
 static inline bool folio_has_pincount(const struct folio *f) { return folio_test_large(f); }
 /* folio_maybe_mapped_shared() of a large non-hugetlb folio (6.15's MM-id tracking). */
 static inline bool folio_test_large_maybe_mapped_shared(const struct folio *f)
 {
 	return (f->page.flags & PG_mm_shared) != 0;
 }
-int folio_mapcount(const struct folio *f);	/* total mappings (PMD maps count once per page range) */
+/*
+ * folio_large_mapcount(): the kept total of a large folio's mappings (a PMD
+ * or PUD leaf counts once, a PTE once); O(1), where summing 512 _mapcounts
+ * touched every struct page of a THP.  folio_entire_mapcount(): the PMD/PUD
+ * leaves alone.
+ */
+static inline int folio_large_mapcount(const struct folio *f) { return (&f->page)[1]._large_mapcount; }
+static inline int folio_entire_mapcount(const struct folio *f) { return f->page._entire_mapcount; }
+/* total mappings (PMD maps count once per page range) */
+static inline int folio_mapcount(const struct folio *f)
+{
+	return folio_test_large(f) ? folio_large_mapcount(f) : f->page._mapcount;
+}
 bool folio_maybe_dma_pinned(const struct folio *f);
 bool folio_is_longterm_pinnable(const struct folio *f);
 

@@ -113,6 +113,16 @@ static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
 		chk_report(c, "mapcount-balance", 0, 0, head,
 			   "_entire_mapcount %d, %u PMD leaves map the folio", h->_entire_mapcount,
 			   th->pmds);
+	/*
+	 * ... and a large folio's kept _large_mapcount (page[1]) is every PTE
+	 * and PMD/PUD leaf mapping it: the total folio_mapcount() answers
+	 * with, without summing the pages.
+	 */
+	if (h->order && (folio_large_mapcount((const struct folio *)h) < 0 ||
+			 (uint64_t)folio_large_mapcount((const struct folio *)h) != maps))
+		chk_report(c, "mapcount-balance", 0, 0, head,
+			   "_large_mapcount %d, %llu PTEs and PMD leaves map the folio",
+			   folio_large_mapcount((const struct folio *)h), (unsigned long long)maps);
 	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
 		const struct page *p = chk_tail(h, i);
 
@@ -190,7 +200,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 		 * that have the flag (knob anon_exclusive).  On other pages the
 		 * bit is PG_mappedtodisk and means something else entirely.
 		 */
-		if (PageAnonExclusive(p) &&
+		if (PageAnonExclusive((h->flags & PG_excl_head) ? h : p) &&
 		    (!anon || (h->flags & PG_zero) || (hugetlb && i) ||
 		     !w->policy.anon_exclusive)) {
 			chk_report(c, "exclusive-is-anon", 0, 0, head + i,
@@ -232,7 +242,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 	 */
 	if (ksm) {
 		for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-			if (!PageAnonExclusive(chk_tail(h, i)))
+			if (!PageAnonExclusive((h->flags & PG_excl_head) ? h : chk_tail(h, i)))
 				continue;
 			chk_report(c, "ksm-never-exclusive", 0, 0, head + i,
 				   "KSM page %u is PG_anon_exclusive", i);

@@ -116,7 +116,7 @@ const struct page *chk_tail(const struct page *h, unsigned i)
 /* The page that carries PG_anon_exclusive for page i of a folio. */
 const struct page *excl_page(const struct page *h, unsigned i)
 {
-	return (h->flags & PG_hugetlb) ? h : chk_tail(h, i);
+	return (h->flags & (PG_hugetlb | PG_excl_head)) ? h : chk_tail(h, i);
 }
 
 const struct vm_area_struct *chk_vma(const struct mm_struct *mm, pl_addr addr)

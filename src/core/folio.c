@@ -597,21 +597,23 @@ void folio_unlock(struct world *w, struct folio *f)
 	pl_sync(w, PL_SYNC_UNLOCK, &f->page.flags);
 }
 
-int folio_mapcount(const struct folio *f)
+/* PG_excl_head (core.h): every page gets the head's PG_anon_exclusive. */
+void pl_folio_anon_exclusive_expand(struct folio *f)
 {
-	int n = f->page._entire_mapcount;
+	struct page *h = &f->page;
+	bool set = PageAnonExclusive(h);
+	bool changed = false;
 
-	if (!folio_test_large(f))
-		return f->page._mapcount;
-	for (unsigned i = 0; i < folio_nr_pages(f); i += PL_PAGE_GROUP) {
-		unsigned end = PL_MIN(folio_nr_pages(f), i + PL_PAGE_GROUP);
+	h->flags &= ~PG_excl_head;
+	for (unsigned i = 1; i < folio_nr_pages(f); i++) {
+		struct page *p = folio_page(f, i);
+		uint32_t old = p->flags;
 
-		if (!folio_page_present(f, i))
-			continue;	/* default tails: no mappings */
-		for (unsigned j = i; j < end; j++)
-			n += (&f->page)[j]._mapcount;
+		p->flags = set ? old | PG_anon_exclusive : old & ~PG_anon_exclusive;
+		changed |= p->flags != old;
 	}
-	return n;
+	if (changed)
+		h->chk_dirty = 1;
 }
 
 /*

@@ -278,7 +278,7 @@ static bool can_follow_write_pte(struct world *w, pte_t pte, struct page *page,
 		 * where hugetlb_force_write_refused ends (found by fuzz_core).
 		 */
 		if (!f || !folio_test_anon(f) ||
-		    !PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : page))
+		    !pl_page_anon_exclusive(w, page))
 			return false;
 		if ((vma->vm_flags & VM_SOFTDIRTY) && !pte_soft_dirty(pte))
 			return false;
@@ -313,7 +313,7 @@ static bool gup_must_unshare(struct world *w, struct vm_area_struct *vma, unsign
 		return is_cow_mapping(vma->vm_flags);
 	}
 	pl_sync(w, PL_SYNC_READ_ONCE, &page->flags);	/* smp_rmb() */
-	return !PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : page);
+	return !pl_page_anon_exclusive(w, page);
 }
 
 /*
@@ -496,7 +496,7 @@ static void gup_after_grab(struct world *w, struct mm_struct *mm, pl_addr addr,
 	check_longterm_file(w, mm, addr, f, foll_flags);
 	if ((foll_flags & FOLL_PIN) && folio_test_anon(f) && !(foll_flags & FOLL_WRITE) &&
 	    w->policy.gup_unshare &&
-	    !PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : page))
+	    !pl_page_anon_exclusive(w, page))
 		pl_violation(w, "pin-on-nonexclusive", pl_mm_pid(w, mm), addr,
 			     page_to_pfn(w, page), "R/O pin of a shared anon page");
 }

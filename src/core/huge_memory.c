@@ -140,7 +140,7 @@ int __split_huge_pmd(struct world *w, struct mm_struct *mm, struct vm_area_struc
 		t->pte[i] = pfn_pte(folio_pfn(f) + i, bits);
 		pl_page_mapcount_add(w, folio_page(f, i), 1);
 	}
-	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
+	pl_folio_entire_mapcount_add(w, f, -1);
 	folio_remap_pmd_as_ptes(f, vma, HPAGE_PMD_NR);
 	folio_ref_add(w, f, HPAGE_PMD_NR - 1);
 	w->stats.fork_copies += 0;
@@ -223,6 +223,8 @@ int split_folio(struct world *w, struct folio *f)
 		return -EBUSY;
 	if ((int)folio_ref_count(w, f) != folio_mapcount(f))
 		return -EBUSY;
+	if (f->page.flags & PG_excl_head)	/* each small folio keeps its own bit */
+		pl_folio_anon_exclusive_expand(f);
 	flags = f->page.flags & (PG_anon | PG_dirty | PG_lru);
 	pl_chk_folio_changed(w);	/* new heads, orders, flags */
 	folio_clear_mm_ids(f);
@@ -319,8 +321,8 @@ unsigned do_huge_pmd_wp_page(struct world *w, struct mm_struct *mm, struct vm_ar
 	if (f->page.gup_gets + f->page.gup_pins && f->page.gup_holder != mm->id)
 		pl_violation(w, "missed-cow", pl_mm_pid(w, mm), addr, folio_pfn(f),
 			     "reused THP with GUP references held by another process");
-	if (w->policy.anon_exclusive)
-		pl_folio_pages_flags(w, f, 0, HPAGE_PMD_NR, PG_anon_exclusive, true);
+	if (w->policy.anon_exclusive)	/* on the head (PG_excl_head), as the kernel */
+		pl_folio_anon_exclusive_pmd(w, f, true);
 	if (!unshare) {
 		pmd_t entry = pte_mkyoung(pte_mkdirty(orig));
 

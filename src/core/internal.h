@@ -67,7 +67,7 @@ static inline void pl_yield(struct world *w, enum pl_yield_point where)
  */
 static inline bool pl_PageAnonExclusive(const struct world *w, const struct page *page)
 {
-	return w->policy.anon_exclusive && PageAnonExclusive(page);
+	return w->policy.anon_exclusive && pl_page_anon_exclusive(w, page);
 }
 
 static inline pte_t pl_ptep_get(struct world *w, const pte_t *ptep)
@@ -163,8 +163,27 @@ static inline void pl_chk_mm_mark(struct mm_struct *mm)
 void pl_chk_mm_gone(struct world *w, struct mm_struct *mm);	/* check_inc.c */
 void pl_chk_inc_free(struct world *w);				/* check_inc.c */
 
+/*
+ * PG_excl_head (core.h): pl_folio_anon_exclusive_expand() copies the head's
+ * PG_anon_exclusive out to every page of the folio and drops PG_excl_head;
+ * every page reads as before.  pl_page_excl_expand() does it for the folio
+ * of @p when that folio keeps the bit on its head, before a write of one
+ * page's bit.
+ */
+void pl_folio_anon_exclusive_expand(struct folio *f);	/* folio.c */
+static inline void pl_page_excl_expand(struct world *w, struct page *p, uint32_t f)
+{
+	struct page *h;
+
+	if (!(f & PG_anon_exclusive))
+		return;
+	h = (p->flags & PG_tail) ? pfn_to_page(w, p->head) : p;
+	if (h->flags & PG_excl_head)
+		pl_folio_anon_exclusive_expand((struct folio *)h);
+}
 static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f)
 {
+	pl_page_excl_expand(w, p, f);
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
 	if ((p->flags & f) != f) {
 		pl_page_changed(w, p, f & ~p->flags);
@@ -175,6 +194,7 @@ static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f
 }
 static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t f)
 {
+	pl_page_excl_expand(w, p, f);
 	pl_sync(w, PL_SYNC_ATOMIC, &p->flags);
 	if (p->flags & f) {
 		pl_page_changed(w, p, f & p->flags);
@@ -195,6 +215,8 @@ static inline void pl_folio_pages_flags(struct world *w, struct folio *fo, unsig
 	struct page *h = &fo->page, *p = h + first;
 	bool tail_changed = false;
 
+	if ((f & PG_anon_exclusive) && (h->flags & PG_excl_head))
+		pl_folio_anon_exclusive_expand(fo);
 	if (w->hooks.sync || (f & (PG_anon | PG_ksm))) {
 		for (unsigned i = 0; i < n; i++) {
 			if (set)
@@ -213,10 +235,46 @@ static inline void pl_folio_pages_flags(struct world *w, struct folio *fo, unsig
 	if (tail_changed)
 		h->chk_dirty = 1;
 }
+/*
+ * A page's _mapcount, and with it its large folio's kept _large_mapcount
+ * (page[1]; a plain store: the explorer schedules on the page's own count,
+ * as before the total was kept).
+ */
+/*
+ * pl_folio_anon_exclusive_pmd(): PG_anon_exclusive of a whole PMD-mapped
+ * folio set or cleared at the PMD level.  A PMD-size THP keeps it on the
+ * head (PG_excl_head): one store, not 512.  Under a sync hook (the
+ * explorer watches each store) and for other folios every page is written,
+ * as before.  Tails whose bit may have changed mark the head's chk_dirty,
+ * as pl_folio_pages_flags() does.
+ */
+static inline void pl_folio_anon_exclusive_pmd(struct world *w, struct folio *f, bool set)
+{
+	struct page *h = &f->page;
+	uint32_t old = h->flags;
+
+	if (w->hooks.sync || h->order != HPAGE_PMD_ORDER || (old & PG_hugetlb)) {
+		pl_folio_pages_flags(w, f, 0, folio_nr_pages(f), PG_anon_exclusive, set);
+		return;
+	}
+	h->flags = (set ? old | PG_anon_exclusive : old & ~PG_anon_exclusive) | PG_excl_head;
+	if (!(old & PG_excl_head) || ((old ^ h->flags) & PG_anon_exclusive))
+		h->chk_dirty = 1;
+}
 static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t d)
 {
+	struct page *h = (p->flags & PG_tail) ? pfn_to_page(w, p->head) : p;
+
 	pl_atomic_add_int(w, &p->_mapcount, d);
+	if (h->order)
+		h[1]._large_mapcount += d;
 	pl_page_changed(w, p, 0);
+}
+/* A large folio's PMD/PUD leaves, and its kept _large_mapcount with them. */
+static inline void pl_folio_entire_mapcount_add(struct world *w, struct folio *f, int32_t d)
+{
+	pl_atomic_add_int(w, &f->page._entire_mapcount, d);
+	(&f->page)[1]._large_mapcount += d;
 }
 
 /* ---------------------------------------------------------------------------

@@ -131,7 +131,7 @@ static bool write_protect_page(struct world *w, const struct ksm_rmap_item *it, 
 	pte = pl_ptep_get(w, ptep);
 	if (!pte_present(pte) || pte_pfn(pte) != it->pfn)
 		goto unlock;
-	if (pte_write(pte) || pte_dirty(pte) || PageAnonExclusive(p)) {
+	if (pte_write(pte) || pte_dirty(pte) || pl_page_anon_exclusive_bit(w, p)) {
 		/* before 088b8aa537c2 the checks below may see counts from before the clear */
 		pl_share_sample_take(w, f, &early);
 		pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */

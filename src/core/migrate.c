@@ -110,7 +110,7 @@ static int migrate_unmap_one(struct world *w, struct mm_struct *mm, struct vm_ar
 	pte = pl_ptep_get(w, ptep);
 	page = pfn_to_page(w, pte_pfn(pte));
 	excl = folio_test_anon(c->old) && w->policy.anon_exclusive &&
-	       PageAnonExclusive(folio_test_hugetlb(c->old) ? &c->old->page : page);
+	       pl_page_anon_exclusive(w, page);
 	pl_set_pte(w, ptep, 0);		/* ptep_clear_flush() */
 	if (excl && __folio_try_share_anon_rmap(w, c->old, page)) {
 		/* maybe pinned: the page must stay exclusive, so it cannot move */
@@ -271,6 +271,7 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 	new->page.mapping = f->page.mapping;
 	new->page.index = f->page.index;
 	new->page._entire_mapcount = (int32_t)leaves;
+	(&new->page)[1]._large_mapcount = (int32_t)leaves;	/* no PTE maps a hugetlb page */
 	folio_ref_add(w, new, (int)leaves);
 	if (cache) {
 		struct pl_file *file = pl_file_get(w, (int)f->page.mapping - 1);
@@ -284,6 +285,7 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 		f->page.mapping = 0;
 	}
 	f->page._entire_mapcount = 0;
+	(&f->page)[1]._large_mapcount = 0;
 	f->page.flags &= ~(PG_anon | PG_dirty | PG_anon_exclusive);
 	folio_unlock(w, f);
 	pl_event_emit(w, PL_EV_NOTE, "migrate_pages", reason, 0, folio_pfn(f), folio_pfn(new),

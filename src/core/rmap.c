@@ -121,13 +121,20 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	f->page.mapping = vma->anon_vma;
 	f->page.index = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
 	if (pmd)
-		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+		pl_folio_entire_mapcount_add(w, f, 1);
 	else	/* every page of a PTE-mapped (m)THP gets its PTE */
 		for (unsigned i = 0; i < nr; i++)
 			pl_page_mapcount_add(w, folio_page(f, i), 1);
 	folio_add_large_mapcount(f, vma->vm_mm_id, pmd ? 1 : (int)nr);
 	/* RMAP_EXCLUSIVE: every fresh anon page is exclusive (knob anon_exclusive). */
 	if (exclusive && w->policy.anon_exclusive) {
+		if (pmd && !folio_test_hugetlb(f) && !w->hooks.sync &&
+		    f->page.order == HPAGE_PMD_ORDER) {
+			/* a PMD-mapped THP: on the head (PG_excl_head) */
+			pl_page_flags_set(w, &f->page, PG_anon_exclusive);
+			pl_folio_anon_exclusive_pmd(w, f, true);
+			return;
+		}
 		if (folio_test_hugetlb(f))
 			nr = 1;		/* hugetlb: the bit lives in the head only */
 		for (unsigned i = 0; i < nr; i++)
@@ -153,7 +160,7 @@ void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p,
 
 void folio_add_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma)
 {
-	pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+	pl_folio_entire_mapcount_add(w, f, 1);
 	folio_add_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
@@ -168,7 +175,7 @@ void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p,
 void folio_remove_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma)
 {
 	PL_BUG_ON(f->page._entire_mapcount <= 0);
-	pl_atomic_add_int(w, &f->page._entire_mapcount, -1);
+	pl_folio_entire_mapcount_add(w, f, -1);
 	folio_sub_large_mapcount(f, vma->vm_mm_id, 1);
 }
 
@@ -203,7 +210,7 @@ int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, 
 	struct page *excl = folio_test_hugetlb(f) ? &f->page : p;
 	bool maybe_pinned = folio_needs_cow_for_dma(w, src_mm, f);
 
-	if (maybe_pinned && (!w->policy.anon_exclusive || PageAnonExclusive(excl)))
+	if (maybe_pinned && (!w->policy.anon_exclusive || pl_page_anon_exclusive(w, excl)))
 		return -EBUSY;
 	if (pmd && folio_test_hugetlb(f) && !w->hooks.sync) {
 		/*
@@ -214,7 +221,11 @@ int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, 
 		 * see the same stores as before.
 		 */
 		pl_page_flags_clear(w, &f->page, PG_anon_exclusive);
-		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+		pl_folio_entire_mapcount_add(w, f, 1);
+	} else if (pmd && f->page.order == HPAGE_PMD_ORDER && !folio_test_hugetlb(f)) {
+		/* a PMD-mapped THP: the head's bit (PG_excl_head), one store */
+		pl_folio_anon_exclusive_pmd(w, f, false);
+		pl_folio_entire_mapcount_add(w, f, 1);
 	} else if (pmd) {
 		for (unsigned g = 0; g < folio_nr_pages(f); g += PL_PAGE_GROUP) {
 			unsigned end = PL_MIN(folio_nr_pages(f), g + PL_PAGE_GROUP);
@@ -223,7 +234,7 @@ int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, 
 				continue;	/* default tails: not exclusive */
 			pl_folio_pages_flags(w, f, g, end - g, PG_anon_exclusive, false);
 		}
-		pl_atomic_add_int(w, &f->page._entire_mapcount, 1);
+		pl_folio_entire_mapcount_add(w, f, 1);
 	} else {
 		pl_page_flags_clear(w, excl, PG_anon_exclusive);
 		pl_page_mapcount_add(w, p, 1);

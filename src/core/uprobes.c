@@ -202,7 +202,7 @@ static int uprobe_write_in_place(struct world *w, struct mm_struct *mm, pl_addr 
 			continue;
 		}
 		if (!folio_test_anon(f) || folio_test_zero(f) || pte_uffd_wp(pte) ||
-		    (!pte_write(pte) && w->policy.anon_exclusive && !PageAnonExclusive(p))) {
+		    (!pte_write(pte) && w->policy.anon_exclusive && !pl_page_anon_exclusive_bit(w, p))) {
 			pl_spin_unlock(w, ptl);
 			put_page(w, pfn);
 			return -EAGAIN;

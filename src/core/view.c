@@ -141,10 +141,10 @@ int pl_folio_states(const struct world *w, struct pl_folio_state *out, int max)
 			st->refcount = p->_refcount;
 			st->mapcount = folio_mapcount(f);
 			st->pincount = folio_has_pincount(f) ? p->_pincount : p->gup_pins;
-			st->flags = p->flags;
+			st->flags = p->flags & ~(uint32_t)PL_PG_MODEL_ONLY;
 			st->exclusive = 0;
 			for (unsigned int i = 0; i < nr; i++)
-				st->exclusive += PageAnonExclusive(folio_page(f, i));
+				st->exclusive += pl_page_anon_exclusive_bit(w, folio_page(f, i));
 			st->text = pl_token_text(w, p->token);
 		}
 		n++;

@@ -313,7 +313,7 @@ static int try_to_unmap_anon_pte(struct world *w, struct vm_area_struct *vma,
 	pl_share_sample_take(w, a->folio, &early);
 	pl_set_pte(w, pvmw->pte, 0);		/* ptep_clear_flush() */
 	pl_yield(w, YIELD_UNMAP_BEFORE_PIN_CHECK);
-	exclusive = PageAnonExclusive(a->page);
+	exclusive = pl_page_anon_exclusive_bit(w, a->page);
 	if (exclusive && folio_try_share_anon_rmap_sampled(w, a->folio, a->page, &early)) {
 		/* pinned exclusive page: it must stay mapped (invariant 20) */
 		pl_set_pte(w, pvmw->pte, pte);

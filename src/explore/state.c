@@ -164,9 +164,12 @@ static void hash_page(struct hst *s, pl_pfn pfn)
 	mix(s, canon(s, folio_pfn(f)));
 	mix(s, pfn - folio_pfn(f));
 	mix(s, folio_test_zero(f) ? 0 : tok_hash(w, p->token));
-	mix(s, p->flags & ~(uint32_t)(PG_head | PG_tail | PG_lru));
+	/* the page's PG_anon_exclusive as the model keeps it (PG_excl_head: the head's) */
+	mix(s, (p->flags & ~(uint32_t)(PG_head | PG_tail | PG_lru | PG_anon_exclusive |
+				       PL_PG_MODEL_ONLY)) |
+	       (pl_page_anon_exclusive_bit(w, p) ? PG_anon_exclusive : 0));
 	mix(s, (uint64_t)(uint32_t)p->_mapcount);
-	mix(s, f->page.flags & ~(uint32_t)(PG_head | PG_tail | PG_lru));
+	mix(s, f->page.flags & ~(uint32_t)(PG_head | PG_tail | PG_lru | PL_PG_MODEL_ONLY));
 	mix(s, f->page._refcount);
 	mix(s, (uint64_t)(uint32_t)f->page._entire_mapcount);
 	mix(s, (uint64_t)(uint32_t)f->page._pincount);
@@ -293,7 +296,8 @@ uint64_t pl_explore_state_hash(const struct world *w)
 			multiset += fmix(((uint64_t)p->_refcount << 32) ^
 					 ((uint64_t)(uint32_t)p->_mapcount << 8) ^
 					 ((uint64_t)(uint32_t)p->_pincount << 20) ^
-					 ((uint64_t)(p->flags & ~(uint32_t)PG_lru) << 40) ^
+					 ((uint64_t)(p->flags & ~(uint32_t)(PG_lru | PL_PG_MODEL_ONLY))
+					  << 40) ^
 					 ((uint64_t)p->gup_pins << 48) ^ p->order ^
 					 (p->flags & PG_zero ? 0 : tok_hash(w, p->token)));
 		}

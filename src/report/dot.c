@@ -192,7 +192,7 @@ static void dot_folio(struct dot *d, pl_pfn head)
 	unsigned int nr = folio_nr_pages(f), excl = 0;
 
 	for (unsigned int i = 0; i < nr; i++)
-		excl += PageAnonExclusive(folio_page(f, i));
+		excl += pl_page_anon_exclusive_bit(w, folio_page(f, i));
 	fprintf(d->out, "\tf%u [shape=ellipse, label=\"", head);
 	if (folio_test_zero(f)) {
 		fprintf(d->out, "%s\"];\n", h->order ? "huge zero page" : "zero page");
@@ -250,7 +250,7 @@ static void dot_page_state(const struct world *w, const struct folio *f, unsigne
 
 	memset(st, 0, sizeof(*st));
 	st->nr_mms = pl_dump_mms_mapping(w, folio_pfn(f) + i, st->mms, DOT_MAX_MMS);
-	st->exclusive = PageAnonExclusive(p);
+	st->exclusive = pl_page_anon_exclusive_bit(w, p);
 	st->token = p->token;
 }
 

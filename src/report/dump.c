@@ -24,14 +24,15 @@ const char *pl_folio_flag_next(uint32_t flags, size_t *i)
 }
 
 /* " anon dirty exclusive": the folio's flags and the page's PG_anon_exclusive, appended to buf. */
-static void dump_flags(char *buf, size_t size, const struct folio *f, const struct page *p)
+static void dump_flags(const struct world *w, char *buf, size_t size, const struct folio *f,
+		       const struct page *p)
 {
 	size_t len = strlen(buf), i = 0;
 	const char *name;
 
 	while (len < size && (name = pl_folio_flag_next(f->page.flags, &i)))
 		len += (size_t)snprintf(buf + len, size - len, " %s", name);
-	if ((p->flags & PG_anon_exclusive) && len < size)
+	if (pl_page_anon_exclusive_bit(w, p) && len < size)
 		snprintf(buf + len, size - len, " exclusive");
 }
 
@@ -89,7 +90,7 @@ static void dump_entry_parts(const struct world *w, pl_addr addr, pte_t e, const
 	if ((f->page.gup_gets || f->page.gup_pins) && len < sizeof(d->rest))
 		snprintf(d->rest + len, sizeof(d->rest) - len, " gup-gets %u gup-pins %u",
 			 f->page.gup_gets, f->page.gup_pins);
-	dump_flags(d->rest, sizeof(d->rest), f, p);
+	dump_flags(w, d->rest, sizeof(d->rest), f, p);
 	len = strlen(d->rest);
 	if (len < sizeof(d->rest))
 		snprintf(d->rest + len, sizeof(d->rest) - len, " \"%s\"",
@@ -331,7 +332,7 @@ static void dump_large_folio(FILE *out, const struct world *w, const struct foli
 		fprintf(out, "%s mm", n > 1 ? "shared by" : "mapped by");
 		for (int j = 0; j < n; j++)
 			fprintf(out, "%s%u", j ? "," : " ", ids[j]);
-		fprintf(out, ", %s \"%s\"\n", (p->flags & PG_anon_exclusive) ? "exclusive (a write reuses it)"
+		fprintf(out, ", %s \"%s\"\n", pl_page_anon_exclusive_bit(w, p) ? "exclusive (a write reuses it)"
 									: "not exclusive",
 			pl_token_text(w, p->token));
 	}

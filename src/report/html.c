@@ -612,7 +612,7 @@ static void h_entry_of(struct pl_html_tl *t, const struct world *w, int nr, pl_a
 	snprintf(out->bits, sizeof(out->bits), "%s%s%s%s%s", pte_protnone(e) ? "prot-none " : "",
 		 pte_write(e) ? "write" : "ro", pte_dirty(e) ? " dirty" : "",
 		 pte_special(e) ? " special" : "",
-		 PageAnonExclusive(pfn_to_page(w, out->pfn)) ? " exclusive" : "");
+		 pl_page_anon_exclusive_bit(w, pfn_to_page(w, out->pfn)) ? " exclusive" : "");
 }
 
 static void h_vma_entries(struct pl_html_tl *t, FILE *o, const struct world *w, int nr,

@@ -9,6 +9,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "pinlab/core.h"
 
@@ -258,6 +259,100 @@ static void test_thp_partial_munmap_splits(void)
 	T_STREQ(rd(w, p, h), "");
 	T_EQ(pl_check_world(w), 0);
 	T_EQ(w->nr_violations, 0);
+	pl_world_free(w);
+}
+
+/* folio_mapcount() of a THP: the kept total equals the PMD leaves plus every page's PTEs. */
+static int sum_mapcount(struct folio *f)
+{
+	int n = folio_entire_mapcount(f);
+
+	for (unsigned i = 0; i < folio_nr_pages(f); i++)
+		n += folio_page(f, i)->_mapcount;
+	return n;
+}
+
+static bool any_named(struct world *w, const char *name)
+{
+	for (int i = 0; i < w->nr_violations; i++)
+		if (w->violations[i].inv && !strcmp(w->violations[i].inv->name, name))
+			return true;
+	return false;
+}
+
+/*
+ * A PMD-mapped THP keeps PG_anon_exclusive on its head (PG_excl_head) and
+ * its mapcount in page[1] (_large_mapcount): fork and reuse touch no tail
+ * page, and every page still reads as if each held its own bit.  A write
+ * of one page's bit (fork of the PTE-mapped folio) copies the head's out
+ * to every page first.
+ */
+static void test_thp_head_exclusive_kept_mapcount(void)
+{
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w), c;
+	pl_addr h = pl_mmap(w, p, 0, PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE,
+			    PL_MAP_PRIVATE | PL_MAP_ANONYMOUS, -1, 0);
+	struct folio *f;
+	struct page *t;
+
+	pl_madvise(w, p, h, PMD_SIZE, PL_MADV_HUGEPAGE);
+	pl_user_write(w, p, h, pl_token_intern(w, "a"));
+	f = folio_at(w, p, h);
+	T_REQUIRE(f && f->page.order == HPAGE_PMD_ORDER);
+	t = folio_page(f, 7);
+	T_ASSERT(f->page.flags & PG_excl_head);
+	T_ASSERT(!PageAnonExclusive(t));		/* the tail's own bit is stale */
+	T_ASSERT(pl_page_anon_exclusive_bit(w, t));	/* the head's stands for it */
+	T_ASSERT(pl_page_anon_exclusive(w, t));
+	T_EQ(folio_mapcount(f), 1);
+	T_EQ(folio_entire_mapcount(f), 1);
+
+	/* fork: the head's bit goes, for every page; two PMD leaves */
+	c = pl_fork(w, p);
+	T_REQUIRE(c > 0);
+	T_ASSERT(!pl_page_anon_exclusive_bit(w, t));
+	T_ASSERT(!pl_page_anon_exclusive_bit(w, &f->page));
+	T_EQ(folio_mapcount(f), 2);
+	T_EQ(folio_large_mapcount(f), sum_mapcount(f));
+
+	/* the child's write splits its PMD and copies one page: 1 PMD + 511 PTEs */
+	pl_user_write(w, c, h + 3 * PAGE_SIZE, pl_token_intern(w, "c"));
+	T_EQ(folio_mapcount(f), 512);
+	T_EQ(folio_large_mapcount(f), sum_mapcount(f));
+	T_EQ(pl_exit(w, c), 0);
+	T_EQ(folio_mapcount(f), 1);
+
+	/* the parent's write reuses the whole folio: exclusive again, on the head */
+	pl_user_write(w, p, h + 9 * PAGE_SIZE, pl_token_intern(w, "b"));
+	T_EQ(folio_at(w, p, h), f);
+	T_ASSERT(f->page.flags & PG_excl_head);
+	T_ASSERT(pl_page_anon_exclusive_bit(w, t) && !PageAnonExclusive(t));
+	T_EQ(pl_check_world(w), 0);
+
+	/* a partial munmap splits the PMD: 511 PTEs, still exclusive page by page */
+	T_EQ(pl_munmap(w, p, h + PMD_SIZE - PAGE_SIZE, PAGE_SIZE), 0);
+	T_EQ(folio_mapcount(f), 511);
+	T_EQ(folio_large_mapcount(f), sum_mapcount(f));
+	T_ASSERT(pl_page_anon_exclusive_bit(w, t));
+	/* fork of the PTE-mapped folio clears each page's bit: copied out first */
+	c = pl_fork(w, p);
+	T_REQUIRE(c > 0);
+	T_ASSERT(!(f->page.flags & PG_excl_head));
+	for (unsigned i = 0; i < HPAGE_PMD_NR - 1; i++)
+		T_ASSERT(!PageAnonExclusive(folio_page(f, i)));
+	T_EQ(folio_mapcount(f), 2 * 511);
+	T_EQ(folio_large_mapcount(f), sum_mapcount(f));
+	T_EQ(pl_check_world(w), 0);
+	T_EQ(w->nr_violations, 0);
+
+	/* the checker compares the kept total with the page tables */
+	w->check_full = true;
+	w->step = 1;
+	(&f->page)[1]._large_mapcount++;
+	T_GE(pl_check_world(w), 1);
+	T_ASSERT(any_named(w, "mapcount-balance"));
+	(&f->page)[1]._large_mapcount--;
 	pl_world_free(w);
 }
 
@@ -518,6 +613,7 @@ int main(void)
 	T_RUN(test_fork_copies_pinned_page);
 	T_RUN(test_dontfork_wipeonfork);
 	T_RUN(test_thp_partial_munmap_splits);
+	T_RUN(test_thp_head_exclusive_kept_mapcount);
 	T_RUN(test_thp_collapse);
 	T_RUN(test_hugetlb_pool_exhaustion_sigbus);
 	T_RUN(test_mremap_moves_ptes);

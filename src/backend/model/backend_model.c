@@ -469,7 +469,7 @@ static long model_check_prop(struct model *m, const struct pl_bstep *s, struct p
 		if (is_swap_pte(e))
 			r->prop = pte_swp_exclusive(e);
 		else	/* hugetlb keeps the bit on the head page only */
-			r->prop = p && PageAnonExclusive(folio_test_hugetlb(f) ? &f->page : p);
+			r->prop = p && pl_page_anon_exclusive(m->w, p);
 		break;
 	case PL_PROP_PINNED:
 		r->prop = f && folio_maybe_dma_pinned(f);
