@@ -181,18 +181,19 @@ struct page {
 	pl_token token;			/* contents of this 4 KiB page */
 	pl_pfn head;			/* pfn of the folio head (self for a head) */
 	/* folio fields: head page only */
-	uint32_t _refcount;
 	union {
-		int32_t _entire_mapcount;	/* head: PMD/PUD mappings of a large folio */
+		uint32_t _refcount;	/* the head */
 		/*
-		 * page[1] of a large folio: every PTE and PMD/PUD mapping of the
-		 * folio, kept as the rmap calls add and remove them, as the
-		 * kernel keeps folio->_large_mapcount in the first tail page
-		 * since 05c5323b2a34 (v6.11; Debian 6.12 mm_types.h).  Read it
+		 * page[1] of a large folio (a tail, whose own _refcount means
+		 * nothing): every PTE and PMD/PUD mapping of the folio, kept as
+		 * the rmap calls add and remove them, as the kernel keeps
+		 * folio->_large_mapcount in the first tail page since
+		 * 05c5323b2a34 (v6.11; Debian 6.12 mm_types.h).  Read it
 		 * through folio_large_mapcount().
 		 */
 		int32_t _large_mapcount;
 	};
+	int32_t _entire_mapcount;	/* PMD/PUD mappings of a large folio */
 	int32_t _pincount;		/* large folios: exact number of FOLL_PIN pins */
 	uint32_t mapping;		/* anon: anon_vma id; file: file id + 1; 0 = none */
 	uint32_t index;			/* page offset in the file, or linear anon index */
