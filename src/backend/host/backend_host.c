@@ -73,7 +73,7 @@ static const char *const host_skips[SK_NR] = {
 	[SK_NO_SWAP]	= "no swap on this machine (pinlab can add a temporary swapfile: --allow-swapfile, as root)",
 	[SK_RDMA]	= "a read-only RDMA MR: no RDMA device, and no gup_test to take ib_umem_get()'s R/O long-term pin in its place",
 	[SK_KPAGEFLAGS]	= "page flags need /proc/kpageflags and PFNs in pagemap (root)",
-	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page",
+	[SK_RECLAIM]	= "no host equivalent: reclaim of one chosen page (MADV_PAGEOUT stands in only for a small anonymous page mapped once; this one is a file page, shared, large, locked, or its flags are not readable)",
 	[SK_THP_OP]	= "no host equivalent: splitting the PMD mapping of one chosen THP and nothing else",
 	[SK_UFFD]	= "uffd-continue: this kernel has no userfaultfd minor faults on shmem (UFFD_FEATURE_MINOR_SHMEM, c949b097ef2e, 5.14, and CONFIG_HAVE_ARCH_USERFAULTFD_MINOR), or no userfaultfd(2)",
 	[SK_UPROBE]	= "no uprobe PMU (/sys/bus/event_source/devices/uprobe/type: this kernel lacks CONFIG_UPROBE_EVENTS)",
@@ -1377,11 +1377,14 @@ static long host_collapse(struct host *h, const struct pl_bstep *s, struct pl_br
 }
 
 /* /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst) */
+#define KPF_ANON		12
 #define KPF_SWAPCACHE		14
 #define KPF_COMPOUND_HEAD	15
 #define KPF_COMPOUND_TAIL	16
+#define KPF_UNEVICTABLE		18
 #define KPF_KSM			21
 #define KPF_ZERO_PAGE		24
+#define KPF_MLOCKED		33
 
 /*
  * same-page: the PFNs pagemap gives the two workers (root only: PFNs read
@@ -1479,6 +1482,49 @@ static long host_check_prop(struct host *h, const struct pl_bstep *s, struct pl_
 		break;
 	}
 	return 0;
+}
+
+/*
+ * `reclaim M`: kswapd's shrink_folio_list() of the chosen pages.  No user
+ * API picks one page for kswapd, but MADV_PAGEOUT hands the range to the
+ * same shrink_folio_list() (reclaim_pages(), mm/vmscan.c) after draining the
+ * caller's CPU's LRU batches, with ignore_references as the model's reclaim
+ * has it.  It differs from kswapd where it leaves a page alone: one mapped
+ * more than once (madvise_cold_or_pageout_pte_range() passes over it in 6.1
+ * and 6.12), a VM_LOCKED vma (EINVAL), a large folio it may split first;
+ * and on file pages the model's reclaim is kswapd's writeback of a dirty
+ * page, which the pageout path does not reproduce (docs/scenario-language.md).
+ * So the stand-in is taken only for small anonymous pages mapped once, as
+ * pagemap, /proc/kpageflags and /proc/kpagecount show them (root); every
+ * other `reclaim` skips.
+ */
+static long host_reclaim(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
+{
+	struct w_req q = { .op = W_MADVISE, .addr = s->addr, .arg = MADV_PAGEOUT };
+	struct w_rep p;
+	long ret;
+
+	for (uint32_t i = 0; i < s->nr; i++) {
+		struct w_req m = { .op = W_PAGEMAP, .addr = s->addr + (uint64_t)i * HOST_PAGE };
+		uint64_t kflags, kcount;
+
+		ret = host_call(h, s->pid, &m, -1, &p);
+		if (ret == -EPERM)
+			return host_skip(r, SK_RECLAIM);
+		if (ret < 0)
+			return ret;
+		if (!(p.val >> 63 & 1))
+			continue;	/* nothing mapped there: neither reclaims anything */
+		kflags = p.addr;
+		memcpy(&kcount, p.text, sizeof(kcount));
+		if (!(p.val & PM_PFN_MASK) || !(kflags >> KPF_ANON & 1) || kcount != 1 ||
+		    (kflags >> KPF_COMPOUND_HEAD & 1) || (kflags >> KPF_COMPOUND_TAIL & 1) ||
+		    (kflags >> KPF_UNEVICTABLE & 1) || (kflags >> KPF_MLOCKED & 1))
+			return host_skip(r, SK_RECLAIM);
+	}
+	q.len = (uint64_t)s->nr * HOST_PAGE;
+	ret = host_call(h, s->pid, &q, -1, &p);
+	return ret == -EINVAL ? host_skip(r, SK_RECLAIM) : ret < 0 ? ret : 0;
 }
 
 static long host_vmsplice(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
@@ -2030,7 +2076,7 @@ static long host_step_one(struct pl_backend *be, const struct pl_bstep *s, struc
 	case PL_OP_PROCESS_VM_WRITEV:
 		return host_remote(h, s, R_VM_WRITEV);
 	case PL_OP_RECLAIM:
-		return host_skip(r, SK_RECLAIM);
+		return host_reclaim(h, s, r);
 	case PL_OP_COLLAPSE:
 		return host_collapse(h, s, r);
 	case PL_OP_SPLIT:
