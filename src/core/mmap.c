@@ -1103,9 +1103,12 @@ int pl_clear_refs_soft_dirty(struct world *w, int pid)
  * pin is never seen by the tracker.  Resolving leaves the PTE read-only; the
  * next write reuses or copies in do_wp_page().  Model simplifications: the
  * monitor runs with UFFD_FEATURE_SIGBUS (a write to a protected page is
- * SIGBUS, -EBUSY, as the host backend does it), and registration arms the
- * whole vmas the range touches, without splitting them.  @event_fork: the
- * context has UFFD_FEATURE_EVENT_FORK, so children keep the registration.
+ * SIGBUS, -EBUSY, as the host backend does it).  Registration arms exactly
+ * the range: userfaultfd_register() splits the vmas at its ends and merges
+ * the armed vmas with like neighbours (Debian 6.1 and 6.12
+ * fs/userfaultfd.c), under mmap_lock held for writing; UFFDIO_WRITEPROTECT
+ * then holds it for reading.  @event_fork: the context has
+ * UFFD_FEATURE_EVENT_FORK, so children keep the registration.
  * Anonymous private memory only (uffd-wp on shmem and hugetlb, 5.19, is not
  * modelled): -EINVAL elsewhere, and before 63b2d4174c4a (knob uffd_wp).
  */
@@ -1144,36 +1147,69 @@ static int uffd_wp_pmd(struct world *w, struct mm_struct *mm, struct vm_area_str
 	return 0;
 }
 
+/* Every page of [addr, end) mapped, anonymous and private: 0, else -EINVAL. */
+static int uffd_wp_range_ok(struct mm_struct *mm, pl_addr addr, pl_addr end)
+{
+	for (pl_addr a = addr; a < end;) {
+		struct vm_area_struct *v = vma_lookup(mm, a);
+
+		if (!v || v->file >= 0 || (v->vm_flags & (VM_SHARED | VM_HUGETLB | VM_PFNMAP)))
+			return -EINVAL;
+		a = v->vm_end;
+	}
+	return 0;
+}
+
+/* UFFDIO_REGISTER(MODE_WP) of [addr, end): split, arm, merge. */
+static int uffd_register_wp(struct world *w, struct mm_struct *mm, pl_addr addr, pl_addr end,
+			    bool event_fork)
+{
+	int ret, first, last;
+
+	pl_mmap_write_lock(w, mm);
+	ret = uffd_wp_range_ok(mm, addr, end);
+	if (!ret)
+		ret = vma_isolate(w, mm, addr, end);
+	if (!ret) {
+		first = vma_index(mm, addr);
+		last = vma_index(mm, end - 1);
+		for (int i = first; i <= last; i++)
+			mm->vmas[i].vm_flags |= VM_UFFD_WP | (event_fork ? VM_UFFD_EVENT_FORK : 0);
+		for (int i = last; i >= first - 1 && i >= 0; i--)
+			vma_try_merge(mm, i);
+	}
+	pl_mmap_write_unlock(w, mm);
+	return ret;
+}
+
 int pl_uffd_writeprotect(struct world *w, int pid, pl_addr addr, uint64_t len, bool protect,
 			 bool event_fork)
 {
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	pl_addr end = addr + len;
+	int ret;
 
 	if (!mm)
 		return -ESRCH;
 	if (!w->policy.uffd_wp)
 		return -EINVAL;
 	w->cur_pid = pid;
+	if (protect) {
+		ret = uffd_register_wp(w, mm, addr, end, event_fork);
+		if (ret)
+			return ret;
+	}
 	pl_down_read(w, &mm->mmap_lock);
-	for (pl_addr a = addr; a < end;) {
-		struct vm_area_struct *v = vma_lookup(mm, a);
-
-		if (!v || v->file >= 0 || (v->vm_flags & (VM_SHARED | VM_HUGETLB | VM_PFNMAP))) {
-			pl_up_read(w, &mm->mmap_lock);
-			return -EINVAL;
-		}
-		a = v->vm_end;
+	ret = uffd_wp_range_ok(mm, addr, end);
+	if (ret) {
+		pl_up_read(w, &mm->mmap_lock);
+		return ret;
 	}
 	for (pl_addr a = addr; a < end;) {
 		struct vm_area_struct *v = vma_lookup(mm, a);
 		pl_addr e = PL_MIN(end, v->vm_end);
 
-		if (protect) {
-			v->vm_flags |= VM_UFFD_WP;
-			if (event_fork)
-				v->vm_flags |= VM_UFFD_EVENT_FORK;
-		} else if (!(v->vm_flags & VM_UFFD_WP)) {
+		if (!protect && !(v->vm_flags & VM_UFFD_WP)) {
 			pl_up_read(w, &mm->mmap_lock);
 			return -ENOENT;		/* UFFDIO_WRITEPROTECT outside a registered range */
 		}
