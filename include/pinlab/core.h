@@ -308,6 +308,14 @@ struct vm_area_struct {
 	uint32_t anon_vma;		/* anon_vma id shared with fork relatives; 0 = none yet */
 	uint32_t id;			/* stable id, survives splits as "origin" */
 	uint8_t hugetlb_order;		/* VM_HUGETLB: 9 (PMD leaves), 18 (PUD leaves); else 0 */
+	/*
+	 * The kernel's VM_SOFTDIRTY ("not a soft-dirty clean area"): set on a
+	 * new mapping, cleared by clear_refs 4.  Only a hugetlb vma's pagemap
+	 * reads it alone (its PTEs' soft-dirty bits are never reported), so
+	 * the model keeps it apart from vm_flags, whose VM_SOFTDIRTY it never
+	 * sets, and ignores it when merging, as is_mergeable_vma() does.
+	 */
+	bool vm_softdirty;
 	uint32_t vm_mm_id;		/* vma->vm_mm->mm_id: the mm this vma belongs to */
 	uint8_t vm_placement;		/* PL_ZONE_*: where faults of this vma allocate */
 };

@@ -112,6 +112,7 @@ static void vma_try_merge(struct mm_struct *mm, int i)
 	    a->vm_pgoff + ((a->vm_end - a->vm_start) >> PAGE_SHIFT) != b->vm_pgoff)
 		return;
 	a->vm_end = b->vm_end;
+	a->vm_softdirty |= b->vm_softdirty;
 	vma_remove_at(mm, i + 1);
 }
 
@@ -376,6 +377,7 @@ pl_addr pl_mmap(struct world *w, int pid, pl_addr hint, uint64_t len, int prot, 
 	v.file = file;
 	v.vm_pgoff = file >= 0 ? pgoff : (uint32_t)(addr >> PAGE_SHIFT);
 	v.id = ++w->next_vma_id;
+	v.vm_softdirty = true;	/* __mmap_region(): a new vma is soft-dirty */
 	pl_mmap_write_lock(w, mm);
 	vma_insert(w, mm, &v);
 	pl_mmap_write_unlock(w, mm);
@@ -419,12 +421,30 @@ int pl_munmap(struct world *w, int pid, pl_addr addr, uint64_t len)
 	return ret;
 }
 
-/* move_page_tables(): entries move, folios and their counts stay. */
+/*
+ * move_page_tables(): entries move, folios and their counts stay.  A 1 GiB
+ * hugetlb leaf moves whole, as move_hugetlb_page_tables() moves one entry of
+ * huge_page_size() per step (mm/hugetlb.c, Debian 6.12.118; mremap() has
+ * checked that both ends and the length are aligned to it).
+ */
 static void move_ptes(struct world *w, struct mm_struct *mm, pl_addr old, pl_addr new_addr,
 		      uint64_t len)
 {
 	for (uint64_t off = 0; off < len;) {
-		pmd_t *opmd = pl_pmd_lookup(mm, old + off);
+		bool pud_aligned = !((old + off) & ~PUD_MASK) && !((new_addr + off) & ~PUD_MASK) &&
+				   off + PUD_SIZE <= len;
+		pud_t *opud = pud_aligned ? pl_pud_lookup(mm, old + off) : NULL;
+		pmd_t *opmd;
+
+		if (opud && pud_leaf(*opud) && pl_pud_free_empty_pmd(w, mm, new_addr + off)) {
+			pud_t *npud = pl_pud_alloc(w, mm, new_addr + off);
+
+			*npud = *opud;
+			*opud = 0;
+			off += PUD_SIZE;
+			continue;
+		}
+		opmd = pl_pmd_lookup(mm, old + off);
 
 		if (opmd && pmd_leaf(*opmd) && !((old + off) & ~PMD_MASK) &&
 		    !((new_addr + off) & ~PMD_MASK) && off + PMD_SIZE <= len &&
@@ -501,21 +521,6 @@ pl_addr pl_mremap2(struct world *w, int pid, pl_addr old, uint64_t old_len, uint
 	if (v->vm_flags & VM_HUGETLB &&
 	    ((new_len | old_len | old | new_addr) & (vma_huge_page_size(v) - 1)))
 		return (pl_addr)-EINVAL;
-	/*
-	 * move_ptes() moves PMD leaves and PTEs only: a 1 GiB hugetlb mapping
-	 * may shrink or grow in place, never move (the kernel moves aligned PUD
-	 * leaves; the model refuses rather than half-move one).
-	 */
-	if (v->vm_flags & VM_HUGETLB && v->hugetlb_order == HPAGE_PUD_ORDER && maymove) {
-		bool in_place = !new_addr && new_len != old_len;
-
-		for (int j = 0; in_place && new_len > old_len && j < mm->nr_vmas; j++)
-			if (mm->vmas[j].vm_start < old + new_len &&
-			    mm->vmas[j].vm_end > old + old_len)
-				in_place = false;
-		if (!in_place)
-			return (pl_addr)-EINVAL;
-	}
 	/*
 	 * mremap(2): "always allow a shrinking remap", and one to the same
 	 * size: only the tail is unmapped, holes in it or not (found by
@@ -1083,6 +1088,7 @@ int pl_clear_refs_soft_dirty(struct world *w, int pid)
 	for (int i = 0; i < mm->nr_vmas; i++) {
 		struct vm_area_struct *v = &mm->vmas[i];
 
+		v->vm_softdirty = false;	/* clear_refs_write(): every vma */
 		if (v->vm_flags & VM_SHARED)
 			continue;
 		pl_walk_range(w, mm, v, v->vm_start, v->vm_end, clear_refs_pmd, clear_refs_pte,

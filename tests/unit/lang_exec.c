@@ -489,6 +489,39 @@ static void test_repeat_unrolls(void)
 		  "P: check refcount b[0] == 1 as count\n", "latest", "pass", true);
 }
 
+/*
+ * A hugetlb page is soft-dirty as its vma is (pagemap_hugetlb_range() reads
+ * VM_SOFTDIRTY alone; clear_refs never walks hugetlb entries, Debian 6.12.118
+ * fs/proc/task_mmu.c): from mmap until clear_refs, and not after, whatever
+ * is written; an anonymous page's PTE is soft-dirty again at the next write.
+ */
+static void test_hugetlb_soft_dirty_is_the_vma(void)
+{
+	static const char text[] =
+		"scenario \"t\"\nbacking hugetlb-2048k hugetlb-1048576k base\nprocess P\n"
+		"P: b = mmap 1 page rw private\nP: write b \"x\"\n"
+		"P: check b[0] is soft-dirty\nP: clear-refs\nP: write b \"y\"\n"
+		"P: check b[0] is soft-dirty as lost-write\n";
+	static const struct { const char *backing, *outcome; int fail_step; } rows[] = {
+		{ "hugetlb-2048k", "lost-write", 7 },
+		{ "hugetlb-1048576k", "lost-write", 7 },
+		{ "base", "pass", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pl_backend *be = pl_model_backend_new();
+		struct pl_result r;
+
+		T_EQ(le_run(be, text, "latest", rows[i].backing, &r, NULL), 0);
+		T_STREQ(r.outcome, rows[i].outcome);
+		T_EQ(r.fail_step, rows[i].fail_step);
+		if (strcmp(r.outcome, rows[i].outcome))
+			T_NOTE("%s: %s", rows[i].backing, r.detail);
+		pl_result_free(&r);
+		be->destroy(be);
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_first_failed_check_decides);
@@ -504,5 +537,6 @@ int main(void)
 	T_RUN(test_require_and_expect_refused);
 	T_RUN(test_byte_ranges_and_comparisons);
 	T_RUN(test_repeat_unrolls);
+	T_RUN(test_hugetlb_soft_dirty_is_the_vma);
 	return T_DONE();
 }

@@ -439,6 +439,7 @@ static long model_check_prop(struct model *m, const struct pl_bstep *s, struct p
 	struct mm_struct *mm = model_mm(m, s->pid);
 	struct page *p;
 	struct folio *f = NULL;
+	struct vm_area_struct *v;
 	pte_t e;
 
 	if (!mm)
@@ -460,7 +461,18 @@ static long model_check_prop(struct model *m, const struct pl_bstep *s, struct p
 		r->prop = p && (pte_dirty(e) || folio_test_dirty(f));
 		break;
 	case PL_PROP_SOFT_DIRTY:
-		r->prop = (p || is_swap_pte(e)) && pte_soft_dirty(e);
+		/*
+		 * pagemap_hugetlb_range() reports a hugetlb page soft-dirty
+		 * from its vma's VM_SOFTDIRTY alone, and clear_refs' walk has no
+		 * hugetlb_entry, so it never touches hugetlb entries (Debian
+		 * 6.12.118 fs/proc/task_mmu.c): set from mmap to clear_refs,
+		 * then clear whatever is written.
+		 */
+		v = vma_lookup(mm, s->addr);
+		if (v && (v->vm_flags & VM_HUGETLB))
+			r->prop = v->vm_softdirty;
+		else
+			r->prop = (p || is_swap_pte(e)) && pte_soft_dirty(e);
 		break;
 	case PL_PROP_UFFD_WP:
 		r->prop = (p || is_swap_pte(e)) && pte_uffd_wp(e);
