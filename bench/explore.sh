@@ -70,7 +70,7 @@ row() {	# row NAME PRESET FILE [ARGS...]
 		{ v[NR] = $1 / reps * 1e9 }
 		END {
 			med = v[3]
-			printf "bench %s model=%d spread=model:%d-%d schedules=%d steps=%d " \
+			printf "bench %s model=%.0f spread=model:%.0f-%.0f schedules=%d steps=%d " \
 			       "steps-per-sec=%.0f search=%s found=%s clock=%s\n", n, med, v[1], v[5],
 			       sc, st, (med ? st / (med / 1e9) : 0), se, f, clock
 		}'
