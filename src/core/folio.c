@@ -62,6 +62,13 @@
  */
 struct pl_chunk_hdr {
 	uint64_t filled[PL_GROUPS / 64];
+	/*
+	 * The group's first struct page alone was written (a free block's
+	 * head that free_alignment_gap() left there): cleaning the chunk
+	 * zeroes that one struct page, not the group, and the chunk still
+	 * counts as clean enough for the pool.
+	 */
+	uint64_t head_only[PL_GROUPS / 64];
 };
 
 static struct pl_chunk_hdr *chunk_hdr(const struct page *chunk)
@@ -271,9 +278,12 @@ void pl_memmap_chunk_release(struct page *chunk, bool first)
 	if (first && tmpl.pages && tmpl_pool_nr < PL_CHUNK_POOL)
 		g0 = PL_TMPL_GROUPS;
 	pthread_mutex_unlock(&chunk_pool_lock);
-	for (unsigned g = g0; g < PL_GROUPS; g++)
+	for (unsigned g = g0; g < PL_GROUPS; g++) {
 		if ((hdr->filled[g / 64] >> (g % 64)) & 1)
 			memset(chunk + (size_t)g * PL_PAGE_GROUP, 0, PL_PAGE_GROUP * sizeof(*chunk));
+		else if ((hdr->head_only[g / 64] >> (g % 64)) & 1)
+			memset(chunk + (size_t)g * PL_PAGE_GROUP, 0, sizeof(*chunk));
+	}
 	memset(hdr, 0, sizeof(*hdr));
 	if (g0) {
 		/* tmpl.pages never changes once set */
@@ -340,6 +350,15 @@ static void memmap_mark(struct world *w, pl_pfn pfn, unsigned nr)
 		group_mark(chunk, g);
 }
 
+/* Mark the first struct page of pfn's group written (a free block's head, pfn group-aligned). */
+static void memmap_mark_head(struct world *w, pl_pfn pfn)
+{
+	const struct page *chunk = w->memmap[pfn >> PL_MEMMAP_CHUNK_SHIFT];
+	unsigned g = (pfn & (PL_MEMMAP_CHUNK - 1)) / PL_PAGE_GROUP;
+
+	chunk_hdr(chunk)->head_only[g / 64] |= 1ULL << (g % 64);
+}
+
 /*
  * free_alignment_gap(): the pfns [from, to) the bump frontier skips to align
  * a folio go to the free lists.  Gaps below a PMD-sized folio (all that
@@ -347,6 +366,12 @@ static void memmap_mark(struct world *w, pl_pfn pfn, unsigned nr)
  * may skip almost 2^18 pfns, and those go as PMD-order blocks wherever one
  * fits, writing only each block's head, so the skipped memmap stays
  * untouched.  A free block's head carries PG_free and its order.
+ *
+ * A PMD-order block's head is the first struct page of its group, and only
+ * that struct page is recorded as written (head_only): the chunk goes back
+ * to the pool clean by zeroing 56 bytes per block, where marking the group
+ * made the chunk (up to 511 groups) too dirty to keep, so every world that
+ * allocated a 1 GiB folio faulted the skipped memmap in again.
  */
 static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
 {
@@ -361,7 +386,10 @@ static void free_alignment_gap(struct world *w, pl_pfn from, pl_pfn to)
 		/* a group of 512 struct pages is contiguous: look it up and mark it once */
 		if (!pg || !(p & (PL_PAGE_GROUP - 1))) {
 			pg = pfn_to_page(w, p);
-			memmap_mark(w, p, 1);
+			if (order)
+				memmap_mark_head(w, p);
+			else
+				memmap_mark(w, p, 1);
 		}
 		pg->flags = PG_free;
 		pg->head = p;
