@@ -375,13 +375,21 @@ enum pl_fs {
 	PL_FS_EXT4_DAX,		/* pl_file_create() only: ext4 mounted -o dax on pmem (fs EXT4, dax) */
 };
 
+/*
+ * The page cache holds one slot per 1 << cache_shift indexes: 0 but for
+ * hugetlbfs, whose folios always fill whole aligned huge pages (cache_shift
+ * = huge_order), so a 1 GiB file's cache is one slot, not 262,144.  Read a
+ * slot with pl_file_cache() / pl_file_cache_slot(), never cache[index].
+ * disk is NULL while every page of it reads PL_TOKEN_ZERO (pl_file_disk_at()).
+ */
 struct pl_file {
 	int id;
 	enum pl_fs fs;
 	uint32_t nr_pages;	/* i_size in pages */
-	uint32_t cap;
-	pl_pfn *cache;		/* page cache: index -> folio head pfn (PL_PFN_NONE = absent) */
-	pl_token *disk;		/* on-disk contents (ext4); tmpfs keeps none */
+	uint32_t cap;		/* indexes disk[] and the cache have room for */
+	pl_pfn *cache;		/* page cache: slot -> folio head pfn (PL_PFN_NONE = absent) */
+	pl_token *disk;		/* on-disk contents (ext4); tmpfs keeps none; NULL: all zero */
+	uint8_t cache_shift;	/* indexes per cache slot: 1 << cache_shift */
 	/* every slot ever filled lies in [cache_lo, cache_hi) (for the checker) */
 	uint32_t cache_lo, cache_hi;
 	bool unlinked;
@@ -963,6 +971,27 @@ static inline pl_pfn folio_pfn(const struct folio *f) { return f->page.head; }
 #define PL_PAGE_GROUP	512u
 #define PL_CHUNK_HDR	4096u
 bool pl_folio_group_filled(const struct folio *f, unsigned i);
+/* Cache slots of @f: pl_file_cache_slot(f, i) is valid for i < pl_file_cache_slots(f). */
+static inline uint32_t pl_file_cache_slots(const struct pl_file *f)
+{
+	return (uint32_t)(((uint64_t)f->cap + (1u << f->cache_shift) - 1) >> f->cache_shift);
+}
+/* The cache slot holding index @idx (< f->cap) of @f; f->cache must be allocated. */
+static inline pl_pfn *pl_file_cache_slot(const struct pl_file *f, uint32_t idx)
+{
+	return &f->cache[idx >> f->cache_shift];
+}
+/* The folio head pfn cached for index @idx of @f, PL_PFN_NONE if none or past the cache. */
+static inline pl_pfn pl_file_cache(const struct pl_file *f, uint32_t idx)
+{
+	return f->cache && idx < f->cap ? f->cache[idx >> f->cache_shift] : PL_PFN_NONE;
+}
+/* The disk's (or initial) contents of index @idx (< f->cap) of @f. */
+static inline pl_token pl_file_disk_at(const struct pl_file *f, uint32_t idx)
+{
+	return f->disk ? f->disk[idx] : PL_TOKEN_ZERO;
+}
+
 void pl_folio_group_fill(struct page *h, unsigned i);
 static inline struct page *folio_page(struct folio *f, unsigned i)
 {

@@ -283,9 +283,9 @@ static void chk_gup_written(struct chk *c, pl_pfn head, const struct page *h)
 			const struct pl_file *f = pl_file_get(w, (int)h->mapping - 1);
 			uint32_t idx = h->index + i;
 
-			if (!f || f->fs != PL_FS_EXT4 || !f->disk || idx >= f->cap)
+			if (!f || f->fs != PL_FS_EXT4 || idx >= f->cap)
 				return;
-			backing = f->disk[idx];
+			backing = pl_file_disk_at(f, idx);
 		} else {
 			return;
 		}
@@ -312,7 +312,7 @@ static void chk_folio_links(struct chk *c, pl_pfn head, const struct page *h)
 	if (!(h->flags & (PG_anon | PG_ksm | PG_zero)) && h->mapping) {
 		const struct pl_file *f = pl_file_get(w, (int)h->mapping - 1);
 
-		if (!f || !f->cache || h->index >= f->cap || f->cache[h->index] != head)
+		if (!f || pl_file_cache(f, h->index) != head)
 			chk_report(c, "pagecache-consistent", 0, 0, head,
 				   "folio of mapping %u index %u is not in that page cache",
 				   h->mapping, h->index);

@@ -31,10 +31,15 @@ void chk_file(struct chk *c, const struct pl_file *f)
 	if (!f->cache)
 		return;
 	for (uint32_t idx = lo; idx < hi; idx++) {
-		pl_pfn pfn = f->cache[idx];
+		pl_pfn pfn = *pl_file_cache_slot(f, idx);
+		/* the last index of idx's slot: every index of a slot names one pfn */
+		uint32_t slot_end = (uint32_t)PL_MIN((uint64_t)((idx >> f->cache_shift) + 1) <<
+						     f->cache_shift, (uint64_t)hi);
 
-		if (pfn == PL_PFN_NONE)
+		if (pfn == PL_PFN_NONE) {
+			idx = slot_end - 1;
 			continue;
+		}
 		if (idx >= f->nr_pages)
 			chk_report(c, "pagecache-consistent", 0, 0, pfn,
 				   "file %d caches index %u past i_size %u", f->id, idx,
@@ -42,13 +47,19 @@ void chk_file(struct chk *c, const struct pl_file *f)
 		if (pfn == last && h && idx - h->index < (1u << h->order) && idx >= h->index) {
 			/*
 			 * The slot before said all of this, and tallied it.  A
-			 * large folio fills a run of slots (262,144 for 1 GiB):
-			 * skip the rest of the run below i_size 16 slots at a
-			 * time.
+			 * large folio fills a run of indexes (262,144 for 1 GiB):
+			 * skip the rest of the run below i_size, a slot at a
+			 * time (hugetlbfs: one slot per huge page) or 16
+			 * slots at a time.
 			 */
 			uint32_t e = (uint32_t)PL_MIN((uint64_t)h->index + (1u << h->order),
 						      (uint64_t)PL_MIN(hi, f->nr_pages));
 
+			if (f->cache_shift) {
+				if (idx < e)
+					idx = PL_MIN(slot_end, e) - 1;
+				continue;
+			}
 			while (idx + 17 <= e) {
 				uint32_t diff = 0;
 

@@ -71,31 +71,55 @@ struct pl_file *pl_file_get(const struct world *w, int id)
 	return w->files[id - 1];
 }
 
-/* Make room for @nr_pages indexes in the cache and on disk. */
+/*
+ * Make room for @nr_pages indexes in the cache and on disk.  The cache has
+ * one slot per 1 << cache_shift indexes; disk[] stays NULL (all zero) until
+ * a page of it holds something else (file_disk_set()), so a file costs the
+ * pages a scenario writes, not the size it declares.
+ */
 static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
 {
-	uint32_t cap = f->cap;
+	uint32_t cap = f->cap, old_slots = pl_file_cache_slots(f), slots;
 
-	if (nr_pages <= cap)
+	if (nr_pages <= cap && f->cache)
 		return;
 	while (cap < nr_pages)
 		cap = cap ? (cap > UINT32_MAX / 2 ? nr_pages : 2 * cap) : nr_pages;
-	if (!f->cache) {
-		/* calloc(): fresh memory needs no clearing (a 1 GiB file has 262,144 slots) */
-		f->cache = calloc(cap, sizeof(*f->cache));
-		f->disk = calloc(cap, sizeof(*f->disk));
-		if (!f->cache || !f->disk)
-			pl_oom(w);
-		f->cap = cap;
-		return;
-	}
-	f->cache = pl_realloc_array(w, f->cache, cap, sizeof(*f->cache));
-	f->disk = pl_realloc_array(w, f->disk, cap, sizeof(*f->disk));
-	for (uint32_t i = f->cap; i < cap; i++) {
-		f->cache[i] = PL_PFN_NONE;
-		f->disk[i] = PL_TOKEN_ZERO;
+	if (f->disk) {
+		f->disk = pl_realloc_array(w, f->disk, cap, sizeof(*f->disk));
+		for (uint32_t i = f->cap; i < cap; i++)
+			f->disk[i] = PL_TOKEN_ZERO;
 	}
 	f->cap = cap;
+	slots = pl_file_cache_slots(f);
+	if (!f->cache) {
+		f->cache = calloc(slots, sizeof(*f->cache));
+		if (!f->cache)
+			pl_oom(w);
+		return;
+	}
+	f->cache = pl_realloc_array(w, f->cache, slots, sizeof(*f->cache));
+	for (uint32_t i = old_slots; i < slots; i++)
+		f->cache[i] = PL_PFN_NONE;
+}
+
+/* disk[idx] = @tok, allocating disk[] when the first non-zero token lands. */
+static void file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_token tok)
+{
+	if (!f->disk) {
+		if (tok == PL_TOKEN_ZERO)
+			return;
+		f->disk = calloc(f->cap, sizeof(*f->disk));
+		if (!f->disk)
+			pl_oom(w);
+	}
+	f->disk[idx] = tok;
+}
+
+/* pl_file_disk_set() - file_disk_set() for the other files of the core (pinners.c). */
+void pl_file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_token tok)
+{
+	file_disk_set(w, f, idx, tok);
 }
 
 /* The model refuses files above 2^26 pages (256 GiB): a typo, not a test. */
@@ -124,12 +148,14 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 	f->id = w->nr_files;
 	f->fs = fs;
 	f->dax = dax;
-	if (file_is_huge(f))
+	if (file_is_huge(f)) {
 		f->huge_order = HPAGE_PMD_ORDER;	/* the default hstate: 2 MiB */
+		f->cache_shift = f->huge_order;
+	}
 	f->nr_pages = file_round_size(f, nr_pages);
 	file_reserve(w, f, f->nr_pages ? f->nr_pages : 1);
 	for (uint32_t i = 0; initial != PL_TOKEN_ZERO && i < f->nr_pages; i++)
-		f->disk[i] = initial;
+		file_disk_set(w, f, i, initial);
 	return f->id;
 }
 
@@ -173,12 +199,19 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 		file->cache_lo = PL_MIN(file->cache_lo, base);
 		file->cache_hi = PL_MAX(file->cache_hi, base + nr);
 	}
-	for (uint32_t i = 0; i < nr; i++) {
+	/*
+	 * A fresh folio's pages hold zero contents (pl_alloc_pages() cleared
+	 * every page it wrote, a 1 GiB folio's default tails are zero), so an
+	 * all-zero disk (NULL) has nothing to copy.
+	 */
+	for (uint32_t i = 0; file->disk && i < nr; i++) {
 		/* a default tail (1 GiB folio) already holds zero contents */
 		if (file->disk[base + i] != PL_TOKEN_ZERO || folio_page_present(folio, i))
 			folio_page(folio, i)->token = file->disk[base + i];
-		file->cache[base + i] = folio_pfn(folio);
 	}
+	/* hugetlbfs: nr is one slot's indexes (cache_shift = huge_order) */
+	for (uint32_t i = 0; i < nr; i += 1u << file->cache_shift)
+		*pl_file_cache_slot(file, base + i) = folio_pfn(folio);
 	pl_chk_folio_changed(w);
 	folio->page.mapping = (uint32_t)file->id + 1;
 	folio->page.index = base;
@@ -199,8 +232,8 @@ struct folio *filemap_get_folio(struct world *w, struct pl_file *file, uint32_t 
 
 	if (!file || index >= file->nr_pages)
 		return NULL;
-	pl_sync(w, PL_SYNC_READ_ONCE, &file->cache[index]);
-	pfn = file->cache[index];
+	pl_sync(w, PL_SYNC_READ_ONCE, pl_file_cache_slot(file, index));
+	pfn = *pl_file_cache_slot(file, index);
 	if (pfn != PL_PFN_NONE)
 		return pfn_folio(w, pfn);
 	if (!create)
@@ -221,11 +254,11 @@ void filemap_remove_folio(struct world *w, struct pl_file *file, struct folio *f
 	pl_pfn pfn = folio_pfn(folio);
 	unsigned nr = folio_nr_pages(folio);
 
-	for (uint32_t i = 0; i < nr; i++) {
+	for (uint32_t i = 0; i < nr; i += 1u << file->cache_shift) {
 		uint32_t idx = folio->page.index + i;
 
-		if (idx < file->cap && file->cache[idx] == pfn)
-			file->cache[idx] = PL_PFN_NONE;
+		if (idx < file->cap && *pl_file_cache_slot(file, idx) == pfn)
+			*pl_file_cache_slot(file, idx) = PL_PFN_NONE;
 	}
 	pl_chk_folio_changed(w);
 	folio->page.mapping = 0;
@@ -293,7 +326,7 @@ int pl_file_read(struct world *w, int file, uint32_t index, pl_token *out)
 	if (ret)
 		return ret;
 	p = filemap_page(w, f, index);
-	*out = p ? pl_page_token(w, p) : f->disk[index];
+	*out = p ? pl_page_token(w, p) : pl_file_disk_at(f, index);
 	return 0;
 }
 
@@ -329,17 +362,21 @@ int pl_file_set_huge_order(struct world *w, int file, unsigned order)
 		return -EBADF;
 	if (!file_is_huge(f) || (order != HPAGE_PMD_ORDER && order != HPAGE_PUD_ORDER))
 		return -EINVAL;
-	for (uint32_t i = 0; i < f->cap; i++)
+	for (uint32_t i = 0; i < pl_file_cache_slots(f); i++)
 		if (f->cache[i] != PL_PFN_NONE)
 			return -EBUSY;
 	if (file_mapped(w, file))
 		return -EBUSY;
 	f->huge_order = (uint8_t)order;
+	/* nothing is cached: the cache starts again with one slot per huge page */
+	free(f->cache);
+	f->cache = NULL;
+	f->cache_shift = f->huge_order;
 	old = f->nr_pages;
 	/* PL_FILE_MAX_PAGES is a whole number of 1 GiB pages: no overflow here */
 	nr_pages = file_round_size(f, old);
 	file_reserve(w, f, nr_pages ? nr_pages : 1);
-	for (uint32_t i = old; i < nr_pages; i++)
+	for (uint32_t i = old; f->disk && i < nr_pages; i++)
 		f->disk[i] = PL_TOKEN_ZERO;
 	f->nr_pages = nr_pages;
 	return 0;
@@ -352,7 +389,7 @@ pl_token pl_file_disk(const struct world *w, int file, uint32_t index)
 
 	if (!f || index >= f->nr_pages)
 		return PL_TOKEN_ZERO;
-	return f->disk[index];
+	return pl_file_disk_at(f, index);
 }
 
 /**
@@ -409,7 +446,7 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 		return -EPERM;
 	if (nr_pages >= old) {
 		file_reserve(w, f, nr_pages ? nr_pages : 1);
-		for (uint32_t i = old; i < nr_pages; i++)
+		for (uint32_t i = old; f->disk && i < nr_pages; i++)
 			f->disk[i] = PL_TOKEN_ZERO;
 		f->nr_pages = nr_pages;
 		return 0;
@@ -432,7 +469,7 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 
 		if (folio)
 			filemap_remove_folio(w, f, folio);
-		f->disk[i] = PL_TOKEN_ZERO;	/* the blocks are freed */
+		file_disk_set(w, f, i, PL_TOKEN_ZERO);	/* the blocks are freed */
 	}
 	f->nr_pages = nr_pages;
 	return 0;
@@ -541,7 +578,7 @@ int pl_writeback(struct world *w, int file, uint32_t index)
 	pl_page_flags_set(w, &folio->page, PG_writeback);
 	nr = folio_nr_pages(folio);
 	for (unsigned i = 0; i < nr; i++)
-		f->disk[folio->page.index + i] = pl_page_token(w, folio_page(folio, i));
+		file_disk_set(w, f, folio->page.index + i, pl_page_token(w, folio_page(folio, i)));
 	/* what a GUP writer had written is on disk now */
 	pl_page_flags_clear(w, &folio->page, PG_writeback | PG_gup_written);
 	w->stats.writebacks++;
@@ -562,7 +599,7 @@ int pl_writeback_file(struct world *w, int file)
 	for (uint32_t i = 0; i < f->nr_pages; i++) {
 		int r;
 
-		if (f->cache[i] == PL_PFN_NONE)
+		if (pl_file_cache(f, i) == PL_PFN_NONE)
 			continue;
 		r = pl_writeback(w, file, i);
 		if (r && !ret)
@@ -631,7 +668,8 @@ int pl_shmem_swapout(struct world *w, int file, uint32_t index)
 	if (folio_test_dirty(folio)) {
 		pl_page_flags_clear(w, &folio->page, PG_dirty);
 		for (unsigned i = 0; i < folio_nr_pages(folio); i++)
-			f->disk[folio->page.index + i] = pl_page_token(w, folio_page(folio, i));
+			file_disk_set(w, f, folio->page.index + i,
+				      pl_page_token(w, folio_page(folio, i)));
 		pl_page_flags_clear(w, &folio->page, PG_gup_written);
 		w->stats.swapouts++;
 		pl_event_emit(w, PL_EV_SWAPOUT, "shmem_writepage", NULL, 0, folio_pfn(folio),
@@ -658,12 +696,13 @@ static int evict_folio(struct world *w, struct pl_file *f, uint32_t index)
 		uint32_t idx = folio->page.index + i;
 		pl_token tok = pl_page_token(w, folio_page(folio, i));
 
-		if (tok != f->disk[idx])
+		if (tok != pl_file_disk_at(f, idx))
 			pl_violation(w, "lost-write", w->cur_pid, 0, pfn + i,
 				     "clean page-cache page of file %d page %u holds \"%s\" but the "
 				     "disk has \"%s\": written through a GUP reference never "
 				     "marked dirty",
-				     file, idx, pl_token_text(w, tok), pl_token_text(w, f->disk[idx]));
+				     file, idx, pl_token_text(w, tok),
+				     pl_token_text(w, pl_file_disk_at(f, idx)));
 	}
 	filemap_remove_folio(w, f, folio);
 	pl_event_emit(w, PL_EV_EVICT, "__remove_mapping", NULL, 0, pfn, 0,

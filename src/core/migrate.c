@@ -176,10 +176,10 @@ static void migrate_move_state(struct world *w, struct folio *old, struct folio 
 		struct pl_file *file = pl_file_get(w, (int)old->page.mapping - 1);
 		int refs = (int)pl_filemap_cache_refs(old);
 
-		for (unsigned i = 0; file && i < nr; i++)
+		for (unsigned i = 0; file && i < nr; i += 1u << file->cache_shift)
 			if (old->page.index + i < file->nr_pages &&
-			    file->cache[old->page.index + i] == folio_pfn(old))
-				file->cache[old->page.index + i] = folio_pfn(new);
+			    *pl_file_cache_slot(file, old->page.index + i) == folio_pfn(old))
+				*pl_file_cache_slot(file, old->page.index + i) = folio_pfn(new);
 		folio_ref_add(w, new, refs);		/* the page cache's references */
 		folio_put_refs(w, old, refs);
 		pl_chk_folio_changed(w);
@@ -276,10 +276,11 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 	if (cache) {
 		struct pl_file *file = pl_file_get(w, (int)f->page.mapping - 1);
 
-		if (file && file->cache[f->page.index] == folio_pfn(f))
-			for (uint32_t i = 0; i < folio_nr_pages(f) && f->page.index + i < file->nr_pages; i++)
-				if (file->cache[f->page.index + i] == folio_pfn(f))
-					file->cache[f->page.index + i] = folio_pfn(new);
+		if (file && pl_file_cache(file, f->page.index) == folio_pfn(f))
+			for (uint32_t i = 0; i < folio_nr_pages(f) && f->page.index + i < file->nr_pages;
+			     i += 1u << file->cache_shift)
+				if (*pl_file_cache_slot(file, f->page.index + i) == folio_pfn(f))
+					*pl_file_cache_slot(file, f->page.index + i) = folio_pfn(new);
 		folio_ref_add(w, new, (int)cache);
 		pl_chk_folio_changed(w);
 		f->page.mapping = 0;

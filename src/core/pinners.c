@@ -873,7 +873,7 @@ static int dio_write_file_page(struct world *w, int file, uint32_t index, pl_tok
 
 	if (f->fs != PL_FS_EXT4)
 		return pl_file_write(w, file, index, tok);
-	f->disk[index] = tok;
+	pl_file_disk_set(w, f, index, tok);
 	folio = filemap_get_folio(w, f, index, false);
 	if (folio)
 		pl_page_write(w, folio_page(folio, index - folio->page.index), tok, false);
@@ -896,7 +896,7 @@ static int dio_bytes(struct world *w, struct pl_pinset *ps, uint32_t index, pl_p
 		if (folio)
 			tok = pl_page_token(w, folio_page(folio, index - folio->page.index));
 		else if (f->fs == PL_FS_EXT4)
-			tok = f->disk[index];
+			tok = pl_file_disk_at(f, index);
 		else
 			tok = PL_TOKEN_ZERO;
 		return dio_write_file_page(w, ps->file, index,

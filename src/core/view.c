@@ -30,12 +30,16 @@ bool pl_cache_next(const struct pl_file *f, uint32_t *index, pl_pfn *pfn)
 {
 	if (!f->cache)
 		return false;
-	for (uint32_t i = *index; i < f->nr_pages; i++) {
-		if (f->cache[i] != PL_PFN_NONE) {
+	for (uint32_t i = *index; i < f->nr_pages && i < f->cap;) {
+		pl_pfn p = *pl_file_cache_slot(f, i);
+
+		if (p != PL_PFN_NONE) {
 			*index = i;
-			*pfn = f->cache[i];
+			*pfn = p;
 			return true;
 		}
+		/* the next slot's first index */
+		i = ((i >> f->cache_shift) + 1) << f->cache_shift;
 	}
 	return false;
 }

@@ -243,11 +243,11 @@ uint64_t pl_explore_state_hash(const struct world *w)
 		mix(&s, f->nr_pages);
 		mix(&s, f->unlinked);
 		for (uint32_t idx = 0; idx < f->nr_pages && idx < f->cap; idx++) {
-			if (f->cache && f->cache[idx] != PL_PFN_NONE)
-				hash_page(&s, f->cache[idx]);
+			if (pl_file_cache(f, idx) != PL_PFN_NONE)
+				hash_page(&s, pl_file_cache(f, idx));
 			else
 				mix(&s, 0);
-			mix(&s, f->disk ? tok_hash(w, f->disk[idx]) : 0);
+			mix(&s, tok_hash(w, pl_file_disk_at(f, idx)));
 		}
 	}
 	/* swap slots and violations as multisets: their order is the schedule's */
@@ -424,9 +424,11 @@ void pl_explore_describe(const struct world *w, const void *obj, char *buf, size
 	for (int i = 0; i < w->nr_files; i++) {
 		const struct pl_file *f = w->files[i];
 
-		if (f->cache && o >= (const char *)f->cache && o < (const char *)(f->cache + f->cap)) {
+		if (f->cache && o >= (const char *)f->cache &&
+		    o < (const char *)(f->cache + pl_file_cache_slots(f))) {
+			/* the slot's first index (hugetlbfs: one slot per huge page) */
 			snprintf(buf, len, "page_cache(file%d[%zu])", f->id,
-				 (size_t)((const pl_pfn *)obj - f->cache));
+				 (size_t)((const pl_pfn *)obj - f->cache) << f->cache_shift);
 			return;
 		}
 	}

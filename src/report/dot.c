@@ -361,12 +361,12 @@ static void dot_file(struct dot *d, const struct pl_file *f)
 		f->id, (unsigned int)f->fs < 3 ? fs[f->fs] : "?", f->nr_pages,
 		f->unlinked ? " (unlinked)" : "");
 	for (uint32_t i = 0; i < f->nr_pages && f->cache; i++) {
-		pl_pfn head = f->cache[i];
+		pl_pfn head = pl_file_cache(f, i);
 		uint32_t k = i;
 
 		if (head == PL_PFN_NONE)
 			continue;
-		while (k + 1 < f->nr_pages && f->cache[k + 1] == head)
+		while (k + 1 < f->nr_pages && pl_file_cache(f, k + 1) == head)
 			k++;
 		dot_want_folio(d, head);
 		if (k > i)

@@ -230,14 +230,16 @@ void pl_dump_file(FILE *out, const struct world *w, int id)
 		for (uint32_t j = 0; j < f->nr_pages && f->cache; j++) {
 			uint32_t k = j;
 
-			if (f->cache[j] == PL_PFN_NONE)
+			pl_pfn pfn = pl_file_cache(f, j);
+
+			if (pfn == PL_PFN_NONE)
 				continue;
-			while (k + 1 < f->nr_pages && f->cache[k + 1] == f->cache[j])
+			while (k + 1 < f->nr_pages && pl_file_cache(f, k + 1) == pfn)
 				k++;
 			if (k > j)
-				fprintf(out, " %u-%u:folio %u", j, k, f->cache[j]);
+				fprintf(out, " %u-%u:folio %u", j, k, pfn);
 			else
-				fprintf(out, " %u:folio %u", j, f->cache[j]);
+				fprintf(out, " %u:folio %u", j, pfn);
 			j = k;
 		}
 		fprintf(out, "\n");

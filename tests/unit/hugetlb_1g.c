@@ -11,6 +11,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "pinlab/core.h"
 
@@ -375,6 +376,9 @@ static void test_memfd_1g(void)
 	T_EQ(pl_file_set_huge_order(w, file, HPAGE_PMD_ORDER + 1), -EINVAL);
 	T_EQ(pl_file_set_huge_order(w, file, HPAGE_PUD_ORDER), 0);
 	T_EQ(file_of(w, file)->nr_pages, HPAGE_PUD_NR);
+	/* one page-cache slot per 1 GiB page, and no disk while it is all zero */
+	T_EQ(pl_file_cache_slots(file_of(w, file)), 1);
+	T_ASSERT(file_of(w, file)->disk == NULL);
 	/* ksys_mmap_pgoff() rounds a hugetlbfs length up to whole 1 GiB pages */
 	sh = pl_mmap(w, p, 0, PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE, PL_MAP_SHARED, file, 0);
 	T_REQUIRE(!pl_err(sh));
@@ -393,6 +397,10 @@ static void test_memfd_1g(void)
 	T_ASSERT(folio_test_hugetlb(f) && !folio_test_anon(f));
 	T_EQ(f->page.order, HPAGE_PUD_ORDER);
 	T_EQ(f->page._refcount, 2);		/* page cache + the PUD mapping */
+	/* every index of the 1 GiB page reads its one slot */
+	T_EQ(pl_file_cache(file_of(w, file), 0), folio_pfn(f));
+	T_EQ(pl_file_cache(file_of(w, file), HPAGE_PUD_NR - 1), folio_pfn(f));
+	T_EQ(pl_file_cache(file_of(w, file), HPAGE_PUD_NR), PL_PFN_NONE);
 	T_ASSERT(pud_leaf(pud_at(w, p, sh)) && pte_write(pud_at(w, p, sh)));
 
 	/* writable long-term pins of hugetlbfs are allowed (no writenotify), slow and fast */
@@ -440,7 +448,64 @@ static void test_memfd_1g(void)
 	T_EQ(pl_file_set_huge_order(w, file, HPAGE_PMD_ORDER), -EBUSY);	/* still cached */
 	T_EQ(pl_check_world(w), 0);
 	T_EQ(w->nr_violations, 0);
+	/* the file's contents live in its folio: disk[] was never needed */
+	T_ASSERT(file_of(w, file)->disk == NULL);
 	pl_world_free(w);
+}
+
+/* Is there a violation of @name among w->violations[from..]? */
+static bool has_violation(const struct world *w, int from, const char *name)
+{
+	for (int i = from; i < (int)w->nr_violations; i++)
+		if (!strcmp(w->violations[i].inv->name, name))
+			return true;
+	return false;
+}
+
+/*
+ * The checker reads a hugetlbfs file's cache slot by slot (one per 1 GiB
+ * page) and reports what a slot per index would: an index past i_size, a
+ * folio its slot does not name.  Both checker modes must agree.
+ */
+static void test_memfd_1g_cache_checked(void)
+{
+	for (int full = 0; full <= 1; full++) {
+		struct world *w = new_world("latest");
+		int p = pl_task_create(w), file;
+		struct pl_file *pf;
+		struct folio *f;
+		pl_addr sh;
+
+		w->check_full = full;
+		pl_hugetlb_set_pool_order(w, HPAGE_PUD_ORDER, 1);
+		file = pl_file_create(w, PL_FS_HUGETLBFS, 1, PL_TOKEN_ZERO);
+		T_REQUIRE(file > 0);
+		T_EQ(pl_file_set_huge_order(w, file, HPAGE_PUD_ORDER), 0);
+		pf = file_of(w, file);
+		sh = pl_mmap(w, p, 0, PUD_SIZE, PL_PROT_READ | PL_PROT_WRITE, PL_MAP_SHARED,
+			     file, 0);
+		T_REQUIRE(!pl_err(sh));
+		T_EQ(wr(w, p, sh + LAST_PAGE, "x"), 0);
+		f = folio_at(w, p, sh);
+		T_REQUIRE(f != NULL);
+		T_EQ(pl_check_world(w), 0);
+		/* i_size two pages short: the first index cached past it is named */
+		w->step++;
+		pf->nr_pages = HPAGE_PUD_NR - 2;
+		T_EQ(pl_check_world(w), 1);
+		T_STREQ(w->violations[0].inv->name, "pagecache-consistent");
+		T_ASSERT(strstr(w->violations[0].detail, "caches index 262142 past i_size 262142"));
+		pf->nr_pages = HPAGE_PUD_NR;
+		/* the slot lost: the folio is in no page cache */
+		w->step++;
+		*pl_file_cache_slot(pf, 0) = PL_PFN_NONE;
+		T_GE(pl_check_world(w), 1);
+		T_ASSERT(has_violation(w, 1, "pagecache-consistent"));
+		*pl_file_cache_slot(pf, 0) = folio_pfn(f);
+		w->step++;
+		T_EQ(pl_check_world(w), 0);
+		pl_world_free(w);
+	}
 }
 
 /* Partial 1 GiB ranges are refused (-EINVAL) but by mmap, whole ones return to the pool. */
@@ -658,6 +723,7 @@ int main(void)
 	T_RUN(test_fork_copies_pinned_1g_page);
 	T_RUN(test_vmsplice_unmap_child_leaks);
 	T_RUN(test_memfd_1g);
+	T_RUN(test_memfd_1g_cache_checked);
 	T_RUN(test_partial_ranges_refused_munmap_frees);
 	T_RUN(test_checker_sees_pud_leaves);
 	T_RUN(test_gup_fast_rechecks_pud);
