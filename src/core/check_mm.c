@@ -59,7 +59,7 @@ static void chk_mapping(struct chk *c, const struct vm_area_struct *vma, pl_addr
 {
 	const struct world *w = c->w;
 	bool anon = (h->flags & (PG_anon | PG_ksm)) != 0;
-	bool pmd = strcmp(lvl, "PTE") != 0;
+	bool pmd = lvl[1] != 'T';	/* "PMD" or "PUD", not "PTE" (no strcmp() per PTE) */
 	unsigned nr = pmd ? 1u << h->order : 1, first = pmd ? 0 : pfn - head;
 
 	/*
