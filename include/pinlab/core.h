@@ -390,6 +390,7 @@ struct pl_file {
 	pl_pfn *cache;		/* page cache: slot -> folio head pfn (PL_PFN_NONE = absent) */
 	pl_token *disk;		/* on-disk contents (ext4); tmpfs keeps none; NULL: all zero */
 	uint8_t cache_shift;	/* indexes per cache slot: 1 << cache_shift */
+	bool cache_mapped, disk_mapped;	/* the array came from mmap() (filemap.c) */
 	/* every slot ever filled lies in [cache_lo, cache_hi) (for the checker) */
 	uint32_t cache_lo, cache_hi;
 	bool unlinked;

@@ -37,6 +37,8 @@
  */
 #include "internal.h"
 
+#include <sys/mman.h>
+
 /*
  * hugetlbfs page cache entries are whole huge pages: 512 indexes share one
  * 2 MiB folio, or 262144 one 1 GiB folio (f->huge_order).
@@ -72,35 +74,84 @@ struct pl_file *pl_file_get(const struct world *w, int id)
 }
 
 /*
+ * A file's arrays (cache slots, disk tokens): an array of 64 KiB or more
+ * comes from mmap(), whose pages the kernel hands out zeroed on first
+ * touch, so a 1 GiB file's 1 MiB cache costs the pages a scenario fills;
+ * calloc() of a block malloc() had used before cleared all of it, every
+ * run.  Both helpers need PL_PFN_NONE and PL_TOKEN_ZERO to be zero bytes.
+ */
+#define FILE_ARRAY_MMAP_BYTES (64u << 10)
+_Static_assert(PL_PFN_NONE == 0 && PL_TOKEN_ZERO == 0, "a zeroed array is empty");
+
+/* A zeroed array of @nr entries of @size bytes, or NULL; *@mapped: it came from mmap(). */
+static void *file_array_alloc(uint32_t nr, size_t size, bool *mapped)
+{
+	size_t bytes = (size_t)nr * size;
+	void *p;
+
+	*mapped = bytes >= FILE_ARRAY_MMAP_BYTES;
+	if (!*mapped)
+		return calloc(nr ? nr : 1, size);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void file_array_free(void *p, uint32_t nr, size_t size, bool mapped)
+{
+	if (p && mapped)
+		munmap(p, (size_t)nr * size);
+	else
+		free(p);
+}
+
+/* pl_file_free() - a file and its arrays (the world goes). */
+void pl_file_free(struct pl_file *f)
+{
+	file_array_free(f->cache, pl_file_cache_slots(f), sizeof(*f->cache), f->cache_mapped);
+	file_array_free(f->disk, f->cap, sizeof(*f->disk), f->disk_mapped);
+	free(f);
+}
+
+/*
  * Make room for @nr_pages indexes in the cache and on disk.  The cache has
  * one slot per 1 << cache_shift indexes; disk[] stays NULL (all zero) until
  * a page of it holds something else (file_disk_set()), so a file costs the
- * pages a scenario writes, not the size it declares.
+ * pages a scenario writes, not the size it declares.  Out of memory, the
+ * file is left as it was.
  */
 static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
 {
-	uint32_t cap = f->cap, old_slots = pl_file_cache_slots(f), slots;
+	uint32_t cap = f->cap, old_slots = f->cache ? pl_file_cache_slots(f) : 0, slots;
+	pl_token *disk = NULL;
+	pl_pfn *cache;
+	bool dmapped = false, cmapped;
 
 	if (nr_pages <= cap && f->cache)
 		return;
 	while (cap < nr_pages)
 		cap = cap ? (cap > UINT32_MAX / 2 ? nr_pages : 2 * cap) : nr_pages;
+	slots = (uint32_t)(((uint64_t)cap + (1u << f->cache_shift) - 1) >> f->cache_shift);
+	cache = file_array_alloc(slots, sizeof(*cache), &cmapped);
+	if (!cache)
+		pl_oom(w);
 	if (f->disk) {
-		f->disk = pl_realloc_array(w, f->disk, cap, sizeof(*f->disk));
-		for (uint32_t i = f->cap; i < cap; i++)
-			f->disk[i] = PL_TOKEN_ZERO;
-	}
-	f->cap = cap;
-	slots = pl_file_cache_slots(f);
-	if (!f->cache) {
-		f->cache = calloc(slots, sizeof(*f->cache));
-		if (!f->cache)
+		disk = file_array_alloc(cap, sizeof(*disk), &dmapped);
+		if (!disk) {
+			file_array_free(cache, slots, sizeof(*cache), cmapped);
 			pl_oom(w);
-		return;
+		}
+		memcpy(disk, f->disk, (size_t)f->cap * sizeof(*disk));
+		file_array_free(f->disk, f->cap, sizeof(*disk), f->disk_mapped);
+		f->disk = disk;
+		f->disk_mapped = dmapped;
 	}
-	f->cache = pl_realloc_array(w, f->cache, slots, sizeof(*f->cache));
-	for (uint32_t i = old_slots; i < slots; i++)
-		f->cache[i] = PL_PFN_NONE;
+	if (f->cache) {
+		memcpy(cache, f->cache, (size_t)old_slots * sizeof(*cache));
+		file_array_free(f->cache, old_slots, sizeof(*cache), f->cache_mapped);
+	}
+	f->cache = cache;
+	f->cache_mapped = cmapped;
+	f->cap = cap;
 }
 
 /* disk[idx] = @tok, allocating disk[] when the first non-zero token lands. */
@@ -109,7 +160,7 @@ static void file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_t
 	if (!f->disk) {
 		if (tok == PL_TOKEN_ZERO)
 			return;
-		f->disk = calloc(f->cap, sizeof(*f->disk));
+		f->disk = file_array_alloc(f->cap, sizeof(*f->disk), &f->disk_mapped);
 		if (!f->disk)
 			pl_oom(w);
 	}
@@ -369,7 +420,7 @@ int pl_file_set_huge_order(struct world *w, int file, unsigned order)
 		return -EBUSY;
 	f->huge_order = (uint8_t)order;
 	/* nothing is cached: the cache starts again with one slot per huge page */
-	free(f->cache);
+	file_array_free(f->cache, pl_file_cache_slots(f), sizeof(*f->cache), f->cache_mapped);
 	f->cache = NULL;
 	f->cache_shift = f->huge_order;
 	old = f->nr_pages;

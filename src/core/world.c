@@ -230,11 +230,8 @@ void pl_world_free(struct world *w)
 		free(w->pins[i]);
 	}
 	free(w->pins);
-	for (int i = 0; i < w->nr_files; i++) {
-		free(w->files[i]->cache);
-		free(w->files[i]->disk);
-		free(w->files[i]);
-	}
+	for (int i = 0; i < w->nr_files; i++)
+		pl_file_free(w->files[i]);
 	free(w->files);
 	free(w->swap);
 	for (uint32_t i = 0; i < w->nr_chunks; i++)
