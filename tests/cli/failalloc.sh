@@ -144,6 +144,8 @@ walk "run cow/a01 --backing thp --trace" 1 "" \
 walk "run cow/c01 (THP collapse)" 1 "" run scenarios/cow/c01-collapse-before-fork.pin
 walk "run gup_longterm/09 --format ktap" 1 "" \
 	run scenarios/gup_longterm/09-iouring-shared.pin --format ktap
+# every file backing: memfd, tmpfile (ext4), hugetlbfs 2 MiB and 1 GiB (one cache slot per huge page)
+walk "run cow/n01 (file backings)" 1 "" run scenarios/cow/n01-basic-cow.pin
 walk "check scenarios/gup_longterm" 1 "" check scenarios/gup_longterm
 walk "show examples/iouring-fork --format dot" 1 "" \
 	show scenarios/examples/iouring-fork.pin --format dot
@@ -169,6 +171,7 @@ STDIN=$t/stdin.pin walk "run - (examples/dirty-cow from stdin)" 1 "" run -
 
 walk_once "run examples/dirty-cow" run scenarios/examples/dirty-cow.pin
 walk_once "run examples/vmsplice-unmap-child" run scenarios/examples/vmsplice-unmap-child.pin
+walk_once "run cow/n01 (file backings)" run scenarios/cow/n01-basic-cow.pin
 
 echo "allocation points walked in all: $total_walked"
 exit $fail
