@@ -193,23 +193,33 @@ struct page {
 		 */
 		int32_t _large_mapcount;
 	};
-	int32_t _entire_mapcount;	/* PMD/PUD mappings of a large folio */
-	int32_t _pincount;		/* large folios: exact number of FOLL_PIN pins */
+	union {
+		struct {		/* the head */
+			int32_t _entire_mapcount; /* PMD/PUD mappings of a large folio */
+			int32_t _pincount;	/* large folios: exact number of FOLL_PIN pins */
+		};
+		/*
+		 * page[1] of a large non-hugetlb folio (a tail, whose own
+		 * _entire_mapcount and _pincount mean nothing): the two owner
+		 * slots of folio->_mm_ids (6af8cb80d3a9, v6.15), an mm id
+		 * (0 = MM_ID_DUMMY, free) and how many mappings that mm has
+		 * (not -1 biased).  The kernel keeps _mm_ids in the folio's
+		 * first tail too.  PG_mm_shared in the head is the "maybe
+		 * mapped shared" bit.  Kept in every era; only the
+		 * large_anon_reuse=mm_id rule reads them.  Reach them with
+		 * folio_mm_ids().
+		 */
+		struct {
+			uint16_t _mm_id[2];
+			int16_t _mm_id_mapcount[2];
+		};
+	};
 	uint32_t mapping;		/* anon: anon_vma id; file: file id + 1; 0 = none */
 	uint32_t index;			/* page offset in the file, or linear anon index */
 	uint32_t swap;			/* swap slot when PG_swapcache */
 	uint16_t gup_gets;		/* ghost: outstanding FOLL_GET refs */
 	uint16_t gup_pins;		/* ghost: outstanding FOLL_PIN pins */
 	uint16_t gup_holder;		/* ghost: mm id that took them (0xffff: several) */
-	/*
-	 * Large non-hugetlb folios: the two owner slots of folio->_mm_ids
-	 * (6af8cb80d3a9, v6.15): an mm id (0 = MM_ID_DUMMY, free) and how many
-	 * mappings that mm has (not -1 biased).  PG_mm_shared in the head is
-	 * the "maybe mapped shared" bit.  Kept in every era; only the
-	 * large_anon_reuse=mm_id rule reads them.
-	 */
-	uint16_t _mm_id[2];
-	int16_t _mm_id_mapcount[2];
 	uint8_t order;
 	/*
 	 * Head only, the checker's bookkeeping, not kernel state: set when a
@@ -961,6 +971,11 @@ static inline pl_pfn page_to_pfn(const struct world *w, const struct page *page)
 static inline struct folio *page_folio(const struct world *w, const struct page *page);
 static inline struct folio *pfn_folio(const struct world *w, pl_pfn pfn);
 static inline pl_pfn folio_pfn(const struct folio *f) { return f->page.head; }
+/* The page holding a large folio's MM owner slots (_mm_id[], _mm_id_mapcount[]): page[1]. */
+static inline struct page *folio_mm_ids(const struct folio *f)
+{
+	return (struct page *)&f->page + 1;
+}
 /*
  * A 1 GiB folio's struct pages are written in groups of PL_PAGE_GROUP, the
  * first time one of the group's pages is asked for (folio.c, struct

@@ -264,6 +264,76 @@ static int copy_one_pte(struct world *w, struct mm_struct *mm, struct vm_area_st
 }
 
 /*
+ * copy_pte_range(): the PTEs of one PMD range, table by table.  With nothing
+ * watching each access (pl_batch_ok()) and no pin that fork would have to
+ * look for (the knob off, or an mm that never pinned: folio_needs_cow_for_dma()
+ * is false for every page), a present small anon page that fork shares is
+ * done here in one loop: a reference and a mapping more, PG_anon_exclusive
+ * cleared, both entries write-protected (a COW mapping is never VM_SHARED),
+ * the child's slot marked used: the state copy_present_pte() leaves.  Any other
+ * entry (swap, migration, special, file, large, KSM, a ghost pin, an
+ * anon_vma the child's vma does not share) goes through copy_one_pte().
+ */
+static int copy_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			  struct pl_ptetab *t, pl_addr addr, pl_addr end, void *arg)
+{
+	struct fork_ctx *c = arg;
+	bool cow = is_cow_mapping(vma->vm_flags), excl_cleared = false;
+	uint32_t anon_vma = c->dst_vma->anon_vma;
+	struct pl_ptetab *dt = NULL;
+	unsigned i = (unsigned)((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)), last = i + (unsigned)((end - addr) >> PAGE_SHIFT);
+	int ret;
+
+	if (!pl_batch_ok(w) || !cow ||
+	    (w->policy.fork_copy_pinned && (c->src->flags & MMF_HAS_PINNED))) {
+		for (; i < last; i++, addr += PAGE_SIZE) {
+			if (pte_none(t->pte[i]))
+				continue;
+			ret = copy_one_pte(w, mm, vma, addr, &t->pte[i], arg);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	for (; i < last; i++, addr += PAGE_SIZE) {
+		pte_t pte = t->pte[i];
+		struct page *p;
+
+		if (pte_none(pte))
+			continue;
+		p = pte_present(pte) && !pte_special(pte) ? pfn_to_page(w, pte_pfn(pte)) : NULL;
+		if (!p || (p->flags & (PG_head | PG_anon | PG_ksm | PG_hugetlb | PG_zero)) !=
+			  (PG_head | PG_anon) || p->order || p->mapping != anon_vma ||
+		    p->gup_pins || !p->_refcount) {
+			ret = copy_one_pte(w, mm, vma, addr, &t->pte[i], arg);
+			if (ret)
+				return ret;
+			dt = NULL;	/* it may have allocated the child's table */
+			continue;
+		}
+		if (!dt) {
+			pte_t *dptep = fork_dst_pte(w, c, addr);
+
+			PL_BUG_ON(!dptep);
+			dt = c->dst_tab;
+		}
+		p->_refcount++;
+		excl_cleared |= (p->flags & PG_anon_exclusive) != 0;
+		p->flags &= ~(uint32_t)PG_anon_exclusive;
+		p->_mapcount++;
+		if (pte_write(pte)) {
+			pte = pte_wrprotect(pte);
+			t->pte[i] = pte;
+		}
+		pl_table_mark(dt->used, i);
+		dt->pte[i] = fork_uffd_wp(w, c, vma, pte_mkold(pte), false);
+	}
+	if (excl_cleared)
+		pl_chk_folio_changed(w);	/* PG_anon_exclusive is a PL_CHK_MAP_FLAGS bit */
+	return 0;
+}
+
+/*
  * copy_huge_pmd() and copy_hugetlb_page_range(): a PMD leaf, or a PUD leaf
  * of a 1 GiB hugetlb page.  The leaf's size is its folio's; the child's
  * entry goes in the slot of the same level.
@@ -380,7 +450,7 @@ int pl_fork(struct world *w, int pid)
 			continue;
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_begin(w, &src->write_protect_seq);
-		pl_walk_range(w, src, v, v->vm_start, v->vm_end, copy_pmd, copy_one_pte, &c);
+		pl_walk_range_tab(w, src, v, v->vm_start, v->vm_end, copy_pmd, copy_pte_table, &c);
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_end(w, &src->write_protect_seq);
 	}

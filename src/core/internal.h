@@ -428,6 +428,26 @@ typedef int (*pl_pmd_fn)(struct world *w, struct mm_struct *mm, struct vm_area_s
 			 pl_addr addr, pmd_t *pmdp, void *arg);
 int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		  pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn, void *arg);
+/*
+ * A whole PTE table's part of a walk: [addr, end) lies in one PMD range,
+ * mapped by table @t.  pl_walk_range_tab() hands each such range to tab_fn
+ * (instead of calling a pte_fn per PTE), so an operation can do its work per
+ * table -- one lock, one lookup -- and fall back to its per-PTE function for
+ * the entries it does not batch.
+ */
+typedef int (*pl_tab_fn)(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 struct pl_ptetab *t, pl_addr addr, pl_addr end, void *arg);
+int pl_walk_range_tab(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		      pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_tab_fn tab_fn, void *arg);
+/*
+ * pl_batch_ok(): may an operation do its work per table in one loop?  Only
+ * when no explorer hook sees each access and no listener wants an event per
+ * page: the state after the loop is what the per-PTE calls leave.
+ */
+static inline bool pl_batch_ok(const struct world *w)
+{
+	return !w->hooks.sync && !w->hooks.yield && !w->on_event;
+}
 
 /* ---------------------------------------------------------------------------
  * Memory / faults (memory.c, huge_memory.c).

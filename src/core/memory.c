@@ -235,6 +235,51 @@ static int zap_pte_cb(struct world *w, struct mm_struct *mm, struct vm_area_stru
 	return 0;
 }
 
+/*
+ * zap_pte_range(): one table's part of the range under its lock, taken once.
+ * With nothing watching each access (pl_batch_ok()) and no pinset to
+ * detach, a present small anon page outside the swap cache is unmapped
+ * here in one loop: the entry cleared, a mapping and a reference fewer (the
+ * last frees it) -- what zap_pte() leaves.  Any other entry goes through
+ * zap_pte().
+ */
+static int zap_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			 struct pl_ptetab *t, pl_addr addr, pl_addr end, void *arg)
+{
+	unsigned i = (unsigned)((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1));
+	unsigned last = i + (unsigned)((end - addr) >> PAGE_SHIFT);
+	bool batch = pl_batch_ok(w) && !w->nr_pins;
+
+	(void)arg;
+	if (!batch) {
+		for (; i < last; i++, addr += PAGE_SIZE) {
+			if (pte_none(t->pte[i]))
+				continue;
+			zap_pte_cb(w, mm, vma, addr, &t->pte[i], NULL);
+		}
+		return 0;
+	}
+	pl_spin_lock(w, &t->ptl);
+	for (; i < last; i++, addr += PAGE_SIZE) {
+		pte_t pte = t->pte[i];
+		struct page *p;
+
+		if (pte_none(pte))
+			continue;
+		p = pte_present(pte) && !pte_special(pte) ? pfn_to_page(w, pte_pfn(pte)) : NULL;
+		if (!p || (p->flags & (PG_head | PG_anon | PG_swapcache | PG_zero)) !=
+			  (PG_head | PG_anon) || p->order || p->_mapcount <= 0) {
+			zap_pte(w, mm, vma, addr, &t->pte[i]);
+			continue;
+		}
+		t->pte[i] = 0;
+		p->_mapcount--;
+		folio_put(w, (struct folio *)p);
+	}
+	pl_spin_unlock(w, &t->ptl);
+	return 0;
+}
+
 void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		    pl_addr start, pl_addr end)
 {
@@ -243,7 +288,7 @@ void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct
 	/* __unmap_hugepage_range(): a shared pmd table is unshared, not zapped */
 	if (vma->vm_flags & VM_HUGETLB)
 		pl_hugetlb_unshare_range(w, mm, start, end);
-	pl_walk_range(w, mm, vma, start, end, zap_pmd_cb, zap_pte_cb, range);
+	pl_walk_range_tab(w, mm, vma, start, end, zap_pmd_cb, zap_pte_table, range);
 }
 
 /* ---------------------------------------------------------------------------
@@ -502,7 +547,8 @@ static bool wp_can_reuse_large_anon_folio(struct world *w, struct folio *f,
 		if ((uint32_t)folio_mapcount(f) != folio_ref_count(w, f))
 			return false;
 		/* every mapping is ours: the one slot that is not free is this mm */
-		PL_BUG_ON(f->page._mm_id[0] != mm->id && f->page._mm_id[1] != mm->id);
+		PL_BUG_ON(folio_mm_ids(f)->_mm_id[0] != mm->id &&
+			  folio_mm_ids(f)->_mm_id[1] != mm->id);
 		return true;
 	default:
 		if (mapcount != 1)

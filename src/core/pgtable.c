@@ -498,8 +498,9 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
  * returned).  Tables are looked up afresh per pmd so a callback may split a
  * PMD leaf; PUD leaves (hugetlb) are never split.
  */
-int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
-		  pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn, void *arg)
+static int walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		      pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn,
+		      pl_tab_fn tab_fn, void *arg)
 {
 	pl_addr addr = start;
 
@@ -533,7 +534,11 @@ int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *
 				continue;
 			}
 		}
-		if (pte_fn && pmd->next[pmd_index(addr)]) {
+		if (tab_fn && pmd->next[pmd_index(addr)]) {
+			ret = tab_fn(w, mm, vma, pmd->next[pmd_index(addr)], addr, next, arg);
+			if (ret)
+				return ret;
+		} else if (pte_fn && pmd->next[pmd_index(addr)]) {
 			for (; addr < next; addr += PAGE_SIZE) {
 				struct pl_ptetab *t = pmd->next[pmd_index(addr)];
 				pte_t *ptep;
@@ -551,4 +556,16 @@ int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *
 		addr = next;
 	}
 	return 0;
+}
+
+int pl_walk_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		  pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_pte_fn pte_fn, void *arg)
+{
+	return walk_range(w, mm, vma, start, end, pmd_fn, pte_fn, NULL, arg);
+}
+
+int pl_walk_range_tab(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+		      pl_addr start, pl_addr end, pl_pmd_fn pmd_fn, pl_tab_fn tab_fn, void *arg)
+{
+	return walk_range(w, mm, vma, start, end, pmd_fn, NULL, tab_fn, arg);
 }

@@ -37,7 +37,7 @@ static bool folio_tracks_mm_ids(const struct folio *f)
 /* Called after the mapcounts grew by diff mappings of mm mm_id. */
 static void folio_add_large_mapcount(struct folio *f, uint32_t mm_id, int diff)
 {
-	struct page *h = &f->page;
+	struct page *h = folio_mm_ids(f);
 
 	if (!folio_tracks_mm_ids(f))
 		return;
@@ -49,18 +49,18 @@ static void folio_add_large_mapcount(struct folio *f, uint32_t mm_id, int diff)
 		h->_mm_id[0] = (uint16_t)mm_id;
 		h->_mm_id_mapcount[0] = (int16_t)diff;
 		if (folio_mapcount(f) != diff)	/* other mappings already */
-			h->flags |= PG_mm_shared;
+			f->page.flags |= PG_mm_shared;
 	} else if (h->_mm_id[1] == 0) {
 		h->_mm_id[1] = (uint16_t)mm_id;
 		h->_mm_id_mapcount[1] = (int16_t)diff;
-		h->flags |= PG_mm_shared;	/* slot 0 certainly maps it too */
+		f->page.flags |= PG_mm_shared;	/* slot 0 certainly maps it too */
 	}
 }
 
 /* Called after the mapcounts shrank by diff mappings of mm mm_id. */
 static void folio_sub_large_mapcount(struct folio *f, uint32_t mm_id, int diff)
 {
-	struct page *h = &f->page;
+	struct page *h = folio_mm_ids(f);
 	int total;
 
 	if (!folio_tracks_mm_ids(f))
@@ -78,14 +78,16 @@ static void folio_sub_large_mapcount(struct folio *f, uint32_t mm_id, int diff)
 	}
 	total = folio_mapcount(f);
 	if (h->_mm_id_mapcount[0] == total || h->_mm_id_mapcount[1] == total)
-		h->flags &= ~PG_mm_shared;
+		f->page.flags &= ~PG_mm_shared;
 }
 
 /* split_folio(): the pieces are small folios and track nothing. */
 void folio_clear_mm_ids(struct folio *f)
 {
-	f->page._mm_id[0] = f->page._mm_id[1] = 0;
-	f->page._mm_id_mapcount[0] = f->page._mm_id_mapcount[1] = 0;
+	struct page *h = folio_mm_ids(f);
+
+	h->_mm_id[0] = h->_mm_id[1] = 0;
+	h->_mm_id_mapcount[0] = h->_mm_id_mapcount[1] = 0;
 	f->page.flags &= ~PG_mm_shared;
 }
 

@@ -297,7 +297,7 @@ int pl_dump_mms_mapping(const struct world *w, pl_pfn pfn, uint32_t *ids, int ma
 
 void pl_dump_mm_ids(FILE *out, const struct folio *f)
 {
-	const struct page *h = &f->page;
+	const struct page *h = folio_mm_ids(f);
 
 	for (int i = 0; i < 2; i++)
 		if (h->_mm_id[i])
