@@ -1042,7 +1042,10 @@ static inline struct folio *page_folio(const struct world *w, const struct page 
 }
 static inline struct folio *pfn_folio(const struct world *w, pl_pfn pfn)
 {
-	return page_folio(w, pfn_to_page(w, pfn));
+	struct page *p = pfn_to_page(w, pfn);
+
+	/* a head (every small folio) is its own folio: no second lookup */
+	return p->head == pfn ? (struct folio *)p : page_folio(w, p);
 }
 /* Does a loop over the pages of @f need page i, or is its group default tails? */
 static inline bool folio_page_present(const struct folio *f, unsigned i)

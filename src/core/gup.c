@@ -514,6 +514,51 @@ static bool gup_after_grab_may_report(const struct world *w, const struct folio 
 	       f->page.mapping;
 }
 
+/*
+ * The PTEs after @addr in its table, taken in one loop once the page at
+ * @addr was (the kernel's follow_page_pte() per page, with the table found
+ * once).  Only when nothing watches each access (pl_batch_ok()) and only
+ * while each entry is one follow_page_mask() would grab at once: present,
+ * not special or prot-none, writable if FOLL_WRITE wants it (so neither
+ * can_follow_write_pte()'s tests nor an unshare apply), already dirty (so
+ * FOLL_TOUCH changes nothing), a small folio with references.  Stops at the
+ * first other entry, which the per-page loop then handles.  Returns the
+ * number of pages taken after @addr, stored from @pages.
+ */
+static unsigned long gup_pte_batch(struct world *w, struct mm_struct *mm,
+				   struct vm_area_struct *vma, pl_addr addr, unsigned long max,
+				   unsigned flags, pl_pfn *pages)
+{
+	struct pl_ptetab *t;
+	unsigned i = (unsigned)((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1));
+	unsigned long k = 0;
+
+	if (!pl_batch_ok(w) || !pages || !(flags & (FOLL_GET | FOLL_PIN)))
+		return 0;
+	max = PL_MIN(max, (unsigned long)(HPAGE_PMD_NR - 1 - i));
+	max = PL_MIN(max, (unsigned long)((vma->vm_end - addr) >> PAGE_SHIFT) - 1);
+	t = pl_ptetab_lookup(mm, addr);
+	if (!t)
+		return 0;
+	for (; k < max; k++) {
+		pte_t pte = t->pte[i + 1 + k];
+		struct page *p;
+
+		if (!pte_present(pte) || pte_special(pte) || pte_protnone(pte) || !pte_dirty(pte) ||
+		    ((flags & FOLL_WRITE) && !pte_write(pte)))
+			break;
+		p = pfn_to_page(w, pte_pfn(pte));
+		if ((p->flags & (PG_head | PG_zero)) != PG_head || p->order || !p->_refcount)
+			break;
+		pl_table_mark(t->used, i + 1 + k);
+		try_grab_folio(w, (struct folio *)p, flags, mm);
+		pages[k] = pte_pfn(pte);
+		if (gup_after_grab_may_report(w, (struct folio *)p, flags))
+			gup_after_grab(w, mm, addr + (k + 1) * PAGE_SIZE, p, flags);
+	}
+	return k;
+}
+
 /* __get_user_pages(): the slow path, mmap_lock held for reading. */
 static long __get_user_pages(struct world *w, struct mm_struct *mm, pl_addr start,
 			     unsigned long nr, unsigned flags, pl_pfn *pages)
@@ -604,6 +649,9 @@ retry:
 				gup_after_grab(w, mm, addr + k * PAGE_SIZE,
 					       pfn_to_page(w, pfn + (pl_pfn)k), foll_flags);
 			i += more;
+		} else if (!leaf_left && i + 1 < nr) {
+			i += gup_pte_batch(w, mm, vma, addr, nr - i - 1, foll_flags,
+					   pages ? pages + i + 1 : NULL);
 		}
 		continue;
 fail:
@@ -1012,6 +1060,11 @@ void unpin_user_pages(struct world *w, const pl_pfn *pages, unsigned long n)
 		       pages[i + run] - folio_pfn(f) < folio_nr_pages(f))
 			run++;
 		/* page by page where the ghost counters could not cover the run */
+		if (run == 1 && !folio_test_zero(f) && pl_batch_ok(w)) {
+			gup_put_folio(w, f, flags);	/* unpin_user_page() with no listener */
+			i++;
+			continue;
+		}
 		if (run == 1 || !gup_batch_ok(w, f, 0) || folio_test_zero(f) ||
 		    (flags & FOLL_PIN ? f->page.gup_pins : f->page.gup_gets) < run) {
 			unpin_user_page(w, pages[i++]);
