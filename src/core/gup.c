@@ -519,8 +519,8 @@ static bool gup_after_grab_may_report(const struct world *w, const struct folio 
  * @addr was (the kernel's follow_page_pte() per page, with the table found
  * once).  Only when nothing watches each access (pl_batch_ok()) and only
  * while each entry is one follow_page_mask() would grab at once: present,
- * not special or prot-none, writable if FOLL_WRITE wants it (so neither
- * can_follow_write_pte()'s tests nor an unshare apply), already dirty (so
+ * not special or prot-none, writable (so neither can_follow_write_pte()'s
+ * tests nor gup_must_unshare() apply, read or write), already dirty (so
  * FOLL_TOUCH changes nothing), a small folio with references.  Stops at the
  * first other entry, which the per-page loop then handles.  Returns the
  * number of pages taken after @addr, stored from @pages.
@@ -545,7 +545,7 @@ static unsigned long gup_pte_batch(struct world *w, struct mm_struct *mm,
 		struct page *p;
 
 		if (!pte_present(pte) || pte_special(pte) || pte_protnone(pte) || !pte_dirty(pte) ||
-		    ((flags & FOLL_WRITE) && !pte_write(pte)))
+		    !pte_write(pte))
 			break;
 		p = pfn_to_page(w, pte_pfn(pte));
 		if ((p->flags & (PG_head | PG_zero)) != PG_head || p->order || !p->_refcount)
