@@ -371,7 +371,7 @@ static unsigned do_anonymous_page(struct world *w, struct mm_struct *mm,
 				  struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
 				  unsigned flags)
 {
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct pl_lock *ptl = &pl_ptetab_of(ptep, addr)->ptl;	/* pl_pte_lockptr() */
 	struct folio *f;
 	pte_t entry;
 
@@ -724,11 +724,12 @@ static unsigned wp_page_copy(struct world *w, struct mm_struct *mm, struct vm_ar
 			     pl_addr addr, pte_t *ptep, pte_t orig, struct page *old_page,
 			     bool unshare, const char *rule)
 {
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct pl_lock *ptl = &pl_ptetab_of(ptep, addr)->ptl;	/* pl_pte_lockptr() */
 	struct folio *old = old_page ? page_folio(w, old_page) : NULL;
 	struct folio *nf;
 	pte_t entry;
 
+	(void)mm;
 	/* caller holds the PTL and a reference on old */
 	pl_spin_unlock(w, ptl);
 	pl_yield(w, YIELD_WP_COPY);
@@ -856,7 +857,7 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			     pl_addr addr, pte_t *ptep, pte_t orig, unsigned flags)
 {
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct pl_lock *ptl = &pl_ptetab_of(ptep, addr)->ptl;	/* pl_pte_lockptr() */
 	uint32_t slot = pte_swp_offset(orig);
 	bool write = flags & FAULT_FLAG_WRITE;
 	bool exclusive = false, mkwrite = false;
@@ -976,7 +977,7 @@ static unsigned handle_pte_fault(struct world *w, struct mm_struct *mm,
 				 struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
 				 unsigned flags)
 {
-	struct pl_lock *ptl = pl_pte_lockptr(mm, addr);
+	struct pl_lock *ptl = &pl_ptetab_of(ptep, addr)->ptl;	/* pl_pte_lockptr() */
 	pte_t orig = pl_ptep_get(w, ptep);
 	unsigned ret = 0;
 
@@ -1082,8 +1083,9 @@ static unsigned __handle_mm_fault(struct world *w, struct mm_struct *mm,
 static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr addr, bool write,
 				pte_t **ptep_out)
 {
-	pud_t *pudp = pl_pud_lookup(mm, addr);
-	pmd_t *pmdp = pl_pmd_lookup(mm, addr);
+	pud_t *pudp;
+	pmd_t *pmdp;
+	struct pl_ptetab *t = pl_walk_lookup(mm, addr, &pudp, &pmdp);
 	pte_t *ptep;
 	pte_t pte;
 
@@ -1103,9 +1105,10 @@ static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr a
 		*ptep_out = pmdp;
 		return pfn_to_page(w, pte_pfn(pte) + (pl_pfn)((addr & ~PMD_MASK) >> PAGE_SHIFT));
 	}
-	ptep = pl_pte_lookup(mm, addr);
-	if (!ptep)
+	if (!t)
 		return NULL;
+	ptep = &t->pte[(addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)];
+	pl_table_mark(t->used, (unsigned)((addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)));
 	pte = *ptep;
 	if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
 		return NULL;
@@ -1144,7 +1147,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 	if (!vma || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
 		goto out;	/* SIGSEGV */
 	for (int tries = 0; tries < 8; tries++) {
-		pte_t *sp = pl_pte_lookup(mm, addr), *ptep;
+		pte_t *ptep;
 		struct page *p;
 		unsigned fr;
 
@@ -1155,7 +1158,12 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 		 * copies or frees, so the access lands entirely before or after.
 		 * The one scheduling point is therefore before the lookup.
 		 */
-		pl_sync(w, PL_SYNC_READ_ONCE, sp ? (const void *)sp : (const void *)mm);
+		if (w->hooks.sync) {
+			/* the entry's own address, looked up only for the hook */
+			pte_t *sp = pl_pte_lookup(mm, addr);
+
+			pl_sync(w, PL_SYNC_READ_ONCE, sp ? (const void *)sp : (const void *)mm);
+		}
 		p = user_lookup(w, mm, addr, write, &ptep);
 
 		if (p) {

@@ -304,6 +304,25 @@ struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr)
 	return pmd ? pmd->next[pmd_index(addr)] : NULL;
 }
 
+struct pl_ptetab *pl_walk_lookup(struct mm_struct *mm, pl_addr addr, pud_t **pudp,
+				 pmd_t **pmdp)
+{
+	struct pl_dir *pud = pud_dir_lookup(mm, addr), *pmd;
+
+	*pudp = NULL;
+	*pmdp = NULL;
+	if (!pud)
+		return NULL;
+	pl_table_mark(pud->used, pud_index(addr));
+	*pudp = &pud->e[pud_index(addr)];
+	pmd = pud->next[pud_index(addr)];
+	if (!pmd)
+		return NULL;
+	pl_table_mark(pmd->used, pmd_index(addr));
+	*pmdp = &pmd->e[pmd_index(addr)];
+	return pmd->next[pmd_index(addr)];
+}
+
 pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr)
 {
 	struct pl_ptetab *t = pl_ptetab_lookup(mm, addr);
@@ -314,9 +333,10 @@ pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr)
 	return &t->pte[pte_index(addr)];
 }
 
-struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
+/* pl_pmd_install_ptetab() into @pmd, the pmd table pmd_dir_alloc() gave for addr */
+static struct pl_ptetab *install_ptetab(struct world *w, struct mm_struct *mm,
+					struct pl_dir *pmd, pl_addr addr)
 {
-	struct pl_dir *pmd = pmd_dir_alloc(w, mm, addr);
 	struct pl_ptetab *t = pmd->next[pmd_index(addr)];
 
 	if (!t) {
@@ -327,6 +347,11 @@ struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, p
 	}
 	pl_table_mark(pmd->used, pmd_index(addr));
 	return t;
+}
+
+struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
+{
+	return install_ptetab(w, mm, pmd_dir_alloc(w, mm, addr), addr);
 }
 
 void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr)
@@ -420,7 +445,8 @@ pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr)
 
 	if (pmd_leaf(pmd->e[pmd_index(addr)]))
 		return NULL;
-	struct pl_ptetab *t = pl_pmd_install_ptetab(w, mm, addr);
+	/* one walk: a second pmd_dir_alloc() of the same addr finds the same table */
+	struct pl_ptetab *t = install_ptetab(w, mm, pmd, addr);
 
 	pl_table_mark(t->used, pte_index(addr));
 	return &t->pte[pte_index(addr)];
