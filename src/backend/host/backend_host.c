@@ -103,7 +103,8 @@ static const char *const host_skips[SK_NR] = {
 	[SK_MEMLOCK_STANDIN] = "memlock: the host's stand-in for this pin (an io_uring buffer for a R/W MR or pin, gup_test for a R/O one) is charged to RLIMIT_MEMLOCK by another rule than the pinner it stands for (no RDMA device or gup_test charge here)",
 	[SK_MEMLOCK_RINGS] = "memlock with a second process on a kernel that charges io_uring ring memory to RLIMIT_MEMLOCK (io_create_region(), after 6.12): every worker pinlab starts makes its own rings first, and the host backend can discount only the first worker's",
 	[SK_MEMLOCK_SET] = "memlock: the scenario's RLIMIT_MEMLOCK, plus what the host backend's own io_uring rings are charged, is over the hard limit pinlab inherited",
-	[SK_MEMLOCK_ONE_RING] = "memlock: a second io_uring buffer in one process; the host backend registers each buffer in a ring of its own, and a huge page already charged for a buffer of the same ring is not charged again (headpage_already_acct(), 6.1 and 6.12), which the model applies to all of a process's buffers",
+	[SK_MEMLOCK_PUT] = "memlock: a buffer registered after another was unregistered from a ring that keeps others; 6.1 gives that charge back from delayed work (rsrc_put_work, a second later), so the outcome would depend on time",
+	[SK_MEMLOCK_ONE_RING] = "memlock: this kernel refuses a sparse io_uring buffer table (IORING_REGISTER_BUFFERS2 with IORING_RSRC_REGISTER_SPARSE, 5.19), which the host backend needs to give a process's buffers one ring, as the model has them",
 	[SK_MEMLOCK_MLOCK] = "memlock: the kernel also charges mlock(), MAP_LOCKED and memfd_secret() mappings to RLIMIT_MEMLOCK without CAP_IPC_LOCK, which the model does not (docs/model.md)",
 	[SK_PLACEMENT]	= "no host equivalent: placing a mapping in ZONE_MOVABLE or CMA",
 	[SK_GUPT_ONE]	= "gup_test holds one long-term pin at a time; this scenario holds two",
@@ -725,17 +726,31 @@ static const int host_madv[] = {
 static long host_ring_register(struct host *h, const struct pl_bstep *s, struct pl_bresult *r)
 {
 	struct w_req q = { .op = W_RING_REG, .addr = s->addr, .nr = s->nr, .arg = h->nr_rings };
+	uint32_t used = 0;
 	struct w_rep p;
 	long ret;
 
 	if (h->nr_rings == HOST_RINGS)	/* the instances every worker made at its start */
 		return host_skip(r, SK_LIMIT);
+	/*
+	 * `memlock`: the process's buffers share one ring, a slot each
+	 * (worker.c, w_ring_slot()); a new ring takes an instance no one used
+	 * (a forked worker's instance i is its parent's).
+	 */
 	for (int i = 0; h->memlock && i < h->nr_rings; i++)
-		if (h->rings[i].owner == s->pid && h->rings[i].idx >= 0)
-			return host_skip(r, SK_MEMLOCK_ONE_RING);
+		if (h->rings[i].owner == s->pid && h->rings[i].idx >= 0 && h->rings[i].slot) {
+			q.arg = h->rings[i].idx;
+			used |= 1u << (h->rings[i].slot - 1);
+		}
+	if (h->memlock)
+		q.n = 1 + (uint64_t)__builtin_ctz(~used);
+	if (h->memlock && h->memlock_put)
+		return host_skip(r, SK_MEMLOCK_PUT);
 	ret = host_call(h, s->pid, &q, -1, &p);
 	if (ret == -ENOSYS)
 		return host_skip(r, SK_IOURING);
+	if (ret == W_RING_NOTABLE)
+		return host_skip(r, SK_MEMLOCK_ONE_RING);
 	/* under `memlock`, ENOMEM past RLIMIT_MEMLOCK is the answer to compare */
 	if (ret == -ENOMEM && !h->dead && !h->memlock)
 		return host_skip(r, SK_MEMLOCK);
@@ -743,6 +758,7 @@ static long host_ring_register(struct host *h, const struct pl_bstep *s, struct 
 		return ret;
 	h->rings[h->nr_rings].owner = s->pid;
 	h->rings[h->nr_rings].idx = (int)ret;
+	h->rings[h->nr_rings].slot = (int)q.n;
 	r->id = ++h->nr_rings;
 	return 0;
 }
@@ -852,9 +868,16 @@ static long host_ring_op(struct host *h, const struct pl_bstep *s, int op, bool 
 	if (!g)
 		return -EBADF;
 	q.arg = g->idx;
+	q.n = (uint64_t)g->slot;
 	ret = host_call(h, g->owner, &q, fd, &p);
-	if (ret >= 0 && op == W_RING_UNREG)
+	if (ret >= 0 && op == W_RING_UNREG) {
+		/* an emptied slot of a ring that keeps others: worker.c, w_ring_slot_free() */
+		for (int i = 0; g->slot && i < h->nr_rings; i++)
+			if (&h->rings[i] != g && h->rings[i].owner == g->owner &&
+			    h->rings[i].idx == g->idx && h->rings[i].slot)
+				h->memlock_put = true;
 		g->idx = -1;
+	}
 	return ret < 0 ? ret : 0;
 }
 
@@ -2183,6 +2206,7 @@ static void host_end(struct pl_backend *be)
 	h->memlock_pages = 0;
 	h->memlock_base = 0;
 	h->memlock_workers = 0;
+	h->memlock_put = false;
 	if (h->scratch >= 0)
 		close(h->scratch);
 	h->scratch = -1;

@@ -52,7 +52,7 @@ enum host_skip {
 	SK_DMA_WRITE, SK_COLLAPSE_RO, SK_ODP, SK_NO_SOFT_DIRTY, SK_GIGA_GROW,
 	SK_DIO_FS, SK_DIO_EXTENT, SK_DIO_UNHELD, SK_DIO_LOCK, SK_DIO_UFFD, SK_DISK_DEV,
 	SK_MEMLOCK_LATE, SK_MEMLOCK_STANDIN, SK_MEMLOCK_MLOCK, SK_MEMLOCK_RINGS, SK_MEMLOCK_SET,
-	SK_MEMLOCK_ONE_RING,
+	SK_MEMLOCK_ONE_RING, SK_MEMLOCK_PUT,
 	SK_NR,
 };
 
@@ -100,6 +100,8 @@ struct w_req {
  * or W_DIO_UNHELD.  W_DIO_DONE of slot q->arg: the transfer's result.
  */
 #define W_DIO_UNHELD	(-4094L)
+/* W_RING_REG of a slot (q->n): the kernel has no sparse buffer table (worker.c) */
+#define W_RING_NOTABLE	(-4093L)
 
 struct w_rep {
 	long ret;		/* 0, a count or an id; or -errno */
@@ -180,6 +182,7 @@ struct hmr {
 struct hring {
 	int owner;		/* scenario pid (index + 1) */
 	int idx;		/* the ring in that worker; -1 = unregistered */
+	int slot;		/* `memlock`: 1 + its slot in the process's one ring; 0 = a ring of its own */
 };
 
 struct host {
@@ -228,6 +231,7 @@ struct host {
 	int memlock_workers;	/* workers pinlab started under `memlock` */
 	uid_t memlock_uid;	/* their uid: io_uring charges that user_struct */
 	unsigned int memlock_runs;	/* `memlock` runs so far: picks the next uid */
+	bool memlock_put;	/* a slot was emptied while its ring kept others */
 };
 
 static inline struct host *host_of(struct pl_backend *be)

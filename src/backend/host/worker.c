@@ -110,6 +110,13 @@ struct w_ring {
 	struct io_uring_params p;
 	uint64_t base;		/* the registered buffer */
 	uint32_t nr;
+	/* `memlock`: a process's buffers in slots of one sparse table (w_ring_slot()) */
+	bool table;
+	uint32_t live;		/* slots in use */
+	struct {
+		uint64_t base;
+		uint32_t nr;	/* 0 = empty */
+	} slot[HOST_RINGS];
 };
 
 /*
@@ -357,6 +364,73 @@ static long w_memlock_base(struct w_ring *r, uint64_t *base)
 	return ret;
 }
 
+/*
+ * `memlock`: the model takes all of a process's buffers as one ring, and
+ * io_uring charges a huge page once across one ring's buffers
+ * (headpage_already_acct(), 6.1 and 6.12), so under `memlock` a process's
+ * buffers go into slots of one sparse table (IORING_REGISTER_BUFFERS2 with
+ * IORING_RSRC_REGISTER_SPARSE, 5.19; then IORING_REGISTER_BUFFERS_UPDATE
+ * of one slot).  Emptying a slot gives its charge back from 6.1's delayed
+ * rsrc_put_work, so the last buffer goes with IORING_UNREGISTER_BUFFERS,
+ * which waits for every put (io_rsrc_ref_quiesce()): a register after the
+ * ring's last unregister sees everything given back.  After an emptied slot
+ * of a ring that keeps others the controller skips any later registration
+ * (SK_MEMLOCK_PUT): 6.1 would give that charge back a second later.
+ */
+static long w_ring_slot(struct w_ring *r, uint32_t slot, uint64_t base, uint32_t nr)
+{
+	struct iovec iov = { (void *)(uintptr_t)base, (size_t)nr * HOST_PAGE };
+	struct io_uring_rsrc_update2 u = { .offset = slot, .data = (uintptr_t)&iov, .nr = 1 };
+	long ret;
+
+	if (r->fd < 0)
+		return r->fd;
+	if (r->nr || slot >= HOST_RINGS || r->slot[slot].nr || !nr)
+		return -EBUSY;
+	if (!r->table) {
+		struct io_uring_rsrc_register reg = {
+			.nr = HOST_RINGS, .flags = IORING_RSRC_REGISTER_SPARSE,
+		};
+
+		if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS2, &reg,
+			    sizeof(reg)) < 0)
+			return errno == EINVAL ? W_RING_NOTABLE : -errno;
+		r->table = true;
+	}
+	ret = syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS_UPDATE, &u, sizeof(u));
+	if (ret != 1) {
+		ret = ret < 0 ? -errno : -EIO;
+		if (!r->live &&
+		    !syscall(__NR_io_uring_register, r->fd, IORING_UNREGISTER_BUFFERS, NULL, 0))
+			r->table = false;
+		return ret;
+	}
+	r->slot[slot].base = base;
+	r->slot[slot].nr = nr;
+	r->live++;
+	return 0;
+}
+
+static long w_ring_slot_free(struct w_ring *r, uint32_t slot)
+{
+	struct iovec iov = { NULL, 0 };
+	struct io_uring_rsrc_update2 u = { .offset = slot, .data = (uintptr_t)&iov, .nr = 1 };
+
+	if (r->fd < 0 || !r->table || slot >= HOST_RINGS || !r->slot[slot].nr)
+		return -EBADF;
+	if (r->live == 1) {
+		if (syscall(__NR_io_uring_register, r->fd, IORING_UNREGISTER_BUFFERS, NULL, 0) < 0)
+			return -errno;
+		r->table = false;
+	} else if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS_UPDATE, &u,
+			   sizeof(u)) != 1) {
+		return -errno;
+	}
+	r->slot[slot].nr = 0;
+	r->live--;
+	return 0;
+}
+
 static long w_ring_free(struct w_ring *r)
 {
 	if (r->fd < 0 || !r->nr)
@@ -373,8 +447,11 @@ static long w_ring_free(struct w_ring *r)
  * buffer) at file page @index.
  */
 static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint32_t nr,
-		      uint32_t index)
+		      uint32_t index, uint32_t slot)
 {
+	/* slot: 1 + the buffer's slot (w_ring_slot()), or 0 for the ring's one buffer */
+	uint64_t base = slot ? r->slot[slot - 1].base : r->base;
+	uint32_t bnr = slot ? r->slot[slot - 1].nr : r->nr;
 	char *sq = r->sq, *cq = r->cq;
 	volatile uint32_t *tail = (uint32_t *)(sq + r->p.sq_off.tail);
 	uint32_t mask = *(uint32_t *)(sq + r->p.sq_off.ring_mask);
@@ -387,18 +464,18 @@ static long w_ring_rw(struct w_ring *r, int fd, bool write, uint32_t page, uint3
 	uint32_t t = *tail, h;
 	long ret;
 
-	if (page >= r->nr)
+	if (page >= bnr)
 		return -EFAULT;
-	if (!nr || nr > r->nr - page)
-		nr = r->nr - page;
+	if (!nr || nr > bnr - page)
+		nr = bnr - page;
 	sqe = &((struct io_uring_sqe *)r->sqes)[t & mask];
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
 	sqe->fd = fd;
-	sqe->addr = r->base + (uint64_t)page * HOST_PAGE;
+	sqe->addr = base + (uint64_t)page * HOST_PAGE;
 	sqe->len = nr * HOST_PAGE;
 	sqe->off = (uint64_t)index * HOST_PAGE;
-	sqe->buf_index = 0;
+	sqe->buf_index = slot ? slot - 1 : 0;
 	array[t & mask] = t & mask;
 	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
 	ret = syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
@@ -1183,20 +1260,27 @@ static long worker_do(int sock, const struct w_req *q, int fd, struct w_rep *p,
 			return -errno;
 		p->val = q->bytes ? 1 : (uint64_t)ret / HOST_PAGE;
 		return 0;
-	case W_RING_REG:	/* the controller chose the instance: each is used once a run */
+	case W_RING_REG:	/* the controller chose the instance (and q->n: 1 + the slot) */
 		if (q->arg < 0 || q->arg >= HOST_RINGS)
 			return -EBADF;
-		ret = w_ring_setup(&rings[q->arg], q->addr, q->nr);
+		if (q->n)
+			ret = w_ring_slot(&rings[q->arg], (uint32_t)q->n - 1, q->addr, q->nr);
+		else
+			ret = w_ring_setup(&rings[q->arg], q->addr, q->nr);
 		return ret < 0 ? ret : q->arg;
 	case W_RING_UNREG:
 		if (q->arg < 0 || q->arg >= HOST_RINGS)
 			return -EBADF;
+		if (q->n)
+			return w_ring_slot_free(&rings[q->arg], (uint32_t)q->n - 1);
 		return w_ring_free(&rings[q->arg]);
 	case W_RING_RW:
 		if (q->arg < 0 || q->arg >= HOST_RINGS || rings[q->arg].fd < 0 ||
-		    !rings[q->arg].nr)
+		    q->n > HOST_RINGS ||
+		    !(q->n ? rings[q->arg].slot[q->n - 1].nr : rings[q->arg].nr))
 			return -EBADF;
-		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->nr, q->index);
+		return w_ring_rw(&rings[q->arg], fd, q->write, q->page, q->nr, q->index,
+				 (uint32_t)q->n);
 	case W_PAGEMAP: {
 		uint64_t flags[2];
 		long ret2 = w_pagemap(q->addr, &p->val, flags);
