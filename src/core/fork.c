@@ -33,6 +33,8 @@ struct fork_ctx {
 	/* the child's PTE table of the PMD range being copied: one walk per range */
 	struct pl_ptetab *dst_tab;
 	pl_addr dst_tab_addr;		/* its range's start; 1 = none */
+	/* copy_present_ptes() copied the entries below this address already */
+	pl_addr done_until;
 };
 
 /*
@@ -243,14 +245,82 @@ static int copy_present_pte(struct world *w, struct fork_ctx *c, struct vm_area_
 	return 0;
 }
 
+/*
+ * copy_present_ptes() (f8d937761d65, v6.9: folio_pte_batch()): the run of
+ * present entries from @src_ptep that map consecutive pages of one large
+ * anon folio, shared with the child in one go: a reference and a mapping
+ * per entry (folio_dup_anon_rmap_ptes()), each entry write-protected in a
+ * COW mapping.  Only when nothing watches each store and fork cannot have
+ * to copy a maybe-pinned page (no pin check: the knob off or an mm that
+ * never pinned), the folio not pinned and in the child's anon_vma; then
+ * the state is what copy_present_pte() leaves entry by entry.  Returns
+ * the entries copied, 0 to take the one-entry path.
+ */
+static unsigned copy_present_ptes(struct world *w, struct fork_ctx *c,
+				  struct vm_area_struct *vma, pl_addr addr, pte_t *src_ptep,
+				  pte_t pte)
+{
+	bool cow = is_cow_mapping(vma->vm_flags);
+	struct folio *f;
+	struct page *page;
+	unsigned nr, max, i;
+	pl_pfn pfn;
+
+	if (w->hooks.sync || w->hooks.yield || w->on_event || !pte_present(pte) ||
+	    pte_special(pte) || (w->policy.fork_copy_pinned && (c->src->flags & MMF_HAS_PINNED)))
+		return 0;
+	page = vm_normal_page(w, vma, addr, pte);
+	if (!page || !(page->flags & PG_tail || page->order))
+		return 0;
+	f = page_folio(w, page);
+	if ((f->page.flags & (PG_anon | PG_ksm | PG_hugetlb | PG_zero)) != PG_anon ||
+	    f->page.mapping != c->dst_vma->anon_vma || f->page.gup_pins || !f->page._refcount)
+		return 0;
+	pfn = pte_pfn(pte);
+	/* the folio's pages from this one, within the PMD range and the vma */
+	max = folio_pfn(f) + folio_nr_pages(f) - pfn;
+	max = PL_MIN(max, (unsigned)((((addr & PMD_MASK) + PMD_SIZE) - addr) >> PAGE_SHIFT));
+	max = PL_MIN(max, (unsigned)((vma->vm_end - addr) >> PAGE_SHIFT));
+	for (nr = 1; nr < max; nr++) {
+		pte_t e = src_ptep[nr];
+
+		if (!pte_present(e) || pte_special(e) || pte_pfn(e) != pfn + nr)
+			break;
+	}
+	if (nr < 2)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		pl_addr a = addr + (pl_addr)i * PAGE_SIZE;
+		pte_t *dst_ptep = fork_dst_pte(w, c, a);
+
+		PL_BUG_ON(!dst_ptep);
+		pte = src_ptep[i];
+		if (cow && pte_write(pte)) {
+			pte = pte_wrprotect(pte);
+			src_ptep[i] = pte;
+		}
+		*dst_ptep = fork_uffd_wp(w, c, vma, pte_mkold(pte), false);
+	}
+	folio_ref_add(w, f, (int)nr);
+	folio_dup_anon_rmap_ptes(w, f, page, nr, c->dst_vma);
+	c->src_pte = src_ptep[nr - 1];
+	c->done_until = addr + (pl_addr)nr * PAGE_SIZE;
+	return nr;
+}
+
 /* copy_pte_range()'s loop body for one PTE (copy_one_pte() before 5.10). */
 static int copy_one_pte(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 			pl_addr addr, pte_t *src_ptep, void *arg)
 {
 	struct fork_ctx *c = arg;
-	pte_t pte = pl_ptep_get(w, src_ptep);
-	pte_t *dst_ptep = fork_dst_pte(w, c, addr);
+	pte_t pte, *dst_ptep;
 
+	if (addr < c->done_until)
+		return 0;	/* copied with the run before it */
+	pte = pl_ptep_get(w, src_ptep);
+	if (copy_present_ptes(w, c, vma, addr, src_ptep, pte))
+		return 0;
+	dst_ptep = fork_dst_pte(w, c, addr);
 	(void)mm;
 	PL_BUG_ON(!dst_ptep);
 	c->src_pte = pte;
@@ -450,6 +520,7 @@ int pl_fork(struct world *w, int pid)
 			continue;
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_begin(w, &src->write_protect_seq);
+		c.done_until = 0;
 		pl_walk_range_tab(w, src, v, v->vm_start, v->vm_end, copy_pmd, copy_pte_table, &c);
 		if (cow && w->policy.write_protect_seq)
 			pl_seq_write_end(w, &src->write_protect_seq);

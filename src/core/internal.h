@@ -311,6 +311,10 @@ void folio_add_anon_rmap_pte(struct world *w, struct folio *f, struct page *p,
 void folio_add_file_rmap_pte(struct world *w, struct folio *f, struct page *p,
 			     const struct vm_area_struct *vma);
 void folio_add_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma);
+void folio_dup_anon_rmap_ptes(struct world *w, struct folio *f, struct page *page, unsigned nr,
+			      const struct vm_area_struct *dst_vma);
+void folio_remove_rmap_ptes(struct world *w, struct folio *f, struct page *page, unsigned nr,
+			    const struct vm_area_struct *vma);
 void folio_remove_rmap_pte(struct world *w, struct folio *f, struct page *p,
 			   const struct vm_area_struct *vma);
 void folio_remove_rmap_pmd(struct world *w, struct folio *f, const struct vm_area_struct *vma);

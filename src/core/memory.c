@@ -222,6 +222,50 @@ static int zap_pmd_cb(struct world *w, struct mm_struct *mm, struct vm_area_stru
 	return 0;
 }
 
+/*
+ * zap_present_ptes() (its folio_pte_batch() since 10ebac4f95e7, v6.10): up to
+ * @max entries from @ptep that map consecutive pages of one large anon
+ * folio outside the swap cache, unmapped in one go: each entry cleared, a
+ * mapping per entry fewer (folio_remove_rmap_ptes()), then the entries'
+ * references (the last frees the folio).  Only when nothing watches each store and no
+ * pinset has to forget the mappings; the state is what zap_pte() leaves
+ * entry by entry.  Returns the entries zapped, 0 to take zap_pte().
+ */
+static unsigned zap_present_ptes(struct world *w, struct vm_area_struct *vma, pl_addr addr,
+				 pte_t *ptep, unsigned max)
+{
+	pte_t pte = *ptep;
+	struct page *page;
+	struct folio *f;
+	unsigned nr;
+	pl_pfn pfn;
+
+	if (w->hooks.sync || w->hooks.yield || w->on_event || w->nr_pins || max < 2 ||
+	    !pte_present(pte) || pte_special(pte))
+		return 0;
+	page = vm_normal_page(w, vma, addr, pte);
+	if (!page || !(page->flags & PG_tail || page->order))
+		return 0;
+	f = page_folio(w, page);
+	if ((f->page.flags & (PG_anon | PG_ksm | PG_hugetlb | PG_zero | PG_swapcache)) != PG_anon)
+		return 0;
+	pfn = pte_pfn(pte);
+	max = PL_MIN(max, folio_pfn(f) + folio_nr_pages(f) - pfn);
+	for (nr = 1; nr < max; nr++) {
+		pte_t e = ptep[nr];
+
+		if (!pte_present(e) || pte_special(e) || pte_pfn(e) != pfn + nr)
+			break;
+	}
+	if (nr < 2)
+		return 0;
+	for (unsigned i = 0; i < nr; i++)
+		ptep[i] = 0;
+	folio_remove_rmap_ptes(w, f, page, nr, vma);
+	folio_put_refs(w, f, (int)nr);
+	return nr;
+}
+
 static int zap_pte_cb(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
 		      pl_addr addr, pte_t *ptep, void *arg)
 {
@@ -269,6 +313,14 @@ static int zap_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_s
 		p = pte_present(pte) && !pte_special(pte) ? pfn_to_page(w, pte_pfn(pte)) : NULL;
 		if (!p || (p->flags & (PG_head | PG_anon | PG_swapcache | PG_zero)) !=
 			  (PG_head | PG_anon) || p->order || p->_mapcount <= 0) {
+			/* a large folio's run at once, else this entry alone */
+			unsigned n = zap_present_ptes(w, vma, addr, &t->pte[i], last - i);
+
+			if (n) {
+				i += n - 1;
+				addr += (pl_addr)(n - 1) * PAGE_SIZE;
+				continue;
+			}
 			zap_pte(w, mm, vma, addr, &t->pte[i]);
 			continue;
 		}

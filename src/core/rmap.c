@@ -246,6 +246,61 @@ int __folio_try_dup_anon_rmap(struct world *w, struct folio *f, struct page *p, 
 }
 
 /*
+ * folio_dup_anon_rmap_ptes() and folio_remove_rmap_ptes(): nr PTEs mapping
+ * pages page..page+nr-1 of one large anon folio, duplicated by fork or
+ * unmapped, as the kernel's folio_try_dup_anon_rmap_ptes() and
+ * folio_remove_rmap_ptes() take a batch of one folio's PTEs
+ * (copy_present_ptes() since f8d937761d65, zap_present_ptes()).  Only when
+ * nothing watches each store (no sync or yield hook, no event listener) and
+ * the dup cannot be refused (fork_needs_no_pin_check): the counts, the
+ * MM-id slots and the flags end as after nr calls of the one-page
+ * functions, page by page in the same order.
+ */
+void folio_dup_anon_rmap_ptes(struct world *w, struct folio *f, struct page *page, unsigned nr,
+			      const struct vm_area_struct *dst_vma)
+{
+	struct page *h = &f->page;
+	bool tail = false, cleared = false;
+
+	if (h->flags & PG_excl_head)
+		pl_folio_anon_exclusive_expand(f);
+	for (unsigned i = 0; i < nr; i++) {
+		struct page *p = page + i;
+
+		cleared |= (p->flags & PG_anon_exclusive) != 0;
+		p->flags &= ~(uint32_t)PG_anon_exclusive;
+		p->_mapcount++;
+		tail |= p != h;
+		h[1]._large_mapcount++;
+		folio_add_large_mapcount(f, dst_vma->vm_mm_id, 1);
+	}
+	if (tail)
+		h->chk_dirty = 1;
+	if (cleared)
+		pl_chk_folio_changed(w);
+}
+
+void folio_remove_rmap_ptes(struct world *w, struct folio *f, struct page *page, unsigned nr,
+			    const struct vm_area_struct *vma)
+{
+	struct page *h = &f->page;
+	bool tail = false;
+
+	(void)w;
+	for (unsigned i = 0; i < nr; i++) {
+		struct page *p = page + i;
+
+		PL_BUG_ON(p->_mapcount <= 0);
+		p->_mapcount--;
+		tail |= p != h;
+		h[1]._large_mapcount--;
+		folio_sub_large_mapcount(f, vma->vm_mm_id, 1);
+	}
+	if (tail)
+		h->chk_dirty = 1;
+}
+
+/*
  * __folio_try_share_anon_rmap(): swapout, migration and KSM give up
  * exclusivity of a page they are about to unmap or share.  The caller has
  * already cleared (or write-protected) the PTE; the full barrier here pairs
