@@ -771,6 +771,7 @@ struct world {
 	bool max_pages_hit;		/* an allocation was refused for max_pages */
 	bool reclaim_direct;		/* pl_reclaim() for MADV_PAGEOUT: not kswapd */
 	pl_pfn zero_pfn, huge_zero_pfn;
+	pl_pfn tmpl_low;		/* lowest template pfn handed out; 0: any (folio.c) */
 	/* processes */
 	struct task_struct **tasks;
 	int nr_tasks, cap_tasks;

@@ -188,7 +188,7 @@ static struct page *tmpl_pool[PL_CHUNK_POOL];
 static unsigned tmpl_pool_nr;
 
 /* After pl_world_new() reserved its pages the usual way: keep them as the template. */
-void pl_memmap_template_save(const struct world *w)
+void pl_memmap_template_save(struct world *w)
 {
 	struct page *copy;
 
@@ -218,6 +218,7 @@ void pl_memmap_template_save(const struct world *w)
 	tmpl.check_nr_runs = w->check_nr_runs;
 	tmpl.memmap_gen = w->memmap_gen;
 	tmpl.pages = copy;
+	w->tmpl_low = PL_TMPL_PAGES;
 	pthread_mutex_unlock(&chunk_pool_lock);
 }
 
@@ -244,6 +245,7 @@ bool pl_memmap_template_load(struct world *w)
 		memcpy(w->check_runs, tmpl.check_runs, sizeof(tmpl.check_runs));
 		w->check_nr_runs = tmpl.check_nr_runs;
 		w->memmap_gen = tmpl.memmap_gen;
+		w->tmpl_low = PL_TMPL_PAGES;
 	}
 	pthread_mutex_unlock(&chunk_pool_lock);
 	if (!chunk) {
@@ -259,10 +261,14 @@ bool pl_memmap_template_load(struct world *w)
 
 /*
  * Give a chunk back: zero what was written, keep it for the next world.
- * A world's chunk 0 (@first) gets the template instead of zeroes in its
- * first groups, for pl_memmap_template_load().
+ * A world's chunk 0 (@first) gets the template back in its first groups,
+ * for pl_memmap_template_load().  Of those, a world writes only the zero
+ * pages and the pfns it was handed (@low: the lowest): the free blocks of
+ * the gap go out from its top (free_alignment_gap() pushed them in
+ * ascending order) and nothing writes a free block it has not handed out,
+ * so below @low the chunk still holds the template.
  */
-void pl_memmap_chunk_release(struct page *chunk, bool first)
+void pl_memmap_chunk_release(struct page *chunk, bool first, pl_pfn low)
 {
 	struct pl_chunk_hdr *hdr = chunk_hdr(chunk);
 	unsigned nr = 0, g0 = 0;
@@ -287,7 +293,10 @@ void pl_memmap_chunk_release(struct page *chunk, bool first)
 	memset(hdr, 0, sizeof(*hdr));
 	if (g0) {
 		/* tmpl.pages never changes once set */
-		memcpy(chunk, tmpl.pages, PL_TMPL_PAGES * sizeof(*chunk));
+		pl_pfn from = PL_MIN(low, tmpl.huge_zero_pfn);
+
+		memcpy(&chunk[tmpl.zero_pfn], &tmpl.pages[tmpl.zero_pfn], sizeof(*chunk));
+		memcpy(&chunk[from], &tmpl.pages[from], (PL_TMPL_PAGES - from) * sizeof(*chunk));
 		for (unsigned g = 0; g < PL_TMPL_GROUPS; g++)
 			group_mark(chunk, g);
 	}
@@ -470,6 +479,8 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 	}
 	w->nr_alloc_pages += nr;
 	w->memmap_gen++;
+	if (pfn < w->tmpl_low)
+		w->tmpl_low = pfn;
 	/*
 	 * Each of the checker's runs of free blocks (check_folio.c) that held
 	 * this block, a whole block of it, is cut in two around it: what is

@@ -235,7 +235,7 @@ void pl_world_free(struct world *w)
 	free(w->files);
 	free(w->swap);
 	for (uint32_t i = 0; i < w->nr_chunks; i++)
-		pl_memmap_chunk_release(w->memmap[i], i == 0);
+		pl_memmap_chunk_release(w->memmap[i], i == 0, w->tmpl_low);
 	free(w->memmap);
 	for (uint32_t i = 0; i < w->nr_tokens; i++)
 		free(w->tokens[i]);
