@@ -817,10 +817,11 @@ static unsigned wp_page_copy(struct world *w, struct mm_struct *mm, struct vm_ar
 	}
 	w->stats.cows += !unshare;
 	w->stats.unshares += unshare;
-	pl_event_emit(w, unshare ? PL_EV_UNSHARE : PL_EV_COW, "wp_page_copy", rule, addr,
-		      old_page ? page_to_pfn(w, old_page) : w->zero_pfn, folio_pfn(nf),
-		      "%s", unshare ? "unshared into a new exclusive anon page"
-				    : "copied into a new anon page");
+	if (w->on_event)
+		pl_event_emit(w, unshare ? PL_EV_UNSHARE : PL_EV_COW, "wp_page_copy", rule, addr,
+			      old_page ? page_to_pfn(w, old_page) : w->zero_pfn, folio_pfn(nf),
+			      "%s", unshare ? "unshared into a new exclusive anon page"
+					    : "copied into a new anon page");
 	if (old) {
 		if (folio_test_swapcache(old) && folio_mapcount(old) == 0 &&
 		    w->swap[old->page.swap].count == 0)
@@ -881,21 +882,24 @@ static unsigned do_wp_page(struct world *w, struct mm_struct *mm, struct vm_area
 		bool excl = pl_PageAnonExclusive(w, page);
 
 		if (excl || wp_can_reuse_anon_folio(w, f, mm)) {
-			rule = excl ? "anon_exclusive: PageAnonExclusive"
-				    : wp_reuse_rule(w, f);
 			check_missed_cow(w, mm, f, addr);
 			if (w->policy.anon_exclusive)
 				pl_page_flags_set(w, page, PG_anon_exclusive);
 			wp_page_reuse(w, vma, addr, ptep, orig, unshare);
 			w->stats.reuses++;
-			pl_event_emit(w, PL_EV_REUSE, "do_wp_page", rule, addr,
-				      page_to_pfn(w, page), page_to_pfn(w, page), "%s",
-				      unshare ? "unshare: already exclusive, PTE stays R/O"
-					      : "reused in place");
+			/* the rule's name and the pfn only for a listener: no event otherwise */
+			if (w->on_event)
+				pl_event_emit(w, PL_EV_REUSE, "do_wp_page",
+					      excl ? "anon_exclusive: PageAnonExclusive"
+						   : wp_reuse_rule(w, f),
+					      addr, page_to_pfn(w, page), page_to_pfn(w, page),
+					      "%s", unshare ? "unshare: already exclusive, PTE stays R/O"
+							    : "reused in place");
 			return unshare ? 0 : VM_FAULT_WRITE;
 		}
-		rule = folio_test_ksm(f) ? "KSM pages are never reused"
-					 : wp_reuse_rule(w, f);
+		rule = !w->on_event ? NULL
+		       : folio_test_ksm(f) ? "KSM pages are never reused"
+					   : wp_reuse_rule(w, f);
 	} else {
 		rule = "page cache page in a private mapping";
 	}
