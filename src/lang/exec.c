@@ -295,7 +295,12 @@ int x_start(struct exec *x)
 		snprintf(x->res->detail, sizeof(x->res->detail), "%s", err);
 		return -EINVAL;
 	}
-	if (be->on_event)
+	/*
+	 * Events go only to a hook that wants them (--trace, explain): with
+	 * none, the world formats no event and GUP may take a huge leaf's
+	 * pages in one grab (gup_batch_ok()).
+	 */
+	if (be->on_event && x->h->event)
 		be->on_event(be, x_event, x);
 	if (be->world && be->world(be)) {
 		be->world(be)->max_pages = x_max(x->o->max_pages, PL_EXEC_MAX_PAGES_DEFAULT);

@@ -129,7 +129,8 @@ static int model_begin(struct pl_backend *be, const char *preset, const char *co
 		}
 	}
 	m->w->checked = true;
-	m->w->on_event = model_event;
+	/* on_event() names the listener after begin(); none, no event is formatted */
+	m->w->on_event = m->ev_fn ? model_event : NULL;
 	m->w->event_arg = m;
 	return 0;
 }
@@ -154,6 +155,8 @@ static void model_on_event(struct pl_backend *be, void (*fn)(void *, const struc
 
 	m->ev_fn = fn;
 	m->ev_arg = arg;
+	if (m->w)
+		m->w->on_event = fn ? model_event : NULL;
 }
 
 struct world *pl_model_backend_world(struct pl_backend *be)
