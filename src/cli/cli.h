@@ -316,7 +316,9 @@ int cli_kernel_profile(const struct cli_kernel *kc, struct pl_host_profile *p, c
  */
 struct cli_disagree {
 	bool outcome;		/* the outcomes differ (else: the observation of step) */
+	bool ending;		/* same outcome, ended at another step or errno (step) */
 	int step;		/* 1-based scenario step, 0 = matrix set-up */
+	int model_step, host_step;	/* with ending: the step each run ended at */
 	char model[352], host[352];
 };
 

@@ -384,6 +384,9 @@ static void fd_print_disagreement(const struct fd_opts *o, const struct fd_scen 
 			printf("%s{", i ? ", " : "");
 			if (d->outcome)
 				printf("\"what\": \"outcome\"");
+			else if (d->ending)
+				printf("\"what\": \"ending\", \"model_step\": %d, \"host_step\": %d",
+				       d->model_step, d->host_step);
 			else
 				printf("\"what\": \"step\", \"step\": %d", d->step);
 			printf(", \"model\": ");
@@ -405,6 +408,8 @@ static void fd_print_disagreement(const struct fd_opts *o, const struct fd_scen 
 
 		if (d->outcome)
 			printf("    outcome: model %s, host %s\n", d->model, d->host);
+		else if (d->ending)
+			printf("    ending step: model %s, host %s\n", d->model, d->host);
 		else
 			printf("    step %d: model %s, host %s\n", d->step, d->model, d->host);
 	}
@@ -433,6 +438,9 @@ static char *fd_notes(struct fd_ctx *c, const struct fd_dlist *dl, int steps)
 
 		if (d->outcome)
 			n += (size_t)snprintf(t + n, cap - n, "#   outcome: model %s, host %s\n",
+					      d->model, d->host);
+		else if (d->ending)
+			n += (size_t)snprintf(t + n, cap - n, "#   ending step: model %s, host %s\n",
 					      d->model, d->host);
 		else
 			n += (size_t)snprintf(t + n, cap - n, "#   step %d: model %s, host %s\n",

@@ -65,9 +65,13 @@ static const char diff_usage[] =
 	"                   [--kernel K] [--lock-timeout S] [--format text|json]\n"
 	"\n"
 	"Run each (scenario, backing) on the model under preset P (default: the\n"
-	"preset of this kernel's release) and on the running kernel, and print every outcome and every observation\n"
-	"(check step) where they disagree, with both values.  Host runs that skip\n"
-	"are counted, not compared.  First line: the host profile (the kernel's\n"
+	"preset of this kernel's release) and on the running kernel, and print\n"
+	"every outcome and every observation (check step) where they disagree,\n"
+	"with both values.  The same outcome must end at the same step (a refused\n"
+	"step with the same errno), else \"ending step: model ... at step N, host\n"
+	"... at step M\".  Host runs that skip are counted, not compared (two\n"
+	"`require` skips at other steps disagree; docs/host.md, \"What diff\n"
+	"compares\").  First line: the host profile (the kernel's\n"
 	"facts that change outcomes in any release: shared zero page, huge zero\n"
 	"page, THP ...; docs/host.md); the model runs with the host's zero_page and\n"
 	"huge_zero_page ($PINLAB_HOST_PROFILE=zero_page=off,... replaces probed\n"
@@ -80,7 +84,8 @@ static const char diff_usage[] =
 	"  --kernel K        the host is kernel image K booted under qemu (see\n"
 	"                    `pinlab help probe`); default preset: the one K maps to\n"
 	"  -f, --format F    text (default) or json: one object per run (the model's\n"
-	"                    and the host's outcome, the verdict, every observed step\n"
+	"                    and the host's outcome, the verdict, \"disagree_on\":\n"
+	"                    outcome, step and/or observation, every observed step\n"
 	"                    with both values), then a summary object with the host\n"
 	"                    profile (then on stderr); `pinlab report` draws such a\n"
 	"                    file beside the model (docs/report.md)\n"
@@ -369,6 +374,71 @@ static void obs_print(const struct pl_obs *o, char *buf, size_t size)
 }
 
 /*
+ * The errno a refused step ended with, from the executor's detail ("... failed
+ * with EFAULT" for a step, "... failed: EFAULT" for a set-up call): the word
+ * after the last "failed"; "" when there is none.
+ */
+static void rec_errno(const char *detail, char *buf, size_t size)
+{
+	const char *p = NULL, *q;
+	size_t n;
+
+	for (q = strstr(detail, "failed"); q; q = strstr(q + 1, "failed"))
+		p = q;
+	buf[0] = '\0';
+	if (!p)
+		return;
+	p += strlen("failed");
+	if (!strncmp(p, " with ", 6))
+		p += 6;
+	else if (!strncmp(p, ": ", 2))
+		p += 2;
+	else
+		return;
+	n = strcspn(p, " ,;)");
+	snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), p);
+}
+
+/*
+ * Both runs have the same outcome: do they end the same way?  An outcome that
+ * a step decides (every one but pass: a failed check, a refused step, a
+ * lost write or a stale pin seen at the check that reads it, ...) must be
+ * decided at the same step, under xfail by the same failure class, and a
+ * refused step must fail with the same errno.  The executor is the same for
+ * both backends, so fail_step is the same kind of step on both sides: the
+ * check step for what a check sees, the failing step for a refused one; the
+ * model's invariant checker (no host counterpart) gives the outcome
+ * "invariant", which the host never has, so that is an outcome disagreement.
+ */
+static bool rec_ending_differs(const struct pl_result *mr, const struct pl_result *hr)
+{
+	char a[64], b[64];
+
+	if (!strcmp(mr->outcome, "pass"))
+		return false;
+	if (mr->fail_step != hr->fail_step || strcmp(mr->failure, hr->failure))
+		return true;
+	if (strcmp(mr->failure, "refused"))
+		return false;
+	rec_errno(mr->detail, a, sizeof(a));
+	rec_errno(hr->detail, b, sizeof(b));
+	return strcmp(a, b) != 0;
+}
+
+static void rec_ending_print(const struct pl_result *r, char *buf, size_t size)
+{
+	char e[64];
+
+	rec_errno(r->detail, e, sizeof(e));
+	if (!strcmp(r->failure, "refused") && e[0])
+		snprintf(buf, size, "%s at step %d with %s (%.200s)", r->failure, r->fail_step, e,
+			 r->detail[0] ? r->detail : "-");
+	else
+		snprintf(buf, size, "%s at step %d (%.200s)", r->failure, r->fail_step,
+			 r->detail[0] ? r->detail : "-");
+}
+
+/*
  * cli_rec_compare() - compare a model run with a host run, both observed by
  * pl_observer_new() backends: the outcomes, then the observations in order.
  * Calls @fn once per disagreement; returns how many.
@@ -389,6 +459,16 @@ int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 			 mr->detail[0] ? mr->detail : "-");
 		snprintf(d.host, sizeof(d.host), "%s (%s)", hr->outcome,
 			 hr->detail[0] ? hr->detail : "-");
+		fn(arg, &d);
+		any++;
+	} else if (rec_ending_differs(mr, hr)) {
+		memset(&d, 0, sizeof(d));
+		d.ending = true;
+		d.step = mr->fail_step;
+		d.model_step = mr->fail_step;
+		d.host_step = hr->fail_step;
+		rec_ending_print(mr, d.model, sizeof(d.model));
+		rec_ending_print(hr, d.host, sizeof(d.host));
 		fn(arg, &d);
 		any++;
 	}
@@ -419,15 +499,63 @@ static void diff_print_one(void *arg, const struct cli_disagree *d)
 	if (d->outcome)
 		printf("%s [%s]: outcome: model %s, host %s\n", p->id, p->backing, d->model,
 		       d->host);
+	else if (d->ending)
+		printf("%s [%s]: ending step: model %s, host %s\n", p->id, p->backing, d->model,
+		       d->host);
 	else
 		printf("%s [%s]: step %d: model %s, host %s\n", p->id, p->backing, d->step,
 		       d->model, d->host);
 }
 
+/* What kinds of disagreement a run has (JSON "disagree_on"). */
+struct diff_kinds {
+	bool outcome, step, observation;
+};
+
 static void diff_count(void *arg, const struct cli_disagree *d)
 {
-	(void)arg;
-	(void)d;
+	struct diff_kinds *k = arg;
+
+	if (d->outcome)
+		k->outcome = true;
+	else if (d->ending)
+		k->step = true;
+	else
+		k->observation = true;
+}
+
+/*
+ * A run that `require` skipped says at which step ("step N (line L) ...",
+ * exec_record.c); 0 for any other skip (a step with no host equivalent, a
+ * missing kernel feature, a timeout).
+ */
+static int diff_require_step(const struct pl_result *r)
+{
+	int step, line;
+
+	if (!r->skipped || sscanf(r->reason, "step %d (line %d)", &step, &line) != 2)
+		return 0;
+	return step;
+}
+
+/*
+ * Both runs skipped by `require`: the same precondition must stop them at the
+ * same step.  Only then are two skips compared; a host run that skips for any
+ * other reason is counted, not compared.
+ */
+static bool diff_require_differs(const struct pl_result *mr, const struct pl_result *hr)
+{
+	int a = diff_require_step(mr), b = diff_require_step(hr);
+
+	return a && b && a != b;
+}
+
+static void diff_require_print(const struct cli_file *f, int backing, const struct pl_result *mr,
+			       const struct pl_result *hr)
+{
+	printf("%s [%s]: ending step: model skip at step %d (%s), host skip at step %d (%s)\n",
+	       f->id, pl_backing_info(backing)->name, diff_require_step(mr), mr->reason,
+	       diff_require_step(hr), hr->reason);
 }
 
 /* Print the disagreements of one (scenario, backing); true if any. */
@@ -446,7 +574,8 @@ static bool diff_one(const struct cli_file *f, int backing, const struct pl_resu
  */
 static void diff_json_run(const struct cli_file *f, int backing, const char *preset,
 			  const char *kernel, const struct pl_result *mr, struct pl_backend *m,
-			  const struct pl_result *hr, struct pl_backend *h, const char *verdict)
+			  const struct pl_result *hr, struct pl_backend *h, const char *verdict,
+			  const struct diff_kinds *k)
 {
 	int mn, hn, n;
 	const struct pl_obs *mv = pl_observer_obs(m, &mn), *hv = pl_observer_obs(h, &hn);
@@ -469,8 +598,14 @@ static void diff_json_run(const struct cli_file *f, int backing, const char *pre
 	pl_json_str(stdout, hr->detail);
 	printf(", \"reason\": ");
 	pl_json_str(stdout, hr->skipped ? hr->reason : "");
-	printf(", \"model_fail_step\": %d, \"host_fail_step\": %d, \"steps\": [",
-	       mr->fail_step, hr->skipped ? 0 : hr->fail_step);
+	printf(", \"model_fail_step\": %d, \"host_fail_step\": %d, \"disagree_on\": [%s%s%s%s%s]"
+	       ", \"model_end_step\": %d, \"host_end_step\": %d, \"steps\": [",
+	       mr->fail_step, hr->skipped ? 0 : hr->fail_step,
+	       k->outcome ? "\"outcome\"" : "", k->outcome && k->step ? ", " : "",
+	       k->step ? "\"step\"" : "", (k->outcome || k->step) && k->observation ? ", " : "",
+	       k->observation ? "\"observation\"" : "",
+	       mr->skipped ? diff_require_step(mr) : mr->fail_step,
+	       hr->skipped ? diff_require_step(hr) : hr->fail_step);
 	for (int i = 0; i < n && !hr->skipped; i++) {
 		const struct pl_obs *x = i < mn ? &mv[i] : NULL, *y = i < hn ? &hv[i] : NULL;
 
@@ -571,37 +706,45 @@ static int cmd_diff(int argc, char **argv)
 				break;
 			}
 			if (!pl_host_interrupted()) {
-				bool differ = false;
+				bool differ = false, req = diff_require_differs(&mr, &hr);
+				struct diff_kinds k = { .step = req };
 
 				runs++;
 				if (hr.skipped && !why[0])
 					snprintf(why, sizeof(why), "%s",
 						 hr.reason[0] ? hr.reason : "skipped");
-				if (hr.skipped && pl_host_skip_is_timeout(hr.reason))
+				if (req) {
+					differ = true;
+					if (!json)
+						diff_require_print(&files.f[i], idx[b], &mr, &hr);
+				} else if (hr.skipped && pl_host_skip_is_timeout(hr.reason)) {
 					timedout++;
-				else if (hr.skipped)
+				} else if (hr.skipped) {
 					skipped++;
-				else if (json)
+				} else if (json) {
 					differ = cli_rec_compare(&mr, model, &hr, host, diff_count,
-								 NULL) > 0;
-				else
+								 &k) > 0;
+				} else {
 					differ = diff_one(&files.f[i], idx[b], &mr, model, &hr, host);
-				if (!hr.skipped && differ)
+				}
+				if ((!hr.skipped || req) && differ)
 					disagree++;
 				else if (!hr.skipped)
 					agree++;
 				cli_progress_step(&prog);
 				if (json)
 					diff_json_run(&files.f[i], idx[b], preset, kernel, &mr, model,
-						      &hr, host, !hr.skipped ? differ ? "disagree" :
-						      "agree" : pl_host_skip_is_timeout(hr.reason) ?
-						      "timeout" : "skip");
+						      &hr, host, req ? "disagree" : !hr.skipped ?
+						      differ ? "disagree" : "agree" :
+						      pl_host_skip_is_timeout(hr.reason) ? "timeout" :
+						      "skip", &k);
 				else if (o.list)
 					printf("%-40s %-14s model %-9s host %-9s %s%s\n", files.f[i].id,
 					       pl_backing_info(idx[b])->name, mr.outcome,
 					       hr.skipped ? "skip" : hr.outcome,
-					       hr.skipped ? "skipped: " : differ ? "DISAGREE" : "agree",
-					       hr.skipped ? hr.reason : "");
+					       req ? "DISAGREE" : hr.skipped ? "skipped: " :
+					       differ ? "DISAGREE" : "agree",
+					       hr.skipped && !req ? hr.reason : "");
 			}
 			pl_result_free(&mr);
 			pl_result_free(&hr);
