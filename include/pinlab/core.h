@@ -409,6 +409,13 @@ struct pl_file {
 	uint8_t seals;		/* PL_SEAL_*: memfd seals (F_ADD_SEALS) */
 	bool rdonly;		/* the scenario's fd is O_RDONLY: no write(2), no shared write map */
 	uint8_t huge_order;	/* hugetlbfs: page order of its folios, 9 or 18; else 0 */
+	/*
+	 * Indexes [0, prefilled_nr) with their bit set are in the real kernel's
+	 * page cache (the file was filled when created) but the model has not
+	 * made their folio yet: filemap_map_pages() (fault-around) maps them.
+	 */
+	uint64_t *prefilled;
+	uint32_t prefilled_nr;
 };
 
 /* ---------------------------------------------------------------------------

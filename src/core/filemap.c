@@ -109,6 +109,7 @@ void pl_file_free(struct pl_file *f)
 {
 	file_array_free(f->cache, pl_file_cache_slots(f), sizeof(*f->cache), f->cache_mapped);
 	file_array_free(f->disk, f->cap, sizeof(*f->disk), f->disk_mapped);
+	free(f->prefilled);
 	free(f);
 }
 
@@ -171,6 +172,42 @@ static void file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_t
 void pl_file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_token tok)
 {
 	file_disk_set(w, f, idx, tok);
+	/* an O_DIRECT write invalidates the cached copy it went around */
+	pl_file_prefilled_clear(f, idx);
+}
+
+/*
+ * Prefilled pages.  The model makes a file's folios lazily, on first use,
+ * but a file filled when it is created (the host backend pwrite()s every
+ * page) has every page in the real kernel's page cache at once, and
+ * fault-around maps cached pages the scenario never touched.  A set bit is
+ * such a page the model has not made yet: filemap_map_pages() makes and
+ * maps it, and the bit goes when the folio is made (it is then in cache[])
+ * or the page leaves the cache some other way (truncation, O_DIRECT).
+ * hugetlbfs has no ->map_pages: its files need none.
+ */
+static void file_prefill(struct world *w, struct pl_file *f)
+{
+	uint32_t words = (f->nr_pages + 63) / 64;
+
+	if (!words || f->fs == PL_FS_HUGETLBFS || f->dax)
+		return;
+	f->prefilled = malloc((size_t)words * sizeof(*f->prefilled));
+	if (!f->prefilled)
+		pl_oom(w);
+	memset(f->prefilled, 0xff, (size_t)words * sizeof(*f->prefilled));
+	f->prefilled_nr = f->nr_pages;
+}
+
+bool pl_file_prefilled(const struct pl_file *f, uint32_t idx)
+{
+	return idx < f->prefilled_nr && (f->prefilled[idx / 64] >> (idx % 64) & 1);
+}
+
+void pl_file_prefilled_clear(struct pl_file *f, uint32_t idx)
+{
+	if (idx < f->prefilled_nr)
+		f->prefilled[idx / 64] &= ~(1ull << (idx % 64));
 }
 
 /* The model refuses files above 2^26 pages (256 GiB): a typo, not a test. */
@@ -207,6 +244,8 @@ int pl_file_create(struct world *w, enum pl_fs fs, uint32_t nr_pages, pl_token i
 	file_reserve(w, f, f->nr_pages ? f->nr_pages : 1);
 	for (uint32_t i = 0; initial != PL_TOKEN_ZERO && i < f->nr_pages; i++)
 		file_disk_set(w, f, i, initial);
+	if (initial != PL_TOKEN_ZERO)
+		file_prefill(w, f);
 	return f->id;
 }
 
@@ -243,6 +282,8 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 	folio->page.flags |= pl_zone_pgflags(w->alloc_zone);	/* the faulting vma's placement */
 	PL_BUG_ON(folio_nr_pages(folio) != nr);
 	PL_BUG_ON(pl_filemap_cache_refs(folio) != 1);
+	for (uint32_t i = 0; i < nr; i++)
+		pl_file_prefilled_clear(file, base + i);
 	if (file->cache_lo == file->cache_hi) {
 		file->cache_lo = base;
 		file->cache_hi = base + nr;
@@ -521,6 +562,7 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 		if (folio)
 			filemap_remove_folio(w, f, folio);
 		file_disk_set(w, f, i, PL_TOKEN_ZERO);	/* the blocks are freed */
+		pl_file_prefilled_clear(f, i);
 	}
 	f->nr_pages = nr_pages;
 	return 0;

@@ -285,6 +285,8 @@ void pl_file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_token
 void pl_file_free(struct pl_file *f);
 void pl_memmap_chunk_release(struct page *chunk, bool first, pl_pfn low);
 void pl_memmap_template_save(struct world *w);
+bool pl_file_prefilled(const struct pl_file *f, uint32_t idx);
+void pl_file_prefilled_clear(struct pl_file *f, uint32_t idx);
 bool pl_memmap_template_load(struct world *w);
 pl_pfn pl_alloc_pages(struct world *w, unsigned order);		/* PL_PFN_NONE on OOM */
 struct folio *folio_alloc(struct world *w, unsigned order);	/* refcount 1 */

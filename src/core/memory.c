@@ -483,6 +483,109 @@ static void map_file_pte(struct world *w, struct vm_area_struct *vma, pte_t *pte
 	pl_set_pte(w, ptep, entry);
 }
 
+/* The PTE a read fault gives a page-cache page of @vma (do_read_fault and fault-around). */
+static void map_file_pte_read(struct world *w, struct vm_area_struct *vma, pte_t *ptep,
+			      struct folio *f, uint32_t idx)
+{
+	/* shared mappings without writenotify map writable (vm_page_prot), clean */
+	bool mkwrite = (vma->vm_flags & VM_SHARED) && !vma_wants_writenotify(w, vma);
+
+	map_file_pte(w, vma, ptep, f, idx, mkwrite);
+	if (mkwrite)
+		pl_set_pte(w, ptep, pte_mkclean(*ptep));
+}
+
+/*
+ * Fault-around (vm_ops->map_pages, 8c6e50b0290c, v3.15): a read fault of a
+ * file page first maps the neighbours that are already in the page cache,
+ * so reading g[2] of a filled tmpfs or ext4 file makes g[0] present too.
+ * Read in Debian linux-source-6.1 (6.1.x) and -6.12 (6.12.x) mm/memory.c,
+ * mm/filemap.c, mm/shmem.c and include/linux/userfaultfd_k.h; the same on
+ * every preset (4.8 on), so there is no knob:
+ *
+ *  - do_read_fault() only: do_cow_fault (private write) and
+ *    do_shared_fault (shared write) never fault around.
+ *  - should_fault_around(): the vma has ->map_pages (ext4 and shmem --
+ *    tmpfs, memfd, shared anonymous -- use filemap_map_pages(); hugetlbfs,
+ *    secretmem, fsdax and a driver's PFN map have none), is not
+ *    userfaultfd-wp or -minor registered (uffd_disable_fault_around(),
+ *    since those flags came to file vmas in 5.13; the model registers
+ *    uffd-wp on anonymous vmas only and has no minor mode), and
+ *    fault_around_bytes (debugfs, default 64 KiB) is more than a page.
+ *  - do_fault_around(): the window is fault_around_bytes long, aligned
+ *    down to its size, its start clamped up to vm_start, its end clamped
+ *    to the vma and to the faulting page table (512 entries).  6.4 rewrote
+ *    the arithmetic (9042599e81c2, "mm: refactor do_fault_around()",
+ *    checked against the old code for equal output) and counts
+ *    fault_around_pages (53d36a56d8c4); the window did not change.
+ *  - filemap_map_pages(): each index of the window below i_size whose
+ *    folio is in the cache, uptodate, not PG_readahead, not locked (a
+ *    trylock), not hwpoisoned, at a pte_none() slot, gets the PTE a read
+ *    fault gives it, one reference and one mapcount per page (6.1: a
+ *    reference per page; 6.12: folio_ref_add() per folio for its pages).
+ *    Swapped-out shmem slots (value entries) are skipped.  A PMD-size
+ *    folio is mapped by a PMD (filemap_map_pmd()); the model's tmpfs and
+ *    ext4 folios are all order 0, so it never applies here.
+ *
+ * The kernel maps the neighbours before it faults the target page; the
+ * model does it after, under the same page-table lock: the PTEs, counts
+ * and contents are the same.  Not modelled: readahead, which on an ext4
+ * file the model never filled would bring neighbours into the cache that
+ * a later fault then maps.
+ */
+#define FAULT_AROUND_PAGES 16u	/* fault_around_bytes: 64 KiB of 4 KiB pages */
+
+static bool should_fault_around(const struct vm_area_struct *vma, const struct pl_file *file)
+{
+	if (file->fs == PL_FS_HUGETLBFS || file->secret || file->dax ||
+	    (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_SECRETMEM)))
+		return false;		/* no ->map_pages */
+	if (vma->vm_flags & VM_UFFD_WP)
+		return false;		/* uffd_disable_fault_around() */
+	return FAULT_AROUND_PAGES > 1;
+}
+
+/* filemap_map_pages(): map [@start, @end] of @file's cached pages at @addr. */
+static void filemap_map_pages(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			      struct pl_file *file, pl_addr addr, uint32_t start, uint32_t end)
+{
+	for (uint32_t idx = start; idx <= end && idx < file->nr_pages;
+	     idx++, addr += PAGE_SIZE) {
+		pl_pfn pfn = pl_file_cache(file, idx);
+		struct folio *f;
+		pte_t *ptep;
+
+		if (pfn != PL_PFN_NONE)
+			f = pfn_folio(w, pfn);
+		else if (pl_file_prefilled(file, idx))
+			f = filemap_get_folio(w, file, idx, true);	/* cached in the kernel */
+		else
+			continue;
+		if (!f || (f->page.flags & PG_locked))
+			continue;
+		ptep = pl_pte_lookup(mm, addr);
+		if (ptep && pte_none(pl_ptep_get(w, ptep)))
+			map_file_pte_read(w, vma, ptep, f, idx);
+	}
+}
+
+/* do_fault_around(): the window around @addr, then filemap_map_pages(). */
+static void do_fault_around(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,
+			    struct pl_file *file, pl_addr addr)
+{
+	uint32_t nr = FAULT_AROUND_PAGES;
+	uint64_t pte_off = (addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1);	/* pte_index() */
+	uint64_t vma_off = (addr - vma->vm_start) >> PAGE_SHIFT;
+	uint64_t vma_pages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	uint64_t from = PL_MAX(pte_off & ~(uint64_t)(nr - 1), pte_off - PL_MIN(pte_off, vma_off));
+	uint64_t to = PL_MIN(PL_MIN(from + nr, (uint64_t)PTRS_PER_TABLE),
+			     pte_off + vma_pages - vma_off) - 1;
+	uint32_t idx = linear_page_index(vma, addr);
+
+	filemap_map_pages(w, mm, vma, file, addr - ((pte_off - from) << PAGE_SHIFT),
+			  idx - (uint32_t)(pte_off - from), idx + (uint32_t)(to - pte_off));
+}
+
 /*
  * do_read_fault / do_cow_fault / do_shared_fault (mm/memory.c): the three
  * ways a file-backed PTE is born.
@@ -525,14 +628,13 @@ static unsigned do_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
 	}
 	pl_spin_lock(w, ptl);
 	if (pte_none(pl_ptep_get(w, ptep))) {
-		/* do_read_fault: shared mappings without writenotify map writable at once */
-		bool mkwrite = write || ((vma->vm_flags & VM_SHARED) &&
-					 !vma_wants_writenotify(w, vma));
-
-		map_file_pte(w, vma, ptep, f, idx, mkwrite);
-		if (!write && mkwrite)
-			pl_set_pte(w, ptep, pte_mkclean(*ptep));
+		if (write)
+			map_file_pte(w, vma, ptep, f, idx, true);
+		else
+			map_file_pte_read(w, vma, ptep, f, idx);	/* do_read_fault */
 	}
+	if (!write && should_fault_around(vma, file))
+		do_fault_around(w, mm, vma, file, addr);
 	pl_spin_unlock(w, ptl);
 	return 0;
 }
