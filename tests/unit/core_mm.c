@@ -3,7 +3,7 @@
  * COW after fork, pin accounting with the 1024 bias and _pincount, GUP slow
  * and fast, unsharing, fork's copy of pinned pages, MADV_DONTFORK /
  * WIPEONFORK, THP fault/split/collapse, hugetlb pool exhaustion, mremap,
- * mprotect, swap round trip, and the invariant checker staying quiet on
+ * mprotect, swap round trip, fault-around's window, and the invariant checker staying quiet on
  * healthy runs.  Every sub-test asserts contents and counts.
  */
 #include "testlib.h"
@@ -603,6 +603,83 @@ static void test_mthp_fault_fork_cow(void)
 	pl_world_free(w);
 }
 
+static bool present(struct world *w, int pid, pl_addr a)
+{
+	return pte_present(pte_at(w, pid, a));
+}
+
+/*
+ * Fault-around (do_fault_around -> filemap_map_pages, mm/memory.c): a read
+ * fault of a file page maps the cached pages of a 16-page (64 KiB) window
+ * aligned down to 64 KiB, its start clamped up to vm_start, its end to the
+ * vma, the page table (2 MiB) and i_size.  Write faults and uncached pages
+ * do not take part.
+ */
+static void test_fault_around_window(void)
+{
+	struct world *w = new_world("latest");
+	int p = pl_task_create(w);
+	int f = pl_file_create(w, PL_FS_TMPFS, 1024, pl_token_intern(w, "c"));
+	int hole = pl_file_create(w, PL_FS_TMPFS, 64, PL_TOKEN_ZERO);
+	int small = pl_file_create(w, PL_FS_TMPFS, 3, pl_token_intern(w, "s"));
+	pl_addr base = 0x7f0000400000ULL;	/* 2 MiB aligned */
+	pl_addr a, b, c, d, e;
+	struct pl_file *file;
+
+	/* vm_start 3 pages into a 64 KiB block: the window starts at vm_start */
+	a = pl_mmap(w, p, base + 3 * PAGE_SIZE, 32 * PAGE_SIZE, PL_PROT_READ,
+		    PL_MAP_PRIVATE | PL_MAP_FIXED, f, 0);
+	T_REQUIRE(a == base + 3 * PAGE_SIZE);
+	T_STREQ(rd(w, p, a + 2 * PAGE_SIZE), "c");
+	for (int i = 0; i < 16; i++)
+		T_ASSERT(present(w, p, a + (pl_addr)i * PAGE_SIZE));
+	T_ASSERT(!present(w, p, a + 16 * PAGE_SIZE));
+	/* a neighbour holds the cache's reference and its mapping's */
+	T_EQ(folio_at(w, p, a)->page._refcount, 2);
+	T_EQ(folio_mapcount(folio_at(w, p, a)), 1);
+	T_ASSERT(!pte_write(pte_at(w, p, a)));
+
+	/* 2 pages below a page-table boundary: the window stops at the table's end */
+	b = pl_mmap(w, p, base + PMD_SIZE - 8 * PAGE_SIZE, 16 * PAGE_SIZE, PL_PROT_READ,
+		    PL_MAP_PRIVATE | PL_MAP_FIXED, f, 100);
+	T_REQUIRE(b == base + PMD_SIZE - 8 * PAGE_SIZE);
+	T_STREQ(rd(w, p, b + 6 * PAGE_SIZE), "c");
+	for (int i = 0; i < 8; i++)
+		T_ASSERT(present(w, p, b + (pl_addr)i * PAGE_SIZE));
+	T_ASSERT(!present(w, p, b + 8 * PAGE_SIZE));	/* the next page table */
+
+	/* a 4-page vma: nothing beyond its end is made or mapped */
+	file = w->files[f - 1];	/* ids are 1-based */
+	c = pl_mmap(w, p, base + 2 * PMD_SIZE, 4 * PAGE_SIZE, PL_PROT_READ,
+		    PL_MAP_PRIVATE | PL_MAP_FIXED, f, 500);
+	T_STREQ(rd(w, p, c + PAGE_SIZE), "c");
+	for (int i = 0; i < 4; i++)
+		T_ASSERT(present(w, p, c + (pl_addr)i * PAGE_SIZE));
+	T_EQ(pl_file_cache(file, 504), PL_PFN_NONE);
+	T_EQ(pl_file_cache(file, 499), PL_PFN_NONE);
+
+	/* i_size: a 3-page file under an 8-page vma maps 3 pages */
+	d = pl_mmap(w, p, base + 3 * PMD_SIZE, 8 * PAGE_SIZE, PL_PROT_READ,
+		    PL_MAP_PRIVATE | PL_MAP_FIXED, small, 0);
+	T_STREQ(rd(w, p, d), "s");
+	T_ASSERT(present(w, p, d + 2 * PAGE_SIZE));
+	T_ASSERT(!present(w, p, d + 3 * PAGE_SIZE));
+
+	/* nothing cached in a hole; a private write fault maps one page */
+	e = pl_mmap(w, p, base + 4 * PMD_SIZE, 16 * PAGE_SIZE,
+		    PL_PROT_READ | PL_PROT_WRITE, PL_MAP_PRIVATE | PL_MAP_FIXED, hole, 0);
+	T_STREQ(rd(w, p, e + 2 * PAGE_SIZE), "");
+	T_ASSERT(!present(w, p, e));
+	T_EQ(pl_user_write(w, p, e + 5 * PAGE_SIZE, pl_token_intern(w, "w")), 0);
+	T_ASSERT(!present(w, p, e + 4 * PAGE_SIZE));
+	/* a later read fault maps both cached pages of the hole file */
+	T_STREQ(rd(w, p, e + 9 * PAGE_SIZE), "");
+	T_ASSERT(present(w, p, e + 2 * PAGE_SIZE));
+	T_ASSERT(!present(w, p, e + 3 * PAGE_SIZE));
+	T_EQ(pl_check_world(w), 0);
+	pl_world_free(w);
+}
+
 int main(void)
 {
 	T_RUN(test_read_fault_maps_zero_page);
@@ -624,5 +701,6 @@ int main(void)
 	T_RUN(test_longterm_pin_migrates_movable);
 	T_RUN(test_force_write_prot_none);
 	T_RUN(test_mthp_fault_fork_cow);
+	T_RUN(test_fault_around_window);
 	return T_DONE();
 }
