@@ -248,6 +248,10 @@ if [ "$onegig" = 1 ]; then
 	# ranges and n01-n03 skipped, with 10 GiB 6 (2026-12-07).  A run may
 	# take minutes under TCG (the first 1 GiB row's fork self-test).
 	export PINLAB_QEMU_MEM=10240
+	# the kernel's cow.c writes each io_uring fixed buffer whole into a
+	# tmpfile() in /tmp, the guest's ext4 disk: 1 GiB does not fit the
+	# default 256 MiB (cow 378 and 432 "write_fixed failed", 2026-12-07)
+	export PINLAB_QEMU_DISK_MB=1536
 	export PINLAB_QEMU_APPEND="hugepagesz=1G hugepages=2 PINLAB_HOST_TIMEOUT_MS=600000"
 	export PINLAB_KERNEL_TIMEOUT=${PINLAB_KERNEL_TIMEOUT:-3000}
 	what="2 MiB and 1 GiB hugetlb"

@@ -204,13 +204,22 @@ static int run_with_fd(char *const argv[], int fd)
 /* ---------------------------------------------------------------------------
  * The guest's disks and initramfs.
  */
+/*
+ * $PINLAB_QEMU_DISK_MB (at least VM_EXT4_MB) sizes the ext4 disk: the
+ * kernel's cow.c writes a whole hugetlb page through io_uring into a
+ * tmpfile() in /tmp, 1 GiB for the 1 GiB cases (kselftest-compare --1g).
+ */
 static int make_ext4(int fd, FILE *notes)
 {
 	char mkfs[PL_KPATH];
 	char *argv[] = { mkfs, "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0",
 			 "/proc/self/fd/3", NULL };
+	const char *env = getenv("PINLAB_QEMU_DISK_MB");
+	long mb = env ? atol(env) : 0;
 
-	if (ftruncate(fd, (off_t)VM_EXT4_MB << 20))
+	if (mb < VM_EXT4_MB || mb > 65536)
+		mb = VM_EXT4_MB;
+	if (ftruncate(fd, (off_t)mb << 20))
 		return -errno;
 	if (!find_exe("mkfs.ext4", "/sbin:/usr/sbin", mkfs, sizeof(mkfs))) {
 		fprintf(notes, "mkfs.ext4 not found (e2fsprogs): no ext4 disk in the guest\n");
