@@ -322,6 +322,9 @@ struct cli_disagree {
 	char model[352], host[352];
 };
 
+/* The step of a `require` that skipped run @r ("step N (line L) ..."); 0 for any other. */
+int cli_require_step(const struct pl_result *r);
+
 int cli_rec_compare(const struct pl_result *mr, struct pl_backend *model,
 		    const struct pl_result *hr, struct pl_backend *host,
 		    void (*fn)(void *arg, const struct cli_disagree *d), void *arg);

@@ -529,7 +529,7 @@ static void diff_count(void *arg, const struct cli_disagree *d)
  * exec_record.c); 0 for any other skip (a step with no host equivalent, a
  * missing kernel feature, a timeout).
  */
-static int diff_require_step(const struct pl_result *r)
+int cli_require_step(const struct pl_result *r)
 {
 	int step, line;
 
@@ -545,7 +545,7 @@ static int diff_require_step(const struct pl_result *r)
  */
 static bool diff_require_differs(const struct pl_result *mr, const struct pl_result *hr)
 {
-	int a = diff_require_step(mr), b = diff_require_step(hr);
+	int a = cli_require_step(mr), b = cli_require_step(hr);
 
 	return a && b && a != b;
 }
@@ -554,8 +554,8 @@ static void diff_require_print(const struct cli_file *f, int backing, const stru
 			       const struct pl_result *hr)
 {
 	printf("%s [%s]: ending step: model skip at step %d (%s), host skip at step %d (%s)\n",
-	       f->id, pl_backing_info(backing)->name, diff_require_step(mr), mr->reason,
-	       diff_require_step(hr), hr->reason);
+	       f->id, pl_backing_info(backing)->name, cli_require_step(mr), mr->reason,
+	       cli_require_step(hr), hr->reason);
 }
 
 /* Print the disagreements of one (scenario, backing); true if any. */
@@ -604,8 +604,8 @@ static void diff_json_run(const struct cli_file *f, int backing, const char *pre
 	       k->outcome ? "\"outcome\"" : "", k->outcome && k->step ? ", " : "",
 	       k->step ? "\"step\"" : "", (k->outcome || k->step) && k->observation ? ", " : "",
 	       k->observation ? "\"observation\"" : "",
-	       mr->skipped ? diff_require_step(mr) : mr->fail_step,
-	       hr->skipped ? diff_require_step(hr) : hr->fail_step);
+	       mr->skipped ? cli_require_step(mr) : mr->fail_step,
+	       hr->skipped ? cli_require_step(hr) : hr->fail_step);
 	for (int i = 0; i < n && !hr->skipped; i++) {
 		const struct pl_obs *x = i < mn ? &mv[i] : NULL, *y = i < hn ? &hv[i] : NULL;
 

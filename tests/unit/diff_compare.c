@@ -5,7 +5,8 @@
  * chosen errno, as a host kernel that refuses it would.  Two runs that end
  * with the same outcome at different steps, or refused at the same step with
  * different errnos, disagree ("ending step", both steps kept); the same
- * ending agrees.
+ * ending agrees.  A run that `require` skips names its step
+ * (cli_require_step()), which diff compares when both runs skip so.
  */
 #include "testlib.h"
 
@@ -139,10 +140,39 @@ static void test_same_ending_agrees(void)
 	T_EQ(s.ending, 0);
 }
 
+/*
+ * Two runs that `require` skips: diff compares the step (cli_require_step());
+ * the same failure on a step without `require` is no skip.
+ */
+static void test_require_step(void)
+{
+	static const char req[] =
+		"scenario \"t\"\nprocess P\nP: b = mmap 1 page\nrequire P: write b \"a\"\n"
+		"require P: write b \"b\"\nP: check b[0] == \"b\"\n";
+	struct pl_diag_list diags;
+	struct pl_scenario *sc = NULL;
+	struct pl_exec_opts o = { .preset = "latest" };
+	int at[3] = { 3, 4, 0 }, want[3] = { 3, 4, 0 };
+
+	T_EQ(pl_lang_load("t.pin", req, sizeof(req) - 1, &sc, &diags), 0);
+	for (int i = 0; i < 3 && sc; i++) {
+		struct pl_backend *be = side_new(at[i], EFAULT);
+		struct pl_result r;
+
+		T_EQ(pl_exec_run(sc, sc->backings[0].idx, be, &o, &r), 0);
+		T_EQ(r.skipped, at[i] != 0);
+		T_EQ(cli_require_step(&r), want[i]);
+		pl_result_free(&r);
+		be->destroy(be);
+	}
+	pl_scenario_free(sc);
+}
+
 int main(void)
 {
 	T_RUN(test_same_outcome_other_step);
 	T_RUN(test_same_step_other_errno);
 	T_RUN(test_same_ending_agrees);
+	T_RUN(test_require_step);
 	return T_DONE();
 }
