@@ -1198,6 +1198,29 @@ unsigned handle_mm_fault(struct world *w, struct mm_struct *mm, struct vm_area_s
 	return ret;
 }
 
+/*
+ * handle_mm_fault() of a user access whose lookup found @ptep, a non-none
+ * entry of a PTE table for @addr in a vma that is not hugetlb: there
+ * __handle_mm_fault()'s walks find that same table and change nothing (no
+ * THP fault goes where a PTE is; the slots are marked already), so the fault
+ * starts at handle_pte_fault().  Only with no explorer hook, so the hook
+ * sees the same calls either way.
+ */
+static unsigned handle_mm_fault_pte(struct world *w, struct mm_struct *mm,
+				    struct vm_area_struct *vma, pl_addr addr, pte_t *ptep,
+				    unsigned fault_flags)
+{
+	unsigned ret;
+
+	addr &= PAGE_MASK;
+	fault_flags = sanitize_fault_flags(vma, fault_flags);
+	w->stats.faults++;
+	w->alloc_zone = w->memalloc_pin ? PL_ZONE_NORMAL : vma->vm_placement;
+	ret = handle_pte_fault(w, mm, vma, addr, ptep, fault_flags);
+	w->alloc_zone = PL_ZONE_NORMAL;
+	return ret;
+}
+
 static unsigned __handle_mm_fault(struct world *w, struct mm_struct *mm,
 				  struct vm_area_struct *vma, pl_addr addr, unsigned fault_flags)
 {
@@ -1239,7 +1262,7 @@ static unsigned __handle_mm_fault(struct world *w, struct mm_struct *mm,
 
 /* Where does addr currently point, if the access may proceed without a fault? */
 static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr addr, bool write,
-				pte_t **ptep_out)
+				pte_t **ptep_out, pte_t **slot_out)
 {
 	pud_t *pudp;
 	pmd_t *pmdp;
@@ -1248,6 +1271,7 @@ static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr a
 	pte_t pte;
 
 	*ptep_out = NULL;
+	*slot_out = NULL;
 	if (pudp && pud_leaf(*pudp)) {
 		/* a 1 GiB hugetlb page: the subpage is the offset inside it */
 		pte = *pudp;
@@ -1267,6 +1291,7 @@ static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr a
 		return NULL;
 	ptep = &t->pte[(addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)];
 	pl_table_mark(t->used, (unsigned)((addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)));
+	*slot_out = ptep;
 	pte = *ptep;
 	if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
 		return NULL;
@@ -1305,7 +1330,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 	if (!vma || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
 		goto out;	/* SIGSEGV */
 	for (int tries = 0; tries < 8; tries++) {
-		pte_t *ptep;
+		pte_t *ptep, *slot;
 		struct page *p;
 		unsigned fr;
 
@@ -1322,7 +1347,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 
 			pl_sync(w, PL_SYNC_READ_ONCE, sp ? (const void *)sp : (const void *)mm);
 		}
-		p = user_lookup(w, mm, addr, write, &ptep);
+		p = user_lookup(w, mm, addr, write, &ptep, &slot);
 
 		if (p) {
 			struct folio *f = page_folio(w, p);
@@ -1348,7 +1373,12 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 			ret = 0;
 			goto out;
 		}
-		fr = handle_mm_fault(w, mm, vma, addr, write ? FAULT_FLAG_WRITE : 0);
+		if (slot && !pte_none(*slot) && !(vma->vm_flags & VM_HUGETLB) && !w->hooks.sync &&
+		    !w->hooks.yield)
+			fr = handle_mm_fault_pte(w, mm, vma, addr, slot,
+						 write ? FAULT_FLAG_WRITE : 0);
+		else
+			fr = handle_mm_fault(w, mm, vma, addr, write ? FAULT_FLAG_WRITE : 0);
 		if (fr & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) {
 			ret = pl_fault_error(fr);
 			goto out;
