@@ -282,7 +282,8 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 	folio->page.flags |= pl_zone_pgflags(w->alloc_zone);	/* the faulting vma's placement */
 	PL_BUG_ON(folio_nr_pages(folio) != nr);
 	PL_BUG_ON(pl_filemap_cache_refs(folio) != 1);
-	for (uint32_t i = 0; i < nr; i++)
+	/* only indexes below prefilled_nr have a bit (none for hugetlbfs) */
+	for (uint32_t i = 0; i < nr && base + i < file->prefilled_nr; i++)
 		pl_file_prefilled_clear(file, base + i);
 	if (file->cache_lo == file->cache_hi) {
 		file->cache_lo = base;
