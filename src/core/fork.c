@@ -281,12 +281,7 @@ static unsigned copy_present_ptes(struct world *w, struct fork_ctx *c,
 	max = folio_pfn(f) + folio_nr_pages(f) - pfn;
 	max = PL_MIN(max, (unsigned)((((addr & PMD_MASK) + PMD_SIZE) - addr) >> PAGE_SHIFT));
 	max = PL_MIN(max, (unsigned)((vma->vm_end - addr) >> PAGE_SHIFT));
-	for (nr = 1; nr < max; nr++) {
-		pte_t e = src_ptep[nr];
-
-		if (!pte_present(e) || pte_special(e) || pte_pfn(e) != pfn + nr)
-			break;
-	}
+	nr = folio_pte_batch(src_ptep, pfn, max);
 	if (nr < 2)
 		return 0;
 	for (i = 0; i < nr; i++) {

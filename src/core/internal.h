@@ -204,6 +204,26 @@ static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t
 	p->flags &= ~f;
 }
 /*
+ * folio_pte_batch() - how many PTEs from @ptep on map consecutive pfns of one
+ * folio: ptep[0] maps @pfn (the caller checked it), ptep[i] must be present,
+ * not special and map @pfn + i; at most @max.  The kernel's helper of that name
+ * (mm/internal.h) batches fork's copy_present_ptes() (f8d937761d65, v6.9) and
+ * zap_present_ptes() (10ebac4f95e7, v6.10); the model's batches are the same
+ * walk.  The caller bounds @max by the folio, the PMD range and the vma.
+ */
+static inline unsigned folio_pte_batch(const pte_t *ptep, pl_pfn pfn, unsigned max)
+{
+	unsigned nr;
+
+	for (nr = 1; nr < max; nr++) {
+		pte_t e = ptep[nr];
+
+		if (!pte_present(e) || pte_special(e) || pte_pfn(e) != pfn + nr)
+			break;
+	}
+	return nr;
+}
+/*
  * pl_page_flags_set() / _clear() of @f on pages [first, first + n) of one
  * folio (no 1 GiB folio's unwritten group among them).  With no sync hook
  * (no explorer watching each store) the stores go in one loop and the

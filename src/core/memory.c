@@ -251,12 +251,7 @@ static unsigned zap_present_ptes(struct world *w, struct vm_area_struct *vma, pl
 		return 0;
 	pfn = pte_pfn(pte);
 	max = PL_MIN(max, folio_pfn(f) + folio_nr_pages(f) - pfn);
-	for (nr = 1; nr < max; nr++) {
-		pte_t e = ptep[nr];
-
-		if (!pte_present(e) || pte_special(e) || pte_pfn(e) != pfn + nr)
-			break;
-	}
+	nr = folio_pte_batch(ptep, pfn, max);
 	if (nr < 2)
 		return 0;
 	for (unsigned i = 0; i < nr; i++)
