@@ -82,10 +82,38 @@ static inline void pl_set_pte(struct world *w, pte_t *ptep, pte_t val)
 	*ptep = val;
 }
 
-void pl_spin_lock(struct world *w, struct pl_lock *l);
-void pl_spin_unlock(struct world *w, struct pl_lock *l);
-void pl_down_read(struct world *w, struct pl_lock *l);
-void pl_up_read(struct world *w, struct pl_lock *l);
+/*
+ * The locks (sync.c describes them).  The PTL and the mmap_lock / vma lock
+ * for reading, taken on every fault and user access, are inline: a call to
+ * each of the four cost the reuse fault about 10 of its 47 ns.
+ */
+static inline void pl_spin_lock(struct world *w, struct pl_lock *l)
+{
+	pl_sync(w, PL_SYNC_LOCK, l);
+	PL_BUG_ON(l->owner != 0);
+	l->owner = w->cur_thread + 1;
+}
+
+static inline void pl_spin_unlock(struct world *w, struct pl_lock *l)
+{
+	PL_BUG_ON(l->owner != w->cur_thread + 1);
+	l->owner = 0;
+	pl_sync(w, PL_SYNC_UNLOCK, l);
+}
+
+static inline void pl_down_read(struct world *w, struct pl_lock *l)
+{
+	pl_sync(w, PL_SYNC_READ_LOCK, l);
+	PL_BUG_ON(l->owner != 0);
+	l->readers++;
+}
+
+static inline void pl_up_read(struct world *w, struct pl_lock *l)
+{
+	PL_BUG_ON(l->readers <= 0);
+	l->readers--;
+	pl_sync(w, PL_SYNC_READ_UNLOCK, l);
+}
 void pl_down_write(struct world *w, struct pl_lock *l);
 void pl_up_write(struct world *w, struct pl_lock *l);
 bool pl_trylock(struct world *w, struct pl_lock *l);

@@ -647,6 +647,14 @@ static bool wp_reuse_sole_reference(struct world *w, struct folio *f)
 {
 	if (folio_ref_count(w, f) > 1u + (folio_test_swapcache(f) ? 1u : 0u))
 		return false;
+	/*
+	 * Not in the swap cache and no sync hook (nothing can take the lock or
+	 * a reference between the trylock and the unlock): the trylock's
+	 * answer and the refcount test decide, and PG_locked would be set and
+	 * cleared again.  Under the explorer both stay its scheduling points.
+	 */
+	if (!w->hooks.sync && !folio_test_swapcache(f))
+		return !(f->page.flags & PG_locked) && f->page._refcount == 1;
 	if (!folio_trylock(w, f))
 		return false;
 	if (folio_test_swapcache(f))
@@ -1255,6 +1263,19 @@ static unsigned __handle_mm_fault(struct world *w, struct mm_struct *mm,
  * handler do it.
  */
 
+/* user_lookup()'s last step: the PTE @ptep of a table, its slot marked used. */
+static inline struct page *user_lookup_pte(struct world *w, pte_t *ptep, bool write,
+					   pte_t **ptep_out, pte_t **slot_out)
+{
+	pte_t pte = *ptep;
+
+	*slot_out = ptep;
+	if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
+		return NULL;
+	*ptep_out = ptep;
+	return pfn_to_page(w, pte_pfn(pte));
+}
+
 /* Where does addr currently point, if the access may proceed without a fault? */
 static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr addr, bool write,
 				pte_t **ptep_out, pte_t **slot_out)
@@ -1286,12 +1307,7 @@ static struct page *user_lookup(struct world *w, struct mm_struct *mm, pl_addr a
 		return NULL;
 	ptep = &t->pte[(addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)];
 	pl_table_mark(t->used, (unsigned)((addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)));
-	*slot_out = ptep;
-	pte = *ptep;
-	if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte)))
-		return NULL;
-	*ptep_out = ptep;
-	return pfn_to_page(w, pte_pfn(pte));
+	return user_lookup_pte(w, ptep, write, ptep_out, slot_out);
 }
 
 /* A sub-page store: bytes [off, off + n) of the page. */
@@ -1306,6 +1322,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 	struct mm_struct *mm = pl_mm_of(w, pid);
 	struct vm_area_struct *vma;
 	struct pl_lock *lock;
+	pte_t *known = NULL;	/* the slot a fault from the lookup's entry left */
 	int ret = -EFAULT;
 
 	if (!mm)
@@ -1342,7 +1359,16 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 
 			pl_sync(w, PL_SYNC_READ_ONCE, sp ? (const void *)sp : (const void *)mm);
 		}
-		p = user_lookup(w, mm, addr, write, &ptep, &slot);
+		/*
+		 * After a fault from the entry the lookup found (no hook: see
+		 * below), the walk would end at that same slot, marked already:
+		 * handle_pte_fault() on a non-none entry neither frees nor
+		 * replaces the table, nor makes the PMD a leaf.  Read the slot.
+		 */
+		if (known)
+			p = user_lookup_pte(w, known, write, &ptep, &slot);
+		else
+			p = user_lookup(w, mm, addr, write, &ptep, &slot);
 
 		if (p) {
 			struct folio *f = page_folio(w, p);
@@ -1368,12 +1394,15 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 			ret = 0;
 			goto out;
 		}
+		known = NULL;
 		if (slot && !pte_none(*slot) && !(vma->vm_flags & VM_HUGETLB) && !w->hooks.sync &&
-		    !w->hooks.yield)
+		    !w->hooks.yield) {
 			fr = handle_mm_fault_pte(w, mm, vma, addr, slot,
 						 write ? FAULT_FLAG_WRITE : 0);
-		else
+			known = slot;
+		} else {
 			fr = handle_mm_fault(w, mm, vma, addr, write ? FAULT_FLAG_WRITE : 0);
+		}
 		if (fr & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_OOM)) {
 			ret = pl_fault_error(fr);
 			goto out;

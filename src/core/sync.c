@@ -14,15 +14,11 @@
  * The hook names the lock before it is taken (PL_SYNC_LOCK, _READ_LOCK: the
  * explorer blocks the thread while the lock is held; PL_SYNC_TRYLOCK: never
  * blocks) and after it is released (PL_SYNC_UNLOCK, _READ_UNLOCK).
+ *
+ * pl_spin_lock(), pl_spin_unlock(), pl_down_read() and pl_up_read(), taken
+ * on every fault and user access, are inline in internal.h; the rest is here.
  */
 #include "internal.h"
-
-void pl_spin_lock(struct world *w, struct pl_lock *l)
-{
-	pl_sync(w, PL_SYNC_LOCK, l);
-	PL_BUG_ON(l->owner != 0);
-	l->owner = w->cur_thread + 1;
-}
 
 bool pl_trylock(struct world *w, struct pl_lock *l)
 {
@@ -31,27 +27,6 @@ bool pl_trylock(struct world *w, struct pl_lock *l)
 		return false;
 	l->owner = w->cur_thread + 1;
 	return true;
-}
-
-void pl_spin_unlock(struct world *w, struct pl_lock *l)
-{
-	PL_BUG_ON(l->owner != w->cur_thread + 1);
-	l->owner = 0;
-	pl_sync(w, PL_SYNC_UNLOCK, l);
-}
-
-void pl_down_read(struct world *w, struct pl_lock *l)
-{
-	pl_sync(w, PL_SYNC_READ_LOCK, l);
-	PL_BUG_ON(l->owner != 0);
-	l->readers++;
-}
-
-void pl_up_read(struct world *w, struct pl_lock *l)
-{
-	PL_BUG_ON(l->readers <= 0);
-	l->readers--;
-	pl_sync(w, PL_SYNC_READ_UNLOCK, l);
 }
 
 void pl_down_write(struct world *w, struct pl_lock *l)
