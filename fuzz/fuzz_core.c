@@ -691,6 +691,16 @@ static void check(struct fz *f, int before)
 	}
 }
 
+/*
+ * One world for the whole process, made anew by pl_world_reset() (the start
+ * pl_world_new() gives, so an input runs the same alone as after any other).
+ * The reset comes at the end of each input, under its preset, so an input
+ * frees what it allocated: libFuzzer runs an input again, and then scans the
+ * heap for leaks, whenever it made more allocations than it freed.  The next
+ * input resets once more only if it wants another preset.
+ */
+static struct world *world;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f;
@@ -704,7 +714,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = &presets[u8(&f.in) % (unsigned)np];
 	f.latest = !strcmp(p->name, "latest");
 	cfg = u8(&f.in);
-	f.w = pl_world_new(&p->policy, p->name);
+	if (!world)
+		world = pl_world_new(&p->policy, p->name);
+	else if (world->preset != p->name)
+		pl_world_reset(world, &p->policy, p->name);
+	f.w = world;
 	FUZZ_ASSERT(f.w != NULL, "pl_world_new");
 	f.w->checked = true;
 	if (getenv("FUZZ_TRACE")) {
@@ -742,6 +756,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		op_put(&f);
 		check(&f, before);
 	}
-	pl_world_free(f.w);
+	pl_world_reset(f.w, &p->policy, p->name);
 	return 0;
 }

@@ -910,6 +910,8 @@ bool pl_fact_is(const char *assignment);
 /* Apply "fact=value" to @w; returns 0 or -EINVAL with a message in err. */
 int pl_world_set_fact(struct world *w, const char *assignment, char *err, size_t errlen);
 void pl_world_free(struct world *w);
+/* Release what @w holds and start it again as pl_world_new() would (fuzz targets). */
+void pl_world_reset(struct world *w, const struct pl_policy *policy, const char *preset);
 pl_token pl_token_intern(struct world *w, const char *text);
 /* The C string at offset 0 of a page holding @t (what a full-page read sees). */
 const char *pl_token_text(const struct world *w, pl_token t);

@@ -101,6 +101,19 @@ static void pl_reserve_special_pages(struct world *w)
 	pl_memmap_template_save(w);
 }
 
+/* The start of every world, on a zeroed struct world (pl_world_new(), pl_world_reset()). */
+static void world_init(struct world *w, const struct pl_policy *policy, const char *preset)
+{
+	w->policy = *policy;
+	w->preset = preset ? preset : "custom";
+	w->thp = THP_MADVISE;
+	w->zero_page = true;
+	w->huge_zero_page = true;
+	w->cur_thread = 0;
+	pl_token_intern(w, "");		/* token 0: zero-filled */
+	pl_reserve_special_pages(w);
+}
+
 /**
  * pl_world_new() - create an empty world running under @policy.
  * @policy: the era knobs (copied)
@@ -110,14 +123,7 @@ struct world *pl_world_new(const struct pl_policy *policy, const char *preset)
 {
 	struct world *w = pl_zalloc(NULL, sizeof(*w));
 
-	w->policy = *policy;
-	w->preset = preset ? preset : "custom";
-	w->thp = THP_MADVISE;
-	w->zero_page = true;
-	w->huge_zero_page = true;
-	w->cur_thread = 0;
-	pl_token_intern(w, "");		/* token 0: zero-filled */
-	pl_reserve_special_pages(w);
+	world_init(w, policy, preset);
 	return w;
 }
 
@@ -215,10 +221,9 @@ static void pl_free_tasks(struct world *w)
 	free(w->tasks);
 }
 
-void pl_world_free(struct world *w)
+/* Everything the world holds goes back (memmap chunks to their pools); @w itself stays. */
+static void world_release(struct world *w)
 {
-	if (!w)
-		return;
 	w->on_event = NULL;	/* teardown is not part of the run */
 	w->hooks.yield = NULL;
 	w->hooks.sync = NULL;
@@ -248,7 +253,32 @@ void pl_world_free(struct world *w)
 	pl_check_tally_free(w);
 	pl_chk_inc_free(w);
 	free(w->check_list);
+}
+
+void pl_world_free(struct world *w)
+{
+	if (!w)
+		return;
+	world_release(w);
 	free(w);
+}
+
+/**
+ * pl_world_reset() - make @w the world pl_world_new() would return.
+ * @policy: the era knobs (copied)
+ * @preset: name reported in output (may be NULL)
+ *
+ * For a caller that runs many short worlds one after the other (fuzz/
+ * fuzz_core.c): what the world held is released as pl_world_free() releases
+ * it, every field starts from zero again, and the start is pl_world_new()'s,
+ * template included, so nothing a run shows can tell a reset world from a
+ * new one (tests/unit/core_edges.c: test_reset_world_starts_the_same).
+ */
+void pl_world_reset(struct world *w, const struct pl_policy *policy, const char *preset)
+{
+	world_release(w);
+	memset(w, 0, sizeof(*w));
+	world_init(w, policy, preset);
 }
 
 /* ---------------------------------------------------------------------------

@@ -1054,6 +1054,100 @@ static void test_every_world_starts_the_same(void)
 	}
 }
 
+/*
+ * A reset world is a new world: pl_world_reset() of a world that mapped,
+ * forked, pinned, swapped, used a file and the hugetlb pool and recorded
+ * violations (under v4.8) starts as pl_world_new() starts, and the same
+ * program then does the same on both, page for page (fuzz/fuzz_core.c runs
+ * every input on one world reset in between).
+ */
+#define RESET_PAGES 4096
+struct world_run {
+	int ret[16];
+	struct page pages[RESET_PAGES];
+	pl_pfn next_pfn, free_list[HPAGE_PUD_ORDER + 1];
+	uint64_t nr_alloc_pages, memmap_gen;
+	uint32_t nr_tokens, nr_swap, hugetlb_total, hugetlb_free, check_nr_runs;
+	int nr_violations, nr_tasks, nr_files, nr_pins;
+	struct pl_stats stats;
+};
+
+static void world_program(struct world *w, struct world_run *r)
+{
+	int p, c, n = 0, file;
+	pl_addr a, h, m;
+
+	memset(r, 0, sizeof(*r));
+	r->ret[n++] = pl_swapon(w, 64);
+	r->ret[n++] = pl_hugetlb_set_pool(w, 2);
+	file = pl_file_create(w, PL_FS_EXT4, 4, tok(w, "file"));
+	r->ret[n++] = file;
+	p = pl_task_create(w);
+	a = anon(w, p, 8);
+	h = pl_mmap(w, p, 0, PMD_SIZE, PL_PROT_READ | PL_PROT_WRITE,
+		    PL_MAP_PRIVATE | PL_MAP_ANONYMOUS | PL_MAP_HUGETLB, -1, 0);
+	m = pl_mmap(w, p, 0, 4 * PAGE_SIZE, PL_PROT_READ | PL_PROT_WRITE, PL_MAP_PRIVATE, file, 0);
+	r->ret[n++] = pl_user_write(w, p, a, tok(w, "a"));
+	r->ret[n++] = pl_user_write(w, p, a + PAGE_SIZE, tok(w, "b"));
+	r->ret[n++] = pl_user_write(w, p, h, tok(w, "h"));
+	r->ret[n++] = pl_user_write(w, p, m, tok(w, "m"));
+	r->ret[n++] = pl_gup_test_pin(w, p, a, 1, false, false);
+	c = pl_fork(w, p);
+	r->ret[n++] = c;
+	r->ret[n++] = pl_user_write(w, p, a, tok(w, "c"));
+	r->ret[n++] = pl_user_write(w, c, a, tok(w, "e"));
+	r->ret[n++] = pl_reclaim(w, p, a + PAGE_SIZE);
+	r->ret[n++] = pl_user_write(w, p, a + PAGE_SIZE, tok(w, "d"));
+	r->ret[n++] = pl_check_world(w);
+	for (pl_pfn pfn = 1; pfn < RESET_PAGES && pfn < w->next_pfn; pfn++)
+		memcpy(&r->pages[pfn], pfn_to_page(w, pfn), sizeof(r->pages[pfn]));
+	r->next_pfn = w->next_pfn;
+	memcpy(r->free_list, w->free_list, sizeof(r->free_list));
+	r->nr_alloc_pages = w->nr_alloc_pages;
+	r->memmap_gen = w->memmap_gen;
+	r->nr_tokens = w->nr_tokens;
+	r->nr_swap = w->nr_swap;
+	r->hugetlb_total = w->hugetlb_total;
+	r->hugetlb_free = w->hugetlb_free;
+	r->check_nr_runs = w->check_nr_runs;
+	r->nr_violations = w->nr_violations;
+	r->nr_tasks = w->nr_tasks;
+	r->nr_files = w->nr_files;
+	r->nr_pins = w->nr_pins;
+	r->stats = w->stats;
+}
+
+static void test_reset_world_starts_the_same(void)
+{
+	static struct world_start fresh, reset;
+	static struct world_run a, b;
+	const struct pl_preset *latest = pl_preset_find("latest");
+	struct world *w = new_world("v4.8"), *n;
+
+	T_REQUIRE(w != NULL && latest != NULL);
+	world_program(w, &a);
+	T_GT(a.nr_violations, 0);	/* the pin lost to the parent's COW (v4.8) */
+	pl_world_reset(w, &latest->policy, "latest");
+	w->checked = true;
+	n = new_world("latest");
+	T_REQUIRE(n != NULL);
+	world_start(n, &fresh);
+	world_start(w, &reset);
+	T_ASSERT(!memcmp(&fresh, &reset, sizeof(fresh)));
+	T_EQ(w->nr_violations, 0);
+	T_EQ(w->nr_tasks, 0);
+	T_EQ(w->nr_tokens, n->nr_tokens);
+	T_STREQ(w->preset, "latest");
+	world_program(n, &a);
+	world_program(w, &b);
+	for (int i = 0; i < 16; i++)
+		T_EQ(a.ret[i], b.ret[i]);
+	T_ASSERT(!memcmp(&a, &b, sizeof(a)));
+	T_EQ(a.nr_violations, 0);
+	pl_world_free(n);
+	pl_world_free(w);
+}
+
 int main(void)
 {
 	T_RUN(test_mmap_errors);
@@ -1083,5 +1177,6 @@ int main(void)
 	T_RUN(test_uprobe_write_in_place);
 	T_RUN(test_hugetlb_write_reuses_sole_mapping);
 	T_RUN(test_every_world_starts_the_same);
+	T_RUN(test_reset_world_starts_the_same);
 	return T_DONE();
 }
