@@ -1137,13 +1137,6 @@ pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
 pmd_t *pl_pmd_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
 pud_t *pl_pud_lookup(struct mm_struct *mm, pl_addr addr);	/* NULL if no table */
 struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr);
-/*
- * pl_pud_lookup(), pl_pmd_lookup() and pl_ptetab_lookup() of one address in
- * one walk: the pud and pmd slots (NULL where no table holds them) and the
- * PTE table (NULL if none), with the same used-slot marks as the three calls.
- */
-struct pl_ptetab *pl_walk_lookup(struct mm_struct *mm, pl_addr addr, pud_t **pudp,
-				 pmd_t **pmdp);
 /* The PTE table that holds @ptep, the entry of @addr (pte[] is its first member). */
 static inline struct pl_ptetab *pl_ptetab_of(pte_t *ptep, pl_addr addr)
 {

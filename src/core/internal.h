@@ -417,6 +417,36 @@ void pl_gup_ghost_sub(struct world *w, struct folio *f, unsigned gup_flags, int 
 /* ---------------------------------------------------------------------------
  * Page tables (pgtable.c).
  */
+static inline unsigned pgd_index(pl_addr a) { return (a >> 39) & 511; }
+static inline unsigned pud_index(pl_addr a) { return (a >> 30) & 511; }
+static inline unsigned pmd_index(pl_addr a) { return (a >> 21) & 511; }
+static inline unsigned pte_index(pl_addr a) { return (a >> 12) & 511; }
+/*
+ * pl_pud_lookup(), pl_pmd_lookup() and pl_ptetab_lookup() of one address in
+ * one walk: the pud and pmd slots (NULL where no table holds them) and the
+ * PTE table (NULL if none), with the same used-slot marks as the three calls.
+ * Inline: every user access walks with it.
+ */
+static inline struct pl_ptetab *pl_walk_lookup(struct mm_struct *mm, pl_addr addr, pud_t **pudp,
+					       pmd_t **pmdp)
+{
+	struct pl_dir *pud, *pmd;
+
+	pl_chk_mm_mark(mm);
+	pud = mm && mm->pgd ? mm->pgd->next[pgd_index(addr)] : NULL;
+	*pudp = NULL;
+	*pmdp = NULL;
+	if (!pud)
+		return NULL;
+	pl_table_mark(pud->used, pud_index(addr));
+	*pudp = &pud->e[pud_index(addr)];
+	pmd = pud->next[pud_index(addr)];
+	if (!pmd)
+		return NULL;
+	pl_table_mark(pmd->used, pmd_index(addr));
+	*pmdp = &pmd->e[pmd_index(addr)];
+	return pmd->next[pmd_index(addr)];
+}
 pte_t *pl_pte_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 pmd_t *pl_pmd_alloc(struct world *w, struct mm_struct *mm, pl_addr addr);
 struct pl_lock *pl_pte_lockptr(struct mm_struct *mm, pl_addr addr);
@@ -551,7 +581,15 @@ void swap_duplicate(struct world *w, uint32_t slot);
 void swap_free(struct world *w, uint32_t slot);
 bool folio_free_swap(struct world *w, struct folio *f);
 void pl_swap_put_cache(struct world *w, uint32_t slot);
-struct mm_struct *pl_mm_of(const struct world *w, int pid);
+/* The live mm of task @pid, or NULL (inline: every user access asks). */
+static inline struct mm_struct *pl_mm_of(const struct world *w, int pid)
+{
+	struct task_struct *t = pid >= 1 && pid <= w->nr_tasks ? w->tasks[pid - 1] : NULL;
+	struct mm_struct *mm = t && !t->exited ? t->mm : NULL;
+
+	pl_chk_mm_mark(mm);	/* an operation on the process: the checker walks it */
+	return mm;
+}
 /*
  * pl_find_task_vma(): task @pid's mm and the vma covering @addr in it.
  * Return: 0, -ESRCH when there is no live task @pid, @novma when no vma
@@ -582,7 +620,32 @@ typedef int (*vma_flags_check_fn)(const struct world *w, const struct vm_area_st
 				  uint32_t set);
 int vma_modify_flags_range(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end,
 			   uint32_t set, uint32_t clear, vma_flags_check_fn check);
-int vma_index(struct mm_struct *mm, pl_addr addr);
+/* The index in mm->vmas of the vma covering @addr, or -1 (a binary search). */
+static inline int vma_index(struct mm_struct *mm, pl_addr addr)
+{
+	int lo = 0, hi = mm->nr_vmas - 1;
+
+	pl_chk_mm_mark(mm);	/* the caller may change the vma it finds */
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		struct vm_area_struct *v = &mm->vmas[mid];
+
+		if (addr < v->vm_start)
+			hi = mid - 1;
+		else if (addr >= v->vm_end)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1;
+}
+/* vma_lookup() (core.h) of a non-NULL @mm, inline for the user-access path. */
+static inline struct vm_area_struct *pl_vma_lookup(struct mm_struct *mm, pl_addr addr)
+{
+	int i = vma_index(mm, addr);
+
+	return i < 0 ? NULL : &mm->vmas[i];
+}
 void vma_remove_at(struct mm_struct *mm, int idx);
 struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
 				  const struct vm_area_struct *v);

@@ -1338,7 +1338,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 	 */
 	lock = w->policy.per_vma_lock ? pl_mm_vma_lock(w, mm) : &mm->mmap_lock;
 	pl_down_read(w, lock);
-	vma = vma_lookup(mm, addr);
+	vma = pl_vma_lookup(mm, addr);	/* vma_lookup() */
 	if (!vma || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
 		goto out;	/* SIGSEGV */
 	for (int tries = 0; tries < 8; tries++) {

@@ -14,33 +14,9 @@
  */
 #include "internal.h"
 
-int vma_index(struct mm_struct *mm, pl_addr addr)
-{
-	int lo = 0, hi = mm->nr_vmas - 1;
-
-	pl_chk_mm_mark(mm);	/* the caller may change the vma it finds */
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		struct vm_area_struct *v = &mm->vmas[mid];
-
-		if (addr < v->vm_start)
-			hi = mid - 1;
-		else if (addr >= v->vm_end)
-			lo = mid + 1;
-		else
-			return mid;
-	}
-	return -1;
-}
-
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, pl_addr addr)
 {
-	int i;
-
-	if (!mm)
-		return NULL;
-	i = vma_index(mm, addr);
-	return i < 0 ? NULL : &mm->vmas[i];
+	return mm ? pl_vma_lookup(mm, addr) : NULL;
 }
 
 struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,

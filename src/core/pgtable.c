@@ -25,10 +25,6 @@
  */
 #include "internal.h"
 
-static inline unsigned pgd_index(pl_addr a) { return (a >> 39) & 511; }
-static inline unsigned pud_index(pl_addr a) { return (a >> 30) & 511; }
-static inline unsigned pmd_index(pl_addr a) { return (a >> 21) & 511; }
-static inline unsigned pte_index(pl_addr a) { return (a >> 12) & 511; }
 
 /*
  * Every lookup and allocation starts at one of these two: both mark the mm
@@ -302,25 +298,6 @@ struct pl_ptetab *pl_ptetab_lookup(struct mm_struct *mm, pl_addr addr)
 	struct pl_dir *pmd = pmd_dir_lookup(mm, addr);
 
 	return pmd ? pmd->next[pmd_index(addr)] : NULL;
-}
-
-struct pl_ptetab *pl_walk_lookup(struct mm_struct *mm, pl_addr addr, pud_t **pudp,
-				 pmd_t **pmdp)
-{
-	struct pl_dir *pud = pud_dir_lookup(mm, addr), *pmd;
-
-	*pudp = NULL;
-	*pmdp = NULL;
-	if (!pud)
-		return NULL;
-	pl_table_mark(pud->used, pud_index(addr));
-	*pudp = &pud->e[pud_index(addr)];
-	pmd = pud->next[pud_index(addr)];
-	if (!pmd)
-		return NULL;
-	pl_table_mark(pmd->used, pmd_index(addr));
-	*pmdp = &pmd->e[pmd_index(addr)];
-	return pmd->next[pmd_index(addr)];
 }
 
 pte_t *pl_pte_lookup(struct mm_struct *mm, pl_addr addr)

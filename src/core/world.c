@@ -396,15 +396,6 @@ struct task_struct *pl_task(const struct world *w, int pid)
 	return w->tasks[pid - 1];
 }
 
-struct mm_struct *pl_mm_of(const struct world *w, int pid)
-{
-	struct task_struct *t = pl_task(w, pid);
-	struct mm_struct *mm = t && !t->exited ? t->mm : NULL;
-
-	pl_chk_mm_mark(mm);	/* an operation on the process: the checker walks it */
-	return mm;
-}
-
 int pl_find_task_vma(const struct world *w, int pid, pl_addr addr, int novma,
 		     struct mm_struct **mmp, struct vm_area_struct **vmap)
 {
