@@ -872,11 +872,13 @@ struct world {
 	uint32_t chk_nr_dirty, chk_cap_dirty;
 	struct mm_struct **chk_viol;
 	uint32_t chk_nr_viol, chk_cap_viol;
-	uint64_t *chk_gone;
+	struct pl_chk_mm **chk_gone;
 	size_t chk_nr_gone, chk_cap_gone;
 	uint32_t *chk_swap;		/* 2 per slot: swap PTEs naming it, of them exclusive */
 	uint32_t chk_swap_n;		/* slots chk_swap holds */
 	uint64_t chk_folio_gen, chk_walk_gen;
+	uint32_t chk_fchg[32];		/* heads of folios changed since the last scan */
+	uint32_t chk_nr_fchg;
 	bool chk_lost;			/* a list could not grow: walk every mm next scan */
 	bool chk_walked;		/* the running totals hold every live mm */
 	bool chk_stale;			/* a walk saw a mapping of a free page or pfn */

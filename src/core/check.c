@@ -48,8 +48,9 @@
  * capped at PL_MAX_VIOLATIONS per world.
  *
  * Cost follows the work done, not the memory declared (--check=changed, the
- * default).  Page tables, pinners and swap are walked whole (they hold only
- * what a scenario touched); the per-pfn tally is sparse (w->check_list: only
+ * default).  Page tables are read where a step changed them (check_inc.c),
+ * pinners and swap are walked whole (they hold only what a scenario
+ * touched); the per-pfn tally is sparse (w->check_list: only
  * entries written are cleared); a file's slots are read only in the range
  * ever filled; the memmap walk visits one struct page per folio or free
  * block, and reads the other pages of a folio only when one of them changed
@@ -547,7 +548,9 @@ int pl_check_world(struct world *w)
 	/* every mm from scratch, or only the marked ones (check_inc.c) */
 	full = w->check_full || w->check_list_lost || policy_changed || !w->chk_walked ||
 	       w->chk_lost || w->chk_stale || w->chk_folio_gen != w->chk_walk_gen ||
-	       w->chk_swap_n != w->nr_swap || w->nr_pmd_shares || w->pmd_share_changed;
+	       w->chk_swap_n != w->nr_swap || w->nr_pmd_shares || w->pmd_share_changed ||
+	       chk_folios_mapped(w);
+	w->chk_nr_fchg = 0;
 	if (!chk_begin(&c, w, true, full)) {
 		chk_end(&c);
 		/* an unchecked world must not pass for a checked one: the run fails */

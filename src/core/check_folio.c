@@ -439,7 +439,7 @@ static bool chk_pages_all(const struct chk *c, bool policy_changed, pl_pfn pfn,
  * order (tally_reset() compacts in place), and this scan appends the pfns it
  * newly tallied: sort only that tail and merge it in.
  */
-static void sort_check_list(uint32_t *l, size_t n)
+static void sort_check_list(struct world *w, uint32_t *l, size_t n)
 {
 	size_t k = 1, i = 0, j, o = 0;
 	uint32_t *tail;
@@ -453,7 +453,9 @@ static void sort_check_list(uint32_t *l, size_t n)
 		return;
 	tail = malloc((n - k) * sizeof(*l));
 	if (!tail) {
+		/* sorted all the same, but a failed allocation ends the run (failalloc.sh) */
 		qsort(l, n, sizeof(*l), cmp_pfn);
+		w->oom = 1;
 		return;
 	}
 	memcpy(tail, l + k, (n - k) * sizeof(*l));
@@ -486,7 +488,7 @@ void chk_memmap(struct chk *c, bool policy_changed)
 	if (!memo)
 		w->check_nr_runs = 0;
 	if (n)
-		sort_check_list(w->check_list, n);
+		sort_check_list(w, w->check_list, n);
 	while (pfn < w->next_pfn) {
 		struct page *p = pfn_to_page(w, pfn);
 		uint64_t hits = c->hits;

@@ -7,21 +7,55 @@
  * lookup (pgtable.c), every VMA lookup or edit (mmap.c) and every operation
  * on the process (pl_mm_of()) calls pl_chk_mm_mark().  A scan walks only the
  * marked mms.  The per-pfn tally and the per-slot swap counts are running
- * totals: each walk of an mm records what it added (struct pl_chk_mm), and
- * the next walk of that mm, or its exit, subtracts the record first.
+ * totals: each walk of an mm keeps a record of what it tallied (struct
+ * pl_chk_mm: a copy of every PMD/PUD leaf and PTE table it read, and the
+ * VMA list it read them against), and the next walk of that mm, or its
+ * exit, takes the record back out by reading the copies again with the
+ * sign reversed.
  *
- * What a walk reports also depends on the folios it maps (their flags,
- * mapping, index, order, whether they are free), so whenever one of those
- * changes (w->chk_folio_gen: PL_CHK_MAP_FLAGS, a mapping or order written,
- * a folio freed), after a policy change, when the tally had to be cleared
- * or a list could not grow, every mm is walked from scratch, as in
- * --check=full.  Violations repeat every step they hold, so an mm walked
- * once with violations is walked again, or its violations reported again,
- * each scan, in pid order as a full scan reports them.
+ * Nor does a walk of a marked mm read all its entries: it diffs the tables
+ * against the record (check_mm.c chk_unit()).  A PTE table equal to its
+ * copy costs one memcmp(); an entry that differs is taken out as it was
+ * and tallied as it is; a table whose range now finds other VMAs (as far
+ * as a walk reads a vma: bounds, flags, file, offset, hugetlb order) is
+ * read again whole.  An entry equal to its copy, under the same VMA, of a
+ * folio whose mapping-relevant state did not change, adds to the totals
+ * what it added then and breaks no rule it did not break then -- and a
+ * record is diffed only if its last walk reported nothing, so it broke
+ * none.  So the walk's violations, and their order, are a full walk's.
+ *
+ * What it relies on:
+ *
+ *   - every write to an mm's page tables or VMAs goes through the marking
+ *     calls (a pointer from a lookup that marked the mm is fine, within
+ *     the step); a PTE written behind them is seen by --check=full only;
+ *   - every change of what a walk reads from a folio (PL_CHK_MAP_FLAGS,
+ *     ->mapping, ->index, ->order, a free) goes through
+ *     pl_chk_folio_changed(), which makes the next scan walk every mm
+ *     from zero, or pl_chk_folio_changed_at(), which names the folio's
+ *     head: then every mm is walked from zero only if the totals show a
+ *     mapping of that folio (chk_folios_mapped(): the head's PTE and leaf
+ *     counts take every mapping of any page of the folio that a record
+ *     holds), since a record mapping none of the named folios reads the
+ *     same from every copy it holds;
+ *   - a folio's _refcount reaching 0 while mapped, without a free, is not
+ *     a mapping-relevant change: no-free-mapped sees it in the entries a
+ *     scan reads (as before for the mms a step did not mark);
+ *   - a PTE of a VM_PFNMAP/VM_IO vma past the memmap (read as no page) sets
+ *     w->chk_stale, so every mm is walked from zero while one exists: the
+ *     memmap growing would change what reading its copy again takes out.
+ *
+ * After a policy change, when the tally had to be cleared, a list could not
+ * grow, a pmd table is shared, or the swap area changed size, every mm is
+ * walked from scratch, as in --check=full.  Violations repeat every step
+ * they hold, so an mm walked once with violations is walked again (whole,
+ * not diffed), or its violations reported again, each scan, in pid order
+ * as a full scan reports them.
  *
  * --check=full (w->check_full) walks every mm every scan and records
  * nothing; tests/cli/check_modes.sh requires both modes to give the same
- * results on the whole catalog.
+ * results on the whole catalog, tests/unit/check_detects.c the same
+ * violations step by step where a PTE or a vma changes under a diffed walk.
  */
 #include "check_internal.h"
 
@@ -68,7 +102,7 @@ static bool rec_grow(void **p, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
-static void viol_unlist(struct world *w, struct mm_struct *mm)
+static void viol_unlist(struct world *w, struct mm_struct *mm, struct pl_chk_mm *r)
 {
 	for (uint32_t i = 0; i < w->chk_nr_viol; i++)
 		if (w->chk_viol[i] == mm) {
@@ -77,7 +111,26 @@ static void viol_unlist(struct world *w, struct mm_struct *mm)
 			w->chk_nr_viol--;
 			break;
 		}
-	mm->chk->listed = false;
+	r->listed = false;
+}
+
+/* Free a record, its units' copies and its spares. */
+static void rec_free(struct pl_chk_mm *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nunit; i++)
+		free(r->unit[i].pte);
+	for (size_t i = 0; i < r->nnext; i++)
+		free(r->next[i].pte);
+	for (size_t i = 0; i < r->nspare; i++)
+		free(r->spare[i]);
+	free(r->unit);
+	free(r->next);
+	free(r->spare);
+	free(r->vmas);
+	free(r->viol);
+	free(r);
 }
 
 /*
@@ -95,32 +148,37 @@ void pl_chk_mm_gone(struct world *w, struct mm_struct *mm)
 	mm->chk_slot = 0;
 	if (!r)
 		return;
-	if (r->listed)
-		viol_unlist(w, mm);
-	if (w->chk_walked && r->nrec) {
-		if (rec_grow((void **)&w->chk_gone, &w->chk_cap_gone, w->chk_nr_gone + r->nrec,
-			     sizeof(*w->chk_gone))) {
-			memcpy(&w->chk_gone[w->chk_nr_gone], r->rec, r->nrec * sizeof(*r->rec));
-			w->chk_nr_gone += r->nrec;
-		} else {
-			/*
-			 * A full walk next would put the totals right, but a
-			 * failed allocation ends the run as out of memory
-			 * wherever it happens (tests/cli/failalloc.sh: the
-			 * last allocation of examples/iouring-fork, an exit).
-			 */
-			w->chk_lost = true;
-			w->oom = 1;
-		}
-	}
-	free(r->rec);
-	free(r->viol);
-	free(r);
 	mm->chk = NULL;
+	if (r->listed)
+		viol_unlist(w, mm, r);
+	if (w->chk_walked && r->valid && r->nunit) {
+		if (rec_grow((void **)&w->chk_gone, &w->chk_cap_gone, w->chk_nr_gone + 1,
+			     sizeof(*w->chk_gone))) {
+			w->chk_gone[w->chk_nr_gone++] = r;
+			return;
+		}
+		/*
+		 * A full walk next would put the totals right, but a
+		 * failed allocation ends the run as out of memory
+		 * wherever it happens (tests/cli/failalloc.sh: the
+		 * last allocation of examples/iouring-fork, an exit).
+		 */
+		w->chk_lost = true;
+		w->oom = 1;
+	}
+	rec_free(r);
+}
+
+static void gone_free(struct world *w)
+{
+	for (size_t i = 0; i < w->chk_nr_gone; i++)
+		rec_free(w->chk_gone[i]);
+	w->chk_nr_gone = 0;
 }
 
 void pl_chk_inc_free(struct world *w)
 {
+	gone_free(w);
 	free(w->chk_dirty);
 	free(w->chk_viol);
 	free(w->chk_gone);
@@ -132,6 +190,28 @@ void pl_chk_inc_free(struct world *w)
 	w->chk_nr_gone = w->chk_cap_gone = 0;
 	w->chk_swap_n = 0;
 	w->chk_walked = false;
+}
+
+/*
+ * Whether a folio that changed since the last scan (w->chk_fchg) is mapped
+ * in the running totals: by an mm whose record holds the mapping, or by
+ * one gone since.  A record that maps none of them reads the same from
+ * every entry it holds (check_mm.c takes the folio of an entry from its
+ * head: the head's PTE and PMD counts see every mapping of the folio).
+ */
+bool chk_folios_mapped(const struct world *w)
+{
+	for (uint32_t i = 0; i < w->chk_nr_fchg; i++) {
+		uint32_t pfn = w->chk_fchg[i];
+		const struct pl_tally *t;
+
+		if (!w->check_tally || pfn >= w->check_tally_cap)
+			return true;
+		t = (const struct pl_tally *)w->check_tally + pfn;
+		if (t->fptes || t->pmds || t->ptes)
+			return true;
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------------------
@@ -164,21 +244,10 @@ static void apply(struct chk *c, uint64_t r, int sign)
 		t->wpmds += (uint32_t)sign;
 }
 
-/* Count one mapping (CHK_R_* of pfn, or of a swap slot) and record it. */
+/* Count one mapping (CHK_R_* of pfn, or of a swap slot), or take it back out. */
 void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
 {
-	struct pl_chk_mm *r = c->rec;
-	uint64_t e = (uint64_t)pfn << 8 | bits;
-
-	apply(c, e, 1);
-	if (!r)
-		return;
-	if (!rec_grow((void **)&r->rec, &r->caprec, r->nrec + 1, sizeof(*r->rec))) {
-		c->w->chk_lost = true;	/* the record is short: walk everything next scan */
-		c->rec = NULL;
-		return;
-	}
-	r->rec[r->nrec++] = e;
+	apply(c, (uint64_t)pfn << 8 | bits, c->sign);
 }
 
 void chk_capture(struct chk *c, const struct pl_violation *v)
@@ -197,8 +266,199 @@ void chk_capture(struct chk *c, const struct pl_violation *v)
 }
 
 /*
- * Walk one mm, recording unless --check=full, after subtracting its last
- * record from the totals (@sub; a walk of every mm starts from zero).
+ * The record can no longer hold what the walk adds: walk every mm next
+ * scan.  This scan's totals are still right, but a failed allocation ends
+ * the run as out of memory wherever it happens (tests/cli/failalloc.sh).
+ */
+static void rec_lost(struct chk *c)
+{
+	c->rec->valid = false;
+	c->w->chk_lost = true;
+	c->w->oom = 1;
+}
+
+/* Keep a PTE copy no longer in use for the next unit that needs one. */
+static void spare_put(struct world *w, struct pl_chk_mm *r, pte_t *pte)
+{
+	if (!pte)
+		return;
+	if (rec_grow((void **)&r->spare, &r->capspare, r->nspare + 1, sizeof(*r->spare))) {
+		r->spare[r->nspare++] = pte;
+		return;
+	}
+	free(pte);
+	w->oom = 1;	/* as rec_lost() */
+}
+
+/*
+ * The unit of the last walk at @key, or NULL; the units before it are gone
+ * from the tables: taken out of the totals (a diffing walk only).
+ */
+struct chk_unit *chk_unit_old(struct chk *c, uint64_t key)
+{
+	struct pl_chk_mm *r = c->rec;
+
+	while (c->cur < r->nunit && r->unit[c->cur].key < key) {
+		struct chk_unit *u = &r->unit[c->cur++];
+
+		chk_unit_sub(c, u);
+		spare_put(c->w, r, u->pte);
+		u->pte = NULL;
+	}
+	if (c->cur < r->nunit && r->unit[c->cur].key == key)
+		return &r->unit[c->cur++];
+	return NULL;
+}
+
+/*
+ * Keep the unit just tallied in the walk's record: the leaf and a copy of
+ * the PTE table (@same: equal to the copy @old holds, taken over as it is).
+ */
+void chk_unit_keep(struct chk *c, uint64_t key, uint64_t leaf, const pte_t *pte,
+		   struct chk_unit *old, bool same)
+{
+	struct pl_chk_mm *r = c->rec;
+	pte_t *copy = old ? old->pte : NULL;
+
+	if (old)
+		old->pte = NULL;
+	if (!r->valid) {
+		free(copy);
+		return;
+	}
+	if (!pte) {
+		spare_put(c->w, r, copy);
+		copy = NULL;
+	} else if (!same) {
+		if (!copy && r->nspare)
+			copy = r->spare[--r->nspare];
+		if (!copy)
+			copy = malloc(PTRS_PER_TABLE * sizeof(*copy));
+		if (!copy) {
+			rec_lost(c);
+			return;
+		}
+		memcpy(copy, pte, PTRS_PER_TABLE * sizeof(*copy));
+	}
+	if (!rec_grow((void **)&r->next, &r->capnext, r->nnext + 1, sizeof(*r->next))) {
+		free(copy);
+		rec_lost(c);
+		return;
+	}
+	r->next[r->nnext++] = (struct chk_unit){ .key = key, .leaf = leaf, .pte = copy };
+}
+
+/* Take a whole record out of the totals, against the VMA list it was read with. */
+static void rec_sub(struct chk *c, struct pl_chk_mm *r)
+{
+	chk_set_vmas(c, r->vmas, r->nr_vmas, r->nr_vmas, r->vmas_sorted);
+	for (size_t i = 0; i < r->nunit; i++)
+		chk_unit_sub(c, &r->unit[i]);
+	chk_set_vmas(c, NULL, 0, 0, false);
+}
+
+/* The fields of a vma that a walk of a mapping reads (check_mm.c). */
+static bool vma_same(const struct vm_area_struct *a, const struct vm_area_struct *b)
+{
+	return a->vm_start == b->vm_start && a->vm_end == b->vm_end &&
+	       a->vm_flags == b->vm_flags && a->vm_pgoff == b->vm_pgoff &&
+	       a->file == b->file && a->hugetlb_order == b->hugetlb_order;
+}
+
+/* The first vma of a sorted list that ends above @lo. */
+static int vma_from(const struct vm_area_struct *v, int nr, pl_addr lo)
+{
+	int a = 0, b = nr;
+
+	while (a < b) {
+		int m = a + (b - a) / 2;
+
+		if (v[m].vm_end <= lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+/* Whether @addr finds the same vma (as a walk reads one) in the record's list and the mm's. */
+bool chk_vma_same_at(const struct chk *c, pl_addr addr)
+{
+	const struct pl_chk_mm *r = c->rec;
+	const struct vm_area_struct *o = chk_vma_in(r->vmas, r->nr_vmas, r->nr_vmas, addr);
+	const struct vm_area_struct *n = chk_vma_in(c->vmas, c->nr_vmas, c->cap_vmas, addr);
+
+	return o && n ? vma_same(o, n) : o == n;
+}
+
+/*
+ * Whether every address of the unit at @key finds the same vma (as far as
+ * a walk reads one) in the mm's VMA list as in its record's: then an entry
+ * equal to its copy reads as it did.
+ */
+bool chk_unit_vmas_same(const struct chk *c, uint64_t key)
+{
+	const struct pl_chk_mm *r = c->rec;
+	pl_addr lo = key >> 1, hi = lo + ((key & 1) ? PMD_SIZE : PUD_SIZE);
+	const struct vm_area_struct *o = r->vmas, *n = c->vmas;
+	int on = r->nr_vmas, nn = c->nr_vmas;
+	int i = vma_from(o, on, lo), j = vma_from(n, nn, lo);
+
+	for (;;) {
+		bool oi = i < on && o[i].vm_start < hi, nj = j < nn && n[j].vm_start < hi;
+
+		if (!oi || !nj)
+			return oi == nj;
+		if (!vma_same(&o[i], &n[j]))
+			return false;
+		i++;
+		j++;
+	}
+}
+
+/* After a recording walk: its units become the record, with the VMA list. */
+static void rec_finish(struct chk *c, struct pl_chk_mm *r, struct mm_struct *mm)
+{
+	struct chk_unit *u;
+	size_t cap;
+
+	/* a diffing walk: the units past the last one found are gone too */
+	if (c->diff)
+		(void)chk_unit_old(c, UINT64_MAX);
+	for (size_t i = 0; i < r->nunit; i++)
+		spare_put(c->w, r, r->unit[i].pte);
+	u = r->unit;
+	cap = r->capunit;
+	r->unit = r->next;
+	r->capunit = r->capnext;
+	r->nunit = r->nnext;
+	r->next = u;
+	r->capnext = cap;
+	r->nnext = 0;
+	r->nr_vmas = -1;
+	r->vmas_sorted = chk_vmas_sorted(mm->vmas, mm->nr_vmas, mm->cap_vmas);
+	if (mm->nr_vmas >= 0 && mm->nr_vmas <= mm->cap_vmas && (!mm->nr_vmas || mm->vmas)) {
+		if (rec_grow((void **)&r->vmas, &r->capvmas, (size_t)mm->nr_vmas + 1,
+			     sizeof(*r->vmas))) {
+			if (mm->nr_vmas)
+				memcpy(r->vmas, mm->vmas, (size_t)mm->nr_vmas * sizeof(*r->vmas));
+			r->nr_vmas = mm->nr_vmas;
+		} else {
+			rec_lost(c);
+		}
+	}
+	if (!r->valid) {
+		for (size_t i = 0; i < r->nunit; i++)
+			free(r->unit[i].pte);
+		r->nunit = 0;
+	}
+}
+
+/*
+ * Walk one mm, recording unless --check=full, after taking its last record
+ * out of the totals (@sub; a walk of every mm starts from zero).  With the
+ * same VMA list, no violation in the last walk and no pmd table shared, the
+ * walk diffs against the record: it reads only the entries that changed.
  */
 static void walk(struct chk *c, struct mm_struct *mm, bool record, bool sub)
 {
@@ -209,17 +469,32 @@ static void walk(struct chk *c, struct mm_struct *mm, bool record, bool sub)
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			w->chk_lost = true;
+		else
+			r->nr_vmas = -1;
 		mm->chk = r;
 	}
+	c->diff = false;
 	if (r) {
-		for (size_t i = 0; sub && i < r->nrec; i++)
-			apply(c, r->rec[i], -1);
-		r->nrec = 0;
+		c->diff = sub && r->valid && !r->nviol && !w->nr_pmd_shares && r->vmas_sorted &&
+			  r->nr_vmas >= 0 && chk_vmas_sorted(mm->vmas, mm->nr_vmas, mm->cap_vmas);
+		if (sub && !c->diff)
+			rec_sub(c, r);
+		if (!c->diff) {
+			for (size_t i = 0; i < r->nunit; i++)
+				spare_put(c->w, r, r->unit[i].pte);
+			r->nunit = 0;
+		}
 		r->nviol = 0;
+		r->nnext = 0;
+		r->valid = true;
 	}
 	c->rec = record ? r : NULL;
+	c->cur = 0;
 	chk_mm(c, mm, mm->chk_pid);
+	if (c->rec)
+		rec_finish(c, r, mm);
 	c->rec = NULL;
+	c->diff = false;
 	if (r && r->nviol && !r->listed) {
 		size_t cap = w->chk_cap_viol;
 
@@ -232,7 +507,7 @@ static void walk(struct chk *c, struct mm_struct *mm, bool record, bool sub)
 			w->chk_lost = true;
 		}
 	} else if (r && !r->nviol && r->listed) {
-		viol_unlist(w, mm);
+		viol_unlist(w, mm, r);
 	}
 }
 
@@ -261,7 +536,7 @@ static void collect_all(struct chk *c)
 
 	if (c->report) {
 		unmark_all(w);
-		w->chk_nr_gone = 0;
+		gone_free(w);
 		w->chk_stale = false;
 		w->chk_lost = false;
 	}
@@ -310,8 +585,8 @@ static void collect_changed(struct chk *c)
 		return;
 	}
 	for (size_t i = 0; i < w->chk_nr_gone; i++)
-		apply(c, w->chk_gone[i], -1);
-	w->chk_nr_gone = 0;
+		rec_sub(c, w->chk_gone[i]);
+	gone_free(w);
 	for (uint32_t i = 0; i < w->chk_nr_dirty; i++)
 		if (w->chk_dirty[i])
 			l[n++] = w->chk_dirty[i];

@@ -59,25 +59,52 @@ struct chk {
 	const uint32_t *fl;
 	size_t fn;
 	bool fall;
-	/* the mm being walked */
+	/* the mm being walked, and the VMA list its entries are read against */
 	struct mm_struct *mm;
 	int pid;
-	/* the record of the mm being walked (check_inc.c), or NULL */
+	const struct vm_area_struct *vmas;
+	int nr_vmas, cap_vmas;
+	bool vsorted;				/* vmas is sorted, no overlaps */
+	const struct vm_area_struct *vhint;	/* the last vma found (vsorted only) */
+	/*
+	 * The record of the mm being walked (check_inc.c), or NULL; @diff: the
+	 * walk re-reads only what differs from that record (its units from
+	 * @cur on are still to be matched).  @sign is -1 while a unit of a
+	 * record is taken back out of the totals (@quiet: nothing reported).
+	 */
 	struct pl_chk_mm *rec;
+	bool diff, quiet;
+	int sign;
+	size_t cur;
 };
 
 /*
- * What one walk of an mm added to the running totals, one record per tally
- * entry written (pfn << 8 | CHK_R_*; a swap slot for CHK_R_SWAP*), and the
- * violations it reported, to be reported again while the mm stays unmarked.
+ * What the last walk of an mm added to the running totals: one unit per
+ * pmd slot (or PUD leaf) it tallied, in walk order, each a copy of the leaf
+ * and of the PTE table's 512 entries as they were; with the VMA list of
+ * then, every entry's contribution can be computed again and taken back
+ * out (check_inc.c).  And the violations it reported, to be reported
+ * again while the mm stays unmarked.
  */
-enum {
+enum {	/* what a PTE or leaf adds to a tally entry (or to a swap slot's counts) */
 	CHK_R_PTE = 1, CHK_R_WPTE = 2, CHK_R_FPTE = 4, CHK_R_DMAP = 8,
 	CHK_R_PMD = 16, CHK_R_WPMD = 32, CHK_R_SWAP = 64, CHK_R_SWAPX = 128,
 };
+struct chk_unit {
+	uint64_t key;		/* addr << 1, | 1 for a pmd slot; a PUD leaf's is even */
+	uint64_t leaf;		/* the PMD or PUD leaf tallied, or 0 */
+	pte_t *pte;		/* the PTE table's entries tallied, or NULL */
+};
 struct pl_chk_mm {
-	uint64_t *rec;
-	size_t nrec, caprec;
+	struct chk_unit *unit, *next;	/* the last walk's units; the walk's new ones */
+	size_t nunit, capunit, nnext, capnext;
+	pte_t **spare;			/* PTE copies not in use */
+	size_t nspare, capspare;
+	struct vm_area_struct *vmas;	/* the VMA list the units were read against */
+	int nr_vmas;			/* -1: the list could not be read (no vma found) */
+	size_t capvmas;
+	bool vmas_sorted;		/* ... and was sorted, without overlaps */
+	bool valid;			/* the units hold all the last walk added */
 	struct pl_violation *viol;
 	uint32_t nviol, capviol;
 	bool listed;		/* on world->chk_viol */
@@ -94,21 +121,98 @@ bool chk_violation_put(struct world *w, const struct pl_violation *v);
 __attribute__((format(printf, 6, 7)))
 void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, pl_pfn pfn,
 		const char *fmt, ...);
-struct pl_tally *tally(struct chk *c, pl_pfn pfn);
-struct page *chk_head(const struct world *w, pl_pfn pfn, pl_pfn *headp);
-bool chk_is_zero(const struct world *w, pl_pfn pfn);
-const struct page *chk_tail(const struct page *h, unsigned i);
-const struct page *excl_page(const struct page *h, unsigned i);
+struct pl_tally *tally_list(struct chk *c, struct pl_tally *t, pl_pfn pfn);
+
+/*
+ * The tally entry of pfn, for writing.  In the world's tally every entry
+ * written is listed, so the next scan clears only those (and a 1 GiB folio's
+ * 262,144 entries are never touched unless something maps its pages).
+ */
+static inline struct pl_tally *tally(struct chk *c, pl_pfn pfn)
+{
+	struct pl_tally *t = &c->t[pfn];
+
+	if (!c->sparse || t->listed)
+		return t;
+	return tally_list(c, t, pfn);
+}
+
+/* The struct page of pfn, or NULL if pfn lies outside the memmap. */
+static inline struct page *chk_page(const struct world *w, pl_pfn pfn)
+{
+	if (pfn == PL_PFN_NONE || pfn >= w->next_pfn)
+		return NULL;
+	return pfn_to_page(w, pfn);
+}
+
+/*
+ * The head of the live folio containing pfn, or NULL if pfn is free,
+ * outside the memmap, or the memmap is inconsistent there (memmap-sane
+ * reports that).  Never trusts page->head or ->order blindly: the folio
+ * returned is naturally aligned and lies wholly inside the memmap, so
+ * h[0 .. nr) is safe to read even in a corrupt world.
+ */
+static inline struct page *chk_head(const struct world *w, pl_pfn pfn, pl_pfn *headp)
+{
+	struct page *p = chk_page(w, pfn), *h;
+	pl_pfn head;
+	unsigned nr;
+
+	if (!p || (p->flags & PG_free) || p->head > pfn)
+		return NULL;
+	head = p->head;
+	h = head == pfn ? p : chk_page(w, head);
+	if (!h || (h->flags & (PG_free | PG_tail)) || !(h->flags & PG_head) ||
+	    h->order > HPAGE_PUD_ORDER)
+		return NULL;
+	nr = 1u << h->order;
+	if (pfn - head >= nr || (head & (nr - 1)) || (uint64_t)head + nr > w->next_pfn)
+		return NULL;
+	*headp = head;
+	return h;
+}
+
+static inline bool chk_is_zero(const struct world *w, pl_pfn pfn)
+{
+	return pfn != PL_PFN_NONE && pl_is_zero_pfn(w, pfn);
+}
+
+/*
+ * Page i of the folio headed by h (a 1 GiB folio writes its tails on first
+ * use: folio_page()).  h is a head chk_head() or chk_memmap_folio() vetted.
+ */
+static inline const struct page *chk_tail(const struct page *h, unsigned i)
+{
+	return folio_page((struct folio *)h, i);
+}
+
+/* The page that carries PG_anon_exclusive for page i of a folio. */
+static inline const struct page *excl_page(const struct page *h, unsigned i)
+{
+	return (h->flags & (PG_hugetlb | PG_excl_head)) ? h : chk_tail(h, i);
+}
 const struct vm_area_struct *chk_vma(const struct mm_struct *mm, pl_addr addr);
+const struct vm_area_struct *chk_vma_in(const struct vm_area_struct *vmas, int nr, int cap,
+					pl_addr addr);
+bool chk_vmas_sorted(const struct vm_area_struct *v, int nr, int cap);
+void chk_set_vmas(struct chk *c, const struct vm_area_struct *vmas, int nr, int cap,
+		  bool sorted);
 bool vma_is_rawpfn(const struct vm_area_struct *vma);
 
 /* check_mm.c */
 void chk_mm(struct chk *c, struct mm_struct *mm, int pid);
+void chk_unit_sub(struct chk *c, const struct chk_unit *u);
 
 /* check_inc.c */
 void chk_add(struct chk *c, pl_pfn pfn, unsigned bits);
 void chk_collect_mms(struct chk *c, bool full);
+bool chk_folios_mapped(const struct world *w);
 void chk_capture(struct chk *c, const struct pl_violation *v);
+struct chk_unit *chk_unit_old(struct chk *c, uint64_t key);
+bool chk_unit_vmas_same(const struct chk *c, uint64_t key);
+bool chk_vma_same_at(const struct chk *c, pl_addr addr);
+void chk_unit_keep(struct chk *c, uint64_t key, uint64_t leaf, const pte_t *pte,
+		   struct chk_unit *old, bool same);
 
 /* check_refs.c */
 void chk_file(struct chk *c, const struct pl_file *f);

@@ -160,10 +160,26 @@ static void chk_zero_mapping(struct chk *c, pl_addr addr, pte_t e, pl_pfn pfn)
 			   "the zero page is mapped writable");
 }
 
+/*
+ * The vma of @addr in the list the walk reads (chk_vma_in()), starting from
+ * the last one found: in a sorted list only one vma holds an address.
+ */
+static const struct vm_area_struct *chk_vma_c(struct chk *c, pl_addr addr)
+{
+	const struct vm_area_struct *v = c->vhint;
+
+	if (v && addr >= v->vm_start && addr < v->vm_end)
+		return v;
+	v = chk_vma_in(c->vmas, c->nr_vmas, c->cap_vmas, addr);
+	if (c->vsorted)
+		c->vhint = v;
+	return v;
+}
+
 static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 {
 	struct world *w = c->w;
-	const struct vm_area_struct *vma = chk_vma(c->mm, addr);
+	const struct vm_area_struct *vma = chk_vma_c(c, addr);
 	struct page *h;
 	pl_pfn pfn, head;
 
@@ -206,8 +222,17 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 		return;
 	}
 	pfn = pte_pfn(pte);
-	if (vma_is_rawpfn(vma) && (pte_special(pte) || pfn >= w->next_pfn))
-		return;		/* remap_pfn_range(): no struct page rules */
+	if (vma_is_rawpfn(vma) && (pte_special(pte) || pfn >= w->next_pfn)) {
+		/*
+		 * remap_pfn_range(): no struct page rules.  Past the memmap
+		 * only while it is not grown that far: a record holding such a
+		 * PTE cannot be taken back out by reading it again, so every
+		 * scan walks every mm while one is mapped (check_inc.c).
+		 */
+		if (!pte_special(pte))
+			w->chk_stale = true;
+		return;
+	}
 	if (chk_is_zero(w, pfn)) {
 		chk_zero_mapping(c, addr, pte, pfn);
 		return;
@@ -236,7 +261,7 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 		chk_add(c, pfn, CHK_R_PTE | (pte_write(pte) ? CHK_R_WPTE : 0));
 		chk_add(c, head, CHK_R_FPTE | (pte_dirty(pte) ? CHK_R_DMAP : 0));
 	}
-	if (vma)
+	if (vma && !c->quiet)
 		chk_mapping(c, vma, addr, pte, h, head, pfn, "PTE");
 }
 
@@ -244,7 +269,7 @@ static void chk_pte(struct chk *c, pl_addr addr, pte_t pte)
 static void chk_pmd(struct chk *c, pl_addr addr, pmd_t pmd, bool pud)
 {
 	struct world *w = c->w;
-	const struct vm_area_struct *vma = chk_vma(c->mm, addr);
+	const struct vm_area_struct *vma = chk_vma_c(c, addr);
 	const char *lvl = pud ? "PUD" : "PMD";
 	unsigned order = pud ? HPAGE_PUD_ORDER : HPAGE_PMD_ORDER;
 	uint64_t size = PAGE_SIZE << order;
@@ -299,7 +324,7 @@ static void chk_pmd(struct chk *c, pl_addr addr, pmd_t pmd, bool pud)
 			   "PUD leaf outside a 1 GiB hugetlb vma, or of a non-hugetlb folio");
 	chk_add(c, head, CHK_R_PMD | (pte_write(pmd) ? CHK_R_WPMD : 0) |
 		(pte_dirty(pmd) ? CHK_R_DMAP : 0));
-	if (vma && pfn == head && h->order == order)
+	if (vma && pfn == head && h->order == order && !c->quiet)
 		chk_mapping(c, vma, addr, pmd, h, head, pfn, lvl);
 }
 
@@ -313,6 +338,102 @@ static unsigned next_slot(const struct chk *c, const uint64_t *used, unsigned i)
 	return c->w->check_full ? i : pl_dir_next_used(used, i);
 }
 
+static void chk_ptes(struct chk *c, pl_addr base, const struct pl_ptetab *tab)
+{
+	for (unsigned l = next_slot(c, tab->used, 0); l < PTRS_PER_TABLE;
+	     l = next_slot(c, tab->used, l + 1))
+		if (!pte_none(tab->pte[l]))
+			chk_pte(c, base | ((pl_addr)l << PAGE_SHIFT), tab->pte[l]);
+}
+
+/* Take one entry of a record back out of the totals: what it added, negated. */
+static void chk_sub(struct chk *c, pl_addr addr, uint64_t e, int level)
+{
+	const struct vm_area_struct *vmas = c->vmas;
+	int nr = c->nr_vmas, cap = c->cap_vmas;
+	bool quiet = c->quiet, sorted = c->vsorted;
+
+	if (c->diff)	/* read against the VMA list the entry was tallied with */
+		chk_set_vmas(c, c->rec->vmas, c->rec->nr_vmas, c->rec->nr_vmas,
+			     c->rec->vmas_sorted);
+	c->quiet = true;
+	c->sign = -1;
+	if (level)
+		chk_pmd(c, addr, e, level == 2);
+	else
+		chk_pte(c, addr, e);
+	c->sign = 1;
+	c->quiet = quiet;
+	if (c->diff)
+		chk_set_vmas(c, vmas, nr, cap, sorted);
+}
+
+/* Take a unit of a record (check_inc.c) back out of the totals. */
+void chk_unit_sub(struct chk *c, const struct chk_unit *u)
+{
+	pl_addr base = u->key >> 1;
+
+	if (u->leaf)
+		chk_sub(c, base, u->leaf, (u->key & 1) ? 1 : 2);
+	for (unsigned l = 0; u->pte && l < PTRS_PER_TABLE; l++)
+		if (!pte_none(u->pte[l]))
+			chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), u->pte[l], 0);
+}
+
+/*
+ * One pmd slot (@pud: one PUD leaf) at @base: its leaf and its PTE table.
+ * A walk that records (c->rec) keeps a copy; one that diffs (c->diff)
+ * reads only the entries that differ from the copy its last walk kept,
+ * taking the old entry out of the totals and tallying the new one: an
+ * entry equal to the copy, under the same VMA list and the same folios
+ * (check_inc.c), adds what it added then and reports nothing, as then.
+ */
+static void chk_unit(struct chk *c, pl_addr base, bool pud, uint64_t leaf,
+		     const struct pl_ptetab *tab)
+{
+	uint64_t key = base << 1 | (pud ? 0 : 1);
+	struct chk_unit *o;
+	bool same = false, vmas_same;
+
+	if (!c->rec) {
+		if (leaf)
+			chk_pmd(c, base, leaf, pud);
+		if (tab)
+			chk_ptes(c, base, tab);
+		return;
+	}
+	o = c->diff ? chk_unit_old(c, key) : NULL;
+	/* other VMAs over its range: each entry is read again where its own vma changed */
+	vmas_same = !o || chk_unit_vmas_same(c, key);
+	if (!o || o->leaf != leaf || !vmas_same) {
+		if (o && o->leaf)
+			chk_sub(c, base, o->leaf, pud ? 2 : 1);
+		if (leaf)
+			chk_pmd(c, base, leaf, pud);
+	}
+	if (tab && o && o->pte) {
+		same = !memcmp(o->pte, tab->pte, sizeof(tab->pte));
+		for (unsigned l = 0; (!same || !vmas_same) && l < PTRS_PER_TABLE; l++) {
+			pl_addr addr = base | ((pl_addr)l << PAGE_SHIFT);
+			pte_t oe = o->pte[l], ne = tab->pte[l];
+
+			if (oe == ne && (vmas_same || pte_none(oe) || chk_vma_same_at(c, addr)))
+				continue;
+			if (!pte_none(oe))
+				chk_sub(c, addr, oe, 0);
+			if (!pte_none(ne))
+				chk_pte(c, addr, ne);
+		}
+	} else if (tab) {
+		chk_ptes(c, base, tab);
+	} else if (o && o->pte) {
+		for (unsigned l = 0; l < PTRS_PER_TABLE; l++)
+			if (!pte_none(o->pte[l]))
+				chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), o->pte[l], 0);
+	}
+	chk_unit_keep(c, key, leaf, tab ? tab->pte : NULL, o, same);
+}
+
 /* Walk every table of one mm directly, so entries outside vmas are seen too. */
 void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 {
@@ -320,6 +441,9 @@ void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 
 	c->mm = mm;
 	c->pid = pid;
+	chk_set_vmas(c, mm->vmas, mm->nr_vmas, mm->cap_vmas,
+		     chk_vmas_sorted(mm->vmas, mm->nr_vmas, mm->cap_vmas));
+	c->sign = 1;
 	chk_vmas(c, mm);
 	if (!pgd)
 		return;
@@ -341,7 +465,7 @@ void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 					   "pud slot holds %#llx and %s table",
 					   (unsigned long long)pe, pmd ? "a" : "no");
 			if (pe && pud_leaf(pe))
-				chk_pmd(c, pud_base, pe, true);
+				chk_unit(c, pud_base, true, pe, NULL);
 			if (!pmd)
 				continue;
 			if (pmd->pt_share_count) {
@@ -382,15 +506,8 @@ void chk_mm(struct chk *c, struct mm_struct *mm, int pid)
 					chk_report(c, "pgtable-well-formed", pid, base, 0,
 						   "pmd slot holds %#llx and %s table",
 						   (unsigned long long)e, tab ? "a" : "no");
-				if (e && pmd_leaf(e))
-					chk_pmd(c, base, e, false);
-				if (!tab)
-					continue;
-				for (unsigned l = next_slot(c, tab->used, 0); l < PTRS_PER_TABLE;
-				     l = next_slot(c, tab->used, l + 1))
-					if (!pte_none(tab->pte[l]))
-						chk_pte(c, base | ((pl_addr)l << PAGE_SHIFT),
-							tab->pte[l]);
+				if ((e && pmd_leaf(e)) || tab)
+					chk_unit(c, base, false, (e && pmd_leaf(e)) ? e : 0, tab);
 			}
 		}
 	}

@@ -16,6 +16,8 @@ void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, pl_pfn p
 	struct pl_violation v;
 	va_list ap;
 
+	if (c->quiet)
+		return;		/* a record taken back out: reported when it was made */
 	c->hits++;
 	if (!c->report)
 		return;
@@ -35,18 +37,11 @@ void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, pl_pfn p
 		chk_capture(c, &v);
 }
 
-/*
- * The tally entry of pfn, for writing.  In the world's tally every entry
- * written is listed, so the next scan clears only those (and a 1 GiB folio's
- * 262,144 entries are never touched unless something maps its pages).
- */
-struct pl_tally *tally(struct chk *c, pl_pfn pfn)
+/* tally() of an entry not yet listed: list it (check_internal.h). */
+struct pl_tally *tally_list(struct chk *c, struct pl_tally *t, pl_pfn pfn)
 {
 	struct world *w = c->w;
-	struct pl_tally *t = &c->t[pfn];
 
-	if (!c->sparse || t->listed)
-		return t;
 	if (w->check_nr == w->check_cap) {
 		size_t cap = w->check_cap ? 2 * w->check_cap : 256;
 		uint32_t *l = realloc(w->check_list, cap * sizeof(*l));
@@ -64,71 +59,49 @@ struct pl_tally *tally(struct chk *c, pl_pfn pfn)
 	return t;
 }
 
-/* The struct page of pfn, or NULL if pfn lies outside the memmap. */
-static struct page *chk_page(const struct world *w, pl_pfn pfn)
-{
-	if (pfn == PL_PFN_NONE || pfn >= w->next_pfn)
-		return NULL;
-	return pfn_to_page(w, pfn);
-}
-
-/*
- * The head of the live folio containing pfn, or NULL if pfn is free,
- * outside the memmap, or the memmap is inconsistent there (memmap-sane
- * reports that).  Never trusts page->head or ->order blindly: the folio
- * returned is naturally aligned and lies wholly inside the memmap, so
- * h[0 .. nr) is safe to read even in a corrupt world.
- */
-struct page *chk_head(const struct world *w, pl_pfn pfn, pl_pfn *headp)
-{
-	struct page *p = chk_page(w, pfn), *h;
-	pl_pfn head;
-	unsigned nr;
-
-	if (!p || (p->flags & PG_free) || p->head > pfn)
-		return NULL;
-	head = p->head;
-	h = chk_page(w, head);
-	if (!h || (h->flags & (PG_free | PG_tail)) || !(h->flags & PG_head) ||
-	    h->order > HPAGE_PUD_ORDER)
-		return NULL;
-	nr = 1u << h->order;
-	if (pfn - head >= nr || (head & (nr - 1)) || (uint64_t)head + nr > w->next_pfn)
-		return NULL;
-	*headp = head;
-	return h;
-}
-
-bool chk_is_zero(const struct world *w, pl_pfn pfn)
-{
-	return pfn != PL_PFN_NONE && pl_is_zero_pfn(w, pfn);
-}
-
-/*
- * Page i of the folio headed by h (a 1 GiB folio writes its tails on first
- * use: folio_page()).  h is a head chk_head() or chk_memmap_folio() vetted.
- */
-const struct page *chk_tail(const struct page *h, unsigned i)
-{
-	return folio_page((struct folio *)h, i);
-}
-
-/* The page that carries PG_anon_exclusive for page i of a folio. */
-const struct page *excl_page(const struct page *h, unsigned i)
-{
-	return (h->flags & (PG_hugetlb | PG_excl_head)) ? h : chk_tail(h, i);
-}
-
 const struct vm_area_struct *chk_vma(const struct mm_struct *mm, pl_addr addr)
+{
+	return chk_vma_in(mm->vmas, mm->nr_vmas, mm->cap_vmas, addr);
+}
+
+/*
+ * Whether a VMA list is sorted, each vma non-empty, none overlapping (what
+ * vma-list-sane asks of the order), so a lookup of an address finds the
+ * one vma that holds it.
+ */
+bool chk_vmas_sorted(const struct vm_area_struct *v, int nr, int cap)
+{
+	if (nr < 0 || nr > cap || (nr && !v))
+		return false;
+	for (int i = 0; i < nr; i++)
+		if (v[i].vm_start >= v[i].vm_end || (i && v[i - 1].vm_end > v[i].vm_start))
+			return false;
+	return true;
+}
+
+/* The VMA list the walk reads entries against (@sorted: chk_vmas_sorted()). */
+void chk_set_vmas(struct chk *c, const struct vm_area_struct *vmas, int nr, int cap,
+		  bool sorted)
+{
+	c->vmas = vmas;
+	c->nr_vmas = nr;
+	c->cap_vmas = cap;
+	c->vsorted = sorted;
+	c->vhint = NULL;
+}
+
+/* The vma of @addr in a list of @nr (capacity @cap), or NULL; any list is safe. */
+const struct vm_area_struct *chk_vma_in(const struct vm_area_struct *vmas, int nr, int cap,
+					pl_addr addr)
 {
 	int lo = 0, hi;
 
-	if (!mm->vmas || mm->nr_vmas <= 0 || mm->nr_vmas > mm->cap_vmas)
+	if (!vmas || nr <= 0 || nr > cap)
 		return NULL;
-	hi = mm->nr_vmas - 1;
+	hi = nr - 1;
 	while (lo <= hi) {
 		int mid = lo + (hi - lo) / 2;
-		const struct vm_area_struct *v = &mm->vmas[mid];
+		const struct vm_area_struct *v = &vmas[mid];
 
 		if (addr < v->vm_start)
 			hi = mid - 1;

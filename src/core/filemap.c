@@ -305,7 +305,7 @@ static struct folio *filemap_add_folio(struct world *w, struct pl_file *file, ui
 	/* hugetlbfs: nr is one slot's indexes (cache_shift = huge_order) */
 	for (uint32_t i = 0; i < nr; i += 1u << file->cache_shift)
 		*pl_file_cache_slot(file, base + i) = folio_pfn(folio);
-	pl_chk_folio_changed(w);
+	pl_chk_folio_changed_at(w, folio_pfn(folio));
 	folio->page.mapping = (uint32_t)file->id + 1;
 	folio->page.index = base;
 	return folio;
@@ -353,7 +353,7 @@ void filemap_remove_folio(struct world *w, struct pl_file *file, struct folio *f
 		if (idx < file->cap && *pl_file_cache_slot(file, idx) == pfn)
 			*pl_file_cache_slot(file, idx) = PL_PFN_NONE;
 	}
-	pl_chk_folio_changed(w);
+	pl_chk_folio_changed_at(w, pfn);
 	folio->page.mapping = 0;
 	pl_page_flags_clear(w, &folio->page, PG_dirty);
 	folio_put_refs(w, folio, (int)pl_filemap_cache_refs(folio));

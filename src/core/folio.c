@@ -555,7 +555,7 @@ static void free_folio(struct world *w, struct folio *f)
 	w->free_list[order] = pfn;
 	w->nr_alloc_pages -= nr;
 	w->memmap_gen++;
-	pl_chk_folio_changed(w);
+	pl_chk_folio_changed_at(w, pfn);
 	/* free_huge_folio(): back to the pool of its own size */
 	if (hugetlb && order == HPAGE_PUD_ORDER)
 		w->hugetlb_1g_free++;

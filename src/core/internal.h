@@ -171,12 +171,34 @@ static inline void pl_page_changed(const struct world *w, struct page *p, uint32
  * The page flags the checker's walk of a mapping reads (check_mm.c): a
  * change of one of them, of a folio's mapping, index or order, or a free,
  * bumps w->chk_folio_gen, and the next scan walks every mm again.
+ * pl_chk_folio_changed_at() names the one folio that changed (by its head):
+ * the next scan walks every mm only if one it walked mapped that folio
+ * (check_inc.c); too many names in one step count as a bump.
  */
 #define PL_CHK_MAP_FLAGS (PG_dirty | PG_anon | PG_ksm | PG_hugetlb | PG_anon_exclusive | \
 			  PG_zero | PG_head | PG_tail | PG_free)
 static inline void pl_chk_folio_changed(struct world *w)
 {
 	w->chk_folio_gen++;
+}
+static inline void pl_chk_folio_changed_at(struct world *w, pl_pfn head)
+{
+	uint32_t n = w->chk_nr_fchg;
+
+	if (n && w->chk_fchg[n - 1] == head)
+		return;
+	if (n < sizeof(w->chk_fchg) / sizeof(w->chk_fchg[0]))
+		w->chk_fchg[w->chk_nr_fchg++] = head;
+	else
+		w->chk_folio_gen++;
+}
+/* A mapping-relevant flag of @p changed: its folio, or every folio if @f makes or breaks one. */
+static inline void pl_chk_page_flags_changed(struct world *w, const struct page *p, uint32_t f)
+{
+	if (f & (PG_head | PG_tail | PG_free))
+		pl_chk_folio_changed(w);
+	else
+		pl_chk_folio_changed_at(w, p->head);
 }
 /*
  * pl_chk_mm_mark(): the mm's page tables or VMAs may change (every table
@@ -216,7 +238,7 @@ static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f
 	if ((p->flags & f) != f) {
 		pl_page_changed(w, p, f & ~p->flags);
 		if (f & ~p->flags & PL_CHK_MAP_FLAGS)
-			pl_chk_folio_changed(w);
+			pl_chk_page_flags_changed(w, p, f & ~p->flags);
 	}
 	p->flags |= f;
 }
@@ -227,7 +249,7 @@ static inline void pl_page_flags_clear(struct world *w, struct page *p, uint32_t
 	if (p->flags & f) {
 		pl_page_changed(w, p, f & p->flags);
 		if (f & p->flags & PL_CHK_MAP_FLAGS)
-			pl_chk_folio_changed(w);
+			pl_chk_page_flags_changed(w, p, f & p->flags);
 	}
 	p->flags &= ~f;
 }

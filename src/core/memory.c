@@ -1038,7 +1038,7 @@ static unsigned do_swap_page(struct world *w, struct mm_struct *mm, struct vm_ar
 			return VM_FAULT_OOM;
 		folio_page(f, 0)->token = w->swap[slot].token;
 		f->page.flags |= PG_anon | PG_swapcache;
-		pl_chk_folio_changed(w);
+		pl_chk_folio_changed_at(w, folio_pfn(f));
 		f->page.mapping = vma->anon_vma;
 		f->page.index = linear_page_index(vma, addr);
 		f->page.swap = slot;

@@ -119,7 +119,7 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 		else if (w->zone_movable && !folio_test_hugetlb(f))
 			f->page.flags |= PG_movable;	/* FOLL_LONGTERM must migrate it first */
 	}
-	pl_chk_folio_changed(w);
+	pl_chk_folio_changed_at(w, folio_pfn(f));
 	f->page.mapping = vma->anon_vma;
 	f->page.index = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
 	if (pmd)
@@ -277,7 +277,7 @@ void folio_dup_anon_rmap_ptes(struct world *w, struct folio *f, struct page *pag
 	if (tail)
 		h->chk_dirty = 1;
 	if (cleared)
-		pl_chk_folio_changed(w);
+		pl_chk_folio_changed_at(w, folio_pfn(f));
 }
 
 void folio_remove_rmap_ptes(struct world *w, struct folio *f, struct page *page, unsigned nr,
