@@ -31,8 +31,20 @@ static void json_str(FILE *out, const char *s, bool html)
 
 	fputc('"', out);
 	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		int n = ch >= 0x80 ? pl_utf8_len((const unsigned char *)s, end) : 1;
+		const char *run = s;
+		unsigned char ch;
+		int n;
+
+		/* a run of printable ASCII that needs no escape goes out in one write */
+		while ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f && *s != '"' &&
+		       *s != '\\' && !(html && (*s == '<' || *s == '>' || *s == '&')))
+			s++;
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), out);
+		if (!*s)
+			break;
+		ch = (unsigned char)*s;
+		n = ch >= 0x80 ? pl_utf8_len((const unsigned char *)s, end) : 1;
 
 		if (n > 1) {
 			fwrite(s, 1, (size_t)n, out);
@@ -69,7 +81,9 @@ void pl_json_str_html(FILE *out, const char *s)
 
 static void json_key(FILE *out, const char *key, const char *val)
 {
-	fprintf(out, ", \"%s\": ", key);
+	fputs(", \"", out);
+	fputs(key, out);
+	fputs("\": ", out);
 	pl_json_str(out, val);
 }
 
