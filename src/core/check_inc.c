@@ -59,6 +59,7 @@
  */
 #include "check_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------------------
@@ -114,20 +115,51 @@ static void viol_unlist(struct world *w, struct mm_struct *mm, struct pl_chk_mm 
 	r->listed = false;
 }
 
-/* Free a record, its units' copies and its spares. */
+/*
+ * PTE copies outlive their record in a per-process pool, as tallies do
+ * (check.c): an explorer search or a catalog makes and frees a world, its
+ * mms and their records per run, and a copy is malloc()ed once.
+ */
+#define PTE_POOL 256
+static pthread_mutex_t pte_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pte_t *pte_pool[PTE_POOL];
+static unsigned pte_pool_n;
+
+static pte_t *copy_take(void)
+{
+	pte_t *p = NULL;
+
+	pthread_mutex_lock(&pte_pool_lock);
+	if (pte_pool_n)
+		p = pte_pool[--pte_pool_n];
+	pthread_mutex_unlock(&pte_pool_lock);
+	return p ? p : malloc(PTRS_PER_TABLE * sizeof(*p));
+}
+
+static void copy_put(pte_t *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&pte_pool_lock);
+	if (pte_pool_n < PTE_POOL) {
+		pte_pool[pte_pool_n++] = p;
+		p = NULL;
+	}
+	pthread_mutex_unlock(&pte_pool_lock);
+	free(p);
+}
+
+/* Free a record, its units' copies to the pool. */
 static void rec_free(struct pl_chk_mm *r)
 {
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nunit; i++)
-		free(r->unit[i].pte);
+		copy_put(r->unit[i].pte);
 	for (size_t i = 0; i < r->nnext; i++)
-		free(r->next[i].pte);
-	for (size_t i = 0; i < r->nspare; i++)
-		free(r->spare[i]);
+		copy_put(r->next[i].pte);
 	free(r->unit);
 	free(r->next);
-	free(r->spare);
 	free(r->vmas);
 	free(r->viol);
 	free(r);
@@ -277,19 +309,6 @@ static void rec_lost(struct chk *c)
 	c->w->oom = 1;
 }
 
-/* Keep a PTE copy no longer in use for the next unit that needs one. */
-static void spare_put(struct world *w, struct pl_chk_mm *r, pte_t *pte)
-{
-	if (!pte)
-		return;
-	if (rec_grow((void **)&r->spare, &r->capspare, r->nspare + 1, sizeof(*r->spare))) {
-		r->spare[r->nspare++] = pte;
-		return;
-	}
-	free(pte);
-	w->oom = 1;	/* as rec_lost() */
-}
-
 /*
  * The unit of the last walk at @key, or NULL; the units before it are gone
  * from the tables: taken out of the totals (a diffing walk only).
@@ -302,7 +321,7 @@ struct chk_unit *chk_unit_old(struct chk *c, uint64_t key)
 		struct chk_unit *u = &r->unit[c->cur++];
 
 		chk_unit_sub(c, u);
-		spare_put(c->w, r, u->pte);
+		copy_put(u->pte);
 		u->pte = NULL;
 	}
 	if (c->cur < r->nunit && r->unit[c->cur].key == key)
@@ -315,7 +334,7 @@ struct chk_unit *chk_unit_old(struct chk *c, uint64_t key)
  * the PTE table (@same: equal to the copy @old holds, taken over as it is).
  */
 void chk_unit_keep(struct chk *c, uint64_t key, uint64_t leaf, const pte_t *pte,
-		   struct chk_unit *old, bool same)
+		   unsigned lo, unsigned hi, struct chk_unit *old, bool same)
 {
 	struct pl_chk_mm *r = c->rec;
 	pte_t *copy = old ? old->pte : NULL;
@@ -323,29 +342,29 @@ void chk_unit_keep(struct chk *c, uint64_t key, uint64_t leaf, const pte_t *pte,
 	if (old)
 		old->pte = NULL;
 	if (!r->valid) {
-		free(copy);
+		copy_put(copy);
 		return;
 	}
 	if (!pte) {
-		spare_put(c->w, r, copy);
+		copy_put(copy);
 		copy = NULL;
+		lo = hi = 0;
 	} else if (!same) {
-		if (!copy && r->nspare)
-			copy = r->spare[--r->nspare];
 		if (!copy)
-			copy = malloc(PTRS_PER_TABLE * sizeof(*copy));
+			copy = copy_take();
 		if (!copy) {
 			rec_lost(c);
 			return;
 		}
-		memcpy(copy, pte, PTRS_PER_TABLE * sizeof(*copy));
+		memcpy(copy + lo, pte + lo, (hi - lo) * sizeof(*copy));
 	}
 	if (!rec_grow((void **)&r->next, &r->capnext, r->nnext + 1, sizeof(*r->next))) {
-		free(copy);
+		copy_put(copy);
 		rec_lost(c);
 		return;
 	}
-	r->next[r->nnext++] = (struct chk_unit){ .key = key, .leaf = leaf, .pte = copy };
+	r->next[r->nnext++] = (struct chk_unit){ .key = key, .leaf = leaf, .pte = copy,
+						 .lo = (uint16_t)lo, .hi = (uint16_t)hi };
 }
 
 /* Take a whole record out of the totals, against the VMA list it was read with. */
@@ -426,7 +445,7 @@ static void rec_finish(struct chk *c, struct pl_chk_mm *r, struct mm_struct *mm)
 	if (c->diff)
 		(void)chk_unit_old(c, UINT64_MAX);
 	for (size_t i = 0; i < r->nunit; i++)
-		spare_put(c->w, r, r->unit[i].pte);
+		copy_put(r->unit[i].pte);
 	u = r->unit;
 	cap = r->capunit;
 	r->unit = r->next;
@@ -449,7 +468,7 @@ static void rec_finish(struct chk *c, struct pl_chk_mm *r, struct mm_struct *mm)
 	}
 	if (!r->valid) {
 		for (size_t i = 0; i < r->nunit; i++)
-			free(r->unit[i].pte);
+			copy_put(r->unit[i].pte);
 		r->nunit = 0;
 	}
 }
@@ -481,7 +500,7 @@ static void walk(struct chk *c, struct mm_struct *mm, bool record, bool sub)
 			rec_sub(c, r);
 		if (!c->diff) {
 			for (size_t i = 0; i < r->nunit; i++)
-				spare_put(c->w, r, r->unit[i].pte);
+				copy_put(r->unit[i].pte);
 			r->nunit = 0;
 		}
 		r->nviol = 0;

@@ -93,13 +93,12 @@ enum {	/* what a PTE or leaf adds to a tally entry (or to a swap slot's counts) 
 struct chk_unit {
 	uint64_t key;		/* addr << 1, | 1 for a pmd slot; a PUD leaf's is even */
 	uint64_t leaf;		/* the PMD or PUD leaf tallied, or 0 */
-	pte_t *pte;		/* the PTE table's entries tallied, or NULL */
+	pte_t *pte;		/* the PTE table's entries tallied, or NULL ... */
+	uint16_t lo, hi;	/* ... pte[lo, hi): the slots it ever handed out */
 };
 struct pl_chk_mm {
 	struct chk_unit *unit, *next;	/* the last walk's units; the walk's new ones */
 	size_t nunit, capunit, nnext, capnext;
-	pte_t **spare;			/* PTE copies not in use */
-	size_t nspare, capspare;
 	struct vm_area_struct *vmas;	/* the VMA list the units were read against */
 	int nr_vmas;			/* -1: the list could not be read (no vma found) */
 	size_t capvmas;
@@ -212,7 +211,7 @@ struct chk_unit *chk_unit_old(struct chk *c, uint64_t key);
 bool chk_unit_vmas_same(const struct chk *c, uint64_t key);
 bool chk_vma_same_at(const struct chk *c, pl_addr addr);
 void chk_unit_keep(struct chk *c, uint64_t key, uint64_t leaf, const pte_t *pte,
-		   struct chk_unit *old, bool same);
+		   unsigned lo, unsigned hi, struct chk_unit *old, bool same);
 
 /* check_refs.c */
 void chk_file(struct chk *c, const struct pl_file *f);

@@ -375,9 +375,26 @@ void chk_unit_sub(struct chk *c, const struct chk_unit *u)
 
 	if (u->leaf)
 		chk_sub(c, base, u->leaf, (u->key & 1) ? 1 : 2);
-	for (unsigned l = 0; u->pte && l < PTRS_PER_TABLE; l++)
+	for (unsigned l = u->lo; u->pte && l < u->hi; l++)
 		if (!pte_none(u->pte[l]))
 			chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), u->pte[l], 0);
+}
+
+/* The slots [*lo, *hi) of a table between the first and the last it handed out. */
+static void table_span(const uint64_t *used, unsigned *lo, unsigned *hi)
+{
+	int a = 0, b = PTRS_PER_TABLE / 64 - 1;
+
+	while (a <= b && !used[a])
+		a++;
+	while (b >= a && !used[b])
+		b--;
+	if (a > b) {
+		*lo = *hi = 0;
+		return;
+	}
+	*lo = (unsigned)a * 64 + (unsigned)__builtin_ctzll(used[a]);
+	*hi = (unsigned)b * 64 + 64 - (unsigned)__builtin_clzll(used[b]);
 }
 
 /*
@@ -392,6 +409,7 @@ static void chk_unit(struct chk *c, pl_addr base, bool pud, uint64_t leaf,
 		     const struct pl_ptetab *tab)
 {
 	uint64_t key = base << 1 | (pud ? 0 : 1);
+	unsigned lo = 0, hi = 0;
 	struct chk_unit *o;
 	bool same = false, vmas_same;
 
@@ -411,11 +429,18 @@ static void chk_unit(struct chk *c, pl_addr base, bool pud, uint64_t leaf,
 		if (leaf)
 			chk_pmd(c, base, leaf, pud);
 	}
+	if (tab)
+		table_span(tab->used, &lo, &hi);
 	if (tab && o && o->pte) {
-		same = !memcmp(o->pte, tab->pte, sizeof(tab->pte));
-		for (unsigned l = 0; (!same || !vmas_same) && l < PTRS_PER_TABLE; l++) {
+		/* the copy holds o->pte[o->lo, o->hi); the table's other slots stayed empty */
+		unsigned from = PL_MIN(lo, o->lo), to = PL_MAX(hi, o->hi);
+
+		same = lo == o->lo && hi == o->hi &&
+		       !memcmp(o->pte + lo, tab->pte + lo, (hi - lo) * sizeof(*o->pte));
+		for (unsigned l = from; (!same || !vmas_same) && l < to; l++) {
 			pl_addr addr = base | ((pl_addr)l << PAGE_SHIFT);
-			pte_t oe = o->pte[l], ne = tab->pte[l];
+			pte_t oe = l >= o->lo && l < o->hi ? o->pte[l] : 0;
+			pte_t ne = l >= lo && l < hi ? tab->pte[l] : 0;
 
 			if (oe == ne && (vmas_same || pte_none(oe) || chk_vma_same_at(c, addr)))
 				continue;
@@ -427,11 +452,11 @@ static void chk_unit(struct chk *c, pl_addr base, bool pud, uint64_t leaf,
 	} else if (tab) {
 		chk_ptes(c, base, tab);
 	} else if (o && o->pte) {
-		for (unsigned l = 0; l < PTRS_PER_TABLE; l++)
+		for (unsigned l = o->lo; l < o->hi; l++)
 			if (!pte_none(o->pte[l]))
 				chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), o->pte[l], 0);
 	}
-	chk_unit_keep(c, key, leaf, tab ? tab->pte : NULL, o, same);
+	chk_unit_keep(c, key, leaf, tab ? tab->pte : NULL, lo, hi, o, same);
 }
 
 /* Walk every table of one mm directly, so entries outside vmas are seen too. */
