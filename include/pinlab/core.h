@@ -849,6 +849,7 @@ struct world {
 	size_t check_nr, check_cap;
 	bool check_list_lost;		/* an append failed: clear the whole tally next scan */
 	bool check_full;		/* --check=full: every page of every folio, every scan */
+	bool check_verify;		/* recount every scan's totals from scratch (check.c) */
 	bool check_policy_valid;	/* check_policy holds the policy of the last scan */
 	uint64_t check_scan;		/* scans so far: stamps the mms a scan walked */
 	/*

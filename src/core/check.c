@@ -530,6 +530,40 @@ static void chk_collect(struct chk *c, bool full)
 	tally_pinsets(c);
 }
 
+/*
+ * The debug path of the incremental scan (w->check_verify, or every world
+ * in a build with -DPL_CHECK_VERIFY=1): after the walks, the totals kept
+ * from scan to scan must equal a count from scratch of every live mm, file
+ * and pinner (pl_expected_refcount()'s way, in a tally of its own); else
+ * pinlab is wrong and stops.  It costs a full walk per scan.
+ */
+#ifndef PL_CHECK_VERIFY
+#define PL_CHECK_VERIFY 0
+#endif
+static void chk_verify(const struct chk *c)
+{
+	struct world *w = c->w;
+	bool stale = w->chk_stale;
+	struct chk v;
+
+	if (chk_begin(&v, w, false, true)) {
+		chk_collect(&v, true);
+		for (pl_pfn pfn = 0; pfn <= w->next_pfn; pfn++) {
+			const struct pl_tally *a = &c->t[pfn], *b = &v.t[pfn];
+
+			if (a->ptes != b->ptes || a->wptes != b->wptes || a->pmds != b->pmds ||
+			    a->wpmds != b->wpmds || a->held != b->held || a->fptes != b->fptes ||
+			    a->dmaps != b->dmaps || a->flags != b->flags)
+				pl_bug(__FILE__, __LINE__, "incremental checker: a tally total differs");
+		}
+		for (uint32_t s = 0; s < w->nr_swap; s++)
+			if (c->swap_ptes[s] != v.swap_ptes[s] || c->swap_excl[s] != v.swap_excl[s])
+				pl_bug(__FILE__, __LINE__, "incremental checker: a swap total differs");
+	}
+	chk_end(&v);
+	w->chk_stale = stale;	/* the recount is not a walk of the scan's */
+}
+
 /**
  * pl_check_world() - check every world-scan invariant now.
  *
@@ -561,6 +595,8 @@ int pl_check_world(struct world *w)
 	w->check_policy = w->policy;
 	w->check_policy_valid = true;
 	chk_collect(&c, full);
+	if ((w->check_verify || PL_CHECK_VERIFY) && !w->check_list_lost)
+		chk_verify(&c);
 	if (full)
 		w->pmd_share_changed = false;
 	chk_swap(&c);

@@ -56,6 +56,10 @@
  * nothing; tests/cli/check_modes.sh requires both modes to give the same
  * results on the whole catalog, tests/unit/check_detects.c the same
  * violations step by step where a PTE or a vma changes under a diffed walk.
+ * The debug path: w->check_verify (tests/unit/core_random, check_detects),
+ * or every world of a build with -DPL_CHECK_VERIFY=1, recounts the totals
+ * from scratch after every scan's walks and stops pinlab if they differ
+ * (check.c chk_verify()).
  */
 #include "check_internal.h"
 

@@ -852,6 +852,7 @@ static void test_incremental_matches_full(void)
 
 		T_REQUIRE(w);
 		w->check_full = k == 0;
+		w->check_verify = true;
 		T_REQUIRE(pl_task_create(w) == 1);
 		a = anon(w, 1, 1);
 		T_REQUIRE(!pl_user_write(w, 1, a, tok(w, "data")));
@@ -905,6 +906,7 @@ static void test_incremental_diff_matches_full(void)
 
 		T_REQUIRE(w);
 		w->check_full = k == 0;
+		w->check_verify = true;
 		T_REQUIRE(pl_task_create(w) == 1);
 		a = anon(w, 1, 8);
 		for (int i = 0; i < 8; i++)

@@ -212,6 +212,7 @@ static void run_preset(const char *preset, int seeds, int *era_bugs, int *other)
 		s.r.s = (unsigned long long)seed;
 		s.w = pl_world_new(&pl_preset_find(preset)->policy, preset);
 		s.w->checked = true;
+		s.w->check_verify = true;	/* the incremental totals recounted every step */
 		pl_swapon(s.w, 256);
 		pl_hugetlb_set_pool(s.w, 4);
 		s.file = pl_file_create(s.w, PL_FS_EXT4, 8, pl_token_intern(s.w, "f"));

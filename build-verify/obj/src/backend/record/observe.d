@@ -1,0 +1,10 @@
+build-verify/obj/src/backend/record/observe.o: \
+ src/backend/record/observe.c src/backend/record/record.h \
+ include/pinlab/backend.h include/pinlab/result.h include/pinlab/view.h \
+ include/pinlab/core.h include/pinlab/ops.def
+src/backend/record/record.h:
+include/pinlab/backend.h:
+include/pinlab/result.h:
+include/pinlab/view.h:
+include/pinlab/core.h:
+include/pinlab/ops.def:

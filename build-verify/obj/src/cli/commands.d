@@ -1,0 +1,17 @@
+build-verify/obj/src/cli/commands.o: src/cli/commands.c src/cli/cli.h \
+ src/backend/host/profile.h src/lang/exec.h src/lang/ast.h \
+ include/pinlab/backend.h include/pinlab/result.h include/pinlab/view.h \
+ include/pinlab/core.h include/pinlab/ops.def src/lang/front.h \
+ src/lang/check.h src/lang/diag.h
+src/cli/cli.h:
+src/backend/host/profile.h:
+src/lang/exec.h:
+src/lang/ast.h:
+include/pinlab/backend.h:
+include/pinlab/result.h:
+include/pinlab/view.h:
+include/pinlab/core.h:
+include/pinlab/ops.def:
+src/lang/front.h:
+src/lang/check.h:
+src/lang/diag.h:

@@ -1,0 +1,18 @@
+build-verify/obj/src/cli/report.o: src/cli/report.c src/cli/cli.h \
+ src/backend/host/profile.h src/lang/exec.h src/lang/ast.h \
+ include/pinlab/backend.h include/pinlab/result.h include/pinlab/view.h \
+ include/pinlab/core.h include/pinlab/ops.def src/lang/front.h \
+ src/lang/check.h src/lang/diag.h src/report/report.h
+src/cli/cli.h:
+src/backend/host/profile.h:
+src/lang/exec.h:
+src/lang/ast.h:
+include/pinlab/backend.h:
+include/pinlab/result.h:
+include/pinlab/view.h:
+include/pinlab/core.h:
+include/pinlab/ops.def:
+src/lang/front.h:
+src/lang/check.h:
+src/lang/diag.h:
+src/report/report.h:

@@ -1,0 +1,3 @@
+build-verify/obj/src/history/history.o: src/history/history.c \
+ src/history/history.h
+src/history/history.h:

@@ -1,0 +1,13 @@
+build-verify/obj/src/lang/exec_call.o: src/lang/exec_call.c \
+ src/lang/exec_internal.h src/lang/exec.h src/lang/ast.h \
+ include/pinlab/backend.h include/pinlab/result.h include/pinlab/view.h \
+ include/pinlab/core.h include/pinlab/ops.def src/lang/diag.h
+src/lang/exec_internal.h:
+src/lang/exec.h:
+src/lang/ast.h:
+include/pinlab/backend.h:
+include/pinlab/result.h:
+include/pinlab/view.h:
+include/pinlab/core.h:
+include/pinlab/ops.def:
+src/lang/diag.h:

@@ -1,0 +1,1 @@
+build-verify/obj/src/report/html_page.o: src/report/html_page.c
