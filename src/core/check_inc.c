@@ -120,36 +120,43 @@ static void viol_unlist(struct world *w, struct mm_struct *mm, struct pl_chk_mm 
 }
 
 /*
- * PTE copies outlive their record in a per-process pool, as tallies do
- * (check.c): an explorer search or a catalog makes and frees a world, its
- * mms and their records per run, and a copy is malloc()ed once.
+ * A copy of n PTEs holds 8, 64 or 512 (*cap).  Whole-table copies outlive
+ * their record in a per-process pool, as tallies do (check.c): an explorer
+ * search or a catalog makes and frees a world, its mms and their records
+ * per run.  Smaller ones (an mm that maps a few pages: every process of a
+ * many-fork run) are malloc()ed to size.
  */
 #define PTE_POOL 256
 static pthread_mutex_t pte_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pte_t *pte_pool[PTE_POOL];
 static unsigned pte_pool_n;
 
-static pte_t *copy_take(void)
+static pte_t *copy_take(unsigned n, uint16_t *cap)
 {
 	pte_t *p = NULL;
 
-	pthread_mutex_lock(&pte_pool_lock);
-	if (pte_pool_n)
-		p = pte_pool[--pte_pool_n];
-	pthread_mutex_unlock(&pte_pool_lock);
-	return p ? p : malloc(PTRS_PER_TABLE * sizeof(*p));
+	*cap = n <= 8 ? 8 : n <= 64 ? 64 : PTRS_PER_TABLE;
+	if (*cap == PTRS_PER_TABLE) {
+		pthread_mutex_lock(&pte_pool_lock);
+		if (pte_pool_n)
+			p = pte_pool[--pte_pool_n];
+		pthread_mutex_unlock(&pte_pool_lock);
+	}
+	return p ? p : malloc(*cap * sizeof(*p));
 }
 
-static void copy_put(pte_t *p)
+static void copy_put(pte_t *p, unsigned cap)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&pte_pool_lock);
-	if (pte_pool_n < PTE_POOL) {
-		pte_pool[pte_pool_n++] = p;
-		p = NULL;
+	if (cap == PTRS_PER_TABLE) {
+		pthread_mutex_lock(&pte_pool_lock);
+		if (pte_pool_n < PTE_POOL) {
+			pte_pool[pte_pool_n++] = p;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&pte_pool_lock);
 	}
-	pthread_mutex_unlock(&pte_pool_lock);
 	free(p);
 }
 
@@ -159,9 +166,9 @@ static void rec_free(struct pl_chk_mm *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nunit; i++)
-		copy_put(r->unit[i].pte);
+		copy_put(r->unit[i].pte, r->unit[i].cap);
 	for (size_t i = 0; i < r->nnext; i++)
-		copy_put(r->next[i].pte);
+		copy_put(r->next[i].pte, r->next[i].cap);
 	free(r->unit);
 	free(r->next);
 	free(r->vmas);
@@ -325,7 +332,7 @@ struct chk_unit *chk_unit_old(struct chk *c, uint64_t key)
 		struct chk_unit *u = &r->unit[c->cur++];
 
 		chk_unit_sub(c, u);
-		copy_put(u->pte);
+		copy_put(u->pte, u->cap);
 		u->pte = NULL;
 	}
 	if (c->cur < r->nunit && r->unit[c->cur].key == key)
@@ -342,33 +349,40 @@ void chk_unit_keep(struct chk *c, uint64_t key, uint64_t leaf, const pte_t *pte,
 {
 	struct pl_chk_mm *r = c->rec;
 	pte_t *copy = old ? old->pte : NULL;
+	uint16_t cap = old ? old->cap : 0;
 
 	if (old)
 		old->pte = NULL;
 	if (!r->valid) {
-		copy_put(copy);
+		copy_put(copy, cap);
 		return;
 	}
 	if (!pte) {
-		copy_put(copy);
+		copy_put(copy, cap);
 		copy = NULL;
 		lo = hi = 0;
+		cap = 0;
 	} else if (!same) {
+		if (copy && cap < hi - lo) {
+			copy_put(copy, cap);
+			copy = NULL;
+		}
 		if (!copy)
-			copy = copy_take();
+			copy = copy_take(hi - lo, &cap);
 		if (!copy) {
 			rec_lost(c);
 			return;
 		}
-		memcpy(copy + lo, pte + lo, (hi - lo) * sizeof(*copy));
+		memcpy(copy, pte + lo, (hi - lo) * sizeof(*copy));
 	}
 	if (!rec_grow((void **)&r->next, &r->capnext, r->nnext + 1, sizeof(*r->next))) {
-		copy_put(copy);
+		copy_put(copy, cap);
 		rec_lost(c);
 		return;
 	}
 	r->next[r->nnext++] = (struct chk_unit){ .key = key, .leaf = leaf, .pte = copy,
-						 .lo = (uint16_t)lo, .hi = (uint16_t)hi };
+						 .lo = (uint16_t)lo, .hi = (uint16_t)hi,
+						 .cap = cap };
 }
 
 /* Take a whole record out of the totals, against the VMA list it was read with. */
@@ -449,7 +463,7 @@ static void rec_finish(struct chk *c, struct pl_chk_mm *r, struct mm_struct *mm)
 	if (c->diff)
 		(void)chk_unit_old(c, UINT64_MAX);
 	for (size_t i = 0; i < r->nunit; i++)
-		copy_put(r->unit[i].pte);
+		copy_put(r->unit[i].pte, r->unit[i].cap);
 	u = r->unit;
 	cap = r->capunit;
 	r->unit = r->next;
@@ -472,7 +486,7 @@ static void rec_finish(struct chk *c, struct pl_chk_mm *r, struct mm_struct *mm)
 	}
 	if (!r->valid) {
 		for (size_t i = 0; i < r->nunit; i++)
-			copy_put(r->unit[i].pte);
+			copy_put(r->unit[i].pte, r->unit[i].cap);
 		r->nunit = 0;
 	}
 }
@@ -504,7 +518,7 @@ static void walk(struct chk *c, struct mm_struct *mm, bool record, bool sub)
 			rec_sub(c, r);
 		if (!c->diff) {
 			for (size_t i = 0; i < r->nunit; i++)
-				copy_put(r->unit[i].pte);
+				copy_put(r->unit[i].pte, r->unit[i].cap);
 			r->nunit = 0;
 		}
 		r->nviol = 0;

@@ -93,8 +93,9 @@ enum {	/* what a PTE or leaf adds to a tally entry (or to a swap slot's counts) 
 struct chk_unit {
 	uint64_t key;		/* addr << 1, | 1 for a pmd slot; a PUD leaf's is even */
 	uint64_t leaf;		/* the PMD or PUD leaf tallied, or 0 */
-	pte_t *pte;		/* the PTE table's entries tallied, or NULL ... */
-	uint16_t lo, hi;	/* ... pte[lo, hi): the slots it ever handed out */
+	pte_t *pte;		/* the PTE table's entries tallied, or NULL: ... */
+	uint16_t lo, hi;	/* ... slots [lo, hi), the ones it ever handed out, */
+	uint16_t cap;		/* ... in pte[0, hi - lo) of cap */
 };
 struct pl_chk_mm {
 	struct chk_unit *unit, *next;	/* the last walk's units; the walk's new ones */

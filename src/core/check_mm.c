@@ -376,8 +376,8 @@ void chk_unit_sub(struct chk *c, const struct chk_unit *u)
 	if (u->leaf)
 		chk_sub(c, base, u->leaf, (u->key & 1) ? 1 : 2);
 	for (unsigned l = u->lo; u->pte && l < u->hi; l++)
-		if (!pte_none(u->pte[l]))
-			chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), u->pte[l], 0);
+		if (!pte_none(u->pte[l - u->lo]))
+			chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), u->pte[l - u->lo], 0);
 }
 
 /* The slots [*lo, *hi) of a table between the first and the last it handed out. */
@@ -432,14 +432,14 @@ static void chk_unit(struct chk *c, pl_addr base, bool pud, uint64_t leaf,
 	if (tab)
 		table_span(tab->used, &lo, &hi);
 	if (tab && o && o->pte) {
-		/* the copy holds o->pte[o->lo, o->hi); the table's other slots stayed empty */
+		/* the copy holds slots [o->lo, o->hi); the table's other slots stayed empty */
 		unsigned from = PL_MIN(lo, o->lo), to = PL_MAX(hi, o->hi);
 
 		same = lo == o->lo && hi == o->hi &&
-		       !memcmp(o->pte + lo, tab->pte + lo, (hi - lo) * sizeof(*o->pte));
+		       !memcmp(o->pte, tab->pte + lo, (hi - lo) * sizeof(*o->pte));
 		for (unsigned l = from; (!same || !vmas_same) && l < to; l++) {
 			pl_addr addr = base | ((pl_addr)l << PAGE_SHIFT);
-			pte_t oe = l >= o->lo && l < o->hi ? o->pte[l] : 0;
+			pte_t oe = l >= o->lo && l < o->hi ? o->pte[l - o->lo] : 0;
 			pte_t ne = l >= lo && l < hi ? tab->pte[l] : 0;
 
 			if (oe == ne && (vmas_same || pte_none(oe) || chk_vma_same_at(c, addr)))
@@ -453,8 +453,8 @@ static void chk_unit(struct chk *c, pl_addr base, bool pud, uint64_t leaf,
 		chk_ptes(c, base, tab);
 	} else if (o && o->pte) {
 		for (unsigned l = o->lo; l < o->hi; l++)
-			if (!pte_none(o->pte[l]))
-				chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), o->pte[l], 0);
+			if (!pte_none(o->pte[l - o->lo]))
+				chk_sub(c, base | ((pl_addr)l << PAGE_SHIFT), o->pte[l - o->lo], 0);
 	}
 	chk_unit_keep(c, key, leaf, tab ? tab->pte : NULL, lo, hi, o, same);
 }
