@@ -1,2 +1,0 @@
-build-verify/obj/fuzz/replay.o: fuzz/replay.c fuzz/fuzz.h
-fuzz/fuzz.h:

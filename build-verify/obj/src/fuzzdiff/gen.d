@@ -1,3 +1,0 @@
-build-verify/obj/src/fuzzdiff/gen.o: src/fuzzdiff/gen.c \
- src/fuzzdiff/fuzzdiff.h
-src/fuzzdiff/fuzzdiff.h:

@@ -1,1 +1,0 @@
-build-verify/obj/src/report/html_page.o: src/report/html_page.c
