@@ -672,6 +672,7 @@ void vma_remove_at(struct mm_struct *mm, int idx);
 struct vm_area_struct *vma_insert(struct world *w, struct mm_struct *mm,
 				  const struct vm_area_struct *v);
 void pl_mm_free(struct world *w, struct mm_struct *mm);
+void pl_mm_free_gone(struct world *w, struct mm_struct *mm);
 struct task_struct *pl_task_of_mm(const struct world *w, const struct mm_struct *mm);
 int pl_mm_pid(const struct world *w, const struct mm_struct *mm);
 void pl_pinset_drop_all(struct world *w);

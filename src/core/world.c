@@ -215,7 +215,7 @@ static void pl_free_tasks(struct world *w)
 		struct task_struct *t = w->tasks[i];
 
 		if (t->mm)
-			pl_mm_free(w, t->mm);
+			pl_mm_free_gone(w, t->mm);
 		free(t);
 	}
 	free(w->tasks);
