@@ -34,7 +34,8 @@ static struct pages pages_of(const struct chk *c, pl_pfn head, const struct page
 	return it;
 }
 
-static bool pages_next(struct pages *it, unsigned *i)
+/* inline: the per-page loops below run for every page of a folio read whole */
+static inline __attribute__((always_inline)) bool pages_next(struct pages *it, unsigned *i)
 {
 	if (it->all || it->i == 0) {
 		if (it->i >= it->nr)
@@ -86,6 +87,8 @@ static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
 	const struct pl_tally *th = &c->t[head];
 	int64_t mapcount = h->_entire_mapcount;
 	uint64_t maps, exp = folio_expected(c, head, h, &maps);
+	/* only a 1 GiB folio's tails go through folio_page() (chk_tail()) */
+	bool big = h->order == HPAGE_PUD_ORDER;
 	unsigned i;
 
 	/*
@@ -124,7 +127,7 @@ static void chk_folio_counts(struct chk *c, pl_pfn head, const struct page *h)
 			   "_large_mapcount %d, %llu PTEs and PMD leaves map the folio",
 			   folio_large_mapcount((const struct folio *)h), (unsigned long long)maps);
 	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-		const struct page *p = chk_tail(h, i);
+		const struct page *p = big ? chk_tail(h, i) : h + i;
 
 		mapcount += p->_mapcount;
 		if (p->_mapcount < 0 || (uint32_t)p->_mapcount != c->t[head + i].ptes) {
@@ -187,12 +190,23 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 	bool anon = (h->flags & PG_anon) != 0, ksm = (h->flags & PG_ksm) != 0;
 	bool hugetlb = (h->flags & PG_hugetlb) != 0;
 	uint64_t folio_maps = (uint64_t)th->fptes + th->pmds;
+	/*
+	 * Read once, not per page (the loop runs for every page of a folio
+	 * read whole): what does not depend on the page, and h + i for
+	 * chk_tail() but on a 1 GiB folio.
+	 */
+	bool big = h->order == HPAGE_PUD_ORDER, excl_head = (h->flags & PG_excl_head) != 0;
+	bool excl_folio = (h->flags & (PG_hugetlb | PG_excl_head)) != 0;	/* excl_page() is h */
+	bool h_excl = PageAnonExclusive(h);
+	bool excl_wrong = !anon || (h->flags & PG_zero) || !w->policy.anon_exclusive;
+	uint32_t pmds = th->pmds, wpmds = th->wpmds;
 	unsigned i;
 
 	for (struct pages it = pages_of(c, head, h); pages_next(&it, &i);) {
-		const struct page *p = chk_tail(h, i);
-		uint32_t maps = c->t[head + i].ptes + th->pmds;
-		uint32_t wmaps = c->t[head + i].wptes + th->wpmds;
+		const struct page *p = big ? chk_tail(h, i) : h + i;
+		bool p_excl = PageAnonExclusive(p);
+		uint32_t maps = c->t[head + i].ptes + pmds;
+		uint32_t wmaps = c->t[head + i].wptes + wpmds;
 
 		/*
 		 * exclusive-is-anon: PG_anon_exclusive lives only on pages of
@@ -200,9 +214,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 		 * that have the flag (knob anon_exclusive).  On other pages the
 		 * bit is PG_mappedtodisk and means something else entirely.
 		 */
-		if (PageAnonExclusive((h->flags & PG_excl_head) ? h : p) &&
-		    (!anon || (h->flags & PG_zero) || (hugetlb && i) ||
-		     !w->policy.anon_exclusive)) {
+		if ((excl_head ? h_excl : p_excl) && (excl_wrong || (hugetlb && i))) {
 			chk_report(c, "exclusive-is-anon", 0, 0, head + i,
 				   "PG_anon_exclusive on page %u of a %s folio", i,
 				   !anon ? "non-anon" :
@@ -215,7 +227,7 @@ static void chk_folio_exclusive(struct chk *c, pl_pfn head, const struct page *h
 		 * bit before a second mapping or a shared swap entry can appear.
 		 * A hugetlb folio carries the bit on its head for the whole folio.
 		 */
-		if (PageAnonExclusive(excl_page(h, i)) && (hugetlb ? folio_maps : maps) > 1) {
+		if ((excl_folio ? h_excl : p_excl) && (hugetlb ? folio_maps : maps) > 1) {
 			chk_report(c, "exclusive-single-map", 0, 0, head + i,
 				   "exclusive page %u of folio %u is mapped %llu times", i, head,
 				   (unsigned long long)(hugetlb ? folio_maps : maps));

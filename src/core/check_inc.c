@@ -260,39 +260,6 @@ bool chk_folios_mapped(const struct world *w)
 /* ---------------------------------------------------------------------------
  * Records, from the walk.
  */
-static void apply(struct chk *c, uint64_t r, int sign)
-{
-	uint32_t x = (uint32_t)(r >> 8);
-	unsigned b = r & 0xff;
-	struct pl_tally *t;
-
-	if (b & CHK_R_SWAP) {
-		c->swap_ptes[x] += (uint32_t)sign;
-		if (b & CHK_R_SWAPX)
-			c->swap_excl[x] += (uint32_t)sign;
-		return;
-	}
-	t = tally(c, x);
-	if (b & CHK_R_PTE)
-		t->ptes += (uint32_t)sign;
-	if (b & CHK_R_WPTE)
-		t->wptes += (uint32_t)sign;
-	if (b & CHK_R_FPTE)
-		t->fptes += (uint32_t)sign;
-	if (b & CHK_R_DMAP)
-		t->dmaps += (uint32_t)sign;
-	if (b & CHK_R_PMD)
-		t->pmds += (uint32_t)sign;
-	if (b & CHK_R_WPMD)
-		t->wpmds += (uint32_t)sign;
-}
-
-/* Count one mapping (CHK_R_* of pfn, or of a swap slot), or take it back out. */
-void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
-{
-	apply(c, (uint64_t)pfn << 8 | bits, c->sign);
-}
-
 void chk_capture(struct chk *c, const struct pl_violation *v)
 {
 	struct pl_chk_mm *r = c->rec;

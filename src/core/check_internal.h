@@ -137,6 +137,36 @@ static inline struct pl_tally *tally(struct chk *c, pl_pfn pfn)
 	return tally_list(c, t, pfn);
 }
 
+/*
+ * Count one mapping (CHK_R_* of pfn, or of a swap slot), or take it back
+ * out (c->sign).  Inline: chk_pte() calls it once or twice per PTE walked.
+ */
+static inline void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
+{
+	uint32_t sign = (uint32_t)c->sign;
+	struct pl_tally *t;
+
+	if (bits & CHK_R_SWAP) {
+		c->swap_ptes[pfn] += sign;
+		if (bits & CHK_R_SWAPX)
+			c->swap_excl[pfn] += sign;
+		return;
+	}
+	t = tally(c, pfn);
+	if (bits & CHK_R_PTE)
+		t->ptes += sign;
+	if (bits & CHK_R_WPTE)
+		t->wptes += sign;
+	if (bits & CHK_R_FPTE)
+		t->fptes += sign;
+	if (bits & CHK_R_DMAP)
+		t->dmaps += sign;
+	if (bits & CHK_R_PMD)
+		t->pmds += sign;
+	if (bits & CHK_R_WPMD)
+		t->wpmds += sign;
+}
+
 /* The struct page of pfn, or NULL if pfn lies outside the memmap. */
 static inline struct page *chk_page(const struct world *w, pl_pfn pfn)
 {
@@ -204,7 +234,6 @@ void chk_mm(struct chk *c, struct mm_struct *mm, int pid);
 void chk_unit_sub(struct chk *c, const struct chk_unit *u);
 
 /* check_inc.c */
-void chk_add(struct chk *c, pl_pfn pfn, unsigned bits);
 void chk_collect_mms(struct chk *c, bool full);
 bool chk_folios_mapped(const struct world *w);
 void chk_capture(struct chk *c, const struct pl_violation *v);
