@@ -366,7 +366,7 @@ static int copy_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_
 
 		if (pte_none(pte))
 			continue;
-		p = pte_present(pte) && !pte_special(pte) ? pfn_to_page(w, pte_pfn(pte)) : NULL;
+		p = vm_normal_page(w, vma, addr, pte);
 		if (!p || (p->flags & (PG_head | PG_anon | PG_ksm | PG_hugetlb | PG_zero |
 				  PG_excl_head)) != (PG_head | PG_anon) || p->order || p->mapping != anon_vma ||
 		    p->gup_pins || !p->_refcount) {

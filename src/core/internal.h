@@ -558,7 +558,20 @@ static inline bool pl_batch_ok(const struct world *w)
 /* ---------------------------------------------------------------------------
  * Memory / faults (memory.c, huge_memory.c).
  */
-struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma, pl_addr addr, pte_t pte);
+/*
+ * vm_normal_page() - the struct page a present PTE maps, NULL for a special
+ * entry.  The model's answer needs neither @vma nor @addr; inline because
+ * fork's and zap's per-table batch loops ask it for every entry.
+ */
+static inline struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma,
+					  pl_addr addr, pte_t pte)
+{
+	(void)vma;
+	(void)addr;
+	if (!pte_present(pte) || pte_special(pte))
+		return NULL;
+	return pfn_to_page(w, pte_pfn(pte));
+}
 void pl_pins_forget_mapping(struct world *w, struct mm_struct *mm, pl_addr addr, uint64_t len);
 void pl_pins_moved(struct world *w, struct mm_struct *mm, pl_addr old, uint64_t len, pl_addr new);
 void zap_page_range(struct world *w, struct mm_struct *mm, struct vm_area_struct *vma,

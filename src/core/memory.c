@@ -63,15 +63,6 @@ pte_t pl_mk_pte(struct vm_area_struct *vma, pl_pfn pfn, bool write)
 	return pte;
 }
 
-struct page *vm_normal_page(struct world *w, struct vm_area_struct *vma, pl_addr addr, pte_t pte)
-{
-	(void)vma;
-	(void)addr;
-	if (!pte_present(pte) || pte_special(pte))
-		return NULL;
-	return pfn_to_page(w, pte_pfn(pte));
-}
-
 int pl_fault_error(unsigned ret)
 {
 	if (ret & VM_FAULT_OOM)
@@ -305,7 +296,7 @@ static int zap_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_s
 
 		if (pte_none(pte))
 			continue;
-		p = pte_present(pte) && !pte_special(pte) ? pfn_to_page(w, pte_pfn(pte)) : NULL;
+		p = vm_normal_page(w, vma, addr, pte);
 		if (!p || (p->flags & (PG_head | PG_anon | PG_swapcache | PG_zero)) !=
 			  (PG_head | PG_anon) || p->order || p->_mapcount <= 0) {
 			/* a large folio's run at once, else this entry alone */
