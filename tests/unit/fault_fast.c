@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "pinlab/core.h"
+#include "same_tables.h"
 
 #define NPAGES (2 * 512 + 77)	/* two PTE tables and part of a third */
 #define NZERO 40
@@ -56,37 +57,6 @@ static void side_setup(struct side *s, const char *preset, bool hook)
 	T_EQ(pl_swapon(s->w, 4096), 0);
 }
 
-static void same_tables(struct side *a, struct side *b, int pid)
-{
-	struct task_struct *ta = pl_task(a->w, pid), *tb = pl_task(b->w, pid);
-	struct mm_struct *ma, *mb;
-
-	T_REQUIRE(ta && tb);
-	ma = ta->mm;
-	mb = tb->mm;
-	T_EQ(!ma, !mb);
-	if (!ma || !mb)
-		return;
-	T_EQ(ma->nr_vmas, mb->nr_vmas);
-	for (int v = 0; v < ma->nr_vmas && v < mb->nr_vmas; v++) {
-		T_EQ(ma->vmas[v].vm_start, mb->vmas[v].vm_start);
-		for (pl_addr x = ma->vmas[v].vm_start; x < ma->vmas[v].vm_end; x += PMD_SIZE) {
-			struct pl_ptetab *pa = pl_ptetab_lookup(ma, x), *pb = pl_ptetab_lookup(mb, x);
-
-			T_EQ(!pa, !pb);
-			if (!pa || !pb)
-				continue;
-			if (memcmp(pa->pte, pb->pte, sizeof(pa->pte)) ||
-			    memcmp(pa->used, pb->used, sizeof(pa->used)) || pa->ptl.owner ||
-			    pb->ptl.owner) {
-				T_NOTE("pid %d, table at %#lx differs", pid, (unsigned long)x);
-				T_ASSERT(false);
-				return;
-			}
-		}
-	}
-}
-
 static void same_state(struct side *a, struct side *b)
 {
 	T_EQ(a->w->next_pfn, b->w->next_pfn);
@@ -101,7 +71,7 @@ static void same_state(struct side *a, struct side *b)
 		T_EQ(a->w->swap[i].count, b->w->swap[i].count);
 	T_EQ(a->w->nr_tasks, b->w->nr_tasks);
 	for (int i = 0; i < a->w->nr_tasks && i < b->w->nr_tasks; i++)
-		same_tables(a, b, a->w->tasks[i]->pid);
+		same_tables(a->w, b->w, a->w->tasks[i]->pid);
 	T_EQ(a->w->stats.faults, b->w->stats.faults);
 	T_EQ(a->w->stats.cows, b->w->stats.cows);
 	T_EQ(a->w->stats.reuses, b->w->stats.reuses);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pinlab/core.h"
+#include "same_tables.h"
 
 #define NPAGES (3 * 512 + 100)	/* three PTE tables and part of a fourth */
 #define NZERO 64		/* a second mapping read, never written: the zero page */
@@ -74,39 +75,6 @@ static int side_setup(struct side *s, const char *preset, bool listen)
 	return 0;
 }
 
-/* Every PTE of every vma of @pid, and the used bits of its tables. */
-static void same_tables(struct side *a, struct side *b, int pid)
-{
-	struct task_struct *ta = pl_task(a->w, pid), *tb = pl_task(b->w, pid);
-	struct mm_struct *ma, *mb;
-
-	T_REQUIRE(ta && tb);
-	ma = ta->mm;
-	mb = tb->mm;
-	T_EQ(!ma, !mb);
-	if (!ma || !mb)
-		return;
-	T_EQ(ma->nr_vmas, mb->nr_vmas);
-	T_EQ(ma->nr_ptes, mb->nr_ptes);
-	for (int v = 0; v < ma->nr_vmas && v < mb->nr_vmas; v++) {
-		T_EQ(ma->vmas[v].vm_start, mb->vmas[v].vm_start);
-		for (pl_addr x = ma->vmas[v].vm_start; x < ma->vmas[v].vm_end; x += PMD_SIZE) {
-			struct pl_ptetab *pa = pl_ptetab_lookup(ma, x), *pb = pl_ptetab_lookup(mb, x);
-
-			T_EQ(!pa, !pb);
-			if (!pa || !pb)
-				continue;
-			if (memcmp(pa->pte, pb->pte, sizeof(pa->pte)) ||
-			    memcmp(pa->used, pb->used, sizeof(pa->used)) || pa->ptl.owner ||
-			    pb->ptl.owner) {
-				T_NOTE("pid %d, table at %#lx differs", pid, (unsigned long)x);
-				T_ASSERT(false);
-				return;
-			}
-		}
-	}
-}
-
 /* The whole model state the batches touch: the same on both sides. */
 static void same_state(struct side *a, struct side *b)
 {
@@ -122,7 +90,7 @@ static void same_state(struct side *a, struct side *b)
 		}
 	T_EQ(a->w->nr_tasks, b->w->nr_tasks);
 	for (int i = 0; i < a->w->nr_tasks && i < b->w->nr_tasks; i++)
-		same_tables(a, b, a->w->tasks[i]->pid);
+		same_tables(a->w, b->w, a->w->tasks[i]->pid);
 	T_EQ(a->w->stats.fork_copies, b->w->stats.fork_copies);
 	pl_check_world(a->w);
 	pl_check_world(b->w);
