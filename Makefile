@@ -1,6 +1,6 @@
 # pinlab - GNU make build.
 #
-#   make            build/libpinlab-core.a and build/pinlab
+#   make            build/libpinlab-core.a, build/pinlab and build/pinlab-bench
 #   make test       check-layers, then every test against build/ and against
 #                   build-asan/ (ASan + UBSan); last line: "N passed, N failed"
 #   make asan       the sanitizer build in build-asan/
@@ -102,7 +102,7 @@ FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 .PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm clean \
 	check-layers static kernels fuzz gup-test-kernel kselftest-compare
 
-all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static)
+all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static) $(B)/pinlab-bench
 
 # The guest's /init for `probe/diff --kernel` (docs/kernels.md): the same
 # objects, linked statically so that the initramfs needs no libc.

@@ -272,7 +272,7 @@ int x_init(struct exec *x, const struct pl_scenario *sc, int backing,
 	x->backing = backing;
 	x->res = res;
 	x->tf_sym = -1;
-	clock_gettime(CLOCK_MONOTONIC, &x->t0);
+	clock_gettime(PL_EXEC_CLOCK, &x->t0);
 	pl_backings(&x->nr_bk);
 	x->sym = calloc((size_t)sc->nr_syms + 1, sizeof(*x->sym));
 	x->bk_file = calloc((size_t)x->nr_bk, sizeof(*x->bk_file));

@@ -63,7 +63,7 @@ bool x_count_op(struct exec *x)
 		uint64_t max_ms = x_max(x->o->max_ms, PL_EXEC_MAX_MS_DEFAULT), ms;
 		struct timespec now;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		clock_gettime(PL_EXEC_CLOCK, &now);
 		ms = (uint64_t)(now.tv_sec - x->t0.tv_sec) * 1000 +
 		     (uint64_t)((now.tv_nsec - x->t0.tv_nsec) / 1000000);
 		if (ms > max_ms) {
