@@ -12,6 +12,8 @@
 #                   this kernel when it runs scenarios) and build/demo/*.dot
 #                   (*.svg with graphviz)
 #   make bench      build and run build/pinlab-bench (model vs this kernel)
+#   make bench-profile   where the model's time goes on each path: a text
+#                   flame graph per bench row, the catalog and the explorer
 #   make bench-scale   the model alone at 1-64 GiB: CPU and bytes per page
 #   make bench-slurm   explore --shard as a Slurm array on a private one-node
 #                   cluster: speedup of 1 vs 2 tasks, projection for N machines
@@ -99,7 +101,7 @@ FAILALLOC_WRAP := malloc calloc realloc strdup strndup fopen fdopen fmemopen ope
 		  opendir mmap
 FAILALLOC_LDFLAGS := $(foreach f,$(FAILALLOC_WRAP),-Wl,--wrap=$(f))
 
-.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm clean \
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm bench-profile clean \
 	check-layers static kernels fuzz gup-test-kernel kselftest-compare
 
 all: $(call variant-targets,$(B)) $(if $(CLI_SRCS),$(B)/pinlab-static) $(B)/pinlab-bench
@@ -383,6 +385,10 @@ bench-scale: $(B)/pinlab-bench
 bench-slurm: $(B)/pinlab
 	bash bench/slurm.sh $(B)
 
+# where the time goes on each path, as text flame graphs (perf, dwarf stacks)
+bench-profile: $(B)/pinlab-bench $(B)/pinlab
+	bash bench/profile.sh $(B)
+
 # Everything built: the build directories of every variant.  The kernel images
 # `make kernels` fetched (build/kernels/) and .ci/run's npm packages (build/npm/)
 # are downloads, not builds: they stay, and `make distclean` removes them too.
@@ -435,7 +441,7 @@ uninstall:
 		"$(DESTDIR)$(ZSHCOMPDIR)/_pinlab"
 	rm -rf "$(DESTDIR)$(DOCDIR)"
 
-.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm clean \
+.PHONY: all asan tsan coverage test test-plain test-asan unit-tests demo bench bench-scale bench-slurm bench-profile clean \
 	check-layers static kernels fuzz distclean completion install uninstall
 
 # ---------------------------------------------------------------------------

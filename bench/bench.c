@@ -56,7 +56,8 @@
  * PINLAB_BENCH_REPS times (default 5), model and kernel in turn; a line gives
  * the medians, the ratio of the medians and spread=model:MIN-MAX,kernel:MIN-MAX.
  * PINLAB_BENCH_ONLY=WORD[,WORD] runs only the rows whose name contains one;
- * PINLAB_BENCH_MODEL_ONLY=1 skips every kernel side (to profile the model).
+ * PINLAB_BENCH_MODEL_ONLY=1 skips every kernel side (to profile the model);
+ * PINLAB_BENCH_PERF=CTL,ACK lets perf sample the timed part only (perf_open()).
  * A kernel measurement that cannot be made (no io_uring, say) prints
  * kernel=skip ratio=skip, the reason on stderr.  Exit status 1 if a model
  * measurement failed.
@@ -99,8 +100,57 @@ static int64_t tv_ns(struct timeval tv)
 	return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
 }
 
+/*
+ * PINLAB_BENCH_PERF=CTL,ACK: the control and ack fifos of a `perf record -D -1
+ * --control fifo:CTL,ACK` that runs this bench (bench/profile.sh): sampling
+ * is switched on for the timed part of each model measurement only, so a
+ * row's profile leaves out its set-up (populating the range) and teardown.
+ * Unset: nothing is opened and the clock is all there is.
+ */
+static FILE *perf_ctl, *perf_ack;
+
+static void perf_open(void)
+{
+	const char *env = getenv("PINLAB_BENCH_PERF");
+	char ctl[512];
+	const char *comma;
+
+	if (!env || !*env)
+		return;
+	comma = strchr(env, ',');
+	if (!comma || (size_t)(comma - env) >= sizeof(ctl)) {
+		fprintf(stderr, "bench: PINLAB_BENCH_PERF: expected CTL-FIFO,ACK-FIFO\n");
+		exit(2);
+	}
+	memcpy(ctl, env, (size_t)(comma - env));
+	ctl[comma - env] = 0;
+	perf_ctl = fopen(ctl, "w");
+	perf_ack = perf_ctl ? fopen(comma + 1, "r") : NULL;
+	if (!perf_ctl || !perf_ack) {
+		fprintf(stderr, "bench: PINLAB_BENCH_PERF: cannot open %s: %s\n", env,
+			strerror(errno));
+		exit(2);
+	}
+}
+
+/* Tell perf to start or stop sampling, and wait until it has (its "ack"). */
+static void perf_switch(const char *cmd)
+{
+	char ack[16];
+
+	if (!perf_ctl)
+		return;
+	fprintf(perf_ctl, "%s\n", cmd);
+	fflush(perf_ctl);
+	if (!fgets(ack, sizeof(ack), perf_ack)) {
+		fprintf(stderr, "bench: PINLAB_BENCH_PERF: perf did not answer '%s'\n", cmd);
+		exit(2);
+	}
+}
+
 static int64_t clock_start(void)
 {
+	perf_switch("enable");
 	getrusage(RUSAGE_SELF, &ru_start);
 	return now_ns();
 }
@@ -110,6 +160,7 @@ static int64_t clock_stop(void)
 	int64_t t = now_ns();
 
 	getrusage(RUSAGE_SELF, &ru_stop);
+	perf_switch("disable");
 	return t;
 }
 
@@ -838,6 +889,7 @@ int main(int argc, char **argv)
 	if (parse_env_ulong("PINLAB_BENCH_MB", BENCH_DEFAULT_MB, BENCH_MAX_MB, &mb) < 0 ||
 	    parse_env_ulong("PINLAB_BENCH_REPS", argc == 2 ? 3 : 5, BENCH_MAX_REPS, &reps) < 0)
 		return 2;
+	perf_open();
 	if (argc == 2)
 		return scale((int)reps) ? 0 : 1;
 	set_size(&cfg, mb);

@@ -4,7 +4,8 @@
 # "bench NAME model=<n> kernel=skip ratio=skip spread=..." with a number
 # for the model and none fails, the bytes-per-page rows give a number,
 # PINLAB_BENCH_ONLY keeps the rows it names, `pinlab-bench scale` prints its
-# per-page CPU and bytes rows, and bad settings are usage errors (exit 2).
+# per-page CPU and bytes rows, bad settings are usage errors (exit 2), and
+# bench/profile.sh draws a row's tree (where perf may sample).
 # No figure is judged: no timing in tests.
 # Usage: tests/cli/bench.sh BUILD_DIR
 set -u
@@ -60,5 +61,23 @@ PINLAB_BENCH_MB=0 "$X" >/dev/null 2>&1
 PINLAB_BENCH_SCALE_GB=x "$X" scale >/dev/null 2>&1
 [ $? -eq 1 ] || bad "PINLAB_BENCH_SCALE_GB=x does not fail"
 
-[ $fail -eq 0 ] && echo "pinlab-bench model rows, filters, scale and usage ok"
+PINLAB_BENCH_PERF=no-comma "$X" >/dev/null 2>&1
+[ $? -eq 2 ] || bad "a malformed PINLAB_BENCH_PERF is not a usage error"
+
+# bench/profile.sh (make bench-profile): one small row, its tree rooted at the
+# bench's model function, the folded stacks written where it was told
+PINLAB_BENCH_MB=64 PINLAB_PROFILE_REPS=20 PINLAB_PROFILE_OUT="$t/prof" \
+	bash bench/profile.sh "$B" fork-64MiB >"$t/profile" 2>&1 || bad "profile.sh: exit $?"
+if grep -q '^profile: skipped' "$t/profile"; then
+	echo "# profile.sh not checked: $(head -1 "$t/profile")"
+else
+	grep -Eq '^profile fork-64MiB: [0-9]+ samples' "$t/profile" ||
+		bad "profile.sh: no header line ($(head -c 300 "$t/profile"))"
+	grep -Eq '^ +[0-9.]+%  model_fork_time$' "$t/profile" ||
+		grep -q 'no samples' "$t/profile" || bad "profile.sh: no tree under model_fork_time"
+	[ -s "$t/prof/fork-64MiB.folded" ] || grep -q 'no samples' "$t/profile" ||
+		bad "profile.sh: no folded stacks"
+fi
+
+[ $fail -eq 0 ] && echo "pinlab-bench model rows, filters, scale, usage and profile.sh ok"
 exit $fail
