@@ -175,6 +175,7 @@ static struct page *pl_memmap_chunk_alloc(void)
  * lists, same pfns: nothing a run shows can tell the two starts apart.
  */
 #define PL_TMPL_GROUPS 2u
+_Static_assert(PL_TMPL_GROUPS < 64, "pl_memmap_chunk_release() masks them in the first word");
 #define PL_TMPL_PAGES (PL_TMPL_GROUPS * PL_PAGE_GROUP)
 static struct {
 	struct page *pages;		/* NULL: no template (yet) */
@@ -284,11 +285,22 @@ void pl_memmap_chunk_release(struct page *chunk, bool first, pl_pfn low)
 	if (first && tmpl.pages && tmpl_pool_nr < PL_CHUNK_POOL)
 		g0 = PL_TMPL_GROUPS;
 	pthread_mutex_unlock(&chunk_pool_lock);
-	for (unsigned g = g0; g < PL_GROUPS; g++) {
-		if ((hdr->filled[g / 64] >> (g % 64)) & 1)
-			memset(chunk + (size_t)g * PL_PAGE_GROUP, 0, PL_PAGE_GROUP * sizeof(*chunk));
-		else if ((hdr->head_only[g / 64] >> (g % 64)) & 1)
-			memset(chunk + (size_t)g * PL_PAGE_GROUP, 0, sizeof(*chunk));
+	/* the written groups, by their bits: a world writes a few of the 512 */
+	for (unsigned i = 0; i < PL_GROUPS / 64; i++) {
+		uint64_t full = hdr->filled[i], head = hdr->head_only[i] & ~full;
+
+		if (i == 0 && g0) {	/* the template's groups are copied back below */
+			full &= ~((1ULL << g0) - 1);
+			head &= ~((1ULL << g0) - 1);
+		}
+		for (; full; full &= full - 1)
+			memset(chunk + (size_t)(i * 64 + (unsigned)__builtin_ctzll(full)) *
+					       PL_PAGE_GROUP,
+			       0, PL_PAGE_GROUP * sizeof(*chunk));
+		for (; head; head &= head - 1)
+			memset(chunk + (size_t)(i * 64 + (unsigned)__builtin_ctzll(head)) *
+					       PL_PAGE_GROUP,
+			       0, sizeof(*chunk));
 	}
 	memset(hdr, 0, sizeof(*hdr));
 	if (g0) {
