@@ -816,6 +816,13 @@ struct world {
 	struct pl_pinset **pins;
 	int nr_pins, cap_pins;
 	/*
+	 * The GUP-fast calls under way (gup.c, struct pl_gup_fast_call): each
+	 * lives in its caller's frame from the first grab to the return, so
+	 * this is empty between steps and only a model thread the explorer
+	 * stopped inside GUP-fast leaves one here.  fork reads it.
+	 */
+	struct pl_gup_fast_call *gup_fast_calls;
+	/*
 	 * tokens: interned page images (bytes from offset 0, trailing zero
 	 * bytes trimmed, NUL-terminated); token 0 is the zero page's contents
 	 */

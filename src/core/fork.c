@@ -142,6 +142,17 @@ static void check_fork_shared_pinned(struct world *w, struct fork_ctx *c, struct
 		return;
 	if (f->page.order && page && !page_pinned_exactly(w, page_to_pfn(w, page)))
 		return;
+	/*
+	 * Pins a GUP-fast call still holds on the way back are not pinned
+	 * pages yet: it drops them when it sees fork ran (write_protect_seq)
+	 * or the PTE changed, and reports the page itself if it keeps one
+	 * (gup_fast()).  Only the explorer stops a thread there.
+	 */
+	if (w->gup_fast_calls &&
+	    pl_gup_fast_pins_in_flight(w, folio_pfn(f), false, 0, 0) >= f->page.gup_pins) {
+		pl_gup_fast_pins_in_flight(w, folio_pfn(f), true, pl_mm_pid(w, c->src), addr);
+		return;
+	}
 	pl_violation(w, "fork-shared-pinned", pl_mm_pid(w, c->src), addr, folio_pfn(f),
 		     "pinned page shared R/O with the child (pin raced with fork)");
 }

@@ -848,7 +848,7 @@ static struct folio *try_grab_folio_fast(struct world *w, struct page *page, uns
  * order.
  */
 static bool gup_fast_pgd_range(struct world *w, struct mm_struct *mm, pl_addr addr,
-			       unsigned flags, pl_pfn *out)
+			       unsigned flags, pl_pfn *out, struct pl_gup_fast_call *call)
 {
 	pud_t *pudp = pl_pud_lookup(mm, addr);
 	pmd_t *pmdp;
@@ -904,6 +904,7 @@ static bool gup_fast_pgd_range(struct world *w, struct mm_struct *mm, pl_addr ad
 	f = try_grab_folio_fast(w, page, flags, mm);
 	if (!f)
 		return false;
+	call->grabbing = folio_pfn(f);	/* until it is in pages[] or put back */
 	pl_yield(w, YIELD_GUP_FAST_AFTER_GRAB);
 	/*
 	 * The leaf's own re-check (the PTE, or the PMD/PUD leaf: gup_huge_pmd()
@@ -946,9 +947,41 @@ static bool gup_fast_pgd_range(struct world *w, struct mm_struct *mm, pl_addr ad
 	return true;
 }
 
+unsigned pl_gup_fast_pins_in_flight(struct world *w, pl_pfn head, bool note, int pid,
+				    pl_addr addr)
+{
+	unsigned n = 0;
+
+	for (struct pl_gup_fast_call *c = w->gup_fast_calls; c; c = c->next) {
+		unsigned mine = c->pin && c->grabbing == head;
+
+		for (long k = 0; c->pin && k < c->nr; k++)
+			mine += pfn_to_page(w, c->pages[k])->head == head;
+		if (mine && note && !c->fork_shared) {
+			c->fork_shared = true;
+			c->fork_pid = pid;
+			c->fork_addr = addr;
+			c->fork_folio = head;
+		}
+		n += mine;
+	}
+	return n;
+}
+
+static void gup_fast_unlink(struct world *w, struct pl_gup_fast_call *call)
+{
+	struct pl_gup_fast_call **pp = &w->gup_fast_calls;
+
+	while (*pp != call)
+		pp = &(*pp)->next;
+	*pp = call->next;
+}
+
 static long gup_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsigned long nr,
 		     unsigned flags, pl_pfn *pages)
 {
+	struct pl_gup_fast_call call = { .pages = pages, .grabbing = PL_PFN_NONE,
+					 .pin = (flags & FOLL_PIN) != 0 };
 	uint32_t seq = 0;
 	unsigned long i;
 
@@ -957,18 +990,38 @@ static long gup_fast(struct world *w, struct mm_struct *mm, pl_addr start, unsig
 		if (seq & 1)
 			return 0;	/* fork is write-protecting this mm */
 	}
+	call.next = w->gup_fast_calls;
+	w->gup_fast_calls = &call;
 	pl_local_irq_disable(w);
-	for (i = 0; i < nr; i++)
-		if (!gup_fast_pgd_range(w, mm, start + i * PAGE_SIZE, flags, &pages[i]))
+	for (i = 0; i < nr; i++) {
+		bool got = gup_fast_pgd_range(w, mm, start + i * PAGE_SIZE, flags, &pages[i], &call);
+
+		call.grabbing = PL_PFN_NONE;
+		if (!got)
 			break;
+		call.nr = (long)i + 1;
+	}
 	pl_local_irq_enable(w);
 	if ((flags & FOLL_PIN) && w->policy.write_protect_seq &&
 	    pl_seq_retry(w, &mm->write_protect_seq, seq)) {
 		gup_release_pages(w, pages, (long)i, flags);
+		gup_fast_unlink(w, &call);
 		pl_event_emit(w, PL_EV_GUP_FAST_BAIL, "gup_fast", "write_protect_seq (57efa1fe5957)",
 			      start, 0, 0, "fork ran concurrently: all pins dropped");
 		return 0;
 	}
+	gup_fast_unlink(w, &call);
+	/*
+	 * fork-shared-pinned, the half fork left to us (fork.c): fork shared a
+	 * folio while this call held it pinned, and the call keeps that pin.
+	 */
+	for (unsigned long k = 0; call.fork_shared && k < i; k++)
+		if (pfn_to_page(w, pages[k])->head == call.fork_folio) {
+			pl_violation(w, "fork-shared-pinned", call.fork_pid, call.fork_addr,
+				     call.fork_folio, "pinned page shared R/O with the child (pin "
+				     "raced with fork; GUP-fast returned it)");
+			break;
+		}
 	return (long)i;
 }
 

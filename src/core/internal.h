@@ -121,6 +121,34 @@ bool pl_trylock(struct world *w, struct pl_lock *l);
 static inline void pl_local_irq_disable(struct world *w) { pl_sync(w, PL_SYNC_IRQ_DISABLE, NULL); }
 static inline void pl_local_irq_enable(struct world *w) { pl_sync(w, PL_SYNC_IRQ_ENABLE, NULL); }
 
+/*
+ * One GUP-fast call from its first grab to its return (gup_fast(), linked
+ * on w->gup_fast_calls): the pages it grabbed so far, pages[0..nr), and the
+ * folio it is grabbing now.  Until the call returns them these references
+ * are not its caller's yet: GUP-fast drops them when fork ran meanwhile
+ * (write_protect_seq, 57efa1fe5957) or a re-check after the grab fails.
+ * fork's fork-shared-pinned check (fork.c) leaves such pins out and notes
+ * the folio on the call instead; the call reports it if it returns a page
+ * of that folio pinned after all.  Only the explorer stops a thread inside
+ * GUP-fast, so elsewhere no fork ever sees a call here.
+ */
+struct pl_gup_fast_call {
+	const pl_pfn *pages;
+	long nr;
+	pl_pfn grabbing;		/* head of the folio being grabbed, or PL_PFN_NONE */
+	bool pin;			/* FOLL_PIN: the grabs count in gup_pins */
+	bool fork_shared;		/* fork shared a folio this call holds pinned */
+	int fork_pid;
+	pl_addr fork_addr;
+	pl_pfn fork_folio;
+	struct pl_gup_fast_call *next;
+};
+
+/* FOLL_PIN pins the GUP-fast calls in flight hold on the folio at @head; with
+ * @note, fork shared that folio at @pid/@addr: each such call remembers it. */
+unsigned pl_gup_fast_pins_in_flight(struct world *w, pl_pfn head, bool note, int pid,
+				    pl_addr addr);
+
 static inline uint32_t pl_seq_begin(struct world *w, const uint32_t *seq)
 {
 	pl_sync(w, PL_SYNC_SEQ_BEGIN, seq);
