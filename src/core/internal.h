@@ -520,6 +520,7 @@ bool pl_pmd_table_shared(struct mm_struct *mm, pl_addr addr);
 bool pl_huge_pmd_unshare(struct world *w, struct mm_struct *mm, pl_addr addr);
 void pl_hugetlb_unshare_range(struct world *w, struct mm_struct *mm, pl_addr start, pl_addr end);
 void pl_free_pgtables(struct world *w, struct mm_struct *mm);
+struct pl_dir *pl_dir_alloc(struct world *w);	/* a zeroed directory (pgtable.c's pool) */
 /* Install a fresh PTE table for addr's PMD slot (after a PMD leaf split). */
 struct pl_ptetab *pl_pmd_install_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);
 void pl_pmd_free_ptetab(struct world *w, struct mm_struct *mm, pl_addr addr);

@@ -25,6 +25,88 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
+#include <stddef.h>
+
+/*
+ * Directories (struct pl_dir, 8 KiB: 512 entries and 512 pointers) come
+ * from a small per-process pool of clean ones.  A world maps a few slots of
+ * each (a pgd, a pud and a pmd per mm, most with one or two slots used), so
+ * calloc()'s clearing of 8 KiB per directory -- about 100,000 of them in a
+ * catalog, 0.9 GB zeroed -- was most of what a directory cost.  A directory
+ * goes back into the pool with only its used slots cleared: used[] has a
+ * bit for every slot whose address pgtable.c ever handed out (a write to
+ * e[] or next[] goes through such an address, or sets the bit itself, as
+ * pl_free_pgtables()'s walk already relies on; a build with
+ * -DPL_DIR_POOL_CHECK checks the whole directory clean).  Under ASan the
+ * pool is off, so a directory used after its free is still reported.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define DIR_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DIR_POOL 0
+#endif
+#endif
+#ifndef DIR_POOL
+#define DIR_POOL 64
+#endif
+
+#if DIR_POOL
+static pthread_mutex_t dir_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pl_dir *dir_pool[DIR_POOL];
+static unsigned dir_pool_nr;
+#endif
+
+/* A zeroed directory: from the pool, else calloc() (pl_zalloc(): out of memory ends the run). */
+struct pl_dir *pl_dir_alloc(struct world *w)
+{
+#if DIR_POOL
+	struct pl_dir *d = NULL;
+
+	pthread_mutex_lock(&dir_pool_lock);
+	if (dir_pool_nr)
+		d = dir_pool[--dir_pool_nr];
+	pthread_mutex_unlock(&dir_pool_lock);
+	if (d)
+		return d;
+#endif
+	return pl_zalloc(w, sizeof(struct pl_dir));
+}
+
+/* Give a directory back: its used slots and its tail cleared, into the pool or free(). */
+static void dir_free(struct pl_dir *d)
+{
+#if DIR_POOL
+	bool kept = false;
+
+	if (!d)
+		return;
+	for (unsigned i = pl_dir_next_used(d->used, 0); i < PTRS_PER_TABLE;
+	     i = pl_dir_next_used(d->used, i + 1)) {
+		d->e[i] = 0;
+		d->next[i] = NULL;
+	}
+	memset((char *)d + offsetof(struct pl_dir, ptl), 0,
+	       sizeof(*d) - offsetof(struct pl_dir, ptl));
+#ifdef PL_DIR_POOL_CHECK
+	/* a debug build's proof of the used[] rule above: the whole directory is clean */
+	for (unsigned i = 0; i < PTRS_PER_TABLE; i++)
+		if (d->e[i] || d->next[i])
+			pl_bug(__FILE__, __LINE__, "a page-table slot was written without its used bit");
+#endif
+	pthread_mutex_lock(&dir_pool_lock);
+	if (dir_pool_nr < DIR_POOL) {
+		dir_pool[dir_pool_nr++] = d;
+		kept = true;
+	}
+	pthread_mutex_unlock(&dir_pool_lock);
+	if (kept)
+		return;
+#endif
+	free(d);
+}
+
 
 /*
  * Every lookup and allocation starts at one of these two: both mark the mm
@@ -56,7 +138,7 @@ static struct pl_dir *pud_dir_alloc(struct world *w, struct mm_struct *mm, pl_ad
 	pl_chk_mm_mark(mm);
 	pl_table_mark(mm->pgd->used, pgd_index(addr));
 	if (!*pudp) {
-		*pudp = pl_zalloc(w, sizeof(struct pl_dir));
+		*pudp = pl_dir_alloc(w);
 		mm->nr_ptes += 2;
 	}
 	return *pudp;
@@ -72,7 +154,7 @@ static struct pl_dir *pmd_dir_alloc(struct world *w, struct mm_struct *mm, pl_ad
 	pmdp = (struct pl_dir **)&pud->next[pud_index(addr)];
 	pl_table_mark(pud->used, pud_index(addr));
 	if (!*pmdp) {
-		*pmdp = pl_zalloc(w, sizeof(struct pl_dir));
+		*pmdp = pl_dir_alloc(w);
 		(*pmdp)->ptl.id = ++w->next_lock_id;
 		mm->nr_ptes += 2;
 	}
@@ -157,7 +239,7 @@ bool pl_pud_free_empty_pmd(struct world *w, struct mm_struct *mm, pl_addr addr)
 			mm->nr_ptes--;
 		}
 	}
-	free(pmd);
+	dir_free(pmd);
 	pud->next[pud_index(addr)] = NULL;
 	mm->nr_ptes -= 2;
 	return true;
@@ -484,11 +566,11 @@ void pl_free_pgtables(struct world *w, struct mm_struct *mm)
 			for (unsigned k = pl_dir_next_used(pmd->used, 0); k < PTRS_PER_TABLE;
 			     k = pl_dir_next_used(pmd->used, k + 1))
 				free(pmd->next[k]);
-			free(pmd);
+			dir_free(pmd);
 		}
-		free(pud);
+		dir_free(pud);
 	}
-	free(pgd);
+	dir_free(pgd);
 	mm->pgd = NULL;
 	mm->nr_ptes = 0;
 }

@@ -427,7 +427,7 @@ static struct mm_struct *pl_mm_new(struct world *w)
 
 	mm->id = ++w->next_mm_id;
 	mm->world = w;
-	mm->pgd = pl_zalloc(w, sizeof(struct pl_dir));
+	mm->pgd = pl_dir_alloc(w);
 	mm->mmap_base = 0x7f0000000000ULL;
 	mm->mmap_lock.id = ++w->next_lock_id;
 	mm->nr_ptes = 1;
