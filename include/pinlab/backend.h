@@ -223,6 +223,16 @@ struct pl_backend {
 	 */
 	struct world *(*world)(struct pl_backend *be);
 	void (*disown)(struct pl_backend *be);
+	/*
+	 * For the explorer's copies of a world (model only; both or neither):
+	 * save() keeps what the backend holds of the current run beside its
+	 * world (the raw GUP references), as it is now; restore() puts that
+	 * back and makes @w, a copy of the saved run's world
+	 * (pl_world_copy_into()), the run's world, owned by the caller as
+	 * world() is.  -ENOMEM, or 0.  The saved state goes with destroy().
+	 */
+	int (*save)(struct pl_backend *be);
+	int (*restore)(struct pl_backend *be, struct world *w);
 	void (*destroy)(struct pl_backend *be);
 };
 

@@ -922,6 +922,18 @@ int pl_world_set_fact(struct world *w, const char *assignment, char *err, size_t
 void pl_world_free(struct world *w);
 /* Release what @w holds and start it again as pl_world_new() would (fuzz targets). */
 void pl_world_reset(struct world *w, const struct pl_policy *policy, const char *preset);
+/*
+ * A deep copy of @src that runs exactly as @src would from here: the same
+ * pfns, pids, ids, tokens, free lists and violations, and the same event
+ * listener; no sync hooks, and the invariant checker's next scan walks
+ * every mm (src/core/world_copy.c).  @src must have no model thread
+ * running in it.  pl_world_copy_into() first releases what @dst holds (a
+ * world, or one left by pl_world_empty()).
+ */
+struct world *pl_world_clone(const struct world *src);
+void pl_world_copy_into(struct world *dst, const struct world *src);
+/* Release what @w holds and leave it all zero: not a world until copied into. */
+void pl_world_empty(struct world *w);
 pl_token pl_token_intern(struct world *w, const char *text);
 /* The C string at offset 0 of a page holding @t (what a full-page read sees). */
 const char *pl_token_text(const struct world *w, pl_token t);

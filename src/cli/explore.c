@@ -117,9 +117,13 @@ static int xo_num(const char *cmd, const char *opt, const char *v, long min, lon
 static int xo_parse(int argc, char **argv, struct xo *x, char **rest, int *nrest)
 {
 	const char *cmd = "explore";
+	const char *fresh;
 
 	memset(x, 0, sizeof(*x));
 	x->eo = pl_explore_opts_default();
+	/* A/B of the set-up run once per search: PINLAB_EXPLORE_FRESH=1 runs it per schedule */
+	fresh = getenv("PINLAB_EXPLORE_FRESH");
+	x->eo.fresh_worlds = fresh && *fresh && strcmp(fresh, "0");
 	*nrest = 0;
 	rest[(*nrest)++] = argv[0];
 	for (int i = 1; i < argc; i++) {
@@ -269,6 +273,11 @@ static int race_run_init(struct race_run *rr, const char *cmd, const struct cli_
 	}
 	rr->spec.check = pl_exec_race_check;
 	rr->spec.broken = pl_exec_race_broken;
+	if (rr->be->save && rr->be->restore) {
+		/* the steps before the group run once per search; schedules copy their world */
+		rr->spec.snapshot = pl_exec_race_snapshot;
+		rr->spec.restore = pl_exec_race_restore;
+	}
 	rr->spec.ignore_violations = rr->ignore;
 	rr->spec.arg = rr->race;
 	(void)cmd;

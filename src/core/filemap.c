@@ -114,6 +114,60 @@ void pl_file_free(struct pl_file *f)
 }
 
 /*
+ * A copy of a file array for a copy of its world (world_copy.c): an array
+ * from mmap() is copied a page at a time, skipping the pages that are all
+ * zero, so that a big file's mostly empty cache costs what it holds.
+ */
+static void *file_array_copy(struct world *w, const void *src, uint32_t nr, size_t size,
+			     bool src_mapped, bool *mapped)
+{
+	size_t bytes = (size_t)nr * size;
+	char *p = file_array_alloc(nr, size, mapped);
+
+	if (!p)
+		pl_oom(w);
+	if (!src_mapped || !*mapped) {
+		memcpy(p, src, bytes);
+		return p;
+	}
+	for (size_t off = 0; off < bytes; off += 4096) {
+		size_t n = PL_MIN((size_t)4096, bytes - off);
+		const uint64_t *q = (const uint64_t *)((const char *)src + off);
+		size_t k = 0;
+
+		while (k < n / 8 && !q[k])
+			k++;
+		if (k < n / 8 || n % 8)
+			memcpy(p + off, (const char *)src + off, n);
+	}
+	return p;
+}
+
+/* pl_file_copy() - make @f, already in @w's file table, a copy of @src. */
+void pl_file_copy(struct world *w, struct pl_file *f, const struct pl_file *src)
+{
+	*f = *src;
+	f->cache = NULL;
+	f->disk = NULL;
+	f->prefilled = NULL;
+	f->cache_mapped = f->disk_mapped = false;
+	if (src->cache)
+		f->cache = file_array_copy(w, src->cache, pl_file_cache_slots(src),
+					   sizeof(*f->cache), src->cache_mapped, &f->cache_mapped);
+	if (src->disk)
+		f->disk = file_array_copy(w, src->disk, src->cap, sizeof(*f->disk),
+					  src->disk_mapped, &f->disk_mapped);
+	if (src->prefilled) {
+		size_t words = ((size_t)src->prefilled_nr + 63) / 64;
+
+		f->prefilled = malloc((words ? words : 1) * sizeof(*f->prefilled));
+		if (!f->prefilled)
+			pl_oom(w);
+		memcpy(f->prefilled, src->prefilled, words * sizeof(*f->prefilled));
+	}
+}
+
+/*
  * Make room for @nr_pages indexes in the cache and on disk.  The cache has
  * one slot per 1 << cache_shift indexes; disk[] stays NULL (all zero) until
  * a page of it holds something else (file_disk_set()), so a file costs the

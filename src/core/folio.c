@@ -325,6 +325,92 @@ void pl_memmap_chunk_release(struct page *chunk, bool first, pl_pfn low)
 		munmap(hdr, chunk_map_bytes());
 }
 
+/*
+ * pl_memmap_chunk_copy() - a chunk holding what @src holds, for a copy of
+ * its world (world_copy.c): a clean chunk from the pool with @src's header
+ * and the groups the header marks written (of a head_only group, its first
+ * struct page).  Every other byte of a chunk is zero, in @src as in a clean
+ * one, so the copy reads the same everywhere and goes back to the pool by
+ * pl_memmap_chunk_release() as @src would.  NULL without the memory.
+ */
+struct page *pl_memmap_chunk_copy(const struct page *src)
+{
+	const struct pl_chunk_hdr *sh = chunk_hdr(src);
+	struct page *c = pl_memmap_chunk_alloc();
+
+	if (!c)
+		return NULL;
+	*chunk_hdr(c) = *sh;
+	for (unsigned i = 0; i < PL_GROUPS / 64; i++) {
+		uint64_t f = sh->filled[i], h = sh->head_only[i] & ~f;
+
+		while (f) {
+			unsigned g = i * 64 + (unsigned)__builtin_ctzll(f), n = 1;
+
+			/* a run of written groups is one memcpy() */
+			while (g + n < (i + 1) * 64 && ((f >> (g + n - i * 64)) & 1))
+				n++;
+			memcpy(c + (size_t)g * PL_PAGE_GROUP, src + (size_t)g * PL_PAGE_GROUP,
+			       (size_t)n * PL_PAGE_GROUP * sizeof(*c));
+			f &= ~(((n == 64 ? 0 : (1ULL << n)) - 1) << (g - i * 64));
+		}
+		while (h) {
+			unsigned g = i * 64 + (unsigned)__builtin_ctzll(h);
+
+			c[(size_t)g * PL_PAGE_GROUP] = src[(size_t)g * PL_PAGE_GROUP];
+			h &= h - 1;
+		}
+	}
+	return c;
+}
+
+/*
+ * pl_memmap_chunk_copy_into() - make @dst, a chunk of another world, hold
+ * what @src holds, writing only what may differ: the groups either marks
+ * written (copied from @src, or zeroed where only @dst wrote), and the
+ * first struct pages of head_only groups.  Below @same (group-wise, in a
+ * chunk 0 whose first pfns both worlds hold as the template, see
+ * pl_memmap_chunk_release()) both already hold the template and are left
+ * alone, but for the zero page's struct page at @zero_pfn, which a world
+ * writes; @same 0: no such pfns.
+ */
+void pl_memmap_chunk_copy_into(struct page *dst, const struct page *src, pl_pfn same,
+			       pl_pfn zero_pfn)
+{
+	struct pl_chunk_hdr *dh = chunk_hdr(dst);
+	const struct pl_chunk_hdr *sh = chunk_hdr(src);
+	const size_t gb = PL_PAGE_GROUP * sizeof(*dst);
+
+	for (unsigned i = 0; i < PL_GROUPS / 64; i++) {
+		uint64_t any = sh->filled[i] | dh->filled[i] | sh->head_only[i] | dh->head_only[i];
+
+		while (any) {
+			unsigned g = i * 64 + (unsigned)__builtin_ctzll(any);
+			uint64_t bit = 1ULL << (g % 64);
+			size_t lo = (size_t)g * PL_PAGE_GROUP;
+
+			any &= any - 1;
+			if (sh->filled[i] & bit) {
+				size_t from = PL_MAX(lo, (size_t)same);
+
+				if (from < lo + PL_PAGE_GROUP)
+					memcpy(dst + from, src + from,
+					       (lo + PL_PAGE_GROUP - from) * sizeof(*dst));
+				continue;
+			}
+			if (dh->filled[i] & bit)
+				memset(dst + lo, 0, gb);
+			else if (dh->head_only[i] & bit)
+				memset(dst + lo, 0, sizeof(*dst));
+			if (sh->head_only[i] & bit)
+				dst[lo] = src[lo];
+		}
+	}
+	if (same && zero_pfn < same)
+		dst[zero_pfn] = src[zero_pfn];
+	*dh = *sh;
+}
+
 size_t pl_memmap_chunk_bytes(void)
 {
 	return (size_t)PL_MEMMAP_CHUNK * sizeof(struct page);

@@ -382,6 +382,11 @@ size_t pl_memmap_chunk_bytes(void);
 void pl_file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_token tok);
 void pl_file_free(struct pl_file *f);
 void pl_memmap_chunk_release(struct page *chunk, bool first, pl_pfn low);
+struct page *pl_memmap_chunk_copy(const struct page *src);	/* world_copy.c */
+void pl_memmap_chunk_copy_into(struct page *dst, const struct page *src, pl_pfn same,
+			       pl_pfn zero_pfn);
+void pl_file_copy(struct world *w, struct pl_file *f, const struct pl_file *src);
+void pl_pinset_copy(struct world *w, struct pl_pinset *ps, const struct pl_pinset *src);
 void pl_memmap_template_save(struct world *w);
 bool pl_file_prefilled(const struct pl_file *f, uint32_t idx);
 void pl_file_prefilled_clear(struct pl_file *f, uint32_t idx);

@@ -92,6 +92,28 @@ static struct pl_pinset *pinset_new(struct world *w, enum pl_pin_kind kind, int 
 	return ps;
 }
 
+/*
+ * pl_pinset_copy() - make @ps, already in @w's handle table, a copy of @src
+ * (world_copy.c): a pipe's page array has room for PIPE_DEF_BUFFERS
+ * buffers, every other handle's one pfn per page (none for ODP).
+ */
+void pl_pinset_copy(struct world *w, struct pl_pinset *ps, const struct pl_pinset *src)
+{
+	size_t n = src->kind == PL_PIN_PIPE ? PIPE_DEF_BUFFERS : src->nr;
+
+	*ps = *src;
+	ps->pages = NULL;
+	ps->pipe = NULL;
+	if (src->pages) {
+		ps->pages = pl_zalloc(w, n * sizeof(*ps->pages));
+		memcpy(ps->pages, src->pages, n * sizeof(*ps->pages));
+	}
+	if (src->pipe) {
+		ps->pipe = pl_zalloc(w, sizeof(*ps->pipe));
+		*ps->pipe = *src->pipe;
+	}
+}
+
 /* What a pin_user_pages*() call really took in this era. */
 static unsigned pin_taken(const struct world *w, unsigned gup_flags)
 {

@@ -281,6 +281,16 @@ void pl_world_reset(struct world *w, const struct pl_policy *policy, const char 
 	world_init(w, policy, preset);
 }
 
+/*
+ * pl_world_empty() - release what @w holds, as pl_world_free() does, and
+ * leave @w all zero (not a usable world: pl_world_copy_into() fills it).
+ */
+void pl_world_empty(struct world *w)
+{
+	world_release(w);
+	memset(w, 0, sizeof(*w));
+}
+
 /* ---------------------------------------------------------------------------
  * Tokens.  Linear interning is fine: scenarios use a handful of values.
  * A token is a page image: its bytes from offset 0 up to the last non-zero

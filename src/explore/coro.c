@@ -259,6 +259,10 @@ void eng_fini(struct xeng *x)
 			__tsan_destroy_fiber(x->th[t].fiber);
 #endif
 	}
+	/* a world left by a run that could not start, the spare, the base */
+	pl_world_free(x->w);
+	pl_world_free(x->spare);
+	pl_world_free(x->base);
 	free(x->nodes);
 	free(x->ids.keys);
 	free(x->ids.vals);
@@ -268,7 +272,8 @@ void eng_fini(struct xeng *x)
 
 bool spec_ok(const struct pl_explore_spec *spec)
 {
-	if (!spec || !spec->setup || spec->nr_threads < 1 || spec->nr_threads > MAXT)
+	if (!spec || !spec->setup || spec->nr_threads < 1 || spec->nr_threads > MAXT ||
+	    !spec->snapshot != !spec->restore)
 		return false;
 	for (int t = 0; t < spec->nr_threads; t++)
 		if (!spec->thread[t])
@@ -298,10 +303,30 @@ bool run_once(struct xeng *x)
 	x->key = 0;
 	x->shard_decided = false;
 	ids_reset(&x->ids);
-	w = sp->setup(sp->arg);
-	x->w = w;
-	if (!w)
-		return false;
+	if (x->w)
+		world_drop(x);	/* left by a run that could not start */
+	if (x->use_base) {
+		/* the set-up runs once; every schedule starts on a copy of its world */
+		if (!x->base) {
+			x->base = sp->setup(sp->arg);
+			if (!x->base || !sp->snapshot(sp->arg))
+				return false;
+		}
+		w = x->spare;
+		x->spare = NULL;
+		if (w)
+			pl_world_copy_into(w, x->base);
+		else
+			w = pl_world_clone(x->base);
+		x->w = w;
+		if (!sp->restore(sp->arg, w))
+			return false;
+	} else {
+		w = sp->setup(sp->arg);
+		x->w = w;
+		if (!w)
+			return false;
+	}
 	x->base_violations = w->nr_violations;
 	w->hooks.sync = x_sync;
 	w->hooks.yield = x_yield;
@@ -410,6 +435,12 @@ enum pl_verdict evaluate(struct xeng *x, bool world_check, char *why, size_t len
 
 void world_drop(struct xeng *x)
 {
+	if (x->use_base && !x->spare && x->w) {
+		/* released by the next schedule's copy into it */
+		x->spare = x->w;
+		x->w = NULL;
+		return;
+	}
 	pl_world_free(x->w);
 	x->w = NULL;
 }

@@ -20,7 +20,9 @@
  * The search tree.  Every scheduling decision is a node on a stack
  * (struct xnode): which threads were runnable, which ran before, which
  * choices have been explored, which are asleep.  A schedule is run by
- * re-creating the world with spec->setup() and following the stack's
+ * re-creating the world with spec->setup() -- or, with spec->snapshot and
+ * spec->restore, copying the world setup() made once per search into the
+ * previous schedule's (coro.c run_once()) -- and following the stack's
  * choices; past its end, the default policy (keep running the thread that
  * ran last) extends it.  backtrack() then flips the deepest node that still
  * has an allowed, unexplored choice.  Bounds are searched in turn; in
@@ -259,6 +261,7 @@ static int search(const struct pl_explore_spec *spec, const struct pl_explore_op
 		return err;
 	}
 	x.mode = XM_SEARCH;
+	x.use_base = spec->snapshot && spec->restore && !o->fresh_worlds;
 	x.por = o->por;
 	x.max_steps = o->max_steps ? o->max_steps : X_MAX_STEPS_DEFAULT;
 	if (o->shard_n > 1) {

@@ -11,10 +11,13 @@
  * that another thread holds is blocked until it is released; when every
  * unfinished thread is blocked the schedule ends in a deadlock.
  *
- * The search is depth-first over the scheduling choices, re-running the
- * world factory for each schedule (CHESS, Nidhugg: no state is saved or
- * restored).  It is bounded by preemptions: switching away from a thread
- * that could go on counts one, switching when it blocks or ends is free.
+ * The search is depth-first over the scheduling choices, starting each
+ * schedule from the world factory's initial state: re-running the factory
+ * (CHESS, Nidhugg: no state is saved or restored), or, with the spec's
+ * snapshot/restore, running it once and starting each schedule on a copy
+ * of its world (pl_world_copy_into(); no thread exists yet at that point).
+ * It is bounded by preemptions: switching away from a thread that could
+ * go on counts one, switching when it blocks or ends is free.
  * Bounds are searched in turn (0, 1, ... K), so the first failure found
  * has the fewest preemptions.  Optionally, sleep sets prune schedules that
  * only reorder independent steps (see por below).
@@ -58,9 +61,10 @@ struct pl_explore_spec {
 	const char *name;		/* for .sched files and printing; may be NULL */
 	/*
 	 * A fresh world in the initial state, the same on every call (the
-	 * engine calls it once per schedule and frees the world with
-	 * pl_world_free()).  It also resets whatever per-run state the threads
-	 * keep in arg.  NULL = cannot run (PL_VERDICT_ERROR).
+	 * engine calls it once per schedule, or once per search with
+	 * snapshot/restore below, and frees the world with pl_world_free()).
+	 * It also resets whatever per-run state the threads keep in arg.
+	 * NULL = cannot run (PL_VERDICT_ERROR).
 	 */
 	struct world *(*setup)(void *arg);
 	int nr_threads;			/* 1 .. PL_EXPLORE_MAX_THREADS */
@@ -87,6 +91,18 @@ struct pl_explore_spec {
 	 * see.
 	 */
 	const char *(*broken)(void *arg);
+	/*
+	 * Both or neither; may be NULL.  With both, a search calls setup()
+	 * once (once per shard, per worker process), keeps the world it made
+	 * as the base and then snapshot(arg), which keeps what arg holds of
+	 * that run; each schedule then runs on a copy of the base
+	 * (pl_world_copy_into()) after restore(arg, w), which puts arg back
+	 * as snapshot() saw it, for a run on w.  false from either = cannot
+	 * run, as setup() returning NULL.  Without them (and for
+	 * pl_explore_replay()), setup() runs for every schedule.
+	 */
+	bool (*snapshot)(void *arg);
+	bool (*restore)(void *arg, struct world *w);
 	void *arg;
 };
 
@@ -189,6 +205,11 @@ struct pl_explore_opts {
 	int jobs;			/* worker processes (fork); <= 1: this process */
 	size_t stack_size;		/* per thread; 0: 256 KiB */
 	bool no_world_check;		/* skip pl_check_world() at the end of each schedule */
+	/*
+	 * setup() for every schedule even when the spec has snapshot/restore
+	 * (the way before copies, for A/B; the results are the same)
+	 */
+	bool fresh_worlds;
 	bool (*stop)(void);		/* polled per schedule: true stops the search, incomplete */
 };
 

@@ -153,6 +153,13 @@ struct xeng {
 	void *main_fiber;
 #endif
 	struct world *w;
+	/*
+	 * spec->snapshot/restore in use: the world setup() made, once, and
+	 * a released world kept for the next schedule's copy (world_drop())
+	 */
+	bool use_base;
+	struct world *base;
+	struct world *spare;
 	int base_violations;
 	int cur;			/* running thread, -1 = engine */
 	/* the decision stack */

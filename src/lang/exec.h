@@ -108,7 +108,8 @@ const struct pl_expect *pl_exec_expect(const struct pl_scenario *sc, const char 
  * expectation for (preset, backing) -- `expect CLASS`, `expect xfail CLASS`
  * -- or, when that is pass or a bare xfail, any outcome but pass.  Each
  * schedule's world belongs to the explorer (it frees it); the backend must
- * provide world() and disown() (the model does).
+ * provide world() and disown() (the model does), and save() and restore()
+ * for snapshot/restore, with which setup() runs once per search.
  */
 #define PL_EXEC_RACE_MAX_THREADS 4
 
@@ -137,6 +138,15 @@ const char *pl_exec_race_limit(const struct pl_exec_race *r);
 /* The explorer's spec->broken: out of memory or a limit, else NULL. */
 const char *pl_exec_race_broken(void *race);
 struct world *pl_exec_race_setup(void *race);
+/*
+ * The explorer's spec->snapshot / spec->restore: keep the executor's state
+ * as setup() left it (and the backend's, through save()); put it back for
+ * a run on w, a copy of setup()'s world.  false: out of memory (oom set),
+ * an earlier schedule's limit or out of memory, or a backend without
+ * save()/restore(); the search then ends as when setup() fails.
+ */
+bool pl_exec_race_snapshot(void *race);
+bool pl_exec_race_restore(void *race, struct world *w);
 void pl_exec_race_thread(struct pl_exec_race *r, int t);
 bool pl_exec_race_check(struct world *w, void *race, char *why, size_t len);
 

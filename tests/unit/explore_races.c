@@ -272,6 +272,7 @@ struct race {
 	pl_pfn pinned;
 	long got;
 	bool setup_failed;
+	struct race *snap;		/* race_snapshot(): the fields after setup */
 };
 
 static struct world *race_world(struct race *c)
@@ -859,6 +860,111 @@ static void test_print_deterministic(void)
 	pl_explore_result_free(&r);
 }
 
+/*
+ * spec->snapshot / spec->restore: setup() once per search, each schedule on
+ * a copy of its world (pl_world_copy_into()), the per-run fields put back.
+ */
+static bool race_snapshot(void *arg)
+{
+	struct race *c = arg;
+
+	if (!c->snap)
+		return false;
+	*c->snap = *c;
+	return true;
+}
+
+static bool race_restore(void *arg, struct world *w)
+{
+	struct race *c = arg, *s = c->snap;
+
+	(void)w;
+	*c = *s;
+	return true;
+}
+
+static char *sched_text(const struct pl_sched *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f) {
+		if (s)
+			pl_sched_write(f, s);
+		fclose(f);
+	}
+	return buf;
+}
+
+/* The same search with setup() per schedule and with copies: the same result. */
+static void search_both_ways(const struct race_case *rc, const char *preset, const char *knob,
+			     struct pl_explore_opts o)
+{
+	struct race ctx = { 0 }, snap = { 0 };
+	struct pl_explore_spec spec;
+	struct pl_explore_result a, b;
+	char *sa, *sb;
+
+	race_spec(rc, &ctx, &spec);
+	spec.snapshot = race_snapshot;
+	spec.restore = race_restore;
+	ctx.preset = preset;
+	ctx.knob = knob;
+	ctx.snap = &snap;
+	o.fresh_worlds = true;
+	T_EQ(pl_explore(&spec, &o, &a), 0);
+	o.fresh_worlds = false;
+	T_EQ(pl_explore(&spec, &o, &b), 0);
+	T_EQ(a.schedules, b.schedules);
+	T_EQ(a.runs, b.runs);
+	T_EQ(a.redundant, b.redundant);
+	T_EQ(a.revisited, b.revisited);
+	T_EQ(a.steps, b.steps);
+	T_EQ(a.distinct_states, b.distinct_states);
+	T_EQ(a.failures, b.failures);
+	T_EQ(a.bound, b.bound);
+	T_EQ(a.complete, b.complete);
+	T_EQ(a.exhaustive, b.exhaustive);
+	T_ASSERT(!a.error && !b.error);
+	T_EQ(a.verdict, b.verdict);
+	T_STREQ(a.why, b.why);
+	T_EQ(a.minimise_replays, b.minimise_replays);
+	T_EQ(a.cap_states, b.cap_states);
+	if (a.cap_states == b.cap_states && a.states && b.states)
+		T_ASSERT(!memcmp(a.states, b.states, a.cap_states * sizeof(*a.states)));
+	sa = sched_text(a.fail);
+	sb = sched_text(b.fail);
+	T_ASSERT(sa && sb && !strcmp(sa, sb));
+	T_NOTE("%s %s%s%s: %llu schedules, %llu steps, %llu end states, %s", rc->name, preset,
+	       knob ? " " : "", knob ? knob : "", (unsigned long long)b.schedules,
+	       (unsigned long long)b.steps, (unsigned long long)b.distinct_states,
+	       b.fail ? pl_verdict_name(b.verdict) : "nothing found");
+	free(sa);
+	free(sb);
+	pl_explore_result_free(&a);
+	pl_explore_result_free(&b);
+}
+
+static void test_copies_same_search(void)
+{
+	for (size_t i = 0; i < sizeof(races) / sizeof(races[0]); i++) {
+		const struct race_case *rc = &races[i];
+		struct pl_explore_opts o = pl_explore_opts_default();
+
+		o.bound = rc->bound;
+		search_both_ways(rc, rc->buggy, rc->buggy_knob, o);
+		search_both_ways(rc, rc->fixed, rc->fixed_knob, o);
+		o.all = true;
+		o.por = true;
+		search_both_ways(rc, rc->buggy, rc->buggy_knob, o);
+		o.por = false;
+		o.shard_n = 3;
+		o.shard_k = 1;
+		search_both_ways(rc, rc->fixed, rc->fixed_knob, o);
+	}
+}
+
 static void test_race_dirty_cow(void) { run_race(&races[0]); }
 static void test_race_gup_fast_fork(void) { run_race(&races[1]); }
 static void test_race_gup_fast_zap(void) { run_race(&races[2]); }
@@ -879,5 +985,6 @@ int main(void)
 	T_RUN(test_race_ksm_exclusive);
 	T_RUN(test_shards_and_jobs);
 	T_RUN(test_print_deterministic);
+	T_RUN(test_copies_same_search);
 	return T_DONE();
 }

@@ -59,6 +59,9 @@ struct model {
 	struct world *w;
 	struct model_gup *gups;
 	int nr_gups, cap_gups;
+	/* save(): the GUP references of the run whose world the explorer copies */
+	struct model_gup *saved;
+	int nr_saved;
 	int has_1g;		/* -1: not probed yet */
 	char text[PL_BYTES_SHOW_MAX];	/* a byte-range observation */
 	void (*ev_fn)(void *arg, const struct pl_event *ev);
@@ -79,13 +82,63 @@ static void model_event(struct world *w, const struct pl_event *ev, void *arg)
 		m->ev_fn(m->ev_arg, ev);
 }
 
+static void gups_free(struct model_gup *g, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		free(g[i].pages);
+	free(g);
+}
+
 static void model_free_gups(struct model *m)
 {
-	for (int i = 0; i < m->nr_gups; i++)
-		free(m->gups[i].pages);
-	free(m->gups);
+	gups_free(m->gups, m->nr_gups);
 	m->gups = NULL;
 	m->nr_gups = m->cap_gups = 0;
+}
+
+/* A copy of the nr references at g (their pfn lists too), or NULL. */
+static struct model_gup *gups_dup(const struct model_gup *g, int nr)
+{
+	struct model_gup *c = calloc(nr ? (size_t)nr : 1, sizeof(*c));
+
+	for (int i = 0; c && i < nr; i++) {
+		c[i] = g[i];
+		c[i].pages = malloc((g[i].nr ? g[i].nr : 1) * sizeof(*c[i].pages));
+		if (!c[i].pages) {
+			gups_free(c, i);
+			return NULL;
+		}
+		if (g[i].nr)
+			memcpy(c[i].pages, g[i].pages, g[i].nr * sizeof(*c[i].pages));
+	}
+	return c;
+}
+
+static int model_save(struct pl_backend *be)
+{
+	struct model *m = model_of(be);
+	struct model_gup *c = gups_dup(m->gups, m->nr_gups);
+
+	if (!c)
+		return -ENOMEM;
+	gups_free(m->saved, m->nr_saved);
+	m->saved = c;
+	m->nr_saved = m->nr_gups;
+	return 0;
+}
+
+static int model_restore(struct pl_backend *be, struct world *w)
+{
+	struct model *m = model_of(be);
+	struct model_gup *c = gups_dup(m->saved, m->nr_saved);
+
+	if (!c)
+		return -ENOMEM;
+	model_free_gups(m);
+	m->gups = c;
+	m->nr_gups = m->cap_gups = m->nr_saved;
+	m->w = w;
+	return 0;
 }
 
 static void model_free_run(struct model *m)
@@ -145,6 +198,7 @@ static void model_destroy(struct pl_backend *be)
 	struct model *m = model_of(be);
 
 	model_free_run(m);
+	gups_free(m->saved, m->nr_saved);
 	free(m);
 }
 
@@ -942,6 +996,8 @@ static const struct pl_backend model_backend_ops = {
 	.end = model_end,
 	.world = pl_model_backend_world,
 	.disown = model_disown,
+	.save = model_save,
+	.restore = model_restore,
 	.destroy = model_destroy,
 };
 
