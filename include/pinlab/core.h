@@ -899,6 +899,26 @@ struct world {
 	 */
 	uint32_t nr_pmd_shares;
 	bool pmd_share_changed;
+	/*
+	 * The memmap walk's marks (check_folio.c): pfns of the folios whose
+	 * struct pages, swap slots or page-cache slots changed since the last
+	 * scan (pl_chk_mark_pfn(), internal.h), with the pfns whose tally
+	 * entry a scan changed; the heads every scan visits again (unsound at
+	 * the last scan, hugetlb); the held/cached tally values of the last
+	 * scan; and the debug path's copy of the memmap (check.c).
+	 */
+	uint32_t *chk_mark;
+	uint32_t chk_nr_mark, chk_cap_mark;
+	bool chk_mark_lost;		/* a mark could not be kept: walk every folio next scan */
+	bool chk_memmap_valid;		/* a walk ran and chk_keep holds what it left */
+	bool chk_memmap_insane;		/* the last walk found memmap-sane broken: walk all */
+	uint32_t *chk_keep;
+	uint32_t chk_nr_keep, chk_cap_keep;
+	uint32_t (*chk_hf)[3];		/* pfn, held, flags of the last scan's entries */
+	uint32_t chk_nr_hf, chk_cap_hf;
+	uint32_t chk_memmap_nr_swap;	/* nr_swap at the last walk */
+	struct page *chk_shadow;	/* verify: the memmap as the last scan saw it */
+	size_t chk_shadow_n;
 };
 
 /* ---------------------------------------------------------------------------

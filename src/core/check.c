@@ -52,16 +52,21 @@
  * pinners and swap are walked whole (they hold only what a scenario
  * touched); the per-pfn tally is sparse (w->check_list: only
  * entries written are cleared); a file's slots are read only in the range
- * ever filled; the memmap walk visits one struct page per folio or free
- * block, and reads the other pages of a folio only when one of them changed
- * since the last scan (head->chk_dirty, set by pl_page_changed(); a fresh
- * folio's plain tails break no rule) or is mapped now or was at the last
- * scan.  A page skipped is one a scan already found sound (or a fresh one)
- * that nothing wrote since, so the violations, and their order, are those of
- * the full walk.  w->check_full (--check=full)
- * reads everything every time; tests/cli/check_modes.sh compares the two on
- * the whole catalog.  State broken by hand, past pl_page_changed(), is seen
- * by the full walk only (tests/unit/check_detects.c).
+ * ever filled; the memmap walk (check_folio.c) visits only the folios
+ * marked since the last scan -- every write to a struct page field, swap
+ * slot or disk block a folio rule reads calls pl_chk_mark_pfn() -- the
+ * ones whose tally entries this scan changed, and the ones unsound or
+ * hugetlb at the last walk; a world's first scan, a policy change and a
+ * mark not kept walk every folio.  Of a folio it visits it reads the other
+ * pages only when one of them changed since the last scan (head->chk_dirty,
+ * set by pl_page_changed(); a fresh folio's plain tails break no rule) or
+ * is mapped now or was at the last scan.  A folio or page skipped is one a
+ * scan already found sound (or a fresh one) that nothing wrote since, so
+ * the violations, and their order, are those of the full walk.
+ * w->check_full (--check=full) reads everything every time;
+ * tests/cli/check_modes.sh compares the two on the whole catalog.  State
+ * broken by hand, past pl_page_changed() and pl_chk_mark_pfn(), is seen by
+ * the full walk only (tests/unit/check_detects.c, check_marks.c).
  *
  * The checker's files share the scan through check_internal.h, which
  * lists them: this one holds the invariant table, the recording of
@@ -406,6 +411,45 @@ void pl_check_tally_free(struct world *w)
 }
 
 /*
+ * Keep an entry's held/flags of the last scan, to compare with this scan's
+ * (chk_hf_compare()); without the memory, the next walk visits every folio.
+ */
+static bool hf_keep(struct world *w, uint32_t pfn, const struct pl_tally *e)
+{
+	if (w->chk_nr_hf == w->chk_cap_hf) {
+		uint32_t cap = w->chk_cap_hf ? 2 * w->chk_cap_hf : 64;
+		uint32_t (*l)[3] = realloc(w->chk_hf, cap * sizeof(*l));
+
+		if (!l) {
+			w->chk_mark_lost = true;
+			return false;
+		}
+		w->chk_hf = l;
+		w->chk_cap_hf = cap;
+	}
+	w->chk_hf[w->chk_nr_hf][0] = pfn;
+	w->chk_hf[w->chk_nr_hf][1] = e->held;
+	w->chk_hf[w->chk_nr_hf++][2] = e->flags;
+	return true;
+}
+
+/* A head whose held/flags differ from the last scan's: the memmap walk visits it. */
+static void chk_hf_compare(struct chk *c)
+{
+	struct world *w = c->w;
+
+	for (uint32_t i = 0; i < w->chk_nr_hf; i++) {
+		uint32_t pfn = w->chk_hf[i][0];
+		struct pl_tally *e = &c->t[pfn];
+
+		if (e->held != w->chk_hf[i][1] || e->flags != w->chk_hf[i][2])
+			pl_chk_mark_pfn(w, pfn);
+		e->mark &= (uint8_t)~TALLY_HF_OLD;
+	}
+	w->chk_nr_hf = 0;
+}
+
+/*
  * @full: clear every entry, as before a walk of every mm; else keep what
  * the mms added (the running totals, check_inc.c) and clear the rest.
  */
@@ -444,18 +488,23 @@ static bool tally_reset(struct world *w, bool full)
 		w->check_list_lost = false;
 		return true;
 	}
+	w->chk_nr_hf = 0;
 	for (size_t i = 0; i < w->check_nr; i++) {
 		uint32_t pfn = w->check_list[i];
 		struct pl_tally *e = &t[pfn];
 		bool used = e->ptes || e->wptes || e->pmds || e->wpmds || e->held || e->fptes ||
 			    e->dmaps || e->flags;
+		bool hf = (e->held || e->flags) && hf_keep(w, pfn, e);
 
 		if (full) {
 			memset(e, 0, sizeof(*e));
 		} else {
 			e->held = 0;
 			e->flags = 0;
+			e->mark = 0;
 		}
+		if (hf)
+			e->mark = TALLY_HF_OLD;
 		if (used) {
 			e->listed = 1;
 			w->check_list[keep++] = pfn;
@@ -535,7 +584,10 @@ static void chk_collect(struct chk *c, bool full)
  * in a build with -DPL_CHECK_VERIFY=1): after the walks, the totals kept
  * from scan to scan must equal a count from scratch of every live mm, file
  * and pinner (pl_expected_refcount()'s way, in a tally of its own); else
- * pinlab is wrong and stops.  It costs a full walk per scan.
+ * pinlab is wrong and stops.  It costs a full walk per scan.  The memmap
+ * walk's own check is chk_memmap_verify() (check_folio.c): the walk of the
+ * marked folios against the whole walk, and every page changed since the
+ * last scan against the folios marked.
  */
 #ifndef PL_CHECK_VERIFY
 #define PL_CHECK_VERIFY 0
@@ -574,11 +626,28 @@ static void chk_verify(const struct chk *c)
  */
 int pl_check_world(struct world *w)
 {
-	bool policy_changed, full;
+	bool policy_changed, full, whole, first;
 	struct chk c;
 
 	policy_changed = !w->check_policy_valid ||
 			 memcmp(&w->check_policy, &w->policy, sizeof(w->policy)) != 0;
+	/*
+	 * every folio, or only the ones marked (check_folio.c); after a walk
+	 * of every mm, too, as the tally changed wherever something is mapped
+	 */
+	whole = w->check_full || w->check_list_lost || w->chk_mark_lost || w->chk_memmap_insane;
+	if (!w->chk_memmap_valid && !whole) {
+		/*
+		 * A world's first walk: every folio but the zero pages was
+		 * made since the world was, and pl_alloc_pages() marked it
+		 * (the zero pages come from the template, folio.c, unmarked).
+		 */
+		pl_chk_mark_pfn(w, w->zero_pfn);
+		pl_chk_mark_pfn(w, w->huge_zero_pfn);
+	} else {
+		whole = whole || policy_changed || w->chk_memmap_nr_swap != w->nr_swap;
+	}
+	first = !w->chk_memmap_valid;
 	/* every mm from scratch, or only the marked ones (check_inc.c) */
 	full = w->check_full || w->check_list_lost || policy_changed || !w->chk_walked ||
 	       w->chk_lost || w->chk_stale || w->chk_folio_gen != w->chk_walk_gen ||
@@ -590,17 +659,28 @@ int pl_check_world(struct world *w)
 		/* an unchecked world must not pass for a checked one: the run fails */
 		w->oom = 1;
 		w->chk_walked = false;
+		w->chk_mark_lost = true;
 		return 0;
 	}
 	w->check_policy = w->policy;
 	w->check_policy_valid = true;
+	whole = whole || (full && !first);
+	c.marks = !whole;	/* tally changes mark their folios (chk_add()) */
 	chk_collect(&c, full);
+	chk_hf_compare(&c);
+	c.marks = false;
 	if ((w->check_verify || PL_CHECK_VERIFY) && !w->check_list_lost)
 		chk_verify(&c);
 	if (full)
 		w->pmd_share_changed = false;
 	chk_swap(&c);
-	chk_memmap(&c, policy_changed);
+	if ((w->check_verify || PL_CHECK_VERIFY) && !whole && !w->check_list_lost &&
+	    !w->chk_mark_lost)
+		chk_memmap_verify(&c, policy_changed);
+	else
+		chk_memmap(&c, policy_changed, whole);
+	if (w->check_verify || PL_CHECK_VERIFY)
+		chk_shadow_save(w);
 	for (int i = 0; i < w->nr_pins; i++)
 		if (w->pins && w->pins[i] && w->pins[i]->active)
 			chk_pinset(&c, w->pins[i]);

@@ -3,6 +3,22 @@
  * counts against the tally (_refcount, _mapcount, _pincount),
  * PageAnonExclusive and the mappings, GUP writes, the head/tail links; and
  * the memmap walk that visits the folios a scan must read.
+ *
+ * What a folio's rules read: its head's and pages' struct page fields, the
+ * tally entries of its pfns, the policy, the swap slots it caches, its
+ * file's page-cache slot and disk blocks.  The walk visits, in pfn order,
+ * the folios marked since the last scan (pl_chk_mark_pfn(), internal.h:
+ * every writer of one of those fields or slots marks the folio), the ones
+ * whose tally entries this scan changed (chk_add(), tally_hf()), and the
+ * ones it found unsound or counted in a hugetlb pool last time
+ * (w->chk_keep, so the pools' counts stay whole); the others would read
+ * as sound as before.  A world's first scan, --check=full, a policy
+ * change, a swap device that grew, a mark not kept and memmap-sane broken
+ * walk every folio and free block instead.
+ *
+ * Over 900 lines: the folio rules, the walk that picks the folios and the
+ * walk's debug path (chk_memmap_verify()) share the walk's helpers
+ * (resolve_head(), visit()); apart, check_internal.h would export them.
  */
 #include "check_internal.h"
 
@@ -484,7 +500,62 @@ static void sort_check_list(struct world *w, uint32_t *l, size_t n)
 	free(tail);
 }
 
-void chk_memmap(struct chk *c, bool policy_changed)
+/* Append a head to the list the next walk visits again (unsound, hugetlb). */
+static void keep_add(struct world *w, pl_pfn head)
+{
+	if (w->chk_nr_keep == w->chk_cap_keep) {
+		uint32_t cap = w->chk_cap_keep ? 2 * w->chk_cap_keep : 16;
+		uint32_t *l = realloc(w->chk_keep, cap * sizeof(*l));
+
+		if (!l) {
+			w->chk_mark_lost = true;	/* not kept: the next walk is whole */
+			return;
+		}
+		w->chk_keep = l;
+		w->chk_cap_keep = cap;
+	}
+	w->chk_keep[w->chk_nr_keep++] = head;
+}
+
+/*
+ * Read one folio whose head chk_memmap_folio() is about to vet: the pages
+ * of it the check list names (l[k ..]), all of them when chk_pages_all(),
+ * and its rules.  Returns the pfns it covers, or 0 if it is broken.
+ */
+static unsigned visit(struct chk *c, bool policy_changed, pl_pfn pfn, struct page *p,
+		      const uint32_t *l, size_t n, size_t k)
+{
+	struct world *w = c->w;
+	uint64_t hits = c->hits;
+	uint32_t hugetlb = c->hugetlb_used + c->hugetlb_1g_used;
+	unsigned nr;
+
+	c->fl = l ? l + k : NULL;	/* no list yet: nothing listed */
+	c->fn = 0;
+	if (p->flags & PG_head) {
+		uint64_t end = (uint64_t)pfn + (1u << PL_MIN(p->order, HPAGE_PUD_ORDER));
+
+		while (k + c->fn < n && l[k + c->fn] < end)
+			c->fn++;
+	}
+	c->fall = chk_pages_all(c, policy_changed, pfn, p);
+	nr = chk_memmap_folio(c, pfn, p);
+	if (!nr) {
+		w->chk_memmap_insane = true;
+		return 0;
+	}
+	chk_folio(c, pfn, p);
+	/* sound: its unchanged pages need not be read again */
+	if (c->hits == hits)
+		p->chk_dirty = 0;
+	/* unsound, or counted in a hugetlb pool: the next walk visits it again */
+	if (c->hits != hits || c->hugetlb_used + c->hugetlb_1g_used != hugetlb)
+		keep_add(w, pfn);
+	return nr;
+}
+
+/* Every folio and free block, in pfn order. */
+static void walk_whole(struct chk *c, bool policy_changed)
 {
 	struct world *w = c->w;
 	const uint32_t *l = w->check_list;
@@ -499,11 +570,8 @@ void chk_memmap(struct chk *c, bool policy_changed)
 
 	if (!memo)
 		w->check_nr_runs = 0;
-	if (n)
-		sort_check_list(w, w->check_list, n);
 	while (pfn < w->next_pfn) {
 		struct page *p = pfn_to_page(w, pfn);
-		uint64_t hits = c->hits;
 		unsigned nr;
 
 		if (p->flags & PG_free) {
@@ -554,16 +622,7 @@ void chk_memmap(struct chk *c, bool policy_changed)
 		/* the listed pfns of this folio: l[k .. k + c->fn) */
 		while (k < n && l[k] < pfn)
 			k++;
-		c->fl = l ? l + k : NULL;	/* no list yet: nothing listed */
-		c->fn = 0;
-		if (p->flags & PG_head) {
-			uint64_t end = (uint64_t)pfn + (1u << PL_MIN(p->order, HPAGE_PUD_ORDER));
-
-			while (k + c->fn < n && l[k + c->fn] < end)
-				c->fn++;
-		}
-		c->fall = chk_pages_all(c, policy_changed, pfn, p);
-		nr = chk_memmap_folio(c, pfn, p);
+		nr = visit(c, policy_changed, pfn, p, l, n, k);
 		if (!nr) {
 			/* skip the rest of a broken folio: its tails were reported */
 			pfn++;
@@ -571,10 +630,363 @@ void chk_memmap(struct chk *c, bool policy_changed)
 				pfn++;
 			continue;
 		}
-		chk_folio(c, pfn, p);
-		/* sound: its unchanged pages need not be read again */
-		if (c->hits == hits)
-			p->chk_dirty = 0;
 		pfn += nr;
 	}
+}
+
+/*
+ * The head of the folio holding @pfn as the whole walk would reach it, in
+ * *head (PL_PFN_NONE: a free pfn, nothing to read).  False if the memmap
+ * there is not what pl_alloc_pages() and the frees leave (the whole walk
+ * then reports memmap-sane): the caller walks everything instead.
+ */
+static bool resolve_head(const struct world *w, pl_pfn pfn, pl_pfn *head)
+{
+	const struct page *p = pfn_to_page(w, pfn), *h = p;
+	pl_pfn hp = pfn;
+
+	*head = PL_PFN_NONE;
+	if (p->flags & PG_free)
+		return true;
+	if (p->flags & PG_tail) {
+		hp = p->head;
+		if (hp >= pfn)
+			return false;
+		h = pfn_to_page(w, hp);
+	}
+	if (!(h->flags & PG_head) || (h->flags & (PG_tail | PG_free)) || h->head != hp ||
+	    (h->order > HPAGE_PMD_ORDER && (h->order != HPAGE_PUD_ORDER || !(h->flags & PG_hugetlb))) ||
+	    (hp & ((1u << h->order) - 1)) || (uint64_t)hp + (1u << h->order) > w->next_pfn ||
+	    pfn - hp >= (1u << h->order))
+		return false;
+	*head = hp;
+	return true;
+}
+
+static size_t lower_bound(const uint32_t *l, size_t n, uint32_t pfn)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Sort a short list in place (a scan's marks are a few dozen; qsort() allocates). */
+static void sort_pfns(uint32_t *l, size_t n)
+{
+	if (n > 64) {
+		qsort(l, n, sizeof(*l), cmp_pfn);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = l[i];
+		size_t j = i;
+
+		for (; j > 0 && l[j - 1] > x; j--)
+			l[j] = l[j - 1];
+		l[j] = x;
+	}
+}
+
+/*
+ * The folios that may read differently from the last walk, in pfn order:
+ * the marked (w->chk_mark: a write to a struct page, swap or page-cache
+ * slot, or a tally entry this scan changed) and the ones kept (w->chk_keep:
+ * unsound at the last walk, or hugetlb, so the pool counts are whole).
+ * Into w->chk_mark, sorted and without repeats; false without the memory.
+ */
+static bool gather(struct world *w)
+{
+	size_t need = (size_t)w->chk_nr_mark + w->chk_nr_keep, n = 0;
+	uint32_t *l = w->chk_mark;
+
+	if (need > w->chk_cap_mark) {
+		l = realloc(w->chk_mark, need * sizeof(*l));
+		if (!l)
+			return false;
+		w->chk_mark = l;
+		w->chk_cap_mark = (uint32_t)need;
+	}
+	if (w->chk_nr_keep)
+		memcpy(l + w->chk_nr_mark, w->chk_keep, w->chk_nr_keep * sizeof(*l));
+	sort_pfns(l, need);
+	for (size_t i = 0; i < need; i++)
+		if (!n || l[n - 1] != l[i])
+			l[n++] = l[i];
+	w->chk_nr_mark = (uint32_t)n;
+	return true;
+}
+
+/* The marked folios only; false (nothing reported) if the memmap needs the whole walk. */
+static bool walk_marked(struct chk *c, bool policy_changed)
+{
+	struct world *w = c->w;
+	const uint32_t *l = w->check_list;
+	size_t n = w->check_nr;
+	pl_pfn last = 0;
+	uint32_t nm;
+
+	if (!gather(w))
+		return false;
+	nm = w->chk_nr_mark;
+	/* vet every head first: a whole walk after a report would repeat it */
+	for (uint32_t i = 0; i < nm; i++) {
+		pl_pfn pfn = w->chk_mark[i], head;
+
+		if (pfn == 0 || pfn >= w->next_pfn)
+			continue;
+		if (!resolve_head(w, pfn, &head))
+			return false;
+		if (head == PL_PFN_NONE)
+			continue;
+		if (head < last && last != 0)
+			return false;
+		w->chk_mark[i] = head;
+		last = head;
+	}
+	w->chk_nr_keep = 0;
+	last = PL_PFN_NONE;
+	for (uint32_t i = 0; i < nm; i++) {
+		pl_pfn head = w->chk_mark[i];
+
+		if (head == 0 || head >= w->next_pfn || head == last ||
+		    (pfn_to_page(w, head)->flags & PG_free))
+			continue;
+		last = head;
+		visit(c, policy_changed, head, pfn_to_page(w, head), l, n, lower_bound(l, n, head));
+	}
+	return true;
+}
+
+/*
+ * The memmap walk.  @whole: every folio (--check=full, a world's first
+ * scan, a policy change, a mark not kept, memmap-sane broken at the last
+ * walk); so too when the mms were walked from scratch (check.c: the
+ * tally changed wherever something is mapped, most live folios); else the
+ * folios gather() names.  A folio left out is one the last walk found
+ * sound, with no write to its struct pages, swap or page-cache slots since
+ * (pl_chk_mark_pfn()) and the same tally entries, so every rule would read
+ * it as sound again: the violations found, and their order, are the whole
+ * walk's (the debug path below checks it).
+ */
+void chk_memmap(struct chk *c, bool policy_changed, bool whole)
+{
+	struct world *w = c->w;
+
+	/* a list that could not grow during this scan's tally, too */
+	if (w->check_list_lost || w->chk_mark_lost)
+		whole = true;
+	if (w->check_nr && !w->check_list_lost)
+		sort_check_list(w, w->check_list, w->check_nr);
+	if (!whole && w->chk_nr_mark == 0 && w->chk_nr_keep == 0) {
+		w->chk_memmap_insane = false;
+		return;
+	}
+	w->chk_memmap_insane = false;
+	if (whole || !walk_marked(c, policy_changed)) {
+		w->chk_nr_keep = 0;
+		walk_whole(c, policy_changed);
+	}
+	w->chk_nr_mark = 0;
+	w->chk_mark_lost = false;
+	w->chk_memmap_valid = true;
+	w->chk_memmap_nr_swap = w->nr_swap;
+}
+
+/* The mark list is full: grow it, or let the next walk visit every folio. */
+void pl_chk_mark_slow(struct world *w, pl_pfn pfn)
+{
+	uint32_t cap = w->chk_cap_mark ? 2 * w->chk_cap_mark : 256;
+	uint32_t *l;
+
+	if (w->chk_mark_lost)
+		return;
+	/* past a quarter of a million folios the whole walk is as cheap */
+	l = cap <= (1u << 18) ? realloc(w->chk_mark, cap * sizeof(*l)) : NULL;
+	if (!l) {
+		w->chk_mark_lost = true;
+		return;
+	}
+	w->chk_mark = l;
+	w->chk_cap_mark = cap;
+	l[w->chk_nr_mark++] = pfn;
+}
+
+void chk_marks_free(struct world *w)
+{
+	free(w->chk_mark);
+	free(w->chk_keep);
+	free(w->chk_hf);
+	free(w->chk_shadow);
+	w->chk_mark = w->chk_keep = NULL;
+	w->chk_hf = NULL;
+	w->chk_shadow = NULL;
+	w->chk_nr_mark = w->chk_cap_mark = w->chk_nr_keep = w->chk_cap_keep = 0;
+	w->chk_nr_hf = w->chk_cap_hf = 0;
+	w->chk_shadow_n = 0;
+	w->chk_memmap_valid = false;
+}
+
+/* ---------------------------------------------------------------------------
+ * The debug path (w->check_verify, -DPL_CHECK_VERIFY=1; check.c).
+ */
+#define CHK_SHADOW_MAX (1u << 17)	/* pfns: a copy of 6 MiB at most */
+
+static bool in_sorted(const uint32_t *l, size_t n, uint32_t pfn)
+{
+	size_t i = lower_bound(l, n, pfn);
+
+	return i < n && l[i] == pfn;
+}
+
+/* The first field a rule reads that differs between two copies of a page, or NULL. */
+static const char *page_diff(const struct page *a, const struct page *b)
+{
+#define D(f) do { if (a->f != b->f) return #f; } while (0)
+	D(flags); D(_mapcount); D(token); D(head);
+	/* a head's folio fields; page[1]'s _large_mapcount shares _refcount's word */
+	D(_refcount);
+	if (a->flags & PG_tail)
+		return NULL;
+	D(_entire_mapcount); D(_pincount); D(mapping); D(index); D(swap);
+	D(gup_gets); D(gup_pins); D(order);
+#undef D
+	return NULL;
+}
+
+/*
+ * Every page that is not free and differs from the copy the last scan
+ * kept (its chk_dirty byte aside) belongs to a folio this walk visits: a
+ * write that skipped pl_chk_mark_pfn() stops pinlab here even when it
+ * breaks no rule.  The tails of a 1 GiB folio are left out: folio_page()
+ * writes them on first use, reads included.
+ */
+static void shadow_check(struct world *w)
+{
+	size_t n = (size_t)w->chk_nr_mark + w->chk_nr_keep;
+	uint32_t *l = malloc((n ? n : 1) * sizeof(*l));
+	size_t k = 0;
+
+	if (!l || !w->chk_shadow) {
+		free(l);
+		return;
+	}
+	if (w->chk_nr_mark)
+		memcpy(l, w->chk_mark, w->chk_nr_mark * sizeof(*l));
+	if (w->chk_nr_keep)
+		memcpy(l + w->chk_nr_mark, w->chk_keep, w->chk_nr_keep * sizeof(*l));
+	for (size_t i = 0; i < n; i++) {
+		pl_pfn head;
+
+		if (l[i] && l[i] < w->next_pfn && resolve_head(w, l[i], &head) &&
+		    head != PL_PFN_NONE)
+			l[k++] = head;
+	}
+	qsort(l, k, sizeof(*l), cmp_pfn);
+	for (pl_pfn pfn = 1; pfn < w->next_pfn; pfn++) {
+		const struct page *p = pfn_to_page(w, pfn);
+		const char *what = "new";
+		pl_pfn head;
+
+		if (p->flags & PG_free)
+			continue;
+		if (pfn < w->chk_shadow_n && !(what = page_diff(p, &w->chk_shadow[pfn])))
+			continue;
+		if (!resolve_head(w, pfn, &head) || head == PL_PFN_NONE)
+			continue;	/* the whole walk reports it */
+		if (pfn != head && pfn_to_page(w, head)->order == HPAGE_PUD_ORDER)
+			continue;
+		if (!in_sorted(l, k, head)) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg),
+				 "incremental checker: pfn %u (folio %u) changed unmarked: %s",
+				 pfn, head, what);
+			pl_bug(__FILE__, __LINE__, msg);
+		}
+	}
+	free(l);
+}
+
+/* Keep a copy of the memmap for the next scan's shadow_check(). */
+void chk_shadow_save(struct world *w)
+{
+	size_t n = w->next_pfn;
+
+	if (n > CHK_SHADOW_MAX) {
+		free(w->chk_shadow);
+		w->chk_shadow = NULL;
+		w->chk_shadow_n = 0;
+		return;
+	}
+	if (n > w->chk_shadow_n || !w->chk_shadow) {
+		struct page *s = realloc(w->chk_shadow, (n ? n : 1) * sizeof(*s));
+
+		if (!s) {
+			free(w->chk_shadow);
+			w->chk_shadow = NULL;
+			w->chk_shadow_n = 0;
+			return;
+		}
+		w->chk_shadow = s;
+	}
+	for (size_t pfn = 0; pfn < n; pfn += HPAGE_PUD_NR) {
+		size_t m = PL_MIN((size_t)HPAGE_PUD_NR, n - pfn);
+
+		memcpy(&w->chk_shadow[pfn], w->memmap[pfn >> HPAGE_PUD_ORDER], m * sizeof(struct page));
+	}
+	w->chk_shadow_n = n;
+}
+
+/*
+ * The walk of the marked folios, then the whole walk, which stands: the
+ * violations each found, in order, and the hugetlb pools' counts must be
+ * the same, else pinlab is wrong and stops.
+ */
+void chk_memmap_verify(struct chk *c, bool policy_changed)
+{
+	struct world *w = c->w;
+	int v0 = w->nr_violations, found = c->found, ninc;
+	uint64_t hits = c->hits;
+	uint32_t used, used_1g;
+	struct pl_violation *inc;
+
+	shadow_check(w);
+	chk_memmap(c, policy_changed, false);
+	ninc = w->nr_violations - v0;
+	inc = malloc((size_t)(ninc ? ninc : 1) * sizeof(*inc));
+	if (!inc) {
+		w->oom = 1;
+		return;
+	}
+	if (ninc)
+		memcpy(inc, w->violations + v0, (size_t)ninc * sizeof(*inc));
+	used = c->hugetlb_used;
+	used_1g = c->hugetlb_1g_used;
+	w->nr_violations = v0;
+	c->found = found;
+	c->hits = hits;
+	c->hugetlb_used = c->hugetlb_1g_used = 0;
+	chk_memmap(c, policy_changed, true);
+	if (used != c->hugetlb_used || used_1g != c->hugetlb_1g_used)
+		pl_bug(__FILE__, __LINE__, "incremental checker: a hugetlb pool count differs");
+	if (ninc != w->nr_violations - v0)
+		pl_bug(__FILE__, __LINE__, "incremental checker: the memmap walk found "
+			"a different number of violations");
+	for (int i = 0; i < ninc; i++) {
+		const struct pl_violation *a = &inc[i], *b = &w->violations[v0 + i];
+
+		if (a->inv != b->inv || a->pid != b->pid || a->addr != b->addr ||
+		    a->pfn != b->pfn || strcmp(a->detail, b->detail))
+			pl_bug(__FILE__, __LINE__, "incremental checker: the memmap walk "
+				"found other violations");
+	}
+	free(inc);
 }

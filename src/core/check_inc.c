@@ -222,6 +222,7 @@ static void gone_free(struct world *w)
 void pl_chk_inc_free(struct world *w)
 {
 	gone_free(w);
+	chk_marks_free(w);
 	free(w->chk_dirty);
 	free(w->chk_viol);
 	free(w->chk_gone);

@@ -28,6 +28,10 @@
 enum {
 	TALLY_IN_CACHE	= 1u << 1,	/* head: some page-cache slot names the folio */
 };
+enum {	/* pl_tally.mark: the memmap walk's bookkeeping within one scan */
+	TALLY_MARKED	= 1u << 0,	/* the pfn is on w->chk_mark for this scan's walk */
+	TALLY_HF_OLD	= 1u << 1,	/* the last scan's held/flags are on w->chk_hf */
+};
 
 struct pl_tally {
 	uint32_t ptes;		/* present PTEs mapping this page */
@@ -39,6 +43,7 @@ struct pl_tally {
 	uint32_t dmaps;		/* head: dirty PTEs and PMD/PUD leaves mapping the folio */
 	uint8_t flags;		/* TALLY_* */
 	uint8_t listed;		/* the pfn is on w->check_list */
+	uint8_t mark;		/* TALLY_MARKED, TALLY_HF_OLD; cleared by tally_reset() */
 };
 
 struct chk {
@@ -49,6 +54,7 @@ struct chk {
 	uint32_t hugetlb_used;	/* live 2 MiB hugetlb folios seen */
 	uint32_t hugetlb_1g_used; /* live 1 GiB hugetlb folios seen */
 	bool report;		/* false: only tally (pl_expected_refcount) */
+	bool marks;		/* tally changes mark their pfn for the memmap walk */
 	bool sparse;		/* t is the world's tally, reset through w->check_list */
 	int found;		/* violations added by this scan */
 	uint64_t hits;		/* chk_report() calls, duplicates included */
@@ -137,11 +143,14 @@ static inline struct pl_tally *tally(struct chk *c, pl_pfn pfn)
 	return tally_list(c, t, pfn);
 }
 
+/* Out of line: chk_add() stays small enough to inline. */
+__attribute__((noinline)) void chk_mark_tally(struct chk *c, struct pl_tally *t, pl_pfn pfn);
+
 /*
  * Count one mapping (CHK_R_* of pfn, or of a swap slot), or take it back
  * out (c->sign).  Inline: chk_pte() calls it once or twice per PTE walked.
  */
-static inline void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
+static inline __attribute__((always_inline)) void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
 {
 	uint32_t sign = (uint32_t)c->sign;
 	struct pl_tally *t;
@@ -153,6 +162,13 @@ static inline void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
 		return;
 	}
 	t = tally(c, pfn);
+	/*
+	 * The folio's counts changed: the memmap walk visits it.  Its head's
+	 * entry changes with every page's (chk_pte() adds a tail's PTE with
+	 * the head's FPTE), so the head is marked, once a scan.
+	 */
+	if (c->marks && (bits & (CHK_R_FPTE | CHK_R_PMD)) && !(t->mark & TALLY_MARKED))
+		chk_mark_tally(c, t, pfn);
 	if (bits & CHK_R_PTE)
 		t->ptes += sign;
 	if (bits & CHK_R_WPTE)
@@ -165,6 +181,23 @@ static inline void chk_add(struct chk *c, pl_pfn pfn, unsigned bits)
 		t->pmds += sign;
 	if (bits & CHK_R_WPMD)
 		t->wpmds += sign;
+}
+
+/*
+ * The tally entry of a folio's head for held/flags (files, pinsets: counted
+ * from scratch every scan): a head that had neither at the last scan is
+ * marked for the memmap walk; the others are compared with the last scan's
+ * values afterwards (chk_hf_compare()).
+ */
+static inline struct pl_tally *tally_hf(struct chk *c, pl_pfn head)
+{
+	struct pl_tally *t = tally(c, head);
+
+	if (c->sparse && !(t->mark & (TALLY_MARKED | TALLY_HF_OLD)) && !t->held && !t->flags) {
+		t->mark |= TALLY_MARKED;
+		pl_chk_mark_pfn(c->w, head);
+	}
+	return t;
 }
 
 /* The struct page of pfn, or NULL if pfn lies outside the memmap. */
@@ -255,6 +288,9 @@ void chk_swap(struct chk *c);
 /* check_folio.c */
 uint64_t folio_expected(const struct chk *c, pl_pfn head, const struct page *h,
 			uint64_t *maps);
-void chk_memmap(struct chk *c, bool policy_changed);
+void chk_memmap(struct chk *c, bool policy_changed, bool whole);
+void chk_memmap_verify(struct chk *c, bool policy_changed);
+void chk_marks_free(struct world *w);
+void chk_shadow_save(struct world *w);
 
 #endif /* PINLAB_CORE_CHECK_INTERNAL_H */

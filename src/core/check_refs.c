@@ -84,7 +84,7 @@ void chk_file(struct chk *c, const struct pl_file *f)
 			chk_report(c, "pagecache-consistent", 0, 0, pfn,
 				   "file %d index %u: folio %u has mapping %u index %u order %u",
 				   f->id, idx, head, h->mapping, h->index, (unsigned)h->order);
-		tally(c, head)->flags |= TALLY_IN_CACHE;
+		tally_hf(c, head)->flags |= TALLY_IN_CACHE;
 	}
 }
 
@@ -112,7 +112,7 @@ void tally_pinsets(struct chk *c)
 			if (!pinset_page_held(ps, i) || chk_is_zero(w, pfn))
 				continue;
 			if (chk_head(w, pfn, &head))
-				tally(c, head)->held++;
+				tally_hf(c, head)->held++;
 		}
 	}
 }

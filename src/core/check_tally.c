@@ -37,6 +37,13 @@ void chk_report(struct chk *c, const char *name, int pid, pl_addr addr, pl_pfn p
 		chk_capture(c, &v);
 }
 
+/* A tally entry of a folio's head changed this scan: mark the folio (chk_add()). */
+void chk_mark_tally(struct chk *c, struct pl_tally *t, pl_pfn pfn)
+{
+	t->mark |= TALLY_MARKED;
+	pl_chk_mark_pfn(c->w, pfn);
+}
+
 /* tally() of an entry not yet listed: list it (check_internal.h). */
 struct pl_tally *tally_list(struct chk *c, struct pl_tally *t, pl_pfn pfn)
 {

@@ -212,6 +212,8 @@ static void file_reserve(struct world *w, struct pl_file *f, uint32_t nr_pages)
 /* disk[idx] = @tok, allocating disk[] when the first non-zero token lands. */
 static void file_disk_set(struct world *w, struct pl_file *f, uint32_t idx, pl_token tok)
 {
+	/* gup-write-undirtied compares a cached folio with its disk blocks */
+	pl_chk_mark_pfn(w, pl_file_cache(f, idx));
 	if (!f->disk) {
 		if (tok == PL_TOKEN_ZERO)
 			return;
@@ -524,7 +526,7 @@ int pl_file_set_huge_order(struct world *w, int file, unsigned order)
 	nr_pages = file_round_size(f, old);
 	file_reserve(w, f, nr_pages ? nr_pages : 1);
 	for (uint32_t i = old; f->disk && i < nr_pages; i++)
-		f->disk[i] = PL_TOKEN_ZERO;
+		file_disk_set(w, f, i, PL_TOKEN_ZERO);
 	f->nr_pages = nr_pages;
 	return 0;
 }
@@ -594,7 +596,7 @@ int pl_file_truncate(struct world *w, int file, uint32_t nr_pages)
 	if (nr_pages >= old) {
 		file_reserve(w, f, nr_pages ? nr_pages : 1);
 		for (uint32_t i = old; f->disk && i < nr_pages; i++)
-			f->disk[i] = PL_TOKEN_ZERO;
+			file_disk_set(w, f, i, PL_TOKEN_ZERO);
 		f->nr_pages = nr_pages;
 		return 0;
 	}

@@ -606,6 +606,7 @@ pl_pfn pl_alloc_pages(struct world *w, unsigned order)
 	/* a walk saw a mapping of a free pfn: the pfn's new folio changes what it reads */
 	if (w->chk_stale)
 		pl_chk_folio_changed(w);
+	pl_chk_mark_pfn(w, pfn);	/* a new folio: the memmap walk reads it whole */
 	return pfn;
 }
 
@@ -654,6 +655,7 @@ static void free_folio(struct world *w, struct folio *f)
 	w->nr_alloc_pages -= nr;
 	w->memmap_gen++;
 	pl_chk_folio_changed_at(w, pfn);
+	pl_chk_mark_pfn(w, pfn);
 	/* free_huge_folio(): back to the pool of its own size */
 	if (hugetlb && order == HPAGE_PUD_ORDER)
 		w->hugetlb_1g_free++;
@@ -665,6 +667,7 @@ void folio_ref_add(struct world *w, struct folio *f, int n)
 {
 	PL_BUG_ON(f->page._refcount == 0 && !folio_test_zero(f));
 	pl_atomic_add(w, &f->page._refcount, n);
+	pl_chk_mark_folio(w, f);
 }
 
 void folio_get(struct world *w, struct folio *f)
@@ -676,6 +679,7 @@ void folio_put_refs(struct world *w, struct folio *f, int n)
 {
 	PL_BUG_ON(f->page._refcount < (uint32_t)n);
 	pl_atomic_add(w, &f->page._refcount, -n);
+	pl_chk_mark_folio(w, f);
 	if (f->page._refcount == 0)
 		free_folio(w, f);
 }
@@ -692,6 +696,7 @@ bool folio_ref_try_add(struct world *w, struct folio *f, int n)
 	if (f->page._refcount == 0 || (f->page.flags & PG_free))
 		return false;
 	f->page._refcount += n;
+	pl_chk_mark_folio(w, f);
 	return true;
 }
 
@@ -712,6 +717,7 @@ bool folio_trylock(struct world *w, struct folio *f)
 	if (f->page.flags & PG_locked)
 		return false;
 	f->page.flags |= PG_locked;
+	pl_chk_mark_folio(w, f);
 	return true;
 }
 
@@ -725,12 +731,14 @@ void folio_lock(struct world *w, struct folio *f)
 	pl_sync(w, PL_SYNC_FOLIO_LOCK, &f->page.flags);
 	PL_BUG_ON(f->page.flags & PG_locked);
 	f->page.flags |= PG_locked;
+	pl_chk_mark_folio(w, f);
 }
 
 void folio_unlock(struct world *w, struct folio *f)
 {
 	PL_BUG_ON(!(f->page.flags & PG_locked));
 	f->page.flags &= ~PG_locked;
+	pl_chk_mark_folio(w, f);
 	pl_sync(w, PL_SYNC_UNLOCK, &f->page.flags);
 }
 
@@ -843,7 +851,7 @@ struct folio *pl_hugetlb_alloc(struct world *w, unsigned order)
 	if (!f)
 		return NULL;
 	(*free_nr)--;
-	f->page.flags |= PG_hugetlb;
+	f->page.flags |= PG_hugetlb;	/* a new folio: marked by pl_alloc_pages() */
 	f->page.flags &= ~PG_lru;
 	return f;
 }
@@ -853,7 +861,7 @@ struct folio *pl_hugetlb_alloc(struct world *w, unsigned order)
  */
 void pl_gup_ghost_add(struct world *w, struct folio *f, unsigned gup_flags, uint32_t mm_id, int n)
 {
-	(void)w;
+	pl_chk_mark_folio(w, f);
 	if (gup_flags & FOLL_PIN)
 		f->page.gup_pins = (uint16_t)(f->page.gup_pins + n);
 	else
@@ -866,7 +874,7 @@ void pl_gup_ghost_add(struct world *w, struct folio *f, unsigned gup_flags, uint
 
 void pl_gup_ghost_sub(struct world *w, struct folio *f, unsigned gup_flags, int n)
 {
-	(void)w;
+	pl_chk_mark_folio(w, f);
 	if (gup_flags & FOLL_PIN) {
 		PL_BUG_ON(f->page.gup_pins < n);
 		f->page.gup_pins = (uint16_t)(f->page.gup_pins - n);

@@ -397,6 +397,7 @@ static int copy_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_
 		excl_cleared |= (p->flags & PG_anon_exclusive) != 0;
 		p->flags &= ~(uint32_t)PG_anon_exclusive;
 		p->_mapcount++;
+		pl_chk_mark_page(w, p);
 		if (pte_write(pte)) {
 			pte = pte_wrprotect(pte);
 			t->pte[i] = pte;

@@ -64,6 +64,7 @@ static int try_grab_folio(struct world *w, struct folio *f, unsigned flags, stru
 		if (folio_has_pincount(f)) {
 			folio_ref_add(w, f, 1);
 			pl_atomic_add_int(w, &f->page._pincount, 1);
+			pl_chk_mark_folio(w, f);
 		} else {
 			folio_ref_add(w, f, GUP_PIN_COUNTING_BIAS);
 		}
@@ -92,6 +93,7 @@ static void try_grab_folio_refs(struct world *w, struct folio *f, unsigned flags
 		if (folio_has_pincount(f)) {
 			folio_ref_add(w, f, n);
 			pl_atomic_add_int(w, &f->page._pincount, n);
+			pl_chk_mark_folio(w, f);
 		} else {
 			folio_ref_add(w, f, GUP_PIN_COUNTING_BIAS * n);
 		}
@@ -134,6 +136,7 @@ static void gup_put_folio(struct world *w, struct folio *f, unsigned flags)
 		pl_gup_ghost_sub(w, f, flags, 1);
 		if (folio_has_pincount(f)) {
 			pl_atomic_add_int(w, &f->page._pincount, -1);
+			pl_chk_mark_folio(w, f);
 			folio_put(w, f);
 		} else {
 			folio_put_refs(w, f, GUP_PIN_COUNTING_BIAS);
@@ -154,6 +157,7 @@ static void gup_put_folio_refs(struct world *w, struct folio *f, unsigned flags,
 		pl_gup_ghost_sub(w, f, flags, n);
 		if (folio_has_pincount(f)) {
 			pl_atomic_add_int(w, &f->page._pincount, -n);
+			pl_chk_mark_folio(w, f);
 			folio_put_refs(w, f, n);
 		} else {
 			folio_put_refs(w, f, GUP_PIN_COUNTING_BIAS * n);
@@ -831,6 +835,7 @@ static struct folio *try_grab_folio_fast(struct world *w, struct page *page, uns
 			pl_atomic_add_int(w, &f->page._pincount, 1);
 		else
 			pl_atomic_add(w, &f->page._refcount, GUP_PIN_COUNTING_BIAS - 1);
+		pl_chk_mark_folio(w, f);
 		pl_sync(w, PL_SYNC_ATOMIC, &f->page._refcount);	/* smp_mb__after_atomic() */
 	}
 	pl_gup_ghost_add(w, f, flags, mm->id, 1);

@@ -242,6 +242,7 @@ int split_folio(struct world *w, struct folio *f)
 		p->swap = 0;
 		p->gup_gets = p->gup_pins = p->gup_holder = 0;
 		p->chk_dirty = 1;
+		pl_chk_mark_pfn(w, head + i);
 	}
 	/* a subpage nobody maps any more is freed at once */
 	for (unsigned i = 0; i < nr; i++) {

@@ -182,18 +182,53 @@ static inline void pl_atomic_add_int(struct world *w, int32_t *v, int32_t d)
 	*v += d;
 }
 /*
+ * pl_chk_mark_pfn(): the folio holding @pfn (any of its pages), or the free
+ * block at @pfn, changed since the checker's last scan.  The memmap walk
+ * visits only the folios marked, the ones whose tally entries a scan
+ * changed, and the ones it found unsound or hugetlb last time
+ * (check_folio.c), so every write to a struct page field a folio rule
+ * reads -- flags, _refcount, _mapcount, _entire_mapcount, page[1]'s
+ * _large_mapcount and _mm_id, _pincount, mapping, index, swap, token,
+ * order, head, the ghost gup_gets/gup_pins -- and every write to a swap
+ * slot or page-cache slot or file disk block a folio rule reads marks the
+ * folio it concerns.  Marks are appended to a list drained by each scan;
+ * one that cannot be kept makes the next walk visit every folio.
+ * pl_chk_mark_page() marks the folio of a page (by its ->head).
+ */
+void pl_chk_mark_slow(struct world *w, pl_pfn pfn);	/* check_folio.c */
+static inline void pl_chk_mark_pfn(struct world *w, pl_pfn pfn)
+{
+	uint32_t n = w->chk_nr_mark;
+
+	if (n && w->chk_mark[n - 1] == pfn)
+		return;
+	if (n < w->chk_cap_mark)
+		w->chk_mark[w->chk_nr_mark++] = pfn;
+	else
+		pl_chk_mark_slow(w, pfn);
+}
+static inline void pl_chk_mark_page(struct world *w, const struct page *p)
+{
+	pl_chk_mark_pfn(w, p->head);
+}
+static inline void pl_chk_mark_folio(struct world *w, const struct folio *f)
+{
+	pl_chk_mark_pfn(w, f->page.head);
+}
+/*
  * pl_page_changed(): a page's own fields (_mapcount, flags) changed.  The
  * checker re-reads the tail pages of a large folio only when its head says
  * one of them changed since the last scan (check.c), so every write to a
  * page's _mapcount or flags goes through the helpers below.
  */
-static inline void pl_page_changed(const struct world *w, struct page *p, uint32_t f)
+static inline void pl_page_changed(struct world *w, struct page *p, uint32_t f)
 {
 	/* a head is always read; of its flags, PG_anon and PG_ksm rule its tails */
 	if (p->flags & PG_tail)
 		pfn_to_page(w, p->head)->chk_dirty = 1;
 	else if (f & (PG_anon | PG_ksm))
 		p->chk_dirty = 1;
+	pl_chk_mark_page(w, p);
 }
 /*
  * The page flags the checker's walk of a mapping reads (check_mm.c): a
@@ -256,8 +291,10 @@ static inline void pl_page_excl_expand(struct world *w, struct page *p, uint32_t
 	if (!(f & PG_anon_exclusive))
 		return;
 	h = (p->flags & PG_tail) ? pfn_to_page(w, p->head) : p;
-	if (h->flags & PG_excl_head)
+	if (h->flags & PG_excl_head) {
 		pl_folio_anon_exclusive_expand((struct folio *)h);
+		pl_chk_mark_page(w, h);
+	}
 }
 static inline void pl_page_flags_set(struct world *w, struct page *p, uint32_t f)
 {
@@ -311,10 +348,12 @@ static inline void pl_folio_pages_flags(struct world *w, struct folio *fo, unsig
 					unsigned n, uint32_t f, bool set)
 {
 	struct page *h = &fo->page, *p = h + first;
-	bool tail_changed = false;
+	bool tail_changed = false, changed = false;
 
-	if ((f & PG_anon_exclusive) && (h->flags & PG_excl_head))
+	if ((f & PG_anon_exclusive) && (h->flags & PG_excl_head)) {
 		pl_folio_anon_exclusive_expand(fo);
+		pl_chk_mark_folio(w, fo);
+	}
 	if (w->hooks.sync || (f & (PG_anon | PG_ksm))) {
 		for (unsigned i = 0; i < n; i++) {
 			if (set)
@@ -329,9 +368,12 @@ static inline void pl_folio_pages_flags(struct world *w, struct folio *fo, unsig
 
 		p[i].flags = set ? old | f : old & ~f;
 		tail_changed |= p[i].flags != old && (old & PG_tail);
+		changed |= p[i].flags != old;
 	}
 	if (tail_changed)
 		h->chk_dirty = 1;
+	if (changed)
+		pl_chk_mark_folio(w, fo);
 }
 /*
  * A page's _mapcount, and with it its large folio's kept _large_mapcount
@@ -356,8 +398,10 @@ static inline void pl_folio_anon_exclusive_pmd(struct world *w, struct folio *f,
 		return;
 	}
 	h->flags = (set ? old | PG_anon_exclusive : old & ~PG_anon_exclusive) | PG_excl_head;
-	if (!(old & PG_excl_head) || ((old ^ h->flags) & PG_anon_exclusive))
+	if (!(old & PG_excl_head) || ((old ^ h->flags) & PG_anon_exclusive)) {
 		h->chk_dirty = 1;
+		pl_chk_mark_folio(w, f);
+	}
 }
 static inline void pl_page_mapcount_add(struct world *w, struct page *p, int32_t d)
 {
@@ -373,6 +417,7 @@ static inline void pl_folio_entire_mapcount_add(struct world *w, struct folio *f
 {
 	pl_atomic_add_int(w, &f->page._entire_mapcount, d);
 	(&f->page)[1]._large_mapcount += d;
+	pl_chk_mark_folio(w, f);
 }
 
 /* ---------------------------------------------------------------------------

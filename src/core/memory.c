@@ -87,6 +87,7 @@ void pl_page_write(struct world *w, struct page *p, pl_token tok, bool via_gup)
 	PL_BUG_ON(folio_test_zero(f));
 	pl_sync(w, PL_SYNC_WRITE_ONCE, &p->token);
 	p->token = tok;
+	pl_chk_mark_page(w, p);
 	if (via_gup)
 		pl_page_flags_set(w, &f->page, PG_gup_written);
 }
@@ -311,7 +312,7 @@ static int zap_pte_table(struct world *w, struct mm_struct *mm, struct vm_area_s
 			continue;
 		}
 		t->pte[i] = 0;
-		p->_mapcount--;
+		p->_mapcount--;	/* folio_put() marks the folio */
 		folio_put(w, (struct folio *)p);
 	}
 	pl_spin_unlock(w, &t->ptl);
@@ -1379,6 +1380,7 @@ static int user_access(struct world *w, int pid, pl_addr addr, bool write, pl_to
 				p->token = patch ? pl_token_patch(w, p->token, patch->off,
 								  patch->bytes, patch->n)
 						 : *tok;
+				pl_chk_mark_page(w, p);
 			} else {
 				*tok = folio_test_zero(f) ? PL_TOKEN_ZERO : p->token;
 			}

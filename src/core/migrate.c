@@ -186,6 +186,9 @@ static void migrate_move_state(struct world *w, struct folio *old, struct folio 
 		old->page.mapping = 0;
 	}
 	old->page.flags &= ~(PG_dirty | PG_anon);
+	/* both folios' fields, and the swap or page-cache slots naming them */
+	pl_chk_mark_folio(w, old);
+	pl_chk_mark_folio(w, new);
 }
 
 /* The target of a migration for a long-term pin: never movable, never CMA. */
@@ -288,6 +291,8 @@ static int migrate_hugetlb_move(struct world *w, struct folio *f, const char *re
 	f->page._entire_mapcount = 0;
 	(&f->page)[1]._large_mapcount = 0;
 	f->page.flags &= ~(PG_anon | PG_dirty | PG_anon_exclusive);
+	pl_chk_mark_folio(w, f);
+	pl_chk_mark_folio(w, new);
 	folio_unlock(w, f);
 	pl_event_emit(w, PL_EV_NOTE, "migrate_pages", reason, 0, folio_pfn(f), folio_pfn(new),
 		      "hugetlb folio moved to a page of the pool that may be pinned");

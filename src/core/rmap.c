@@ -122,6 +122,7 @@ void folio_add_new_anon_rmap(struct world *w, struct folio *f, struct vm_area_st
 	pl_chk_folio_changed_at(w, folio_pfn(f));
 	f->page.mapping = vma->anon_vma;
 	f->page.index = (uint32_t)(((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff);
+	pl_chk_mark_folio(w, f);
 	if (pmd)
 		pl_folio_entire_mapcount_add(w, f, 1);
 	else	/* every page of a PTE-mapped (m)THP gets its PTE */
@@ -276,6 +277,7 @@ void folio_dup_anon_rmap_ptes(struct world *w, struct folio *f, struct page *pag
 	}
 	if (tail)
 		h->chk_dirty = 1;
+	pl_chk_mark_folio(w, f);
 	if (cleared)
 		pl_chk_folio_changed_at(w, folio_pfn(f));
 }
@@ -286,7 +288,7 @@ void folio_remove_rmap_ptes(struct world *w, struct folio *f, struct page *page,
 	struct page *h = &f->page;
 	bool tail = false;
 
-	(void)w;
+	pl_chk_mark_folio(w, f);
 	for (unsigned i = 0; i < nr; i++) {
 		struct page *p = page + i;
 

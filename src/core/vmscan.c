@@ -95,6 +95,8 @@ static uint32_t swap_claim(struct world *w, uint32_t i)
 	if (i >= w->nr_swap) {
 		swap_reserve(w, i + 1);
 		w->nr_swap = i + 1;
+	} else if (w->swap[i].cache != PL_PFN_NONE) {
+		pl_chk_mark_pfn(w, w->swap[i].cache);	/* a folio rule reads the slot */
 	}
 	memset(&w->swap[i], 0, sizeof(w->swap[i]));
 	w->swap_free_hint = i + 1;
@@ -167,6 +169,8 @@ void pl_swap_put_cache(struct world *w, uint32_t slot)
 	PL_BUG_ON(!swap_slot_valid(w, slot));
 	s = &w->swap[slot];
 	pl_sync(w, PL_SYNC_WRITE_ONCE, &s->cache);
+	if (s->cache != PL_PFN_NONE)
+		pl_chk_mark_pfn(w, s->cache);
 	s->has_cache = false;
 	s->cache = PL_PFN_NONE;
 	if (swap_slot_free(s))
@@ -198,7 +202,7 @@ void pl_swapcache_add(struct world *w, struct folio *f, uint32_t slot)
 	PL_BUG_ON(!swap_slot_valid(w, slot) || folio_test_swapcache(f) || folio_test_large(f));
 	s = &w->swap[slot];
 	PL_BUG_ON(s->has_cache);
-	folio_get(w, f);
+	folio_get(w, f);	/* marks the folio */
 	f->page.swap = slot;
 	pl_page_flags_set(w, &f->page, PG_swapcache);
 	pl_sync(w, PL_SYNC_WRITE_ONCE, &s->cache);
@@ -229,6 +233,7 @@ void pl_swapcache_remove(struct world *w, struct folio *f)
 	pl_swap_put_cache(w, slot);
 	pl_page_flags_clear(w, &f->page, PG_swapcache);
 	f->page.swap = 0;
+	pl_chk_mark_folio(w, f);
 }
 
 /**
@@ -411,6 +416,7 @@ static void swap_writepage(struct world *w, struct folio *f)
 	pl_sync(w, PL_SYNC_WRITE_ONCE, &s->token);
 	s->token = pl_page_token(w, &f->page);
 	s->written = true;
+	pl_chk_mark_folio(w, f);
 	pl_page_flags_clear(w, &f->page, PG_gup_written);
 	pl_yield(w, YIELD_PAGEOUT);
 }

@@ -20,7 +20,8 @@
  * Not copied:
  *   - the incremental checker's state (the per-pfn tally, the records of
  *     the mms' last walks, the lists of marked and gone mms, the swap
- *     totals): the copy starts as a new world does, with nothing walked,
+ *     totals, the memmap walk's marked and kept folios: its next walk
+ *     visits every folio): the copy starts as a new world does, with nothing walked,
  *     so its next scan walks every mm from zero -- which finds what an
  *     incremental scan of the original finds (check_inc.c: the walk's
  *     violations, and their order, are a full walk's);
@@ -243,6 +244,15 @@ static void copy_world(struct world *w, const struct world *src, struct page **o
 	w->chk_swap = NULL;
 	w->chk_swap_n = 0;
 	w->chk_walked = false;
+	/* the memmap walk's marks, too: the copy's first walk visits every folio */
+	w->chk_mark = w->chk_keep = NULL;
+	w->chk_nr_mark = w->chk_cap_mark = w->chk_nr_keep = w->chk_cap_keep = 0;
+	w->chk_hf = NULL;
+	w->chk_nr_hf = w->chk_cap_hf = 0;
+	w->chk_shadow = NULL;
+	w->chk_shadow_n = 0;
+	w->chk_mark_lost = true;
+	w->chk_memmap_valid = false;
 
 	w->memmap = pl_realloc_array(w, NULL, src->cap_chunks, sizeof(*w->memmap));
 	w->cap_chunks = src->cap_chunks;
