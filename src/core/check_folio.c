@@ -801,6 +801,7 @@ void chk_memmap(struct chk *c, bool policy_changed, bool whole)
 }
 
 /* The mark list is full: grow it, or let the next walk visit every folio. */
+#define PL_CHK_MARK_MAX (1u << 12)
 void pl_chk_mark_slow(struct world *w, pl_pfn pfn)
 {
 	uint32_t cap = w->chk_cap_mark ? 2 * w->chk_cap_mark : 256;
@@ -808,8 +809,13 @@ void pl_chk_mark_slow(struct world *w, pl_pfn pfn)
 
 	if (w->chk_mark_lost)
 		return;
-	/* past a quarter of a million folios the whole walk is as cheap */
-	l = cap <= (1u << 18) ? realloc(w->chk_mark, cap * sizeof(*l)) : NULL;
+	/*
+	 * Past a few thousand folios changed in one step a whole walk costs
+	 * about what visiting them would, and a world nobody scans (the bench,
+	 * an explorer run without checks) stops paying for marks here: a
+	 * population of 1 GiB would fill a list of 262,144 otherwise.
+	 */
+	l = cap <= PL_CHK_MARK_MAX ? realloc(w->chk_mark, cap * sizeof(*l)) : NULL;
 	if (!l) {
 		w->chk_mark_lost = true;
 		return;

@@ -204,7 +204,7 @@ static inline void pl_chk_mark_pfn(struct world *w, pl_pfn pfn)
 		return;
 	if (n < w->chk_cap_mark)
 		w->chk_mark[w->chk_nr_mark++] = pfn;
-	else
+	else if (!w->chk_mark_lost)	/* lost: the next walk is whole anyway */
 		pl_chk_mark_slow(w, pfn);
 }
 static inline void pl_chk_mark_page(struct world *w, const struct page *p)
