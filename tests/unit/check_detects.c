@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pinlab/core.h"
+#include "scan_names.h"
 
 /*
  * The corruptions below are made by hand, past the marks the model's own
@@ -64,39 +65,6 @@ static struct page *page_at(struct world *w, int pid, pl_addr a)
 static struct vm_area_struct *vma_at(struct world *w, int pid, pl_addr a)
 {
 	return vma_lookup(pl_task(w, pid)->mm, a);
-}
-
-/*
- * Run one scan in a new step and return the distinct names it reported,
- * sorted and joined with spaces ("" for a clean scan).
- */
-static const char *scan(struct world *w)
-{
-	static char out[512];
-	const char *names[64];
-	int n = 0, first = w->nr_violations;
-
-	w->step++;
-	pl_check_world(w);
-	for (int i = first; i < w->nr_violations; i++) {
-		const char *name = w->violations[i].inv->name;
-		int j = 0;
-
-		while (j < n && strcmp(names[j], name) < 0)
-			j++;
-		if ((j < n && strcmp(names[j], name) == 0) || n == 64)
-			continue;
-		memmove(names + j + 1, names + j, (size_t)(n - j) * sizeof(*names));
-		names[j] = name;
-		n++;
-	}
-	out[0] = '\0';
-	for (int i = 0; i < n; i++) {
-		if (i)
-			strcat(out, " ");
-		strcat(out, names[i]);
-	}
-	return out;
 }
 
 /* A world with one process and `pages` written anon pages at *a. */

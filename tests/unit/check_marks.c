@@ -16,6 +16,7 @@
 #include "testlib.h"
 
 #include "pinlab/core.h"
+#include "scan_names.h"
 #include "core/internal.h"
 
 static struct world *new_world(const char *preset)
@@ -35,36 +36,6 @@ static struct page *page_at(struct world *w, int pid, pl_addr a)
 	pte_t *ptep = pl_pte_lookup(pl_task(w, pid)->mm, a);
 
 	return ptep && pte_present(*ptep) ? pfn_to_page(w, pte_pfn(*ptep)) : NULL;
-}
-
-/* One scan in a new step: the distinct names it reported, sorted, joined by spaces. */
-static const char *scan(struct world *w)
-{
-	static char out[512];
-	const char *names[64];
-	int n = 0, first = w->nr_violations;
-
-	w->step++;
-	pl_check_world(w);
-	for (int i = first; i < w->nr_violations; i++) {
-		const char *name = w->violations[i].inv->name;
-		int j = 0;
-
-		while (j < n && strcmp(names[j], name) < 0)
-			j++;
-		if ((j < n && strcmp(names[j], name) == 0) || n == 64)
-			continue;
-		memmove(names + j + 1, names + j, (size_t)(n - j) * sizeof(*names));
-		names[j] = name;
-		n++;
-	}
-	out[0] = '\0';
-	for (int i = 0; i < n; i++) {
-		if (i)
-			strcat(out, " ");
-		strcat(out, names[i]);
-	}
-	return out;
 }
 
 /* A world with one process and @pages written anon pages at *a, scanned once. */
