@@ -244,6 +244,11 @@ $(F)/obj/src/core/%.o: src/core/%.c
 $(call objs,$(F),$(FUZZ_LINK_SRCS) $(CORE_SRCS) $(wildcard fuzz/*.c)): fuzz/cov-ignore.txt
 $(F)/%: CC := $(FUZZ_CC)
 
+# the targets' own objects depend on the headers they include, as everywhere
+# (fuzz_replay includes these for build/ and build-asan/ only): without it a
+# changed struct world left build-fuzz/obj/fuzz/fuzz_core.o on the old layout
+-include $(patsubst %.o,%.d,$(call objs,$(F),$(wildcard fuzz/*.c)))
+
 $(patsubst %,$(F)/%,$(FUZZ_NAMES)): $(F)/%: $(F)/obj/fuzz/%.o \
 		$(call objs,$(F),$(FUZZ_LINK_SRCS)) $(F)/libpinlab-core.a
 	@$(if $(Q),echo "  LD      $@")
