@@ -30,7 +30,10 @@
 #              run_one (one result: parse aside), two levels deeper
 #   explore    `pinlab explore scenarios/races/6-ksm-exclusive.pin --preset
 #              latest --bound 3`: a complete search of 2.5 M steps, rooted at
-#              the search loop
+#              pl_explore(); the model threads run on stacks of their own
+#              (coroutines), which perf cannot unwind past, so their samples
+#              (the scheduler's decide(), push_node(), x_sync()) are under
+#              "(outside)"
 #
 # After each tree, "top self" names the functions whose own code took the
 # most samples (the flat profile).
@@ -198,7 +201,7 @@ for path in $PATHS; do
 			--format json
 		;;
 	explore)
-		record explore '^search$' "$P" explore scenarios/races/6-ksm-exclusive.pin \
+		record explore '^pl_explore$' "$P" explore scenarios/races/6-ksm-exclusive.pin \
 			--preset latest --bound 3 --format json
 		;;
 	*)
